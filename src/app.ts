@@ -1,0 +1,50 @@
+/**
+ * The hono app: middleware order, route mounts, and errors → RFC 9457 problems.
+ */
+import { Hono } from 'hono';
+import { methodNotAllowed } from 'hono/method-not-allowed';
+import { requestId } from 'hono/request-id';
+import { loadConfig } from './config';
+import type { AppEnv } from './env';
+import { HttpError, notFound, problemResponse } from './errors';
+import { deliveryRoutes } from './routes/delivery';
+import { healthRoutes } from './routes/health';
+import { imagesRoutes } from './routes/images';
+
+/** Builds the application. Exported for tests that need a fresh instance. */
+export function createApp() {
+  const app = new Hono<AppEnv>();
+  app.use(requestId());
+  app.use(async (c, next) => {
+    c.set('config', loadConfig(c.env));
+    await next();
+    c.header('X-Content-Type-Options', 'nosniff');
+  });
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) => {
+        const res = problemResponse(
+          new HttpError(405, 'method-not-allowed', 'Method not allowed', `${c.req.method} is not allowed here.`),
+        );
+        res.headers.set('Allow', methods.join(', '));
+        return res;
+      },
+    }),
+  );
+
+  app.route('/', healthRoutes);
+  app.route('/v1/images', imagesRoutes);
+  app.route('/img', deliveryRoutes);
+
+  app.notFound((c) => problemResponse(notFound(`Nothing at ${c.req.path}.`)));
+  app.onError((err, c) => {
+    if (err instanceof HttpError) return problemResponse(err);
+    console.error(JSON.stringify({ level: 'error', requestId: c.var.requestId, message: String(err), stack: (err as Error).stack }));
+    return problemResponse(new HttpError(500, 'internal', 'Internal error', 'The request failed; it is safe to retry.'));
+  });
+  return app;
+}
+
+/** The app instance used by the Worker entry. */
+export const app = createApp();

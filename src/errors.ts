@@ -1,0 +1,73 @@
+/**
+ * Errors as RFC 9457 problem details (`application/problem+json`).
+ * Every client-visible failure is an {@link HttpError}; anything else becomes a 500
+ * problem in app.ts with no internals in the body.
+ */
+
+/** Extra members of a problem body (RFC 9457 §3.2 extension members). */
+export type ProblemExtras = Record<string, unknown>;
+
+/** A failure with an HTTP status and a problem body. `slug` names the problem type. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly title: string,
+    readonly detail?: string,
+    readonly extras: ProblemExtras = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail ?? title);
+    this.name = 'HttpError';
+  }
+}
+
+/** 400: malformed request or option; `extras.option` names the option when there is one. */
+export const badRequest = (detail: string, extras?: ProblemExtras) =>
+  new HttpError(400, 'bad-request', 'Bad request', detail, extras);
+/** 401: no credentials. */
+export const unauthorized = (detail = 'An API key is required: Authorization: Bearer <key>.') =>
+  new HttpError(401, 'unauthorized', 'Unauthorized', detail, {}, { 'WWW-Authenticate': 'Bearer' });
+/** 403: credentials present but not accepted. */
+export const forbidden = (detail = 'This credential is not accepted here.') =>
+  new HttpError(403, 'forbidden', 'Forbidden', detail);
+/** 404: nothing here (also for other owners' images, so ids are not confirmed). */
+export const notFound = (detail = 'Not found.') =>
+  new HttpError(404, 'not-found', 'Not found', detail);
+/** 409: conflicts with current state. */
+export const conflict = (detail: string, extras?: ProblemExtras) =>
+  new HttpError(409, 'conflict', 'Conflict', detail, extras);
+/** 413: body over the byte limit; `limit` in bytes. */
+export const tooLarge = (limit: number) =>
+  new HttpError(413, 'payload-too-large', 'Payload too large', `The body exceeds ${limit} bytes.`, {
+    limit,
+  });
+/** 415: not an accepted image format (decided from magic bytes only). */
+export const unsupportedMedia = (detail: string, extras?: ProblemExtras) =>
+  new HttpError(415, 'unsupported-media-type', 'Unsupported media type', detail, extras);
+/** 422: a well-formed request whose image cannot be processed (limits, corrupt header). */
+export const unprocessable = (detail: string, extras?: ProblemExtras) =>
+  new HttpError(422, 'unprocessable-image', 'Unprocessable image', detail, extras);
+
+/** Problem type URI for a slug (relative: resolvable against the service's docs). */
+export const problemType = (slug: string) => `/problems/${slug}`;
+
+/** Builds the problem+json response for an error. Never cached (`Cache-Control: no-store`). */
+export function problemResponse(err: HttpError, instance?: string): Response {
+  const body = {
+    type: problemType(err.slug),
+    title: err.title,
+    status: err.status,
+    ...(err.detail ? { detail: err.detail } : {}),
+    ...(instance ? { instance } : {}),
+    ...err.extras,
+  };
+  return new Response(JSON.stringify(body), {
+    status: err.status,
+    headers: {
+      'Content-Type': 'application/problem+json',
+      'Cache-Control': 'no-store',
+      ...err.headers,
+    },
+  });
+}

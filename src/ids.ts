@@ -1,0 +1,21 @@
+/**
+ * Public image ids: 16 base64url characters from 96 random bits. Short, URL-safe, and
+ * unguessable (not derived from the content hash, so an id reveals nothing).
+ */
+
+/** A new random id matching {@link ID_PATTERN}. */
+export function newImageId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return btoa(String.fromCharCode(...bytes))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_');
+}
+
+/** What a public id looks like; anything else is a 404 without touching storage. */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{16}$/;
+
+/** Lowercase hex SHA-256 of bytes. */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+}

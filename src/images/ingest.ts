@@ -1,0 +1,100 @@
+/**
+ * Ingesting an original: probe the header, enforce limits, hash, store in R2, record in D1.
+ * Order matters for consistency: the R2 object is written before the D1 row, so a failure
+ * at any step leaves no row without its object (an object without a row is harmless and
+ * is reclaimed by the orphan sweep; see docs/architecture.md).
+ */
+import { displaySize, probe, ProbeError, type ProbeResult } from '../codecs/probe';
+import type { Config } from '../config';
+import { badRequest, unprocessable, unsupportedMedia } from '../errors';
+import { newImageId, sha256Hex } from '../ids';
+import { getImageBySha, insertImage, type ImageRecord } from '../storage/images-db';
+import { putOriginal } from '../storage/originals';
+
+/** What a caller may restrict beyond the service limits (direct-upload policies). */
+export interface IngestPolicy {
+  /** Largest accepted width × height, pixels. */
+  maxPixels?: number;
+  /** Accepted formats; all when absent. */
+  formats?: readonly string[];
+}
+
+/** Result of an ingest: the stored record, and whether it already existed for this owner. */
+export interface IngestResult {
+  record: ImageRecord;
+  deduplicated: boolean;
+}
+
+/**
+ * Probes and checks an upload's header against the limits, without decoding pixels.
+ * @throws HttpError 415 (not an accepted format), 422 (malformed header or over a limit,
+ *   with `limit` and the offending value in the problem body).
+ */
+export function checkHeader(bytes: Uint8Array, config: Config, policy: IngestPolicy = {}): ProbeResult {
+  if (bytes.byteLength === 0) throw badRequest('The body is empty: send the image bytes.');
+  let facts: ProbeResult;
+  try {
+    facts = probe(bytes);
+  } catch (err) {
+    if (err instanceof ProbeError && err.kind === 'unsupported')
+      throw unsupportedMedia(`${err.message} Accepted: JPEG, PNG, WebP, AVIF, GIF.`);
+    if (err instanceof ProbeError) throw unprocessable(err.message);
+    throw err;
+  }
+  if (policy.formats && !policy.formats.includes(facts.format))
+    throw unsupportedMedia(`This upload accepts ${policy.formats.join(', ')}, not ${facts.format}.`);
+  const side = Math.max(facts.width, facts.height);
+  if (side > config.maxSidePx)
+    throw unprocessable(`The image is ${facts.width}x${facts.height}; the largest side accepted is ${config.maxSidePx} px.`, {
+      limit: config.maxSidePx,
+      width: facts.width,
+      height: facts.height,
+    });
+  const maxPixels = Math.min(config.maxSourcePixels, policy.maxPixels ?? Infinity);
+  const pixels = facts.width * facts.height;
+  if (pixels > maxPixels)
+    throw unprocessable(`The image has ${pixels} pixels; at most ${maxPixels} are accepted.`, {
+      limit: maxPixels,
+      pixels,
+    });
+  return facts;
+}
+
+/**
+ * Stores an original for `owner`. Idempotent: the same bytes from the same owner return
+ * the existing record with `deduplicated: true` and write nothing.
+ * @throws HttpError from {@link checkHeader}; storage errors propagate (500) and leave no row.
+ */
+export async function ingestOriginal(
+  env: Pick<Env, 'BUCKET' | 'DB'>,
+  config: Config,
+  owner: string,
+  bytes: Uint8Array,
+  metadata: Record<string, unknown> | null,
+  policy?: IngestPolicy,
+): Promise<IngestResult> {
+  const facts = checkHeader(bytes, config, policy);
+  const sha256 = await sha256Hex(bytes);
+  const existing = await getImageBySha(env.DB, owner, sha256);
+  if (existing) return { record: existing, deduplicated: true };
+
+  await putOriginal(env.BUCKET, sha256, bytes, facts.format);
+  const shown = displaySize(facts);
+  const { record, inserted } = await insertImage(env.DB, {
+    id: newImageId(),
+    owner,
+    sha256,
+    format: facts.format,
+    width: shown.width,
+    height: shown.height,
+    bytes: bytes.byteLength,
+    orientation: facts.orientation,
+    hasAlpha: facts.hasAlpha,
+    frames: facts.frames,
+    progressive: facts.progressive,
+    cmyk: facts.cmyk,
+    metadata,
+    createdAt: Date.now(),
+  });
+  return { record, deduplicated: !inserted };
+}

@@ -1,0 +1,29 @@
+/**
+ * The public JSON shape of an image (snake_case, as the HTTP API documents it).
+ */
+import type { ImageRecord } from '../storage/images-db';
+
+/** The API representation of an image; URLs are absolute, built from `origin`. */
+export function imageView(rec: ImageRecord, origin: string) {
+  return {
+    id: rec.id,
+    sha256: rec.sha256,
+    format: rec.format,
+    width: rec.width,
+    height: rec.height,
+    bytes: rec.bytes,
+    orientation: rec.orientation,
+    has_alpha: rec.hasAlpha,
+    frames: rec.frames,
+    progressive: rec.progressive,
+    metadata: rec.metadata ?? {},
+    created_at: new Date(rec.createdAt).toISOString(),
+    urls: {
+      original: `${origin}/img/${rec.id}/original`,
+      info: `${origin}/v1/images/${rec.id}`,
+    },
+  };
+}
+
+/** {@link imageView}'s return type. */
+export type ImageView = ReturnType<typeof imageView>;

@@ -1,0 +1,82 @@
+/**
+ * API keys: `Authorization: Bearer <key>`, checked against the `API_KEYS` secret.
+ *
+ * `API_KEYS` is a JSON list; each entry is `{ key, owner, scopes }` or a plain string
+ * (owner `default`, every scope). Keys are compared as SHA-256 digests with
+ * `crypto.subtle.timingSafeEqual`, so the comparison time does not depend on the key.
+ */
+import type { MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../env';
+import { forbidden, unauthorized } from '../errors';
+
+/** What an API key may do. */
+export type Scope = 'read' | 'upload' | 'admin';
+const SCOPES: readonly Scope[] = ['read', 'upload', 'admin'];
+
+/** The authenticated caller: every image belongs to one owner. */
+export interface Principal {
+  owner: string;
+  scopes: readonly Scope[];
+}
+
+interface KeyEntry extends Principal {
+  digest: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+const sha256 = async (text: string) =>
+  new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
+
+let cache: { raw: string; entries: Promise<KeyEntry[]> } | undefined;
+
+/**
+ * Parses `API_KEYS` once per isolate.
+ * @throws Error when the secret is not a JSON list of strings or `{ key, owner, scopes }`.
+ */
+function keyEntries(raw: string): Promise<KeyEntry[]> {
+  if (cache?.raw === raw) return cache.entries;
+  const list: unknown = JSON.parse(raw);
+  if (!Array.isArray(list)) throw new Error('API_KEYS must be a JSON list');
+  const entries = Promise.all(
+    list.map(async (item: unknown): Promise<KeyEntry> => {
+      if (typeof item === 'string') return { digest: await sha256(item), owner: 'default', scopes: SCOPES };
+      const { key, owner, scopes } = (item ?? {}) as Record<string, unknown>;
+      if (typeof key !== 'string' || typeof owner !== 'string' || !Array.isArray(scopes))
+        throw new Error('API_KEYS entries need key, owner and scopes');
+      const valid = scopes.filter((s): s is Scope => SCOPES.includes(s as Scope));
+      return { digest: await sha256(key), owner, scopes: valid };
+    }),
+  );
+  cache = { raw, entries };
+  return entries;
+}
+
+/**
+ * Finds the principal for a presented key, or `undefined`. Every entry is compared, in
+ * constant time per entry, so timing reveals neither which entry matched nor how much.
+ */
+export async function principalForKey(raw: string, presented: string): Promise<Principal | undefined> {
+  const digest = await sha256(presented);
+  let found: Principal | undefined;
+  for (const entry of await keyEntries(raw)) {
+    if (crypto.subtle.timingSafeEqual(entry.digest, digest)) found ??= entry;
+  }
+  return found && { owner: found.owner, scopes: found.scopes };
+}
+
+/**
+ * Middleware: requires a Bearer key with `scope`. Missing → 401, unknown key or
+ * missing scope → 403. Sets `principal`.
+ */
+export function requireScope(scope: Scope): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header('Authorization');
+    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (!match?.[1]) throw unauthorized();
+    const principal = await principalForKey(c.env.API_KEYS ?? '[]', match[1]);
+    if (!principal) throw forbidden('The API key is not valid.');
+    if (!principal.scopes.includes(scope)) throw forbidden(`The API key lacks the ${scope} scope.`);
+    c.set('principal', principal);
+    await next();
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * D1 queries for the `images` table: the only module with SQL for images.
+ */
+import type { ImageFormat } from '../codecs/probe';
+
+/** A row of `images`, as the API uses it. Width and height are as displayed. */
+export interface ImageRecord {
+  id: string;
+  owner: string;
+  sha256: string;
+  format: ImageFormat;
+  width: number;
+  height: number;
+  bytes: number;
+  orientation: number;
+  hasAlpha: boolean;
+  frames: number;
+  progressive: boolean;
+  cmyk: boolean;
+  /** User metadata (a JSON object) or null. */
+  metadata: Record<string, unknown> | null;
+  /** Unix ms. */
+  createdAt: number;
+}
+
+interface ImageRow {
+  id: string;
+  owner: string;
+  sha256: string;
+  format: ImageFormat;
+  width: number;
+  height: number;
+  bytes: number;
+  orientation: number;
+  has_alpha: number;
+  frames: number;
+  progressive: number;
+  cmyk: number;
+  metadata: string | null;
+  created_at: number;
+}
+
+const COLUMNS =
+  'id, owner, sha256, format, width, height, bytes, orientation, has_alpha, frames, progressive, cmyk, metadata, created_at';
+
+const toRecord = (r: ImageRow): ImageRecord => ({
+  id: r.id,
+  owner: r.owner,
+  sha256: r.sha256,
+  format: r.format,
+  width: r.width,
+  height: r.height,
+  bytes: r.bytes,
+  orientation: r.orientation,
+  hasAlpha: r.has_alpha === 1,
+  frames: r.frames,
+  progressive: r.progressive === 1,
+  cmyk: r.cmyk === 1,
+  metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as Record<string, unknown>),
+  createdAt: r.created_at,
+});
+
+/**
+ * Inserts an image row unless the owner already has these bytes.
+ * @returns the row now stored for (owner, sha256), and whether this call inserted it.
+ */
+export async function insertImage(
+  db: D1Database,
+  rec: ImageRecord,
+): Promise<{ record: ImageRecord; inserted: boolean }> {
+  const [insert, select] = await db.batch<ImageRow>([
+    db
+      .prepare(
+        `INSERT INTO images (${COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (owner, sha256) DO NOTHING`,
+      )
+      .bind(
+        rec.id,
+        rec.owner,
+        rec.sha256,
+        rec.format,
+        rec.width,
+        rec.height,
+        rec.bytes,
+        rec.orientation,
+        rec.hasAlpha ? 1 : 0,
+        rec.frames,
+        rec.progressive ? 1 : 0,
+        rec.cmyk ? 1 : 0,
+        rec.metadata === null ? null : JSON.stringify(rec.metadata),
+        rec.createdAt,
+      ),
+    db.prepare(`SELECT ${COLUMNS} FROM images WHERE owner = ? AND sha256 = ?`).bind(rec.owner, rec.sha256),
+  ]);
+  const row = select?.results[0];
+  if (!row) throw new Error('images: row missing after insert');
+  return { record: toRecord(row), inserted: (insert?.meta.changes ?? 0) > 0 };
+}
+
+/** The image with this id owned by `owner`, or null (another owner's id is null too). */
+export async function getImage(db: D1Database, owner: string, id: string): Promise<ImageRecord | null> {
+  const row = await db
+    .prepare(`SELECT ${COLUMNS} FROM images WHERE id = ? AND owner = ?`)
+    .bind(id, owner)
+    .first<ImageRow>();
+  return row ? toRecord(row) : null;
+}
+
+/** The owner's image with these bytes, or null. */
+export async function getImageBySha(db: D1Database, owner: string, sha256: string): Promise<ImageRecord | null> {
+  const row = await db
+    .prepare(`SELECT ${COLUMNS} FROM images WHERE owner = ? AND sha256 = ?`)
+    .bind(owner, sha256)
+    .first<ImageRow>();
+  return row ? toRecord(row) : null;
+}
+
+/** The image with this id whoever owns it, or null (for public delivery URLs). */
+export async function getImageById(db: D1Database, id: string): Promise<ImageRecord | null> {
+  const row = await db.prepare(`SELECT ${COLUMNS} FROM images WHERE id = ?`).bind(id).first<ImageRow>();
+  return row ? toRecord(row) : null;
+}
+
+/** Position in the newest-first listing: (created_at, id) of the last row returned. */
+export interface ListPosition {
+  createdAt: number;
+  id: string;
+}
+
+/**
+ * Lists an owner's images newest first (ties by id descending), starting after `after`.
+ * Reads `limit + 1` rows to tell whether there is a next page.
+ */
+export async function listImages(
+  db: D1Database,
+  owner: string,
+  limit: number,
+  after?: ListPosition,
+): Promise<{ records: ImageRecord[]; more: boolean }> {
+  const stmt = after
+    ? db
+        .prepare(
+          `SELECT ${COLUMNS} FROM images WHERE owner = ? AND (created_at < ? OR (created_at = ? AND id < ?))
+           ORDER BY created_at DESC, id DESC LIMIT ?`,
+        )
+        .bind(owner, after.createdAt, after.createdAt, after.id, limit + 1)
+    : db
+        .prepare(`SELECT ${COLUMNS} FROM images WHERE owner = ? ORDER BY created_at DESC, id DESC LIMIT ?`)
+        .bind(owner, limit + 1);
+  const { results } = await stmt.all<ImageRow>();
+  return { records: results.slice(0, limit).map(toRecord), more: results.length > limit };
+}
+
+/**
+ * Deletes an owner's image row.
+ * @returns the sha256 it referred to and how many rows still refer to it, or null if absent.
+ */
+export async function deleteImage(
+  db: D1Database,
+  owner: string,
+  id: string,
+): Promise<{ sha256: string; remaining: number } | null> {
+  const row = await db
+    .prepare('DELETE FROM images WHERE id = ? AND owner = ? RETURNING sha256')
+    .bind(id, owner)
+    .first<{ sha256: string }>();
+  if (!row) return null;
+  const count = await db
+    .prepare('SELECT COUNT(*) AS n FROM images WHERE sha256 = ?')
+    .bind(row.sha256)
+    .first<{ n: number }>();
+  return { sha256: row.sha256, remaining: count?.n ?? 0 };
+}

@@ -1,0 +1,68 @@
+/**
+ * Test configuration: every test runs inside workerd (vitest-pool-workers) with the
+ * bindings from wrangler.toml, the D1 migrations, and a FIXTURES service binding that
+ * serves ../shared/images and ../shared/bad-images from Node (test code in workerd has
+ * no filesystem).
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+import { defineConfig } from 'vitest/config';
+
+const shared = path.resolve(import.meta.dirname, '..', 'shared');
+
+/** Lists every file below `dir`, relative to it, sorted. */
+async function walk(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(path.join(dir, prefix), { withFileTypes: true })) {
+    const rel = path.posix.join(prefix, entry.name);
+    if (entry.isDirectory()) out.push(...(await walk(dir, rel)));
+    else out.push(rel);
+  }
+  return out.sort();
+}
+
+/**
+ * GET http://fixtures/<folder>/            → JSON list of files below ../shared/<folder>
+ * GET http://fixtures/<folder>/<file path> → the file's bytes
+ */
+async function serveFixture(request: Request): Promise<Response> {
+  const { pathname } = new URL(request.url);
+  const rel = decodeURIComponent(pathname).replace(/^\/+/, '');
+  const full = path.resolve(shared, rel);
+  if (!full.startsWith(shared + path.sep)) return new Response('outside shared', { status: 400 });
+  if (rel.endsWith('/')) return Response.json(await walk(full));
+  try {
+    return new Response(await readFile(full));
+  } catch {
+    return new Response('not found', { status: 404 });
+  }
+}
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
+  return {
+    plugins: [
+      cloudflareTest({
+        main: './src/index.ts',
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            API_KEYS: JSON.stringify([
+              { key: 'test-key-alice', owner: 'alice', scopes: ['read', 'upload', 'admin'] },
+              { key: 'test-key-bob', owner: 'bob', scopes: ['read', 'upload'] },
+              { key: 'test-key-reader', owner: 'alice', scopes: ['read'] },
+            ]),
+          },
+          serviceBindings: { FIXTURES: serveFixture },
+        },
+      }),
+    ],
+    test: {
+      setupFiles: ['./test/setup.ts'],
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+    },
+  };
+});
