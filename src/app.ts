@@ -25,7 +25,12 @@ export function createApp() {
       app,
       onMethodNotAllowed: (c, methods) => {
         const res = problemResponse(
-          new HttpError(405, 'method-not-allowed', 'Method not allowed', `${c.req.method} is not allowed here.`),
+          new HttpError(
+            405,
+            'method-not-allowed',
+            'Method not allowed',
+            `${c.req.method} is not allowed here.`,
+          ),
         );
         res.headers.set('Allow', methods.join(', '));
         return res;
@@ -40,8 +45,17 @@ export function createApp() {
   app.notFound((c) => problemResponse(notFound(`Nothing at ${c.req.path}.`)));
   app.onError((err, c) => {
     if (err instanceof HttpError) return problemResponse(err);
-    console.error(JSON.stringify({ level: 'error', requestId: c.var.requestId, message: String(err), stack: (err as Error).stack }));
-    return problemResponse(new HttpError(500, 'internal', 'Internal error', 'The request failed; it is safe to retry.'));
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        requestId: c.var.requestId,
+        message: String(err),
+        stack: (err as Error).stack,
+      }),
+    );
+    return problemResponse(
+      new HttpError(500, 'internal', 'Internal error', 'The request failed; it is safe to retry.'),
+    );
   });
   return app;
 }

@@ -25,7 +25,8 @@ function positiveInt(vars: ConfigVars, name: keyof ConfigVars, fallback: number)
   const raw = vars[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`config: ${name} must be a positive integer, got ${raw}`);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new Error(`config: ${name} must be a positive integer, got ${raw}`);
   return n;
 }
 

@@ -9,7 +9,11 @@ import worker from '../src/index';
 export const BASE = 'http://img.test';
 
 /** Keys configured in vitest.config.ts. */
-export const KEYS = { alice: 'test-key-alice', bob: 'test-key-bob', reader: 'test-key-reader' } as const;
+export const KEYS = {
+  alice: 'test-key-alice',
+  bob: 'test-key-bob',
+  reader: 'test-key-reader',
+} as const;
 
 /** Options for {@link call}. */
 export interface CallOptions {
@@ -26,7 +30,11 @@ export interface CallOptions {
 export async function call(path: string, opts: CallOptions = {}): Promise<Response> {
   const headers = new Headers(opts.headers);
   if (opts.key) headers.set('Authorization', `Bearer ${opts.key}`);
-  const request = new Request(BASE + path, { method: opts.method ?? 'GET', body: opts.body ?? null, headers });
+  const request = new Request(BASE + path, {
+    method: opts.method ?? 'GET',
+    body: opts.body ?? null,
+    headers,
+  });
   const ctx = createExecutionContext();
   const res = await worker.fetch(request, opts.env ?? env, ctx);
   await waitOnExecutionContext(ctx);

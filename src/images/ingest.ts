@@ -6,7 +6,7 @@
  */
 import { displaySize, probe, ProbeError, type ProbeResult } from '../codecs/probe';
 import type { Config } from '../config';
-import { badRequest, unprocessable, unsupportedMedia } from '../errors';
+import { unprocessable, unsupportedMedia } from '../errors';
 import { newImageId, sha256Hex } from '../ids';
 import { getImageBySha, insertImage, type ImageRecord } from '../storage/images-db';
 import { putOriginal } from '../storage/originals';
@@ -30,8 +30,12 @@ export interface IngestResult {
  * @throws HttpError 415 (not an accepted format), 422 (malformed header or over a limit,
  *   with `limit` and the offending value in the problem body).
  */
-export function checkHeader(bytes: Uint8Array, config: Config, policy: IngestPolicy = {}): ProbeResult {
-  if (bytes.byteLength === 0) throw badRequest('The body is empty: send the image bytes.');
+export function checkHeader(
+  bytes: Uint8Array,
+  config: Config,
+  policy: IngestPolicy = {},
+): ProbeResult {
+  if (bytes.byteLength === 0) throw unsupportedMedia('The body is empty: send the image bytes.');
   let facts: ProbeResult;
   try {
     facts = probe(bytes);
@@ -42,14 +46,19 @@ export function checkHeader(bytes: Uint8Array, config: Config, policy: IngestPol
     throw err;
   }
   if (policy.formats && !policy.formats.includes(facts.format))
-    throw unsupportedMedia(`This upload accepts ${policy.formats.join(', ')}, not ${facts.format}.`);
+    throw unsupportedMedia(
+      `This upload accepts ${policy.formats.join(', ')}, not ${facts.format}.`,
+    );
   const side = Math.max(facts.width, facts.height);
   if (side > config.maxSidePx)
-    throw unprocessable(`The image is ${facts.width}x${facts.height}; the largest side accepted is ${config.maxSidePx} px.`, {
-      limit: config.maxSidePx,
-      width: facts.width,
-      height: facts.height,
-    });
+    throw unprocessable(
+      `The image is ${facts.width}x${facts.height}; the largest side accepted is ${config.maxSidePx} px.`,
+      {
+        limit: config.maxSidePx,
+        width: facts.width,
+        height: facts.height,
+      },
+    );
   const maxPixels = Math.min(config.maxSourcePixels, policy.maxPixels ?? Infinity);
   const pixels = facts.width * facts.height;
   if (pixels > maxPixels)

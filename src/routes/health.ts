@@ -8,4 +8,6 @@ import type { AppEnv } from '../env';
 export const VERSION = '0.1.0';
 
 /** Routes for health checks. */
-export const healthRoutes = new Hono<AppEnv>().get('/healthz', (c) => c.json({ status: 'ok', version: VERSION }));
+export const healthRoutes = new Hono<AppEnv>().get('/healthz', (c) =>
+  c.json({ status: 'ok', version: VERSION }),
+);

@@ -28,10 +28,17 @@ export const uploadLimit: MiddlewareHandler<AppEnv> = (c, next) => {
  * Parses user metadata: a JSON object of at most `maxBytes` UTF-8 bytes, or null when absent.
  * @throws HttpError 400 naming `metadata`.
  */
-export function parseMetadata(raw: string | null | undefined, maxBytes: number): Record<string, unknown> | null {
+export function parseMetadata(
+  raw: string | null | undefined,
+  maxBytes: number,
+): Record<string, unknown> | null {
   if (raw === null || raw === undefined || raw === '') return null;
   const size = new TextEncoder().encode(raw).byteLength;
-  if (size > maxBytes) throw badRequest(`metadata is ${size} bytes; at most ${maxBytes} are accepted.`, { option: 'metadata', limit: maxBytes });
+  if (size > maxBytes)
+    throw badRequest(`metadata is ${size} bytes; at most ${maxBytes} are accepted.`, {
+      option: 'metadata',
+      limit: maxBytes,
+    });
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -48,7 +55,9 @@ export function parseMetadata(raw: string | null | undefined, maxBytes: number):
  * field), or the raw image bytes (metadata in the `metadata` query parameter).
  * @throws HttpError 400 for a form without a file.
  */
-export async function readUpload(req: Request): Promise<{ bytes: Uint8Array; metadata: string | null }> {
+export async function readUpload(
+  req: Request,
+): Promise<{ bytes: Uint8Array; metadata: string | null }> {
   const type = req.headers.get('Content-Type') ?? '';
   if (/^multipart\/form-data/i.test(type)) {
     let form: FormData;
@@ -61,29 +70,40 @@ export async function readUpload(req: Request): Promise<{ bytes: Uint8Array; met
     if (!(file instanceof File))
       throw badRequest('The form needs a file field holding the image.', { option: 'file' });
     const metadata = form.get('metadata');
-    return { bytes: new Uint8Array(await file.arrayBuffer()), metadata: typeof metadata === 'string' ? metadata : null };
+    return {
+      bytes: new Uint8Array(await file.arrayBuffer()),
+      metadata: typeof metadata === 'string' ? metadata : null,
+    };
   }
-  return { bytes: new Uint8Array(await req.arrayBuffer()), metadata: new URL(req.url).searchParams.get('metadata') };
+  return {
+    bytes: new Uint8Array(await req.arrayBuffer()),
+    metadata: new URL(req.url).searchParams.get('metadata'),
+  };
 }
 
-const encodeCursor = (p: ListPosition) => btoa(JSON.stringify([p.createdAt, p.id])).replaceAll('=', '');
+const encodeCursor = (p: ListPosition) =>
+  btoa(JSON.stringify([p.createdAt, p.id])).replaceAll('=', '');
 
 /** @throws HttpError 400 naming `cursor` when it is not one we issued. */
 function decodeCursor(cursor: string): ListPosition {
   try {
     const [createdAt, id] = JSON.parse(atob(cursor)) as unknown[];
-    if (typeof createdAt === 'number' && typeof id === 'string' && ID_PATTERN.test(id)) return { createdAt, id };
+    if (typeof createdAt === 'number' && typeof id === 'string' && ID_PATTERN.test(id))
+      return { createdAt, id };
   } catch {
     // fall through
   }
-  throw badRequest('cursor is not valid; pass the next_cursor of a previous page.', { option: 'cursor' });
+  throw badRequest('cursor is not valid; pass the next_cursor of a previous page.', {
+    option: 'cursor',
+  });
 }
 
 /** @throws HttpError 400 naming `limit` unless it is an integer 1..100. */
 function parseLimit(raw: string | undefined): number {
   if (raw === undefined) return 50;
   const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > 100) throw badRequest('limit must be an integer from 1 to 100.', { option: 'limit' });
+  if (!/^\d+$/.test(raw) || n < 1 || n > 100)
+    throw badRequest('limit must be an integer from 1 to 100.', { option: 'limit' });
   return n;
 }
 
@@ -92,7 +112,13 @@ export const imagesRoutes = new Hono<AppEnv>()
   .post('/', requireScope('upload'), uploadLimit, async (c) => {
     const { bytes, metadata } = await readUpload(c.req.raw);
     const meta = parseMetadata(metadata, c.var.config.maxMetadataBytes);
-    const { record, deduplicated } = await ingestOriginal(c.env, c.var.config, c.var.principal.owner, bytes, meta);
+    const { record, deduplicated } = await ingestOriginal(
+      c.env,
+      c.var.config,
+      c.var.principal.owner,
+      bytes,
+      meta,
+    );
     const view = { ...imageView(record, new URL(c.req.url).origin), deduplicated };
     if (deduplicated) return c.json(view, 200);
     return c.json(view, 201, { Location: view.urls.info });
@@ -117,7 +143,9 @@ export const imagesRoutes = new Hono<AppEnv>()
   })
   .delete('/:id', requireScope('upload'), async (c) => {
     const id = c.req.param('id');
-    const gone = ID_PATTERN.test(id) ? await deleteImage(c.env.DB, c.var.principal.owner, id) : null;
+    const gone = ID_PATTERN.test(id)
+      ? await deleteImage(c.env.DB, c.var.principal.owner, id)
+      : null;
     if (!gone) throw notFound(`No image ${id}.`);
     if (gone.remaining === 0) await deleteOriginal(c.env.BUCKET, gone.sha256);
     return c.body(null, 204);

@@ -39,7 +39,8 @@ function keyEntries(raw: string): Promise<KeyEntry[]> {
   if (!Array.isArray(list)) throw new Error('API_KEYS must be a JSON list');
   const entries = Promise.all(
     list.map(async (item: unknown): Promise<KeyEntry> => {
-      if (typeof item === 'string') return { digest: await sha256(item), owner: 'default', scopes: SCOPES };
+      if (typeof item === 'string')
+        return { digest: await sha256(item), owner: 'default', scopes: SCOPES };
       const { key, owner, scopes } = (item ?? {}) as Record<string, unknown>;
       if (typeof key !== 'string' || typeof owner !== 'string' || !Array.isArray(scopes))
         throw new Error('API_KEYS entries need key, owner and scopes');
@@ -55,7 +56,10 @@ function keyEntries(raw: string): Promise<KeyEntry[]> {
  * Finds the principal for a presented key, or `undefined`. Every entry is compared, in
  * constant time per entry, so timing reveals neither which entry matched nor how much.
  */
-export async function principalForKey(raw: string, presented: string): Promise<Principal | undefined> {
+export async function principalForKey(
+  raw: string,
+  presented: string,
+): Promise<Principal | undefined> {
   const digest = await sha256(presented);
   let found: Principal | undefined;
   for (const entry of await keyEntries(raw)) {

@@ -89,7 +89,9 @@ export async function insertImage(
         rec.metadata === null ? null : JSON.stringify(rec.metadata),
         rec.createdAt,
       ),
-    db.prepare(`SELECT ${COLUMNS} FROM images WHERE owner = ? AND sha256 = ?`).bind(rec.owner, rec.sha256),
+    db
+      .prepare(`SELECT ${COLUMNS} FROM images WHERE owner = ? AND sha256 = ?`)
+      .bind(rec.owner, rec.sha256),
   ]);
   const row = select?.results[0];
   if (!row) throw new Error('images: row missing after insert');
@@ -97,7 +99,11 @@ export async function insertImage(
 }
 
 /** The image with this id owned by `owner`, or null (another owner's id is null too). */
-export async function getImage(db: D1Database, owner: string, id: string): Promise<ImageRecord | null> {
+export async function getImage(
+  db: D1Database,
+  owner: string,
+  id: string,
+): Promise<ImageRecord | null> {
   const row = await db
     .prepare(`SELECT ${COLUMNS} FROM images WHERE id = ? AND owner = ?`)
     .bind(id, owner)
@@ -106,7 +112,11 @@ export async function getImage(db: D1Database, owner: string, id: string): Promi
 }
 
 /** The owner's image with these bytes, or null. */
-export async function getImageBySha(db: D1Database, owner: string, sha256: string): Promise<ImageRecord | null> {
+export async function getImageBySha(
+  db: D1Database,
+  owner: string,
+  sha256: string,
+): Promise<ImageRecord | null> {
   const row = await db
     .prepare(`SELECT ${COLUMNS} FROM images WHERE owner = ? AND sha256 = ?`)
     .bind(owner, sha256)
@@ -116,7 +126,10 @@ export async function getImageBySha(db: D1Database, owner: string, sha256: strin
 
 /** The image with this id whoever owns it, or null (for public delivery URLs). */
 export async function getImageById(db: D1Database, id: string): Promise<ImageRecord | null> {
-  const row = await db.prepare(`SELECT ${COLUMNS} FROM images WHERE id = ?`).bind(id).first<ImageRow>();
+  const row = await db
+    .prepare(`SELECT ${COLUMNS} FROM images WHERE id = ?`)
+    .bind(id)
+    .first<ImageRow>();
   return row ? toRecord(row) : null;
 }
 
@@ -144,7 +157,9 @@ export async function listImages(
         )
         .bind(owner, after.createdAt, after.createdAt, after.id, limit + 1)
     : db
-        .prepare(`SELECT ${COLUMNS} FROM images WHERE owner = ? ORDER BY created_at DESC, id DESC LIMIT ?`)
+        .prepare(
+          `SELECT ${COLUMNS} FROM images WHERE owner = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
+        )
         .bind(owner, limit + 1);
   const { results } = await stmt.all<ImageRow>();
   return { records: results.slice(0, limit).map(toRecord), more: results.length > limit };
