@@ -10,6 +10,7 @@ import { HttpError, notFound, problemResponse } from './errors';
 import { deliveryRoutes } from './routes/delivery';
 import { healthRoutes } from './routes/health';
 import { imagesRoutes } from './routes/images';
+import { presetsRoutes } from './routes/presets';
 
 /** Builds the application. Exported for tests that need a fresh instance. */
 export function createApp() {
@@ -40,6 +41,7 @@ export function createApp() {
 
   app.route('/', healthRoutes);
   app.route('/v1/images', imagesRoutes);
+  app.route('/v1/presets', presetsRoutes);
   app.route('/img', deliveryRoutes);
 
   app.notFound((c) => problemResponse(notFound(`Nothing at ${c.req.path}.`)));

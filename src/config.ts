@@ -13,11 +13,23 @@ export interface Config {
   maxSourcePixels: number;
   /** Largest accepted user metadata, bytes of JSON (default 1 KiB). */
   maxMetadataBytes: number;
+  /**
+   * Inline ceiling: the largest source, in pixels, that a request decodes at full size
+   * (default 6 MP; set from the memory table in docs/performance.md).
+   */
+  maxInlinePixels: number;
 }
 
 /** The vars this module reads (all strings, as wrangler passes them). */
 type ConfigVars = Partial<
-  Record<'MAX_UPLOAD_BYTES' | 'MAX_SIDE_PX' | 'MAX_SOURCE_PIXELS' | 'MAX_METADATA_BYTES', string>
+  Record<
+    | 'MAX_UPLOAD_BYTES'
+    | 'MAX_SIDE_PX'
+    | 'MAX_SOURCE_PIXELS'
+    | 'MAX_METADATA_BYTES'
+    | 'MAX_INLINE_PIXELS',
+    string
+  >
 >;
 
 /** Parses a positive integer var; throws (a deploy-time mistake, so a 500) when invalid. */
@@ -44,6 +56,7 @@ export function loadConfig(vars: ConfigVars): Config {
     maxSidePx: positiveInt(vars, 'MAX_SIDE_PX', 8192),
     maxSourcePixels: positiveInt(vars, 'MAX_SOURCE_PIXELS', 24_000_000),
     maxMetadataBytes: positiveInt(vars, 'MAX_METADATA_BYTES', 1024),
+    maxInlinePixels: positiveInt(vars, 'MAX_INLINE_PIXELS', 6_000_000),
   };
   cached = { vars, config };
   return config;

@@ -47,9 +47,7 @@ export function readExifOrientation(tiff: Uint8Array): number {
     return little ? a | (b << 8) : (a << 8) | b;
   };
   const u32 = (off: number): number =>
-    little
-      ? (u16(off) + u16(off + 2) * 0x10000) >>> 0
-      : (u16(off) * 0x10000 + u16(off + 2)) >>> 0;
+    little ? (u16(off) + u16(off + 2) * 0x10000) >>> 0 : (u16(off) * 0x10000 + u16(off + 2)) >>> 0;
 
   if (u16(2) !== 42) return 1;
   const ifd = u32(4);

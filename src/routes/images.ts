@@ -12,6 +12,7 @@ import { imageView } from '../images/view';
 import { requireScope } from '../security/auth';
 import { deleteImage, getImage, listImages, type ListPosition } from '../storage/images-db';
 import { deleteOriginal } from '../storage/originals';
+import { deleteVariants } from '../storage/variants';
 
 /** Streams the body with the configured byte limit: 413 from Content-Length or mid-stream. */
 export const uploadLimit: MiddlewareHandler<AppEnv> = (c, next) => {
@@ -147,6 +148,10 @@ export const imagesRoutes = new Hono<AppEnv>()
       ? await deleteImage(c.env.DB, c.var.principal.owner, id)
       : null;
     if (!gone) throw notFound(`No image ${id}.`);
-    if (gone.remaining === 0) await deleteOriginal(c.env.BUCKET, gone.sha256);
+    if (gone.remaining === 0)
+      await Promise.all([
+        deleteOriginal(c.env.BUCKET, gone.sha256),
+        deleteVariants(c.env.BUCKET, gone.sha256),
+      ]);
     return c.body(null, 204);
   });

@@ -5,3 +5,10 @@
 
 /** `originals/{sha256}`: an original's bytes. `sha256` is lowercase hex. */
 export const originalKey = (sha256: string) => `originals/${sha256}`;
+
+/** `variants/{sha256}/{specHash}.{ext}`: a variant's bytes, under its original's hash. */
+export const variantKey = (sha256: string, specHash: string, ext: string) =>
+  `variants/${sha256}/${specHash}.${ext}`;
+
+/** Prefix of every variant of one original (for deleting them all). */
+export const variantPrefix = (sha256: string) => `variants/${sha256}/`;

@@ -247,10 +247,7 @@ function parseBackground(option: string, value: string): Rgba {
       option,
       `${option} must be a hex colour (#rgb, #rgba, #rrggbb or #rrggbbaa), got ${quote(value)}.`,
     );
-  const full =
-    hex.length <= 4
-      ? [...hex].map((c) => c + c).join('')
-      : hex;
+  const full = hex.length <= 4 ? [...hex].map((c) => c + c).join('') : hex;
   const byte = (i: number) => parseInt(full.slice(i * 2, i * 2 + 2), 16);
   return { r: byte(0), g: byte(1), b: byte(2), a: full.length === 8 ? byte(3) : 255 };
 }
@@ -409,7 +406,8 @@ function canonicalValue(spec: TransformSpec, key: Key): string | undefined {
     case 'fit':
       return spec.fit === 'scale-down' ? undefined : spec.fit;
     case 'gravity': {
-      const g = spec.gravity.kind === 'focal' ? focal(spec.gravity.x, spec.gravity.y) : spec.gravity;
+      const g =
+        spec.gravity.kind === 'focal' ? focal(spec.gravity.x, spec.gravity.y) : spec.gravity;
       if (g.kind !== 'focal') return g.kind === 'center' ? undefined : g.kind;
       return `${g.x}x${g.y}`;
     }

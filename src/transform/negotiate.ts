@@ -1,0 +1,46 @@
+/**
+ * Output format: `format=auto` content negotiation from `Accept` (AVIF, then WebP, then JPEG,
+ * or PNG when the source has alpha), and the original's format when `format` is absent.
+ */
+import type { ImageFormat } from '../codecs/probe';
+import type { EncodeFormat } from '../codecs/types';
+import type { OutputFormat } from './spec';
+
+/** What an `Accept` header allows beyond JPEG/PNG; part of the edge cache key for `f=auto`. */
+export type AcceptClass = 'avif' | 'webp' | 'basic';
+
+/** Classifies `Accept` (RFC 9110 §12.5.1; a media range with q=0 is refused). */
+export function acceptClass(accept: string | undefined): AcceptClass {
+  const allowed = new Set<string>();
+  for (const part of (accept ?? '').toLowerCase().split(',')) {
+    const [type, ...params] = part.split(';').map((s) => s.trim());
+    const q = params.find((p) => p.startsWith('q='));
+    if (type && !(q && Number(q.slice(2)) === 0)) allowed.add(type);
+  }
+  if (allowed.has('image/avif')) return 'avif';
+  if (allowed.has('image/webp')) return 'webp';
+  return 'basic';
+}
+
+/**
+ * The encoder format for a request. `auto` follows {@link acceptClass}; absent keeps the
+ * original's format (GIF becomes PNG: we encode no GIF). `json` is not an encoder format and
+ * must be handled before calling this.
+ */
+export function resolveFormat(
+  requested: Exclude<OutputFormat, 'json'> | undefined,
+  accept: AcceptClass,
+  source: { format: ImageFormat; hasAlpha: boolean },
+): EncodeFormat {
+  if (requested === undefined) return source.format === 'gif' ? 'png' : source.format;
+  if (requested !== 'auto') return requested;
+  if (accept === 'avif') return 'avif';
+  if (accept === 'webp') return 'webp';
+  return source.hasAlpha ? 'png' : 'jpeg';
+}
+
+/** MIME type of an encoder format. */
+export const contentType = (f: EncodeFormat) => `image/${f}`;
+
+/** File extension of an encoder format (also the R2 variant key's extension). */
+export const extension = (f: EncodeFormat) => (f === 'jpeg' ? 'jpg' : f);

@@ -1,0 +1,181 @@
+/**
+ * Serving a variant (`GET /img/{id}/{transform}`), DESIGN.md §2: edge cache → R2 variant →
+ * transform inline → store. A cache hit makes no D1 and no R2 call.
+ */
+import { DecodeError, type EncodeFormat } from '../codecs/types';
+import type { Config } from '../config';
+import { notFound, unprocessable } from '../errors';
+import { ID_PATTERN } from '../ids';
+import { cacheMatch, cachePut, variantCacheKey } from '../storage/edge-cache';
+import { getImageById, type ImageRecord } from '../storage/images-db';
+import { getOriginal } from '../storage/originals';
+import { getVariant, putVariant, specHash } from '../storage/variants';
+import { acceptClass, contentType, resolveFormat } from './negotiate';
+import { planVariant, runPipeline, type SourceFacts, type StageTimings } from './pipeline';
+import { resolvePreset, BUILTIN_PRESETS } from './presets';
+import { canonicalTransform, isPresetName, parseTransform, type TransformSpec } from './spec';
+
+/** Cache-Control of content-addressed variants: the bytes behind a URL never change. */
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/** Everything a variant request needs from the HTTP layer. */
+export interface VariantRequest {
+  env: Env;
+  ctx: Pick<ExecutionContext, 'waitUntil'>;
+  config: Config;
+  origin: string;
+  id: string;
+  /** The `{transform}` segment as sent (a preset name or options). */
+  transform: string;
+  accept?: string;
+  ifNoneMatch?: string;
+}
+
+/** True when an `If-None-Match` header matches `etag` (weak comparison, RFC 9110 §13.1.2). */
+export function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  const bare = etag.replace(/^W\//, '');
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === bare);
+}
+
+/** The stored (coded) facts of an image record: records hold displayed sizes. */
+export function sourceFacts(rec: ImageRecord): SourceFacts {
+  const turned = rec.orientation >= 5 && rec.orientation <= 8;
+  return {
+    format: rec.format,
+    width: turned ? rec.height : rec.width,
+    height: turned ? rec.width : rec.height,
+    orientation: rec.orientation,
+    hasAlpha: rec.hasAlpha,
+  };
+}
+
+const serverTiming = (t: StageTimings) =>
+  `decode;dur=${t.decode.toFixed(1)}, resize;dur=${t.resize.toFixed(1)}, encode;dur=${t.encode.toFixed(1)}`;
+
+function variantHeaders(
+  format: EncodeFormat,
+  etag: string,
+  bytes: number,
+  negotiated: boolean,
+): Headers {
+  const h = new Headers({
+    'Content-Type': contentType(format),
+    'Content-Length': String(bytes),
+    ETag: etag,
+    'Cache-Control': IMMUTABLE,
+  });
+  if (negotiated) h.set('Vary', 'Accept');
+  return h;
+}
+
+/**
+ * Serves one variant. Parsing errors are 400 before any storage call.
+ * @throws HttpError 400 (bad options), 404 (no image or preset), 422 (over the inline
+ *   ceiling, or the original does not decode).
+ */
+export async function serveVariant(req: VariantRequest): Promise<Response> {
+  if (!ID_PATTERN.test(req.id)) throw notFound(`No image ${req.id}.`);
+
+  // 1. What is asked for: a preset (resolved later when stored in D1) or options.
+  let spec: TransformSpec | undefined;
+  let segment: string;
+  if (isPresetName(req.transform)) {
+    segment = req.transform;
+    spec = BUILTIN_PRESETS.get(req.transform)?.spec;
+  } else {
+    spec = parseTransform(req.transform);
+    segment = canonicalTransform(spec);
+  }
+  // The Accept class is part of the key whenever the format may be negotiated.
+  const negotiable = spec === undefined || spec.format === 'auto';
+  const accept = acceptClass(req.accept);
+  const key = variantCacheKey(req.origin, req.id, segment, negotiable ? accept : undefined);
+
+  // 2. Edge cache: no D1, no R2.
+  const hit = await cacheMatch(key);
+  if (hit) {
+    const etag = hit.headers.get('ETag') ?? '';
+    const headers = new Headers(hit.headers);
+    headers.set('X-Cache', 'HIT');
+    if (spec?.format === 'auto') headers.set('Vary', 'Accept');
+    if (etagMatches(req.ifNoneMatch, etag)) return new Response(null, { status: 304, headers });
+    return new Response(hit.body, { status: 200, headers });
+  }
+
+  // 3. The image and the full spec.
+  const rec = await getImageById(req.env.DB, req.id);
+  if (!rec) throw notFound(`No image ${req.id}.`);
+  if (!spec) spec = (await resolvePreset(req.env.DB, req.transform)).spec;
+  const src = sourceFacts(rec);
+  if (spec.format === 'json') return jsonFacts(rec, src, spec);
+
+  const format = resolveFormat(spec.format, accept, rec);
+  const canonical = canonicalTransform(spec);
+  const hash = await specHash(canonical, format);
+  const etag = `"${rec.sha256.slice(0, 16)}-${hash}"`;
+  const negotiated = spec.format === 'auto';
+  if (etagMatches(req.ifNoneMatch, etag)) {
+    const headers = new Headers({ ETag: etag, 'Cache-Control': IMMUTABLE, 'X-Cache': 'MISS' });
+    if (negotiated) headers.set('Vary', 'Accept');
+    return new Response(null, { status: 304, headers });
+  }
+
+  // 4. The durable variant store.
+  const stored = await getVariant(req.env.BUCKET, rec.sha256, hash, format);
+  if (stored) {
+    const bytes = new Uint8Array(await stored.arrayBuffer());
+    const headers = variantHeaders(format, etag, bytes.byteLength, negotiated);
+    headers.set('X-Cache', 'MISS');
+    headers.set('X-Variant-Source', 'r2');
+    req.ctx.waitUntil(cachePut(key, new Response(bytes, { headers })));
+    return new Response(bytes, { headers });
+  }
+
+  // 5. Transform inline, within the ceiling.
+  if (src.width * src.height > req.config.maxInlinePixels)
+    throw unprocessable(
+      `The original has ${src.width * src.height} pixels; variants are computed inline for sources up to ${req.config.maxInlinePixels} pixels.`,
+      { limit: req.config.maxInlinePixels, pixels: src.width * src.height },
+    );
+  const original = await getOriginal(req.env.BUCKET, rec.sha256);
+  if (!original) throw notFound(`No image ${req.id}.`);
+  const input = new Uint8Array(await original.arrayBuffer());
+  let out;
+  try {
+    out = await runPipeline(input, src, spec, format);
+  } catch (err) {
+    if (err instanceof DecodeError)
+      throw unprocessable(`The original could not be decoded: ${err.message}`);
+    throw err;
+  }
+  const headers = variantHeaders(format, etag, out.bytes.byteLength, negotiated);
+  headers.set('X-Cache', 'MISS');
+  headers.set('X-Variant-Source', 'computed');
+  headers.set('Server-Timing', serverTiming(out.timings));
+  req.ctx.waitUntil(putVariant(req.env.BUCKET, rec.sha256, hash, format, out.bytes, out));
+  req.ctx.waitUntil(cachePut(key, new Response(out.bytes, { headers })));
+  return new Response(out.bytes, { headers });
+}
+
+/** `format=json`: the computed geometry and the source facts, no pixels. */
+function jsonFacts(rec: ImageRecord, src: SourceFacts, spec: TransformSpec): Response {
+  const { geometry } = planVariant(src, spec);
+  return Response.json(
+    {
+      id: rec.id,
+      original: {
+        format: rec.format,
+        width: rec.width,
+        height: rec.height,
+        orientation: rec.orientation,
+        has_alpha: rec.hasAlpha,
+      },
+      options: canonicalTransform(spec),
+      output: { width: geometry.canvas.width, height: geometry.canvas.height },
+      geometry,
+    },
+    { headers: { 'Cache-Control': 'public, max-age=300' } },
+  );
+}

@@ -1,0 +1,348 @@
+/**
+ * Delivery through the real Worker: GET /img/{id}/{transform} → pixels, headers, caches.
+ * Outputs are decoded in the test to check format and exact dimensions.
+ */
+import { env } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeImage } from '../../src/codecs/decode';
+import { sniffFormat } from '../../src/codecs/probe';
+import { resizeImage } from '../../src/codecs/resize';
+import type { RawImage } from '../../src/codecs/types';
+import { call, fixture, fixtureList, KEYS, upload } from '../helpers';
+
+/** Peak signal-to-noise ratio over RGB, dB (identical → Infinity). */
+function psnr(a: RawImage, b: RawImage): number {
+  expect([a.width, a.height]).toEqual([b.width, b.height]);
+  let se = 0;
+  let n = 0;
+  for (let i = 0; i < a.data.length; i += 4)
+    for (let c = 0; c < 3; c++) {
+      const d = a.data[i + c]! - b.data[i + c]!;
+      se += d * d;
+      n++;
+    }
+  return se === 0 ? Infinity : 10 * Math.log10((255 * 255) / (se / n));
+}
+
+/** GETs a variant and decodes it; asserts a 200 of the expected format. */
+async function variant(id: string, transform: string, headers: Record<string, string> = {}) {
+  const res = await call(`/img/${id}/${transform}`, { headers });
+  expect(
+    res.status,
+    `${transform}: ${res.status} ${res.status !== 200 ? await res.clone().text() : ''}`,
+  ).toBe(200);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const format = sniffFormat(bytes)!;
+  expect(res.headers.get('Content-Type')).toBe(`image/${format}`);
+  return { res, bytes, format, img: await decodeImage(bytes, format) };
+}
+
+/** Expected output size for a fit (Cloudflare Images semantics), computed independently. */
+function expectedSize(
+  fit: string,
+  sw: number,
+  sh: number,
+  bw: number,
+  bh: number,
+): [number, number] {
+  const contain = Math.min(bw / sw, bh / sh);
+  const cover = Math.max(bw / sw, bh / sh);
+  switch (fit) {
+    case 'scale-down': {
+      const s = Math.min(1, contain);
+      return [Math.max(1, Math.round(sw * s)), Math.max(1, Math.round(sh * s))];
+    }
+    case 'contain':
+      return [Math.max(1, Math.round(sw * contain)), Math.max(1, Math.round(sh * contain))];
+    case 'cover':
+    case 'pad':
+      return [bw, bh];
+    case 'crop':
+      return cover <= 1 ? [bw, bh] : [Math.min(bw, sw), Math.min(bh, sh)];
+  }
+  throw new Error(fit);
+}
+
+const ids = new Map<string, { id: string; width: number; height: number; pixels: number }>();
+
+beforeAll(async () => {
+  for (const file of await fixtureList('images')) {
+    if (file.endsWith('.md')) continue;
+    const { json } = await upload(await fixture(`images/${file}`));
+    const [width, height] = [json.width as number, json.height as number];
+    ids.set(file, { id: json.id as string, width, height, pixels: width * height });
+  }
+});
+
+describe('fit modes over every shared image', () => {
+  const fits = ['scale-down', 'contain', 'cover', 'crop', 'pad'];
+  const formats = ['webp', 'png', 'jpeg'];
+
+  it('produces the exact size for each fit, never enlarging with scale-down or crop', async () => {
+    let n = 0;
+    for (const [file, src] of ids) {
+      if (src.pixels > 6_000_000) continue; // over the inline ceiling: covered below
+      for (const fit of fits) {
+        const format = formats[n++ % formats.length]!;
+        const { img, format: got } = await variant(src.id, `w=200,h=150,fit=${fit},f=${format}`);
+        expect(got, `${file} ${fit}`).toBe(format);
+        expect([img.width, img.height], `${file} ${fit}`).toEqual(
+          expectedSize(fit, src.width, src.height, 200, 150),
+        );
+      }
+    }
+  });
+
+  it('letterboxes with the background colour for pad', async () => {
+    const src = ids.get('kodak/kodim01.png')!; // 768x512 → 300x300: bands above and below
+    const { img } = await variant(src.id, 'w=300,h=300,fit=pad,background=%23ff0000,f=png');
+    expect([img.width, img.height]).toEqual([300, 300]);
+    const at = (x: number, y: number) =>
+      Array.from(img.data.subarray((y * 300 + x) * 4, (y * 300 + x) * 4 + 4));
+    expect(at(150, 5)).toEqual([255, 0, 0, 255]);
+    expect(at(150, 294)).toEqual([255, 0, 0, 255]);
+    expect(at(150, 150)).not.toEqual([255, 0, 0, 255]);
+  });
+
+  it('serves every Kodak image as w=300,f=webp', async () => {
+    for (const [file, src] of ids) {
+      if (!file.startsWith('kodak/')) continue;
+      const { img, format } = await variant(src.id, 'w=300,f=webp');
+      expect(format).toBe('webp');
+      expect(img.width).toBe(300);
+      expect(img.height).toBe(Math.round((300 * src.height) / src.width));
+    }
+  });
+
+  it('applies dpr, rotate and flip to the geometry', async () => {
+    const src = ids.get('kodak/kodim02.png')!; // 768x512
+    expect((await variant(src.id, 'w=200,dpr=2,f=png')).img.width).toBe(400);
+    const r = (await variant(src.id, 'w=200,rotate=90,f=png')).img;
+    expect([r.width, r.height]).toEqual([200, 300]);
+    const plain = (await variant(src.id, 'w=200,f=png')).img;
+    const flipped = (await variant(src.id, 'w=200,flip=h,f=png')).img;
+    // flip=h mirrors: the first column of one is the last column of the other.
+    const px = (im: RawImage, x: number, y: number) =>
+      Array.from(im.data.subarray((y * im.width + x) * 4, (y * im.width + x) * 4 + 3));
+    expect(px(flipped, 0, 50)).toEqual(px(plain, plain.width - 1, 50));
+  });
+});
+
+describe('orientation', () => {
+  it('turns Landscape_1…8 into the same upright picture', async () => {
+    const ref = (await variant(ids.get('exif/Landscape_1.jpg')!.id, 'w=300,f=png')).img;
+    expect([ref.width, ref.height]).toEqual([300, 225]);
+    for (let n = 2; n <= 8; n++) {
+      const { img } = await variant(ids.get(`exif/Landscape_${n}.jpg`)!.id, 'w=300,f=png');
+      // The eight files are one photo stored eight ways and JPEG-compressed separately:
+      // upright copies score ~30 dB or more, a wrongly turned one scores under 15 dB.
+      expect(psnr(img, ref), `Landscape_${n}`).toBeGreaterThan(25);
+    }
+  });
+});
+
+describe('alpha and background', () => {
+  it('keeps alpha in PNG, WebP and AVIF, and flattens onto the background in JPEG', async () => {
+    const src = ids.get('alpha/blackbug.png')!;
+    for (const f of ['png', 'webp', 'avif']) {
+      const { img } = await variant(src.id, `w=200,f=${f}`);
+      let transparent = 0;
+      for (let i = 3; i < img.data.length; i += 4) if (img.data[i]! < 128) transparent++;
+      expect(transparent, f).toBeGreaterThan(100);
+    }
+    const { img } = await variant(src.id, 'w=200,f=jpeg,background=00ff00');
+    const bare = (await variant(src.id, 'w=200,f=png')).img;
+    let checked = 0;
+    for (let i = 0; i < bare.data.length; i += 4) {
+      if (bare.data[i + 3] !== 0) continue;
+      expect(img.data[i + 1]!).toBeGreaterThan(200); // green where it was transparent
+      expect(img.data[i]!).toBeLessThan(60);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(100);
+  });
+});
+
+describe('gravity', () => {
+  it('moves the crop window: left, right and a focal point', async () => {
+    const src = ids.get('kodak/kodim03.png')!; // 768x512: cover 100x100 keeps a 512x512 square
+    const left = (await variant(src.id, 'w=100,h=100,fit=cover,g=left,f=png')).img;
+    const right = (await variant(src.id, 'w=100,h=100,fit=cover,g=right,f=png')).img;
+    const focalLeft = (await variant(src.id, 'w=100,h=100,fit=cover,g=0x0.5,f=png')).img;
+    expect(psnr(left, focalLeft)).toBe(Infinity);
+    expect(psnr(left, right)).toBeLessThan(20);
+    // Reference: crop the left 512x512 square of the decoded original and resize it here.
+    const orig = await decodeImage(await fixture('images/kodak/kodim03.png'), 'png');
+    const square = new Uint8ClampedArray(512 * 512 * 4);
+    for (let y = 0; y < 512; y++)
+      square.set(orig.data.subarray(y * 768 * 4, (y * 768 + 512) * 4), y * 512 * 4);
+    const want = await resizeImage({ data: square, width: 512, height: 512 }, 100, 100);
+    expect(psnr(left, want)).toBeGreaterThan(40);
+  });
+});
+
+describe('negotiation, caching and headers', () => {
+  it('picks AVIF, WebP, JPEG or PNG for f=auto from Accept, with Vary: Accept', async () => {
+    const photo = ids.get('small/Giunchedi_Filippo_January_2015_01.jpg')!;
+    const alpha = ids.get('alpha/PNG_transparency_demonstration_1.png')!;
+    const cases: [string, string, string][] = [
+      [photo.id, 'image/avif,image/webp,*/*', 'avif'],
+      [photo.id, 'image/webp,*/*', 'webp'],
+      [photo.id, 'image/avif;q=0,image/webp', 'webp'],
+      [photo.id, '*/*', 'jpeg'],
+      [alpha.id, 'text/html', 'png'],
+    ];
+    for (const [id, accept, want] of cases) {
+      const { res, format } = await variant(id, 'w=120,f=auto', { Accept: accept });
+      expect(format, accept).toBe(want);
+      expect(res.headers.get('Vary')).toBe('Accept');
+    }
+  });
+
+  it('answers w=400,f=auto with a 400-pixel AVIF, then the same bytes from the edge cache', async () => {
+    const src = ids.get('small/Giunchedi_Filippo_January_2015_01.jpg')!; // 800x533
+    const accept = { Accept: 'image/avif,image/webp' };
+    const first = await variant(src.id, 'w=400,f=auto', accept);
+    expect(first.format).toBe('avif');
+    expect([first.img.width, first.img.height]).toEqual([400, 267]);
+    expect(first.res.headers.get('X-Cache')).toBe('MISS');
+    expect(first.res.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
+    expect(first.res.headers.get('X-Content-Type-Options')).toBe('nosniff');
+    expect(first.res.headers.get('ETag')).toMatch(/^"[0-9a-f]{16}-[0-9a-f]{32}"$/);
+    expect(first.res.headers.get('Server-Timing')).toMatch(
+      /decode;dur=[\d.]+, resize;dur=[\d.]+, encode;dur=[\d.]+/,
+    );
+    expect(Number(first.res.headers.get('Content-Length'))).toBe(first.bytes.byteLength);
+
+    // Count every D1 and R2 call during the hit (canonically equal spelling of the options).
+    let calls = 0;
+    const counting = <T extends object>(target: T): T =>
+      new Proxy(target, {
+        get(t, prop) {
+          const v = Reflect.get(t, prop) as unknown;
+          if (typeof v !== 'function') return v;
+          return (...args: unknown[]) => {
+            calls++;
+            return (v as (...a: unknown[]) => unknown).apply(t, args);
+          };
+        },
+      });
+    const res = await call(`/img/${src.id}/f=auto,width=400`, {
+      headers: accept,
+      env: { ...env, DB: counting(env.DB), BUCKET: counting(env.BUCKET) },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('X-Cache')).toBe('HIT');
+    expect(res.headers.get('Vary')).toBe('Accept');
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(first.bytes);
+    expect(calls).toBe(0);
+
+    // The variant is stored durably too.
+    const sha = (
+      (await (await call(`/v1/images/${src.id}`, { key: KEYS.alice })).json()) as { sha256: string }
+    ).sha256;
+    const stored = await env.BUCKET.list({ prefix: `variants/${sha}/` });
+    expect(stored.objects.some((o) => o.key.endsWith('.avif'))).toBe(true);
+
+    // If-None-Match → 304, on the hit path and on the miss path.
+    const etag = first.res.headers.get('ETag')!;
+    expect(
+      (await call(`/img/${src.id}/w=400,f=auto`, { headers: { ...accept, 'If-None-Match': etag } }))
+        .status,
+    ).toBe(304);
+    expect(
+      (await call(`/img/${src.id}/w=401,f=auto`, { headers: { ...accept, 'If-None-Match': etag } }))
+        .status,
+    ).toBe(200);
+  });
+
+  it('gives a 400 problem naming the option for each kind of bad option, and caches none', async () => {
+    const id = ids.get('kodak/kodim04.png')!.id;
+    const cases: [string, string][] = [
+      ['w=100,zoom=2', 'zoom'],
+      ['w=100,width=200', 'width'],
+      ['w=0', 'w'],
+      ['w=abc', 'w'],
+      ['fit=stretch', 'fit'],
+      ['q=101', 'q'],
+      ['w=4000,dpr=4', 'dpr'],
+      ['g=2x2', 'g'],
+      ['background=xyz', 'background'],
+      ['rotate=45', 'rotate'],
+    ];
+    for (const [t, option] of cases) {
+      for (let i = 0; i < 2; i++) {
+        const res = await call(`/img/${id}/${t}`);
+        expect(res.status, t).toBe(400);
+        expect(res.headers.get('Content-Type')).toBe('application/problem+json');
+        expect(res.headers.get('Cache-Control')).toBe('no-store');
+        expect(await res.json(), t).toMatchObject({ status: 400, option });
+      }
+    }
+  });
+
+  it('returns geometry and source facts for f=json', async () => {
+    const src = ids.get('exif/Landscape_6.jpg')!;
+    const res = await call(`/img/${src.id}/w=300,h=300,fit=cover,f=json`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      original: { format: 'jpeg', width: 600, height: 450, orientation: 6 },
+      output: { width: 300, height: 300 },
+    });
+  });
+
+  it('is 404 for unknown ids and 422 naming the ceiling for sources over it', async () => {
+    expect((await call('/img/AAAAAAAAAAAAAAAA/w=100')).status).toBe(404);
+    const big = ids.get('large/Carrie.jpg')!;
+    const res = await call(`/img/${big.id}/w=800,f=webp`, {
+      env: { ...env, MAX_INLINE_PIXELS: '6000000' },
+    });
+    expect(res.status).toBe(422);
+    expect(await res.json()).toMatchObject({ status: 422, limit: 6_000_000 });
+  });
+});
+
+describe('presets', () => {
+  it('serves built-ins and manages stored presets with the admin scope', async () => {
+    const src = ids.get('kodak/kodim05.png')!;
+    const thumb = await variant(src.id, 'thumbnail', { Accept: 'image/webp' });
+    expect([thumb.img.width, thumb.img.height, thumb.format]).toEqual([150, 150, 'webp']);
+
+    const body = JSON.stringify({ options: 'width=64,h=64,fit=cover,f=png' });
+    const put = (key: string) =>
+      call('/v1/presets/tiny', {
+        method: 'PUT',
+        body,
+        key,
+        headers: { 'Content-Type': 'application/json' },
+      });
+    expect((await put(KEYS.bob)).status).toBe(403);
+    const created = await put(KEYS.alice);
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({
+      name: 'tiny',
+      options: 'width=64,height=64,fit=cover,format=png',
+    });
+    const tiny = await variant(src.id, 'tiny');
+    expect([tiny.img.width, tiny.img.height, tiny.format]).toEqual([64, 64, 'png']);
+
+    const bad = await call('/v1/presets/bad', {
+      method: 'PUT',
+      key: KEYS.alice,
+      body: JSON.stringify({ options: 'w=-1' }),
+    });
+    expect(bad.status).toBe(400);
+    expect(
+      (await call('/v1/presets/thumbnail', { method: 'PUT', key: KEYS.alice, body })).status,
+    ).toBe(409);
+    const list = (await (await call('/v1/presets', { key: KEYS.bob })).json()) as {
+      presets: { name: string }[];
+    };
+    expect(list.presets.map((p) => p.name)).toEqual(expect.arrayContaining(['thumbnail', 'tiny']));
+    expect((await call('/v1/presets/tiny', { method: 'DELETE', key: KEYS.alice })).status).toBe(
+      204,
+    );
+    expect((await call('/v1/presets/tiny', { key: KEYS.alice })).status).toBe(404);
+    expect((await call(`/img/${src.id}/nosuchpreset`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds wasm/jpeg_scaled.wasm from wasm/jpeg-scaled (Rust, Debian toolchain, offline).
+#
+#   bash wasm/jpeg-scaled/build.sh        (npm run build:wasm)
+#
+# - Installs the Debian packages it needs when missing (needs root and Debian's apt).
+# - Hermetic: Debian's rustc/cargo only (PATH=/usr/bin:/bin, so a rustup toolchain is not
+#   used), a private CARGO_HOME, crates from /usr/share/cargo/registry, no network.
+# - Reproducible: the crate is copied to a fixed build directory (which also keeps
+#   Cargo.lock out of the source tree) and build paths are remapped, so two runs give the
+#   same bytes.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+OUT="$HERE/../jpeg_scaled.wasm"
+BUILD="$HERE/target/build"          # under target/ (git-ignored)
+export CARGO_HOME="$HERE/target/cargo-home"
+export PATH=/usr/bin:/bin
+export RUSTC=/usr/bin/rustc CARGO=/usr/bin/cargo
+unset RUSTUP_TOOLCHAIN RUSTFLAGS CARGO_ENCODED_RUSTFLAGS CARGO_BUILD_RUSTFLAGS \
+  CARGO_TARGET_DIR CARGO_BUILD_TARGET RUSTC_WRAPPER CARGO_BUILD_RUSTC_WRAPPER || true
+export SOURCE_DATE_EPOCH=0 LC_ALL=C TZ=UTC
+
+PKGS=(rustc cargo libstd-rust-dev-wasm32 lld-14 wabt librust-jpeg-decoder-dev)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "build.sh: installing ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PKGS[@]}"
+fi
+
+# Fresh copy of the crate at a fixed path (the parent's .cargo/config.toml is copied too).
+rm -rf "$BUILD"
+mkdir -p "$BUILD" "$CARGO_HOME"
+cp -R "$HERE/Cargo.toml" "$HERE/src" "$HERE/.cargo" "$BUILD/"
+
+# SIMD: workerd (V8) supports wasm SIMD; +simd128 measured ~10% faster here.
+# Path remapping keeps machine paths out of panic-location strings.
+export RUSTFLAGS="-C target-feature=+simd128 \
+ --remap-path-prefix=$BUILD=/build/jpeg-scaled \
+ --remap-path-prefix=$CARGO_HOME=/cargo-home \
+ --remap-path-prefix=/usr/share/cargo/registry=/registry"
+
+(cd "$BUILD" && cargo build --release --offline --target wasm32-unknown-unknown \
+  --target-dir "$HERE/target/cargo")
+
+WASM="$HERE/target/cargo/wasm32-unknown-unknown/release/jpeg_scaled.wasm"
+wasm-validate "$WASM"
+if wasm-objdump -h "$WASM" | grep -q ' Import '; then
+  echo "build.sh: $WASM has imports; workerd instantiates it with {}" >&2
+  exit 1
+fi
+cp "$WASM" "$OUT"
+echo "$(wc -c <"$OUT") bytes  $(cd "$HERE/.." && sha256sum jpeg_scaled.wasm)"

@@ -1,0 +1,333 @@
+//! jpeg-scaled: shrink-on-load JPEG decoding to RGBA8 for the image-edge Worker.
+//!
+//! A thin C-ABI layer over `jpeg-decoder` 0.2.6 (image-rs, MIT OR Apache-2.0). The DCT is
+//! computed at 8/4/2/1 points per 8x8 block (`Decoder::scale`), so a 1/2, 1/4 or 1/8
+//! decode never materialises the full-size planes of a baseline JPEG (progressive JPEGs
+//! still keep every coefficient). Built as a plain `wasm32-unknown-unknown` cdylib: no
+//! imports, no wasm-bindgen; the only export besides the functions below is `memory`.
+//!
+//! # ABI (wasm32: pointers and sizes are u32)
+//! - `jpeg_alloc(len) -> ptr`: allocates `len` (>= 1) bytes for the input; 0 on failure.
+//! - `jpeg_free(ptr, len)`: frees a `jpeg_alloc` buffer that was NOT passed to `jpeg_decode`.
+//! - `jpeg_decode(ptr, len, denom, max_src_pixels) -> header_ptr`: takes ownership of the
+//!   input buffer (always frees it), decodes at 1/`denom` (1, 2, 4 or 8) and converts to
+//!   RGBA8 (alpha 255). `max_src_pixels` bounds the coded width x height (0: built-in cap
+//!   of 2^28). Frees the previous output first.
+//! - `jpeg_release()`: frees the output and message of the last `jpeg_decode`.
+//!
+//! Header: `HEADER_WORDS` little-endian u32 words at `header_ptr` (static storage, valid
+//! until the next call): see the `H_*` indices. Output pixels: `data_len` =
+//! `width * height * 4` bytes at `data_ptr`, rows top to bottom, no padding.
+//!
+//! Errors return a non-zero status and a UTF-8 message; a panic (a decoder bug or an
+//! allocation failure inside the decoder) aborts, which traps in WebAssembly: the host must
+//! then discard the instance.
+
+use jpeg_decoder::{Decoder, Error, PixelFormat};
+use std::alloc::{alloc, dealloc, Layout};
+use std::io::ErrorKind;
+
+/// Header word: status (one of the `S_*` codes).
+pub const H_STATUS: usize = 0;
+/// Header word: output width in pixels.
+pub const H_WIDTH: usize = 1;
+/// Header word: output height in pixels.
+pub const H_HEIGHT: usize = 2;
+/// Header word: pointer to the RGBA8 output.
+pub const H_DATA_PTR: usize = 3;
+/// Header word: output length in bytes (`width * height * 4`).
+pub const H_DATA_LEN: usize = 4;
+/// Header word: coded source width in pixels (0 if the frame header was not read).
+pub const H_SRC_WIDTH: usize = 5;
+/// Header word: coded source height in pixels.
+pub const H_SRC_HEIGHT: usize = 6;
+/// Header word: source components (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK).
+pub const H_SRC_COMPONENTS: usize = 7;
+/// Header word: 1 for a progressive JPEG, else 0.
+pub const H_PROGRESSIVE: usize = 8;
+/// Header word: pointer to the UTF-8 error message (0 when none).
+pub const H_MSG_PTR: usize = 9;
+/// Header word: error message length in bytes.
+pub const H_MSG_LEN: usize = 10;
+/// Number of u32 words in the header.
+pub const HEADER_WORDS: usize = 11;
+
+/// Status: decoded.
+pub const S_OK: u32 = 0;
+/// Status: corrupt or truncated JPEG.
+pub const S_MALFORMED: u32 = 1;
+/// Status: valid JPEG using a feature this decoder lacks (lossless, arithmetic, 12-bit…).
+pub const S_UNSUPPORTED: u32 = 2;
+/// Status: coded size above `max_src_pixels` (or the built-in cap).
+pub const S_TOO_LARGE: u32 = 3;
+/// Status: the RGBA output could not be allocated.
+pub const S_OUT_OF_MEMORY: u32 = 4;
+/// Status: bad arguments (denominator not 1/2/4/8, empty input).
+pub const S_BAD_ARGUMENT: u32 = 5;
+/// Status: internal inconsistency (decoder output of unexpected size).
+pub const S_INTERNAL: u32 = 6;
+
+/// Hard cap on coded pixels: keeps every size computation far from u32 overflow.
+const HARD_MAX_SRC_PIXELS: u64 = 1 << 28;
+
+static mut HEADER: [u32; HEADER_WORDS] = [0; HEADER_WORDS];
+static mut OUTPUT: Vec<u8> = Vec::new();
+static mut MESSAGE: String = String::new();
+
+struct Failure {
+    status: u32,
+    message: String,
+}
+
+fn fail<T>(status: u32, message: impl Into<String>) -> Result<T, Failure> {
+    Err(Failure { status, message: message.into() })
+}
+
+fn from_decoder_error(err: Error) -> Failure {
+    match err {
+        Error::Unsupported(_) => Failure { status: S_UNSUPPORTED, message: err.to_string() },
+        Error::Io(ref io) if io.kind() == ErrorKind::UnexpectedEof => Failure {
+            status: S_MALFORMED,
+            message: "truncated JPEG: unexpected end of data".into(),
+        },
+        _ => Failure { status: S_MALFORMED, message: err.to_string() },
+    }
+}
+
+/// Allocates `len` bytes (align 1) for the input JPEG. Returns 0 if `len` is 0 or the
+/// allocation fails (no trap).
+#[no_mangle]
+pub extern "C" fn jpeg_alloc(len: usize) -> *mut u8 {
+    match Layout::from_size_align(len, 1) {
+        Ok(layout) if len > 0 => unsafe { alloc(layout) },
+        _ => core::ptr::null_mut(),
+    }
+}
+
+/// Frees a buffer from `jpeg_alloc` (same `len`). Not for buffers given to `jpeg_decode`.
+///
+/// # Safety
+/// `ptr` must come from `jpeg_alloc(len)` and not have been freed or consumed.
+#[no_mangle]
+pub unsafe extern "C" fn jpeg_free(ptr: *mut u8, len: usize) {
+    if !ptr.is_null() && len > 0 {
+        dealloc(ptr, Layout::from_size_align_unchecked(len, 1));
+    }
+}
+
+/// Frees the output pixels and message of the last `jpeg_decode`.
+#[no_mangle]
+pub extern "C" fn jpeg_release() {
+    unsafe {
+        OUTPUT = Vec::new();
+        MESSAGE = String::new();
+    }
+}
+
+/// Decodes the JPEG in `ptr[..len]` (a `jpeg_alloc` buffer, consumed) at 1/`denom` scale
+/// to RGBA8 and returns a pointer to the header (see the module docs).
+///
+/// # Safety
+/// `ptr` must come from `jpeg_alloc(len)` and not have been freed; it is freed here.
+#[no_mangle]
+pub unsafe extern "C" fn jpeg_decode(
+    ptr: *mut u8,
+    len: usize,
+    denom: u32,
+    max_src_pixels: u32,
+) -> *const u32 {
+    jpeg_release();
+    HEADER = [0; HEADER_WORDS];
+    let input = if ptr.is_null() || len == 0 {
+        Vec::new()
+    } else {
+        Vec::from_raw_parts(ptr, len, len)
+    };
+    match decode(input, denom, max_src_pixels) {
+        Ok((pixels, width, height)) => {
+            HEADER[H_STATUS] = S_OK;
+            HEADER[H_WIDTH] = width;
+            HEADER[H_HEIGHT] = height;
+            HEADER[H_DATA_PTR] = pixels.as_ptr() as u32;
+            HEADER[H_DATA_LEN] = pixels.len() as u32;
+            OUTPUT = pixels;
+        }
+        Err(failure) => {
+            HEADER[H_STATUS] = failure.status;
+            MESSAGE = failure.message;
+            HEADER[H_MSG_PTR] = MESSAGE.as_ptr() as u32;
+            HEADER[H_MSG_LEN] = MESSAGE.len() as u32;
+        }
+    }
+    HEADER.as_ptr()
+}
+
+/// Returns the SOFn marker byte of the first frame header, walking marker segments from
+/// SOI, or None if there is none before SOS / the end (the decoder then reports why).
+fn first_sof_marker(data: &[u8]) -> Option<u8> {
+    if data.len() < 4 || data[0] != 0xFF || data[1] != 0xD8 {
+        return None;
+    }
+    let mut i = 2;
+    loop {
+        // Skip to the next 0xFF, then over fill bytes.
+        while *data.get(i)? != 0xFF {
+            i += 1;
+        }
+        while *data.get(i)? == 0xFF {
+            i += 1;
+        }
+        let marker = *data.get(i)?;
+        i += 1;
+        match marker {
+            0x00 | 0x01 | 0xD0..=0xD8 => continue, // stuffing / standalone markers
+            0xD9 | 0xDA => return None,             // EOI or SOS before any frame
+            0xC0..=0xCF if marker != 0xC4 && marker != 0xC8 && marker != 0xCC => {
+                return Some(marker)
+            }
+            _ => {
+                let length = u16::from_be_bytes([*data.get(i)?, *data.get(i + 1)?]) as usize;
+                i += length;
+            }
+        }
+    }
+}
+
+/// ceil(len * idct / 8): the size of one axis decoded at `idct` points per 8 (as
+/// jpeg-decoder computes it).
+fn scaled(len: u16, idct: u32) -> u32 {
+    (len as u32 * idct + 7) / 8
+}
+
+fn decode(input: Vec<u8>, denom: u32, max_src_pixels: u32) -> Result<(Vec<u8>, u32, u32), Failure> {
+    let idct: u32 = match denom {
+        1 => 8,
+        2 => 4,
+        4 => 2,
+        8 => 1,
+        _ => return fail(S_BAD_ARGUMENT, "denominator must be 1, 2, 4 or 8"),
+    };
+    if input.is_empty() {
+        return fail(S_BAD_ARGUMENT, "empty input");
+    }
+    // jpeg-decoder's lossless path ignores `scale` and can panic in `info()` for odd
+    // precisions: refuse lossless frames (SOF3/7/11/15) before handing the data over.
+    if let Some(sof) = first_sof_marker(&input) {
+        if matches!(sof, 0xC3 | 0xC7 | 0xCB | 0xCF) {
+            return fail(S_UNSUPPORTED, "unsupported JPEG feature: lossless coding");
+        }
+    }
+
+    let mut decoder = Decoder::new(&input[..]);
+    decoder.read_info().map_err(from_decoder_error)?;
+    let info = match decoder.info() {
+        Some(info) => info,
+        None => return fail(S_MALFORMED, "no frame header"),
+    };
+    let (src_w, src_h) = (info.width, info.height);
+    let bpp: usize = match info.pixel_format {
+        PixelFormat::L8 => 1,
+        PixelFormat::RGB24 => 3,
+        PixelFormat::CMYK32 => 4,
+        PixelFormat::L16 => return fail(S_UNSUPPORTED, "unsupported JPEG feature: 16-bit samples"),
+    };
+    unsafe {
+        HEADER[H_SRC_WIDTH] = src_w as u32;
+        HEADER[H_SRC_HEIGHT] = src_h as u32;
+        HEADER[H_SRC_COMPONENTS] = bpp as u32;
+        HEADER[H_PROGRESSIVE] =
+            (info.coding_process == jpeg_decoder::CodingProcess::DctProgressive) as u32;
+    }
+    let src_pixels = src_w as u64 * src_h as u64;
+    let limit = if max_src_pixels == 0 {
+        HARD_MAX_SRC_PIXELS
+    } else {
+        (max_src_pixels as u64).min(HARD_MAX_SRC_PIXELS)
+    };
+    if src_pixels > limit {
+        return fail(S_TOO_LARGE, "coded size above the pixel limit");
+    }
+
+    // `Decoder::scale` picks the smallest IDCT size whose output reaches the request in
+    // EITHER axis. To get exactly `idct`, start from the smallest size giving the same
+    // output dimensions (they coincide only for 1-2 px images) and request one pixel more
+    // than the next smaller size yields in both axes.
+    let (out_w, out_h) = (scaled(src_w, idct), scaled(src_h, idct));
+    if idct < 8 {
+        let mut s = idct;
+        while s > 1 && scaled(src_w, s / 2) == out_w && scaled(src_h, s / 2) == out_h {
+            s /= 2;
+        }
+        let (req_w, req_h) = if s == 1 {
+            (1, 1)
+        } else {
+            (scaled(src_w, s / 2) + 1, scaled(src_h, s / 2) + 1)
+        };
+        let got = decoder.scale(req_w as u16, req_h as u16).map_err(from_decoder_error)?;
+        if (got.0 as u32, got.1 as u32) != (out_w, out_h) {
+            return fail(S_INTERNAL, "scale selection mismatch");
+        }
+    }
+
+    let native = decoder.decode().map_err(from_decoder_error)?;
+    // The decoder borrows the input: drop both before growing the output buffer.
+    drop(decoder);
+    drop(input);
+
+    let n = out_w as usize * out_h as usize;
+    if native.len() != n * bpp {
+        return fail(S_INTERNAL, "decoder output has an unexpected size");
+    }
+    let rgba = to_rgba_in_place(native, n, bpp)?;
+    Ok((rgba, out_w, out_h))
+}
+
+/// Converts `n` pixels of L8 / RGB24 / CMYK32 (jpeg-decoder's formats) to RGBA8 inside the
+/// same allocation: the Vec is grown (realloc, in place when the allocator can) and pixels
+/// are expanded from the last to the first, so no second full-size buffer is needed.
+fn to_rgba_in_place(mut px: Vec<u8>, n: usize, bpp: usize) -> Result<Vec<u8>, Failure> {
+    let out_len = n * 4;
+    if bpp == 4 {
+        // jpeg-decoder returns CMYK as ink amounts (0 = no ink): it has already undone the
+        // Adobe inversion (and the YCCK transform). Naive conversion without ICC, as
+        // browsers do for untagged CMYK: R = (255 - C) * (255 - K) / 255.
+        for p in px.chunks_exact_mut(4) {
+            let k = 255 - p[3] as u32;
+            p[0] = mul_div255(255 - p[0] as u32, k);
+            p[1] = mul_div255(255 - p[1] as u32, k);
+            p[2] = mul_div255(255 - p[2] as u32, k);
+            p[3] = 255;
+        }
+        return Ok(px);
+    }
+    if px.try_reserve_exact(out_len - px.len()).is_err() {
+        return fail(S_OUT_OF_MEMORY, "cannot allocate the RGBA output");
+    }
+    let base = px.as_mut_ptr();
+    // Pixel i moves from [i*bpp, i*bpp+bpp) to [4i, 4i+4); going backwards every source
+    // byte is read before it is overwritten (4i >= bpp*i for bpp <= 4).
+    unsafe {
+        if bpp == 3 {
+            for i in (0..n).rev() {
+                let s = base.add(i * 3);
+                let v = u32::from_le_bytes([*s, *s.add(1), *s.add(2), 255]);
+                (base.add(i * 4) as *mut u32).write_unaligned(v);
+            }
+        } else {
+            for i in (0..n).rev() {
+                let g = *base.add(i);
+                let v = u32::from_le_bytes([g, g, g, 255]);
+                (base.add(i * 4) as *mut u32).write_unaligned(v);
+            }
+        }
+        px.set_len(out_len);
+    }
+    Ok(px)
+}
+
+/// round(a * b / 255) for a, b in 0..=255.
+#[inline]
+fn mul_div255(a: u32, b: u32) -> u8 {
+    let t = a * b + 128;
+    ((t + (t >> 8)) >> 8) as u8
+}
