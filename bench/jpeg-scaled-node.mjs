@@ -10,6 +10,9 @@
  *                                              @jsquash decode, every shared JPEG, bad inputs
  *   node bench/jpeg-scaled-node.mjs --case <jsquash|scaled> <file> <denom> [runs]
  *
+ * Env: RUNS (default 7), FUZZ (mutations in --check, default 400), JPEG_SCALED_WASM (use
+ * another build of the module instead of wasm/jpeg_scaled.wasm).
+ *
  * The TypeScript adapter is bundled with esbuild; a `.wasm` import becomes
  * `new WebAssembly.Module(bytes)`, as wrangler and vitest-pool-workers do at build time.
  * Images come from ../shared (IMAGES_DIR / BAD_IMAGES_DIR override).
@@ -47,8 +50,12 @@ async function loadScaled() {
       {
         name: 'wasm-module',
         setup(build) {
+          // JPEG_SCALED_WASM=<file> swaps in another build (A/B comparisons).
           build.onResolve({ filter: /\.wasm$/ }, (args) => ({
-            path: path.resolve(args.resolveDir, args.path),
+            path:
+              args.path.endsWith('jpeg_scaled.wasm') && process.env.JPEG_SCALED_WASM
+                ? path.resolve(process.env.JPEG_SCALED_WASM)
+                : path.resolve(args.resolveDir, args.path),
             namespace: 'wasm-module',
           }));
           build.onLoad({ filter: /.*/, namespace: 'wasm-module' }, (args) => ({
@@ -128,6 +135,8 @@ async function runCase(kind, file, denom, runs) {
   let width = 0;
   let height = 0;
   let wasmBytes = 0;
+  let firstWasmBytes = 0;
+  const wasmNow = () => Math.max(0, ...[...memories.values()].map((mem) => mem.buffer.byteLength));
   if (kind === 'jsquash') {
     const decode = await loadJsquash();
     for (let i = 0; i < runs; i++) {
@@ -135,6 +144,7 @@ async function runCase(kind, file, denom, runs) {
       const img = await decode(bytes.buffer.slice(0));
       times.push(performance.now() - t0);
       ({ width, height } = img);
+      if (i === 0) firstWasmBytes = wasmNow();
     }
     wasmBytes = memories.get(jsquashModule)?.buffer.byteLength ?? 0;
   } else {
@@ -144,8 +154,9 @@ async function runCase(kind, file, denom, runs) {
       const img = m.decodeJpegScaled(bytes, denom);
       times.push(performance.now() - t0);
       ({ width, height } = img);
+      if (i === 0) firstWasmBytes = wasmNow();
     }
-    wasmBytes = Math.max(...[...memories.values()].map((mem) => mem.buffer.byteLength));
+    wasmBytes = wasmNow();
   }
   const sorted = [...times].sort((a, b) => a - b);
   return {
@@ -157,6 +168,7 @@ async function runCase(kind, file, denom, runs) {
     firstMs: +times[0].toFixed(1),
     medianMs: +sorted[Math.floor(sorted.length / 2)].toFixed(1),
     minMs: +sorted[0].toFixed(1),
+    wasmMiB1: +(firstWasmBytes / MiB).toFixed(1),
     wasmMiB: +(wasmBytes / MiB).toFixed(1),
     maxRssMiB: +(process.resourceUsage().maxRSS / 1024).toFixed(0),
   };
@@ -177,7 +189,7 @@ async function bench() {
       rows.push(JSON.parse(out));
     }
   }
-  console.log(`node ${process.version}, ${runs} runs per case (median / min / first), wasm memory after the runs`);
+  console.log(`node ${process.version}, ${runs} runs per case (median / min / first), wasm memory after the first run (wasmMiB1) and after all runs`);
   console.table(rows);
 }
 

@@ -39,9 +39,18 @@ export interface ProbeResult {
   height: number;
   /** EXIF orientation 1..8 (1 when absent or invalid). */
   orientation: number;
+  /**
+   * Alpha may be present: PNG colour type 4/6 or a valid tRNS; WebP VP8X alpha flag, ALPH
+   * chunk or VP8L alpha hint; AVIF alpha auxiliary item linked to the primary; GIF
+   * transparency flag in a graphic control extension.
+   */
   hasAlpha: boolean;
-  /** Number of frames (1 for still images). */
+  /**
+   * Number of frames (1 for still images), counted from what is present: GIF image
+   * descriptors, APNG fcTL chunks (capped by acTL), WebP ANMF chunks, AVIF sequence samples.
+   */
   frames: number;
+  /** Stored for incremental display: JPEG SOF2/6/10/14, or PNG Adam7 interlace. */
   progressive: boolean;
   /** JPEG with 4 components (CMYK or YCCK). */
   cmyk: boolean;
@@ -139,7 +148,7 @@ const HEIF_BRANDS = [
   fourcc('msf1'),
 ];
 
-/** Calls `test` on the major and compatible brands of a leading `ftyp` box; true if any matches. */
+/** True when the major brand or a compatible brand of a leading `ftyp` box is in `brands`. */
 function ftypHasBrand(b: Uint8Array, brands: number[]): boolean {
   if (b.length < 16 || be32(b, 4) !== fourcc('ftyp')) return false;
   const size = be32(b, 0);
@@ -421,7 +430,7 @@ function readVp8(b: Uint8Array, p: number, available: number): Bitstream | null 
   return { width, height, alpha: false };
 }
 
-/** VP8L header (RFC 9649 §3.x / lossless spec §3): 0x2F, 14-bit w-1, h-1, alpha hint, version 0. */
+/** VP8L header (RFC 9649 §3.2.1): 0x2F, 14-bit width-1 and height-1, alpha hint, version 0. */
 function readVp8l(b: Uint8Array, p: number, available: number): Bitstream | null {
   if (available < 5 || u8(b, p) !== 0x2f) return null;
   const bits = le32(b, p + 1);

@@ -24,8 +24,59 @@
 //! then discard the instance.
 
 use jpeg_decoder::{Decoder, Error, PixelFormat};
-use std::alloc::{alloc, dealloc, Layout};
+use std::alloc::{alloc, dealloc, GlobalAlloc, Layout, System};
 use std::io::ErrorKind;
+
+/// The system allocator (dlmalloc on wasm32) plus a count of live bytes, used to estimate
+/// the free space inside the heap (see `heap_free_bytes`).
+struct CountingAlloc;
+
+static mut LIVE_BYTES: usize = 0;
+
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() {
+            LIVE_BYTES += layout.size();
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // Keep dlmalloc's calloc: it skips zeroing fresh (already zero) wasm pages.
+        let p = System.alloc_zeroed(layout);
+        if !p.is_null() {
+            LIVE_BYTES += layout.size();
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout);
+        LIVE_BYTES -= layout.size();
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = System.realloc(ptr, layout, new_size);
+        if !p.is_null() {
+            LIVE_BYTES = LIVE_BYTES - layout.size() + new_size;
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+extern "C" {
+    /// Start of the heap (end of stack and static data), defined by wasm-ld.
+    static __heap_base: u8;
+}
+
+/// Bytes of wasm memory above the heap base not held by live allocations: free chunks
+/// plus the allocator's top chunk (an upper bound on the largest free block).
+fn heap_free_bytes() -> usize {
+    let end = core::arch::wasm32::memory_size(0) * 65536;
+    let base = unsafe { &__heap_base as *const u8 as usize };
+    end.saturating_sub(base).saturating_sub(unsafe { LIVE_BYTES })
+}
 
 /// Header word: status (one of the `S_*` codes).
 pub const H_STATUS: usize = 0;
@@ -231,12 +282,12 @@ fn decode(input: Vec<u8>, denom: u32, max_src_pixels: u32) -> Result<(Vec<u8>, u
         PixelFormat::CMYK32 => 4,
         PixelFormat::L16 => return fail(S_UNSUPPORTED, "unsupported JPEG feature: 16-bit samples"),
     };
+    let progressive = info.coding_process == jpeg_decoder::CodingProcess::DctProgressive;
     unsafe {
         HEADER[H_SRC_WIDTH] = src_w as u32;
         HEADER[H_SRC_HEIGHT] = src_h as u32;
         HEADER[H_SRC_COMPONENTS] = bpp as u32;
-        HEADER[H_PROGRESSIVE] =
-            (info.coding_process == jpeg_decoder::CodingProcess::DctProgressive) as u32;
+        HEADER[H_PROGRESSIVE] = progressive as u32;
     }
     let src_pixels = src_w as u64 * src_h as u64;
     let limit = if max_src_pixels == 0 {
@@ -278,14 +329,19 @@ fn decode(input: Vec<u8>, denom: u32, max_src_pixels: u32) -> Result<(Vec<u8>, u
     if native.len() != n * bpp {
         return fail(S_INTERNAL, "decoder output has an unexpected size");
     }
-    let rgba = to_rgba_in_place(native, n, bpp)?;
+    let rgba = to_rgba(native, n, bpp)?;
     Ok((rgba, out_w, out_h))
 }
 
-/// Converts `n` pixels of L8 / RGB24 / CMYK32 (jpeg-decoder's formats) to RGBA8 inside the
-/// same allocation: the Vec is grown (realloc, in place when the allocator can) and pixels
-/// are expanded from the last to the first, so no second full-size buffer is needed.
-fn to_rgba_in_place(mut px: Vec<u8>, n: usize, bpp: usize) -> Result<Vec<u8>, Failure> {
+/// Converts `n` pixels of L8 / RGB24 / CMYK32 (jpeg-decoder's formats) to RGBA8 with as
+/// little growth of wasm memory as the allocator allows:
+/// - CMYK32: in place (same size).
+/// - when the heap holds enough free memory (the input and the decoder's planes, and for
+///   progressive JPEGs its coefficients, were just freed): a new buffer, converted
+///   forwards; it normally fits in those holes.
+/// - otherwise: grow the decoder's buffer in place (see `prepare_in_place_growth`) and
+///   expand from the last pixel to the first, so no second full-size buffer is needed.
+fn to_rgba(mut px: Vec<u8>, n: usize, bpp: usize) -> Result<Vec<u8>, Failure> {
     let out_len = n * 4;
     if bpp == 4 {
         // jpeg-decoder returns CMYK as ink amounts (0 = no ink): it has already undone the
@@ -300,8 +356,22 @@ fn to_rgba_in_place(mut px: Vec<u8>, n: usize, bpp: usize) -> Result<Vec<u8>, Fa
         }
         return Ok(px);
     }
+    let oom = || fail(S_OUT_OF_MEMORY, "cannot allocate the RGBA output");
+    if heap_free_bytes() >= out_len + out_len / 16 + 64 * 1024 {
+        let mut out: Vec<u8> = Vec::new();
+        if out.try_reserve_exact(out_len).is_err() {
+            return oom();
+        }
+        if bpp == 3 {
+            out.extend(px.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]));
+        } else {
+            out.extend(px.iter().flat_map(|&g| [g, g, g, 255]));
+        }
+        return Ok(out);
+    }
+    prepare_in_place_growth(&px, out_len - px.len());
     if px.try_reserve_exact(out_len - px.len()).is_err() {
-        return fail(S_OUT_OF_MEMORY, "cannot allocate the RGBA output");
+        return oom();
     }
     let base = px.as_mut_ptr();
     // Pixel i moves from [i*bpp, i*bpp+bpp) to [4i, 4i+4); going backwards every source
@@ -323,6 +393,41 @@ fn to_rgba_in_place(mut px: Vec<u8>, n: usize, bpp: usize) -> Result<Vec<u8>, Fa
         px.set_len(out_len);
     }
     Ok(px)
+}
+
+/// Makes the next `reserve` of `buf` by `extra` bytes likely to grow it in place.
+///
+/// dlmalloc (Rust's wasm32 allocator) grows a block in place only into a free chunk or
+/// the top chunk right after it. After a decode, `buf` (the decoder's output, allocated
+/// last) sits just below the top chunk, which is small, while the freed planes leave holes
+/// below it; a plain realloc would then copy `buf` to new memory (peak: holes + old + new).
+/// Here blocks of `extra` bytes are allocated until one comes from above `buf` (holes
+/// are plugged on the way); freeing that one leaves a top chunk big enough for an in-place
+/// realloc. The plugs are freed again. If anything differs from this picture, the realloc
+/// simply copies, as it would have anyway.
+fn prepare_in_place_growth(buf: &Vec<u8>, extra: usize) {
+    let end = buf.as_ptr() as usize + buf.capacity();
+    let layout = match Layout::from_size_align(extra + 64 * 1024, 8) {
+        Ok(layout) => layout,
+        Err(_) => return,
+    };
+    let mut plugs = [core::ptr::null_mut::<u8>(); 8];
+    unsafe {
+        for plug in plugs.iter_mut() {
+            let p = alloc(layout);
+            if p.is_null() {
+                break;
+            }
+            if p as usize >= end {
+                dealloc(p, layout); // merges back into the top chunk, right after `buf`
+                break;
+            }
+            *plug = p; // landed in a hole below `buf`: keep it until the loop ends
+        }
+        for &p in plugs.iter().filter(|p| !p.is_null()) {
+            dealloc(p, layout);
+        }
+    }
 }
 
 /// round(a * b / 255) for a, b in 0..=255.

@@ -1,0 +1,171 @@
+/**
+ * Benchmark Worker (built from wrangler.bench.toml, driven by bench/run.mjs). It runs the
+ * production codec adapters and transform pipeline from src/ inside workerd, exactly as the
+ * service Worker bundles them, and times them from inside the isolate.
+ *
+ * Inputs are uploaded once per case and kept in module memory, so a timed request carries no
+ * image bytes unless `out=1` asks for the result.
+ *
+ *   GET  /noop                               round-trip overhead probe
+ *   PUT  /input?key=K[&w=W&h=H]              store bytes (with w/h: raw RGBA8 pixels)
+ *   POST /run?key=K&op=OP&reps=N[&out=1]...  run OP N times back to back; time them
+ *        op=decode   &format=jpeg|png|webp|avif|gif
+ *        op=decode-scaled &denom=1|2|4|8   (src/codecs/jpeg-scaled.ts)
+ *        op=resize   &w=W&h=H
+ *        op=encode   &format=jpeg|png|webp|avif[&quality=Q][&speed=S]
+ *        op=pipeline &t=<transform>&f=<format>   (probe + parseTransform + runPipeline)
+ *   GET  /mem                                wasm memory per codec instance, bytes
+ *   GET  /defaults                           encoder defaults (quality per format, AVIF speed)
+ *   GET  /clock?ms=N                         busy-wait N ms by Date.now(); report what
+ *                                            performance.now() and Date.now() saw
+ *   POST /clear                              drop stored inputs
+ *
+ * /run answers with the last result's bytes (encode, pipeline; raw RGBA for decode and resize
+ * when out=1) and headers: x-ms (ms for all reps, from performance.now(), which advances
+ * during CPU work in local workerd, at 1 ms resolution), x-width, x-height, x-wasm (JSON of
+ * wasm memory bytes per codec), x-timings (pipeline stage ms, JSON, last rep).
+ *
+ * Plain JavaScript on purpose: tsconfig.node.json type-checks bench/ with Node's types, and the
+ * Worker code it imports is checked by the root tsconfig.
+ */
+import { decodeImage } from '../src/codecs/decode';
+import { DEFAULT_AVIF_SPEED, DEFAULT_QUALITY, encodeImage } from '../src/codecs/encode';
+import { decodeJpegScaled, jpegScaledMemoryBytes } from '../src/codecs/jpeg-scaled';
+import { probe } from '../src/codecs/probe';
+import { resizeImage } from '../src/codecs/resize';
+import { runPipeline } from '../src/transform/pipeline';
+import { parseTransform } from '../src/transform/spec';
+import { wasmMemory } from '../wasm';
+
+/** @type {Map<string, { bytes: Uint8Array, raw?: { data: Uint8ClampedArray, width: number, height: number } }>} */
+const inputs = new Map();
+
+/** Wasm memory of every codec instance, bytes. */
+function memory() {
+  const mem = { ...wasmMemory() };
+  const scaled = jpegScaledMemoryBytes();
+  if (scaled) mem.jpegScaled = scaled;
+  return mem;
+}
+
+/** @param {URLSearchParams} q @param {string} name */
+function num(q, name) {
+  const v = q.get(name);
+  return v === null ? undefined : Number(v);
+}
+
+/**
+ * One operation on a stored input, as a function to repeat.
+ * @param {URLSearchParams} q
+ * @returns {() => Promise<{ bytes?: Uint8Array, raw?: { data: Uint8ClampedArray, width: number, height: number }, timings?: unknown }>}
+ */
+function operation(q) {
+  const key = q.get('key') ?? '';
+  const input = inputs.get(key);
+  if (!input) throw new Error(`no input ${key}`);
+  const op = q.get('op');
+  switch (op) {
+    case 'decode': {
+      const format = /** @type {any} */ (q.get('format'));
+      return async () => ({ raw: await decodeImage(input.bytes, format) });
+    }
+    case 'decode-scaled': {
+      const denom = /** @type {any} */ (num(q, 'denom') ?? 1);
+      return async () => ({ raw: decodeJpegScaled(input.bytes, denom) });
+    }
+    case 'resize': {
+      const raw = input.raw;
+      if (!raw) throw new Error(`${key} is not raw`);
+      const w = num(q, 'w') ?? 0;
+      const h = num(q, 'h') ?? 0;
+      return async () => ({ raw: await resizeImage(raw, w, h) });
+    }
+    case 'encode': {
+      const raw = input.raw;
+      if (!raw) throw new Error(`${key} is not raw`);
+      const format = /** @type {any} */ (q.get('format'));
+      const opts = { quality: num(q, 'quality'), avifSpeed: num(q, 'speed') };
+      return async () => ({ bytes: await encodeImage(raw, format, opts) });
+    }
+    case 'pipeline': {
+      const facts = probe(input.bytes);
+      const spec = parseTransform(q.get('t') ?? '');
+      const format = /** @type {any} */ (q.get('f'));
+      return async () => {
+        const r = await runPipeline(input.bytes, facts, spec, format);
+        return {
+          bytes: r.bytes,
+          raw: { data: new Uint8ClampedArray(0), width: r.width, height: r.height },
+          timings: r.timings,
+        };
+      };
+    }
+    default:
+      throw new Error(`unknown op ${String(op)}`);
+  }
+}
+
+export default {
+  /** @param {Request} request */
+  async fetch(request) {
+    const url = new URL(request.url);
+    const q = url.searchParams;
+    try {
+      if (url.pathname === '/noop') return new Response('ok');
+      if (url.pathname === '/mem') return Response.json(memory());
+      if (url.pathname === '/defaults')
+        return Response.json({ quality: DEFAULT_QUALITY, avifSpeed: DEFAULT_AVIF_SPEED });
+      if (url.pathname === '/clock') {
+        // Do the clocks advance during pure CPU work? (Deployed Workers: no. Local: check.)
+        const want = num(q, 'ms') ?? 50;
+        const p0 = performance.now();
+        const d0 = Date.now();
+        let spins = 0;
+        let x = 0;
+        while (Date.now() - d0 < want && spins < 20000) {
+          for (let i = 0; i < 1e4; i++) x = (x * 31 + i) % 1000003;
+          spins++;
+        }
+        return Response.json({ perfMs: performance.now() - p0, dateMs: Date.now() - d0, spins, x });
+      }
+      if (url.pathname === '/clear') {
+        inputs.clear();
+        return new Response('ok');
+      }
+      if (url.pathname === '/input') {
+        const bytes = new Uint8Array(await request.arrayBuffer());
+        const w = num(q, 'w');
+        const h = num(q, 'h');
+        const raw =
+          w && h
+            ? { data: new Uint8ClampedArray(bytes.buffer, 0, bytes.length), width: w, height: h }
+            : undefined;
+        inputs.set(q.get('key') ?? '', { bytes, raw });
+        return new Response('ok');
+      }
+      if (url.pathname === '/run') {
+        const run = operation(q);
+        const reps = Math.max(1, num(q, 'reps') ?? 1);
+        let last;
+        const t0 = performance.now();
+        for (let i = 0; i < reps; i++) last = await run();
+        const ms = performance.now() - t0;
+        const headers = new Headers({
+          'x-ms': String(ms),
+          'x-wasm': JSON.stringify(memory()),
+        });
+        if (last?.raw) {
+          headers.set('x-width', String(last.raw.width));
+          headers.set('x-height', String(last.raw.height));
+        }
+        if (last?.timings) headers.set('x-timings', JSON.stringify(last.timings));
+        const body = last?.bytes ?? (q.get('out') === '1' ? last?.raw?.data : undefined);
+        return new Response(body ?? null, { headers });
+      }
+      return new Response('not found', { status: 404 });
+    } catch (err) {
+      const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      return new Response(message, { status: 500 });
+    }
+  },
+};

@@ -1,0 +1,492 @@
+/**
+ * The one place that imports third-party WebAssembly (the @jsquash codecs; see README.md in
+ * this folder for versions and licences).
+ *
+ * - Every `.wasm` file is a default import, which the bundler (wrangler, or the vitest pool)
+ *   turns into a precompiled `WebAssembly.Module`: workerd refuses to compile wasm bytes at
+ *   run time, so nothing here ever calls `WebAssembly.compile`.
+ * - Each codec is instantiated lazily, on first use, once per isolate, and memoised. A failed
+ *   instantiation is forgotten so the next call retries.
+ * - An instance whose call threw (emscripten `abort()`/`exit()`, a wasm trap, a wasm-bindgen
+ *   `unwrap_throw`) is discarded by {@link withCodec} and the next call gets a fresh one: an
+ *   aborted emscripten runtime refuses further calls, and a throw through wasm frames skips
+ *   Rust/C++ destructors, leaking the shadow stack and every buffer the call had allocated
+ *   (measured: a truncated 2048x1536 PNG leaks 12.5 MiB of wasm memory per attempt).
+ *
+ * Emscripten codecs (mozjpeg, libwebp, libavif) are created through the packages' own glue
+ * factories (`*.js` next to each `.wasm`). The two wasm-bindgen codecs (png, resize) are bound
+ * here instead of through their glue, because that glue keeps one instance per JS module,
+ * forever, and so cannot replace a broken instance.
+ */
+import avifDecWasm from '@jsquash/avif/codec/dec/avif_dec.wasm';
+import avifDecFactory from '@jsquash/avif/codec/dec/avif_dec.js';
+import avifEncWasm from '@jsquash/avif/codec/enc/avif_enc.wasm';
+import avifEncFactory from '@jsquash/avif/codec/enc/avif_enc.js';
+import mozjpegDecWasm from '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm';
+import mozjpegDecFactory from '@jsquash/jpeg/codec/dec/mozjpeg_dec.js';
+import mozjpegEncWasm from '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm';
+import mozjpegEncFactory from '@jsquash/jpeg/codec/enc/mozjpeg_enc.js';
+import pngWasm from '@jsquash/png/codec/pkg/squoosh_png_bg.wasm';
+import resizeWasm from '@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm';
+import webpDecWasm from '@jsquash/webp/codec/dec/webp_dec.wasm';
+import webpDecFactory from '@jsquash/webp/codec/dec/webp_dec.js';
+import webpEncWasm from '@jsquash/webp/codec/enc/webp_enc_simd.wasm';
+import webpEncFactory from '@jsquash/webp/codec/enc/webp_enc_simd.js';
+import type { EncodeOptions as AvifEncodeOptions } from '@jsquash/avif/meta.js';
+import type { EncodeOptions as MozJpegEncodeOptions } from '@jsquash/jpeg/meta.js';
+import type { EncodeOptions as WebpEncodeOptions } from '@jsquash/webp/meta.js';
+
+export type { AvifEncodeOptions, MozJpegEncodeOptions, WebpEncodeOptions };
+
+/** Pixels as a codec returns them: RGBA8, row-major, `data` is a fresh buffer owned by JS. */
+export interface CodecPixels {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+
+/** mozjpeg decoder (embind). `preserveOrientation: true` ROTATES by EXIF; we always pass false. */
+export interface MozJpegDecApi {
+  decode(data: BufferSource, preserveOrientation: boolean): CodecPixels | null;
+}
+/** mozjpeg encoder (embind): RGBA in, alpha ignored; returns a fresh JPEG byte array. */
+export interface MozJpegEncApi {
+  encode(
+    data: BufferSource,
+    width: number,
+    height: number,
+    options: MozJpegEncodeOptions,
+  ): Uint8Array;
+}
+/** libwebp decoder (embind): `WebPDecodeRGBA`; null when libwebp rejects the bytes. */
+export interface WebpDecApi {
+  decode(data: BufferSource): CodecPixels | null;
+  /** libwebp version as 0xMMmmpp. */
+  version(): number;
+}
+/** libwebp encoder (embind, SIMD build): null when libwebp rejects the input or config. */
+export interface WebpEncApi {
+  encode(
+    data: BufferSource,
+    width: number,
+    height: number,
+    options: WebpEncodeOptions,
+  ): Uint8Array | null;
+  /** libwebp version as 0xMMmmpp. */
+  version(): number;
+}
+/** libavif decoder (embind); `bitDepth` 8 converts any coded depth to RGBA8. */
+export interface AvifDecApi {
+  decode(data: BufferSource, bitDepth: 8): CodecPixels | null;
+}
+/** libavif + aom encoder (embind, single-threaded build). */
+export interface AvifEncApi {
+  encode(
+    data: BufferSource,
+    width: number,
+    height: number,
+    options: AvifEncodeOptions,
+  ): Uint8Array | null;
+}
+/** squoosh PNG codec (Rust `png` 0.17.10 crate), bound by {@link instantiatePng}. */
+export interface PngApi {
+  /**
+   * First image (the IDAT image: the first frame of an APNG), expanded and 16-bit stripped to
+   * RGBA8. @throws Error (`unwrap_throw` failed) on malformed input.
+   */
+  decode(data: Uint8Array): CodecPixels;
+  /** RGBA8 to an 8-bit RGBA PNG (no ancillary chunks). */
+  encode(rgba: Uint8Array, width: number, height: number): Uint8Array;
+}
+/** squoosh resize (Rust `resize` 0.3 crate), bound by {@link instantiateResize}. */
+export interface ResizeApi {
+  /**
+   * Resamples RGBA8 `input` (`inWidth*inHeight*4` bytes) to `outWidth x outHeight`.
+   * `method`: 0 triangle, 1 catrom, 2 mitchell, 3 lanczos3.
+   */
+  resize(
+    input: Uint8Array,
+    inWidth: number,
+    inHeight: number,
+    outWidth: number,
+    outHeight: number,
+    method: number,
+    premultiply: boolean,
+    linearRGB: boolean,
+  ): Uint8ClampedArray;
+}
+
+interface Apis {
+  jpegDec: MozJpegDecApi;
+  jpegEnc: MozJpegEncApi;
+  pngCodec: PngApi;
+  webpDec: WebpDecApi;
+  webpEnc: WebpEncApi;
+  avifDec: AvifDecApi;
+  avifEnc: AvifEncApi;
+  resize: ResizeApi;
+}
+
+/** Names of the codec instances this module manages. */
+export type CodecName = keyof Apis;
+
+/** One live instance of a codec. */
+export interface Codec<A> {
+  readonly name: CodecName;
+  /** The codec's functions. Calls are synchronous; use {@link withCodec} to make them. */
+  readonly api: A;
+  /** The instance's linear memory (it grows and never shrinks). */
+  readonly memory: WebAssembly.Memory;
+  /** Lines the C code printed (libjpeg warnings and errors, emscripten aborts), oldest first. */
+  readonly log: string[];
+}
+
+/** A codec call threw; the instance it ran on has been discarded. */
+export class CodecCallError extends Error {
+  constructor(
+    readonly codec: CodecName,
+    /** What the codec threw (an Error, a `WebAssembly.RuntimeError`, emscripten's ExitStatus). */
+    readonly thrown: unknown,
+    /** What the codec printed during the call. */
+    readonly log: string[],
+  ) {
+    super(`${codec}: ${describe(thrown, log)}`);
+    this.name = 'CodecCallError';
+  }
+}
+
+/** Message of anything thrown, with the codec's last printed line when it adds information. */
+function describe(thrown: unknown, log: string[]): string {
+  const message =
+    thrown instanceof Error
+      ? thrown.message
+      : typeof thrown === 'object' && thrown !== null && 'message' in thrown
+        ? String(thrown.message)
+        : String(thrown);
+  const last = log.at(-1);
+  return last && !message.includes(last) ? `${last} (${message})` : message;
+}
+
+const LOG_LINES = 16;
+
+// ---------------------------------------------------------------------------------------------
+// Emscripten codecs
+
+interface EmscriptenOpts {
+  noInitialRun: boolean;
+  instantiateWasm: (
+    imports: WebAssembly.Imports,
+    done: (instance: WebAssembly.Instance) => void,
+  ) => WebAssembly.Exports;
+  print: (line: string) => void;
+  printErr: (line: string) => void;
+}
+type EmscriptenFactory = (opts: EmscriptenOpts) => Promise<unknown>;
+
+/**
+ * workerd has no `ImageData`; the embind decoders construct one. The jsquash glue installs the
+ * same stand-in when it detects Workers; installing it here does not depend on that detection.
+ */
+function ensureImageData(): void {
+  const g = globalThis as { ImageData?: unknown };
+  g.ImageData ??= class ImageData {
+    constructor(
+      readonly data: Uint8ClampedArray,
+      readonly width: number,
+      readonly height: number,
+    ) {}
+  };
+}
+
+/** The exported linear memory of an instance. */
+function memoryOf(instance: WebAssembly.Instance, name: CodecName): WebAssembly.Memory {
+  for (const value of Object.values(instance.exports)) {
+    if (value instanceof WebAssembly.Memory) return value;
+  }
+  throw new Error(`${name}: the module exports no memory`);
+}
+
+/** A fresh emscripten runtime on the precompiled `module`, with its output captured. */
+async function instantiateEmscripten<A>(
+  name: CodecName,
+  factory: unknown,
+  module: WebAssembly.Module,
+): Promise<Codec<A>> {
+  ensureImageData();
+  const log: string[] = [];
+  const capture = (line: string): void => {
+    log.push(line);
+    if (log.length > LOG_LINES) log.shift();
+  };
+  let memory: WebAssembly.Memory | undefined;
+  const api = await (factory as EmscriptenFactory)({
+    noInitialRun: true,
+    instantiateWasm(imports, done) {
+      const instance = new WebAssembly.Instance(module, imports);
+      memory = memoryOf(instance, name);
+      done(instance);
+      return instance.exports;
+    },
+    print: capture,
+    printErr: capture,
+  });
+  if (!memory) throw new Error(`${name}: emscripten did not instantiate the module`);
+  return { name, api: api as A, memory, log };
+}
+
+// ---------------------------------------------------------------------------------------------
+// wasm-bindgen codecs, bound by hand (same ABI as the packages' glue, one instance per call of
+// these functions). The ABI is that of the exact wasm files pinned in package.json; the codec
+// tests fail if an upgrade changes it.
+
+interface BindgenExports {
+  memory: WebAssembly.Memory;
+  __wbindgen_malloc(size: number, align: number): number;
+  __wbindgen_free(ptr: number, size: number, align: number): void;
+  __wbindgen_add_to_stack_pointer(delta: number): number;
+}
+
+/** Copies `data` into fresh wasm memory; returns its pointer. */
+function passBytes(x: BindgenExports, data: Uint8Array | Uint8ClampedArray): number {
+  const ptr = x.__wbindgen_malloc(data.length, 1) >>> 0;
+  new Uint8Array(x.memory.buffer, ptr, data.length).set(data);
+  return ptr;
+}
+
+/** Calls an export returning `Vec<u8>` through a 16-byte return slot; copies the bytes out. */
+function returningVec<T extends Uint8Array | Uint8ClampedArray>(
+  x: BindgenExports,
+  view: new (buffer: ArrayBuffer, offset: number, length: number) => T,
+  call: (retptr: number) => void,
+): T {
+  const retptr = x.__wbindgen_add_to_stack_pointer(-16);
+  try {
+    call(retptr);
+    const slot = new Int32Array(x.memory.buffer, retptr, 2);
+    const ptr = slot[0]! >>> 0;
+    const len = slot[1]! >>> 0;
+    const out = new view(x.memory.buffer, ptr, len).slice() as T;
+    x.__wbindgen_free(ptr, len, 1);
+    return out;
+  } finally {
+    x.__wbindgen_add_to_stack_pointer(16);
+  }
+}
+
+/**
+ * Builds the `wbg` import object for `module` from `handlers`, keyed by import name or, for
+ * hashed names (`__wbg_buffer_a448f833075b71ba`), by the prefix ending in `_`.
+ * @throws Error when the module needs an import we do not provide (a package upgrade).
+ */
+function bindgenImports(
+  name: CodecName,
+  module: WebAssembly.Module,
+  handlers: Record<string, (...args: number[]) => unknown>,
+): WebAssembly.Imports {
+  const wbg: Record<string, (...args: number[]) => unknown> = {};
+  for (const imp of WebAssembly.Module.imports(module)) {
+    const key = Object.keys(handlers).find((k) =>
+      k.endsWith('_') ? imp.name.startsWith(k) : imp.name === k,
+    );
+    if (imp.module !== 'wbg' || !key) throw new Error(`${name}: unknown import ${imp.name}`);
+    wbg[imp.name] = handlers[key]!;
+  }
+  return { wbg };
+}
+
+interface PngExports extends BindgenExports {
+  decode(ptr: number, len: number): number;
+  encode(retptr: number, ptr: number, len: number, w: number, h: number, depth: number): void;
+}
+
+/** A fresh instance of squoosh_png_bg.wasm with its own JS object table. */
+function instantiatePng(): Codec<PngApi> {
+  // wasm-bindgen's object table: slots below 132 are reserved (undefined, null, true, false).
+  const heap: unknown[] = new Array(128).fill(undefined);
+  heap.push(undefined, null, true, false);
+  let next = heap.length;
+  const add = (value: unknown): number => {
+    if (next === heap.length) heap.push(heap.length + 1);
+    const idx = next;
+    next = heap[idx] as number;
+    heap[idx] = value;
+    return idx;
+  };
+  const take = (idx: number): unknown => {
+    const value = heap[idx];
+    if (idx >= 132) {
+      heap[idx] = next;
+      next = idx;
+    }
+    return value;
+  };
+  const utf8 = new TextDecoder();
+  let x: PngExports | undefined;
+  const ex = (): PngExports => x!;
+  const imports = bindgenImports('pngCodec', pngWasm, {
+    __wbindgen_memory: () => add(ex().memory),
+    __wbg_buffer_: (idx) => add((heap[idx] as WebAssembly.Memory).buffer),
+    __wbg_newwithbyteoffsetandlength_: (buf, offset, len) =>
+      add(new Uint16Array(heap[buf] as ArrayBuffer, offset >>> 0, len >>> 0)),
+    __wbindgen_object_drop_ref: (idx) => void take(idx),
+    __wbg_newwithownedu8clampedarrayandsh_: (ptr, len, width, height) => {
+      const data = new Uint8ClampedArray(ex().memory.buffer, ptr >>> 0, len >>> 0).slice();
+      ex().__wbindgen_free(ptr, len, 1);
+      return add({ data, width: width >>> 0, height: height >>> 0 });
+    },
+    __wbindgen_throw: (ptr, len) => {
+      throw new Error(utf8.decode(new Uint8Array(ex().memory.buffer, ptr >>> 0, len >>> 0)));
+    },
+  });
+  const instance = new WebAssembly.Instance(pngWasm, imports);
+  x = instance.exports as unknown as PngExports;
+  const e = x;
+  const api: PngApi = {
+    decode(data) {
+      const ptr = passBytes(e, data);
+      return take(e.decode(ptr, data.length)) as CodecPixels;
+    },
+    encode(rgba, width, height) {
+      return returningVec(e, Uint8Array, (retptr) =>
+        e.encode(retptr, passBytes(e, rgba), rgba.length, width, height, 8),
+      );
+    },
+  };
+  return { name: 'pngCodec', api, memory: e.memory, log: [] };
+}
+
+interface ResizeExports extends BindgenExports {
+  resize(
+    retptr: number,
+    ptr: number,
+    len: number,
+    inW: number,
+    inH: number,
+    outW: number,
+    outH: number,
+    method: number,
+    premultiply: number,
+    linear: number,
+  ): void;
+}
+
+/** A fresh instance of squoosh_resize_bg.wasm (it has no imports). */
+function instantiateResize(): Codec<ResizeApi> {
+  const x = new WebAssembly.Instance(resizeWasm, bindgenImports('resize', resizeWasm, {}))
+    .exports as unknown as ResizeExports;
+  const api: ResizeApi = {
+    resize(input, inW, inH, outW, outH, method, premultiply, linearRGB) {
+      return returningVec(x, Uint8ClampedArray, (retptr) =>
+        x.resize(
+          retptr,
+          passBytes(x, input),
+          input.length,
+          inW,
+          inH,
+          outW,
+          outH,
+          method,
+          premultiply ? 1 : 0,
+          linearRGB ? 1 : 0,
+        ),
+      );
+    },
+  };
+  return { name: 'resize', api, memory: x.memory, log: [] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memoised instances
+
+const loaders: { [K in CodecName]: () => Promise<Codec<Apis[K]>> } = {
+  jpegDec: () => instantiateEmscripten('jpegDec', mozjpegDecFactory, mozjpegDecWasm),
+  jpegEnc: () => instantiateEmscripten('jpegEnc', mozjpegEncFactory, mozjpegEncWasm),
+  webpDec: () => instantiateEmscripten('webpDec', webpDecFactory, webpDecWasm),
+  webpEnc: () => instantiateEmscripten('webpEnc', webpEncFactory, webpEncWasm),
+  avifDec: () => instantiateEmscripten('avifDec', avifDecFactory, avifDecWasm),
+  avifEnc: () => instantiateEmscripten('avifEnc', avifEncFactory, avifEncWasm),
+  pngCodec: async () => instantiatePng(),
+  resize: async () => instantiateResize(),
+};
+
+type Slots = { [K in CodecName]?: Promise<Codec<Apis[K]>> };
+type Live = { [K in CodecName]?: Codec<Apis[K]> };
+const pending: Slots = {};
+const live: Live = {};
+
+/**
+ * The memoised instance of codec `name`, instantiating it on first use (per isolate).
+ * @throws Error when instantiation fails (a deployment problem, not bad input); the failure
+ *   is forgotten, so the next call tries again.
+ */
+export function readyCodec<K extends CodecName>(name: K): Promise<Codec<Apis[K]>> {
+  const existing = pending[name];
+  if (existing) return existing;
+  const promise: Promise<Codec<Apis[K]>> = loaders[name]().then(
+    (codec) => {
+      if (pending[name] === promise) live[name] = codec as Live[K];
+      return codec;
+    },
+    (err: unknown) => {
+      if (pending[name] === promise) delete pending[name];
+      throw err;
+    },
+  );
+  pending[name] = promise as Slots[K];
+  return promise;
+}
+
+/** Forgets `codec` if it is still the memoised instance of its name; the next use makes a new one. */
+export function discardCodec(codec: Codec<unknown>): void {
+  if (live[codec.name] !== codec) return;
+  delete live[codec.name];
+  delete pending[codec.name];
+}
+
+/**
+ * Runs the synchronous `call` on the live instance of `name`. If `call` throws, the instance is
+ * discarded and a {@link CodecCallError} carrying what was thrown and printed is thrown.
+ * Instantiation errors propagate unchanged (they are not the input's fault).
+ */
+export async function withCodec<K extends CodecName, R>(
+  name: K,
+  call: (api: Apis[K]) => R,
+): Promise<R> {
+  let codec = await readyCodec(name);
+  // Another request may have discarded this instance while we waited: take the new one.
+  if (live[name] !== codec) codec = await readyCodec(name);
+  codec.log.length = 0;
+  try {
+    return call(codec.api);
+  } catch (thrown) {
+    discardCodec(codec);
+    throw new CodecCallError(name, thrown, [...codec.log]);
+  }
+}
+
+/** mozjpeg decoder instance (lazy, memoised). */
+export const readyJpegDec = (): Promise<Codec<MozJpegDecApi>> => readyCodec('jpegDec');
+/** mozjpeg encoder instance (lazy, memoised). */
+export const readyJpegEnc = (): Promise<Codec<MozJpegEncApi>> => readyCodec('jpegEnc');
+/** PNG decoder + encoder instance (lazy, memoised). */
+export const readyPngCodec = (): Promise<Codec<PngApi>> => readyCodec('pngCodec');
+/** libwebp decoder instance (lazy, memoised). */
+export const readyWebpDec = (): Promise<Codec<WebpDecApi>> => readyCodec('webpDec');
+/** libwebp encoder instance, SIMD build (lazy, memoised). */
+export const readyWebpEnc = (): Promise<Codec<WebpEncApi>> => readyCodec('webpEnc');
+/** libavif decoder instance (lazy, memoised). */
+export const readyAvifDec = (): Promise<Codec<AvifDecApi>> => readyCodec('avifDec');
+/** libavif encoder instance, single-threaded `avif_enc.wasm` (lazy, memoised). */
+export const readyAvifEnc = (): Promise<Codec<AvifEncApi>> => readyCodec('avifEnc');
+/** Resize instance (lazy, memoised). */
+export const readyResize = (): Promise<Codec<ResizeApi>> => readyCodec('resize');
+
+/**
+ * Current linear-memory size, in bytes, of each instantiated codec (absent: never used, or
+ * discarded). Memory only grows, so this is each instance's high-water mark.
+ */
+export function wasmMemory(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const codec of Object.values(live)) out[codec.name] = codec.memory.buffer.byteLength;
+  return out;
+}
