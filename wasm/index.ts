@@ -321,8 +321,8 @@ function instantiatePng(): Codec<PngApi> {
     return value;
   };
   const utf8 = new TextDecoder();
-  let x: PngExports | undefined;
-  const ex = (): PngExports => x!;
+  const bound: { exports?: PngExports } = {};
+  const ex = (): PngExports => bound.exports!;
   const imports = bindgenImports('pngCodec', pngWasm, {
     __wbindgen_memory: () => add(ex().memory),
     __wbg_buffer_: (idx) => add((heap[idx] as WebAssembly.Memory).buffer),
@@ -338,9 +338,8 @@ function instantiatePng(): Codec<PngApi> {
       throw new Error(utf8.decode(new Uint8Array(ex().memory.buffer, ptr >>> 0, len >>> 0)));
     },
   });
-  const instance = new WebAssembly.Instance(pngWasm, imports);
-  x = instance.exports as unknown as PngExports;
-  const e = x;
+  const e = new WebAssembly.Instance(pngWasm, imports).exports as unknown as PngExports;
+  bound.exports = e;
   const api: PngApi = {
     decode(data) {
       const ptr = passBytes(e, data);

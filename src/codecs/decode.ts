@@ -36,25 +36,13 @@ export async function decodeImage(bytes: Uint8Array, format: ImageFormat): Promi
   try {
     switch (format) {
       case 'jpeg':
-        return checked(
-          format,
-          await withCodec('jpegDec', (c) => c.decode(bytes, false)),
-        );
+        return checked(format, await withCodec('jpegDec', (c) => c.decode(bytes, false)));
       case 'png':
-        return checked(
-          format,
-          await withCodec('pngCodec', (c) => c.decode(bytes)),
-        );
+        return checked(format, await withCodec('pngCodec', (c) => c.decode(bytes)));
       case 'webp':
-        return checked(
-          format,
-          await withCodec('webpDec', (c) => c.decode(bytes)),
-        );
+        return checked(format, await withCodec('webpDec', (c) => c.decode(bytes)));
       case 'avif':
-        return checked(
-          format,
-          await withCodec('avifDec', (c) => c.decode(bytes, 8)),
-        );
+        return checked(format, await withCodec('avifDec', (c) => c.decode(bytes, 8)));
       case 'gif':
         return decodeGifFirstFrame(bytes);
       default:
@@ -73,7 +61,9 @@ function checked(format: ImageFormat, px: CodecPixels | null): RawImage {
   if (!(width > 0 && height > 0)) throw new DecodeError(`${format}: empty image`);
   const want = width * height * 4;
   if (!(data instanceof Uint8ClampedArray) || data.length < want)
-    throw new DecodeError(`${format}: decoder returned ${data.length} bytes for ${width}x${height}`);
+    throw new DecodeError(
+      `${format}: decoder returned ${data.length} bytes for ${width}x${height}`,
+    );
   return { data: data.length === want ? data : data.subarray(0, want), width, height };
 }
 

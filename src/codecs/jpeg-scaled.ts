@@ -129,14 +129,17 @@ export function decodeJpegScaled(
     throw new RangeError(`JPEG scale denominator must be 1, 2, 4 or 8, not ${String(denom)}`);
   }
   if (bytes.length === 0) throw new JpegDecodeError('malformed', 'empty input');
-  const limit = Math.min(Math.max(0, Math.floor(maxSourcePixels)), 0xffffffff);
+  const limit =
+    Number.isFinite(maxSourcePixels) && maxSourcePixels > 0
+      ? Math.min(Math.floor(maxSourcePixels), 0xffffffff)
+      : 0;
   const wasm = instance();
   try {
-    const ptr = wasm.jpeg_alloc(bytes.length);
+    const ptr = wasm.jpeg_alloc(bytes.length) >>> 0; // i32 → unsigned address
     if (ptr === 0) throw new JpegDecodeError('out-of-memory', 'cannot allocate the input');
     new Uint8Array(wasm.memory.buffer, ptr, bytes.length).set(bytes);
     // jpeg_decode always frees the input buffer. Views are made after it: memory may grow.
-    const headerPtr = wasm.jpeg_decode(ptr, bytes.length, denom, limit);
+    const headerPtr = wasm.jpeg_decode(ptr, bytes.length, denom, limit) >>> 0;
     const header = new Uint32Array(wasm.memory.buffer, headerPtr, HEADER_WORDS);
     const status = header[H_STATUS] ?? 6;
     try {
@@ -175,7 +178,9 @@ export function decodeJpegScaled(
 
 /**
  * Bytes of wasm memory held by the current decoder instance (`memory.buffer.byteLength`),
- * 0 when there is none. It only grows while an instance lives; for benchmarks.
+ * 0 when there is none: before the first decode, after a trap, and after a decode that grew
+ * it past 64 MiB (that instance is dropped). It only grows while an instance lives; for
+ * benchmarks.
  */
 export function jpegScaledMemoryBytes(): number {
   return current ? current.memory.buffer.byteLength : 0;

@@ -120,10 +120,10 @@ describe('decodeImage: sizes as stored', () => {
     const stored180 = await decodeImage(await fixture('images/exif/Landscape_3.jpg'), 'jpeg');
     expectRgba8(stored180, 600, 450);
     // Landscape_3 stores the picture rotated by 180°: its raw pixels match the upright
-    // picture only after we rotate them ourselves.
-    console.log(meanAbsDiff(rotate180(stored180), upright.data), meanAbsDiff(stored180.data, upright.data));
-    expect(meanAbsDiff(rotate180(stored180), upright.data)).toBeLessThan(8);
-    expect(meanAbsDiff(stored180.data, upright.data)).toBeGreaterThan(30);
+    // picture only after we rotate them ourselves (measured: 14 vs 68; the files were encoded
+    // separately, 4:4:4 vs 4:2:0, so they never match exactly).
+    expect(meanAbsDiff(rotate180(stored180), upright.data)).toBeLessThan(20);
+    expect(meanAbsDiff(stored180.data, upright.data)).toBeGreaterThan(50);
   });
 });
 
@@ -144,7 +144,11 @@ describe('decodeImage: pixels', () => {
   });
 
   it('normalises 16-bit PNG to RGBA8 (high byte)', async () => {
-    const bytes = await png16(2, 1, [0xffff, 0x8000, 0x0001, 0xffff, 0x1234, 0xabcd, 0x00ff, 0x7f00]);
+    const bytes = await png16(
+      2,
+      1,
+      [0xffff, 0x8000, 0x0001, 0xffff, 0x1234, 0xabcd, 0x00ff, 0x7f00],
+    );
     const img = await decodeImage(bytes, 'png');
     expectRgba8(img, 2, 1);
     expect([...img.data]).toEqual([0xff, 0x80, 0x00, 0xff, 0x12, 0xab, 0x00, 0x7f]);
@@ -201,7 +205,11 @@ describe('decodeImage: failures', () => {
     const small = await resizeImage(kodim, 96, 64);
     good.jpeg = { bytes: await fixture('images/exif/Landscape_1.jpg'), width: 600, height: 450 };
     good.png = { bytes: await fixture('images/kodak/kodim03.png'), width: 768, height: 512 };
-    good.gif = { bytes: await fixture('images/animated/rotating-squares.gif'), width: 80, height: 80 };
+    good.gif = {
+      bytes: await fixture('images/animated/rotating-squares.gif'),
+      width: 80,
+      height: 80,
+    };
     good.webp = { bytes: await encodeImage(small, 'webp'), width: 96, height: 64 };
     good.avif = { bytes: await encodeImage(small, 'avif'), width: 96, height: 64 };
   });

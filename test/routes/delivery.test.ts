@@ -63,14 +63,15 @@ function expectedSize(
   throw new Error(fit);
 }
 
-const ids = new Map<string, { id: string; width: number; height: number; pixels: number }>();
+const ids = new Map<string, { id: string; width: number; height: number; pixels: number; bytes: Uint8Array }>();
 
 beforeAll(async () => {
   for (const file of await fixtureList('images')) {
     if (file.endsWith('.md')) continue;
-    const { json } = await upload(await fixture(`images/${file}`));
+    const bytes = await fixture(`images/${file}`);
+    const { json } = await upload(bytes);
     const [width, height] = [json.width as number, json.height as number];
-    ids.set(file, { id: json.id as string, width, height, pixels: width * height });
+    ids.set(file, { id: json.id as string, width, height, pixels: width * height, bytes });
   }
 });
 
@@ -134,9 +135,11 @@ describe('orientation', () => {
     expect([ref.width, ref.height]).toEqual([300, 225]);
     for (let n = 2; n <= 8; n++) {
       const { img } = await variant(ids.get(`exif/Landscape_${n}.jpg`)!.id, 'w=300,f=png');
-      // The eight files are one photo stored eight ways and JPEG-compressed separately:
-      // upright copies score ~30 dB or more, a wrongly turned one scores under 15 dB.
-      expect(psnr(img, ref), `Landscape_${n}`).toBeGreaterThan(25);
+      // The eight files are one photo stored eight ways and JPEG-compressed separately
+      // (Landscape_1 is 4:4:4, the others 4:2:0 with an ICC profile). Measured: upright
+      // copies score 21.9-22.7 dB against Landscape_1; a copy flipped or turned the wrong
+      // way scores 9.3-11.8 dB. 18 dB sits between the two.
+      expect(psnr(img, ref), `Landscape_${n}`).toBeGreaterThan(18);
     }
   });
 });
@@ -152,14 +155,15 @@ describe('alpha and background', () => {
     }
     const { img } = await variant(src.id, 'w=200,f=jpeg,background=00ff00');
     const bare = (await variant(src.id, 'w=200,f=png')).img;
-    let checked = 0;
+    let transparent = 0;
+    let green = 0;
     for (let i = 0; i < bare.data.length; i += 4) {
       if (bare.data[i + 3] !== 0) continue;
-      expect(img.data[i + 1]!).toBeGreaterThan(200); // green where it was transparent
-      expect(img.data[i]!).toBeLessThan(60);
-      checked++;
+      transparent++;
+      if (img.data[i + 1]! > 180 && img.data[i]! < 80 && img.data[i + 2]! < 80) green++;
     }
-    expect(checked).toBeGreaterThan(100);
+    expect(transparent).toBeGreaterThan(100);
+    expect(green / transparent).toBeGreaterThan(0.95); // JPEG blurs edges; the rest is green
   });
 });
 
@@ -172,7 +176,7 @@ describe('gravity', () => {
     expect(psnr(left, focalLeft)).toBe(Infinity);
     expect(psnr(left, right)).toBeLessThan(20);
     // Reference: crop the left 512x512 square of the decoded original and resize it here.
-    const orig = await decodeImage(await fixture('images/kodak/kodim03.png'), 'png');
+    const orig = await decodeImage(src.bytes, 'png');
     const square = new Uint8ClampedArray(512 * 512 * 4);
     for (let y = 0; y < 512; y++)
       square.set(orig.data.subarray(y * 768 * 4, (y * 768 + 512) * 4), y * 512 * 4);
