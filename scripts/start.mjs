@@ -8,25 +8,39 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
-const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
+const env = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+};
 const wrangler = 'node_modules/.bin/wrangler';
 
 if (!existsSync('.dev.vars')) {
   const key = `dev-${randomBytes(18).toString('base64url')}`;
   const example = readFileSync('.dev.vars.example', 'utf8');
-  writeFileSync('.dev.vars', example.replace(/^API_KEYS=.*$/m, `API_KEYS=${JSON.stringify([key])}`));
+  writeFileSync(
+    '.dev.vars',
+    example.replace(/^API_KEYS=.*$/m, `API_KEYS=${JSON.stringify([key])}`),
+  );
   console.log(`\nCreated .dev.vars with a local API key:\n\n  export API_KEY=${key}\n`);
 } else {
   const line = readFileSync('.dev.vars', 'utf8').match(/^API_KEYS=(.*)$/m);
   if (line) console.log(`\nLocal API keys (.dev.vars): ${line[1]}\n`);
 }
 
-const migrate = spawnSync(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local'], { env, stdio: 'inherit' });
-if (migrate.status !== 0) process.exit(migrate.status ?? 1);
-
-const dev = spawn(wrangler, ['dev', '--ip', '127.0.0.1', '--port', '8787', ...process.argv.slice(2)], {
+const migrate = spawnSync(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local'], {
   env,
   stdio: 'inherit',
 });
+if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+
+const dev = spawn(
+  wrangler,
+  ['dev', '--ip', '127.0.0.1', '--port', '8787', ...process.argv.slice(2)],
+  {
+    env,
+    stdio: 'inherit',
+  },
+);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => dev.kill(sig));
 dev.on('exit', (code) => process.exit(code ?? 0));

@@ -63,7 +63,10 @@ function expectedSize(
   throw new Error(fit);
 }
 
-const ids = new Map<string, { id: string; width: number; height: number; pixels: number; bytes: Uint8Array }>();
+const ids = new Map<
+  string,
+  { id: string; width: number; height: number; pixels: number; bytes: Uint8Array }
+>();
 
 beforeAll(async () => {
   for (const file of await fixtureList('images')) {

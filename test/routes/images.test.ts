@@ -33,7 +33,12 @@ async function expectedTable(): Promise<Map<string, Expected>> {
   }
   // The README has no row for this file; its size is stated in the delivery issue and
   // checked with ImageMagick (`identify`): 800x533, no EXIF orientation tag.
-  table.set('small/Giunchedi_Filippo_January_2015_01.jpg', { format: 'jpeg', width: 800, height: 533, orientation: 1 });
+  table.set('small/Giunchedi_Filippo_January_2015_01.jpg', {
+    format: 'jpeg',
+    width: 800,
+    height: 533,
+    orientation: 1,
+  });
   return table;
 }
 
