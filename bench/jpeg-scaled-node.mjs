@@ -36,8 +36,20 @@ WebAssembly.Instance = class extends OrigInstance {
     super(module, imports);
     const mem = Object.values(this.exports).find((x) => x instanceof WebAssembly.Memory);
     if (mem) memories.set(module, mem);
+    const real = this.exports.jpeg_decode;
+    if (real) {
+      scaledInstances++;
+      // forceTrap: pass an out-of-bounds pointer, so the module really traps.
+      const exports = {
+        ...this.exports,
+        jpeg_decode: (p, l, d, m) => (forceTrap ? real(0xfffffff0, l, d, m) : real(p, l, d, m)),
+      };
+      Object.defineProperty(this, 'exports', { value: Object.freeze(exports) });
+    }
   }
 };
+let scaledInstances = 0;
+let forceTrap = false;
 
 async function loadScaled() {
   const result = await esbuild.build({
@@ -175,11 +187,20 @@ async function runCase(kind, file, denom, runs) {
 }
 
 async function bench() {
-  const files = [path.join(images, 'large/Carrie.jpg'), path.join(images, 'progressive/Cerkiew.jpg')];
+  const files = [
+    path.join(images, 'large/Carrie.jpg'),
+    path.join(images, 'progressive/Cerkiew.jpg'),
+  ];
   const runs = Number(process.env.RUNS ?? 7);
   const rows = [];
   for (const file of files) {
-    const cases = [['jsquash', 1], ['scaled', 1], ['scaled', 2], ['scaled', 4], ['scaled', 8]];
+    const cases = [
+      ['jsquash', 1],
+      ['scaled', 1],
+      ['scaled', 2],
+      ['scaled', 4],
+      ['scaled', 8],
+    ];
     for (const [kind, denom] of cases) {
       const out = execFileSync(
         process.execPath,
@@ -189,7 +210,9 @@ async function bench() {
       rows.push(JSON.parse(out));
     }
   }
-  console.log(`node ${process.version}, ${runs} runs per case (median / min / first), wasm memory after the first run (wasmMiB1) and after all runs`);
+  console.log(
+    `node ${process.version}, ${runs} runs per case (median / min / first), wasm memory after the first run (wasmMiB1) and after all runs`,
+  );
   console.table(rows);
 }
 
@@ -212,7 +235,9 @@ async function check() {
     const db = psnr(img.data, box.data);
     const sizeOk = img.width === expect[d][0] && img.height === expect[d][1];
     const alphaOk = img.data.every((v, i) => i % 4 !== 3 || v === 255);
-    console.log(`Carrie 1/${d}: ${img.width}x${img.height} PSNR ${db.toFixed(2)} dB alpha255 ${alphaOk}`);
+    console.log(
+      `Carrie 1/${d}: ${img.width}x${img.height} PSNR ${db.toFixed(2)} dB alpha255 ${alphaOk}`,
+    );
     if (!sizeOk || db <= 30 || !alphaOk) fail(`Carrie 1/${d}`);
   }
 
@@ -226,9 +251,17 @@ async function check() {
         const box = boxDown(full.data, full.width, full.height, d);
         const db = psnr(img.data, box.data);
         const ok =
-          img.width === box.width && img.height === box.height && img.data.length === img.width * img.height * 4;
-        if (!ok || db <= 30) fail(`${path.relative(images, file)} 1/${d}: ${img.width}x${img.height} ${db.toFixed(1)} dB`);
-        else if (d === 1 || d === 8) console.log(`ok ${path.relative(images, file)} 1/${d} ${img.width}x${img.height} ${db.toFixed(1)} dB`);
+          img.width === box.width &&
+          img.height === box.height &&
+          img.data.length === img.width * img.height * 4;
+        if (!ok || db <= 30)
+          fail(
+            `${path.relative(images, file)} 1/${d}: ${img.width}x${img.height} ${db.toFixed(1)} dB`,
+          );
+        else if (d === 1 || d === 8)
+          console.log(
+            `ok ${path.relative(images, file)} 1/${d} ${img.width}x${img.height} ${db.toFixed(1)} dB`,
+          );
       } catch (e) {
         fail(`${path.relative(images, file)} 1/${d}: ${e}`);
       }
@@ -241,9 +274,11 @@ async function check() {
   const bad = [];
   for (const f of listJpegs(badImages)) {
     const b = new Uint8Array(fs.readFileSync(f));
-    if (isJpegMagic(b) || /\.jpe?g$/i.test(f) || b.length === 0) bad.push([path.relative(badImages, f), b]);
+    if (isJpegMagic(b) || /\.jpe?g$/i.test(f) || b.length === 0)
+      bad.push([path.relative(badImages, f), b]);
   }
-  for (const cut of [2, 3, 20, 200, 600, 5000, 60000, good.length - 2]) bad.push([`Landscape_1[0:${cut}]`, good.subarray(0, cut)]);
+  for (const cut of [2, 3, 20, 200, 600, 5000, 60000, good.length - 2])
+    bad.push([`Landscape_1[0:${cut}]`, good.subarray(0, cut)]);
   for (const cut of [1000, 100000, 900000]) bad.push([`Cerkiew[0:${cut}]`, prog.subarray(0, cut)]);
   const flipped = good.slice();
   for (let i = 1000; i < flipped.length; i += 97) flipped[i] ^= 0x5a;
@@ -257,7 +292,9 @@ async function check() {
         console.log(`decoded ${name} 1/${d}: ${img.width}x${img.height}`);
       } catch (e) {
         const typed = e instanceof m.JpegDecodeError;
-        console.log(`${typed ? 'JpegDecodeError' : 'OTHER'} ${name} 1/${d}: [${e.code}] ${e.message}`);
+        console.log(
+          `${typed ? 'JpegDecodeError' : 'OTHER'} ${name} 1/${d}: [${e.code}] ${e.message}`,
+        );
         if (!typed) fail(`${name}: not a JpegDecodeError: ${e}`);
       }
       // The instance (or its replacement) must still work.
@@ -300,13 +337,47 @@ async function check() {
     } catch (e) {
       key = e instanceof m.JpegDecodeError ? `JpegDecodeError/${e.code}` : `OTHER ${e}`;
       if (!(e instanceof m.JpegDecodeError)) fail(`fuzz ${i}: ${e}`);
-      if (e.code === 'trap' && outcomes[key] === undefined) console.log(`first trap (fuzz ${i}): ${e.message}`);
+      if (e.code === 'trap' && outcomes[key] === undefined)
+        console.log(`first trap (fuzz ${i}): ${e.message}`);
     }
     outcomes[key] = (outcomes[key] ?? 0) + 1;
     const after = m.decodeJpegScaled(good, 8);
     if (after.width !== 75) fail(`reuse after fuzz ${i}`);
   }
   console.log('fuzz outcomes', outcomes);
+
+  // 3c. A real trap (memory access out of bounds): typed error, instance replaced.
+  m.decodeJpegScaled(good, 8);
+  const before = scaledInstances;
+  forceTrap = true;
+  try {
+    m.decodeJpegScaled(good, 8);
+    fail('forced trap did not throw');
+  } catch (e) {
+    console.log(`forced trap: ${e.name} [${e.code}] ${e.message}`);
+    if (!(e instanceof m.JpegDecodeError) || e.code !== 'trap') fail(`forced trap gave ${e}`);
+  }
+  forceTrap = false;
+  if (m.jpegScaledMemoryBytes() !== 0) fail('trapped instance still current');
+  if (m.decodeJpegScaled(good, 8).width !== 75 || scaledInstances !== before + 1)
+    fail('no fresh instance after trap');
+  // Memory accounting and the 64 MiB rule.
+  m.decodeJpegScaled(carrie, 8);
+  const small = m.jpegScaledMemoryBytes();
+  m.decodeJpegScaled(carrie, 1);
+  console.log(
+    `memory after Carrie 1/8: ${(small / MiB).toFixed(1)} MiB; after 1/1: ${m.jpegScaledMemoryBytes()} (instance dropped above 64 MiB)`,
+  );
+  if (small === 0 || small > 64 * MiB || m.jpegScaledMemoryBytes() !== 0) fail('memory rule');
+
+  // 3d. maxSourcePixels.
+  try {
+    m.decodeJpegScaled(carrie, 8, 11_999_999);
+    fail('maxSourcePixels not enforced');
+  } catch (e) {
+    if (e.code !== 'too-large') fail(`maxSourcePixels: ${e}`);
+  }
+  if (m.decodeJpegScaled(carrie, 8, 12_000_000).width !== 375) fail('maxSourcePixels boundary');
 
   // 4. chooseJpegScale.
   const cs = [
@@ -332,9 +403,13 @@ async function check() {
     if (fs.existsSync(rawPath)) {
       const raw = fs.readFileSync(rawPath);
       const rgb = Float64Array.from(raw);
-      console.log(`extra ${path.basename(f)} ${img.width}x${img.height} PSNR vs ${path.basename(rawPath)}: ${psnr(img.data, rgb).toFixed(2)} dB`);
+      console.log(
+        `extra ${path.basename(f)} ${img.width}x${img.height} PSNR vs ${path.basename(rawPath)}: ${psnr(img.data, rgb).toFixed(2)} dB`,
+      );
     } else {
-      console.log(`extra ${path.basename(f)} ${img.width}x${img.height} first pixel ${[...img.data.subarray(0, 4)]}`);
+      console.log(
+        `extra ${path.basename(f)} ${img.width}x${img.height} first pixel ${[...img.data.subarray(0, 4)]}`,
+      );
     }
   }
 

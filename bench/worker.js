@@ -85,7 +85,8 @@ function operation(q) {
       if (!raw) throw new Error(`${key} is not raw`);
       const format = /** @type {any} */ (q.get('format'));
       const opts = { quality: num(q, 'quality'), avifSpeed: num(q, 'speed') };
-      return async () => ({ bytes: await encodeImage(raw, format, opts) });
+      const size = { data: new Uint8ClampedArray(0), width: raw.width, height: raw.height };
+      return async () => ({ bytes: await encodeImage(raw, format, opts), raw: size });
     }
     case 'pipeline': {
       const facts = probe(input.bytes);

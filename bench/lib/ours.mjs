@@ -136,7 +136,8 @@ export class BenchWorker {
       body: init.body,
     });
     const body = new Uint8Array(await res.arrayBuffer());
-    if (!res.ok) throw new Error(`${pathAndQuery}: ${res.status} ${new TextDecoder().decode(body)}`);
+    if (!res.ok)
+      throw new Error(`${pathAndQuery}: ${res.status} ${new TextDecoder().decode(body)}`);
     return { headers: res.headers, body };
   }
 

@@ -81,7 +81,14 @@ export async function encodeImage(
       if (width > 65535 || height > 65535)
         throw new RangeError(`encode: ${width}x${height} too large for JPEG`);
       out = await withCodec('jpegEnc', (c) =>
-        c.encode(data, width, height, { ...jpegDefaults, quality: q }),
+        // auto_subsample would pick 4:2:2 at this quality; 4:2:0 matches libvips and is
+        // ~15% smaller at equal SSIM (measured by npm run bench).
+        c.encode(data, width, height, {
+          ...jpegDefaults,
+          quality: q,
+          auto_subsample: false,
+          chroma_subsample: 2,
+        }),
       );
       break;
     case 'webp':

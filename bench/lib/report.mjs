@@ -1,0 +1,187 @@
+/**
+ * Statistics, the results table, the machine description and the cost table.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+
+/**
+ * Median, quartiles (linear interpolation), min and max.
+ * @param {number[]} samples
+ */
+export function summarize(samples) {
+  const s = [...samples].sort((a, b) => a - b);
+  /** @param {number} p */
+  const at = (p) => {
+    if (s.length === 0) return NaN;
+    const i = (s.length - 1) * p;
+    const lo = Math.floor(i);
+    const hi = Math.ceil(i);
+    return (s[lo] ?? NaN) + ((s[hi] ?? NaN) - (s[lo] ?? NaN)) * (i - lo);
+  };
+  return {
+    median: at(0.5),
+    q1: at(0.25),
+    q3: at(0.75),
+    min: s[0] ?? NaN,
+    max: s.at(-1) ?? NaN,
+    n: s.length,
+  };
+}
+
+/** @param {number} x @param {number} [digits] */
+export const round = (x, digits = 2) =>
+  Number.isFinite(x) ? Number(x.toFixed(digits)) : /** @type {number | null} */ (null);
+
+/** The machine, as written into results and the cost table. */
+export function machine() {
+  const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model;
+  const mhz = Number(/^cpu MHz\s*:\s*([\d.]+)$/m.exec(cpuinfo)?.[1] ?? NaN);
+  const nproc = os.availableParallelism();
+  return {
+    nproc,
+    cpu: model ?? 'unknown',
+    cpuMHz: Number.isFinite(mhz) ? Math.round(mhz) : null,
+    memGB: round(os.totalmem() / 1024 ** 3, 1),
+    kernel: os.release(),
+    node: process.version,
+    summary: `nproc ${nproc}, ${model ?? 'unknown CPU'}${Number.isFinite(mhz) ? ` @ ${Math.round(mhz)} MHz` : ''}, Node ${process.version}, Linux ${os.release()}`,
+  };
+}
+
+/** @param {number | null | undefined} x @param {number} [digits] */
+const fmt = (x, digits = 1) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(digits);
+
+/** @param {number} bytes */
+const kb = (bytes) => (bytes ? `${(bytes / 1024).toFixed(1)}` : '—');
+
+/**
+ * @param {{ median: number, min: number, max: number } | undefined} t
+ */
+const time = (t) =>
+  t ? `${fmt(t.median, t.median < 10 ? 2 : 1)} (${fmt(t.min, 1)}–${fmt(t.max, 1)})` : '—';
+
+/**
+ * The results as a Markdown table.
+ * @param {any[]} cases results of the cases
+ */
+export function table(cases) {
+  const head = [
+    'case',
+    'ours ms, median (min–max)',
+    'sharp ms, median (min–max)',
+    'ours / sharp',
+    'KiB ours / sharp',
+    'SSIM ours / sharp',
+    'workerd peak RSS MiB (codecs, image)',
+    'wasm MiB',
+  ];
+  const rows = cases.map((c) => {
+    if (c.error) return [c.title, `error: ${c.error}`, '', '', '', '', '', ''];
+    const o = c.ours;
+    const sh = c.sharp;
+    const wasm = Object.values(o?.wasm ?? {}).reduce((a, b) => a + b, 0);
+    return [
+      c.title,
+      time(o?.ms),
+      time(sh?.ms),
+      c.ratio ? `${fmt(c.ratio, 2)}x` : '—',
+      o?.bytes || sh?.bytes ? `${kb(o?.bytes)} / ${kb(sh?.bytes)}` : '—',
+      o?.ssim !== undefined || sh?.ssim !== undefined
+        ? `${fmt(o?.ssim, 4)} / ${fmt(sh?.ssim, 4)}`
+        : '—',
+      o?.peakRssMB
+        ? `${fmt(o.peakRssMB, 0)} (+${fmt(o.readyRssMB - o.idleRssMB, 0)} +${fmt(o.peakRssMB - o.readyRssMB, 0)})`
+        : '—',
+      wasm ? fmt(wasm / 1024 / 1024, 1) : '—',
+    ];
+  });
+  const line = (/** @type {string[]} */ cells) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/**
+ * Coefficients for the planner, from the full run's medians (see docs/performance.md).
+ * @param {any[]} cases
+ * @param {{ date: string, machine: string, avifSpeed: number, quality: unknown, source: string }} meta
+ */
+export function costTable(cases, meta) {
+  const byId = new Map(cases.filter((c) => !c.error && c.ours).map((c) => [c.id, c]));
+  /** @param {string} id */
+  const perMP = (id) => {
+    const c = byId.get(id);
+    return c ? round(c.ours.ms.median / c.costMP, 2) : null;
+  };
+  /** @param {string} id */
+  const memPerMP = (id) => {
+    const c = byId.get(id);
+    return c ? round((c.ours.peakRssMB - c.ours.readyRssMB) / c.costMP, 1) : null;
+  };
+  /** @param {string} id */
+  const fixed = (id) => {
+    const c = byId.get(id);
+    return c ? round(c.ours.readyRssMB - c.ours.idleRssMB, 1) : null;
+  };
+  const idle = cases.filter((c) => c.ours?.idleRssMB).map((c) => c.ours.idleRssMB);
+  return {
+    measured: meta.date,
+    machine: meta.machine,
+    decodeMsPerMP: {
+      jpeg: perMP('decode-jpeg-12mp'),
+      png: perMP('decode-png-12mp'),
+      webp: perMP('decode-webp-12mp'),
+      avif: perMP('decode-avif-12mp'),
+      gif: perMP('decode-gif-0.85mp'),
+    },
+    resizeMsPerMP: perMP('resize-12mp-800w'),
+    encodeMsPerMP: {
+      jpeg: perMP('encode-jpeg-800w'),
+      png: perMP('encode-png-800w'),
+      webp: perMP('encode-webp-800w'),
+      avif: perMP('encode-avif-800w'),
+    },
+    avifSpeed: meta.avifSpeed,
+    memoryMBPerMP: {
+      decode: {
+        jpeg: memPerMP('decode-jpeg-12mp'),
+        png: memPerMP('decode-png-12mp'),
+        webp: memPerMP('decode-webp-12mp'),
+        avif: memPerMP('decode-avif-12mp'),
+        gif: memPerMP('decode-gif-0.85mp'),
+      },
+      resize: memPerMP('resize-12mp-800w'),
+      encode: {
+        jpeg: memPerMP('encode-jpeg-800w'),
+        png: memPerMP('encode-png-800w'),
+        webp: memPerMP('encode-webp-800w'),
+        avif: memPerMP('encode-avif-800w'),
+      },
+    },
+    memoryFixedMB: {
+      idle: round(summarize(idle).median, 0),
+      decode: {
+        jpeg: fixed('decode-jpeg-12mp'),
+        png: fixed('decode-png-12mp'),
+        webp: fixed('decode-webp-12mp'),
+        avif: fixed('decode-avif-12mp'),
+        gif: fixed('decode-gif-0.85mp'),
+      },
+      resize: fixed('resize-12mp-800w'),
+      encode: {
+        jpeg: fixed('encode-jpeg-800w'),
+        png: fixed('encode-png-800w'),
+        webp: fixed('encode-webp-800w'),
+        avif: fixed('encode-avif-800w'),
+      },
+    },
+    jpegScaledDecodeMsPerMP: perMP('decode-jpeg-12mp-scaled-2'),
+    jpegScaledDecodeMsPerMPByDenom: {
+      2: perMP('decode-jpeg-12mp-scaled-2'),
+      4: perMP('decode-jpeg-12mp-scaled-4'),
+      8: perMP('decode-jpeg-12mp-scaled-8'),
+    },
+    quality: meta.quality,
+    source: meta.source,
+  };
+}
