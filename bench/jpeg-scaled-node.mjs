@@ -242,6 +242,7 @@ async function check() {
   }
 
   // 2. Every JPEG in shared/images at every scale (and PSNR at 1/1 vs @jsquash).
+  const minPsnr = {};
   for (const file of listJpegs(images).filter((f) => /\.jpe?g$/i.test(f))) {
     const bytes = new Uint8Array(fs.readFileSync(file));
     const full = await decodeFull(bytes.buffer.slice(0));
@@ -254,6 +255,7 @@ async function check() {
           img.width === box.width &&
           img.height === box.height &&
           img.data.length === img.width * img.height * 4;
+        minPsnr[d] = Math.min(minPsnr[d] ?? Infinity, +db.toFixed(1));
         if (!ok || db <= 30)
           fail(
             `${path.relative(images, file)} 1/${d}: ${img.width}x${img.height} ${db.toFixed(1)} dB`,
@@ -267,6 +269,8 @@ async function check() {
       }
     }
   }
+
+  console.log('lowest PSNR (dB) per scale over shared/images:', minPsnr);
 
   // 3. Bad inputs: every file with JPEG magic, truncations of a good file, junk.
   const good = new Uint8Array(fs.readFileSync(path.join(images, 'exif/Landscape_1.jpg')));

@@ -14,11 +14,11 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 OUT="$HERE/../jpeg_scaled.wasm"
 BUILD="$HERE/target/build"          # under target/ (git-ignored)
+# Drop every CARGO_*/RUSTC*/RUSTUP*/RUSTFLAGS-style setting from the caller's environment.
+for v in $(compgen -e | grep -E '^(CARGO|RUSTC|RUSTUP|RUSTFLAGS|RUSTDOCFLAGS)' || true); do unset "$v"; done
 export CARGO_HOME="$HERE/target/cargo-home"
 export PATH=/usr/bin:/bin
 export RUSTC=/usr/bin/rustc CARGO=/usr/bin/cargo
-unset RUSTUP_TOOLCHAIN RUSTFLAGS CARGO_ENCODED_RUSTFLAGS CARGO_BUILD_RUSTFLAGS \
-  CARGO_TARGET_DIR CARGO_BUILD_TARGET RUSTC_WRAPPER CARGO_BUILD_RUSTC_WRAPPER || true
 export SOURCE_DATE_EPOCH=0 LC_ALL=C TZ=UTC
 
 PKGS=(rustc cargo libstd-rust-dev-wasm32 lld-14 wabt librust-jpeg-decoder-dev)

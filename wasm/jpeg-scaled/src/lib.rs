@@ -4,7 +4,8 @@
 //! computed at 8/4/2/1 points per 8x8 block (`Decoder::scale`), so a 1/2, 1/4 or 1/8
 //! decode never materialises the full-size planes of a baseline JPEG (progressive JPEGs
 //! still keep every coefficient). Built as a plain `wasm32-unknown-unknown` cdylib: no
-//! imports, no wasm-bindgen; the only export besides the functions below is `memory`.
+//! imports, no wasm-bindgen. Exports: the functions below, `memory`, and the
+//! `__heap_base` / `__data_end` globals that wasm-ld always adds.
 //!
 //! # ABI (wasm32: pointers and sizes are u32)
 //! - `jpeg_alloc(len) -> ptr`: allocates `len` (>= 1) bytes for the input; 0 on failure.
@@ -118,7 +119,8 @@ pub const S_BAD_ARGUMENT: u32 = 5;
 /// Status: internal inconsistency (decoder output of unexpected size).
 pub const S_INTERNAL: u32 = 6;
 
-/// Hard cap on coded pixels: keeps every size computation far from u32 overflow.
+/// Hard cap on coded pixels (16384 x 16384): keeps every buffer size the decoder
+/// computes below 2^32 (wasm32 `usize`); larger requests fail instead of wrapping.
 const HARD_MAX_SRC_PIXELS: u64 = 1 << 28;
 
 static mut HEADER: [u32; HEADER_WORDS] = [0; HEADER_WORDS];
