@@ -10,6 +10,8 @@ import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-worker
 import { defineConfig } from 'vitest/config';
 
 const shared = path.resolve(import.meta.dirname, '..', 'shared');
+/** Small fixtures made for this project (provenance in test/fixtures/README.md). */
+const local = path.resolve(import.meta.dirname, 'test', 'fixtures');
 
 /** Lists every file below `dir`, relative to it, sorted. */
 async function walk(dir: string, prefix = ''): Promise<string[]> {
@@ -25,12 +27,16 @@ async function walk(dir: string, prefix = ''): Promise<string[]> {
 /**
  * GET http://fixtures/<folder>/            → JSON list of files below ../shared/<folder>
  * GET http://fixtures/<folder>/<file path> → the file's bytes
+ * GET http://fixtures/local/<file>          → a file from test/fixtures
  */
 async function serveFixture(request: Request): Promise<Response> {
   const { pathname } = new URL(request.url);
-  const rel = decodeURIComponent(pathname).replace(/^\/+/, '');
-  const full = path.resolve(shared, rel);
-  if (!full.startsWith(shared + path.sep)) return new Response('outside shared', { status: 400 });
+  let rel = decodeURIComponent(pathname).replace(/^\/+/, '');
+  let root = shared;
+  if (rel.startsWith('local/')) [root, rel] = [local, rel.slice('local/'.length)];
+  const full = path.resolve(root, rel);
+  if (!full.startsWith(root + path.sep))
+    return new Response('outside the fixtures', { status: 400 });
   if (rel.endsWith('/')) return Response.json(await walk(full));
   try {
     return new Response(await readFile(full));

@@ -5,12 +5,18 @@
  * Metadata never reaches the output: encoders get pixels only.
  */
 import { decodeImage } from '../codecs/decode';
+import {
+  chooseJpegScale,
+  decodeJpegScaled,
+  JpegDecodeError,
+  type JpegScale,
+} from '../codecs/jpeg-scaled';
 import { encodeImage } from '../codecs/encode';
 import type { ImageFormat } from '../codecs/probe';
 import { resizeImage } from '../codecs/resize';
-import type { EncodeFormat, RawImage } from '../codecs/types';
+import { DecodeError, type EncodeFormat, type RawImage } from '../codecs/types';
 import { blur, composite, cropInPlace, sharpen } from './effects';
-import { planGeometry, type Geometry } from './geometry';
+import { planGeometry, type Geometry, type Rect, type Size } from './geometry';
 import {
   applyOrientation,
   orientSize,
@@ -27,6 +33,8 @@ export interface SourceFacts {
   height: number;
   orientation: number;
   hasAlpha: boolean;
+  /** JPEG with four components (CMYK/YCCK): only the shrink-on-load decoder reads it. */
+  cmyk?: boolean;
 }
 
 /** Stage durations, ms (0 in production Workers, whose clocks stop during CPU work). */
@@ -58,6 +66,73 @@ export function planVariant(
 }
 
 /**
+ * How the source will be decoded for a crop (stored frame) that is resized to `target`
+ * (stored frame): the shrink-on-load scale (JPEG only: 2, 4 or 8 when the reduction is at
+ * least 2x in both axes, else 1) and the decoded size in pixels. The planner sizes memory
+ * and CPU from `decoded`.
+ */
+export function decodePlan(
+  src: SourceFacts,
+  crop: Size,
+  target: Size,
+): { scale: JpegScale; decoded: Size } {
+  const scale =
+    src.format === 'jpeg'
+      ? chooseJpegScale(crop.width, crop.height, target.width, target.height)
+      : 1;
+  return {
+    scale,
+    decoded: { width: Math.ceil(src.width / scale), height: Math.ceil(src.height / scale) },
+  };
+}
+
+/** Source pixels a variant decodes (after shrink-on-load), for the inline ceiling and planner. */
+export function decodedPixels(src: SourceFacts, spec: TransformSpec): number {
+  const { orientation, geometry } = planVariant(src, spec);
+  const { decoded } = decodePlan(
+    src,
+    rectToSource(orientation, src, geometry.crop),
+    orientSize(orientation, geometry.resize),
+  );
+  return decoded.width * decoded.height;
+}
+
+/** Maps a rectangle on the stored image to the same region of a decoded image of size `to`. */
+function scaleRect(r: Rect, from: Size, to: Size): Rect {
+  if (from.width === to.width && from.height === to.height) return r;
+  const sx = to.width / from.width;
+  const sy = to.height / from.height;
+  const left = Math.min(to.width - 1, Math.floor(r.left * sx));
+  const top = Math.min(to.height - 1, Math.floor(r.top * sy));
+  const right = Math.min(to.width, Math.max(left + 1, Math.round((r.left + r.width) * sx)));
+  const bottom = Math.min(to.height, Math.max(top + 1, Math.round((r.top + r.height) * sy)));
+  return { left, top, width: right - left, height: bottom - top };
+}
+
+/**
+ * Decodes for a crop and target: JPEGs reduced at least 2x (and CMYK JPEGs, which mozjpeg
+ * cannot read) go through the shrink-on-load decoder; everything else through @jsquash.
+ * @throws DecodeError when the bytes do not decode.
+ */
+async function decodeFor(
+  bytes: Uint8Array,
+  src: SourceFacts,
+  crop: Rect,
+  target: Size,
+): Promise<{ img: RawImage; crop: Rect }> {
+  const { scale } = decodePlan(src, crop, target);
+  if (src.format !== 'jpeg' || (scale === 1 && !src.cmyk))
+    return { img: await decodeImage(bytes, src.format), crop };
+  try {
+    const img = decodeJpegScaled(bytes, scale, src.width * src.height);
+    return { img, crop: scaleRect(crop, src, img) };
+  } catch (err) {
+    if (err instanceof JpegDecodeError) throw new DecodeError(`${err.code}: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
  * Runs the pipeline on an original's bytes.
  * @throws DecodeError when the bytes do not decode (→ 422); encoder errors propagate.
  */
@@ -76,10 +151,16 @@ export async function runPipeline(
     t = now;
   };
 
-  let img: RawImage = await decodeImage(bytes, src.format);
-  lap('decode');
-  img = cropInPlace(img, rectToSource(orientation, img, geometry.crop));
   const target = orientSize(orientation, geometry.resize);
+  const decoded = await decodeFor(
+    bytes,
+    src,
+    rectToSource(orientation, src, geometry.crop),
+    target,
+  );
+  let img: RawImage = decoded.img;
+  lap('decode');
+  img = cropInPlace(img, decoded.crop);
   img = await resizeImage(img, target.width, target.height, { premultiply: src.hasAlpha });
   img = applyOrientation(img, orientation);
   if (spec.blur) img = blur(img, spec.blur);
