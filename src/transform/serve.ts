@@ -11,7 +11,13 @@ import { getImageById, type ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
 import { getVariant, putVariant, specHash } from '../storage/variants';
 import { acceptClass, contentType, resolveFormat } from './negotiate';
-import { planVariant, runPipeline, type SourceFacts, type StageTimings } from './pipeline';
+import {
+  decodedPixels,
+  planVariant,
+  runPipeline,
+  type SourceFacts,
+  type StageTimings,
+} from './pipeline';
 import { resolvePreset, BUILTIN_PRESETS } from './presets';
 import { canonicalTransform, isPresetName, parseTransform, type TransformSpec } from './spec';
 
@@ -48,6 +54,7 @@ export function sourceFacts(rec: ImageRecord): SourceFacts {
     height: turned ? rec.width : rec.height,
     orientation: rec.orientation,
     hasAlpha: rec.hasAlpha,
+    cmyk: rec.cmyk,
   };
 }
 
@@ -134,10 +141,11 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   }
 
   // 5. Transform inline, within the ceiling.
-  if (src.width * src.height > req.config.maxInlinePixels)
+  const decoded = decodedPixels(src, spec); // after shrink-on-load for JPEG
+  if (decoded > req.config.maxInlinePixels)
     throw unprocessable(
-      `The original has ${src.width * src.height} pixels; variants are computed inline for sources up to ${req.config.maxInlinePixels} pixels.`,
-      { limit: req.config.maxInlinePixels, pixels: src.width * src.height },
+      `This variant decodes ${decoded} pixels; variants are computed inline when at most ${req.config.maxInlinePixels} pixels are decoded.`,
+      { limit: req.config.maxInlinePixels, pixels: decoded },
     );
   const original = await getOriginal(req.env.BUCKET, rec.sha256);
   if (!original) throw notFound(`No image ${req.id}.`);
