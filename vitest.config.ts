@@ -68,6 +68,8 @@ export default defineConfig(async () => {
     test: {
       setupFiles: ['./test/setup.ts'],
       testTimeout: 60_000,
+      // The Worker's structured request logs (one JSON line each) would drown the output.
+      onConsoleLog: (log: string) => !log.startsWith('{"kind":'),
       hookTimeout: 60_000,
     },
   };

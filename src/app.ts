@@ -7,15 +7,20 @@ import { requestId } from 'hono/request-id';
 import { loadConfig } from './config';
 import type { AppEnv } from './env';
 import { HttpError, notFound, problemResponse } from './errors';
+import { observe } from './observability/middleware';
 import { deliveryRoutes } from './routes/delivery';
 import { healthRoutes } from './routes/health';
 import { imagesRoutes } from './routes/images';
+import { keysRoutes } from './routes/keys';
 import { presetsRoutes } from './routes/presets';
+import { uploadsRoutes } from './routes/uploads';
+import { requireDeliverySignature } from './security/signed-delivery';
 
 /** Builds the application. Exported for tests that need a fresh instance. */
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.use(requestId());
+  app.use(observe);
   app.use(async (c, next) => {
     c.set('config', loadConfig(c.env));
     await next();
@@ -42,6 +47,10 @@ export function createApp() {
   app.route('/', healthRoutes);
   app.route('/v1/images', imagesRoutes);
   app.route('/v1/presets', presetsRoutes);
+  app.route('/v1/keys', keysRoutes);
+  app.route('/v1/uploads', uploadsRoutes);
+  // Signed URLs are checked before any delivery work (edge cache, D1, R2).
+  app.use('/img/*', requireDeliverySignature);
   app.route('/img', deliveryRoutes);
 
   app.notFound((c) => problemResponse(notFound(`Nothing at ${c.req.path}.`)));

@@ -1,0 +1,52 @@
+/**
+ * Structured logs: one JSON line per request and per queue message (Workers Logs indexes
+ * JSON fields when `[observability]` is enabled in wrangler.toml).
+ */
+
+/** Fields of a request log line. Times in ms, sizes in bytes. */
+export interface RequestLog {
+  requestId: string;
+  method: string;
+  route: string;
+  path: string;
+  status: number;
+  cache: string;
+  format: string;
+  bytes: number;
+  imageId?: string;
+  decodeMs: number;
+  resizeMs: number;
+  encodeMs: number;
+  totalMs: number;
+}
+
+/** Fields of a queue message log line. */
+export interface QueueLog {
+  messageId: string;
+  type: string;
+  outcome: 'ack' | 'retry' | 'failed' | 'dead-letter';
+  attempts: number;
+  jobId?: string;
+  imageId?: string;
+  error?: string;
+  totalMs: number;
+}
+
+/** Writes one JSON log line. */
+export function logLine(kind: 'request' | 'queue', fields: RequestLog | QueueLog): void {
+  console.log(JSON.stringify({ kind, ...fields }));
+}
+
+/** Parses `decode;dur=1.2, resize;dur=3, encode;dur=4` into ms per stage (0 when absent). */
+export function parseServerTiming(header: string | null): {
+  decode: number;
+  resize: number;
+  encode: number;
+} {
+  const out = { decode: 0, resize: 0, encode: 0 };
+  for (const part of (header ?? '').split(',')) {
+    const m = /^\s*(decode|resize|encode);dur=([\d.]+)/.exec(part);
+    if (m) out[m[1] as keyof typeof out] = Number(m[2]);
+  }
+  return out;
+}
