@@ -260,6 +260,40 @@ const kodak = Array.from(
   (_, i) => `kodak/kodim${String(i + 1).padStart(2, '0')}.png`,
 );
 
+/**
+ * The memory table (docs/performance.md): Carrie.jpg downscaled by sharp (lanczos3) to
+ * `mp` megapixels at 3:4, stored as JPEG (q 90) or PNG, then our whole pipeline to an
+ * 800 px WebP. Peak RSS and wasm memory per case set the inline ceiling.
+ * @param {'jpeg'|'png'} format @param {number} mp @returns {Case}
+ */
+const memoryCase = (format, mp) => ({
+  id: `mem-${format}-${mp}mp`,
+  title: `memory: ${format.toUpperCase()} ${mp} MP → 800w WebP`,
+  kind: 'pipeline',
+  costMP: 0,
+  runs: 3,
+  async units(ctx) {
+    const width = Math.round(Math.sqrt((mp * 1e6 * 3) / 4));
+    const height = Math.round((width * 4) / 3);
+    const resized = sharp(ctx.carrie()).resize(width, height);
+    const file = new Uint8Array(
+      await (format === 'jpeg' ? resized.jpeg({ quality: 90 }) : resized.png()).toBuffer(),
+    );
+    const out = Math.min(800, width);
+    return [
+      {
+        name: `${width}x${height}.${format}`,
+        input: { bytes: file },
+        params: { op: 'pipeline', t: `w=${out}`, f: 'webp' },
+        sharp: () =>
+          sharpEncoder(sharp(file).resize({ width: out }), 'webp', ctx.defaults).toBuffer(),
+        quality: 'encoded',
+        file,
+      },
+    ];
+  },
+});
+
 /** Every case, in run order (encodes before the decodes that read their output). */
 /** @type {Case[]} */
 const CASES = [
@@ -368,6 +402,7 @@ const CASES = [
       quick: true,
     },
   ),
+  ...[1, 2, 4, 6, 12].flatMap((mp) => [memoryCase('jpeg', mp), memoryCase('png', mp)]),
 ];
 
 /**

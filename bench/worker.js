@@ -78,7 +78,8 @@ function operation(q) {
       if (!raw) throw new Error(`${key} is not raw`);
       const w = num(q, 'w') ?? 0;
       const h = num(q, 'h') ?? 0;
-      return async () => ({ raw: await resizeImage(raw, w, h) });
+      const linear = q.get('linear') === '1';
+      return async () => ({ raw: await resizeImage(raw, w, h, { linear }) });
     }
     case 'encode': {
       const raw = input.raw;
