@@ -1,19 +1,28 @@
 #!/usr/bin/env node
 /**
  * Node check and benchmark for src/codecs/jpeg-scaled.ts (wasm/jpeg_scaled.wasm) against
- * @jsquash/jpeg's full decode.
+ * @jsquash/jpeg's full decode, and of decodeJpegResized against decodeJpegScaled +
+ * resizeImage (@jsquash/resize), the path it replaces.
  *
  *   node bench/jpeg-scaled-node.mjs            speed + wasm memory (one child process per
  *                                              case, so every case starts with a fresh
  *                                              instance; memory never shrinks)
  *   node bench/jpeg-scaled-node.mjs --check    correctness: sizes, PSNR vs a box-downscaled
- *                                              @jsquash decode, every shared JPEG, bad inputs
- *   node bench/jpeg-scaled-node.mjs --case <jsquash|scaled> <file> <denom> [runs]
+ *                                              @jsquash decode, every shared JPEG, bad inputs,
+ *                                              then --check-resized
+ *   node bench/jpeg-scaled-node.mjs --check-resized
+ *                                              decodeJpegResized vs decodeJpegScaled + crop +
+ *                                              resizeImage (PSNR), its errors and traps
+ *   node bench/jpeg-scaled-node.mjs --instance-cost
+ *                                              a call on a fresh vs a kept instance
+ *   node bench/jpeg-scaled-node.mjs --case <jsquash|scaled|scaled+resize|resized> <file>
+ *                                       <denom> [runs] [WxH]
  *
  * Env: RUNS (default 7), FUZZ (mutations in --check, default 400), JPEG_SCALED_WASM (use
- * another build of the module instead of wasm/jpeg_scaled.wasm).
+ * another build of the module instead of wasm/jpeg_scaled.wasm), ONLY_RESIZE=1 (bench only
+ * the decode + resize cases), EXTRA_JPEGS=a.jpg:b.jpg (more inputs for the checks).
  *
- * The TypeScript adapter is bundled with esbuild; a `.wasm` import becomes
+ * The TypeScript adapters are bundled with esbuild; a `.wasm` import becomes
  * `new WebAssembly.Module(bytes)`, as wrangler and vitest-pool-workers do at build time.
  * Images come from ../shared (IMAGES_DIR / BAD_IMAGES_DIR override).
  */
@@ -35,14 +44,17 @@ WebAssembly.Instance = class extends OrigInstance {
   constructor(module, imports) {
     super(module, imports);
     const mem = Object.values(this.exports).find((x) => x instanceof WebAssembly.Memory);
-    if (mem) memories.set(module, mem);
+    if (mem) memories.set(module, [...(memories.get(module) ?? []), mem].slice(-4));
     const real = this.exports.jpeg_decode;
+    const realResize = this.exports.jpeg_decode_resize;
     if (real) {
       scaledInstances++;
       // forceTrap: pass an out-of-bounds pointer, so the module really traps.
       const exports = {
         ...this.exports,
         jpeg_decode: (p, l, d, m) => (forceTrap ? real(0xfffffff0, l, d, m) : real(p, l, d, m)),
+        jpeg_decode_resize: (p, l, ...rest) =>
+          forceTrap ? realResize(0xfffffff0, l, ...rest) : realResize(p, l, ...rest),
       };
       Object.defineProperty(this, 'exports', { value: Object.freeze(exports) });
     }
@@ -51,13 +63,24 @@ WebAssembly.Instance = class extends OrigInstance {
 let scaledInstances = 0;
 let forceTrap = false;
 
+/**
+ * Bundles src/codecs/jpeg-scaled.ts and src/codecs/resize.ts (@jsquash/resize through
+ * wasm/index.ts, as the pipeline uses it) for Node and imports them.
+ */
 async function loadScaled() {
   const result = await esbuild.build({
-    entryPoints: [path.join(root, 'src/codecs/jpeg-scaled.ts')],
+    stdin: {
+      contents: `export * from './src/codecs/jpeg-scaled.ts';
+export { resizeImage } from './src/codecs/resize.ts';
+export { wasmMemory } from './wasm/index.ts';`,
+      resolveDir: root,
+      loader: 'ts',
+    },
     bundle: true,
     format: 'esm',
     platform: 'node',
     write: false,
+    logLevel: 'error',
     plugins: [
       {
         name: 'wasm-module',
@@ -67,7 +90,9 @@ async function loadScaled() {
             path:
               args.path.endsWith('jpeg_scaled.wasm') && process.env.JPEG_SCALED_WASM
                 ? path.resolve(process.env.JPEG_SCALED_WASM)
-                : path.resolve(args.resolveDir, args.path),
+                : args.path.startsWith('.')
+                  ? path.resolve(args.resolveDir, args.path)
+                  : path.join(root, 'node_modules', args.path),
             namespace: 'wasm-module',
           }));
           build.onLoad({ filter: /.*/, namespace: 'wasm-module' }, (args) => ({
@@ -141,79 +166,380 @@ function listJpegs(dir) {
 
 const isJpegMagic = (b) => b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 
-async function runCase(kind, file, denom, runs) {
+/** Wasm memory in bytes per codec (largest instance of each module seen so far). */
+function wasmByCodec() {
+  const out = { jpeg_scaled: 0, resize: 0, mozjpeg: 0 };
+  for (const [module, mems] of memories) {
+    const name = WebAssembly.Module.exports(module).some((e) => e.name === 'jpeg_decode')
+      ? 'jpeg_scaled'
+      : WebAssembly.Module.exports(module).some((e) => e.name === 'resize')
+        ? 'resize'
+        : 'mozjpeg';
+    for (const mem of mems) out[name] = Math.max(out[name], mem.buffer.byteLength);
+  }
+  return out;
+}
+
+/**
+ * One benchmark case in this process: `runs` timed calls of
+ * - jsquash: @jsquash/jpeg full decode;
+ * - scaled: decodeJpegScaled(file, denom);
+ * - scaled+resize: decodeJpegScaled(file, denom) then resizeImage(…, size, lanczos3, no
+ *   premultiply) — the pipeline before decodeJpegResized;
+ * - resized: decodeJpegResized(file, denom, whole image, size).
+ * Wasm memory per codec is the largest instance's `memory.buffer.byteLength`: after the
+ * first run (a fresh instance, so that call's peak) and after all runs.
+ */
+async function runCase(kind, file, denom, runs, size) {
   const bytes = new Uint8Array(fs.readFileSync(file));
+  const [outW, outH] = (size ?? '0x0').split('x').map(Number);
   const times = [];
   let width = 0;
   let height = 0;
-  let wasmBytes = 0;
-  let firstWasmBytes = 0;
-  const wasmNow = () => Math.max(0, ...[...memories.values()].map((mem) => mem.buffer.byteLength));
+  let first = {};
+  let call;
   if (kind === 'jsquash') {
     const decode = await loadJsquash();
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      const img = await decode(bytes.buffer.slice(0));
-      times.push(performance.now() - t0);
-      ({ width, height } = img);
-      if (i === 0) firstWasmBytes = wasmNow();
-    }
-    wasmBytes = memories.get(jsquashModule)?.buffer.byteLength ?? 0;
+    call = () => decode(bytes.buffer.slice(0));
   } else {
     const m = await loadScaled();
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      const img = m.decodeJpegScaled(bytes, denom);
-      times.push(performance.now() - t0);
-      ({ width, height } = img);
-      if (i === 0) firstWasmBytes = wasmNow();
-    }
-    wasmBytes = wasmNow();
+    if (kind === 'scaled') call = () => m.decodeJpegScaled(bytes, denom);
+    else if (kind === 'scaled+resize')
+      call = async () =>
+        m.resizeImage(m.decodeJpegScaled(bytes, denom), outW, outH, { premultiply: false });
+    else if (kind === 'resized')
+      call = () => {
+        const { width: dw, height: dh } = decodedSize(bytes, denom);
+        return m.decodeJpegResized(
+          bytes,
+          denom,
+          { left: 0, top: 0, width: dw, height: dh },
+          outW,
+          outH,
+        );
+      };
+    else throw new Error(`unknown case ${kind}`);
   }
+  const cpu = [];
+  for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const img = await call();
+    times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+    ({ width, height } = img);
+    if (i === 0) first = wasmByCodec();
+  }
+  const all = wasmByCodec();
   const sorted = [...times].sort((a, b) => a - b);
+  const mib = (b) => +(b / MiB).toFixed(1);
   return {
     kind,
     file: path.basename(file),
     denom,
-    width,
-    height,
+    out: `${width}x${height}`,
     firstMs: +times[0].toFixed(1),
     medianMs: +sorted[Math.floor(sorted.length / 2)].toFixed(1),
     minMs: +sorted[0].toFixed(1),
-    wasmMiB1: +(firstWasmBytes / MiB).toFixed(1),
-    wasmMiB: +(wasmBytes / MiB).toFixed(1),
+    // Process CPU time (all threads: includes V8's background compilation and GC), steadier
+    // than wall time when other jobs share the machine.
+    cpuMs: +[...cpu].sort((a, b) => a - b)[Math.floor(cpu.length / 2)].toFixed(1),
+    jpegMiB: mib(first.jpeg_scaled + first.mozjpeg),
+    resizeMiB: mib(first.resize),
+    wasmMiB1: mib(first.jpeg_scaled + first.mozjpeg + first.resize),
+    wasmMiB: mib(all.jpeg_scaled + all.mozjpeg + all.resize),
     maxRssMiB: +(process.resourceUsage().maxRSS / 1024).toFixed(0),
   };
 }
 
-async function bench() {
-  const files = [
-    path.join(images, 'large/Carrie.jpg'),
-    path.join(images, 'progressive/Cerkiew.jpg'),
-  ];
-  const runs = Number(process.env.RUNS ?? 7);
-  const rows = [];
-  for (const file of files) {
-    const cases = [
-      ['jsquash', 1],
-      ['scaled', 1],
-      ['scaled', 2],
-      ['scaled', 4],
-      ['scaled', 8],
-    ];
-    for (const [kind, denom] of cases) {
-      const out = execFileSync(
-        process.execPath,
-        [fileURLToPath(import.meta.url), '--case', kind, file, String(denom), String(runs)],
-        { encoding: 'utf8' },
-      );
-      rows.push(JSON.parse(out));
+/** Size of a JPEG decoded at 1/denom: ceil(coded size / denom), from the SOFn header. */
+function decodedSize(bytes, denom) {
+  let i = 2;
+  while (i + 9 < bytes.length) {
+    if (bytes[i] !== 0xff) {
+      i++;
+      continue;
     }
+    const marker = bytes[i + 1];
+    const len = (bytes[i + 2] << 8) | bytes[i + 3];
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      const h = (bytes[i + 5] << 8) | bytes[i + 6];
+      const w = (bytes[i + 7] << 8) | bytes[i + 8];
+      return { width: Math.ceil(w / denom), height: Math.ceil(h / denom) };
+    }
+    i += 2 + len;
+  }
+  throw new Error('no SOF marker');
+}
+
+async function bench() {
+  const carrie = path.join(images, 'large/Carrie.jpg');
+  const cerkiew = path.join(images, 'progressive/Cerkiew.jpg');
+  const runs = Number(process.env.RUNS ?? 7);
+  // [kind, file, denom, output size]
+  const cases = process.env.ONLY_RESIZE
+    ? []
+    : [carrie, cerkiew].flatMap((file) => [
+        ['jsquash', file, 1],
+        ['scaled', file, 1],
+        ['scaled', file, 2],
+        ['scaled', file, 4],
+        ['scaled', file, 8],
+      ]);
+  cases.push(
+    ['scaled+resize', carrie, 2, '800x1067'],
+    ['resized', carrie, 2, '800x1067'],
+    ['scaled+resize', cerkiew, 2, '600x804'],
+    ['resized', cerkiew, 2, '600x804'],
+  );
+  const rows = [];
+  for (const [kind, file, denom, size] of cases) {
+    const out = execFileSync(
+      process.execPath,
+      [
+        fileURLToPath(import.meta.url),
+        '--case',
+        kind,
+        file,
+        String(denom),
+        String(runs),
+        size ?? '',
+      ],
+      { encoding: 'utf8' },
+    );
+    rows.push(JSON.parse(out));
   }
   console.log(
-    `node ${process.version}, ${runs} runs per case (median / min / first), wasm memory after the first run (wasmMiB1) and after all runs`,
+    `node ${process.version}, ${runs} runs per case (median / min / first wall ms, median process CPU ms); wasm memory of a fresh instance after the first run per codec (jpegMiB: jpeg_scaled or mozjpeg, resizeMiB: @jsquash/resize), their sum (wasmMiB1) and after all runs (wasmMiB)`,
   );
   console.table(rows);
+}
+
+/**
+ * Cost of dropping the jpeg_scaled instance after a call (what the adapter does above its
+ * memory threshold): raw `jpeg_decode_resize` calls, Carrie.jpg 1/2 → 800x1067, on one kept
+ * instance vs a new instance per call (instantiation + memory growth + fresh pages),
+ * interleaved so background load hits both alike.
+ */
+async function instanceCost(runs) {
+  const wasmPath = process.env.JPEG_SCALED_WASM ?? path.join(root, 'wasm/jpeg_scaled.wasm');
+  const module = new WebAssembly.Module(fs.readFileSync(wasmPath));
+  const file = new Uint8Array(fs.readFileSync(path.join(images, 'large/Carrie.jpg')));
+  const callOn = (x) => {
+    const ptr = x.jpeg_alloc(file.length) >>> 0;
+    new Uint8Array(x.memory.buffer, ptr, file.length).set(file);
+    const h = x.jpeg_decode_resize(ptr, file.length, 2, 0, 0, 1500, 2000, 800, 1067, 0) >>> 0;
+    const status = new Uint32Array(x.memory.buffer, h, 11)[0];
+    x.jpeg_release();
+    if (status !== 0) throw new Error(`status ${status}`);
+  };
+  const kept = new OrigInstance(module, {}).exports;
+  callOn(kept); // warm-up (tier-up)
+  const t = { instantiate: [], fresh: [], kept: [], freshCpu: [], keptCpu: [] };
+  const timed = (wall, cpuTimes, fn) => {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const r = fn();
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpuTimes?.push((c.user + c.system) / 1000);
+    return r;
+  };
+  for (let i = 0; i < runs; i++) {
+    const x = timed(t.instantiate, null, () => new OrigInstance(module, {}).exports);
+    timed(t.fresh, t.freshCpu, () => callOn(x));
+    timed(t.kept, t.keptCpu, () => callOn(kept));
+  }
+  const med = (a) => +[...a].sort((x, y) => x - y)[a.length >> 1].toFixed(2);
+  console.log(
+    `${runs} runs, medians (wall / process CPU ms): new WebAssembly.Instance ${med(t.instantiate)}; call on a fresh instance ${med(t.fresh)} / ${med(t.freshCpu)}; on a kept instance ${med(t.kept)} / ${med(t.keptCpu)}`,
+  );
+}
+
+/** PSNR (dB) and max channel difference of RGBA `a` against RGBA `b` (alpha ignored). */
+function psnrRgba(a, b) {
+  let se = 0;
+  let max = 0;
+  let differ = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (i % 4 === 3) continue;
+    const e = a[i] - b[i];
+    if (e) differ++;
+    se += e * e;
+    if (Math.abs(e) > max) max = Math.abs(e);
+  }
+  const mse = se / ((a.length / 4) * 3);
+  return { db: mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse), max, differ };
+}
+
+/** Crops RGBA `img` to `r` (a copy). */
+function cropRgba(img, r) {
+  const out = new Uint8ClampedArray(r.width * r.height * 4);
+  for (let y = 0; y < r.height; y++) {
+    const s = ((r.top + y) * img.width + r.left) * 4;
+    out.set(img.data.subarray(s, s + r.width * 4), y * r.width * 4);
+  }
+  return { data: out, width: r.width, height: r.height };
+}
+
+/**
+ * decodeJpegResized against the path it replaces: decodeJpegScaled + JS crop + resizeImage
+ * (@jsquash/resize lanczos3, no premultiply). Ratios stay below 3 so resizeImage does not
+ * box-shrink first. Returns the number of failures.
+ */
+async function checkResized(m) {
+  let failures = 0;
+  const fail = (msg) => {
+    failures++;
+    console.log('FAIL', msg);
+  };
+  const reference = async (bytes, denom, crop, w, h) => {
+    let img = m.decodeJpegScaled(bytes, denom);
+    if (crop) img = cropRgba(img, crop);
+    return m.resizeImage(img, w, h, { premultiply: false });
+  };
+  const compare = async (name, bytes, denom, crop, w, h, minDb) => {
+    const dec = m.decodeJpegScaled(bytes, denom);
+    const c = crop ?? { left: 0, top: 0, width: dec.width, height: dec.height };
+    const ref = await reference(bytes, denom, crop, w, h);
+    const got = m.decodeJpegResized(bytes, denom, c, w, h);
+    const alphaOk = got.data.every((v, i) => i % 4 !== 3 || v === 255);
+    const q = psnrRgba(got.data, ref.data);
+    const ok = got.width === w && got.height === h && alphaOk && q.db >= minDb;
+    console.log(
+      `${ok ? 'ok' : 'FAIL'} ${name} 1/${denom} ${c.width}x${c.height}+${c.left}+${c.top} → ${w}x${h}: PSNR ${q.db.toFixed(2)} dB, max diff ${q.max}, ${q.differ} of ${(w * h * 3) / 1} channels differ`,
+    );
+    if (!ok) failures++;
+    return q;
+  };
+
+  const carrie = new Uint8Array(fs.readFileSync(path.join(images, 'large/Carrie.jpg')));
+  const main = await compare('Carrie', carrie, 2, null, 800, 1067, 45);
+  await compare(
+    'Carrie',
+    carrie,
+    2,
+    { left: 317, top: 611, width: 500, height: 500 },
+    200,
+    200,
+    45,
+  );
+  await compare(
+    'Carrie',
+    carrie,
+    2,
+    { left: 1000, top: 1500, width: 500, height: 500 },
+    333,
+    251,
+    45,
+  );
+  await compare('Carrie', carrie, 4, { left: 0, top: 0, width: 750, height: 1 }, 300, 1, 45);
+  await compare('Carrie', carrie, 8, null, 375, 200, 45); // one axis unchanged
+  await compare('Carrie', carrie, 8, null, 1, 1, 0); // resizeImage box-shrinks: no PSNR bound
+  // Equal size: a plain crop copy, exactly.
+  {
+    const crop = { left: 11, top: 7, width: 123, height: 45 };
+    const ref = cropRgba(m.decodeJpegScaled(carrie, 4), crop);
+    const got = m.decodeJpegResized(carrie, 4, crop, 123, 45);
+    if (psnrRgba(got.data, ref.data).differ !== 0) fail('equal-size crop is not a copy');
+    else console.log('ok equal-size crop = copy');
+  }
+  // Every JPEG in shared/images: full image at the largest scale, ratio ~1.6.
+  let lowest = Infinity;
+  for (const file of listJpegs(images).filter((f) => /\.jpe?g$/i.test(f))) {
+    const bytes = new Uint8Array(fs.readFileSync(file));
+    const d = m.decodeJpegScaled(bytes, 2);
+    const w = Math.max(1, Math.round(d.width / 1.6));
+    const h = Math.max(1, Math.round(d.height / 1.6));
+    const q = await compare(path.relative(images, file), bytes, 2, null, w, h, 45);
+    lowest = Math.min(lowest, q.db);
+  }
+  // CMYK (YCCK) fixture: patches survive a 2x reduction.
+  const cmyk = new Uint8Array(fs.readFileSync(path.join(root, 'test/fixtures/cmyk.jpg')));
+  await compare('cmyk.jpg', cmyk, 1, null, 40, 8, 45);
+  console.log(`lowest PSNR over shared/images: ${lowest.toFixed(2)} dB`);
+  // Optional extra JPEGs (e.g. greyscale or CMYK made with cjpeg / ImageMagick): EXTRA_JPEGS.
+  for (const f of (process.env.EXTRA_JPEGS ?? '').split(':').filter(Boolean)) {
+    const bytes = new Uint8Array(fs.readFileSync(f));
+    const d = m.decodeJpegScaled(bytes, 1);
+    const crop = { left: 5, top: 3, width: d.width - 9, height: d.height - 7 };
+    await compare(
+      path.basename(f),
+      bytes,
+      1,
+      crop,
+      Math.round(crop.width / 2.3),
+      Math.round(crop.height / 1.7),
+      45,
+    );
+  }
+
+  // Errors: bad arguments → RangeError; bad data → JpegDecodeError; the next call works.
+  const good = new Uint8Array(fs.readFileSync(path.join(images, 'exif/Landscape_1.jpg')));
+  const okNext = () =>
+    m.decodeJpegResized(good, 4, { left: 0, top: 0, width: 150, height: 113 }, 75, 56);
+  const expectThrow = (name, fn, check, trap = false) => {
+    forceTrap = trap;
+    try {
+      fn();
+      fail(`${name}: no error`);
+    } catch (e) {
+      if (!check(e)) fail(`${name}: ${e}`);
+      else console.log(`ok ${name}: ${e.name} ${e.code ?? ''} ${e.message}`);
+    } finally {
+      forceTrap = false;
+    }
+    if (okNext().width !== 75) fail(`next call after ${name}`);
+  };
+  const full = { left: 0, top: 0, width: 1500, height: 2000 };
+  expectThrow(
+    'crop outside',
+    () => m.decodeJpegResized(carrie, 2, { ...full, left: 1 }, 800, 1067),
+    (e) => e instanceof RangeError,
+  );
+  expectThrow(
+    'upscale',
+    () => m.decodeJpegResized(carrie, 2, full, 1501, 1067),
+    (e) => e instanceof RangeError,
+  );
+  expectThrow(
+    'zero crop',
+    () => m.decodeJpegResized(carrie, 2, { ...full, width: 0 }, 1, 1),
+    (e) => e instanceof RangeError,
+  );
+  expectThrow(
+    'bad denom',
+    () => m.decodeJpegResized(carrie, 3, full, 1, 1),
+    (e) => e instanceof RangeError,
+  );
+  expectThrow(
+    'truncated',
+    () => m.decodeJpegResized(carrie.subarray(0, 100000), 2, full, 800, 1067),
+    (e) => e instanceof m.JpegDecodeError && e.code === 'malformed',
+  );
+  expectThrow(
+    'garbage',
+    () => m.decodeJpegResized(new Uint8Array(5000).fill(7), 2, full, 800, 1067),
+    (e) => e instanceof m.JpegDecodeError,
+  );
+  expectThrow(
+    'too large',
+    () => m.decodeJpegResized(carrie, 2, full, 800, 1067, 11_999_999),
+    (e) => e instanceof m.JpegDecodeError && e.code === 'too-large',
+  );
+  // A real trap inside jpeg_decode_resize (out-of-bounds input pointer): typed error, and
+  // the next call gets a fresh instance.
+  const before = scaledInstances;
+  expectThrow(
+    'forced trap',
+    () => m.decodeJpegResized(good, 4, { left: 0, top: 0, width: 150, height: 113 }, 75, 56),
+    (e) => e instanceof m.JpegDecodeError && e.code === 'trap',
+    true,
+  );
+  if (scaledInstances !== before + 1) fail('no fresh instance after the trap');
+  console.log(`Carrie → 800x1067 vs decodeJpegScaled + resizeImage: ${main.db.toFixed(2)} dB`);
+  return failures;
 }
 
 async function check() {
@@ -365,14 +691,14 @@ async function check() {
   if (m.jpegScaledMemoryBytes() !== 0) fail('trapped instance still current');
   if (m.decodeJpegScaled(good, 8).width !== 75 || scaledInstances !== before + 1)
     fail('no fresh instance after trap');
-  // Memory accounting and the 64 MiB rule.
+  // Memory accounting and the 32 MiB rule.
   m.decodeJpegScaled(carrie, 8);
   const small = m.jpegScaledMemoryBytes();
   m.decodeJpegScaled(carrie, 1);
   console.log(
-    `memory after Carrie 1/8: ${(small / MiB).toFixed(1)} MiB; after 1/1: ${m.jpegScaledMemoryBytes()} (instance dropped above 64 MiB)`,
+    `memory after Carrie 1/8: ${(small / MiB).toFixed(1)} MiB; after 1/1: ${m.jpegScaledMemoryBytes()} (instance dropped above 32 MiB)`,
   );
-  if (small === 0 || small > 64 * MiB || m.jpegScaledMemoryBytes() !== 0) fail('memory rule');
+  if (small === 0 || small > 32 * MiB || m.jpegScaledMemoryBytes() !== 0) fail('memory rule');
 
   // 3d. maxSourcePixels.
   try {
@@ -417,16 +743,25 @@ async function check() {
     }
   }
 
+  // 6. decodeJpegResized against decodeJpegScaled + crop + resizeImage.
+  failures += await checkResized(m);
+
   console.log(failures ? `${failures} FAILURES` : 'all checks passed');
   process.exitCode = failures ? 1 : 0;
 }
 
 const args = process.argv.slice(2);
 if (args[0] === '--case') {
-  const [, kind, file, denom, runs] = args;
-  console.log(JSON.stringify(await runCase(kind, file, Number(denom), Number(runs ?? 5))));
+  const [, kind, file, denom, runs, size] = args;
+  console.log(JSON.stringify(await runCase(kind, file, Number(denom), Number(runs ?? 5), size)));
+} else if (args[0] === '--instance-cost') {
+  await instanceCost(Number(process.env.RUNS ?? 15));
 } else if (args[0] === '--check') {
   await check();
+} else if (args[0] === '--check-resized') {
+  const failures = await checkResized(await loadScaled());
+  console.log(failures ? `${failures} FAILURES` : 'all checks passed');
+  process.exitCode = failures ? 1 : 0;
 } else {
   await bench();
 }

@@ -1,9 +1,10 @@
 /**
  * Shrink-on-load JPEG decoding: decodes a JPEG directly at 1/2, 1/4 or 1/8 of its coded
- * size (the IDCT runs on 4, 2 or 1 points per 8x8 block), to RGBA. Much cheaper in CPU
- * and memory than a full @jsquash/jpeg decode followed by a resize when the output is
- * small. Backed by wasm/jpeg_scaled.wasm (jpeg-decoder 0.2.6 in Rust; source and ABI in
- * wasm/jpeg-scaled/ and wasm/README.md).
+ * size (the IDCT runs on 4, 2 or 1 points per 8x8 block), to RGBA; optionally cropped and
+ * resampled (lanczos3) to the final size inside the same wasm call
+ * ({@link decodeJpegResized}). Much cheaper in CPU and memory than a full @jsquash/jpeg
+ * decode followed by a resize when the output is small. Backed by wasm/jpeg_scaled.wasm
+ * (jpeg-decoder 0.2.6 in Rust; source and ABI in wasm/jpeg-scaled/ and wasm/README.md).
  *
  * Sizes here are coded pixels, before EXIF orientation. No ICC handling: CMYK is
  * converted naively, like browsers do for untagged CMYK.
@@ -33,7 +34,10 @@ export interface JpegScaledImage {
 export type JpegDecodeErrorCode =
   'malformed' | 'unsupported' | 'too-large' | 'out-of-memory' | 'trap' | 'internal';
 
-/** Thrown by {@link decodeJpegScaled} when the input cannot be decoded; `code` says why. */
+/**
+ * Thrown by {@link decodeJpegScaled} and {@link decodeJpegResized} when the input cannot be
+ * decoded; `code` says why.
+ */
 export class JpegDecodeError extends Error {
   constructor(
     readonly code: JpegDecodeErrorCode,
@@ -51,7 +55,27 @@ interface JpegScaledExports {
   jpeg_alloc(len: number): number;
   jpeg_free(ptr: number, len: number): void;
   jpeg_decode(ptr: number, len: number, denom: number, maxSrcPixels: number): number;
+  jpeg_decode_resize(
+    ptr: number,
+    len: number,
+    denom: number,
+    cropLeft: number,
+    cropTop: number,
+    cropWidth: number,
+    cropHeight: number,
+    outWidth: number,
+    outHeight: number,
+    maxSrcPixels: number,
+  ): number;
   jpeg_release(): void;
+}
+
+/** A rectangle in the pixels of the image decoded at 1/denom (see {@link decodeJpegResized}). */
+export interface JpegCrop {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
 }
 
 // Header words returned by jpeg_decode (u32 each).
@@ -64,18 +88,29 @@ const H_MSG_PTR = 9;
 const H_MSG_LEN = 10;
 const HEADER_WORDS = 11;
 
-/** jpeg_decode status → error code (0 is success; 5 = bad argument is prevented here). */
+/**
+ * Decode status → error code (0 is success). 5 (bad argument) becomes a RangeError: the
+ * arguments are checked here, except a crop outside the decoded image.
+ */
 const STATUS_CODES: Record<number, JpegDecodeErrorCode> = {
   1: 'malformed',
   2: 'unsupported',
   3: 'too-large',
   4: 'out-of-memory',
-  5: 'internal',
   6: 'internal',
 };
+const S_BAD_ARGUMENT = 5;
 
-/** Wasm memory never shrinks: an instance that grew past this is dropped after the decode. */
-const DROP_INSTANCE_ABOVE_BYTES = 64 * 1024 * 1024;
+/**
+ * Wasm memory never shrinks: an instance whose memory is above this after a call is
+ * dropped, so an isolate keeps at most this much for JPEG decoding between requests.
+ * Not lower: a new instance is cheap to create (0.4 ms) but its first large call pays for
+ * growing and touching fresh memory, measured +10-14 ms CPU on Carrie.jpg (12 MP) 1/2 →
+ * 800x1067 (90 → 100-104 ms; `node bench/jpeg-scaled-node.mjs --instance-cost`). That call
+ * needs 17 MiB (decodeJpegResized) or 20 MiB (decodeJpegScaled), so it keeps its instance;
+ * a 1/1 decode of the same file (67 MiB) does not.
+ */
+const DROP_INSTANCE_ABOVE_BYTES = 32 * 1024 * 1024;
 
 let current: JpegScaledExports | null = null;
 
@@ -125,9 +160,95 @@ export function decodeJpegScaled(
   denom: JpegScale,
   maxSourcePixels = 0,
 ): JpegScaledImage {
+  checkDenom(denom);
+  return run(bytes, maxSourcePixels, (wasm, ptr, limit) =>
+    wasm.jpeg_decode(ptr, bytes.length, denom, limit),
+  );
+}
+
+/**
+ * Decodes a JPEG at 1/`denom` of its coded size, crops it and resamples the crop to
+ * `outWidth` x `outHeight` RGBA (alpha 255), all in one wasm call: the same pixels as
+ * `resizeImage(crop(decodeJpegScaled(bytes, denom)), outWidth, outHeight,
+ * { premultiply: false })` with lanczos3 (src/codecs/resize.ts, when it does not box-shrink
+ * first), but the RGBA image at 1/`denom` and the resizer's float intermediate never exist:
+ * only the decoder's own buffers (RGB, 3 bytes per decoded pixel), a few filter rows and the
+ * output live in wasm memory. Carrie.jpg (3000x4000) at 1/2 → 800x1067: about 18 MiB of
+ * wasm memory instead of 20 + 41 (see wasm/README.md).
+ *
+ * Only downscaling (an axis of equal size is copied as it is). Formats, EXIF and ICC
+ * handling as {@link decodeJpegScaled}: coordinates are coded pixels at 1/`denom`, before
+ * EXIF orientation.
+ *
+ * @param bytes the whole JPEG file.
+ * @param denom 1, 2, 4 or 8 (see {@link chooseJpegScale}).
+ * @param crop the source rectangle in the decoded image (ceil(coded size / denom) per
+ *   axis): integers, width and height ≥ 1, inside the decoded image.
+ * @param outWidth output width, 1..crop.width.
+ * @param outHeight output height, 1..crop.height.
+ * @param maxSourcePixels as for {@link decodeJpegScaled} (0: the module's cap of 2^28).
+ * @throws JpegDecodeError on corrupt, truncated, unsupported or oversized input, or a trap
+ *   (that wasm instance is then discarded; the next call makes a new one).
+ * @throws RangeError for a bad `denom`, crop or output size, including a crop that does
+ *   not fit the decoded image (known only once the JPEG header has been read).
+ */
+export function decodeJpegResized(
+  bytes: Uint8Array,
+  denom: JpegScale,
+  crop: JpegCrop,
+  outWidth: number,
+  outHeight: number,
+  maxSourcePixels = 0,
+): JpegScaledImage {
+  checkDenom(denom);
+  const { left, top, width, height } = crop;
+  const isU32 = (v: number) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+  if (!isU32(left) || !isU32(top) || !isU32(width) || !isU32(height) || !width || !height)
+    throw new RangeError(`JPEG crop: bad rectangle ${JSON.stringify(crop)}`);
+  if (
+    !Number.isInteger(outWidth) ||
+    !Number.isInteger(outHeight) ||
+    outWidth < 1 ||
+    outHeight < 1 ||
+    outWidth > width ||
+    outHeight > height
+  )
+    throw new RangeError(
+      `JPEG resize: output ${outWidth}x${outHeight} must be 1..${width}x${height} (downscale only)`,
+    );
+  return run(bytes, maxSourcePixels, (wasm, ptr, limit) =>
+    wasm.jpeg_decode_resize(
+      ptr,
+      bytes.length,
+      denom,
+      left,
+      top,
+      width,
+      height,
+      outWidth,
+      outHeight,
+      limit,
+    ),
+  );
+}
+
+function checkDenom(denom: JpegScale): void {
   if (denom !== 1 && denom !== 2 && denom !== 4 && denom !== 8) {
     throw new RangeError(`JPEG scale denominator must be 1, 2, 4 or 8, not ${String(denom)}`);
   }
+}
+
+/**
+ * Copies `bytes` into wasm memory, runs one decode export (`call`, which consumes the input
+ * buffer and returns the header pointer), copies the output out and releases it. Maps
+ * failures to JpegDecodeError / RangeError, discards a trapped instance, and drops one
+ * whose memory grew above DROP_INSTANCE_ABOVE_BYTES.
+ */
+function run(
+  bytes: Uint8Array,
+  maxSourcePixels: number,
+  call: (wasm: JpegScaledExports, ptr: number, limit: number) => number,
+): JpegScaledImage {
   if (bytes.length === 0) throw new JpegDecodeError('malformed', 'empty input');
   const limit =
     Number.isFinite(maxSourcePixels) && maxSourcePixels > 0
@@ -138,8 +259,8 @@ export function decodeJpegScaled(
     const ptr = wasm.jpeg_alloc(bytes.length) >>> 0; // i32 → unsigned address
     if (ptr === 0) throw new JpegDecodeError('out-of-memory', 'cannot allocate the input');
     new Uint8Array(wasm.memory.buffer, ptr, bytes.length).set(bytes);
-    // jpeg_decode always frees the input buffer. Views are made after it: memory may grow.
-    const headerPtr = wasm.jpeg_decode(ptr, bytes.length, denom, limit) >>> 0;
+    // The decode always frees the input buffer. Views are made after it: memory may grow.
+    const headerPtr = call(wasm, ptr, limit) >>> 0;
     const header = new Uint32Array(wasm.memory.buffer, headerPtr, HEADER_WORDS);
     const status = header[H_STATUS] ?? 6;
     try {
@@ -147,6 +268,7 @@ export function decodeJpegScaled(
         const msg = new TextDecoder().decode(
           new Uint8Array(wasm.memory.buffer, header[H_MSG_PTR], header[H_MSG_LEN]),
         );
+        if (status === S_BAD_ARGUMENT) throw new RangeError(`JPEG decode: ${msg}`);
         throw new JpegDecodeError(STATUS_CODES[status] ?? 'internal', msg);
       }
       const width = header[H_WIDTH] ?? 0;
@@ -178,10 +300,21 @@ export function decodeJpegScaled(
 
 /**
  * Bytes of wasm memory held by the current decoder instance (`memory.buffer.byteLength`),
- * 0 when there is none: before the first decode, after a trap, and after a decode that grew
- * it past 64 MiB (that instance is dropped). It only grows while an instance lives; for
- * benchmarks.
+ * 0 when there is none: before the first decode, after a trap, after
+ * {@link dropJpegScaledInstance}, and after a decode that left it above 32 MiB (that
+ * instance is dropped). It only grows while an instance lives: right after a drop it
+ * measures the next call's peak. For tests and benchmarks.
  */
 export function jpegScaledMemoryBytes(): number {
   return current ? current.memory.buffer.byteLength : 0;
+}
+
+/**
+ * Forgets the current decoder instance, so the isolate can reclaim its memory (at the next
+ * garbage collection); the next call instantiates the module again (about 10 ms more CPU
+ * for a 12 MP image, see DROP_INSTANCE_ABOVE_BYTES). For tests, and for callers that know
+ * no more JPEG work follows soon.
+ */
+export function dropJpegScaledInstance(): void {
+  current = null;
 }

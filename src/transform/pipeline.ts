@@ -7,7 +7,7 @@
 import { decodeImage } from '../codecs/decode';
 import {
   chooseJpegScale,
-  decodeJpegScaled,
+  decodeJpegResized,
   JpegDecodeError,
   type JpegScale,
 } from '../codecs/jpeg-scaled';
@@ -110,8 +110,11 @@ function scaleRect(r: Rect, from: Size, to: Size): Rect {
 }
 
 /**
- * Decodes for a crop and target: JPEGs reduced at least 2x (and CMYK JPEGs, which mozjpeg
- * cannot read) go through the shrink-on-load decoder; everything else through @jsquash.
+ * Decodes for a crop and target. JPEGs reduced at least 2x (and CMYK JPEGs, which mozjpeg
+ * cannot read) go through the shrink-on-load module, which decodes at 1/2, 1/4 or 1/8, crops
+ * and resamples (lanczos3, sRGB) in one call, so the full-size image never leaves its wasm
+ * memory: the result is already `target`-sized. Everything else decodes through @jsquash and
+ * is cropped and resized by the caller.
  * @throws DecodeError when the bytes do not decode.
  */
 async function decodeFor(
@@ -120,12 +123,19 @@ async function decodeFor(
   crop: Rect,
   target: Size,
 ): Promise<{ img: RawImage; crop: Rect }> {
-  const { scale } = decodePlan(src, crop, target);
+  const { scale, decoded } = decodePlan(src, crop, target);
   if (src.format !== 'jpeg' || (scale === 1 && !src.cmyk))
     return { img: await decodeImage(bytes, src.format), crop };
   try {
-    const img = decodeJpegScaled(bytes, scale, src.width * src.height);
-    return { img, crop: scaleRect(crop, src, img) };
+    const img = decodeJpegResized(
+      bytes,
+      scale,
+      scaleRect(crop, src, decoded),
+      target.width,
+      target.height,
+      src.width * src.height,
+    );
+    return { img, crop: { left: 0, top: 0, width: img.width, height: img.height } };
   } catch (err) {
     if (err instanceof JpegDecodeError) throw new DecodeError(`${err.code}: ${err.message}`);
     throw err;

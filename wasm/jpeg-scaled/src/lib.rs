@@ -1,4 +1,5 @@
-//! jpeg-scaled: shrink-on-load JPEG decoding to RGBA8 for the image-edge Worker.
+//! jpeg-scaled: shrink-on-load JPEG decoding to RGBA8 for the image-edge Worker, optionally
+//! cropped and resampled (lanczos3) to the final size in the same call.
 //!
 //! A thin C-ABI layer over `jpeg-decoder` 0.2.6 (image-rs, MIT OR Apache-2.0). The DCT is
 //! computed at 8/4/2/1 points per 8x8 block (`Decoder::scale`), so a 1/2, 1/4 or 1/8
@@ -9,12 +10,17 @@
 //!
 //! # ABI (wasm32: pointers and sizes are u32)
 //! - `jpeg_alloc(len) -> ptr`: allocates `len` (>= 1) bytes for the input; 0 on failure.
-//! - `jpeg_free(ptr, len)`: frees a `jpeg_alloc` buffer that was NOT passed to `jpeg_decode`.
+//! - `jpeg_free(ptr, len)`: frees a `jpeg_alloc` buffer that was NOT passed to a decode.
 //! - `jpeg_decode(ptr, len, denom, max_src_pixels) -> header_ptr`: takes ownership of the
 //!   input buffer (always frees it), decodes at 1/`denom` (1, 2, 4 or 8) and converts to
 //!   RGBA8 (alpha 255). `max_src_pixels` bounds the coded width x height (0: built-in cap
 //!   of 2^28). Frees the previous output first.
-//! - `jpeg_release()`: frees the output and message of the last `jpeg_decode`.
+//! - `jpeg_decode_resize(ptr, len, denom, crop_left, crop_top, crop_width, crop_height,
+//!   out_w, out_h, max_src_pixels) -> header_ptr`: like `jpeg_decode`, then resamples the
+//!   crop rectangle (in the coordinates of the image decoded at 1/`denom`) to
+//!   `out_w` x `out_h` (at most the crop size) with lanczos3 on sRGB values, streaming
+//!   (see `resample`); only the output is RGBA8.
+//! - `jpeg_release()`: frees the output and message of the last decode.
 //!
 //! Header: `HEADER_WORDS` little-endian u32 words at `header_ptr` (static storage, valid
 //! until the next call): see the `H_*` indices. Output pixels: `data_len` =
@@ -24,7 +30,10 @@
 //! allocation failure inside the decoder) aborts, which traps in WebAssembly: the host must
 //! then discard the instance.
 
+mod resample;
+
 use jpeg_decoder::{Decoder, Error, PixelFormat};
+use resample::{resample, Crop};
 use std::alloc::{alloc, dealloc, GlobalAlloc, Layout, System};
 use std::io::ErrorKind;
 
@@ -112,9 +121,10 @@ pub const S_MALFORMED: u32 = 1;
 pub const S_UNSUPPORTED: u32 = 2;
 /// Status: coded size above `max_src_pixels` (or the built-in cap).
 pub const S_TOO_LARGE: u32 = 3;
-/// Status: the RGBA output could not be allocated.
+/// Status: the RGBA output (or a resize buffer) could not be allocated.
 pub const S_OUT_OF_MEMORY: u32 = 4;
-/// Status: bad arguments (denominator not 1/2/4/8, empty input).
+/// Status: bad arguments (denominator not 1/2/4/8, empty input, crop rectangle empty or
+/// outside the decoded image, output size 0 or larger than the crop).
 pub const S_BAD_ARGUMENT: u32 = 5;
 /// Status: internal inconsistency (decoder output of unexpected size).
 pub const S_INTERNAL: u32 = 6;
@@ -157,7 +167,8 @@ pub extern "C" fn jpeg_alloc(len: usize) -> *mut u8 {
     }
 }
 
-/// Frees a buffer from `jpeg_alloc` (same `len`). Not for buffers given to `jpeg_decode`.
+/// Frees a buffer from `jpeg_alloc` (same `len`). Not for buffers given to `jpeg_decode` or
+/// `jpeg_decode_resize` (they free their input).
 ///
 /// # Safety
 /// `ptr` must come from `jpeg_alloc(len)` and not have been freed or consumed.
@@ -168,7 +179,7 @@ pub unsafe extern "C" fn jpeg_free(ptr: *mut u8, len: usize) {
     }
 }
 
-/// Frees the output pixels and message of the last `jpeg_decode`.
+/// Frees the output pixels and message of the last `jpeg_decode` / `jpeg_decode_resize`.
 #[no_mangle]
 pub extern "C" fn jpeg_release() {
     unsafe {
@@ -189,6 +200,75 @@ pub unsafe extern "C" fn jpeg_decode(
     denom: u32,
     max_src_pixels: u32,
 ) -> *const u32 {
+    run(ptr, len, |input| {
+        let native = decode_native(input, denom, max_src_pixels, |_, _| Ok(()))?;
+        let n = native.width as usize * native.height as usize;
+        let rgba = to_rgba(native.pixels, n, native.bpp)?;
+        Ok((rgba, native.width, native.height))
+    })
+}
+
+/// Decodes the JPEG in `ptr[..len]` (a `jpeg_alloc` buffer, consumed) at 1/`denom` scale,
+/// crops it to the rectangle (`crop_left`, `crop_top`, `crop_width`, `crop_height`) given
+/// in the decoded image's pixels, and resamples that to `out_w` x `out_h` RGBA8 (alpha
+/// 255) with a separable lanczos3 filter on sRGB values (the conventions of the `resize`
+/// crate, as in @jsquash/resize; see `lanczos3_taps`). Only downscaling: `out_w` must be
+/// in 1..=`crop_width` and `out_h` in 1..=`crop_height`; an axis of equal size is copied.
+/// Returns a pointer to the header (see the module docs); width and height in it are
+/// `out_w` and `out_h`. Bad arguments give status `S_BAD_ARGUMENT` (the crop is checked
+/// against the decoded size after the frame header, before any pixel work).
+///
+/// # Safety
+/// `ptr` must come from `jpeg_alloc(len)` and not have been freed; it is freed here.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn jpeg_decode_resize(
+    ptr: *mut u8,
+    len: usize,
+    denom: u32,
+    crop_left: u32,
+    crop_top: u32,
+    crop_width: u32,
+    crop_height: u32,
+    out_w: u32,
+    out_h: u32,
+    max_src_pixels: u32,
+) -> *const u32 {
+    run(ptr, len, |input| {
+        if crop_width == 0 || crop_height == 0 {
+            return fail(S_BAD_ARGUMENT, "empty crop rectangle");
+        }
+        if out_w == 0 || out_h == 0 || out_w > crop_width || out_h > crop_height {
+            return fail(S_BAD_ARGUMENT, "output size must be 1..=crop size (downscale only)");
+        }
+        let native = decode_native(input, denom, max_src_pixels, |w, h| {
+            if crop_left as u64 + crop_width as u64 > w as u64
+                || crop_top as u64 + crop_height as u64 > h as u64
+            {
+                return fail(S_BAD_ARGUMENT, "crop rectangle outside the decoded image");
+            }
+            Ok(())
+        })?;
+        let crop = Crop {
+            left: crop_left as usize,
+            top: crop_top as usize,
+            width: crop_width as usize,
+            height: crop_height as usize,
+        };
+        // `native` (the decoded image) is freed at the end of this closure, right after
+        // `resample`; only the output is left.
+        let rgba = resample(&native, &crop, out_w as usize, out_h as usize)?;
+        Ok((rgba, out_w, out_h))
+    })
+}
+
+/// Shared body of the decode exports: frees the previous output, takes ownership of the
+/// input buffer, runs `body` and fills the header from its result.
+unsafe fn run(
+    ptr: *mut u8,
+    len: usize,
+    body: impl FnOnce(Vec<u8>) -> Result<(Vec<u8>, u32, u32), Failure>,
+) -> *const u32 {
     jpeg_release();
     HEADER = [0; HEADER_WORDS];
     let input = if ptr.is_null() || len == 0 {
@@ -196,7 +276,7 @@ pub unsafe extern "C" fn jpeg_decode(
     } else {
         Vec::from_raw_parts(ptr, len, len)
     };
-    match decode(input, denom, max_src_pixels) {
+    match body(input) {
         Ok((pixels, width, height)) => {
             HEADER[H_STATUS] = S_OK;
             HEADER[H_WIDTH] = width;
@@ -252,7 +332,24 @@ fn scaled(len: u16, idct: u32) -> u32 {
     (len as u32 * idct + 7) / 8
 }
 
-fn decode(input: Vec<u8>, denom: u32, max_src_pixels: u32) -> Result<(Vec<u8>, u32, u32), Failure> {
+/// jpeg-decoder's output at 1/denom: `width * height` pixels of `bpp` bytes (1: L8,
+/// 3: RGB24, 4: CMYK32 as ink amounts), rows top to bottom.
+struct Native {
+    pixels: Vec<u8>,
+    width: u32,
+    height: u32,
+    bpp: usize,
+}
+
+/// Decodes `input` (consumed; freed before returning) at 1/`denom`. `check` is called with
+/// the decoded size once the frame header has been read, before any pixel work; an error
+/// from it is returned as is.
+fn decode_native(
+    input: Vec<u8>,
+    denom: u32,
+    max_src_pixels: u32,
+    check: impl FnOnce(u32, u32) -> Result<(), Failure>,
+) -> Result<Native, Failure> {
     let idct: u32 = match denom {
         1 => 8,
         2 => 4,
@@ -306,6 +403,7 @@ fn decode(input: Vec<u8>, denom: u32, max_src_pixels: u32) -> Result<(Vec<u8>, u
     // output dimensions (they coincide only for 1-2 px images) and request one pixel more
     // than the next smaller size yields in both axes.
     let (out_w, out_h) = (scaled(src_w, idct), scaled(src_h, idct));
+    check(out_w, out_h)?;
     if idct < 8 {
         let mut s = idct;
         while s > 1 && scaled(src_w, s / 2) == out_w && scaled(src_h, s / 2) == out_h {
@@ -331,8 +429,7 @@ fn decode(input: Vec<u8>, denom: u32, max_src_pixels: u32) -> Result<(Vec<u8>, u
     if native.len() != n * bpp {
         return fail(S_INTERNAL, "decoder output has an unexpected size");
     }
-    let rgba = to_rgba(native, n, bpp)?;
-    Ok((rgba, out_w, out_h))
+    Ok(Native { pixels: native, width: out_w, height: out_h, bpp })
 }
 
 /// Converts `n` pixels of L8 / RGB24 / CMYK32 (jpeg-decoder's formats) to RGBA8 with as
