@@ -1,5 +1,6 @@
 /**
- * API keys: `Authorization: Bearer <key>`, checked against the `API_KEYS` secret.
+ * API keys: `Authorization: Bearer <key>`, checked against the `API_KEYS` secret, then against
+ * the keys stored hashed in D1 (`POST /v1/keys`, see ./api-keys.ts).
  *
  * `API_KEYS` is a JSON list; each entry is `{ key, owner, scopes }` or a plain string
  * (owner `default`, every scope). Keys are compared as SHA-256 digests with
@@ -8,6 +9,8 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 import { forbidden, unauthorized } from '../errors';
+import { principalForStoredKey } from './api-keys';
+import { isSafeMethod, limitWrite } from './rate-limit';
 
 /** What an API key may do. */
 export type Scope = 'read' | 'upload' | 'admin';
@@ -17,11 +20,19 @@ const SCOPES: readonly Scope[] = ['read', 'upload', 'admin'];
 export interface Principal {
   owner: string;
   scopes: readonly Scope[];
+  /**
+   * Stable id of the key used (rate limits count per key): the D1 key id (`k_…`), or
+   * `secret:` + the first 16 hex digits of the key's SHA-256 for `API_KEYS` entries.
+   */
+  keyId: string;
 }
 
 interface KeyEntry extends Principal {
   digest: Uint8Array;
 }
+
+const hex16 = (digest: Uint8Array) =>
+  Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
 
 const encoder = new TextEncoder();
 const sha256 = async (text: string) =>
@@ -39,13 +50,16 @@ function keyEntries(raw: string): Promise<KeyEntry[]> {
   if (!Array.isArray(list)) throw new Error('API_KEYS must be a JSON list');
   const entries = Promise.all(
     list.map(async (item: unknown): Promise<KeyEntry> => {
-      if (typeof item === 'string')
-        return { digest: await sha256(item), owner: 'default', scopes: SCOPES };
+      if (typeof item === 'string') {
+        const digest = await sha256(item);
+        return { digest, owner: 'default', scopes: SCOPES, keyId: `secret:${hex16(digest)}` };
+      }
       const { key, owner, scopes } = (item ?? {}) as Record<string, unknown>;
       if (typeof key !== 'string' || typeof owner !== 'string' || !Array.isArray(scopes))
         throw new Error('API_KEYS entries need key, owner and scopes');
       const valid = scopes.filter((s): s is Scope => SCOPES.includes(s as Scope));
-      return { digest: await sha256(key), owner, scopes: valid };
+      const digest = await sha256(key);
+      return { digest, owner, scopes: valid, keyId: `secret:${hex16(digest)}` };
     }),
   );
   cache = { raw, entries };
@@ -65,21 +79,25 @@ export async function principalForKey(
   for (const entry of await keyEntries(raw)) {
     if (crypto.subtle.timingSafeEqual(entry.digest, digest)) found ??= entry;
   }
-  return found && { owner: found.owner, scopes: found.scopes };
+  return found && { owner: found.owner, scopes: found.scopes, keyId: found.keyId };
 }
 
 /**
- * Middleware: requires a Bearer key with `scope`. Missing → 401, unknown key or
- * missing scope → 403. Sets `principal`.
+ * Middleware: requires a Bearer key with `scope` (from `API_KEYS`, else an unrevoked D1 key).
+ * Missing → 401, unknown or revoked key or missing scope → 403. Sets `principal`. Requests
+ * other than GET/HEAD/OPTIONS then count against the key's write limit (429 over it).
  */
 export function requireScope(scope: Scope): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('Authorization');
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match?.[1]) throw unauthorized();
-    const principal = await principalForKey(c.env.API_KEYS ?? '[]', match[1]);
+    const principal =
+      (await principalForKey(c.env.API_KEYS ?? '[]', match[1])) ??
+      (await principalForStoredKey(c.env.DB, match[1]));
     if (!principal) throw forbidden('The API key is not valid.');
     if (!principal.scopes.includes(scope)) throw forbidden(`The API key lacks the ${scope} scope.`);
+    if (!isSafeMethod(c.req.method)) await limitWrite(c.env, principal.keyId);
     c.set('principal', principal);
     await next();
   };

@@ -1,0 +1,102 @@
+/**
+ * `/v1/keys`: API keys stored in D1 (admin scope). An admin key manages the keys of its own
+ * owner only; keys for a new owner come from the `API_KEYS` secret or the `wrangler d1 execute`
+ * recipe in docs/security.md.
+ *
+ * - `POST /v1/keys` `{ scopes: ["read"|"upload"|"admin", …], label?: string }` → 201 with the
+ *   key, shown this once (only its SHA-256 is stored).
+ * - `GET /v1/keys` → the owner's keys (id, scopes, label, created_at, revoked_at), no secrets.
+ * - `DELETE /v1/keys/{id}` → 204; the key stops working at once (revoked, kept for the record).
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppEnv } from '../env';
+import { badRequest, notFound, tooLarge } from '../errors';
+import { ALL_SCOPES, KEY_ID_PATTERN, newApiKey, sha256HexOf } from '../security/api-keys';
+import { requireScope, type Scope } from '../security/auth';
+import { insertApiKey, listApiKeys, revokeApiKey, type ApiKeyRecord } from '../storage/api-keys-db';
+
+const MAX_LABEL = 100;
+const MAX_BODY = 4096;
+
+const view = (k: ApiKeyRecord) => ({
+  id: k.id,
+  owner: k.owner,
+  scopes: k.scopes,
+  label: k.label,
+  created_at: new Date(k.createdAt).toISOString(),
+  revoked_at: k.revokedAt === null ? null : new Date(k.revokedAt).toISOString(),
+});
+
+/** Validates a create request. @throws HttpError 400 naming the field. */
+function parseCreate(raw: unknown): { scopes: Scope[]; label: string | null } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw badRequest('The body must be JSON: { "scopes": ["read", …], "label"?: "…" }.');
+  const { scopes, label, ...rest } = raw as Record<string, unknown>;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw badRequest(`Unknown field ${unknown}.`, { option: unknown });
+  if (
+    !Array.isArray(scopes) ||
+    scopes.length === 0 ||
+    !scopes.every((s) => ALL_SCOPES.includes(s as Scope))
+  )
+    throw badRequest('scopes must be a non-empty list drawn from read, upload, admin.', {
+      option: 'scopes',
+    });
+  if (
+    label !== undefined &&
+    label !== null &&
+    (typeof label !== 'string' || label.length > MAX_LABEL)
+  )
+    throw badRequest(`label must be a string of at most ${MAX_LABEL} characters.`, {
+      option: 'label',
+    });
+  return {
+    scopes: ALL_SCOPES.filter((s) => scopes.includes(s)),
+    label: typeof label === 'string' ? label : null,
+  };
+}
+
+/** Routes under /v1/keys. */
+export const keysRoutes = new Hono<AppEnv>()
+  .use(requireScope('admin'))
+  .post(
+    '/',
+    bodyLimit({
+      maxSize: MAX_BODY,
+      onError: () => {
+        throw tooLarge(MAX_BODY);
+      },
+    }),
+    async (c) => {
+      let body: unknown;
+      try {
+        body = await c.req.json();
+      } catch {
+        throw badRequest('The body must be JSON: { "scopes": ["read", …], "label"?: "…" }.');
+      }
+      const { scopes, label } = parseCreate(body);
+      const { id, key } = newApiKey();
+      const rec: ApiKeyRecord = {
+        id,
+        owner: c.var.principal.owner,
+        scopes,
+        label,
+        createdAt: Date.now(),
+        revokedAt: null,
+      };
+      await insertApiKey(c.env.DB, { ...rec, keyHash: await sha256HexOf(key) });
+      return c.json({ ...view(rec), key }, 201, { 'Cache-Control': 'no-store' });
+    },
+  )
+  .get('/', async (c) =>
+    c.json({ keys: (await listApiKeys(c.env.DB, c.var.principal.owner)).map(view) }),
+  )
+  .delete('/:id', async (c) => {
+    const id = c.req.param('id');
+    const done =
+      KEY_ID_PATTERN.test(id) &&
+      (await revokeApiKey(c.env.DB, c.var.principal.owner, id, Date.now()));
+    if (!done) throw notFound(`No key ${id}.`);
+    return c.body(null, 204);
+  });

@@ -1,0 +1,177 @@
+/**
+ * `/v1/uploads`: direct creator uploads.
+ *
+ * - `POST /v1/uploads` (upload scope; JSON policy, see security/upload-tokens.ts) → 201
+ *   `{ upload_url, expires_at, policy }`.
+ * - `POST /v1/uploads/{token}` (no API key; CORS open, the token is the credential): the file,
+ *   raw or `multipart/form-data` with a `file` field → 201 (or 200 when the owner already had
+ *   these bytes) with the image, as `POST /v1/images` answers.
+ *
+ * A token is spent only by a successful upload. The file is checked against the policy and the
+ * service limits (413/415/422) before the token is claimed, so a bad file leaves the token
+ * usable; the claim is one conditional UPDATE, so of two concurrent uploads at most one wins
+ * (the other gets the same 403 as an unknown, expired or used token).
+ */
+import { Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import type { AppVariables } from '../env';
+import { badRequest, forbidden, HttpError, tooLarge } from '../errors';
+import { checkHeader, ingestOriginal } from '../images/ingest';
+import { imageView } from '../images/view';
+import { sha256HexOf } from '../security/api-keys';
+import { requireScope } from '../security/auth';
+import { limitWrite } from '../security/rate-limit';
+import {
+  ingestPolicy,
+  newUploadToken,
+  parseUploadRequest,
+  storedPolicy,
+  TOKEN_PATTERN,
+  type UploadPolicy,
+} from '../security/upload-tokens';
+import {
+  claimUploadToken,
+  completeUploadToken,
+  deleteExpiredUploadTokens,
+  getUploadToken,
+  insertUploadToken,
+  releaseUploadToken,
+} from '../storage/upload-tokens-db';
+import { resolvePreset } from '../transform/presets';
+import { isPresetName } from '../transform/spec';
+import { readUpload } from './images';
+
+/** Room for multipart framing on top of a policy's `max_bytes` in the body limit, bytes. */
+const MULTIPART_SLACK = 16 * 1024;
+/** Expired tokens are deleted this long after expiry, ms. */
+const TOKEN_RETENTION_MS = 24 * 3600 * 1000;
+
+/** A token looked up for an upload. */
+interface TokenInContext {
+  hash: string;
+  owner: string;
+  policy: UploadPolicy;
+}
+
+/** The hono environment of these routes: the app's, plus the looked-up token. */
+type UploadsEnv = {
+  Bindings: Env;
+  Variables: AppVariables & { uploadToken: TokenInContext };
+};
+
+/** The one answer to an unusable upload URL (unknown, expired, used, or in use). */
+const refused = () =>
+  forbidden('This upload URL is not valid: it is unknown, expired or already used.');
+
+/** Looks up the token of the path (403 unless usable now) and charges its issuer's writes. */
+const loadToken: MiddlewareHandler<UploadsEnv> = async (c, next) => {
+  const token = c.req.param('token') ?? '';
+  if (!TOKEN_PATTERN.test(token)) throw refused();
+  const hash = await sha256HexOf(token);
+  const row = await getUploadToken(c.env.DB, hash);
+  if (!row || row.usedAt !== null || row.expiresAt <= Date.now()) throw refused();
+  await limitWrite(c.env, row.keyId);
+  c.set('uploadToken', { hash, owner: row.owner, policy: storedPolicy(row.policy) });
+  await next();
+};
+
+/** Streams the body under the policy's byte limit (plus multipart framing): 413 over it. */
+const policyLimit: MiddlewareHandler<UploadsEnv> = (c, next) => {
+  const fileLimit = Math.min(c.var.uploadToken.policy.max_bytes, c.var.config.maxUploadBytes);
+  return bodyLimit({
+    maxSize: Math.min(fileLimit + MULTIPART_SLACK, c.var.config.maxUploadBytes + MULTIPART_SLACK),
+    onError: () => {
+      throw tooLarge(fileLimit);
+    },
+  })(c, next);
+};
+
+/** Largest policy request body, bytes. */
+const MAX_POLICY_BYTES = 16 * 1024;
+const policyBodyLimit = bodyLimit({
+  maxSize: MAX_POLICY_BYTES,
+  onError: () => {
+    throw tooLarge(MAX_POLICY_BYTES);
+  },
+});
+
+/** Routes under /v1/uploads. */
+export const uploadsRoutes = new Hono<UploadsEnv>()
+  .post('/', requireScope('upload'), policyBodyLimit, async (c) => {
+    let body: unknown = undefined;
+    const text = await c.req.text();
+    if (text.trim() !== '') {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw badRequest('The body must be a JSON object (or empty for the defaults).');
+      }
+    }
+    const { policy, expiresIn } = parseUploadRequest(body, c.var.config, isPresetName);
+    for (const name of policy.eager) {
+      try {
+        await resolvePreset(c.env.DB, name);
+      } catch (err) {
+        if (err instanceof HttpError && err.status === 404)
+          throw badRequest(`eager names ${name}, which is not a preset.`, { option: 'eager' });
+        throw err;
+      }
+    }
+    const token = newUploadToken();
+    const now = Date.now();
+    const expiresAt = now + expiresIn * 1000;
+    await insertUploadToken(c.env.DB, {
+      tokenHash: await sha256HexOf(token),
+      owner: c.var.principal.owner,
+      keyId: c.var.principal.keyId,
+      policy: JSON.stringify(policy),
+      createdAt: now,
+      expiresAt,
+    });
+    c.executionCtx.waitUntil(
+      deleteExpiredUploadTokens(c.env.DB, now - TOKEN_RETENTION_MS).catch(() => undefined),
+    );
+    const origin = new URL(c.req.url).origin;
+    return c.json(
+      {
+        upload_url: `${origin}/v1/uploads/${token}`,
+        expires_at: new Date(expiresAt).toISOString(),
+        policy,
+      },
+      201,
+    );
+  })
+  .use(
+    '/:token',
+    cors({ origin: '*', allowMethods: ['POST'], allowHeaders: ['Content-Type'], maxAge: 600 }),
+  )
+  .post('/:token', loadToken, policyLimit, async (c) => {
+    const { hash, owner, policy } = c.var.uploadToken;
+    const config = c.var.config;
+    const { bytes, metadata } = await readUpload(c.req.raw);
+    if (metadata !== null)
+      throw badRequest("metadata is set by the upload URL's policy; send only the file.", {
+        option: 'metadata',
+      });
+    const limits = ingestPolicy(policy);
+    checkHeader(bytes, config, limits); // 413/415/422 before the token is claimed
+
+    const claimedAt = Date.now();
+    if (!(await claimUploadToken(c.env.DB, hash, claimedAt))) throw refused();
+    let result;
+    try {
+      result = await ingestOriginal(c.env, config, owner, bytes, policy.metadata, limits);
+    } catch (err) {
+      await releaseUploadToken(c.env.DB, hash, claimedAt).catch(() => undefined);
+      throw err;
+    }
+    const { record, deduplicated } = result;
+    if (!(await completeUploadToken(c.env.DB, hash, claimedAt, Date.now(), record.id)))
+      console.warn(
+        JSON.stringify({ level: 'warn', message: 'upload token claim lost during ingest' }),
+      );
+    const view = { ...imageView(record, new URL(c.req.url).origin), deduplicated };
+    if (deduplicated) return c.json(view, 200);
+    return c.json(view, 201, { Location: view.urls.info });
+  });

@@ -1,0 +1,300 @@
+/**
+ * Fuzz targets (fast-check) for the three parsers that see attacker bytes first:
+ * - the header probe and upload check (src/codecs/probe.ts, images/ingest.ts checkHeader,
+ *   security/webp-lossless.ts): random bytes, random bytes behind each magic number, and
+ *   mutated real files. Only ProbeError / 413-415-422 problems may escape; facts are bounded.
+ * - the transform-option parser (transform/spec.ts): grammar-shaped and random strings. Only
+ *   400 problems escape; a parsed spec's canonical string parses back to itself.
+ * - the signature verifier (security/signature.ts): random and mutated presentations and URLs
+ *   never throw and never verify.
+ *
+ * `npm test` runs a small number of cases (≤ 2 s); `npm run fuzz` runs the same properties
+ * with `__FUZZ_RUNS__` (default 100,000) each, set by vitest.fuzz.config.ts, and prints
+ * runs and failures per target.
+ */
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MAX_DIMENSION, probe, ProbeError } from '../../src/codecs/probe';
+import { loadConfig } from '../../src/config';
+import { HttpError } from '../../src/errors';
+import { checkHeader } from '../../src/images/ingest';
+import {
+  presentedSignature,
+  signingKeySet,
+  signPath,
+  verifySignature,
+  type SigningKeySet,
+} from '../../src/security/signature';
+import { webpLosslessReason } from '../../src/security/webp-lossless';
+import { canonicalTransform, parseTransform } from '../../src/transform/spec';
+import { fixture } from '../helpers';
+import { SIGNING } from './helpers';
+
+declare const __FUZZ_RUNS__: number | undefined;
+/** Cases per target: set by `npm run fuzz`, small inside `npm test`. */
+const FUZZ = typeof __FUZZ_RUNS__ === 'number' ? __FUZZ_RUNS__ : 0;
+const runs = (small: number) => (FUZZ > 0 ? FUZZ : small);
+const TIMEOUT = FUZZ > 0 ? 3_600_000 : 30_000;
+
+/** Runs `property` and reports runs and failures (fast-check stops at the first failure). */
+async function fuzz<Ts>(name: string, property: fc.IRawProperty<Ts>, n: number): Promise<void> {
+  const started = Date.now();
+  const details = await fc.check(property, { numRuns: n });
+  const failures = details.failed ? 1 : 0;
+  if (FUZZ > 0)
+    console.log(
+      `fuzz ${name}: ${details.numRuns} runs, ${failures} failures, ${details.numSkips} skipped, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+  expect(details.failed, fc.defaultReportMessage(details) ?? '').toBe(false);
+  expect(details.numRuns).toBe(n);
+}
+
+const config = loadConfig({});
+
+const MAGICS: number[][] = [
+  [0xff, 0xd8, 0xff],
+  [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
+  [...'RIFF']
+    .map((c) => c.charCodeAt(0))
+    .concat(
+      [0x40, 0, 0, 0],
+      [...'WEBPVP8X'].map((c) => c.charCodeAt(0)),
+    ),
+  [...'RIFF']
+    .map((c) => c.charCodeAt(0))
+    .concat(
+      [0x40, 0, 0, 0],
+      [...'WEBPVP8L'].map((c) => c.charCodeAt(0)),
+    ),
+  [0, 0, 0, 0x1c, ...[...'ftypavif'].map((c) => c.charCodeAt(0)), 0, 0, 0, 0],
+  [...'GIF89a'].map((c) => c.charCodeAt(0)),
+];
+
+/** Checks one input against every header-level parser. */
+function headerProperty(bytes: Uint8Array): void {
+  try {
+    const facts = probe(bytes);
+    for (const side of [facts.width, facts.height]) {
+      expect(Number.isInteger(side) && side >= 1 && side <= MAX_DIMENSION).toBe(true);
+    }
+    expect(facts.orientation >= 1 && facts.orientation <= 8).toBe(true);
+    expect(Number.isInteger(facts.frames) && facts.frames >= 1).toBe(true);
+  } catch (err) {
+    if (!(err instanceof ProbeError)) throw err;
+  }
+  try {
+    checkHeader(bytes, config, { maxBytes: 1 << 20, maxPixels: 1 << 22 });
+  } catch (err) {
+    if (!(err instanceof HttpError) || ![413, 415, 422].includes(err.status)) throw err;
+  }
+  const reason = webpLosslessReason(bytes);
+  expect(reason === null || reason === 'VP8L' || reason === 'ALPH').toBe(true);
+}
+
+describe('fuzz: header probe and upload check', () => {
+  let seeds: Uint8Array[] = [];
+  beforeAll(async () => {
+    seeds = await Promise.all(
+      [
+        'bad-images/synthetic/png_control_1x1_rgba8_valid.png',
+        'bad-images/frames/pillow_apng_syntax_num_frames_high.png',
+        'bad-images/frames/sharp_big-height.webp',
+        'bad-images/polyglot-metadata/pillow_truncated_exif_dpi.jpg',
+        'bad-images/bombs/pillow_decompression_bomb_extents.gif',
+        'images/animated/animated-loop-3.gif',
+      ].map((p) => fixture(p)),
+    );
+  });
+
+  it('random bytes', { timeout: TIMEOUT }, async () => {
+    await fuzz(
+      'probe/random',
+      fc.property(fc.uint8Array({ maxLength: 256 }), (b) => headerProperty(b)),
+      runs(300),
+    );
+  });
+
+  it('random bytes behind each magic number', { timeout: TIMEOUT }, async () => {
+    await fuzz(
+      'probe/magic',
+      fc.property(fc.constantFrom(...MAGICS), fc.uint8Array({ maxLength: 512 }), (magic, rest) => {
+        const b = new Uint8Array(magic.length + rest.length);
+        b.set(magic);
+        b.set(rest, magic.length);
+        headerProperty(b);
+      }),
+      runs(300),
+    );
+  });
+
+  it('mutated and truncated real files', { timeout: TIMEOUT }, async () => {
+    await fuzz(
+      'probe/mutated',
+      fc.property(
+        fc.nat(),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 16 }),
+        fc.option(fc.nat(), { nil: undefined }),
+        (which, edits, cut) => {
+          const seed = seeds[which % seeds.length]!;
+          const b = seed.slice(0, cut === undefined ? seed.length : cut % (seed.length + 1));
+          for (const [at, v] of edits) if (b.length) b[at % b.length] = v;
+          headerProperty(b);
+        },
+      ),
+      runs(300),
+    );
+  });
+});
+
+const OPTION_NAMES = [
+  'w',
+  'width',
+  'h',
+  'height',
+  'fit',
+  'g',
+  'gravity',
+  'dpr',
+  'q',
+  'quality',
+  'f',
+  'format',
+  'rotate',
+  'flip',
+  'background',
+  'blur',
+  'sharpen',
+  'zoom',
+  '',
+];
+const VALUES = fc.oneof(
+  fc.integer({ min: -10, max: 10_000 }).map(String),
+  fc.double({ noNaN: false }).map(String),
+  fc.constantFrom(
+    'cover',
+    'contain',
+    'pad',
+    'crop',
+    'scale-down',
+    'auto',
+    'avif',
+    'webp',
+    'jpeg',
+    'jpg',
+    'png',
+    'json',
+    'left',
+    'top-right',
+    '0.5x0.5',
+    '1x0',
+    '2x2',
+    'h',
+    'v',
+    'hv',
+    'vh',
+    '#fff',
+    '%23ff0000',
+    '00000000',
+    '90',
+    '180',
+    '270',
+    '',
+    '1e3',
+    '0x10',
+    '١٢٣',
+  ),
+  fc.string({ maxLength: 12 }),
+);
+
+describe('fuzz: transform-option parser', () => {
+  it(
+    'grammar-shaped and random strings: a spec that round-trips, or a 400',
+    { timeout: TIMEOUT },
+    async () => {
+      const grammar = fc
+        .array(fc.tuple(fc.constantFrom(...OPTION_NAMES), VALUES), { maxLength: 18 })
+        .map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join(','));
+      await fuzz(
+        'transform',
+        fc.property(
+          fc.oneof(grammar, fc.string({ maxLength: 80 }), fc.string({ maxLength: 600 })),
+          (text) => {
+            let canonical: string;
+            try {
+              canonical = canonicalTransform(parseTransform(text));
+            } catch (err) {
+              expect(err instanceof HttpError && err.status === 400, String(err)).toBe(true);
+              return;
+            }
+            expect(canonicalTransform(parseTransform(canonical))).toBe(canonical);
+          },
+        ),
+        runs(500),
+      );
+    },
+  );
+});
+
+describe('fuzz: signature verifier', () => {
+  let set: SigningKeySet;
+  let good: URL;
+  beforeAll(async () => {
+    set = await signingKeySet(JSON.stringify([SIGNING.k2, SIGNING.k1]));
+    good = new URL(
+      await signPath('/img/AbCdEfGhIjKlMnOp/w=800', SIGNING.k2, 99_999_999_999),
+      'http://x',
+    );
+  });
+
+  it(
+    'random presentations and URLs never throw and never verify',
+    { timeout: TIMEOUT },
+    async () => {
+      const text = fc.option(fc.string({ maxLength: 60 }), { nil: null });
+      const b64 = fc.stringMatching(/^[A-Za-z0-9_-]{43}$/);
+      await fuzz(
+        'signature',
+        fc.asyncProperty(
+          fc.string({ maxLength: 80 }),
+          fc.oneof(text, fc.integer({ min: 0, max: 99_999_999_999 }).map(String)),
+          fc.oneof(text, fc.constantFrom('k1', 'k2')),
+          fc.oneof(text, b64),
+          fc.string({ maxLength: 120 }),
+          async (path, exp, kid, sig, url) => {
+            expect(await verifySignature(set, { path, exp, kid, sig }, 0)).toBe(false);
+            let parsed: URL | null = null;
+            try {
+              parsed = new URL(url, 'http://x');
+            } catch {
+              return;
+            }
+            expect(await verifySignature(set, presentedSignature(parsed), 0)).toBe(false);
+          },
+        ),
+        runs(200),
+      );
+    },
+  );
+
+  it('one-character changes to a valid URL never verify', { timeout: TIMEOUT }, async () => {
+    const raw = good.pathname + good.search;
+    await fuzz(
+      'signature/mutated',
+      fc.asyncProperty(fc.nat(), fc.string({ minLength: 1, maxLength: 1 }), async (at, ch) => {
+        const i = at % raw.length;
+        fc.pre(raw[i] !== ch);
+        const url = new URL(raw.slice(0, i) + ch + raw.slice(i + 1), 'http://x');
+        const p = presentedSignature(url);
+        // Equivalent spellings (a changed `kid` selects another key; `&`→`;` etc. drop a
+        // parameter) must still fail; only the untouched URL verifies.
+        const same =
+          p.path === good.pathname &&
+          p.sig === good.searchParams.get('sig') &&
+          p.exp === good.searchParams.get('exp') &&
+          p.kid === 'k2';
+        expect(await verifySignature(set, p, 0)).toBe(same);
+      }),
+      runs(200),
+    );
+  });
+});
