@@ -33,5 +33,6 @@ export async function cachePut(key: Request, res: Response): Promise<void> {
   headers.delete('Vary');
   headers.delete('Server-Timing');
   headers.delete('X-Request-Id');
+  headers.delete('X-Variant-Source'); // a hit says X-Cache: HIT; where the bytes first came from is moot
   await caches.default.put(key, new Response(res.body, { status: 200, headers }));
 }

@@ -1,0 +1,277 @@
+/**
+ * A throwaway local instance of the service for scripts/loadtest.mjs: wrangler's local mode
+ * (workerd with local R2, D1 and Queues through Miniflare) on 127.0.0.1, with its own
+ * persistence directory and API keys, so it never touches the developer's `.wrangler/state`
+ * or `.dev.vars`.
+ *
+ * Steps: bundle the Worker once (`wrangler deploy --dry-run --outdir`, the production build
+ * path) so edits to src/ during a run neither reload the server nor change the code under
+ * test; apply the D1 migrations into the temporary directory; then `wrangler dev --no-bundle`
+ * on that bundle with a copy of wrangler.toml pointing at it, and secrets from an
+ * `--env-file` (given one, wrangler does not read `.dev.vars`; a `--var` would be overridden
+ * by a `.dev.vars` secret of the same name).
+ *
+ * wrangler is started in its own process group; `stop()` sends SIGTERM to wrangler's pid,
+ * then makes sure nothing of the group (workerd, esbuild) is left.
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const ENV = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: 'false',
+  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  NO_COLOR: '1',
+  FORCE_COLOR: '0',
+};
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Instances being started or running, so an interrupt during start-up still stops them. */
+const active = new Set();
+
+/** Stops every instance started here (for signal handlers and watchdogs). */
+export async function stopActive() {
+  await Promise.all([...active].map((a) => a.stop()));
+}
+
+/** Synchronous last resort for a process 'exit' handler: SIGKILL to every instance's group. */
+export function killActiveNow() {
+  for (const a of active) a.killNow();
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = /** @type {net.AddressInfo} */ (srv.address());
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Runs a command to completion with output to `logFile`; rejects on a non-zero exit, a
+ * timeout or a signal, with the end of the log in the message.
+ */
+function run(cmd, args, { cwd, logFile, timeoutMs, onSpawn }) {
+  return new Promise((resolve, reject) => {
+    const out = fs.openSync(logFile, 'a');
+    const child = spawn(cmd, args, { cwd, env: ENV, stdio: ['ignore', out, out] });
+    fs.closeSync(out);
+    onSpawn?.(child);
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) return resolve(undefined);
+      const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');
+      reject(new Error(`${path.basename(cmd)} ${args[0]} failed (${signal ?? code}):\n${tail}`));
+    });
+  });
+}
+
+/** True while any process of group `pgid` exists. */
+function groupAlive(pgid) {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return /** @type {NodeJS.ErrnoException} */ (err).code === 'EPERM';
+  }
+}
+
+/** Pids of the processes in group `pgid` (from /proc), with their command names. */
+export function groupMembers(pgid) {
+  const found = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) found.push({ pid: Number(name), comm });
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return found;
+}
+
+/**
+ * Starts the service. Returns `{ url, keys, pid, logFile, bundleSha256, stop, killNow, tmp }`:
+ * `stop()` ends it and removes the temporary directory; `killNow()` is the synchronous last
+ * resort for a process 'exit' handler.
+ * @param {{ root: string, keyCount: number }} options
+ */
+export async function startLocalService({ root, keyCount }) {
+  const wrangler = path.join(root, 'node_modules', '.bin', 'wrangler');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-loadtest-'));
+  const state = path.join(tmp, 'state');
+  const build = path.join(tmp, 'build');
+  const logFile = path.join(tmp, 'wrangler.log');
+  /** @type {import('node:child_process').ChildProcess | undefined} */
+  let child;
+  let stopped = false;
+  /** The build or migration step running now (a short-lived child in our process group). */
+  /** @type {import('node:child_process').ChildProcess | undefined} */
+  let step;
+  const onSpawn = (c) => {
+    step = c;
+  };
+
+  const cleanupDir = () => fs.rmSync(tmp, { recursive: true, force: true });
+
+  /** Stops the service; resolves with whatever of its process group is still running. */
+  async function stop() {
+    if (stopped) return [];
+    stopped = true;
+    active.delete(handle);
+    if (step && step.exitCode === null && step.signalCode === null) step.kill('SIGTERM');
+    if (child?.pid) {
+      const pgid = child.pid;
+      const exited =
+        child.exitCode !== null || child.signalCode !== null
+          ? Promise.resolve()
+          : new Promise((r) => child?.once('exit', r));
+      try {
+        process.kill(child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      await Promise.race([exited, sleep(8000)]);
+      // Whatever wrangler left behind (workerd, esbuild) is still in its process group.
+      for (let i = 0; i < 20 && groupAlive(pgid); i++) await sleep(100);
+      if (groupAlive(pgid)) {
+        console.warn(
+          `wrangler left ${groupMembers(pgid)
+            .map((p) => `${p.comm} (${p.pid})`)
+            .join(', ')}: SIGTERM to its process group`,
+        );
+        process.kill(-pgid, 'SIGTERM');
+        for (let i = 0; i < 30 && groupAlive(pgid); i++) await sleep(100);
+        if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+        for (let i = 0; i < 20 && groupAlive(pgid); i++) await sleep(100);
+      }
+      cleanupDir();
+      return groupMembers(pgid);
+    }
+    cleanupDir();
+    return [];
+  }
+
+  /** Last resort from a process 'exit' handler: synchronous. */
+  function killNow() {
+    if (child?.pid && groupAlive(child.pid)) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    try {
+      cleanupDir();
+    } catch {
+      // best effort
+    }
+  }
+
+  const handle = { stop, killNow };
+  active.add(handle);
+  try {
+    // 1. Bundle once, as `wrangler deploy` would.
+    await run(wrangler, ['deploy', '--dry-run', '--outdir', build], {
+      cwd: root,
+      logFile,
+      timeoutMs: 60_000,
+      onSpawn,
+    });
+    const bundle = fs.readFileSync(path.join(build, 'index.js'));
+    const bundleSha256 = createHash('sha256').update(bundle).digest('hex');
+    const toml = fs.readFileSync(path.join(root, 'wrangler.toml'), 'utf8');
+    if (!/^main\s*=.*$/m.test(toml)) throw new Error('wrangler.toml has no main = line');
+    const config = path.join(build, 'wrangler.toml');
+    fs.writeFileSync(config, toml.replace(/^main\s*=.*$/m, 'main = "index.js"'));
+
+    // 2. Migrations into the temporary state (the project's config and migrations_dir).
+    await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], {
+      cwd: root,
+      logFile,
+      timeoutMs: 60_000,
+      onSpawn,
+    });
+
+    // 3. Secrets for this run only.
+    const keys = Array.from(
+      { length: keyCount },
+      () => `loadtest-${randomBytes(18).toString('base64url')}`,
+    );
+    const envFile = path.join(tmp, 'loadtest.env');
+    fs.writeFileSync(
+      envFile,
+      [
+        `API_KEYS=${JSON.stringify(keys)}`,
+        'SIGNING_KEYS=[]',
+        `WEBHOOK_SECRET=${randomBytes(24).toString('base64url')}`,
+        '',
+      ].join('\n'),
+    );
+
+    // 4. wrangler dev on the bundle, in its own process group.
+    const port = await freePort();
+    const out = fs.openSync(logFile, 'a');
+    child = spawn(
+      wrangler,
+      [
+        'dev',
+        '--config',
+        config,
+        '--no-bundle',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--persist-to',
+        state,
+        '--env-file',
+        envFile,
+        '--show-interactive-dev-session=false',
+        // Request log lines cost the shared CPU; warnings and errors still reach the log.
+        '--log-level',
+        'warn',
+      ],
+      { cwd: root, env: ENV, stdio: ['ignore', out, out], detached: true },
+    );
+    fs.closeSync(out);
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 45_000;
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');
+        throw new Error(`wrangler dev exited (${child.signalCode ?? child.exitCode}):\n${tail}`);
+      }
+      try {
+        const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+        if (res.ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error('wrangler dev did not answer /healthz in 45 s');
+      await sleep(250);
+    }
+    return { url, keys, pid: child.pid, logFile, bundleSha256, stop, killNow, tmp };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,860 @@
+#!/usr/bin/env node
+/**
+ * `npm run loadtest`: a bounded load test (at most 2 minutes in all) of the HTTP service on
+ * 127.0.0.1, with autocannon.
+ *
+ * By default it starts its own instance (wrangler's local mode, see lib/local-service.mjs:
+ * temporary state and API keys, never the developer's `.wrangler/state` or `.dev.vars`), or
+ * it uses a running one: `npm run loadtest -- --url http://127.0.0.1:8787 --key <api key>`
+ * (`--key` may be repeated; only 127.0.0.1 is accepted). It seeds the small JPEG and PNG
+ * images of ../shared/images, then runs four scenarios and prints, per scenario, requests per
+ * second, p50/p95/p99 latency (computed from every response's latency) and the errors
+ * (non-2xx/3xx responses and socket errors, separately):
+ *
+ * 1. hits: a handful of warmed variant URLs, GET repeatedly (the share of `X-Cache: HIT` is
+ *    checked and reported);
+ * 2. misses: every request a new variant (`w=N,f=webp`, N unique per image) of a small
+ *    JPEG/PNG; the mean decode/resize/encode from `Server-Timing` is reported;
+ * 3. uploads: small JPEG/PNG bodies made unique by random bytes after the image data (each
+ *    upload stores a new original: 201);
+ * 4. mix: 85 % hits, 10 % misses, 5 % uploads.
+ *
+ * Rate limits: uploads rotate over several API keys (writes are limited per key, 120/min)
+ * and GETs carry a rotating `CF-Connecting-IP` from 198.18.0.0/15 (uncached deliveries are
+ * limited per client IP, 300/min; locally Miniflare keeps a client-sent header), so the test
+ * measures the service, not the limiter, as many clients would. 429s are counted separately.
+ *
+ * Results: bench/results/loadtest-<YYYY-MM-DD>.json, and the table between the
+ * `loadtest:results` markers in docs/performance.md (`--no-update`: leave the page alone).
+ * Exit status 1 when a check failed (errors over 1 %, too few hits, computed misses or 201s).
+ */
+import autocannon from 'autocannon';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { machine, round } from '../bench/lib/report.mjs';
+import { killActiveNow, startLocalService, stopActive } from './lib/local-service.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const imagesDir = path.resolve(root, '..', 'shared', 'images');
+
+/** Everything, start-up and shutdown included, must fit in this (seconds). */
+const BUDGET_S = 120;
+/** Reserved at the end for stopping the service and writing the results (seconds). */
+const RESERVE_S = 8;
+
+/**
+ * Connections per scenario, for a 2-core machine shared by the load generator, wrangler and
+ * workerd: transforms are CPU-bound, so more than a few concurrent misses only queue.
+ */
+const SCENARIOS = [
+  { name: 'hits', connections: 8, kinds: ['hit'] },
+  { name: 'misses', connections: 2, kinds: ['miss'] },
+  { name: 'uploads', connections: 4, kinds: ['upload'] },
+  { name: 'mix', connections: 8, kinds: ['hit', 'miss', 'upload'] },
+];
+const MIX = { hit: 0.85, miss: 0.1, upload: 0.05 };
+const KIND_LABEL = { hit: 'hits', miss: 'misses', upload: 'uploads' };
+/** The hit set: these seeds at this transform. */
+const HOT_FILES = [
+  'small/Giunchedi_Filippo_January_2015_01.jpg',
+  'kodak/kodim01.png',
+  'kodak/kodim02.png',
+  'kodak/kodim03.png',
+  'kodak/kodim04.png',
+  'exif/Landscape_1.jpg',
+  'exif/Landscape_2.jpg',
+  'exif/Landscape_6.jpg',
+];
+const HOT_TRANSFORM = 'w=320,f=webp';
+/** Seeded for the hits and misses: small JPEGs and 0.4 MP PNGs (no 12 MP images). */
+const SEED_DIRS = ['small', 'kodak', 'exif'];
+/** Upload bodies (~140–220 KB). */
+const UPLOAD_FILES = [
+  ...Array.from({ length: 8 }, (_, i) => `exif/Landscape_${i + 1}.jpg`),
+  'small/Giunchedi_Filippo_January_2015_01.jpg',
+  'alpha/PNG_transparency_demonstration_1.png',
+];
+/** Miss widths: MIN_W..min(image width, MAX_W), each used once per image. */
+const MIN_W = 100;
+const MAX_W = 760;
+
+const USAGE = `usage: node scripts/loadtest.mjs [--url http://127.0.0.1:PORT --key KEY [--key KEY…]]
+                                 [--duration SECONDS] [--keys N] [--no-update]
+  --url        use a running service (127.0.0.1 only) instead of starting one
+  --key        API key with the upload scope (repeat: uploads rotate over the keys)
+  --duration   seconds per scenario (default 15; shortened to fit the ${BUDGET_S} s budget)
+  --keys       API keys to create for a self-started service (default 32)
+  --no-update  do not rewrite the results in docs/performance.md`;
+
+/** Seconds since this process started. */
+const elapsedS = () => process.uptime();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Arguments
+
+function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      url: { type: 'string' },
+      key: { type: 'string', multiple: true },
+      duration: { type: 'string', default: '15' },
+      keys: { type: 'string', default: '32' },
+      'no-update': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const duration = Number(values.duration);
+  if (!Number.isFinite(duration) || duration < 3 || duration > 25)
+    throw new Error('--duration must be 3..25 seconds');
+  const keyCount = Number(values.keys);
+  if (!Number.isInteger(keyCount) || keyCount < 1 || keyCount > 256)
+    throw new Error('--keys must be an integer 1..256');
+  let url;
+  if (values.url !== undefined) {
+    url = loopbackOrigin(values.url);
+    if (!values.key?.length) throw new Error('--url needs at least one --key');
+  } else if (values.key?.length) {
+    throw new Error('--key goes with --url (a self-started service makes its own keys)');
+  }
+  return { url, keys: values.key ?? [], duration, keyCount, update: !values['no-update'] };
+}
+
+/**
+ * The origin of `raw` when it is plain http on 127.0.0.1 with a port and nothing else.
+ * @throws Error for any other host, scheme, path, credentials or query.
+ */
+function loopbackOrigin(raw) {
+  let u;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new Error(`--url ${raw} is not a URL`);
+  }
+  if (
+    u.protocol !== 'http:' ||
+    u.hostname !== '127.0.0.1' ||
+    !u.port ||
+    u.username ||
+    u.password ||
+    (u.pathname !== '/' && u.pathname !== '') ||
+    u.search ||
+    u.hash
+  )
+    throw new Error(
+      `refusing --url ${raw}: the load test only runs against http://127.0.0.1:<port>`,
+    );
+  return u.origin;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shutdown: the service is stopped on success, errors, Ctrl-C and the budget watchdog.
+
+/** @type {{ stop(): void } | undefined} */
+let running;
+let shuttingDown = false;
+
+async function shutdown(code, reason) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  if (reason) console.error(`\n${reason}`);
+  try {
+    running?.stop();
+  } catch {
+    // already stopped
+  }
+  process.stdout.write('stopping… ');
+  await stopActive();
+  console.log('stopped');
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void shutdown(130, 'interrupted (SIGINT)'));
+process.on('SIGTERM', () => void shutdown(143, 'terminated (SIGTERM)'));
+process.on('exit', () => killActiveNow());
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+/** Case-insensitive header from autocannon's header object (values may be arrays). */
+function header(headers, name) {
+  for (const [k, v] of Object.entries(headers ?? {}))
+    if (k.toLowerCase() === name) return Array.isArray(v) ? String(v[0]) : String(v);
+  return undefined;
+}
+
+/** Nearest-rank percentile of sorted `xs`. */
+function percentile(xs, p) {
+  if (!xs.length) return NaN;
+  return xs[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))];
+}
+
+/** `decode;dur=1.0, resize;dur=2.0, …` → { decode: 1, resize: 2, … } */
+function parseServerTiming(value) {
+  const out = {};
+  for (const m of (value ?? '').matchAll(/([\w-]+);dur=([\d.]+)/g)) out[m[1]] = Number(m[2]);
+  return out;
+}
+
+const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+const pct = (x) => `${(x * 100).toFixed(1)} %`;
+
+function contentType(file) {
+  return /\.png$/i.test(file) ? 'image/png' : 'image/jpeg';
+}
+
+/** The image bytes with random bytes appended after its end (EOI / IEND): a new original. */
+function uniqueBody(bytes) {
+  return Buffer.concat([bytes, randomBytes(16)]);
+}
+
+/** Other workerd and vitest processes on the machine (ours excluded), to judge noise. */
+function otherLoad(ownPgid) {
+  let workerd = 0;
+  let vitest = 0;
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const pgid = Number(
+        stat
+          .slice(stat.lastIndexOf(')') + 2)
+          .split(' ')
+          .at(2),
+      );
+      if (ownPgid && pgid === ownPgid) continue;
+      const cmd = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (/(^|\/)workerd\0/.test(cmd)) workerd++;
+      else if (/vitest/.test(cmd) && /(^|\/)node\0/.test(cmd)) vitest++;
+    } catch {
+      // gone
+    }
+  }
+  return { workerd, vitest };
+}
+
+function versionOf(pkg) {
+  try {
+    const file = path.join(root, 'node_modules', ...pkg.split('/'), 'package.json');
+    return JSON.parse(fs.readFileSync(file, 'utf8')).version;
+  } catch {
+    return null;
+  }
+}
+
+function gitState() {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root })
+      .toString()
+      .trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: root,
+    })
+      .toString()
+      .split('\n')
+      .filter(Boolean).length;
+    return { head, modifiedFiles: dirty };
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeding and warming
+
+/**
+ * Uploads every seed (unique bytes, so a running service stores new originals and has no
+ * variants of them yet). Returns `{ file, id, width, height }[]`.
+ */
+async function seed(base, keys) {
+  const files = SEED_DIRS.flatMap((dir) =>
+    fs
+      .readdirSync(path.join(imagesDir, dir))
+      .filter((f) => /\.(jpe?g|png)$/i.test(f))
+      .sort()
+      .map((f) => `${dir}/${f}`),
+  );
+  const seeds = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const i = next++;
+      const file = files[i];
+      const res = await fetch(`${base}/v1/images`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${keys[i % keys.length]}`,
+          'Content-Type': contentType(file),
+        },
+        body: uniqueBody(fs.readFileSync(path.join(imagesDir, file))),
+        signal: AbortSignal.timeout(30_000),
+      });
+      const text = await res.text();
+      if (res.status !== 201)
+        throw new Error(`seeding ${file}: ${res.status} ${text.slice(0, 300)}`);
+      const body = JSON.parse(text);
+      seeds[i] = { file, id: body.id, width: body.width, height: body.height };
+    }
+  };
+  await Promise.all([worker(), worker(), worker()]);
+  return seeds;
+}
+
+let ipCounter = 0;
+/** A client address from 198.18.0.0/15 (benchmarking range), different per request. */
+function clientIp() {
+  const n = ipCounter++ % 131072;
+  return `198.${18 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
+}
+
+/** GETs each hot URL until it is a HIT (the cache put runs after the first response). */
+async function warm(base, hotPaths) {
+  const out = [];
+  for (const p of hotPaths) {
+    let first;
+    let hit = false;
+    for (let i = 0; i < 10 && !hit; i++) {
+      const res = await fetch(base + p, {
+        headers: { 'CF-Connecting-IP': clientIp() },
+        signal: AbortSignal.timeout(30_000),
+      });
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`warming ${p}: ${res.status}`);
+      first ??= res.headers.get('X-Variant-Source');
+      hit = res.headers.get('X-Cache') === 'HIT';
+      if (!hit) await sleep(100);
+    }
+    if (!hit) throw new Error(`warming ${p}: never answered X-Cache: HIT`);
+    out.push({ path: p, firstSource: first });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request generators: each returns { kind, method, path, headers, body }.
+
+function makeGenerators(seeds, hotPaths, keys) {
+  let hitN = 0;
+  const hit = () => ({
+    kind: 'hit',
+    method: 'GET',
+    path: hotPaths[hitN++ % hotPaths.length],
+    headers: { 'CF-Connecting-IP': clientIp() },
+    body: '',
+  });
+
+  // Per seed, its miss widths in a shuffled order; seeds taken in turn.
+  const widths = seeds.map((s) => {
+    const top = Math.min(s.width, MAX_W);
+    const ws = [];
+    for (let w = MIN_W; w <= top; w++) if (w !== 320) ws.push(w);
+    for (let i = ws.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [ws[i], ws[j]] = [ws[j], ws[i]];
+    }
+    return ws;
+  });
+  let missN = 0;
+  const miss = () => {
+    for (let tries = 0; tries < seeds.length; tries++) {
+      const i = missN++ % seeds.length;
+      const w = widths[i].pop();
+      if (w !== undefined)
+        return {
+          kind: 'miss',
+          method: 'GET',
+          path: `/img/${seeds[i].id}/w=${w},f=webp`,
+          headers: { 'CF-Connecting-IP': clientIp() },
+          body: '',
+        };
+    }
+    throw new Error('ran out of unique miss variants');
+  };
+
+  const uploads = UPLOAD_FILES.map((f) => ({
+    type: contentType(f),
+    bytes: fs.readFileSync(path.join(imagesDir, f)),
+  }));
+  let upN = 0;
+  const upload = () => {
+    const n = upN++;
+    const u = uploads[n % uploads.length];
+    return {
+      kind: 'upload',
+      method: 'POST',
+      path: '/v1/images',
+      headers: { Authorization: `Bearer ${keys[n % keys.length]}`, 'Content-Type': u.type },
+      body: uniqueBody(u.bytes),
+    };
+  };
+
+  // The mix as a fixed pattern of 20 slots (17 hits, 2 misses, 1 upload), so the shares of
+  // issued requests are exact.
+  const slots = Array.from({ length: 20 }, () => hit);
+  slots[4] = miss;
+  slots[14] = miss;
+  slots[9] = upload;
+  let mixN = 0;
+  const mix = () => slots[mixN++ % slots.length]();
+
+  return { hits: hit, misses: miss, uploads: upload, mix };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One scenario
+
+/**
+ * Runs autocannon for `durationS` with `connections`, each request from `next()`. Every
+ * response is recorded with its latency (autocannon's own, from write to last byte).
+ */
+function runAutocannon(base, { connections, durationS, next }) {
+  /** @type {{ kind: string, status: number, ms: number, cache?: string, source?: string, timing?: string }[]} */
+  const records = [];
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const instance = autocannon(
+      {
+        url: base,
+        connections,
+        duration: durationS,
+        pipelining: 1,
+        timeout: 30,
+        requests: [
+          {
+            setupRequest(req, ctx) {
+              const r = next();
+              ctx.kind = r.kind;
+              ctx.res = undefined;
+              return {
+                ...req,
+                method: r.method,
+                path: r.path,
+                headers: { ...r.headers },
+                body: r.body,
+              };
+            },
+            onResponse(status, _body, ctx, headers) {
+              ctx.res = { status, headers };
+            },
+          },
+        ],
+        setupClient(client) {
+          client.on('response', (status, _bytes, ms) => {
+            const ctx = client.requestIterator.context;
+            const h = ctx.res?.headers;
+            records.push({
+              kind: ctx.kind,
+              status,
+              ms,
+              cache: header(h, 'x-cache'),
+              source: header(h, 'x-variant-source'),
+              timing: header(h, 'server-timing'),
+            });
+          });
+        },
+      },
+      (err, result) => {
+        running = undefined;
+        if (err) reject(err);
+        else resolve({ result, records, seconds: (performance.now() - t0) / 1000 });
+      },
+    );
+    running = instance;
+  });
+}
+
+/** Latency and error figures for a set of records. */
+function figures(records, seconds) {
+  const ms = records.map((r) => r.ms).sort((a, b) => a - b);
+  const status = {};
+  for (const r of records) status[r.status] = (status[r.status] ?? 0) + 1;
+  const failed = records.filter((r) => r.status >= 400);
+  return {
+    requests: records.length,
+    rps: seconds ? round(records.length / seconds, 1) : null,
+    latencyMs: {
+      p50: round(percentile(ms, 50), 1),
+      p95: round(percentile(ms, 95), 1),
+      p99: round(percentile(ms, 99), 1),
+      max: round(ms.at(-1) ?? NaN, 1),
+      mean: round(mean(ms), 1),
+    },
+    status,
+    non2xx3xx: failed.length,
+    status429: failed.filter((r) => r.status === 429).length,
+    status5xx: failed.filter((r) => r.status >= 500).length,
+  };
+}
+
+function kindFacts(kind, records) {
+  const rs = records.filter((r) => r.kind === kind);
+  if (!rs.length) return {};
+  if (kind === 'hit') {
+    const hits = rs.filter((r) => r.status === 200 && r.cache === 'HIT').length;
+    return { hitShare: round(hits / rs.length, 4) };
+  }
+  if (kind === 'miss') {
+    const computed = rs.filter(
+      (r) => r.status === 200 && r.cache === 'MISS' && r.source === 'computed',
+    );
+    const t = computed.map((r) => parseServerTiming(r.timing));
+    const sources = {};
+    for (const r of rs) {
+      const k = `${r.status} ${r.cache ?? '-'} ${r.source ?? '-'}`;
+      sources[k] = (sources[k] ?? 0) + 1;
+    }
+    return {
+      computedShare: round(computed.length / rs.length, 4),
+      responses: sources,
+      serverTimingMeanMs: {
+        decode: round(mean(t.map((x) => x.decode ?? NaN).filter(Number.isFinite)), 1),
+        resize: round(mean(t.map((x) => x.resize ?? NaN).filter(Number.isFinite)), 1),
+        encode: round(mean(t.map((x) => x.encode ?? NaN).filter(Number.isFinite)), 1),
+      },
+    };
+  }
+  const created = rs.filter((r) => r.status === 201).length;
+  return { createdShare: round(created / rs.length, 4) };
+}
+
+/** Runs one scenario and returns its summary (with pass/fail checks). */
+async function scenario(base, def, durationS, next) {
+  const { result, records, seconds } = await runAutocannon(base, {
+    connections: def.connections,
+    durationS,
+    next,
+  });
+  const acSeconds = result.duration || seconds;
+  const summary = {
+    name: def.name,
+    connections: def.connections,
+    durationS: round(acSeconds, 2),
+    ...figures(records, acSeconds),
+    socketErrors: result.errors,
+    timeouts: result.timeouts,
+    autocannon: {
+      rpsAverage: result.requests.average,
+      latencyMs: {
+        p50: result.latency.p50,
+        p90: result.latency.p90,
+        p97_5: result.latency.p97_5,
+        p99: result.latency.p99,
+      },
+    },
+  };
+  const { kinds } = def;
+  summary.facts = Object.fromEntries(kinds.map((k) => [k, kindFacts(k, records)]));
+  if (kinds.length > 1)
+    summary.byKind = Object.fromEntries(
+      kinds.map((k) => [
+        k,
+        figures(
+          records.filter((r) => r.kind === k),
+          acSeconds,
+        ),
+      ]),
+    );
+
+  const checks = [];
+  const errorShare = (summary.non2xx3xx + summary.socketErrors) / Math.max(1, summary.requests);
+  checks.push({
+    check: 'errors (non-2xx/3xx and socket) at most 1 %',
+    ok: errorShare <= 0.01 && summary.requests > 0,
+    value: round(errorShare, 4),
+  });
+  const f = summary.facts;
+  if (f.hit?.hitShare !== undefined)
+    checks.push({ check: 'X-Cache: HIT on at least 90 % of hits', ok: f.hit.hitShare >= 0.9 });
+  if (f.miss?.computedShare !== undefined)
+    checks.push({
+      check: 'at least 90 % of misses computed (MISS, X-Variant-Source: computed)',
+      ok: f.miss.computedShare >= 0.9,
+    });
+  if (f.upload?.createdShare !== undefined)
+    checks.push({ check: 'at least 90 % of uploads 201', ok: f.upload.createdShare >= 0.9 });
+  summary.checks = checks;
+  return summary;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+function notes(s) {
+  const parts = [];
+  const f = s.facts ?? {};
+  if (f.hit?.hitShare !== undefined) parts.push(`HIT ${pct(f.hit.hitShare)}`);
+  if (f.miss?.computedShare !== undefined) {
+    const t = f.miss.serverTimingMeanMs;
+    parts.push(
+      `computed ${pct(f.miss.computedShare)}, mean decode/resize/encode ${t.decode}/${t.resize}/${t.encode} ms`,
+    );
+  }
+  if (f.upload?.createdShare !== undefined) parts.push(`201 ${pct(f.upload.createdShare)}`);
+  if (s.status429) parts.push(`429: ${s.status429}`);
+  if (s.status5xx) parts.push(`5xx: ${s.status5xx}`);
+  if (s.timeouts) parts.push(`timeouts: ${s.timeouts}`);
+  return parts.join('; ');
+}
+
+function table(scenarios) {
+  const rows = [
+    [
+      'scenario',
+      'connections',
+      'requests',
+      'req/s',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'non-2xx/3xx',
+      'socket errors',
+      'notes',
+    ],
+  ];
+  const fmt = (x) => (x === null || x === undefined ? '—' : String(x));
+  for (const s of scenarios) {
+    if (s.skipped) {
+      rows.push([s.name, String(s.connections), '—', '—', '—', '—', '—', '—', '—', s.skipped]);
+      continue;
+    }
+    rows.push([
+      s.name === 'mix' ? 'mix (85/10/5 %)' : s.name,
+      String(s.connections),
+      String(s.requests),
+      fmt(s.rps),
+      fmt(s.latencyMs.p50),
+      fmt(s.latencyMs.p95),
+      fmt(s.latencyMs.p99),
+      String(s.non2xx3xx),
+      String(s.socketErrors),
+      notes(s),
+    ]);
+    for (const [kind, k] of Object.entries(s.byKind ?? {}))
+      rows.push([
+        `↳ mix: ${KIND_LABEL[kind] ?? kind}`,
+        '',
+        String(k.requests),
+        fmt(k.rps),
+        fmt(k.latencyMs.p50),
+        fmt(k.latencyMs.p95),
+        fmt(k.latencyMs.p99),
+        String(k.non2xx3xx),
+        '',
+        notes({ facts: { [kind]: s.facts[kind] }, status429: k.status429, status5xx: k.status5xx }),
+      ]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const line = (r) => `| ${r.map((x, c) => x.padEnd(widths[c])).join(' | ')} |`;
+  return [
+    line(rows[0]),
+    `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
+    ...rows.slice(1).map(line),
+  ].join('\n');
+}
+
+async function writeFormatted(file, text) {
+  const prettier = await import('prettier');
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  fs.writeFileSync(file, await prettier.format(text, { ...options, filepath: file }));
+}
+
+async function updateDocs(text) {
+  const file = path.join(root, 'docs', 'performance.md');
+  const start = '<!-- loadtest:results:start -->';
+  const end = '<!-- loadtest:results:end -->';
+  const doc = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const a = doc.indexOf(start);
+  const b = doc.indexOf(end);
+  if (a < 0 || b < a) {
+    console.warn(`docs/performance.md has no ${start} … ${end} markers: not updated`);
+    return;
+  }
+  await writeFormatted(file, `${doc.slice(0, a + start.length)}\n\n${text}\n\n${doc.slice(b)}`);
+  console.log('wrote the results in docs/performance.md');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const opts = parseOptions();
+  if (!fs.existsSync(imagesDir)) throw new Error(`no images at ${imagesDir}`);
+  const watchdog = setTimeout(
+    () => void shutdown(1, `over the ${BUDGET_S} s budget: stopping`),
+    (BUDGET_S - 2 - elapsedS()) * 1000,
+  );
+  const date = new Date().toISOString().slice(0, 10);
+  const mach = machine();
+  const load = { start: round(os.loadavg()[0], 2), end: null };
+  console.log(`${mach.summary}\nload average (1 min) at start: ${load.start}`);
+
+  let base = opts.url;
+  let keys = opts.keys;
+  const timings = {};
+  /** @type {Awaited<ReturnType<typeof startLocalService>> | undefined} */
+  let service;
+  let ownPgid;
+  let bundleSha256;
+  let stopped;
+  if (!base) {
+    process.stdout.write('starting the service (bundle, migrations, wrangler dev)… ');
+    service = await startLocalService({ root, keyCount: opts.keyCount });
+    ownPgid = service.pid;
+    base = service.url;
+    keys = service.keys;
+    bundleSha256 = service.bundleSha256;
+    timings.startS = round(elapsedS(), 1);
+    console.log(`${base} in ${timings.startS} s`);
+  } else {
+    const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`${base}/healthz answered ${res.status}`);
+  }
+  const others = { start: otherLoad(ownPgid), end: null };
+
+  process.stdout.write('seeding… ');
+  const t0 = elapsedS();
+  const seeds = await seed(base, keys);
+  const hotPaths = HOT_FILES.map((f) => {
+    const s = seeds.find((x) => x.file === f);
+    if (!s) throw new Error(`hot image ${f} was not seeded`);
+    return `/img/${s.id}/${HOT_TRANSFORM}`;
+  });
+  const warmed = await warm(base, hotPaths);
+  timings.seedS = round(elapsedS() - t0, 1);
+  console.log(`${seeds.length} images, ${hotPaths.length} hot variants in ${timings.seedS} s\n`);
+
+  const gens = makeGenerators(seeds, hotPaths, keys);
+  const results = [];
+  for (const [i, def] of SCENARIOS.entries()) {
+    const left = SCENARIOS.length - i;
+    // Fit the rest into the budget: ~1.5 s of overhead per scenario, RESERVE_S at the end.
+    const room = (BUDGET_S - RESERVE_S - elapsedS() - 1.5 * left) / left;
+    const durationS = Math.min(opts.duration, Math.floor(room));
+    if (durationS < 3) {
+      results.push({ name: def.name, connections: def.connections, skipped: 'no time left' });
+      console.log(`${def.name}: skipped (no time left in the budget)`);
+      continue;
+    }
+    process.stdout.write(`${def.name}: ${def.connections} connections, ${durationS} s… `);
+    const s = await scenario(base, def, durationS, gens[def.name]);
+    if (shuttingDown) return;
+    results.push(s);
+    console.log(
+      `${s.requests} requests, ${s.rps} req/s, p50/p95/p99 ${s.latencyMs.p50}/${s.latencyMs.p95}/${s.latencyMs.p99} ms, ` +
+        `non-2xx/3xx ${s.non2xx3xx}, socket errors ${s.socketErrors}${notes(s) ? ` (${notes(s)})` : ''}`,
+    );
+    for (const c of s.checks) if (!c.ok) console.log(`  FAILED: ${c.check}`);
+  }
+
+  load.end = round(os.loadavg()[0], 2);
+  others.end = otherLoad(ownPgid);
+  clearTimeout(watchdog);
+  if (service) {
+    process.stdout.write('\nstopping the service… ');
+    const svc = service;
+    const left = await svc.stop();
+    stopped = { processGroup: svc.pid, leftRunning: left.length };
+    console.log(
+      left.length
+        ? `processes left in group ${svc.pid}: ${left.map((p) => `${p.comm} (${p.pid})`).join(', ')}`
+        : `stopped (nothing left in process group ${svc.pid})`,
+    );
+  }
+  const seconds = round(elapsedS(), 1);
+
+  const md = table(results);
+  console.log(`\n${md}\n`);
+  console.log(`load average (1 min) ${load.start} → ${load.end}; run took ${seconds} s`);
+
+  const failed = results.flatMap((s) => (s.checks ?? []).filter((c) => !c.ok));
+  const file = `loadtest-${date}.json`;
+  const out = {
+    date,
+    seconds,
+    timings,
+    target: opts.url
+      ? { mode: 'url', url: opts.url }
+      : {
+          mode: 'self-started',
+          description:
+            'wrangler dev (local mode: workerd with local R2, D1, Queues and Cache API through Miniflare) on the bundle of `wrangler deploy --dry-run`, temporary state, --log-level warn',
+          bundleSha256,
+          stopped,
+        },
+    git: gitState(),
+    machine: mach,
+    loadAverage1m: load,
+    otherProcesses: others,
+    versions: {
+      wrangler: versionOf('wrangler'),
+      workerd: versionOf('workerd'),
+      miniflare: versionOf('miniflare'),
+      autocannon: versionOf('autocannon'),
+    },
+    settings: {
+      durationSRequested: opts.duration,
+      apiKeys: keys.length,
+      clientIps: 'rotating CF-Connecting-IP from 198.18.0.0/15, one per request',
+      hot: { transform: HOT_TRANSFORM, files: HOT_FILES },
+      misses: `w=N,f=webp, N in ${MIN_W}..min(width, ${MAX_W}) (not 320), each once per image`,
+      uploads: { files: UPLOAD_FILES, unique: '16 random bytes appended' },
+      mix: MIX,
+      latency:
+        'per response, from the request write to the last byte (autocannon); percentiles nearest-rank over all responses',
+    },
+    seeds,
+    warmed,
+    scenarios: results,
+    ok: failed.length === 0,
+  };
+  fs.mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
+  await writeFormatted(path.join(root, 'bench', 'results', file), JSON.stringify(out, null, 2));
+  console.log(`results: bench/results/${file}`);
+
+  if (opts.update) {
+    const target = opts.url
+      ? `a running service at ${opts.url}`
+      : "a self-started `wrangler dev` (wrangler's local mode)";
+    const phases = [
+      timings.startS === undefined ? null : `start-up ${timings.startS} s`,
+      `seeding and warming ${timings.seedS} s`,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    const others1 = (o) => `${o.workerd} workerd, ${o.vitest} vitest`;
+    const text = [
+      `Measured ${date} against ${target} on the same machine as the load generator: ${mach.summary}.`,
+      `Load average (1 min) ${load.start} → ${load.end}; other processes at start / end: ${others1(others.start)} / ${others1(others.end)}.`,
+      `Run took ${seconds} s (${phases}).`,
+      `wrangler ${out.versions.wrangler}, workerd ${out.versions.workerd}, autocannon ${out.versions.autocannon}; code ${out.git?.head ?? '?'}${out.git?.modifiedFiles ? ` with ${out.git.modifiedFiles} modified files` : ''}.`,
+      `Results: \`bench/results/${file}\`.`,
+      '',
+      md,
+    ].join('\n');
+    await updateDocs(text);
+  }
+  console.log(`done in ${round(elapsedS(), 1)} s`);
+  if (failed.length) {
+    console.log(`${failed.length} check(s) failed`);
+    process.exitCode = 1;
+  }
+}
+
+main()
+  // Idle keep-alive sockets and timers would hold the process for seconds after the work.
+  .then(() => {
+    if (!shuttingDown) process.exit(process.exitCode ?? 0);
+  })
+  .catch(async (err) => {
+    if (shuttingDown) return;
+    console.error(err instanceof Error ? err.message : err);
+    await shutdown(1);
+  });
