@@ -45,6 +45,29 @@ async function serveFixture(request: Request): Promise<Response> {
   }
 }
 
+/** Requests the Worker sent to http(s)://hooks.test, oldest first (webhook tests read them). */
+const captured: { url: string; method: string; headers: Record<string, string>; body: string }[] =
+  [];
+
+/**
+ * The Worker's outbound fetches (test/queue/webhook.test.ts):
+ * GET  http://hooks.test/__log  → JSON list of the requests captured so far
+ * POST https://hooks.test/<path> → captured; answers 500 when the path contains `fail`, else 204
+ * anything else                 → 502 (no network in tests)
+ */
+async function captureOutbound(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  if (url.hostname !== 'hooks.test') return new Response('no network in tests', { status: 502 });
+  if (url.pathname === '/__log') return Response.json(captured);
+  captured.push({
+    url: request.url,
+    method: request.method,
+    headers: Object.fromEntries(request.headers),
+    body: await request.text(),
+  });
+  return new Response(null, { status: url.pathname.includes('fail') ? 500 : 204 });
+}
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
   return {
@@ -60,8 +83,18 @@ export default defineConfig(async () => {
               { key: 'test-key-bob', owner: 'bob', scopes: ['read', 'upload'] },
               { key: 'test-key-reader', owner: 'alice', scopes: ['read'] },
             ]),
+            // Signing off by default (a developer's .dev.vars must not change the tests);
+            // test/security/signature.test.ts turns it on with its own env.
+            SIGNING_KEYS: '[]',
+            // No background card/eager work after uploads (test/queue turns it on per call);
+            // webhooks to the capturing host below, signed with a test secret.
+            QUEUE_UPLOAD_WORK: 'false',
+            WEBHOOK_SECRET: 'test-webhook-secret',
+            WEBHOOK_ALLOWED_HOSTS: 'hooks.test',
           },
           serviceBindings: { FIXTURES: serveFixture },
+          // Every outbound fetch from the Worker lands here: nothing reaches the network.
+          outboundService: captureOutbound,
         },
       }),
     ],

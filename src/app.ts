@@ -6,11 +6,13 @@ import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
 import { loadConfig } from './config';
 import type { AppEnv } from './env';
-import { HttpError, notFound, problemResponse } from './errors';
+import { DecodeError } from './codecs/types';
+import { HttpError, notFound, problemResponse, unprocessable } from './errors';
 import { observe } from './observability/middleware';
 import { deliveryRoutes } from './routes/delivery';
 import { healthRoutes } from './routes/health';
 import { imagesRoutes } from './routes/images';
+import { jobsRoutes } from './routes/jobs';
 import { keysRoutes } from './routes/keys';
 import { presetsRoutes } from './routes/presets';
 import { uploadsRoutes } from './routes/uploads';
@@ -47,6 +49,7 @@ export function createApp() {
   app.route('/', healthRoutes);
   app.route('/v1/images', imagesRoutes);
   app.route('/v1/presets', presetsRoutes);
+  app.route('/v1/jobs', jobsRoutes);
   app.route('/v1/keys', keysRoutes);
   app.route('/v1/uploads', uploadsRoutes);
   // Signed URLs are checked before any delivery work (edge cache, D1, R2).
@@ -56,6 +59,9 @@ export function createApp() {
   app.notFound((c) => problemResponse(notFound(`Nothing at ${c.req.path}.`)));
   app.onError((err, c) => {
     if (err instanceof HttpError) return problemResponse(err);
+    // Safety net for hostile input: an original that does not decode is the input's fault.
+    if (err instanceof DecodeError)
+      return problemResponse(unprocessable(`The original could not be decoded: ${err.message}`));
     console.error(
       JSON.stringify({
         level: 'error',

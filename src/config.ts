@@ -18,6 +18,34 @@ export interface Config {
    * (default 6 MP; set from the memory table in docs/performance.md).
    */
   maxInlinePixels: number;
+  /**
+   * Inline budget (src/transform/plan.ts): a variant miss is computed in the request when its
+   * estimated CPU time (ms) and peak memory (MiB, the cost table's units) fit; otherwise it is
+   * offloaded to the queue and a stand-in is served. Defaults 1000 ms, 144 MB (see
+   * docs/queues.md: the estimate overstates real memory).
+   */
+  inlineBudgetMs: number;
+  inlineBudgetMb: number;
+  /**
+   * What the queue consumer may spend on one message (it works on one message at a time, with
+   * no concurrent requests to leave room for): defaults 2000 ms (2x) and 216 MB (1.5x: the
+   * consumer shares the 128 MB isolate limit). A variant over this is refused with a 422
+   * (nobody can make it). Keep `queueBudgetMs × max_batch_size` under the consumer's CPU
+   * limit (30 s by default).
+   */
+  queueBudgetMs: number;
+  queueBudgetMb: number;
+  /**
+   * Enqueue the image card and eager presets after each new upload (default true; the test
+   * configuration turns it off so that background work does not disturb unrelated tests).
+   */
+  queueUploadWork: boolean;
+  /** Retries before a message is dead-lettered; must equal `max_retries` in wrangler.toml (3). */
+  queueMaxRetries: number;
+  /** Hosts a job's `callback_url` may name: exact names or `*.suffix`; empty = no webhooks. */
+  webhookAllowedHosts: readonly string[];
+  /** Allow loopback and private callback addresses (local development only; default false). */
+  webhookAllowPrivate: boolean;
 }
 
 /** The vars this module reads (all strings, as wrangler passes them). */
@@ -27,7 +55,15 @@ type ConfigVars = Partial<
     | 'MAX_SIDE_PX'
     | 'MAX_SOURCE_PIXELS'
     | 'MAX_METADATA_BYTES'
-    | 'MAX_INLINE_PIXELS',
+    | 'MAX_INLINE_PIXELS'
+    | 'INLINE_BUDGET_MS'
+    | 'INLINE_BUDGET_MB'
+    | 'QUEUE_BUDGET_MS'
+    | 'QUEUE_BUDGET_MB'
+    | 'QUEUE_MAX_RETRIES'
+    | 'QUEUE_UPLOAD_WORK'
+    | 'WEBHOOK_ALLOWED_HOSTS'
+    | 'WEBHOOK_ALLOW_PRIVATE',
     string
   >
 >;
@@ -57,6 +93,17 @@ export function loadConfig(vars: ConfigVars): Config {
     maxSourcePixels: positiveInt(vars, 'MAX_SOURCE_PIXELS', 24_000_000),
     maxMetadataBytes: positiveInt(vars, 'MAX_METADATA_BYTES', 1024),
     maxInlinePixels: positiveInt(vars, 'MAX_INLINE_PIXELS', 6_000_000),
+    inlineBudgetMs: positiveInt(vars, 'INLINE_BUDGET_MS', 1000),
+    inlineBudgetMb: positiveInt(vars, 'INLINE_BUDGET_MB', 144),
+    queueBudgetMs: positiveInt(vars, 'QUEUE_BUDGET_MS', 2000),
+    queueBudgetMb: positiveInt(vars, 'QUEUE_BUDGET_MB', 216),
+    queueMaxRetries: positiveInt(vars, 'QUEUE_MAX_RETRIES', 3),
+    queueUploadWork: vars.QUEUE_UPLOAD_WORK !== 'false',
+    webhookAllowedHosts: (vars.WEBHOOK_ALLOWED_HOSTS ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+    webhookAllowPrivate: vars.WEBHOOK_ALLOW_PRIVATE === 'true',
   };
   cached = { vars, config };
   return config;

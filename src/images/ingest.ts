@@ -6,8 +6,10 @@
  */
 import { displaySize, probe, ProbeError, type ProbeResult } from '../codecs/probe';
 import type { Config } from '../config';
-import { unprocessable, unsupportedMedia } from '../errors';
+import { tooLarge, unprocessable, unsupportedMedia } from '../errors';
 import { newImageId, sha256Hex } from '../ids';
+import { enqueueOnUpload } from '../queue/producer';
+import { webpLosslessReason } from '../security/webp-lossless';
 import { getImageBySha, insertImage, type ImageRecord } from '../storage/images-db';
 import { putOriginal } from '../storage/originals';
 
@@ -17,6 +19,13 @@ export interface IngestPolicy {
   maxPixels?: number;
   /** Accepted formats; all when absent. */
   formats?: readonly string[];
+  /** Largest accepted file, bytes (checked before probing: 413). */
+  maxBytes?: number;
+  /**
+   * Preset names a direct upload asked to generate eagerly (from its upload token): enqueued
+   * after a successful ingest, besides the presets marked `eager` (queue/producer.ts).
+   */
+  eagerPresets?: readonly string[];
 }
 
 /** Result of an ingest: the stored record, and whether it already existed for this owner. */
@@ -27,8 +36,9 @@ export interface IngestResult {
 
 /**
  * Probes and checks an upload's header against the limits, without decoding pixels.
- * @throws HttpError 415 (not an accepted format), 422 (malformed header or over a limit,
- *   with `limit` and the offending value in the problem body).
+ * @throws HttpError 413 (over `policy.maxBytes`), 415 (not an accepted format, or a WebP that
+ *   would run libwebp's lossless decoder: CVE-2023-4863, see security/webp-lossless.ts),
+ *   422 (malformed header or over a limit, with `limit` and the offending value in the body).
  */
 export function checkHeader(
   bytes: Uint8Array,
@@ -36,6 +46,8 @@ export function checkHeader(
   policy: IngestPolicy = {},
 ): ProbeResult {
   if (bytes.byteLength === 0) throw unsupportedMedia('The body is empty: send the image bytes.');
+  if (policy.maxBytes !== undefined && bytes.byteLength > policy.maxBytes)
+    throw tooLarge(policy.maxBytes);
   let facts: ProbeResult;
   try {
     facts = probe(bytes);
@@ -45,6 +57,12 @@ export function checkHeader(
     if (err instanceof ProbeError) throw unprocessable(err.message);
     throw err;
   }
+  const lossless = facts.format === 'webp' ? webpLosslessReason(bytes) : null;
+  if (lossless)
+    throw unsupportedMedia(
+      `Lossless WebP (a ${lossless === 'VP8L' ? 'VP8L chunk' : 'losslessly compressed ALPH chunk'}) is not accepted until the WebP decoder is patched for CVE-2023-4863; send lossy WebP without lossless alpha, or PNG.`,
+      { reason: 'webp-lossless' },
+    );
   if (policy.formats && !policy.formats.includes(facts.format))
     throw unsupportedMedia(
       `This upload accepts ${policy.formats.join(', ')}, not ${facts.format}.`,
@@ -70,12 +88,13 @@ export function checkHeader(
 }
 
 /**
- * Stores an original for `owner`. Idempotent: the same bytes from the same owner return
- * the existing record with `deduplicated: true` and write nothing.
+ * Stores an original for `owner`, then enqueues its card and eager presets. Idempotent: the
+ * same bytes from the same owner return the existing record with `deduplicated: true` and
+ * write nothing.
  * @throws HttpError from {@link checkHeader}; storage errors propagate (500) and leave no row.
  */
 export async function ingestOriginal(
-  env: Pick<Env, 'BUCKET' | 'DB'>,
+  env: Pick<Env, 'BUCKET' | 'DB' | 'JOBS'>,
   config: Config,
   owner: string,
   bytes: Uint8Array,
@@ -105,5 +124,21 @@ export async function ingestOriginal(
     metadata,
     createdAt: Date.now(),
   });
+  if (inserted && config.queueUploadWork) {
+    // The image card and eager presets. The original is stored either way: a queue failure
+    // must not fail the upload (its variants are then made on first request).
+    try {
+      await enqueueOnUpload(env, record, policy?.eagerPresets);
+    } catch (err) {
+      console.error(
+        JSON.stringify({
+          level: 'error',
+          message: 'upload work not queued',
+          id: record.id,
+          error: String(err),
+        }),
+      );
+    }
+  }
   return { record, deduplicated: !inserted };
 }

@@ -17,10 +17,14 @@ export function imageView(rec: ImageRecord, origin: string) {
     frames: rec.frames,
     progressive: rec.progressive,
     metadata: rec.metadata ?? {},
+    /** Image card (computed once by the queue consumer after upload; null until then). */
+    thumbhash: rec.thumbhash ?? null,
+    colour: rec.colour ?? null,
     created_at: new Date(rec.createdAt).toISOString(),
     urls: {
       original: `${origin}/img/${rec.id}/original`,
       info: `${origin}/v1/images/${rec.id}`,
+      placeholder: `${origin}/img/${rec.id}/placeholder`,
     },
   };
 }

@@ -4,8 +4,10 @@
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
-import { notFound } from '../errors';
+import { HttpError, notFound } from '../errors';
 import { ID_PATTERN } from '../ids';
+import { placeholderPng } from '../images/card';
+import { limitDeliveryMiss } from '../security/rate-limit';
 import { getImageById } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
 import { etagMatches, IMMUTABLE, serveVariant } from '../transform/serve';
@@ -14,6 +16,7 @@ import { etagMatches, IMMUTABLE, serveVariant } from '../transform/serve';
 export const deliveryRoutes = new Hono<AppEnv>()
   .get('/:id/original', async (c) => {
     const id = c.req.param('id');
+    if (ID_PATTERN.test(id)) await limitDeliveryMiss(c.env, c.req.header('CF-Connecting-IP'));
     const rec = ID_PATTERN.test(id) ? await getImageById(c.env.DB, id) : null;
     if (!rec) throw notFound(`No image ${id}.`);
     const etag = `"${rec.sha256}"`;
@@ -28,6 +31,29 @@ export const deliveryRoutes = new Hono<AppEnv>()
     if (!obj) throw notFound(`No image ${id}.`);
     return c.body(obj.body, 200, { ...headers, 'Content-Length': String(obj.size) });
   })
+  .get('/:id/placeholder', async (c) => {
+    // The image card's ThumbHash as a tiny PNG (at most 32 px on the long side).
+    const id = c.req.param('id');
+    if (ID_PATTERN.test(id)) await limitDeliveryMiss(c.env, c.req.header('CF-Connecting-IP'));
+    const rec = ID_PATTERN.test(id) ? await getImageById(c.env.DB, id) : null;
+    if (!rec) throw notFound(`No image ${id}.`);
+    if (!rec.thumbhash)
+      throw new HttpError(
+        404,
+        'not-found',
+        'Not found',
+        'The placeholder is not computed yet; it follows the upload within seconds.',
+        {},
+        { 'Retry-After': '5' },
+      );
+    const etag = `"${rec.sha256.slice(0, 16)}-placeholder"`;
+    const headers = { ETag: etag, 'Cache-Control': IMMUTABLE, 'Content-Type': 'image/png' };
+    if (etagMatches(c.req.header('If-None-Match'), etag)) return c.body(null, 304, headers);
+    const png = await placeholderPng(rec.thumbhash);
+    return new Response(png, {
+      headers: { ...headers, 'Content-Length': String(png.byteLength) },
+    });
+  })
   .get('/:id/:transform', (c) =>
     serveVariant({
       env: c.env,
@@ -38,5 +64,6 @@ export const deliveryRoutes = new Hono<AppEnv>()
       transform: c.req.param('transform'),
       accept: c.req.header('Accept'),
       ifNoneMatch: c.req.header('If-None-Match'),
+      clientIp: c.req.header('CF-Connecting-IP'),
     }),
   );

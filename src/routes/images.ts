@@ -9,10 +9,10 @@ import { badRequest, notFound, tooLarge } from '../errors';
 import { ID_PATTERN } from '../ids';
 import { ingestOriginal } from '../images/ingest';
 import { imageView } from '../images/view';
+import { purgeVariantsLater } from '../queue/producer';
 import { requireScope } from '../security/auth';
 import { deleteImage, getImage, listImages, type ListPosition } from '../storage/images-db';
 import { deleteOriginal } from '../storage/originals';
-import { deleteVariants } from '../storage/variants';
 
 /** Streams the body with the configured byte limit: 413 from Content-Length or mid-stream. */
 export const uploadLimit: MiddlewareHandler<AppEnv> = (c, next) => {
@@ -148,10 +148,11 @@ export const imagesRoutes = new Hono<AppEnv>()
       ? await deleteImage(c.env.DB, c.var.principal.owner, id)
       : null;
     if (!gone) throw notFound(`No image ${id}.`);
+    // The original goes now; its variants (and their rows) through the queue.
     if (gone.remaining === 0)
       await Promise.all([
         deleteOriginal(c.env.BUCKET, gone.sha256),
-        deleteVariants(c.env.BUCKET, gone.sha256),
+        purgeVariantsLater(c.env, gone.sha256),
       ]);
     return c.body(null, 204);
   });

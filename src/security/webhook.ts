@@ -124,7 +124,9 @@ export function isPrivateHost(hostname: string): boolean {
 export function hostAllowed(host: string, allowed: readonly string[]): boolean {
   const h = host.toLowerCase().replace(/\.$/, '');
   return allowed.some((entry) =>
-    entry.startsWith('*.') ? h.endsWith(entry.slice(1)) && h.length > entry.length - 1 : h === entry,
+    entry.startsWith('*.')
+      ? h.endsWith(entry.slice(1)) && h.length > entry.length - 1
+      : h === entry,
   );
 }
 

@@ -21,6 +21,10 @@ export interface ImageRecord {
   metadata: Record<string, unknown> | null;
   /** Unix ms. */
   createdAt: number;
+  /** Base64 ThumbHash from the image card (queue consumer); null/absent until computed. */
+  thumbhash?: string | null;
+  /** Average colour `#rrggbb` from the image card; null/absent until computed. */
+  colour?: string | null;
 }
 
 interface ImageRow {
@@ -38,6 +42,8 @@ interface ImageRow {
   cmyk: number;
   metadata: string | null;
   created_at: number;
+  thumbhash?: string | null;
+  colour?: string | null;
 }
 
 const COLUMNS =
@@ -58,7 +64,12 @@ const toRecord = (r: ImageRow): ImageRecord => ({
   cmyk: r.cmyk === 1,
   metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as Record<string, unknown>),
   createdAt: r.created_at,
+  thumbhash: r.thumbhash ?? null,
+  colour: r.colour ?? null,
 });
+
+/** Columns read back: the inserted ones plus the image card. */
+const SELECTED = `${COLUMNS}, thumbhash, colour`;
 
 /**
  * Inserts an image row unless the owner already has these bytes.
@@ -90,7 +101,7 @@ export async function insertImage(
         rec.createdAt,
       ),
     db
-      .prepare(`SELECT ${COLUMNS} FROM images WHERE owner = ? AND sha256 = ?`)
+      .prepare(`SELECT ${SELECTED} FROM images WHERE owner = ? AND sha256 = ?`)
       .bind(rec.owner, rec.sha256),
   ]);
   const row = select?.results[0];
@@ -105,7 +116,7 @@ export async function getImage(
   id: string,
 ): Promise<ImageRecord | null> {
   const row = await db
-    .prepare(`SELECT ${COLUMNS} FROM images WHERE id = ? AND owner = ?`)
+    .prepare(`SELECT ${SELECTED} FROM images WHERE id = ? AND owner = ?`)
     .bind(id, owner)
     .first<ImageRow>();
   return row ? toRecord(row) : null;
@@ -118,7 +129,7 @@ export async function getImageBySha(
   sha256: string,
 ): Promise<ImageRecord | null> {
   const row = await db
-    .prepare(`SELECT ${COLUMNS} FROM images WHERE owner = ? AND sha256 = ?`)
+    .prepare(`SELECT ${SELECTED} FROM images WHERE owner = ? AND sha256 = ?`)
     .bind(owner, sha256)
     .first<ImageRow>();
   return row ? toRecord(row) : null;
@@ -127,7 +138,7 @@ export async function getImageBySha(
 /** The image with this id whoever owns it, or null (for public delivery URLs). */
 export async function getImageById(db: D1Database, id: string): Promise<ImageRecord | null> {
   const row = await db
-    .prepare(`SELECT ${COLUMNS} FROM images WHERE id = ?`)
+    .prepare(`SELECT ${SELECTED} FROM images WHERE id = ?`)
     .bind(id)
     .first<ImageRow>();
   return row ? toRecord(row) : null;
@@ -152,13 +163,13 @@ export async function listImages(
   const stmt = after
     ? db
         .prepare(
-          `SELECT ${COLUMNS} FROM images WHERE owner = ? AND (created_at < ? OR (created_at = ? AND id < ?))
+          `SELECT ${SELECTED} FROM images WHERE owner = ? AND (created_at < ? OR (created_at = ? AND id < ?))
            ORDER BY created_at DESC, id DESC LIMIT ?`,
         )
         .bind(owner, after.createdAt, after.createdAt, after.id, limit + 1)
     : db
         .prepare(
-          `SELECT ${COLUMNS} FROM images WHERE owner = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
+          `SELECT ${SELECTED} FROM images WHERE owner = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
         )
         .bind(owner, limit + 1);
   const { results } = await stmt.all<ImageRow>();
@@ -184,4 +195,76 @@ export async function deleteImage(
     .bind(row.sha256)
     .first<{ n: number }>();
   return { sha256: row.sha256, remaining: count?.n ?? 0 };
+}
+
+/** Stores an image's card (idempotent: the same bytes give the same card). */
+export async function setImageCard(
+  db: D1Database,
+  id: string,
+  card: { thumbhash: string; colour: string | null },
+): Promise<boolean> {
+  const res = await db
+    .prepare('UPDATE images SET thumbhash = ?, colour = ? WHERE id = ?')
+    .bind(card.thumbhash, card.colour, id)
+    .run();
+  return res.meta.changes > 0;
+}
+
+/** How many image rows (any owner) refer to these bytes. */
+export async function countImagesWithSha(db: D1Database, sha256: string): Promise<number> {
+  const row = await db
+    .prepare('SELECT COUNT(*) AS n FROM images WHERE sha256 = ?')
+    .bind(sha256)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+/** An owner's images created in (`after`, `before`] (unix ms; `after` null = no lower bound). */
+export interface CreatedRange {
+  after: number | null;
+  before: number;
+}
+
+/** Counts an owner's images in a creation-time range. */
+export async function countImagesCreated(
+  db: D1Database,
+  owner: string,
+  range: CreatedRange,
+): Promise<number> {
+  const row = await db
+    .prepare(
+      'SELECT COUNT(*) AS n FROM images WHERE owner = ? AND created_at > ? AND created_at <= ?',
+    )
+    .bind(owner, range.after ?? -1, range.before)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+/**
+ * Pages through an owner's image ids in a creation-time range, oldest first (ties by id),
+ * starting after `from`: keyset pagination, so a million images are never held at once.
+ */
+export async function pageImageIds(
+  db: D1Database,
+  owner: string,
+  range: CreatedRange,
+  limit: number,
+  from?: ListPosition,
+): Promise<{ ids: string[]; last: ListPosition | null; more: boolean }> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, created_at FROM images
+       WHERE owner = ?1 AND created_at > ?2 AND created_at <= ?3
+         AND (created_at > ?4 OR (created_at = ?4 AND id > ?5))
+       ORDER BY created_at, id LIMIT ?6`,
+    )
+    .bind(owner, range.after ?? -1, range.before, from?.createdAt ?? -1, from?.id ?? '', limit + 1)
+    .all<{ id: string; created_at: number }>();
+  const page = results.slice(0, limit);
+  const tail = page.at(-1);
+  return {
+    ids: page.map((r) => r.id),
+    last: tail ? { createdAt: tail.created_at, id: tail.id } : null,
+    more: results.length > limit,
+  };
 }

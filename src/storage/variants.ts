@@ -21,6 +21,51 @@ export async function specHash(canonical: string, format: EncodeFormat): Promise
 export const getVariant = (bucket: R2Bucket, sha256: string, hash: string, format: EncodeFormat) =>
   bucket.get(variantKey(sha256, hash, extension(format)));
 
+/** True when a variant's object exists (a HEAD: no body is read). */
+export const hasVariant = async (
+  bucket: R2Bucket,
+  sha256: string,
+  hash: string,
+  format: EncodeFormat,
+) => (await bucket.head(variantKey(sha256, hash, extension(format)))) !== null;
+
+/** A stored variant's key, format (from its extension) and size (from its metadata). */
+export interface StoredVariant {
+  key: string;
+  format: EncodeFormat;
+  width: number;
+  height: number;
+}
+
+const EXTENSIONS: Record<string, EncodeFormat> = {
+  jpg: 'jpeg',
+  png: 'png',
+  webp: 'webp',
+  avif: 'avif',
+};
+
+/** Lists up to `limit` stored variants of an original, with their sizes (for stand-ins). */
+export async function listStoredVariants(
+  bucket: R2Bucket,
+  sha256: string,
+  limit = 1000,
+): Promise<StoredVariant[]> {
+  // `include` is honoured by the runtime but missing from these workers-types.
+  const options = { prefix: variantPrefix(sha256), limit, include: ['customMetadata'] };
+  const page = await bucket.list(options as R2ListOptions);
+  const out: StoredVariant[] = [];
+  for (const o of page.objects) {
+    const format = EXTENSIONS[o.key.slice(o.key.lastIndexOf('.') + 1)];
+    const width = Number(o.customMetadata?.width);
+    const height = Number(o.customMetadata?.height);
+    if (format && width > 0 && height > 0) out.push({ key: o.key, format, width, height });
+  }
+  return out;
+}
+
+/** Reads a stored variant by the key {@link listStoredVariants} returned, or null. */
+export const getStoredVariant = (bucket: R2Bucket, key: string) => bucket.get(key);
+
 /** Stores a variant (overwriting is harmless: the same key always holds the same bytes). */
 export const putVariant = (
   bucket: R2Bucket,

@@ -1,23 +1,21 @@
 /**
  * Serving a variant (`GET /img/{id}/{transform}`), DESIGN.md §2: edge cache → R2 variant →
- * transform inline → store. A cache hit makes no D1 and no R2 call.
+ * transform inline within the budget and store, or offload to the queue and serve a stand-in
+ * (transform/plan.ts, jobs/offload.ts). A cache hit makes no D1 and no R2 call.
  */
 import { DecodeError, type EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import { notFound, unprocessable } from '../errors';
 import { ID_PATTERN } from '../ids';
+import { offloadVariant } from '../jobs/offload';
+import { limitDeliveryMiss } from '../security/rate-limit';
 import { cacheMatch, cachePut, variantCacheKey } from '../storage/edge-cache';
 import { getImageById, type ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
 import { getVariant, putVariant, specHash } from '../storage/variants';
 import { acceptClass, contentType, resolveFormat } from './negotiate';
-import {
-  decodedPixels,
-  planVariant,
-  runPipeline,
-  type SourceFacts,
-  type StageTimings,
-} from './pipeline';
+import { planVariant, runPipeline, type SourceFacts, type StageTimings } from './pipeline';
+import { estimateVariant, overBudget, placement, queueBudget } from './plan';
 import { resolvePreset, BUILTIN_PRESETS } from './presets';
 import { canonicalTransform, isPresetName, parseTransform, type TransformSpec } from './spec';
 
@@ -35,6 +33,8 @@ export interface VariantRequest {
   transform: string;
   accept?: string;
   ifNoneMatch?: string;
+  /** Client IP (`CF-Connecting-IP`): edge-cache misses count against its rate limit. */
+  clientIp?: string;
 }
 
 /** True when an `If-None-Match` header matches `etag` (weak comparison, RFC 9110 §13.1.2). */
@@ -79,8 +79,8 @@ function variantHeaders(
 
 /**
  * Serves one variant. Parsing errors are 400 before any storage call.
- * @throws HttpError 400 (bad options), 404 (no image or preset), 422 (over the inline
- *   ceiling, or the original does not decode).
+ * @throws HttpError 400 (bad options), 404 (no image or preset), 422 (over every budget, or
+ *   the original does not decode), 503 (too heavy for the request and the queue is down).
  */
 export async function serveVariant(req: VariantRequest): Promise<Response> {
   if (!ID_PATTERN.test(req.id)) throw notFound(`No image ${req.id}.`);
@@ -111,7 +111,8 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
     return new Response(hit.body, { status: 200, headers });
   }
 
-  // 3. The image and the full spec.
+  // 3. The image and the full spec. Misses are rate-limited per client IP (429).
+  await limitDeliveryMiss(req.env, req.clientIp);
   const rec = await getImageById(req.env.DB, req.id);
   if (!rec) throw notFound(`No image ${req.id}.`);
   if (!spec) spec = (await resolvePreset(req.env.DB, req.transform)).spec;
@@ -140,13 +141,35 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
     return new Response(bytes, { headers });
   }
 
-  // 5. Transform inline, within the ceiling.
-  const decoded = decodedPixels(src, spec); // after shrink-on-load for JPEG
-  if (decoded > req.config.maxInlinePixels)
-    throw unprocessable(
-      `This variant decodes ${decoded} pixels; variants are computed inline when at most ${req.config.maxInlinePixels} pixels are decoded.`,
-      { limit: req.config.maxInlinePixels, pixels: decoded },
-    );
+  // 5. Miss: estimate the cost from header facts (transform/plan.ts). Within the inline
+  // budget (which includes the decoded-pixel ceiling, after shrink-on-load), transform here;
+  // within the queue's, enqueue it and answer with a stand-in (jobs/offload.ts); over both,
+  // nobody can make it: 422.
+  const planned = { ...src, progressive: rec.progressive };
+  const estimate = estimateVariant(planned, spec, format);
+  const where = placement(estimate, req.config);
+  if (where === 'refuse') {
+    const over = overBudget(estimate, queueBudget(req.config));
+    throw unprocessable(`This variant is too large to make here: it needs ${over.join(' and ')}.`, {
+      limit: { cpu_ms: req.config.queueBudgetMs, memory_mb: req.config.queueBudgetMb },
+      estimate: { cpu_ms: Math.round(estimate.cpuMs), memory_mb: Math.round(estimate.memoryMB) },
+      pixels: estimate.decodedPixels,
+    });
+  }
+  if (where === 'queue')
+    return offloadVariant({
+      env: req.env,
+      config: req.config,
+      rec,
+      src: planned,
+      spec,
+      canonical,
+      format,
+      hash,
+      accept,
+      negotiated,
+      estimate,
+    });
   const original = await getOriginal(req.env.BUCKET, rec.sha256);
   if (!original) throw notFound(`No image ${req.id}.`);
   const input = new Uint8Array(await original.arrayBuffer());

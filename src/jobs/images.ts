@@ -1,0 +1,44 @@
+/**
+ * Per-image queue work: the image card (once per image), and purging the variants of an
+ * original that no image row refers to any more.
+ */
+import type { Config } from '../config';
+import { computeCard } from '../images/card';
+import type { CardMessage, PurgeMessage } from '../queue/messages';
+import { countImagesWithSha, getImageById, setImageCard } from '../storage/images-db';
+import { getOriginal } from '../storage/originals';
+import { deleteVariantRows } from '../storage/variants-db';
+import { deleteVariants } from '../storage/variants';
+import { estimateVariant, overBudget, queueBudget } from '../transform/plan';
+import { CARD_SPEC } from '../images/card';
+import { planSource } from './variants';
+
+/**
+ * Handles a `card` message: computes and stores the ThumbHash and colour. A deleted image, a
+ * card already stored, an undecodable original or one too large to decode are not retried.
+ * @throws on transient failures (R2, D1).
+ */
+export async function processCard(env: Env, config: Config, m: CardMessage): Promise<void> {
+  const rec = await getImageById(env.DB, m.imageId);
+  if (!rec || rec.thumbhash) return;
+  const src = planSource(rec);
+  const over = overBudget(estimateVariant(src, CARD_SPEC, 'png'), queueBudget(config));
+  if (over.length) {
+    console.warn(JSON.stringify({ level: 'warn', message: 'card skipped', id: rec.id, over }));
+    return;
+  }
+  const obj = await getOriginal(env.BUCKET, rec.sha256);
+  if (!obj) throw new Error(`the original ${rec.sha256.slice(0, 16)} is missing from R2`);
+  const card = await computeCard(new Uint8Array(await obj.arrayBuffer()), src);
+  await setImageCard(env.DB, rec.id, card);
+}
+
+/**
+ * Handles a `purge` message: deletes an original's variants (R2 objects and rows) unless an
+ * image row refers to its bytes again (re-uploaded meanwhile: the variants are still valid).
+ */
+export async function processPurge(env: Env, m: PurgeMessage): Promise<void> {
+  if ((await countImagesWithSha(env.DB, m.sha256)) > 0) return;
+  await deleteVariants(env.BUCKET, m.sha256);
+  await deleteVariantRows(env.DB, m.sha256);
+}

@@ -1,0 +1,201 @@
+/**
+ * Making variants in the queue consumer: for an offloaded request (one format), an eager
+ * preset, or a bulk job item (every format the spec can be negotiated to).
+ *
+ * Exactly-once effect: a variant already in R2 is not made again (the key is content- and
+ * spec-addressed, so a second write would store the same bytes under the same key anyway), and
+ * a job item's completion is a guarded status change on its row, so a message delivered twice
+ * leaves one object and one counted completion.
+ */
+import type { EncodeFormat } from '../codecs/types';
+import type { Config } from '../config';
+import { errorText, isPermanent, PermanentError } from '../queue/errors';
+import type { VariantMessage } from '../queue/messages';
+import { getImageById, type ImageRecord } from '../storage/images-db';
+import { finishItem, getItem, getJobById, noteItemRetry, startItem } from '../storage/jobs-db';
+import { getOriginal } from '../storage/originals';
+import { markVariantFailed, markVariantReady, type VariantKey } from '../storage/variants-db';
+import { hasVariant, putVariant, specHash } from '../storage/variants';
+import { resolveFormat } from '../transform/negotiate';
+import { runPipeline } from '../transform/pipeline';
+import { combine, estimateVariant, overBudget, queueBudget } from '../transform/plan';
+import { sourceFacts } from '../transform/serve';
+import { canonicalTransform, parseTransform, type TransformSpec } from '../transform/spec';
+import { jobAfterItem, resumeWebhook } from './service';
+
+/**
+ * The formats a spec is stored in: for `f=auto`, one per Accept class (AVIF, WebP, and JPEG,
+ * or PNG for a source with alpha), so every client finds its variant; otherwise the one
+ * format the spec resolves to.
+ * @throws PermanentError for `f=json` (not a variant).
+ */
+export function formatsFor(
+  spec: TransformSpec,
+  src: Pick<ImageRecord, 'format' | 'hasAlpha'>,
+): EncodeFormat[] {
+  if (spec.format === 'json') throw new PermanentError('f=json is not a variant');
+  if (spec.format !== 'auto') return [resolveFormat(spec.format, 'basic', src)];
+  return [...new Set<EncodeFormat>(['avif', 'webp', resolveFormat('auto', 'basic', src)])];
+}
+
+/** The planner's facts for an image record (stored frame, JPEG mode). */
+export const planSource = (rec: ImageRecord) => ({
+  ...sourceFacts(rec),
+  progressive: rec.progressive,
+});
+
+/** What {@link makeVariants} did. */
+export interface MakeResult {
+  made: EncodeFormat[];
+  existing: EncodeFormat[];
+}
+
+/**
+ * Makes the given formats of `canonical` for an image, skipping those already stored.
+ * @throws PermanentError when the work is over the queue budget (nobody can do it);
+ *   DecodeError when the original does not decode; other errors are transient (R2, D1).
+ */
+export async function makeVariants(
+  env: Pick<Env, 'BUCKET' | 'DB'>,
+  config: Config,
+  rec: ImageRecord,
+  canonical: string,
+  formats: readonly EncodeFormat[],
+): Promise<MakeResult> {
+  const spec = parseTransform(canonical);
+  const src = planSource(rec);
+  const est = combine(formats.map((f) => estimateVariant(src, spec, f)));
+  const over = overBudget(est, queueBudget(config));
+  if (over.length) throw new PermanentError(`too large for the queue consumer: ${over.join('; ')}`);
+
+  const result: MakeResult = { made: [], existing: [] };
+  let original: Uint8Array | undefined;
+  for (const format of formats) {
+    const hash = await specHash(canonical, format);
+    const key: VariantKey = {
+      sha256: rec.sha256,
+      specHash: hash,
+      imageId: rec.id,
+      spec: canonical,
+      format,
+    };
+    if (await hasVariant(env.BUCKET, rec.sha256, hash, format)) {
+      result.existing.push(format);
+      continue;
+    }
+    if (!original) {
+      const obj = await getOriginal(env.BUCKET, rec.sha256);
+      // R2 is strongly consistent and originals are written before their row: a row without
+      // its object is an infrastructure fault, retried (and dead-lettered if it persists).
+      if (!obj) throw new Error(`the original ${rec.sha256.slice(0, 16)} is missing from R2`);
+      original = new Uint8Array(await obj.arrayBuffer());
+    }
+    const out = await runPipeline(original, src, spec, format);
+    await putVariant(env.BUCKET, rec.sha256, hash, format, out.bytes, out);
+    await markVariantReady(
+      env.DB,
+      key,
+      { width: out.width, height: out.height, bytes: out.bytes.byteLength },
+      Date.now(),
+    );
+    result.made.push(format);
+  }
+  return result;
+}
+
+/**
+ * Handles a `variant` message. Permanent failures are recorded (job item failed, or the
+ * variant's row failed) and return normally, so the message is acknowledged.
+ * @throws on transient failures (after noting the error on the job item) so the consumer
+ *   retries the message with backoff.
+ */
+export async function processVariant(
+  env: Env,
+  config: Config,
+  m: VariantMessage,
+  attempts: number,
+): Promise<void> {
+  const now = Date.now();
+  const item = m.jobId ? { jobId: m.jobId, imageId: m.imageId, spec: m.spec } : null;
+  let owner: string | undefined;
+  if (item) {
+    const job = await getJobById(env.DB, item.jobId);
+    if (!job) return; // the job is gone: nothing to account for
+    if (job.status === 'cancelled') {
+      await finishItem(env.DB, item, 'cancelled', null, now);
+      await resumeWebhook(env, job);
+      return;
+    }
+    if (!(await startItem(env.DB, item, attempts, now))) {
+      await resumeWebhook(env, job); // a duplicate of a finished item: its work is done
+      return;
+    }
+    owner = job.owner;
+  }
+
+  let rec: ImageRecord | null = null;
+  try {
+    rec = await getImageById(env.DB, m.imageId);
+    if (!rec || (owner !== undefined && rec.owner !== owner))
+      throw new PermanentError(`image ${m.imageId} does not exist (deleted?)`);
+    const spec = parseTransform(m.spec);
+    const formats = m.format ? [m.format] : formatsFor(spec, rec);
+    await makeVariants(env, config, rec, canonicalTransform(spec), formats);
+    if (item && (await finishItem(env.DB, item, 'succeeded', null, Date.now())))
+      await jobAfterItem(env, item.jobId);
+  } catch (err) {
+    const text = errorText(err);
+    if (isPermanent(err)) {
+      if (item) {
+        if (await finishItem(env.DB, item, 'failed', text, Date.now()))
+          await jobAfterItem(env, item.jobId);
+      } else if (rec && m.format) {
+        await markVariantFailed(env.DB, await variantKey(rec, m.spec, m.format), text, true, now);
+      }
+      console.warn(
+        JSON.stringify({ level: 'warn', message: 'variant failed', variant: m, error: text }),
+      );
+      return;
+    }
+    if (item) await noteItemRetry(env.DB, item, attempts, text, Date.now());
+    throw err;
+  }
+}
+
+/** The `variants` row key of one format of a spec. */
+async function variantKey(rec: ImageRecord, text: string, format: EncodeFormat) {
+  const spec = canonicalTransform(parseTransform(text));
+  return {
+    sha256: rec.sha256,
+    specHash: await specHash(spec, format),
+    imageId: rec.id,
+    spec,
+    format,
+  };
+}
+
+/**
+ * A `variant` message that exhausted its retries (from the dead-letter queue): its job item
+ * fails with the last error recorded, or the offloaded variant's row is marked failed (not
+ * permanently: a later request may try again once the row is stale).
+ */
+export async function deadLetterVariant(env: Env, m: VariantMessage): Promise<void> {
+  const now = Date.now();
+  if (m.jobId) {
+    const item = { jobId: m.jobId, imageId: m.imageId, spec: m.spec };
+    const row = await getItem(env.DB, item);
+    const error = `gave up after ${row?.attempts ?? 'several'} attempts: ${row?.lastError ?? 'unknown error'}`;
+    if (await finishItem(env.DB, item, 'failed', error, now)) await jobAfterItem(env, m.jobId);
+    return;
+  }
+  if (!m.format) return;
+  const rec = await getImageById(env.DB, m.imageId);
+  if (rec)
+    await markVariantFailed(
+      env.DB,
+      await variantKey(rec, m.spec, m.format),
+      'dead-lettered',
+      false,
+      now,
+    );
+}

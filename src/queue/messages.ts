@@ -1,0 +1,124 @@
+/**
+ * Queue messages: small, typed, versioned JSON (`{ type, v, … }`) that name work, never carry
+ * image bytes. Every consumer effect keyed by a message is idempotent, so a message delivered
+ * twice does its work once.
+ *
+ * - `variant`: make one variant (one format) or, without `format`, every format its spec can
+ *   resolve to; with `jobId`, it is the job item (jobId, imageId, spec).
+ * - `card`: compute an image's card (ThumbHash and average colour).
+ * - `fanout`: create one page of a job's items and enqueue them, then the next page.
+ * - `purge`: delete the variants of an original nobody refers to any more.
+ * - `webhook`: POST a finished job's summary to its callback URL.
+ */
+import type { EncodeFormat } from '../codecs/types';
+
+/** Make a variant. `spec` is a canonical transform string. */
+export interface VariantMessage {
+  type: 'variant';
+  v: 1;
+  imageId: string;
+  spec: string;
+  /** One format only (an offloaded request); absent = every format `spec` resolves to. */
+  format?: EncodeFormat;
+  /** The bulk job this item belongs to. */
+  jobId?: string;
+}
+
+/** Compute the image card. */
+export interface CardMessage {
+  type: 'card';
+  v: 1;
+  imageId: string;
+}
+
+/** Create and enqueue one page of a job's items; `cursor` null = the first page. */
+export interface FanoutMessage {
+  type: 'fanout';
+  v: 1;
+  jobId: string;
+  cursor: string | null;
+}
+
+/** Delete the variants of an original (when no image row refers to it any more). */
+export interface PurgeMessage {
+  type: 'purge';
+  v: 1;
+  sha256: string;
+}
+
+/** Deliver a finished job's webhook. */
+export interface WebhookMessage {
+  type: 'webhook';
+  v: 1;
+  jobId: string;
+}
+
+/** Every message the jobs queue carries. */
+export type JobMessage =
+  VariantMessage | CardMessage | FanoutMessage | PurgeMessage | WebhookMessage;
+
+const FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'avif']);
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const SHA = /^[0-9a-f]{64}$/;
+
+const isString = (v: unknown, max = 1024): v is string => typeof v === 'string' && v.length <= max;
+
+/**
+ * Validates a message body from the queue.
+ * @returns the typed message, or null for anything malformed or of an unknown type or version
+ *   (the consumer acknowledges and logs those: retrying cannot fix them).
+ */
+export function parseMessage(body: unknown): JobMessage | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const m = body as Record<string, unknown>;
+  if (m.v !== 1) return null;
+  switch (m.type) {
+    case 'variant':
+      if (!isString(m.imageId) || !ID.test(m.imageId) || !isString(m.spec, 512)) return null;
+      if (m.format !== undefined && !(typeof m.format === 'string' && FORMATS.has(m.format)))
+        return null;
+      if (m.jobId !== undefined && !(isString(m.jobId) && ID.test(m.jobId))) return null;
+      return {
+        type: 'variant',
+        v: 1,
+        imageId: m.imageId,
+        spec: m.spec,
+        ...(m.format !== undefined && { format: m.format as EncodeFormat }),
+        ...(m.jobId !== undefined && { jobId: m.jobId as string }),
+      };
+    case 'card':
+      return isString(m.imageId) && ID.test(m.imageId)
+        ? { type: 'card', v: 1, imageId: m.imageId }
+        : null;
+    case 'fanout':
+      if (!isString(m.jobId) || !ID.test(m.jobId)) return null;
+      if (m.cursor !== null && !isString(m.cursor)) return null;
+      return { type: 'fanout', v: 1, jobId: m.jobId, cursor: m.cursor };
+    case 'purge':
+      return isString(m.sha256) && SHA.test(m.sha256)
+        ? { type: 'purge', v: 1, sha256: m.sha256 }
+        : null;
+    case 'webhook':
+      return isString(m.jobId) && ID.test(m.jobId)
+        ? { type: 'webhook', v: 1, jobId: m.jobId }
+        : null;
+    default:
+      return null;
+  }
+}
+
+/** A short label for logs: type and the identity it names. */
+export function describeMessage(m: JobMessage): string {
+  switch (m.type) {
+    case 'variant':
+      return `variant ${m.imageId}/${m.spec}${m.format ? ` (${m.format})` : ''}${m.jobId ? ` job ${m.jobId}` : ''}`;
+    case 'card':
+      return `card ${m.imageId}`;
+    case 'fanout':
+      return `fanout job ${m.jobId} at ${m.cursor ?? 'start'}`;
+    case 'purge':
+      return `purge ${m.sha256.slice(0, 16)}`;
+    case 'webhook':
+      return `webhook job ${m.jobId}`;
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * `/v1/jobs`: bulk jobs (create with an optional `Idempotency-Key`, list, progress, items,
+ * cancel). Jobs belong to the API key's owner; another owner's job is a 404. Thin: the work
+ * happens in jobs/service.ts.
+ */
+import { Hono } from 'hono';
+import type { AppEnv } from '../env';
+import { badRequest, notFound } from '../errors';
+import { ID_PATTERN } from '../ids';
+import {
+  cancelJob,
+  checkIdempotencyKey,
+  createJob,
+  jobView,
+  parseJobRequest,
+} from '../jobs/service';
+import { requireScope } from '../security/auth';
+import {
+  getJob,
+  listItems,
+  listJobs,
+  TERMINAL,
+  type JobListPosition,
+  type JobStatus,
+} from '../storage/jobs-db';
+
+const STATUSES: readonly JobStatus[] = ['queued', 'running', ...TERMINAL];
+
+/** Largest accepted job request body, bytes (1000 ids and 20 variants fit easily). */
+const MAX_BODY_BYTES = 64 * 1024;
+
+/** @throws HttpError 400 naming `limit` unless it is an integer 1..max. */
+function parseLimit(raw: string | undefined, max: number, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < 1 || n > max)
+    throw badRequest(`limit must be an integer from 1 to ${max}.`, { option: 'limit' });
+  return n;
+}
+
+const badCursor = () =>
+  badRequest('cursor is not valid; pass the next_cursor of a previous page.', {
+    option: 'cursor',
+  });
+
+const encodeJobCursor = (p: JobListPosition) =>
+  btoa(JSON.stringify([p.createdAt, p.id])).replaceAll('=', '');
+
+function decodeJobCursor(cursor: string): JobListPosition {
+  try {
+    const [createdAt, id] = JSON.parse(atob(cursor)) as unknown[];
+    if (typeof createdAt === 'number' && typeof id === 'string' && ID_PATTERN.test(id))
+      return { createdAt, id };
+  } catch {
+    // fall through
+  }
+  throw badCursor();
+}
+
+/** Reads the job for the path's id, or 404 (also for another owner's job). */
+async function ownedJob(db: D1Database, owner: string, id: string) {
+  const job = ID_PATTERN.test(id) ? await getJob(db, owner, id) : null;
+  if (!job) throw notFound(`No job ${id}.`);
+  return job;
+}
+
+/** Routes under /v1/jobs. */
+export const jobsRoutes = new Hono<AppEnv>()
+  .post('/', requireScope('upload'), async (c) => {
+    const idempotencyKey = checkIdempotencyKey(c.req.header('Idempotency-Key'));
+    const text = await c.req.text();
+    if (text.length > MAX_BODY_BYTES)
+      throw badRequest(`The body is longer than ${MAX_BODY_BYTES} bytes.`);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw badRequest('The body must be JSON.');
+    }
+    const req = await parseJobRequest(c.env.DB, c.var.config, c.env.WEBHOOK_SECRET, body);
+    const { job, created } = await createJob(c.env, c.var.principal.owner, req, idempotencyKey);
+    const view = await jobView(c.env.DB, job, new URL(c.req.url).origin);
+    return c.json(view, created ? 201 : 200, {
+      Location: view.urls.self,
+      ...(idempotencyKey ? { 'Idempotent-Replayed': String(!created) } : {}),
+    });
+  })
+  .get('/', requireScope('read'), async (c) => {
+    const limit = parseLimit(c.req.query('limit'), 100, 20);
+    const cursor = c.req.query('cursor');
+    const after = cursor ? decodeJobCursor(cursor) : undefined;
+    const { records, more } = await listJobs(c.env.DB, c.var.principal.owner, limit, after);
+    const origin = new URL(c.req.url).origin;
+    const last = records.at(-1);
+    return c.json({
+      jobs: await Promise.all(records.map((j) => jobView(c.env.DB, j, origin))),
+      next_cursor:
+        more && last ? encodeJobCursor({ createdAt: last.createdAt, id: last.id }) : null,
+    });
+  })
+  .get('/:id', requireScope('read'), async (c) => {
+    const job = await ownedJob(c.env.DB, c.var.principal.owner, c.req.param('id'));
+    return c.json(await jobView(c.env.DB, job, new URL(c.req.url).origin), 200, {
+      'Cache-Control': 'no-store',
+    });
+  })
+  .get('/:id/items', requireScope('read'), async (c) => {
+    const job = await ownedJob(c.env.DB, c.var.principal.owner, c.req.param('id'));
+    const status = c.req.query('status');
+    if (status !== undefined && !STATUSES.includes(status as JobStatus))
+      throw badRequest(`status must be one of ${STATUSES.join(', ')}.`, { option: 'status' });
+    const limit = parseLimit(c.req.query('limit'), 1000, 100);
+    const cursor = c.req.query('cursor');
+    if (cursor !== undefined && !/^\d{1,15}$/.test(cursor)) throw badCursor();
+    const { records, more } = await listItems(
+      c.env.DB,
+      job.id,
+      status as JobStatus | undefined,
+      limit,
+      cursor === undefined ? 0 : Number(cursor),
+    );
+    const last = records.at(-1);
+    return c.json({
+      items: records.map((i) => ({
+        image_id: i.imageId,
+        spec: i.spec,
+        status: i.status,
+        attempts: i.attempts,
+        last_error: i.lastError,
+        updated_at: new Date(i.updatedAt).toISOString(),
+      })),
+      next_cursor: more && last ? String(last.seq) : null,
+    });
+  })
+  .post('/:id/cancel', requireScope('upload'), async (c) => {
+    const id = c.req.param('id');
+    await ownedJob(c.env.DB, c.var.principal.owner, id);
+    const job = await cancelJob(c.env, c.var.principal.owner, id);
+    return c.json(await jobView(c.env.DB, job, new URL(c.req.url).origin));
+  });

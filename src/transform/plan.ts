@@ -1,0 +1,271 @@
+/**
+ * The cost planner: estimates a variant's CPU time and peak memory from header facts only
+ * (source pixels and format, output pixels and format, AVIF speed), before any byte is
+ * decoded, and decides where the work may run: inline in the request, in the queue consumer,
+ * or nowhere (a 422).
+ *
+ * Coefficients come from one table, `cost-table.json`, written by `npm run bench` with the
+ * date and machine it was measured on (docs/performance.md, "The cost table"):
+ *
+ *   cpu    = decode(srcFormat) × decodedSrcMP + resize × resizeInputMP + encode(out) × outMP
+ *   memory = fixed(codecs used) + decodeMB + resizeMB + encodeMB − handoffs
+ *
+ * Memory is summed over the stages (not the largest stage) because every codec keeps its own
+ * wasm memory, which never shrinks, so all three are resident at the end; the RGBA buffer
+ * handed from one stage to the next is counted by both stages' figures, so it is subtracted
+ * once per handoff. Against the bench's three measured pipelines this overstates peak RSS by
+ * 6–36 % (12 MP → 800w WebP: 331 estimated, 243 measured; 6 MP → 1200w JPEG: 184 / 158;
+ * 3 MP alpha PNG → 300w WebP: 114 / 121), which is the safe side for a 128 MB isolate.
+ *
+ * Shrink-on-load: a baseline JPEG whose output is at least 2x smaller in both axes is decoded
+ * at 1/2, 1/4 or 1/8 (src/codecs/jpeg-scaled.ts, `decodePlan` in pipeline.ts); the decode then
+ * costs `jpegScaledDecodeMsPerMPByDenom` per SOURCE megapixel and the resize sees 1/denom² of
+ * the pixels. Progressive JPEGs keep every coefficient whatever the scale, so they are charged
+ * the full decode (CPU and memory) and only the resize gets cheaper.
+ */
+import type { JpegScale } from '../codecs/jpeg-scaled';
+import type { ImageFormat } from '../codecs/probe';
+import type { EncodeFormat } from '../codecs/types';
+import type { Config } from '../config';
+import table from './cost-table.json';
+import { orientSize, rectToSource } from './orient';
+import { decodePlan, planVariant, type SourceFacts } from './pipeline';
+import type { TransformSpec } from './spec';
+
+type PerFormat<K extends string> = Record<K, number | null>;
+
+/** The shape of `cost-table.json` (docs/performance.md documents each field). */
+export interface CostTable {
+  /** Date of the bench run, YYYY-MM-DD. */
+  measured: string;
+  /** `nproc N, <CPU> @ MHz, Node vX, Linux Y`. */
+  machine: string;
+  /** ms per source MP, full decode to RGBA. */
+  decodeMsPerMP: PerFormat<ImageFormat>;
+  /** lanczos3 resize, ms per MP of resize input. */
+  resizeMsPerMP: number | null;
+  /** ms per output MP at the default quality. */
+  encodeMsPerMP: PerFormat<EncodeFormat>;
+  /** libavif speed the AVIF encode figure was measured at. */
+  avifSpeed: number;
+  /** MiB of RSS per MP for one operation, above the codecs' fixed cost. */
+  memoryMBPerMP: {
+    decode: PerFormat<ImageFormat>;
+    resize: number | null;
+    encode: PerFormat<EncodeFormat>;
+    /** Shrink-on-load decode by denominator, per SOURCE MP (optional; see the fallback). */
+    jpegScaledDecode?: Partial<Record<'2' | '4' | '8', number | null>>;
+  };
+  /** MiB: an idle workerd, and what instantiating each codec adds. */
+  memoryFixedMB: {
+    idle: number | null;
+    decode: PerFormat<ImageFormat>;
+    resize: number | null;
+    encode: PerFormat<EncodeFormat>;
+    jpegScaledDecode?: number | null;
+  };
+  /** Shrink-on-load decode at 1/2, ms per source MP. */
+  jpegScaledDecodeMsPerMP?: number | null;
+  /** The same by denominator. */
+  jpegScaledDecodeMsPerMPByDenom?: Partial<Record<'2' | '4' | '8', number | null>>;
+}
+
+/** The coefficients in use (imported at build time). */
+export const COST_TABLE: CostTable = table as CostTable;
+
+/**
+ * Fallbacks for figures the table lacks (a failed bench case is `null`): the largest figure
+ * of the same kind, so a missing number never makes work look cheap. Shrink-on-load memory is
+ * not in the table yet; these are the 2026-11-21 run's peaks for the 12 MP baseline JPEG
+ * (bench/results/2026-11-21.json: 53.3, 32.2, 27.6 MiB above a ready isolate) per source MP,
+ * and its fixed cost (2.0 MiB).
+ */
+const SCALED_DECODE_MB_PER_MP: Record<'2' | '4' | '8', number> = { '2': 4.44, '4': 2.68, '8': 2.3 };
+const SCALED_DECODE_FIXED_MB = 2;
+
+/** Bytes per RGBA pixel, as MiB per MP. */
+const RGBA_MB_PER_MP = 4 / 1.048576;
+
+const MP = 1_000_000;
+
+/** Facts the planner needs: the pipeline's source facts plus the JPEG coding mode. */
+export interface PlanSource extends SourceFacts {
+  /** Progressive JPEG (shrink-on-load saves little). Absent = baseline. */
+  progressive?: boolean;
+}
+
+/** One stage's share of an estimate. */
+export interface StageCost {
+  ms: number;
+  mb: number;
+}
+
+/** A variant's estimated cost. */
+export interface CostEstimate {
+  /** Estimated CPU time, ms (the sum of the stages). */
+  cpuMs: number;
+  /** Estimated peak memory above an idle isolate, MiB (see the module comment). */
+  memoryMB: number;
+  /** Stored pixels of the original. */
+  sourcePixels: number;
+  /** Pixels the decoder produces (after shrink-on-load). */
+  decodedPixels: number;
+  /** Pixels of the encoded output (canvas). */
+  outputPixels: number;
+  /** Shrink-on-load denominator (1 = full decode). */
+  decodeScale: JpegScale;
+  /** Per-stage figures, and the codecs' fixed memory. */
+  stages: { decode: StageCost; resize: StageCost; encode: StageCost; fixedMB: number };
+}
+
+/** What one place may spend on a variant. */
+export interface Budget {
+  cpuMs: number;
+  memoryMB: number;
+  /** Largest decoded image, pixels (the inline ceiling `maxInlinePixels`); none when absent. */
+  maxDecodedPixels?: number;
+}
+
+/** Where a variant is computed: in the request, in the queue consumer, or nowhere. */
+export type Placement = 'inline' | 'queue' | 'refuse';
+
+const num = (v: number | null | undefined, fallback: number) =>
+  typeof v === 'number' && Number.isFinite(v) ? v : fallback;
+const maxOf = (rec: Record<string, number | null>) =>
+  Math.max(0, ...Object.values(rec).filter((v): v is number => typeof v === 'number'));
+
+/**
+ * The shrink-on-load denominator the pipeline will use for this spec (its own rule,
+ * `decodePlan`): 1 unless the source is a JPEG whose crop is reduced at least 2x in both axes.
+ */
+export function decodeScale(src: PlanSource, spec: TransformSpec): JpegScale {
+  if (src.format !== 'jpeg') return 1;
+  const { orientation, geometry } = planVariant(src, spec);
+  return decodePlan(
+    src,
+    rectToSource(orientation, src, geometry.crop),
+    orientSize(orientation, geometry.resize),
+  ).scale;
+}
+
+/**
+ * Estimates the CPU time and peak memory of one variant from header facts.
+ * @param src stored (coded) size, format, orientation, alpha and JPEG mode of the original.
+ * @param spec the validated transform (its geometry decides the output size).
+ * @param format the resolved output format.
+ * @param avifSpeed the libavif speed the encoder will use; AVIF encode time is scaled by
+ *   4x per speed step below the table's (measured: speed 8 is ~4x speed 9).
+ */
+export function estimateVariant(
+  src: PlanSource,
+  spec: TransformSpec,
+  format: EncodeFormat,
+  avifSpeed = COST_TABLE.avifSpeed,
+  t: CostTable = COST_TABLE,
+): CostEstimate {
+  const { geometry } = planVariant(src, spec);
+  const sourcePixels = src.width * src.height;
+  const outputPixels = geometry.canvas.width * geometry.canvas.height;
+  const scale = decodeScale(src, spec);
+  const decodedPixels =
+    scale === 1 ? sourcePixels : Math.ceil(src.width / scale) * Math.ceil(src.height / scale);
+  const srcMP = sourcePixels / MP;
+  const decMP = decodedPixels / MP;
+  const outMP = outputPixels / MP;
+  const mem = t.memoryMBPerMP;
+  const fixed = t.memoryFixedMB;
+
+  // Decode.
+  let decode: StageCost;
+  let decodeFixed: number;
+  const fullMs = num(t.decodeMsPerMP[src.format], maxOf(t.decodeMsPerMP));
+  const fullMb = num(mem.decode[src.format], maxOf(mem.decode));
+  if (scale === 1 || src.progressive) {
+    decode = { ms: fullMs * srcMP, mb: fullMb * srcMP };
+    decodeFixed = num(fixed.decode[src.format], maxOf(fixed.decode));
+  } else {
+    const d = String(scale) as '2' | '4' | '8';
+    const ms = num(t.jpegScaledDecodeMsPerMPByDenom?.[d], num(t.jpegScaledDecodeMsPerMP, fullMs));
+    const mb = num(mem.jpegScaledDecode?.[d], SCALED_DECODE_MB_PER_MP[d]);
+    decode = { ms: ms * srcMP, mb: mb * srcMP };
+    decodeFixed = num(fixed.jpegScaledDecode, SCALED_DECODE_FIXED_MB);
+  }
+
+  // Resize (skipped by the pipeline only when nothing changes; charged always, it is small then).
+  const resize: StageCost = {
+    ms: num(t.resizeMsPerMP, 0) * decMP,
+    mb: num(mem.resize, 0) * decMP,
+  };
+
+  // Encode.
+  let encodeMs = num(t.encodeMsPerMP[format], maxOf(t.encodeMsPerMP)) * outMP;
+  if (format === 'avif' && avifSpeed < t.avifSpeed) encodeMs *= 4 ** (t.avifSpeed - avifSpeed);
+  const encode: StageCost = {
+    ms: encodeMs,
+    mb: num(mem.encode[format], maxOf(mem.encode)) * outMP,
+  };
+
+  const fixedMB =
+    decodeFixed + num(fixed.resize, 0) + num(fixed.encode[format], maxOf(fixed.encode));
+  const handoffs = RGBA_MB_PER_MP * (decMP + outMP);
+  const memoryMB = Math.max(
+    fixedMB + decode.mb,
+    fixedMB + decode.mb + resize.mb + encode.mb - handoffs,
+  );
+  return {
+    cpuMs: decode.ms + resize.ms + encode.ms,
+    memoryMB,
+    sourcePixels,
+    decodedPixels,
+    outputPixels,
+    decodeScale: scale,
+    stages: { decode, resize, encode, fixedMB },
+  };
+}
+
+/**
+ * The cost of making several formats of one spec one after another (as the consumer does for
+ * `f=auto`): CPU adds up; memory is the largest single pipeline's (each run is measured from a
+ * fresh isolate in the bench, so a run's figure already holds its codecs).
+ */
+export function combine(estimates: readonly CostEstimate[]): CostEstimate {
+  const first = estimates[0];
+  if (!first) throw new RangeError('combine: no estimates');
+  const heaviest = estimates.reduce((a, b) => (b.memoryMB > a.memoryMB ? b : a));
+  return { ...heaviest, cpuMs: estimates.reduce((s, e) => s + e.cpuMs, 0) };
+}
+
+/** What a request may spend inline: `INLINE_BUDGET_MS`, `INLINE_BUDGET_MB`, `MAX_INLINE_PIXELS`. */
+export const inlineBudget = (config: Config): Budget => ({
+  cpuMs: config.inlineBudgetMs,
+  memoryMB: config.inlineBudgetMb,
+  maxDecodedPixels: config.maxInlinePixels,
+});
+
+/** What the queue consumer may spend on one message: `QUEUE_BUDGET_MS`, `QUEUE_BUDGET_MB`. */
+export const queueBudget = (config: Config): Budget => ({
+  cpuMs: config.queueBudgetMs,
+  memoryMB: config.queueBudgetMb,
+});
+
+/** Why an estimate does not fit a budget: one line per exceeded limit (empty when it fits). */
+export function overBudget(est: CostEstimate, budget: Budget): string[] {
+  const reasons: string[] = [];
+  if (est.cpuMs > budget.cpuMs)
+    reasons.push(`about ${Math.round(est.cpuMs)} ms of CPU (budget ${budget.cpuMs} ms)`);
+  if (est.memoryMB > budget.memoryMB)
+    reasons.push(`about ${Math.round(est.memoryMB)} MB of memory (budget ${budget.memoryMB} MB)`);
+  if (budget.maxDecodedPixels !== undefined && est.decodedPixels > budget.maxDecodedPixels)
+    reasons.push(`${est.decodedPixels} decoded pixels (ceiling ${budget.maxDecodedPixels} pixels)`);
+  return reasons;
+}
+
+/** True when the estimate fits the budget. */
+export const fits = (est: CostEstimate, budget: Budget) => overBudget(est, budget).length === 0;
+
+/** Inline within the inline budget; else the queue within its budget; else refuse. */
+export function placement(est: CostEstimate, config: Config): Placement {
+  if (fits(est, inlineBudget(config))) return 'inline';
+  if (fits(est, queueBudget(config))) return 'queue';
+  return 'refuse';
+}

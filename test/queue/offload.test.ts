@@ -1,0 +1,155 @@
+/**
+ * Heavy variant misses: enqueued once, answered at once with a stand-in (same geometry in a
+ * cheaper format, else the nearest stored variant, else 202), never stored as the variant;
+ * the consumer then makes the real variant and the next request serves it.
+ */
+import { env } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeImage } from '../../src/codecs/decode';
+import { encodeImage } from '../../src/codecs/encode';
+import { sniffFormat } from '../../src/codecs/probe';
+import { variantCacheKey } from '../../src/storage/edge-cache';
+import { specHash } from '../../src/storage/variants';
+import { canonicalTransform, parseTransform } from '../../src/transform/spec';
+import { BASE, call, fixture, upload } from '../helpers';
+import { countObjects, envWith, FakeQueue, pump } from './helpers';
+
+const ACCEPT_ALL = { Accept: 'image/avif,image/webp,image/*;q=0.8' };
+const canon = (s: string) => canonicalTransform(parseTransform(s));
+
+let carrie: { id: string; sha256: string };
+let bug: { id: string; sha256: string };
+
+beforeAll(async () => {
+  const a = (await upload(await fixture('images/large/Carrie.jpg'))).json;
+  carrie = { id: a.id as string, sha256: a.sha256 as string };
+  const b = (await upload(await fixture('images/alpha/blackbug.png'))).json;
+  bug = { id: b.id as string, sha256: b.sha256 as string };
+});
+
+describe('offload', () => {
+  it('serves a same-geometry WebP stand-in at once, enqueues once, then serves the real AVIF', async () => {
+    const q = new FakeQueue();
+    const path = `/img/${carrie.id}/w=800,f=avif`;
+    const res = await call(path, { headers: ACCEPT_ALL, env: envWith(q) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toBe('image/webp');
+    expect(res.headers.get('X-Variant-Source')).toBe('stand-in');
+    expect(res.headers.get('X-Stand-In')).toBe('same-geometry; format=webp; size=800x1067');
+    expect(res.headers.get('Cache-Control')).toBe('public, max-age=10');
+    expect(res.headers.get('ETag')).toBeNull();
+    const img = await decodeImage(new Uint8Array(await res.arrayBuffer()), 'webp');
+    expect([img.width, img.height]).toEqual([800, 1067]);
+
+    const spec = canon('w=800,f=avif');
+    expect(q.sentOf('variant')).toEqual([
+      { type: 'variant', v: 1, imageId: carrie.id, spec, format: 'avif' },
+    ]);
+    const hash = await specHash(spec, 'avif');
+    const row = await env.DB.prepare(
+      'SELECT state FROM variants WHERE sha256 = ? AND spec_hash = ?',
+    )
+      .bind(carrie.sha256, hash)
+      .first<{ state: string }>();
+    expect(row?.state).toBe('pending');
+    // Never stored as the variant: not in R2, not in the edge cache.
+    expect(await countObjects(`variants/${carrie.sha256}/`)).toBe(0);
+    expect(await caches.default.match(variantCacheKey(BASE, carrie.id, spec))).toBeUndefined();
+
+    // A second request gets a stand-in too, without a second message.
+    const again = await call(path, { headers: ACCEPT_ALL, env: envWith(q) });
+    expect(again.headers.get('X-Variant-Source')).toBe('stand-in');
+    expect(again.headers.get('X-Variant-Queue')).toBe('pending');
+    await again.arrayBuffer();
+    expect(q.sentOf('variant')).toHaveLength(1);
+
+    // A client that takes no WebP gets a JPEG stand-in.
+    const basic = await call(path, { headers: { Accept: 'image/jpeg' }, env: envWith(q) });
+    expect(basic.headers.get('Content-Type')).toBe('image/jpeg');
+    await basic.arrayBuffer();
+
+    await pump(q, envWith(q));
+    const real = await call(path, { headers: ACCEPT_ALL, env: envWith(q) });
+    expect(real.status).toBe(200);
+    expect(real.headers.get('Content-Type')).toBe('image/avif');
+    expect(real.headers.get('X-Variant-Source')).toBe('r2');
+    expect(real.headers.get('Cache-Control')).toContain('immutable');
+    const bytes = new Uint8Array(await real.arrayBuffer());
+    expect(sniffFormat(bytes)).toBe('avif');
+    const out = await decodeImage(bytes, 'avif');
+    expect([out.width, out.height]).toEqual([800, 1067]);
+    expect(await countObjects(`variants/${carrie.sha256}/`)).toBe(1);
+    const ready = await env.DB.prepare(
+      'SELECT state, width, height FROM variants WHERE spec_hash = ?',
+    )
+      .bind(hash)
+      .first();
+    expect(ready).toMatchObject({ state: 'ready', width: 800, height: 1067 });
+  });
+
+  it('falls back to the nearest stored variant of the same shape', async () => {
+    const q = new FakeQueue();
+    // A stored 400x300 WebP of the 2048x1536 source, made inline.
+    const small = await call(`/img/${bug.id}/w=400,f=webp`, { env: envWith(q) });
+    expect(small.headers.get('X-Variant-Source')).toBe('computed');
+    await small.arrayBuffer();
+    const tight = envWith(q, { INLINE_BUDGET_MB: '40' });
+    const res = await call(`/img/${bug.id}/w=800,f=avif`, { headers: ACCEPT_ALL, env: tight });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('X-Stand-In')).toBe('nearest; format=webp; size=400x300');
+    expect(res.headers.get('Content-Type')).toBe('image/webp');
+    await res.arrayBuffer();
+    // Another shape (a square crop) has no stored neighbour: 202.
+    const square = await call(`/img/${bug.id}/w=700,h=700,fit=cover,f=avif`, {
+      headers: ACCEPT_ALL,
+      env: tight,
+    });
+    expect(square.status).toBe(202);
+    expect(q.sentOf('variant')).toHaveLength(2);
+  });
+
+  it('answers 202 with Retry-After when nothing acceptable exists yet', async () => {
+    const q = new FakeQueue();
+    const { json } = await upload(await fixture('images/kodak/kodim09.png'));
+    const res = await call(`/img/${json.id as string}/w=500,f=auto`, {
+      headers: ACCEPT_ALL,
+      env: envWith(q, { INLINE_BUDGET_MB: '1' }),
+    });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('Content-Type')).toBe('application/problem+json');
+    expect(Number(res.headers.get('Retry-After'))).toBeGreaterThanOrEqual(1);
+    expect(res.headers.get('Vary')).toBe('Accept');
+    expect(res.headers.get('Cache-Control')).toBe('no-store');
+    expect(await res.json()).toMatchObject({
+      type: '/problems/variant-pending',
+      status: 202,
+      retry_after: expect.any(Number),
+    });
+    expect(q.sentOf('variant')).toEqual([
+      { type: 'variant', v: 1, imageId: json.id, spec: canon('w=500,f=auto'), format: 'avif' },
+    ]);
+  });
+
+  it('remembers a permanent failure as a 422, and releases the claim when the queue is down', async () => {
+    const png = await encodeImage(
+      { data: new Uint8ClampedArray(900 * 900 * 4).fill(90), width: 900, height: 900 },
+      'png',
+    );
+    const { json } = await upload(png.slice(0, 200)); // header fine, data cut short
+    const q = new FakeQueue();
+    const tight = envWith(q, { INLINE_BUDGET_MB: '1' });
+    const path = `/img/${json.id as string}/w=300,f=webp`;
+
+    q.failSends = 1;
+    const down = await call(path, { env: tight });
+    expect(down.status).toBe(503);
+    expect(q.sent).toEqual([]);
+
+    expect((await call(path, { env: tight })).status).toBe(202);
+    expect(q.sentOf('variant')).toHaveLength(1);
+    await pump(q, tight);
+    const res = await call(path, { env: tight });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { detail: string }).detail).toMatch(/cannot be made/);
+  });
+});

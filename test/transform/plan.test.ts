@@ -1,0 +1,152 @@
+/**
+ * The cost planner: estimates from header facts and the bench's cost table, shrink-on-load,
+ * and where a variant may be made.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config';
+import {
+  combine,
+  COST_TABLE,
+  decodeScale,
+  estimateVariant,
+  fits,
+  inlineBudget,
+  overBudget,
+  placement,
+  queueBudget,
+  type CostTable,
+  type PlanSource,
+} from '../../src/transform/plan';
+import { parseTransform } from '../../src/transform/spec';
+
+const carrie: PlanSource = {
+  format: 'jpeg',
+  width: 3000,
+  height: 4000,
+  orientation: 1,
+  hasAlpha: false,
+};
+const kodak: PlanSource = {
+  format: 'png',
+  width: 768,
+  height: 512,
+  orientation: 1,
+  hasAlpha: false,
+};
+const config = loadConfig({});
+const spec = (s: string) => parseTransform(s);
+
+describe('cost table', () => {
+  it('says when and where it was measured, and has every figure the planner reads', () => {
+    expect(COST_TABLE.measured).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(COST_TABLE.machine).toMatch(/nproc/);
+    for (const f of ['jpeg', 'png', 'webp', 'avif'] as const) {
+      expect(COST_TABLE.decodeMsPerMP[f]).toBeGreaterThan(0);
+      expect(COST_TABLE.encodeMsPerMP[f]).toBeGreaterThan(0);
+      expect(COST_TABLE.memoryMBPerMP.encode[f]).toBeGreaterThan(0);
+    }
+    expect(COST_TABLE.resizeMsPerMP).toBeGreaterThan(0);
+  });
+});
+
+describe('estimateVariant', () => {
+  it('adds decode, resize and encode time from the table', () => {
+    const est = estimateVariant(kodak, spec('w=384,f=webp'), 'webp');
+    const t = COST_TABLE;
+    const srcMP = (768 * 512) / 1e6;
+    const outMP = (384 * 256) / 1e6;
+    expect(est.decodeScale).toBe(1);
+    expect(est.cpuMs).toBeCloseTo(
+      t.decodeMsPerMP.png! * srcMP + t.resizeMsPerMP! * srcMP + t.encodeMsPerMP.webp! * outMP,
+      6,
+    );
+    expect(est.outputPixels).toBe(384 * 256);
+    expect(est.memoryMB).toBeGreaterThan(0);
+  });
+
+  it('charges a shrink-on-load decode for baseline JPEGs reduced 2x or more', () => {
+    expect(decodeScale(carrie, spec('w=800'))).toBe(2);
+    expect(decodeScale(carrie, spec('w=300'))).toBe(8);
+    expect(decodeScale(carrie, spec('w=2000'))).toBe(1);
+    expect(decodeScale({ ...carrie, format: 'png' }, spec('w=300'))).toBe(1);
+    const scaled = estimateVariant(carrie, spec('w=800,f=webp'), 'webp');
+    const full = estimateVariant(carrie, spec('w=2000,f=webp'), 'webp');
+    expect(scaled.decodedPixels).toBe(1500 * 2000);
+    expect(scaled.stages.decode.ms).toBeCloseTo(
+      COST_TABLE.jpegScaledDecodeMsPerMPByDenom!['2']! * 12,
+      6,
+    );
+    expect(scaled.stages.resize.ms).toBeLessThan(full.stages.resize.ms / 3);
+    // Progressive JPEGs keep every coefficient: the decode is charged in full.
+    const progressive = estimateVariant({ ...carrie, progressive: true }, spec('w=800'), 'webp');
+    expect(progressive.stages.decode.ms).toBeCloseTo(COST_TABLE.decodeMsPerMP.jpeg! * 12, 6);
+    expect(progressive.decodedPixels).toBe(1500 * 2000);
+  });
+
+  it('maps the crop through EXIF orientation before choosing the scale', () => {
+    // Stored 4000x3000, shown 3000x4000 (orientation 6): w=800 needs 1067 rows of the stored width.
+    const turned = { ...carrie, width: 4000, height: 3000, orientation: 6 };
+    expect(decodeScale(turned, spec('w=800'))).toBe(2);
+    expect(estimateVariant(turned, spec('w=800'), 'webp').outputPixels).toBe(800 * 1067);
+  });
+
+  it('makes AVIF dearer at slower speeds, and falls back to the largest figure when one is missing', () => {
+    const fast = estimateVariant(kodak, spec('w=400'), 'avif');
+    const slow = estimateVariant(kodak, spec('w=400'), 'avif', COST_TABLE.avifSpeed - 1);
+    expect(slow.stages.encode.ms).toBeCloseTo(fast.stages.encode.ms * 4, 6);
+    const gap: CostTable = {
+      ...COST_TABLE,
+      encodeMsPerMP: { ...COST_TABLE.encodeMsPerMP, webp: null },
+    };
+    const worst = Math.max(
+      ...Object.values(COST_TABLE.encodeMsPerMP).filter((v): v is number => v !== null),
+    );
+    const est = estimateVariant(kodak, spec('w=400'), 'webp', undefined, gap);
+    expect(est.stages.encode.ms).toBeCloseTo(worst * ((400 * 267) / 1e6), 6);
+  });
+
+  it('combines formats made one after another: CPU adds up, memory is the largest', () => {
+    const list = (['avif', 'webp', 'jpeg'] as const).map((f) =>
+      estimateVariant(carrie, spec('w=800,f=auto'), f),
+    );
+    const all = combine(list);
+    expect(all.cpuMs).toBeCloseTo(
+      list.reduce((s, e) => s + e.cpuMs, 0),
+      6,
+    );
+    expect(all.memoryMB).toBe(Math.max(...list.map((e) => e.memoryMB)));
+  });
+});
+
+describe('placement', () => {
+  it('keeps small work inline, offloads heavy work, and refuses what nobody can do', () => {
+    expect(placement(estimateVariant(kodak, spec('w=300,f=avif'), 'avif'), config)).toBe('inline');
+    expect(placement(estimateVariant(carrie, spec('w=800,f=webp'), 'webp'), config)).toBe('inline');
+    expect(placement(estimateVariant(carrie, spec('w=800,f=avif'), 'avif'), config)).toBe('queue');
+    const huge = estimateVariant(carrie, spec('w=3000,f=avif'), 'avif');
+    expect(placement(huge, config)).toBe('refuse');
+    expect(overBudget(huge, queueBudget(config)).join(' ')).toMatch(/MB of memory/);
+  });
+
+  it('offloads a variant that decodes more pixels than the inline ceiling', () => {
+    const est = estimateVariant(kodak, spec('w=300'), 'webp');
+    const tight = loadConfig({ MAX_INLINE_PIXELS: '100000' });
+    expect(fits(est, inlineBudget(config))).toBe(true);
+    expect(overBudget(est, inlineBudget(tight))).toEqual([
+      `${768 * 512} decoded pixels (ceiling 100000 pixels)`,
+    ]);
+    expect(placement(est, tight)).toBe('queue');
+  });
+
+  it('reads the budgets from config, the queue one larger than the inline one', () => {
+    expect(inlineBudget(config)).toEqual({
+      cpuMs: 1000,
+      memoryMB: 144,
+      maxDecodedPixels: 6_000_000,
+    });
+    expect(queueBudget(config).cpuMs).toBeGreaterThan(inlineBudget(config).cpuMs);
+    expect(queueBudget(config).memoryMB).toBeGreaterThan(inlineBudget(config).memoryMB);
+    const custom = loadConfig({ INLINE_BUDGET_MS: '5', INLINE_BUDGET_MB: '7' });
+    expect(inlineBudget(custom)).toMatchObject({ cpuMs: 5, memoryMB: 7 });
+  });
+});
