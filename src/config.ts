@@ -14,22 +14,24 @@ export interface Config {
   /** Largest accepted user metadata, bytes of JSON (default 1 KiB). */
   maxMetadataBytes: number;
   /**
-   * Inline ceiling: the largest source, in pixels, that a request decodes at full size
-   * (default 6 MP; set from the memory table in docs/performance.md).
+   * Inline ceiling: the most pixels a request decodes (after shrink-on-load), default 6 MP.
+   * A backstop behind the memory budget, which is the binding limit for full decodes: by the
+   * memory table in docs/performance.md a PNG or AVIF source fits inline up to ~2 MP.
    */
   maxInlinePixels: number;
   /**
    * Inline budget (src/transform/plan.ts): a variant miss is computed in the request when its
    * estimated CPU time (ms) and peak memory (MiB, the cost table's units) fit; otherwise it is
-   * offloaded to the queue and a stand-in is served. Defaults 1000 ms, 144 MB (see
-   * docs/queues.md: the estimate overstates real memory).
+   * offloaded to the queue and a stand-in is served. Defaults 1000 ms and 96 MB: the 128 MB
+   * isolate less ~32 MB kept for the Worker's own heap and a concurrent request's buffers
+   * (the estimate is RSS above an idle isolate, and reads 0-50 % high; docs/performance.md).
    */
   inlineBudgetMs: number;
   inlineBudgetMb: number;
   /**
    * What the queue consumer may spend on one message (it works on one message at a time, with
-   * no concurrent requests to leave room for): defaults 2000 ms (2x) and 216 MB (1.5x: the
-   * consumer shares the 128 MB isolate limit). A variant over this is refused with a 422
+   * no concurrent requests to leave room for): defaults 2000 ms (2x) and 112 MB (the 128 MB
+   * isolate less ~16 MB for the Worker's own heap). A variant over this is refused with a 422
    * (nobody can make it). Keep `queueBudgetMs × max_batch_size` under the consumer's CPU
    * limit (30 s by default).
    */
@@ -94,9 +96,9 @@ export function loadConfig(vars: ConfigVars): Config {
     maxMetadataBytes: positiveInt(vars, 'MAX_METADATA_BYTES', 1024),
     maxInlinePixels: positiveInt(vars, 'MAX_INLINE_PIXELS', 6_000_000),
     inlineBudgetMs: positiveInt(vars, 'INLINE_BUDGET_MS', 1000),
-    inlineBudgetMb: positiveInt(vars, 'INLINE_BUDGET_MB', 144),
+    inlineBudgetMb: positiveInt(vars, 'INLINE_BUDGET_MB', 96),
     queueBudgetMs: positiveInt(vars, 'QUEUE_BUDGET_MS', 2000),
-    queueBudgetMb: positiveInt(vars, 'QUEUE_BUDGET_MB', 216),
+    queueBudgetMb: positiveInt(vars, 'QUEUE_BUDGET_MB', 112),
     queueMaxRetries: positiveInt(vars, 'QUEUE_MAX_RETRIES', 3),
     queueUploadWork: vars.QUEUE_UPLOAD_WORK !== 'false',
     webhookAllowedHosts: (vars.WEBHOOK_ALLOWED_HOSTS ?? '')

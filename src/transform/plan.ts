@@ -25,6 +25,7 @@
  */
 import type { JpegScale } from '../codecs/jpeg-scaled';
 import type { ImageFormat } from '../codecs/probe';
+import { preShrinkFactor } from '../codecs/resize';
 import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import table from './cost-table.json';
@@ -75,12 +76,14 @@ export const COST_TABLE: CostTable = table as CostTable;
 
 /**
  * Fallbacks for figures the table lacks (a failed bench case is `null`): the largest figure
- * of the same kind, so a missing number never makes work look cheap. Shrink-on-load memory is
- * not in the table yet; these are the 2026-11-21 run's peaks for the 12 MP baseline JPEG
- * (bench/results/2026-11-21.json: 53.3, 32.2, 27.6 MiB above a ready isolate) per source MP,
- * and its fixed cost (2.0 MiB).
+ * of the same kind, so a missing number never makes work look cheap. Shrink-on-load memory
+ * per SOURCE MP, for decode + crop + resample in one call (wasm/jpeg_scaled.wasm): the
+ * module's measured peaks for the 12 MP baseline Carrie.jpg are 17.1, 7.4 and 4.9 MiB at 1/2,
+ * 1/4 and 1/8 (wasm/README.md), i.e. 1.43, 0.62 and 0.41 per MP; add two copies of the
+ * compressed input (the JS buffer and the module's copy) at ~0.3 MB per MP for camera JPEGs
+ * (Carrie: 2.8 MB for 12 MP), and round up: 2.2, 1.3 and 1.05.
  */
-const SCALED_DECODE_MB_PER_MP: Record<'2' | '4' | '8', number> = { '2': 4.44, '4': 2.68, '8': 2.3 };
+const SCALED_DECODE_MB_PER_MP: Record<'2' | '4' | '8', number> = { '2': 2.2, '4': 1.3, '8': 1.05 };
 const SCALED_DECODE_FIXED_MB = 2;
 
 /** Bytes per RGBA pixel, as MiB per MP. */
@@ -186,15 +189,30 @@ export function estimateVariant(
   } else {
     const d = String(scale) as '2' | '4' | '8';
     const ms = num(t.jpegScaledDecodeMsPerMPByDenom?.[d], num(t.jpegScaledDecodeMsPerMP, fullMs));
-    const mb = num(mem.jpegScaledDecode?.[d], SCALED_DECODE_MB_PER_MP[d]);
+    const mb = SCALED_DECODE_MB_PER_MP[d];
     decode = { ms: ms * srcMP, mb: mb * srcMP };
     decodeFixed = num(fixed.jpegScaledDecode, SCALED_DECODE_FIXED_MB);
   }
 
   // Resize (skipped by the pipeline only when nothing changes; charged always, it is small then).
+  // On the shrink-on-load path the module resamples while it decodes (streaming lanczos3, no
+  // full-size buffer): its memory is inside the scaled-decode figure, so only CPU is charged.
+  const inModule = scale !== 1;
+  // Large reductions box-shrink first (src/codecs/resize.ts), so lanczos3 and its buffers
+  // see 1/k² of the decoded pixels; the box pass itself costs about a fifth of lanczos3.
+  const k = inModule
+    ? 1
+    : preShrinkFactor(
+        geometry.crop.width,
+        geometry.crop.height,
+        geometry.resize.width,
+        geometry.resize.height,
+      );
+  const lanczosMP = decMP / (k * k);
+  const resizeMs = num(t.resizeMsPerMP, 0);
   const resize: StageCost = {
-    ms: num(t.resizeMsPerMP, 0) * decMP,
-    mb: num(mem.resize, 0) * decMP,
+    ms: inModule || k === 1 ? resizeMs * decMP : resizeMs * (lanczosMP + decMP / 5),
+    mb: inModule ? 0 : num(mem.resize, 0) * lanczosMP + (k > 1 ? RGBA_MB_PER_MP * lanczosMP : 0),
   };
 
   // Encode.
@@ -206,8 +224,12 @@ export function estimateVariant(
   };
 
   const fixedMB =
-    decodeFixed + num(fixed.resize, 0) + num(fixed.encode[format], maxOf(fixed.encode));
-  const handoffs = RGBA_MB_PER_MP * (decMP + outMP);
+    decodeFixed +
+    (inModule ? 0 : num(fixed.resize, 0)) +
+    num(fixed.encode[format], maxOf(fixed.encode));
+  // Buffers handed between stages are counted by both; the module path hands over only the
+  // output-sized image.
+  const handoffs = RGBA_MB_PER_MP * ((inModule ? 0 : decMP) + outMP);
   const memoryMB = Math.max(
     fixedMB + decode.mb,
     fixedMB + decode.mb + resize.mb + encode.mb - handoffs,

@@ -94,13 +94,13 @@ describe('offload', () => {
     expect(small.headers.get('X-Variant-Source')).toBe('computed');
     await small.arrayBuffer();
     const tight = envWith(q, { INLINE_BUDGET_MB: '40' });
-    const res = await call(`/img/${bug.id}/w=800,f=avif`, { headers: ACCEPT_ALL, env: tight });
+    const res = await call(`/img/${bug.id}/w=500,f=avif`, { headers: ACCEPT_ALL, env: tight });
     expect(res.status).toBe(200);
     expect(res.headers.get('X-Stand-In')).toBe('nearest; format=webp; size=400x300');
     expect(res.headers.get('Content-Type')).toBe('image/webp');
     await res.arrayBuffer();
     // Another shape (a square crop) has no stored neighbour: 202.
-    const square = await call(`/img/${bug.id}/w=700,h=700,fit=cover,f=avif`, {
+    const square = await call(`/img/${bug.id}/w=500,h=500,fit=cover,f=avif`, {
       headers: ACCEPT_ALL,
       env: tight,
     });

@@ -141,7 +141,7 @@ describe('placement', () => {
   it('reads the budgets from config, the queue one larger than the inline one', () => {
     expect(inlineBudget(config)).toEqual({
       cpuMs: 1000,
-      memoryMB: 144,
+      memoryMB: 96,
       maxDecodedPixels: 6_000_000,
     });
     expect(queueBudget(config).cpuMs).toBeGreaterThan(inlineBudget(config).cpuMs);
