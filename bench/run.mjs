@@ -376,6 +376,13 @@ const CASES = [
     },
   ),
   pipelineCase(
+    'pipe-small-webp-400',
+    'pipeline 0.43 MP JPEG → 400w WebP',
+    ['small/Giunchedi_Filippo_January_2015_01.jpg'],
+    400,
+    'webp',
+  ),
+  pipelineCase(
     'pipe-flickr-jpeg-1200',
     'pipeline 6 MP JPEG → 1200w JPEG',
     ['large/2569067123_aca715a2ee_o.jpg'],
