@@ -68,6 +68,9 @@ async function captureOutbound(request: Request): Promise<Response> {
   return new Response(null, { status: url.pathname.includes('fail') ? 500 : 204 });
 }
 
+/** CI asks for a JSON summary too (.ci/run prints its "N passed, N failed" line). */
+const summary = process.env.VITEST_SUMMARY;
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
   return {
@@ -101,6 +104,8 @@ export default defineConfig(async () => {
     test: {
       setupFiles: ['./test/setup.ts'],
       testTimeout: 60_000,
+      reporters: summary ? ['default', 'json'] : ['default'],
+      ...(summary ? { outputFile: { json: summary } } : {}),
       // The Worker's structured request logs (one JSON line each) would drown the output.
       onConsoleLog: (log: string) => !log.startsWith('{"kind":'),
       hookTimeout: 60_000,
