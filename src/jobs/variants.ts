@@ -51,8 +51,9 @@ export interface MakeResult {
 }
 
 /**
- * Makes the given formats of `canonical` for an image, skipping those already stored.
- * @throws PermanentError when the work is over the queue budget (nobody can do it);
+ * Makes the given formats of `canonical` for an image, skipping those already stored and
+ * those over the queue budget.
+ * @throws PermanentError when every format is over the queue budget (nobody can do it);
  *   DecodeError when the original does not decode; other errors are transient (R2, D1).
  */
 export async function makeVariants(
@@ -60,13 +61,21 @@ export async function makeVariants(
   config: Config,
   rec: ImageRecord,
   canonical: string,
-  formats: readonly EncodeFormat[],
+  requested: readonly EncodeFormat[],
 ): Promise<MakeResult> {
+  let formats = requested;
   const spec = parseTransform(canonical);
   const src = planSource(rec);
-  const est = combine(formats.map((f) => estimateVariant(src, spec, f)));
-  const over = overBudget(est, queueBudget(config));
-  if (over.length) throw new PermanentError(`too large for the queue consumer: ${over.join('; ')}`);
+  // Formats nobody can make here are skipped (format=auto then answers with the next one,
+  // serve.ts); when none can be made, the work is refused for good.
+  const budget = queueBudget(config);
+  const estimates = formats.map((f) => estimateVariant(src, spec, f));
+  const feasible = formats.filter((_, i) => overBudget(estimates[i]!, budget).length === 0);
+  if (!feasible.length) {
+    const over = overBudget(combine(estimates), budget);
+    throw new PermanentError(`too large for the queue consumer: ${over.join('; ')}`);
+  }
+  formats = feasible;
 
   const result: MakeResult = { made: [], existing: [] };
   let original: Uint8Array | undefined;

@@ -34,9 +34,20 @@ export function resolveFormat(
 ): EncodeFormat {
   if (requested === undefined) return source.format === 'gif' ? 'png' : source.format;
   if (requested !== 'auto') return requested;
-  if (accept === 'avif') return 'avif';
-  if (accept === 'webp') return 'webp';
-  return source.hasAlpha ? 'png' : 'jpeg';
+  return autoCandidates(accept, source)[0]!;
+}
+
+/**
+ * The formats `format=auto` may answer with, best first: AVIF and WebP when `Accept` allows
+ * them, then JPEG (PNG when the source has alpha), which every client takes. The first one
+ * that can be made within the budgets wins (serve.ts), so a source too heavy for the AVIF
+ * encoder still gets WebP rather than an error.
+ */
+export function autoCandidates(accept: AcceptClass, source: { hasAlpha: boolean }): EncodeFormat[] {
+  const basic: EncodeFormat = source.hasAlpha ? 'png' : 'jpeg';
+  if (accept === 'avif') return ['avif', 'webp', basic];
+  if (accept === 'webp') return ['webp', basic];
+  return [basic];
 }
 
 /** MIME type of an encoder format. */

@@ -296,6 +296,23 @@ export function overBudget(est: CostEstimate, budget: Budget): string[] {
 /** True when the estimate fits the budget. */
 export const fits = (est: CostEstimate, budget: Budget) => overBudget(est, budget).length === 0;
 
+/**
+ * The first of `candidates` (best first) that is not refused for this source and spec: the
+ * format `format=auto` answers with. When every candidate is refused, the first (the 422
+ * then names its estimate).
+ */
+export function feasibleFormat(
+  src: PlanSource,
+  spec: TransformSpec,
+  candidates: readonly EncodeFormat[],
+  config: Config,
+): EncodeFormat {
+  const ok = candidates.find((f) => placement(estimateVariant(src, spec, f), config) !== 'refuse');
+  const first = candidates[0];
+  if (!first) throw new RangeError('feasibleFormat: no candidates');
+  return ok ?? first;
+}
+
 /** Inline within the inline budget; else the queue within its budget; else refuse. */
 export function placement(est: CostEstimate, config: Config): Placement {
   if (fits(est, inlineBudget(config))) return 'inline';

@@ -13,9 +13,9 @@ import { cacheMatch, cachePut, variantCacheKey } from '../storage/edge-cache';
 import { getImageById, type ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
 import { getVariant, putVariant, specHash } from '../storage/variants';
-import { acceptClass, contentType, resolveFormat } from './negotiate';
+import { acceptClass, autoCandidates, contentType, resolveFormat } from './negotiate';
 import { planVariant, runPipeline, type SourceFacts, type StageTimings } from './pipeline';
-import { estimateVariant, overBudget, placement, queueBudget } from './plan';
+import { estimateVariant, feasibleFormat, overBudget, placement, queueBudget } from './plan';
 import { resolvePreset, BUILTIN_PRESETS } from './presets';
 import { canonicalTransform, isPresetName, parseTransform, type TransformSpec } from './spec';
 
@@ -119,7 +119,13 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   const src = sourceFacts(rec);
   if (spec.format === 'json') return jsonFacts(rec, src, spec);
 
-  const format = resolveFormat(spec.format, accept, rec);
+  const src4plan = { ...src, progressive: rec.progressive };
+  // `f=auto` answers with the best format that can be made at all (AVIF, WebP, then JPEG or
+  // PNG); an explicit format is made or refused as asked.
+  const format =
+    spec.format === 'auto'
+      ? feasibleFormat(src4plan, spec, autoCandidates(accept, rec), req.config)
+      : resolveFormat(spec.format, accept, rec);
   const canonical = canonicalTransform(spec);
   const hash = await specHash(canonical, format);
   const etag = `"${rec.sha256.slice(0, 16)}-${hash}"`;
@@ -145,7 +151,7 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   // budget (which includes the decoded-pixel ceiling, after shrink-on-load), transform here;
   // within the queue's, enqueue it and answer with a stand-in (jobs/offload.ts); over both,
   // nobody can make it: 422.
-  const planned = { ...src, progressive: rec.progressive };
+  const planned = src4plan;
   const estimate = estimateVariant(planned, spec, format);
   const where = placement(estimate, req.config);
   if (where === 'refuse') {

@@ -356,3 +356,18 @@ describe('presets', () => {
     expect((await call(`/img/${src.id}/nosuchpreset`)).status).toBe(404);
   });
 });
+
+describe('format=auto within what can be made', () => {
+  it('answers an AVIF-capable client with WebP when the AVIF is too heavy to make anywhere', async () => {
+    const bug = ids.get('alpha/blackbug.png')!; // 3 MP PNG: its 800 px AVIF is refused (plan.ts)
+    const res = await call(`/img/${bug.id}/w=800,f=auto`, {
+      headers: { Accept: 'image/avif,image/webp' },
+    });
+    expect(res.status).not.toBe(422);
+    expect(res.headers.get('Content-Type')).not.toBe('image/avif');
+    expect(res.headers.get('Vary')).toBe('Accept');
+    await res.arrayBuffer();
+    const explicit = await call(`/img/${bug.id}/w=800,f=avif`);
+    expect(explicit.status).toBe(422); // an explicit format is made or refused as asked
+  });
+});

@@ -9,6 +9,7 @@ import {
   COST_TABLE,
   decodeScale,
   estimateVariant,
+  feasibleFormat,
   fits,
   inlineBudget,
   overBudget,
@@ -148,5 +149,26 @@ describe('placement', () => {
     expect(queueBudget(config).memoryMB).toBeGreaterThan(inlineBudget(config).memoryMB);
     const custom = loadConfig({ INLINE_BUDGET_MS: '5', INLINE_BUDGET_MB: '7' });
     expect(inlineBudget(custom)).toMatchObject({ cpuMs: 5, memoryMB: 7 });
+  });
+});
+
+describe('format=auto falls back to what can be made', () => {
+  it('picks the next format when an AVIF of a 3 MP PNG at 800 px is over every budget', () => {
+    const bug = {
+      format: 'png',
+      width: 2048,
+      height: 1536,
+      orientation: 1,
+      hasAlpha: true,
+    } as const;
+    const spec = parseTransform('w=800,f=auto');
+    const config = loadConfig({});
+    expect(placement(estimateVariant(bug, spec, 'avif'), config)).toBe('refuse');
+    const chosen = feasibleFormat(bug, spec, ['avif', 'webp', 'png'], config);
+    expect(chosen).not.toBe('avif');
+    expect(placement(estimateVariant(bug, spec, chosen), config)).not.toBe('refuse');
+    // Nothing feasible: the first candidate, so the 422 names its estimate.
+    const huge = { ...bug, width: 8000, height: 6000 };
+    expect(feasibleFormat(huge, spec, ['avif', 'webp', 'png'], config)).toBe('avif');
   });
 });
