@@ -38,6 +38,7 @@ import {
   ssimAgainst,
   ssimRaw,
 } from './lib/sharp-side.mjs';
+import { replaceResults, writeFormatted } from './lib/docs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const images = process.env.IMAGES_DIR ?? path.resolve(root, '..', 'shared', 'images');
@@ -619,32 +620,6 @@ function roundStats(s) {
   };
 }
 
-/**
- * Writes a file the way `prettier --write` would leave it, so `npm run format:check` passes.
- * @param {string} file @param {string} text
- */
-async function writeFormatted(file, text) {
-  const prettier = await import('prettier');
-  const options = (await prettier.resolveConfig(file)) ?? {};
-  fs.writeFileSync(file, await prettier.format(text, { ...options, filepath: file }));
-}
-
-/** Replaces the text between the bench markers in docs/performance.md. @param {string} text */
-async function updateDocs(text) {
-  const file = path.join(root, 'docs', 'performance.md');
-  const start = '<!-- bench:results:start -->';
-  const end = '<!-- bench:results:end -->';
-  const doc = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  const a = doc.indexOf(start);
-  const b = doc.indexOf(end);
-  if (a < 0 || b < a) {
-    console.warn(`docs/performance.md has no ${start} … ${end} markers: not updated`);
-    return;
-  }
-  await writeFormatted(file, `${doc.slice(0, a + start.length)}\n${text}\n${doc.slice(b)}`);
-  console.log('wrote the table in docs/performance.md');
-}
-
 async function main() {
   if (flag('--list')) {
     for (const c of CASES) console.log(`${c.id}${c.quick ? ' (quick)' : ''}: ${c.title}`);
@@ -750,7 +725,9 @@ async function main() {
       path.join(root, 'src', 'transform', 'cost-table.json'),
       `${JSON.stringify(cost, null, 2)}\n`,
     );
-    await updateDocs(
+    await replaceResults(
+      path.join(root, 'docs', 'performance.md'),
+      'bench',
       [
         `Measured ${date} on ${mach.summary} (load average ${out.loadAverage1m.start} → ${out.loadAverage1m.end});`,
         `sharp ${versions.sharp} / libvips ${versions.libvips}, workerd ${versions.workerd}; run took ${seconds} s.`,

@@ -38,6 +38,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { machine, round } from '../bench/lib/report.mjs';
 import { killActiveNow, startLocalService, stopActive } from './lib/local-service.mjs';
+import { replaceResults, writeFormatted } from '../bench/lib/docs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const imagesDir = path.resolve(root, '..', 'shared', 'images');
@@ -661,27 +662,6 @@ function table(scenarios) {
   ].join('\n');
 }
 
-async function writeFormatted(file, text) {
-  const prettier = await import('prettier');
-  const options = (await prettier.resolveConfig(file)) ?? {};
-  fs.writeFileSync(file, await prettier.format(text, { ...options, filepath: file }));
-}
-
-async function updateDocs(text) {
-  const file = path.join(root, 'docs', 'performance.md');
-  const start = '<!-- loadtest:results:start -->';
-  const end = '<!-- loadtest:results:end -->';
-  const doc = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  const a = doc.indexOf(start);
-  const b = doc.indexOf(end);
-  if (a < 0 || b < a) {
-    console.warn(`docs/performance.md has no ${start} … ${end} markers: not updated`);
-    return;
-  }
-  await writeFormatted(file, `${doc.slice(0, a + start.length)}\n\n${text}\n\n${doc.slice(b)}`);
-  console.log('wrote the results in docs/performance.md');
-}
-
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
@@ -839,7 +819,7 @@ async function main() {
       '',
       md,
     ].join('\n');
-    await updateDocs(text);
+    await replaceResults(path.join(root, 'docs', 'performance.md'), 'loadtest', text);
   }
   console.log(`done in ${round(elapsedS(), 1)} s`);
   if (failed.length) {

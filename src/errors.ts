@@ -49,6 +49,10 @@ export const unsupportedMedia = (detail: string, extras?: ProblemExtras) =>
 export const unprocessable = (detail: string, extras?: ProblemExtras) =>
   new HttpError(422, 'unprocessable-image', 'Unprocessable image', detail, extras);
 
+/** 503: a dependency (the queue, storage) refused the work; safe to retry after 5 s. */
+export const unavailable = (detail: string) =>
+  new HttpError(503, 'unavailable', 'Service unavailable', detail, {}, { 'Retry-After': '5' });
+
 /** Problem type URI for a slug (relative: resolvable against the service's docs). */
 export const problemType = (slug: string) => `/problems/${slug}`;
 

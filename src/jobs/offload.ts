@@ -16,7 +16,7 @@
 import type { EncodeFormat } from '../codecs/types';
 import { DecodeError } from '../codecs/types';
 import type { Config } from '../config';
-import { HttpError, notFound, problemResponse, unprocessable } from '../errors';
+import { HttpError, notFound, problemResponse, unavailable, unprocessable } from '../errors';
 import { enqueue } from '../queue/producer';
 import type { ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
@@ -94,13 +94,8 @@ export async function offloadVariant(r: OffloadRequest): Promise<Response> {
       console.error(
         JSON.stringify({ level: 'error', message: 'enqueue failed', error: String(err) }),
       );
-      throw new HttpError(
-        503,
-        'unavailable',
-        'Service unavailable',
+      throw unavailable(
         'This variant is too heavy to make during the request, and it could not be queued; retry.',
-        {},
-        { 'Retry-After': '5' },
       );
     }
   } else if (claim.row?.state === 'failed' && claim.row.permanent) {

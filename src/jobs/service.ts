@@ -12,7 +12,7 @@
  * consumer absorbs.
  */
 import type { Config } from '../config';
-import { badRequest, conflict, HttpError, notFound } from '../errors';
+import { badRequest, conflict, HttpError, notFound, unavailable } from '../errors';
 import { ID_PATTERN, newImageId, sha256Hex } from '../ids';
 import type { FanoutMessage, JobMessage } from '../queue/messages';
 import { enqueue, enqueueAll } from '../queue/producer';
@@ -247,14 +247,7 @@ export async function createJob(
     console.error(
       JSON.stringify({ level: 'error', message: 'enqueue failed', error: String(err) }),
     );
-    throw new HttpError(
-      503,
-      'unavailable',
-      'Service unavailable',
-      'The job could not be queued; retry.',
-      {},
-      { 'Retry-After': '5' },
-    );
+    throw unavailable('The job could not be queued; retry.');
   }
   return { job: record, created: true };
 }
