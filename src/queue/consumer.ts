@@ -9,6 +9,8 @@
  * the failure: the job item fails with its last error, the webhook is marked failed, an
  * offloaded variant's row is released for a later request.
  */
+import { logLine, type QueueLog } from '../observability/log';
+import { analyticsMetrics } from '../observability/metrics';
 import { loadConfig, type Config } from '../config';
 import { processCard, processPurge } from '../jobs/images';
 import { deadLetterFanout, processFanout } from '../jobs/service';
@@ -79,26 +81,59 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promi
       msg.ack();
       continue;
     }
+    const t0 = performance.now();
+    let outcome: QueueLog['outcome'] = dlq ? 'dead-letter' : 'ack';
+    let error: string | undefined;
     try {
       if (dlq) await deadLetter(env, m);
       else await run(env, config, m, msg.attempts);
       msg.ack();
     } catch (err) {
+      error = errorText(err);
       if (!dlq && isPermanent(err)) {
-        log('warn', 'permanent failure', { work: describeMessage(m), error: errorText(err) });
+        outcome = 'failed';
         msg.ack();
-        continue;
+      } else {
+        outcome = 'retry';
+        msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
       }
-      const delaySeconds = backoffSeconds(msg.attempts);
-      log('warn', 'retrying', {
-        queue: batch.queue,
-        work: describeMessage(m),
-        attempt: msg.attempts,
-        of: config.queueMaxRetries + 1,
-        delaySeconds,
-        error: errorText(err),
-      });
-      msg.retry({ delaySeconds });
     }
+    observeMessage(env, msg, m, outcome, error, performance.now() - t0);
   }
+}
+
+/**
+ * One structured log line per message (src/observability/log.ts), and for job items one
+ * Analytics Engine data point (src/observability/metrics.ts).
+ */
+function observeMessage(
+  env: Env,
+  msg: Message<unknown>,
+  m: JobMessage,
+  outcome: QueueLog['outcome'],
+  error: string | undefined,
+  ms: number,
+): void {
+  const jobId = 'jobId' in m ? m.jobId : undefined;
+  const imageId = 'imageId' in m ? m.imageId : undefined;
+  const totalMs = Math.round(ms * 10) / 10;
+  logLine('queue', {
+    messageId: msg.id,
+    type: m.type,
+    outcome,
+    attempts: msg.attempts,
+    jobId,
+    imageId,
+    error,
+    totalMs,
+  });
+  if (m.type === 'variant' && jobId)
+    analyticsMetrics(env.METRICS).jobItem({
+      jobId,
+      outcome: outcome === 'ack' ? 'succeeded' : outcome === 'retry' ? 'retried' : 'failed',
+      // The canonical spec spells the format `format=…` (absent: the original's format).
+      format: m.format ?? /(?:^|,)format=([a-z]+)/.exec(m.spec)?.[1] ?? 'original',
+      attempts: msg.attempts,
+      ms: totalMs,
+    });
 }

@@ -4,7 +4,7 @@
  * exactly-once effects, cancellation, and a 1,000-item job with exact counts.
  */
 import { env } from 'cloudflare:test';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeImage } from '../../src/codecs/encode';
 import { backoffSeconds, RETRY_MAX_SECONDS } from '../../src/queue/consumer';
 import type { VariantMessage } from '../../src/queue/messages';
@@ -149,6 +149,43 @@ describe('per-message outcomes', () => {
     const view = await getJob(job.id);
     expect(view.progress).toMatchObject({ total: 1, succeeded: 1, failed: 0, done: 1 });
     expect(view.status).toBe('succeeded');
+  });
+
+  it('logs one structured line per message and one metrics point per job item', async () => {
+    const q = new FakeQueue();
+    const job = await createJob(q, { images: [small.id], variants: ['w=61,f=webp'] });
+    await fanOut(q);
+    const [msg] = q.drain('variant');
+    const points: { blobs?: string[]; doubles?: number[]; indexes?: string[] }[] = [];
+    const METRICS = { writeDataPoint: (p: (typeof points)[number]) => void points.push(p) };
+    const lines: string[] = [];
+    const spy = vi
+      .spyOn(console, 'log')
+      .mockImplementation((l: unknown) => void lines.push(String(l)));
+    try {
+      await deliver([msg!], { env: { ...envWith(q), METRICS } as unknown as Env });
+    } finally {
+      spy.mockRestore();
+    }
+    const logged = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.kind === 'queue');
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({
+      type: 'variant',
+      outcome: 'ack',
+      attempts: 1,
+      jobId: job.id,
+      imageId: small.id,
+    });
+    expect(logged[0]!.totalMs).toBeTypeOf('number');
+    expect(points).toEqual([
+      {
+        blobs: ['job_item', 'succeeded', 'webp'],
+        doubles: [1, expect.any(Number)],
+        indexes: [job.id],
+      },
+    ]);
   });
 
   it('fails an item at once for a deleted image or an undecodable original', async () => {
