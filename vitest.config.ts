@@ -12,6 +12,8 @@ import { defineConfig } from 'vitest/config';
 const shared = path.resolve(import.meta.dirname, '..', 'shared');
 /** Small fixtures made for this project (provenance in test/fixtures/README.md). */
 const local = path.resolve(import.meta.dirname, 'test', 'fixtures');
+/** Our WebAssembly modules, so tests can check their recorded hashes. */
+const wasmDir = path.resolve(import.meta.dirname, 'wasm');
 
 /** Lists every file below `dir`, relative to it, sorted. */
 async function walk(dir: string, prefix = ''): Promise<string[]> {
@@ -28,12 +30,14 @@ async function walk(dir: string, prefix = ''): Promise<string[]> {
  * GET http://fixtures/<folder>/            → JSON list of files below ../shared/<folder>
  * GET http://fixtures/<folder>/<file path> → the file's bytes
  * GET http://fixtures/local/<file>          → a file from test/fixtures
+ * GET http://fixtures/wasm/<file>           → a file from wasm/
  */
 async function serveFixture(request: Request): Promise<Response> {
   const { pathname } = new URL(request.url);
   let rel = decodeURIComponent(pathname).replace(/^\/+/, '');
   let root = shared;
   if (rel.startsWith('local/')) [root, rel] = [local, rel.slice('local/'.length)];
+  else if (rel.startsWith('wasm/')) [root, rel] = [wasmDir, rel.slice('wasm/'.length)];
   const full = path.resolve(root, rel);
   if (!full.startsWith(root + path.sep))
     return new Response('outside the fixtures', { status: 400 });

@@ -11,7 +11,16 @@ import { version as webp } from '@jsquash/webp/package.json';
 import { version as gif } from 'omggif/package.json';
 
 /**
- * Compact codec version string, e.g. `jpeg1.6.0-png3.1.1-webp1.5.0-avif2.1.1-resize2.1.1-gif1.0.10`
- * (package names of @jsquash/* and omggif, in that order).
+ * SHA-256 of wasm/jpeg_scaled.wasm (our shrink-on-load decoder and resampler; see
+ * wasm/README.md). test/codecs/versions.test.ts fails when a rebuilt module is committed
+ * without updating it, so a decoder change always makes new variant keys.
  */
-export const CODEC_VERSIONS: string = `jpeg${jpeg}-png${png}-webp${webp}-avif${avif}-resize${resize}-gif${gif}`;
+export const JPEG_SCALED_SHA256 =
+  '5b461cb50290e8a0e4b0236e37afb47979113290b53281b1c0281ad408966b8e';
+
+/**
+ * Compact codec version string, e.g.
+ * `jpeg1.6.0-png3.1.1-webp1.5.0-avif2.1.1-resize2.1.1-gif1.0.10-jpegscaled5b461cb50290`
+ * (package names of @jsquash/* and omggif, then our module's hash prefix).
+ */
+export const CODEC_VERSIONS: string = `jpeg${jpeg}-png${png}-webp${webp}-avif${avif}-resize${resize}-gif${gif}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}`;

@@ -1,0 +1,15 @@
+/**
+ * Variant keys follow the codecs: CODEC_VERSIONS names the installed packages and the
+ * committed shrink-on-load module.
+ */
+import { describe, expect, it } from 'vitest';
+import { CODEC_VERSIONS, JPEG_SCALED_SHA256 } from '../../src/codecs/versions';
+import { sha256Hex } from '../../src/ids';
+import { fixture } from '../helpers';
+
+describe('codec versions', () => {
+  it('records the sha-256 of the committed wasm/jpeg_scaled.wasm', async () => {
+    expect(await sha256Hex(await fixture('wasm/jpeg_scaled.wasm'))).toBe(JPEG_SCALED_SHA256);
+    expect(CODEC_VERSIONS).toContain(`jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}`);
+  });
+});
