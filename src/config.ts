@@ -37,6 +37,8 @@ export interface Config {
    */
   queueBudgetMs: number;
   queueBudgetMb: number;
+  /** The orphan sweep deletes originals without a row once they are this old, s (24 h). */
+  orphanGraceSeconds: number;
   /**
    * Enqueue the image card and eager presets after each new upload (default true; the test
    * configuration turns it off so that background work does not disturb unrelated tests).
@@ -63,6 +65,7 @@ type ConfigVars = Partial<
     | 'QUEUE_BUDGET_MS'
     | 'QUEUE_BUDGET_MB'
     | 'QUEUE_MAX_RETRIES'
+    | 'ORPHAN_GRACE_SECONDS'
     | 'QUEUE_UPLOAD_WORK'
     | 'WEBHOOK_ALLOWED_HOSTS'
     | 'WEBHOOK_ALLOW_PRIVATE',
@@ -100,6 +103,7 @@ export function loadConfig(vars: ConfigVars): Config {
     queueBudgetMs: positiveInt(vars, 'QUEUE_BUDGET_MS', 2000),
     queueBudgetMb: positiveInt(vars, 'QUEUE_BUDGET_MB', 112),
     queueMaxRetries: positiveInt(vars, 'QUEUE_MAX_RETRIES', 3),
+    orphanGraceSeconds: positiveInt(vars, 'ORPHAN_GRACE_SECONDS', 86_400),
     queueUploadWork: vars.QUEUE_UPLOAD_WORK !== 'false',
     webhookAllowedHosts: (vars.WEBHOOK_ALLOWED_HOSTS ?? '')
       .split(',')

@@ -32,8 +32,20 @@ export interface QueueLog {
   totalMs: number;
 }
 
+/** Fields of the cron's log line. */
+export interface CronLog {
+  cron: string;
+  checked: number;
+  deleted: number;
+  finished: boolean;
+  totalMs: number;
+}
+
 /** Writes one JSON log line. */
-export function logLine(kind: 'request' | 'queue', fields: RequestLog | QueueLog): void {
+export function logLine(
+  kind: 'request' | 'queue' | 'cron',
+  fields: RequestLog | QueueLog | CronLog,
+): void {
   console.log(JSON.stringify({ kind, ...fields }));
 }
 

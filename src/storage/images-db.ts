@@ -268,3 +268,19 @@ export async function pageImageIds(
     more: results.length > limit,
   };
 }
+
+/** Which of these hashes at least one image row refers to (any owner). At most 100 hashes. */
+export async function referencedShas(
+  db: D1Database,
+  shas: readonly string[],
+): Promise<Set<string>> {
+  if (!shas.length) return new Set();
+  if (shas.length > 100) throw new RangeError('referencedShas: at most 100 hashes per call');
+  const { results } = await db
+    .prepare(
+      `SELECT DISTINCT sha256 FROM images WHERE sha256 IN (${shas.map(() => '?').join(',')})`,
+    )
+    .bind(...shas)
+    .all<{ sha256: string }>();
+  return new Set(results.map((r) => r.sha256));
+}

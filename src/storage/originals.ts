@@ -2,7 +2,7 @@
  * Originals in R2, content-addressed (`originals/{sha256}`), written once.
  */
 import type { ImageFormat } from '../codecs/probe';
-import { originalKey } from './keys';
+import { originalKey, ORIGINALS_PREFIX, shaOfOriginalKey, SWEEP_CURSOR_KEY } from './keys';
 
 /**
  * Stores an original unless it is already there (R2 `onlyIf` etag-does-not-match `*`).
@@ -30,3 +30,30 @@ export const getOriginal = (bucket: R2Bucket, sha256: string) => bucket.get(orig
 /** Deletes an original (no error when absent). */
 export const deleteOriginal = (bucket: R2Bucket, sha256: string) =>
   bucket.delete(originalKey(sha256));
+
+/** One page (≤ 1000) of stored originals: hash and upload time (unix ms), and the next cursor. */
+export async function listOriginals(
+  bucket: R2Bucket,
+  cursor: string | undefined,
+): Promise<{ originals: { sha256: string; uploaded: number }[]; cursor: string | undefined }> {
+  const page = await bucket.list({ prefix: ORIGINALS_PREFIX, cursor, limit: 1000 });
+  return {
+    originals: page.objects.map((o) => ({
+      sha256: shaOfOriginalKey(o.key),
+      uploaded: o.uploaded.getTime(),
+    })),
+    cursor: page.truncated ? page.cursor : undefined,
+  };
+}
+
+/** The orphan sweep's saved listing cursor, or undefined to start from the beginning. */
+export async function getSweepCursor(bucket: R2Bucket): Promise<string | undefined> {
+  const obj = await bucket.get(SWEEP_CURSOR_KEY);
+  return obj ? (await obj.text()) || undefined : undefined;
+}
+
+/** Saves (or, with undefined, clears) the orphan sweep's listing cursor. */
+export async function setSweepCursor(bucket: R2Bucket, cursor: string | undefined): Promise<void> {
+  if (cursor) await bucket.put(SWEEP_CURSOR_KEY, cursor);
+  else await bucket.delete(SWEEP_CURSOR_KEY);
+}
