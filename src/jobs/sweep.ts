@@ -32,7 +32,7 @@ export async function sweepOrphans(
   env: Pick<Env, 'BUCKET' | 'DB'>,
   now: number,
   graceMs: number,
-  maxPages = 5,
+  maxPages = 50,
 ): Promise<SweepResult> {
   const result: SweepResult = { checked: 0, deleted: [], finished: false };
   let cursor = await getSweepCursor(env.BUCKET);
