@@ -13,9 +13,3 @@ export function newImageId(): string {
 
 /** What a public id looks like; anything else is a 404 without touching storage. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{16}$/;
-
-/** Lowercase hex SHA-256 of bytes. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-}

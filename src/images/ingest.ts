@@ -7,7 +7,8 @@
 import { displaySize, probe, ProbeError, type ProbeResult } from '../codecs/probe';
 import type { Config } from '../config';
 import { tooLarge, unprocessable, unsupportedMedia } from '../errors';
-import { newImageId, sha256Hex } from '../ids';
+import { sha256Hex } from '../hash';
+import { newImageId } from '../ids';
 import { enqueueOnUpload } from '../queue/producer';
 import { webpLosslessReason } from '../security/webp-lossless';
 import { getImageBySha, insertImage, type ImageRecord } from '../storage/images-db';

@@ -11,7 +11,7 @@ import { deleteVariantRows } from '../storage/variants-db';
 import { deleteVariants } from '../storage/variants';
 import { estimateVariant, overBudget, queueBudget } from '../transform/plan';
 import { CARD_SPEC } from '../images/card';
-import { planSource } from './variants';
+import { sourceFacts } from '../transform/serve';
 
 /**
  * Handles a `card` message: computes and stores the ThumbHash and colour. A deleted image, a
@@ -21,7 +21,7 @@ import { planSource } from './variants';
 export async function processCard(env: Env, config: Config, m: CardMessage): Promise<void> {
   const rec = await getImageById(env.DB, m.imageId);
   if (!rec || rec.thumbhash) return;
-  const src = planSource(rec);
+  const src = sourceFacts(rec);
   const over = overBudget(estimateVariant(src, CARD_SPEC, 'png'), queueBudget(config));
   if (over.length) {
     console.warn(JSON.stringify({ level: 'warn', message: 'card skipped', id: rec.id, over }));

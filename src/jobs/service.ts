@@ -13,7 +13,8 @@
  */
 import type { Config } from '../config';
 import { badRequest, conflict, HttpError, notFound, unavailable } from '../errors';
-import { ID_PATTERN, newImageId, sha256Hex } from '../ids';
+import { sha256Hex } from '../hash';
+import { ID_PATTERN, newImageId } from '../ids';
 import type { FanoutMessage, JobMessage } from '../queue/messages';
 import { enqueue, enqueueAll } from '../queue/producer';
 import { checkCallbackUrl } from '../security/webhook';

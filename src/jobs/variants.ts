@@ -38,12 +38,6 @@ export function formatsFor(
   return [...new Set<EncodeFormat>(['avif', 'webp', resolveFormat('auto', 'basic', src)])];
 }
 
-/** The planner's facts for an image record (stored frame, JPEG mode). */
-export const planSource = (rec: ImageRecord) => ({
-  ...sourceFacts(rec),
-  progressive: rec.progressive,
-});
-
 /** What {@link makeVariants} did. */
 export interface MakeResult {
   made: EncodeFormat[];
@@ -65,7 +59,7 @@ export async function makeVariants(
 ): Promise<MakeResult> {
   let formats = requested;
   const spec = parseTransform(canonical);
-  const src = planSource(rec);
+  const src = sourceFacts(rec);
   // Formats nobody can make here are skipped (format=auto then answers with the next one,
   // serve.ts); when none can be made, the work is refused for good.
   const budget = queueBudget(config);

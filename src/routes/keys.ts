@@ -12,7 +12,8 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from '../env';
 import { badRequest, notFound, tooLarge } from '../errors';
-import { ALL_SCOPES, KEY_ID_PATTERN, newApiKey, sha256HexOf } from '../security/api-keys';
+import { sha256Hex } from '../hash';
+import { ALL_SCOPES, KEY_ID_PATTERN, newApiKey } from '../security/api-keys';
 import { requireScope, type Scope } from '../security/auth';
 import { insertApiKey, listApiKeys, revokeApiKey, type ApiKeyRecord } from '../storage/api-keys-db';
 
@@ -85,7 +86,7 @@ export const keysRoutes = new Hono<AppEnv>()
         createdAt: Date.now(),
         revokedAt: null,
       };
-      await insertApiKey(c.env.DB, { ...rec, keyHash: await sha256HexOf(key) });
+      await insertApiKey(c.env.DB, { ...rec, keyHash: await sha256Hex(key) });
       return c.json({ ...view(rec), key }, 201, { 'Cache-Control': 'no-store' });
     },
   )

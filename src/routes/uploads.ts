@@ -19,7 +19,7 @@ import type { AppVariables } from '../env';
 import { badRequest, forbidden, HttpError, tooLarge } from '../errors';
 import { checkHeader, ingestOriginal } from '../images/ingest';
 import { imageView } from '../images/view';
-import { sha256HexOf } from '../security/api-keys';
+import { sha256Hex } from '../hash';
 import { requireScope } from '../security/auth';
 import { limitWrite } from '../security/rate-limit';
 import {
@@ -68,7 +68,7 @@ const refused = () =>
 const loadToken: MiddlewareHandler<UploadsEnv> = async (c, next) => {
   const token = c.req.param('token') ?? '';
   if (!TOKEN_PATTERN.test(token)) throw refused();
-  const hash = await sha256HexOf(token);
+  const hash = await sha256Hex(token);
   const row = await getUploadToken(c.env.DB, hash);
   if (!row || row.usedAt !== null || row.expiresAt <= Date.now()) throw refused();
   await limitWrite(c.env, row.keyId);
@@ -122,7 +122,7 @@ export const uploadsRoutes = new Hono<UploadsEnv>()
     const now = Date.now();
     const expiresAt = now + expiresIn * 1000;
     await insertUploadToken(c.env.DB, {
-      tokenHash: await sha256HexOf(token),
+      tokenHash: await sha256Hex(token),
       owner: c.var.principal.owner,
       keyId: c.var.principal.keyId,
       policy: JSON.stringify(policy),

@@ -4,20 +4,13 @@
  * database dump reveals no usable key. A presented key is hashed and looked up by hash: the
  * lookup compares digests of a secret the caller does not know, so it leaks nothing useful.
  */
+import { sha256Hex } from '../hash';
 import { base64url } from './signature';
 import { findActiveApiKey } from '../storage/api-keys-db';
 import type { Principal, Scope } from './auth';
 
 /** The scopes a key may carry, in canonical order. */
 export const ALL_SCOPES: readonly Scope[] = ['read', 'upload', 'admin'];
-
-/** Lowercase hex SHA-256 of a string's UTF-8 bytes. */
-export async function sha256HexOf(text: string): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)),
-  );
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 /** A new random API key (`ie_` + 256 bits, base64url) and a new key id (`k_` + 96 bits). */
 export function newApiKey(): { id: string; key: string } {
@@ -40,6 +33,6 @@ export async function principalForStoredKey(
   db: D1Database,
   presented: string,
 ): Promise<Principal | undefined> {
-  const rec = await findActiveApiKey(db, await sha256HexOf(presented));
+  const rec = await findActiveApiKey(db, await sha256Hex(presented));
   return rec ? { owner: rec.owner, scopes: knownScopes(rec.scopes), keyId: rec.id } : undefined;
 }

@@ -6,6 +6,7 @@
  * (owner `default`, every scope). Keys are compared as SHA-256 digests with
  * `crypto.subtle.timingSafeEqual`, so the comparison time does not depend on the key.
  */
+import { sha256, toHex } from '../hash';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 import { forbidden, unauthorized } from '../errors';
@@ -31,12 +32,7 @@ interface KeyEntry extends Principal {
   digest: Uint8Array;
 }
 
-const hex16 = (digest: Uint8Array) =>
-  Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
-
-const encoder = new TextEncoder();
-const sha256 = async (text: string) =>
-  new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
+const hex16 = (digest: Uint8Array) => toHex(digest.subarray(0, 8));
 
 let cache: { raw: string; entries: Promise<KeyEntry[]> } | undefined;
 

@@ -15,12 +15,10 @@
  * that matters for names; deployed Workers cannot reach private networks anyway.
  */
 import type { Config } from '../config';
+import { toHex } from '../hash';
 import { badRequest } from '../errors';
 
 const encoder = new TextEncoder();
-
-const hex = (buf: ArrayBuffer) =>
-  Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
 
 async function hmac(secret: string, text: string): Promise<ArrayBuffer> {
   const key = await crypto.subtle.importKey(
@@ -43,7 +41,7 @@ export async function signWebhook(
   timestamp = Math.floor(Date.now() / 1000),
 ): Promise<string> {
   if (!secret) throw new Error('webhook: no signing secret');
-  return `t=${timestamp},v1=${hex(await hmac(secret, `${timestamp}.${body}`))}`;
+  return `t=${timestamp},v1=${toHex(await hmac(secret, `${timestamp}.${body}`))}`;
 }
 
 /**

@@ -6,15 +6,13 @@
 import { CODEC_VERSIONS } from '../codecs/versions';
 import type { EncodeFormat } from '../codecs/types';
 import { extension } from '../transform/negotiate';
+import { sha256, toHex } from '../hash';
 import { variantKey, variantPrefix } from './keys';
 
 /** Hex SHA-256 (first 32 hex digits) of the canonical transform, format and codec versions. */
 export async function specHash(canonical: string, format: EncodeFormat): Promise<string> {
   const text = `${canonical}|${format}|${CODEC_VERSIONS}`;
-  const digest = new Uint8Array(
-    await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)),
-  );
-  return Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex((await sha256(text)).subarray(0, 16));
 }
 
 /** A stored variant, or null. */

@@ -15,7 +15,14 @@ import { getOriginal } from '../storage/originals';
 import { getVariant, putVariant, specHash } from '../storage/variants';
 import { acceptClass, autoCandidates, contentType, resolveFormat } from './negotiate';
 import { planVariant, runPipeline, type SourceFacts, type StageTimings } from './pipeline';
-import { estimateVariant, feasibleFormat, overBudget, placement, queueBudget } from './plan';
+import {
+  estimateVariant,
+  feasibleFormat,
+  overBudget,
+  placement,
+  queueBudget,
+  type PlanSource,
+} from './plan';
 import { resolvePreset, BUILTIN_PRESETS } from './presets';
 import { canonicalTransform, isPresetName, parseTransform, type TransformSpec } from './spec';
 
@@ -45,8 +52,11 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
   return header.split(',').some((t) => t.trim().replace(/^W\//, '') === bare);
 }
 
-/** The stored (coded) facts of an image record: records hold displayed sizes. */
-export function sourceFacts(rec: ImageRecord): SourceFacts {
+/**
+ * The stored (coded) facts of an image record, as the pipeline and the planner take them
+ * (records hold displayed sizes).
+ */
+export function sourceFacts(rec: ImageRecord): PlanSource {
   const turned = rec.orientation >= 5 && rec.orientation <= 8;
   return {
     format: rec.format,
@@ -55,6 +65,7 @@ export function sourceFacts(rec: ImageRecord): SourceFacts {
     orientation: rec.orientation,
     hasAlpha: rec.hasAlpha,
     cmyk: rec.cmyk,
+    progressive: rec.progressive,
   };
 }
 
@@ -119,12 +130,11 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   const src = sourceFacts(rec);
   if (spec.format === 'json') return jsonFacts(rec, src, spec);
 
-  const src4plan = { ...src, progressive: rec.progressive };
   // `f=auto` answers with the best format that can be made at all (AVIF, WebP, then JPEG or
   // PNG); an explicit format is made or refused as asked.
   const format =
     spec.format === 'auto'
-      ? feasibleFormat(src4plan, spec, autoCandidates(accept, rec), req.config)
+      ? feasibleFormat(src, spec, autoCandidates(accept, rec), req.config)
       : resolveFormat(spec.format, accept, rec);
   const canonical = canonicalTransform(spec);
   const hash = await specHash(canonical, format);
@@ -151,8 +161,7 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   // budget (which includes the decoded-pixel ceiling, after shrink-on-load), transform here;
   // within the queue's, enqueue it and answer with a stand-in (jobs/offload.ts); over both,
   // nobody can make it: 422.
-  const planned = src4plan;
-  const estimate = estimateVariant(planned, spec, format);
+  const estimate = estimateVariant(src, spec, format);
   const where = placement(estimate, req.config);
   if (where === 'refuse') {
     const over = overBudget(estimate, queueBudget(req.config));
@@ -167,7 +176,7 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
       env: req.env,
       config: req.config,
       rec,
-      src: planned,
+      src,
       spec,
       canonical,
       format,

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CODEC_VERSIONS, JPEG_SCALED_SHA256 } from '../../src/codecs/versions';
-import { sha256Hex } from '../../src/ids';
+import { sha256Hex } from '../../src/hash';
 import { fixture } from '../helpers';
 
 describe('codec versions', () => {

@@ -4,7 +4,7 @@
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { sha256HexOf } from '../../src/security/api-keys';
+import { sha256Hex } from '../../src/hash';
 import { call, fixture, KEYS, upload } from '../helpers';
 import { createKey } from './helpers';
 
@@ -62,7 +62,7 @@ describe('/v1/keys', () => {
     const row = await env.DB.prepare('SELECT * FROM api_keys WHERE id = ?')
       .bind(created.id)
       .first<Record<string, unknown>>();
-    expect(row!.key_hash).toBe(await sha256HexOf(created.key as string));
+    expect(row!.key_hash).toBe(await sha256Hex(created.key as string));
     expect(JSON.stringify(row)).not.toContain(created.key as string);
 
     const list = (await (await call('/v1/keys', { key: KEYS.alice })).json()) as {
@@ -134,7 +134,7 @@ describe('/v1/keys', () => {
     await env.DB.prepare(
       'INSERT INTO api_keys (id, key_hash, owner, scopes, created_at) VALUES (\'k_carolcarolcarol\', ?, \'carol\', \'["read","upload","admin"]\', 0)',
     )
-      .bind(await sha256HexOf(carolKey))
+      .bind(await sha256Hex(carolKey))
       .run();
     expect((await call('/v1/images', { key: carolKey })).status).toBe(200);
     expect(
