@@ -167,7 +167,7 @@ describe('the /img gate with SIGNING_KEYS set', () => {
       `${path}?kid=k2`, // no sig
       good.replace(sig, flip(sig)), // wrong sig
       good.replace('w=64', 'w=65'), // other options
-      good.replace(`/img/${id}/`, `/img/${id.slice(0, 15)}x/`), // other image
+      good.replace(`/img/${id}/`, `/img/${id.slice(0, 15)}${id.endsWith('x') ? 'y' : 'x'}/`), // other image
       await signPath(path, SIGNING.k2, now() - 1), // expired
       await signPath(path, { kid: 'k9', key: SIGNING.k2.key }), // unknown kid
       good.replace(/exp=\d+/, `exp=${now() + 10_000}`), // extended expiry
