@@ -112,6 +112,11 @@ class Ctx {
     return this.once('ref800', async () => resizeRaw(await this.carrieRaw(), 800, 1067));
   }
 
+  /** The 1600x2133 lanczos3 downscale of Carrie (3 channels): the larger encode input. */
+  ref1600() {
+    return this.once('ref1600', async () => resizeRaw(await this.carrieRaw(), 1600, 2133));
+  }
+
   /** @param {Raw} raw @returns {Promise<Uint8Array>} RGBA8, as our decoders produce */
   rgba(raw) {
     return fromRaw(raw)
@@ -133,30 +138,37 @@ const decodeUnit = (bytes, format) => ({
   sharp: () => decodeRaw(bytes),
 });
 
-/** @param {'jpeg'|'png'|'webp'|'avif'} format @returns {Case} */
-const encodeCase = (format) => ({
-  id: `encode-${format}-800w`,
-  title: `encode ${format.toUpperCase()} 800x1067`,
-  kind: 'stage',
-  quick: format === 'jpeg',
-  costMP: OUT_MP,
-  runs: format === 'avif' ? 5 : undefined,
-  keepOutput: format,
-  async units(ctx) {
-    const ref = await ctx.ref800();
-    const rgba = await ctx.rgba(ref);
-    return [
-      {
-        name: format,
-        input: { bytes: rgba, raw: { width: 800, height: 1067 } },
-        params: { op: 'encode', format },
-        sharp: () => sharpEncoder(fromRaw(ref), format, ctx.defaults).toBuffer(),
-        quality: 'encoded',
-        ref: async () => ref,
-      },
-    ];
-  },
-});
+/**
+ * Encode of Carrie's lanczos3 downscale to `width` (800x1067 or 1600x2133). The two sizes
+ * give the planner the encoders' memory per output MP as a slope (bench/lib/report.mjs).
+ * @param {'jpeg'|'png'|'webp'|'avif'} format @param {800|1600} [width] @returns {Case}
+ */
+const encodeCase = (format, width = 800) => {
+  const height = width === 800 ? 1067 : 2133;
+  return {
+    id: `encode-${format}-${width}w`,
+    title: `encode ${format.toUpperCase()} ${width}x${height}`,
+    kind: 'stage',
+    quick: format === 'jpeg' && width === 800,
+    costMP: (width * height) / 1e6,
+    runs: format === 'avif' ? 5 : width === 800 ? undefined : 5,
+    keepOutput: width === 800 ? format : undefined,
+    async units(ctx) {
+      const ref = await (width === 800 ? ctx.ref800() : ctx.ref1600());
+      const rgba = await ctx.rgba(ref);
+      return [
+        {
+          name: format,
+          input: { bytes: rgba, raw: { width, height } },
+          params: { op: 'encode', format },
+          sharp: () => sharpEncoder(fromRaw(ref), format, ctx.defaults).toBuffer(),
+          quality: 'encoded',
+          ref: async () => ref,
+        },
+      ];
+    },
+  };
+};
 
 /** @param {'webp'|'avif'} format @returns {Case} */
 const decodeOwnOutputCase = (format) => ({
@@ -204,10 +216,10 @@ const decodeLargeCase = (format) => ({
   },
 });
 
-/** @param {2|4|8} denom @returns {Case} */
+/** @param {1|2|4|8} denom @returns {Case} */
 const scaledCase = (denom) => ({
   id: `decode-jpeg-12mp-scaled-${denom}`,
-  title: `decode JPEG 12 MP at 1/${denom} (shrink-on-load)`,
+  title: `decode JPEG 12 MP at 1/${denom} (${denom === 1 ? 'JPEG module' : 'shrink-on-load'})`,
   kind: 'stage',
   costMP: CARRIE_MP,
   async units(ctx) {
@@ -326,6 +338,7 @@ const CASES = [
   decodeLargeCase('png'),
   decodeLargeCase('webp'),
   decodeLargeCase('avif'),
+  scaledCase(1),
   scaledCase(2),
   scaledCase(4),
   scaledCase(8),
@@ -353,6 +366,10 @@ const CASES = [
   encodeCase('avif'),
   encodeCase('jpeg'),
   encodeCase('png'),
+  encodeCase('webp', 1600),
+  encodeCase('avif', 1600),
+  encodeCase('jpeg', 1600),
+  encodeCase('png', 1600),
   decodeOwnOutputCase('webp'),
   decodeOwnOutputCase('avif'),
   {
@@ -375,6 +392,13 @@ const CASES = [
     {
       quick: true,
     },
+  ),
+  pipelineCase(
+    'pipe-carrie-webp-1600',
+    'pipeline 12 MP JPEG → 1600w WebP (the large preset)',
+    ['large/Carrie.jpg'],
+    1600,
+    'webp',
   ),
   pipelineCase(
     'pipe-small-webp-400',

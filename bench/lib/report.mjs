@@ -123,6 +123,20 @@ export function costTable(cases, meta) {
     const c = byId.get(id);
     return c ? round(c.ours.readyRssMB - c.ours.idleRssMB, 1) : null;
   };
+  /**
+   * MB per output MP of an encode beyond 800x1067: the slope between the 800w and 1600w
+   * cases, floored at the RGBA input held twice (the JS copy and the encoder's); null
+   * without the 1600w case. With the 800w ratio it makes the planner's piecewise-linear
+   * curve through zero and both measured points (src/transform/plan.ts).
+   * @param {string} format
+   */
+  const encodeSlope = (format) => {
+    const a = byId.get(`encode-${format}-800w`);
+    const b = byId.get(`encode-${format}-1600w`);
+    if (!a || !b) return null;
+    const grow = (/** @type {any} */ c) => c.ours.peakRssMB - c.ours.readyRssMB;
+    return round(Math.max(8 / 1.048576, (grow(b) - grow(a)) / (b.costMP - a.costMP)), 1);
+  };
   const idle = cases.filter((c) => c.ours?.idleRssMB).map((c) => c.ours.idleRssMB);
   return {
     measured: meta.date,
@@ -157,6 +171,12 @@ export function costTable(cases, meta) {
         webp: memPerMP('encode-webp-800w'),
         avif: memPerMP('encode-avif-800w'),
       },
+      encodeAbove800w: {
+        jpeg: encodeSlope('jpeg'),
+        png: encodeSlope('png'),
+        webp: encodeSlope('webp'),
+        avif: encodeSlope('avif'),
+      },
     },
     memoryFixedMB: {
       idle: round(summarize(idle).median, 0),
@@ -177,6 +197,7 @@ export function costTable(cases, meta) {
     },
     jpegScaledDecodeMsPerMP: perMP('decode-jpeg-12mp-scaled-2'),
     jpegScaledDecodeMsPerMPByDenom: {
+      1: perMP('decode-jpeg-12mp-scaled-1'),
       2: perMP('decode-jpeg-12mp-scaled-2'),
       4: perMP('decode-jpeg-12mp-scaled-4'),
       8: perMP('decode-jpeg-12mp-scaled-8'),

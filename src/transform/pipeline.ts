@@ -67,22 +67,32 @@ export function planVariant(
 
 /**
  * How the source will be decoded for a crop (stored frame) that is resized to `target`
- * (stored frame): the shrink-on-load scale (JPEG only: 2, 4 or 8 when the reduction is at
- * least 2x in both axes, else 1) and the decoded size in pixels. The planner sizes memory
- * and CPU from `decoded`.
+ * (stored frame):
+ * - `scale`: the shrink-on-load denominator (JPEG only: 2, 4 or 8 when the reduction is at
+ *   least 2x in both axes, else 1);
+ * - `decoded`: the decoded size in pixels, from which the planner sizes memory and CPU;
+ * - `inModule`: the JPEG module (wasm/jpeg_scaled.wasm) decodes, crops and resamples in one
+ *   call. True for every JPEG that is shrunk on load, every JPEG crop that is reduced at all
+ *   (at scale 1 too: the module's RGB buffer and streaming lanczos3 need about a quarter of
+ *   the memory of mozjpeg's RGBA plus @jsquash/resize, measured 56 vs 225 MiB for 12 MP →
+ *   1600x2133, at no more CPU), and every CMYK JPEG (mozjpeg cannot read them). False
+ *   means a @jsquash decode, then crop and resize by the caller.
  */
 export function decodePlan(
   src: SourceFacts,
   crop: Size,
   target: Size,
-): { scale: JpegScale; decoded: Size } {
-  const scale =
-    src.format === 'jpeg'
-      ? chooseJpegScale(crop.width, crop.height, target.width, target.height)
-      : 1;
+): { scale: JpegScale; decoded: Size; inModule: boolean } {
+  const jpeg = src.format === 'jpeg';
+  const scale = jpeg ? chooseJpegScale(crop.width, crop.height, target.width, target.height) : 1;
+  const reduced =
+    target.width <= crop.width &&
+    target.height <= crop.height &&
+    target.width * target.height < crop.width * crop.height;
   return {
     scale,
     decoded: { width: Math.ceil(src.width / scale), height: Math.ceil(src.height / scale) },
+    inModule: jpeg && (scale > 1 || reduced || src.cmyk === true),
   };
 }
 
@@ -110,10 +120,10 @@ function scaleRect(r: Rect, from: Size, to: Size): Rect {
 }
 
 /**
- * Decodes for a crop and target. JPEGs reduced at least 2x (and CMYK JPEGs, which mozjpeg
- * cannot read) go through the shrink-on-load module, which decodes at 1/2, 1/4 or 1/8, crops
- * and resamples (lanczos3, sRGB) in one call, so the full-size image never leaves its wasm
- * memory: the result is already `target`-sized. Everything else decodes through @jsquash and
+ * Decodes for a crop and target. Reduced JPEGs (and CMYK JPEGs, which mozjpeg cannot read)
+ * go through the JPEG module, which decodes at 1/1, 1/2, 1/4 or 1/8, crops and resamples
+ * (lanczos3, sRGB) in one call, so the decoded image never leaves its wasm memory: the result
+ * is already `target`-sized (see `decodePlan`). Everything else decodes through @jsquash and
  * is cropped and resized by the caller.
  * @throws DecodeError when the bytes do not decode.
  */
@@ -123,16 +133,18 @@ async function decodeFor(
   crop: Rect,
   target: Size,
 ): Promise<{ img: RawImage; crop: Rect }> {
-  const { scale, decoded } = decodePlan(src, crop, target);
-  if (src.format !== 'jpeg' || (scale === 1 && !src.cmyk))
-    return { img: await decodeImage(bytes, src.format), crop };
+  const { scale, decoded, inModule } = decodePlan(src, crop, target);
+  if (!inModule) return { img: await decodeImage(bytes, src.format), crop };
+  const region = scaleRect(crop, src, decoded);
   try {
+    // The module only reduces: an enlarged CMYK crop is decoded at its own size and resized
+    // by the caller.
     const img = decodeJpegResized(
       bytes,
       scale,
-      scaleRect(crop, src, decoded),
-      target.width,
-      target.height,
+      region,
+      Math.min(target.width, region.width),
+      Math.min(target.height, region.height),
       src.width * src.height,
     );
     return { img, crop: { left: 0, top: 0, width: img.width, height: img.height } };

@@ -21,7 +21,12 @@
  * at 1/2, 1/4 or 1/8 (src/codecs/jpeg-scaled.ts, `decodePlan` in pipeline.ts); the decode then
  * costs `jpegScaledDecodeMsPerMPByDenom` per SOURCE megapixel and the resize sees 1/denom² of
  * the pixels. Progressive JPEGs keep every coefficient whatever the scale, so they are charged
- * the full decode's CPU and the coefficients' memory on top of the scaled decode.
+ * the full decode's CPU and the coefficients' memory on top of the scaled decode. A JPEG
+ * reduced less than 2x is decoded at 1/1 by the same module (`inModule` in `decodePlan`),
+ * charged its own 1/1 figures (its RGB image and output) and no @jsquash/resize memory.
+ *
+ * Encode memory follows the bench's two encode sizes: `memoryMBPerMP.encode` per MP up to
+ * 800x1067, `encodeAbove800w` per MP beyond (see CostTable).
  */
 import type { JpegScale } from '../codecs/jpeg-scaled';
 import type { ImageFormat } from '../codecs/probe';
@@ -54,8 +59,14 @@ export interface CostTable {
     decode: PerFormat<ImageFormat>;
     resize: number | null;
     encode: PerFormat<EncodeFormat>;
+    /**
+     * Encode, per output MP beyond 800x1067 (the slope between the bench's 800w and 1600w
+     * encodes; optional, `encode` when absent). Encode memory is piecewise linear through
+     * zero and both measured points: `encode` × MP up to 0.85 MP, this slope above.
+     */
+    encodeAbove800w?: PerFormat<EncodeFormat>;
     /** Shrink-on-load decode by denominator, per SOURCE MP (optional; see the fallback). */
-    jpegScaledDecode?: Partial<Record<'2' | '4' | '8', number | null>>;
+    jpegScaledDecode?: Partial<Record<'1' | '2' | '4' | '8', number | null>>;
   };
   /** MiB: an idle workerd, and what instantiating each codec adds. */
   memoryFixedMB: {
@@ -68,7 +79,7 @@ export interface CostTable {
   /** Shrink-on-load decode at 1/2, ms per source MP. */
   jpegScaledDecodeMsPerMP?: number | null;
   /** The same by denominator. */
-  jpegScaledDecodeMsPerMPByDenom?: Partial<Record<'2' | '4' | '8', number | null>>;
+  jpegScaledDecodeMsPerMPByDenom?: Partial<Record<'1' | '2' | '4' | '8', number | null>>;
 }
 
 /** The coefficients in use (imported at build time). */
@@ -82,11 +93,28 @@ export const COST_TABLE: CostTable = table as CostTable;
  * 1/4 and 1/8 (wasm/README.md), i.e. 1.43, 0.62 and 0.41 per MP; add two copies of the
  * compressed input (the JS buffer and the module's copy) at ~0.3 MB per MP for camera JPEGs
  * (Carrie: 2.8 MB for 12 MP), and round up: 2.2, 1.3 and 1.05.
+ *
+ * At 1/1 the module holds the whole decoded image as RGB (3 bytes per source pixel) and an
+ * output that can be as large as the source, so its figure has two terms: 5.5 MB per output
+ * MP, and per source MP 3.5 (fitted with it to the module's measured peaks for Carrie.jpg →
+ * 1600x2133, 2900x3867 and 2999x3999, 55.7, 98.5 and 101.4 MiB, and the 6 MP Flickr photo →
+ * 2000x1633, 40.8 MiB, which it overstates by 2–13 %: `node bench/jpeg-scaled-node.mjs --case
+ * resized <file> 1 2 WxH`) plus 0.2 for the JS copy of the input: 3.7.
  */
-const SCALED_DECODE_MB_PER_MP: Record<'2' | '4' | '8', number> = { '2': 2.2, '4': 1.3, '8': 1.05 };
+const SCALED_DECODE_MB_PER_MP: Record<'1' | '2' | '4' | '8', number> = {
+  '1': 3.7,
+  '2': 2.2,
+  '4': 1.3,
+  '8': 1.05,
+};
+/** The 1/1 module's output buffers, MB per output MP (see SCALED_DECODE_MB_PER_MP). */
+const UNSCALED_OUTPUT_MB_PER_MP = 5.5;
 const SCALED_DECODE_FIXED_MB = 2;
 /** Coefficient storage of a progressive JPEG, MB per source MP (see `estimateVariant`). */
 const PROGRESSIVE_COEFFICIENT_MB_PER_MP = 3;
+
+/** Output MP of the bench's smaller encode case (800x1067), the knee of the encode curve. */
+const ENCODE_KNEE_MP = (800 * 1067) / 1_000_000;
 
 /** Bytes per RGBA pixel, as MiB per MP. */
 const RGBA_MB_PER_MP = 4 / 1.048576;
@@ -139,18 +167,22 @@ const num = (v: number | null | undefined, fallback: number) =>
 const maxOf = (rec: Record<string, number | null>) =>
   Math.max(0, ...Object.values(rec).filter((v): v is number => typeof v === 'number'));
 
-/**
- * The shrink-on-load denominator the pipeline will use for this spec (its own rule,
- * `decodePlan`): 1 unless the source is a JPEG whose crop is reduced at least 2x in both axes.
- */
-export function decodeScale(src: PlanSource, spec: TransformSpec): JpegScale {
-  if (src.format !== 'jpeg') return 1;
+/** The pipeline's decode plan for this spec (`decodePlan`, on the crop and target it computes). */
+function decodeFacts(src: PlanSource, spec: TransformSpec): ReturnType<typeof decodePlan> {
   const { orientation, geometry } = planVariant(src, spec);
   return decodePlan(
     src,
     rectToSource(orientation, src, geometry.crop),
     orientSize(orientation, geometry.resize),
-  ).scale;
+  );
+}
+
+/**
+ * The shrink-on-load denominator the pipeline will use for this spec (its own rule,
+ * `decodePlan`): 1 unless the source is a JPEG whose crop is reduced at least 2x in both axes.
+ */
+export function decodeScale(src: PlanSource, spec: TransformSpec): JpegScale {
+  return decodeFacts(src, spec).scale;
 }
 
 /**
@@ -171,7 +203,7 @@ export function estimateVariant(
   const { geometry } = planVariant(src, spec);
   const sourcePixels = src.width * src.height;
   const outputPixels = geometry.canvas.width * geometry.canvas.height;
-  const scale = decodeScale(src, spec);
+  const { scale, inModule } = decodeFacts(src, spec);
   const decodedPixels =
     scale === 1 ? sourcePixels : Math.ceil(src.width / scale) * Math.ceil(src.height / scale);
   const srcMP = sourcePixels / MP;
@@ -185,14 +217,15 @@ export function estimateVariant(
   let decodeFixed: number;
   const fullMs = num(t.decodeMsPerMP[src.format], maxOf(t.decodeMsPerMP));
   const fullMb = num(mem.decode[src.format], maxOf(mem.decode));
-  if (scale === 1) {
+  if (!inModule) {
     decode = { ms: fullMs * srcMP, mb: fullMb * srcMP };
     decodeFixed = num(fixed.decode[src.format], maxOf(fixed.decode));
   } else {
-    const d = String(scale) as '2' | '4' | '8';
+    const d = String(scale) as '1' | '2' | '4' | '8';
+    // Without a measured figure: 1/1 costs at least mozjpeg's full decode.
     const scaledMs = num(
       t.jpegScaledDecodeMsPerMPByDenom?.[d],
-      num(t.jpegScaledDecodeMsPerMP, fullMs),
+      scale === 1 ? fullMs : num(t.jpegScaledDecodeMsPerMP, fullMs),
     );
     // Progressive JPEGs keep every DCT coefficient (2 bytes per sample, 1.5 samples per pixel
     // at 4:2:0) whatever the scale, and do all the entropy decoding: charged the full decode's
@@ -201,14 +234,16 @@ export function estimateVariant(
     const ms = src.progressive ? fullMs : scaledMs;
     const mb =
       SCALED_DECODE_MB_PER_MP[d] + (src.progressive ? PROGRESSIVE_COEFFICIENT_MB_PER_MP : 0);
-    decode = { ms: ms * srcMP, mb: mb * srcMP };
+    decode = {
+      ms: ms * srcMP,
+      mb: mb * srcMP + (scale === 1 ? UNSCALED_OUTPUT_MB_PER_MP * outMP : 0),
+    };
     decodeFixed = num(fixed.jpegScaledDecode, SCALED_DECODE_FIXED_MB);
   }
 
   // Resize (skipped by the pipeline only when nothing changes; charged always, it is small then).
-  // On the shrink-on-load path the module resamples while it decodes (streaming lanczos3, no
-  // full-size buffer): its memory is inside the scaled-decode figure, so only CPU is charged.
-  const inModule = scale !== 1;
+  // On the module path the module resamples while it decodes (streaming lanczos3, no RGBA
+  // copy of the decoded image): its memory is inside the module's figure, so only CPU is charged.
   // Large reductions box-shrink first (src/codecs/resize.ts), so lanczos3 and its buffers
   // see 1/k² of the decoded pixels; the box pass itself costs about a fifth of lanczos3.
   const k = inModule
@@ -229,9 +264,12 @@ export function estimateVariant(
   // Encode.
   let encodeMs = num(t.encodeMsPerMP[format], maxOf(t.encodeMsPerMP)) * outMP;
   if (format === 'avif' && avifSpeed < t.avifSpeed) encodeMs *= 4 ** (t.avifSpeed - avifSpeed);
+  const encodePerMP = num(mem.encode[format], maxOf(mem.encode));
   const encode: StageCost = {
     ms: encodeMs,
-    mb: num(mem.encode[format], maxOf(mem.encode)) * outMP,
+    mb:
+      encodePerMP * Math.min(outMP, ENCODE_KNEE_MP) +
+      num(mem.encodeAbove800w?.[format], encodePerMP) * Math.max(0, outMP - ENCODE_KNEE_MP),
   };
 
   const fixedMB =

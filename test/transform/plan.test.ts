@@ -84,6 +84,44 @@ describe('estimateVariant', () => {
     expect(progressive.decodedPixels).toBe(1500 * 2000);
   });
 
+  it('charges the module at 1/1 for JPEGs reduced less than 2x, and mozjpeg only when not reduced', () => {
+    const srcMP = 12;
+    const module = estimateVariant(carrie, spec('w=2000,f=webp'), 'webp');
+    const outMP = (2000 * 2667) / 1e6;
+    expect(module.decodeScale).toBe(1);
+    expect(module.stages.decode.ms).toBeCloseTo(
+      COST_TABLE.jpegScaledDecodeMsPerMPByDenom!['1']! * srcMP,
+      6,
+    );
+    // The module's RGB image and its output; no @jsquash/resize buffers.
+    expect(module.stages.decode.mb).toBeCloseTo(3.7 * srcMP + 5.5 * outMP, 6);
+    expect(module.stages.resize.mb).toBe(0);
+    // A format change decodes through mozjpeg: its per-MP figure, and @jsquash/resize's fixed.
+    const same = estimateVariant(carrie, spec('f=webp'), 'webp');
+    expect(same.stages.decode.mb).toBeCloseTo(COST_TABLE.memoryMBPerMP.decode.jpeg! * srcMP, 6);
+    // Measured in the bench (pipe-carrie-webp-1600, 12 MP → 1600x2133 WebP): 139 MB above
+    // idle; the old mozjpeg + @jsquash/resize path peaked 339 MB above idle.
+    const large = estimateVariant(carrie, spec('w=1600,f=webp'), 'webp');
+    expect(large.memoryMB).toBeGreaterThanOrEqual(139);
+    expect(large.memoryMB).toBeLessThan(139 * 1.25);
+  });
+
+  it('grows encode memory along the measured curve: the 800w ratio, then the 800w→1600w slope', () => {
+    const t = COST_TABLE.memoryMBPerMP;
+    const knee = (800 * 1067) / 1e6;
+    for (const f of ['jpeg', 'png', 'webp', 'avif'] as const) {
+      const small = estimateVariant(kodak, spec('w=400'), f);
+      expect(small.stages.encode.mb).toBeCloseTo(t.encode[f]! * ((400 * 267) / 1e6), 6);
+      const big = estimateVariant(carrie, spec('w=1600'), f);
+      const outMP = (1600 * 2133) / 1e6;
+      expect(big.stages.encode.mb).toBeCloseTo(
+        t.encode[f]! * knee + t.encodeAbove800w![f]! * (outMP - knee),
+        6,
+      );
+      expect(t.encodeAbove800w![f]).toBeGreaterThan(0);
+    }
+  });
+
   it('maps the crop through EXIF orientation before choosing the scale', () => {
     // Stored 4000x3000, shown 3000x4000 (orientation 6): w=800 needs 1067 rows of the stored width.
     const turned = { ...carrie, width: 4000, height: 3000, orientation: 6 };

@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { wasmMemory } from '../../wasm';
 import { decodeImage } from '../../src/codecs/decode';
 import { encodeImage } from '../../src/codecs/encode';
-import { jpegScaledMemoryBytes } from '../../src/codecs/jpeg-scaled';
+import {
+  decodeJpegScaled,
+  dropJpegScaledInstance,
+  jpegScaledMemoryBytes,
+} from '../../src/codecs/jpeg-scaled';
 import { probe, sniffFormat } from '../../src/codecs/probe';
 import { resizeImage } from '../../src/codecs/resize';
 import type { RawImage } from '../../src/codecs/types';
@@ -31,6 +35,15 @@ async function fullPath(bytes: Uint8Array, width: number, height: number): Promi
   return resizeImage(await decodeImage(bytes, 'jpeg'), width, height);
 }
 
+/**
+ * PSNR floor of the module at 1/1 against mozjpeg + @jsquash/resize: the same lanczos3 on
+ * slightly different decodes (jpeg-decoder's IDCT and chroma upsampling vs mozjpeg's).
+ * The shrink-on-load floor is 34 dB: measured 36.5-44 dB across these files (the scaled
+ * path low-passes in the DCT; the full path box-shrinks then lanczos3); below 34 dB
+ * differences become visible.
+ */
+const FULL_SCALE_PSNR = 40;
+
 describe('shrink-on-load', () => {
   it('serves Carrie.jpg (12 MP) as an 800x1067 WebP inline, within 48 MiB of wasm memory', async () => {
     const { json } = await upload(await fixture('images/large/Carrie.jpg'));
@@ -48,6 +61,29 @@ describe('shrink-on-load', () => {
     expect(used.jpegDec ?? 0).toBe(0); // mozjpeg was never instantiated
   });
 
+  it('serves a 3 MP JPEG at 1200 px inline through the module at 1/1, without mozjpeg', async () => {
+    // A 1500x2000 photo (Carrie at 1/2, re-encoded): 1200 px is a 1.25x reduction, too
+    // small to shrink on load, so the module decodes at full size and resamples in place.
+    const half = decodeJpegScaled(await fixture('images/large/Carrie.jpg'), 2);
+    const jpeg = await encodeImage(half, 'jpeg', { quality: 90 });
+    dropJpegScaledInstance();
+    const { json } = await upload(jpeg);
+    expect(json).toMatchObject({ width: 1500, height: 2000 });
+    const res = await call(`/img/${json.id as string}/w=1200,f=webp`);
+    if (res.status !== 200) console.log('BODY', await res.clone().text());
+    expect(res.status).toBe(200);
+    expect(res.headers.get('X-Cache')).toBe('MISS'); // computed in this request
+    const img = await decodeImage(new Uint8Array(await res.arrayBuffer()), 'webp');
+    expect([img.width, img.height]).toEqual([1200, 1600]);
+    const { jpegDec, resize } = wasmMemory();
+    expect(jpegDec ?? 0).toBe(0); // mozjpeg was never instantiated
+    expect(resize ?? 0).toBeLessThanOrEqual(2 * MiB); // nor @jsquash/resize's buffers
+    // Matches the full-decode path (mozjpeg, then @jsquash/resize) closely.
+    const ref = await fullPath(jpeg, 1200, 1600);
+    const mine = await runPipeline(jpeg, probe(jpeg), parseTransform('w=1200,f=png'), 'png');
+    expect(psnr(await decodeImage(mine.bytes, 'png'), ref)).toBeGreaterThan(40);
+  });
+
   it('picks the largest reduction that still covers the output', () => {
     const src = {
       format: 'jpeg' as const,
@@ -61,6 +97,23 @@ describe('shrink-on-load', () => {
     expect(decodePlan(src, full, { width: 300, height: 400 }).scale).toBe(8);
     expect(decodePlan(src, full, { width: 1600, height: 2134 }).scale).toBe(1);
     expect(decodePlan({ ...src, format: 'png' }, full, { width: 300, height: 400 }).scale).toBe(1);
+  });
+
+  it('sends every reduced JPEG through the module, at 1/1 too, and nothing else', () => {
+    const src = { format: 'jpeg' as const, width: 3000, height: 4000, orientation: 1 };
+    const full = { width: 3000, height: 4000 };
+    const plan = (s: typeof src & { cmyk?: boolean }, target: { width: number; height: number }) =>
+      decodePlan({ ...s, hasAlpha: false }, full, target);
+    expect(plan(src, { width: 800, height: 1067 })).toMatchObject({ scale: 2, inModule: true });
+    expect(plan(src, { width: 1600, height: 2133 })).toMatchObject({ scale: 1, inModule: true });
+    expect(plan(src, { width: 3000, height: 3999 })).toMatchObject({ scale: 1, inModule: true });
+    // No reduction (format change, pure crop) or an enlargement: mozjpeg, unless CMYK.
+    expect(plan(src, full)).toMatchObject({ scale: 1, inModule: false });
+    expect(plan(src, { width: 3200, height: 4267 }).inModule).toBe(false);
+    expect(plan({ ...src, cmyk: true }, full).inModule).toBe(true);
+    expect(plan({ ...src, format: 'png' } as never, { width: 800, height: 1067 }).inModule).toBe(
+      false,
+    );
   });
 
   it('matches the full-decode path on the large photos and the Kodak set', async () => {
@@ -79,14 +132,18 @@ describe('shrink-on-load', () => {
     }
     for (const [name, bytes] of inputs) {
       const facts = probe(bytes);
-      const width = Math.max(64, Math.floor(facts.width / 3)); // a ≥2x reduction: scaled path
-      const spec = parseTransform(`w=${width},f=png`);
-      const out = await runPipeline(bytes, facts, spec, 'png');
-      const scaled = await decodeImage(out.bytes, 'png');
-      const ref = await fullPath(bytes, scaled.width, scaled.height);
-      // Measured: 36.5-44 dB across these files (the scaled path low-passes in the DCT;
-      // the full path box-shrinks then lanczos3). Below 34 dB differences become visible.
-      expect(psnr(scaled, ref), name).toBeGreaterThan(34);
+      // A ≥2x reduction (shrink-on-load), then a 1.6x one (the module at 1/1).
+      for (const [divisor, floor] of [
+        [3, 34],
+        [1.6, FULL_SCALE_PSNR],
+      ] as const) {
+        const width = Math.max(64, Math.floor(facts.width / divisor));
+        const spec = parseTransform(`w=${width},f=png`);
+        const out = await runPipeline(bytes, facts, spec, 'png');
+        const mine = await decodeImage(out.bytes, 'png');
+        const ref = await fullPath(bytes, mine.width, mine.height);
+        expect(psnr(mine, ref), `${name} / ${divisor}`).toBeGreaterThan(floor);
+      }
     }
   });
 
@@ -108,5 +165,10 @@ describe('shrink-on-load', () => {
     want.forEach((rgb, i) =>
       at(8 + 16 * i).forEach((v, c) => expect(Math.abs(v - rgb[c]!)).toBeLessThanOrEqual(3)),
     );
+    // Enlarged: the module decodes at full size, the resizer enlarges.
+    const big = await call(`/img/${json.id as string}/w=160,fit=contain,f=png`);
+    expect(big.status).toBe(200);
+    const bigImg = await decodeImage(new Uint8Array(await big.arrayBuffer()), 'png');
+    expect([bigImg.width, bigImg.height]).toEqual([160, 32]);
   });
 });
