@@ -241,11 +241,15 @@ export function estimateVariant(
     decodeFixed = num(fixed.jpegScaledDecode, SCALED_DECODE_FIXED_MB);
   }
 
-  // Resize (skipped by the pipeline only when nothing changes; charged always, it is small then).
-  // On the module path the module resamples while it decodes (streaming lanczos3, no RGBA
-  // copy of the decoded image): its memory is inside the module's figure, so only CPU is charged.
-  // Large reductions box-shrink first (src/codecs/resize.ts), so lanczos3 and its buffers
-  // see 1/k² of the decoded pixels; the box pass itself costs about a fifth of lanczos3.
+  // Resize: free when nothing changes size (the pipeline skips it: a format change, a crop
+  // kept at its size). On the module path the module resamples while it decodes (streaming
+  // lanczos3, no RGBA copy of the decoded image): its memory is inside the module's figure,
+  // so only CPU is charged. Large reductions box-shrink first (src/codecs/resize.ts), so
+  // lanczos3 and its buffers see 1/k² of the decoded pixels; the box pass itself costs about
+  // a fifth of lanczos3.
+  const resized =
+    geometry.crop.width !== geometry.resize.width ||
+    geometry.crop.height !== geometry.resize.height;
   const k = inModule
     ? 1
     : preShrinkFactor(
@@ -256,10 +260,14 @@ export function estimateVariant(
       );
   const lanczosMP = decMP / (k * k);
   const resizeMs = num(t.resizeMsPerMP, 0);
-  const resize: StageCost = {
-    ms: inModule || k === 1 ? resizeMs * decMP : resizeMs * (lanczosMP + decMP / 5),
-    mb: inModule ? 0 : num(mem.resize, 0) * lanczosMP + (k > 1 ? RGBA_MB_PER_MP * lanczosMP : 0),
-  };
+  const resize: StageCost = !resized
+    ? { ms: 0, mb: 0 }
+    : {
+        ms: inModule || k === 1 ? resizeMs * decMP : resizeMs * (lanczosMP + decMP / 5),
+        mb: inModule
+          ? 0
+          : num(mem.resize, 0) * lanczosMP + (k > 1 ? RGBA_MB_PER_MP * lanczosMP : 0),
+      };
 
   // Encode.
   let encodeMs = num(t.encodeMsPerMP[format], maxOf(t.encodeMsPerMP)) * outMP;
@@ -274,11 +282,11 @@ export function estimateVariant(
 
   const fixedMB =
     decodeFixed +
-    (inModule ? 0 : num(fixed.resize, 0)) +
+    (inModule || !resized ? 0 : num(fixed.resize, 0)) +
     num(fixed.encode[format], maxOf(fixed.encode));
-  // Buffers handed between stages are counted by both; the module path hands over only the
-  // output-sized image.
-  const handoffs = RGBA_MB_PER_MP * ((inModule ? 0 : decMP) + outMP);
+  // Buffers handed between stages are counted by both; the module path, and a decode that is
+  // not resized, hand over only the output-sized image.
+  const handoffs = RGBA_MB_PER_MP * ((inModule || !resized ? 0 : decMP) + outMP);
   const memoryMB = Math.max(
     fixedMB + decode.mb,
     fixedMB + decode.mb + resize.mb + encode.mb - handoffs,

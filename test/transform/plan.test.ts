@@ -99,6 +99,12 @@ describe('estimateVariant', () => {
     // A format change decodes through mozjpeg: its per-MP figure, and @jsquash/resize's fixed.
     const same = estimateVariant(carrie, spec('f=webp'), 'webp');
     expect(same.stages.decode.mb).toBeCloseTo(COST_TABLE.memoryMBPerMP.decode.jpeg! * srcMP, 6);
+    // Nothing changes size, so the pipeline skips the resize: nothing charged for it.
+    expect(same.stages.resize).toEqual({ ms: 0, mb: 0 });
+    expect(same.stages.fixedMB).toBeCloseTo(
+      COST_TABLE.memoryFixedMB.decode.jpeg! + COST_TABLE.memoryFixedMB.encode.webp!,
+      6,
+    );
     // Measured in the bench (pipe-carrie-webp-1600, 12 MP → 1600x2133 WebP): 139 MB above
     // idle; the old mozjpeg + @jsquash/resize path peaked 339 MB above idle.
     const large = estimateVariant(carrie, spec('w=1600,f=webp'), 'webp');
