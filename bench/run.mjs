@@ -338,6 +338,27 @@ const CASES = [
   decodeLargeCase('png'),
   decodeLargeCase('webp'),
   decodeLargeCase('avif'),
+  {
+    // Lossless WebP goes to wasm/webp_rs.wasm, not libwebp (src/codecs/webp-rs.ts).
+    id: 'decode-webp-lossless-3mp',
+    title: 'decode lossless WEBP 3 MP (Rust decoder)',
+    kind: 'stage',
+    costMP: 3,
+    reps: 1,
+    async units(ctx) {
+      const bytes = await ctx.once(
+        'carrie3mp.lossless.webp',
+        async () =>
+          new Uint8Array(
+            await sharp(ctx.carrie())
+              .resize(1500, 2000)
+              .webp({ lossless: true, effort: 0 })
+              .toBuffer(),
+          ),
+      );
+      return [decodeUnit(bytes, 'webp')];
+    },
+  },
   scaledCase(1),
   scaledCase(2),
   scaledCase(4),

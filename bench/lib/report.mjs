@@ -171,6 +171,7 @@ export function costTable(cases, meta) {
         webp: memPerMP('encode-webp-800w'),
         avif: memPerMP('encode-avif-800w'),
       },
+      webpLosslessDecode: memPerMP('decode-webp-lossless-3mp'),
       encodeAbove800w: {
         jpeg: encodeSlope('jpeg'),
         png: encodeSlope('png'),
@@ -195,6 +196,7 @@ export function costTable(cases, meta) {
         avif: fixed('encode-avif-800w'),
       },
     },
+    webpLosslessDecodeMsPerMP: perMP('decode-webp-lossless-3mp'),
     jpegScaledDecodeMsPerMP: perMP('decode-jpeg-12mp-scaled-2'),
     jpegScaledDecodeMsPerMPByDenom: {
       1: perMP('decode-jpeg-12mp-scaled-1'),

@@ -5,8 +5,10 @@
  */
 import { GifReader } from 'omggif';
 import { CodecCallError, withCodec, type CodecPixels } from '../../wasm';
+import { webpLosslessReason } from '../security/webp-lossless';
 import type { ImageFormat } from './probe';
 import { DecodeError, type RawImage } from './types';
+import { decodeWebpRs } from './webp-rs';
 
 /**
  * Decodes the first (or only) image of `bytes` to RGBA8, exactly as stored: EXIF orientation
@@ -20,7 +22,9 @@ import { DecodeError, type RawImage } from './types';
  *   APNG gives its default (IDAT) image, which is the first frame when it is part of the
  *   animation. Checksums are not verified.
  * - webp: libwebp `WebPDecodeRGBA` via @jsquash/webp (still images; animated WebP is a
- *   DecodeError).
+ *   DecodeError), except files that would run libwebp's lossless decoder (a `VP8L` chunk, or
+ *   an `ALPH` plane compressed losslessly: CVE-2023-4863 in libwebp 1.1.0), which go to the
+ *   memory-safe Rust decoder in wasm/webp_rs.wasm (`decodeWebpRs`).
  * - avif: libavif + libaom via @jsquash/avif, converted to 8-bit RGBA whatever the coded depth;
  *   `irot`/`imir` transforms are not applied; first frame of an image sequence.
  * - gif: omggif (pure JS), first frame composited onto a transparent canvas of the logical
@@ -40,6 +44,8 @@ export async function decodeImage(bytes: Uint8Array, format: ImageFormat): Promi
       case 'png':
         return checked(format, await withCodec('pngCodec', (c) => c.decode(bytes)));
       case 'webp':
+        // Lossless bitstreams never reach libwebp 1.1.0 (CVE-2023-4863).
+        if (webpLosslessReason(bytes)) return decodeWebpRs(bytes);
         return checked(format, await withCodec('webpDec', (c) => c.decode(bytes)));
       case 'avif':
         return checked(format, await withCodec('avifDec', (c) => c.decode(bytes, 8)));

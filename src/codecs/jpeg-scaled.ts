@@ -10,6 +10,7 @@
  * converted naively, like browsers do for untagged CMYK.
  */
 import wasmModule from '../../wasm/jpeg_scaled.wasm';
+import { OwnDecoder, type OwnDecodeErrorCode } from './own-wasm';
 
 /** A shrink-on-load denominator: output is ceil(coded size / denom) in each axis. */
 export type JpegScale = 1 | 2 | 4 | 8;
@@ -24,15 +25,8 @@ export interface JpegScaledImage {
   height: number;
 }
 
-/**
- * Why a decode failed. `malformed`: corrupt or truncated JPEG; `unsupported`: valid JPEG
- * using a feature the decoder lacks (lossless, arithmetic coding, 12-bit, hierarchical);
- * `too-large`: coded pixels above `maxSourcePixels`; `out-of-memory`: wasm memory could
- * not grow; `trap`: the decoder aborted (a panic) and its instance was discarded;
- * `internal`: should not happen.
- */
-export type JpegDecodeErrorCode =
-  'malformed' | 'unsupported' | 'too-large' | 'out-of-memory' | 'trap' | 'internal';
+/** Why a decode failed (see {@link OwnDecodeErrorCode}). */
+export type JpegDecodeErrorCode = OwnDecodeErrorCode;
 
 /**
  * Thrown by {@link decodeJpegScaled} and {@link decodeJpegResized} when the input cannot be
@@ -78,29 +72,6 @@ export interface JpegCrop {
   height: number;
 }
 
-// Header words returned by jpeg_decode (u32 each).
-const H_STATUS = 0;
-const H_WIDTH = 1;
-const H_HEIGHT = 2;
-const H_DATA_PTR = 3;
-const H_DATA_LEN = 4;
-const H_MSG_PTR = 9;
-const H_MSG_LEN = 10;
-const HEADER_WORDS = 11;
-
-/**
- * Decode status → error code (0 is success). 5 (bad argument) becomes a RangeError: the
- * arguments are checked here, except a crop outside the decoded image.
- */
-const STATUS_CODES: Record<number, JpegDecodeErrorCode> = {
-  1: 'malformed',
-  2: 'unsupported',
-  3: 'too-large',
-  4: 'out-of-memory',
-  6: 'internal',
-};
-const S_BAD_ARGUMENT = 5;
-
 /**
  * Wasm memory never shrinks: an instance whose memory is above this after a call is
  * dropped, so an isolate keeps at most this much for JPEG decoding between requests.
@@ -112,13 +83,14 @@ const S_BAD_ARGUMENT = 5;
  */
 const DROP_INSTANCE_ABOVE_BYTES = 32 * 1024 * 1024;
 
-let current: JpegScaledExports | null = null;
-
-function instance(): JpegScaledExports {
-  // Synchronous instantiation of a precompiled module is allowed in workerd.
-  current ??= new WebAssembly.Instance(wasmModule, {}).exports as unknown as JpegScaledExports;
-  return current;
-}
+const decoder = new OwnDecoder<JpegScaledExports>({
+  module: wasmModule,
+  what: 'JPEG',
+  alloc: (e, len) => e.jpeg_alloc(len),
+  release: (e) => e.jpeg_release(),
+  error: (code, message, options) => new JpegDecodeError(code, message, options),
+  dropAboveBytes: DROP_INSTANCE_ABOVE_BYTES,
+});
 
 /**
  * The largest shrink-on-load reduction that still gives at least the needed size:
@@ -161,7 +133,7 @@ export function decodeJpegScaled(
   maxSourcePixels = 0,
 ): JpegScaledImage {
   checkDenom(denom);
-  return run(bytes, maxSourcePixels, (wasm, ptr, limit) =>
+  return decoder.run(bytes, maxSourcePixels, (wasm, ptr, limit) =>
     wasm.jpeg_decode(ptr, bytes.length, denom, limit),
   );
 }
@@ -216,7 +188,7 @@ export function decodeJpegResized(
     throw new RangeError(
       `JPEG resize: output ${outWidth}x${outHeight} must be 1..${width}x${height} (downscale only)`,
     );
-  return run(bytes, maxSourcePixels, (wasm, ptr, limit) =>
+  return decoder.run(bytes, maxSourcePixels, (wasm, ptr, limit) =>
     wasm.jpeg_decode_resize(
       ptr,
       bytes.length,
@@ -239,66 +211,6 @@ function checkDenom(denom: JpegScale): void {
 }
 
 /**
- * Copies `bytes` into wasm memory, runs one decode export (`call`, which consumes the input
- * buffer and returns the header pointer), copies the output out and releases it. Maps
- * failures to JpegDecodeError / RangeError, discards a trapped instance, and drops one
- * whose memory grew above DROP_INSTANCE_ABOVE_BYTES.
- */
-function run(
-  bytes: Uint8Array,
-  maxSourcePixels: number,
-  call: (wasm: JpegScaledExports, ptr: number, limit: number) => number,
-): JpegScaledImage {
-  if (bytes.length === 0) throw new JpegDecodeError('malformed', 'empty input');
-  const limit =
-    Number.isFinite(maxSourcePixels) && maxSourcePixels > 0
-      ? Math.min(Math.floor(maxSourcePixels), 0xffffffff)
-      : 0;
-  const wasm = instance();
-  try {
-    const ptr = wasm.jpeg_alloc(bytes.length) >>> 0; // i32 → unsigned address
-    if (ptr === 0) throw new JpegDecodeError('out-of-memory', 'cannot allocate the input');
-    new Uint8Array(wasm.memory.buffer, ptr, bytes.length).set(bytes);
-    // The decode always frees the input buffer. Views are made after it: memory may grow.
-    const headerPtr = call(wasm, ptr, limit) >>> 0;
-    const header = new Uint32Array(wasm.memory.buffer, headerPtr, HEADER_WORDS);
-    const status = header[H_STATUS] ?? 6;
-    try {
-      if (status !== 0) {
-        const msg = new TextDecoder().decode(
-          new Uint8Array(wasm.memory.buffer, header[H_MSG_PTR], header[H_MSG_LEN]),
-        );
-        if (status === S_BAD_ARGUMENT) throw new RangeError(`JPEG decode: ${msg}`);
-        throw new JpegDecodeError(STATUS_CODES[status] ?? 'internal', msg);
-      }
-      const width = header[H_WIDTH] ?? 0;
-      const height = header[H_HEIGHT] ?? 0;
-      // The one copy out of wasm memory (which the next decode reuses).
-      const data = new Uint8ClampedArray(
-        wasm.memory.buffer,
-        header[H_DATA_PTR],
-        header[H_DATA_LEN],
-      ).slice();
-      return { data, width, height };
-    } finally {
-      wasm.jpeg_release();
-    }
-  } catch (err) {
-    if (err instanceof WebAssembly.RuntimeError) {
-      // A Rust panic (panic = "abort") or allocation failure inside the decoder: the
-      // instance's state is undefined now, so never call it again.
-      if (current === wasm) current = null;
-      throw new JpegDecodeError('trap', `JPEG decoder aborted: ${err.message}`, { cause: err });
-    }
-    throw err;
-  } finally {
-    if (current === wasm && wasm.memory.buffer.byteLength > DROP_INSTANCE_ABOVE_BYTES) {
-      current = null; // let the isolate reclaim the grown memory
-    }
-  }
-}
-
-/**
  * Bytes of wasm memory held by the current decoder instance (`memory.buffer.byteLength`),
  * 0 when there is none: before the first decode, after a trap, after
  * {@link dropJpegScaledInstance}, and after a decode that left it above 32 MiB (that
@@ -306,7 +218,7 @@ function run(
  * measures the next call's peak. For tests and benchmarks.
  */
 export function jpegScaledMemoryBytes(): number {
-  return current ? current.memory.buffer.byteLength : 0;
+  return decoder.memoryBytes();
 }
 
 /**
@@ -316,5 +228,5 @@ export function jpegScaledMemoryBytes(): number {
  * no more JPEG work follows soon.
  */
 export function dropJpegScaledInstance(): void {
-  current = null;
+  decoder.drop();
 }

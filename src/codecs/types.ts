@@ -16,8 +16,8 @@ export type EncodeFormat = 'jpeg' | 'png' | 'webp' | 'avif';
 
 /** The decoder rejected the bytes (corrupt, truncated, unsupported feature): a 422, never a 500. */
 export class DecodeError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'DecodeError';
   }
 }

@@ -19,8 +19,14 @@ export const JPEG_SCALED_SHA256 =
   '5b461cb50290e8a0e4b0236e37afb47979113290b53281b1c0281ad408966b8e';
 
 /**
- * Compact codec version string, e.g.
- * `jpeg1.6.0-png3.1.1-webp1.5.0-avif2.1.1-resize2.1.1-gif1.0.10-jpegscaled5b461cb50290`
- * (package names of @jsquash/* and omggif, then our module's hash prefix).
+ * SHA-256 of wasm/webp_rs.wasm (our memory-safe WebP decoder for lossless bitstreams; see
+ * wasm/README.md), checked against the committed file by the same test.
  */
-export const CODEC_VERSIONS: string = `jpeg${jpeg}-png${png}-webp${webp}-avif${avif}-resize${resize}-gif${gif}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}`;
+export const WEBP_RS_SHA256 = 'ad2d2c76fc9575caad55a3b9fdfc394c4fc13b6e469c1f0c9b3fe3465453ae7e';
+
+/**
+ * Compact codec version string, e.g.
+ * `jpeg1.6.0-png3.1.1-webp1.5.0-avif2.1.1-resize2.1.1-gif1.0.10-jpegscaled5b461cb50290-webprsad2d2c76fc95`
+ * (package names of @jsquash/* and omggif, then our modules' hash prefixes).
+ */
+export const CODEC_VERSIONS: string = `jpeg${jpeg}-png${png}-webp${webp}-avif${avif}-resize${resize}-gif${gif}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-webprs${WEBP_RS_SHA256.slice(0, 12)}`;

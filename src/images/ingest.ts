@@ -37,9 +37,8 @@ export interface IngestResult {
 
 /**
  * Probes and checks an upload's header against the limits, without decoding pixels.
- * @throws HttpError 413 (over `policy.maxBytes`), 415 (not an accepted format, or a WebP that
- *   would run libwebp's lossless decoder: CVE-2023-4863, see security/webp-lossless.ts),
- *   422 (malformed header or over a limit, with `limit` and the offending value in the body).
+ * @throws HttpError 413 (over `policy.maxBytes`), 415 (not an accepted format), 422
+ *   (malformed header or over a limit, with `limit` and the offending value in the body).
  */
 export function checkHeader(
   bytes: Uint8Array,
@@ -58,12 +57,6 @@ export function checkHeader(
     if (err instanceof ProbeError) throw unprocessable(err.message);
     throw err;
   }
-  const lossless = facts.format === 'webp' ? webpLosslessReason(bytes) : null;
-  if (lossless)
-    throw unsupportedMedia(
-      `Lossless WebP (a ${lossless === 'VP8L' ? 'VP8L chunk' : 'losslessly compressed ALPH chunk'}) is not accepted until the WebP decoder is patched for CVE-2023-4863; send lossy WebP without lossless alpha, or PNG.`,
-      { reason: 'webp-lossless' },
-    );
   if (policy.formats && !policy.formats.includes(facts.format))
     throw unsupportedMedia(
       `This upload accepts ${policy.formats.join(', ')}, not ${facts.format}.`,
@@ -122,6 +115,7 @@ export async function ingestOriginal(
     frames: facts.frames,
     progressive: facts.progressive,
     cmyk: facts.cmyk,
+    webpLossless: facts.format === 'webp' && webpLosslessReason(bytes) !== null,
     metadata,
     createdAt: Date.now(),
   });

@@ -3,9 +3,9 @@
  * decoder has the heap overflow exploited in the wild (BuildHuffmanTable, fixed in 1.3.2). Two
  * kinds of WebP reach that code: lossless images (a `VP8L` chunk, alone or inside a VP8X file
  * or an animation frame) and lossy images whose alpha plane is compressed losslessly (`ALPH`
- * chunk with compression method 1: libwebp decodes it with the same VP8L machinery). Until a
- * maintained libwebp ≥ 1.3.2 build replaces it, uploads of either are refused (415) and the
- * decoder refuses to run on them. See docs/security.md.
+ * chunk with compression method 1: libwebp decodes it with the same VP8L machinery). Both go
+ * to the memory-safe Rust decoder instead (src/codecs/webp-rs.ts, wasm/webp_rs.wasm), so
+ * libwebp only ever decodes lossy VP8 data. See docs/security.md.
  *
  * The walk mirrors libwebp's container parsing (RIFF size bounds the data; chunks are padded to
  * even sizes) and is bounded: at most {@link MAX_CHUNKS} chunks, each step advances.

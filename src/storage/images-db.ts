@@ -17,6 +17,11 @@ export interface ImageRecord {
   frames: number;
   progressive: boolean;
   cmyk: boolean;
+  /**
+   * WebP whose decode runs a lossless (VP8L) bitstream: a VP8L image or a losslessly
+   * compressed alpha plane (decoded by wasm/webp_rs.wasm, not libwebp).
+   */
+  webpLossless: boolean;
   /** User metadata (a JSON object) or null. */
   metadata: Record<string, unknown> | null;
   /** Unix ms. */
@@ -40,6 +45,7 @@ interface ImageRow {
   frames: number;
   progressive: number;
   cmyk: number;
+  webp_lossless: number;
   metadata: string | null;
   created_at: number;
   thumbhash?: string | null;
@@ -47,7 +53,7 @@ interface ImageRow {
 }
 
 const COLUMNS =
-  'id, owner, sha256, format, width, height, bytes, orientation, has_alpha, frames, progressive, cmyk, metadata, created_at';
+  'id, owner, sha256, format, width, height, bytes, orientation, has_alpha, frames, progressive, cmyk, webp_lossless, metadata, created_at';
 
 const toRecord = (r: ImageRow): ImageRecord => ({
   id: r.id,
@@ -62,6 +68,7 @@ const toRecord = (r: ImageRow): ImageRecord => ({
   frames: r.frames,
   progressive: r.progressive === 1,
   cmyk: r.cmyk === 1,
+  webpLossless: r.webp_lossless === 1,
   metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as Record<string, unknown>),
   createdAt: r.created_at,
   thumbhash: r.thumbhash ?? null,
@@ -82,7 +89,7 @@ export async function insertImage(
   const [insert, select] = await db.batch<ImageRow>([
     db
       .prepare(
-        `INSERT INTO images (${COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (owner, sha256) DO NOTHING`,
+        `INSERT INTO images (${COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (owner, sha256) DO NOTHING`,
       )
       .bind(
         rec.id,
@@ -97,6 +104,7 @@ export async function insertImage(
         rec.frames,
         rec.progressive ? 1 : 0,
         rec.cmyk ? 1 : 0,
+        rec.webpLossless ? 1 : 0,
         rec.metadata === null ? null : JSON.stringify(rec.metadata),
         rec.createdAt,
       ),

@@ -65,6 +65,8 @@ export interface CostTable {
      * zero and both measured points: `encode` × MP up to 0.85 MP, this slope above.
      */
     encodeAbove800w?: PerFormat<EncodeFormat>;
+    /** WebP decode by wasm/webp_rs.wasm (lossless bitstreams), per source MP (optional). */
+    webpLosslessDecode?: number | null;
     /** Shrink-on-load decode by denominator, per SOURCE MP (optional; see the fallback). */
     jpegScaledDecode?: Partial<Record<'1' | '2' | '4' | '8', number | null>>;
   };
@@ -76,6 +78,8 @@ export interface CostTable {
     encode: PerFormat<EncodeFormat>;
     jpegScaledDecode?: number | null;
   };
+  /** WebP decode by wasm/webp_rs.wasm (lossless bitstreams), ms per source MP. */
+  webpLosslessDecodeMsPerMP?: number | null;
   /** Shrink-on-load decode at 1/2, ms per source MP. */
   jpegScaledDecodeMsPerMP?: number | null;
   /** The same by denominator. */
@@ -125,6 +129,8 @@ const MP = 1_000_000;
 export interface PlanSource extends SourceFacts {
   /** Progressive JPEG (shrink-on-load saves little). Absent = baseline. */
   progressive?: boolean;
+  /** WebP decoded by wasm/webp_rs.wasm (a lossless bitstream; see ImageRecord). */
+  webpLossless?: boolean;
 }
 
 /** One stage's share of an estimate. */
@@ -217,7 +223,14 @@ export function estimateVariant(
   let decodeFixed: number;
   const fullMs = num(t.decodeMsPerMP[src.format], maxOf(t.decodeMsPerMP));
   const fullMb = num(mem.decode[src.format], maxOf(mem.decode));
-  if (!inModule) {
+  if (src.format === 'webp' && src.webpLossless) {
+    // The Rust decoder: slower and larger than libwebp; without figures, the dearest decode.
+    decode = {
+      ms: num(t.webpLosslessDecodeMsPerMP, maxOf(t.decodeMsPerMP)) * srcMP,
+      mb: num(mem.webpLosslessDecode, maxOf(mem.decode)) * srcMP,
+    };
+    decodeFixed = num(fixed.decode.webp, maxOf(fixed.decode));
+  } else if (!inModule) {
     decode = { ms: fullMs * srcMP, mb: fullMb * srcMP };
     decodeFixed = num(fixed.decode[src.format], maxOf(fixed.decode));
   } else {

@@ -66,6 +66,7 @@ export function sourceFacts(rec: ImageRecord): PlanSource {
     hasAlpha: rec.hasAlpha,
     cmyk: rec.cmyk,
     progressive: rec.progressive,
+    webpLossless: rec.webpLossless,
   };
 }
 

@@ -1,9 +1,9 @@
 /**
  * Variant keys follow the codecs: CODEC_VERSIONS names the installed packages and the
- * committed shrink-on-load module.
+ * committed modules of our own.
  */
 import { describe, expect, it } from 'vitest';
-import { CODEC_VERSIONS, JPEG_SCALED_SHA256 } from '../../src/codecs/versions';
+import { CODEC_VERSIONS, JPEG_SCALED_SHA256, WEBP_RS_SHA256 } from '../../src/codecs/versions';
 import { sha256Hex } from '../../src/hash';
 import { fixture } from '../helpers';
 
@@ -11,5 +11,10 @@ describe('codec versions', () => {
   it('records the sha-256 of the committed wasm/jpeg_scaled.wasm', async () => {
     expect(await sha256Hex(await fixture('wasm/jpeg_scaled.wasm'))).toBe(JPEG_SCALED_SHA256);
     expect(CODEC_VERSIONS).toContain(`jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}`);
+  });
+
+  it('records the sha-256 of the committed wasm/webp_rs.wasm', async () => {
+    expect(await sha256Hex(await fixture('wasm/webp_rs.wasm'))).toBe(WEBP_RS_SHA256);
+    expect(CODEC_VERSIONS).toContain(`webprs${WEBP_RS_SHA256.slice(0, 12)}`);
   });
 });

@@ -1,16 +1,21 @@
 /**
  * CVE-2023-4863: WebP files that would run libwebp 1.1.0's lossless decoder (a VP8L chunk,
  * alone, inside VP8X or inside an animation frame; or an ALPH chunk compressed losslessly) are
- * refused at upload with 415, before any decoder runs. Test files are made here with
- * @jsquash/webp's own encoder (no binary fixtures).
+ * found by `webpLosslessReason` and decoded by the memory-safe Rust decoder
+ * (wasm/webp_rs.wasm) instead of libwebp. Test files are made here with @jsquash/webp's own
+ * encoder (no binary fixtures).
  */
 import { defaultOptions as webpDefaults } from '@jsquash/webp/meta.js';
+import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { decodeImage } from '../../src/codecs/decode';
 import { probe } from '../../src/codecs/probe';
 import type { RawImage } from '../../src/codecs/types';
 import { webpLosslessReason } from '../../src/security/webp-lossless';
-import { withCodec } from '../../wasm';
-import { call, KEYS, upload } from '../helpers';
+import { webpRsMemoryBytes } from '../../src/codecs/webp-rs';
+import { getImageById } from '../../src/storage/images-db';
+import { wasmMemory, withCodec } from '../../wasm';
+import { call, upload } from '../helpers';
 
 /** A 24x16 gradient; `alpha` makes the left half half-transparent. */
 function picture(alpha: boolean): RawImage {
@@ -108,31 +113,49 @@ describe('webpLosslessReason', () => {
   });
 });
 
-describe('upload', () => {
-  it('refuses lossless WebP with 415, accepts lossy WebP (with uncompressed alpha too)', async () => {
+describe('upload and delivery', () => {
+  it('accepts lossless WebP and lossless alpha, and decodes them without libwebp', async () => {
     const lossless = await webp(picture(false), { lossless: 1 });
     const vp8l = firstChunk(lossless);
-    const refused = [
-      lossless,
-      riff([...vp8x(0, 24, 16), ...chunk('VP8L', vp8l.data)]),
-      await webp(picture(true), {}),
+    const files: [string, Uint8Array, RawImage][] = [
+      ['VP8L', lossless, picture(false)],
+      ['VP8X + VP8L', riff([...vp8x(0, 24, 16), ...chunk('VP8L', vp8l.data)]), picture(false)],
+      ['VP8L with alpha', await webp(picture(true), { lossless: 1 }), picture(true)],
     ];
-    for (const bytes of refused) {
-      const res = await call('/v1/images', { method: 'POST', body: bytes, key: KEYS.alice });
-      expect(res.status).toBe(415);
-      expect(await res.json()).toMatchObject({
-        type: '/problems/unsupported-media-type',
-        reason: 'webp-lossless',
-      });
+    for (const [name, bytes, source] of files) {
+      const { res, json } = await upload(bytes);
+      expect(res.status, name).toBe(201);
+      // Recorded, so the planner charges the Rust decoder's figures.
+      expect((await getImageById(env.DB, json.id as string))?.webpLossless, name).toBe(true);
+      const out = await call(`/img/${json.id as string}/f=png`);
+      expect(out.status, name).toBe(200);
+      // Lossless all the way: the PNG holds the source pixels exactly.
+      const png = await decodeImage(new Uint8Array(await out.arrayBuffer()), 'png');
+      expect(png.data, name).toEqual(source.data);
     }
+    // A lossy picture with lossless alpha (libwebp's default): its alpha plane is exact.
+    const { json } = await upload(await webp(picture(true), {}));
+    const alpha = await decodeImage(
+      new Uint8Array(await (await call(`/img/${json.id as string}/f=png`)).arrayBuffer()),
+      'png',
+    );
+    for (let i = 3; i < alpha.data.length; i += 4)
+      expect(alpha.data[i]).toBe(picture(true).data[i]);
+    expect(webpRsMemoryBytes()).toBeGreaterThan(0);
+    expect(wasmMemory().webpDec).toBeUndefined(); // libwebp's decoder never ran
+  });
+
+  it('keeps lossy WebP (and uncompressed alpha) on libwebp', async () => {
     for (const bytes of [
       await webp(picture(false), {}),
       await webp(picture(true), { alpha_compression: 0 }),
     ]) {
       const { res, json } = await upload(bytes);
       expect(res.status).toBe(201);
+      expect((await getImageById(env.DB, json.id as string))?.webpLossless).toBe(false);
       const variant = await call(`/img/${json.id as string}/w=12,f=png`);
       expect(variant.status).toBe(200);
     }
+    expect(wasmMemory().webpDec).toBeGreaterThan(0);
   });
 });

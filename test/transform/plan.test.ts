@@ -128,6 +128,20 @@ describe('estimateVariant', () => {
     }
   });
 
+  it('charges the Rust WebP decoder for lossless WebP sources', () => {
+    const webpSrc = { ...kodak, format: 'webp' as const };
+    const lossy = estimateVariant(webpSrc, spec('w=384'), 'webp');
+    const lossless = estimateVariant({ ...webpSrc, webpLossless: true }, spec('w=384'), 'webp');
+    const srcMP = (768 * 512) / 1e6;
+    expect(lossy.stages.decode.ms).toBeCloseTo(COST_TABLE.decodeMsPerMP.webp! * srcMP, 6);
+    expect(lossless.stages.decode.ms).toBeCloseTo(COST_TABLE.webpLosslessDecodeMsPerMP! * srcMP, 6);
+    expect(lossless.stages.decode.mb).toBeCloseTo(
+      COST_TABLE.memoryMBPerMP.webpLosslessDecode! * srcMP,
+      6,
+    );
+    expect(lossless.cpuMs).toBeGreaterThan(lossy.cpuMs);
+  });
+
   it('maps the crop through EXIF orientation before choosing the scale', () => {
     // Stored 4000x3000, shown 3000x4000 (orientation 6): w=800 needs 1067 rows of the stored width.
     const turned = { ...carrie, width: 4000, height: 3000, orientation: 6 };

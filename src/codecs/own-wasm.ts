@@ -1,0 +1,147 @@
+/**
+ * Calls into our own decoder modules in wasm/ (jpeg_scaled.wasm, webp_rs.wasm): plain
+ * wasm32 C-ABI cdylibs without imports, which share one calling convention (wasm/README.md,
+ * "Export ABI"): `<prefix>_alloc(len)` for the input, a decode export that consumes it and
+ * returns a pointer to an 11-word u32 header (status, width, height, data pointer, data
+ * length, …, message pointer, message length), and `<prefix>_release()` for the output.
+ */
+
+/**
+ * Why a decode failed. `malformed`: corrupt or truncated file; `unsupported`: a valid file
+ * using a feature the decoder lacks; `too-large`: above the caller's pixel limit;
+ * `out-of-memory`: wasm memory could not grow; `trap`: the decoder aborted (a panic) and its
+ * instance was discarded; `internal`: should not happen.
+ */
+export type OwnDecodeErrorCode =
+  'malformed' | 'unsupported' | 'too-large' | 'out-of-memory' | 'trap' | 'internal';
+
+/** Decoded pixels: RGBA, 4 bytes per pixel, rows top to bottom without padding. */
+export interface OwnDecodedImage {
+  /** `width * height * 4` bytes, owned by the caller (copied out of wasm memory). */
+  data: Uint8ClampedArray<ArrayBuffer>;
+  width: number;
+  height: number;
+}
+
+/** What every module exports besides its decode functions. */
+export interface OwnModuleExports {
+  memory: WebAssembly.Memory;
+}
+
+// Header words (u32 each).
+const H_STATUS = 0;
+const H_WIDTH = 1;
+const H_HEIGHT = 2;
+const H_DATA_PTR = 3;
+const H_DATA_LEN = 4;
+const H_MSG_PTR = 9;
+const H_MSG_LEN = 10;
+const HEADER_WORDS = 11;
+
+/** Status → error code (0 is success; 5, a bad argument, becomes a RangeError). */
+const STATUS_CODES: Record<number, OwnDecodeErrorCode> = {
+  1: 'malformed',
+  2: 'unsupported',
+  3: 'too-large',
+  4: 'out-of-memory',
+  6: 'internal',
+};
+const S_BAD_ARGUMENT = 5;
+
+/** How to drive one module. */
+export interface OwnDecoderOptions<E extends OwnModuleExports> {
+  /** The precompiled module (a `.wasm` default import). */
+  module: WebAssembly.Module;
+  /** Name in messages: `JPEG`, `WebP`. */
+  what: string;
+  /** `<prefix>_alloc`. */
+  alloc(exports: E, len: number): number;
+  /** `<prefix>_release`. */
+  release(exports: E): void;
+  /** Makes the error thrown for a failed decode. */
+  error(code: OwnDecodeErrorCode, message: string, options?: { cause?: unknown }): Error;
+  /**
+   * Wasm memory never shrinks: an instance whose memory is above this many bytes after a
+   * call is dropped, so the isolate can reclaim it.
+   */
+  dropAboveBytes: number;
+}
+
+/**
+ * One module's instance (lazy, one per isolate, replaced after a trap or a large call) and
+ * the copy-in / call / copy-out sequence around its decode exports.
+ */
+export class OwnDecoder<E extends OwnModuleExports> {
+  private current: E | null = null;
+
+  constructor(private readonly opts: OwnDecoderOptions<E>) {}
+
+  /** Bytes of wasm memory held by the current instance; 0 when there is none. */
+  memoryBytes(): number {
+    return this.current ? this.current.memory.buffer.byteLength : 0;
+  }
+
+  /** Forgets the current instance; the next call instantiates the module again. */
+  drop(): void {
+    this.current = null;
+  }
+
+  /**
+   * Copies `bytes` into wasm memory, runs one decode export (`call`, which consumes the
+   * input buffer and returns the header pointer), copies the output out and releases it.
+   * @param limit passed through to `call` (a pixel limit; 0 means the module's own cap).
+   * @throws the options' error on a failed decode or a trap (that instance is discarded).
+   * @throws RangeError when the module reports a bad argument.
+   */
+  run(
+    bytes: Uint8Array,
+    limit: number,
+    call: (exports: E, ptr: number, limit: number) => number,
+  ): OwnDecodedImage {
+    const { what, error } = this.opts;
+    if (bytes.length === 0) throw error('malformed', 'empty input');
+    const cap = Number.isFinite(limit) && limit > 0 ? Math.min(Math.floor(limit), 0xffffffff) : 0;
+    // Synchronous instantiation of a precompiled module is allowed in workerd.
+    this.current ??= new WebAssembly.Instance(this.opts.module, {}).exports as unknown as E;
+    const wasm = this.current;
+    try {
+      const ptr = this.opts.alloc(wasm, bytes.length) >>> 0; // i32 → unsigned address
+      if (ptr === 0) throw error('out-of-memory', 'cannot allocate the input');
+      new Uint8Array(wasm.memory.buffer, ptr, bytes.length).set(bytes);
+      // The decode always frees the input buffer. Views are made after it: memory may grow.
+      const headerPtr = call(wasm, ptr, cap) >>> 0;
+      const header = new Uint32Array(wasm.memory.buffer, headerPtr, HEADER_WORDS);
+      const status = header[H_STATUS] ?? 6;
+      try {
+        if (status !== 0) {
+          const msg = new TextDecoder().decode(
+            new Uint8Array(wasm.memory.buffer, header[H_MSG_PTR], header[H_MSG_LEN]),
+          );
+          if (status === S_BAD_ARGUMENT) throw new RangeError(`${what} decode: ${msg}`);
+          throw error(STATUS_CODES[status] ?? 'internal', msg);
+        }
+        // The one copy out of wasm memory (which the next decode reuses).
+        const data = new Uint8ClampedArray(
+          wasm.memory.buffer,
+          header[H_DATA_PTR],
+          header[H_DATA_LEN],
+        ).slice();
+        return { data, width: header[H_WIDTH] ?? 0, height: header[H_HEIGHT] ?? 0 };
+      } finally {
+        this.opts.release(wasm);
+      }
+    } catch (err) {
+      if (err instanceof WebAssembly.RuntimeError) {
+        // A Rust panic (panic = "abort") or allocation failure inside the decoder: the
+        // instance's state is undefined now, so never call it again.
+        if (this.current === wasm) this.current = null;
+        throw error('trap', `${what} decoder aborted: ${err.message}`, { cause: err });
+      }
+      throw err;
+    } finally {
+      if (this.current === wasm && wasm.memory.buffer.byteLength > this.opts.dropAboveBytes) {
+        this.current = null; // let the isolate reclaim the grown memory
+      }
+    }
+  }
+}

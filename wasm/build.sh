@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds our own WebAssembly modules from their Rust crates (Debian toolchain, offline):
+#   wasm/jpeg-scaled → wasm/jpeg_scaled.wasm   (jpeg-decoder 0.2.6: shrink-on-load JPEG)
+#   wasm/webp-rs     → wasm/webp_rs.wasm       (image 0.24.3: memory-safe WebP decoding)
+#
+#   bash wasm/build.sh [crate ...]        (npm run build:wasm; default: every crate)
+#
+# - Installs the Debian packages it needs when missing (needs root and Debian's apt).
+# - Hermetic: Debian's rustc/cargo only (PATH=/usr/bin:/bin, so a rustup toolchain is not
+#   used), a private CARGO_HOME, crates from /usr/share/cargo/registry, no network.
+# - Reproducible: each crate is copied to a fixed build directory (which also keeps
+#   Cargo.lock out of the source tree) and build paths are remapped, so two runs give the
+#   same bytes (wasm/README.md has the sha256 of each committed module).
+set -euo pipefail
+
+WASM_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CRATES=("$@")
+((${#CRATES[@]})) || CRATES=(jpeg-scaled webp-rs)
+
+# Drop every CARGO_*/RUSTC*/RUSTUP*/RUSTFLAGS-style setting from the caller's environment.
+for v in $(compgen -e | grep -E '^(CARGO|RUSTC|RUSTUP|RUSTFLAGS|RUSTDOCFLAGS)' || true); do unset "$v"; done
+export PATH=/usr/bin:/bin
+export RUSTC=/usr/bin/rustc CARGO=/usr/bin/cargo
+export SOURCE_DATE_EPOCH=0 LC_ALL=C TZ=UTC
+
+PKGS=(rustc cargo libstd-rust-dev-wasm32 lld-14 wabt librust-jpeg-decoder-dev librust-image-dev)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "build.sh: installing ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PKGS[@]}"
+fi
+
+for crate in "${CRATES[@]}"; do
+  HERE="$WASM_DIR/$crate"
+  NAME="${crate//-/_}"
+  OUT="$WASM_DIR/$NAME.wasm"
+  BUILD="$HERE/target/build"          # under target/ (git-ignored)
+  export CARGO_HOME="$HERE/target/cargo-home"
+
+  # Fresh copy of the crate at a fixed path (its .cargo/config.toml is copied too).
+  rm -rf "$BUILD"
+  mkdir -p "$BUILD" "$CARGO_HOME"
+  cp -R "$HERE/Cargo.toml" "$HERE/src" "$HERE/.cargo" "$BUILD/"
+
+  # SIMD: workerd (V8) supports wasm SIMD; +simd128 measured ~10% faster for jpeg-scaled.
+  # Path remapping keeps machine paths out of panic-location strings.
+  export RUSTFLAGS="-C target-feature=+simd128 \
+ --remap-path-prefix=$BUILD=/build/$crate \
+ --remap-path-prefix=$CARGO_HOME=/cargo-home \
+ --remap-path-prefix=/usr/share/cargo/registry=/registry"
+
+  (cd "$BUILD" && cargo build --release --offline --target wasm32-unknown-unknown \
+    --target-dir "$HERE/target/cargo")
+
+  WASM="$HERE/target/cargo/wasm32-unknown-unknown/release/$NAME.wasm"
+  wasm-validate "$WASM"
+  if wasm-objdump -h "$WASM" | grep -q ' Import '; then
+    echo "build.sh: $WASM has imports; workerd instantiates it with {}" >&2
+    exit 1
+  fi
+  cp "$WASM" "$OUT"
+  echo "$(wc -c <"$OUT") bytes  $(cd "$WASM_DIR" && sha256sum "$NAME.wasm")"
+done
