@@ -1,7 +1,8 @@
 /**
  * Variants in R2 (`variants/{sha256}/{specHash}.{ext}`): immutable derived bytes. The spec
- * hash covers the canonical transform, the resolved format and the codec versions, so a codec
- * upgrade writes new keys rather than serving stale bytes.
+ * hash covers the canonical transform, the resolved format and the codec and pipeline versions
+ * (CODEC_VERSIONS), so a codec upgrade or a pipeline change that alters outputs writes new keys
+ * rather than serving stale bytes.
  */
 import { CODEC_VERSIONS } from '../codecs/versions';
 import type { EncodeFormat } from '../codecs/types';

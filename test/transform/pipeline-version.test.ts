@@ -1,0 +1,56 @@
+/**
+ * PIPELINE_VERSION guard: the bytes of a fixed set of variants, recorded with the versions
+ * that made them. Codecs in wasm are deterministic, so these hashes are the same on every
+ * machine; they change only when a codec or our pipeline code changes what it outputs.
+ *
+ * When this test fails:
+ * - if CODEC_VERSIONS changed only because a codec package or module changed, record the new
+ *   versions and hashes;
+ * - if the hashes changed but CODEC_VERSIONS did not, our pipeline code changed its outputs:
+ *   bump PIPELINE_VERSION (src/codecs/versions.ts) so stored variants are not mixed with the
+ *   new ones, then record both.
+ */
+import { describe, expect, it } from 'vitest';
+import { probe } from '../../src/codecs/probe';
+import { CODEC_VERSIONS } from '../../src/codecs/versions';
+import { sha256Hex } from '../../src/hash';
+import { runPipeline } from '../../src/transform/pipeline';
+import { parseTransform } from '../../src/transform/spec';
+import type { EncodeFormat } from '../../src/codecs/types';
+import { fixture } from '../helpers';
+
+/** Inputs that cover each decode path: the JPEG module at 1/4 and 1/1, mozjpeg, PNG, GIF. */
+const CASES: [file: string, transform: string, format: EncodeFormat][] = [
+  ['images/large/2569067123_aca715a2ee_o.jpg', 'w=600,fit=cover,h=400', 'webp'],
+  ['images/small/Giunchedi_Filippo_January_2015_01.jpg', 'w=600', 'jpeg'],
+  ['images/small/Giunchedi_Filippo_January_2015_01.jpg', 'f=png', 'png'],
+  ['images/kodak/kodim03.png', 'w=300,blur=2', 'avif'],
+  ['images/alpha/blackbug.png', 'w=200,fit=pad,h=200,background=336699', 'webp'],
+  ['images/animated/rotating-squares.gif', 'w=40', 'png'],
+];
+
+/** What the current code produced, with the versions it ran under. */
+const RECORDED = {
+  codecs:
+    'jpeg1.6.0-png3.1.1-webp1.5.0-avif2.1.1-resize2.1.1-gif1.0.10-jpegscaled5b461cb50290-webprsad2d2c76fc95-pipeline2',
+  hashes: [
+    'images/large/2569067123_aca715a2ee_o.jpg w=600,fit=cover,h=400 webp: 933c0cfcc7771002',
+    'images/small/Giunchedi_Filippo_January_2015_01.jpg w=600 jpeg: 380b510372328e2d',
+    'images/small/Giunchedi_Filippo_January_2015_01.jpg f=png png: 35d2b33d9aa2c8b6',
+    'images/kodak/kodim03.png w=300,blur=2 avif: 985d26d26ef0dee2',
+    'images/alpha/blackbug.png w=200,fit=pad,h=200,background=336699 webp: e89eeac79a01071d',
+    'images/animated/rotating-squares.gif w=40 png: 7a39b73a0e6bf2bf',
+  ],
+};
+
+describe('PIPELINE_VERSION', () => {
+  it('is bumped whenever our pipeline changes its outputs (see the file header)', async () => {
+    const hashes: string[] = [];
+    for (const [file, t, format] of CASES) {
+      const bytes = await fixture(file);
+      const out = await runPipeline(bytes, probe(bytes), parseTransform(t), format);
+      hashes.push(`${file} ${t} ${format}: ${(await sha256Hex(out.bytes)).slice(0, 16)}`);
+    }
+    expect({ codecs: CODEC_VERSIONS, hashes }).toEqual(RECORDED);
+  });
+});
