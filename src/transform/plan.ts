@@ -242,9 +242,9 @@ export function estimateVariant(
     );
     // Progressive JPEGs keep every DCT coefficient (2 bytes per sample, 1.5 samples per pixel
     // at 4:2:0) whatever the scale, and do all the entropy decoding: charged the full decode's
-    // CPU and 3 MB per MP on top of the scaled figure. Measured: a 4.9 MP progressive JPEG →
+    // CPU (or the module's 1/1 figure, if higher) and 3 MB per MP on top of the scaled figure. Measured: a 4.9 MP progressive JPEG →
     // 800 px AVIF peaks 107 MB above idle; this estimates 102 (inside the margins).
-    const ms = src.progressive ? fullMs : scaledMs;
+    const ms = src.progressive ? Math.max(fullMs, scaledMs) : scaledMs;
     const mb =
       SCALED_DECODE_MB_PER_MP[d] + (src.progressive ? PROGRESSIVE_COEFFICIENT_MB_PER_MP : 0);
     decode = {
