@@ -2,8 +2,11 @@
  * Test helpers: drive the real Worker (src/index.ts) with HTTP requests and the local
  * bindings, and read shared fixture files through the FIXTURES service binding.
  */
+import { defaultOptions as webpDefaults } from '@jsquash/webp/meta.js';
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import type { RawImage } from '../src/codecs/types';
 import worker from '../src/index';
+import { withCodec } from '../wasm';
 
 /** Base URL the tests use; the Worker builds absolute URLs from it. */
 export const BASE = 'http://img.test';
@@ -59,4 +62,19 @@ export async function upload(bytes: Uint8Array, key: string = KEYS.alice, query 
   const res = await call(`/v1/images${query}`, { method: 'POST', body: bytes, key });
   const json = (await res.json()) as Record<string, unknown>;
   return { res, json };
+}
+
+/**
+ * Encodes with libwebp's encoder (our @jsquash build) and explicit options, to make test
+ * files of each WebP kind (lossless, lossless alpha, …) without binary fixtures.
+ */
+export async function encodeWebp(
+  img: RawImage,
+  opts: Partial<typeof webpDefaults>,
+): Promise<Uint8Array> {
+  const out = await withCodec('webpEnc', (c) =>
+    c.encode(img.data, img.width, img.height, { ...webpDefaults, ...opts }),
+  );
+  if (!out) throw new Error('encode failed');
+  return new Uint8Array(out);
 }

@@ -2,7 +2,6 @@
  * wasm/webp_rs.wasm through src/codecs/webp-rs.ts: exact lossless pixels, lossy colour close
  * to libwebp's, animation refused, and hostile bytes that only ever give a DecodeError.
  */
-import { defaultOptions as webpDefaults } from '@jsquash/webp/meta.js';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
@@ -12,16 +11,7 @@ import { DecodeError, type RawImage } from '../../src/codecs/types';
 import { decodeWebpRs, webpRsMemoryBytes } from '../../src/codecs/webp-rs';
 import { webpLosslessReason } from '../../src/security/webp-lossless';
 import { withCodec } from '../../wasm';
-import { fixture } from '../helpers';
-
-/** Encodes with libwebp's encoder (our @jsquash build) and explicit options. */
-async function webp(img: RawImage, opts: Partial<typeof webpDefaults>): Promise<Uint8Array> {
-  const out = await withCodec('webpEnc', (c) =>
-    c.encode(img.data, img.width, img.height, { ...webpDefaults, ...opts }),
-  );
-  if (!out) throw new Error('encode failed');
-  return new Uint8Array(out);
-}
+import { encodeWebp, fixture } from '../helpers';
 
 /** Index of the first differing byte, -1 when equal (toEqual is slow on megabytes). */
 const firstDiff = (a: Uint8ClampedArray, b: Uint8ClampedArray) =>
@@ -45,7 +35,7 @@ describe('decodeWebpRs', () => {
 
   it('gives the exact pixels of a lossless file', async () => {
     // `exact`: keep the colour of fully transparent pixels (libwebp drops it by default).
-    const bytes = await webp(photo, { lossless: 1, exact: 1 });
+    const bytes = await encodeWebp(photo, { lossless: 1, exact: 1 });
     expect(webpLosslessReason(bytes)).toBe('VP8L');
     const img = decodeWebpRs(bytes);
     expect([img.width, img.height]).toEqual([768, 512]);
@@ -53,7 +43,7 @@ describe('decodeWebpRs', () => {
   });
 
   it('decodes lossy colour close to libwebp, with an exact lossless alpha plane', async () => {
-    const bytes = await webp(photo, { quality: 80 });
+    const bytes = await encodeWebp(photo, { quality: 80 });
     expect(webpLosslessReason(bytes)).toBe('ALPH');
     const mine = decodeWebpRs(bytes);
     // libwebp on our own file, for the reference (uploads of this kind never reach it).
@@ -72,13 +62,13 @@ describe('decodeWebpRs', () => {
       768,
     );
     for (let i = 3; i < opaque.data.length; i += 4) opaque.data[i] = 255;
-    const img = decodeWebpRs(await webp(opaque, { lossless: 1 }));
+    const img = decodeWebpRs(await encodeWebp(opaque, { lossless: 1 }));
     expect(firstDiff(img.data, opaque.data)).toBe(-1);
     expect(webpRsMemoryBytes()).toBeGreaterThan(0); // under 32 MiB: the instance is kept
   });
 
   it('refuses animated files before decoding, and empty or foreign bytes', async () => {
-    const frame = await webp(photo, { lossless: 1 });
+    const frame = await encodeWebp(photo, { lossless: 1 });
     // VP8X with the animation flag, then the VP8L chunk: refused on the flag alone.
     const vp8x = [
       ...'VP8X'.split('').map((c) => c.charCodeAt(0)),
@@ -107,8 +97,8 @@ describe('decodeWebpRs', () => {
   it('survives mutated and truncated files the probe accepts: a DecodeError or an image', async () => {
     const small = await resizeImage(photo, 96, 64);
     const seeds = [
-      await webp(small, { lossless: 1 }),
-      await webp(small, { quality: 70 }), // lossy + lossless alpha
+      await encodeWebp(small, { lossless: 1 }),
+      await encodeWebp(small, { quality: 70 }), // lossy + lossless alpha
     ];
     const good = seeds[0]!;
     fc.assert(

@@ -5,7 +5,6 @@
  * (wasm/webp_rs.wasm) instead of libwebp. Test files are made here with @jsquash/webp's own
  * encoder (no binary fixtures).
  */
-import { defaultOptions as webpDefaults } from '@jsquash/webp/meta.js';
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
@@ -14,8 +13,8 @@ import type { RawImage } from '../../src/codecs/types';
 import { webpLosslessReason } from '../../src/security/webp-lossless';
 import { webpRsMemoryBytes } from '../../src/codecs/webp-rs';
 import { getImageById } from '../../src/storage/images-db';
-import { wasmMemory, withCodec } from '../../wasm';
-import { call, upload } from '../helpers';
+import { wasmMemory } from '../../wasm';
+import { call, encodeWebp, upload } from '../helpers';
 
 /** A 24x16 gradient; `alpha` makes the left half half-transparent. */
 function picture(alpha: boolean): RawImage {
@@ -28,15 +27,6 @@ function picture(alpha: boolean): RawImage {
       data.set([x * 10, y * 15, 128, alpha && x < 12 ? 128 : 255], i);
     }
   return { data, width, height };
-}
-
-/** Encodes with libwebp's encoder and explicit options. */
-async function webp(img: RawImage, opts: Partial<typeof webpDefaults>): Promise<Uint8Array> {
-  const out = await withCodec('webpEnc', (c) =>
-    c.encode(img.data, img.width, img.height, { ...webpDefaults, ...opts }),
-  );
-  if (!out) throw new Error('encode failed');
-  return new Uint8Array(out);
 }
 
 const ascii = (s: string) => Array.from(s, (c) => c.charCodeAt(0));
@@ -66,7 +56,7 @@ const vp8x = (flags: number, w: number, h: number) =>
 
 describe('webpLosslessReason', () => {
   it('finds VP8L alone, in VP8X, in animation frames, and lossless ALPH', async () => {
-    const lossless = await webp(picture(false), { lossless: 1 });
+    const lossless = await encodeWebp(picture(false), { lossless: 1 });
     expect(webpLosslessReason(lossless)).toBe('VP8L');
     const vp8l = firstChunk(lossless);
     expect(vp8l.name).toBe('VP8L');
@@ -74,7 +64,7 @@ describe('webpLosslessReason', () => {
     expect(probe(extended)).toMatchObject({ format: 'webp', width: 24, height: 16 });
     expect(webpLosslessReason(extended)).toBe('VP8L');
 
-    const lossy = await webp(picture(false), {});
+    const lossy = await encodeWebp(picture(false), {});
     expect(webpLosslessReason(lossy)).toBeNull();
     const vp8 = firstChunk(lossy);
     const frame = (inner: number[]) =>
@@ -93,9 +83,9 @@ describe('webpLosslessReason', () => {
     expect(webpLosslessReason(animated(chunk('VP8L', vp8l.data)))).toBe('VP8L');
     expect(probe(animated(chunk('VP8L', vp8l.data)))).toMatchObject({ format: 'webp', frames: 1 });
 
-    const alphaLossless = await webp(picture(true), {}); // libwebp default: alpha_compression 1
+    const alphaLossless = await encodeWebp(picture(true), {}); // libwebp default: alpha_compression 1
     expect(webpLosslessReason(alphaLossless)).toBe('ALPH');
-    const alphaRaw = await webp(picture(true), { alpha_compression: 0 });
+    const alphaRaw = await encodeWebp(picture(true), { alpha_compression: 0 });
     expect(webpLosslessReason(alphaRaw)).toBeNull();
     expect(probe(alphaRaw)).toMatchObject({ hasAlpha: true });
   });
@@ -115,12 +105,12 @@ describe('webpLosslessReason', () => {
 
 describe('upload and delivery', () => {
   it('accepts lossless WebP and lossless alpha, and decodes them without libwebp', async () => {
-    const lossless = await webp(picture(false), { lossless: 1 });
+    const lossless = await encodeWebp(picture(false), { lossless: 1 });
     const vp8l = firstChunk(lossless);
     const files: [string, Uint8Array, RawImage][] = [
       ['VP8L', lossless, picture(false)],
       ['VP8X + VP8L', riff([...vp8x(0, 24, 16), ...chunk('VP8L', vp8l.data)]), picture(false)],
-      ['VP8L with alpha', await webp(picture(true), { lossless: 1 }), picture(true)],
+      ['VP8L with alpha', await encodeWebp(picture(true), { lossless: 1 }), picture(true)],
     ];
     for (const [name, bytes, source] of files) {
       const { res, json } = await upload(bytes);
@@ -134,7 +124,7 @@ describe('upload and delivery', () => {
       expect(png.data, name).toEqual(source.data);
     }
     // A lossy picture with lossless alpha (libwebp's default): its alpha plane is exact.
-    const { json } = await upload(await webp(picture(true), {}));
+    const { json } = await upload(await encodeWebp(picture(true), {}));
     const alpha = await decodeImage(
       new Uint8Array(await (await call(`/img/${json.id as string}/f=png`)).arrayBuffer()),
       'png',
@@ -147,8 +137,8 @@ describe('upload and delivery', () => {
 
   it('keeps lossy WebP (and uncompressed alpha) on libwebp', async () => {
     for (const bytes of [
-      await webp(picture(false), {}),
-      await webp(picture(true), { alpha_compression: 0 }),
+      await encodeWebp(picture(false), {}),
+      await encodeWebp(picture(true), { alpha_compression: 0 }),
     ]) {
       const { res, json } = await upload(bytes);
       expect(res.status).toBe(201);
