@@ -8,6 +8,7 @@ import { CodecCallError, withCodec, type CodecPixels } from '../../wasm';
 import { webpLosslessReason } from '../security/webp-lossless';
 import type { ImageFormat } from './probe';
 import { DecodeError, type RawImage } from './types';
+import { webpFirstFrame } from './webp-frame';
 import { decodeWebpRs } from './webp-rs';
 
 /**
@@ -21,10 +22,11 @@ import { decodeWebpRs } from './webp-rs';
  * - png: Rust `png` crate via @jsquash/png: palette/grey expanded, 16-bit stripped to 8-bit;
  *   APNG gives its default (IDAT) image, which is the first frame when it is part of the
  *   animation. Checksums are not verified.
- * - webp: libwebp `WebPDecodeRGBA` via @jsquash/webp (still images; animated WebP is a
- *   DecodeError), except files that would run libwebp's lossless decoder (a `VP8L` chunk, or
- *   an `ALPH` plane compressed losslessly: CVE-2023-4863 in libwebp 1.1.0), which go to the
- *   memory-safe Rust decoder in wasm/webp_rs.wasm (`decodeWebpRs`).
+ * - webp: libwebp `WebPDecodeRGBA` via @jsquash/webp, except files that would run libwebp's
+ *   lossless decoder (a `VP8L` chunk, or an `ALPH` plane compressed losslessly: CVE-2023-4863
+ *   in libwebp 1.1.0), which go to the memory-safe Rust decoder in wasm/webp_rs.wasm
+ *   (`decodeWebpRs`). An animated WebP gives its first frame (`webpFirstFrame`) on a
+ *   transparent canvas of the animation's size, like a GIF.
  * - avif: libavif + libaom via @jsquash/avif, converted to 8-bit RGBA whatever the coded depth;
  *   `irot`/`imir` transforms are not applied; first frame of an image sequence.
  * - gif: omggif (pure JS), first frame composited onto a transparent canvas of the logical
@@ -43,10 +45,12 @@ export async function decodeImage(bytes: Uint8Array, format: ImageFormat): Promi
         return checked(format, await withCodec('jpegDec', (c) => c.decode(bytes, false)));
       case 'png':
         return checked(format, await withCodec('pngCodec', (c) => c.decode(bytes)));
-      case 'webp':
-        // Lossless bitstreams never reach libwebp 1.1.0 (CVE-2023-4863).
-        if (webpLosslessReason(bytes)) return decodeWebpRs(bytes);
-        return checked(format, await withCodec('webpDec', (c) => c.decode(bytes)));
+      case 'webp': {
+        const frame = webpFirstFrame(bytes);
+        if (!frame) return await decodeStillWebp(bytes);
+        const { x, y, canvasWidth, canvasHeight } = frame;
+        return onCanvas(await decodeStillWebp(frame.still), x, y, canvasWidth, canvasHeight);
+      }
       case 'avif':
         return checked(format, await withCodec('avifDec', (c) => c.decode(bytes, 8)));
       case 'gif':
@@ -58,6 +62,30 @@ export async function decodeImage(bytes: Uint8Array, format: ImageFormat): Promi
     if (err instanceof CodecCallError) throw new DecodeError(`${format}: ${err.message}`);
     throw err;
   }
+}
+
+/** A still WebP; lossless bitstreams never reach libwebp 1.1.0 (CVE-2023-4863). */
+async function decodeStillWebp(bytes: Uint8Array): Promise<RawImage> {
+  if (webpLosslessReason(bytes)) return decodeWebpRs(bytes);
+  return checked('webp', await withCodec('webpDec', (c) => c.decode(bytes)));
+}
+
+/**
+ * `img` placed at (`x`, `y`) on a transparent `width` x `height` canvas (itself when it already
+ * covers the canvas exactly).
+ * @throws DecodeError when the image does not fit inside the canvas there.
+ */
+function onCanvas(img: RawImage, x: number, y: number, width: number, height: number): RawImage {
+  if (x === 0 && y === 0 && img.width === width && img.height === height) return img;
+  if (x + img.width > width || y + img.height > height)
+    throw new DecodeError(
+      `${img.width}x${img.height}+${x}+${y} frame exceeds the ${width}x${height} canvas`,
+    );
+  const data = new Uint8ClampedArray(width * height * 4);
+  const row = img.width * 4;
+  for (let r = 0; r < img.height; r++)
+    data.set(img.data.subarray(r * row, r * row + row), ((y + r) * width + x) * 4);
+  return { data, width, height };
 }
 
 /** Validates a codec result and narrows it to a RawImage without copying. */

@@ -3,7 +3,7 @@
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, fixture, fixtureList, KEYS, upload } from '../helpers';
+import { call, fixture, fixtureList, imagesTable, KEYS, upload } from '../helpers';
 
 interface Expected {
   format: string;
@@ -12,33 +12,18 @@ interface Expected {
   orientation: number;
 }
 
-/** Parses ../shared/images/README.md's table: stored size, format and orientation per file. */
+/** The README table's facts as the API reports them: displayed (EXIF-turned) size. */
 async function expectedTable(): Promise<Map<string, Expected>> {
-  const text = new TextDecoder().decode(await fixture('images/README.md'));
   const table = new Map<string, Expected>();
-  for (const line of text.split('\n')) {
-    const cells = line.split('|').map((c) => c.trim());
-    const size = /^(\d+)x(\d+)$/.exec(cells[2] ?? '');
-    if (!cells[1] || !size) continue;
-    const props = cells[5] ?? '';
-    const orientation = Number(/orient=(\d)/.exec(props)?.[1] ?? 1);
-    const [w, h] = [Number(size[1]), Number(size[2])];
-    const turned = orientation >= 5;
-    table.set(cells[1], {
-      format: props.split(' ')[0]!,
-      width: turned ? h : w,
-      height: turned ? w : h,
-      orientation,
+  for (const [file, row] of await imagesTable()) {
+    const turned = row.orientation >= 5;
+    table.set(file, {
+      format: row.format,
+      width: turned ? row.height : row.width,
+      height: turned ? row.width : row.height,
+      orientation: row.orientation,
     });
   }
-  // The README has no row for this file; its size is stated in the delivery issue and
-  // checked with ImageMagick (`identify`): 800x533, no EXIF orientation tag.
-  table.set('small/Giunchedi_Filippo_January_2015_01.jpg', {
-    format: 'jpeg',
-    width: 800,
-    height: 533,
-    orientation: 1,
-  });
   return table;
 }
 
