@@ -130,3 +130,26 @@ export async function imagesTable(): Promise<Map<string, ImageRow>> {
   });
   return table;
 }
+
+/**
+ * `db` with `method` (`prepare` or `batch`) failing, both on the binding and on every session it
+ * opens (the Worker runs its queries in D1 sessions: src/storage/d1-session.ts). `prepare` throws
+ * at once, `batch` rejects, as D1 does.
+ */
+export function failingD1(db: D1Database, method: 'prepare' | 'batch'): D1Database {
+  const fail = () => {
+    const err = new Error(`injected D1 ${method} failure`);
+    if (method === 'prepare') throw err;
+    return Promise.reject(err);
+  };
+  const failing = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get: (t, prop) => {
+        if (prop === method) return fail;
+        if (prop === 'withSession') return (start?: string) => failing(db.withSession(start));
+        const v = Reflect.get(t, prop) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+  return failing(db);
+}

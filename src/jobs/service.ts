@@ -356,7 +356,7 @@ export async function jobAfterItem(env: Pick<Env, 'DB' | 'JOBS'>, jobId: string)
  * Re-sends the webhook of an ended job whose webhook was never attempted (the process died
  * between ending the job and enqueueing it). Called on duplicate deliveries; cheap otherwise.
  */
-export async function resumeWebhook(env: Pick<Env, 'JOBS'>, job: JobRecord): Promise<void> {
+export async function resumeWebhook(env: Pick<Env, 'JOBS' | 'DB'>, job: JobRecord): Promise<void> {
   if (
     TERMINAL.includes(job.status) &&
     job.webhookStatus === 'pending' &&

@@ -2,6 +2,7 @@
  * Sending work to the jobs queue. `sendBatch` takes at most 100 messages per call, so larger
  * sets are sent in chunks.
  */
+import { sessionBookmark } from '../storage/d1-session';
 import { listPresets } from '../storage/presets-db';
 import type { ImageRecord } from '../storage/images-db';
 import { deleteVariants } from '../storage/variants';
@@ -11,26 +12,37 @@ import type { JobMessage } from './messages';
 /** Most messages per `sendBatch` call (a Queues limit). */
 export const SEND_BATCH_MAX = 100;
 
-/** Sends one message (optionally delayed). */
+/** `message` with the bookmark of the D1 session `env.DB` runs in, when there is one. */
+function stamped(env: Pick<Env, 'DB'>, message: JobMessage): JobMessage {
+  const bookmark = sessionBookmark(env);
+  return bookmark ? { ...message, bookmark } : message;
+}
+
+/**
+ * Sends one message (optionally delayed), carrying the bookmark of the session that made the
+ * write it follows.
+ */
 export async function enqueue(
-  env: Pick<Env, 'JOBS'>,
+  env: Pick<Env, 'JOBS' | 'DB'>,
   message: JobMessage,
   delaySeconds?: number,
 ): Promise<void> {
-  await env.JOBS.send(message, {
+  await env.JOBS.send(stamped(env, message), {
     contentType: 'json',
     ...(delaySeconds ? { delaySeconds } : {}),
   });
 }
 
-/** Sends messages in batches of at most {@link SEND_BATCH_MAX}. */
+/** Sends messages in batches of at most {@link SEND_BATCH_MAX}, each stamped like {@link enqueue}. */
 export async function enqueueAll(
-  env: Pick<Env, 'JOBS'>,
+  env: Pick<Env, 'JOBS' | 'DB'>,
   messages: readonly JobMessage[],
 ): Promise<void> {
   for (let i = 0; i < messages.length; i += SEND_BATCH_MAX) {
     await env.JOBS.sendBatch(
-      messages.slice(i, i + SEND_BATCH_MAX).map((body) => ({ body, contentType: 'json' as const })),
+      messages
+        .slice(i, i + SEND_BATCH_MAX)
+        .map((m) => ({ body: stamped(env, m), contentType: 'json' as const })),
     );
   }
 }
@@ -72,7 +84,7 @@ export async function enqueueOnUpload(
  * queue refuses the message, they are deleted right away instead.
  */
 export async function purgeVariantsLater(
-  env: Pick<Env, 'JOBS' | 'BUCKET'>,
+  env: Pick<Env, 'JOBS' | 'BUCKET' | 'DB'>,
   sha256: string,
 ): Promise<void> {
   try {

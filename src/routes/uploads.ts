@@ -15,6 +15,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
+import { BOOKMARK_HEADER } from '../http/consistency';
 import type { AppVariables } from '../env';
 import { badRequest, forbidden, HttpError, tooLarge } from '../errors';
 import { checkHeader, ingestOriginal } from '../images/ingest';
@@ -144,7 +145,14 @@ export const uploadsRoutes = new Hono<UploadsEnv>()
   })
   .use(
     '/:token',
-    cors({ origin: '*', allowMethods: ['POST'], allowHeaders: ['Content-Type'], maxAge: 600 }),
+    cors({
+      origin: '*',
+      allowMethods: ['POST'],
+      allowHeaders: ['Content-Type'],
+      // The browser may pass the bookmark on to read its upload back (src/http/consistency.ts).
+      exposeHeaders: [BOOKMARK_HEADER],
+      maxAge: 600,
+    }),
   )
   .post('/:token', loadToken, policyLimit, async (c) => {
     const { hash, owner, policy } = c.var.uploadToken;

@@ -94,7 +94,9 @@ describe('delivery', () => {
     const q = new FakeQueue();
     const jobId = await createJob(q, 'https://hooks.test/ok');
     await pump(q, envWith(q));
-    expect(q.sentOf('webhook')).toEqual([{ type: 'webhook', v: 1, jobId }]);
+    expect(q.sentOf('webhook')).toEqual([
+      { type: 'webhook', v: 1, jobId, bookmark: expect.any(String) },
+    ]);
     const [req, ...more] = await captured('/ok');
     expect(more).toEqual([]);
     expect(req!.method).toBe('POST');
@@ -123,7 +125,9 @@ describe('delivery', () => {
     const q = new FakeQueue();
     const jobId = await createJob(q, 'https://hooks.test/fail');
     const { deadLetters } = await pump(q, envWith(q), { maxRetries: 3 });
-    expect(deadLetters.map((d) => d.body)).toEqual([{ type: 'webhook', v: 1, jobId }]);
+    expect(deadLetters.map((d) => d.body)).toEqual([
+      { type: 'webhook', v: 1, jobId, bookmark: expect.any(String) },
+    ]);
     expect(await captured('/fail')).toHaveLength(4);
     const view = (await (await call(`/v1/jobs/${jobId}`, { key: KEYS.alice })).json()) as {
       status: string;

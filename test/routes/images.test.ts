@@ -3,7 +3,7 @@
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, fixture, fixtureList, imagesTable, KEYS, upload } from '../helpers';
+import { call, failingD1, fixture, fixtureList, imagesTable, KEYS, upload } from '../helpers';
 
 interface Expected {
   format: string;
@@ -188,12 +188,7 @@ describe('POST /v1/images', () => {
       .first<{ n: number }>();
     expect(aliceRows!.n).toBe(0);
 
-    const failingDb = new Proxy(env.DB, {
-      get: (target, prop) =>
-        prop === 'batch'
-          ? () => Promise.reject(new Error('injected D1 failure'))
-          : (Reflect.get(target, prop) as unknown as (...a: unknown[]) => unknown).bind(target),
-    });
+    const failingDb = failingD1(env.DB, 'batch');
     const other = await fixture('bad-images/polyglot-metadata/pillow_invalid-exif.jpg');
     const dbRes = await call('/v1/images', {
       method: 'POST',
@@ -201,7 +196,10 @@ describe('POST /v1/images', () => {
       key: KEYS.alice,
       env: { ...env, DB: failingDb },
     });
-    expect(dbRes.status).toBe(500);
+    // D1 down: a 503 problem with Retry-After (src/storage/d1-session.ts), nothing half-stored.
+    expect(dbRes.status).toBe(503);
+    expect(dbRes.headers.get('Retry-After')).toBe('5');
+    expect(dbRes.headers.get('Content-Type')).toBe('application/problem+json');
     const rows = await env.DB.prepare('SELECT sha256 FROM images').all<{ sha256: string }>();
     for (const { sha256 } of rows.results)
       expect(await env.BUCKET.head(`originals/${sha256}`), sha256).not.toBeNull();
