@@ -9,6 +9,7 @@ import type { AppEnv } from './env';
 import { DecodeError } from './codecs/types';
 import { HttpError, notFound, problemResponse, unprocessable } from './errors';
 import { observe } from './observability/middleware';
+import { logEvent } from './observability/log';
 import { deliveryRoutes } from './routes/delivery';
 import { healthRoutes } from './routes/health';
 import { imagesRoutes } from './routes/images';
@@ -62,14 +63,10 @@ export function createApp() {
     // Safety net for hostile input: an original that does not decode is the input's fault.
     if (err instanceof DecodeError)
       return problemResponse(unprocessable(`The original could not be decoded: ${err.message}`));
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        requestId: c.var.requestId,
-        message: String(err),
-        stack: (err as Error).stack,
-      }),
-    );
+    logEvent('error', String(err), {
+      requestId: c.var.requestId,
+      stack: (err as Error).stack,
+    });
     return problemResponse(
       new HttpError(500, 'internal', 'Internal error', 'The request failed; it is safe to retry.'),
     );
