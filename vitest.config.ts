@@ -89,6 +89,8 @@ export default defineConfig(async () => {
               { key: 'test-key-alice', owner: 'alice', scopes: ['read', 'upload', 'admin'] },
               { key: 'test-key-bob', owner: 'bob', scopes: ['read', 'upload'] },
               { key: 'test-key-reader', owner: 'alice', scopes: ['read'] },
+              // A second tenant with every scope (test/security/tenancy.test.ts).
+              { key: 'test-key-mallory', owner: 'mallory', scopes: ['read', 'upload', 'admin'] },
             ]),
             // Signing off by default (a developer's .dev.vars must not change the tests);
             // test/security/signature.test.ts turns it on with its own env.

@@ -10,6 +10,7 @@ import { DecodeError } from './codecs/types';
 import { HttpError, notFound, problemResponse, unavailable, unprocessable } from './errors';
 import { BOOKMARK_HEADER, requestSessionStart } from './http/consistency';
 import { observe } from './observability/middleware';
+import { logEvent } from './observability/log';
 import { deliveryRoutes } from './routes/delivery';
 import { healthRoutes } from './routes/health';
 import { imagesRoutes } from './routes/images';
@@ -84,16 +85,9 @@ export function createApp() {
   return app;
 }
 
-/** One error log line with the request id and the stack. */
+/** One error log line (redacted) with the request id and the stack. */
 function logError(requestId: string, err: unknown): void {
-  console.error(
-    JSON.stringify({
-      level: 'error',
-      requestId,
-      message: String(err),
-      stack: (err as Error).stack,
-    }),
-  );
+  logEvent('error', String(err), { requestId, stack: (err as Error).stack });
 }
 
 /** The app instance used by the Worker entry. */

@@ -16,6 +16,8 @@ export const KEYS = {
   alice: 'test-key-alice',
   bob: 'test-key-bob',
   reader: 'test-key-reader',
+  /** Another owner (`mallory`) with every scope: the hostile tenant of the tenancy tests. */
+  mallory: 'test-key-mallory',
 } as const;
 
 /** Options for {@link call}. */

@@ -3,7 +3,7 @@
  * sets are sent in chunks.
  */
 import { sessionBookmark } from '../storage/d1-session';
-import { listPresets } from '../storage/presets-db';
+import { listEagerPresets } from '../storage/presets-db';
 import type { ImageRecord } from '../storage/images-db';
 import { deleteVariants } from '../storage/variants';
 import { BUILTIN_PRESETS, resolvePreset } from '../transform/presets';
@@ -49,8 +49,9 @@ export async function enqueueAll(
 
 /**
  * The work that follows a new upload: the image card, and every preset marked `eager`
- * (built-in and stored) plus `extraPresets` (e.g. from a direct-upload token's policy; unknown
- * names are skipped and logged, since the original is already stored). Each preset becomes a
+ * (built-in, and the image owner's stored ones) plus `extraPresets` (e.g. from a direct-upload
+ * token's policy; unknown names are skipped and logged, since the original is already stored),
+ * resolved among the owner's presets. Each preset becomes a
  * `variant` message without a format, so the consumer makes every format the preset can be
  * negotiated to.
  * @returns the canonical transforms enqueued.
@@ -58,15 +59,16 @@ export async function enqueueAll(
  */
 export async function enqueueOnUpload(
   env: Pick<Env, 'JOBS' | 'DB'>,
-  record: Pick<ImageRecord, 'id'>,
+  record: Pick<ImageRecord, 'id' | 'owner'>,
   extraPresets: readonly string[] = [],
 ): Promise<string[]> {
   const specs = new Set<string>();
   for (const p of BUILTIN_PRESETS.values()) if (p.eager) specs.add(p.options);
-  for (const p of await listPresets(env.DB)) if (p.eager) specs.add(p.options);
+  // The owner's own eager presets only (capped per owner, so the list needs no paging).
+  for (const p of await listEagerPresets(env.DB, record.owner, 100)) specs.add(p.options);
   for (const name of extraPresets) {
     try {
-      specs.add((await resolvePreset(env.DB, name)).options);
+      specs.add((await resolvePreset(env.DB, name, record.owner)).options);
     } catch {
       console.warn(JSON.stringify({ level: 'warn', message: `eager preset ${name} not found` }));
     }
