@@ -80,6 +80,26 @@ describe('image-edge upload', () => {
     expect(again.files.map((f) => f.id).sort()).toEqual(report.files.map((f) => f.id).sort());
   });
 
+  it('redraws one bar in place under a terminal', async () => {
+    // `script` gives the bin a pseudo-terminal; its output is what the terminal received.
+    const command = `${BIN} upload ${path.join(IMAGES, 'kodak', 'kodim09.png')} --no-state`;
+    const res = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+      const s = service();
+      const child = spawn('script', ['-qec', command, '/dev/null'], {
+        env: { ...process.env, IMAGE_EDGE_URL: s.url, IMAGE_EDGE_API_KEY: s.keys[1] },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, out }));
+    });
+    expect(res.code).toBe(0);
+    expect(res.out).toContain('\x1b[?25l'); // cursor hidden while the bar is drawn
+    expect(res.out).toMatch(/upload \[=+\] 100% \| .* \| 1\/1 files \| .*B\/s \| ETA /);
+    expect(res.out).toMatch(/│ already on the service\s+│ 1\s+│/);
+  });
+
   it('resumes: a run that stopped part-way leaves a state the next run continues from', async () => {
     const state = path.join(tmp, 'resume.json');
     const part = await run([
