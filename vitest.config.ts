@@ -7,7 +7,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const shared = path.resolve(import.meta.dirname, '..', 'shared');
 /** Small fixtures made for this project (provenance in test/fixtures/README.md). */
@@ -106,6 +106,8 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
+      // Node-side script tests run with vitest.node.config.ts.
+      exclude: [...configDefaults.exclude, 'test/scripts/**'],
       setupFiles: ['./test/setup.ts'],
       testTimeout: 60_000,
       reporters: summary ? ['default', 'json'] : ['default'],
