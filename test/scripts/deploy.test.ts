@@ -1,6 +1,6 @@
 /**
  * `npm run deploy` (scripts/deploy.mjs) against a fake `wrangler` first on PATH
- * (test/scripts/fake-wrangler.cjs): the exact command sequence of a first deploy, a rerun, a
+ * (test/scripts/fake-wrangler.mjs): the exact command sequence of a first deploy, a rerun, a
  * staging deploy, a failure in the middle, and the checks that refuse to start. Each test runs
  * in a fresh copy of the project's configs and migrations; nothing reaches the network.
  */

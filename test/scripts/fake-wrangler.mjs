@@ -4,8 +4,8 @@
  * account state in $FAKE_WRANGLER_STATE (JSON: buckets, databases, queues, workers,
  * loggedIn). A call whose arguments start with $FAKE_WRANGLER_FAIL fails as an API error does.
  */
-const fs = require('node:fs');
-const path = require('node:path');
+import fs from 'node:fs';
+import path from 'node:path';
 
 const args = process.argv.slice(2);
 const statePath = process.env.FAKE_WRANGLER_STATE;
