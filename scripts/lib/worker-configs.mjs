@@ -19,7 +19,7 @@ export const ENVIRONMENTS = ['production', 'staging'];
 
 /**
  * Rate-limit namespace ids must be unique per account: a non-production environment adds this
- * times its index in ENVIRONMENTS (staging: 1001 → 1001001), so it never shares a counter.
+ * times its index in ENVIRONMENTS (staging: 920101 → 1920101), so it never shares a counter.
  */
 const NAMESPACE_OFFSET = 1_000_000;
 
