@@ -27,6 +27,7 @@ const NAMESPACE_OFFSET = 1_000_000;
  * Reads the Worker configs that exist below `root`.
  * @returns `[{ file, config }]` with `config` the parsed TOML (plain objects)
  * @throws Error when none exists or one does not parse (the parser's message, with the file)
+ * @type {(root: string) => { file: string, config: Record<string, any> }[]}
  */
 export function readWorkerConfigs(root) {
   const found = WORKER_CONFIGS.filter((file) => existsSync(path.join(root, file)));
