@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm run bundle` (part of `npm test`): builds every Worker config with
- * `wrangler deploy --dry-run --outdir` (offline: no account, no network) and prints each
+ * `wrangler deploy --dry-run --outdir` (offline: no account, no network; checked in a network
+ * namespace without interfaces, `unshare -n node scripts/bundle.mjs`) and prints each
  * module's size against the budget (scripts/lib/bundle.mjs). Exit 1 when a Worker is over it.
  */
 import { spawnSync } from 'node:child_process';
@@ -20,7 +21,13 @@ for (const { file } of readWorkerConfigs(root)) {
     ['deploy', '--dry-run', '--outdir', outdir, '--config', file],
     {
       encoding: 'utf8',
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+      // No telemetry, no Request.cf fetch, and no banner (its update check asks the registry).
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: 'false',
+        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+        WRANGLER_HIDE_BANNER: 'true',
+      },
     },
   );
   if (res.status !== 0) {
