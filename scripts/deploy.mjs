@@ -35,20 +35,30 @@ import {
 } from './lib/worker-configs.mjs';
 
 const root = process.cwd();
-const { values: opts } = parseArgs({
-  options: {
-    env: { type: 'string', default: 'production' },
-    domain: { type: 'string', default: process.env.DEPLOY_DOMAIN || undefined },
-    plan: { type: 'string', default: process.env.DEPLOY_PLAN || undefined },
-  },
-});
-const env = opts.env;
 /** wrangler's own environment: no telemetry; node_modules/.bin after anything on PATH. */
 const wranglerEnv = {
   ...process.env,
   WRANGLER_SEND_METRICS: 'false',
   PATH: `${process.env.PATH}${path.delimiter}${path.join(root, 'node_modules', '.bin')}`,
 };
+
+/**
+ * The command-line options: `{ env, domain, plan }` (defaults from DEPLOY_DOMAIN, DEPLOY_PLAN).
+ * @throws DeployError on an unknown option or a missing value
+ */
+function readOptions() {
+  try {
+    return parseArgs({
+      options: {
+        env: { type: 'string', default: 'production' },
+        domain: { type: 'string', default: process.env.DEPLOY_DOMAIN || undefined },
+        plan: { type: 'string', default: process.env.DEPLOY_PLAN || undefined },
+      },
+    }).values;
+  } catch (err) {
+    throw new DeployError(err.message);
+  }
+}
 
 /** Prints one step's outcome. */
 const say = (msg) => console.log(`• ${msg}`);
@@ -91,10 +101,11 @@ function json(stdout, what) {
 /**
  * Checks that need no account: plan, custom domain, secrets given, bundle.
  * @param targets `[{ file, config }]`, the configs as this environment deploys them
+ * @param plan the plan the user confirmed (`paid` is required)
  * @returns the secrets given in the environment, checked
  */
-function preflight(targets) {
-  if (opts.plan !== 'paid')
+function preflight(targets, plan) {
+  if (plan !== 'paid')
     throw new DeployError(
       'image-edge needs the Workers Paid plan: the Free plan allows 10 ms of CPU per request, ' +
         'less than decoding one small photo. Subscribe in the dashboard (Workers & Pages > Plans), ' +
@@ -217,16 +228,20 @@ function planSecrets(targets, provided) {
   return { perWorker: new Map(targets.map((t) => [t.gen, upload])), apiKey };
 }
 
+/** The whole deployment, step by step (the header says which). */
 function main() {
+  const opts = readOptions();
+  const env = opts.env;
   const targets = readWorkerConfigs(root).map(({ file, config }, i) => ({
     file,
     config: forEnvironment(config, env, i === 0 ? opts.domain : undefined),
   }));
-  const provided = preflight(targets);
+  const provided = preflight(targets, opts.plan);
   const who = wrangler(['whoami', '--json'], { allow: /[^]*/ });
   if (!who.ok || !json(who.stdout, 'the login').loggedIn)
     throw new DeployError(
-      'Not logged in: run `npx wrangler login` (or set CLOUDFLARE_API_TOKEN), then deploy again.',
+      'Not logged in: run `npx wrangler login` (or set CLOUDFLARE_API_TOKEN), then deploy again.' +
+        (who.ok ? '' : ` (wrangler whoami: ${who.output.trim().split('\n').at(-1)})`),
     );
 
   const ids = ensureResources(sharedResources(targets.map((t) => t.config)));
@@ -274,7 +289,7 @@ try {
   main();
 } catch (err) {
   console.error(`\nDeploy stopped: ${err.message}`);
-  if (!(err instanceof DeployError) && err.stack) console.error(err.stack);
+  if (!(err instanceof DeployError) && process.env.DEBUG) console.error(err.stack);
   console.error('Fix the cause and run the same command again: it resumes where it stopped.');
   process.exit(1);
 }

@@ -280,6 +280,17 @@ describe('npm run deploy', () => {
     expect(r.calls.some((c) => c.startsWith('deploy --config'))).toBe(false);
   });
 
+  it.each([
+    [['--env', 'qa'], 'Unknown environment "qa"'],
+    [['--dommain', 'x'], "Unknown option '--dommain'"],
+  ])('refuses %j before sending anything', (args, why) => {
+    const r = deploy(args);
+    expect(r.status).toBe(1);
+    expect(r.err).toContain(`Deploy stopped: ${why}`);
+    expect(r.err).not.toMatch(/\n\s+at /); // a message, not a stack
+    expect(r.calls).toEqual([]);
+  });
+
   it('asks to log in first', () => {
     writeState({ ...state(), loggedIn: false });
     const r = deploy();
