@@ -19,7 +19,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { budgetReport, measureBundle } from './lib/bundle.mjs';
+import { buildAndMeasure } from './lib/bundle.mjs';
 import {
   SECRET_NAMES,
   checkProvidedSecrets,
@@ -135,9 +135,7 @@ function preflight(targets, plan) {
   }
   for (const { file } of targets) {
     const outdir = path.join(root, '.wrangler', 'deploy', 'bundle', path.basename(file, '.toml'));
-    rmSync(outdir, { recursive: true, force: true });
-    wrangler(['deploy', '--dry-run', '--outdir', outdir, '--config', file]);
-    const { lines, ok } = budgetReport(file, measureBundle(outdir));
+    const { lines, ok } = buildAndMeasure(file, outdir, (args) => wrangler(args));
     console.log(lines.join('\n'));
     if (!ok)
       throw new DeployError(`${file}: the bundle is over its budget (scripts/lib/bundle.mjs)`);

@@ -2,7 +2,7 @@
  * The bundle budget: what `wrangler deploy --dry-run --outdir DIR` writes, measured per module
  * (raw and gzip bytes), against a budget well inside the Workers Paid limit.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -54,4 +54,16 @@ export function budgetReport(label, bundle, budget = BUNDLE_BUDGET_GZIP_BYTES) {
       `  budget ${kib(budget)} gzip: ${ok ? 'ok' : 'OVER BUDGET'} (${((100 * bundle.gzipBytes) / budget).toFixed(0)} %)`,
   );
   return { lines, ok };
+}
+
+/**
+ * Builds one Worker config as wrangler would upload it (`wrangler deploy --dry-run --outdir`,
+ * no account needed) and measures it against the budget.
+ * @param run runs wrangler with the given arguments; throws when it fails
+ * @returns the budget report (`{ lines, ok }`)
+ */
+export function buildAndMeasure(file, outdir, run) {
+  rmSync(outdir, { recursive: true, force: true });
+  run(['deploy', '--dry-run', '--outdir', outdir, '--config', file]);
+  return budgetReport(file, measureBundle(outdir));
 }
