@@ -108,9 +108,10 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
+      // Node-side tests run in Node, not in workerd: scripts (vitest.node.config.ts) and
+      // packages/ (vitest.packages.config.ts).
+      exclude: [...configDefaults.exclude, 'test/scripts/**', 'packages/**'],
       setupFiles: ['./test/setup.ts'],
-      // packages/ tests run in Node (vitest.packages.config.ts), not in workerd.
-      exclude: [...configDefaults.exclude, 'packages/**'],
       testTimeout: 60_000,
       reporters: summary ? ['default', 'json'] : ['default'],
       ...(summary ? { outputFile: { json: summary } } : {}),

@@ -1,6 +1,7 @@
 /**
  * Health checks. `/healthz` is liveness (no storage calls): version and codec versions.
- * `/readyz` is readiness: a tiny D1 query and an R2 head; 503 naming what failed.
+ * `/readyz` is readiness: a tiny D1 query and an R2 head; 503 naming what failed. Served on a
+ * `*.workers.dev` hostname it also warns that the Cache API does nothing there.
  */
 import { Hono } from 'hono';
 import { CODEC_VERSIONS } from '../codecs/versions';
@@ -15,6 +16,13 @@ const probes: Record<string, (env: Env) => Promise<unknown>> = {
   d1: (env) => env.DB.prepare('SELECT 1 AS ok').first(),
   r2: (env) => env.BUCKET.head('readyz/probe'),
 };
+
+/**
+ * Warning for a Worker reached on *.workers.dev, where the Cache API is a no-op
+ * (developers.cloudflare.com/workers/runtime-apis/cache: it needs a custom domain or route).
+ */
+export const WORKERS_DEV_WARNING =
+  'Served on workers.dev: the Cache API does nothing here, so every variant request reads D1 and R2 and counts against the delivery rate limit. Attach a custom domain (README, Deploy).';
 
 /** Routes for health checks. */
 export const healthRoutes = new Hono<AppEnv>()
@@ -34,5 +42,10 @@ export const healthRoutes = new Hono<AppEnv>()
         },
         { 'Retry-After': '5' },
       );
-    return c.json({ status: 'ready', checks: Object.fromEntries(names.map((n) => [n, 'ok'])) });
+    const onWorkersDev = new URL(c.req.url).hostname.endsWith('.workers.dev');
+    return c.json({
+      status: 'ready',
+      checks: Object.fromEntries(names.map((n) => [n, 'ok'])),
+      ...(onWorkersDev ? { warnings: [WORKERS_DEV_WARNING] } : {}),
+    });
   });

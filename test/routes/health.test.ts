@@ -1,4 +1,5 @@
-import { env } from 'cloudflare:test';
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import worker from '../../src/index';
 import { describe, expect, it } from 'vitest';
 import { call, failingD1 } from '../helpers';
 
@@ -41,7 +42,9 @@ describe('health', () => {
   it('is ready when D1 and R2 answer, and 503 naming the one that fails', async () => {
     const ok = await call('/readyz');
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ status: 'ready', checks: { d1: 'ok', r2: 'ok' } });
+    const body = (await ok.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ status: 'ready', checks: { d1: 'ok', r2: 'ok' } });
+    expect(body).not.toHaveProperty('warnings');
 
     const broken = <T extends object>(target: T, method: string): T =>
       new Proxy(target, {
@@ -58,5 +61,19 @@ describe('health', () => {
     expect(await d1Down.json()).toMatchObject({ status: 503, failing: ['d1'] });
     const r2Down = await call('/readyz', { env: { ...env, BUCKET: broken(env.BUCKET, 'head') } });
     expect(await r2Down.json()).toMatchObject({ status: 503, failing: ['r2'] });
+  });
+
+  it('warns on /readyz that the Cache API does nothing on workers.dev', async () => {
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request('https://image-edge.someone.workers.dev/readyz'),
+      env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { status: string; warnings: string[] };
+    expect(body.status).toBe('ready');
+    expect(body.warnings).toEqual([expect.stringContaining('the Cache API does nothing here')]);
   });
 });
