@@ -77,10 +77,13 @@ async function variant(bytes: Uint8Array, options: string): Promise<RawImage> {
 /** 16-bit Display P3 PNG whose logo is drawn only in colours outside sRGB. */
 const WEBKIT_CANARY = 'images/color/Webkit-logo-P3.png';
 
-/** The ICC-tagged images of the shared folders the issue names. */
+/**
+ * The ICC-tagged images of the shared folders the issue names, plus crop/ (a greyscale JPEG
+ * with a grey profile) and small/ (a JPEG with an sRGB profile).
+ */
 async function taggedImages(): Promise<string[]> {
   const out: string[] = [];
-  for (const folder of ['color', 'phone', 'exif']) {
+  for (const folder of ['color', 'phone', 'exif', 'crop', 'small']) {
     for (const name of await fixtureList(`images/${folder}`)) {
       const path = `images/${folder}/${name}`;
       if (probe(await fixture(path)).icc) out.push(path);
@@ -92,8 +95,8 @@ async function taggedImages(): Promise<string[]> {
 describe('colour management through the Worker', () => {
   it('converts every ICC-tagged image to sRGB within ΔE76 mean 2 / p95 5 of sharp', async () => {
     const paths = await taggedImages();
-    // 7 in color/ have a profile, 1 in phone/, Landscape_2..8 in exif/.
-    expect(paths.length).toBeGreaterThanOrEqual(14);
+    // 6 in color/ have a profile, 1 in phone/, Landscape_2..8 in exif/, 1 each in crop/, small/.
+    expect(paths.length).toBeGreaterThanOrEqual(16);
     const table: string[] = [];
     for (const path of paths) {
       const bytes = await fixture(path);
