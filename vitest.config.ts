@@ -7,6 +7,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
+import sharp from 'sharp';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 const shared = path.resolve(import.meta.dirname, '..', 'shared');
@@ -31,10 +32,34 @@ async function walk(dir: string, prefix = ''): Promise<string[]> {
  * GET http://fixtures/<folder>/<file path> → the file's bytes
  * GET http://fixtures/local/<file>          → a file from test/fixtures
  * GET http://fixtures/wasm/<file>           → a file from wasm/
+ * GET http://fixtures/sharp/<file path>?w=W&h=H[&icc=ignore]
+ *   → sharp's rendering of a ../shared file as raw RGBA8 (W·H·4 bytes): EXIF orientation
+ *     applied, the embedded ICC profile converted to sRGB (libvips/Little CMS; with
+ *     `icc=ignore` the profile is ignored, as if untagged), then resized to exactly WxH
+ *     (lanczos3). The colour-management reference (test/transform/colour.test.ts).
+ * POST http://fixtures/sharp/?w=W&h=H       → the same for the image in the request body
+ * GET http://fixtures/sharp-p3/<file path>?f=png|webp|avif
+ *   → the ../shared file converted by sharp to Display P3 and saved with that profile
+ *     embedded (PNG iCCP, WebP ICCP, AVIF colr), quality 95.
  */
 async function serveFixture(request: Request): Promise<Response> {
-  const { pathname } = new URL(request.url);
+  const { pathname, searchParams } = new URL(request.url);
   let rel = decodeURIComponent(pathname).replace(/^\/+/, '');
+  if (rel.startsWith('sharp/')) {
+    const input =
+      request.method === 'POST'
+        ? Buffer.from(await request.arrayBuffer())
+        : sharedPath(rel.slice('sharp/'.length));
+    return input ? sharpReference(input, searchParams) : new Response('outside', { status: 400 });
+  }
+  if (rel.startsWith('sharp-p3/')) {
+    const input = sharedPath(rel.slice('sharp-p3/'.length));
+    const f = searchParams.get('f');
+    if (!input || (f !== 'png' && f !== 'webp' && f !== 'avif'))
+      return new Response('bad request', { status: 400 });
+    const out = await sharp(input).withIccProfile('p3')[f]({ quality: 95 }).toBuffer();
+    return new Response(new Uint8Array(out));
+  }
   let root = shared;
   if (rel.startsWith('local/')) [root, rel] = [local, rel.slice('local/'.length)];
   else if (rel.startsWith('wasm/')) [root, rel] = [wasmDir, rel.slice('wasm/'.length)];
@@ -47,6 +72,27 @@ async function serveFixture(request: Request): Promise<Response> {
   } catch {
     return new Response('not found', { status: 404 });
   }
+}
+
+/** The absolute path of a file below ../shared, or null when `rel` leaves it. */
+function sharedPath(rel: string): string | null {
+  const full = path.resolve(shared, rel);
+  return full.startsWith(shared + path.sep) ? full : null;
+}
+
+/** See serveFixture: sharp's sRGB rendering of an image, raw RGBA8. */
+async function sharpReference(input: string | Buffer, q: URLSearchParams): Promise<Response> {
+  const width = Number(q.get('w'));
+  const height = Number(q.get('h'));
+  const ignoreIcc = q.get('icc') === 'ignore';
+  const { data } = await sharp(input, { ignoreIcc })
+    .rotate()
+    .toColourspace('srgb')
+    .resize(width, height, { fit: 'fill' })
+    .ensureAlpha()
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  return new Response(new Uint8Array(data));
 }
 
 /** Requests the Worker sent to http(s)://hooks.test, oldest first (webhook tests read them). */

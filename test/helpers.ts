@@ -95,6 +95,8 @@ export interface ImageRow {
   frames: number;
   /** "progressive" among the properties. */
   progressive: boolean;
+  /** "ICC" among the properties: the file embeds an ICC profile. */
+  icc: boolean;
 }
 
 /**
@@ -119,6 +121,7 @@ export async function imagesTable(): Promise<Map<string, ImageRow>> {
       hasAlpha: /\balpha\b/.test(props),
       frames: Number(/(\d+) frames/.exec(props)?.[1] ?? 1),
       progressive: /\bprogressive\b/.test(props),
+      icc: /\bICC\b/.test(props),
     });
   }
   table.set('small/Giunchedi_Filippo_January_2015_01.jpg', {
@@ -129,6 +132,7 @@ export async function imagesTable(): Promise<Map<string, ImageRow>> {
     hasAlpha: false,
     frames: 1,
     progressive: false,
+    icc: true, // an sRGB profile (APP2), which the colour pipeline skips
   });
   return table;
 }

@@ -2,8 +2,10 @@
 # Builds our own WebAssembly modules from their Rust crates (Debian toolchain, offline):
 #   wasm/jpeg-scaled → wasm/jpeg_scaled.wasm   (jpeg-decoder 0.2.6: shrink-on-load JPEG)
 #   wasm/webp-rs     → wasm/webp_rs.wasm       (image 0.24.3: memory-safe WebP decoding)
+# and our C modules, each by its own script (see "C modules" below):
+#   wasm/lcms        → wasm/lcms.wasm          (Little CMS 2.16, Debian lcms2: ICC → sRGB)
 #
-#   bash wasm/build.sh [crate ...]        (npm run build:wasm; default: every crate)
+#   bash wasm/build.sh [module ...]       (npm run build:wasm; default: every module)
 #
 # - Installs the Debian packages it needs when missing (needs root and Debian's apt).
 # - Hermetic: Debian's rustc/cargo only (PATH=/usr/bin:/bin, so a rustup toolchain is not
@@ -14,7 +16,21 @@
 set -euo pipefail
 
 WASM_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-CRATES=("$@")
+CRATES=()
+
+# --- C modules: built by wasm/<name>/build.sh (Debian source packages + clang/emscripten) ---
+C_MODULES=(lcms)
+C_SELECTED=()
+for arg in "$@"; do
+  if [[ " ${C_MODULES[*]} " == *" $arg "* ]]; then C_SELECTED+=("$arg"); else CRATES+=("$arg"); fi
+done
+(($#)) || C_SELECTED=("${C_MODULES[@]}")
+for mod in "${C_SELECTED[@]}"; do
+  bash "$WASM_DIR/$mod/build.sh"
+done
+(($#)) && ((${#CRATES[@]} == 0)) && exit 0
+# --- end of C modules ---
+
 ((${#CRATES[@]})) || CRATES=(jpeg-scaled webp-rs)
 
 # Drop every CARGO_*/RUSTC*/RUSTUP*/RUSTFLAGS-style setting from the caller's environment.

@@ -1,9 +1,10 @@
 /**
- * Calls into our own decoder modules in wasm/ (jpeg_scaled.wasm, webp_rs.wasm): plain
- * wasm32 C-ABI cdylibs without imports, which share one calling convention (wasm/README.md,
+ * Calls into our own modules in wasm/ (jpeg_scaled.wasm, webp_rs.wasm, lcms.wasm): plain
+ * wasm32 C-ABI modules. The decoders share one calling convention (wasm/README.md,
  * "Export ABI"): `<prefix>_alloc(len)` for the input, a decode export that consumes it and
  * returns a pointer to an 11-word u32 header (status, width, height, data pointer, data
  * length, …, message pointer, message length), and `<prefix>_release()` for the output.
+ * Other modules use only the instance lifetime ({@link OwnDecoder.use}).
  */
 
 /**
@@ -58,6 +59,10 @@ export interface OwnDecoderOptions<E extends OwnModuleExports> {
   alloc(exports: E, len: number): number;
   /** `<prefix>_release`. */
   release(exports: E): void;
+  /** Imports for instantiation (default none). */
+  imports?: WebAssembly.Imports;
+  /** Runs once on each new instance (a WASI reactor's `_initialize`). */
+  start?(exports: E): void;
   /** Makes the error thrown for a failed decode. */
   error(code: OwnDecodeErrorCode, message: string, options?: { cause?: unknown }): Error;
   /**
@@ -87,6 +92,39 @@ export class OwnDecoder<E extends OwnModuleExports> {
   }
 
   /**
+   * Runs `fn` on the current instance (made first if there is none). A trap
+   * (`WebAssembly.RuntimeError`) discards that instance and becomes the options' error with
+   * code `trap`; an instance whose memory grew above `dropAboveBytes` is dropped afterwards.
+   * @throws whatever `fn` throws, a trap as described.
+   */
+  use<T>(fn: (exports: E) => T): T {
+    const { what, error } = this.opts;
+    if (!this.current) {
+      // Synchronous instantiation of a precompiled module is allowed in workerd.
+      const made = new WebAssembly.Instance(this.opts.module, this.opts.imports ?? {})
+        .exports as unknown as E;
+      this.opts.start?.(made);
+      this.current = made;
+    }
+    const wasm = this.current;
+    try {
+      return fn(wasm);
+    } catch (err) {
+      if (err instanceof WebAssembly.RuntimeError) {
+        // A Rust panic (panic = "abort"), a C abort or an allocation failure inside the
+        // module: the instance's state is undefined now, so never call it again.
+        if (this.current === wasm) this.current = null;
+        throw error('trap', `${what} module aborted: ${err.message}`, { cause: err });
+      }
+      throw err;
+    } finally {
+      if (this.current === wasm && wasm.memory.buffer.byteLength > this.opts.dropAboveBytes) {
+        this.current = null; // let the isolate reclaim the grown memory
+      }
+    }
+  }
+
+  /**
    * Copies `bytes` into wasm memory, runs one decode export (`call`, which consumes the
    * input buffer and returns the header pointer), copies the output out and releases it.
    * @param limit passed through to `call` (a pixel limit; 0 means the module's own cap).
@@ -101,10 +139,7 @@ export class OwnDecoder<E extends OwnModuleExports> {
     const { what, error } = this.opts;
     if (bytes.length === 0) throw error('malformed', 'empty input');
     const cap = Number.isFinite(limit) && limit > 0 ? Math.min(Math.floor(limit), 0xffffffff) : 0;
-    // Synchronous instantiation of a precompiled module is allowed in workerd.
-    this.current ??= new WebAssembly.Instance(this.opts.module, {}).exports as unknown as E;
-    const wasm = this.current;
-    try {
+    return this.use((wasm) => {
       const ptr = this.opts.alloc(wasm, bytes.length) >>> 0; // i32 → unsigned address
       if (ptr === 0) throw error('out-of-memory', 'cannot allocate the input');
       new Uint8Array(wasm.memory.buffer, ptr, bytes.length).set(bytes);
@@ -130,18 +165,6 @@ export class OwnDecoder<E extends OwnModuleExports> {
       } finally {
         this.opts.release(wasm);
       }
-    } catch (err) {
-      if (err instanceof WebAssembly.RuntimeError) {
-        // A Rust panic (panic = "abort") or allocation failure inside the decoder: the
-        // instance's state is undefined now, so never call it again.
-        if (this.current === wasm) this.current = null;
-        throw error('trap', `${what} decoder aborted: ${err.message}`, { cause: err });
-      }
-      throw err;
-    } finally {
-      if (this.current === wasm && wasm.memory.buffer.byteLength > this.opts.dropAboveBytes) {
-        this.current = null; // let the isolate reclaim the grown memory
-      }
-    }
+    });
   }
 }

@@ -9,6 +9,9 @@
  *   iprp/ipco/ipma, ispe, auxC, irot, imir, iref/auxl; moov/stsz for sequences.
  * - GIF: GIF89a block walk (image descriptors, graphic control extensions, sub-blocks).
  * - EXIF orientation: TIFF 6.0 IFD0 (see ./exif.ts).
+ * - Embedded ICC profiles (located only; ./icc.ts reads them): JPEG APP2 `ICC_PROFILE`
+ *   chunks (ICC.1:2022 Annex B.4), PNG `iCCP`, WebP `ICCP` (RFC 9649 §2.7.1.3), AVIF/HEIF
+ *   `colr` of type `prof` or `rICC` (ISO/IEC 14496-12 §12.1.5) on the primary item.
  *
  * Rules every parser follows:
  * - Reads are bounds-checked against the data actually present; nothing is allocated from
@@ -54,6 +57,24 @@ export interface ProbeResult {
   progressive: boolean;
   /** JPEG with 4 components (CMYK or YCCK). */
   cmyk: boolean;
+  /** Where the embedded ICC profile is; absent when there is none (or it is unusable). */
+  icc?: IccLocation;
+}
+
+/** Colour model of the stored samples, as the header says: what an ICC profile must match. */
+export type ColourModel = 'grey' | 'rgb' | 'cmyk';
+
+/**
+ * Where an embedded ICC profile's bytes are, without copying them: `parts` are
+ * `[offset, length]` byte ranges of the file, to be concatenated in order (JPEG spreads a
+ * profile over up to 255 APP2 segments, already sorted by sequence number here); `deflate`:
+ * the concatenation is a zlib stream (PNG iCCP) rather than the profile itself. `model` is
+ * the image's colour model (JPEG component count, PNG colour type; RGB for WebP and AVIF).
+ */
+export interface IccLocation {
+  parts: Array<[offset: number, length: number]>;
+  deflate: boolean;
+  model: ColourModel;
 }
 
 /** Why probing failed: `unsupported` → 415, `malformed` → 422. */
@@ -246,6 +267,7 @@ function probeJpeg(b: Uint8Array): ProbeResult {
   let pos = 2; // after SOI
   let orientation = 1;
   let exifSeen = false;
+  const iccChunks: IccChunk[] = [];
   for (let seg = 0; seg < MAX_JPEG_SEGMENTS; seg++) {
     // Like libjpeg's next_marker(): skip stray bytes, then 0xFF fill bytes.
     while (pos < len && b[pos] !== 0xff) pos++;
@@ -263,7 +285,11 @@ function probeJpeg(b: Uint8Array): ProbeResult {
     if (segLen < 2) throw malformed('JPEG: segment length below 2');
     const end = pos + segLen;
     if (end > len) throw malformed('JPEG: segment runs past the end of the data');
-    if (isSof(marker)) return readSof(b, marker, pos + 2, end, orientation);
+    if (isSof(marker)) return readSof(b, marker, pos + 2, end, orientation, iccChunks);
+    if (marker === 0xe2 && segLen >= 16 && bytesEqual(b, pos + 2, 'ICC_PROFILE\0')) {
+      // 12-byte tag, sequence number (1-based), chunk count, then the profile bytes.
+      iccChunks.push({ seq: u8(b, pos + 14), count: u8(b, pos + 15), offset: pos + 16, end });
+    }
     if (marker === 0xe1 && !exifSeen && segLen >= 8 && bytesEqual(b, pos + 2, 'Exif\0\0')) {
       exifSeen = true;
       orientation = readExifOrientation(b.subarray(pos + 8, end));
@@ -273,6 +299,30 @@ function probeJpeg(b: Uint8Array): ProbeResult {
   throw malformed('JPEG: too many segments before the frame header');
 }
 
+/** One APP2 `ICC_PROFILE` segment: its sequence number and chunk count, and its data range. */
+interface IccChunk {
+  seq: number;
+  count: number;
+  offset: number;
+  end: number;
+}
+
+/**
+ * The profile's parts in sequence order (ICC.1:2022 B.4: numbers 1..count, count the same
+ * in every chunk); null when chunks are missing, repeated or inconsistent (libjpeg's
+ * `jpeg_read_icc_profile` refuses such profiles too).
+ */
+function jpegIccParts(chunks: IccChunk[]): Array<[number, number]> | null {
+  const count = chunks[0]?.count ?? 0;
+  if (count === 0 || chunks.length !== count) return null;
+  const bySeq = new Array<IccChunk | undefined>(count);
+  for (const c of chunks) {
+    if (c.count !== count || c.seq < 1 || c.seq > count || bySeq[c.seq - 1]) return null;
+    bySeq[c.seq - 1] = c;
+  }
+  return bySeq.map((c) => [c?.offset ?? 0, (c?.end ?? 0) - (c?.offset ?? 0)]);
+}
+
 /** Frame header (T.81 B.2.2): P, Y, X, Nf, then 3 bytes per component; Lf = 8 + 3·Nf. */
 function readSof(
   b: Uint8Array,
@@ -280,6 +330,7 @@ function readSof(
   p: number,
   end: number,
   orientation: number,
+  iccChunks: IccChunk[],
 ): ProbeResult {
   if (end - p < 6) throw malformed('JPEG: frame header too short');
   const height = be16(b, p + 1);
@@ -290,6 +341,8 @@ function readSof(
   }
   // Height 0 means "defined later by DNL"; like libjpeg we refuse it.
   checkSides('JPEG', width, height);
+  const parts = jpegIccParts(iccChunks);
+  const model: ColourModel = components === 1 ? 'grey' : components === 4 ? 'cmyk' : 'rgb';
   return {
     format: 'jpeg',
     width,
@@ -299,6 +352,7 @@ function readSof(
     frames: 1,
     progressive: marker === 0xc2 || marker === 0xc6 || marker === 0xca || marker === 0xce,
     cmyk: components === 4,
+    ...(parts && { icc: { parts, deflate: false, model } }),
   };
 }
 
@@ -312,6 +366,7 @@ const EXIF_PNG = fourcc('eXIf');
 const TRNS = fourcc('tRNS');
 const ACTL = fourcc('acTL');
 const FCTL = fourcc('fcTL');
+const ICCP_PNG = fourcc('iCCP');
 
 /** Allowed bit depths per colour type, as bit masks of the depth values (PNG 3rd ed. §11.2.1). */
 const PNG_DEPTHS: Record<number, number> = {
@@ -354,6 +409,7 @@ function probePng(b: Uint8Array): ProbeResult {
   let actlFrames = 0; // 0 = not an APNG
   let fctlCount = 0;
   let seenIdat = false;
+  let icc: IccLocation | undefined;
   let pos = 33;
   for (let i = 0; i < MAX_PNG_CHUNKS && pos + 8 <= len; i++) {
     const length = be32(b, pos);
@@ -379,6 +435,14 @@ function probePng(b: Uint8Array): ProbeResult {
           (colourType === 0 && length === 2) ||
           (colourType === 2 && length === 6) ||
           (colourType === 3 && length >= 1 && length <= 256);
+      } else if (type === ICCP_PNG && !icc) {
+        // Profile name (1-79 bytes), NUL, compression method 0, then a zlib stream.
+        const nul = b.subarray(data, Math.min(end, data + 80)).indexOf(0);
+        if (nul >= 1 && data + nul + 2 < end && b[data + nul + 1] === 0) {
+          const start = data + nul + 2;
+          const model = colourType === 0 || colourType === 4 ? 'grey' : 'rgb';
+          icc = { parts: [[start, end - start]], deflate: true, model };
+        }
       } else if (type === ACTL && length === 8 && actlFrames === 0) {
         actlFrames = be32(b, data); // num_frames; 0 is invalid and leaves a still image
       }
@@ -396,6 +460,7 @@ function probePng(b: Uint8Array): ProbeResult {
     frames: actlFrames > 0 ? Math.max(1, Math.min(actlFrames, fctlCount)) : 1,
     progressive: interlace === 1,
     cmyk: false,
+    ...(icc && { icc }),
   };
 }
 
@@ -408,6 +473,7 @@ const VP8X = fourcc('VP8X');
 const ALPH = fourcc('ALPH');
 const ANMF = fourcc('ANMF');
 const EXIF_WEBP = fourcc('EXIF');
+const ICCP_WEBP = fourcc('ICCP');
 
 interface Bitstream {
   width: number;
@@ -479,6 +545,7 @@ function probeWebp(b: Uint8Array): ProbeResult {
   let exifSeen = false;
   let anmf = 0;
   let bitstreamSeen = false;
+  let icc: IccLocation | undefined;
   let pos = 30;
   for (let i = 0; i < MAX_WEBP_CHUNKS && pos + 8 <= end; i++) {
     const ctype = be32(b, pos);
@@ -488,6 +555,8 @@ function probeWebp(b: Uint8Array): ProbeResult {
     const avail = Math.min(cend, end) - data;
     if (ctype === ALPH) {
       hasAlpha = true;
+    } else if (ctype === ICCP_WEBP && !icc && (flags & 0x20) !== 0 && cend <= end) {
+      icc = { parts: [[data, csize]], deflate: false, model: 'rgb' };
     } else if (ctype === EXIF_WEBP && !exifSeen) {
       exifSeen = true;
       orientation = readExifOrientation(b.subarray(data, data + avail));
@@ -521,6 +590,7 @@ function probeWebp(b: Uint8Array): ProbeResult {
     frames: animated ? anmf : 1,
     progressive: false,
     cmyk: false,
+    ...(icc && { icc }),
   };
 }
 
@@ -717,6 +787,9 @@ const MDIA = fourcc('mdia');
 const MINF = fourcc('minf');
 const STBL = fourcc('stbl');
 const STSZ = fourcc('stsz');
+const COLR = fourcc('colr');
+const PROF = fourcc('prof');
+const RICC = fourcc('rICC');
 
 /** auxC aux_type values that mark an alpha plane (MIAF/AVIF, and the older HEVC form). */
 const ALPHA_URNS = ['urn:mpeg:mpegB:cicp:systems:auxiliary:alpha', 'urn:mpeg:hevc:2015:auxid:1'];
@@ -787,6 +860,7 @@ function probeAvif(b: Uint8Array): ProbeResult {
   let size: { width: number; height: number } | null = null;
   let angle: number | null = null;
   let axis: number | null = null;
+  let icc: IccLocation | undefined;
   const alphaItems = new Set<number>();
   for (const ipma of ipmas) {
     const r = new BoxReader(b, ipma.content, ipma.end);
@@ -814,6 +888,13 @@ function probeAvif(b: Uint8Array): ProbeResult {
           angle = new BoxReader(b, prop.content, prop.end).u8() & 3;
         } else if (prop.type === IMIR && axis === null) {
           axis = new BoxReader(b, prop.content, prop.end).u8() & 1;
+        } else if (prop.type === COLR && !icc && !prop.truncated) {
+          // colour_type, then an ICC profile for `prof`/`rICC` (`nclx` is not a profile).
+          const colourType = new BoxReader(b, prop.content, prop.end).u32();
+          const start = prop.content + 4;
+          if ((colourType === PROF || colourType === RICC) && prop.end > start) {
+            icc = { parts: [[start, prop.end - start]], deflate: false, model: 'rgb' };
+          }
         }
       }
     }
@@ -831,6 +912,7 @@ function probeAvif(b: Uint8Array): ProbeResult {
     frames: moov ? sequenceFrames(b, moov) : 1,
     progressive: false,
     cmyk: false,
+    ...(icc && { icc }),
   };
 }
 

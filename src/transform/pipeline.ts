@@ -1,8 +1,11 @@
 /**
- * The transform pipeline: decode → crop (in the stored frame) → resize → orient (EXIF, flip,
- * rotate as one move) → blur/sharpen → pad or flatten → encode. Cropping and resizing happen
- * before orienting, so the full-size image is never turned: only the small result is.
- * Metadata never reaches the output: encoders get pixels only.
+ * The transform pipeline: decode → crop (in the stored frame) → resize → colour (embedded
+ * ICC profile → sRGB) → orient (EXIF, flip, rotate as one move) → blur/sharpen → pad or
+ * flatten → encode. Cropping and resizing happen before orienting, so the full-size image is
+ * never turned: only the small result is. The colour transform runs on the smaller of the
+ * crop and the resized image (after resizing when reducing: measured within ΔE76 1.3 mean,
+ * 3.8 p95 of converting first, on the colour test images; see wasm/README.md, lcms.wasm).
+ * Metadata never reaches the output: encoders get pixels only, and no profile (sRGB).
  */
 import { decodeImage } from '../codecs/decode';
 import {
@@ -12,6 +15,8 @@ import {
   type JpegScale,
 } from '../codecs/jpeg-scaled';
 import { encodeImage } from '../codecs/encode';
+import { embeddedProfile } from '../codecs/icc';
+import { convertToSrgb } from '../codecs/lcms';
 import type { ImageFormat } from '../codecs/probe';
 import { resizeImage } from '../codecs/resize';
 import { DecodeError, type EncodeFormat, type RawImage } from '../codecs/types';
@@ -181,9 +186,16 @@ export async function runPipeline(
     target,
   );
   let img: RawImage = decoded.img;
+  // CMYK JPEGs are converted to RGB naively by the JPEG module, so a CMYK profile no longer
+  // describes the pixels: such images stay as they are (not yet colour managed).
+  const profile = await embeddedProfile(bytes);
+  const icc = profile && profile.model !== 'cmyk' ? profile : null;
   lap('decode');
   img = cropInPlace(img, decoded.crop);
+  const convertFirst = img.width * img.height < target.width * target.height;
+  if (icc && convertFirst) convertToSrgb(img, icc);
   img = await resizeImage(img, target.width, target.height, { premultiply: src.hasAlpha });
+  if (icc && !convertFirst) convertToSrgb(img, icc);
   img = applyOrientation(img, orientation);
   if (spec.blur) img = blur(img, spec.blur);
   if (spec.sharpen) img = sharpen(img, spec.sharpen);

@@ -7,7 +7,8 @@
  * Coefficients come from one table, `cost-table.json`, written by `npm run bench` with the
  * date and machine it was measured on (docs/performance.md, "The cost table"):
  *
- *   cpu    = decode(srcFormat) × decodedSrcMP + resize × resizeInputMP + encode(out) × outMP
+ *   cpu    = decode(srcFormat) × decodedSrcMP + resize × resizeInputMP + colour
+ *            + encode(out) × outMP
  *   memory = fixed(codecs used) + decodeMB + resizeMB + encodeMB − handoffs
  *
  * Memory is summed over the stages (not the largest stage) because every codec keeps its own
@@ -24,6 +25,12 @@
  * the full decode's CPU and the coefficients' memory on top of the scaled decode. A JPEG
  * reduced less than 2x is decoded at 1/1 by the same module (`inModule` in `decodePlan`),
  * charged its own 1/1 figures (its RGB image and output) and no @jsquash/resize memory.
+ *
+ * Colour management (an embedded ICC profile → sRGB, wasm/lcms.wasm) runs on the smaller of
+ * the crop and the output (src/transform/pipeline.ts): `COLOUR_MS_PER_MP` per MP of those
+ * pixels and `COLOUR_FIXED_MB` for the module, charged unless the source is known to carry no
+ * profile to convert (`PlanSource.colourManaged === false`); sRGB profiles are skipped at run
+ * time, so this is the safe side.
  *
  * Encode memory follows the bench's two encode sizes: `memoryMBPerMP.encode` per MP up to
  * 800x1067, `encodeAbove800w` per MP beyond (see CostTable).
@@ -117,6 +124,17 @@ const SCALED_DECODE_FIXED_MB = 2;
 /** Coefficient storage of a progressive JPEG, MB per source MP (see `estimateVariant`). */
 const PROGRESSIVE_COEFFICIENT_MB_PER_MP = 3;
 
+/**
+ * Little CMS 8-bit RGB → sRGB, ms per MP: 28 ms CPU per MP in Node 20 for a Display P3
+ * matrix-shaper transform of 12 MP in 256 Ki-pixel chunks, measured on a loaded 2-core
+ * machine (load average 13; native lcms2 from the same source: 15 ns per pixel), rounded up;
+ * plus about 5 ms to build the transform (`node scratch: wasm/README.md, lcms.wasm`).
+ */
+const COLOUR_MS_PER_MP = 30;
+const COLOUR_PREPARE_MS = 5;
+/** The module's instance: 1.4 MiB after a transform, the 1 MiB chunk buffer, the profile. */
+const COLOUR_FIXED_MB = 3;
+
 /** Output MP of the bench's smaller encode case (800x1067), the knee of the encode curve. */
 const ENCODE_KNEE_MP = (800 * 1067) / 1_000_000;
 
@@ -131,6 +149,11 @@ export interface PlanSource extends SourceFacts {
   progressive?: boolean;
   /** WebP decoded by wasm/webp_rs.wasm (a lossless bitstream; see ImageRecord). */
   webpLossless?: boolean;
+  /**
+   * False when the original is known to carry no ICC profile to convert; absent (unknown,
+   * as for stored records) is charged the colour transform.
+   */
+  colourManaged?: boolean;
 }
 
 /** One stage's share of an estimate. */
@@ -154,7 +177,13 @@ export interface CostEstimate {
   /** Shrink-on-load denominator (1 = full decode). */
   decodeScale: JpegScale;
   /** Per-stage figures, and the codecs' fixed memory. */
-  stages: { decode: StageCost; resize: StageCost; encode: StageCost; fixedMB: number };
+  stages: {
+    decode: StageCost;
+    resize: StageCost;
+    colour: StageCost;
+    encode: StageCost;
+    fixedMB: number;
+  };
 }
 
 /** What one place may spend on a variant. */
@@ -282,6 +311,15 @@ export function estimateVariant(
           : num(mem.resize, 0) * lanczosMP + (k > 1 ? RGBA_MB_PER_MP * lanczosMP : 0),
       };
 
+  // Colour: on the smaller of the crop (as decoded) and the output, in place (no buffer).
+  const cropMP = inModule
+    ? outMP
+    : (geometry.crop.width * geometry.crop.height * decodedPixels) / sourcePixels / MP;
+  const colour: StageCost =
+    src.colourManaged === false
+      ? { ms: 0, mb: 0 }
+      : { ms: COLOUR_PREPARE_MS + COLOUR_MS_PER_MP * Math.min(cropMP, outMP), mb: 0 };
+
   // Encode.
   let encodeMs = num(t.encodeMsPerMP[format], maxOf(t.encodeMsPerMP)) * outMP;
   if (format === 'avif' && avifSpeed < t.avifSpeed) encodeMs *= 4 ** (t.avifSpeed - avifSpeed);
@@ -295,6 +333,7 @@ export function estimateVariant(
 
   const fixedMB =
     decodeFixed +
+    (src.colourManaged === false ? 0 : COLOUR_FIXED_MB) +
     (inModule || !resized ? 0 : num(fixed.resize, 0)) +
     num(fixed.encode[format], maxOf(fixed.encode));
   // Buffers handed between stages are counted by both; the module path, and a decode that is
@@ -305,13 +344,13 @@ export function estimateVariant(
     fixedMB + decode.mb + resize.mb + encode.mb - handoffs,
   );
   return {
-    cpuMs: decode.ms + resize.ms + encode.ms,
+    cpuMs: decode.ms + resize.ms + colour.ms + encode.ms,
     memoryMB,
     sourcePixels,
     decodedPixels,
     outputPixels,
     decodeScale: scale,
-    stages: { decode, resize, encode, fixedMB },
+    stages: { decode, resize, colour, encode, fixedMB },
   };
 }
 

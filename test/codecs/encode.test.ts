@@ -17,6 +17,7 @@ import {
   CODEC_VERSIONS,
   JPEG_SCALED_SHA256,
   PIPELINE_VERSION,
+  LCMS_SHA256,
   WEBP_RS_SHA256,
 } from '../../src/codecs/versions';
 import { wasmMemory } from '../../wasm';
@@ -217,10 +218,10 @@ describe('encodeImage: validation', () => {
 describe('CODEC_VERSIONS', () => {
   it('names every installed codec package version', () => {
     expect(CODEC_VERSIONS).toBe(
-      `jpeg${jpegVersion}-png${pngVersion}-webp${webpVersion}-avif${avifVersion}-resize${resizeVersion}-gif${gifVersion}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-webprs${WEBP_RS_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`,
+      `jpeg${jpegVersion}-png${pngVersion}-webp${webpVersion}-avif${avifVersion}-resize${resizeVersion}-gif${gifVersion}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-webprs${WEBP_RS_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`,
     );
     expect(CODEC_VERSIONS).toMatch(
-      /^jpeg\d+\.\d+\.\d+-png\d+\.\d+\.\d+-webp\d+\.\d+\.\d+-avif\d+\.\d+\.\d+-resize\d+\.\d+\.\d+-gif\d+\.\d+\.\d+-jpegscaled[0-9a-f]{12}-webprs[0-9a-f]{12}-pipeline\d+$/,
+      /^jpeg\d+\.\d+\.\d+-png\d+\.\d+\.\d+-webp\d+\.\d+\.\d+-avif\d+\.\d+\.\d+-resize\d+\.\d+\.\d+-gif\d+\.\d+\.\d+-jpegscaled[0-9a-f]{12}-webprs[0-9a-f]{12}-lcms[0-9a-f]{12}-pipeline\d+$/,
     );
   });
 });

@@ -3,7 +3,12 @@
  * committed modules of our own.
  */
 import { describe, expect, it } from 'vitest';
-import { CODEC_VERSIONS, JPEG_SCALED_SHA256, WEBP_RS_SHA256 } from '../../src/codecs/versions';
+import {
+  CODEC_VERSIONS,
+  JPEG_SCALED_SHA256,
+  LCMS_SHA256,
+  WEBP_RS_SHA256,
+} from '../../src/codecs/versions';
 import { sha256Hex } from '../../src/hash';
 import { fixture } from '../helpers';
 
@@ -16,5 +21,10 @@ describe('codec versions', () => {
   it('records the sha-256 of the committed wasm/webp_rs.wasm', async () => {
     expect(await sha256Hex(await fixture('wasm/webp_rs.wasm'))).toBe(WEBP_RS_SHA256);
     expect(CODEC_VERSIONS).toContain(`webprs${WEBP_RS_SHA256.slice(0, 12)}`);
+  });
+
+  it('records the sha-256 of the committed wasm/lcms.wasm', async () => {
+    expect(await sha256Hex(await fixture('wasm/lcms.wasm'))).toBe(LCMS_SHA256);
+    expect(CODEC_VERSIONS).toContain(`lcms${LCMS_SHA256.slice(0, 12)}`);
   });
 });

@@ -58,7 +58,10 @@ describe('estimateVariant', () => {
     const outMP = (384 * 256) / 1e6;
     expect(est.decodeScale).toBe(1);
     expect(est.cpuMs).toBeCloseTo(
-      t.decodeMsPerMP.png! * srcMP + t.resizeMsPerMP! * srcMP + t.encodeMsPerMP.webp! * outMP,
+      t.decodeMsPerMP.png! * srcMP +
+        t.resizeMsPerMP! * srcMP +
+        est.stages.colour.ms +
+        t.encodeMsPerMP.webp! * outMP,
       6,
     );
     expect(est.outputPixels).toBe(384 * 256);
@@ -102,7 +105,7 @@ describe('estimateVariant', () => {
     // Nothing changes size, so the pipeline skips the resize: nothing charged for it.
     expect(same.stages.resize).toEqual({ ms: 0, mb: 0 });
     expect(same.stages.fixedMB).toBeCloseTo(
-      COST_TABLE.memoryFixedMB.decode.jpeg! + COST_TABLE.memoryFixedMB.encode.webp!,
+      COST_TABLE.memoryFixedMB.decode.jpeg! + 3 + COST_TABLE.memoryFixedMB.encode.webp!,
       6,
     );
     // Measured in the bench (pipe-carrie-webp-1600, 12 MP → 1600x2133 WebP): 139 MB above
@@ -162,6 +165,19 @@ describe('estimateVariant', () => {
     );
     const est = estimateVariant(kodak, spec('w=400'), 'webp', undefined, gap);
     expect(est.stages.encode.ms).toBeCloseTo(worst * ((400 * 267) / 1e6), 6);
+  });
+
+  it('charges the colour transform on the smaller of crop and output, unless there is no profile', () => {
+    // Reduced: the output's pixels (30 ms per MP, plus 5 ms to build the transform).
+    const small = estimateVariant(kodak, spec('w=384,f=webp'), 'webp');
+    expect(small.stages.colour.ms).toBeCloseTo(5 + 30 * ((384 * 256) / 1e6), 6);
+    // Enlarged: the source's pixels, converted before the resize.
+    const big = estimateVariant(kodak, spec('w=1536,f=webp'), 'webp');
+    expect(big.stages.colour.ms).toBeCloseTo(5 + 30 * ((768 * 512) / 1e6), 6);
+    // Known to be untagged (or sRGB): nothing.
+    const none = estimateVariant({ ...kodak, colourManaged: false }, spec('w=384'), 'webp');
+    expect(none.stages.colour).toEqual({ ms: 0, mb: 0 });
+    expect(small.stages.fixedMB - none.stages.fixedMB).toBe(3);
   });
 
   it('combines formats made one after another: CPU adds up, memory is the largest', () => {

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Builds wasm/lcms.wasm: Little CMS (Debian source package lcms2, pinned below) plus our C
+# glue (wasm/lcms/glue.c), with clang-14 + wasi-libc + lld-14, for wasm32 with SIMD.
+#
+#   bash wasm/lcms/build.sh          (also run by wasm/build.sh and `npm run build:wasm`)
+#
+# - Sources come from Debian only: `apt-get source` through a private source list (the
+#   machine's own Debian mirror and keyring, read from its apt sources at run time; nothing
+#   system-wide changes), pinned to one version; the .dsc is checked against its pinned
+#   sha256 and dpkg-source checks the tarballs against the .dsc (Debian's patches applied).
+# - Installs the compilers it needs when missing (needs root and Debian's apt).
+# - Reproducible: fixed flags, build paths remapped, SOURCE_DATE_EPOCH=0, no timestamps (the
+#   glue's time() returns 0); the sha256 of the committed module is in wasm/README.md.
+set -euo pipefail
+
+LCMS_VERSION="2.16-2+deb13u2"
+LCMS_SUITE="trixie"
+DSC_SHA256="8ff22453843eed5ef7bfb76b4cb2cfe490613337cb197141db658e5195ead9fc"
+ORIG_SHA256="d873d34ad8b9b4cea010631f1a6228d2087475e4dc5e763eb81acc23d9d45a51"
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+WASM_DIR="$(dirname "$HERE")"
+WORK="$HERE/target"          # git-ignored (wasm/*/target/)
+OUT="$WASM_DIR/lcms.wasm"
+export SOURCE_DATE_EPOCH=0 LC_ALL=C TZ=UTC
+
+PKGS=(clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wabt dpkg-dev)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "lcms/build.sh: installing ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PKGS[@]}"
+fi
+
+# --- Sources: a private deb-src list for Debian $LCMS_SUITE -------------------------------
+# The URI and keyring of the machine's Debian (not -security) entry, from its deb822 sources.
+read -r URI KEYRING < <(
+  awk 'BEGIN { RS = ""; FS = "\n" }
+    /Types:[^\n]*deb/ {
+      uri = ""; key = "";
+      for (i = 1; i <= NF; i++) {
+        if ($i ~ /^URIs:/) { split($i, a, /[ \t]+/); uri = a[2] }
+        if ($i ~ /^Signed-By:/) { split($i, a, /[ \t]+/); key = a[2] }
+      }
+      if (uri ~ /\/debian\/?$/ && key != "") { print uri, key; exit }
+    }' /etc/apt/sources.list.d/*.sources 2>/dev/null || true
+)
+if [ -z "${URI:-}" ] || [ -z "${KEYRING:-}" ]; then
+  echo "lcms/build.sh: no Debian entry (URIs + Signed-By) in /etc/apt/sources.list.d/*.sources" >&2
+  exit 1
+fi
+APT="$WORK/apt"
+mkdir -p "$APT/lists/partial" "$WORK/src"
+cat >"$APT/src.sources" <<EOF
+Types: deb-src
+URIs: $URI
+Suites: $LCMS_SUITE
+Components: main
+Signed-By: $KEYRING
+EOF
+O=(-o "Dir::Etc::SourceList=$APT/src.sources" -o Dir::Etc::SourceParts=/dev/null
+  -o "Dir::State::Lists=$APT/lists")
+DSC="lcms2_${LCMS_VERSION}.dsc"
+if [ ! -f "$WORK/src/$DSC" ]; then
+  apt-get "${O[@]}" update
+  (cd "$WORK/src" && apt-get "${O[@]}" source --download-only "lcms2=$LCMS_VERSION")
+fi
+echo "$DSC_SHA256  $WORK/src/$DSC" | sha256sum -c -
+echo "$ORIG_SHA256  $WORK/src/lcms2_2.16.orig.tar.gz" | sha256sum -c -
+SRC="$WORK/build/lcms2"
+rm -rf "$WORK/build"
+mkdir -p "$WORK/build"
+# Checks every file against the .dsc checksums and applies Debian's patches.
+dpkg-source --no-copy -x "$WORK/src/$DSC" "$SRC" >/dev/null
+
+# --- Compile -----------------------------------------------------------------------------
+# Little CMS is single-threaded here (no pthreads in workerd); NDEBUG drops assert(), which
+# would link stdio's stderr. -flto + --gc-sections keep only what the glue reaches.
+EXPORTS=()
+for f in lcms_alloc lcms_free lcms_prepare lcms_apply lcms_reset; do EXPORTS+=("-Wl,--export=$f"); done
+mkdir -p "$WORK/out"
+(cd "$SRC" && PATH=/usr/lib/llvm-14/bin clang --target=wasm32-wasi \
+  -O3 -msimd128 -flto -fuse-ld=/usr/bin/wasm-ld-14 \
+  -DNDEBUG -DCMS_NO_PTHREADS=1 -DCMS_NO_REGISTER_KEYWORD=1 -Iinclude \
+  -ffile-prefix-map="$SRC"=/build/lcms2 -ffile-prefix-map="$HERE"=/build/glue \
+  -w -mexec-model=reactor \
+  -Wl,--gc-sections -Wl,--strip-all "${EXPORTS[@]}" \
+  -o "$WORK/out/lcms.wasm" src/*.c "$HERE/glue.c")
+
+wasm-validate "$WORK/out/lcms.wasm"
+# The only imports allowed: the three WASI calls stdio keeps linked (never called; the host
+# stubs them, see glue.c).
+imports="$(wasm-objdump -x -j Import "$WORK/out/lcms.wasm" | grep -o '<- [a-z_0-9.]*' | sort | tr '\n' ' ')"
+want="<- wasi_snapshot_preview1.fd_close <- wasi_snapshot_preview1.fd_seek <- wasi_snapshot_preview1.fd_write "
+if [ "$imports" != "$want" ]; then
+  echo "lcms/build.sh: unexpected imports: $imports" >&2
+  exit 1
+fi
+cp "$WORK/out/lcms.wasm" "$OUT"
+echo "$(wc -c <"$OUT") bytes  $(cd "$WASM_DIR" && sha256sum lcms.wasm)"
