@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Builds our own WebAssembly modules from their Rust crates (Debian toolchain, offline):
-#   wasm/jpeg-scaled → wasm/jpeg_scaled.wasm   (jpeg-decoder 0.2.6: shrink-on-load JPEG)
-#   wasm/webp-rs     → wasm/webp_rs.wasm       (image 0.24.3: memory-safe WebP decoding)
+# Builds our own WebAssembly modules (Debian toolchains and sources):
+#   wasm/jpeg-scaled → wasm/jpeg_scaled.wasm   (Rust: jpeg-decoder 0.2.6, shrink-on-load JPEG)
+#   wasm/libwebp     → wasm/libwebp.wasm       (C: libwebp 1.5.0 by wasm/libwebp/build.sh)
 #
-#   bash wasm/build.sh [crate ...]        (npm run build:wasm; default: every crate)
+#   bash wasm/build.sh [module ...]       (npm run build:wasm; default: every module)
 #
 # - Installs the Debian packages it needs when missing (needs root and Debian's apt).
 # - Hermetic: Debian's rustc/cargo only (PATH=/usr/bin:/bin, so a rustup toolchain is not
@@ -14,8 +14,12 @@
 set -euo pipefail
 
 WASM_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-CRATES=("$@")
-((${#CRATES[@]})) || CRATES=(jpeg-scaled webp-rs)
+CRATES=()
+BUILD_LIBWEBP=0
+(($#)) || set -- jpeg-scaled libwebp
+for m in "$@"; do
+  if [ "$m" = libwebp ]; then BUILD_LIBWEBP=1; else CRATES+=("$m"); fi
+done
 
 # Drop every CARGO_*/RUSTC*/RUSTUP*/RUSTFLAGS-style setting from the caller's environment.
 for v in $(compgen -e | grep -E '^(CARGO|RUSTC|RUSTUP|RUSTFLAGS|RUSTDOCFLAGS)' || true); do unset "$v"; done
@@ -23,19 +27,19 @@ export PATH=/usr/bin:/bin
 export RUSTC=/usr/bin/rustc CARGO=/usr/bin/cargo
 export SOURCE_DATE_EPOCH=0 LC_ALL=C TZ=UTC
 
-PKGS=(rustc cargo libstd-rust-dev-wasm32 lld-14 wabt librust-jpeg-decoder-dev librust-image-dev)
+PKGS=(rustc cargo libstd-rust-dev-wasm32 lld-14 wabt librust-jpeg-decoder-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if ((${#missing[@]})); then
+if ((${#CRATES[@]} && ${#missing[@]})); then
   echo "build.sh: installing ${missing[*]}" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PKGS[@]}"
 fi
 
-for crate in "${CRATES[@]}"; do
+for crate in "${CRATES[@]+"${CRATES[@]}"}"; do
   HERE="$WASM_DIR/$crate"
   NAME="${crate//-/_}"
   OUT="$WASM_DIR/$NAME.wasm"
@@ -66,3 +70,8 @@ for crate in "${CRATES[@]}"; do
   cp "$WASM" "$OUT"
   echo "$(wc -c <"$OUT") bytes  $(cd "$WASM_DIR" && sha256sum "$NAME.wasm")"
 done
+
+# --- libwebp (C, emscripten): its own script, which fetches Debian's source and checks it.
+if ((BUILD_LIBWEBP)); then
+  env -u RUSTFLAGS -u CARGO_HOME bash "$WASM_DIR/libwebp/build.sh"
+fi
