@@ -171,7 +171,7 @@ describe('encodeImage: round trips', () => {
   });
 
   it('uses DEFAULT_QUALITY when no quality is given', async () => {
-    expect(DEFAULT_QUALITY).toEqual({ jpeg: 82, webp: 80, avif: 50, png: null });
+    expect(DEFAULT_QUALITY).toEqual({ jpeg: 82, webp: 80, avif: 50, png: null, gif: null });
     const small = await resizeImage(photo, 128, 96);
     for (const format of ['jpeg', 'webp'] as const) {
       const implicit = await encodeImage(small, format);
