@@ -7,6 +7,7 @@ export default tseslint.config(
       'node_modules',
       '.wrangler',
       'dist',
+      'packages/*/dist',
       'worker-configuration.d.ts',
       'wasm/**/target',
       'bench/results',
@@ -17,7 +18,13 @@ export default tseslint.config(
     files: ['**/*.ts'],
     languageOptions: {
       parserOptions: {
-        project: ['./tsconfig.json', './tsconfig.node.json'],
+        project: [
+          './tsconfig.json',
+          './tsconfig.node.json',
+          './packages/client/tsconfig.json',
+          './packages/cli/tsconfig.json',
+          './packages/tsconfig.test.json',
+        ],
         tsconfigRootDir: import.meta.dirname,
       },
     },

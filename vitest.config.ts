@@ -7,7 +7,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const shared = path.resolve(import.meta.dirname, '..', 'shared');
 /** Small fixtures made for this project (provenance in test/fixtures/README.md). */
@@ -89,6 +89,8 @@ export default defineConfig(async () => {
               { key: 'test-key-alice', owner: 'alice', scopes: ['read', 'upload', 'admin'] },
               { key: 'test-key-bob', owner: 'bob', scopes: ['read', 'upload'] },
               { key: 'test-key-reader', owner: 'alice', scopes: ['read'] },
+              // A second tenant with every scope (test/security/tenancy.test.ts).
+              { key: 'test-key-mallory', owner: 'mallory', scopes: ['read', 'upload', 'admin'] },
             ]),
             // Signing off by default (a developer's .dev.vars must not change the tests);
             // test/security/signature.test.ts turns it on with its own env.
@@ -107,6 +109,8 @@ export default defineConfig(async () => {
     ],
     test: {
       setupFiles: ['./test/setup.ts'],
+      // packages/ tests run in Node (vitest.packages.config.ts), not in workerd.
+      exclude: [...configDefaults.exclude, 'packages/**'],
       testTimeout: 60_000,
       reporters: summary ? ['default', 'json'] : ['default'],
       ...(summary ? { outputFile: { json: summary } } : {}),

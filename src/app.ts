@@ -7,8 +7,10 @@ import { requestId } from 'hono/request-id';
 import { loadConfig } from './config';
 import type { AppEnv } from './env';
 import { DecodeError } from './codecs/types';
-import { HttpError, notFound, problemResponse, unprocessable } from './errors';
+import { HttpError, notFound, problemResponse, unavailable, unprocessable } from './errors';
+import { BOOKMARK_HEADER, requestSessionStart } from './http/consistency';
 import { observe } from './observability/middleware';
+import { logEvent } from './observability/log';
 import { deliveryRoutes } from './routes/delivery';
 import { healthRoutes } from './routes/health';
 import { imagesRoutes } from './routes/images';
@@ -17,6 +19,7 @@ import { keysRoutes } from './routes/keys';
 import { presetsRoutes } from './routes/presets';
 import { uploadsRoutes } from './routes/uploads';
 import { requireDeliverySignature } from './security/signed-delivery';
+import { D1Unavailable, isSession, sessionBookmark, withD1Session } from './storage/d1-session';
 
 /** Builds the application. Exported for tests that need a fresh instance. */
 export function createApp() {
@@ -25,8 +28,15 @@ export function createApp() {
   app.use(observe);
   app.use(async (c, next) => {
     c.set('config', loadConfig(c.env));
+    // Every D1 query of the request runs in one session (src/http/consistency.ts); the entry
+    // point may already have opened one (a 404 confirmed at the primary).
+    if (!isSession(c.env)) c.env = withD1Session(c.env, requestSessionStart(c.req.raw));
     await next();
     c.header('X-Content-Type-Options', 'nosniff');
+    // API answers carry the session's bookmark for read-your-writes; /img answers never do
+    // (they are cached and shared).
+    const bookmark = sessionBookmark(c.env);
+    if (bookmark && c.req.path.startsWith('/v1/')) c.header(BOOKMARK_HEADER, bookmark);
   });
   app.use(
     methodNotAllowed({
@@ -59,22 +69,25 @@ export function createApp() {
   app.notFound((c) => problemResponse(notFound(`Nothing at ${c.req.path}.`)));
   app.onError((err, c) => {
     if (err instanceof HttpError) return problemResponse(err);
+    // D1 down (or its primary, for a write): nothing was stored half-way; retry shortly.
+    if (err instanceof D1Unavailable) {
+      logError(c.var.requestId, err);
+      return problemResponse(unavailable('The database is unavailable; retry shortly.'));
+    }
     // Safety net for hostile input: an original that does not decode is the input's fault.
     if (err instanceof DecodeError)
       return problemResponse(unprocessable(`The original could not be decoded: ${err.message}`));
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        requestId: c.var.requestId,
-        message: String(err),
-        stack: (err as Error).stack,
-      }),
-    );
+    logError(c.var.requestId, err);
     return problemResponse(
       new HttpError(500, 'internal', 'Internal error', 'The request failed; it is safe to retry.'),
     );
   });
   return app;
+}
+
+/** One error log line (redacted) with the request id and the stack. */
+function logError(requestId: string, err: unknown): void {
+  logEvent('error', String(err), { requestId, stack: (err as Error).stack });
 }
 
 /** The app instance used by the Worker entry. */

@@ -52,6 +52,15 @@ export interface Config {
   queueUploadWork: boolean;
   /** Retries before a message is dead-lettered; must equal `max_retries` in wrangler.toml (3). */
   queueMaxRetries: number;
+  /**
+   * Per-owner caps on stored presets (PUT /v1/presets/:name answers 409 over them): how many
+   * an owner may store (default 100), how many of those may be public, served unsigned for
+   * the owner's images (default 20), and how many eager, made on every upload of the owner
+   * (default 5). The list of presets is paginated whatever the cap.
+   */
+  maxPresetsPerOwner: number;
+  maxPublicPresetsPerOwner: number;
+  maxEagerPresetsPerOwner: number;
   /** Hosts a job's `callback_url` may name: exact names or `*.suffix`; empty = no webhooks. */
   webhookAllowedHosts: readonly string[];
   /** Allow loopback and private callback addresses (local development only; default false). */
@@ -77,6 +86,9 @@ type ConfigVars = Partial<
     | 'ORPHAN_GRACE_SECONDS'
     | 'QUEUE_UPLOAD_WORK'
     | 'WEBHOOK_ALLOWED_HOSTS'
+    | 'MAX_PRESETS_PER_OWNER'
+    | 'MAX_PUBLIC_PRESETS_PER_OWNER'
+    | 'MAX_EAGER_PRESETS_PER_OWNER'
     | 'WEBHOOK_ALLOW_PRIVATE',
     string
   >
@@ -115,6 +127,9 @@ export function loadConfig(vars: ConfigVars): Config {
     queueMaxRetries: positiveInt(vars, 'QUEUE_MAX_RETRIES', 3),
     orphanGraceSeconds: positiveInt(vars, 'ORPHAN_GRACE_SECONDS', 86_400),
     queueUploadWork: vars.QUEUE_UPLOAD_WORK !== 'false',
+    maxPresetsPerOwner: positiveInt(vars, 'MAX_PRESETS_PER_OWNER', 100),
+    maxPublicPresetsPerOwner: positiveInt(vars, 'MAX_PUBLIC_PRESETS_PER_OWNER', 20),
+    maxEagerPresetsPerOwner: positiveInt(vars, 'MAX_EAGER_PRESETS_PER_OWNER', 5),
     webhookAllowedHosts: (vars.WEBHOOK_ALLOWED_HOSTS ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase())

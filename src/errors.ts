@@ -56,15 +56,19 @@ export const unavailable = (detail: string) =>
 /** Problem type URI for a slug (relative: resolvable against the service's docs). */
 export const problemType = (slug: string) => `/problems/${slug}`;
 
-/** Builds the problem+json response for an error. Never cached (`Cache-Control: no-store`). */
+/**
+ * Builds the problem+json response for an error. Never cached (`Cache-Control: no-store`).
+ * Extension members never replace the standard ones (`type`, `title`, `status`, `detail`,
+ * `instance`; RFC 9457 §3.1): they are written first and the standard members over them.
+ */
 export function problemResponse(err: HttpError, instance?: string): Response {
   const body = {
+    ...err.extras,
     type: problemType(err.slug),
     title: err.title,
     status: err.status,
     ...(err.detail ? { detail: err.detail } : {}),
     ...(instance ? { instance } : {}),
-    ...err.extras,
   };
   return new Response(JSON.stringify(body), {
     status: err.status,

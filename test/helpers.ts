@@ -15,6 +15,8 @@ export const KEYS = {
   alice: 'test-key-alice',
   bob: 'test-key-bob',
   reader: 'test-key-reader',
+  /** Another owner (`mallory`) with every scope: the hostile tenant of the tenancy tests. */
+  mallory: 'test-key-mallory',
 } as const;
 
 /** Options for {@link call}. */
@@ -80,4 +82,79 @@ export function encodeWebp(
       alphaUncompressed: opts.alpha_compression === 0,
     }),
   );
+}
+
+/** One row of `../shared/images/README.md`'s table: the facts as stored in the file's header. */
+export interface ImageRow {
+  format: string;
+  /** Width and height as stored (before EXIF orientation), in pixels. */
+  width: number;
+  height: number;
+  /** EXIF orientation 1..8 ("orient=N"; 1 when absent). */
+  orientation: number;
+  /** "alpha" among the properties. */
+  hasAlpha: boolean;
+  /** "N frames" among the properties; 1 for still images. */
+  frames: number;
+  /** "progressive" among the properties. */
+  progressive: boolean;
+}
+
+/**
+ * Parses `../shared/images/README.md`'s table (columns: file | W x H | MP | bytes |
+ * properties | …) into a map from file path to its stored facts. The one file the table lacks
+ * (`small/Giunchedi…`) is added with the facts read from its SOF0 and EXIF (IFD0 has no
+ * Orientation), cross-checked with ImageMagick identify.
+ */
+export async function imagesTable(): Promise<Map<string, ImageRow>> {
+  const text = new TextDecoder().decode(await fixture('images/README.md'));
+  const table = new Map<string, ImageRow>();
+  for (const line of text.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    const size = /^(\d+)x(\d+)$/.exec(cells[2] ?? '');
+    if (!cells[1] || !size) continue;
+    const props = cells[5] ?? '';
+    table.set(cells[1], {
+      format: props.split(' ')[0]!,
+      width: Number(size[1]),
+      height: Number(size[2]),
+      orientation: Number(/orient=(\d)/.exec(props)?.[1] ?? 1),
+      hasAlpha: /\balpha\b/.test(props),
+      frames: Number(/(\d+) frames/.exec(props)?.[1] ?? 1),
+      progressive: /\bprogressive\b/.test(props),
+    });
+  }
+  table.set('small/Giunchedi_Filippo_January_2015_01.jpg', {
+    format: 'jpeg',
+    width: 800,
+    height: 533,
+    orientation: 1,
+    hasAlpha: false,
+    frames: 1,
+    progressive: false,
+  });
+  return table;
+}
+
+/**
+ * `db` with `method` (`prepare` or `batch`) failing, both on the binding and on every session it
+ * opens (the Worker runs its queries in D1 sessions: src/storage/d1-session.ts). `prepare` throws
+ * at once, `batch` rejects, as D1 does.
+ */
+export function failingD1(db: D1Database, method: 'prepare' | 'batch'): D1Database {
+  const fail = () => {
+    const err = new Error(`injected D1 ${method} failure`);
+    if (method === 'prepare') throw err;
+    return Promise.reject(err);
+  };
+  const failing = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get: (t, prop) => {
+        if (prop === method) return fail;
+        if (prop === 'withSession') return (start?: string) => failing(db.withSession(start));
+        const v = Reflect.get(t, prop) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      },
+    });
+  return failing(db);
 }

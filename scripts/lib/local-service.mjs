@@ -111,10 +111,11 @@ export function groupMembers(pgid) {
 /**
  * Starts the service. Returns `{ url, keys, pid, logFile, bundleSha256, stop, killNow, tmp }`:
  * `stop()` ends it and removes the temporary directory; `killNow()` is the synchronous last
- * resort for a process 'exit' handler.
- * @param {{ root: string, keyCount: number }} options
+ * resort for a process 'exit' handler. `signingKeys` is the `SIGNING_KEYS` secret (a JSON list
+ * of `{ kid, key }`; default `[]`, signing off).
+ * @param {{ root: string, keyCount: number, signingKeys?: string }} options
  */
-export async function startLocalService({ root, keyCount }) {
+export async function startLocalService({ root, keyCount, signingKeys = '[]' }) {
   const wrangler = path.join(root, 'node_modules', '.bin', 'wrangler');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-loadtest-'));
   const state = path.join(tmp, 'state');
@@ -221,7 +222,7 @@ export async function startLocalService({ root, keyCount }) {
       envFile,
       [
         `API_KEYS=${JSON.stringify(keys)}`,
-        'SIGNING_KEYS=[]',
+        `SIGNING_KEYS=${signingKeys}`,
         `WEBHOOK_SECRET=${randomBytes(24).toString('base64url')}`,
         '',
       ].join('\n'),

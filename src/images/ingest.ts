@@ -6,10 +6,12 @@
  */
 import { displaySize, probe, ProbeError, type ProbeResult } from '../codecs/probe';
 import type { Config } from '../config';
-import { tooLarge, unprocessable, unsupportedMedia } from '../errors';
+import { tooLarge, unavailable, unprocessable, unsupportedMedia } from '../errors';
 import { sha256Hex } from '../hash';
 import { newImageId } from '../ids';
 import { enqueueOnUpload } from '../queue/producer';
+import { awaitRetirement } from './retire';
+import { logEvent } from '../observability/log';
 import { webpLosslessReason } from '../security/webp-lossless';
 import { getImageBySha, insertImage, type ImageRecord } from '../storage/images-db';
 import { putOriginal } from '../storage/originals';
@@ -29,11 +31,37 @@ export interface IngestPolicy {
   eagerPresets?: readonly string[];
 }
 
-/** Result of an ingest: the stored record, and whether it already existed for this owner. */
+/**
+ * Result of an ingest: the stored record, whether it already existed for this owner, and
+ * whether the request's metadata differs from the existing record's (it is not applied: a
+ * duplicate upload returns the image as stored; docs/architecture.md).
+ */
 export interface IngestResult {
   record: ImageRecord;
   deduplicated: boolean;
+  metadataIgnored: boolean;
 }
+
+/** JSON with object keys sorted, so that equal metadata compares equal whatever its order. */
+const canonicalJson = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
+  );
+
+/** The result for bytes the owner already had: the stored record, unchanged. */
+const duplicate = (
+  record: ImageRecord,
+  metadata: Record<string, unknown> | null,
+): IngestResult => ({
+  record,
+  deduplicated: true,
+  metadataIgnored: metadata !== null && canonicalJson(metadata) !== canonicalJson(record.metadata),
+});
+
+/** Attempts at storing bytes whose deletion was in progress (src/images/retire.ts). */
+const STORE_ATTEMPTS = 3;
 
 /**
  * Probes and checks an upload's header against the limits, without decoding pixels.
@@ -84,8 +112,10 @@ export function checkHeader(
 /**
  * Stores an original for `owner`, then enqueues its card and eager presets. Idempotent: the
  * same bytes from the same owner return the existing record with `deduplicated: true` and
- * write nothing.
- * @throws HttpError from {@link checkHeader}; storage errors propagate (500) and leave no row.
+ * write nothing (metadata included: `metadataIgnored` says when the request's differed). Bytes
+ * whose deletion is in progress are stored again once it has ended (./retire.ts).
+ * @throws HttpError from {@link checkHeader}, 503 when the bytes are still being deleted after
+ *   a few seconds; storage errors propagate (500) and leave no row.
  */
 export async function ingestOriginal(
   env: Pick<Env, 'BUCKET' | 'DB' | 'JOBS'>,
@@ -98,11 +128,10 @@ export async function ingestOriginal(
   const facts = checkHeader(bytes, config, policy);
   const sha256 = await sha256Hex(bytes);
   const existing = await getImageBySha(env.DB, owner, sha256);
-  if (existing) return { record: existing, deduplicated: true };
+  if (existing) return duplicate(existing, metadata);
 
-  await putOriginal(env.BUCKET, sha256, bytes, facts.format);
   const shown = displaySize(facts);
-  const { record, inserted } = await insertImage(env.DB, {
+  const row: ImageRecord = {
     id: newImageId(),
     owner,
     sha256,
@@ -118,22 +147,28 @@ export async function ingestOriginal(
     webpLossless: facts.format === 'webp' && webpLosslessReason(bytes) !== null,
     metadata,
     createdAt: Date.now(),
-  });
-  if (inserted && config.queueUploadWork) {
+  };
+  let saved: Awaited<ReturnType<typeof insertImage>> = null;
+  for (let attempt = 1; !saved; attempt++) {
+    await putOriginal(env.BUCKET, sha256, bytes, facts.format);
+    saved = await insertImage(env.DB, row);
+    // Refused: the same bytes are being deleted. Wait for that to end, then store them again.
+    if (!saved) {
+      if (attempt === STORE_ATTEMPTS)
+        throw unavailable('The same bytes are being deleted right now; retry the upload.');
+      await awaitRetirement(env, sha256);
+    }
+  }
+  const { record, inserted } = saved;
+  if (!inserted) return duplicate(record, metadata);
+  if (config.queueUploadWork) {
     // The image card and eager presets. The original is stored either way: a queue failure
     // must not fail the upload (its variants are then made on first request).
     try {
       await enqueueOnUpload(env, record, policy?.eagerPresets);
     } catch (err) {
-      console.error(
-        JSON.stringify({
-          level: 'error',
-          message: 'upload work not queued',
-          id: record.id,
-          error: String(err),
-        }),
-      );
+      logEvent('error', 'upload work not queued', { id: record.id, error: String(err) });
     }
   }
-  return { record, deduplicated: !inserted };
+  return { record, deduplicated: false, metadataIgnored: false };
 }

@@ -31,3 +31,19 @@ export function imageView(rec: ImageRecord, origin: string) {
 
 /** {@link imageView}'s return type. */
 export type ImageView = ReturnType<typeof imageView>;
+
+/**
+ * The answer to an upload: the image, `deduplicated` (the owner already had these bytes: the
+ * image is returned as stored, 200 instead of 201) and `metadata_ignored` (true when such a
+ * duplicate upload carried metadata other than the stored one, which is kept unchanged).
+ */
+export function uploadView(
+  result: { record: ImageRecord; deduplicated: boolean; metadataIgnored: boolean },
+  origin: string,
+) {
+  return {
+    ...imageView(result.record, origin),
+    deduplicated: result.deduplicated,
+    metadata_ignored: result.metadataIgnored,
+  };
+}

@@ -4,11 +4,11 @@
  */
 import type { Config } from '../config';
 import { computeCard } from '../images/card';
+import { retireOriginal } from '../images/retire';
+import { logEvent } from '../observability/log';
 import type { CardMessage, PurgeMessage } from '../queue/messages';
-import { countImagesWithSha, getImageById, setImageCard } from '../storage/images-db';
+import { getImageById, setImageCard } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
-import { deleteVariantRows } from '../storage/variants-db';
-import { deleteVariants } from '../storage/variants';
 import { estimateVariant, overBudget, queueBudget } from '../transform/plan';
 import { CARD_SPEC } from '../images/card';
 import { sourceFacts } from '../transform/serve';
@@ -24,7 +24,7 @@ export async function processCard(env: Env, config: Config, m: CardMessage): Pro
   const src = sourceFacts(rec);
   const over = overBudget(estimateVariant(src, CARD_SPEC, 'png'), queueBudget(config));
   if (over.length) {
-    console.warn(JSON.stringify({ level: 'warn', message: 'card skipped', id: rec.id, over }));
+    logEvent('warn', 'card skipped', { id: rec.id, over });
     return;
   }
   const obj = await getOriginal(env.BUCKET, rec.sha256);
@@ -35,10 +35,11 @@ export async function processCard(env: Env, config: Config, m: CardMessage): Pro
 
 /**
  * Handles a `purge` message: deletes an original's variants (R2 objects and rows) unless an
- * image row refers to its bytes again (re-uploaded meanwhile: the variants are still valid).
+ * image row refers to its bytes again (re-uploaded meanwhile: the variants are still valid),
+ * under the same tombstone as every deletion of shared bytes (images/retire.ts).
+ * @throws Error while another deletion of the bytes is in progress (the message is retried).
  */
 export async function processPurge(env: Env, m: PurgeMessage): Promise<void> {
-  if ((await countImagesWithSha(env.DB, m.sha256)) > 0) return;
-  await deleteVariants(env.BUCKET, m.sha256);
-  await deleteVariantRows(env.DB, m.sha256);
+  if ((await retireOriginal(env, m.sha256, { variants: true })) === 'busy')
+    throw new Error(`the original ${m.sha256.slice(0, 16)} is being deleted; retry the purge`);
 }

@@ -15,6 +15,7 @@ import type { Config } from '../config';
 import { badRequest, conflict, HttpError, notFound, unavailable } from '../errors';
 import { sha256Hex } from '../hash';
 import { ID_PATTERN, newImageId } from '../ids';
+import { logEvent } from '../observability/log';
 import type { FanoutMessage, JobMessage } from '../queue/messages';
 import { enqueue, enqueueAll } from '../queue/producer';
 import { checkCallbackUrl } from '../security/webhook';
@@ -79,8 +80,8 @@ function parseInstant(v: unknown): number {
 }
 
 /**
- * Validates a job request body. Every variant is checked (preset names against built-in and
- * stored presets, options with the URL parser), and all bad ones are reported together.
+ * Validates a job request body of `owner`. Every variant is checked (preset names against
+ * built-in presets and the owner's stored ones, options with the URL parser), and all bad ones are reported together.
  * @throws HttpError 400 (`errors` lists each bad variant with its index and reason).
  */
 export async function parseJobRequest(
@@ -88,6 +89,7 @@ export async function parseJobRequest(
   config: Config,
   secret: string | undefined,
   body: unknown,
+  owner: string,
 ): Promise<JobRequest> {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw badRequest(
@@ -137,7 +139,7 @@ export async function parseJobRequest(
     try {
       if (typeof variant !== 'string') throw badRequest('must be a string');
       const spec = isPresetName(variant)
-        ? (await resolvePreset(db, variant)).spec
+        ? (await resolvePreset(db, variant, owner)).spec
         : parseTransform(variant);
       if (spec.format === 'json')
         throw badRequest('format=json describes an image; it is not a variant');
@@ -245,9 +247,7 @@ export async function createJob(
     await enqueue(env, { type: 'fanout', v: 1, jobId: record.id, cursor: null });
   } catch (err) {
     await deleteNewJob(env.DB, record.id);
-    console.error(
-      JSON.stringify({ level: 'error', message: 'enqueue failed', error: String(err) }),
-    );
+    logEvent('error', 'enqueue failed', { error: String(err) });
     throw unavailable('The job could not be queued; retry.');
   }
   return { job: record, created: true };
@@ -356,7 +356,7 @@ export async function jobAfterItem(env: Pick<Env, 'DB' | 'JOBS'>, jobId: string)
  * Re-sends the webhook of an ended job whose webhook was never attempted (the process died
  * between ending the job and enqueueing it). Called on duplicate deliveries; cheap otherwise.
  */
-export async function resumeWebhook(env: Pick<Env, 'JOBS'>, job: JobRecord): Promise<void> {
+export async function resumeWebhook(env: Pick<Env, 'JOBS' | 'DB'>, job: JobRecord): Promise<void> {
   if (
     TERMINAL.includes(job.status) &&
     job.webhookStatus === 'pending' &&
@@ -381,7 +381,9 @@ export async function cancelJob(
   if (!job) {
     const existing = await getJobById(env.DB, id);
     if (!existing || existing.owner !== owner) throw notFound(`No job ${id}.`);
-    throw conflict(`The job has already ended (${existing.status}).`, { status: existing.status });
+    throw conflict(`The job has already ended (${existing.status}).`, {
+      job_status: existing.status,
+    });
   }
   if (job.callbackUrl) await enqueue(env, { type: 'webhook', v: 1, jobId: id });
   return job;

@@ -10,6 +10,7 @@
 import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import { errorText, isPermanent, PermanentError } from '../queue/errors';
+import { logEvent } from '../observability/log';
 import type { VariantMessage } from '../queue/messages';
 import { getImageById, type ImageRecord } from '../storage/images-db';
 import { finishItem, getItem, getJobById, noteItemRetry, startItem } from '../storage/jobs-db';
@@ -155,9 +156,7 @@ export async function processVariant(
       } else if (rec && m.format) {
         await markVariantFailed(env.DB, await variantKey(rec, m.spec, m.format), text, true, now);
       }
-      console.warn(
-        JSON.stringify({ level: 'warn', message: 'variant failed', variant: m, error: text }),
-      );
+      logEvent('warn', 'variant failed', { variant: m, error: text });
       return;
     }
     if (item) await noteItemRetry(env.DB, item, attempts, text, Date.now());

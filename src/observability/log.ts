@@ -1,7 +1,10 @@
 /**
  * Structured logs: one JSON line per request and per queue message (Workers Logs indexes
- * JSON fields when `[observability]` is enabled in wrangler.toml).
+ * JSON fields when `[observability]` is enabled in wrangler.toml), and events (warnings and
+ * errors). Every line goes through ./redact.ts before it is written: no token, API key or
+ * signature reaches the logs (docs/security.md).
  */
+import { redact } from './redact';
 
 /** Fields of a request log line. Times in ms, sizes in bytes. */
 export interface RequestLog {
@@ -41,12 +44,26 @@ export interface CronLog {
   totalMs: number;
 }
 
-/** Writes one JSON log line. */
+/** Writes one JSON log line (redacted). */
 export function logLine(
   kind: 'request' | 'queue' | 'cron',
   fields: RequestLog | QueueLog | CronLog,
 ): void {
-  console.log(JSON.stringify({ kind, ...fields }));
+  console.log(redact(JSON.stringify({ kind, ...fields })));
+}
+
+/**
+ * Writes one event line `{ level, message, ...fields }` (redacted) to `console.warn` or
+ * `console.error`. `fields` must be JSON-serialisable; errors are best passed as `String(err)`.
+ */
+export function logEvent(
+  level: 'warn' | 'error',
+  message: string,
+  fields: Record<string, unknown> = {},
+): void {
+  const line = redact(JSON.stringify({ level, message, ...fields }));
+  if (level === 'warn') console.warn(line);
+  else console.error(line);
 }
 
 /** Parses `decode;dur=1.2, resize;dur=3, encode;dur=4` into ms per stage (0 when absent). */

@@ -7,6 +7,7 @@
  *          doubles [status, bytes, decode ms, resize ms, encode ms, total ms], index [route]
  * job item: blobs [kind='job_item', outcome, format], doubles [attempts, ms], index [job id]
  */
+import { redact } from './redact';
 
 /** One request's measurements. Times in ms, sizes in bytes. */
 export interface RequestPoint {
@@ -41,18 +42,32 @@ export interface DataPointWriter {
   writeDataPoint(point: { blobs?: string[]; doubles?: number[]; indexes?: string[] }): void;
 }
 
-/** Metrics written to an Analytics Engine dataset; a no-op when the binding is absent. */
+/** Writes a point with every blob and index redacted (./redact.ts). */
+const write = (
+  dataset: DataPointWriter | undefined,
+  point: { blobs: string[]; doubles: number[]; indexes: string[] },
+) =>
+  dataset?.writeDataPoint({
+    blobs: point.blobs.map(redact),
+    doubles: point.doubles,
+    indexes: point.indexes.map(redact),
+  });
+
+/**
+ * Metrics written to an Analytics Engine dataset; a no-op when the binding is absent. Blobs and
+ * indexes are redacted (no token, key or signature is ever a metric label).
+ */
 export function analyticsMetrics(dataset: DataPointWriter | undefined): Metrics {
   return {
     request(p) {
-      dataset?.writeDataPoint({
+      write(dataset, {
         blobs: ['request', p.route, `${Math.floor(p.status / 100)}xx`, p.cache, p.format],
         doubles: [p.status, p.bytes, p.decodeMs, p.resizeMs, p.encodeMs, p.totalMs],
         indexes: [p.route],
       });
     },
     jobItem(p) {
-      dataset?.writeDataPoint({
+      write(dataset, {
         blobs: ['job_item', p.outcome, p.format],
         doubles: [p.attempts, p.ms],
         indexes: [p.jobId],

@@ -16,6 +16,7 @@ import { processCard, processPurge } from '../jobs/images';
 import { deadLetterFanout, processFanout } from '../jobs/service';
 import { deadLetterVariant, processVariant } from '../jobs/variants';
 import { deadLetterWebhook, deliverWebhook } from '../jobs/webhook';
+import { withD1Session } from '../storage/d1-session';
 import { errorText, isPermanent } from './errors';
 import { describeMessage, parseMessage, type JobMessage } from './messages';
 
@@ -84,9 +85,11 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promi
     const t0 = performance.now();
     let outcome: QueueLog['outcome'] = dlq ? 'dead-letter' : 'ack';
     let error: string | undefined;
+    // Reads continue from the write that enqueued the message (at the primary without one).
+    const menv = withD1Session(env, m.bookmark ?? 'first-primary');
     try {
-      if (dlq) await deadLetter(env, m);
-      else await run(env, config, m, msg.attempts);
+      if (dlq) await deadLetter(menv, m);
+      else await run(menv, config, m, msg.attempts);
       msg.ack();
     } catch (err) {
       error = errorText(err);

@@ -9,11 +9,21 @@
  * - `fanout`: create one page of a job's items and enqueue them, then the next page.
  * - `purge`: delete the variants of an original nobody refers to any more.
  * - `webhook`: POST a finished job's summary to its callback URL.
+ *
+ * Every message may carry `bookmark`: the D1 session bookmark of the write that enqueued it, so
+ * its consumer never reads older than its trigger (src/storage/d1-session.ts).
  */
 import type { EncodeFormat } from '../codecs/types';
+import { parseBookmark } from '../storage/d1-session';
+
+/** What every message may carry besides its work. */
+export interface MessageEnvelope {
+  /** D1 session bookmark of the write that enqueued the message (read at least that fresh). */
+  bookmark?: string;
+}
 
 /** Make a variant. `spec` is a canonical transform string. */
-export interface VariantMessage {
+export interface VariantMessage extends MessageEnvelope {
   type: 'variant';
   v: 1;
   imageId: string;
@@ -25,14 +35,14 @@ export interface VariantMessage {
 }
 
 /** Compute the image card. */
-export interface CardMessage {
+export interface CardMessage extends MessageEnvelope {
   type: 'card';
   v: 1;
   imageId: string;
 }
 
 /** Create and enqueue one page of a job's items; `cursor` null = the first page. */
-export interface FanoutMessage {
+export interface FanoutMessage extends MessageEnvelope {
   type: 'fanout';
   v: 1;
   jobId: string;
@@ -40,14 +50,14 @@ export interface FanoutMessage {
 }
 
 /** Delete the variants of an original (when no image row refers to it any more). */
-export interface PurgeMessage {
+export interface PurgeMessage extends MessageEnvelope {
   type: 'purge';
   v: 1;
   sha256: string;
 }
 
 /** Deliver a finished job's webhook. */
-export interface WebhookMessage {
+export interface WebhookMessage extends MessageEnvelope {
   type: 'webhook';
   v: 1;
   jobId: string;
@@ -66,9 +76,18 @@ const isString = (v: unknown, max = 1024): v is string => typeof v === 'string' 
 /**
  * Validates a message body from the queue.
  * @returns the typed message, or null for anything malformed or of an unknown type or version
- *   (the consumer acknowledges and logs those: retrying cannot fix them).
+ *   (the consumer acknowledges and logs those: retrying cannot fix them). A malformed bookmark
+ *   is dropped (the consumer then reads at the primary).
  */
 export function parseMessage(body: unknown): JobMessage | null {
+  const work = parseWork(body);
+  if (!work) return null;
+  const bookmark = parseBookmark((body as Record<string, unknown>).bookmark);
+  return bookmark ? { ...work, bookmark } : work;
+}
+
+/** The work a message names, without its envelope. */
+function parseWork(body: unknown): JobMessage | null {
   if (typeof body !== 'object' || body === null) return null;
   const m = body as Record<string, unknown>;
   if (m.v !== 1) return null;

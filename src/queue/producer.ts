@@ -2,7 +2,8 @@
  * Sending work to the jobs queue. `sendBatch` takes at most 100 messages per call, so larger
  * sets are sent in chunks.
  */
-import { listPresets } from '../storage/presets-db';
+import { sessionBookmark } from '../storage/d1-session';
+import { listEagerPresets } from '../storage/presets-db';
 import type { ImageRecord } from '../storage/images-db';
 import { deleteVariants } from '../storage/variants';
 import { BUILTIN_PRESETS, resolvePreset } from '../transform/presets';
@@ -11,34 +12,46 @@ import type { JobMessage } from './messages';
 /** Most messages per `sendBatch` call (a Queues limit). */
 export const SEND_BATCH_MAX = 100;
 
-/** Sends one message (optionally delayed). */
+/** `message` with the bookmark of the D1 session `env.DB` runs in, when there is one. */
+function stamped(env: Pick<Env, 'DB'>, message: JobMessage): JobMessage {
+  const bookmark = sessionBookmark(env);
+  return bookmark ? { ...message, bookmark } : message;
+}
+
+/**
+ * Sends one message (optionally delayed), carrying the bookmark of the session that made the
+ * write it follows.
+ */
 export async function enqueue(
-  env: Pick<Env, 'JOBS'>,
+  env: Pick<Env, 'JOBS' | 'DB'>,
   message: JobMessage,
   delaySeconds?: number,
 ): Promise<void> {
-  await env.JOBS.send(message, {
+  await env.JOBS.send(stamped(env, message), {
     contentType: 'json',
     ...(delaySeconds ? { delaySeconds } : {}),
   });
 }
 
-/** Sends messages in batches of at most {@link SEND_BATCH_MAX}. */
+/** Sends messages in batches of at most {@link SEND_BATCH_MAX}, each stamped like {@link enqueue}. */
 export async function enqueueAll(
-  env: Pick<Env, 'JOBS'>,
+  env: Pick<Env, 'JOBS' | 'DB'>,
   messages: readonly JobMessage[],
 ): Promise<void> {
   for (let i = 0; i < messages.length; i += SEND_BATCH_MAX) {
     await env.JOBS.sendBatch(
-      messages.slice(i, i + SEND_BATCH_MAX).map((body) => ({ body, contentType: 'json' as const })),
+      messages
+        .slice(i, i + SEND_BATCH_MAX)
+        .map((m) => ({ body: stamped(env, m), contentType: 'json' as const })),
     );
   }
 }
 
 /**
  * The work that follows a new upload: the image card, and every preset marked `eager`
- * (built-in and stored) plus `extraPresets` (e.g. from a direct-upload token's policy; unknown
- * names are skipped and logged, since the original is already stored). Each preset becomes a
+ * (built-in, and the image owner's stored ones) plus `extraPresets` (e.g. from a direct-upload
+ * token's policy; unknown names are skipped and logged, since the original is already stored),
+ * resolved among the owner's presets. Each preset becomes a
  * `variant` message without a format, so the consumer makes every format the preset can be
  * negotiated to.
  * @returns the canonical transforms enqueued.
@@ -46,15 +59,16 @@ export async function enqueueAll(
  */
 export async function enqueueOnUpload(
   env: Pick<Env, 'JOBS' | 'DB'>,
-  record: Pick<ImageRecord, 'id'>,
+  record: Pick<ImageRecord, 'id' | 'owner'>,
   extraPresets: readonly string[] = [],
 ): Promise<string[]> {
   const specs = new Set<string>();
   for (const p of BUILTIN_PRESETS.values()) if (p.eager) specs.add(p.options);
-  for (const p of await listPresets(env.DB)) if (p.eager) specs.add(p.options);
+  // The owner's own eager presets only (capped per owner, so the list needs no paging).
+  for (const p of await listEagerPresets(env.DB, record.owner, 100)) specs.add(p.options);
   for (const name of extraPresets) {
     try {
-      specs.add((await resolvePreset(env.DB, name)).options);
+      specs.add((await resolvePreset(env.DB, name, record.owner)).options);
     } catch {
       console.warn(JSON.stringify({ level: 'warn', message: `eager preset ${name} not found` }));
     }
@@ -72,7 +86,7 @@ export async function enqueueOnUpload(
  * queue refuses the message, they are deleted right away instead.
  */
 export async function purgeVariantsLater(
-  env: Pick<Env, 'JOBS' | 'BUCKET'>,
+  env: Pick<Env, 'JOBS' | 'BUCKET' | 'DB'>,
   sha256: string,
 ): Promise<void> {
   try {

@@ -2,28 +2,21 @@
  * `/v1/images`: upload, info, list, delete. Thin: parsing and responses only; the work
  * happens in images/ingest.ts and storage/.
  */
-import { Hono, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { Hono } from 'hono';
 import type { AppEnv } from '../env';
-import { badRequest, notFound, tooLarge } from '../errors';
+import { badRequest, notFound } from '../errors';
+import { limitBody } from '../http/body';
+import { decodeCursor, encodeCursor, parseLimit } from '../http/pagination';
 import { ID_PATTERN } from '../ids';
 import { ingestOriginal } from '../images/ingest';
-import { imageView } from '../images/view';
+import { retireOriginal } from '../images/retire';
+import { imageView, uploadView } from '../images/view';
 import { purgeVariantsLater } from '../queue/producer';
 import { requireScope } from '../security/auth';
-import { deleteImage, getImage, listImages, type ListPosition } from '../storage/images-db';
-import { deleteOriginal } from '../storage/originals';
+import { deleteImage, getImage, listImages } from '../storage/images-db';
 
 /** Streams the body with the configured byte limit: 413 from Content-Length or mid-stream. */
-export const uploadLimit: MiddlewareHandler<AppEnv> = (c, next) => {
-  const limit = c.var.config.maxUploadBytes;
-  return bodyLimit({
-    maxSize: limit,
-    onError: () => {
-      throw tooLarge(limit);
-    },
-  })(c, next);
-};
+export const uploadLimit = limitBody<AppEnv>((c) => c.var.config.maxUploadBytes);
 
 /**
  * Parses user metadata: a JSON object of at most `maxBytes` UTF-8 bytes, or null when absent.
@@ -82,52 +75,19 @@ export async function readUpload(
   };
 }
 
-const encodeCursor = (p: ListPosition) =>
-  btoa(JSON.stringify([p.createdAt, p.id])).replaceAll('=', '');
-
-/** @throws HttpError 400 naming `cursor` when it is not one we issued. */
-function decodeCursor(cursor: string): ListPosition {
-  try {
-    const [createdAt, id] = JSON.parse(atob(cursor)) as unknown[];
-    if (typeof createdAt === 'number' && typeof id === 'string' && ID_PATTERN.test(id))
-      return { createdAt, id };
-  } catch {
-    // fall through
-  }
-  throw badRequest('cursor is not valid; pass the next_cursor of a previous page.', {
-    option: 'cursor',
-  });
-}
-
-/** @throws HttpError 400 naming `limit` unless it is an integer 1..100. */
-function parseLimit(raw: string | undefined): number {
-  if (raw === undefined) return 50;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > 100)
-    throw badRequest('limit must be an integer from 1 to 100.', { option: 'limit' });
-  return n;
-}
-
 /** Routes under /v1/images. */
 export const imagesRoutes = new Hono<AppEnv>()
   .post('/', requireScope('upload'), uploadLimit, async (c) => {
     const { bytes, metadata } = await readUpload(c.req.raw);
     const meta = parseMetadata(metadata, c.var.config.maxMetadataBytes);
-    const { record, deduplicated } = await ingestOriginal(
-      c.env,
-      c.var.config,
-      c.var.principal.owner,
-      bytes,
-      meta,
-    );
-    const view = { ...imageView(record, new URL(c.req.url).origin), deduplicated };
-    if (deduplicated) return c.json(view, 200);
+    const result = await ingestOriginal(c.env, c.var.config, c.var.principal.owner, bytes, meta);
+    const view = uploadView(result, new URL(c.req.url).origin);
+    if (view.deduplicated) return c.json(view, 200);
     return c.json(view, 201, { Location: view.urls.info });
   })
   .get('/', requireScope('read'), async (c) => {
-    const limit = parseLimit(c.req.query('limit'));
-    const cursor = c.req.query('cursor');
-    const after = cursor ? decodeCursor(cursor) : undefined;
+    const limit = parseLimit(c.req.query('limit'), 100, 50);
+    const after = decodeCursor(c.req.query('cursor'));
     const { records, more } = await listImages(c.env.DB, c.var.principal.owner, limit, after);
     const origin = new URL(c.req.url).origin;
     const last = records.at(-1);
@@ -148,11 +108,11 @@ export const imagesRoutes = new Hono<AppEnv>()
       ? await deleteImage(c.env.DB, c.var.principal.owner, id)
       : null;
     if (!gone) throw notFound(`No image ${id}.`);
-    // The original goes now; its variants (and their rows) through the queue.
-    if (gone.remaining === 0)
-      await Promise.all([
-        deleteOriginal(c.env.BUCKET, gone.sha256),
-        purgeVariantsLater(c.env, gone.sha256),
-      ]);
+    // The original goes now unless another row refers to its bytes (or comes to: see
+    // images/retire.ts); its variants (and their rows) through the queue.
+    if (gone.remaining === 0) {
+      await retireOriginal(c.env, gone.sha256, { variants: false });
+      await purgeVariantsLater(c.env, gone.sha256);
+    }
     return c.body(null, 204);
   });

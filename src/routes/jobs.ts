@@ -6,6 +6,8 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { badRequest, notFound } from '../errors';
+import { limitBody, readJson } from '../http/body';
+import { badCursor, decodeCursor, encodeCursor, parseLimit } from '../http/pagination';
 import { ID_PATTERN } from '../ids';
 import {
   cancelJob,
@@ -15,47 +17,14 @@ import {
   parseJobRequest,
 } from '../jobs/service';
 import { requireScope } from '../security/auth';
-import {
-  getJob,
-  listItems,
-  listJobs,
-  TERMINAL,
-  type JobListPosition,
-  type JobStatus,
-} from '../storage/jobs-db';
+import { getJob, listItems, listJobs, TERMINAL, type JobStatus } from '../storage/jobs-db';
 
 const STATUSES: readonly JobStatus[] = ['queued', 'running', ...TERMINAL];
 
 /** Largest accepted job request body, bytes (1000 ids and 20 variants fit easily). */
 const MAX_BODY_BYTES = 64 * 1024;
 
-/** @throws HttpError 400 naming `limit` unless it is an integer 1..max. */
-function parseLimit(raw: string | undefined, max: number, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > max)
-    throw badRequest(`limit must be an integer from 1 to ${max}.`, { option: 'limit' });
-  return n;
-}
-
-const badCursor = () =>
-  badRequest('cursor is not valid; pass the next_cursor of a previous page.', {
-    option: 'cursor',
-  });
-
-const encodeJobCursor = (p: JobListPosition) =>
-  btoa(JSON.stringify([p.createdAt, p.id])).replaceAll('=', '');
-
-function decodeJobCursor(cursor: string): JobListPosition {
-  try {
-    const [createdAt, id] = JSON.parse(atob(cursor)) as unknown[];
-    if (typeof createdAt === 'number' && typeof id === 'string' && ID_PATTERN.test(id))
-      return { createdAt, id };
-  } catch {
-    // fall through
-  }
-  throw badCursor();
-}
+const SHAPE = 'Send JSON: { "images": [ids] | { "all": true }, "variants": [...] }.';
 
 /** Reads the job for the path's id, or 404 (also for another owner's job). */
 async function ownedJob(db: D1Database, owner: string, id: string) {
@@ -66,18 +35,11 @@ async function ownedJob(db: D1Database, owner: string, id: string) {
 
 /** Routes under /v1/jobs. */
 export const jobsRoutes = new Hono<AppEnv>()
-  .post('/', requireScope('upload'), async (c) => {
+  .post('/', requireScope('upload'), limitBody(MAX_BODY_BYTES), async (c) => {
     const idempotencyKey = checkIdempotencyKey(c.req.header('Idempotency-Key'));
-    const text = await c.req.text();
-    if (text.length > MAX_BODY_BYTES)
-      throw badRequest(`The body is longer than ${MAX_BODY_BYTES} bytes.`);
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw badRequest('The body must be JSON.');
-    }
-    const req = await parseJobRequest(c.env.DB, c.var.config, c.env.WEBHOOK_SECRET, body);
+    const body = await readJson(c, SHAPE);
+    const owner = c.var.principal.owner;
+    const req = await parseJobRequest(c.env.DB, c.var.config, c.env.WEBHOOK_SECRET, body, owner);
     const { job, created } = await createJob(c.env, c.var.principal.owner, req, idempotencyKey);
     const view = await jobView(c.env.DB, job, new URL(c.req.url).origin);
     return c.json(view, created ? 201 : 200, {
@@ -87,15 +49,13 @@ export const jobsRoutes = new Hono<AppEnv>()
   })
   .get('/', requireScope('read'), async (c) => {
     const limit = parseLimit(c.req.query('limit'), 100, 20);
-    const cursor = c.req.query('cursor');
-    const after = cursor ? decodeJobCursor(cursor) : undefined;
+    const after = decodeCursor(c.req.query('cursor'));
     const { records, more } = await listJobs(c.env.DB, c.var.principal.owner, limit, after);
     const origin = new URL(c.req.url).origin;
     const last = records.at(-1);
     return c.json({
       jobs: await Promise.all(records.map((j) => jobView(c.env.DB, j, origin))),
-      next_cursor:
-        more && last ? encodeJobCursor({ createdAt: last.createdAt, id: last.id }) : null,
+      next_cursor: more && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
     });
   })
   .get('/:id', requireScope('read'), async (c) => {

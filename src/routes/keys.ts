@@ -9,9 +9,9 @@
  * - `DELETE /v1/keys/{id}` → 204; the key stops working at once (revoked, kept for the record).
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from '../env';
-import { badRequest, notFound, tooLarge } from '../errors';
+import { badRequest, notFound } from '../errors';
+import { limitBody, readJson } from '../http/body';
 import { sha256Hex } from '../hash';
 import { ALL_SCOPES, KEY_ID_PATTERN, newApiKey } from '../security/api-keys';
 import { requireScope, type Scope } from '../security/auth';
@@ -61,35 +61,21 @@ function parseCreate(raw: unknown): { scopes: Scope[]; label: string | null } {
 /** Routes under /v1/keys. */
 export const keysRoutes = new Hono<AppEnv>()
   .use(requireScope('admin'))
-  .post(
-    '/',
-    bodyLimit({
-      maxSize: MAX_BODY,
-      onError: () => {
-        throw tooLarge(MAX_BODY);
-      },
-    }),
-    async (c) => {
-      let body: unknown;
-      try {
-        body = await c.req.json();
-      } catch {
-        throw badRequest('The body must be JSON: { "scopes": ["read", …], "label"?: "…" }.');
-      }
-      const { scopes, label } = parseCreate(body);
-      const { id, key } = newApiKey();
-      const rec: ApiKeyRecord = {
-        id,
-        owner: c.var.principal.owner,
-        scopes,
-        label,
-        createdAt: Date.now(),
-        revokedAt: null,
-      };
-      await insertApiKey(c.env.DB, { ...rec, keyHash: await sha256Hex(key) });
-      return c.json({ ...view(rec), key }, 201, { 'Cache-Control': 'no-store' });
-    },
-  )
+  .post('/', limitBody(MAX_BODY), async (c) => {
+    const body = await readJson(c, 'Send JSON: { "scopes": ["read", …], "label"?: "…" }.');
+    const { scopes, label } = parseCreate(body);
+    const { id, key } = newApiKey();
+    const rec: ApiKeyRecord = {
+      id,
+      owner: c.var.principal.owner,
+      scopes,
+      label,
+      createdAt: Date.now(),
+      revokedAt: null,
+    };
+    await insertApiKey(c.env.DB, { ...rec, keyHash: await sha256Hex(key) });
+    return c.json({ ...view(rec), key }, 201, { 'Cache-Control': 'no-store' });
+  })
   .get('/', async (c) =>
     c.json({ keys: (await listApiKeys(c.env.DB, c.var.principal.owner)).map(view) }),
   )

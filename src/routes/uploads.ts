@@ -12,13 +12,15 @@
  * usable; the claim is one conditional UPDATE, so of two concurrent uploads at most one wins
  * (the other gets the same 403 as an unknown, expired or used token).
  */
-import { Hono, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
+import { BOOKMARK_HEADER } from '../http/consistency';
 import type { AppVariables } from '../env';
-import { badRequest, forbidden, HttpError, tooLarge } from '../errors';
+import { badRequest, forbidden, HttpError } from '../errors';
+import { limitBody, readJson } from '../http/body';
 import { checkHeader, ingestOriginal } from '../images/ingest';
-import { imageView } from '../images/view';
+import { uploadView } from '../images/view';
+import { logEvent } from '../observability/log';
 import { sha256Hex } from '../hash';
 import { requireScope } from '../security/auth';
 import { limitWrite } from '../security/rate-limit';
@@ -77,41 +79,23 @@ const loadToken: MiddlewareHandler<UploadsEnv> = async (c, next) => {
 };
 
 /** Streams the body under the policy's byte limit (plus multipart framing): 413 over it. */
-const policyLimit: MiddlewareHandler<UploadsEnv> = (c, next) => {
-  const fileLimit = Math.min(c.var.uploadToken.policy.max_bytes, c.var.config.maxUploadBytes);
-  return bodyLimit({
-    maxSize: Math.min(fileLimit + MULTIPART_SLACK, c.var.config.maxUploadBytes + MULTIPART_SLACK),
-    onError: () => {
-      throw tooLarge(fileLimit);
-    },
-  })(c, next);
-};
+const fileLimit = (c: Context<UploadsEnv>) =>
+  Math.min(c.var.uploadToken.policy.max_bytes, c.var.config.maxUploadBytes);
+const policyLimit = limitBody<UploadsEnv>((c) => fileLimit(c) + MULTIPART_SLACK, fileLimit);
 
 /** Largest policy request body, bytes. */
 const MAX_POLICY_BYTES = 16 * 1024;
-const policyBodyLimit = bodyLimit({
-  maxSize: MAX_POLICY_BYTES,
-  onError: () => {
-    throw tooLarge(MAX_POLICY_BYTES);
-  },
-});
 
 /** Routes under /v1/uploads. */
 export const uploadsRoutes = new Hono<UploadsEnv>()
-  .post('/', requireScope('upload'), policyBodyLimit, async (c) => {
-    let body: unknown = undefined;
-    const text = await c.req.text();
-    if (text.trim() !== '') {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw badRequest('The body must be a JSON object (or empty for the defaults).');
-      }
-    }
+  .post('/', requireScope('upload'), limitBody(MAX_POLICY_BYTES), async (c) => {
+    const body = await readJson(c, 'Send a JSON object (or nothing, for the defaults).', {
+      optional: true,
+    });
     const { policy, expiresIn } = parseUploadRequest(body, c.var.config, isPresetName);
     for (const name of policy.eager) {
       try {
-        await resolvePreset(c.env.DB, name);
+        await resolvePreset(c.env.DB, name, c.var.principal.owner);
       } catch (err) {
         if (err instanceof HttpError && err.status === 404)
           throw badRequest(`eager names ${name}, which is not a preset.`, { option: 'eager' });
@@ -144,7 +128,14 @@ export const uploadsRoutes = new Hono<UploadsEnv>()
   })
   .use(
     '/:token',
-    cors({ origin: '*', allowMethods: ['POST'], allowHeaders: ['Content-Type'], maxAge: 600 }),
+    cors({
+      origin: '*',
+      allowMethods: ['POST'],
+      allowHeaders: ['Content-Type'],
+      // The browser may pass the bookmark on to read its upload back (src/http/consistency.ts).
+      exposeHeaders: [BOOKMARK_HEADER],
+      maxAge: 600,
+    }),
   )
   .post('/:token', loadToken, policyLimit, async (c) => {
     const { hash, owner, policy } = c.var.uploadToken;
@@ -166,12 +157,10 @@ export const uploadsRoutes = new Hono<UploadsEnv>()
       await releaseUploadToken(c.env.DB, hash, claimedAt).catch(() => undefined);
       throw err;
     }
-    const { record, deduplicated } = result;
+    const { record } = result;
     if (!(await completeUploadToken(c.env.DB, hash, claimedAt, Date.now(), record.id)))
-      console.warn(
-        JSON.stringify({ level: 'warn', message: 'upload token claim lost during ingest' }),
-      );
-    const view = { ...imageView(record, new URL(c.req.url).origin), deduplicated };
-    if (deduplicated) return c.json(view, 200);
+      logEvent('warn', 'upload token claim lost during ingest');
+    const view = uploadView(result, new URL(c.req.url).origin);
+    if (view.deduplicated) return c.json(view, 200);
     return c.json(view, 201, { Location: view.urls.info });
   });

@@ -15,6 +15,7 @@
  * A limiter that fails (throws) lets the request through: availability over strictness.
  */
 import { HttpError } from '../errors';
+import { logEvent } from '../observability/log';
 
 /** The part of the rate-limiting binding we use (a stub in tests may force a deny). */
 export interface Limiter {
@@ -62,9 +63,7 @@ export async function enforceLimit(
   try {
     ({ success } = await limiter.limit({ key }));
   } catch (err) {
-    console.error(
-      JSON.stringify({ level: 'error', message: `rate limiter failed: ${String(err)}` }),
-    );
+    logEvent('error', `rate limiter failed: ${String(err)}`);
   }
   if (!success) throw tooManyRequests(retryAfterSeconds(nowMs), detail);
 }

@@ -64,7 +64,7 @@ export function base64url(bytes: Uint8Array): string {
 }
 
 /** Bytes of a canonical unpadded base64url signature, or null (see SIG_PATTERN). */
-function decodeSig(sig: string): Uint8Array | null {
+function decodeSig(sig: string): Uint8Array<ArrayBuffer> | null {
   if (!SIG_PATTERN.test(sig)) return null;
   const bin = atob(sig.replaceAll('-', '+').replaceAll('_', '/') + '=');
   return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));

@@ -4,51 +4,82 @@
  *
  * With `SIGNING_KEYS` empty or absent, everything passes. Otherwise:
  * - a URL carrying any of `sig`, `kid`, `exp` must verify (./signature.ts), whatever it asks;
- * - an unsigned URL passes only when it is exactly `/img/{id}/{preset}` for a public preset:
- *   a public built-in (no storage call), or a stored preset marked public. Stored public names
- *   come from one `presets` query per isolate, memoised for {@link PUBLIC_PRESETS_TTL_MS}, so
- *   unsigned traffic costs at most one D1 read per isolate per 10 s, whatever it asks for;
+ * - an unsigned URL passes only when it is exactly `/img/{id}/{preset}` for a public preset
+ *   of that image: a public built-in (no storage call), or a stored preset marked public by
+ *   the image's owner. Another owner's public preset of the same name opens nothing. Names
+ *   marked public by anyone come from one query per isolate, memoised for
+ *   {@link PUBLIC_PRESETS_TTL_MS}, so an unsigned URL naming anything else costs no storage
+ *   call; for a name in that set, one owner-scoped D1 read per (image, name) and isolate,
+ *   memoised for the same time and counted against the client IP's delivery rate limit;
  * - everything else (options, non-public presets, `original`) is a 403 problem, the same
  *   for a missing, malformed, unknown-kid, wrong or expired signature.
  */
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 import { forbidden } from '../errors';
-import { listPresets } from '../storage/presets-db';
+import { ID_PATTERN } from '../ids';
+import { isPublicPresetOfImage, publicPresetNames } from '../storage/presets-db';
 import { BUILTIN_PRESETS } from '../transform/presets';
 import { isPresetName } from '../transform/spec';
+import { limitDeliveryMiss } from './rate-limit';
 import { presentedSignature, SIGNATURE_PARAMS, signingKeySet, verifySignature } from './signature';
 
-/** How long the list of stored public presets is reused, ms. */
+/** How long the public names, and each (image, name) answer, are reused, ms. */
 export const PUBLIC_PRESETS_TTL_MS = 10_000;
+/** Most distinct public names memoised; past it every name gets the owner-scoped read. */
+const MAX_PUBLIC_NAMES = 10_000;
+/** Most (image, name) answers memoised per isolate (oldest dropped first). */
+const MAX_ANSWERS = 5_000;
 
-let publicPresets: { at: number; names: Promise<ReadonlySet<string>> } | undefined;
+type PublicNames = { names: ReadonlySet<string>; complete: boolean };
+let publicNames: { at: number; value: Promise<PublicNames> } | undefined;
+const answers = new Map<string, { at: number; open: boolean }>();
 
-/** Forgets the memoised stored public presets (tests; after changing presets in-process). */
+/** Forgets the memoised public presets (tests; after changing presets in-process). */
 export function forgetPublicPresets(): void {
-  publicPresets = undefined;
+  publicNames = undefined;
+  answers.clear();
 }
 
-/** Names of stored presets marked public (memoised per isolate; a failed read is not kept). */
-function storedPublicPresets(db: D1Database, nowMs: number): Promise<ReadonlySet<string>> {
-  if (publicPresets && nowMs - publicPresets.at < PUBLIC_PRESETS_TTL_MS) return publicPresets.names;
-  const names = listPresets(db).then(
-    (list) => new Set(list.filter((p) => p.public).map((p) => p.name)),
+/** Names marked public by any owner (memoised per isolate; a failed read is not kept). */
+function storedPublicNames(db: D1Database, nowMs: number): Promise<PublicNames> {
+  if (publicNames && nowMs - publicNames.at < PUBLIC_PRESETS_TTL_MS) return publicNames.value;
+  const value = publicPresetNames(db, MAX_PUBLIC_NAMES).then(
+    (r) => ({ names: new Set(r.names), complete: r.complete }),
     (err: unknown) => {
-      publicPresets = undefined;
+      publicNames = undefined;
       throw err;
     },
   );
-  publicPresets = { at: nowMs, names };
-  return names;
+  publicNames = { at: nowMs, value };
+  return value;
 }
 
-/** True when `segment` (raw, as in the path) names a public preset. */
-async function isPublicPreset(db: D1Database, segment: string): Promise<boolean> {
-  if (!isPresetName(segment)) return false;
+/**
+ * True when `segment` (raw, as in the path) names a preset that is public for image `id`.
+ * @throws HttpError 429 when the owner-scoped read is over the client's delivery limit.
+ */
+async function isPublicPreset(
+  env: Env,
+  id: string,
+  segment: string,
+  clientIp: string | undefined,
+): Promise<boolean> {
+  if (!isPresetName(segment) || !ID_PATTERN.test(id)) return false;
   const builtin = BUILTIN_PRESETS.get(segment);
   if (builtin) return builtin.public;
-  return (await storedPublicPresets(db, Date.now())).has(segment);
+  const now = Date.now();
+  const { names, complete } = await storedPublicNames(env.DB, now);
+  if (complete && !names.has(segment)) return false;
+  const key = `${id}/${segment}`;
+  const known = answers.get(key);
+  if (known && now - known.at < PUBLIC_PRESETS_TTL_MS) return known.open;
+  await limitDeliveryMiss(env, clientIp);
+  const open = await isPublicPresetOfImage(env.DB, id, segment);
+  answers.delete(key);
+  answers.set(key, { at: now, open });
+  if (answers.size > MAX_ANSWERS) answers.delete(answers.keys().next().value!);
+  return open;
 }
 
 /** The one answer to every refused URL (it says nothing about what was wrong). */
@@ -71,6 +102,12 @@ export const requireDeliverySignature: MiddlewareHandler<AppEnv> = async (c, nex
     return next();
   }
   const parts = url.pathname.split('/'); // ['', 'img', id, segment]
-  if (parts.length === 4 && parts[3] && (await isPublicPreset(c.env.DB, parts[3]))) return next();
+  if (
+    parts.length === 4 &&
+    parts[2] &&
+    parts[3] &&
+    (await isPublicPreset(c.env, parts[2], parts[3], c.req.header('CF-Connecting-IP')))
+  )
+    return next();
   throw refused();
 };

@@ -10,10 +10,12 @@
  * Callback hosts must be on `WEBHOOK_ALLOWED_HOSTS` (exact names, or `*.suffix` for any
  * subdomain) and use https. Outside local development (`WEBHOOK_ALLOW_PRIVATE=true`),
  * loopback, private, link-local and other non-public addresses are refused, as IP literals
- * and as the names that mean them (`localhost`, `*.localhost`, `*.local`, `*.internal`).
+ * (parsed and classified by ipaddr.js, IPv6 forms that embed an IPv4 address included) and as
+ * the names that mean them (`localhost`, `*.localhost`, `*.local`, `*.internal`).
  * Names are not resolved here (Workers cannot resolve DNS), so the allow-list is the control
  * that matters for names; deployed Workers cannot reach private networks anyway.
  */
+import ipaddr from 'ipaddr.js';
 import type { Config } from '../config';
 import { toHex } from '../hash';
 import { badRequest } from '../errors';
@@ -73,48 +75,47 @@ export async function verifyWebhook(
   return ok;
 }
 
-/** True for an IPv4 literal in a non-public range (RFC 6890 special-purpose blocks). */
-function privateIPv4(host: string): boolean {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  if (!m) return false;
-  const [a, b] = [Number(m[1]), Number(m[2])];
-  return (
-    a === 0 ||
-    a === 10 ||
-    a === 127 ||
-    (a === 100 && b >= 64 && b <= 127) || // CGNAT
-    (a === 169 && b === 254) ||
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 192 && b === 0) ||
-    (a === 198 && (b === 18 || b === 19)) ||
-    a >= 224
-  );
-}
+/** IPv4 from two 16-bit IPv6 parts (the embedded address of 6to4 and NAT64 forms). */
+const embeddedV4 = (hi: number, lo: number) =>
+  new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
 
-/** True for an IPv6 literal (with or without brackets) that is not a public unicast address. */
-function privateIPv6(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (!h.includes(':')) return false;
-  if (h === '::' || h === '::1') return true;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
-  if (mapped) return privateIPv4(mapped[1]!);
-  if (/^::ffff:/.test(h)) return true; // hex-form mapped addresses: refuse rather than decode
-  return /^(fc|fd|fe[89ab]|ff)/.test(h); // unique local, link-local, multicast
+/** Global unicast IPv6 (2000::/3), the only block with public addresses. */
+const GLOBAL_UNICAST = ipaddr.parseCIDR('2000::/3');
+/** NAT64 well-known prefix (RFC 6052); 64:ff9b:1::/48 (RFC 8215) is for local use. */
+const NAT64 = ipaddr.parseCIDR('64:ff9b::/96');
+
+/**
+ * True unless `addr` is a public unicast address. IPv4: anything ipaddr.js files under a
+ * special range (RFC 6890: this-network, private, CGNAT, loopback, link-local, reserved,
+ * documentation, benchmarking, multicast, broadcast). IPv6: anything outside 2000::/3 (which
+ * covers ::1, ::, IPv4-compatible ::a.b.c.d such as `::7f00:1`, unique local fc00::/7,
+ * link-local fe80::/10, multicast, discard) or inside one of its special ranges (Teredo,
+ * documentation, ORCHID, …), except the forms that embed an IPv4 address, which are judged
+ * by that address: IPv4-mapped `::ffff:a.b.c.d`, 6to4 `2002:AABB:CCDD::/48` and NAT64
+ * `64:ff9b::a.b.c.d`.
+ */
+function nonPublic(addr: ipaddr.IPv4 | ipaddr.IPv6): boolean {
+  if (addr.kind() === 'ipv4') return addr.range() !== 'unicast';
+  const v6 = addr as ipaddr.IPv6;
+  if (v6.isIPv4MappedAddress()) return nonPublic(v6.toIPv4Address());
+  if (v6.match(NAT64)) return nonPublic(embeddedV4(v6.parts[6]!, v6.parts[7]!));
+  const range = v6.range();
+  if (range === '6to4') return nonPublic(embeddedV4(v6.parts[1]!, v6.parts[2]!));
+  return !v6.match(GLOBAL_UNICAST) || range !== 'unicast';
 }
 
 /** True when a host names a loopback, private, link-local or otherwise internal address. */
 export function isPrivateHost(hostname: string): boolean {
   const h = hostname.toLowerCase().replace(/\.$/, '');
+  const bare = h.replace(/^\[(.*)\]$/, '$1');
   return (
     h === 'localhost' ||
     h.endsWith('.localhost') ||
     h.endsWith('.local') ||
     h.endsWith('.internal') ||
-    privateIPv4(h) ||
-    privateIPv6(h) ||
     /^\d+$/.test(h) || // a bare integer is an IPv4 address to URL parsers
-    /^0x/.test(h)
+    /^0x/.test(h) ||
+    (ipaddr.isValid(bare) && nonPublic(ipaddr.parse(bare)))
   );
 }
 

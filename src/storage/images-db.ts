@@ -79,17 +79,21 @@ const toRecord = (r: ImageRow): ImageRecord => ({
 const SELECTED = `${COLUMNS}, thumbhash, colour`;
 
 /**
- * Inserts an image row unless the owner already has these bytes.
- * @returns the row now stored for (owner, sha256), and whether this call inserted it.
+ * Inserts an image row unless the owner already has these bytes, and only while its original
+ * is not being deleted (no `retiring_originals` tombstone: src/images/retire.ts).
+ * @returns the row now stored for (owner, sha256) and whether this call inserted it; null when
+ *   there is none because the bytes are being deleted (store them again after the deletion).
  */
 export async function insertImage(
   db: D1Database,
   rec: ImageRecord,
-): Promise<{ record: ImageRecord; inserted: boolean }> {
+): Promise<{ record: ImageRecord; inserted: boolean } | null> {
   const [insert, select] = await db.batch<ImageRow>([
     db
       .prepare(
-        `INSERT INTO images (${COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (owner, sha256) DO NOTHING`,
+        `INSERT INTO images (${COLUMNS}) SELECT ?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15
+         WHERE NOT EXISTS (SELECT 1 FROM retiring_originals WHERE sha256 = ?3)
+         ON CONFLICT (owner, sha256) DO NOTHING`,
       )
       .bind(
         rec.id,
@@ -113,7 +117,7 @@ export async function insertImage(
       .bind(rec.owner, rec.sha256),
   ]);
   const row = select?.results[0];
-  if (!row) throw new Error('images: row missing after insert');
+  if (!row) return null;
   return { record: toRecord(row), inserted: (insert?.meta.changes ?? 0) > 0 };
 }
 
@@ -216,15 +220,6 @@ export async function setImageCard(
     .bind(card.thumbhash, card.colour, id)
     .run();
   return res.meta.changes > 0;
-}
-
-/** How many image rows (any owner) refer to these bytes. */
-export async function countImagesWithSha(db: D1Database, sha256: string): Promise<number> {
-  const row = await db
-    .prepare('SELECT COUNT(*) AS n FROM images WHERE sha256 = ?')
-    .bind(sha256)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
 }
 
 /** An owner's images created in (`after`, `before`] (unix ms; `after` null = no lower bound). */

@@ -2,7 +2,7 @@
  * Originals in R2, content-addressed (`originals/{sha256}`), written once.
  */
 import type { ImageFormat } from '../codecs/probe';
-import { originalKey, ORIGINALS_PREFIX, shaOfOriginalKey, SWEEP_CURSOR_KEY } from './keys';
+import { originalKey, ORIGINALS_PREFIX, shaOfOriginalKey, sweepCursorKey } from './keys';
 
 /**
  * Stores an original unless it is already there (R2 `onlyIf` etag-does-not-match `*`).
@@ -46,14 +46,24 @@ export async function listOriginals(
   };
 }
 
-/** The orphan sweep's saved listing cursor, or undefined to start from the beginning. */
-export async function getSweepCursor(bucket: R2Bucket): Promise<string | undefined> {
-  const obj = await bucket.get(SWEEP_CURSOR_KEY);
+/** Which listing the orphan sweep walks. */
+export type SweepListing = 'originals' | 'variants';
+
+/** The orphan sweep's saved cursor of a listing, or undefined to start from the beginning. */
+export async function getSweepCursor(
+  bucket: R2Bucket,
+  listing: SweepListing,
+): Promise<string | undefined> {
+  const obj = await bucket.get(sweepCursorKey(listing));
   return obj ? (await obj.text()) || undefined : undefined;
 }
 
-/** Saves (or, with undefined, clears) the orphan sweep's listing cursor. */
-export async function setSweepCursor(bucket: R2Bucket, cursor: string | undefined): Promise<void> {
-  if (cursor) await bucket.put(SWEEP_CURSOR_KEY, cursor);
-  else await bucket.delete(SWEEP_CURSOR_KEY);
+/** Saves (or, with undefined, clears) the orphan sweep's cursor of a listing. */
+export async function setSweepCursor(
+  bucket: R2Bucket,
+  listing: SweepListing,
+  cursor: string | undefined,
+): Promise<void> {
+  if (cursor) await bucket.put(sweepCursorKey(listing), cursor);
+  else await bucket.delete(sweepCursorKey(listing));
 }

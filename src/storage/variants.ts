@@ -8,7 +8,7 @@ import { CODEC_VERSIONS } from '../codecs/versions';
 import type { EncodeFormat } from '../codecs/types';
 import { extension } from '../transform/negotiate';
 import { sha256, toHex } from '../hash';
-import { variantKey, variantPrefix } from './keys';
+import { shaOfVariantKey, variantKey, VARIANTS_PREFIX, variantPrefix } from './keys';
 
 /** Hex SHA-256 (first 32 hex digits) of the canonical transform, format and codec versions. */
 export async function specHash(canonical: string, format: EncodeFormat): Promise<string> {
@@ -90,4 +90,22 @@ export async function deleteVariants(bucket: R2Bucket, sha256: string): Promise<
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor);
   return deleted;
+}
+
+/**
+ * One page (≤ 1000) of every stored variant: the sha256 of its original and its upload time
+ * (unix ms), and the next cursor (for the orphan sweep).
+ */
+export async function listAllVariants(
+  bucket: R2Bucket,
+  cursor: string | undefined,
+): Promise<{ variants: { sha256: string; uploaded: number }[]; cursor: string | undefined }> {
+  const page = await bucket.list({ prefix: VARIANTS_PREFIX, cursor, limit: 1000 });
+  return {
+    variants: page.objects.map((o) => ({
+      sha256: shaOfVariantKey(o.key),
+      uploaded: o.uploaded.getTime(),
+    })),
+    cursor: page.truncated ? page.cursor : undefined,
+  };
 }

@@ -47,13 +47,14 @@ export const BUILTIN_PRESETS: ReadonlyMap<string, Preset> = new Map(
 );
 
 /**
- * Resolves a preset name: built-ins first (no storage call), then D1.
- * @throws HttpError 404 when there is no such preset.
+ * Resolves a preset name for `owner`: built-ins first (no storage call), then the owner's
+ * stored presets (another owner's preset of the same name is not seen).
+ * @throws HttpError 404 when the owner has no such preset.
  */
-export async function resolvePreset(db: D1Database, name: string): Promise<Preset> {
+export async function resolvePreset(db: D1Database, name: string, owner: string): Promise<Preset> {
   const b = BUILTIN_PRESETS.get(name);
   if (b) return b;
-  const stored = await getPreset(db, name);
+  const stored = await getPreset(db, owner, name);
   if (!stored) throw notFound(`No preset named ${name}.`);
   return { ...stored, spec: parseTransform(stored.options), builtin: false };
 }

@@ -134,7 +134,7 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   await limitDeliveryMiss(req.env, req.clientIp);
   const rec = await getImageById(req.env.DB, req.id);
   if (!rec) throw notFound(`No image ${req.id}.`);
-  if (!spec) spec = (await resolvePreset(req.env.DB, req.transform)).spec;
+  if (!spec) spec = (await resolvePreset(req.env.DB, req.transform, rec.owner)).spec;
   const src = sourceFacts(rec);
   if (spec.format === 'json') return jsonFacts(rec, src, spec);
 

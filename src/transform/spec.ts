@@ -126,7 +126,15 @@ const KEYS = [
   'format',
   'anim',
 ] as const;
-type Key = (typeof KEYS)[number];
+/** A full option name (`width`, `height`, `dpr`, `fit`, `gravity`, … `format`). */
+export type OptionName = (typeof KEYS)[number];
+type Key = OptionName;
+
+/**
+ * The full option names in canonical order: the one option table, shared with the client
+ * package (packages/client) so its typed URL builder cannot drift from the parser.
+ */
+export const OPTION_NAMES: readonly OptionName[] = KEYS;
 
 /** Every accepted spelling → its full name. */
 const SPELLINGS = new Map<string, Key>([

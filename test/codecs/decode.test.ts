@@ -185,6 +185,27 @@ describe('decodeImage: pixels', () => {
     expect(alphas(loop)).toEqual(new Set([255]));
   });
 
+  it.each(['animated-loop-3', 'rotating-squares'])(
+    'gives the first frame of animated WebP %s, like the same animation as GIF',
+    async (name) => {
+      const webp = await decodeImage(await fixture(`images/animated/${name}.webp`), 'webp');
+      const gif = await decodeImage(await fixture(`images/animated/${name}.gif`), 'gif');
+      expectRgba8(webp, gif.width, gif.height);
+      // Same frame, encoded twice (lossy WebP vs a 256-colour palette): close where both are
+      // opaque, and most pixels are.
+      const opaque = (img: RawImage, i: number) => img.data[i * 4 + 3]! === 255;
+      let sum = 0;
+      let n = 0;
+      for (let i = 0; i < gif.width * gif.height; i++) {
+        if (!opaque(webp, i) || !opaque(gif, i)) continue;
+        for (let c = 0; c < 3; c++) sum += Math.abs(webp.data[i * 4 + c]! - gif.data[i * 4 + c]!);
+        n += 3;
+      }
+      expect(n).toBeGreaterThan(gif.width * gif.height);
+      expect(sum / n).toBeLessThan(12);
+    },
+  );
+
   it('gives the first frame of an APNG whose acTL overstates the frame count', async () => {
     const bytes = await fixture('bad-images/frames/pillow_apng_syntax_num_frames_high.png');
     expectRgba8(await decodeImage(bytes, 'png'), 128, 64);
@@ -240,7 +261,8 @@ describe('decodeImage: failures', () => {
     expect(seen).toMatchObject({
       'malformed/sharp_truncated.png': 'DecodeError',
       'malformed/pillow_zero_width.gif': 'DecodeError',
-      'frames/sharp_big-height.webp': 'DecodeError',
+      // Animated WebP (97 frames): its first frame, on the 13x169 canvas.
+      'frames/sharp_big-height.webp': '13x169',
       'bombs/sharp_65536-uint32-limit.png': 'DecodeError',
       'bombs/pillow_decompression_bomb.gif': 'DecodeError',
       'polyglot-metadata/synthetic_jpeg_magic_then_html.jpg': 'DecodeError',

@@ -3,10 +3,10 @@
  * hand-built headers for each rule, and fast-check properties (random bytes, mutated real
  * headers) proving that only ProbeResult or ProbeError ever comes out.
  */
-import { env } from 'cloudflare:test';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readExifOrientation } from '../../src/codecs/exif';
+import { fixture, fixtureList, imagesTable } from '../helpers';
 import {
   MAX_DIMENSION,
   ProbeError,
@@ -19,17 +19,9 @@ import {
 // ---------------------------------------------------------------------------------------
 // Fixture access (workerd has no filesystem; FIXTURES serves ../shared, see vitest.config.ts)
 
-async function fixtureList(folder: 'images' | 'bad-images'): Promise<string[]> {
-  const res = await env.FIXTURES.fetch(`http://fixtures/${folder}/`);
-  if (!res.ok) throw new Error(`listing ${folder}: ${res.status}`);
-  return ((await res.json()) as string[]).filter((p) => !p.endsWith('README.md'));
-}
-
-async function fixture(path: string): Promise<Uint8Array> {
-  const res = await env.FIXTURES.fetch(`http://fixtures/${path}`);
-  if (!res.ok) throw new Error(`fixture ${path}: ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
-}
+/** Fixture files of a shared folder, without its README. */
+const fixtureFiles = async (folder: 'images' | 'bad-images') =>
+  (await fixtureList(folder)).filter((p) => !p.endsWith('README.md'));
 
 /** Runs probe and returns the result or the ProbeError; anything else fails the test. */
 function outcome(bytes: Uint8Array): ProbeResult | ProbeError {
@@ -320,68 +312,6 @@ const HEIC =
   'AAAAHGZ0eXBoZWljAAAAAG1pZjFoZWljbWlhZgAAAaptZXRhAAAAAAAAACFoZGxyAAAAAAAAAABwaWN0AAAAAAAAAAAAAAAAAAAAAA5waXRtAAAAAAACAAAAEGlkYXQAAAAAABAACAAAADhpbG9jAQAAAERAAAIAAQAAAAAAAAHOAAEAAAAAAAAAMgACAAEAAAAAAAAAAQAAAAAAAAAIAAAAOGlpbmYAAAAAAAIAAAAVaW5mZQIAAAEAAQAAaHZjMQAAAAAVaW5mZQIAAAAAAgAAZ3JpZAAAAADVaXBycAAAALNpcGNvAAAAc2h2Y0MBA3AAAAAAAAAAAAAe8AD8/fj4AAAPAyAAAQAYQAEMAf//A3AAAAMAkAAAAwAAAwAeugJAIQABACdCAQEDcAAAAwCQAAADAAADAB6gIIEFluqumubAgAAAAwCAAAADAIQiAAEABkQBwXPBiQAAABRpc3BlAAAAAAAAAEAAAABAAAAAFGlzcGUAAAAAAAAAEAAAAAgAAAAQcGl4aQAAAAADCAgIAAAAGmlwbWEAAAAAAAAAAgABAoECAAICA4QAAAAaaXJlZgAAAAAAAAAOZGltZwACAAEAAQAAADptZGF0AAAALigBrxkhYqJA95czb86eowfknGesIaaFb69A6slXf93T0kTYtAWXzio2YIyeLtI=';
 
 // ---------------------------------------------------------------------------------------
-// Expected facts for shared/images, copied from shared/images/README.md ("W x H" as stored,
-// "orient=", "alpha", "N frames", "progressive"; absent orient means 1).
-
-interface Expected {
-  format: ProbeResult['format'];
-  width: number;
-  height: number;
-  orientation: number;
-  hasAlpha: boolean;
-  frames: number;
-  progressive: boolean;
-}
-const still = (
-  format: Expected['format'],
-  width: number,
-  height: number,
-  extra: Partial<Expected> = {},
-): Expected => ({
-  format,
-  width,
-  height,
-  orientation: 1,
-  hasAlpha: false,
-  frames: 1,
-  progressive: false,
-  ...extra,
-});
-
-const IMAGES: Record<string, Expected> = {
-  'alpha/PNG_transparency_demonstration_1.png': still('png', 800, 600, { hasAlpha: true }),
-  'alpha/blackbug.png': still('png', 2048, 1536, { hasAlpha: true }),
-  'animated/animated-loop-3.gif': still('gif', 370, 285, { hasAlpha: true, frames: 10 }),
-  'animated/rotating-squares.gif': still('gif', 80, 80, { hasAlpha: true, frames: 30 }),
-  'exif/Landscape_1.jpg': still('jpeg', 600, 450, { orientation: 1 }),
-  'exif/Landscape_2.jpg': still('jpeg', 600, 450, { orientation: 2 }),
-  'exif/Landscape_3.jpg': still('jpeg', 600, 450, { orientation: 3 }),
-  'exif/Landscape_4.jpg': still('jpeg', 600, 450, { orientation: 4 }),
-  'exif/Landscape_5.jpg': still('jpeg', 450, 600, { orientation: 5 }),
-  'exif/Landscape_6.jpg': still('jpeg', 450, 600, { orientation: 6 }),
-  'exif/Landscape_7.jpg': still('jpeg', 450, 600, { orientation: 7 }),
-  'exif/Landscape_8.jpg': still('jpeg', 450, 600, { orientation: 8 }),
-  'kodak/kodim01.png': still('png', 768, 512),
-  'kodak/kodim02.png': still('png', 768, 512),
-  'kodak/kodim03.png': still('png', 768, 512),
-  'kodak/kodim04.png': still('png', 512, 768),
-  'kodak/kodim05.png': still('png', 768, 512),
-  'kodak/kodim06.png': still('png', 768, 512),
-  'kodak/kodim07.png': still('png', 768, 512),
-  'kodak/kodim08.png': still('png', 768, 512),
-  'kodak/kodim09.png': still('png', 512, 768),
-  'kodak/kodim10.png': still('png', 512, 768),
-  'kodak/kodim11.png': still('png', 768, 512),
-  'kodak/kodim12.png': still('png', 768, 512),
-  'large/2569067123_aca715a2ee_o.jpg': still('jpeg', 2725, 2225),
-  'large/Carrie.jpg': still('jpeg', 3000, 4000, { orientation: 1 }),
-  'progressive/Cerkiew.jpg': still('jpeg', 1914, 2565, { orientation: 1, progressive: true }),
-  // Not in the README table (file present without a row); values from its SOF0 and EXIF
-  // (IFD0 has no Orientation), cross-checked with ImageMagick identify.
-  'small/Giunchedi_Filippo_January_2015_01.jpg': still('jpeg', 800, 533),
-};
-
-// ---------------------------------------------------------------------------------------
 // bad-images: what probe says about each file (see shared/bad-images/README.md).
 
 type BadExpect = { error: 'malformed' | 'unsupported' } | { result: Partial<ProbeResult> };
@@ -469,12 +399,16 @@ const BAD_IMAGES: Record<string, BadExpect> = {
 
 // ---------------------------------------------------------------------------------------
 
+// Expected facts for shared/images: its README table ("W x H" as stored, "orient=", "alpha",
+// "N frames", "progressive"), loaded before the tests are collected.
+const IMAGES = await imagesTable();
+
 describe('probe: shared/images (README table)', () => {
   it('has a table row for every fixture file', async () => {
-    expect(await fixtureList('images')).toEqual(Object.keys(IMAGES).sort());
+    expect(await fixtureFiles('images')).toEqual([...IMAGES.keys()].sort());
   });
 
-  it.each(Object.entries(IMAGES))('%s', async (path, want) => {
+  it.each([...IMAGES])('%s', async (path, want) => {
     const data = await fixture(`images/${path}`);
     expect(sniffFormat(data)).toBe(want.format);
     const got = probe(data);
@@ -485,7 +419,7 @@ describe('probe: shared/images (README table)', () => {
 
 describe('probe: shared/bad-images', () => {
   it('has an expectation for every fixture file', async () => {
-    expect(await fixtureList('bad-images')).toEqual(Object.keys(BAD_IMAGES).sort());
+    expect(await fixtureFiles('bad-images')).toEqual(Object.keys(BAD_IMAGES).sort());
   });
 
   it.each(Object.entries(BAD_IMAGES))('%s', async (path, want) => {

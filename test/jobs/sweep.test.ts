@@ -41,4 +41,23 @@ describe('orphan sweep', () => {
     );
     expect(await env.BUCKET.head('sweep/originals-cursor')).toBeNull();
   });
+
+  it('collects variants whose original and rows are gone (written after a purge)', async () => {
+    const { json } = await upload(await fixture('images/kodak/kodim11.png'));
+    const live = `variants/${json.sha256 as string}/live.webp`;
+    await env.BUCKET.put(live, new Uint8Array([1]));
+    // A consumer wrote this variant after its original was purged: no row, no original.
+    const gone = 'd'.repeat(64);
+    await env.BUCKET.put(`variants/${gone}/late.webp`, new Uint8Array([2]));
+    await env.BUCKET.put(`variants/${gone}/later.avif`, new Uint8Array([3]));
+
+    await runCron(Date.now());
+    expect(await env.BUCKET.head(`variants/${gone}/late.webp`)).not.toBeNull(); // in grace
+
+    await runCron(Date.now() + 86_400_000 + 1000);
+    expect(await env.BUCKET.head(`variants/${gone}/late.webp`)).toBeNull();
+    expect(await env.BUCKET.head(`variants/${gone}/later.avif`)).toBeNull();
+    expect(await env.BUCKET.head(live)).not.toBeNull();
+    expect(await env.BUCKET.head('sweep/variants-cursor')).toBeNull();
+  });
 });

@@ -37,7 +37,9 @@ describe('image card', () => {
     const q = new FakeQueue();
     const img = await uploadWithWork(q, 'exif/Landscape_6.jpg');
     const eager = [...BUILTIN_PRESETS.values()].filter((p) => p.eager).map((p) => p.options);
-    expect(q.sentOf('card')).toEqual([{ type: 'card', v: 1, imageId: img.id }]);
+    expect(q.sentOf('card')).toEqual([
+      { type: 'card', v: 1, imageId: img.id, bookmark: expect.any(String) },
+    ]);
     expect(q.sentOf('variant').map((m) => m.spec)).toEqual(eager);
 
     const before = await info(img.id);
@@ -118,7 +120,9 @@ describe('delete', () => {
     expect(q.messages).toEqual([]);
     // Bob deletes his: the original goes now, the variants through the queue.
     expect((await del(b.id, KEYS.bob)).status).toBe(204);
-    expect(q.sentOf('purge')).toEqual([{ type: 'purge', v: 1, sha256: a.sha256 }]);
+    expect(q.sentOf('purge')).toEqual([
+      { type: 'purge', v: 1, sha256: a.sha256, bookmark: expect.any(String) },
+    ]);
     expect(await env.BUCKET.head(`originals/${a.sha256}`)).toBeNull();
     expect(await countObjects(prefix)).toBeGreaterThan(0);
     await pump(q, envWith(q));

@@ -43,7 +43,14 @@ describe('offload', () => {
 
     const spec = canon('w=800,f=avif');
     expect(q.sentOf('variant')).toEqual([
-      { type: 'variant', v: 1, imageId: carrie.id, spec, format: 'avif' },
+      {
+        type: 'variant',
+        v: 1,
+        imageId: carrie.id,
+        spec,
+        format: 'avif',
+        bookmark: expect.any(String),
+      },
     ]);
     const hash = await specHash(spec, 'avif');
     const row = await env.DB.prepare(
@@ -126,7 +133,14 @@ describe('offload', () => {
       retry_after: expect.any(Number),
     });
     expect(q.sentOf('variant')).toEqual([
-      { type: 'variant', v: 1, imageId: json.id, spec: canon('w=500,f=auto'), format: 'avif' },
+      {
+        type: 'variant',
+        v: 1,
+        imageId: json.id,
+        spec: canon('w=500,f=auto'),
+        format: 'avif',
+        bookmark: expect.any(String),
+      },
     ]);
   });
 

@@ -58,12 +58,41 @@ describe('signature', () => {
       '[fd00::1]',
       '[fe80::1]',
       '[::ffff:127.0.0.1]',
+      // IPv6 forms that embed a private, loopback or link-local IPv4 address.
+      '[::7f00:1]', // IPv4-compatible ::127.0.0.1
+      '[::ffff:7f00:1]', // IPv4-mapped, hex form
+      '[::ffff:a9fe:a9fe]',
+      '[64:ff9b::a9fe:a9fe]', // NAT64 of 169.254.169.254
+      '[64:ff9b::7f00:1]',
+      '[64:ff9b:1::1]', // local-use NAT64
+      '[2002:7f00:1::1]', // 6to4 of 127.0.0.1
+      '[2002:a9fe:a9fe::]',
+      '[2002:c0a8:101::1]', // 6to4 of 192.168.1.1
+      '[2001::1]', // Teredo
+      '[2001:db8::1]', // documentation
+      '[::]',
+      '[fc00::1]',
+      '[fec0::1]', // deprecated site-local
+      '[ff02::1]',
+      '[100::1]', // discard
+      '192.0.2.1',
+      '198.18.0.1',
+      '224.0.0.1',
+      '255.255.255.255',
       'printer.local',
       'db.internal',
       '2130706433',
     ])
       expect(isPrivateHost(h), h).toBe(true);
-    for (const h of ['hooks.example.com', '8.8.8.8', '172.32.0.1', '[2606:4700::1]'])
+    for (const h of [
+      'hooks.example.com',
+      '8.8.8.8',
+      '172.32.0.1',
+      '[2606:4700::1]',
+      '[::ffff:8.8.8.8]',
+      '[64:ff9b::808:808]', // NAT64 of 8.8.8.8
+      '[2002:808:808::1]', // 6to4 of 8.8.8.8
+    ])
       expect(isPrivateHost(h), h).toBe(false);
     expect(hostAllowed('hooks.example.com', ['hooks.example.com'])).toBe(true);
     expect(hostAllowed('a.hooks.example.com', ['*.hooks.example.com'])).toBe(true);
@@ -94,7 +123,9 @@ describe('delivery', () => {
     const q = new FakeQueue();
     const jobId = await createJob(q, 'https://hooks.test/ok');
     await pump(q, envWith(q));
-    expect(q.sentOf('webhook')).toEqual([{ type: 'webhook', v: 1, jobId }]);
+    expect(q.sentOf('webhook')).toEqual([
+      { type: 'webhook', v: 1, jobId, bookmark: expect.any(String) },
+    ]);
     const [req, ...more] = await captured('/ok');
     expect(more).toEqual([]);
     expect(req!.method).toBe('POST');
@@ -123,7 +154,9 @@ describe('delivery', () => {
     const q = new FakeQueue();
     const jobId = await createJob(q, 'https://hooks.test/fail');
     const { deadLetters } = await pump(q, envWith(q), { maxRetries: 3 });
-    expect(deadLetters.map((d) => d.body)).toEqual([{ type: 'webhook', v: 1, jobId }]);
+    expect(deadLetters.map((d) => d.body)).toEqual([
+      { type: 'webhook', v: 1, jobId, bookmark: expect.any(String) },
+    ]);
     expect(await captured('/fail')).toHaveLength(4);
     const view = (await (await call(`/v1/jobs/${jobId}`, { key: KEYS.alice })).json()) as {
       status: string;

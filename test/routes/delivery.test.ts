@@ -345,10 +345,15 @@ describe('presets', () => {
     expect(
       (await call('/v1/presets/thumbnail', { method: 'PUT', key: KEYS.alice, body })).status,
     ).toBe(409);
-    const list = (await (await call('/v1/presets', { key: KEYS.bob })).json()) as {
+    const list = (await (await call('/v1/presets', { key: KEYS.alice })).json()) as {
       presets: { name: string }[];
     };
     expect(list.presets.map((p) => p.name)).toEqual(expect.arrayContaining(['thumbnail', 'tiny']));
+    // Presets belong to their owner: bob sees the built-ins only.
+    const bobs = (await (await call('/v1/presets', { key: KEYS.bob })).json()) as {
+      presets: { name: string }[];
+    };
+    expect(bobs.presets.map((p) => p.name)).not.toContain('tiny');
     expect((await call('/v1/presets/tiny', { method: 'DELETE', key: KEYS.alice })).status).toBe(
       204,
     );

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { call } from '../helpers';
+import { call, failingD1 } from '../helpers';
 
 describe('routing', () => {
   it('answers /healthz', async () => {
@@ -52,7 +52,7 @@ describe('health', () => {
               }
             : (Reflect.get(t, prop) as (...a: unknown[]) => unknown).bind(t),
       });
-    const d1Down = await call('/readyz', { env: { ...env, DB: broken(env.DB, 'prepare') } });
+    const d1Down = await call('/readyz', { env: { ...env, DB: failingD1(env.DB, 'prepare') } });
     expect(d1Down.status).toBe(503);
     expect(d1Down.headers.get('Content-Type')).toBe('application/problem+json');
     expect(await d1Down.json()).toMatchObject({ status: 503, failing: ['d1'] });

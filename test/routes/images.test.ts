@@ -3,7 +3,7 @@
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { call, fixture, fixtureList, KEYS, upload } from '../helpers';
+import { call, failingD1, fixture, fixtureList, imagesTable, KEYS, upload } from '../helpers';
 
 interface Expected {
   format: string;
@@ -12,33 +12,18 @@ interface Expected {
   orientation: number;
 }
 
-/** Parses ../shared/images/README.md's table: stored size, format and orientation per file. */
+/** The README table's facts as the API reports them: displayed (EXIF-turned) size. */
 async function expectedTable(): Promise<Map<string, Expected>> {
-  const text = new TextDecoder().decode(await fixture('images/README.md'));
   const table = new Map<string, Expected>();
-  for (const line of text.split('\n')) {
-    const cells = line.split('|').map((c) => c.trim());
-    const size = /^(\d+)x(\d+)$/.exec(cells[2] ?? '');
-    if (!cells[1] || !size) continue;
-    const props = cells[5] ?? '';
-    const orientation = Number(/orient=(\d)/.exec(props)?.[1] ?? 1);
-    const [w, h] = [Number(size[1]), Number(size[2])];
-    const turned = orientation >= 5;
-    table.set(cells[1], {
-      format: props.split(' ')[0]!,
-      width: turned ? h : w,
-      height: turned ? w : h,
-      orientation,
+  for (const [file, row] of await imagesTable()) {
+    const turned = row.orientation >= 5;
+    table.set(file, {
+      format: row.format,
+      width: turned ? row.height : row.width,
+      height: turned ? row.width : row.height,
+      orientation: row.orientation,
     });
   }
-  // The README has no row for this file; its size is stated in the delivery issue and
-  // checked with ImageMagick (`identify`): 800x533, no EXIF orientation tag.
-  table.set('small/Giunchedi_Filippo_January_2015_01.jpg', {
-    format: 'jpeg',
-    width: 800,
-    height: 533,
-    orientation: 1,
-  });
   return table;
 }
 
@@ -203,12 +188,7 @@ describe('POST /v1/images', () => {
       .first<{ n: number }>();
     expect(aliceRows!.n).toBe(0);
 
-    const failingDb = new Proxy(env.DB, {
-      get: (target, prop) =>
-        prop === 'batch'
-          ? () => Promise.reject(new Error('injected D1 failure'))
-          : (Reflect.get(target, prop) as unknown as (...a: unknown[]) => unknown).bind(target),
-    });
+    const failingDb = failingD1(env.DB, 'batch');
     const other = await fixture('bad-images/polyglot-metadata/pillow_invalid-exif.jpg');
     const dbRes = await call('/v1/images', {
       method: 'POST',
@@ -216,7 +196,10 @@ describe('POST /v1/images', () => {
       key: KEYS.alice,
       env: { ...env, DB: failingDb },
     });
-    expect(dbRes.status).toBe(500);
+    // D1 down: a 503 problem with Retry-After (src/storage/d1-session.ts), nothing half-stored.
+    expect(dbRes.status).toBe(503);
+    expect(dbRes.headers.get('Retry-After')).toBe('5');
+    expect(dbRes.headers.get('Content-Type')).toBe('application/problem+json');
     const rows = await env.DB.prepare('SELECT sha256 FROM images').all<{ sha256: string }>();
     for (const { sha256 } of rows.results)
       expect(await env.BUCKET.head(`originals/${sha256}`), sha256).not.toBeNull();

@@ -236,4 +236,18 @@ describe('GET /v1/jobs and items', () => {
     expect((await call('/v1/jobs?cursor=zzz', { key: KEYS.alice })).status).toBe(400);
     expect((await call('/v1/jobs/AAAAAAAAAAAAAAAA', { key: KEYS.alice })).status).toBe(404);
   });
+
+  it('answers a cancel of an ended job with a 409 whose status stays numeric (RFC 9457)', async () => {
+    const q = new FakeQueue();
+    const created = await post({ images: ids, variants: ['small'] }, { env: envWith(q) });
+    expect(created.status).toBe(201);
+    const job = (await created.json()) as { id: string };
+    const cancel = () =>
+      call(`/v1/jobs/${job.id}/cancel`, { method: 'POST', key: KEYS.alice, env: envWith(q) });
+    expect((await cancel()).status).toBe(200);
+    const again = await cancel();
+    expect(again.status).toBe(409);
+    expect(again.headers.get('Content-Type')).toBe('application/problem+json');
+    expect(await again.json()).toMatchObject({ status: 409, job_status: 'cancelled' });
+  });
 });
