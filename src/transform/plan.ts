@@ -67,7 +67,7 @@ export interface CostTable {
      * zero and both measured points: `encode` × MP up to 0.85 MP, this slope above.
      */
     encodeAbove800w?: PerEncodeFormat;
-    /** WebP decode by wasm/webp_rs.wasm (lossless bitstreams), per source MP (optional). */
+    /** Lossless WebP decode (VP8L bitstreams), per source MP (optional). */
     webpLosslessDecode?: number | null;
     /** Shrink-on-load decode by denominator, per SOURCE MP (optional; see the fallback). */
     jpegScaledDecode?: Partial<Record<'1' | '2' | '4' | '8', number | null>>;
@@ -80,7 +80,7 @@ export interface CostTable {
     encode: PerEncodeFormat;
     jpegScaledDecode?: number | null;
   };
-  /** WebP decode by wasm/webp_rs.wasm (lossless bitstreams), ms per source MP. */
+  /** Lossless WebP decode (VP8L bitstreams), ms per source MP. */
   webpLosslessDecodeMsPerMP?: number | null;
   /** Shrink-on-load decode at 1/2, ms per source MP. */
   jpegScaledDecodeMsPerMP?: number | null;
@@ -131,7 +131,7 @@ const MP = 1_000_000;
 export interface PlanSource extends SourceFacts {
   /** Progressive JPEG (shrink-on-load saves little). Absent = baseline. */
   progressive?: boolean;
-  /** WebP decoded by wasm/webp_rs.wasm (a lossless bitstream; see ImageRecord). */
+  /** WebP with a lossless (VP8L) bitstream (see ImageRecord), priced on its own figures. */
   webpLossless?: boolean;
 }
 
