@@ -67,7 +67,14 @@ function imports(): WebAssembly.Imports {
   };
 }
 
-function codec(what: 'decode' | 'encode'): OwnDecoder<LibwebpExports> {
+/**
+ * A manager for one instance of the module. `dropAboveBytes` is Infinity for the per-animation
+ * instances: their state must survive between calls, and they are dropped at the end anyway.
+ */
+function codec(
+  what: 'decode' | 'encode',
+  dropAboveBytes = DROP_INSTANCE_ABOVE_BYTES,
+): OwnDecoder<LibwebpExports> {
   return new OwnDecoder<LibwebpExports>({
     module: wasmModule,
     what: 'WebP',
@@ -77,7 +84,7 @@ function codec(what: 'decode' | 'encode'): OwnDecoder<LibwebpExports> {
       what === 'decode'
         ? new DecodeError(`webp (${code}): ${message}`, options)
         : new WebpEncodeError(`webp encode (${code}): ${message}`, options),
-    dropAboveBytes: DROP_INSTANCE_ABOVE_BYTES,
+    dropAboveBytes,
     imports,
     start: (e) => e._initialize(),
   });
@@ -98,16 +105,35 @@ export interface WebpDecoded extends RawImage {
  * @param maxPixels refuse (before decoding) a coded width × height above this; 0 = none.
  * @throws DecodeError for a corrupt, truncated, animated or too large file, and when the
  *   module traps (that instance is discarded; the next call makes a new one).
- * @throws RangeError for a `target` larger than the image.
+ * @throws RangeError for a `target` that is not a positive integer size (a `target` larger
+ *   than the image is a DecodeError from libwebp).
  */
 export function decodeWebp(
   bytes: Uint8Array,
   target?: { width: number; height: number },
   maxPixels = 0,
 ): WebpDecoded {
-  return stillDecoder.run(bytes, maxPixels, (e, ptr, cap) =>
-    e.webp_decode(ptr, bytes.length, target?.width ?? 0, target?.height ?? 0, cap),
+  const { width = 0, height = 0 } = target ?? {};
+  if (target && !(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0))
+    throw new RangeError(`webp decode: bad target ${width}x${height}`);
+  return asDecodeError(() =>
+    stillDecoder.run(bytes, maxPixels, (e, ptr, cap) =>
+      e.webp_decode(ptr, bytes.length, width, height, cap),
+    ),
   );
+}
+
+/**
+ * Runs a decode; a "bad argument" from the module (which libwebp also reports for some
+ * inconsistent files) is the input's fault there, so it becomes a DecodeError, not a 500.
+ */
+function asDecodeError<R>(call: () => R): R {
+  try {
+    return call();
+  } catch (err) {
+    if (err instanceof RangeError) throw new DecodeError(`webp (malformed): ${err.message}`);
+    throw err;
+  }
 }
 
 /**
@@ -127,22 +153,26 @@ export async function decodeWebpFrames(
   count = Infinity,
 ): Promise<void> {
   if (bytes.length === 0) throw new DecodeError('webp (malformed): empty input');
-  const dec = codec('decode'); // an instance of its own (state lives across awaits)
+  const dec = codec('decode', Infinity); // an instance of its own (state lives across awaits)
   try {
-    const info = dec.use((e) => {
-      const h = dec.header(e, e.webp_anim_open(dec.copyIn(e, bytes), bytes.length, maxPixels));
-      return { width: h[1]!, height: h[2]!, frames: h[5]!, loopCount: h[6]! };
-    });
+    const info = asDecodeError(() =>
+      dec.use((e) => {
+        const h = dec.header(e, e.webp_anim_open(dec.copyIn(e, bytes), bytes.length, maxPixels));
+        return { width: h[1]!, height: h[2]!, frames: h[5]!, loopCount: h[6]! };
+      }),
+    );
     onInfo(info);
     let last = 0;
     for (let i = 0; i < Math.min(info.frames, count); i++) {
-      const frame = dec.use((e) => {
-        const h: OwnHeader = dec.header(e, e.webp_anim_next());
-        const ts = h[5]!;
-        const duration = Math.max(0, ts - last);
-        last = ts;
-        return { data: OwnDecoder.data(e, h), width: h[1]!, height: h[2]!, duration };
-      });
+      const frame = asDecodeError(() =>
+        dec.use((e) => {
+          const h: OwnHeader = dec.header(e, e.webp_anim_next());
+          const ts = h[5]!;
+          const duration = Math.max(0, ts - last);
+          last = ts;
+          return { data: OwnDecoder.data(e, h), width: h[1]!, height: h[2]!, duration };
+        }),
+      );
       await onFrame(frame, i);
     }
   } finally {
@@ -215,7 +245,7 @@ export function encodeWebp(img: RawImage, opts: WebpEncodeOptions = {}): Uint8Ar
  * `finish()`. Holds an instance of its own until `finish()` or `abandon()`.
  */
 export class WebpAnimationEncoder {
-  private readonly enc = codec('encode');
+  private readonly enc = codec('encode', Infinity);
   private time = 0;
 
   /**

@@ -110,7 +110,8 @@ describe('libwebp.wasm', () => {
     expect([scaled.width, scaled.height]).toEqual([256, 193]);
     const resized = await resizeImage(full, 256, 193);
     expect(psnr(scaled, resized)).toBeGreaterThan(30);
-    expect(() => decodeWebp(bytes, { width: 2048, height: 1544 })).toThrow(RangeError);
+    expect(() => decodeWebp(bytes, { width: 2048, height: 1544 })).toThrow(/only reduces/);
+    expect(() => decodeWebp(bytes, { width: 0, height: 10 })).toThrow(RangeError);
     expect(() => decodeWebp(bytes, undefined, 1000)).toThrow(/too-large/);
   });
 
@@ -162,6 +163,26 @@ describe('libwebp.wasm', () => {
     expect(back.info).toEqual({ width: 96, height: 64, frames: 3, loopCount: 2 });
     expect(back.frames.map((f) => f.duration)).toEqual([120, 80, 200]);
     expect(() => new WebpAnimationEncoder(96, 64, 0).add(photo, 10)).toThrow(RangeError);
+  });
+
+  it('keeps an animation instance whose memory grows past the still-image drop size', async () => {
+    // 2100x2100: the decoder holds two canvases (2 x 17.6 MB) and the encoder more, over the
+    // 32 MiB after which a shared instance is dropped; an animation's instance must survive.
+    const side = 2100;
+    const flat = (v: number) => ({
+      width: side,
+      height: side,
+      data: new Uint8ClampedArray(side * side * 4).fill(v),
+    });
+    const enc = new WebpAnimationEncoder(side, side, 0, { quality: 50, method: 0 });
+    enc.add(flat(40), 100);
+    enc.add(flat(200), 100);
+    const back = await frames(enc.finish());
+    expect(back.info.frames).toBe(2);
+    expect(back.frames.map((f) => f.data[0])).toEqual([
+      expect.closeTo(40, 3) as number,
+      expect.closeTo(200, 3) as number,
+    ]);
   });
 
   it('survives mutated and truncated files the probe accepts: a DecodeError or an image', async () => {
