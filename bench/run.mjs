@@ -339,9 +339,9 @@ const CASES = [
   decodeLargeCase('webp'),
   decodeLargeCase('avif'),
   {
-    // Lossless WebP goes to wasm/webp_rs.wasm, not libwebp (src/codecs/webp-rs.ts).
+    // Lossless WebP: libwebp 1.5.0's VP8L decoder (wasm/libwebp.wasm, src/codecs/webp.ts).
     id: 'decode-webp-lossless-3mp',
-    title: 'decode lossless WEBP 3 MP (Rust decoder)',
+    title: 'decode lossless WEBP 3 MP',
     kind: 'stage',
     costMP: 3,
     reps: 1,

@@ -11,6 +11,12 @@ export interface Config {
   maxSidePx: number;
   /** Largest accepted width × height of an original, pixels (default 24 MP). */
   maxSourcePixels: number;
+  /**
+   * Largest animation a variant keeps animated: canvas width × height × frames, pixels
+   * ({@link MAX_ANIMATION_PIXELS}, Cloudflare's published 50 MP per animation). Over it, an
+   * animated variant is a 422 that suggests `anim=false`.
+   */
+  maxAnimationPixels: number;
   /** Largest accepted user metadata, bytes of JSON (default 1 KiB). */
   maxMetadataBytes: number;
   /**
@@ -61,6 +67,9 @@ export interface Config {
   webhookAllowPrivate: boolean;
 }
 
+/** Total frame pixels of an animation we keep animated: 50 MP, as Cloudflare Images. */
+export const MAX_ANIMATION_PIXELS = 50_000_000;
+
 /** The vars this module reads (all strings, as wrangler passes them). */
 type ConfigVars = Partial<
   Record<
@@ -108,6 +117,7 @@ export function loadConfig(vars: ConfigVars): Config {
     maxUploadBytes: positiveInt(vars, 'MAX_UPLOAD_BYTES', 25 * 1024 * 1024),
     maxSidePx: positiveInt(vars, 'MAX_SIDE_PX', 8192),
     maxSourcePixels: positiveInt(vars, 'MAX_SOURCE_PIXELS', 24_000_000),
+    maxAnimationPixels: MAX_ANIMATION_PIXELS,
     maxMetadataBytes: positiveInt(vars, 'MAX_METADATA_BYTES', 1024),
     maxInlinePixels: positiveInt(vars, 'MAX_INLINE_PIXELS', 6_000_000),
     inlineBudgetMs: positiveInt(vars, 'INLINE_BUDGET_MS', 1000),

@@ -2,11 +2,10 @@
  * Test helpers: drive the real Worker (src/index.ts) with HTTP requests and the local
  * bindings, and read shared fixture files through the FIXTURES service binding.
  */
-import { defaultOptions as webpDefaults } from '@jsquash/webp/meta.js';
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import type { RawImage } from '../src/codecs/types';
+import { encodeWebp as encodeWebpFile } from '../src/codecs/webp';
 import worker from '../src/index';
-import { withCodec } from '../wasm';
 
 /** Base URL the tests use; the Worker builds absolute URLs from it. */
 export const BASE = 'http://img.test';
@@ -67,18 +66,22 @@ export async function upload(bytes: Uint8Array, key: string = KEYS.alice, query 
 }
 
 /**
- * Encodes with libwebp's encoder (our @jsquash build) and explicit options, to make test
- * files of each WebP kind (lossless, lossless alpha, …) without binary fixtures.
+ * Encodes with libwebp's encoder (wasm/libwebp.wasm) and explicit options, named as in
+ * libwebp's `WebPConfig`, to make test files of each WebP kind (lossless, lossless alpha,
+ * uncompressed alpha, …) without binary fixtures.
  */
-export async function encodeWebp(
+export function encodeWebp(
   img: RawImage,
-  opts: Partial<typeof webpDefaults>,
+  opts: { quality?: number; lossless?: 0 | 1; exact?: 0 | 1; alpha_compression?: 0 | 1 },
 ): Promise<Uint8Array> {
-  const out = await withCodec('webpEnc', (c) =>
-    c.encode(img.data, img.width, img.height, { ...webpDefaults, ...opts }),
+  return Promise.resolve(
+    encodeWebpFile(img, {
+      quality: opts.quality,
+      lossless: opts.lossless === 1,
+      exact: opts.exact === 1,
+      alphaUncompressed: opts.alpha_compression === 0,
+    }),
   );
-  if (!out) throw new Error('encode failed');
-  return new Uint8Array(out);
 }
 
 /** One row of `../shared/images/README.md`'s table: the facts as stored in the file's header. */

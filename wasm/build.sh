@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Builds our own WebAssembly modules from their Rust crates (Debian toolchain, offline):
-#   wasm/jpeg-scaled → wasm/jpeg_scaled.wasm   (jpeg-decoder 0.2.6: shrink-on-load JPEG)
-#   wasm/webp-rs     → wasm/webp_rs.wasm       (image 0.24.3: memory-safe WebP decoding)
+# Builds our own WebAssembly modules (Debian toolchains and sources, offline once fetched):
+#   wasm/jpeg-scaled → wasm/jpeg_scaled.wasm   (Rust: jpeg-decoder 0.2.6, shrink-on-load JPEG)
 # and our C modules, each by its own script (see "C modules" below):
 #   wasm/lcms        → wasm/lcms.wasm          (Little CMS 2.16, Debian lcms2: ICC → sRGB)
+#   wasm/libwebp     → wasm/libwebp.wasm       (libwebp 1.5.0, Debian libwebp: WebP codec)
 #
 #   bash wasm/build.sh [module ...]       (npm run build:wasm; default: every module)
 #
@@ -19,19 +19,19 @@ WASM_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CRATES=()
 
 # --- C modules: built by wasm/<name>/build.sh (Debian source packages + clang/emscripten) ---
-C_MODULES=(lcms)
+C_MODULES=(lcms libwebp)
 C_SELECTED=()
 for arg in "$@"; do
   if [[ " ${C_MODULES[*]} " == *" $arg "* ]]; then C_SELECTED+=("$arg"); else CRATES+=("$arg"); fi
 done
 (($#)) || C_SELECTED=("${C_MODULES[@]}")
 for mod in "${C_SELECTED[@]}"; do
-  bash "$WASM_DIR/$mod/build.sh"
+  env -u RUSTFLAGS -u CARGO_HOME bash "$WASM_DIR/$mod/build.sh"
 done
 (($#)) && ((${#CRATES[@]} == 0)) && exit 0
 # --- end of C modules ---
 
-((${#CRATES[@]})) || CRATES=(jpeg-scaled webp-rs)
+((${#CRATES[@]})) || CRATES=(jpeg-scaled)
 
 # Drop every CARGO_*/RUSTC*/RUSTUP*/RUSTFLAGS-style setting from the caller's environment.
 for v in $(compgen -e | grep -E '^(CARGO|RUSTC|RUSTUP|RUSTFLAGS|RUSTDOCFLAGS)' || true); do unset "$v"; done
@@ -39,19 +39,19 @@ export PATH=/usr/bin:/bin
 export RUSTC=/usr/bin/rustc CARGO=/usr/bin/cargo
 export SOURCE_DATE_EPOCH=0 LC_ALL=C TZ=UTC
 
-PKGS=(rustc cargo libstd-rust-dev-wasm32 lld-14 wabt librust-jpeg-decoder-dev librust-image-dev)
+PKGS=(rustc cargo libstd-rust-dev-wasm32 lld-14 wabt librust-jpeg-decoder-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if ((${#missing[@]})); then
+if ((${#CRATES[@]} && ${#missing[@]})); then
   echo "build.sh: installing ${missing[*]}" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PKGS[@]}"
 fi
 
-for crate in "${CRATES[@]}"; do
+for crate in "${CRATES[@]+"${CRATES[@]}"}"; do
   HERE="$WASM_DIR/$crate"
   NAME="${crate//-/_}"
   OUT="$WASM_DIR/$NAME.wasm"
@@ -82,3 +82,5 @@ for crate in "${CRATES[@]}"; do
   cp "$WASM" "$OUT"
   echo "$(wc -c <"$OUT") bytes  $(cd "$WASM_DIR" && sha256sum "$NAME.wasm")"
 done
+
+# --- libwebp (C, emscripten): its own script, which fetches Debian's source and checks it.

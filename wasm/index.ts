@@ -13,7 +13,7 @@
  *   Rust/C++ destructors, leaking the shadow stack and every buffer the call had allocated
  *   (measured: a truncated 2048x1536 PNG leaks 12.5 MiB of wasm memory per attempt).
  *
- * Emscripten codecs (mozjpeg, libwebp, libavif) are created through the packages' own glue
+ * Emscripten codecs (mozjpeg, libavif) are created through the packages' own glue
  * factories (`*.js` next to each `.wasm`). The two wasm-bindgen codecs (png, resize) are bound
  * here instead of through their glue, because that glue keeps one instance per JS module,
  * forever, and so cannot replace a broken instance.
@@ -28,15 +28,10 @@ import mozjpegEncWasm from '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm';
 import mozjpegEncFactory from '@jsquash/jpeg/codec/enc/mozjpeg_enc.js';
 import pngWasm from '@jsquash/png/codec/pkg/squoosh_png_bg.wasm';
 import resizeWasm from '@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm';
-import webpDecWasm from '@jsquash/webp/codec/dec/webp_dec.wasm';
-import webpDecFactory from '@jsquash/webp/codec/dec/webp_dec.js';
-import webpEncWasm from '@jsquash/webp/codec/enc/webp_enc_simd.wasm';
-import webpEncFactory from '@jsquash/webp/codec/enc/webp_enc_simd.js';
 import type { EncodeOptions as AvifEncodeOptions } from '@jsquash/avif/meta.js';
 import type { EncodeOptions as MozJpegEncodeOptions } from '@jsquash/jpeg/meta.js';
-import type { EncodeOptions as WebpEncodeOptions } from '@jsquash/webp/meta.js';
 
-export type { AvifEncodeOptions, MozJpegEncodeOptions, WebpEncodeOptions };
+export type { AvifEncodeOptions, MozJpegEncodeOptions };
 
 /** Pixels as a codec returns them: RGBA8, row-major, `data` is a fresh buffer owned by JS. */
 export interface CodecPixels {
@@ -57,23 +52,6 @@ export interface MozJpegEncApi {
     height: number,
     options: MozJpegEncodeOptions,
   ): Uint8Array;
-}
-/** libwebp decoder (embind): `WebPDecodeRGBA`; null when libwebp rejects the bytes. */
-export interface WebpDecApi {
-  decode(data: BufferSource): CodecPixels | null;
-  /** libwebp version as 0xMMmmpp. */
-  version(): number;
-}
-/** libwebp encoder (embind, SIMD build): null when libwebp rejects the input or config. */
-export interface WebpEncApi {
-  encode(
-    data: BufferSource,
-    width: number,
-    height: number,
-    options: WebpEncodeOptions,
-  ): Uint8Array | null;
-  /** libwebp version as 0xMMmmpp. */
-  version(): number;
 }
 /** libavif decoder (embind); `bitDepth` 8 converts any coded depth to RGBA8. */
 export interface AvifDecApi {
@@ -120,8 +98,6 @@ interface Apis {
   jpegDec: MozJpegDecApi;
   jpegEnc: MozJpegEncApi;
   pngCodec: PngApi;
-  webpDec: WebpDecApi;
-  webpEnc: WebpEncApi;
   avifDec: AvifDecApi;
   avifEnc: AvifEncApi;
   resize: ResizeApi;
@@ -400,8 +376,6 @@ function instantiateResize(): Codec<ResizeApi> {
 const loaders: { [K in CodecName]: () => Promise<Codec<Apis[K]>> } = {
   jpegDec: () => instantiateEmscripten('jpegDec', mozjpegDecFactory, mozjpegDecWasm),
   jpegEnc: () => instantiateEmscripten('jpegEnc', mozjpegEncFactory, mozjpegEncWasm),
-  webpDec: () => instantiateEmscripten('webpDec', webpDecFactory, webpDecWasm),
-  webpEnc: () => instantiateEmscripten('webpEnc', webpEncFactory, webpEncWasm),
   avifDec: () => instantiateEmscripten('avifDec', avifDecFactory, avifDecWasm),
   avifEnc: () => instantiateEmscripten('avifEnc', avifEncFactory, avifEncWasm),
   pngCodec: async () => instantiatePng(),
@@ -469,10 +443,6 @@ export const readyJpegDec = (): Promise<Codec<MozJpegDecApi>> => readyCodec('jpe
 export const readyJpegEnc = (): Promise<Codec<MozJpegEncApi>> => readyCodec('jpegEnc');
 /** PNG decoder + encoder instance (lazy, memoised). */
 export const readyPngCodec = (): Promise<Codec<PngApi>> => readyCodec('pngCodec');
-/** libwebp decoder instance (lazy, memoised). */
-export const readyWebpDec = (): Promise<Codec<WebpDecApi>> => readyCodec('webpDec');
-/** libwebp encoder instance, SIMD build (lazy, memoised). */
-export const readyWebpEnc = (): Promise<Codec<WebpEncApi>> => readyCodec('webpEnc');
 /** libavif decoder instance (lazy, memoised). */
 export const readyAvifDec = (): Promise<Codec<AvifDecApi>> => readyCodec('avifDec');
 /** libavif encoder instance, single-threaded `avif_enc.wasm` (lazy, memoised). */

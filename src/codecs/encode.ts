@@ -6,9 +6,10 @@
  */
 import { defaultOptions as avifDefaults } from '@jsquash/avif/meta.js';
 import { defaultOptions as jpegDefaults } from '@jsquash/jpeg/meta.js';
-import { defaultOptions as webpDefaults } from '@jsquash/webp/meta.js';
 import { withCodec } from '../../wasm';
 import type { EncodeFormat, RawImage } from './types';
+import { GifAnimationEncoder } from './gif';
+import { encodeWebp } from './webp';
 
 /**
  * Default quality per format on our 1..100 scale, which maps 1:1 onto each encoder's own
@@ -23,6 +24,7 @@ export const DEFAULT_QUALITY: Readonly<Record<EncodeFormat, number | null>> = {
   webp: 80,
   avif: 50,
   png: null,
+  gif: null,
 };
 
 /**
@@ -51,9 +53,11 @@ export interface EncodeOptions {
  * - jpeg: mozjpeg (progressive, optimised Huffman, trellis quantisation, 4:2:0). The input
  *   must already be opaque: alpha is dropped, not composited, so the pipeline flattens
  *   transparent images onto a background first.
- * - webp: lossy libwebp (SIMD build), method 4, alpha kept (`alpha_quality` 100).
+ * - webp: lossy libwebp 1.5.0 (wasm/libwebp.wasm, SIMD), method 4, alpha kept (`alpha_quality`
+ *   100, compressed losslessly): libwebp's `WebPConfigInit` defaults plus the quality.
  * - avif: libavif/aom, 8-bit 4:2:0, alpha kept; speed from `avifSpeed`.
  * - png: 8-bit RGBA, lossless, default zlib compression (not size-optimised).
+ * - gif: one frame, ≤ 256 colours quantised by gifenc, 1-bit transparency (alpha < 128).
  *
  * @returns the encoded file, a fresh Uint8Array.
  * @throws RangeError for a malformed RawImage, a quality outside 1..100, an AVIF speed outside
@@ -94,9 +98,7 @@ export async function encodeImage(
     case 'webp':
       if (width > WEBP_MAX_SIDE || height > WEBP_MAX_SIDE)
         throw new RangeError(`encode: ${width}x${height} too large for WebP`);
-      out = await withCodec('webpEnc', (c) =>
-        c.encode(data, width, height, { ...webpDefaults, quality: q }),
-      );
+      out = encodeWebp(img, { quality: q });
       break;
     case 'avif': {
       const speed = opts.avifSpeed ?? DEFAULT_AVIF_SPEED;
@@ -105,6 +107,12 @@ export async function encodeImage(
       out = await withCodec('avifEnc', (c) =>
         c.encode(data, width, height, { ...avifDefaults, quality: q, speed }),
       );
+      break;
+    }
+    case 'gif': {
+      const gif = new GifAnimationEncoder(width, height, 1);
+      gif.add(img, 0);
+      out = gif.finish();
       break;
     }
     case 'png':

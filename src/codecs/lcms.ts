@@ -41,7 +41,9 @@ const enosys = (): number => 52;
 const lcms = new OwnDecoder<LcmsExports>({
   module: wasmModule,
   what: 'colour transform',
-  imports: { wasi_snapshot_preview1: { fd_close: enosys, fd_seek: enosys, fd_write: enosys } },
+  imports: () => ({
+    wasi_snapshot_preview1: { fd_close: enosys, fd_seek: enosys, fd_write: enosys },
+  }),
   start: (e) => e._initialize(),
   alloc: (e, len) => e.lcms_alloc(len),
   release: (e) => e.lcms_reset(),

@@ -1,10 +1,10 @@
 /**
- * Calls into our own modules in wasm/ (jpeg_scaled.wasm, webp_rs.wasm, lcms.wasm): plain
- * wasm32 C-ABI modules. The decoders share one calling convention (wasm/README.md,
- * "Export ABI"): `<prefix>_alloc(len)` for the input, a decode export that consumes it and
- * returns a pointer to an 11-word u32 header (status, width, height, data pointer, data
- * length, …, message pointer, message length), and `<prefix>_release()` for the output.
- * Other modules use only the instance lifetime ({@link OwnDecoder.use}).
+ * Calls into our own modules in wasm/ (jpeg_scaled.wasm, libwebp.wasm, lcms.wasm): wasm32
+ * C-ABI modules. The codecs share one calling convention (wasm/README.md, "Export ABI"):
+ * `<prefix>_alloc(len)` for the input, a decode export that consumes it and returns a pointer
+ * to an 11-word u32 header (status, width, height, data pointer, data length, …, message
+ * pointer, message length), and `<prefix>_release()` for the output. Other modules use only
+ * the instance lifetime ({@link OwnDecoder.use}).
  */
 
 /**
@@ -59,10 +59,6 @@ export interface OwnDecoderOptions<E extends OwnModuleExports> {
   alloc(exports: E, len: number): number;
   /** `<prefix>_release`. */
   release(exports: E): void;
-  /** Imports for instantiation (default none). */
-  imports?: WebAssembly.Imports;
-  /** Runs once on each new instance (a WASI reactor's `_initialize`). */
-  start?(exports: E): void;
   /** Makes the error thrown for a failed decode. */
   error(code: OwnDecodeErrorCode, message: string, options?: { cause?: unknown }): Error;
   /**
@@ -70,7 +66,14 @@ export interface OwnDecoderOptions<E extends OwnModuleExports> {
    * call is dropped, so the isolate can reclaim it.
    */
   dropAboveBytes: number;
+  /** What the module imports (default none); called once per instance. */
+  imports?: () => WebAssembly.Imports;
+  /** Run once on each new instance before its first call (e.g. emscripten's `_initialize`). */
+  start?: (exports: E) => void;
 }
+
+/** Header words 0..10 of a successful call (see the module's ABI). */
+export type OwnHeader = Uint32Array;
 
 /**
  * One module's instance (lazy, one per isolate, replaced after a trap or a large call) and
@@ -92,29 +95,28 @@ export class OwnDecoder<E extends OwnModuleExports> {
   }
 
   /**
-   * Runs `fn` on the current instance (made first if there is none). A trap
-   * (`WebAssembly.RuntimeError`) discards that instance and becomes the options' error with
-   * code `trap`; an instance whose memory grew above `dropAboveBytes` is dropped afterwards.
-   * @throws whatever `fn` throws, a trap as described.
+   * Runs `call` on the instance (made first when there is none). A trap inside discards the
+   * instance and becomes the options' `trap` error; an instance whose memory grew above
+   * `dropAboveBytes` is dropped afterwards.
    */
-  use<T>(fn: (exports: E) => T): T {
+  use<R>(call: (exports: E) => R): R {
     const { what, error } = this.opts;
-    if (!this.current) {
+    let wasm = this.current;
+    if (!wasm) {
       // Synchronous instantiation of a precompiled module is allowed in workerd.
-      const made = new WebAssembly.Instance(this.opts.module, this.opts.imports ?? {})
-        .exports as unknown as E;
-      this.opts.start?.(made);
-      this.current = made;
+      const imports = this.opts.imports?.() ?? {};
+      wasm = new WebAssembly.Instance(this.opts.module, imports).exports as unknown as E;
+      this.opts.start?.(wasm);
+      this.current = wasm;
     }
-    const wasm = this.current;
     try {
-      return fn(wasm);
+      return call(wasm);
     } catch (err) {
       if (err instanceof WebAssembly.RuntimeError) {
-        // A Rust panic (panic = "abort"), a C abort or an allocation failure inside the
-        // module: the instance's state is undefined now, so never call it again.
+        // A panic, abort or allocation failure inside the module: the instance's state is
+        // undefined now, so never call it again.
         if (this.current === wasm) this.current = null;
-        throw error('trap', `${what} module aborted: ${err.message}`, { cause: err });
+        throw error('trap', `${what} codec aborted: ${err.message}`, { cause: err });
       }
       throw err;
     } finally {
@@ -122,6 +124,42 @@ export class OwnDecoder<E extends OwnModuleExports> {
         this.current = null; // let the isolate reclaim the grown memory
       }
     }
+  }
+
+  /**
+   * Copies `bytes` into a fresh `<prefix>_alloc` buffer of `wasm` and returns its address.
+   * @throws the options' `out-of-memory` error when the allocation fails.
+   */
+  copyIn(wasm: E, bytes: Uint8Array): number {
+    const ptr = this.opts.alloc(wasm, bytes.length) >>> 0; // i32 → unsigned address
+    if (ptr === 0) throw this.opts.error('out-of-memory', 'cannot allocate the input');
+    new Uint8Array(wasm.memory.buffer, ptr, bytes.length).set(bytes);
+    return ptr;
+  }
+
+  /**
+   * Reads the header at `headerPtr` (views are made after the call: memory may have grown).
+   * @returns the 11 header words when the status is 0.
+   * @throws RangeError for status 5 (a bad argument), else the options' error for the status.
+   */
+  header(wasm: E, headerPtr: number): OwnHeader {
+    const header = new Uint32Array(wasm.memory.buffer, headerPtr >>> 0, HEADER_WORDS).slice();
+    const status = header[H_STATUS] ?? 6;
+    if (status === 0) return header;
+    const msg = new TextDecoder().decode(
+      new Uint8Array(wasm.memory.buffer, header[H_MSG_PTR], header[H_MSG_LEN]),
+    );
+    if (status === S_BAD_ARGUMENT) throw new RangeError(`${this.opts.what}: ${msg}`);
+    throw this.opts.error(STATUS_CODES[status] ?? 'internal', msg);
+  }
+
+  /** A copy of the data a successful header points at (the one copy out of wasm memory). */
+  static data(wasm: OwnModuleExports, header: OwnHeader): Uint8ClampedArray<ArrayBuffer> {
+    return new Uint8ClampedArray(
+      wasm.memory.buffer,
+      header[H_DATA_PTR],
+      header[H_DATA_LEN],
+    ).slice();
   }
 
   /**
@@ -136,31 +174,14 @@ export class OwnDecoder<E extends OwnModuleExports> {
     limit: number,
     call: (exports: E, ptr: number, limit: number) => number,
   ): OwnDecodedImage {
-    const { what, error } = this.opts;
-    if (bytes.length === 0) throw error('malformed', 'empty input');
+    if (bytes.length === 0) throw this.opts.error('malformed', 'empty input');
     const cap = Number.isFinite(limit) && limit > 0 ? Math.min(Math.floor(limit), 0xffffffff) : 0;
     return this.use((wasm) => {
-      const ptr = this.opts.alloc(wasm, bytes.length) >>> 0; // i32 → unsigned address
-      if (ptr === 0) throw error('out-of-memory', 'cannot allocate the input');
-      new Uint8Array(wasm.memory.buffer, ptr, bytes.length).set(bytes);
-      // The decode always frees the input buffer. Views are made after it: memory may grow.
-      const headerPtr = call(wasm, ptr, cap) >>> 0;
-      const header = new Uint32Array(wasm.memory.buffer, headerPtr, HEADER_WORDS);
-      const status = header[H_STATUS] ?? 6;
+      // The decode always frees the input buffer.
+      const headerPtr = call(wasm, this.copyIn(wasm, bytes), cap);
       try {
-        if (status !== 0) {
-          const msg = new TextDecoder().decode(
-            new Uint8Array(wasm.memory.buffer, header[H_MSG_PTR], header[H_MSG_LEN]),
-          );
-          if (status === S_BAD_ARGUMENT) throw new RangeError(`${what} decode: ${msg}`);
-          throw error(STATUS_CODES[status] ?? 'internal', msg);
-        }
-        // The one copy out of wasm memory (which the next decode reuses).
-        const data = new Uint8ClampedArray(
-          wasm.memory.buffer,
-          header[H_DATA_PTR],
-          header[H_DATA_LEN],
-        ).slice();
+        const header = this.header(wasm, headerPtr);
+        const data = OwnDecoder.data(wasm, header);
         return { data, width: header[H_WIDTH] ?? 0, height: header[H_HEIGHT] ?? 0 };
       } finally {
         this.opts.release(wasm);

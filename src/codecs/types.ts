@@ -11,8 +11,24 @@ export interface RawImage {
   height: number;
 }
 
-/** Formats we encode variants to. */
-export type EncodeFormat = 'jpeg' | 'png' | 'webp' | 'avif';
+/** Formats we encode variants to (`webp` and `gif` may be animated). */
+export type EncodeFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif';
+
+/** One animation frame as shown: the whole canvas, RGBA8. */
+export interface AnimationFrame extends RawImage {
+  /** How long the frame is shown, ms (≥ 0). */
+  duration: number;
+}
+
+/** What a frame decoder reports before the first frame. */
+export interface AnimationInfo {
+  /** Canvas size, pixels. */
+  width: number;
+  height: number;
+  frames: number;
+  /** Total plays; 0 = forever. */
+  loopCount: number;
+}
 
 /** The decoder rejected the bytes (corrupt, truncated, unsupported feature): a 422, never a 500. */
 export class DecodeError extends Error {

@@ -175,7 +175,13 @@ async function standIn(r: OffloadRequest, queued: string): Promise<Response> {
     if (!original) throw notFound(`No image ${r.rec.id}.`);
     let out;
     try {
-      out = await runPipeline(new Uint8Array(await original.arrayBuffer()), src, r.spec, format);
+      out = await runPipeline(
+        new Uint8Array(await original.arrayBuffer()),
+        src,
+        r.spec,
+        format,
+        r.config.maxAnimationPixels,
+      );
     } catch (err) {
       if (err instanceof DecodeError)
         throw unprocessable(`The original could not be decoded: ${err.message}`);

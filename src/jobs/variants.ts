@@ -35,7 +35,7 @@ export function formatsFor(
   src: Pick<ImageRecord, 'format' | 'hasAlpha'>,
 ): EncodeFormat[] {
   if (spec.format === 'json') throw new PermanentError('f=json is not a variant');
-  if (spec.format !== 'auto') return [resolveFormat(spec.format, 'basic', src)];
+  if (spec.format !== 'auto') return [resolveFormat(spec.format, 'basic', src, spec)];
   return [...new Set<EncodeFormat>(['avif', 'webp', resolveFormat('auto', 'basic', src)])];
 }
 
@@ -94,7 +94,7 @@ export async function makeVariants(
       if (!obj) throw new Error(`the original ${rec.sha256.slice(0, 16)} is missing from R2`);
       original = new Uint8Array(await obj.arrayBuffer());
     }
-    const out = await runPipeline(original, src, spec, format);
+    const out = await runPipeline(original, src, spec, format, config.maxAnimationPixels);
     await putVariant(env.BUCKET, rec.sha256, hash, format, out.bytes, out);
     await markVariantReady(
       env.DB,

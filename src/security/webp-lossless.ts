@@ -1,11 +1,10 @@
 /**
- * CVE-2023-4863 guard. @jsquash/webp 1.5.0 decodes with libwebp 1.1.0, whose lossless (VP8L)
- * decoder has the heap overflow exploited in the wild (BuildHuffmanTable, fixed in 1.3.2). Two
- * kinds of WebP reach that code: lossless images (a `VP8L` chunk, alone or inside a VP8X file
- * or an animation frame) and lossy images whose alpha plane is compressed losslessly (`ALPH`
- * chunk with compression method 1: libwebp decodes it with the same VP8L machinery). Both go
- * to the memory-safe Rust decoder instead (src/codecs/webp-rs.ts, wasm/webp_rs.wasm), so
- * libwebp only ever decodes lossy VP8 data. See docs/security.md.
+ * Finds lossless WebP bitstreams: lossless images (a `VP8L` chunk, alone, inside a VP8X file
+ * or inside an animation frame) and lossy images whose alpha plane is compressed losslessly
+ * (`ALPH` chunk with compression method 1, decoded by the same VP8L machinery). Uploads record
+ * the answer (`webp_lossless`) so the planner can charge lossless decoding its own figures.
+ * It was the CVE-2023-4863 guard while WebP was decoded by libwebp 1.1.0; our libwebp 1.5.0
+ * module has the fix (1.3.2+) and decodes every kind (docs/security.md).
  *
  * The walk mirrors libwebp's container parsing (RIFF size bounds the data; chunks are padded to
  * even sizes) and is bounded: at most {@link MAX_CHUNKS} chunks, each step advances.

@@ -19,7 +19,7 @@ export interface ImageRecord {
   cmyk: boolean;
   /**
    * WebP whose decode runs a lossless (VP8L) bitstream: a VP8L image or a losslessly
-   * compressed alpha plane (decoded by wasm/webp_rs.wasm, not libwebp).
+   * compressed alpha plane; the planner prices its decode separately.
    */
   webpLossless: boolean;
   /** User metadata (a JSON object) or null. */

@@ -22,28 +22,48 @@ export function acceptClass(accept: string | undefined): AcceptClass {
   return 'basic';
 }
 
+/** The source facts format choice depends on. */
+export interface FormatSource {
+  format: ImageFormat;
+  hasAlpha: boolean;
+  /** Frames; absent or 1 for a still image. */
+  frames?: number;
+}
+
+/** True when the source is animated and the request keeps animation (`anim` not false). */
+const keepsAnimation = (source: FormatSource, spec?: { anim?: false }) =>
+  (source.frames ?? 1) > 1 && spec?.anim !== false;
+
 /**
- * The encoder format for a request. `auto` follows {@link acceptClass}; absent keeps the
- * original's format (GIF becomes PNG: we encode no GIF). `json` is not an encoder format and
- * must be handled before calling this.
+ * The encoder format for a request. `auto` follows {@link autoCandidates}; absent keeps the
+ * original's format, except that a still GIF becomes PNG (an animated one stays GIF unless
+ * `anim=false`). `json` is not an encoder format and must be handled before calling this.
  */
 export function resolveFormat(
   requested: Exclude<OutputFormat, 'json'> | undefined,
   accept: AcceptClass,
-  source: { format: ImageFormat; hasAlpha: boolean },
+  source: FormatSource,
+  spec?: { anim?: false },
 ): EncodeFormat {
-  if (requested === undefined) return source.format === 'gif' ? 'png' : source.format;
+  if (requested === undefined)
+    return source.format === 'gif' && !keepsAnimation(source, spec) ? 'png' : source.format;
   if (requested !== 'auto') return requested;
-  return autoCandidates(accept, source)[0]!;
+  return autoCandidates(accept, source, spec)[0]!;
 }
 
 /**
  * The formats `format=auto` may answer with, best first: AVIF and WebP when `Accept` allows
  * them, then JPEG (PNG when the source has alpha), which every client takes. The first one
  * that can be made within the budgets wins (serve.ts), so a source too heavy for the AVIF
- * encoder still gets WebP rather than an error.
+ * encoder still gets WebP rather than an error. An animation that keeps animating answers
+ * animated WebP when `Accept` allows it (AVIF or WebP class), else GIF.
  */
-export function autoCandidates(accept: AcceptClass, source: { hasAlpha: boolean }): EncodeFormat[] {
+export function autoCandidates(
+  accept: AcceptClass,
+  source: FormatSource,
+  spec?: { anim?: false },
+): EncodeFormat[] {
+  if (keepsAnimation(source, spec)) return accept === 'basic' ? ['gif'] : ['webp', 'gif'];
   const basic: EncodeFormat = source.hasAlpha ? 'png' : 'jpeg';
   if (accept === 'avif') return ['avif', 'webp', basic];
   if (accept === 'webp') return ['webp', basic];

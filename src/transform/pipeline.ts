@@ -8,18 +8,26 @@
  * Metadata never reaches the output: encoders get pixels only, and no profile (sRGB).
  */
 import { decodeImage } from '../codecs/decode';
+import { decodeGifFrames, GifAnimationEncoder } from '../codecs/gif';
 import {
   chooseJpegScale,
   decodeJpegResized,
   JpegDecodeError,
   type JpegScale,
 } from '../codecs/jpeg-scaled';
-import { encodeImage } from '../codecs/encode';
-import { embeddedProfile } from '../codecs/icc';
+import { DEFAULT_QUALITY, encodeImage } from '../codecs/encode';
+import { embeddedProfile, type IccProfile } from '../codecs/icc';
 import { convertToSrgb } from '../codecs/lcms';
 import type { ImageFormat } from '../codecs/probe';
 import { resizeImage } from '../codecs/resize';
-import { DecodeError, type EncodeFormat, type RawImage } from '../codecs/types';
+import {
+  DecodeError,
+  type AnimationFrame,
+  type AnimationInfo,
+  type EncodeFormat,
+  type RawImage,
+} from '../codecs/types';
+import { decodeWebpFrames, WebpAnimationEncoder } from '../codecs/webp';
 import { blur, composite, cropInPlace, sharpen } from './effects';
 import { planGeometry, type Geometry, type Rect, type Size } from './geometry';
 import {
@@ -40,6 +48,8 @@ export interface SourceFacts {
   hasAlpha: boolean;
   /** JPEG with four components (CMYK/YCCK): only the shrink-on-load decoder reads it. */
   cmyk?: boolean;
+  /** Frames (GIF, WebP; 1 or absent for a still image). */
+  frames?: number;
 }
 
 /** Stage durations, ms (0 in production Workers, whose clocks stop during CPU work). */
@@ -71,10 +81,19 @@ export function planVariant(
 }
 
 /**
+ * True when the variant is an animation: an animated source (GIF or WebP with more than one
+ * frame), `anim` not false, and an output format that holds animation (WebP, GIF).
+ */
+export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: EncodeFormat) {
+  return (src.frames ?? 1) > 1 && spec.anim !== false && (format === 'webp' || format === 'gif');
+}
+
+/**
  * How the source will be decoded for a crop (stored frame) that is resized to `target`
  * (stored frame):
- * - `scale`: the shrink-on-load denominator (JPEG only: 2, 4 or 8 when the reduction is at
- *   least 2x in both axes, else 1);
+ * - `scale`: the shrink-on-load denominator (JPEG and still WebP: 2, 4 or 8 when the
+ *   reduction is at least 2x in both axes, else 1; a WebP is reduced by libwebp's rescaler
+ *   while decoding, then resampled to the target like any other source);
  * - `decoded`: the decoded size in pixels, from which the planner sizes memory and CPU;
  * - `inModule`: the JPEG module (wasm/jpeg_scaled.wasm) decodes, crops and resamples in one
  *   call. True for every JPEG that is shrunk on load, every JPEG crop that is reduced at all
@@ -89,7 +108,9 @@ export function decodePlan(
   target: Size,
 ): { scale: JpegScale; decoded: Size; inModule: boolean } {
   const jpeg = src.format === 'jpeg';
-  const scale = jpeg ? chooseJpegScale(crop.width, crop.height, target.width, target.height) : 1;
+  const stillWebp = src.format === 'webp' && (src.frames ?? 1) <= 1;
+  const scale =
+    jpeg || stillWebp ? chooseJpegScale(crop.width, crop.height, target.width, target.height) : 1;
   const reduced =
     target.width <= crop.width &&
     target.height <= crop.height &&
@@ -139,7 +160,12 @@ async function decodeFor(
   target: Size,
 ): Promise<{ img: RawImage; crop: Rect }> {
   const { scale, decoded, inModule } = decodePlan(src, crop, target);
-  if (!inModule) return { img: await decodeImage(bytes, src.format), crop };
+  if (!inModule) {
+    if (scale === 1) return { img: await decodeImage(bytes, src.format), crop };
+    // A still WebP, reduced by libwebp while decoding.
+    const img = await decodeImage(bytes, src.format, decoded);
+    return { img, crop: scaleRect(crop, src, decoded) };
+  }
   const region = scaleRect(crop, src, decoded);
   try {
     // The module only reduces: an enlarged CMYK crop is decoded at its own size and resized
@@ -159,39 +185,26 @@ async function decodeFor(
   }
 }
 
+/** The embedded profile to convert from, unless it is CMYK (see runPipeline). */
+async function rgbProfile(bytes: Uint8Array): Promise<IccProfile | null> {
+  const profile = await embeddedProfile(bytes);
+  return profile && profile.model !== 'cmyk' ? profile : null;
+}
+
 /**
- * Runs the pipeline on an original's bytes.
- * @throws DecodeError when the bytes do not decode (→ 422); encoder errors propagate.
+ * Everything after decoding, for one image or frame: crop, resize, colour (`icc` → sRGB, on
+ * the smaller of the crop and the resized image), orient, effects, pad.
  */
-export async function runPipeline(
-  bytes: Uint8Array,
+async function finishFrame(
+  decoded: { img: RawImage; crop: Rect },
   src: SourceFacts,
   spec: TransformSpec,
   format: EncodeFormat,
-): Promise<PipelineResult> {
-  const { orientation, geometry } = planVariant(src, spec);
-  let t = performance.now();
-  const timings: StageTimings = { decode: 0, resize: 0, encode: 0 };
-  const lap = (stage: keyof StageTimings) => {
-    const now = performance.now();
-    timings[stage] += now - t;
-    t = now;
-  };
-
-  const target = orientSize(orientation, geometry.resize);
-  const decoded = await decodeFor(
-    bytes,
-    src,
-    rectToSource(orientation, src, geometry.crop),
-    target,
-  );
-  let img: RawImage = decoded.img;
-  // CMYK JPEGs are converted to RGB naively by the JPEG module, so a CMYK profile no longer
-  // describes the pixels: such images stay as they are (not yet colour managed).
-  const profile = await embeddedProfile(bytes);
-  const icc = profile && profile.model !== 'cmyk' ? profile : null;
-  lap('decode');
-  img = cropInPlace(img, decoded.crop);
+  plan: { orientation: Orientation; geometry: Geometry; target: Size },
+  icc: IccProfile | null,
+): Promise<RawImage> {
+  const { orientation, geometry, target } = plan;
+  let img = cropInPlace(decoded.img, decoded.crop);
   const convertFirst = img.width * img.height < target.width * target.height;
   if (icc && convertFirst) convertToSrgb(img, icc);
   img = await resizeImage(img, target.width, target.height, { premultiply: src.hasAlpha });
@@ -205,8 +218,94 @@ export async function runPipeline(
   if (padded) img = composite(img, geometry.canvas, geometry.offset, fill);
   else if (src.hasAlpha && (format === 'jpeg' || spec.background))
     img = composite(img, img, { left: 0, top: 0 }, fill);
+  return img;
+}
+
+/**
+ * Runs the pipeline on an original's bytes. An animated source whose variant is animated
+ * ({@link isAnimatedOutput}) is decoded, transformed and encoded frame by frame, each frame
+ * through the same steps as a still image, delays and loop count kept; it must be within
+ * `maxAnimationPixels` (canvas × frames), checked before any frame is decoded.
+ * @throws DecodeError when the bytes do not decode (→ 422); encoder errors propagate.
+ */
+export async function runPipeline(
+  bytes: Uint8Array,
+  src: SourceFacts,
+  spec: TransformSpec,
+  format: EncodeFormat,
+  maxAnimationPixels = 0,
+): Promise<PipelineResult> {
+  const { orientation, geometry } = planVariant(src, spec);
+  let t = performance.now();
+  const timings: StageTimings = { decode: 0, resize: 0, encode: 0 };
+  const lap = (stage: keyof StageTimings) => {
+    const now = performance.now();
+    timings[stage] += now - t;
+    t = now;
+  };
+
+  const target = orientSize(orientation, geometry.resize);
+  const plan = { orientation, geometry, target };
+  if (isAnimatedOutput(src, spec, format)) {
+    const crop = rectToSource(orientation, src, geometry.crop);
+    const frames = src.format === 'gif' ? decodeGifFrames : decodeWebpFrames;
+    let enc: WebpAnimationEncoder | GifAnimationEncoder | undefined;
+    const onInfo = (info: AnimationInfo) => {
+      if (maxAnimationPixels > 0 && info.width * info.height * info.frames > maxAnimationPixels)
+        throw new AnimationTooLargeError(info, maxAnimationPixels);
+      const { width, height } = geometry.canvas;
+      enc =
+        format === 'webp'
+          ? new WebpAnimationEncoder(width, height, info.loopCount, {
+              quality: spec.quality ?? DEFAULT_QUALITY.webp ?? undefined,
+            })
+          : new GifAnimationEncoder(width, height, info.loopCount);
+    };
+    const icc = await rgbProfile(bytes);
+    const onFrame = async (frame: AnimationFrame) => {
+      lap('decode');
+      const img = await finishFrame({ img: frame, crop }, src, spec, format, plan, icc);
+      lap('resize');
+      enc!.add(img, frame.duration);
+      lap('encode');
+    };
+    try {
+      await frames(bytes, 0, onInfo, onFrame);
+    } catch (err) {
+      if (enc instanceof WebpAnimationEncoder) enc.abandon();
+      throw err;
+    }
+    const out = enc!.finish();
+    lap('encode');
+    const { width, height } = geometry.canvas;
+    return { bytes: out, format, width, height, timings };
+  }
+  const decoded = await decodeFor(
+    bytes,
+    src,
+    rectToSource(orientation, src, geometry.crop),
+    target,
+  );
+  // CMYK JPEGs are converted to RGB naively by the JPEG module, so a CMYK profile no longer
+  // describes the pixels: such images stay as they are (not yet colour managed).
+  const icc = await rgbProfile(bytes);
+  lap('decode');
+  const img = await finishFrame(decoded, src, spec, format, plan, icc);
   lap('resize');
   const out = await encodeImage(img, format, { quality: spec.quality });
   lap('encode');
   return { bytes: out, format, width: img.width, height: img.height, timings };
+}
+
+/** An animation over the total-frame-pixel limit (a 422 naming the limit). */
+export class AnimationTooLargeError extends Error {
+  constructor(
+    readonly info: AnimationInfo,
+    readonly limit: number,
+  ) {
+    super(
+      `The animation has ${info.frames} frames of ${info.width}x${info.height}: ${info.width * info.height * info.frames} frame pixels, over the limit of ${limit}. Ask for anim=false to get its first frame.`,
+    );
+    this.name = 'AnimationTooLargeError';
+  }
 }

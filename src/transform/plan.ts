@@ -42,10 +42,12 @@ import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import table from './cost-table.json';
 import { orientSize, rectToSource } from './orient';
-import { decodePlan, planVariant, type SourceFacts } from './pipeline';
+import { decodePlan, isAnimatedOutput, planVariant, type SourceFacts } from './pipeline';
 import type { TransformSpec } from './spec';
 
 type PerFormat<K extends string> = Record<K, number | null>;
+/** Encoder figures: GIF (gifenc) is not benchmarked yet, so it falls back to the dearest. */
+type PerEncodeFormat = PerFormat<Exclude<EncodeFormat, 'gif'>> & { gif?: number | null };
 
 /** The shape of `cost-table.json` (docs/performance.md documents each field). */
 export interface CostTable {
@@ -58,21 +60,21 @@ export interface CostTable {
   /** lanczos3 resize, ms per MP of resize input. */
   resizeMsPerMP: number | null;
   /** ms per output MP at the default quality. */
-  encodeMsPerMP: PerFormat<EncodeFormat>;
+  encodeMsPerMP: PerEncodeFormat;
   /** libavif speed the AVIF encode figure was measured at. */
   avifSpeed: number;
   /** MiB of RSS per MP for one operation, above the codecs' fixed cost. */
   memoryMBPerMP: {
     decode: PerFormat<ImageFormat>;
     resize: number | null;
-    encode: PerFormat<EncodeFormat>;
+    encode: PerEncodeFormat;
     /**
      * Encode, per output MP beyond 800x1067 (the slope between the bench's 800w and 1600w
      * encodes; optional, `encode` when absent). Encode memory is piecewise linear through
      * zero and both measured points: `encode` × MP up to 0.85 MP, this slope above.
      */
-    encodeAbove800w?: PerFormat<EncodeFormat>;
-    /** WebP decode by wasm/webp_rs.wasm (lossless bitstreams), per source MP (optional). */
+    encodeAbove800w?: PerEncodeFormat;
+    /** Lossless WebP decode (VP8L bitstreams), per source MP (optional). */
     webpLosslessDecode?: number | null;
     /** Shrink-on-load decode by denominator, per SOURCE MP (optional; see the fallback). */
     jpegScaledDecode?: Partial<Record<'1' | '2' | '4' | '8', number | null>>;
@@ -82,10 +84,10 @@ export interface CostTable {
     idle: number | null;
     decode: PerFormat<ImageFormat>;
     resize: number | null;
-    encode: PerFormat<EncodeFormat>;
+    encode: PerEncodeFormat;
     jpegScaledDecode?: number | null;
   };
-  /** WebP decode by wasm/webp_rs.wasm (lossless bitstreams), ms per source MP. */
+  /** Lossless WebP decode (VP8L bitstreams), ms per source MP. */
   webpLosslessDecodeMsPerMP?: number | null;
   /** Shrink-on-load decode at 1/2, ms per source MP. */
   jpegScaledDecodeMsPerMP?: number | null;
@@ -147,7 +149,7 @@ const MP = 1_000_000;
 export interface PlanSource extends SourceFacts {
   /** Progressive JPEG (shrink-on-load saves little). Absent = baseline. */
   progressive?: boolean;
-  /** WebP decoded by wasm/webp_rs.wasm (a lossless bitstream; see ImageRecord). */
+  /** WebP with a lossless (VP8L) bitstream (see ImageRecord), priced on its own figures. */
   webpLossless?: boolean;
   /**
    * False when the original is known to carry no ICC profile to convert; absent (unknown,
@@ -343,8 +345,11 @@ export function estimateVariant(
     fixedMB + decode.mb,
     fixedMB + decode.mb + resize.mb + encode.mb - handoffs,
   );
+  // An animation is decoded, resized and encoded frame by frame: CPU for every frame, memory
+  // for about one (the decoder's canvas and one output frame at a time).
+  const frames = isAnimatedOutput(src, spec, format) ? (src.frames ?? 1) : 1;
   return {
-    cpuMs: decode.ms + resize.ms + colour.ms + encode.ms,
+    cpuMs: (decode.ms + resize.ms + colour.ms + encode.ms) * frames,
     memoryMB,
     sourcePixels,
     decodedPixels,

@@ -14,7 +14,13 @@ import { getImageById, type ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
 import { getVariant, putVariant, specHash } from '../storage/variants';
 import { acceptClass, autoCandidates, contentType, resolveFormat } from './negotiate';
-import { planVariant, runPipeline, type SourceFacts, type StageTimings } from './pipeline';
+import {
+  isAnimatedOutput,
+  planVariant,
+  runPipeline,
+  type SourceFacts,
+  type StageTimings,
+} from './pipeline';
 import {
   estimateVariant,
   feasibleFormat,
@@ -67,6 +73,7 @@ export function sourceFacts(rec: ImageRecord): PlanSource {
     cmyk: rec.cmyk,
     progressive: rec.progressive,
     webpLossless: rec.webpLossless,
+    frames: rec.frames,
   };
 }
 
@@ -135,8 +142,8 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   // PNG); an explicit format is made or refused as asked.
   const format =
     spec.format === 'auto'
-      ? feasibleFormat(src, spec, autoCandidates(accept, rec), req.config)
-      : resolveFormat(spec.format, accept, rec);
+      ? feasibleFormat(src, spec, autoCandidates(accept, rec, spec), req.config)
+      : resolveFormat(spec.format, accept, rec, spec);
   const canonical = canonicalTransform(spec);
   const hash = await specHash(canonical, format);
   const etag = `"${rec.sha256.slice(0, 16)}-${hash}"`;
@@ -162,6 +169,12 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   // budget (which includes the decoded-pixel ceiling, after shrink-on-load), transform here;
   // within the queue's, enqueue it and answer with a stand-in (jobs/offload.ts); over both,
   // nobody can make it: 422.
+  const framePixels = rec.width * rec.height * rec.frames;
+  if (isAnimatedOutput(src, spec, format) && framePixels > req.config.maxAnimationPixels)
+    throw unprocessable(
+      `This animation is too large to keep animated: ${rec.frames} frames of ${rec.width}x${rec.height} are ${framePixels} frame pixels, over the limit of ${req.config.maxAnimationPixels}. Ask for anim=false to get its first frame.`,
+      { limit: { animation_pixels: req.config.maxAnimationPixels }, pixels: framePixels },
+    );
   const estimate = estimateVariant(src, spec, format);
   const where = placement(estimate, req.config);
   if (where === 'refuse') {
@@ -191,7 +204,7 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   const input = new Uint8Array(await original.arrayBuffer());
   let out;
   try {
-    out = await runPipeline(input, src, spec, format);
+    out = await runPipeline(input, src, spec, format, req.config.maxAnimationPixels);
   } catch (err) {
     if (err instanceof DecodeError)
       throw unprocessable(`The original could not be decoded: ${err.message}`);

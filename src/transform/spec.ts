@@ -41,7 +41,7 @@ export type Gravity =
  * image's facts instead of pixels. Absent (`undefined` in the spec) means "same format as
  * the original", as Cloudflare Images does when `format` is omitted.
  */
-export type OutputFormat = 'auto' | 'avif' | 'webp' | 'jpeg' | 'png' | 'json';
+export type OutputFormat = 'auto' | 'avif' | 'webp' | 'jpeg' | 'png' | 'gif' | 'json';
 
 /** Clockwise rotation in degrees; `width`/`height` refer to the axes after rotation. */
 export type Rotation = 0 | 90 | 180 | 270;
@@ -86,6 +86,11 @@ export interface TransformSpec {
   readonly blur?: number;
   /** Sharpen strength 0..10 (at most 4 decimals); absent (never 0) = none. */
   readonly sharpen?: number;
+  /**
+   * `anim=false`: an animated original gives its first frame only. Absent = `anim=true`
+   * (Cloudflare's default): animation is kept when the output format can hold it.
+   */
+  readonly anim?: false;
 }
 
 /** Largest output side in device pixels (also the largest `width`/`height`). */
@@ -119,6 +124,7 @@ const KEYS = [
   'sharpen',
   'quality',
   'format',
+  'anim',
 ] as const;
 /** A full option name (`width`, `height`, `dpr`, `fit`, `gravity`, … `format`). */
 export type OptionName = (typeof KEYS)[number];
@@ -163,6 +169,7 @@ const FORMATS = new Map<string, OutputFormat>([
   ['jpeg', 'jpeg'],
   ['jpg', 'jpeg'],
   ['png', 'png'],
+  ['gif', 'gif'],
   ['json', 'json'],
 ]);
 
@@ -292,6 +299,7 @@ export function parseTransform(text: string): TransformSpec {
   let background: Rgba | undefined;
   let blur: number | undefined;
   let sharpen: number | undefined;
+  let anim: false | undefined;
 
   for (const item of items) {
     if (item === '')
@@ -344,7 +352,7 @@ export function parseTransform(text: string): TransformSpec {
         if (!f)
           throw fail(
             option,
-            `format must be one of auto, avif, webp, jpeg, png, json; got ${quote(value)}.`,
+            `format must be one of auto, avif, webp, jpeg, png, gif, json; got ${quote(value)}.`,
           );
         format = f;
         break;
@@ -371,6 +379,11 @@ export function parseTransform(text: string): TransformSpec {
       case 'sharpen':
         sharpen = parseDecimal(option, value, 0, 10) || undefined;
         break;
+      case 'anim':
+        if (value !== 'true' && value !== 'false')
+          throw fail(option, `anim must be true or false; got ${quote(value)}.`);
+        anim = value === 'false' ? false : undefined;
+        break;
     }
   }
 
@@ -395,6 +408,7 @@ export function parseTransform(text: string): TransformSpec {
     ...(background !== undefined && { background: Object.freeze(background) }),
     ...(blur !== undefined && { blur }),
     ...(sharpen !== undefined && { sharpen }),
+    ...(anim === false && { anim }),
   });
 }
 
@@ -434,13 +448,16 @@ function canonicalValue(spec: TransformSpec, key: Key): string | undefined {
       const v = roundDecimal(spec[key] ?? 0);
       return v ? String(v) : undefined;
     }
+    case 'anim':
+      return spec.anim === false ? 'false' : undefined;
   }
 }
 
 /**
  * The canonical string of a spec: the cache identity of a variant. Full option names, in the
  * fixed order width, height, dpr, fit, gravity, rotate, flip, background, blur, sharpen,
- * quality, format; defaults and absent options omitted; numbers in shortest form (`1.5`, not
+ * quality, format, anim; defaults and absent options omitted (`anim` appears only as
+ * `anim=false`); numbers in shortest form (`1.5`, not
  * `1.50`); background as lowercase `rrggbb` (or `rrggbbaa` when not opaque), without `#`.
  * Equal specs give equal strings; the all-defaults spec gives `''`; and
  * `canonicalTransform(parseTransform(c)) === c` for every canonical string `c`.

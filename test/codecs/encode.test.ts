@@ -6,7 +6,7 @@ import { version as avifVersion } from '@jsquash/avif/package.json';
 import { version as jpegVersion } from '@jsquash/jpeg/package.json';
 import { version as pngVersion } from '@jsquash/png/package.json';
 import { version as resizeVersion } from '@jsquash/resize/package.json';
-import { version as webpVersion } from '@jsquash/webp/package.json';
+import { version as gifencVersion } from 'gifenc/package.json';
 import { version as gifVersion } from 'omggif/package.json';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
@@ -18,7 +18,7 @@ import {
   JPEG_SCALED_SHA256,
   PIPELINE_VERSION,
   LCMS_SHA256,
-  WEBP_RS_SHA256,
+  LIBWEBP_SHA256,
 } from '../../src/codecs/versions';
 import { wasmMemory } from '../../wasm';
 import { fixture } from '../helpers';
@@ -172,7 +172,7 @@ describe('encodeImage: round trips', () => {
   });
 
   it('uses DEFAULT_QUALITY when no quality is given', async () => {
-    expect(DEFAULT_QUALITY).toEqual({ jpeg: 82, webp: 80, avif: 50, png: null });
+    expect(DEFAULT_QUALITY).toEqual({ jpeg: 82, webp: 80, avif: 50, png: null, gif: null });
     const small = await resizeImage(photo, 128, 96);
     for (const format of ['jpeg', 'webp'] as const) {
       const implicit = await encodeImage(small, format);
@@ -218,10 +218,10 @@ describe('encodeImage: validation', () => {
 describe('CODEC_VERSIONS', () => {
   it('names every installed codec package version', () => {
     expect(CODEC_VERSIONS).toBe(
-      `jpeg${jpegVersion}-png${pngVersion}-webp${webpVersion}-avif${avifVersion}-resize${resizeVersion}-gif${gifVersion}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-webprs${WEBP_RS_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`,
+      `jpeg${jpegVersion}-png${pngVersion}-avif${avifVersion}-resize${resizeVersion}-gif${gifVersion}-gifenc${gifencVersion}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`,
     );
     expect(CODEC_VERSIONS).toMatch(
-      /^jpeg\d+\.\d+\.\d+-png\d+\.\d+\.\d+-webp\d+\.\d+\.\d+-avif\d+\.\d+\.\d+-resize\d+\.\d+\.\d+-gif\d+\.\d+\.\d+-jpegscaled[0-9a-f]{12}-webprs[0-9a-f]{12}-lcms[0-9a-f]{12}-pipeline\d+$/,
+      /^jpeg\d+\.\d+\.\d+-png\d+\.\d+\.\d+-avif\d+\.\d+\.\d+-resize\d+\.\d+\.\d+-gif\d+\.\d+\.\d+-gifenc\d+\.\d+\.\d+-jpegscaled[0-9a-f]{12}-libwebp[0-9a-f]{12}-lcms[0-9a-f]{12}-pipeline\d+$/,
     );
   });
 });
@@ -229,7 +229,7 @@ describe('CODEC_VERSIONS', () => {
 describe('wasmMemory', () => {
   it('reports the memory of each instantiated codec in bytes', () => {
     const mem = wasmMemory();
-    for (const name of ['pngCodec', 'jpegEnc', 'webpEnc', 'avifEnc', 'resize'])
+    for (const name of ['pngCodec', 'jpegEnc', 'avifEnc', 'resize'])
       expect(mem[name], name).toBeGreaterThanOrEqual(64 * 1024);
   });
 });

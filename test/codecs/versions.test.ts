@@ -7,7 +7,7 @@ import {
   CODEC_VERSIONS,
   JPEG_SCALED_SHA256,
   LCMS_SHA256,
-  WEBP_RS_SHA256,
+  LIBWEBP_SHA256,
 } from '../../src/codecs/versions';
 import { sha256Hex } from '../../src/hash';
 import { fixture } from '../helpers';
@@ -18,9 +18,9 @@ describe('codec versions', () => {
     expect(CODEC_VERSIONS).toContain(`jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}`);
   });
 
-  it('records the sha-256 of the committed wasm/webp_rs.wasm', async () => {
-    expect(await sha256Hex(await fixture('wasm/webp_rs.wasm'))).toBe(WEBP_RS_SHA256);
-    expect(CODEC_VERSIONS).toContain(`webprs${WEBP_RS_SHA256.slice(0, 12)}`);
+  it('records the sha-256 of the committed wasm/libwebp.wasm', async () => {
+    expect(await sha256Hex(await fixture('wasm/libwebp.wasm'))).toBe(LIBWEBP_SHA256);
+    expect(CODEC_VERSIONS).toContain(`libwebp${LIBWEBP_SHA256.slice(0, 12)}`);
   });
 
   it('records the sha-256 of the committed wasm/lcms.wasm', async () => {

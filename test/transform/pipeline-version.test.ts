@@ -20,8 +20,9 @@ import type { EncodeFormat } from '../../src/codecs/types';
 import { fixture } from '../helpers';
 
 /**
- * Inputs that cover each decode path: the JPEG module at 1/4 and 1/1, mozjpeg, PNG, GIF; and
- * the colour transform (an Adobe RGB profile, Little CMS).
+ * Inputs that cover each decode path: the JPEG module at 1/4 and 1/1, mozjpeg, PNG, GIF,
+ * WebP reduced while decoding, and animations (GIF → animated WebP, WebP → GIF); and the
+ * colour transform (an Adobe RGB profile, Little CMS).
  */
 const CASES: [file: string, transform: string, format: EncodeFormat][] = [
   ['images/large/2569067123_aca715a2ee_o.jpg', 'w=600,fit=cover,h=400', 'webp'],
@@ -31,12 +32,15 @@ const CASES: [file: string, transform: string, format: EncodeFormat][] = [
   ['images/alpha/blackbug.png', 'w=200,fit=pad,h=200,background=336699', 'webp'],
   ['images/animated/rotating-squares.gif', 'w=40', 'png'],
   ['images/color/Shoes-AdobeRGB.jpg', 'w=200', 'png'],
+  ['images/small/4.webp', 'w=200', 'webp'],
+  ['images/animated/rotating-squares.gif', 'w=40', 'webp'],
+  ['images/animated/animated-loop-3.webp', 'w=100', 'gif'],
 ];
 
 /** What the current code produced, with the versions it ran under. */
 const RECORDED = {
   codecs:
-    'jpeg1.6.0-png3.1.1-webp1.5.0-avif2.1.1-resize2.1.1-gif1.0.10-jpegscaled5b461cb50290-webprsad2d2c76fc95-lcmsd377cc3b5081-pipeline3',
+    'jpeg1.6.0-png3.1.1-avif2.1.1-resize2.1.1-gif1.0.10-gifenc1.0.3-jpegscaled5b461cb50290-libwebp995af131eafa-lcmsd377cc3b5081-pipeline4',
   hashes: [
     'images/large/2569067123_aca715a2ee_o.jpg w=600,fit=cover,h=400 webp: 933c0cfcc7771002',
     'images/small/Giunchedi_Filippo_January_2015_01.jpg w=600 jpeg: 380b510372328e2d',
@@ -45,6 +49,9 @@ const RECORDED = {
     'images/alpha/blackbug.png w=200,fit=pad,h=200,background=336699 webp: e89eeac79a01071d',
     'images/animated/rotating-squares.gif w=40 png: 7a39b73a0e6bf2bf',
     'images/color/Shoes-AdobeRGB.jpg w=200 png: a272361bca07f6ce',
+    'images/small/4.webp w=200 webp: 23b78ed0ac7827c8',
+    'images/animated/rotating-squares.gif w=40 webp: 30d4bd1b6dbf7cec',
+    'images/animated/animated-loop-3.webp w=100 gif: 4041ed6bd8861411',
   ],
 };
 

@@ -179,11 +179,22 @@ describe('canonicalTransform', () => {
   });
 });
 
+describe('anim', () => {
+  it('is true by default; anim=false is kept in the canonical form, anim=true is not', () => {
+    expect(parseTransform('anim=true')).toEqual(DEFAULT_SPEC);
+    expect(parseTransform('w=10,anim=false').anim).toBe(false);
+    expect(canonicalTransform(parseTransform('anim=false,f=gif,w=10'))).toBe(
+      'width=10,format=gif,anim=false',
+    );
+    expect(canonicalTransform(parseTransform('anim=true,w=10'))).toBe('width=10');
+  });
+});
+
 describe('parseTransform: errors', () => {
   it('rejects unknown options', () => {
     expect400('width=1,foo=2', 'foo');
     expect400('Width=1', 'Width');
-    expect400('anim=false', 'anim');
+    expect400('anim=no', 'anim');
     expect400('__proto__=1', '__proto__');
   });
 
@@ -226,7 +237,7 @@ describe('parseTransform: errors', () => {
     expect400('dpr=.5', 'dpr');
     expect400('dpr=2.', 'dpr');
     expect400('q=high', 'q');
-    expect400('f=gif', 'f');
+    expect400('f=bmp', 'f');
     expect400('format=jpe', 'format');
     expect400('rotate=45', 'rotate');
     expect400('rotate=360', 'rotate');

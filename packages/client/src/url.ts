@@ -42,6 +42,8 @@ export interface TransformOptions {
   sharpen?: number;
   quality?: number;
   format?: OutputFormat;
+  /** `false`: an animated original gives its first frame. Default `true` (keep animation). */
+  anim?: boolean;
 }
 
 /** Compile-time guard: {@link TransformOptions} has exactly the Worker's option names. */

@@ -89,6 +89,7 @@ const optionsArb: fc.Arbitrary<TransformOptions> = fc.record(
     blur: fc.constantFrom(0, 1, 2.5, 250, 300),
     sharpen: fc.constantFrom(0, 0.5, 10),
     quality: fc.integer({ min: 0, max: 101 }),
+    anim: fc.boolean(),
   },
   { requiredKeys: [] },
 ) as fc.Arbitrary<TransformOptions>;

@@ -1,0 +1,307 @@
+/**
+ * WebP through our own build of libwebp 1.5.0 (wasm/libwebp.wasm; source, ABI and provenance
+ * in wasm/libwebp/ and wasm/README.md): still decode (lossy, lossless, alpha), decode scaled
+ * by libwebp's rescaler (shrink-on-load), animated decode frame by frame (WebPAnimDecoder:
+ * canvas-composited RGBA frames), still encode and animated encode (WebPAnimEncoder).
+ * libwebp ≥ 1.3.2 carries the CVE-2023-4863 fix, so lossless files need no other decoder.
+ *
+ * Still calls share one instance per isolate (each call is synchronous). An animation keeps
+ * state in its module between frames while the caller awaits other work, so every animated
+ * decode or encode gets an instance of its own, dropped at the end.
+ */
+import wasmModule from '../../wasm/libwebp.wasm';
+import { OwnDecoder, type OwnHeader, type OwnModuleExports } from './own-wasm';
+import { DecodeError, type AnimationFrame, type AnimationInfo, type RawImage } from './types';
+
+/** The module's exports (wasm/libwebp/glue.c). Pointers are i32; `>>> 0` for addresses. */
+interface LibwebpExports extends OwnModuleExports {
+  _initialize(): void;
+  webp_alloc(len: number): number;
+  webp_release(): void;
+  webp_decode(ptr: number, len: number, tw: number, th: number, maxPixels: number): number;
+  webp_anim_open(ptr: number, len: number, maxPixels: number): number;
+  webp_anim_next(): number;
+  webp_anim_close(): void;
+  webp_encode(ptr: number, w: number, h: number, q: number, method: number, flags: number): number;
+  webp_anim_enc_new(
+    w: number,
+    h: number,
+    loops: number,
+    q: number,
+    method: number,
+    flags: number,
+  ): number;
+  webp_anim_enc_add(ptr: number, timestampMs: number): number;
+  webp_anim_enc_finish(endTimestampMs: number): number;
+}
+
+/** Encoder flag bits (glue.c). */
+const F_LOSSLESS = 1;
+const F_EXACT = 2;
+const F_NO_ALPHA_COMPRESSION = 4;
+
+/**
+ * Drop an instance above this after a call (wasm memory never shrinks): a 2 MP still decode
+ * fits; a 12 MP one (48 MiB of RGBA) does not stay resident.
+ */
+const DROP_INSTANCE_ABOVE_BYTES = 32 * 1024 * 1024;
+
+/** Thrown by encoders on failure (a server fault unless the input was malformed). */
+export class WebpEncodeError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WebpEncodeError';
+  }
+}
+
+/**
+ * The module's imports: emscripten's memory-growth notice, and the three WASI stdio calls
+ * that libc links in (libwebp prints nothing in this build; output is discarded). An
+ * `abort()` would trap (`unreachable`), which the instance manager handles.
+ */
+function imports(): WebAssembly.Imports {
+  const ok = () => 0;
+  return {
+    env: { emscripten_notify_memory_growth: () => undefined },
+    wasi_snapshot_preview1: { fd_close: ok, fd_write: ok, fd_seek: ok },
+  };
+}
+
+/**
+ * A manager for one instance of the module. `dropAboveBytes` is Infinity for the per-animation
+ * instances: their state must survive between calls, and they are dropped at the end anyway.
+ */
+function codec(
+  what: 'decode' | 'encode',
+  dropAboveBytes = DROP_INSTANCE_ABOVE_BYTES,
+): OwnDecoder<LibwebpExports> {
+  return new OwnDecoder<LibwebpExports>({
+    module: wasmModule,
+    what: 'WebP',
+    alloc: (e, len) => e.webp_alloc(len),
+    release: (e) => e.webp_release(),
+    error: (code, message, options) =>
+      what === 'decode'
+        ? new DecodeError(`webp (${code}): ${message}`, options)
+        : new WebpEncodeError(`webp encode (${code}): ${message}`, options),
+    dropAboveBytes,
+    imports,
+    start: (e) => e._initialize(),
+  });
+}
+
+const stillDecoder = codec('decode');
+const stillEncoder = codec('encode');
+
+/** A still WebP decoded to RGBA8 (non-premultiplied; alpha 255 when the file has none). */
+export interface WebpDecoded extends RawImage {
+  data: Uint8ClampedArray<ArrayBuffer>;
+}
+
+/**
+ * Decodes a still WebP (lossy, lossless, or extended with alpha) to RGBA8. With `target`
+ * (at most the coded size in each axis), libwebp's rescaler reduces the image to exactly
+ * that size while decoding: the full-size RGBA never exists.
+ * @param maxPixels refuse (before decoding) a coded width × height above this; 0 = none.
+ * @throws DecodeError for a corrupt, truncated, animated or too large file, and when the
+ *   module traps (that instance is discarded; the next call makes a new one).
+ * @throws RangeError for a `target` that is not a positive integer size (a `target` larger
+ *   than the image is a DecodeError from libwebp).
+ */
+export function decodeWebp(
+  bytes: Uint8Array,
+  target?: { width: number; height: number },
+  maxPixels = 0,
+): WebpDecoded {
+  const { width = 0, height = 0 } = target ?? {};
+  if (target && !(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0))
+    throw new RangeError(`webp decode: bad target ${width}x${height}`);
+  return asDecodeError(() =>
+    stillDecoder.run(bytes, maxPixels, (e, ptr, cap) =>
+      e.webp_decode(ptr, bytes.length, width, height, cap),
+    ),
+  );
+}
+
+/**
+ * Runs a decode; a "bad argument" from the module (which libwebp also reports for some
+ * inconsistent files) is the input's fault there, so it becomes a DecodeError, not a 500.
+ */
+function asDecodeError<R>(call: () => R): R {
+  try {
+    return call();
+  } catch (err) {
+    if (err instanceof RangeError) throw new DecodeError(`webp (malformed): ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * Decodes every frame of a WebP (animated or still: a still file is one frame of duration
+ * 0) composited onto its canvas, one at a time (the first `count` frames; default all):
+ * `onInfo` first (it may throw to refuse the
+ * animation before any frame is decoded), then `onFrame` for each frame in order, awaited
+ * before the next is decoded, so at most one canvas is held here.
+ * @param maxPixels refuse a canvas above this many pixels (0 = no limit).
+ * @throws DecodeError for a corrupt or truncated file or a trap, and whatever the callbacks throw.
+ */
+export async function decodeWebpFrames(
+  bytes: Uint8Array,
+  maxPixels: number,
+  onInfo: (info: AnimationInfo) => void,
+  onFrame: (frame: AnimationFrame, index: number) => Promise<void> | void,
+  count = Infinity,
+): Promise<void> {
+  if (bytes.length === 0) throw new DecodeError('webp (malformed): empty input');
+  const dec = codec('decode', Infinity); // an instance of its own (state lives across awaits)
+  try {
+    const info = asDecodeError(() =>
+      dec.use((e) => {
+        const h = dec.header(e, e.webp_anim_open(dec.copyIn(e, bytes), bytes.length, maxPixels));
+        return { width: h[1]!, height: h[2]!, frames: h[5]!, loopCount: h[6]! };
+      }),
+    );
+    onInfo(info);
+    let last = 0;
+    for (let i = 0; i < Math.min(info.frames, count); i++) {
+      const frame = asDecodeError(() =>
+        dec.use((e) => {
+          const h: OwnHeader = dec.header(e, e.webp_anim_next());
+          const ts = h[5]!;
+          const duration = Math.max(0, ts - last);
+          last = ts;
+          return { data: OwnDecoder.data(e, h), width: h[1]!, height: h[2]!, duration };
+        }),
+      );
+      await onFrame(frame, i);
+    }
+  } finally {
+    dec.drop();
+  }
+}
+
+/** Options for {@link encodeWebp} and {@link WebpAnimationEncoder}. */
+export interface WebpEncodeOptions {
+  /** 0..100 (lossy: quality; lossless: effort). Default 75, libwebp's. */
+  quality?: number;
+  /** 0 (fast) .. 6 (slow, smaller). Default 4, libwebp's. */
+  method?: number;
+  lossless?: boolean;
+  /** Keep the RGB values of fully transparent pixels (default: libwebp may change them). */
+  exact?: boolean;
+  /** Store the alpha plane uncompressed (default: compressed losslessly). */
+  alphaUncompressed?: boolean;
+}
+
+function flags(o: WebpEncodeOptions): number {
+  return (
+    (o.lossless ? F_LOSSLESS : 0) |
+    (o.exact ? F_EXACT : 0) |
+    (o.alphaUncompressed ? F_NO_ALPHA_COMPRESSION : 0)
+  );
+}
+
+function checkSize(width: number, height: number): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
+    throw new RangeError(`webp encode: bad size ${width}x${height}`);
+  if (width > 16383 || height > 16383)
+    throw new RangeError(`webp encode: ${width}x${height} too large for WebP`);
+}
+
+function checkImage({ width, height, data }: RawImage): void {
+  checkSize(width, height);
+  if (data.length !== width * height * 4)
+    throw new RangeError(`webp encode: ${data.length} bytes for ${width}x${height} RGBA`);
+}
+
+const asBytes = (d: Uint8ClampedArray) => new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+
+/**
+ * Encodes RGBA8 as a still WebP with libwebp's defaults (`WebPConfigInit`: method 4, alpha
+ * kept and compressed losslessly at alpha_quality 100) and the given options.
+ * @returns the .webp file (a fresh array).
+ * @throws RangeError for a malformed image or one over 16383 px a side; WebpEncodeError
+ *   when libwebp fails.
+ */
+export function encodeWebp(img: RawImage, opts: WebpEncodeOptions = {}): Uint8Array {
+  checkImage(img);
+  const { quality = 75, method = 4 } = opts;
+  return stillEncoder.use((e) => {
+    const ptr = stillEncoder.copyIn(e, asBytes(img.data));
+    const h = stillEncoder.header(
+      e,
+      e.webp_encode(ptr, img.width, img.height, quality, method, flags(opts)),
+    );
+    try {
+      return new Uint8Array(OwnDecoder.data(e, h).buffer);
+    } finally {
+      e.webp_release();
+    }
+  });
+}
+
+/**
+ * Animated WebP encoder (WebPAnimEncoder): add frames of one size with their durations, then
+ * `finish()`. Holds an instance of its own until `finish()` or `abandon()`.
+ */
+export class WebpAnimationEncoder {
+  private readonly enc = codec('encode', Infinity);
+  private time = 0;
+
+  /**
+   * @param loopCount 0 = forever.
+   * @throws RangeError for a bad size or options.
+   */
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    loopCount: number,
+    opts: WebpEncodeOptions = {},
+  ) {
+    checkSize(width, height);
+    const { quality = 75, method = 4 } = opts;
+    this.enc.use((e) =>
+      this.enc.header(
+        e,
+        e.webp_anim_enc_new(width, height, loopCount, quality, method, flags(opts)),
+      ),
+    );
+  }
+
+  /**
+   * Adds a frame shown for `durationMs`.
+   * @throws RangeError for a frame of another size; WebpEncodeError when libwebp fails.
+   */
+  add(frame: RawImage, durationMs: number): void {
+    if (frame.width !== this.width || frame.height !== this.height)
+      throw new RangeError(
+        `webp animation: frame ${frame.width}x${frame.height} is not ${this.width}x${this.height}`,
+      );
+    this.enc.use((e) =>
+      this.enc.header(e, e.webp_anim_enc_add(this.enc.copyIn(e, asBytes(frame.data)), this.time)),
+    );
+    this.time += Math.max(0, Math.round(durationMs));
+  }
+
+  /** Assembles the file and frees the instance. @throws WebpEncodeError when libwebp fails. */
+  finish(): Uint8Array {
+    try {
+      return this.enc.use((e) => {
+        const h = this.enc.header(e, e.webp_anim_enc_finish(this.time));
+        return new Uint8Array(OwnDecoder.data(e, h).buffer);
+      });
+    } finally {
+      this.enc.drop();
+    }
+  }
+
+  /** Frees the instance without assembling. */
+  abandon(): void {
+    this.enc.drop();
+  }
+}
+
+/** Bytes of wasm memory held by the shared still-image instances. For tests and benchmarks. */
+export function webpMemoryBytes(): number {
+  return stillDecoder.memoryBytes() + stillEncoder.memoryBytes();
+}

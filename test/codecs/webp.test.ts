@@ -1,0 +1,238 @@
+/**
+ * wasm/libwebp.wasm (libwebp 1.5.0) through src/codecs/webp.ts: exact lossless pixels, lossy
+ * pixels as @jsquash/webp's libwebp 1.1.0 decoded them, scaled decode, animation frames with
+ * their timing, encoders on a par with @jsquash's SIMD encoder, and hostile bytes that only
+ * ever give a DecodeError.
+ */
+import webpDecFactory from '@jsquash/webp/codec/dec/webp_dec.js';
+import webpDecWasm from '@jsquash/webp/codec/dec/webp_dec.wasm';
+import webpEncFactory from '@jsquash/webp/codec/enc/webp_enc_simd.js';
+import webpEncWasm from '@jsquash/webp/codec/enc/webp_enc_simd.wasm';
+import { defaultOptions as webpDefaults } from '@jsquash/webp/meta.js';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeImage } from '../../src/codecs/decode';
+import { probe } from '../../src/codecs/probe';
+import { resizeImage } from '../../src/codecs/resize';
+import {
+  DecodeError,
+  type AnimationFrame,
+  type AnimationInfo,
+  type RawImage,
+} from '../../src/codecs/types';
+import {
+  decodeWebp,
+  decodeWebpFrames,
+  encodeWebp,
+  WebpAnimationEncoder,
+} from '../../src/codecs/webp';
+import { fixture } from '../helpers';
+
+/** Index of the first differing byte, -1 when equal (toEqual is slow on megabytes). */
+const firstDiff = (a: Uint8ClampedArray, b: Uint8ClampedArray) =>
+  a.length !== b.length ? 0 : a.findIndex((v, i) => v !== b[i]);
+
+/** PSNR over the RGB channels, dB. */
+function psnr(a: RawImage, b: RawImage): number {
+  let se = 0;
+  for (let i = 0; i < a.data.length; i += 4)
+    for (let c = 0; c < 3; c++) se += (a.data[i + c]! - b.data[i + c]!) ** 2;
+  return 10 * Math.log10((255 * 255) / (se / ((a.data.length / 4) * 3)));
+}
+
+type Factory = (opts: object) => Promise<Record<string, (...a: unknown[]) => unknown>>;
+
+/** @jsquash/webp 1.5.0's own decoder and SIMD encoder (libwebp 1.1.0), for reference only. */
+async function jsquash(factory: unknown, module: WebAssembly.Module) {
+  return (factory as Factory)({
+    noInitialRun: true,
+    instantiateWasm(imports: WebAssembly.Imports, done: (i: WebAssembly.Instance) => void) {
+      const instance = new WebAssembly.Instance(module, imports);
+      done(instance);
+      return instance.exports;
+    },
+  });
+}
+
+/** Every frame of a WebP, with the info. */
+async function frames(bytes: Uint8Array, maxPixels = 0) {
+  let info: AnimationInfo | undefined;
+  const out: AnimationFrame[] = [];
+  await decodeWebpFrames(
+    bytes,
+    maxPixels,
+    (i) => (info = i),
+    (f) => void out.push(f),
+  );
+  return { info: info!, frames: out };
+}
+
+describe('libwebp.wasm', () => {
+  let photo: RawImage; // kodim03, 768x512, with a left-to-right alpha ramp
+  beforeAll(async () => {
+    photo = await decodeImage(await fixture('images/kodak/kodim03.png'), 'png');
+    for (let i = 0; i < photo.data.length; i += 4)
+      photo.data[i + 3] = Math.round((((i / 4) % photo.width) * 255) / (photo.width - 1));
+  });
+
+  it('gives the exact pixels of a lossless file, with and without alpha', async () => {
+    // `exact`: keep the colour of fully transparent pixels (libwebp drops it by default).
+    const img = decodeWebp(encodeWebp(photo, { lossless: true, exact: true }));
+    expect([img.width, img.height]).toEqual([768, 512]);
+    expect(firstDiff(img.data, photo.data)).toBe(-1);
+    const opaque = { ...photo, data: photo.data.map((v, i) => (i % 4 === 3 ? 255 : v)) };
+    expect(firstDiff(decodeWebp(encodeWebp(opaque, { lossless: true })).data, opaque.data)).toBe(
+      -1,
+    );
+  });
+
+  it('decodes lossy files (with lossless alpha) as @jsquash/webp libwebp 1.1.0 did', async () => {
+    const old = await jsquash(webpDecFactory, webpDecWasm);
+    for (const bytes of [
+      await fixture('images/small/4.webp'),
+      await fixture('images/alpha/5_webp_a.webp'),
+      encodeWebp(photo, { quality: 80 }),
+    ]) {
+      const mine = decodeWebp(bytes);
+      const ref = old.decode!(bytes) as RawImage;
+      expect([mine.width, mine.height]).toEqual([ref.width, ref.height]);
+      // Measured: identical (VP8 decoding is exact; both use libwebp's "fancy" upsampler).
+      expect(psnr(mine, ref)).toBeGreaterThan(50);
+      const alphaDiff = mine.data.findIndex((v, i) => i % 4 === 3 && v !== ref.data[i]);
+      expect(alphaDiff).toBe(-1);
+    }
+  });
+
+  it('decodes scaled to the target size, close to a full decode resized', async () => {
+    const bytes = await fixture('images/small/4.webp'); // 1024x772
+    const full = decodeWebp(bytes);
+    const scaled = decodeWebp(bytes, { width: 256, height: 193 });
+    expect([scaled.width, scaled.height]).toEqual([256, 193]);
+    const resized = await resizeImage(full, 256, 193);
+    expect(psnr(scaled, resized)).toBeGreaterThan(30);
+    expect(() => decodeWebp(bytes, { width: 2048, height: 1544 })).toThrow(/only reduces/);
+    expect(() => decodeWebp(bytes, { width: 0, height: 10 })).toThrow(RangeError);
+    expect(() => decodeWebp(bytes, undefined, 1000)).toThrow(/too-large/);
+  });
+
+  it('decodes animations frame by frame with durations and loop count', async () => {
+    const loop = await frames(await fixture('images/animated/animated-loop-3.webp'));
+    expect(loop.info).toEqual({ width: 370, height: 285, frames: 10, loopCount: 3 });
+    expect(loop.frames.map((f) => f.duration)).toEqual([
+      3000, 3000, 3000, 3000, 3000, 3000, 3000, 3000, 3000, 15000,
+    ]);
+    expect(loop.frames.every((f) => f.data.length === 370 * 285 * 4)).toBe(true);
+    const squares = await frames(await fixture('images/animated/rotating-squares.webp'));
+    expect(squares.info.frames).toBe(9);
+    expect(squares.frames.length).toBe(9);
+    // A still WebP is one frame; the still decoder refuses an animation.
+    expect((await frames(await fixture('images/small/4.webp'))).info.frames).toBe(1);
+    expect(() => decodeWebp(loop.frames.length ? new Uint8Array(0) : new Uint8Array(1))).toThrow(
+      DecodeError,
+    );
+    const animated = await fixture('images/animated/animated-loop-3.webp');
+    expect(() => decodeWebp(animated)).toThrow(/animat/);
+    await expect(frames(animated, 1000)).rejects.toThrow(/too-large/);
+  });
+
+  it('encodes stills like @jsquash/webp SIMD at equal quality (bytes and PSNR)', async () => {
+    const old = await jsquash(webpEncFactory, webpEncWasm);
+    for (const q of [50, 80, 90]) {
+      const mine = encodeWebp(photo, { quality: q });
+      const ref = new Uint8Array(
+        old.encode!(photo.data, photo.width, photo.height, {
+          ...webpDefaults,
+          quality: q,
+        }) as Uint8Array,
+      );
+      // Measured at 80: 1.5 % apart in size, PSNR within 0.1 dB.
+      expect(Math.abs(mine.length / ref.length - 1)).toBeLessThan(0.05);
+      const a = psnr(decodeWebp(mine), photo);
+      const b = psnr(decodeWebp(ref), photo);
+      expect(Math.abs(a - b)).toBeLessThan(0.3);
+    }
+  });
+
+  it('encodes animations that decode back with their durations and loop count', async () => {
+    const small = await resizeImage(photo, 96, 64);
+    const enc = new WebpAnimationEncoder(96, 64, 2, { quality: 80 });
+    const shifted = (k: number) => ({ ...small, data: small.data.map((v) => (v + k * 50) & 255) });
+    [120, 80, 200].forEach((d, k) => enc.add(shifted(k), d));
+    const out = enc.finish();
+    const back = await frames(out);
+    expect(back.info).toEqual({ width: 96, height: 64, frames: 3, loopCount: 2 });
+    expect(back.frames.map((f) => f.duration)).toEqual([120, 80, 200]);
+    expect(() => new WebpAnimationEncoder(96, 64, 0).add(photo, 10)).toThrow(RangeError);
+  });
+
+  it('keeps an animation instance whose memory grows past the still-image drop size', async () => {
+    // 2100x2100: the decoder holds two canvases (2 x 17.6 MB) and the encoder more, over the
+    // 32 MiB after which a shared instance is dropped; an animation's instance must survive.
+    const side = 2100;
+    const flat = (v: number) => ({
+      width: side,
+      height: side,
+      data: new Uint8ClampedArray(side * side * 4).fill(v),
+    });
+    const enc = new WebpAnimationEncoder(side, side, 0, { quality: 50, method: 0 });
+    enc.add(flat(40), 100);
+    enc.add(flat(200), 100);
+    const back = await frames(enc.finish());
+    expect(back.info.frames).toBe(2);
+    expect(back.frames.map((f) => f.data[0])).toEqual([
+      expect.closeTo(40, 3) as number,
+      expect.closeTo(200, 3) as number,
+    ]);
+  });
+
+  it('survives mutated and truncated files the probe accepts: a DecodeError or an image', async () => {
+    const small = await resizeImage(photo, 96, 64);
+    const seeds = [
+      encodeWebp(small, { lossless: true }),
+      encodeWebp(small, { quality: 70 }), // lossy + lossless alpha
+      encodeWebp(small, { quality: 70, alphaUncompressed: true }),
+      await fixture('images/animated/rotating-squares.webp'),
+    ];
+    const good = seeds[0]!;
+    let decoded = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 12 }),
+        fc.option(fc.nat(), { nil: undefined }),
+        async (which, edits, cut) => {
+          const seed = seeds[which % seeds.length]!;
+          const b = seed.slice(
+            0,
+            cut === undefined ? seed.length : 12 + (cut % (seed.length - 11)),
+          );
+          for (const [at, v] of edits) b[12 + (at % (b.length - 12))] = v;
+          // As in production: only what the probe accepts, within a pixel limit, is decoded.
+          let facts: ReturnType<typeof probe>;
+          try {
+            facts = probe(b);
+          } catch {
+            return;
+          }
+          if (facts.format !== 'webp' || facts.width * facts.height > 1 << 22) return;
+          try {
+            if (facts.frames > 1) {
+              const all = await frames(b, 1 << 22);
+              for (const f of all.frames) expect(f.data.length).toBe(f.width * f.height * 4);
+            } else {
+              const img = decodeWebp(b, undefined, 1 << 22);
+              expect(img.data.length).toBe(img.width * img.height * 4);
+            }
+            decoded++;
+          } catch (err) {
+            expect(err).toBeInstanceOf(DecodeError);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+    expect(decoded).toBeGreaterThan(0);
+    // Whatever happened, the next decode still works.
+    expect(decodeWebp(good).width).toBe(96);
+  });
+});

@@ -1,0 +1,361 @@
+// libwebp glue for the image-edge Worker: a small C ABI over libwebp 1.5.0 (decode, scaled
+// decode, animated decode with libwebpdemux, still encode, animated encode with libwebpmux).
+// Built by wasm/libwebp/build.sh into wasm/libwebp.wasm; driven by src/codecs/webp.ts.
+//
+// ABI (wasm32: pointers and sizes are u32). Every call that produces something returns a
+// pointer to an 11-word u32 header in static storage (valid until the next call), laid out
+// like jpeg_scaled.wasm's and webp_rs.wasm's (wasm/README.md, "Export ABI"):
+//   0 status (0 ok, 1 malformed, 2 unsupported, 3 too large, 4 out of memory, 5 bad argument)
+//   1 width, 2 height, 3 data pointer, 4 data length, 5..8 call-specific, 9 message pointer,
+//   10 message length (a static C string, not NUL-counted).
+// - webp_alloc(len) -> ptr (0 on failure); webp_free(ptr) frees a buffer not passed on.
+// - webp_decode(ptr, len, target_w, target_h, max_pixels): takes (and frees) the input;
+//   decodes a still WebP to RGBA8 (non-premultiplied), scaled by libwebp's rescaler to
+//   target_w x target_h when both are > 0. Words 5..8: source width, height, has_alpha,
+//   format (0 mixed/undefined, 1 lossy, 2 lossless). Animated files: status 2.
+// - webp_release(): frees the output of the last decode or encode.
+// - webp_anim_open(ptr, len, max_pixels): takes the input (kept until webp_anim_close) and
+//   opens a WebPAnimDecoder (RGBA, canvas-composited). Words 5..8: frame count, loop count
+//   (0 = forever), background colour (ARGB as stored), 0.
+// - webp_anim_next(): decodes the next frame. Data: the canvas (width*height*4 bytes, owned
+//   by the decoder, valid until the next call). Words 5..6: timestamp (end of this frame,
+//   ms since the start), frame index (0-based).
+// - webp_anim_close(): frees the decoder and its input.
+// - webp_encode(ptr, w, h, quality, method, flags): takes (and frees) the RGBA input;
+//   WebPEncode with WebPConfigInit defaults plus quality (0..100), method (0..6) and flags
+//   (bit 0 lossless, bit 1 exact: keep the RGB of transparent pixels, bit 2 no alpha
+//   compression). Data: the .webp file.
+// - webp_anim_enc_new(w, h, loop_count, quality, method, flags) -> header (status only).
+// - webp_anim_enc_add(ptr, timestamp_ms): takes (and frees) one w x h RGBA frame shown from
+//   timestamp_ms. Status only.
+// - webp_anim_enc_finish(end_timestamp_ms): assembles; data: the animated .webp file. The
+//   encoder is freed (also on failure).
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "webp/decode.h"
+#include "webp/demux.h"
+#include "webp/encode.h"
+#include "webp/mux.h"
+
+#define EXPORT __attribute__((visibility("default"), used))
+
+enum { S_OK = 0, S_MALFORMED = 1, S_UNSUPPORTED = 2, S_TOO_LARGE = 3, S_OOM = 4, S_BAD_ARG = 5 };
+
+static uint32_t header[11];
+static uint8_t* output = NULL;          // malloc'ed by us or by libwebp (WebPFree == free)
+static uint8_t* anim_input = NULL;      // input kept alive for the animation decoder
+static WebPAnimDecoder* anim_dec = NULL;
+static WebPAnimEncoder* anim_enc = NULL;
+static WebPConfig anim_config;
+static int anim_w = 0, anim_h = 0;
+
+static uint32_t* set_status(uint32_t status, const char* msg) {
+  memset(header, 0, sizeof(header));
+  header[0] = status;
+  if (msg) {
+    header[9] = (uint32_t)(uintptr_t)msg;
+    header[10] = (uint32_t)strlen(msg);
+  }
+  return header;
+}
+
+static const char* vp8_message(VP8StatusCode code) {
+  switch (code) {
+    case VP8_STATUS_OUT_OF_MEMORY: return "out of memory";
+    case VP8_STATUS_INVALID_PARAM: return "invalid parameter";
+    case VP8_STATUS_BITSTREAM_ERROR: return "bitstream error";
+    case VP8_STATUS_UNSUPPORTED_FEATURE: return "unsupported feature";
+    case VP8_STATUS_SUSPENDED: return "suspended";
+    case VP8_STATUS_USER_ABORT: return "user abort";
+    case VP8_STATUS_NOT_ENOUGH_DATA: return "not enough data (truncated file)";
+    default: return "decode failed";
+  }
+}
+
+static uint32_t vp8_status(VP8StatusCode code) {
+  switch (code) {
+    case VP8_STATUS_OUT_OF_MEMORY: return S_OOM;
+    case VP8_STATUS_UNSUPPORTED_FEATURE: return S_UNSUPPORTED;
+    case VP8_STATUS_INVALID_PARAM: return S_BAD_ARG;
+    default: return S_MALFORMED;
+  }
+}
+
+EXPORT uint8_t* webp_alloc(uint32_t len) { return len ? (uint8_t*)malloc(len) : NULL; }
+
+EXPORT void webp_free(uint8_t* ptr) { free(ptr); }
+
+EXPORT void webp_release(void) {
+  free(output);
+  output = NULL;
+}
+
+EXPORT uint32_t* webp_decode(uint8_t* data, uint32_t len, int target_w, int target_h,
+                             uint32_t max_pixels) {
+  webp_release();
+  WebPDecoderConfig config;
+  uint32_t* h;
+  if (!WebPInitDecoderConfig(&config)) {
+    free(data);
+    return set_status(S_BAD_ARG, "libwebp version mismatch");
+  }
+  VP8StatusCode st = WebPGetFeatures(data, len, &config.input);
+  if (st != VP8_STATUS_OK) {
+    free(data);
+    return set_status(vp8_status(st), vp8_message(st));
+  }
+  const int sw = config.input.width, sh = config.input.height;
+  if (config.input.has_animation) {
+    free(data);
+    return set_status(S_UNSUPPORTED, "animated WebP: use the animation decoder");
+  }
+  if (max_pixels && (uint64_t)sw * (uint64_t)sh > max_pixels) {
+    free(data);
+    return set_status(S_TOO_LARGE, "image larger than the pixel limit");
+  }
+  int ow = sw, oh = sh;
+  if (target_w > 0 && target_h > 0 && (target_w != sw || target_h != sh)) {
+    if (target_w > sw || target_h > sh) {
+      free(data);
+      return set_status(S_BAD_ARG, "scaled decode only reduces");
+    }
+    config.options.use_scaling = 1;
+    config.options.scaled_width = ow = target_w;
+    config.options.scaled_height = oh = target_h;
+  }
+  const size_t stride = (size_t)ow * 4;
+  const size_t size = stride * (size_t)oh;
+  output = (uint8_t*)malloc(size);
+  if (!output) {
+    free(data);
+    return set_status(S_OOM, "cannot allocate the output");
+  }
+  config.output.colorspace = MODE_RGBA;
+  config.output.is_external_memory = 1;
+  config.output.u.RGBA.rgba = output;
+  config.output.u.RGBA.stride = (int)stride;
+  config.output.u.RGBA.size = size;
+  st = WebPDecode(data, len, &config);
+  const int has_alpha = config.input.has_alpha, fmt = config.input.format;
+  WebPFreeDecBuffer(&config.output);  // external memory: frees nothing of ours
+  free(data);
+  if (st != VP8_STATUS_OK) {
+    webp_release();
+    return set_status(vp8_status(st), vp8_message(st));
+  }
+  h = set_status(S_OK, NULL);
+  h[1] = (uint32_t)ow;
+  h[2] = (uint32_t)oh;
+  h[3] = (uint32_t)(uintptr_t)output;
+  h[4] = (uint32_t)size;
+  h[5] = (uint32_t)sw;
+  h[6] = (uint32_t)sh;
+  h[7] = (uint32_t)has_alpha;
+  h[8] = (uint32_t)fmt;
+  return h;
+}
+
+EXPORT void webp_anim_close(void) {
+  if (anim_dec) WebPAnimDecoderDelete(anim_dec);
+  anim_dec = NULL;
+  free(anim_input);
+  anim_input = NULL;
+}
+
+EXPORT uint32_t* webp_anim_open(uint8_t* data, uint32_t len, uint32_t max_pixels) {
+  webp_anim_close();
+  anim_input = data;
+  WebPAnimDecoderOptions opts;
+  if (!WebPAnimDecoderOptionsInit(&opts)) return set_status(S_BAD_ARG, "libwebp version mismatch");
+  opts.color_mode = MODE_RGBA;
+  opts.use_threads = 0;
+  // Check the canvas before WebPAnimDecoderNew allocates it (two canvases of w*h*4 bytes).
+  WebPBitstreamFeatures f;
+  VP8StatusCode st = WebPGetFeatures(data, len, &f);
+  if (st != VP8_STATUS_OK) {
+    webp_anim_close();
+    return set_status(vp8_status(st), vp8_message(st));
+  }
+  if (max_pixels && (uint64_t)f.width * (uint64_t)f.height > max_pixels) {
+    webp_anim_close();
+    return set_status(S_TOO_LARGE, "canvas larger than the pixel limit");
+  }
+  WebPData wd = {data, len};
+  anim_dec = WebPAnimDecoderNew(&wd, &opts);
+  if (!anim_dec) {
+    webp_anim_close();
+    return set_status(S_MALFORMED, "not a decodable WebP (demux failed)");
+  }
+  WebPAnimInfo info;
+  if (!WebPAnimDecoderGetInfo(anim_dec, &info)) {
+    webp_anim_close();
+    return set_status(S_MALFORMED, "cannot read the animation info");
+  }
+  uint32_t* h = set_status(S_OK, NULL);
+  h[1] = info.canvas_width;
+  h[2] = info.canvas_height;
+  h[5] = info.frame_count;
+  h[6] = info.loop_count;
+  h[7] = info.bgcolor;
+  return h;
+}
+
+EXPORT uint32_t* webp_anim_next(void) {
+  if (!anim_dec) return set_status(S_BAD_ARG, "no animation open");
+  if (!WebPAnimDecoderHasMoreFrames(anim_dec)) return set_status(S_BAD_ARG, "no more frames");
+  uint8_t* buf = NULL;
+  int ts = 0;
+  if (!WebPAnimDecoderGetNext(anim_dec, &buf, &ts)) return set_status(S_MALFORMED, "frame decode failed");
+  const WebPDemuxer* dmux = WebPAnimDecoderGetDemuxer(anim_dec);
+  const uint32_t w = WebPDemuxGetI(dmux, WEBP_FF_CANVAS_WIDTH);
+  const uint32_t hh = WebPDemuxGetI(dmux, WEBP_FF_CANVAS_HEIGHT);
+  uint32_t* h = set_status(S_OK, NULL);
+  h[1] = w;
+  h[2] = hh;
+  h[3] = (uint32_t)(uintptr_t)buf;
+  h[4] = w * hh * 4;
+  h[5] = (uint32_t)ts;
+  return h;
+}
+
+static const char* enc_message(WebPEncodingError e) {
+  switch (e) {
+    case VP8_ENC_ERROR_OUT_OF_MEMORY:
+    case VP8_ENC_ERROR_BITSTREAM_OUT_OF_MEMORY: return "out of memory";
+    case VP8_ENC_ERROR_BAD_DIMENSION: return "bad dimension";
+    case VP8_ENC_ERROR_PARTITION0_OVERFLOW: return "partition 0 overflow";
+    case VP8_ENC_ERROR_PARTITION_OVERFLOW: return "partition overflow";
+    case VP8_ENC_ERROR_FILE_TOO_BIG: return "file too big";
+    default: return "encode failed";
+  }
+}
+
+enum { F_LOSSLESS = 1, F_EXACT = 2, F_NO_ALPHA_COMPRESSION = 4 };
+
+static int make_config(WebPConfig* c, float quality, int method, int flags) {
+  if (!WebPConfigInit(c)) return 0;
+  c->quality = quality;
+  c->method = method;
+  c->lossless = (flags & F_LOSSLESS) ? 1 : 0;
+  c->exact = (flags & F_EXACT) ? 1 : 0;
+  if (flags & F_NO_ALPHA_COMPRESSION) c->alpha_compression = 0;
+  return WebPValidateConfig(c);
+}
+
+EXPORT uint32_t* webp_encode(uint8_t* rgba, int w, int h, float quality, int method, int flags) {
+  webp_release();
+  WebPConfig config;
+  if (!make_config(&config, quality, method, flags)) {
+    free(rgba);
+    return set_status(S_BAD_ARG, "bad encoder options");
+  }
+  WebPPicture pic;
+  if (!WebPPictureInit(&pic)) {
+    free(rgba);
+    return set_status(S_BAD_ARG, "libwebp version mismatch");
+  }
+  pic.width = w;
+  pic.height = h;
+  pic.use_argb = config.lossless;
+  WebPMemoryWriter wr;
+  WebPMemoryWriterInit(&wr);
+  pic.writer = WebPMemoryWrite;
+  pic.custom_ptr = &wr;
+  int ok = WebPPictureImportRGBA(&pic, rgba, w * 4);
+  free(rgba);
+  if (!ok) {
+    WebPPictureFree(&pic);
+    return set_status(S_OOM, "cannot import the picture");
+  }
+  ok = WebPEncode(&config, &pic);
+  const WebPEncodingError err = pic.error_code;
+  WebPPictureFree(&pic);
+  if (!ok) {
+    WebPMemoryWriterClear(&wr);
+    return set_status(err == VP8_ENC_ERROR_OUT_OF_MEMORY ? S_OOM : S_BAD_ARG, enc_message(err));
+  }
+  output = wr.mem;
+  uint32_t* hd = set_status(S_OK, NULL);
+  hd[1] = (uint32_t)w;
+  hd[2] = (uint32_t)h;
+  hd[3] = (uint32_t)(uintptr_t)output;
+  hd[4] = (uint32_t)wr.size;
+  return hd;
+}
+
+static void anim_enc_drop(void) {
+  if (anim_enc) WebPAnimEncoderDelete(anim_enc);
+  anim_enc = NULL;
+}
+
+EXPORT uint32_t* webp_anim_enc_new(int w, int h, int loop_count, float quality, int method,
+                                   int flags) {
+  anim_enc_drop();
+  webp_release();
+  if (!make_config(&anim_config, quality, method, flags))
+    return set_status(S_BAD_ARG, "bad encoder options");
+  WebPAnimEncoderOptions opts;
+  if (!WebPAnimEncoderOptionsInit(&opts)) return set_status(S_BAD_ARG, "libwebp version mismatch");
+  opts.anim_params.loop_count = loop_count;
+  opts.allow_mixed = 0;
+  anim_enc = WebPAnimEncoderNew(w, h, &opts);
+  if (!anim_enc) return set_status(S_BAD_ARG, "cannot create the animation encoder");
+  anim_w = w;
+  anim_h = h;
+  return set_status(S_OK, NULL);
+}
+
+EXPORT uint32_t* webp_anim_enc_add(uint8_t* rgba, int timestamp_ms) {
+  if (!anim_enc) {
+    free(rgba);
+    return set_status(S_BAD_ARG, "no animation encoder");
+  }
+  WebPPicture pic;
+  if (!WebPPictureInit(&pic)) {
+    free(rgba);
+    return set_status(S_BAD_ARG, "libwebp version mismatch");
+  }
+  pic.width = anim_w;
+  pic.height = anim_h;
+  pic.use_argb = 1;  // the animation encoder works on ARGB and converts per sub-frame
+  int ok = WebPPictureImportRGBA(&pic, rgba, anim_w * 4);
+  free(rgba);
+  if (!ok) {
+    WebPPictureFree(&pic);
+    anim_enc_drop();
+    return set_status(S_OOM, "cannot import the frame");
+  }
+  ok = WebPAnimEncoderAdd(anim_enc, &pic, timestamp_ms, &anim_config);
+  WebPPictureFree(&pic);
+  if (!ok) {
+    anim_enc_drop();
+    return set_status(S_BAD_ARG, "cannot add the frame");
+  }
+  return set_status(S_OK, NULL);
+}
+
+EXPORT uint32_t* webp_anim_enc_finish(int end_timestamp_ms) {
+  webp_release();
+  if (!anim_enc) return set_status(S_BAD_ARG, "no animation encoder");
+  WebPData out;
+  WebPDataInit(&out);
+  int ok = WebPAnimEncoderAdd(anim_enc, NULL, end_timestamp_ms, NULL) &&
+           WebPAnimEncoderAssemble(anim_enc, &out);
+  anim_enc_drop();
+  if (!ok) {
+    WebPDataClear(&out);
+    return set_status(S_BAD_ARG, "cannot assemble the animation");
+  }
+  output = (uint8_t*)out.bytes;
+  uint32_t* h = set_status(S_OK, NULL);
+  h[1] = (uint32_t)anim_w;
+  h[2] = (uint32_t)anim_h;
+  h[3] = (uint32_t)(uintptr_t)output;
+  h[4] = (uint32_t)out.size;
+  return h;
+}
+
+/** libwebp's decoder version, packed 0xMMmmpp (0x010500 for 1.5.0). */
+EXPORT int webp_version(void) { return WebPGetDecoderVersion(); }
