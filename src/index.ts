@@ -1,26 +1,15 @@
 /**
- * Worker entry: HTTP through the hono app; queue batches through the consumer; the daily cron
- * through the orphan sweep.
+ * Worker entry of the delivery Worker (wrangler.toml): HTTP through the hono app. It also
+ * exports the queue and cron handlers, so one Worker can run everything (the tests, and a
+ * single-Worker deployment); in the two-Worker deployment the consumer Worker
+ * (src/consumer.ts, wrangler.consumer.toml) owns the queue consumers and the crons.
  */
 import { app } from './app';
-import { loadConfig } from './config';
-import { sweepOrphans } from './jobs/sweep';
-import { logLine } from './observability/log';
 import { handleQueue } from './queue/consumer';
+import { handleScheduled } from './scheduled';
 
 export default {
   fetch: app.fetch,
   queue: (batch, env) => handleQueue(batch, env),
-  async scheduled(controller, env) {
-    const t0 = performance.now();
-    const graceMs = loadConfig(env).orphanGraceSeconds * 1000;
-    const r = await sweepOrphans(env, controller.scheduledTime, graceMs);
-    logLine('cron', {
-      cron: controller.cron,
-      checked: r.checked,
-      deleted: r.deleted.length,
-      finished: r.finished,
-      totalMs: Math.round(performance.now() - t0),
-    });
-  },
+  scheduled: (controller, env) => handleScheduled(controller, env),
 } satisfies ExportedHandler<Env>;

@@ -16,7 +16,7 @@ import { badRequest, conflict, HttpError, notFound, unavailable } from '../error
 import { sha256Hex } from '../hash';
 import { ID_PATTERN, newImageId } from '../ids';
 import type { FanoutMessage, JobMessage } from '../queue/messages';
-import { enqueue, enqueueAll } from '../queue/producer';
+import { enqueue, enqueueAll, enqueueOrDefer } from '../queue/producer';
 import { checkCallbackUrl } from '../security/webhook';
 import { countImagesCreated, pageImageIds, type ListPosition } from '../storage/images-db';
 import {
@@ -349,7 +349,7 @@ export async function jobAfterItem(env: Pick<Env, 'DB' | 'JOBS'>, jobId: string)
   const now = Date.now();
   await markJobRunning(env.DB, jobId, now);
   const finished = await finishJobIfDone(env.DB, jobId, now);
-  if (finished?.callbackUrl) await enqueue(env, { type: 'webhook', v: 1, jobId });
+  if (finished?.callbackUrl) await enqueueOrDefer(env, [{ type: 'webhook', v: 1, jobId }]);
 }
 
 /**
@@ -383,7 +383,7 @@ export async function cancelJob(
     if (!existing || existing.owner !== owner) throw notFound(`No job ${id}.`);
     throw conflict(`The job has already ended (${existing.status}).`, { status: existing.status });
   }
-  if (job.callbackUrl) await enqueue(env, { type: 'webhook', v: 1, jobId: id });
+  if (job.callbackUrl) await enqueueOrDefer(env, [{ type: 'webhook', v: 1, jobId: id }]);
   return job;
 }
 
