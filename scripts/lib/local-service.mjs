@@ -117,9 +117,10 @@ export function groupMembers(pgid) {
  * Starts the service. Returns `{ url, keys, pid, logFile, bundleSha256, stop, killNow, tmp }`:
  * `stop()` ends it and removes the temporary directory; `killNow()` is the synchronous last
  * resort for a process 'exit' handler.
- * @param {{ root: string, keyCount: number }} options
+ * @param {{ root: string, keyCount: number, logLevel?: string }} options (`logLevel`:
+ *   wrangler's, default `warn`)
  */
-export async function startLocalService({ root, keyCount }) {
+export async function startLocalService({ root, keyCount, logLevel = 'warn' }) {
   const wrangler = path.join(root, 'node_modules', '.bin', 'wrangler');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-loadtest-'));
   const state = path.join(tmp, 'state');
@@ -218,9 +219,17 @@ export async function startLocalService({ root, keyCount }) {
         '--show-interactive-dev-session=false',
         // Request log lines cost the shared CPU; warnings and errors still reach the log.
         '--log-level',
-        'warn',
+        logLevel,
       ],
-      { cwd: root, env: ENV, stdio: ['ignore', out, out], detached: true },
+      {
+        cwd: root,
+        // A private dev registry: wrangler dev sessions share ~/.config/.wrangler/registry by
+        // default, and another session of a Worker with the same name (a developer's
+        // `npm start`, another run) would reload this one mid-request or take its messages.
+        env: { ...ENV, WRANGLER_REGISTRY_PATH: path.join(tmp, 'registry') },
+        stdio: ['ignore', out, out],
+        detached: true,
+      },
     );
     fs.closeSync(out);
     url = `http://127.0.0.1:${port}`;
@@ -232,7 +241,13 @@ export async function startLocalService({ root, keyCount }) {
       }
       try {
         const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
-        if (res.ok) break;
+        // wrangler may reload the Workers once more when the second one has registered
+        // ("Your worker restarted mid-request"): ready when /healthz answers twice, 2 s apart.
+        if (res.ok) {
+          await sleep(2000);
+          const again = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+          if (again.ok) break;
+        }
       } catch {
         // not listening yet
       }
