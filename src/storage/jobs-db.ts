@@ -539,6 +539,10 @@ const STALLED_JOBS = `SELECT j.id FROM jobs j
     AND j.updated_at < ?1
     AND COALESCE((SELECT MAX(updated_at) FROM job_items WHERE job_id = j.id), 0) < ?1`;
 
+/** No item of the job (alias `jobs`) changed since ?1: its items are not moving either. */
+const NO_ITEM_PROGRESS = `COALESCE((SELECT MAX(updated_at) FROM job_items
+  WHERE job_id = jobs.id), 0) < ?1`;
+
 /**
  * Re-drives the open items of stalled jobs (see STALLED_JOBS) that have re-drives left: each
  * becomes `queued` with one more re-drive (compare-and-set on its status and time, so two
@@ -604,8 +608,9 @@ export async function endLostItems(
 }
 
 /**
- * Re-drives stalled fan-outs (open jobs whose fan-out is not done and whose row has not moved
- * since `before`) with re-drives left: one more re-drive, and the row's time moves.
+ * Re-drives stalled fan-outs (open jobs whose fan-out is not done and whose row and items have
+ * not moved since `before`: a fan-out page waiting behind the job's own items is not stalled)
+ * with re-drives left: one more re-drive, and the row's time moves.
  * @returns each job with the cursor its next `fanout` message must carry.
  */
 export async function redriveStaleFanouts(
@@ -619,7 +624,7 @@ export async function redriveStaleFanouts(
     .prepare(
       `UPDATE jobs SET redrives = redrives + 1, updated_at = ?2
        WHERE id IN (SELECT id FROM jobs WHERE status IN ('queued', 'running') AND fanout_done = 0
-         AND updated_at < ?1 AND redrives < ?3 LIMIT ?4)
+         AND updated_at < ?1 AND redrives < ?3 AND ${NO_ITEM_PROGRESS} LIMIT ?4)
        RETURNING id, cursor`,
     )
     .bind(before, now, maxRedrives, limit)
@@ -645,7 +650,7 @@ export async function stopLostFanouts(
          error = 'fan-out lost: no progress after ' || redrives || ' re-sends at '
            || COALESCE(cursor, 'the first page')
        WHERE id IN (SELECT id FROM jobs WHERE status IN ('queued', 'running') AND fanout_done = 0
-         AND updated_at < ?1 AND redrives >= ?3 LIMIT ?4)
+         AND updated_at < ?1 AND redrives >= ?3 AND ${NO_ITEM_PROGRESS} LIMIT ?4)
        RETURNING id`,
     )
     .bind(before, now, maxRedrives, limit)
