@@ -71,6 +71,12 @@ export interface Config {
    * that does not fit the isolate's free share of `inlineBudgetMb` and has no stand-in, s (2).
    */
   admissionRetryAfterSeconds: number;
+  /**
+   * Most inline transforms running at once in one isolate (default 2), whatever their memory:
+   * an isolate runs one transform's wasm at a time, so more only make every request in it
+   * (hits included) wait longer; 2 lets one transform's R2 reads and writes overlap another.
+   */
+  admissionMaxTransforms: number;
   /** Hosts a job's `callback_url` may name: exact names or `*.suffix`; empty = no webhooks. */
   webhookAllowedHosts: readonly string[];
   /** Allow loopback and private callback addresses (local development only; default false). */
@@ -100,6 +106,7 @@ export type ConfigVars = Partial<
     | 'RECONCILE_CARD_MAX_REDRIVES'
     | 'RECONCILE_BATCH'
     | 'ADMISSION_RETRY_AFTER_SECONDS'
+    | 'ADMISSION_MAX_TRANSFORMS'
     | 'WEBHOOK_ALLOW_PRIVATE',
     string
   >
@@ -144,6 +151,7 @@ export function loadConfig(vars: ConfigVars): Config {
     reconcileCardMaxRedrives: positiveInt(vars, 'RECONCILE_CARD_MAX_REDRIVES', 3),
     reconcileBatch: positiveInt(vars, 'RECONCILE_BATCH', 500),
     admissionRetryAfterSeconds: positiveInt(vars, 'ADMISSION_RETRY_AFTER_SECONDS', 2),
+    admissionMaxTransforms: positiveInt(vars, 'ADMISSION_MAX_TRANSFORMS', 2),
     webhookAllowedHosts: (vars.WEBHOOK_ALLOWED_HOSTS ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase())

@@ -33,7 +33,7 @@ import {
   type PlanSource,
 } from '../transform/plan';
 import type { TransformSpec } from '../transform/spec';
-import { withAdmission } from '../transform/admission';
+import { admissionLimits, withAdmission } from '../transform/admission';
 
 /** `max-age` of a stand-in, seconds: short, so the real variant replaces it soon. */
 export const STAND_IN_MAX_AGE = 10;
@@ -174,7 +174,7 @@ async function standIn(r: OffloadRequest, queued: string): Promise<Response> {
   for (const format of standInFormats(r.format, r.accept, r.rec.hasAlpha)) {
     const est = estimateVariant(src, r.spec, format);
     if (!fits(est, budget)) continue;
-    const run = await withAdmission(est.memoryMB, budget.memoryMB, async () => {
+    const run = await withAdmission(est.memoryMB, admissionLimits(r.config), async () => {
       const original = await getOriginal(r.env.BUCKET, r.rec.sha256);
       if (!original) throw notFound(`No image ${r.rec.id}.`);
       try {

@@ -13,7 +13,7 @@ import { cacheMatch, cachePut, variantCacheKey } from '../storage/edge-cache';
 import { getImageById, type ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
 import { getVariant, putVariant, specHash } from '../storage/variants';
-import { withAdmission } from './admission';
+import { admissionLimits, withAdmission } from './admission';
 import { acceptClass, autoCandidates, contentType, resolveFormat } from './negotiate';
 import { planVariant, runPipeline, type SourceFacts, type StageTimings } from './pipeline';
 import {
@@ -190,7 +190,7 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
     });
   // Inline: only while this isolate's concurrent transforms leave room for its estimated
   // memory (transform/admission.ts); otherwise 503 at once, never a pile-up.
-  const run = await withAdmission(estimate.memoryMB, req.config.inlineBudgetMb, async () => {
+  const run = await withAdmission(estimate.memoryMB, admissionLimits(req.config), async () => {
     const original = await getOriginal(req.env.BUCKET, rec.sha256);
     if (!original) throw notFound(`No image ${req.id}.`);
     const input = new Uint8Array(await original.arrayBuffer());

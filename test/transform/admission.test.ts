@@ -62,10 +62,21 @@ describe('admission control', () => {
     for (const r of refused) await expectBusy(r);
   });
 
+  it('runs at most ADMISSION_MAX_TRANSFORMS at once, whatever their memory', async () => {
+    resetAdmissionPeaks();
+    const one = { ...tight, INLINE_BUDGET_MB: '96', ADMISSION_MAX_TRANSFORMS: '1' };
+    const res = await Promise.all(
+      [400, 403, 406, 409].map((w) => call(`/img/${id}/${spec(w)}`, { env: one })),
+    );
+    expect(admissionStats().peakRunning).toBe(1);
+    expect(res.some((r) => r.status === 200)).toBe(true);
+    for (const r of res.filter((x) => x.status !== 200)) await expectBusy(r);
+  });
+
   it('serves hits and /healthz while the budget is taken, and misses again once it is free', async () => {
     const hit = `/img/${id}/${spec(200)}`;
     expect((await call(hit, { env: tight })).status).toBe(200); // now in the edge cache
-    const held = tryAdmit(capacity, capacity)!; // a transform holding the whole budget
+    const held = tryAdmit(capacity, { capacityMb: capacity, maxRunning: 2 })!; // the whole budget
     try {
       const cached = await call(hit, { env: tight });
       expect(cached.status).toBe(200);
