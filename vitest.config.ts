@@ -1,14 +1,16 @@
 /**
  * Test configuration: every test runs inside workerd (vitest-pool-workers) with the
- * bindings from wrangler.toml, the D1 migrations, and a FIXTURES service binding that
- * serves ../shared/images and ../shared/bad-images from Node (test code in workerd has
- * no filesystem).
+ * bindings from wrangler.toml, the queue consumers of wrangler.consumer.toml (delivered to
+ * src/index.ts, which exports the consumer's handlers too), the D1 migrations, and a
+ * FIXTURES service binding that serves ../shared/images and ../shared/bad-images from Node
+ * (test code in workerd has no filesystem).
  */
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import sharp from 'sharp';
 import { configDefaults, defineConfig } from 'vitest/config';
+import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 
 const shared = path.resolve(import.meta.dirname, '..', 'shared');
 /** Small fixtures made for this project (provenance in test/fixtures/README.md). */
@@ -121,8 +123,22 @@ async function captureOutbound(request: Request): Promise<Response> {
 /** CI asks for a JSON summary too (.ci/run prints its "N passed, N failed" line). */
 const summary = process.env.VITEST_SUMMARY;
 
+/**
+ * The consumer Worker's queue consumers, after checking that both Workers read the same
+ * [vars] (they share src/config.ts).
+ */
+function consumerQueues() {
+  const delivery = unstable_getMiniflareWorkerOptions('./wrangler.toml').workerOptions;
+  const consumer = unstable_getMiniflareWorkerOptions('./wrangler.consumer.toml').workerOptions;
+  const vars = (o: { bindings?: Record<string, unknown> }) => JSON.stringify(o.bindings ?? {});
+  if (vars(delivery) !== vars(consumer))
+    throw new Error('wrangler.toml and wrangler.consumer.toml must hold the same [vars]');
+  return consumer.queueConsumers;
+}
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, 'migrations'));
+  const queueConsumers = consumerQueues();
   return {
     plugins: [
       cloudflareTest({
@@ -147,6 +163,7 @@ export default defineConfig(async () => {
             WEBHOOK_SECRET: 'test-webhook-secret',
             WEBHOOK_ALLOWED_HOSTS: 'hooks.test',
           },
+          queueConsumers,
           serviceBindings: { FIXTURES: serveFixture },
           // Every outbound fetch from the Worker lands here: nothing reaches the network.
           outboundService: captureOutbound,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run loadtest`: a bounded load test (at most 2 minutes in all) of the HTTP service on
+ * `npm run loadtest`: a bounded load test (at most 3 minutes in all) of the HTTP service on
  * 127.0.0.1, with autocannon.
  *
  * By default it starts its own instance (wrangler's local mode, see lib/local-service.mjs:
@@ -17,7 +17,11 @@
  *    JPEG/PNG; the mean decode/resize/encode from `Server-Timing` is reported;
  * 3. uploads: small JPEG/PNG bodies made unique by random bytes after the image data (each
  *    upload stores a new original: 201);
- * 4. mix: 85 % hits, 10 % misses, 5 % uploads.
+ * 4. mix: 85 % hits, 10 % misses, 5 % uploads;
+ * 5. spike: misses at 2 → 20 → 200 connections (phases of a few seconds), while one-at-a-time
+ *    probes measure hits and `/healthz`; checked: healthz p99 under 1 s, hit p99 within 2x of
+ *    the hits' unloaded p99 (probed before the spike), and no error other than 429/503 with
+ *    `Retry-After` (admission control, src/transform/admission.ts, refuses what does not fit).
  *
  * Rate limits: uploads rotate over several API keys (writes are limited per key, 120/min)
  * and GETs carry a rotating `CF-Connecting-IP` from 198.18.0.0/15 (uncached deliveries are
@@ -44,7 +48,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const imagesDir = path.resolve(root, '..', 'shared', 'images');
 
 /** Everything, start-up and shutdown included, must fit in this (seconds). */
-const BUDGET_S = 120;
+const BUDGET_S = 180;
 /** Reserved at the end for stopping the service and writing the results (seconds). */
 const RESERVE_S = 8;
 
@@ -59,6 +63,14 @@ const SCENARIOS = [
   { name: 'mix', connections: 8, kinds: ['hit', 'miss', 'upload'] },
 ];
 const MIX = { hit: 0.85, miss: 0.1, upload: 0.05 };
+/** Spike: miss connections per phase, seconds per phase, and the unloaded probe before it. */
+const SPIKE_PHASES = [2, 20, 200];
+const SPIKE_PHASE_S = 6;
+const SPIKE_BASELINE_S = 5;
+/** Time kept for the spike when fitting the other scenarios into the budget (seconds). */
+const SPIKE_RESERVE_S = SPIKE_BASELINE_S + SPIKE_PHASES.length * (SPIKE_PHASE_S + 2) + 3;
+/** Pause between one prober's requests, ms (probes measure latency, not throughput). */
+const PROBE_GAP_MS = 25;
 const KIND_LABEL = { hit: 'hits', miss: 'misses', upload: 'uploads' };
 /** The hit set: these seeds at this transform. */
 const HOT_FILES = [
@@ -459,6 +471,7 @@ function runAutocannon(base, { connections, durationS, next }) {
               cache: header(h, 'x-cache'),
               source: header(h, 'x-variant-source'),
               timing: header(h, 'server-timing'),
+              retryAfter: header(h, 'retry-after'),
             });
           });
         },
@@ -587,6 +600,174 @@ async function scenario(base, def, durationS, next) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The spike
+
+/**
+ * Sends one request at a time (a pause of PROBE_GAP_MS between them) until `stopAt`
+ * (performance.now() ms): `{ status, ms }` per request, status 0 for a socket error.
+ */
+async function probe(base, nextPath, stopAt) {
+  const out = [];
+  while (performance.now() < stopAt) {
+    const t = performance.now();
+    let status = 0;
+    let cache;
+    try {
+      const res = await fetch(base + nextPath(), {
+        headers: { 'CF-Connecting-IP': clientIp() },
+        signal: AbortSignal.timeout(10_000),
+      });
+      await res.arrayBuffer();
+      status = res.status;
+      cache = res.headers.get('X-Cache') ?? undefined;
+    } catch {
+      // counted as status 0
+    }
+    out.push({ status, ms: performance.now() - t, cache });
+    await sleep(PROBE_GAP_MS);
+  }
+  return out;
+}
+
+/** p50/p99 and non-200 count of probe records. */
+function probeFigures(records) {
+  const ms = records.map((r) => r.ms).sort((a, b) => a - b);
+  return {
+    requests: records.length,
+    p50: round(percentile(ms, 50), 1),
+    p99: round(percentile(ms, 99), 1),
+    max: round(ms.at(-1) ?? NaN, 1),
+    non200: records.filter((r) => r.status !== 200).length,
+  };
+}
+
+/**
+ * The spike: an unloaded probe of hits and /healthz, then each phase of SPIKE_PHASES miss
+ * connections with the same probes alongside. Returns the figures and checks.
+ */
+async function spike(base, hotPaths, nextMiss) {
+  let hitN = 0;
+  const nextHit = () => hotPaths[hitN++ % hotPaths.length];
+  const probes = async (seconds) => {
+    const stopAt = performance.now() + seconds * 1000;
+    const [h1, h2, health] = await Promise.all([
+      probe(base, nextHit, stopAt),
+      probe(base, nextHit, stopAt),
+      probe(base, () => '/healthz', stopAt),
+    ]);
+    return { hits: [...h1, ...h2], health };
+  };
+  const baseline = await probes(SPIKE_BASELINE_S);
+  const unloaded = { hits: probeFigures(baseline.hits), healthz: probeFigures(baseline.health) };
+  const phases = [];
+  for (const connections of SPIKE_PHASES) {
+    const [run, p] = await Promise.all([
+      runAutocannon(base, { connections, durationS: SPIKE_PHASE_S, next: nextMiss }),
+      probes(SPIKE_PHASE_S),
+    ]);
+    if (shuttingDown) return null;
+    const { result, records } = run;
+    const status = {};
+    for (const r of records) status[r.status] = (status[r.status] ?? 0) + 1;
+    const refusedWithoutRetryAfter = records.filter(
+      (r) => (r.status === 429 || r.status === 503) && !r.retryAfter,
+    ).length;
+    const otherErrors = records.filter(
+      (r) => r.status >= 400 && r.status !== 429 && r.status !== 503,
+    ).length;
+    const hits = probeFigures(p.hits);
+    const healthz = probeFigures(p.health);
+    const misses = figures(records, result.duration || SPIKE_PHASE_S);
+    const checks = [
+      { check: 'healthz p99 under 1 s, all 200', ok: healthz.p99 < 1000 && healthz.non200 === 0 },
+      {
+        check: `hit p99 within 2x of unloaded (${unloaded.hits.p99} ms), all 200`,
+        ok: hits.p99 <= 2 * unloaded.hits.p99 && hits.non200 === 0,
+      },
+      {
+        check: 'misses: no error but 429/503 with Retry-After, no socket errors or timeouts',
+        ok:
+          otherErrors === 0 &&
+          refusedWithoutRetryAfter === 0 &&
+          result.errors === 0 &&
+          result.timeouts === 0,
+      },
+    ];
+    phases.push({
+      connections,
+      misses: { ...misses, socketErrors: result.errors, timeouts: result.timeouts },
+      missStatus: status,
+      refusedWithoutRetryAfter,
+      hits,
+      healthz,
+      checks,
+    });
+    console.log(
+      `  ${connections} connections: misses ${misses.requests} (${Object.entries(status)
+        .map(([k, v]) => `${v}× ${k}`)
+        .join(
+          ', ',
+        )}), hits p50/p99 ${hits.p50}/${hits.p99} ms, healthz p50/p99 ${healthz.p50}/${healthz.p99} ms`,
+    );
+    for (const c of checks) if (!c.ok) console.log(`  FAILED: ${c.check}`);
+  }
+  return { unloaded, phases };
+}
+
+/** Rows of strings (the first is the header) as an aligned Markdown table. */
+function markdownTable(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const line = (r) => `| ${r.map((x, c) => x.padEnd(widths[c])).join(' | ')} |`;
+  return [
+    line(rows[0]),
+    `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
+    ...rows.slice(1).map(line),
+  ].join('\n');
+}
+
+/** The spike as a Markdown table. */
+function spikeTable(sp) {
+  const rows = [
+    [
+      'phase',
+      'miss connections',
+      'misses',
+      'miss answers',
+      'hits p50 / p99 ms',
+      'healthz p50 / p99 ms',
+      'checks',
+    ],
+    [
+      'unloaded',
+      '0',
+      '—',
+      '—',
+      `${sp.unloaded.hits.p50} / ${sp.unloaded.hits.p99}`,
+      `${sp.unloaded.healthz.p50} / ${sp.unloaded.healthz.p99}`,
+      '—',
+    ],
+  ];
+  for (const p of sp.phases)
+    rows.push([
+      'spike',
+      String(p.connections),
+      String(p.misses.requests),
+      Object.entries(p.missStatus)
+        .map(([k, v]) => `${v}× ${k}`)
+        .join(', ') + (p.misses.socketErrors ? `, ${p.misses.socketErrors} socket errors` : ''),
+      `${p.hits.p50} / ${p.hits.p99}`,
+      `${p.healthz.p50} / ${p.healthz.p99}`,
+      p.checks.every((c) => c.ok)
+        ? 'pass'
+        : `FAIL: ${p.checks
+            .filter((c) => !c.ok)
+            .map((c) => c.check)
+            .join('; ')}`,
+    ]);
+  return markdownTable(rows);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Output
 
 function notes(s) {
@@ -653,13 +834,7 @@ function table(scenarios) {
         notes({ facts: { [kind]: s.facts[kind] }, status429: k.status429, status5xx: k.status5xx }),
       ]);
   }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const line = (r) => `| ${r.map((x, c) => x.padEnd(widths[c])).join(' | ')} |`;
-  return [
-    line(rows[0]),
-    `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`,
-    ...rows.slice(1).map(line),
-  ].join('\n');
+  return markdownTable(rows);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -716,7 +891,7 @@ async function main() {
   for (const [i, def] of SCENARIOS.entries()) {
     const left = SCENARIOS.length - i;
     // Fit the rest into the budget: ~1.5 s of overhead per scenario, RESERVE_S at the end.
-    const room = (BUDGET_S - RESERVE_S - elapsedS() - 1.5 * left) / left;
+    const room = (BUDGET_S - RESERVE_S - SPIKE_RESERVE_S - elapsedS() - 1.5 * left) / left;
     const durationS = Math.min(opts.duration, Math.floor(room));
     if (durationS < 3) {
       results.push({ name: def.name, connections: def.connections, skipped: 'no time left' });
@@ -733,6 +908,12 @@ async function main() {
     );
     for (const c of s.checks) if (!c.ok) console.log(`  FAILED: ${c.check}`);
   }
+
+  console.log(
+    `spike: unloaded probe ${SPIKE_BASELINE_S} s, then ${SPIKE_PHASES.join(' → ')} miss connections, ${SPIKE_PHASE_S} s each`,
+  );
+  const spikeResult = await spike(base, hotPaths, gens.misses);
+  if (shuttingDown) return;
 
   load.end = round(os.loadavg()[0], 2);
   others.end = otherLoad(ownPgid);
@@ -754,7 +935,11 @@ async function main() {
   console.log(`\n${md}\n`);
   console.log(`load average (1 min) ${load.start} → ${load.end}; run took ${seconds} s`);
 
-  const failed = results.flatMap((s) => (s.checks ?? []).filter((c) => !c.ok));
+  const spikeMd = spikeTable(spikeResult);
+  console.log(`${spikeMd}\n`);
+  const failed = [...results, ...spikeResult.phases].flatMap((s) =>
+    (s.checks ?? []).filter((c) => !c.ok),
+  );
   const file = `loadtest-${date}.json`;
   const out = {
     date,
@@ -793,6 +978,13 @@ async function main() {
     seeds,
     warmed,
     scenarios: results,
+    spike: {
+      phases: SPIKE_PHASES,
+      phaseSeconds: SPIKE_PHASE_S,
+      baselineSeconds: SPIKE_BASELINE_S,
+      probes: `two hit probers (the warmed variants) and one /healthz prober, one request at a time, ${PROBE_GAP_MS} ms apart`,
+      ...spikeResult,
+    },
     ok: failed.length === 0,
   };
   fs.mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
@@ -818,6 +1010,10 @@ async function main() {
       `Results: \`bench/results/${file}\`.`,
       '',
       md,
+      '',
+      `Spike (misses at ${SPIKE_PHASES.join(' → ')} connections, ${SPIKE_PHASE_S} s each, after an unloaded ${SPIKE_BASELINE_S} s probe; hits and /healthz probed one request at a time by two and one probers):`,
+      '',
+      spikeMd,
     ].join('\n');
     await replaceResults(path.join(root, 'docs', 'performance.md'), 'loadtest', text);
   }

@@ -2,7 +2,10 @@
 /**
  * `npm start`: make sure .dev.vars exists (creating a dev API key and printing it), apply the
  * local D1 migrations, then serve on http://127.0.0.1:8787 with local R2, D1 and Queues
- * (wrangler's local mode). Nothing here needs the internet.
+ * (wrangler's local mode). Both Workers run in one `wrangler dev`, sharing that local state:
+ * delivery (wrangler.toml, the primary, on the port) and the queue consumer
+ * (wrangler.consumer.toml). `--test-scheduled` lets `curl '127.0.0.1:8787/__scheduled?cron=*%2F5+*+*+*+*'`
+ * run the reconciler by hand. Nothing here needs the internet.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -36,7 +39,12 @@ if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const dev = spawn(
   wrangler,
-  ['dev', '--ip', '127.0.0.1', '--port', '8787', ...process.argv.slice(2)],
+  [
+    'dev',
+    ...['-c', 'wrangler.toml', '-c', 'wrangler.consumer.toml'],
+    ...['--ip', '127.0.0.1', '--port', '8787', '--test-scheduled'],
+    ...process.argv.slice(2),
+  ],
   {
     env,
     stdio: 'inherit',

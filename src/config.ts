@@ -61,6 +61,37 @@ export interface Config {
   maxPresetsPerOwner: number;
   maxPublicPresetsPerOwner: number;
   maxEagerPresetsPerOwner: number;
+  /**
+   * Quick attempts of one `send`/`sendBatch` before the messages are recorded in D1
+   * (`pending_sends`) for the reconciler (default 3; 50 ms, then 200 ms between them).
+   */
+  queueSendAttempts: number;
+  /**
+   * Reconciler (src/jobs/reconcile.ts): an open job item or fan-out page with no progress for
+   * this long is re-sent, s (default 600). It must exceed a message's whole retry budget: the
+   * backoffs of `max_retries` retries (2 + 4 + 8 s, ±20 %), as many batch timeouts, and
+   * `queueBudgetMs` per delivery of a full batch (10 × 2 s) — about 90 s with the defaults.
+   */
+  reconcileStaleSeconds: number;
+  /** Re-sends of one item or fan-out page before it is failed for good (default 2). */
+  reconcileMaxRedrives: number;
+  /** An image still without a card this long after upload gets its card message again, s (300). */
+  reconcileCardAfterSeconds: number;
+  /** Card re-sends per image (default 3); an image over the queue budget never gets a card. */
+  reconcileCardMaxRedrives: number;
+  /** Most rows of each kind one reconciler run handles (default 500). */
+  reconcileBatch: number;
+  /**
+   * Admission control (src/transform/admission.ts): `Retry-After` of a `503` for an inline miss
+   * that does not fit the isolate's free share of `inlineBudgetMb` and has no stand-in, s (2).
+   */
+  admissionRetryAfterSeconds: number;
+  /**
+   * Most inline transforms running at once in one isolate (default 2), whatever their memory:
+   * an isolate runs one transform's wasm at a time, so more only make every request in it
+   * (hits included) wait longer; 2 lets one transform's R2 reads and writes overlap another.
+   */
+  admissionMaxTransforms: number;
   /** Hosts a job's `callback_url` may name: exact names or `*.suffix`; empty = no webhooks. */
   webhookAllowedHosts: readonly string[];
   /** Allow loopback and private callback addresses (local development only; default false). */
@@ -71,7 +102,7 @@ export interface Config {
 export const MAX_ANIMATION_PIXELS = 50_000_000;
 
 /** The vars this module reads (all strings, as wrangler passes them). */
-type ConfigVars = Partial<
+export type ConfigVars = Partial<
   Record<
     | 'MAX_UPLOAD_BYTES'
     | 'MAX_SIDE_PX'
@@ -89,6 +120,14 @@ type ConfigVars = Partial<
     | 'MAX_PRESETS_PER_OWNER'
     | 'MAX_PUBLIC_PRESETS_PER_OWNER'
     | 'MAX_EAGER_PRESETS_PER_OWNER'
+    | 'QUEUE_SEND_ATTEMPTS'
+    | 'RECONCILE_STALE_SECONDS'
+    | 'RECONCILE_MAX_REDRIVES'
+    | 'RECONCILE_CARD_AFTER_SECONDS'
+    | 'RECONCILE_CARD_MAX_REDRIVES'
+    | 'RECONCILE_BATCH'
+    | 'ADMISSION_RETRY_AFTER_SECONDS'
+    | 'ADMISSION_MAX_TRANSFORMS'
     | 'WEBHOOK_ALLOW_PRIVATE',
     string
   >
@@ -130,6 +169,14 @@ export function loadConfig(vars: ConfigVars): Config {
     maxPresetsPerOwner: positiveInt(vars, 'MAX_PRESETS_PER_OWNER', 100),
     maxPublicPresetsPerOwner: positiveInt(vars, 'MAX_PUBLIC_PRESETS_PER_OWNER', 20),
     maxEagerPresetsPerOwner: positiveInt(vars, 'MAX_EAGER_PRESETS_PER_OWNER', 5),
+    queueSendAttempts: positiveInt(vars, 'QUEUE_SEND_ATTEMPTS', 3),
+    reconcileStaleSeconds: positiveInt(vars, 'RECONCILE_STALE_SECONDS', 600),
+    reconcileMaxRedrives: positiveInt(vars, 'RECONCILE_MAX_REDRIVES', 2),
+    reconcileCardAfterSeconds: positiveInt(vars, 'RECONCILE_CARD_AFTER_SECONDS', 300),
+    reconcileCardMaxRedrives: positiveInt(vars, 'RECONCILE_CARD_MAX_REDRIVES', 3),
+    reconcileBatch: positiveInt(vars, 'RECONCILE_BATCH', 500),
+    admissionRetryAfterSeconds: positiveInt(vars, 'ADMISSION_RETRY_AFTER_SECONDS', 2),
+    admissionMaxTransforms: positiveInt(vars, 'ADMISSION_MAX_TRANSFORMS', 2),
     webhookAllowedHosts: (vars.WEBHOOK_ALLOWED_HOSTS ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase())

@@ -53,6 +53,20 @@ export const unprocessable = (detail: string, extras?: ProblemExtras) =>
 export const unavailable = (detail: string) =>
   new HttpError(503, 'unavailable', 'Service unavailable', detail, {}, { 'Retry-After': '5' });
 
+/**
+ * 503: this isolate has no room for the work now (admission control); retry after
+ * `retryAfterSeconds`.
+ */
+export const busy = (detail: string, retryAfterSeconds: number, extras?: ProblemExtras) =>
+  new HttpError(
+    503,
+    'busy',
+    'Busy',
+    detail,
+    { retry_after: retryAfterSeconds, ...extras },
+    { 'Retry-After': String(retryAfterSeconds) },
+  );
+
 /** Problem type URI for a slug (relative: resolvable against the service's docs). */
 export const problemType = (slug: string) => `/problems/${slug}`;
 

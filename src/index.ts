@@ -1,15 +1,16 @@
 /**
- * Worker entry: HTTP through the hono app; queue batches through the consumer; the daily cron
- * through the orphan sweep. Every D1 query runs in a session (src/storage/d1-session.ts): HTTP
- * requests open theirs in the app (src/http/consistency.ts), queue messages continue from the
- * bookmark of the write that enqueued them, and the cron reads at the primary.
+ * Worker entry of the delivery Worker (wrangler.toml): HTTP through the hono app. It also
+ * exports the queue and cron handlers, so one Worker can run everything (the tests, and a
+ * single-Worker deployment); in the two-Worker deployment the consumer Worker
+ * (src/consumer.ts, wrangler.consumer.toml) owns the queue consumers and the crons. Every D1
+ * query runs in a session (src/storage/d1-session.ts): HTTP requests open theirs in the app
+ * (src/http/consistency.ts), queue messages continue from the bookmark of the write that
+ * enqueued them, and the crons read at the primary (src/scheduled.ts).
  */
 import { app } from './app';
-import { loadConfig } from './config';
 import { mayReadReplica } from './http/consistency';
-import { sweepOrphans } from './jobs/sweep';
-import { logLine } from './observability/log';
 import { handleQueue } from './queue/consumer';
+import { handleScheduled } from './scheduled';
 import { withD1Session } from './storage/d1-session';
 
 export default {
@@ -21,21 +22,5 @@ export default {
     return app.fetch(request, withD1Session(env, 'first-primary'), ctx);
   },
   queue: (batch, env) => handleQueue(batch, env),
-  async scheduled(controller, env) {
-    const t0 = performance.now();
-    const graceMs = loadConfig(env).orphanGraceSeconds * 1000;
-    // The sweep deletes what no row refers to: it must read every committed row.
-    const r = await sweepOrphans(
-      withD1Session(env, 'first-primary'),
-      controller.scheduledTime,
-      graceMs,
-    );
-    logLine('cron', {
-      cron: controller.cron,
-      checked: r.checked,
-      deleted: r.deleted.length,
-      finished: r.finished,
-      totalMs: Math.round(performance.now() - t0),
-    });
-  },
+  scheduled: (controller, env) => handleScheduled(controller, env),
 } satisfies ExportedHandler<Env>;

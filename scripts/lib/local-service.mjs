@@ -1,18 +1,23 @@
 /**
- * A throwaway local instance of the service for scripts/loadtest.mjs: wrangler's local mode
+ * A throwaway local instance of the service for scripts/loadtest.mjs and scripts/chaos.mjs:
+ * both Workers (delivery, wrangler.toml; queue consumer and crons, wrangler.consumer.toml) in
+ * one `wrangler dev`, as `npm start` runs them; wrangler's local mode
  * (workerd with local R2, D1 and Queues through Miniflare) on 127.0.0.1, with its own
  * persistence directory and API keys, so it never touches the developer's `.wrangler/state`
  * or `.dev.vars`.
  *
- * Steps: bundle the Worker once (`wrangler deploy --dry-run --outdir`, the production build
+ * Steps: bundle each Worker once (`wrangler deploy --dry-run --outdir`, the production build
  * path) so edits to src/ during a run neither reload the server nor change the code under
  * test; apply the D1 migrations into the temporary directory; then `wrangler dev --no-bundle`
- * on that bundle with a copy of wrangler.toml pointing at it, and secrets from an
+ * on both bundles with copies of their configs pointing at them (`--test-scheduled`, so
+ * `/__scheduled?cron=…` runs the cron handler on loopback), and secrets from an
  * `--env-file` (given one, wrangler does not read `.dev.vars`; a `--var` would be overridden
  * by a `.dev.vars` secret of the same name).
  *
  * wrangler is started in its own process group; `stop()` sends SIGTERM to wrangler's pid,
- * then makes sure nothing of the group (workerd, esbuild) is left.
+ * then makes sure nothing of the group (workerd, esbuild) is left. `crash()` sends SIGKILL to
+ * the whole group (wrangler and workerd, mid-request); `restart()` starts it again on the same
+ * port and state.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -111,11 +116,13 @@ export function groupMembers(pgid) {
 /**
  * Starts the service. Returns `{ url, keys, pid, logFile, bundleSha256, stop, killNow, tmp }`:
  * `stop()` ends it and removes the temporary directory; `killNow()` is the synchronous last
- * resort for a process 'exit' handler. `signingKeys` is the `SIGNING_KEYS` secret (a JSON list
- * of `{ kid, key }`; default `[]`, signing off).
- * @param {{ root: string, keyCount: number, signingKeys?: string }} options
+ * resort for a process 'exit' handler; `crash()` kills it at once and `restart()` starts it
+ * again on the same state. `signingKeys` is the `SIGNING_KEYS` secret (a JSON list of
+ * `{ kid, key }`; default `[]`, signing off).
+ * @param {{ root: string, keyCount: number, signingKeys?: string, logLevel?: string }} options
+ *   (`logLevel`: wrangler's, default `warn`)
  */
-export async function startLocalService({ root, keyCount, signingKeys = '[]' }) {
+export async function startLocalService({ root, keyCount, signingKeys = '[]', logLevel = 'warn' }) {
   const wrangler = path.join(root, 'node_modules', '.bin', 'wrangler');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-loadtest-'));
   const state = path.join(tmp, 'state');
@@ -187,22 +194,108 @@ export async function startLocalService({ root, keyCount, signingKeys = '[]' }) 
     }
   }
 
+  let port = 0;
+  /** @type {string[]} */
+  let configs = [];
+  let envFile = '';
+  let url = '';
+
+  /** Starts wrangler dev (both configs) and waits for /healthz. */
+  async function launch() {
+    const out = fs.openSync(logFile, 'a');
+    child = spawn(
+      wrangler,
+      [
+        'dev',
+        ...configs.flatMap((c) => ['-c', c]),
+        '--no-bundle',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--persist-to',
+        state,
+        '--env-file',
+        envFile,
+        '--test-scheduled',
+        '--show-interactive-dev-session=false',
+        // Request log lines cost the shared CPU; warnings and errors still reach the log.
+        '--log-level',
+        logLevel,
+      ],
+      {
+        cwd: root,
+        // A private dev registry: wrangler dev sessions share ~/.config/.wrangler/registry by
+        // default, and another session of a Worker with the same name (a developer's
+        // `npm start`, another run) would reload this one mid-request or take its messages.
+        env: { ...ENV, WRANGLER_REGISTRY_PATH: path.join(tmp, 'registry') },
+        stdio: ['ignore', out, out],
+        detached: true,
+      },
+    );
+    fs.closeSync(out);
+    url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');
+        throw new Error(`wrangler dev exited (${child.signalCode ?? child.exitCode}):\n${tail}`);
+      }
+      try {
+        const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+        // wrangler may reload the Workers once more when the second one has registered
+        // ("Your worker restarted mid-request"): ready when /healthz answers twice, 2 s apart.
+        if (res.ok) {
+          await sleep(2000);
+          const again = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
+          if (again.ok) break;
+        }
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error('wrangler dev did not answer /healthz in 60 s');
+      await sleep(250);
+    }
+  }
+
+  /** SIGKILL to wrangler's whole process group (workerd included); waits until it is gone. */
+  async function crash() {
+    if (!child?.pid) return;
+    const pgid = child.pid;
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+    for (let i = 0; i < 50 && groupAlive(pgid); i++) await sleep(100);
+  }
+
   const handle = { stop, killNow };
   active.add(handle);
   try {
-    // 1. Bundle once, as `wrangler deploy` would.
-    await run(wrangler, ['deploy', '--dry-run', '--outdir', build], {
-      cwd: root,
-      logFile,
-      timeoutMs: 60_000,
-      onSpawn,
-    });
-    const bundle = fs.readFileSync(path.join(build, 'index.js'));
-    const bundleSha256 = createHash('sha256').update(bundle).digest('hex');
-    const toml = fs.readFileSync(path.join(root, 'wrangler.toml'), 'utf8');
-    if (!/^main\s*=.*$/m.test(toml)) throw new Error('wrangler.toml has no main = line');
-    const config = path.join(build, 'wrangler.toml');
-    fs.writeFileSync(config, toml.replace(/^main\s*=.*$/m, 'main = "index.js"'));
+    // 1. Bundle each Worker once, as `wrangler deploy` would.
+    configs = [];
+    let bundleSha256 = '';
+    for (const [name, dir] of [
+      ['wrangler.toml', build],
+      ['wrangler.consumer.toml', path.join(build, 'consumer')],
+    ]) {
+      await run(wrangler, ['deploy', '--dry-run', '-c', name, '--outdir', dir], {
+        cwd: root,
+        logFile,
+        timeoutMs: 60_000,
+        onSpawn,
+      });
+      const main = fs.readdirSync(dir).find((f) => f.endsWith('.js'));
+      if (!main) throw new Error(`no bundle in ${dir}`);
+      const bundle = fs.readFileSync(path.join(dir, main));
+      if (!bundleSha256) bundleSha256 = createHash('sha256').update(bundle).digest('hex');
+      const toml = fs.readFileSync(path.join(root, name), 'utf8');
+      if (!/^main\s*=.*$/m.test(toml)) throw new Error(`${name} has no main = line`);
+      const config = path.join(dir, `${name}.copy.toml`);
+      fs.writeFileSync(config, toml.replace(/^main\s*=.*$/m, `main = "${main}"`));
+      configs.push(config);
+    }
 
     // 2. Migrations into the temporary state (the project's config and migrations_dir).
     await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], {
@@ -217,7 +310,7 @@ export async function startLocalService({ root, keyCount, signingKeys = '[]' }) 
       { length: keyCount },
       () => `loadtest-${randomBytes(18).toString('base64url')}`,
     );
-    const envFile = path.join(tmp, 'loadtest.env');
+    envFile = path.join(tmp, 'loadtest.env');
     fs.writeFileSync(
       envFile,
       [
@@ -228,49 +321,23 @@ export async function startLocalService({ root, keyCount, signingKeys = '[]' }) 
       ].join('\n'),
     );
 
-    // 4. wrangler dev on the bundle, in its own process group.
-    const port = await freePort();
-    const out = fs.openSync(logFile, 'a');
-    child = spawn(
-      wrangler,
-      [
-        'dev',
-        '--config',
-        config,
-        '--no-bundle',
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--persist-to',
-        state,
-        '--env-file',
-        envFile,
-        '--show-interactive-dev-session=false',
-        // Request log lines cost the shared CPU; warnings and errors still reach the log.
-        '--log-level',
-        'warn',
-      ],
-      { cwd: root, env: ENV, stdio: ['ignore', out, out], detached: true },
-    );
-    fs.closeSync(out);
-    const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 45_000;
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');
-        throw new Error(`wrangler dev exited (${child.signalCode ?? child.exitCode}):\n${tail}`);
-      }
-      try {
-        const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
-        if (res.ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error('wrangler dev did not answer /healthz in 45 s');
-      await sleep(250);
-    }
-    return { url, keys, pid: child.pid, logFile, bundleSha256, stop, killNow, tmp };
+    // 4. wrangler dev on both bundles, in its own process group.
+    port = await freePort();
+    await launch();
+    return {
+      url,
+      keys,
+      get pid() {
+        return child?.pid;
+      },
+      logFile,
+      bundleSha256,
+      stop,
+      killNow,
+      crash,
+      restart: launch,
+      tmp,
+    };
   } catch (err) {
     await stop();
     throw err;

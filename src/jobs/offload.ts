@@ -33,6 +33,7 @@ import {
   type PlanSource,
 } from '../transform/plan';
 import type { TransformSpec } from '../transform/spec';
+import { admissionLimits, withAdmission } from '../transform/admission';
 
 /** `max-age` of a stand-in, seconds: short, so the real variant replaces it soon. */
 export const STAND_IN_MAX_AGE = 10;
@@ -168,25 +169,30 @@ async function standIn(r: OffloadRequest, queued: string): Promise<Response> {
   const src = r.src;
   const budget = inlineBudget(r.config);
 
-  // 1. The same geometry in a cheaper format.
+  // 1. The same geometry in a cheaper format, when this isolate has room for it now
+  // (transform/admission.ts); else the next kind of stand-in.
   for (const format of standInFormats(r.format, r.accept, r.rec.hasAlpha)) {
-    if (!fits(estimateVariant(src, r.spec, format), budget)) continue;
-    const original = await getOriginal(r.env.BUCKET, r.rec.sha256);
-    if (!original) throw notFound(`No image ${r.rec.id}.`);
-    let out;
-    try {
-      out = await runPipeline(
-        new Uint8Array(await original.arrayBuffer()),
-        src,
-        r.spec,
-        format,
-        r.config.maxAnimationPixels,
-      );
-    } catch (err) {
-      if (err instanceof DecodeError)
-        throw unprocessable(`The original could not be decoded: ${err.message}`);
-      throw err;
-    }
+    const est = estimateVariant(src, r.spec, format);
+    if (!fits(est, budget)) continue;
+    const run = await withAdmission(est.memoryMB, admissionLimits(r.config), async () => {
+      const original = await getOriginal(r.env.BUCKET, r.rec.sha256);
+      if (!original) throw notFound(`No image ${r.rec.id}.`);
+      try {
+        return await runPipeline(
+          new Uint8Array(await original.arrayBuffer()),
+          src,
+          r.spec,
+          format,
+          r.config.maxAnimationPixels,
+        );
+      } catch (err) {
+        if (err instanceof DecodeError)
+          throw unprocessable(`The original could not be decoded: ${err.message}`);
+        throw err;
+      }
+    });
+    if (!run.admitted) break;
+    const out = run.value;
     const what = `same-geometry; format=${format}; size=${out.width}x${out.height}`;
     return new Response(out.bytes, {
       headers: standInHeaders(format, out.bytes.byteLength, r.negotiated, what, queued),

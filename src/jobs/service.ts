@@ -17,7 +17,7 @@ import { sha256Hex } from '../hash';
 import { ID_PATTERN, newImageId } from '../ids';
 import { logEvent } from '../observability/log';
 import type { FanoutMessage, JobMessage } from '../queue/messages';
-import { enqueue, enqueueAll } from '../queue/producer';
+import { enqueue, enqueueAll, enqueueOrDefer } from '../queue/producer';
 import { checkCallbackUrl } from '../security/webhook';
 import { countImagesCreated, pageImageIds, type ListPosition } from '../storage/images-db';
 import {
@@ -349,7 +349,7 @@ export async function jobAfterItem(env: Pick<Env, 'DB' | 'JOBS'>, jobId: string)
   const now = Date.now();
   await markJobRunning(env.DB, jobId, now);
   const finished = await finishJobIfDone(env.DB, jobId, now);
-  if (finished?.callbackUrl) await enqueue(env, { type: 'webhook', v: 1, jobId });
+  if (finished?.callbackUrl) await enqueueOrDefer(env, [{ type: 'webhook', v: 1, jobId }]);
 }
 
 /**
@@ -385,7 +385,7 @@ export async function cancelJob(
       job_status: existing.status,
     });
   }
-  if (job.callbackUrl) await enqueue(env, { type: 'webhook', v: 1, jobId: id });
+  if (job.callbackUrl) await enqueueOrDefer(env, [{ type: 'webhook', v: 1, jobId: id }]);
   return job;
 }
 

@@ -1,8 +1,12 @@
 /**
  * Sending work to the jobs queue. `sendBatch` takes at most 100 messages per call, so larger
- * sets are sent in chunks.
+ * sets are sent in chunks. Every send is tried `queueSendAttempts` times at once (50 ms, then
+ * 200 ms apart); {@link enqueueOrDefer} then records what the queue still refused in D1
+ * (`pending_sends`), which the reconciler (src/jobs/reconcile.ts) sends later.
  */
+import { loadConfig, type ConfigVars } from '../config';
 import { sessionBookmark } from '../storage/d1-session';
+import { recordPendingSends } from '../storage/pending-sends-db';
 import { listEagerPresets } from '../storage/presets-db';
 import type { ImageRecord } from '../storage/images-db';
 import { deleteVariants } from '../storage/variants';
@@ -12,53 +16,118 @@ import type { JobMessage } from './messages';
 /** Most messages per `sendBatch` call (a Queues limit). */
 export const SEND_BATCH_MAX = 100;
 
+/**
+ * The bindings a producer needs: the queue, D1 (whose session bookmark every message carries,
+ * so its consumer never reads older than the write it follows), and the vars (for the number
+ * of attempts).
+ */
+export type ProducerEnv = Pick<Env, 'JOBS' | 'DB'> & ConfigVars;
+
 /** `message` with the bookmark of the D1 session `env.DB` runs in, when there is one. */
 function stamped(env: Pick<Env, 'DB'>, message: JobMessage): JobMessage {
   const bookmark = sessionBookmark(env);
   return bookmark ? { ...message, bookmark } : message;
 }
 
-/**
- * Sends one message (optionally delayed), carrying the bookmark of the session that made the
- * write it follows.
- */
-export async function enqueue(
-  env: Pick<Env, 'JOBS' | 'DB'>,
-  message: JobMessage,
-  delaySeconds?: number,
-): Promise<void> {
-  await env.JOBS.send(stamped(env, message), {
-    contentType: 'json',
-    ...(delaySeconds ? { delaySeconds } : {}),
-  });
-}
+/** Waits between quick attempts, ms (the last one repeats). */
+const QUICK_RETRY_MS = [50, 200];
 
-/** Sends messages in batches of at most {@link SEND_BATCH_MAX}, each stamped like {@link enqueue}. */
-export async function enqueueAll(
-  env: Pick<Env, 'JOBS' | 'DB'>,
-  messages: readonly JobMessage[],
-): Promise<void> {
-  for (let i = 0; i < messages.length; i += SEND_BATCH_MAX) {
-    await env.JOBS.sendBatch(
-      messages
-        .slice(i, i + SEND_BATCH_MAX)
-        .map((m) => ({ body: stamped(env, m), contentType: 'json' as const })),
-    );
+/**
+ * Runs `send` up to `attempts` times, waiting {@link QUICK_RETRY_MS} between tries.
+ * @throws the last attempt's error.
+ */
+async function withQuickRetries(attempts: number, send: () => Promise<unknown>): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await send();
+      return;
+    } catch (err) {
+      if (i >= attempts) throw err;
+      const wait = QUICK_RETRY_MS[Math.min(i - 1, QUICK_RETRY_MS.length - 1)]!;
+      await new Promise((r) => setTimeout(r, wait));
+    }
   }
 }
 
 /**
- * The work that follows a new upload: the image card, and every preset marked `eager`
- * (built-in, and the image owner's stored ones) plus `extraPresets` (e.g. from a direct-upload
- * token's policy; unknown names are skipped and logged, since the original is already stored),
- * resolved among the owner's presets. Each preset becomes a
+ * Sends one message (optionally delayed), with quick retries.
+ * @throws the queue's error when every attempt failed.
+ */
+export async function enqueue(
+  env: ProducerEnv,
+  message: JobMessage,
+  delaySeconds?: number,
+): Promise<void> {
+  await withQuickRetries(loadConfig(env).queueSendAttempts, () =>
+    env.JOBS.send(stamped(env, message), {
+      contentType: 'json',
+      ...(delaySeconds ? { delaySeconds } : {}),
+    }),
+  );
+}
+
+/**
+ * Sends messages in batches of at most {@link SEND_BATCH_MAX}, each with quick retries.
+ * @returns normally when all were sent.
+ * @throws an error with `sent`, the number of messages the queue took before it failed.
+ */
+export async function enqueueAll(env: ProducerEnv, messages: readonly JobMessage[]): Promise<void> {
+  const attempts = loadConfig(env).queueSendAttempts;
+  for (let i = 0; i < messages.length; i += SEND_BATCH_MAX) {
+    const chunk = messages.slice(i, i + SEND_BATCH_MAX);
+    try {
+      await withQuickRetries(attempts, () =>
+        env.JOBS.sendBatch(
+          chunk.map((m) => ({ body: stamped(env, m), contentType: 'json' as const })),
+        ),
+      );
+    } catch (err) {
+      throw Object.assign(err instanceof Error ? err : new Error(String(err)), { sent: i });
+    }
+  }
+}
+
+/**
+ * Sends messages like {@link enqueueAll}; what the queue still refuses is recorded in D1
+ * (`pending_sends`) for the reconciler, so the work is delayed, never lost.
+ * @returns `sent`, or `deferred` when some messages wait in D1.
+ * @throws only when D1 refuses the record too.
+ */
+export async function enqueueOrDefer(
+  env: ProducerEnv,
+  messages: readonly JobMessage[],
+): Promise<'sent' | 'deferred'> {
+  try {
+    await enqueueAll(env, messages);
+    return 'sent';
+  } catch (err) {
+    const sent = (err as { sent?: number }).sent ?? 0;
+    await recordPendingSends(env.DB, messages.slice(sent), String(err), Date.now());
+    console.error(
+      JSON.stringify({
+        level: 'error',
+        message: 'queue refused messages; recorded for the reconciler',
+        deferred: messages.length - sent,
+        error: String(err),
+      }),
+    );
+    return 'deferred';
+  }
+}
+
+/**
+ * The work that follows a new upload (sent, or recorded for the reconciler when the queue
+ * refuses it): the image card, and every preset marked `eager` (built-in, and the image
+ * owner's stored ones) plus `extraPresets` (e.g. from a direct-upload token's policy; unknown
+ * names are skipped and logged, since the original is already stored), resolved among the
+ * owner's presets. Each preset becomes a
  * `variant` message without a format, so the consumer makes every format the preset can be
  * negotiated to.
  * @returns the canonical transforms enqueued.
- * @throws whatever `sendBatch` throws (the caller decides whether the upload still succeeds).
+ * @throws when D1 fails (the caller decides whether the upload still succeeds).
  */
 export async function enqueueOnUpload(
-  env: Pick<Env, 'JOBS' | 'DB'>,
+  env: ProducerEnv,
   record: Pick<ImageRecord, 'id' | 'owner'>,
   extraPresets: readonly string[] = [],
 ): Promise<string[]> {
@@ -77,7 +146,7 @@ export async function enqueueOnUpload(
     { type: 'card', v: 1, imageId: record.id },
     ...[...specs].map((spec): JobMessage => ({ type: 'variant', v: 1, imageId: record.id, spec })),
   ];
-  await enqueueAll(env, messages);
+  await enqueueOrDefer(env, messages);
   return [...specs];
 }
 
@@ -86,7 +155,7 @@ export async function enqueueOnUpload(
  * queue refuses the message, they are deleted right away instead.
  */
 export async function purgeVariantsLater(
-  env: Pick<Env, 'JOBS' | 'BUCKET' | 'DB'>,
+  env: ProducerEnv & Pick<Env, 'BUCKET'>,
   sha256: string,
 ): Promise<void> {
   try {

@@ -287,3 +287,27 @@ export async function referencedShas(
     .all<{ sha256: string }>();
   return new Set(results.map((r) => r.sha256));
 }
+
+/**
+ * Images still without a card that were created before `before` and not re-sent since, with
+ * card re-sends left: each gets one more (compare-and-set on the time of the last re-send).
+ * @returns their ids, for the reconciler to send `card` messages.
+ */
+export async function claimMissingCards(
+  db: D1Database,
+  before: number,
+  maxRedrives: number,
+  limit: number,
+  now: number,
+): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `UPDATE images SET card_redrives = card_redrives + 1, card_redriven_at = ?2
+       WHERE id IN (SELECT id FROM images WHERE thumbhash IS NULL AND created_at < ?1
+         AND card_redrives < ?3 AND COALESCE(card_redriven_at, 0) < ?1 LIMIT ?4)
+       RETURNING id`,
+    )
+    .bind(before, now, maxRedrives, limit)
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}

@@ -527,3 +527,169 @@ export async function listItems(
   const { results } = await stmt.all<ItemRow>();
   return { records: results.slice(0, limit).map(toItem), more: results.length > limit };
 }
+
+/**
+ * Open jobs (and cancelled ones with open items) that made no progress since `before`: no
+ * item changed and the job row did not move. Their open items are lost work (reconciler).
+ * The subquery reads `job_items_progress` (one index seek per open job).
+ */
+const STALLED_JOBS = `SELECT j.id FROM jobs j
+  WHERE (j.status IN ('queued', 'running') OR (j.status = 'cancelled' AND EXISTS (
+      SELECT 1 FROM job_items WHERE job_id = j.id AND status IN ('queued', 'running'))))
+    AND j.updated_at < ?1
+    AND COALESCE((SELECT MAX(updated_at) FROM job_items WHERE job_id = j.id), 0) < ?1`;
+
+/** No item of the job (alias `jobs`) changed since ?1: its items are not moving either. */
+const NO_ITEM_PROGRESS = `COALESCE((SELECT MAX(updated_at) FROM job_items
+  WHERE job_id = jobs.id), 0) < ?1`;
+
+/**
+ * Re-drives the open items of stalled jobs (see STALLED_JOBS) that have re-drives left: each
+ * becomes `queued` with one more re-drive (compare-and-set on its status and time, so two
+ * reconciler runs never take the same item twice). Items of cancelled jobs are not re-driven.
+ * @returns the items to send again.
+ */
+export async function redriveStaleItems(
+  db: D1Database,
+  before: number,
+  maxRedrives: number,
+  limit: number,
+  now: number,
+): Promise<ItemKey[]> {
+  const { results } = await db
+    .prepare(
+      `UPDATE job_items SET status = 'queued', redrives = redrives + 1, updated_at = ?2
+       WHERE rowid IN (
+         SELECT ji.rowid FROM job_items ji JOIN jobs j ON j.id = ji.job_id
+         WHERE ji.status IN ('queued', 'running') AND ji.updated_at < ?1
+           AND ji.redrives < ?3 AND j.status IN ('queued', 'running')
+           AND ji.job_id IN (${STALLED_JOBS})
+         LIMIT ?4)
+       RETURNING job_id, image_id, spec`,
+    )
+    .bind(before, now, maxRedrives, limit)
+    .all<{ job_id: string; image_id: string; spec: string }>();
+  return results.map((r) => ({ jobId: r.job_id, imageId: r.image_id, spec: r.spec }));
+}
+
+/**
+ * Ends the open items of stalled jobs that cannot be re-driven: those whose re-drives are used
+ * up fail (with the last error), those of a cancelled job are cancelled.
+ * @returns the ids of the jobs touched (each may now be able to end).
+ */
+export async function endLostItems(
+  db: D1Database,
+  before: number,
+  maxRedrives: number,
+  limit: number,
+  now: number,
+): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `UPDATE job_items SET
+         status = CASE WHEN (SELECT status FROM jobs WHERE id = job_items.job_id) = 'cancelled'
+           THEN 'cancelled' ELSE 'failed' END,
+         last_error = CASE WHEN (SELECT status FROM jobs WHERE id = job_items.job_id) = 'cancelled'
+           THEN last_error
+           ELSE substr('lost: no progress after ' || redrives || ' re-sends'
+             || COALESCE('; last error: ' || last_error, ''), 1, ${MAX_ERROR}) END,
+         updated_at = ?2, finished_at = ?2
+       WHERE rowid IN (
+         SELECT ji.rowid FROM job_items ji JOIN jobs j ON j.id = ji.job_id
+         WHERE ji.status IN ('queued', 'running') AND ji.updated_at < ?1
+           AND (ji.redrives >= ?3 OR j.status = 'cancelled')
+           AND ji.job_id IN (${STALLED_JOBS})
+         LIMIT ?4)
+       RETURNING job_id`,
+    )
+    .bind(before, now, maxRedrives, limit)
+    .all<{ job_id: string }>();
+  return [...new Set(results.map((r) => r.job_id))];
+}
+
+/**
+ * Re-drives stalled fan-outs (open jobs whose fan-out is not done and whose row and items have
+ * not moved since `before`: a fan-out page waiting behind the job's own items is not stalled)
+ * with re-drives left: one more re-drive, and the row's time moves.
+ * @returns each job with the cursor its next `fanout` message must carry.
+ */
+export async function redriveStaleFanouts(
+  db: D1Database,
+  before: number,
+  maxRedrives: number,
+  limit: number,
+  now: number,
+): Promise<{ jobId: string; cursor: string | null }[]> {
+  const { results } = await db
+    .prepare(
+      `UPDATE jobs SET redrives = redrives + 1, updated_at = ?2
+       WHERE id IN (SELECT id FROM jobs WHERE status IN ('queued', 'running') AND fanout_done = 0
+         AND updated_at < ?1 AND redrives < ?3 AND ${NO_ITEM_PROGRESS} LIMIT ?4)
+       RETURNING id, cursor`,
+    )
+    .bind(before, now, maxRedrives, limit)
+    .all<{ id: string; cursor: string | null }>();
+  return results.map((r) => ({ jobId: r.id, cursor: r.cursor }));
+}
+
+/**
+ * Stops stalled fan-outs whose re-drives are used up: the job gets an error and ends (failed)
+ * once its items have.
+ * @returns the ids of those jobs.
+ */
+export async function stopLostFanouts(
+  db: D1Database,
+  before: number,
+  maxRedrives: number,
+  limit: number,
+  now: number,
+): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `UPDATE jobs SET fanout_done = 1, updated_at = ?2,
+         error = 'fan-out lost: no progress after ' || redrives || ' re-sends at '
+           || COALESCE(cursor, 'the first page')
+       WHERE id IN (SELECT id FROM jobs WHERE status IN ('queued', 'running') AND fanout_done = 0
+         AND updated_at < ?1 AND redrives >= ?3 AND ${NO_ITEM_PROGRESS} LIMIT ?4)
+       RETURNING id`,
+    )
+    .bind(before, now, maxRedrives, limit)
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
+/** Open jobs whose fan-out is done and whose items have all ended (the last step was lost). */
+export async function openJobsWithNothingLeft(db: D1Database, limit: number): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id FROM jobs WHERE status IN ('queued', 'running') AND fanout_done = 1
+         AND NOT EXISTS (
+           SELECT 1 FROM job_items WHERE job_id = jobs.id AND status IN ('queued', 'running'))
+       LIMIT ?`,
+    )
+    .bind(limit)
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
+/**
+ * Ended jobs whose webhook was never attempted since `before` (its message was lost); each
+ * row's time moves, so one is re-sent at most once per reconciler window.
+ */
+export async function claimLostWebhooks(
+  db: D1Database,
+  before: number,
+  limit: number,
+  now: number,
+): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `UPDATE jobs SET updated_at = ?2
+       WHERE id IN (SELECT id FROM jobs WHERE webhook_status = 'pending' AND webhook_attempts = 0
+         AND finished_at < ?1 AND updated_at < ?1 LIMIT ?3)
+       RETURNING id`,
+    )
+    .bind(before, now, limit)
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}

@@ -5,7 +5,7 @@
  */
 import { DecodeError, type EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
-import { notFound, unprocessable } from '../errors';
+import { busy, notFound, unprocessable } from '../errors';
 import { ID_PATTERN } from '../ids';
 import { offloadVariant } from '../jobs/offload';
 import { limitDeliveryMiss } from '../security/rate-limit';
@@ -13,6 +13,7 @@ import { cacheMatch, cachePut, variantCacheKey } from '../storage/edge-cache';
 import { getImageById, type ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
 import { getVariant, putVariant, specHash } from '../storage/variants';
+import { admissionLimits, withAdmission } from './admission';
 import { acceptClass, autoCandidates, contentType, resolveFormat } from './negotiate';
 import {
   isAnimatedOutput,
@@ -99,7 +100,8 @@ function variantHeaders(
 /**
  * Serves one variant. Parsing errors are 400 before any storage call.
  * @throws HttpError 400 (bad options), 404 (no image or preset), 422 (over every budget, or
- *   the original does not decode), 503 (too heavy for the request and the queue is down).
+ *   the original does not decode), 503 (too heavy for the request and the queue is down; or
+ *   busy: the isolate's concurrent inline transforms leave no room, with `Retry-After`).
  */
 export async function serveVariant(req: VariantRequest): Promise<Response> {
   if (!ID_PATTERN.test(req.id)) throw notFound(`No image ${req.id}.`);
@@ -199,17 +201,27 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
       negotiated,
       estimate,
     });
-  const original = await getOriginal(req.env.BUCKET, rec.sha256);
-  if (!original) throw notFound(`No image ${req.id}.`);
-  const input = new Uint8Array(await original.arrayBuffer());
-  let out;
-  try {
-    out = await runPipeline(input, src, spec, format, req.config.maxAnimationPixels);
-  } catch (err) {
-    if (err instanceof DecodeError)
-      throw unprocessable(`The original could not be decoded: ${err.message}`);
-    throw err;
-  }
+  // Inline: only while this isolate's concurrent transforms leave room for its estimated
+  // memory (transform/admission.ts); otherwise 503 at once, never a pile-up.
+  const run = await withAdmission(estimate.memoryMB, admissionLimits(req.config), async () => {
+    const original = await getOriginal(req.env.BUCKET, rec.sha256);
+    if (!original) throw notFound(`No image ${req.id}.`);
+    const input = new Uint8Array(await original.arrayBuffer());
+    try {
+      return await runPipeline(input, src, spec, format, req.config.maxAnimationPixels);
+    } catch (err) {
+      if (err instanceof DecodeError)
+        throw unprocessable(`The original could not be decoded: ${err.message}`);
+      throw err;
+    }
+  });
+  if (!run.admitted)
+    throw busy(
+      'Too many transforms are running here right now; retry shortly.',
+      req.config.admissionRetryAfterSeconds,
+      { estimate: { memory_mb: Math.round(estimate.memoryMB) } },
+    );
+  const out = run.value;
   const headers = variantHeaders(format, etag, out.bytes.byteLength, negotiated);
   headers.set('X-Cache', 'MISS');
   headers.set('X-Variant-Source', 'computed');

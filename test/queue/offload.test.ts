@@ -154,7 +154,7 @@ describe('offload', () => {
     const tight = envWith(q, { INLINE_BUDGET_MB: '1' });
     const path = `/img/${json.id as string}/w=300,f=webp`;
 
-    q.failSends = 1;
+    q.failSends = 3; // every quick retry refused
     const down = await call(path, { env: tight });
     expect(down.status).toBe(503);
     expect(q.sent).toEqual([]);

@@ -128,7 +128,7 @@ describe('POST /v1/jobs', () => {
 
   it('leaves nothing stored when the queue refuses the first message', async () => {
     const q = new FakeQueue();
-    q.failSends = 1;
+    q.failSends = 3; // every quick retry refused
     const res = await post(
       { images: ids, variants: ['small'] },
       { idem: 'fails', env: envWith(q) },
