@@ -7,6 +7,7 @@ export default tseslint.config(
       'node_modules',
       '.wrangler',
       'dist',
+      'console/dist',
       'worker-configuration.d.ts',
       'wasm/**/target',
       'bench/results',
@@ -14,10 +15,10 @@ export default tseslint.config(
   },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: {
-        project: ['./tsconfig.json', './tsconfig.node.json'],
+        project: ['./tsconfig.json', './tsconfig.node.json', './console/tsconfig.json'],
         tsconfigRootDir: import.meta.dirname,
       },
     },

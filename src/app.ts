@@ -10,12 +10,14 @@ import { DecodeError } from './codecs/types';
 import { HttpError, notFound, problemResponse, unprocessable } from './errors';
 import { observe } from './observability/middleware';
 import { deliveryRoutes } from './routes/delivery';
+import { consoleRoutes } from './routes/console';
 import { healthRoutes } from './routes/health';
 import { imagesRoutes } from './routes/images';
 import { jobsRoutes } from './routes/jobs';
 import { keysRoutes } from './routes/keys';
 import { presetsRoutes } from './routes/presets';
 import { uploadsRoutes } from './routes/uploads';
+import { whoamiRoutes } from './routes/whoami';
 import { requireDeliverySignature } from './security/signed-delivery';
 
 /** Builds the application. Exported for tests that need a fresh instance. */
@@ -47,6 +49,8 @@ export function createApp() {
   );
 
   app.route('/', healthRoutes);
+  app.route('/', consoleRoutes);
+  app.route('/v1/whoami', whoamiRoutes);
   app.route('/v1/images', imagesRoutes);
   app.route('/v1/presets', presetsRoutes);
   app.route('/v1/jobs', jobsRoutes);

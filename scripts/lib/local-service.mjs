@@ -201,7 +201,17 @@ export async function startLocalService({ root, keyCount }) {
     const toml = fs.readFileSync(path.join(root, 'wrangler.toml'), 'utf8');
     if (!/^main\s*=.*$/m.test(toml)) throw new Error('wrangler.toml has no main = line');
     const config = path.join(build, 'wrangler.toml');
-    fs.writeFileSync(config, toml.replace(/^main\s*=.*$/m, 'main = "index.js"'));
+    // The copy lives in the temporary directory: the console's assets directory (relative to
+    // wrangler.toml) becomes absolute.
+    fs.writeFileSync(
+      config,
+      toml
+        .replace(/^main\s*=.*$/m, 'main = "index.js"')
+        .replace(
+          /^(directory\s*=\s*)"([^"]*)"/m,
+          (_, key, dir) => `${key}${JSON.stringify(path.resolve(root, dir))}`,
+        ),
+    );
 
     // 2. Migrations into the temporary state (the project's config and migrations_dir).
     await run(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state], {
