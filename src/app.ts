@@ -16,6 +16,7 @@ import { imagesRoutes } from './routes/images';
 import { jobsRoutes } from './routes/jobs';
 import { keysRoutes } from './routes/keys';
 import { presetsRoutes } from './routes/presets';
+import { signaturesRoutes } from './routes/signatures';
 import { uploadsRoutes } from './routes/uploads';
 import { whoamiRoutes } from './routes/whoami';
 import { requireDeliverySignature } from './security/signed-delivery';
@@ -51,6 +52,7 @@ export function createApp() {
   app.route('/', healthRoutes);
   app.route('/', consoleRoutes);
   app.route('/v1/whoami', whoamiRoutes);
+  app.route('/v1/signatures', signaturesRoutes);
   app.route('/v1/images', imagesRoutes);
   app.route('/v1/presets', presetsRoutes);
   app.route('/v1/jobs', jobsRoutes);

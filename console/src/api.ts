@@ -143,6 +143,12 @@ export class Api {
     );
   cancelJob = (id: string) =>
     this.call<JobView>('POST', `/v1/jobs/${encodeURIComponent(id)}/cancel`);
+  /** A signed absolute URL for a delivery path (`/img/…`); only when signing is on. */
+  sign = (path: string) =>
+    this.call<{ url: string; expires_at: string }>('POST', '/v1/signatures', {
+      path,
+      expires_in: 3600,
+    });
   keys = () => this.call<{ keys: KeyView[] }>('GET', '/v1/keys');
   createKey = (scopes: string[], label: string) =>
     this.call<KeyView & { key: string }>('POST', '/v1/keys', {

@@ -239,3 +239,47 @@ describe('the console in chromium', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe('the console in chromium, with signing on', () => {
+  let signed: Awaited<ReturnType<typeof startLocalService>>;
+  beforeAll(async () => {
+    signed = await startLocalService({
+      root,
+      keyCount: 1,
+      signingKeys: [{ kid: 'k1', key: `console-test-${'x'.repeat(32)}` }],
+    });
+  });
+  afterAll(async () => {
+    await signed?.stop();
+  });
+
+  it('shows signed variant URLs in the playground', async () => {
+    const context = await browser.newContext({ reducedMotion: 'reduce' });
+    const p = await context.newPage();
+    p.on('pageerror', (err) => problems.push(String(err)));
+    await p.goto(signed.url + '/console/upload');
+    await p.getByLabel('API key').fill(signed.keys[0]!);
+    await p.keyboard.press('Enter');
+    await p.getByLabel('Choose files').setInputFiles(path.join(shared, PHOTOS[2]!));
+    await p.locator('.upload.created a').click();
+    const id = p.url().split('/').pop()!;
+    await p.getByText('Signing is on').waitFor();
+    const variant = p.waitForResponse((r) => r.url().includes(`/img/${id}/w=96,f=jpeg?`), {
+      timeout: 60_000,
+    });
+    await p.getByLabel('Width').fill('96');
+    await p.getByLabel('Format').selectOption('jpeg');
+    const res = await variant;
+    expect(res.status()).toBe(200);
+    expect(res.headers()['content-type']).toBe('image/jpeg');
+    const img = p.locator(`img.after[data-variant-url="/img/${id}/w=96,f=jpeg"]`);
+    await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(96);
+    expect(await p.getByLabel('URL').inputValue()).toMatch(
+      new RegExp(`^${signed.url}/img/${id}/w=96,f=jpeg\\?exp=\\d+&kid=k1&sig=[\\w-]{43}$`),
+    );
+    // The unsigned URL is refused: the signature is what opens it.
+    expect((await fetch(`${signed.url}/img/${id}/w=96,f=jpeg`)).status).toBe(403);
+    await context.close();
+    expect(problems).toEqual([]);
+  });
+});

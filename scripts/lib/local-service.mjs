@@ -112,9 +112,10 @@ export function groupMembers(pgid) {
  * Starts the service. Returns `{ url, keys, pid, logFile, bundleSha256, stop, killNow, tmp }`:
  * `stop()` ends it and removes the temporary directory; `killNow()` is the synchronous last
  * resort for a process 'exit' handler.
- * @param {{ root: string, keyCount: number }} options
+ * `signingKeys` (default none: signing off) becomes the SIGNING_KEYS secret.
+ * @param {{ root: string, keyCount: number, signingKeys?: { kid: string, key: string }[] }} options
  */
-export async function startLocalService({ root, keyCount }) {
+export async function startLocalService({ root, keyCount, signingKeys = [] }) {
   const wrangler = path.join(root, 'node_modules', '.bin', 'wrangler');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-loadtest-'));
   const state = path.join(tmp, 'state');
@@ -231,7 +232,7 @@ export async function startLocalService({ root, keyCount }) {
       envFile,
       [
         `API_KEYS=${JSON.stringify(keys)}`,
-        'SIGNING_KEYS=[]',
+        `SIGNING_KEYS=${JSON.stringify(signingKeys)}`,
         `WEBHOOK_SECRET=${randomBytes(24).toString('base64url')}`,
         '',
       ].join('\n'),

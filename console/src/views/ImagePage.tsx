@@ -31,7 +31,10 @@ import { setLastTransform } from '../session';
 
 /** What the last variant request gave. */
 interface Variant {
+  /** The unsigned path, e.g. `/img/{id}/w=400,f=webp`. */
   url: string;
+  /** The absolute URL requested (signed when signing is on). */
+  requested: string;
   objectUrl: string;
   contentType: string;
   bytes: number;
@@ -165,6 +168,16 @@ export function ImagePage({ api, me, id }: PageProps & { id: string }) {
       .catch((err: Error) => setError(err.message));
   }, [id]);
 
+  /** The URL to request for a delivery path: itself, or signed when signing is on. */
+  const deliver = async (path: string) => (me.signing ? (await api.sign(path)).url : path);
+  const [originalSrc, setOriginalSrc] = useState('');
+  useEffect(() => {
+    if (!img) return;
+    deliver(`/img/${img.id}/original`)
+      .then(setOriginalSrc)
+      .catch((err: Error) => setError(err.message));
+  }, [img]);
+
   const transform = toTransform(opts);
   useEffect(() => setLastTransform(transform), [transform]);
 
@@ -176,7 +189,9 @@ export function ImagePage({ api, me, id }: PageProps & { id: string }) {
       setLoading(true);
       const t0 = performance.now();
       try {
-        const res = await fetch(url, {
+        const target = await deliver(url);
+        if (ctl.signal.aborted) return;
+        const res = await fetch(target, {
           signal: ctl.signal,
           headers: { Accept: 'image/avif,image/webp,image/*;q=0.8' },
         });
@@ -188,6 +203,7 @@ export function ImagePage({ api, me, id }: PageProps & { id: string }) {
         const blob = await res.blob();
         const next: Variant = {
           url,
+          requested: new URL(target, location.href).href,
           objectUrl: URL.createObjectURL(blob),
           contentType: res.headers.get('Content-Type') ?? blob.type,
           bytes: blob.size,
@@ -237,7 +253,7 @@ export function ImagePage({ api, me, id }: PageProps & { id: string }) {
 
   const set = <K extends keyof PlaygroundOptions>(k: K, v: PlaygroundOptions[K]) =>
     setOpts((o) => ({ ...o, [k]: v }));
-  const absolute = variant ? new URL(variant.url, location.href).href : '';
+  const absolute = variant?.requested ?? '';
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(absolute);
@@ -282,7 +298,7 @@ export function ImagePage({ api, me, id }: PageProps & { id: string }) {
           <h2>Original</h2>
           <Facts img={img} />
           <p>
-            <a href={img.urls.original}>Open the original</a>
+            <a href={originalSrc || img.urls.original}>Open the original</a>
           </p>
           <h2 id="focal-title">Focal point</h2>
           <div
@@ -298,7 +314,7 @@ export function ImagePage({ api, me, id }: PageProps & { id: string }) {
               setFocal(f.x, f.y);
             }}
           >
-            <img src={img.urls.original} alt={`Image ${img.id}`} />
+            {originalSrc && <img src={originalSrc} alt={`Image ${img.id}`} />}
             {opts.gravity === 'focal' && (
               <span
                 class="marker"
@@ -433,7 +449,7 @@ export function ImagePage({ api, me, id }: PageProps & { id: string }) {
           </form>
 
           <div class="compare" aria-busy={loading}>
-            <img class="before" src={img.urls.original} alt="Before: the original" />
+            {originalSrc && <img class="before" src={originalSrc} alt="Before: the original" />}
             {variant && (
               <img
                 ref={overlay}
@@ -470,8 +486,7 @@ export function ImagePage({ api, me, id }: PageProps & { id: string }) {
           )}
           {me.signing && (
             <p class="hint">
-              Signing is on: variant URLs other than public presets need a signature (`npm run
-              sign`).
+              Signing is on: the URLs here are signed for an hour (POST /v1/signatures).
             </p>
           )}
           {variant && (
