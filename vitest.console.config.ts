@@ -19,6 +19,7 @@ export default defineConfig({
     // The browser test starts wrangler and waits for queue work: minutes, not seconds.
     testTimeout: 240_000,
     hookTimeout: 240_000,
+    expect: { poll: { timeout: 30_000 } },
     reporters: summary ? ['default', 'json'] : ['default'],
     ...(summary ? { outputFile: { json: summary.replace(/\.json$/, '.console.json') } } : {}),
   },

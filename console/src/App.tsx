@@ -72,7 +72,7 @@ function SignIn({ onSignedIn }: { onSignedIn: (api: Api, me: WhoAmI) => void }) 
           aria-describedby="api-key-help"
         />
         <p id="api-key-help" class="hint">
-          Kept in this tab only (session storage); `npm start` prints a local key.
+          Kept in this tab only (session storage). <code>npm start</code> prints a local key.
         </p>
         <button type="submit" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}

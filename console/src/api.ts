@@ -159,21 +159,35 @@ export class Api {
 
   /**
    * Uploads one file: asks for a one-time upload URL, then posts the file to it without the
-   * API key (XMLHttpRequest, for upload progress). `onProgress` gets fractions 0..1.
+   * API key (XMLHttpRequest, for upload progress). `onProgress` gets fractions 0..1. A 503
+   * (the service or a dependency briefly unavailable) is tried again, at most twice, each time
+   * with a fresh upload URL (an interrupted upload may have used up the first).
    */
   async upload(file: File, onProgress: (fraction: number) => void): Promise<UploadOutcome> {
-    const { upload_url } = await this.call<{ upload_url: string }>('POST', '/v1/uploads', {});
-    return new Promise((resolve) => {
-      const xhr = new XMLHttpRequest();
-      xhr.open('POST', upload_url);
-      xhr.upload.onprogress = (e) => {
-        if (e.lengthComputable) onProgress(e.loaded / e.total);
-      };
-      xhr.onload = () => resolve(uploadOutcome(xhr.status, xhr.statusText, xhr.responseText));
-      xhr.onerror = () => resolve(uploadOutcome(0, 'Network error', ''));
-      const form = new FormData();
-      form.append('file', file, file.name);
-      xhr.send(form);
-    });
+    for (let attempt = 0; ; attempt++) {
+      const { upload_url } = await this.call<{ upload_url: string }>('POST', '/v1/uploads', {});
+      const xhr = await new Promise<XMLHttpRequest>((resolve) => {
+        const req = new XMLHttpRequest();
+        req.open('POST', upload_url);
+        req.upload.onprogress = (e) => {
+          if (e.lengthComputable) onProgress(e.loaded / e.total);
+        };
+        req.onload = () => resolve(req);
+        req.onerror = () => resolve(req);
+        const form = new FormData();
+        form.append('file', file, file.name);
+        req.send(form);
+      });
+      if (xhr.status === 503 && attempt < 2) {
+        const wait = Math.min(5, Number(xhr.getResponseHeader('Retry-After')) || 1);
+        await new Promise((r) => setTimeout(r, wait * 1000));
+        continue;
+      }
+      return uploadOutcome(
+        xhr.status,
+        xhr.status === 0 ? 'Network error' : xhr.statusText,
+        xhr.responseText,
+      );
+    }
   }
 }

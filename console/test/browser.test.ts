@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalService } from '../../scripts/lib/local-service.mjs';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -56,11 +56,25 @@ beforeAll(async () => {
     viewport: { width: 1280, height: 860 },
     reducedMotion: 'reduce',
   });
+  // The machine may be busy (wrangler's one workerd also runs the queue's encodes): be patient.
+  context.setDefaultTimeout(90_000);
   page = await context.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
   });
   page.on('pageerror', (err) => problems.push(String(err)));
+});
+
+afterEach(async (ctx) => {
+  // On a failure, say what the page showed.
+  if (ctx.task.result?.state !== 'fail' || !page) return;
+  const text = await page
+    .locator('body')
+    .innerText()
+    .catch(() => '(no page)');
+  console.error(`page at ${page.url()} showed:\n${text.slice(0, 2000)}`);
+  const log = fs.readFileSync(service.logFile, 'utf8').split('\n').slice(-30).join('\n');
+  console.error(`wrangler's log ends:\n${log}`);
 });
 
 afterAll(async () => {
@@ -222,6 +236,7 @@ describe('the console in chromium', () => {
       viewport: { width: 390, height: 844 },
       reducedMotion: 'reduce',
     });
+    narrow.setDefaultTimeout(90_000);
     const p = await narrow.newPage();
     await p.goto(service.url + '/console');
     await p.getByLabel('API key').fill(service.keys[0]!);
@@ -255,6 +270,7 @@ describe('the console in chromium, with signing on', () => {
 
   it('shows signed variant URLs in the playground', async () => {
     const context = await browser.newContext({ reducedMotion: 'reduce' });
+    context.setDefaultTimeout(90_000);
     const p = await context.newPage();
     p.on('pageerror', (err) => problems.push(String(err)));
     await p.goto(signed.url + '/console/upload');

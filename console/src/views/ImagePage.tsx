@@ -159,6 +159,7 @@ export function ImagePage({ api, me, id }: PageProps & { id: string }) {
   const [presetPublic, setPresetPublic] = useState(false);
   const [presetStatus, setPresetStatus] = useState('');
   const overlay = useRef<HTMLImageElement>(null);
+  const divider = useRef<HTMLSpanElement>(null);
 
   useEffect(() => {
     setImg(null);
@@ -232,6 +233,7 @@ export function ImagePage({ api, me, id }: PageProps & { id: string }) {
   useEffect(() => {
     const el = overlay.current;
     if (el) el.style.clipPath = `inset(0 0 0 ${split}%)`;
+    if (divider.current) divider.current.style.left = `${split}%`;
   }, [split, variant]);
 
   if (error)
@@ -467,6 +469,7 @@ export function ImagePage({ api, me, id }: PageProps & { id: string }) {
                 }}
               />
             )}
+            {variant && <span ref={divider} class="divider" aria-hidden="true" />}
           </div>
           <div class="field">
             <label for="split">Before / after</label>
