@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const shared = path.resolve(import.meta.dirname, '..', 'shared');
 /** Small fixtures made for this project (provenance in test/fixtures/README.md). */
@@ -120,6 +120,8 @@ export default defineConfig(async () => {
     ],
     test: {
       setupFiles: ['./test/setup.ts'],
+      // console/test runs in Node (vitest.console.config.ts), not in workerd.
+      exclude: [...configDefaults.exclude, 'console/**'],
       testTimeout: 60_000,
       reporters: summary ? ['default', 'json'] : ['default'],
       ...(summary ? { outputFile: { json: summary } } : {}),

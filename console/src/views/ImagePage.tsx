@@ -130,7 +130,8 @@ function Facts({ img }: { img: ImageView }) {
         'not computed yet'
       ),
     ],
-    ['Focal point', img.focal ? `${img.focal.x} × ${img.focal.y}` : 'not set'],
+    // Shown once the API stores a focal point for the image.
+    ...(img.focal ? [['Focal point', `${img.focal.x} × ${img.focal.y}`] as [string, string]] : []),
     ['Uploaded', new Date(img.created_at).toLocaleString()],
   ];
   return (
