@@ -8,6 +8,7 @@ export default tseslint.config(
       '.wrangler',
       'dist',
       'packages/*/dist',
+      'console/dist',
       'worker-configuration.d.ts',
       'wasm/**/target',
       'bench/results',
@@ -15,12 +16,13 @@ export default tseslint.config(
   },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: {
         project: [
           './tsconfig.json',
           './tsconfig.node.json',
+          './console/tsconfig.json',
           './packages/client/tsconfig.json',
           './packages/cli/tsconfig.json',
           './packages/tsconfig.test.json',

@@ -5,6 +5,8 @@
  * FIXTURES service binding that serves ../shared/images and ../shared/bad-images from Node
  * (test code in workerd has no filesystem).
  */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
@@ -120,6 +122,17 @@ async function captureOutbound(request: Request): Promise<Response> {
   return new Response(null, { status: url.pathname.includes('fail') ? 500 : 204 });
 }
 
+/**
+ * The pool needs wrangler.toml's assets directory (the built console): build it once when it is
+ * missing (`npm test` always builds it first, so it is never stale there).
+ */
+if (!existsSync(path.join(import.meta.dirname, 'console', 'dist', 'index.html')))
+  execFileSync(
+    process.execPath,
+    ['node_modules/vite/bin/vite.js', 'build', '--config', 'console/vite.config.ts'],
+    { cwd: import.meta.dirname, stdio: 'inherit' },
+  );
+
 /** CI asks for a JSON summary too (.ci/run prints its "N passed, N failed" line). */
 const summary = process.env.VITEST_SUMMARY;
 
@@ -171,9 +184,9 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
-      // Node-side tests run in Node, not in workerd: scripts (vitest.node.config.ts) and
-      // packages/ (vitest.packages.config.ts).
-      exclude: [...configDefaults.exclude, 'test/scripts/**', 'packages/**'],
+      // Node-side tests run in Node, not in workerd: scripts (vitest.node.config.ts),
+      // packages/ (vitest.packages.config.ts) and console/ (vitest.console.config.ts).
+      exclude: [...configDefaults.exclude, 'test/scripts/**', 'packages/**', 'console/**'],
       setupFiles: ['./test/setup.ts'],
       testTimeout: 60_000,
       reporters: summary ? ['default', 'json'] : ['default'],

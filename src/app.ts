@@ -12,12 +12,15 @@ import { BOOKMARK_HEADER, requestSessionStart } from './http/consistency';
 import { observe } from './observability/middleware';
 import { logEvent } from './observability/log';
 import { deliveryRoutes } from './routes/delivery';
+import { consoleRoutes } from './routes/console';
 import { healthRoutes } from './routes/health';
 import { imagesRoutes } from './routes/images';
 import { jobsRoutes } from './routes/jobs';
 import { keysRoutes } from './routes/keys';
 import { presetsRoutes } from './routes/presets';
+import { signaturesRoutes } from './routes/signatures';
 import { uploadsRoutes } from './routes/uploads';
+import { whoamiRoutes } from './routes/whoami';
 import { requireDeliverySignature } from './security/signed-delivery';
 import { D1Unavailable, isSession, sessionBookmark, withD1Session } from './storage/d1-session';
 
@@ -57,6 +60,9 @@ export function createApp() {
   );
 
   app.route('/', healthRoutes);
+  app.route('/', consoleRoutes);
+  app.route('/v1/whoami', whoamiRoutes);
+  app.route('/v1/signatures', signaturesRoutes);
   app.route('/v1/images', imagesRoutes);
   app.route('/v1/presets', presetsRoutes);
   app.route('/v1/jobs', jobsRoutes);

@@ -117,12 +117,12 @@ export function groupMembers(pgid) {
  * Starts the service. Returns `{ url, keys, pid, logFile, bundleSha256, stop, killNow, tmp }`:
  * `stop()` ends it and removes the temporary directory; `killNow()` is the synchronous last
  * resort for a process 'exit' handler; `crash()` kills it at once and `restart()` starts it
- * again on the same state. `signingKeys` is the `SIGNING_KEYS` secret (a JSON list of
- * `{ kid, key }`; default `[]`, signing off).
- * @param {{ root: string, keyCount: number, signingKeys?: string, logLevel?: string }} options
+ * again on the same state. `signingKeys` becomes the `SIGNING_KEYS` secret: a list of
+ * `{ kid, key }` or its JSON (default none: signing off).
+ * @param {{ root: string, keyCount: number, signingKeys?: string | { kid: string, key: string }[], logLevel?: string }} options
  *   (`logLevel`: wrangler's, default `warn`)
  */
-export async function startLocalService({ root, keyCount, signingKeys = '[]', logLevel = 'warn' }) {
+export async function startLocalService({ root, keyCount, signingKeys = [], logLevel = 'warn' }) {
   const wrangler = path.join(root, 'node_modules', '.bin', 'wrangler');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-loadtest-'));
   const state = path.join(tmp, 'state');
@@ -293,7 +293,17 @@ export async function startLocalService({ root, keyCount, signingKeys = '[]', lo
       const toml = fs.readFileSync(path.join(root, name), 'utf8');
       if (!/^main\s*=.*$/m.test(toml)) throw new Error(`${name} has no main = line`);
       const config = path.join(dir, `${name}.copy.toml`);
-      fs.writeFileSync(config, toml.replace(/^main\s*=.*$/m, `main = "${main}"`));
+      // The copy lives in the temporary directory: the console's assets directory (relative to
+      // the config) becomes absolute.
+      fs.writeFileSync(
+        config,
+        toml
+          .replace(/^main\s*=.*$/m, `main = "${main}"`)
+          .replace(
+            /^(directory\s*=\s*)"([^"]*)"/m,
+            (_, key, dir) => `${key}${JSON.stringify(path.resolve(root, dir))}`,
+          ),
+      );
       configs.push(config);
     }
 
@@ -315,7 +325,7 @@ export async function startLocalService({ root, keyCount, signingKeys = '[]', lo
       envFile,
       [
         `API_KEYS=${JSON.stringify(keys)}`,
-        `SIGNING_KEYS=${signingKeys}`,
+        `SIGNING_KEYS=${typeof signingKeys === 'string' ? signingKeys : JSON.stringify(signingKeys)}`,
         `WEBHOOK_SECRET=${randomBytes(24).toString('base64url')}`,
         '',
       ].join('\n'),

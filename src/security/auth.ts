@@ -79,11 +79,12 @@ export async function principalForKey(
 }
 
 /**
- * Middleware: requires a Bearer key with `scope` (from `API_KEYS`, else an unrevoked D1 key).
+ * Middleware: requires a Bearer key with `scope` (from `API_KEYS`, else an unrevoked D1 key);
+ * without a scope, any valid key passes.
  * Missing → 401, unknown or revoked key or missing scope → 403. Sets `principal`. Requests
  * other than GET/HEAD/OPTIONS then count against the key's write limit (429 over it).
  */
-export function requireScope(scope: Scope): MiddlewareHandler<AppEnv> {
+export function requireScope(scope?: Scope): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('Authorization');
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
@@ -92,7 +93,8 @@ export function requireScope(scope: Scope): MiddlewareHandler<AppEnv> {
       (await principalForKey(c.env.API_KEYS ?? '[]', match[1])) ??
       (await principalForStoredKey(c.env.DB, match[1]));
     if (!principal) throw forbidden('The API key is not valid.');
-    if (!principal.scopes.includes(scope)) throw forbidden(`The API key lacks the ${scope} scope.`);
+    if (scope && !principal.scopes.includes(scope))
+      throw forbidden(`The API key lacks the ${scope} scope.`);
     if (!isSafeMethod(c.req.method)) await limitWrite(c.env, principal.keyId);
     c.set('principal', principal);
     await next();

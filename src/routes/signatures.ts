@@ -1,0 +1,76 @@
+/**
+ * `POST /v1/signatures` (read scope): signs a delivery URL of one of the owner's images with
+ * the primary signing key, so a client (the console) can show and hand out `/img` URLs when
+ * signing is on. Body `{ "path": "/img/{id}/{transform}", "expires_in"?: seconds }` (60 to
+ * 604800, default 3600) → `{ url, expires_at }`. 409 when signing is off; 404 for an image the
+ * key's owner does not have. The transform itself is checked when the URL is used.
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppEnv } from '../env';
+import { badRequest, conflict, notFound, tooLarge } from '../errors';
+import { requireScope } from '../security/auth';
+import { parseSigningKeys, signPath } from '../security/signature';
+import { getImage } from '../storage/images-db';
+
+const MAX_BODY = 4096;
+/** Expiry bounds and default, seconds. */
+const MIN_EXPIRES = 60;
+const MAX_EXPIRES = 7 * 24 * 3600;
+const DEFAULT_EXPIRES = 3600;
+/** `/img/{id}/{segment}`: one path segment after the id, no query. */
+const DELIVERY_PATH = /^\/img\/([A-Za-z0-9_-]{16})\/([^/?#]{1,1024})$/;
+
+/** Routes under /v1/signatures. */
+export const signaturesRoutes = new Hono<AppEnv>().post(
+  '/',
+  requireScope('read'),
+  bodyLimit({
+    maxSize: MAX_BODY,
+    onError: () => {
+      throw tooLarge(MAX_BODY);
+    },
+  }),
+  async (c) => {
+    const key = parseSigningKeys(c.env.SIGNING_KEYS)[0];
+    if (!key) throw conflict('Signing is off: /img URLs need no signature.');
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      throw badRequest(
+        'The body must be JSON: { "path": "/img/{id}/{transform}", "expires_in"?: seconds }.',
+      );
+    }
+    const { path, expires_in: expiresIn = DEFAULT_EXPIRES } = (body ?? {}) as Record<
+      string,
+      unknown
+    >;
+    const match = typeof path === 'string' ? DELIVERY_PATH.exec(path) : null;
+    if (!match)
+      throw badRequest('path must be /img/{id}/{transform or preset or original}.', {
+        option: 'path',
+      });
+    if (
+      typeof expiresIn !== 'number' ||
+      !Number.isInteger(expiresIn) ||
+      expiresIn < MIN_EXPIRES ||
+      expiresIn > MAX_EXPIRES
+    )
+      throw badRequest(`expires_in must be an integer from ${MIN_EXPIRES} to ${MAX_EXPIRES}.`, {
+        option: 'expires_in',
+      });
+    const id = match[1]!;
+    if (!(await getImage(c.env.DB, c.var.principal.owner, id))) throw notFound(`No image ${id}.`);
+    const exp = Math.floor(Date.now() / 1000) + expiresIn;
+    const signed = await signPath(path as string, key, exp);
+    return c.json(
+      {
+        url: new URL(signed, c.req.url).href,
+        expires_at: new Date(exp * 1000).toISOString(),
+      },
+      200,
+      { 'Cache-Control': 'no-store' },
+    );
+  },
+);
