@@ -6,9 +6,9 @@
  * key's owner does not have. The transform itself is checked when the URL is used.
  */
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from '../env';
-import { badRequest, conflict, notFound, tooLarge } from '../errors';
+import { badRequest, conflict, notFound } from '../errors';
+import { limitBody, readJson } from '../http/body';
 import { requireScope } from '../security/auth';
 import { parseSigningKeys, signPath } from '../security/signature';
 import { getImage } from '../storage/images-db';
@@ -25,23 +25,14 @@ const DELIVERY_PATH = /^\/img\/([A-Za-z0-9_-]{16})\/([^/?#]{1,1024})$/;
 export const signaturesRoutes = new Hono<AppEnv>().post(
   '/',
   requireScope('read'),
-  bodyLimit({
-    maxSize: MAX_BODY,
-    onError: () => {
-      throw tooLarge(MAX_BODY);
-    },
-  }),
+  limitBody(MAX_BODY),
   async (c) => {
     const key = parseSigningKeys(c.env.SIGNING_KEYS)[0];
     if (!key) throw conflict('Signing is off: /img URLs need no signature.');
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      throw badRequest(
-        'The body must be JSON: { "path": "/img/{id}/{transform}", "expires_in"?: seconds }.',
-      );
-    }
+    const body = await readJson(
+      c,
+      'The body must be JSON: { "path": "/img/{id}/{transform}", "expires_in"?: seconds }.',
+    );
     const { path, expires_in: expiresIn = DEFAULT_EXPIRES } = (body ?? {}) as Record<
       string,
       unknown

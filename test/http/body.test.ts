@@ -51,6 +51,7 @@ const routes: [string, string, () => Promise<string>][] = [
   ['POST', '/v1/uploads', async () => '/v1/uploads'],
   ['POST', '/v1/uploads/:token', uploadPath],
   ['POST', '/v1/images', async () => '/v1/images'],
+  ['POST', '/v1/signatures', async () => '/v1/signatures'],
 ];
 
 describe('bounded bodies', () => {

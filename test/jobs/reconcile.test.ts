@@ -148,7 +148,9 @@ describe('reconciler', () => {
     });
     expect(a.status).toBe(201);
     const aId = ((await a.json()) as { id: string }).id;
-    expect(flaky.sentOf('card')).toEqual([{ type: 'card', v: 1, imageId: aId }]);
+    expect(flaky.sentOf('card')).toEqual([
+      { type: 'card', v: 1, imageId: aId, bookmark: expect.any(String) },
+    ]);
 
     // A queue that stays down: the upload succeeds and its work waits in D1.
     const down = new FakeQueue();
@@ -172,7 +174,12 @@ describe('reconciler', () => {
     const up = new FakeQueue();
     await runReconciler(upWork(up), Date.now() + 2 * MINUTE);
     expect(await pendingSends()).toBe(0);
-    expect(up.sentOf('card')).toContainEqual({ type: 'card', v: 1, imageId: bId });
+    expect(up.sentOf('card')).toContainEqual({
+      type: 'card',
+      v: 1,
+      imageId: bId,
+      bookmark: expect.any(String),
+    });
     await pump(up, upWork(up));
     const card = (await (await call(`/v1/images/${bId}`, { key: KEYS.alice })).json()) as {
       thumbhash: string | null;
@@ -191,7 +198,9 @@ describe('reconciler', () => {
       env: testEnv,
     });
     const id = ((await res.json()) as { id: string }).id;
-    expect(q.drain('card')).toEqual([{ body: { type: 'card', v: 1, imageId: id }, attempts: 1 }]);
+    expect(q.drain('card')).toEqual([
+      { body: { type: 'card', v: 1, imageId: id, bookmark: expect.any(String) }, attempts: 1 },
+    ]);
     q.drain(); // lost, with the eager presets
     expect((await call(`/img/${id}/placeholder`)).status).toBe(404);
     // Other tests' images in this file have no card either: count this image's only.

@@ -32,7 +32,7 @@ let logLines = 0;
 
 beforeEach(() => {
   root = mkdtempSync(path.join(tmpdir(), 'deploy-test-'));
-  for (const f of ['wrangler.toml', '.dev.vars.example', 'migrations'])
+  for (const f of ['wrangler.toml', 'wrangler.consumer.toml', '.dev.vars.example', 'migrations'])
     cpSync(path.join(repo, f), path.join(root, f), { recursive: true });
   writeState({ buckets: [], databases: [], queues: [], workers: {}, migrated: {} });
   writeFileSync(path.join(root, 'calls.log'), '');
@@ -74,8 +74,12 @@ function deploy(args: string[] = [], env: Record<string, string> = {}) {
 }
 
 const GEN = '.deploy.production.wrangler.json';
+/** The consumer Worker's generated config (wrangler.consumer.toml). */
+const CGEN = '.deploy.production.wrangler.consumer.json';
 const dryRun =
   'deploy --dry-run --outdir <root>/.wrangler/deploy/bundle/wrangler --config wrangler.toml';
+const dryRunConsumer =
+  'deploy --dry-run --outdir <root>/.wrangler/deploy/bundle/wrangler.consumer --config wrangler.consumer.toml';
 
 describe('npm run deploy', () => {
   it('creates every resource, migrates, then deploys with generated keys on a first deploy', () => {
@@ -84,6 +88,7 @@ describe('npm run deploy', () => {
     expect(r.status).toBe(0);
     expect(r.calls).toEqual([
       dryRun,
+      dryRunConsumer,
       'whoami --json',
       'r2 bucket info image-edge --json',
       'r2 bucket create image-edge',
@@ -96,7 +101,9 @@ describe('npm run deploy', () => {
       'queues create image-edge-dlq',
       `d1 migrations apply DB --remote --config ${GEN}`,
       `secret list --name image-edge --config ${GEN}`,
+      `secret list --name image-edge-consumer --config ${CGEN}`,
       `deploy --config ${GEN} --secrets-file <tmp>`,
+      `deploy --config ${CGEN} --secrets-file <tmp>`,
     ]);
     const s = state();
     expect(s.buckets).toEqual(['image-edge']);
@@ -135,6 +142,7 @@ describe('npm run deploy', () => {
     expect(r.status).toBe(0);
     expect(r.calls).toEqual([
       dryRun,
+      dryRunConsumer,
       'whoami --json',
       'r2 bucket info image-edge --json',
       'd1 list --json',
@@ -142,7 +150,9 @@ describe('npm run deploy', () => {
       'queues info image-edge-dlq',
       `d1 migrations apply DB --remote --config ${GEN}`,
       `secret list --name image-edge --config ${GEN}`,
+      `secret list --name image-edge-consumer --config ${CGEN}`,
       `deploy --config ${GEN}`,
+      `deploy --config ${CGEN}`,
     ]);
     expect(state().workers['image-edge']).toMatchObject({ secrets: before, deployments: 2 });
     expect(r.out).not.toContain('export API_KEY=');
@@ -156,6 +166,7 @@ describe('npm run deploy', () => {
     const gen = '.deploy.staging.wrangler.json';
     expect(r.calls).toEqual([
       dryRun,
+      dryRunConsumer,
       'whoami --json',
       'r2 bucket info image-edge-staging --json',
       'r2 bucket create image-edge-staging',
@@ -168,11 +179,16 @@ describe('npm run deploy', () => {
       'queues create image-edge-dlq-staging',
       `d1 migrations apply DB --remote --config ${gen}`,
       `secret list --name image-edge-staging --config ${gen}`,
+      `secret list --name image-edge-consumer-staging --config .deploy.staging.wrangler.consumer.json`,
       `deploy --config ${gen} --secrets-file <tmp>`,
+      `deploy --config .deploy.staging.wrangler.consumer.json --secrets-file <tmp>`,
     ]);
     const config = JSON.parse(readFileSync(path.join(root, gen), 'utf8'));
     expect(config.name).toBe('image-edge-staging');
-    expect(config.queues.consumers[0].dead_letter_queue).toBe('image-edge-dlq-staging');
+    const consumer = JSON.parse(
+      readFileSync(path.join(root, '.deploy.staging.wrangler.consumer.json'), 'utf8'),
+    );
+    expect(consumer.queues.consumers[0].dead_letter_queue).toBe('image-edge-dlq-staging');
     expect(config.analytics_engine_datasets[0].dataset).toBe('image_edge_staging');
     expect(config.ratelimits.map((r: { namespace_id: string }) => r.namespace_id)).toEqual(
       JSON.parse(readFileSync(path.join(root, GEN), 'utf8')).ratelimits.map(
@@ -204,6 +220,7 @@ describe('npm run deploy', () => {
     expect(r.status).toBe(0);
     expect(r.calls).toEqual([
       dryRun,
+      dryRunConsumer,
       'whoami --json',
       'r2 bucket info image-edge --json',
       'd1 list --json',
@@ -212,21 +229,17 @@ describe('npm run deploy', () => {
       'queues create image-edge-dlq',
       `d1 migrations apply DB --remote --config ${GEN}`,
       `secret list --name image-edge --config ${GEN}`,
+      `secret list --name image-edge-consumer --config ${CGEN}`,
       `deploy --config ${GEN} --secrets-file <tmp>`,
+      `deploy --config ${CGEN} --secrets-file <tmp>`,
     ]);
     expect(r.out).toContain('export API_KEY=');
   });
 
   it('deploys every Worker config, sharing the resources between them', () => {
-    writeFileSync(
-      path.join(root, 'wrangler.consumer.toml'),
-      readFileSync(path.join(root, 'wrangler.toml'), 'utf8')
-        .replace('name = "image-edge"', 'name = "image-edge-consumer"')
-        .replace(/\[\[queues\.producers\]\][^[]*/, ''),
-    );
     const r = deploy();
     expect(r.status).toBe(0);
-    const consumerGen = '.deploy.production.wrangler.consumer.json';
+    const consumerGen = CGEN;
     expect(r.calls.filter((c) => c.includes('create'))).toEqual([
       'r2 bucket create image-edge',
       'd1 create image-edge',
@@ -296,7 +309,7 @@ describe('npm run deploy', () => {
     const r = deploy();
     expect(r.status).toBe(1);
     expect(r.err).toContain('Not logged in: run `npx wrangler login`');
-    expect(r.calls).toEqual([dryRun, 'whoami --json']);
+    expect(r.calls).toEqual([dryRun, dryRunConsumer, 'whoami --json']);
   });
 
   it('leaves no secrets file behind', () => {

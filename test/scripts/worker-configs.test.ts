@@ -38,9 +38,11 @@ describe('Worker configs', () => {
   });
 
   it('derive a staging copy whose every resource differs from production', () => {
-    const [{ config }] = readWorkerConfigs(repo);
-    const prod = sharedResources([forEnvironment(config, 'production')]);
-    const staging = sharedResources([forEnvironment(config, 'staging')]);
+    const configs = readWorkerConfigs(repo).map((c) => c.config);
+    expect(configs.map((c) => c.name)).toEqual(['image-edge', 'image-edge-consumer']);
+    const config = configs[0]!;
+    const prod = sharedResources(configs.map((c) => forEnvironment(c, 'production')));
+    const staging = sharedResources(configs.map((c) => forEnvironment(c, 'staging')));
     expect(prod.queues).toEqual(['image-edge-jobs', 'image-edge-dlq']);
     for (const key of ['buckets', 'databases', 'queues'] as const) {
       expect(staging[key]).toHaveLength(prod[key].length);
