@@ -184,9 +184,15 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
-      // Node-side tests run in Node, not in workerd: scripts (vitest.node.config.ts),
+      // Node-side tests run in Node, not in workerd: scripts and wasm (vitest.node.config.ts),
       // packages/ (vitest.packages.config.ts) and console/ (vitest.console.config.ts).
-      exclude: [...configDefaults.exclude, 'test/scripts/**', 'packages/**', 'console/**'],
+      exclude: [
+        ...configDefaults.exclude,
+        'test/scripts/**',
+        'test/wasm/**',
+        'packages/**',
+        'console/**',
+      ],
       setupFiles: ['./test/setup.ts'],
       testTimeout: 60_000,
       reporters: summary ? ['default', 'json'] : ['default'],

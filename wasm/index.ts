@@ -437,6 +437,25 @@ export async function withCodec<K extends CodecName, R>(
   }
 }
 
+/**
+ * Names of the codecs instantiated in this isolate (memoised, or still being made). Empty in a
+ * fresh isolate and after {@link dropCodecs}. For tests (a cache hit must never instantiate one).
+ */
+export function instantiatedCodecs(): CodecName[] {
+  return (Object.keys(pending) as CodecName[]).sort();
+}
+
+/**
+ * Forgets every memoised instance, as a fresh isolate has none; the next use of each codec
+ * instantiates it again. For tests.
+ */
+export function dropCodecs(): void {
+  for (const name of Object.keys(pending) as CodecName[]) {
+    delete pending[name];
+    delete live[name];
+  }
+}
+
 /** mozjpeg decoder instance (lazy, memoised). */
 export const readyJpegDec = (): Promise<Codec<MozJpegDecApi>> => readyCodec('jpegDec');
 /** mozjpeg encoder instance (lazy, memoised). */

@@ -151,3 +151,12 @@ export function convertToSrgb(img: RawImage, profile: IccProfile): boolean {
 export function lcmsMemoryBytes(): number {
   return lcms.memoryBytes();
 }
+
+/**
+ * Forgets the colour module's instance and its transform; the next call makes a new one.
+ * For tests.
+ */
+export function dropLcmsInstance(): void {
+  lcms.drop();
+  prepared = null;
+}

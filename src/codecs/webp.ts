@@ -305,3 +305,12 @@ export class WebpAnimationEncoder {
 export function webpMemoryBytes(): number {
   return stillDecoder.memoryBytes() + stillEncoder.memoryBytes();
 }
+
+/**
+ * Forgets the shared still-image instances (decoder and encoder); the next call makes new
+ * ones. For tests.
+ */
+export function dropWebpInstances(): void {
+  stillDecoder.drop();
+  stillEncoder.drop();
+}
