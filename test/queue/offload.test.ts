@@ -243,3 +243,30 @@ describe('a stand-in has the requested format and size', () => {
     );
   });
 });
+
+describe('f=auto of an alpha PNG', () => {
+  it('answers WebP with alpha (a stand-in while the variant is queued), never PNG', async () => {
+    const q = new FakeQueue();
+    const path = `/img/${bug.id}/w=800,f=auto`;
+    // AVIF is over every budget here; WebP fits only the consumer's (raised to 130 MB).
+    const res = await call(path, {
+      headers: ACCEPT_ALL,
+      env: envWith(q, { QUEUE_BUDGET_MB: '130' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toBe('image/webp');
+    expect(res.headers.get('Vary')).toBe('Accept');
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect(sniffFormat(bytes)).toBe('webp');
+    const img = await decodeImage(bytes, 'webp');
+    expect([img.width, img.height]).toEqual([800, 600]);
+    let transparent = 0;
+    for (let i = 3; i < img.data.length; i += 4) if (img.data[i]! < 255) transparent++;
+    expect(transparent).toBeGreaterThan(img.width * img.height * 0.1);
+    expect(q.sentOf('variant')).toEqual([expect.objectContaining({ format: 'webp' })]);
+    // With the default budgets neither AVIF nor WebP can be made: still never a PNG.
+    const dflt = await call(path, { headers: ACCEPT_ALL, env: envWith(new FakeQueue()) });
+    expect(dflt.headers.get('Content-Type')).not.toBe('image/png');
+    await dflt.arrayBuffer();
+  });
+});
