@@ -37,6 +37,7 @@ import {
   estimateVariant,
   fits,
   inlineBudget,
+  type Budget,
   type CostEstimate,
   type PlanSource,
 } from '../transform/plan';
@@ -199,7 +200,7 @@ async function bytesOf(obj: R2ObjectBody | null, id: string): Promise<Uint8Array
  * The stand-in plans, best first: the most detail, then in the module comment's order (a
  * stored 150 px neighbour of a 2000 px request comes after the original made at 1/8).
  */
-async function standInPlans(r: OffloadRequest): Promise<StandInPlan[]> {
+async function standInPlans(r: OffloadRequest, budget: Budget): Promise<StandInPlan[]> {
   const { src, spec } = r;
   const canvas = planVariant(src, spec).geometry.canvas;
   const formats = standInFormats(r.format, r.accept, r.rec.hasAlpha);
@@ -215,6 +216,9 @@ async function standInPlans(r: OffloadRequest): Promise<StandInPlan[]> {
       estimate: estimateVariant(src, spec, format),
       run: async () => runPipeline(await original(), src, spec, format, max),
     });
+
+  // Full detail in a stand-in format fits: no need to list the stored variants.
+  if (plans.some((p) => fits(p.estimate, budget))) return plans;
 
   // 2. The nearest stored variants, resized to the requested size.
   const stored = await listStoredVariants(r.env.BUCKET, r.rec.sha256);
@@ -261,7 +265,7 @@ async function standInPlans(r: OffloadRequest): Promise<StandInPlan[]> {
 /** Serves the first stand-in that fits the inline budget (see the module comment). */
 async function standIn(r: OffloadRequest, queued: string): Promise<Response> {
   const budget = inlineBudget(r.config);
-  const plan = (await standInPlans(r)).find((p) => fits(p.estimate, budget));
+  const plan = (await standInPlans(r, budget)).find((p) => fits(p.estimate, budget));
   if (!plan) {
     const retryAfter = Math.max(1, Math.ceil(r.estimate.cpuMs / 1000) + 2);
     throw new HttpError(
