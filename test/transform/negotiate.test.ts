@@ -12,9 +12,9 @@ describe('autoCandidates', () => {
     expect(autoCandidates('basic', photo)).toEqual(['jpeg']);
   });
 
-  it('never offers PNG for a source with alpha when AVIF or WebP is acceptable', () => {
-    expect(autoCandidates('avif', alpha)).toEqual(['avif', 'webp']);
-    expect(autoCandidates('webp', alpha)).toEqual(['webp']);
+  it('offers PNG to a source with alpha only after AVIF and WebP, when acceptable', () => {
+    expect(autoCandidates('avif', alpha)).toEqual(['avif', 'webp', 'png']);
+    expect(autoCandidates('webp', alpha)).toEqual(['webp', 'png']);
     expect(autoCandidates('basic', alpha)).toEqual(['png']);
     expect(resolveFormat('auto', acceptClass('image/avif,image/webp'), alpha)).toBe('avif');
     expect(resolveFormat('auto', acceptClass('image/webp,*/*'), alpha)).toBe('webp');
@@ -24,6 +24,6 @@ describe('autoCandidates', () => {
     const anim = { format: 'gif', hasAlpha: true, frames: 3 } as const;
     expect(autoCandidates('avif', anim)).toEqual(['webp', 'gif']);
     expect(autoCandidates('basic', anim)).toEqual(['gif']);
-    expect(autoCandidates('webp', anim, { anim: false })).toEqual(['webp']);
+    expect(autoCandidates('webp', anim, { anim: false })).toEqual(['webp', 'png']);
   });
 });
