@@ -1,13 +1,20 @@
 /**
  * Offloading a variant miss that is over the inline budget (DESIGN.md §2, step 6): enqueue
- * the exact variant once, and answer now with a stand-in, the cheapest acceptable result:
+ * the exact variant once, and answer now with a stand-in. A stand-in is always an image of
+ * the requested format and of the requested output size (docs/queues.md, "Stand-ins"); for
+ * AVIF, WebP (when the client accepts it) or JPEG (PNG for a source with alpha) stands in, as
+ * Cloudflare Images falls back. Of these, the one showing the most detail that fits the
+ * inline budget is made (in this order among equals):
  *
- * 1. the same geometry as WebP (when the client accepts it) or JPEG (PNG for a source with
- *    alpha), if that fits the inline budget;
- * 2. else the nearest variant already stored for this original with the same aspect ratio
- *    (within 2 %) in a format the client accepts: the smallest at least as large as the
- *    target, or the largest below it;
- * 3. else `202 Accepted` with `Retry-After` and a problem body.
+ * 1. the variant itself in a stand-in format (AVIF requests only: the others are the
+ *    variant);
+ * 2. a variant already stored for this original with the same aspect ratio (within 2 %;
+ *    nearest first: the smallest at least as large as the target, else the largest), resized
+ *    to the requested size and encoded in the stand-in format;
+ * 3. "low resolution first": the same spec made at 1/2, 1/4 or 1/8 of the size (so a JPEG or
+ *    WebP decodes at that scale), enlarged to the requested size and encoded;
+ * 4. else nothing can be shown within the budget: `503` with `Retry-After` and a problem body
+ *    (never a `202` problem, which a browser shows as a broken image).
  *
  * A stand-in has a short `max-age`, no `ETag`, `X-Variant-Source: stand-in`, and is never
  * stored: not in R2, not in the edge cache under the variant's key. Once the consumer has
@@ -16,7 +23,7 @@
 import type { EncodeFormat } from '../codecs/types';
 import { DecodeError } from '../codecs/types';
 import type { Config } from '../config';
-import { HttpError, notFound, problemResponse, unavailable, unprocessable } from '../errors';
+import { busy, HttpError, notFound, unavailable, unprocessable } from '../errors';
 import { enqueue } from '../queue/producer';
 import type { ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
@@ -24,15 +31,17 @@ import { claimVariant, releaseClaim, type VariantKey } from '../storage/variants
 import { getStoredVariant, listStoredVariants, type StoredVariant } from '../storage/variants';
 import type { Size } from '../transform/geometry';
 import { contentType, type AcceptClass } from '../transform/negotiate';
-import { planVariant, runPipeline } from '../transform/pipeline';
+import { planVariant, runPipeline, type PipelineResult } from '../transform/pipeline';
 import {
+  estimateEnlarged,
   estimateVariant,
   fits,
   inlineBudget,
+  type Budget,
   type CostEstimate,
   type PlanSource,
 } from '../transform/plan';
-import type { TransformSpec } from '../transform/spec';
+import { parseTransform, type TransformSpec } from '../transform/spec';
 import { admissionLimits, withAdmission } from '../transform/admission';
 
 /** `max-age` of a stand-in, seconds: short, so the real variant replaces it soon. */
@@ -41,6 +50,10 @@ export const STAND_IN_MAX_AGE = 10;
 export const PENDING_STALE_MS = 10 * 60_000;
 /** Largest relative aspect-ratio difference of a "nearest existing variant" stand-in. */
 const ASPECT_TOLERANCE = 0.02;
+/** Reductions tried, in order, for a low-resolution stand-in (JPEG/WebP shrink-on-load). */
+const LOW_RES_FACTORS = [2, 4, 8] as const;
+/** Stored neighbours considered for a stand-in (nearest first). */
+const MAX_NEIGHBOURS = 4;
 
 /** A miss the planner sent to the queue. */
 export interface OffloadRequest {
@@ -68,7 +81,9 @@ export interface OffloadRequest {
  * stand-in.
  * @throws HttpError 422 when the variant failed permanently before (undecodable original),
  *   or when the original does not decode while making the stand-in; 404 when the original is
- *   gone; 503 when the message cannot be sent (the claim is released first).
+ *   gone; 503 when the message cannot be sent (the claim is released first), when no stand-in
+ *   fits the inline budget (`variant-pending`, with `Retry-After`: it is queued), or when this
+ *   isolate has no room for the stand-in now (`busy`).
  */
 export async function offloadVariant(r: OffloadRequest): Promise<Response> {
   const key: VariantKey = {
@@ -105,43 +120,45 @@ export async function offloadVariant(r: OffloadRequest): Promise<Response> {
   return standIn(r, queued);
 }
 
-/** Formats a client with this Accept class can display. */
-function acceptable(accept: AcceptClass): Set<EncodeFormat> {
-  const formats = new Set<EncodeFormat>(['jpeg', 'png']);
-  if (accept !== 'basic') formats.add('webp');
-  if (accept === 'avif') formats.add('avif');
-  return formats;
-}
-
-/** Same-geometry stand-in formats, cheapest acceptable first, without the requested one. */
+/**
+ * The formats a stand-in for `requested` may have, best first: the requested one, except
+ * that AVIF is stood in for by WebP (when `accept` allows it) and then JPEG (PNG for a source
+ * with alpha), as Cloudflare Images falls back.
+ */
 export function standInFormats(
   requested: EncodeFormat,
   accept: AcceptClass,
   hasAlpha: boolean,
 ): EncodeFormat[] {
-  const list: EncodeFormat[] = [];
-  if (accept !== 'basic') list.push('webp');
+  if (requested !== 'avif') return [requested];
+  const list: EncodeFormat[] = accept === 'basic' ? [] : ['webp'];
   list.push(hasAlpha ? 'png' : 'jpeg');
-  return list.filter((f) => f !== requested);
+  return list;
 }
 
 /**
- * The stored variant nearest to `target`: same aspect ratio (within 2 %), an acceptable
- * format; the smallest at least as large as the target, else the largest. Null if none.
+ * The stored variants with the aspect ratio of `target` (within 2 %), nearest first: those at
+ * least as wide as the target, narrowest first, then the narrower ones, widest first.
  */
-export function nearestVariant(
-  stored: readonly StoredVariant[],
-  target: Size,
-  formats: ReadonlySet<EncodeFormat>,
-): StoredVariant | null {
+export function sameShapeVariants(stored: readonly StoredVariant[], target: Size): StoredVariant[] {
   const ratio = target.width / target.height;
   const shaped = stored.filter(
-    (v) =>
-      formats.has(v.format) && Math.abs(v.width / v.height - ratio) / ratio <= ASPECT_TOLERANCE,
+    (v) => Math.abs(v.width / v.height - ratio) / ratio <= ASPECT_TOLERANCE,
   );
-  const larger = shaped.filter((v) => v.width >= target.width).sort((a, b) => a.width - b.width);
-  if (larger[0]) return larger[0];
-  return shaped.sort((a, b) => b.width - a.width)[0] ?? null;
+  const larger = shaped.filter((v) => v.width >= target.width).sort((x, y) => x.width - y.width);
+  const smaller = shaped.filter((v) => v.width < target.width).sort((x, y) => y.width - x.width);
+  return [...larger, ...smaller];
+}
+
+/**
+ * `spec` made `factor` times smaller, same shape: `dpr` divided (or, without a width or
+ * height, a width of the canvas divided), blur radius with it, first frame only.
+ */
+export function reducedSpec(spec: TransformSpec, canvas: Size, factor: number): TransformSpec {
+  const blur = spec.blur === undefined ? undefined : spec.blur / factor;
+  if (spec.width === undefined && spec.height === undefined)
+    return { ...spec, width: Math.max(1, Math.round(canvas.width / factor)), blur, anim: false };
+  return { ...spec, dpr: spec.dpr / factor, blur, anim: false };
 }
 
 function standInHeaders(
@@ -164,65 +181,98 @@ function standInHeaders(
   return h;
 }
 
-/** Serves the cheapest acceptable stand-in (see the module comment). */
+/** One way of making a stand-in: its estimate, and how to run it on the input's bytes. */
+interface StandInPlan {
+  what: string;
+  /** Width of the detail it shows, pixels: the canvas width, or less when enlarged. */
+  detail: number;
+  estimate: CostEstimate;
+  run: () => Promise<PipelineResult>;
+}
+
+/** Reads an R2 object's bytes, or 404 when it is gone. */
+async function bytesOf(obj: R2ObjectBody | null, id: string): Promise<Uint8Array> {
+  if (!obj) throw notFound(`No image ${id}.`);
+  return new Uint8Array(await obj.arrayBuffer());
+}
+
+/**
+ * The stand-in plans, best first: the most detail, then in the module comment's order (a
+ * stored 150 px neighbour of a 2000 px request comes after the original made at 1/8).
+ */
+async function standInPlans(r: OffloadRequest, budget: Budget): Promise<StandInPlan[]> {
+  const { src, spec } = r;
+  const canvas = planVariant(src, spec).geometry.canvas;
+  const formats = standInFormats(r.format, r.accept, r.rec.hasAlpha);
+  const max = r.config.maxAnimationPixels;
+  const original = async () => bytesOf(await getOriginal(r.env.BUCKET, r.rec.sha256), r.rec.id);
+  const plans: StandInPlan[] = [];
+
+  // 1. The variant itself in a stand-in format (only AVIF has stand-in formats of its own).
+  for (const format of formats.filter((f) => f !== r.format))
+    plans.push({
+      what: `same-geometry; format=${format}`,
+      detail: canvas.width,
+      estimate: estimateVariant(src, spec, format),
+      run: async () => runPipeline(await original(), src, spec, format, max),
+    });
+
+  // Full detail in a stand-in format fits: no need to list the stored variants.
+  if (plans.some((p) => fits(p.estimate, budget))) return plans;
+
+  // 2. The nearest stored variants, resized to the requested size.
+  const stored = await listStoredVariants(r.env.BUCKET, r.rec.sha256);
+  for (const near of sameShapeVariants(stored, canvas).slice(0, MAX_NEIGHBOURS)) {
+    const nearSrc: PlanSource = {
+      format: near.format,
+      width: near.width,
+      height: near.height,
+      orientation: 1,
+      hasAlpha: near.format !== 'jpeg' && r.rec.hasAlpha,
+      colourManaged: false,
+    };
+    const fill = parseTransform(`w=${canvas.width},h=${canvas.height},fit=cover`);
+    for (const format of formats)
+      plans.push({
+        what: `nearest; from=${near.format} ${near.width}x${near.height}; format=${format}`,
+        detail: Math.min(canvas.width, near.width),
+        estimate: estimateVariant(nearSrc, fill, format),
+        run: async () =>
+          runPipeline(
+            await bytesOf(await getStoredVariant(r.env.BUCKET, near.key), r.rec.id),
+            nearSrc,
+            fill,
+            format,
+          ),
+      });
+  }
+
+  // 3. Low resolution first: made smaller, enlarged to the requested size.
+  for (const factor of LOW_RES_FACTORS) {
+    const small = reducedSpec(spec, canvas, factor);
+    for (const format of formats)
+      plans.push({
+        what: `low-res; 1/${factor}; format=${format}`,
+        detail: canvas.width / factor,
+        estimate: estimateEnlarged(src, small, canvas, format),
+        run: async () => runPipeline(await original(), src, small, format, max, canvas),
+      });
+  }
+  // The sharpest first (a stable sort keeps the order above among equals).
+  return plans.sort((a, b) => b.detail - a.detail);
+}
+
+/** Serves the first stand-in that fits the inline budget (see the module comment). */
 async function standIn(r: OffloadRequest, queued: string): Promise<Response> {
-  const src = r.src;
   const budget = inlineBudget(r.config);
-
-  // 1. The same geometry in a cheaper format, when this isolate has room for it now
-  // (transform/admission.ts); else the next kind of stand-in.
-  for (const format of standInFormats(r.format, r.accept, r.rec.hasAlpha)) {
-    const est = estimateVariant(src, r.spec, format);
-    if (!fits(est, budget)) continue;
-    const run = await withAdmission(est.memoryMB, admissionLimits(r.config), async () => {
-      const original = await getOriginal(r.env.BUCKET, r.rec.sha256);
-      if (!original) throw notFound(`No image ${r.rec.id}.`);
-      try {
-        return await runPipeline(
-          new Uint8Array(await original.arrayBuffer()),
-          src,
-          r.spec,
-          format,
-          r.config.maxAnimationPixels,
-        );
-      } catch (err) {
-        if (err instanceof DecodeError)
-          throw unprocessable(`The original could not be decoded: ${err.message}`);
-        throw err;
-      }
-    });
-    if (!run.admitted) break;
-    const out = run.value;
-    const what = `same-geometry; format=${format}; size=${out.width}x${out.height}`;
-    return new Response(out.bytes, {
-      headers: standInHeaders(format, out.bytes.byteLength, r.negotiated, what, queued),
-    });
-  }
-
-  // 2. The nearest variant already stored.
-  const target = planVariant(src, r.spec).geometry.canvas;
-  const near = nearestVariant(
-    await listStoredVariants(r.env.BUCKET, r.rec.sha256),
-    target,
-    acceptable(r.accept),
-  );
-  const obj = near && (await getStoredVariant(r.env.BUCKET, near.key));
-  if (near && obj) {
-    const bytes = new Uint8Array(await obj.arrayBuffer());
-    const what = `nearest; format=${near.format}; size=${near.width}x${near.height}`;
-    return new Response(bytes, {
-      headers: standInHeaders(near.format, bytes.byteLength, r.negotiated, what, queued),
-    });
-  }
-
-  // 3. Nothing to show yet.
-  const retryAfter = Math.max(1, Math.ceil(r.estimate.cpuMs / 1000) + 2);
-  const res = problemResponse(
-    new HttpError(
-      202,
+  const plan = (await standInPlans(r, budget)).find((p) => fits(p.estimate, budget));
+  if (!plan) {
+    const retryAfter = Math.max(1, Math.ceil(r.estimate.cpuMs / 1000) + 2);
+    throw new HttpError(
+      503,
       'variant-pending',
       'Variant in progress',
-      `This variant is too heavy to make during the request; it has been queued. Retry in about ${retryAfter} s.`,
+      `This variant is too heavy to make during the request, and no stand-in fits either; it has been queued. Retry in about ${retryAfter} s.`,
       {
         retry_after: retryAfter,
         estimate: {
@@ -230,9 +280,31 @@ async function standIn(r: OffloadRequest, queued: string): Promise<Response> {
           memory_mb: Math.round(r.estimate.memoryMB),
         },
       },
-      { 'Retry-After': String(retryAfter), 'X-Variant-Queue': queued },
-    ),
-  );
-  if (r.negotiated) res.headers.set('Vary', 'Accept');
-  return res;
+      {
+        'Retry-After': String(retryAfter),
+        'X-Variant-Queue': queued,
+        ...(r.negotiated ? { Vary: 'Accept' } : {}),
+      },
+    );
+  }
+  const run = await withAdmission(plan.estimate.memoryMB, admissionLimits(r.config), async () => {
+    try {
+      return await plan.run();
+    } catch (err) {
+      if (err instanceof DecodeError)
+        throw unprocessable(`The original could not be decoded: ${err.message}`);
+      throw err;
+    }
+  });
+  if (!run.admitted)
+    throw busy(
+      'Too many transforms are running here right now; retry shortly.',
+      r.config.admissionRetryAfterSeconds,
+      { estimate: { memory_mb: Math.round(plan.estimate.memoryMB) } },
+    );
+  const out = run.value;
+  const what = `${plan.what}; size=${out.width}x${out.height}`;
+  return new Response(out.bytes, {
+    headers: standInHeaders(out.format, out.bytes.byteLength, r.negotiated, what, queued),
+  });
 }

@@ -226,6 +226,8 @@ async function finishFrame(
  * ({@link isAnimatedOutput}) is decoded, transformed and encoded frame by frame, each frame
  * through the same steps as a still image, delays and loop count kept; it must be within
  * `maxAnimationPixels` (canvas × frames), checked before any frame is decoded.
+ * `enlargeTo` (still images only; a stand-in, jobs/offload.ts): the finished image is resized
+ * (lanczos3) to this size before encoding.
  * @throws DecodeError when the bytes do not decode (→ 422); encoder errors propagate.
  */
 export async function runPipeline(
@@ -234,6 +236,7 @@ export async function runPipeline(
   spec: TransformSpec,
   format: EncodeFormat,
   maxAnimationPixels = 0,
+  enlargeTo?: Size,
 ): Promise<PipelineResult> {
   const { orientation, geometry } = planVariant(src, spec);
   let t = performance.now();
@@ -246,7 +249,7 @@ export async function runPipeline(
 
   const target = orientSize(orientation, geometry.resize);
   const plan = { orientation, geometry, target };
-  if (isAnimatedOutput(src, spec, format)) {
+  if (isAnimatedOutput(src, spec, format) && !enlargeTo) {
     const crop = rectToSource(orientation, src, geometry.crop);
     const frames = src.format === 'gif' ? decodeGifFrames : decodeWebpFrames;
     let enc: WebpAnimationEncoder | GifAnimationEncoder | undefined;
@@ -290,7 +293,11 @@ export async function runPipeline(
   // describes the pixels: such images stay as they are (not yet colour managed).
   const icc = await rgbProfile(bytes);
   lap('decode');
-  const img = await finishFrame(decoded, src, spec, format, plan, icc);
+  let img = await finishFrame(decoded, src, spec, format, plan, icc);
+  if (enlargeTo && (enlargeTo.width !== img.width || enlargeTo.height !== img.height))
+    img = await resizeImage(img, enlargeTo.width, enlargeTo.height, {
+      premultiply: src.hasAlpha,
+    });
   lap('resize');
   const out = await encodeImage(img, format, { quality: spec.quality });
   lap('encode');

@@ -43,6 +43,7 @@ import type { Config } from '../config';
 import table from './cost-table.json';
 import { orientSize, rectToSource } from './orient';
 import { decodePlan, isAnimatedOutput, planVariant, type SourceFacts } from './pipeline';
+import type { Size } from './geometry';
 import type { TransformSpec } from './spec';
 
 type PerFormat<K extends string> = Record<K, number | null>;
@@ -222,6 +223,25 @@ export function decodeScale(src: PlanSource, spec: TransformSpec): JpegScale {
   return decodeFacts(src, spec).scale;
 }
 
+/** The encode stage of `outMP` output megapixels in `format` (see the module comment). */
+function encodeCost(
+  format: EncodeFormat,
+  outMP: number,
+  avifSpeed: number,
+  t: CostTable,
+): StageCost {
+  const mem = t.memoryMBPerMP;
+  let ms = num(t.encodeMsPerMP[format], maxOf(t.encodeMsPerMP)) * outMP;
+  if (format === 'avif' && avifSpeed < t.avifSpeed) ms *= 4 ** (t.avifSpeed - avifSpeed);
+  const perMP = num(mem.encode[format], maxOf(mem.encode));
+  return {
+    ms,
+    mb:
+      perMP * Math.min(outMP, ENCODE_KNEE_MP) +
+      num(mem.encodeAbove800w?.[format], perMP) * Math.max(0, outMP - ENCODE_KNEE_MP),
+  };
+}
+
 /**
  * Estimates the CPU time and peak memory of one variant from header facts.
  * @param src stored (coded) size, format, orientation, alpha and JPEG mode of the original.
@@ -322,16 +342,7 @@ export function estimateVariant(
       ? { ms: 0, mb: 0 }
       : { ms: COLOUR_PREPARE_MS + COLOUR_MS_PER_MP * Math.min(cropMP, outMP), mb: 0 };
 
-  // Encode.
-  let encodeMs = num(t.encodeMsPerMP[format], maxOf(t.encodeMsPerMP)) * outMP;
-  if (format === 'avif' && avifSpeed < t.avifSpeed) encodeMs *= 4 ** (t.avifSpeed - avifSpeed);
-  const encodePerMP = num(mem.encode[format], maxOf(mem.encode));
-  const encode: StageCost = {
-    ms: encodeMs,
-    mb:
-      encodePerMP * Math.min(outMP, ENCODE_KNEE_MP) +
-      num(mem.encodeAbove800w?.[format], encodePerMP) * Math.max(0, outMP - ENCODE_KNEE_MP),
-  };
+  const encode = encodeCost(format, outMP, avifSpeed, t);
 
   const fixedMB =
     decodeFixed +
@@ -356,6 +367,43 @@ export function estimateVariant(
     outputPixels,
     decodeScale: scale,
     stages: { decode, resize, colour, encode, fixedMB },
+  };
+}
+
+/**
+ * The cost of a low-resolution stand-in (jobs/offload.ts): the variant made small (`reduced`,
+ * the same spec at a fraction of the size, so a JPEG or WebP decodes at 1/2 to 1/8), then
+ * enlarged to `canvas` (lanczos3) and encoded at that size. Charged as the small variant's
+ * estimate with its encode replaced by the full-size one, plus the enlargement: the resize
+ * figures applied to the OUTPUT megapixels (its buffers scale with the larger side), less
+ * the enlarged image handed to the encoder (counted by the encode figure too).
+ */
+export function estimateEnlarged(
+  src: PlanSource,
+  reduced: TransformSpec,
+  canvas: Size,
+  format: EncodeFormat,
+  t: CostTable = COST_TABLE,
+): CostEstimate {
+  const small = estimateVariant(src, reduced, format, t.avifSpeed, t);
+  const outMP = (canvas.width * canvas.height) / MP;
+  const encode = encodeCost(format, outMP, t.avifSpeed, t);
+  const enlarge: StageCost = {
+    ms: num(t.resizeMsPerMP, 0) * outMP,
+    mb: Math.max(0, num(t.memoryMBPerMP.resize, 0) - RGBA_MB_PER_MP) * outMP,
+  };
+  const { stages } = small;
+  return {
+    ...small,
+    cpuMs: small.cpuMs - stages.encode.ms + encode.ms + enlarge.ms,
+    memoryMB:
+      small.memoryMB - stages.encode.mb + encode.mb + enlarge.mb + num(t.memoryFixedMB.resize, 0),
+    outputPixels: canvas.width * canvas.height,
+    stages: {
+      ...stages,
+      encode,
+      resize: { ms: stages.resize.ms + enlarge.ms, mb: stages.resize.mb + enlarge.mb },
+    },
   };
 }
 

@@ -1,7 +1,9 @@
 /**
- * Heavy variant misses: enqueued once, answered at once with a stand-in (same geometry in a
- * cheaper format, else the nearest stored variant, else 202), never stored as the variant;
- * the consumer then makes the real variant and the next request serves it.
+ * Heavy variant misses: enqueued once, answered at once with a stand-in of the requested
+ * format (WebP or JPEG for AVIF) and size (same geometry in a stand-in format, else the
+ * nearest stored variant resized, else the original made small and enlarged, else a 503),
+ * never stored as the variant; the consumer then makes the real variant and the next request
+ * serves it.
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -94,7 +96,7 @@ describe('offload', () => {
     expect(ready).toMatchObject({ state: 'ready', width: 800, height: 1067 });
   });
 
-  it('falls back to the nearest stored variant of the same shape', async () => {
+  it('resizes the nearest stored variant of the same shape, and answers 503 when nothing fits', async () => {
     const q = new FakeQueue();
     // A stored 400x300 WebP of the 2048x1536 source, made inline.
     const small = await call(`/img/${bug.id}/w=400,f=webp`, { env: envWith(q) });
@@ -103,33 +105,40 @@ describe('offload', () => {
     const tight = envWith(q, { INLINE_BUDGET_MB: '40' });
     const res = await call(`/img/${bug.id}/w=500,f=avif`, { headers: ACCEPT_ALL, env: tight });
     expect(res.status).toBe(200);
-    expect(res.headers.get('X-Stand-In')).toBe('nearest; format=webp; size=400x300');
+    expect(res.headers.get('X-Stand-In')).toBe(
+      'nearest; from=webp 400x300; format=webp; size=500x375',
+    );
     expect(res.headers.get('Content-Type')).toBe('image/webp');
-    await res.arrayBuffer();
-    // Another shape (a square crop) has no stored neighbour: 202.
+    const img = await decodeImage(new Uint8Array(await res.arrayBuffer()), 'webp');
+    expect([img.width, img.height]).toEqual([500, 375]);
+    // Another shape (a square crop) has no stored neighbour, and the PNG's full decode does
+    // not fit the budget: 503 with Retry-After (never a 202 problem to an image request).
     const square = await call(`/img/${bug.id}/w=500,h=500,fit=cover,f=avif`, {
       headers: ACCEPT_ALL,
       env: tight,
     });
-    expect(square.status).toBe(202);
+    expect(square.status).toBe(503);
+    expect(Number(square.headers.get('Retry-After'))).toBeGreaterThanOrEqual(1);
+    await square.arrayBuffer();
     expect(q.sentOf('variant')).toHaveLength(2);
   });
 
-  it('answers 202 with Retry-After when nothing acceptable exists yet', async () => {
+  it('answers 503 with Retry-After when no stand-in fits, and queues the variant', async () => {
     const q = new FakeQueue();
     const { json } = await upload(await fixture('images/kodak/kodim09.png'));
     const res = await call(`/img/${json.id as string}/w=500,f=auto`, {
       headers: ACCEPT_ALL,
       env: envWith(q, { INLINE_BUDGET_MB: '1' }),
     });
-    expect(res.status).toBe(202);
+    expect(res.status).toBe(503);
     expect(res.headers.get('Content-Type')).toBe('application/problem+json');
     expect(Number(res.headers.get('Retry-After'))).toBeGreaterThanOrEqual(1);
     expect(res.headers.get('Vary')).toBe('Accept');
     expect(res.headers.get('Cache-Control')).toBe('no-store');
+    expect(res.headers.get('X-Variant-Queue')).toBe('enqueued');
     expect(await res.json()).toMatchObject({
       type: '/problems/variant-pending',
-      status: 202,
+      status: 503,
       retry_after: expect.any(Number),
     });
     expect(q.sentOf('variant')).toEqual([
@@ -159,11 +168,108 @@ describe('offload', () => {
     expect(down.status).toBe(503);
     expect(q.sent).toEqual([]);
 
-    expect((await call(path, { env: tight })).status).toBe(202);
+    expect((await call(path, { env: tight })).status).toBe(503);
     expect(q.sentOf('variant')).toHaveLength(1);
     await pump(q, tight);
     const res = await call(path, { env: tight });
     expect(res.status).toBe(422);
     expect(((await res.json()) as { detail: string }).detail).toMatch(/cannot be made/);
+  });
+});
+
+/**
+ * The issue's three stand-ins that ignored the request (13: "Stand-ins"), each over a budget
+ * set so that the real variant is queued and only the stand-in named fits inline.
+ */
+describe('a stand-in has the requested format and size', () => {
+  const roomy = (q: FakeQueue, inlineMB: string) =>
+    envWith(q, { INLINE_BUDGET_MB: inlineMB, QUEUE_BUDGET_MB: '400', QUEUE_BUDGET_MS: '5000' });
+
+  /** Stores a variant of Carrie.jpg inline (a budget large enough for it). */
+  async function stored(transform: string): Promise<void> {
+    const res = await call(`/img/${carrie.id}/${transform}`, {
+      env: envWith(new FakeQueue(), { INLINE_BUDGET_MB: '300', INLINE_BUDGET_MS: '5000' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('X-Variant-Source')).not.toBe('stand-in');
+    await res.arrayBuffer();
+  }
+
+  /** Requests `transform`, and checks the stand-in: format by magic bytes, exact size, headers, queued. */
+  async function standIn(
+    transform: string,
+    inlineMB: string,
+    format: 'webp' | 'jpeg',
+    size: [number, number],
+  ): Promise<string> {
+    const q = new FakeQueue();
+    const res = await call(`/img/${carrie.id}/${transform}`, {
+      headers: ACCEPT_ALL,
+      env: roomy(q, inlineMB),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toBe(`image/${format}`);
+    expect(res.headers.get('X-Variant-Source')).toBe('stand-in');
+    expect(res.headers.get('Cache-Control')).toBe('public, max-age=10');
+    expect(res.headers.get('ETag')).toBeNull();
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect(sniffFormat(bytes)).toBe(format);
+    const img = await decodeImage(bytes, format);
+    expect([img.width, img.height]).toEqual(size);
+    expect(q.sentOf('variant')).toEqual([
+      expect.objectContaining({ imageId: carrie.id, spec: canon(transform), format }),
+    ]);
+    return res.headers.get('X-Stand-In') ?? '';
+  }
+
+  it('w=1600,f=webp with an 800 px AVIF stored: a 1600 px WebP, not the AVIF', async () => {
+    await stored('w=800,f=avif');
+    expect(await standIn('w=1600,f=webp', '135', 'webp', [1600, 2133])).toMatch(
+      /^nearest; from=\w+ 800x1067; format=webp; size=1600x2133$/,
+    );
+  });
+
+  it('w=800,f=jpeg with an 800 px PNG stored: a JPEG, not the PNG', async () => {
+    await stored('w=800,f=png');
+    expect(await standIn('w=800,f=jpeg', '55', 'jpeg', [800, 1067])).toBe(
+      'nearest; from=png 800x1067; format=jpeg; size=800x1067',
+    );
+  });
+
+  it('w=2000,h=2000,fit=cover,f=webp with a 150x150 AVIF stored: a 2000x2000 WebP made at 1/8', async () => {
+    await stored('w=150,h=150,fit=cover,f=avif');
+    expect(await standIn('w=2000,h=2000,fit=cover,f=webp', '155', 'webp', [2000, 2000])).toBe(
+      'low-res; 1/8; format=webp; size=2000x2000',
+    );
+  });
+});
+
+describe('f=auto of an alpha PNG', () => {
+  it('answers WebP with alpha when it can be made (a stand-in while it is queued), PNG only when not', async () => {
+    const q = new FakeQueue();
+    const path = `/img/${bug.id}/w=800,f=auto`;
+    // AVIF is over every budget here; WebP fits only the consumer's (raised to 130 MB).
+    const res = await call(path, {
+      headers: ACCEPT_ALL,
+      env: envWith(q, { QUEUE_BUDGET_MB: '130' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toBe('image/webp');
+    expect(res.headers.get('Vary')).toBe('Accept');
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect(sniffFormat(bytes)).toBe('webp');
+    const img = await decodeImage(bytes, 'webp');
+    expect([img.width, img.height]).toEqual([800, 600]);
+    let transparent = 0;
+    for (let i = 3; i < img.data.length; i += 4) if (img.data[i]! < 255) transparent++;
+    expect(transparent).toBeGreaterThan(img.width * img.height * 0.1);
+    expect(q.sentOf('variant')).toEqual([expect.objectContaining({ format: 'webp' })]);
+    // With the default budgets the planner refuses both AVIF (142 MB) and WebP (118 MB) in
+    // the consumer (112 MB): only then a PNG (queued, 106 MB; a PNG stand-in), not a 422.
+    const dflt = await call(path, { headers: ACCEPT_ALL, env: envWith(new FakeQueue()) });
+    expect(dflt.status).toBe(200);
+    expect(dflt.headers.get('Content-Type')).toBe('image/png');
+    expect(dflt.headers.get('X-Variant-Source')).toBe('stand-in');
+    await dflt.arrayBuffer();
   });
 });

@@ -198,6 +198,9 @@ describe('negotiation, caching and headers', () => {
       [photo.id, 'image/avif;q=0,image/webp', 'webp'],
       [photo.id, '*/*', 'jpeg'],
       [alpha.id, 'text/html', 'png'],
+      // Alpha is kept by AVIF and WebP: never PNG when either is acceptable.
+      [alpha.id, 'image/avif,image/webp,*/*', 'avif'],
+      [alpha.id, 'image/webp,*/*', 'webp'],
     ];
     for (const [id, accept, want] of cases) {
       const { res, format } = await variant(id, 'w=120,f=auto', { Accept: accept });
