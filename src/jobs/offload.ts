@@ -21,9 +21,8 @@
  * written the variant, the next request finds it in R2.
  */
 import type { EncodeFormat } from '../codecs/types';
-import { DecodeError } from '../codecs/types';
 import type { Config } from '../config';
-import { busy, HttpError, notFound, unavailable, unprocessable } from '../errors';
+import { HttpError, notFound, unavailable, unprocessable } from '../errors';
 import { enqueue } from '../queue/producer';
 import type { ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
@@ -42,7 +41,7 @@ import {
   type PlanSource,
 } from '../transform/plan';
 import { parseTransform, type TransformSpec } from '../transform/spec';
-import { admissionLimits, withAdmission } from '../transform/admission';
+import { admitTransform } from '../transform/admission';
 
 /** `max-age` of a stand-in, seconds: short, so the real variant replaces it soon. */
 export const STAND_IN_MAX_AGE = 10;
@@ -287,22 +286,7 @@ async function standIn(r: OffloadRequest, queued: string): Promise<Response> {
       },
     );
   }
-  const run = await withAdmission(plan.estimate.memoryMB, admissionLimits(r.config), async () => {
-    try {
-      return await plan.run();
-    } catch (err) {
-      if (err instanceof DecodeError)
-        throw unprocessable(`The original could not be decoded: ${err.message}`);
-      throw err;
-    }
-  });
-  if (!run.admitted)
-    throw busy(
-      'Too many transforms are running here right now; retry shortly.',
-      r.config.admissionRetryAfterSeconds,
-      { estimate: { memory_mb: Math.round(plan.estimate.memoryMB) } },
-    );
-  const out = run.value;
+  const out = await admitTransform(plan.estimate.memoryMB, r.config, () => plan.run());
   const what = `${plan.what}; size=${out.width}x${out.height}`;
   return new Response(out.bytes, {
     headers: standInHeaders(out.format, out.bytes.byteLength, r.negotiated, what, queued),

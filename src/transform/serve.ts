@@ -3,9 +3,9 @@
  * transform inline within the budget and store, or offload to the queue and serve a stand-in
  * (transform/plan.ts, jobs/offload.ts). A cache hit makes no D1 and no R2 call.
  */
-import { DecodeError, type EncodeFormat } from '../codecs/types';
+import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
-import { busy, notFound, unprocessable } from '../errors';
+import { notFound, unprocessable } from '../errors';
 import { ID_PATTERN } from '../ids';
 import { offloadVariant } from '../jobs/offload';
 import { limitDeliveryMiss } from '../security/rate-limit';
@@ -13,7 +13,7 @@ import { cacheMatch, cachePut, variantCacheKey } from '../storage/edge-cache';
 import { getImageById, type ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
 import { getVariant, putVariant, specHash } from '../storage/variants';
-import { admissionLimits, withAdmission } from './admission';
+import { admitTransform } from './admission';
 import { acceptClass, autoCandidates, contentType, resolveFormat } from './negotiate';
 import {
   isAnimatedOutput,
@@ -203,25 +203,12 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
     });
   // Inline: only while this isolate's concurrent transforms leave room for its estimated
   // memory (transform/admission.ts); otherwise 503 at once, never a pile-up.
-  const run = await withAdmission(estimate.memoryMB, admissionLimits(req.config), async () => {
+  const out = await admitTransform(estimate.memoryMB, req.config, async () => {
     const original = await getOriginal(req.env.BUCKET, rec.sha256);
     if (!original) throw notFound(`No image ${req.id}.`);
     const input = new Uint8Array(await original.arrayBuffer());
-    try {
-      return await runPipeline(input, src, spec, format, req.config.maxAnimationPixels);
-    } catch (err) {
-      if (err instanceof DecodeError)
-        throw unprocessable(`The original could not be decoded: ${err.message}`);
-      throw err;
-    }
+    return runPipeline(input, src, spec, format, req.config.maxAnimationPixels);
   });
-  if (!run.admitted)
-    throw busy(
-      'Too many transforms are running here right now; retry shortly.',
-      req.config.admissionRetryAfterSeconds,
-      { estimate: { memory_mb: Math.round(estimate.memoryMB) } },
-    );
-  const out = run.value;
   const headers = variantHeaders(format, etag, out.bytes.byteLength, negotiated);
   headers.set('X-Cache', 'MISS');
   headers.set('X-Variant-Source', 'computed');
