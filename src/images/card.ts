@@ -2,12 +2,14 @@
  * The image card: a ThumbHash placeholder (https://evanw.github.io/thumbhash/, the `thumbhash`
  * package) and the average colour, computed once per image by the queue consumer and stored
  * in D1. The card is made from the upright image (EXIF orientation applied) scaled to fit
- * 100x100, which the pipeline produces cheaply (shrink-on-load for JPEGs).
+ * 100x100, which the pipeline produces cheaply (shrink-on-load for JPEGs). The same pixels
+ * give the attention point that `gravity=auto` crops centre on (images/attention.ts).
  */
 import { rgbaToThumbHash, thumbHashToRGBA } from 'thumbhash';
 import { decodeImage } from '../codecs/decode';
 import { encodeImage } from '../codecs/encode';
 import type { RawImage } from '../codecs/types';
+import { attentionPoint, type FocalPoint } from './attention';
 import { runPipeline, type SourceFacts } from '../transform/pipeline';
 import { parseTransform } from '../transform/spec';
 
@@ -20,6 +22,8 @@ export interface ImageCard {
   thumbhash: string;
   /** Alpha-weighted average colour `#rrggbb`, or null for a fully transparent image. */
   colour: string | null;
+  /** Attention point in fractions of the upright image (where `g=auto` crops centre). */
+  focal: FocalPoint;
 }
 
 const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
@@ -46,7 +50,7 @@ export function averageColour(img: RawImage): string | null {
 /** The card of pixels already at most 100x100. */
 export function cardOfPixels(img: RawImage): ImageCard {
   const hash = rgbaToThumbHash(img.width, img.height, img.data);
-  return { thumbhash: toBase64(hash), colour: averageColour(img) };
+  return { thumbhash: toBase64(hash), colour: averageColour(img), focal: attentionPoint(img) };
 }
 
 /**
