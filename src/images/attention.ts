@@ -3,11 +3,13 @@
  * implementation of the idea of libvips' `attention` smartcrop strategy (the one sharp's
  * `position: 'attention'` runs; libvips/conversion/smartcrop.c):
  *
- * 1. scale the upright image to a 32x32 grid (the grid sets the precision of the point);
- * 2. in CIE Lab (D65): edge energy = |Sobel x| + |Sobel y| of L; a skin mask (a in [3, 22],
- *    b in [4, 31], L ≥ 15) and a saturation mask (chroma > 60), each 255 where true;
- * 3. sum the three maps, Gaussian-blur the sum with a sigma tied to the crop size, and take
- *    the position of the maximum.
+ * 1. per pixel, in CIE Lab (D65): edge energy = |Sobel x| + |Sobel y| of L; a skin mask
+ *    (a in [3, 22], b in [4, 31], L ≥ 15) and a saturation mask (chroma > 60), each 255
+ *    where true;
+ * 2. sum the three maps and area-average the sum onto a 32x32 grid (the grid sets the
+ *    precision of the point);
+ * 3. Gaussian-blur the grid with sigma = the crop's diagonal in grid cells / 6, and take the
+ *    position of the maximum (the top-left corner of its cell, as libvips does).
  *
  * libvips ties the blur to the requested crop; we compute the point once per original (in
  * the queue consumer) for the largest square crop, the common `g=auto` case (avatars).
@@ -23,27 +25,23 @@ export interface FocalPoint {
 /** Side of the analysis grid, cells (libvips shrinks to 32 × 32). */
 const GRID = 32;
 
-/** Area-average of RGBA pixels onto a GRID × GRID grid, premultiplied by alpha; RGB 0..255. */
-function toGrid(img: RawImage): Float64Array {
-  const sums = new Float64Array(GRID * GRID * 4);
-  const d = img.data;
-  for (let y = 0; y < img.height; y++) {
-    const gy = Math.min(GRID - 1, Math.floor((y * GRID) / img.height));
-    for (let x = 0; x < img.width; x++) {
-      const gx = Math.min(GRID - 1, Math.floor((x * GRID) / img.width));
-      const i = (y * img.width + x) * 4;
-      const a = d[i + 3]! / 255;
-      const c = (gy * GRID + gx) * 4;
-      for (let k = 0; k < 3; k++) sums[c + k] = sums[c + k]! + d[i + k]! * a;
-      sums[c + 3] = sums[c + 3]! + 1;
+/** Blur: sigma = the crop's diagonal in grid cells over this. */
+const SIGMA_DIV = 6;
+
+/** Area-average of a per-pixel map onto a GRID × GRID grid. */
+function toGrid(map: Float64Array, width: number, height: number): Float64Array {
+  const sums = new Float64Array(GRID * GRID);
+  const counts = new Float64Array(GRID * GRID);
+  for (let y = 0; y < height; y++) {
+    const gy = Math.min(GRID - 1, Math.floor((y * GRID) / height));
+    for (let x = 0; x < width; x++) {
+      const c = gy * GRID + Math.min(GRID - 1, Math.floor((x * GRID) / width));
+      sums[c] = sums[c]! + map[y * width + x]!;
+      counts[c] = counts[c]! + 1;
     }
   }
-  const rgb = new Float64Array(GRID * GRID * 3);
-  for (let c = 0; c < GRID * GRID; c++) {
-    const n = sums[c * 4 + 3]! || 1;
-    for (let k = 0; k < 3; k++) rgb[c * 3 + k] = sums[c * 4 + k]! / n;
-  }
-  return rgb;
+  for (let c = 0; c < GRID * GRID; c++) sums[c] = sums[c]! / (counts[c]! || 1);
+  return sums;
 }
 
 const linear = (v: number) => {
@@ -90,39 +88,47 @@ function blur(map: Float64Array, sigma: number): Float64Array {
 }
 
 /**
- * The attention point of upright RGBA pixels (any size ≥ 1x1; the card's ≤ 100 px copy is
- * enough, as libvips works on 32x32). Transparent pixels count as black.
+ * The attention point of upright RGBA pixels (any size ≥ 1x1; the card's ≤ 100 px copy).
+ * Transparent pixels count as black (premultiplied, as libvips does).
  * @returns the point as fractions of the image, each in [0, 1).
  */
 export function attentionPoint(img: RawImage): FocalPoint {
-  const rgb = toGrid(img);
-  const L = new Float64Array(GRID * GRID);
-  const score = new Float64Array(GRID * GRID);
-  for (let c = 0; c < GRID * GRID; c++) {
-    const [l, a, b] = toLab(rgb[c * 3]!, rgb[c * 3 + 1]!, rgb[c * 3 + 2]!);
-    L[c] = l;
+  const { width, height, data } = img;
+  const n = width * height;
+  const L = new Float64Array(n);
+  const score = new Float64Array(n);
+  for (let p = 0; p < n; p++) {
+    const alpha = data[p * 4 + 3]! / 255;
+    const [l, a, b] = toLab(
+      data[p * 4]! * alpha,
+      data[p * 4 + 1]! * alpha,
+      data[p * 4 + 2]! * alpha,
+    );
+    L[p] = l;
     const skin = a >= 3 && a <= 22 && b >= 4 && b <= 31 && l >= 15;
     const saturated = Math.hypot(a, b) > 60;
-    score[c] = (skin ? 255 : 0) + (saturated ? 255 : 0);
+    score[p] = (skin ? 255 : 0) + (saturated ? 255 : 0);
   }
   const at = (x: number, y: number) =>
-    L[Math.min(GRID - 1, Math.max(0, y)) * GRID + Math.min(GRID - 1, Math.max(0, x))]!;
-  for (let y = 0; y < GRID; y++)
-    for (let x = 0; x < GRID; x++) {
+    L[Math.min(height - 1, Math.max(0, y)) * width + Math.min(width - 1, Math.max(0, x))]!;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
       const gx =
-        at(x + 1, y - 1) + 2 * at(x + 1, y) + at(x + 1, y + 1) -
+        at(x + 1, y - 1) +
+        2 * at(x + 1, y) +
+        at(x + 1, y + 1) -
         (at(x - 1, y - 1) + 2 * at(x - 1, y) + at(x - 1, y + 1));
       const gy =
-        at(x - 1, y + 1) + 2 * at(x, y + 1) + at(x + 1, y + 1) -
+        at(x - 1, y + 1) +
+        2 * at(x, y + 1) +
+        at(x + 1, y + 1) -
         (at(x - 1, y - 1) + 2 * at(x, y - 1) + at(x + 1, y - 1));
-      score[y * GRID + x] = score[y * GRID + x]! + Math.abs(gx) + Math.abs(gy);
+      score[y * width + x] = score[y * width + x]! + Math.abs(gx) + Math.abs(gy);
     }
   // The largest square crop covers min(w, h) of each side: in grid cells, GRID·min/side.
-  const side = Math.min(img.width, img.height);
-  const cw = (GRID * side) / img.width;
-  const ch = (GRID * side) / img.height;
-  const sigma = Math.max(1, Math.hypot(cw, ch) / 10);
-  const blurred = blur(score, sigma);
+  const side = Math.min(width, height);
+  const sigma = Math.max(1, Math.hypot((GRID * side) / width, (GRID * side) / height) / SIGMA_DIV);
+  const blurred = blur(toGrid(score, width, height), sigma);
   let best = 0;
   for (let c = 1; c < blurred.length; c++) if (blurred[c]! > blurred[best]!) best = c;
   return { x: (best % GRID) / GRID, y: Math.floor(best / GRID) / GRID };
