@@ -128,6 +128,9 @@ describe('gravity=auto', () => {
     const res = await call('/img/AAAAAAAAAAAAAAAA/w=100,h=100,fit=cover,g=face');
     expect(res.status).toBe(400);
     expect(res.headers.get('Content-Type')).toContain('application/problem+json');
-    expect(await res.json()).toMatchObject({ option: 'g', detail: expect.stringContaining('"face"') });
+    expect(await res.json()).toMatchObject({
+      option: 'g',
+      detail: expect.stringContaining('"face"'),
+    });
   });
 });
