@@ -297,7 +297,8 @@ export async function referencedShas(
 }
 
 /**
- * Images still without a card that were created before `before` and not re-sent since, with
+ * Images still without a card (or a card made before the attention point existed: no
+ * `focal_x`, migration 0008) that were created before `before` and not re-sent since, with
  * card re-sends left: each gets one more (compare-and-set on the time of the last re-send).
  * @returns their ids, for the reconciler to send `card` messages.
  */
@@ -311,7 +312,7 @@ export async function claimMissingCards(
   const { results } = await db
     .prepare(
       `UPDATE images SET card_redrives = card_redrives + 1, card_redriven_at = ?2
-       WHERE id IN (SELECT id FROM images WHERE thumbhash IS NULL AND created_at < ?1
+       WHERE id IN (SELECT id FROM images WHERE focal_x IS NULL AND created_at < ?1
          AND card_redrives < ?3 AND COALESCE(card_redriven_at, 0) < ?1 LIMIT ?4)
        RETURNING id`,
     )

@@ -124,6 +124,32 @@ describe('gravity=auto', () => {
     }
   });
 
+  it('maps the focal point through rotate', async () => {
+    const q = new FakeQueue();
+    const id = await upload(q, 'crop/flowers.jpeg', KEYS.mallory);
+    await pump(q, envWith(q));
+    const { facts: upright } = await facts(id, 'w=300,h=300,fit=cover,g=auto');
+    const { x, y } = upright.focal_point!;
+    // Rotated 90° clockwise, the upright point (x, y) is at (1 - y, x).
+    const turned = (await facts(id, 'w=300,h=300,fit=cover,g=auto,rotate=90')).facts;
+    const explicit = (await facts(id, `w=300,h=300,fit=cover,g=${1 - y}x${x},rotate=90`)).facts;
+    expect(turned.geometry.crop).toEqual(explicit.geometry.crop);
+    expect(turned.geometry.crop.top).toBeGreaterThan(0);
+  });
+
+  it('gives an image whose card predates the attention point one, via the card message', async () => {
+    const q = new FakeQueue();
+    const id = await upload(q, 'crop/concert.jpg', KEYS.bob);
+    await pump(q, envWith(q));
+    await env.DB.prepare('UPDATE images SET focal_x = NULL, focal_y = NULL WHERE id = ?')
+      .bind(id)
+      .run();
+    expect((await facts(id, 'w=300,h=300,fit=cover,g=auto')).facts.focal_point).toBeNull();
+    q.messages.push({ body: { type: 'card', v: 1, imageId: id }, attempts: 1 });
+    await pump(q, envWith(q));
+    expect((await facts(id, 'w=300,h=300,fit=cover,g=auto')).facts.focal_point).not.toBeNull();
+  });
+
   it('refuses gravity=face with a problem naming the option', async () => {
     const res = await call('/img/AAAAAAAAAAAAAAAA/w=100,h=100,fit=cover,g=face');
     expect(res.status).toBe(400);
