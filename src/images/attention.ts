@@ -1,18 +1,19 @@
 /**
  * The attention point of an image: where `gravity=auto` centres its crops. Our own
- * implementation of the idea of libvips' `attention` smartcrop strategy (the one sharp's
- * `position: 'attention'` runs; libvips/conversion/smartcrop.c):
+ * implementation of the model of libvips' `attention` smartcrop strategy, the one sharp's
+ * `position: 'attention'` runs (libvips/conversion/smartcrop.c, libvips 8.x):
  *
- * 1. per pixel, in CIE Lab (D65): edge energy = |Sobel x| + |Sobel y| of L; a skin mask
- *    (a in [3, 22], b in [4, 31], L ≥ 15) and a saturation mask (chroma > 60), each 255
- *    where true;
- * 2. sum the three maps and area-average the sum onto a 32x32 grid (the grid sets the
- *    precision of the point);
- * 3. Gaussian-blur the grid with sigma = the crop's diagonal in grid cells / 6, and take the
- *    position of the maximum (the top-left corner of its cell, as libvips does).
+ * 1. area-average the upright image (alpha premultiplied) onto a 32x32 grid, whatever its
+ *    aspect; the grid sets the precision of the point;
+ * 2. per cell, in CIE XYZ (D65, Y 0..100): edge energy = 5 × |Laplacian of Y| (4-neighbour);
+ *    skin = 100 − 100 × the distance of the unit XYZ vector from the skin direction
+ *    (0.78, 0.57, 0.44); saturation = CIE Lab a*; skin and saturation only where Y > 5;
+ * 3. sum the three, Gaussian-blur the sum with sigma = max(1, the crop's diagonal in grid
+ *    cells / 10), and take the position of the maximum (the top-left corner of its cell).
  *
  * libvips ties the blur to the requested crop; we compute the point once per original (in
- * the queue consumer) for the largest square crop, the common `g=auto` case (avatars).
+ * the queue consumer, from a ≤ 256 px copy) for the largest square crop, the common `g=auto`
+ * case (avatars). Measured against sharp: docs/url-format.md, test/images/attention.test.ts.
  */
 import type { RawImage } from '../codecs/types';
 
@@ -24,23 +25,27 @@ export interface FocalPoint {
 
 /** Side of the analysis grid, cells (libvips shrinks to 32 × 32). */
 const GRID = 32;
+const CELLS = GRID * GRID;
+/** The skin direction in XYZ (unit length), the skin score's reference. */
+const SKIN = [0.78, 0.57, 0.44] as const;
 
-/** Blur: sigma = the crop's diagonal in grid cells over this. */
-const SIGMA_DIV = 6;
-
-/** Area-average of a per-pixel map onto a GRID × GRID grid. */
-function toGrid(map: Float64Array, width: number, height: number): Float64Array {
-  const sums = new Float64Array(GRID * GRID);
-  const counts = new Float64Array(GRID * GRID);
-  for (let y = 0; y < height; y++) {
-    const gy = Math.min(GRID - 1, Math.floor((y * GRID) / height));
-    for (let x = 0; x < width; x++) {
-      const c = gy * GRID + Math.min(GRID - 1, Math.floor((x * GRID) / width));
-      sums[c] = sums[c]! + map[y * width + x]!;
+/** Area-average of RGBA pixels (alpha premultiplied) onto the grid: RGB 0..255 per cell. */
+function toGrid(img: RawImage): Float64Array {
+  const sums = new Float64Array(CELLS * 3);
+  const counts = new Float64Array(CELLS);
+  const d = img.data;
+  for (let y = 0; y < img.height; y++) {
+    const row = Math.min(GRID - 1, Math.floor((y * GRID) / img.height)) * GRID;
+    for (let x = 0; x < img.width; x++) {
+      const c = row + Math.min(GRID - 1, Math.floor((x * GRID) / img.width));
+      const i = (y * img.width + x) * 4;
+      const a = d[i + 3]! / 255;
+      for (let k = 0; k < 3; k++) sums[c * 3 + k] = sums[c * 3 + k]! + d[i + k]! * a;
       counts[c] = counts[c]! + 1;
     }
   }
-  for (let c = 0; c < GRID * GRID; c++) sums[c] = sums[c]! / (counts[c]! || 1);
+  for (let c = 0; c < CELLS; c++)
+    for (let k = 0; k < 3; k++) sums[c * 3 + k] = sums[c * 3 + k]! / (counts[c]! || 1);
   return sums;
 }
 
@@ -50,21 +55,19 @@ const linear = (v: number) => {
 };
 const labF = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
 
-/** sRGB 0..255 to CIE Lab (D65 white). */
-function toLab(r8: number, g8: number, b8: number): [number, number, number] {
+/** sRGB 0..255 to CIE XYZ (D65; Y 0..100). */
+function toXyz(r8: number, g8: number, b8: number): [number, number, number] {
   const r = linear(r8);
   const g = linear(g8);
   const b = linear(b8);
-  const x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
-  const y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  const z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
-  const fx = labF(x);
-  const fy = labF(y);
-  const fz = labF(z);
-  return [116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)];
+  return [
+    100 * (0.4124 * r + 0.3576 * g + 0.1805 * b),
+    100 * (0.2126 * r + 0.7152 * g + 0.0722 * b),
+    100 * (0.0193 * r + 0.1192 * g + 0.9505 * b),
+  ];
 }
 
-/** Separable Gaussian blur of a GRID × GRID map, edges extended. */
+/** Separable Gaussian blur of the grid, edges extended. */
 function blur(map: Float64Array, sigma: number): Float64Array {
   const radius = Math.max(1, Math.ceil(sigma * 3));
   const kernel: number[] = [];
@@ -72,7 +75,7 @@ function blur(map: Float64Array, sigma: number): Float64Array {
   const total = kernel.reduce((s, k) => s + k, 0);
   const at = (n: number) => Math.min(GRID - 1, Math.max(0, n));
   const pass = (src: Float64Array, horizontal: boolean) => {
-    const out = new Float64Array(src.length);
+    const out = new Float64Array(CELLS);
     for (let y = 0; y < GRID; y++)
       for (let x = 0; x < GRID; x++) {
         let s = 0;
@@ -88,48 +91,35 @@ function blur(map: Float64Array, sigma: number): Float64Array {
 }
 
 /**
- * The attention point of upright RGBA pixels (any size ≥ 1x1; the card's ≤ 100 px copy).
- * Transparent pixels count as black (premultiplied, as libvips does).
+ * The attention point of upright RGBA pixels (any size ≥ 1x1; a ≤ 256 px copy is what the
+ * card computation passes). Transparent pixels count as black.
  * @returns the point as fractions of the image, each in [0, 1).
  */
 export function attentionPoint(img: RawImage): FocalPoint {
-  const { width, height, data } = img;
-  const n = width * height;
-  const L = new Float64Array(n);
-  const score = new Float64Array(n);
-  for (let p = 0; p < n; p++) {
-    const alpha = data[p * 4 + 3]! / 255;
-    const [l, a, b] = toLab(
-      data[p * 4]! * alpha,
-      data[p * 4 + 1]! * alpha,
-      data[p * 4 + 2]! * alpha,
-    );
-    L[p] = l;
-    const skin = a >= 3 && a <= 22 && b >= 4 && b <= 31 && l >= 15;
-    const saturated = Math.hypot(a, b) > 60;
-    score[p] = (skin ? 255 : 0) + (saturated ? 255 : 0);
+  const rgb = toGrid(img);
+  const Y = new Float64Array(CELLS);
+  const score = new Float64Array(CELLS);
+  for (let c = 0; c < CELLS; c++) {
+    const [x, y, z] = toXyz(rgb[c * 3]!, rgb[c * 3 + 1]!, rgb[c * 3 + 2]!);
+    Y[c] = y;
+    if (y <= 5) continue;
+    const m = Math.hypot(x, y, z);
+    const skin = 100 - 100 * Math.hypot(x / m - SKIN[0], y / m - SKIN[1], z / m - SKIN[2]);
+    const a = 500 * (labF(x / 95.047) - labF(y / 100));
+    score[c] = skin + a;
   }
   const at = (x: number, y: number) =>
-    L[Math.min(height - 1, Math.max(0, y)) * width + Math.min(width - 1, Math.max(0, x))]!;
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const gx =
-        at(x + 1, y - 1) +
-        2 * at(x + 1, y) +
-        at(x + 1, y + 1) -
-        (at(x - 1, y - 1) + 2 * at(x - 1, y) + at(x - 1, y + 1));
-      const gy =
-        at(x - 1, y + 1) +
-        2 * at(x, y + 1) +
-        at(x + 1, y + 1) -
-        (at(x - 1, y - 1) + 2 * at(x, y - 1) + at(x + 1, y - 1));
-      score[y * width + x] = score[y * width + x]! + Math.abs(gx) + Math.abs(gy);
+    Y[Math.min(GRID - 1, Math.max(0, y)) * GRID + Math.min(GRID - 1, Math.max(0, x))]!;
+  for (let y = 0; y < GRID; y++)
+    for (let x = 0; x < GRID; x++) {
+      const laplacian = 4 * at(x, y) - at(x - 1, y) - at(x + 1, y) - at(x, y - 1) - at(x, y + 1);
+      score[y * GRID + x] = score[y * GRID + x]! + 5 * Math.abs(laplacian);
     }
   // The largest square crop covers min(w, h) of each side: in grid cells, GRID·min/side.
-  const side = Math.min(width, height);
-  const sigma = Math.max(1, Math.hypot((GRID * side) / width, (GRID * side) / height) / SIGMA_DIV);
-  const blurred = blur(toGrid(score, width, height), sigma);
+  const side = Math.min(img.width, img.height);
+  const sigma = Math.max(1, Math.hypot((GRID * side) / img.width, (GRID * side) / img.height) / 10);
+  const blurred = blur(score, sigma);
   let best = 0;
-  for (let c = 1; c < blurred.length; c++) if (blurred[c]! > blurred[best]!) best = c;
+  for (let c = 1; c < CELLS; c++) if (blurred[c]! > blurred[best]!) best = c;
   return { x: (best % GRID) / GRID, y: Math.floor(best / GRID) / GRID };
 }
