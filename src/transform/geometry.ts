@@ -50,7 +50,7 @@ export function orientedSize(src: Size, rotate: Rotation): Size {
 
 /**
  * Gravity as a focal point in fractions of the source (0 = left/top, 1 = right/bottom);
- * `auto` is the image's attention point `auto` (centre when none is known).
+ * `auto` is the image's attention point, passed as `auto` (the centre when none is known).
  */
 function focalPoint(g: Gravity, auto: readonly [number, number]): readonly [number, number] {
   switch (g.kind) {
