@@ -45,6 +45,10 @@ async function walk(dir: string, prefix = ''): Promise<string[]> {
  * GET http://fixtures/sharp-p3/<file path>?f=png|webp|avif
  *   → the ../shared file converted by sharp to Display P3 and saved with that profile
  *     embedded (PNG iCCP, WebP ICCP, AVIF colr), quality 95.
+ * GET http://fixtures/sharp-attention/<file path>?w=W&h=H
+ *   → JSON {left, top, width, height}: the window of the upright ../shared file (source
+ *     pixels) that sharp's `resize(W, H, {fit: 'cover', position: 'attention'})` keeps
+ *     (libvips' attention smartcrop; the g=auto reference, test/transform/attention.test.ts).
  */
 async function serveFixture(request: Request): Promise<Response> {
   const { pathname, searchParams } = new URL(request.url);
@@ -55,6 +59,12 @@ async function serveFixture(request: Request): Promise<Response> {
         ? Buffer.from(await request.arrayBuffer())
         : sharedPath(rel.slice('sharp/'.length));
     return input ? sharpReference(input, searchParams) : new Response('outside', { status: 400 });
+  }
+  if (rel.startsWith('sharp-attention/')) {
+    const input = sharedPath(rel.slice('sharp-attention/'.length));
+    return input
+      ? Response.json(await attentionWindow(input, searchParams))
+      : new Response('outside', { status: 400 });
   }
   if (rel.startsWith('sharp-p3/')) {
     const input = sharedPath(rel.slice('sharp-p3/'.length));
@@ -97,6 +107,24 @@ async function sharpReference(input: string | Buffer, q: URLSearchParams): Promi
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
   return new Response(new Uint8Array(data));
+}
+
+/** See serveFixture: sharp's attention crop window, in upright source pixels. */
+async function attentionWindow(input: string, q: URLSearchParams) {
+  const width = Number(q.get('w'));
+  const height = Number(q.get('h'));
+  const upright = await sharp(input).rotate().toBuffer({ resolveWithObject: true });
+  const { info } = await sharp(upright.data)
+    .resize(width, height, { fit: 'cover', position: 'attention' })
+    .toBuffer({ resolveWithObject: true });
+  // The offsets are in the image scaled to cover the box; scale them back to the source.
+  const s = Math.max(width / upright.info.width, height / upright.info.height);
+  return {
+    left: Math.abs(info.cropOffsetLeft ?? 0) / s, // sharp reports the offsets negated
+    top: Math.abs(info.cropOffsetTop ?? 0) / s,
+    width: width / s,
+    height: height / s,
+  };
 }
 
 /** Requests the Worker sent to http(s)://hooks.test, oldest first (webhook tests read them). */

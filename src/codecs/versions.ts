@@ -39,13 +39,15 @@ export const LCMS_SHA256 = 'd377cc3b5081c950c5344d86e8a35e57c5820424c67e6d9b538a
  * and resample in the JPEG module (2026-11-21); 3: embedded ICC profiles are converted to
  * sRGB (wasm/lcms.wasm; CMYK JPEGs not yet), or, on another branch, WebP through libwebp 1.5.0;
  * 4: both together (2026-12-04): ICC → sRGB, and WebP decoded and encoded by libwebp 1.5.0
- * (wasm/libwebp.wasm; WebP sources shrink on load), animation kept, GIF output.
+ * (wasm/libwebp.wasm; WebP sources shrink on load), animation kept, GIF output;
+ * 5: `gravity=auto` crops centre on the attention point (images/attention.ts), no longer
+ * on the centre (2026-12-04).
  */
-export const PIPELINE_VERSION = 4;
+export const PIPELINE_VERSION = 5;
 
 /**
  * Compact codec version string, e.g.
- * `jpeg1.6.0-png3.1.1-avif2.1.1-resize2.1.1-gif1.0.10-gifenc1.0.3-jpegscaled5b461cb50290-libwebp995af131eafa-lcmsd377cc3b5081-pipeline4`
+ * `jpeg1.6.0-png3.1.1-avif2.1.1-resize2.1.1-gif1.0.10-gifenc1.0.3-jpegscaled5b461cb50290-libwebp995af131eafa-lcmsd377cc3b5081-pipeline5`
  * (versions of @jsquash/*, omggif and gifenc, our modules' hash prefixes, PIPELINE_VERSION).
  */
 export const CODEC_VERSIONS: string = `jpeg${jpeg}-png${png}-avif${avif}-resize${resize}-gif${gif}-gifenc${gifenc}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`;

@@ -1,18 +1,25 @@
 /**
  * The image card: a ThumbHash placeholder (https://evanw.github.io/thumbhash/, the `thumbhash`
- * package) and the average colour, computed once per image by the queue consumer and stored
- * in D1. The card is made from the upright image (EXIF orientation applied) scaled to fit
- * 100x100, which the pipeline produces cheaply (shrink-on-load for JPEGs).
+ * package), the average colour and the attention point (images/attention.ts), computed once
+ * per image by the queue consumer and stored in D1. The card is made from the upright image
+ * (EXIF orientation applied) scaled to fit 256x256, which the pipeline produces cheaply
+ * (shrink-on-load for JPEGs): the attention point from those pixels, the ThumbHash and colour
+ * from them scaled on to fit 100x100.
  */
 import { rgbaToThumbHash, thumbHashToRGBA } from 'thumbhash';
 import { decodeImage } from '../codecs/decode';
 import { encodeImage } from '../codecs/encode';
+import { resizeImage } from '../codecs/resize';
 import type { RawImage } from '../codecs/types';
+import { attentionPoint, type FocalPoint } from './attention';
 import { runPipeline, type SourceFacts } from '../transform/pipeline';
 import { parseTransform } from '../transform/spec';
 
-/** ThumbHash input: the image scaled to fit 100x100 (ThumbHash's own maximum). */
-export const CARD_SPEC = parseTransform('w=100,h=100,fit=scale-down,f=png');
+/** The card's input: the image scaled to fit 256x256 (enough for the attention point). */
+export const CARD_SPEC = parseTransform('w=256,h=256,fit=scale-down,f=png');
+
+/** ThumbHash's own maximum side, pixels. */
+const THUMBHASH_SIDE = 100;
 
 /** An image card. */
 export interface ImageCard {
@@ -20,6 +27,8 @@ export interface ImageCard {
   thumbhash: string;
   /** Alpha-weighted average colour `#rrggbb`, or null for a fully transparent image. */
   colour: string | null;
+  /** Attention point in fractions of the upright image (where `g=auto` crops centre). */
+  focal: FocalPoint;
 }
 
 const toBase64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
@@ -43,10 +52,16 @@ export function averageColour(img: RawImage): string | null {
   return a === 0 ? null : `#${hex2(r / a)}${hex2(g / a)}${hex2(b / a)}`;
 }
 
-/** The card of pixels already at most 100x100. */
-export function cardOfPixels(img: RawImage): ImageCard {
-  const hash = rgbaToThumbHash(img.width, img.height, img.data);
-  return { thumbhash: toBase64(hash), colour: averageColour(img) };
+/** The card of upright pixels at most 256x256 (larger works, only slower). */
+export async function cardOfPixels(img: RawImage): Promise<ImageCard> {
+  const s = Math.min(1, THUMBHASH_SIDE / img.width, THUMBHASH_SIDE / img.height);
+  const small = await resizeImage(
+    img,
+    Math.max(1, Math.round(img.width * s)),
+    Math.max(1, Math.round(img.height * s)),
+  );
+  const hash = rgbaToThumbHash(small.width, small.height, small.data);
+  return { thumbhash: toBase64(hash), colour: averageColour(small), focal: attentionPoint(img) };
 }
 
 /**
@@ -54,8 +69,8 @@ export function cardOfPixels(img: RawImage): ImageCard {
  * @throws DecodeError when the original does not decode (a permanent failure).
  */
 export async function computeCard(bytes: Uint8Array, src: SourceFacts): Promise<ImageCard> {
-  const small = await runPipeline(bytes, src, CARD_SPEC, 'png');
-  return cardOfPixels(await decodeImage(small.bytes, 'png'));
+  const upright = await runPipeline(bytes, src, CARD_SPEC, 'png');
+  return cardOfPixels(await decodeImage(upright.bytes, 'png'));
 }
 
 /**

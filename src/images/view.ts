@@ -20,6 +20,8 @@ export function imageView(rec: ImageRecord, origin: string) {
     /** Image card (computed once by the queue consumer after upload; null until then). */
     thumbhash: rec.thumbhash ?? null,
     colour: rec.colour ?? null,
+    /** Attention point (fractions of the upright image) that `g=auto` crops centre on. */
+    focal_point: rec.focal ?? null,
     created_at: new Date(rec.createdAt).toISOString(),
     urls: {
       original: `${origin}/img/${rec.id}/original`,

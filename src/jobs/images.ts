@@ -14,13 +14,14 @@ import { CARD_SPEC } from '../images/card';
 import { sourceFacts } from '../transform/serve';
 
 /**
- * Handles a `card` message: computes and stores the ThumbHash and colour. A deleted image, a
- * card already stored, an undecodable original or one too large to decode are not retried.
+ * Handles a `card` message: computes and stores the ThumbHash, colour and attention point. A
+ * deleted image, a card already stored (with its attention point: older cards are remade),
+ * an undecodable original or one too large to decode are not retried.
  * @throws on transient failures (R2, D1).
  */
 export async function processCard(env: Env, config: Config, m: CardMessage): Promise<void> {
   const rec = await getImageById(env.DB, m.imageId);
-  if (!rec || rec.thumbhash) return;
+  if (!rec || (rec.thumbhash && rec.focal)) return;
   const src = sourceFacts(rec);
   const over = overBudget(estimateVariant(src, CARD_SPEC, 'png'), queueBudget(config));
   if (over.length) {

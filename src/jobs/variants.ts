@@ -20,7 +20,7 @@ import { hasVariant, putVariant, specHash } from '../storage/variants';
 import { resolveFormat } from '../transform/negotiate';
 import { runPipeline } from '../transform/pipeline';
 import { combine, estimateVariant, overBudget, queueBudget } from '../transform/plan';
-import { sourceFacts } from '../transform/serve';
+import { focalPending, sourceFacts } from '../transform/serve';
 import { canonicalTransform, parseTransform, type TransformSpec } from '../transform/spec';
 import { jobAfterItem, resumeWebhook } from './service';
 
@@ -61,6 +61,9 @@ export async function makeVariants(
   let formats = requested;
   const spec = parseTransform(canonical);
   const src = sourceFacts(rec);
+  // `g=auto` needs the attention point (image card): wait for it rather than store a centre crop.
+  if (focalPending(rec, spec))
+    throw new Error(`the focal point of ${rec.id} is pending (image card); retry`);
   // Formats nobody can make here are skipped (format=auto then answers with the next one,
   // serve.ts); when none can be made, the work is refused for good.
   const budget = queueBudget(config);

@@ -30,6 +30,8 @@ export interface ImageRecord {
   thumbhash?: string | null;
   /** Average colour `#rrggbb` from the image card; null/absent until computed. */
   colour?: string | null;
+  /** Attention point from the image card (fractions of the upright image); null until computed. */
+  focal?: { x: number; y: number } | null;
 }
 
 interface ImageRow {
@@ -50,6 +52,8 @@ interface ImageRow {
   created_at: number;
   thumbhash?: string | null;
   colour?: string | null;
+  focal_x?: number | null;
+  focal_y?: number | null;
 }
 
 const COLUMNS =
@@ -73,10 +77,14 @@ const toRecord = (r: ImageRow): ImageRecord => ({
   createdAt: r.created_at,
   thumbhash: r.thumbhash ?? null,
   colour: r.colour ?? null,
+  focal:
+    r.focal_x === null || r.focal_x === undefined || r.focal_y === null || r.focal_y === undefined
+      ? null
+      : { x: r.focal_x, y: r.focal_y },
 });
 
 /** Columns read back: the inserted ones plus the image card. */
-const SELECTED = `${COLUMNS}, thumbhash, colour`;
+const SELECTED = `${COLUMNS}, thumbhash, colour, focal_x, focal_y`;
 
 /**
  * Inserts an image row unless the owner already has these bytes, and only while its original
@@ -213,11 +221,11 @@ export async function deleteImage(
 export async function setImageCard(
   db: D1Database,
   id: string,
-  card: { thumbhash: string; colour: string | null },
+  card: { thumbhash: string; colour: string | null; focal: { x: number; y: number } },
 ): Promise<boolean> {
   const res = await db
-    .prepare('UPDATE images SET thumbhash = ?, colour = ? WHERE id = ?')
-    .bind(card.thumbhash, card.colour, id)
+    .prepare('UPDATE images SET thumbhash = ?, colour = ?, focal_x = ?, focal_y = ? WHERE id = ?')
+    .bind(card.thumbhash, card.colour, card.focal.x, card.focal.y, id)
     .run();
   return res.meta.changes > 0;
 }
@@ -289,7 +297,8 @@ export async function referencedShas(
 }
 
 /**
- * Images still without a card that were created before `before` and not re-sent since, with
+ * Images still without a card (or a card made before the attention point existed: no
+ * `focal_x`, migration 0008) that were created before `before` and not re-sent since, with
  * card re-sends left: each gets one more (compare-and-set on the time of the last re-send).
  * @returns their ids, for the reconciler to send `card` messages.
  */
@@ -303,7 +312,7 @@ export async function claimMissingCards(
   const { results } = await db
     .prepare(
       `UPDATE images SET card_redrives = card_redrives + 1, card_redriven_at = ?2
-       WHERE id IN (SELECT id FROM images WHERE thumbhash IS NULL AND created_at < ?1
+       WHERE id IN (SELECT id FROM images WHERE focal_x IS NULL AND created_at < ?1
          AND card_redrives < ?3 AND COALESCE(card_redriven_at, 0) < ?1 LIMIT ?4)
        RETURNING id`,
     )

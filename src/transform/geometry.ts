@@ -48,8 +48,11 @@ export function orientedSize(src: Size, rotate: Rotation): Size {
     : { width: src.width, height: src.height };
 }
 
-/** Gravity as a focal point in fractions of the source (0 = left/top, 1 = right/bottom). */
-function focalPoint(g: Gravity): readonly [number, number] {
+/**
+ * Gravity as a focal point in fractions of the source (0 = left/top, 1 = right/bottom);
+ * `auto` is the image's attention point, passed as `auto` (the centre when none is known).
+ */
+function focalPoint(g: Gravity, auto: readonly [number, number]): readonly [number, number] {
   switch (g.kind) {
     case 'focal':
       return [g.x, g.y];
@@ -69,8 +72,9 @@ function focalPoint(g: Gravity): readonly [number, number] {
       return [0, 1];
     case 'bottom-right':
       return [1, 1];
+    case 'auto':
+      return auto;
     case 'center':
-    case 'auto': // saliency detection may come later; centred for now
       return [0.5, 0.5];
   }
 }
@@ -105,11 +109,16 @@ const ORIGIN: Point = { left: 0, top: 0 };
  * - `pad`: as `contain`, on a canvas of exactly the box; the image is placed by gravity
  *   (centred by default; `left` aligns left; a focal point x,y places it at that fraction of
  *   the free space). Cloudflare always centres; placement by gravity is our extension.
- * - Gravity `auto` is planned as `center` for now.
+ * - Gravity `auto` centres on `auto`, the image's attention point in this frame
+ *   (images/attention.ts, mapped through `rotate` by the caller); the centre when omitted.
  * - A result that would exceed {@link MAX_SIDE} on a side is scaled down to fit.
  * @throws RangeError when `src` is not a positive integer size (a caller bug).
  */
-export function planGeometry(src: Size, spec: TransformSpec): Geometry {
+export function planGeometry(
+  src: Size,
+  spec: TransformSpec,
+  auto: readonly [number, number] = [0.5, 0.5],
+): Geometry {
   const sw = checkSide(src.width, 'width');
   const sh = checkSide(src.height, 'height');
   const full: Rect = { left: 0, top: 0, width: sw, height: sh };
@@ -117,7 +126,7 @@ export function planGeometry(src: Size, spec: TransformSpec): Geometry {
     side === undefined ? undefined : clamp(deviceSide(side, spec.dpr), 1, MAX_SIDE);
   const bw = box(spec.width);
   const bh = box(spec.height);
-  const [fx, fy] = focalPoint(spec.gravity);
+  const [fx, fy] = focalPoint(spec.gravity, auto);
   const noEnlarge = spec.fit === 'scale-down' || spec.fit === 'crop';
 
   if (bw === undefined || bh === undefined) {

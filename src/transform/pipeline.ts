@@ -50,6 +50,24 @@ export interface SourceFacts {
   cmyk?: boolean;
   /** Frames (GIF, WebP; 1 or absent for a still image). */
   frames?: number;
+  /**
+   * Attention point in fractions of the upright image (images/attention.ts), where
+   * `gravity=auto` crops centre; null/absent while the image card is pending (then centred).
+   */
+  focal?: { x: number; y: number } | null;
+}
+
+/** The attention point in the frame after `rotate` (clockwise), as planGeometry takes it. */
+function rotatedFocal(
+  focal: { x: number; y: number } | null | undefined,
+  rotate: TransformSpec['rotate'],
+): readonly [number, number] {
+  if (!focal) return [0.5, 0.5];
+  const { x, y } = focal;
+  if (rotate === 90) return [1 - y, x];
+  if (rotate === 180) return [1 - x, 1 - y];
+  if (rotate === 270) return [y, 1 - x];
+  return [x, y];
 }
 
 /** Stage durations, ms (0 in production Workers, whose clocks stop during CPU work). */
@@ -76,7 +94,11 @@ export function planVariant(
   spec: TransformSpec,
 ): { orientation: Orientation; geometry: Geometry } {
   const orientation = outputOrientation(src.orientation, spec.flip, spec.rotate);
-  const geometry = planGeometry(orientSize(orientation, src), spec);
+  const geometry = planGeometry(
+    orientSize(orientation, src),
+    spec,
+    rotatedFocal(src.focal, spec.rotate),
+  );
   return { orientation, geometry };
 }
 

@@ -75,6 +75,7 @@ export function sourceFacts(rec: ImageRecord): PlanSource {
     progressive: rec.progressive,
     webpLossless: rec.webpLossless,
     frames: rec.frames,
+    focal: rec.focal ?? null,
   };
 }
 
@@ -148,16 +149,19 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
       : resolveFormat(spec.format, accept, rec, spec);
   const canonical = canonicalTransform(spec);
   const hash = await specHash(canonical, format);
-  const etag = `"${rec.sha256.slice(0, 16)}-${hash}"`;
   const negotiated = spec.format === 'auto';
-  if (etagMatches(req.ifNoneMatch, etag)) {
+  // `g=auto` before the image card (and its attention point) exists: a centre crop, made
+  // inline, neither stored nor cached, under its own ETag.
+  const pending = focalPending(rec, spec);
+  const etag = `"${rec.sha256.slice(0, 16)}-${hash}${pending ? '-center' : ''}"`;
+  if (etagMatches(req.ifNoneMatch, etag) && !pending) {
     const headers = new Headers({ ETag: etag, 'Cache-Control': IMMUTABLE, 'X-Cache': 'MISS' });
     if (negotiated) headers.set('Vary', 'Accept');
     return new Response(null, { status: 304, headers });
   }
 
   // 4. The durable variant store.
-  const stored = await getVariant(req.env.BUCKET, rec.sha256, hash, format);
+  const stored = pending ? null : await getVariant(req.env.BUCKET, rec.sha256, hash, format);
   if (stored) {
     const bytes = new Uint8Array(await stored.arrayBuffer());
     const headers = variantHeaders(format, etag, bytes.byteLength, negotiated);
@@ -213,12 +217,36 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   headers.set('X-Cache', 'MISS');
   headers.set('X-Variant-Source', 'computed');
   headers.set('Server-Timing', serverTiming(out.timings));
+  if (pending) {
+    headers.set('Cache-Control', 'no-store');
+    headers.set('X-Gravity-Used', GRAVITY_PENDING);
+    return new Response(out.bytes, { headers });
+  }
   req.ctx.waitUntil(putVariant(req.env.BUCKET, rec.sha256, hash, format, out.bytes, out));
   req.ctx.waitUntil(cachePut(key, new Response(out.bytes, { headers })));
   return new Response(out.bytes, { headers });
 }
 
-/** `format=json`: the computed geometry and the source facts, no pixels. */
+/** What `gravity_used` says while `g=auto` falls back to the centre. */
+export const GRAVITY_PENDING = 'center (focal point pending)';
+
+/** True when `spec` asks for `g=auto` and the image's attention point is not computed yet. */
+export function focalPending(rec: ImageRecord, spec: TransformSpec): boolean {
+  return spec.gravity.kind === 'auto' && !rec.focal;
+}
+
+/** The gravity a plan really uses, as `f=json` reports it. */
+function gravityUsed(rec: ImageRecord, spec: TransformSpec): string {
+  const g = spec.gravity;
+  if (g.kind === 'focal') return `${g.x}x${g.y}`;
+  if (g.kind !== 'auto') return g.kind;
+  return rec.focal ? `auto (focal point ${rec.focal.x}x${rec.focal.y})` : GRAVITY_PENDING;
+}
+
+/**
+ * `format=json`: the computed geometry and the source facts, no pixels; `focal_point` is the
+ * image's attention point (null while pending) and `gravity_used` what the crop centres on.
+ */
 function jsonFacts(rec: ImageRecord, src: SourceFacts, spec: TransformSpec): Response {
   const { geometry } = planVariant(src, spec);
   return Response.json(
@@ -231,10 +259,12 @@ function jsonFacts(rec: ImageRecord, src: SourceFacts, spec: TransformSpec): Res
         orientation: rec.orientation,
         has_alpha: rec.hasAlpha,
       },
+      focal_point: rec.focal ?? null,
       options: canonicalTransform(spec),
+      gravity_used: gravityUsed(rec, spec),
       output: { width: geometry.canvas.width, height: geometry.canvas.height },
       geometry,
     },
-    { headers: { 'Cache-Control': 'public, max-age=300' } },
+    { headers: { 'Cache-Control': focalPending(rec, spec) ? 'no-store' : 'public, max-age=300' } },
   );
 }

@@ -13,7 +13,7 @@ import { badRequest } from '../errors';
 /** How the image fits the `width`×`height` box (Cloudflare Images `fit`). */
 export type Fit = 'scale-down' | 'contain' | 'cover' | 'crop' | 'pad';
 
-/** Named gravities. `auto` is accepted but planned as `center` for now (see geometry.ts). */
+/** Named gravities. `auto` centres on the image's attention point (images/attention.ts). */
 export type GravityName =
   | 'center'
   | 'auto'
