@@ -14,7 +14,6 @@
 set -euo pipefail
 
 LCMS_VERSION="2.16-2+deb13u2"
-LCMS_SUITE="trixie"
 DSC_SHA256="8ff22453843eed5ef7bfb76b4cb2cfe490613337cb197141db658e5195ead9fc"
 ORIG_SHA256="d873d34ad8b9b4cea010631f1a6228d2087475e4dc5e763eb81acc23d9d45a51"
 
@@ -24,58 +23,14 @@ WORK="$HERE/target"          # git-ignored (wasm/*/target/)
 OUT="$WASM_DIR/lcms.wasm"
 export SOURCE_DATE_EPOCH=0 LC_ALL=C TZ=UTC
 
-PKGS=(clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wabt dpkg-dev)
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "lcms/build.sh: installing ${missing[*]}" >&2
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PKGS[@]}"
-fi
+# shellcheck source=../lib/debian.sh
+. "$WASM_DIR/lib/debian.sh"
+ensure_packages lcms/build.sh clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 wabt dpkg-dev
 
-# --- Sources: a private deb-src list for Debian $LCMS_SUITE -------------------------------
-# The URI and keyring of the machine's Debian (not -security) entry, from its deb822 sources.
-read -r URI KEYRING < <(
-  awk 'BEGIN { RS = ""; FS = "\n" }
-    /Types:[^\n]*deb/ {
-      uri = ""; key = "";
-      for (i = 1; i <= NF; i++) {
-        if ($i ~ /^URIs:/) { split($i, a, /[ \t]+/); uri = a[2] }
-        if ($i ~ /^Signed-By:/) { split($i, a, /[ \t]+/); key = a[2] }
-      }
-      if (uri ~ /\/debian\/?$/ && key != "") { print uri, key; exit }
-    }' /etc/apt/sources.list.d/*.sources 2>/dev/null || true
-)
-if [ -z "${URI:-}" ] || [ -z "${KEYRING:-}" ]; then
-  echo "lcms/build.sh: no Debian entry (URIs + Signed-By) in /etc/apt/sources.list.d/*.sources" >&2
-  exit 1
-fi
-APT="$WORK/apt"
-mkdir -p "$APT/lists/partial" "$WORK/src"
-cat >"$APT/src.sources" <<EOF
-Types: deb-src
-URIs: $URI
-Suites: $LCMS_SUITE
-Components: main
-Signed-By: $KEYRING
-EOF
-O=(-o "Dir::Etc::SourceList=$APT/src.sources" -o Dir::Etc::SourceParts=/dev/null
-  -o "Dir::State::Lists=$APT/lists")
-DSC="lcms2_${LCMS_VERSION}.dsc"
-if [ ! -f "$WORK/src/$DSC" ]; then
-  apt-get "${O[@]}" update
-  (cd "$WORK/src" && apt-get "${O[@]}" source --download-only "lcms2=$LCMS_VERSION")
-fi
-echo "$DSC_SHA256  $WORK/src/$DSC" | sha256sum -c -
-echo "$ORIG_SHA256  $WORK/src/lcms2_2.16.orig.tar.gz" | sha256sum -c -
+# --- Sources: Debian's lcms2, pinned ------------------------------------------------------
 SRC="$WORK/build/lcms2"
-rm -rf "$WORK/build"
-mkdir -p "$WORK/build"
-# Checks every file against the .dsc checksums and applies Debian's patches.
-dpkg-source --no-copy -x "$WORK/src/$DSC" "$SRC" >/dev/null
+debian_source "$WORK" "lcms2=$LCMS_VERSION" "lcms2_${LCMS_VERSION}.dsc" "$DSC_SHA256" "$SRC"
+echo "$ORIG_SHA256  $WORK/src/lcms2_2.16.orig.tar.gz" | sha256sum -c -
 
 # --- Compile -----------------------------------------------------------------------------
 # Little CMS is single-threaded here (no pthreads in workerd); NDEBUG drops assert(), which

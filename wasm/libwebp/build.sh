@@ -22,35 +22,13 @@ DSC_SHA256=2e7be6f202ebfaac738278bebc10b151768aef60857e63734018ced4d59b9c9a
 export SOURCE_DATE_EPOCH=0 LC_ALL=C TZ=UTC
 export NODE_PATH=/usr/share/nodejs
 
-PKGS=(emscripten wabt binaryen dpkg-dev)
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "libwebp/build.sh: installing ${missing[*]}" >&2
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${PKGS[@]}"
-fi
+# shellcheck source=../lib/debian.sh
+. "$WASM_DIR/lib/debian.sh"
+ensure_packages libwebp/build.sh emscripten wabt binaryen dpkg-dev
 
-# --- source (private deb-src list; URIs and Signed-By read from the machine's Debian entry)
-mkdir -p "$T/apt/lists/partial" "$T/src"
-if [ ! -f "$T/src/$DSC" ]; then
-  entry=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk -v RS= '/debian-archive-keyring|URIs: .*\/debian$/ && !/security/ {print; exit}')
-  uri=$(printf '%s\n' "$entry" | sed -n 's/^URIs: *//p' | head -1)
-  key=$(printf '%s\n' "$entry" | sed -n 's/^Signed-By: *//p' | head -1)
-  [ -n "$uri" ] && [ -n "$key" ] || { echo "libwebp/build.sh: no Debian deb entry in /etc/apt/sources.list.d" >&2; exit 1; }
-  printf 'Types: deb-src\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: %s\n' "$uri" "$key" >"$T/apt/src.sources"
-  O=(-o "Dir::Etc::SourceList=$T/apt/src.sources" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$T/apt/lists")
-  apt-get "${O[@]}" update
-  (cd "$T/src" && apt-get "${O[@]}" source --download-only "libwebp=$VERSION")
-fi
-echo "$DSC_SHA256  $T/src/$DSC" | sha256sum -c -
+# --- source: Debian's libwebp, pinned
 SRC="$T/build/libwebp-1.5.0"
-rm -rf "$T/build"
-mkdir -p "$T/build"
-dpkg-source --require-strong-checksums -x "$T/src/$DSC" "$SRC" >/dev/null
+debian_source "$T" "libwebp=$VERSION" "$DSC" "$DSC_SHA256" "$SRC"
 
 # --- compile
 CFLAGS=(-O3 -msimd128 -msse4.1 -DWEBP_HAVE_SSE2 -DWEBP_HAVE_SSE41 -DEMSCRIPTEN

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Shared steps of our C module builds (sourced by wasm/<module>/build.sh):
+#
+#   ensure_packages NAME PKG...     apt-get installs the PKGs that are missing (needs root, or
+#                                   sudo; Debian's apt). NAME only labels the message.
+#   debian_source WORK SPEC DSC DSC_SHA256 DEST
+#                                   fetches the Debian source package SPEC (`name=version`)
+#                                   with `apt-get source --download-only` into WORK/src through
+#                                   a private deb-src list for trixie (the URI and keyring of the
+#                                   machine's own Debian entry, read from its deb822 sources;
+#                                   nothing system-wide changes), checks the .dsc DSC against its
+#                                   pinned sha256, and unpacks it into DEST (recreated) with
+#                                   dpkg-source, which checks every tarball against the .dsc and
+#                                   applies Debian's patches.
+
+ensure_packages() {
+  local name=$1
+  shift
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  ((${#missing[@]})) || return 0
+  echo "$name: installing ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
+}
+
+debian_source() {
+  local work=$1 spec=$2 dsc=$3 dsc_sha256=$4 dest=$5
+  local apt="$work/apt"
+  mkdir -p "$apt/lists/partial" "$work/src"
+  if [ ! -f "$work/src/$dsc" ]; then
+    local uri keyring
+    read -r uri keyring < <(
+      awk 'BEGIN { RS = ""; FS = "\n" }
+        /Types:[^\n]*deb/ {
+          uri = ""; key = "";
+          for (i = 1; i <= NF; i++) {
+            if ($i ~ /^URIs:/) { split($i, a, /[ \t]+/); uri = a[2] }
+            if ($i ~ /^Signed-By:/) { split($i, a, /[ \t]+/); key = a[2] }
+          }
+          if (uri ~ /\/debian\/?$/ && key != "") { print uri, key; exit }
+        }' /etc/apt/sources.list.d/*.sources 2>/dev/null || true
+    )
+    if [ -z "${uri:-}" ] || [ -z "${keyring:-}" ]; then
+      echo "no Debian entry (URIs + Signed-By) in /etc/apt/sources.list.d/*.sources" >&2
+      return 1
+    fi
+    printf 'Types: deb-src\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: %s\n' \
+      "$uri" "$keyring" >"$apt/src.sources"
+    local o=(-o "Dir::Etc::SourceList=$apt/src.sources" -o Dir::Etc::SourceParts=/dev/null
+      -o "Dir::State::Lists=$apt/lists")
+    apt-get "${o[@]}" update
+    (cd "$work/src" && apt-get "${o[@]}" source --download-only "$spec")
+  fi
+  echo "$dsc_sha256  $work/src/$dsc" | sha256sum -c -
+  rm -rf "$(dirname "$dest")"
+  mkdir -p "$(dirname "$dest")"
+  dpkg-source --require-strong-checksums --no-copy -x "$work/src/$dsc" "$dest" >/dev/null
+}
