@@ -3,6 +3,12 @@
  * direct uploads (one-time URLs from `POST /v1/uploads`, sent without the key, with upload
  * progress). Same origin as the page, so no CORS.
  */
+import type {
+  Job as JobView,
+  JobItem,
+  JobProgress,
+  Preset as PresetView,
+} from '@image-edge/client';
 import { ApiError, parseProblem, uploadOutcome, type UploadOutcome } from './lib/http';
 
 /** An image as `GET /v1/images` lists it (src/images/view.ts). */
@@ -20,53 +26,13 @@ export interface ImageView {
   colour: string | null;
   created_at: string;
   metadata: Record<string, unknown>;
-  focal?: { x: number; y: number } | null;
+  /** The attention point (fractions of the upright image), once the card is made. */
+  focal_point: { x: number; y: number } | null;
   urls: { original: string; info: string; placeholder: string };
 }
 
-/** A preset (src/routes/presets.ts). */
-export interface PresetView {
-  name: string;
-  options: string;
-  public: boolean;
-  eager: boolean;
-  builtin: boolean;
-}
-
-/** A job's progress (src/jobs/service.ts `progressOf`). */
-export interface JobProgress {
-  total: number;
-  queued: number;
-  running: number;
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-  done: number;
-  percent: number;
-  rate_per_second: number | null;
-  eta_seconds: number | null;
-  fanout_complete: boolean;
-}
-
-/** A job (src/jobs/service.ts `jobView`). */
-export interface JobView {
-  id: string;
-  status: string;
-  variants: string[];
-  progress: JobProgress;
-  error: string | null;
-  created_at: string;
-  finished_at: string | null;
-}
-
-/** A failed or other item of a job. */
-export interface JobItem {
-  image_id: string;
-  spec: string;
-  status: string;
-  attempts: number;
-  last_error: string | null;
-}
+/** API shapes shared with the client package (one definition, `packages/client/src/api.ts`). */
+export type { JobItem, JobProgress, JobView, PresetView };
 
 /** An API key as listed (no secret). */
 export interface KeyView {

@@ -131,7 +131,9 @@ function Facts({ img }: { img: ImageView }) {
       ),
     ],
     // Shown once the API stores a focal point for the image.
-    ...(img.focal ? [['Focal point', `${img.focal.x} × ${img.focal.y}`] as [string, string]] : []),
+    ...(img.focal_point
+      ? [['Focal point', `${img.focal_point.x} × ${img.focal_point.y}`] as [string, string]]
+      : []),
     ['Uploaded', new Date(img.created_at).toLocaleString()],
   ];
   return (

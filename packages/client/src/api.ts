@@ -23,6 +23,8 @@ export interface ImageInfo {
   thumbhash: string | null;
   colour: string | null;
   created_at: string;
+  /** The attention point (fractions of the upright image) `g=auto` crops around; null until made. */
+  focal_point: { x: number; y: number } | null;
   urls: { original: string; info: string; placeholder: string };
 }
 
