@@ -5,8 +5,8 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
-import { call, fixture, KEYS } from '../helpers';
-import { envWith, FakeQueue, pump } from '../queue/helpers';
+import { call, KEYS } from '../helpers';
+import { envWith, FakeQueue, pump, uploadWithWork } from '../queue/helpers';
 
 /** A crop window in upright source pixels. */
 interface Window {
@@ -29,17 +29,6 @@ function iou(a: Window, b: Window): number {
   return inter / (a.width * a.height + b.width * b.height - inter);
 }
 
-async function upload(q: FakeQueue, file: string, key: string = KEYS.alice) {
-  const res = await call('/v1/images', {
-    method: 'POST',
-    key,
-    body: await fixture(`images/${file}`),
-    env: envWith(q, { QUEUE_UPLOAD_WORK: 'true' }),
-  });
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { id: string }).id;
-}
-
 interface Facts {
   focal_point: { x: number; y: number } | null;
   gravity_used: string;
@@ -60,7 +49,7 @@ const sharpWindow = async (file: string, w: number, h: number) =>
 describe('gravity=auto', () => {
   it('crops flowers.jpeg where sharp attention does, once the card is made', async () => {
     const q = new FakeQueue();
-    const id = await upload(q, 'crop/flowers.jpeg');
+    const id = (await uploadWithWork(q, 'crop/flowers.jpeg')).id;
     await pump(q, envWith(q));
     const info = (await (await call(`/v1/images/${id}`, { key: KEYS.alice })).json()) as {
       focal_point: { x: number; y: number } | null;
@@ -91,7 +80,7 @@ describe('gravity=auto', () => {
 
   it('falls back to a centre crop while the focal point is pending, and says so', async () => {
     const q = new FakeQueue();
-    const id = await upload(q, 'crop/flowers.jpeg', KEYS.bob); // the card is queued, not made
+    const id = (await uploadWithWork(q, 'crop/flowers.jpeg', KEYS.bob)).id; // the card is queued, not made
     const { facts: pending, cache } = await facts(id, 'w=300,h=300,fit=cover,g=auto');
     expect(pending.focal_point).toBeNull();
     expect(pending.gravity_used).toBe('center (focal point pending)');
@@ -113,7 +102,7 @@ describe('gravity=auto', () => {
   it('agrees with sharp attention on concert.jpg and the phone photos, square and wide', async () => {
     const q = new FakeQueue();
     for (const file of ['crop/concert.jpg', 'phone/IMG_1063.JPG', 'phone/IMG_6556.JPG']) {
-      const id = await upload(q, file);
+      const id = (await uploadWithWork(q, file)).id;
       await pump(q, envWith(q));
       for (const [w, h] of [
         [300, 300],
@@ -130,7 +119,7 @@ describe('gravity=auto', () => {
 
   it('maps the focal point through rotate', async () => {
     const q = new FakeQueue();
-    const id = await upload(q, 'crop/flowers.jpeg', KEYS.mallory);
+    const id = (await uploadWithWork(q, 'crop/flowers.jpeg', KEYS.mallory)).id;
     await pump(q, envWith(q));
     const { facts: upright } = await facts(id, 'w=300,h=300,fit=cover,g=auto');
     const { x, y } = upright.focal_point!;
@@ -143,7 +132,7 @@ describe('gravity=auto', () => {
 
   it('gives an image whose card predates the attention point one, via the card message', async () => {
     const q = new FakeQueue();
-    const id = await upload(q, 'crop/concert.jpg', KEYS.bob);
+    const id = (await uploadWithWork(q, 'crop/concert.jpg', KEYS.bob)).id;
     await pump(q, envWith(q));
     await env.DB.prepare('UPDATE images SET focal_x = NULL, focal_y = NULL WHERE id = ?')
       .bind(id)

@@ -10,20 +10,8 @@ import { decodeImage } from '../../src/codecs/decode';
 import { sniffFormat } from '../../src/codecs/probe';
 import { averageColour } from '../../src/images/card';
 import { BUILTIN_PRESETS } from '../../src/transform/presets';
-import { call, fixture, KEYS } from '../helpers';
-import { countObjects, envWith, FakeQueue, pump } from './helpers';
-
-/** Uploads with upload work on, through the fake queue. */
-async function uploadWithWork(q: FakeQueue, file: string, key: string = KEYS.alice) {
-  const res = await call('/v1/images', {
-    method: 'POST',
-    key,
-    body: await fixture(`images/${file}`),
-    env: envWith(q, { QUEUE_UPLOAD_WORK: 'true' }),
-  });
-  expect(res.status).toBe(201);
-  return (await res.json()) as { id: string; sha256: string };
-}
+import { call, KEYS } from '../helpers';
+import { countObjects, envWith, FakeQueue, pump, uploadWithWork } from './helpers';
 
 const info = async (id: string) =>
   (await (await call(`/v1/images/${id}`, { key: KEYS.alice })).json()) as {

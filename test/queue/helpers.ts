@@ -4,7 +4,9 @@
  * `createMessageBatch`, honouring each message's ack or retry from `getQueueResult`.
  */
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
+import { expect } from 'vitest';
 import worker from '../../src/index';
+import { call, fixture, KEYS } from '../helpers';
 import type { JobMessage } from '../../src/queue/messages';
 
 /** A queued message as the fake holds it. */
@@ -189,4 +191,19 @@ export async function countObjects(prefix: string): Promise<number> {
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor);
   return n;
+}
+
+/**
+ * Uploads `../shared/images/<file>` with upload work on (the card and eager presets go to
+ * `q`); expects a 201. @returns the new image's id and sha256.
+ */
+export async function uploadWithWork(q: FakeQueue, file: string, key: string = KEYS.alice) {
+  const res = await call('/v1/images', {
+    method: 'POST',
+    key,
+    body: await fixture(`images/${file}`),
+    env: envWith(q, { QUEUE_UPLOAD_WORK: 'true' }),
+  });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string; sha256: string };
 }
