@@ -9,10 +9,10 @@ import type { Config } from '../config';
 import { tooLarge, unavailable, unprocessable, unsupportedMedia } from '../errors';
 import { sha256Hex } from '../hash';
 import { newImageId } from '../ids';
-import { enqueueOnUpload } from '../queue/producer';
+import { enqueueOnUpload } from '../work/producer';
 import { awaitRetirement } from './retire';
 import { logEvent } from '../observability/log';
-import { webpLosslessReason } from '../security/webp-lossless';
+import { webpLosslessReason } from '../codecs/probe/webp';
 import { getImageBySha, insertImage, type ImageRecord } from '../storage/images-db';
 import { putOriginal } from '../storage/originals';
 

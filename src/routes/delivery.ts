@@ -10,7 +10,7 @@ import { placeholderPng } from '../images/card';
 import { limitDeliveryMiss } from '../security/rate-limit';
 import { getImageById } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
-import { etagMatches, IMMUTABLE, serveVariant } from '../transform/serve';
+import { etagMatches, IMMUTABLE, serveVariant } from '../delivery/serve';
 
 /** Routes under /img. */
 export const deliveryRoutes = new Hono<AppEnv>()

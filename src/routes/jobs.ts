@@ -15,7 +15,7 @@ import {
   createJob,
   jobView,
   parseJobRequest,
-} from '../jobs/service';
+} from '../jobs/request';
 import { requireScope } from '../security/auth';
 import { getJob, listItems, listJobs, TERMINAL, type JobStatus } from '../storage/jobs-db';
 

@@ -3,7 +3,7 @@
  * refused even after quick retries, kept until the reconciler has sent them. The only module
  * with SQL for that table.
  */
-import type { JobMessage } from '../queue/messages';
+import type { JobMessage } from '../work/messages';
 
 /** A message waiting to be sent again. */
 export interface PendingSend {

@@ -6,7 +6,7 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, fixture, KEYS, upload } from '../helpers';
-import { deliver, envWith, FakeQueue, pump } from '../queue/helpers';
+import { deliver, envWith, FakeQueue, pump } from '../work/helpers';
 
 const post = (body: unknown, opts: { key?: string; idem?: string; env?: Env } = {}) =>
   call('/v1/jobs', {

@@ -25,7 +25,7 @@ import {
   verifySignature,
   type SigningKeySet,
 } from '../../src/security/signature';
-import { webpLosslessReason } from '../../src/security/webp-lossless';
+import { webpLosslessReason } from '../../src/codecs/probe/webp';
 import { canonicalTransform, parseTransform } from '../../src/transform/spec';
 import { fixture } from '../helpers';
 import { SIGNING } from './helpers';

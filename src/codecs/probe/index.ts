@@ -29,7 +29,7 @@
  *   image descriptor) is `malformed`.
  */
 
-import { readExifOrientation } from './exif';
+import { readExifOrientation } from '../exif';
 
 /** Formats accepted as originals (decided from magic bytes only). */
 export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif';

@@ -5,9 +5,9 @@
  */
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
 import { expect } from 'vitest';
-import worker from '../../src/index';
+import worker from '../../src';
 import { call, fixture, KEYS } from '../helpers';
-import type { JobMessage } from '../../src/queue/messages';
+import type { JobMessage } from '../../src/work/messages';
 
 /** A queued message as the fake holds it. */
 export interface Captured {

@@ -6,12 +6,12 @@ import type { Config } from '../config';
 import { computeCard } from '../images/card';
 import { retireOriginal } from '../images/retire';
 import { logEvent } from '../observability/log';
-import type { CardMessage, PurgeMessage } from '../queue/messages';
+import type { CardMessage, PurgeMessage } from './messages';
 import { getImageById, setImageCard } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
-import { estimateVariant, overBudget, queueBudget } from '../transform/plan';
+import { estimateVariant, overBudget, queueBudget } from '../transform/cost';
 import { CARD_SPEC } from '../images/card';
-import { sourceFacts } from '../transform/serve';
+import { sourceFacts } from '../delivery/serve';
 
 /**
  * Handles a `card` message: computes and stores the ThumbHash, colour and attention point. A

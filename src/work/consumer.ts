@@ -12,10 +12,10 @@
 import { logLine, type QueueLog } from '../observability/log';
 import { analyticsMetrics } from '../observability/metrics';
 import { loadConfig, type Config } from '../config';
-import { processCard, processPurge } from '../jobs/images';
-import { deadLetterFanout, processFanout } from '../jobs/service';
-import { deadLetterVariant, processVariant } from '../jobs/variants';
-import { deadLetterWebhook, deliverWebhook } from '../jobs/webhook';
+import { processCard, processPurge } from './card';
+import { deadLetterFanout, processFanout } from '../jobs/request';
+import { deadLetterVariant, processVariant } from './variant';
+import { deadLetterWebhook, deliverWebhook } from './webhook';
 import { withD1Session } from '../storage/d1-session';
 import { errorText, isPermanent } from './errors';
 import { describeMessage, parseMessage, type JobMessage } from './messages';

@@ -7,21 +7,21 @@ import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import { notFound, unprocessable } from '../errors';
 import { ID_PATTERN } from '../ids';
-import { offloadVariant } from '../jobs/offload';
+import { offloadVariant } from './stand-in';
 import { limitDeliveryMiss } from '../security/rate-limit';
 import { cacheMatch, cachePut, variantCacheKey } from '../storage/edge-cache';
 import { getImageById, type ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
 import { getVariant, putVariant, specHash } from '../storage/variants';
-import { admitTransform } from './admission';
-import { acceptClass, autoCandidates, contentType, resolveFormat } from './negotiate';
+import { admitTransform } from '../transform/admission';
+import { acceptClass, autoCandidates, contentType, resolveFormat } from '../transform/negotiate';
 import {
   isAnimatedOutput,
   planVariant,
   runPipeline,
   type SourceFacts,
   type StageTimings,
-} from './pipeline';
+} from '../transform/pipeline';
 import {
   estimateVariant,
   feasibleFormat,
@@ -29,9 +29,14 @@ import {
   placement,
   queueBudget,
   type PlanSource,
-} from './plan';
-import { resolvePreset, BUILTIN_PRESETS } from './presets';
-import { canonicalTransform, isPresetName, parseTransform, type TransformSpec } from './spec';
+} from '../transform/cost';
+import { resolvePreset, BUILTIN_PRESETS } from '../transform/presets';
+import {
+  canonicalTransform,
+  isPresetName,
+  parseTransform,
+  type TransformSpec,
+} from '../transform/spec';
 
 /** Cache-Control of content-addressed variants: the bytes behind a URL never change. */
 export const IMMUTABLE = 'public, max-age=31536000, immutable';

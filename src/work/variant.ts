@@ -9,9 +9,9 @@
  */
 import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
-import { errorText, isPermanent, PermanentError } from '../queue/errors';
+import { errorText, isPermanent, PermanentError } from './errors';
 import { logEvent } from '../observability/log';
-import type { VariantMessage } from '../queue/messages';
+import type { VariantMessage } from './messages';
 import { getImageById, type ImageRecord } from '../storage/images-db';
 import { finishItem, getItem, getJobById, noteItemRetry, startItem } from '../storage/jobs-db';
 import { getOriginal } from '../storage/originals';
@@ -19,10 +19,10 @@ import { markVariantFailed, markVariantReady, type VariantKey } from '../storage
 import { hasVariant, putVariant, specHash } from '../storage/variants';
 import { resolveFormat } from '../transform/negotiate';
 import { runPipeline } from '../transform/pipeline';
-import { combine, estimateVariant, overBudget, queueBudget } from '../transform/plan';
-import { focalPending, sourceFacts } from '../transform/serve';
+import { combine, estimateVariant, overBudget, queueBudget } from '../transform/cost';
+import { focalPending, sourceFacts } from '../delivery/serve';
 import { canonicalTransform, parseTransform, type TransformSpec } from '../transform/spec';
-import { jobAfterItem, resumeWebhook } from './service';
+import { jobAfterItem, resumeWebhook } from '../jobs/request';
 
 /**
  * The formats a spec is stored in: for `f=auto`, one per Accept class (AVIF, WebP, and JPEG,

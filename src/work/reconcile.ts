@@ -20,8 +20,8 @@
  * twice.
  */
 import type { Config } from '../config';
-import type { JobMessage } from '../queue/messages';
-import { enqueueAll, enqueueOrDefer } from '../queue/producer';
+import type { JobMessage } from './messages';
+import { enqueueAll, enqueueOrDefer } from './producer';
 import { claimMissingCards } from '../storage/images-db';
 import {
   claimLostWebhooks,
@@ -36,7 +36,7 @@ import {
   deletePendingSends,
   duePendingSends,
 } from '../storage/pending-sends-db';
-import { jobAfterItem } from './service';
+import { jobAfterItem } from '../jobs/request';
 
 /** Delay before a refused pending send is tried again: 1 min × 2^attempts, at most 1 h. */
 export const pendingRetryMs = (attempts: number) => Math.min(3_600_000, 60_000 * 2 ** attempts);

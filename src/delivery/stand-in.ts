@@ -23,7 +23,7 @@
 import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import { HttpError, notFound, unavailable, unprocessable } from '../errors';
-import { enqueue } from '../queue/producer';
+import { enqueue } from '../work/producer';
 import type { ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
 import { claimVariant, releaseClaim, type VariantKey } from '../storage/variants-db';
@@ -39,7 +39,7 @@ import {
   type Budget,
   type CostEstimate,
   type PlanSource,
-} from '../transform/plan';
+} from '../transform/cost';
 import { parseTransform, type TransformSpec } from '../transform/spec';
 import { admitTransform } from '../transform/admission';
 

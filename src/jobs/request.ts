@@ -16,8 +16,8 @@ import { badRequest, conflict, HttpError, notFound, unavailable } from '../error
 import { sha256Hex } from '../hash';
 import { ID_PATTERN, newImageId } from '../ids';
 import { logEvent } from '../observability/log';
-import type { FanoutMessage, JobMessage } from '../queue/messages';
-import { enqueue, enqueueAll, enqueueOrDefer } from '../queue/producer';
+import type { FanoutMessage, JobMessage } from '../work/messages';
+import { enqueue, enqueueAll, enqueueOrDefer } from '../work/producer';
 import { checkCallbackUrl } from '../security/webhook';
 import { countImagesCreated, pageImageIds, type ListPosition } from '../storage/images-db';
 import {
