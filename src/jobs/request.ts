@@ -1,54 +1,22 @@
 /**
- * Bulk jobs: `POST /v1/jobs` validation and idempotency, the fan-out over the queue, progress,
- * cancellation and completion. Route handlers (routes/jobs.ts) stay thin; SQL lives in
- * storage/jobs-db.ts.
- *
- * Fan-out: a job's first `fanout` message creates one page of items (a page of image ids ×
- * every spec, at most {@link FANOUT_PAGE_ITEMS} items, with one `INSERT … SELECT`), sends their
- * `variant` messages with `sendBatch` in chunks of 100, then sends the `fanout` message for the
- * next page and moves the job's cursor there (compare-and-set). So a job over a million images
- * neither runs long in one invocation nor holds the ids in memory. A redelivered page is a
- * no-op for D1 (items are unique) and at worst sends duplicate `variant` messages, which the
- * consumer absorbs.
+ * Bulk jobs: `POST /v1/jobs` request validation (images × variants, `callback_url`) and the
+ * `Idempotency-Key`. Route handlers (routes/jobs.ts) stay thin; the job's lifecycle is in
+ * ./lifecycle.ts, its progress in ./progress.ts, the fan-out over the queue in work/fan-out.ts.
  */
 import type { Config } from '../config';
-import { badRequest, conflict, HttpError, notFound, unavailable } from '../errors';
+import { badRequest, HttpError } from '../errors';
 import { sha256Hex } from '../hash';
-import { ID_PATTERN, newImageId } from '../ids';
-import { logEvent } from '../observability/log';
-import type { FanoutMessage, JobMessage } from '../work/messages';
-import { enqueue, enqueueAll, enqueueOrDefer } from '../work/producer';
+import { ID_PATTERN } from '../ids';
 import { checkCallbackUrl } from '../security/webhook';
-import { countImagesCreated, pageImageIds, type ListPosition } from '../storage/images-db';
-import {
-  advanceFanout,
-  cancelJob as cancelJobRow,
-  countItems,
-  deleteNewJob,
-  finishJobIfDone,
-  getJobById,
-  insertItems,
-  insertJob,
-  markJobRunning,
-  setJobError,
-  TERMINAL,
-  type JobCounts,
-  type JobRecord,
-  type JobSelection,
-} from '../storage/jobs-db';
 import { resolvePreset } from '../transform/presets';
 import { canonicalTransform, isPresetName, parseTransform } from '../transform/spec';
 
-/** Most items one fan-out message creates and enqueues. */
-export const FANOUT_PAGE_ITEMS = 500;
 /** Most image ids in a request (use `{ all: true }` beyond that). */
 export const MAX_JOB_IDS = 1000;
 /** Most variants in a request. */
 export const MAX_JOB_VARIANTS = 20;
 /** Longest accepted `Idempotency-Key`. */
 export const MAX_IDEMPOTENCY_KEY = 255;
-/** A replayed request re-sends a job's first fan-out when it has not started after this. */
-const RESTART_AFTER_MS = 60_000;
 
 /** A validated job request. */
 export interface JobRequest {
@@ -174,7 +142,7 @@ export async function parseJobRequest(
 }
 
 /** Hash of the normalised request: equal requests hash equal, whatever their JSON spacing. */
-async function requestHash(req: JobRequest): Promise<string> {
+export async function requestHash(req: JobRequest): Promise<string> {
   const normal = JSON.stringify([req.selection, req.variants, req.callbackUrl]);
   return sha256Hex(new TextEncoder().encode(normal));
 }
@@ -191,275 +159,4 @@ export function checkIdempotencyKey(raw: string | undefined): string | null {
       { option: 'Idempotency-Key' },
     );
   return raw;
-}
-
-/**
- * Creates a job and enqueues its first fan-out page. With an idempotency key, a request equal
- * to an earlier one returns the earlier job (`created: false`); a different one is a 409.
- * @throws HttpError 409 (key reused with another body), 503 (the queue refused the message;
- *   nothing is left stored).
- */
-export async function createJob(
-  env: Pick<Env, 'DB' | 'JOBS'>,
-  owner: string,
-  req: JobRequest,
-  idempotencyKey: string | null,
-): Promise<{ job: JobRecord; created: boolean }> {
-  const now = Date.now();
-  const selection: JobSelection =
-    'ids' in req.selection
-      ? { ids: req.selection.ids }
-      : { all: true, after: req.selection.after, before: now };
-  const images =
-    'ids' in selection
-      ? selection.ids.length
-      : await countImagesCreated(env.DB, owner, { after: selection.after, before: now });
-  const hash = await requestHash(req);
-  const { record, inserted } = await insertJob(env.DB, {
-    id: newImageId(),
-    owner,
-    selection,
-    specs: req.specs,
-    variants: req.variants,
-    callbackUrl: req.callbackUrl,
-    idempotencyKey,
-    requestHash: hash,
-    estimatedTotal: images * req.specs.length,
-    createdAt: now,
-  });
-  if (!inserted) {
-    if (record.requestHash !== hash)
-      throw conflict('This Idempotency-Key was used with a different request.', {
-        job_id: record.id,
-      });
-    // A crash between the insert and the first message would leave the job waiting forever;
-    // the replay restarts it (the fan-out's compare-and-set makes a second start harmless).
-    if (
-      record.status === 'queued' &&
-      record.cursor === null &&
-      !record.fanoutDone &&
-      now - record.createdAt > RESTART_AFTER_MS
-    )
-      await enqueue(env, { type: 'fanout', v: 1, jobId: record.id, cursor: null });
-    return { job: record, created: false };
-  }
-  try {
-    await enqueue(env, { type: 'fanout', v: 1, jobId: record.id, cursor: null });
-  } catch (err) {
-    await deleteNewJob(env.DB, record.id);
-    logEvent('error', 'enqueue failed', { error: String(err) });
-    throw unavailable('The job could not be queued; retry.');
-  }
-  return { job: record, created: true };
-}
-
-/** Fan-out cursor of an id list: the next index. */
-const idsCursor = (i: number) => `i:${i}`;
-/** Fan-out cursor of `all`: the last image returned. */
-const allCursor = (p: ListPosition) => `a:${p.createdAt}:${p.id}`;
-
-/** Orders two cursors of the same job (null = before the first page). */
-function compareCursors(a: string | null, b: string | null): number {
-  if (a === b) return 0;
-  if (a === null) return -1;
-  if (b === null) return 1;
-  const [, a1 = '', a2 = ''] = a.split(':');
-  const [, b1 = '', b2 = ''] = b.split(':');
-  return Number(a1) - Number(b1) || (a2 < b2 ? -1 : a2 > b2 ? 1 : 0);
-}
-
-/**
- * Handles a `fanout` message: creates one page of items, enqueues their work, then the next
- * page. A message for a page the job has moved past is a duplicate (dropped); one for a page
- * ahead of the job's cursor arrived before the previous page's cursor update (retried).
- * @throws on transient failures, and for a page that is ahead (to be retried).
- */
-export async function processFanout(env: Env, m: FanoutMessage): Promise<void> {
-  const job = await getJobById(env.DB, m.jobId);
-  if (!job || job.fanoutDone) return;
-  const order = compareCursors(m.cursor, job.cursor);
-  if (order < 0) return; // an old page, already done
-  if (order > 0) throw new Error(`fan-out page ${m.cursor} is ahead of ${job.cursor}`);
-  const now = Date.now();
-  if (TERMINAL.includes(job.status)) {
-    if (await advanceFanout(env.DB, job.id, m.cursor, m.cursor, true, now))
-      await jobAfterItem(env, job.id);
-    return;
-  }
-
-  const perPage = Math.max(1, Math.floor(FANOUT_PAGE_ITEMS / job.specs.length));
-  let ids: string[];
-  let next: string | null = null;
-  const sel = job.selection;
-  if ('ids' in sel) {
-    const start = m.cursor === null ? 0 : Number(m.cursor.split(':')[1]);
-    ids = sel.ids.slice(start, start + perPage);
-    if (start + perPage < sel.ids.length) next = idsCursor(start + perPage);
-  } else {
-    let from: ListPosition | undefined;
-    if (m.cursor !== null) {
-      const [, at = '', id = ''] = m.cursor.split(':');
-      from = { createdAt: Number(at), id };
-    }
-    const page = await pageImageIds(
-      env.DB,
-      job.owner,
-      { after: sel.after, before: sel.before },
-      perPage,
-      from,
-    );
-    ids = page.ids;
-    if (page.more && page.last) next = allCursor(page.last);
-  }
-
-  await insertItems(env.DB, job.id, ids, job.specs, now);
-  const work: JobMessage[] = [];
-  for (const imageId of ids)
-    for (const spec of job.specs)
-      work.push({ type: 'variant', v: 1, imageId, spec, jobId: job.id });
-  await enqueueAll(env, work);
-  if (next !== null) await enqueue(env, { type: 'fanout', v: 1, jobId: job.id, cursor: next });
-  const moved = await advanceFanout(
-    env.DB,
-    job.id,
-    m.cursor,
-    next ?? m.cursor,
-    next === null,
-    Date.now(),
-  );
-  if (moved && next === null) await jobAfterItem(env, job.id);
-}
-
-/** A `fanout` message that exhausted its retries: the job fails with that error once its items end. */
-export async function deadLetterFanout(env: Env, m: FanoutMessage): Promise<void> {
-  await setJobError(
-    env.DB,
-    m.jobId,
-    `fan-out stopped at ${m.cursor ?? 'the first page'}: the queue gave up on it`,
-    Date.now(),
-  );
-  await jobAfterItem(env, m.jobId);
-}
-
-/**
- * After an item ended (or the fan-out finished): marks the job running, and ends it when
- * nothing is left; the one caller that ends it enqueues the webhook.
- */
-export async function jobAfterItem(env: Pick<Env, 'DB' | 'JOBS'>, jobId: string): Promise<void> {
-  const now = Date.now();
-  await markJobRunning(env.DB, jobId, now);
-  const finished = await finishJobIfDone(env.DB, jobId, now);
-  if (finished?.callbackUrl) await enqueueOrDefer(env, [{ type: 'webhook', v: 1, jobId }]);
-}
-
-/**
- * Re-sends the webhook of an ended job whose webhook was never attempted (the process died
- * between ending the job and enqueueing it). Called on duplicate deliveries; cheap otherwise.
- */
-export async function resumeWebhook(env: Pick<Env, 'JOBS' | 'DB'>, job: JobRecord): Promise<void> {
-  if (
-    TERMINAL.includes(job.status) &&
-    job.webhookStatus === 'pending' &&
-    job.webhookAttempts === 0 &&
-    job.finishedAt !== null &&
-    Date.now() - job.finishedAt > RESTART_AFTER_MS
-  )
-    await enqueue(env, { type: 'webhook', v: 1, jobId: job.id });
-}
-
-/**
- * Cancels an open job of `owner`: queued items become cancelled, running ones finish; the
- * fan-out stops at its next page. The webhook (if any) is sent.
- * @throws HttpError 404 (no such job for this owner), 409 (already ended).
- */
-export async function cancelJob(
-  env: Pick<Env, 'DB' | 'JOBS'>,
-  owner: string,
-  id: string,
-): Promise<JobRecord> {
-  const job = await cancelJobRow(env.DB, owner, id, Date.now());
-  if (!job) {
-    const existing = await getJobById(env.DB, id);
-    if (!existing || existing.owner !== owner) throw notFound(`No job ${id}.`);
-    throw conflict(`The job has already ended (${existing.status}).`, {
-      job_status: existing.status,
-    });
-  }
-  if (job.callbackUrl) await enqueueOrDefer(env, [{ type: 'webhook', v: 1, jobId: id }]);
-  return job;
-}
-
-/** Progress figures of a job, from its item rows. */
-export interface JobProgress {
-  total: number;
-  queued: number;
-  running: number;
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-  /** Items ended (succeeded, failed or cancelled). */
-  done: number;
-  /** done / total × 100, one decimal. */
-  percent: number;
-  /** Items ended per second since the job started. */
-  rate_per_second: number | null;
-  /** Seconds until every item has ended at the current rate; null when unknown or ended. */
-  eta_seconds: number | null;
-  /** False while the fan-out is still creating items (`total` is then an estimate). */
-  fanout_complete: boolean;
-}
-
-/** Computes a job's progress from its counts (pure; `now` in unix ms). */
-export function progressOf(job: JobRecord, counts: JobCounts, now: number): JobProgress {
-  const total = job.fanoutDone ? counts.items : Math.max(job.estimatedTotal, counts.items);
-  const done = counts.succeeded + counts.failed + counts.cancelled;
-  const end = job.finishedAt ?? now;
-  const seconds = job.startedAt !== null ? Math.max(0.001, (end - job.startedAt) / 1000) : null;
-  const rate = seconds !== null && done > 0 ? done / seconds : null;
-  const ended = TERMINAL.includes(job.status);
-  return {
-    total,
-    queued: counts.queued,
-    running: counts.running,
-    succeeded: counts.succeeded,
-    failed: counts.failed,
-    cancelled: counts.cancelled,
-    done,
-    percent: total === 0 ? (ended ? 100 : 0) : Math.round((done / total) * 1000) / 10,
-    rate_per_second: rate === null ? null : Math.round(rate * 100) / 100,
-    eta_seconds: ended || rate === null ? null : Math.ceil(Math.max(0, total - done) / rate),
-    fanout_complete: job.fanoutDone,
-  };
-}
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-/** The API representation of a job; URLs are absolute, built from `origin`. */
-export async function jobView(db: D1Database, job: JobRecord, origin: string) {
-  const counts = await countItems(db, job.id);
-  const sel = job.selection;
-  return {
-    id: job.id,
-    status: job.status,
-    images:
-      'ids' in sel
-        ? { ids: sel.ids.length }
-        : { all: true, created_after: iso(sel.after), created_before: iso(sel.before) },
-    variants: job.variants,
-    specs: job.specs,
-    progress: progressOf(job, counts, Date.now()),
-    error: job.error,
-    callback_url: job.callbackUrl,
-    webhook: job.callbackUrl
-      ? { status: job.webhookStatus, attempts: job.webhookAttempts, error: job.webhookError }
-      : null,
-    created_at: iso(job.createdAt),
-    started_at: iso(job.startedAt),
-    finished_at: iso(job.finishedAt),
-    urls: {
-      self: `${origin}/v1/jobs/${job.id}`,
-      items: `${origin}/v1/jobs/${job.id}/items`,
-      cancel: `${origin}/v1/jobs/${job.id}/cancel`,
-    },
-  };
 }

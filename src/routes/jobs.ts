@@ -9,13 +9,9 @@ import { badRequest, notFound } from '../errors';
 import { limitBody, readJson } from '../http/body';
 import { badCursor, decodeCursor, encodeCursor, parseLimit } from '../http/pagination';
 import { ID_PATTERN } from '../ids';
-import {
-  cancelJob,
-  checkIdempotencyKey,
-  createJob,
-  jobView,
-  parseJobRequest,
-} from '../jobs/request';
+import { cancelJob, createJob } from '../jobs/lifecycle';
+import { jobView } from '../jobs/progress';
+import { checkIdempotencyKey, parseJobRequest } from '../jobs/request';
 import { requireScope } from '../security/auth';
 import { getJob, listItems, listJobs, TERMINAL, type JobStatus } from '../storage/jobs-db';
 

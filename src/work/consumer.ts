@@ -12,8 +12,9 @@
 import { logLine, type QueueLog } from '../observability/log';
 import { analyticsMetrics } from '../observability/metrics';
 import { loadConfig, type Config } from '../config';
-import { processCard, processPurge } from './card';
-import { deadLetterFanout, processFanout } from '../jobs/request';
+import { processCard } from './card';
+import { processPurge } from './purge';
+import { deadLetterFanout, processFanout } from './fan-out';
 import { deadLetterVariant, processVariant } from './variant';
 import { deadLetterWebhook, deliverWebhook } from './webhook';
 import { withD1Session } from '../storage/d1-session';

@@ -36,7 +36,7 @@ import {
   deletePendingSends,
   duePendingSends,
 } from '../storage/pending-sends-db';
-import { jobAfterItem } from '../jobs/request';
+import { jobAfterItem } from '../jobs/lifecycle';
 
 /** Delay before a refused pending send is tried again: 1 min × 2^attempts, at most 1 h. */
 export const pendingRetryMs = (attempts: number) => Math.min(3_600_000, 60_000 * 2 ** attempts);

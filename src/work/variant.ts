@@ -22,7 +22,7 @@ import { runPipeline } from '../transform/pipeline';
 import { combine, estimateVariant, overBudget, queueBudget } from '../transform/cost';
 import { focalPending, sourceFacts } from '../delivery/serve';
 import { canonicalTransform, parseTransform, type TransformSpec } from '../transform/spec';
-import { jobAfterItem, resumeWebhook } from '../jobs/request';
+import { jobAfterItem, resumeWebhook } from '../jobs/lifecycle';
 
 /**
  * The formats a spec is stored in: for `f=auto`, one per Accept class (AVIF, WebP, and JPEG,

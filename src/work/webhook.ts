@@ -8,7 +8,7 @@ import { errorText, isPermanent, PermanentError } from './errors';
 import type { WebhookMessage } from './messages';
 import { checkCallbackUrl, signWebhook } from '../security/webhook';
 import { countItems, getJobById, setWebhookState, TERMINAL } from '../storage/jobs-db';
-import { progressOf } from '../jobs/request';
+import { progressOf } from '../jobs/progress';
 
 /** How long one delivery attempt may take. */
 const TIMEOUT_MS = 10_000;
