@@ -1,12 +1,13 @@
 /**
  * Serving a variant (`GET /img/{id}/{transform}`), DESIGN.md §2: edge cache → R2 variant →
  * transform inline within the budget and store, or offload to the queue and serve a stand-in
- * (transform/plan.ts, jobs/offload.ts). A cache hit makes no D1 and no R2 call.
+ * (transform/cost.ts, ./stand-in.ts). A cache hit makes no D1 and no R2 call.
  */
 import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import { notFound, unprocessable } from '../errors';
 import { ID_PATTERN } from '../ids';
+import { etagMatches, IMMUTABLE } from '../http/etag';
 import { offloadVariant } from './stand-in';
 import { limitDeliveryMiss } from '../security/rate-limit';
 import { cacheMatch, cachePut, variantCacheKey } from '../storage/edge-cache';
@@ -28,8 +29,9 @@ import {
   overBudget,
   placement,
   queueBudget,
-  type PlanSource,
+  sourceFacts,
 } from '../transform/cost';
+import { focalPending, GRAVITY_PENDING } from '../transform/geometry';
 import { resolvePreset, BUILTIN_PRESETS } from '../transform/presets';
 import {
   canonicalTransform,
@@ -37,9 +39,6 @@ import {
   parseTransform,
   type TransformSpec,
 } from '../transform/spec';
-
-/** Cache-Control of content-addressed variants: the bytes behind a URL never change. */
-export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** Everything a variant request needs from the HTTP layer. */
 export interface VariantRequest {
@@ -54,34 +53,6 @@ export interface VariantRequest {
   ifNoneMatch?: string;
   /** Client IP (`CF-Connecting-IP`): edge-cache misses count against its rate limit. */
   clientIp?: string;
-}
-
-/** True when an `If-None-Match` header matches `etag` (weak comparison, RFC 9110 §13.1.2). */
-export function etagMatches(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  const bare = etag.replace(/^W\//, '');
-  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === bare);
-}
-
-/**
- * The stored (coded) facts of an image record, as the pipeline and the planner take them
- * (records hold displayed sizes).
- */
-export function sourceFacts(rec: ImageRecord): PlanSource {
-  const turned = rec.orientation >= 5 && rec.orientation <= 8;
-  return {
-    format: rec.format,
-    width: turned ? rec.height : rec.width,
-    height: turned ? rec.width : rec.height,
-    orientation: rec.orientation,
-    hasAlpha: rec.hasAlpha,
-    cmyk: rec.cmyk,
-    progressive: rec.progressive,
-    webpLossless: rec.webpLossless,
-    frames: rec.frames,
-    focal: rec.focal ?? null,
-  };
 }
 
 const serverTiming = (t: StageTimings) =>
@@ -230,14 +201,6 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   req.ctx.waitUntil(putVariant(req.env.BUCKET, rec.sha256, hash, format, out.bytes, out));
   req.ctx.waitUntil(cachePut(key, new Response(out.bytes, { headers })));
   return new Response(out.bytes, { headers });
-}
-
-/** What `gravity_used` says while `g=auto` falls back to the centre. */
-export const GRAVITY_PENDING = 'center (focal point pending)';
-
-/** True when `spec` asks for `g=auto` and the image's attention point is not computed yet. */
-export function focalPending(rec: ImageRecord, spec: TransformSpec): boolean {
-  return spec.gravity.kind === 'auto' && !rec.focal;
 }
 
 /** The gravity a plan really uses, as `f=json` reports it. */

@@ -10,7 +10,8 @@ import { placeholderPng } from '../images/card';
 import { limitDeliveryMiss } from '../security/rate-limit';
 import { getImageById } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
-import { etagMatches, IMMUTABLE, serveVariant } from '../delivery/serve';
+import { serveVariant } from '../delivery/serve';
+import { etagMatches, IMMUTABLE } from '../http/etag';
 
 /** Routes under /img. */
 export const deliveryRoutes = new Hono<AppEnv>()

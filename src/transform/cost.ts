@@ -40,6 +40,7 @@ import type { ImageFormat } from '../codecs/probe';
 import { preShrinkFactor } from '../codecs/resize';
 import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
+import type { ImageRecord } from '../storage/images-db';
 import table from './cost-table.json';
 import { orientSize, rectToSource } from './orient';
 import { decodePlan, isAnimatedOutput, planVariant, type SourceFacts } from './pipeline';
@@ -469,4 +470,24 @@ export function placement(est: CostEstimate, config: Config): Placement {
   if (fits(est, inlineBudget(config))) return 'inline';
   if (fits(est, queueBudget(config))) return 'queue';
   return 'refuse';
+}
+
+/**
+ * The stored (coded) facts of an image record, as the pipeline and the planner take them
+ * (records hold displayed sizes).
+ */
+export function sourceFacts(rec: ImageRecord): PlanSource {
+  const turned = rec.orientation >= 5 && rec.orientation <= 8;
+  return {
+    format: rec.format,
+    width: turned ? rec.height : rec.width,
+    height: turned ? rec.width : rec.height,
+    orientation: rec.orientation,
+    hasAlpha: rec.hasAlpha,
+    cmyk: rec.cmyk,
+    progressive: rec.progressive,
+    webpLossless: rec.webpLossless,
+    frames: rec.frames,
+    focal: rec.focal ?? null,
+  };
 }

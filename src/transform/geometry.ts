@@ -9,6 +9,7 @@
  * through both), crops, resizes, pads, then flips (flip does not change the geometry and
  * gravity refers to the unflipped image).
  */
+import type { ImageRecord } from '../storage/images-db';
 import { deviceSide, MAX_SIDE, type Gravity, type Rotation, type TransformSpec } from './spec';
 
 /** A size in pixels. */
@@ -170,4 +171,12 @@ export function planGeometry(
       top: Math.round((bh - resize.height) * fy),
     },
   };
+}
+
+/** What `gravity_used` says while `g=auto` falls back to the centre. */
+export const GRAVITY_PENDING = 'center (focal point pending)';
+
+/** True when `spec` asks for `g=auto` and the image's attention point is not computed yet. */
+export function focalPending(rec: Pick<ImageRecord, 'focal'>, spec: TransformSpec): boolean {
+  return spec.gravity.kind === 'auto' && !rec.focal;
 }

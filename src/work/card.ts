@@ -5,9 +5,8 @@ import { logEvent } from '../observability/log';
 import type { CardMessage } from './messages';
 import { getImageById, setImageCard } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
-import { estimateVariant, overBudget, queueBudget } from '../transform/cost';
+import { estimateVariant, overBudget, queueBudget, sourceFacts } from '../transform/cost';
 import { CARD_SPEC } from '../images/card';
-import { sourceFacts } from '../delivery/serve';
 
 /**
  * Handles a `card` message: computes and stores the ThumbHash, colour and attention point. A

@@ -19,8 +19,8 @@ import { markVariantFailed, markVariantReady, type VariantKey } from '../storage
 import { hasVariant, putVariant, specHash } from '../storage/variants';
 import { resolveFormat } from '../transform/negotiate';
 import { runPipeline } from '../transform/pipeline';
-import { combine, estimateVariant, overBudget, queueBudget } from '../transform/cost';
-import { focalPending, sourceFacts } from '../delivery/serve';
+import { combine, estimateVariant, overBudget, queueBudget, sourceFacts } from '../transform/cost';
+import { focalPending } from '../transform/geometry';
 import { canonicalTransform, parseTransform, type TransformSpec } from '../transform/spec';
 import { jobAfterItem, resumeWebhook } from '../jobs/lifecycle';
 
