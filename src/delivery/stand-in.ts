@@ -20,7 +20,7 @@
  * stored: not in R2, not in the edge cache under the variant's key. Once the consumer has
  * written the variant, the next request finds it in R2.
  */
-import type { EncodeFormat } from '../codecs/types';
+import type { AcceptClass, EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import { HttpError, notFound, unavailable, unprocessable } from '../errors';
 import { enqueue } from '../work/producer';
@@ -29,7 +29,7 @@ import { getOriginal } from '../storage/originals';
 import { claimVariant, releaseClaim, type VariantKey } from '../storage/variants-db';
 import { getStoredVariant, listStoredVariants, type StoredVariant } from '../storage/variants';
 import type { Size } from '../transform/geometry';
-import { contentType, type AcceptClass } from '../transform/negotiate';
+import { contentType } from '../transform/negotiate';
 import { planVariant, runPipeline, type PipelineResult } from '../transform/pipeline';
 import {
   estimateEnlarged,

@@ -76,7 +76,7 @@ export async function reconcile(env: Env, config: Config, now: number): Promise<
   };
 
   // 1. Refused sends, oldest first.
-  const due = await duePendingSends(env.DB, now, limit);
+  const due = await duePendingSends<JobMessage>(env.DB, now, limit);
   if (due.length) {
     try {
       await enqueueAll(
