@@ -26,7 +26,7 @@ import { HttpError, notFound, unavailable, unprocessable } from '../errors';
 import { enqueue } from '../work/producer';
 import type { ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
-import { claimVariant, releaseClaim, type VariantKey } from '../storage/variants-db';
+import { claimVariant, releaseClaim, type VariantIdentity } from '../storage/variants-db';
 import { getStoredVariant, listStoredVariants, type StoredVariant } from '../storage/variants';
 import type { Size } from '../transform/geometry';
 import { contentType } from '../transform/negotiate';
@@ -85,7 +85,7 @@ export interface OffloadRequest {
  *   isolate has no room for the stand-in now (`busy`).
  */
 export async function offloadVariant(r: OffloadRequest): Promise<Response> {
-  const key: VariantKey = {
+  const key: VariantIdentity = {
     sha256: r.rec.sha256,
     specHash: r.hash,
     imageId: r.rec.id,

@@ -4,7 +4,7 @@
  * storage/jobs-db.ts.
  */
 import { conflict, notFound, unavailable } from '../errors';
-import { newImageId } from '../ids';
+import { newJobId } from '../ids';
 import { logEvent } from '../observability/log';
 import { enqueue, enqueueOrDefer } from '../work/producer';
 import { countImagesCreated } from '../storage/images-db';
@@ -47,7 +47,7 @@ export async function createJob(
       : await countImagesCreated(env.DB, owner, { after: selection.after, before: now });
   const hash = await requestHash(req);
   const { record, inserted } = await insertJob(env.DB, {
-    id: newImageId(),
+    id: newJobId(),
     owner,
     selection,
     specs: req.specs,
@@ -88,7 +88,7 @@ export async function createJob(
  * After an item ended (or the fan-out finished): marks the job running, and ends it when
  * nothing is left; the one caller that ends it enqueues the webhook.
  */
-export async function jobAfterItem(env: Pick<Env, 'DB' | 'JOBS'>, jobId: string): Promise<void> {
+export async function settleJob(env: Pick<Env, 'DB' | 'JOBS'>, jobId: string): Promise<void> {
   const now = Date.now();
   await markJobRunning(env.DB, jobId, now);
   const finished = await finishJobIfDone(env.DB, jobId, now);

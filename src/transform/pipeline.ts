@@ -144,17 +144,6 @@ export function decodePlan(
   };
 }
 
-/** Source pixels a variant decodes (after shrink-on-load), for the inline ceiling and planner. */
-export function decodedPixels(src: SourceFacts, spec: TransformSpec): number {
-  const { orientation, geometry } = planVariant(src, spec);
-  const { decoded } = decodePlan(
-    src,
-    rectToSource(orientation, src, geometry.crop),
-    orientSize(orientation, geometry.resize),
-  );
-  return decoded.width * decoded.height;
-}
-
 /** Maps a rectangle on the stored image to the same region of a decoded image of size `to`. */
 function scaleRect(r: Rect, from: Size, to: Size): Rect {
   if (from.width === to.width && from.height === to.height) return r;

@@ -9,11 +9,11 @@
  * no-op for D1 (items are unique) and at worst sends duplicate `variant` messages, which the
  * consumer absorbs.
  */
-import type { FanoutMessage, JobMessage } from './messages';
+import type { FanoutMessage, WorkMessage } from './messages';
 import { enqueue, enqueueAll } from './producer';
 import { pageImageIds, type ListPosition } from '../storage/images-db';
 import { advanceFanout, getJobById, insertItems, setJobError, TERMINAL } from '../storage/jobs-db';
-import { jobAfterItem } from '../jobs/lifecycle';
+import { settleJob } from '../jobs/lifecycle';
 
 /** Most items one fan-out message creates and enqueues. */
 export const FANOUT_PAGE_ITEMS = 500;
@@ -48,7 +48,7 @@ export async function processFanout(env: Env, m: FanoutMessage): Promise<void> {
   const now = Date.now();
   if (TERMINAL.includes(job.status)) {
     if (await advanceFanout(env.DB, job.id, m.cursor, m.cursor, true, now))
-      await jobAfterItem(env, job.id);
+      await settleJob(env, job.id);
     return;
   }
 
@@ -78,7 +78,7 @@ export async function processFanout(env: Env, m: FanoutMessage): Promise<void> {
   }
 
   await insertItems(env.DB, job.id, ids, job.specs, now);
-  const work: JobMessage[] = [];
+  const work: WorkMessage[] = [];
   for (const imageId of ids)
     for (const spec of job.specs)
       work.push({ type: 'variant', v: 1, imageId, spec, jobId: job.id });
@@ -92,7 +92,7 @@ export async function processFanout(env: Env, m: FanoutMessage): Promise<void> {
     next === null,
     Date.now(),
   );
-  if (moved && next === null) await jobAfterItem(env, job.id);
+  if (moved && next === null) await settleJob(env, job.id);
 }
 
 /** A `fanout` message that exhausted its retries: the job fails with that error once its items end. */
@@ -103,5 +103,5 @@ export async function deadLetterFanout(env: Env, m: FanoutMessage): Promise<void
     `fan-out stopped at ${m.cursor ?? 'the first page'}: the queue gave up on it`,
     Date.now(),
   );
-  await jobAfterItem(env, m.jobId);
+  await settleJob(env, m.jobId);
 }
