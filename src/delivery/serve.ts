@@ -147,9 +147,9 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
     return new Response(bytes, { headers });
   }
 
-  // 5. Miss: estimate the cost from header facts (transform/plan.ts). Within the inline
+  // 5. Miss: estimate the cost from header facts (transform/cost.ts). Within the inline
   // budget (which includes the decoded-pixel ceiling, after shrink-on-load), transform here;
-  // within the queue's, enqueue it and answer with a stand-in (jobs/offload.ts); over both,
+  // within the queue's, enqueue it and answer with a stand-in (delivery/stand-in.ts); over both,
   // nobody can make it: 422.
   const framePixels = rec.width * rec.height * rec.frames;
   if (isAnimatedOutput(src, spec, format) && framePixels > req.config.maxAnimationPixels)

@@ -1,6 +1,6 @@
 /**
  * `/img/:id/...`: public delivery. `original` serves the stored bytes; anything else is a
- * preset name or transform options (transform/serve.ts).
+ * preset name or transform options (delivery/serve.ts).
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';

@@ -1,7 +1,7 @@
 /**
  * `/v1/jobs`: bulk jobs (create with an optional `Idempotency-Key`, list, progress, items,
  * cancel). Jobs belong to the API key's owner; another owner's job is a 404. Thin: the work
- * happens in jobs/service.ts.
+ * happens in jobs/ (request, lifecycle, progress).
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';

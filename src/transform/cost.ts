@@ -337,7 +337,7 @@ export function estimateVariant(
 }
 
 /**
- * The cost of a low-resolution stand-in (jobs/offload.ts): the variant made small (`reduced`,
+ * The cost of a low-resolution stand-in (delivery/stand-in.ts): the variant made small (`reduced`,
  * the same spec at a fraction of the size, so a JPEG or WebP decodes at 1/2 to 1/8), then
  * enlarged to `canvas` (lanczos3) and encoded at that size. Charged as the small variant's
  * estimate with its encode replaced by the full-size one, plus the enlargement: the resize

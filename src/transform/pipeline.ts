@@ -237,7 +237,7 @@ async function finishFrame(
  * ({@link isAnimatedOutput}) is decoded, transformed and encoded frame by frame, each frame
  * through the same steps as a still image, delays and loop count kept; it must be within
  * `maxAnimationPixels` (canvas × frames), checked before any frame is decoded.
- * `enlargeTo` (still images only; a stand-in, jobs/offload.ts): the finished image is resized
+ * `enlargeTo` (still images only; a stand-in, delivery/stand-in.ts): the finished image is resized
  * (lanczos3) to this size before encoding.
  * @throws DecodeError when the bytes do not decode (→ 422); encoder errors propagate.
  */

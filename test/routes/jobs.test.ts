@@ -1,6 +1,6 @@
 /**
  * `/v1/jobs` through the real Worker: validation (every bad variant listed), idempotency keys,
- * ownership, listing, items and progress. The producer is a fake queue; test/queue/ drives the
+ * ownership, listing, items and progress. The producer is a fake queue; test/work/ drives the
  * consumer.
  */
 import { env } from 'cloudflare:test';
