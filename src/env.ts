@@ -3,6 +3,7 @@
  * into worker-configuration.d.ts (checked in; `npm test` fails when it is stale).
  */
 import type { Config } from './config';
+import type { StageTimings } from './observability/log';
 
 /** Per-request values set by middleware. */
 export interface AppVariables {
@@ -12,6 +13,8 @@ export interface AppVariables {
   config: Config;
   /** The authenticated API key's owner and scopes (set by `requireScope`). */
   principal: Principal;
+  /** Stage durations of a transform made for this request (for the request log line). */
+  stageTimings?: StageTimings;
 }
 
 /** The hono environment of this app. */

@@ -21,8 +21,8 @@ import {
   planVariant,
   runPipeline,
   type SourceFacts,
-  type StageTimings,
 } from '../transform/pipeline';
+import { serverTiming, type StageTimings } from '../observability/log';
 import {
   estimateVariant,
   feasibleFormat,
@@ -53,10 +53,9 @@ export interface VariantRequest {
   ifNoneMatch?: string;
   /** Client IP (`CF-Connecting-IP`): edge-cache misses count against its rate limit. */
   clientIp?: string;
+  /** Receives the stage timings of a transform made for this request (the log line's data). */
+  onTimings?: (t: StageTimings) => void;
 }
-
-const serverTiming = (t: StageTimings) =>
-  `decode;dur=${t.decode.toFixed(1)}, resize;dur=${t.resize.toFixed(1)}, encode;dur=${t.encode.toFixed(1)}`;
 
 function variantHeaders(
   format: EncodeFormat,
@@ -193,6 +192,7 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   headers.set('X-Cache', 'MISS');
   headers.set('X-Variant-Source', 'computed');
   headers.set('Server-Timing', serverTiming(out.timings));
+  req.onTimings?.(out.timings);
   if (pending) {
     headers.set('Cache-Control', 'no-store');
     headers.set('X-Gravity-Used', GRAVITY_PENDING);

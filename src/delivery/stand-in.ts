@@ -23,6 +23,7 @@
 import type { AcceptClass, EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import { HttpError, notFound, unavailable, unprocessable } from '../errors';
+import { logEvent } from '../observability/log';
 import { enqueue } from '../work/producer';
 import type { ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
@@ -106,9 +107,7 @@ export async function offloadVariant(r: OffloadRequest): Promise<Response> {
       queued = 'enqueued';
     } catch (err) {
       await releaseClaim(r.env.DB, key.sha256, key.specHash, claim.at);
-      console.error(
-        JSON.stringify({ level: 'error', message: 'enqueue failed', error: String(err) }),
-      );
+      logEvent('error', 'enqueue failed', { error: String(err) });
       throw unavailable(
         'This variant is too heavy to make during the request, and it could not be queued; retry.',
       );

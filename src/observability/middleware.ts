@@ -1,12 +1,13 @@
 /**
  * Per-request observability: one structured log line and one metrics data point for every
  * response, read from what the response says (status, cache status, type, length,
- * Server-Timing), so routes need no logging code of their own.
+ * and the stage timings a transform left in `c.var.stageTimings`), so routes need no logging
+ * code of their own.
  */
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { AppEnv } from '../env';
-import { logLine, parseServerTiming } from './log';
+import { logLine } from './log';
 import { analyticsMetrics } from './metrics';
 
 const ID_IN_PATH = /^\/(?:img|v1\/images)\/([A-Za-z0-9_-]{16})(?:\/|$)/;
@@ -20,7 +21,7 @@ export const observe: MiddlewareHandler<AppEnv> = async (c, next) => {
     matchedRoutes(c)
       .filter((r) => r.method !== 'ALL')
       .at(-1)?.path ?? 'unmatched';
-  const t = parseServerTiming(res.headers.get('Server-Timing'));
+  const t = c.var.stageTimings ?? { decode: 0, resize: 0, encode: 0 };
   const fields = {
     route,
     status: res.status,

@@ -38,6 +38,7 @@ import {
   type Orientation,
 } from './orient';
 import type { Rgba, TransformSpec } from './spec';
+import type { StageTimings } from '../observability/log';
 
 /** Header facts the pipeline needs. `width`/`height` are as stored (coded), pixels. */
 export interface SourceFacts {
@@ -68,13 +69,6 @@ function rotatedFocal(
   if (rotate === 180) return [1 - x, 1 - y];
   if (rotate === 270) return [y, 1 - x];
   return [x, y];
-}
-
-/** Stage durations, ms (0 in production Workers, whose clocks stop during CPU work). */
-export interface StageTimings {
-  decode: number;
-  resize: number;
-  encode: number;
 }
 
 /** An encoded variant and how it was made. */

@@ -12,6 +12,7 @@ import type { ImageRecord } from '../storage/images-db';
 import { deleteVariants } from '../storage/variants';
 import { BUILTIN_PRESETS, resolvePreset } from '../transform/presets';
 import type { WorkMessage } from './messages';
+import { logEvent } from '../observability/log';
 
 /** Most messages per `sendBatch` call (a Queues limit). */
 export const SEND_BATCH_MAX = 100;
@@ -106,14 +107,10 @@ export async function enqueueOrDefer(
   } catch (err) {
     const sent = (err as { sent?: number }).sent ?? 0;
     await recordPendingSends(env.DB, messages.slice(sent), String(err), Date.now());
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        message: 'queue refused messages; recorded for the reconciler',
-        deferred: messages.length - sent,
-        error: String(err),
-      }),
-    );
+    logEvent('error', 'queue refused messages; recorded for the reconciler', {
+      deferred: messages.length - sent,
+      error: String(err),
+    });
     return 'deferred';
   }
 }
@@ -142,7 +139,7 @@ export async function enqueueOnUpload(
     try {
       specs.add((await resolvePreset(env.DB, name, record.owner)).options);
     } catch {
-      console.warn(JSON.stringify({ level: 'warn', message: `eager preset ${name} not found` }));
+      logEvent('warn', `eager preset ${name} not found`);
     }
   }
   const messages: WorkMessage[] = [
