@@ -1,6 +1,7 @@
 /**
  * Shapes shared by the codec adapters and the pipeline.
  */
+import { DomainError } from '../errors';
 
 /** Decoded pixels: RGBA, 8 bits per channel, row-major, no padding (`data.length === width * height * 4`). */
 export interface RawImage {
@@ -34,9 +35,9 @@ export interface AnimationInfo {
 }
 
 /** The decoder rejected the bytes (corrupt, truncated, unsupported feature): a 422, never a 500. */
-export class DecodeError extends Error {
+export class DecodeError extends DomainError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('undecodable', message, options);
     this.name = 'DecodeError';
   }
 }

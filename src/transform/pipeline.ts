@@ -8,6 +8,7 @@
  * Metadata never reaches the output: encoders get pixels only, and no profile (sRGB).
  */
 import { decodeImage } from '../codecs/decode';
+import { DomainError } from '../errors';
 import { decodeGifFrames, GifAnimationEncoder } from '../codecs/gif';
 import {
   chooseJpegScale,
@@ -310,12 +311,13 @@ export async function runPipeline(
 }
 
 /** An animation over the total-frame-pixel limit (a 422 naming the limit). */
-export class AnimationTooLargeError extends Error {
+export class AnimationTooLargeError extends DomainError {
   constructor(
     readonly info: AnimationInfo,
     readonly limit: number,
   ) {
     super(
+      'too-large',
       `The animation has ${info.frames} frames of ${info.width}x${info.height}: ${info.width * info.height * info.frames} frame pixels, over the limit of ${limit}. Ask for anim=false to get its first frame.`,
     );
     this.name = 'AnimationTooLargeError';

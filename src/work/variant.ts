@@ -9,7 +9,8 @@
  */
 import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
-import { errorText, isPermanent, PermanentError } from './errors';
+import { DomainError } from '../errors';
+import { errorText, isPermanent } from './errors';
 import { logEvent } from '../observability/log';
 import type { VariantMessage } from './messages';
 import { getImageById, type ImageRecord } from '../storage/images-db';
@@ -28,13 +29,13 @@ import { settleJob, resumeWebhook } from '../jobs/lifecycle';
  * The formats a spec is stored in: for `f=auto`, one per Accept class (AVIF, WebP, and JPEG,
  * or PNG for a source with alpha), so every client finds its variant; otherwise the one
  * format the spec resolves to.
- * @throws PermanentError for `f=json` (not a variant).
+ * @throws DomainError `invalid` for `f=json` (not a variant).
  */
 export function formatsFor(
   spec: TransformSpec,
   src: Pick<ImageRecord, 'format' | 'hasAlpha'>,
 ): EncodeFormat[] {
-  if (spec.format === 'json') throw new PermanentError('f=json is not a variant');
+  if (spec.format === 'json') throw new DomainError('invalid', 'f=json is not a variant');
   if (spec.format !== 'auto') return [resolveFormat(spec.format, 'basic', src, spec)];
   return [...new Set<EncodeFormat>(['avif', 'webp', resolveFormat('auto', 'basic', src)])];
 }
@@ -48,7 +49,7 @@ export interface MakeResult {
 /**
  * Makes the given formats of `canonical` for an image, skipping those already stored and
  * those over the queue budget.
- * @throws PermanentError when every format is over the queue budget (nobody can do it);
+ * @throws DomainError `too-large` when every format is over the queue budget (nobody can do it);
  *   DecodeError when the original does not decode; other errors are transient (R2, D1).
  */
 export async function makeVariants(
@@ -71,7 +72,7 @@ export async function makeVariants(
   const feasible = formats.filter((_, i) => overBudget(estimates[i]!, budget).length === 0);
   if (!feasible.length) {
     const over = overBudget(combine(estimates), budget);
-    throw new PermanentError(`too large for the queue consumer: ${over.join('; ')}`);
+    throw new DomainError('too-large', `too large for the queue consumer: ${over.join('; ')}`);
   }
   formats = feasible;
 
@@ -144,7 +145,7 @@ export async function processVariant(
   try {
     rec = await getImageById(env.DB, m.imageId);
     if (!rec || (owner !== undefined && rec.owner !== owner))
-      throw new PermanentError(`image ${m.imageId} does not exist (deleted?)`);
+      throw new DomainError('gone', `image ${m.imageId} does not exist (deleted?)`);
     const spec = parseTransform(m.spec);
     const formats = m.format ? [m.format] : formatsFor(spec, rec);
     await makeVariants(env, config, rec, canonicalTransform(spec), formats);

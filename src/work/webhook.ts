@@ -4,7 +4,8 @@
  * non-2xx answer or network error; the dead-letter queue marks it failed.
  */
 import type { Config } from '../config';
-import { errorText, isPermanent, PermanentError } from './errors';
+import { DomainError } from '../errors';
+import { errorText, isPermanent } from './errors';
 import type { WebhookMessage } from './messages';
 import { checkCallbackUrl, signWebhook } from '../security/webhook';
 import { countItems, getJobById, setWebhookState, TERMINAL } from '../storage/jobs-db';
@@ -38,7 +39,7 @@ export async function webhookBody(db: D1Database, jobId: string): Promise<string
  * Handles a `webhook` message: POSTs the signed summary once per job (a delivered webhook is
  * not sent again; a rare concurrent redelivery may repeat it, so receivers should dedupe on
  * the `Webhook-Id` header).
- * @throws Error on a failed attempt (retried); PermanentError when the URL or secret is no
+ * @throws Error on a failed attempt (retried); DomainError `invalid` when the URL or secret is no
  *   longer acceptable (recorded as failed, not retried).
  */
 export async function deliverWebhook(
@@ -54,7 +55,7 @@ export async function deliverWebhook(
   try {
     const url = checkCallbackUrl(job.callbackUrl, config);
     const secret = env.WEBHOOK_SECRET;
-    if (!secret) throw new PermanentError('no WEBHOOK_SECRET is configured');
+    if (!secret) throw new DomainError('invalid', 'no WEBHOOK_SECRET is configured');
     const body = (await webhookBody(env.DB, job.id))!;
     const res = await fetch(url.toString(), {
       method: 'POST',
