@@ -15,22 +15,11 @@ import { getImageById, type ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
 import { getVariant, putVariant, specHash } from '../storage/variants';
 import { admitTransform } from '../transform/admission';
-import { acceptClass, autoCandidates, contentType, resolveFormat } from '../transform/negotiate';
-import {
-  isAnimatedOutput,
-  planVariant,
-  runPipeline,
-  type SourceFacts,
-} from '../transform/pipeline';
+import { acceptClass, contentType } from '../transform/negotiate';
+import { isAnimatedOutput, runShape, shapeVariant, type SourceFacts } from '../transform/pipeline';
 import { serverTiming, type StageTimings } from '../observability/log';
-import {
-  estimateVariant,
-  feasibleFormat,
-  overBudget,
-  placement,
-  queueBudget,
-  sourceFacts,
-} from '../transform/cost';
+import { overBudget, queueBudget, sourceFacts } from '../transform/cost';
+import { planRequest } from '../transform/plan';
 import { focalPending, GRAVITY_PENDING } from '../transform/geometry';
 import { resolvePreset, BUILTIN_PRESETS } from '../transform/presets';
 import {
@@ -85,12 +74,14 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   // 1. What is asked for: a preset (resolved later when stored in D1) or options.
   let spec: TransformSpec | undefined;
   let segment: string;
+  // The canonical transform, once: options are canonical as parsed, a preset once resolved.
+  let canonical: string | undefined;
   if (isPresetName(req.transform)) {
     segment = req.transform;
     spec = BUILTIN_PRESETS.get(req.transform)?.spec;
   } else {
     spec = parseTransform(req.transform);
-    segment = canonicalTransform(spec);
+    segment = canonical = canonicalTransform(spec);
   }
   // The Accept class is part of the key whenever the format may be negotiated.
   const negotiable = spec === undefined || spec.format === 'auto';
@@ -114,17 +105,14 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   if (!rec) throw notFound(`No image ${req.id}.`);
   if (!spec) spec = (await resolvePreset(req.env.DB, req.transform, rec.owner)).spec;
   const src = sourceFacts(rec);
-  if (spec.format === 'json') return jsonFacts(rec, src, spec);
+  canonical ??= canonicalTransform(spec);
+  if (spec.format === 'json') return jsonFacts(rec, src, spec, canonical);
 
-  // `f=auto` answers with the best format that can be made at all (AVIF, WebP, then JPEG or
-  // PNG); an explicit format is made or refused as asked.
-  const format =
-    spec.format === 'auto'
-      ? feasibleFormat(src, spec, autoCandidates(accept, rec, spec), req.config)
-      : resolveFormat(spec.format, accept, rec, spec);
-  const canonical = canonicalTransform(spec);
+  // The one plan of this request (transform/plan.ts): geometry, decode plan, format (`f=auto`
+  // answers with the best format that can be made at all), estimate and placement.
+  const plan = planRequest(src, spec, canonical, accept, rec, req.config);
+  const { format, negotiated, estimate } = plan;
   const hash = await specHash(canonical, format);
-  const negotiated = spec.format === 'auto';
   // `g=auto` before the image card (and its attention point) exists: a centre crop, made
   // inline, neither stored nor cached, under its own ETag.
   const pending = focalPending(rec, spec);
@@ -156,9 +144,7 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
       `This animation is too large to keep animated: ${rec.frames} frames of ${rec.width}x${rec.height} are ${framePixels} frame pixels, over the limit of ${req.config.maxAnimationPixels}. Ask for anim=false to get its first frame.`,
       { limit: { animation_pixels: req.config.maxAnimationPixels }, pixels: framePixels },
     );
-  const estimate = estimateVariant(src, spec, format);
-  const where = placement(estimate, req.config);
-  if (where === 'refuse') {
+  if (plan.placement === 'refuse') {
     const over = overBudget(estimate, queueBudget(req.config));
     throw unprocessable(`This variant is too large to make here: it needs ${over.join(' and ')}.`, {
       limit: { cpu_ms: req.config.queueBudgetMs, memory_mb: req.config.queueBudgetMb },
@@ -166,27 +152,15 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
       pixels: estimate.decodedPixels,
     });
   }
-  if (where === 'queue')
-    return offloadVariant({
-      env: req.env,
-      config: req.config,
-      rec,
-      src,
-      spec,
-      canonical,
-      format,
-      hash,
-      accept,
-      negotiated,
-      estimate,
-    });
+  if (plan.placement === 'queue')
+    return offloadVariant({ env: req.env, config: req.config, rec, plan, hash });
   // Inline: only while this isolate's concurrent transforms leave room for its estimated
   // memory (transform/admission.ts); otherwise 503 at once, never a pile-up.
   const out = await admitTransform(estimate.memoryMB, req.config, async () => {
     const original = await getOriginal(req.env.BUCKET, rec.sha256);
     if (!original) throw notFound(`No image ${req.id}.`);
     const input = new Uint8Array(await original.arrayBuffer());
-    return runPipeline(input, src, spec, format, req.config.maxAnimationPixels);
+    return runShape(input, plan, format, req.config.maxAnimationPixels);
   });
   const headers = variantHeaders(format, etag, out.bytes.byteLength, negotiated);
   headers.set('X-Cache', 'MISS');
@@ -215,8 +189,13 @@ function gravityUsed(rec: ImageRecord, spec: TransformSpec): string {
  * `format=json`: the computed geometry and the source facts, no pixels; `focal_point` is the
  * image's attention point (null while pending) and `gravity_used` what the crop centres on.
  */
-function jsonFacts(rec: ImageRecord, src: SourceFacts, spec: TransformSpec): Response {
-  const { geometry } = planVariant(src, spec);
+function jsonFacts(
+  rec: ImageRecord,
+  src: SourceFacts,
+  spec: TransformSpec,
+  canonical: string,
+): Response {
+  const { geometry } = shapeVariant(src, spec);
   return Response.json(
     {
       id: rec.id,
@@ -228,7 +207,7 @@ function jsonFacts(rec: ImageRecord, src: SourceFacts, spec: TransformSpec): Res
         has_alpha: rec.hasAlpha,
       },
       focal_point: rec.focal ?? null,
-      options: canonicalTransform(spec),
+      options: canonical,
       gravity_used: gravityUsed(rec, spec),
       output: { width: geometry.canvas.width, height: geometry.canvas.height },
       geometry,

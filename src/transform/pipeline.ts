@@ -83,18 +83,50 @@ export interface PipelineResult {
 
 const WHITE: Rgba = { r: 255, g: 255, b: 255, a: 255 };
 
-/** The whole plan for a spec on a source: orientation, then geometry in the output frame. */
-export function planVariant(
-  src: SourceFacts,
-  spec: TransformSpec,
-): { orientation: Orientation; geometry: Geometry } {
+/** How a source is decoded for a variant (see {@link decodePlan}). */
+export interface DecodePlan {
+  scale: JpegScale;
+  decoded: Size;
+  inModule: boolean;
+}
+
+/**
+ * The format-independent part of a variant's plan (transform/plan.ts `VariantPlan`), computed
+ * once per request and handed to the planner, the stand-ins and the pipeline: the output
+ * orientation, the geometry in the output frame, the crop on the stored image, the resize
+ * target in the stored frame, and the decode plan.
+ */
+export interface VariantShape {
+  src: SourceFacts;
+  spec: TransformSpec;
+  orientation: Orientation;
+  geometry: Geometry;
+  /** The crop on the stored (coded) image, pixels. */
+  crop: Rect;
+  /** The resize target in the stored frame (`geometry.resize` turned back), pixels. */
+  target: Size;
+  decode: DecodePlan;
+}
+
+/** The shape of a spec on a source: orientation, geometry, crop, target, decode plan. */
+export function shapeVariant(src: SourceFacts, spec: TransformSpec): VariantShape {
   const orientation = outputOrientation(src.orientation, spec.flip, spec.rotate);
   const geometry = planGeometry(
     orientSize(orientation, src),
     spec,
     rotatedFocal(src.focal, spec.rotate),
   );
-  return { orientation, geometry };
+  const crop = rectToSource(orientation, src, geometry.crop);
+  const target = orientSize(orientation, geometry.resize);
+  return {
+    src,
+    spec,
+    orientation,
+    geometry,
+    crop,
+    target,
+    decode: decodePlan(src, crop, target),
+  };
 }
 
 /**
@@ -119,11 +151,7 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   1600x2133, at no more CPU), and every CMYK JPEG (mozjpeg cannot read them). False
  *   means a @jsquash decode, then crop and resize by the caller.
  */
-export function decodePlan(
-  src: SourceFacts,
-  crop: Size,
-  target: Size,
-): { scale: JpegScale; decoded: Size; inModule: boolean } {
+export function decodePlan(src: SourceFacts, crop: Size, target: Size): DecodePlan {
   const jpeg = src.format === 'jpeg';
   const stillWebp = src.format === 'webp' && (src.frames ?? 1) <= 1;
   const scale =
@@ -161,11 +189,10 @@ function scaleRect(r: Rect, from: Size, to: Size): Rect {
  */
 async function decodeFor(
   bytes: Uint8Array,
-  src: SourceFacts,
-  crop: Rect,
-  target: Size,
+  shape: VariantShape,
 ): Promise<{ img: RawImage; crop: Rect }> {
-  const { scale, decoded, inModule } = decodePlan(src, crop, target);
+  const { src, crop, target } = shape;
+  const { scale, decoded, inModule } = shape.decode;
   if (!inModule) {
     if (scale === 1) return { img: await decodeImage(bytes, src.format), crop };
     // A still WebP, reduced by libwebp while decoding.
@@ -203,13 +230,11 @@ async function rgbProfile(bytes: Uint8Array): Promise<IccProfile | null> {
  */
 async function finishFrame(
   decoded: { img: RawImage; crop: Rect },
-  src: SourceFacts,
-  spec: TransformSpec,
+  shape: VariantShape,
   format: EncodeFormat,
-  plan: { orientation: Orientation; geometry: Geometry; target: Size },
   icc: IccProfile | null,
 ): Promise<RawImage> {
-  const { orientation, geometry, target } = plan;
+  const { src, spec, orientation, geometry, target } = shape;
   let img = cropInPlace(decoded.img, decoded.crop);
   const convertFirst = img.width * img.height < target.width * target.height;
   if (icc && convertFirst) convertToSrgb(img, icc);
@@ -228,13 +253,9 @@ async function finishFrame(
 }
 
 /**
- * Runs the pipeline on an original's bytes. An animated source whose variant is animated
- * ({@link isAnimatedOutput}) is decoded, transformed and encoded frame by frame, each frame
- * through the same steps as a still image, delays and loop count kept; it must be within
- * `maxAnimationPixels` (canvas × frames), checked before any frame is decoded.
- * `enlargeTo` (still images only; a stand-in, delivery/stand-in.ts): the finished image is resized
- * (lanczos3) to this size before encoding.
- * @throws DecodeError when the bytes do not decode (→ 422); encoder errors propagate.
+ * Runs the pipeline for a spec on an original's bytes: {@link runShape} on its
+ * {@link shapeVariant} (tests and one-off callers; request flows plan once and call runShape).
+ * @throws as runShape.
  */
 export async function runPipeline(
   bytes: Uint8Array,
@@ -244,7 +265,26 @@ export async function runPipeline(
   maxAnimationPixels = 0,
   enlargeTo?: Size,
 ): Promise<PipelineResult> {
-  const { orientation, geometry } = planVariant(src, spec);
+  return runShape(bytes, shapeVariant(src, spec), format, maxAnimationPixels, enlargeTo);
+}
+
+/**
+ * Runs the pipeline on an original's bytes along a planned shape. An animated source whose variant is animated
+ * ({@link isAnimatedOutput}) is decoded, transformed and encoded frame by frame, each frame
+ * through the same steps as a still image, delays and loop count kept; it must be within
+ * `maxAnimationPixels` (canvas × frames), checked before any frame is decoded.
+ * `enlargeTo` (still images only; a stand-in, delivery/stand-in.ts): the finished image is resized
+ * (lanczos3) to this size before encoding.
+ * @throws DecodeError when the bytes do not decode (→ 422); encoder errors propagate.
+ */
+export async function runShape(
+  bytes: Uint8Array,
+  shape: VariantShape,
+  format: EncodeFormat,
+  maxAnimationPixels = 0,
+  enlargeTo?: Size,
+): Promise<PipelineResult> {
+  const { src, spec, geometry, crop } = shape;
   let t = performance.now();
   const timings: StageTimings = { decode: 0, resize: 0, encode: 0 };
   const lap = (stage: keyof StageTimings) => {
@@ -253,10 +293,7 @@ export async function runPipeline(
     t = now;
   };
 
-  const target = orientSize(orientation, geometry.resize);
-  const plan = { orientation, geometry, target };
   if (isAnimatedOutput(src, spec, format) && !enlargeTo) {
-    const crop = rectToSource(orientation, src, geometry.crop);
     const frames = src.format === 'gif' ? decodeGifFrames : decodeWebpFrames;
     let enc: WebpAnimationEncoder | GifAnimationEncoder | undefined;
     const onInfo = (info: AnimationInfo) => {
@@ -273,7 +310,7 @@ export async function runPipeline(
     const icc = await rgbProfile(bytes);
     const onFrame = async (frame: AnimationFrame) => {
       lap('decode');
-      const img = await finishFrame({ img: frame, crop }, src, spec, format, plan, icc);
+      const img = await finishFrame({ img: frame, crop }, shape, format, icc);
       lap('resize');
       enc!.add(img, frame.duration);
       lap('encode');
@@ -289,17 +326,12 @@ export async function runPipeline(
     const { width, height } = geometry.canvas;
     return { bytes: out, format, width, height, timings };
   }
-  const decoded = await decodeFor(
-    bytes,
-    src,
-    rectToSource(orientation, src, geometry.crop),
-    target,
-  );
+  const decoded = await decodeFor(bytes, shape);
   // CMYK JPEGs are converted to RGB naively by the JPEG module, so a CMYK profile no longer
   // describes the pixels: such images stay as they are (not yet colour managed).
   const icc = await rgbProfile(bytes);
   lap('decode');
-  let img = await finishFrame(decoded, src, spec, format, plan, icc);
+  let img = await finishFrame(decoded, shape, format, icc);
   if (enlargeTo && (enlargeTo.width !== img.width || enlargeTo.height !== img.height))
     img = await resizeImage(img, enlargeTo.width, enlargeTo.height, {
       premultiply: src.hasAlpha,
