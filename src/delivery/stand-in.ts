@@ -20,6 +20,13 @@
  * stored: not in R2, not in the edge cache under the variant's key. Once the consumer has
  * written the variant, the next request finds it in R2.
  */
+import {
+  STAND_IN_ASPECT_TOLERANCE,
+  STAND_IN_LOW_RES_FACTORS,
+  STAND_IN_MAX_NEIGHBOURS,
+  PENDING_STALE_MS,
+  STAND_IN_MAX_AGE,
+} from '../config';
 import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import { HttpError, notFound, unavailable, unprocessable } from '../errors';
@@ -44,17 +51,6 @@ import {
 import type { VariantPlan } from '../transform/plan';
 import { parseTransform, type TransformSpec } from '../transform/spec';
 import { admitTransform } from '../transform/admission';
-
-/** `max-age` of a stand-in, seconds: short, so the real variant replaces it soon. */
-export const STAND_IN_MAX_AGE = 10;
-/** A `pending` claim older than this is assumed lost and may be claimed again. */
-export const PENDING_STALE_MS = 10 * 60_000;
-/** Largest relative aspect-ratio difference of a "nearest existing variant" stand-in. */
-const ASPECT_TOLERANCE = 0.02;
-/** Reductions tried, in order, for a low-resolution stand-in (JPEG/WebP shrink-on-load). */
-const LOW_RES_FACTORS = [2, 4, 8] as const;
-/** Stored neighbours considered for a stand-in (nearest first). */
-const MAX_NEIGHBOURS = 4;
 
 /** A miss the planner sent to the queue. */
 export interface OffloadRequest {
@@ -117,7 +113,7 @@ export async function offloadVariant(r: OffloadRequest): Promise<Response> {
 export function sameShapeVariants(stored: readonly StoredVariant[], target: Size): StoredVariant[] {
   const ratio = target.width / target.height;
   const shaped = stored.filter(
-    (v) => Math.abs(v.width / v.height - ratio) / ratio <= ASPECT_TOLERANCE,
+    (v) => Math.abs(v.width / v.height - ratio) / ratio <= STAND_IN_ASPECT_TOLERANCE,
   );
   const larger = shaped.filter((v) => v.width >= target.width).sort((x, y) => x.width - y.width);
   const smaller = shaped.filter((v) => v.width < target.width).sort((x, y) => y.width - x.width);
@@ -197,7 +193,7 @@ async function standInPlans(r: OffloadRequest, budget: Budget): Promise<StandInP
 
   // 2. The nearest stored variants, resized to the requested size.
   const stored = await listStoredVariants(r.env.BUCKET, r.rec.sha256);
-  for (const near of sameShapeVariants(stored, canvas).slice(0, MAX_NEIGHBOURS)) {
+  for (const near of sameShapeVariants(stored, canvas).slice(0, STAND_IN_MAX_NEIGHBOURS)) {
     const nearSrc: PlanSource = {
       format: near.format,
       width: near.width,
@@ -225,7 +221,7 @@ async function standInPlans(r: OffloadRequest, budget: Budget): Promise<StandInP
   }
 
   // 3. Low resolution first: made smaller, enlarged to the requested size.
-  for (const factor of LOW_RES_FACTORS) {
+  for (const factor of STAND_IN_LOW_RES_FACTORS) {
     const small = shapeVariant(src, reducedSpec(spec, canvas, factor));
     for (const format of formats)
       plans.push({

@@ -4,7 +4,7 @@
  * 200 ms apart); {@link enqueueOrDefer} then records what the queue still refused in D1
  * (`pending_sends`), which the reconciler (src/jobs/reconcile.ts) sends later.
  */
-import { loadConfig, type ConfigVars } from '../config';
+import { loadConfig, type ConfigVars, SEND_BATCH_MAX, SEND_QUICK_RETRY_MS } from '../config';
 import { sessionBookmark } from '../storage/d1-session';
 import { recordPendingSends } from '../storage/pending-sends-db';
 import { listEagerPresets } from '../storage/presets-db';
@@ -13,9 +13,6 @@ import { deleteVariants } from '../storage/variants';
 import { BUILTIN_PRESETS, resolvePreset } from '../transform/presets';
 import type { WorkMessage } from './messages';
 import { logEvent } from '../observability/log';
-
-/** Most messages per `sendBatch` call (a Queues limit). */
-export const SEND_BATCH_MAX = 100;
 
 /**
  * The bindings a producer needs: the queue, D1 (whose session bookmark every message carries,
@@ -30,11 +27,8 @@ function stamped(env: Pick<Env, 'DB'>, message: WorkMessage): WorkMessage {
   return bookmark ? { ...message, bookmark } : message;
 }
 
-/** Waits between quick attempts, ms (the last one repeats). */
-const QUICK_RETRY_MS = [50, 200];
-
 /**
- * Runs `send` up to `attempts` times, waiting {@link QUICK_RETRY_MS} between tries.
+ * Runs `send` up to `attempts` times, waiting {@link SEND_QUICK_RETRY_MS} between tries.
  * @throws the last attempt's error.
  */
 async function withQuickRetries(attempts: number, send: () => Promise<unknown>): Promise<void> {
@@ -44,7 +38,7 @@ async function withQuickRetries(attempts: number, send: () => Promise<unknown>):
       return;
     } catch (err) {
       if (i >= attempts) throw err;
-      const wait = QUICK_RETRY_MS[Math.min(i - 1, QUICK_RETRY_MS.length - 1)]!;
+      const wait = SEND_QUICK_RETRY_MS[Math.min(i - 1, SEND_QUICK_RETRY_MS.length - 1)]!;
       await new Promise((r) => setTimeout(r, wait));
     }
   }

@@ -3,6 +3,7 @@
  * (see security/webhook.ts for the signature). Retried through the queue with backoff on any
  * non-2xx answer or network error; the dead-letter queue marks it failed.
  */
+import { WEBHOOK_TIMEOUT_MS } from '../config';
 import type { Config } from '../config';
 import { DomainError } from '../errors';
 import { errorText, isPermanent } from './errors';
@@ -10,9 +11,6 @@ import type { WebhookMessage } from './messages';
 import { checkCallbackUrl, signWebhook } from '../security/webhook';
 import { countItems, getJobById, setWebhookState, TERMINAL } from '../storage/jobs-db';
 import { progressOf } from '../jobs/progress';
-
-/** How long one delivery attempt may take. */
-const TIMEOUT_MS = 10_000;
 
 /** The JSON body of a job's webhook. */
 export async function webhookBody(db: D1Database, jobId: string): Promise<string | null> {
@@ -61,7 +59,7 @@ export async function deliverWebhook(
       method: 'POST',
       body,
       redirect: 'manual',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
       headers: {
         'Content-Type': 'application/json',
         'User-Agent': 'image-edge-webhook/1',
