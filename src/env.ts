@@ -26,6 +26,9 @@ export interface AppEnv {
 /** What an API key may do. */
 export type Scope = 'read' | 'upload' | 'admin';
 
+/** Every scope, in canonical order (the one list of them). */
+export const SCOPES: readonly Scope[] = ['read', 'upload', 'admin'];
+
 /** The authenticated caller: every image belongs to one owner. */
 export interface Principal {
   owner: string;
