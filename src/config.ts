@@ -67,7 +67,7 @@ export interface Config {
    */
   queueSendAttempts: number;
   /**
-   * Reconciler (src/jobs/reconcile.ts): an open job item or fan-out page with no progress for
+   * Reconciler (src/work/reconcile.ts): an open job item or fan-out page with no progress for
    * this long is re-sent, s (default 600). It must exceed a message's whole retry budget: the
    * backoffs of `max_retries` retries (2 + 4 + 8 s, ±20 %), as many batch timeouts, and
    * `queueBudgetMs` per delivery of a full batch (10 × 2 s) — about 90 s with the defaults.

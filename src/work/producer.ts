@@ -2,7 +2,7 @@
  * Sending work to the jobs queue. `sendBatch` takes at most 100 messages per call, so larger
  * sets are sent in chunks. Every send is tried `queueSendAttempts` times at once (50 ms, then
  * 200 ms apart); {@link enqueueOrDefer} then records what the queue still refused in D1
- * (`pending_sends`), which the reconciler (src/jobs/reconcile.ts) sends later.
+ * (`pending_sends`), which the reconciler (src/work/reconcile.ts) sends later.
  */
 import { loadConfig, type ConfigVars, SEND_BATCH_MAX, SEND_QUICK_RETRY_MS } from '../config';
 import { sessionBookmark } from '../storage/d1-session';
