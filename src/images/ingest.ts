@@ -13,7 +13,6 @@ import { enqueueOnUpload } from '../work/producer';
 import { awaitRetirement } from './retire';
 import { logEvent } from '../observability/log';
 import type { IngestPolicy } from '../security/upload-tokens';
-import { webpLosslessReason } from '../codecs/probe/webp';
 import { getImageBySha, insertImage, type ImageRecord } from '../storage/images-db';
 import { putOriginal } from '../storage/originals';
 
@@ -130,7 +129,7 @@ export async function ingestOriginal(
     frames: facts.frames,
     progressive: facts.progressive,
     cmyk: facts.cmyk,
-    webpLossless: facts.format === 'webp' && webpLosslessReason(bytes) !== null,
+    webpLossless: facts.webpLossless === true,
     metadata,
     createdAt: Date.now(),
   };
