@@ -7,7 +7,7 @@ import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import { notFound, unprocessable } from '../errors';
 import { ID_PATTERN } from '../ids';
-import { etagMatches, IMMUTABLE } from '../http/etag';
+import { IMMUTABLE, notModified } from '../http/etag';
 import { offloadVariant } from './stand-in';
 import { limitDeliveryMiss } from '../security/rate-limit';
 import { cacheMatch, cachePut, variantCacheKey } from '../storage/edge-cache';
@@ -95,8 +95,7 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
     const headers = new Headers(hit.headers);
     headers.set('X-Cache', 'HIT');
     if (spec?.format === 'auto') headers.set('Vary', 'Accept');
-    if (etagMatches(req.ifNoneMatch, etag)) return new Response(null, { status: 304, headers });
-    return new Response(hit.body, { status: 200, headers });
+    return notModified(req.ifNoneMatch, etag, headers) ?? new Response(hit.body, { headers });
   }
 
   // 3. The image and the full spec. Misses are rate-limited per client IP (429).
@@ -117,10 +116,11 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   // inline, neither stored nor cached, under its own ETag.
   const pending = focalPending(rec, spec);
   const etag = `"${rec.sha256.slice(0, 16)}-${hash}${pending ? '-center' : ''}"`;
-  if (etagMatches(req.ifNoneMatch, etag) && !pending) {
+  if (!pending) {
     const headers = new Headers({ ETag: etag, 'Cache-Control': IMMUTABLE, 'X-Cache': 'MISS' });
     if (negotiated) headers.set('Vary', 'Accept');
-    return new Response(null, { status: 304, headers });
+    const unchanged = notModified(req.ifNoneMatch, etag, headers);
+    if (unchanged) return unchanged;
   }
 
   // 4. The durable variant store.
