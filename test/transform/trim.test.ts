@@ -8,8 +8,11 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
+import { probe } from '../../src/codecs/probe';
 import type { RawImage } from '../../src/codecs/types';
 import type { Rect } from '../../src/transform/geometry';
+import { estimateVariant } from '../../src/transform/plan';
+import { parseTransform } from '../../src/transform/spec';
 import { call, fixture, upload } from '../helpers';
 
 const MC = 'images/trim/trim-mc.png';
@@ -136,6 +139,45 @@ describe('trim=top;right;bottom;left and trim.*', () => {
     const { id } = await source(MC);
     const { img } = await variant(id, 'trim=0;150;0;150,f=png');
     expect([img.width, img.height]).toEqual([1, 240]);
+  });
+});
+
+describe('trim and the cost of decoding', () => {
+  it('the planner charges trim=border a full-size decode (no shrink-on-load); pixel trims keep it', async () => {
+    const src = probe(await fixture('images/large/Carrie.jpg'));
+    const cost = (t: string) => estimateVariant(src, parseTransform(t), 'webp');
+    const plain = cost('w=400');
+    expect(plain.decodeScale).toBeGreaterThan(1);
+    const border = cost('w=400,trim=border');
+    expect(border.decodeScale).toBe(1);
+    expect(border.decodedPixels).toBe(src.width * src.height);
+    expect(border.cpuMs).toBeGreaterThan(plain.cpuMs);
+    expect(cost('w=400,trim=100;200;300;400').decodeScale).toBe(plain.decodeScale);
+  });
+
+  it('a pixel trim on a JPEG shrunk on load keeps the trimmed shape (within a scaled pixel)', async () => {
+    const bytes = await fixture('images/large/Carrie.jpg');
+    const { width, height } = probe(bytes); // orientation 1
+    const { json } = await upload(bytes);
+    const res = await call(`/img/${json.id as string}/trim=100;200;300;400,w=400,f=png`);
+    expect(res.status).toBe(200);
+    const img = await decodeImage(new Uint8Array(await res.arrayBuffer()), 'png');
+    expect(img.width).toBe(400);
+    expect(Math.abs(img.height - (400 * (height - 400)) / (width - 600))).toBeLessThanOrEqual(1);
+  });
+
+  it('a pixel trim crops every frame of an animation', async () => {
+    const bytes = await fixture('images/animated/animated-loop-3.gif');
+    const before = probe(bytes);
+    const { json } = await upload(bytes);
+    const res = await call(`/img/${json.id as string}/trim=1;2;3;4,f=webp`);
+    expect(res.status).toBe(200);
+    const out = probe(new Uint8Array(await res.arrayBuffer()));
+    expect([out.width, out.height, out.frames]).toEqual([
+      before.width - 6,
+      before.height - 4,
+      before.frames,
+    ]);
   });
 });
 
