@@ -58,10 +58,6 @@ export interface Rgba {
 }
 
 /**
- * A validated, bounded transform. Optional members are absent when not requested; the
- * others hold their defaults. Sizes are CSS pixels (multiply by `dpr` for device pixels).
- */
-/**
  * `trim` as pixels: cut off each side of the upright source (after EXIF orientation, before
  * resizing, `flip` and `rotate`), in CSS pixels (× `dpr`). `width`/`height`, when given, keep
  * at most that many pixels from the left/top edge left after trimming.
@@ -100,6 +96,10 @@ export interface Border {
   readonly left: number;
 }
 
+/**
+ * A validated, bounded transform. Optional members are absent when not requested; the
+ * others hold their defaults. Sizes are CSS pixels (multiply by `dpr` for device pixels).
+ */
 export interface TransformSpec {
   /** Box width, integer 1..8192; `width × dpr` is at most 8192. */
   readonly width?: number;
@@ -351,13 +351,17 @@ function parseBackground(option: string, value: string): Rgba {
 /**
  * Parses a transform string (Cloudflare Images option names; see the module comment) into a
  * frozen {@link TransformSpec}. Aliases: `w`, `h`, `g`, `q`, `f`; `format=jpg` → `jpeg`;
- * `flip=vh` → `hv`; `background` accepts `#`, `%23` or no prefix. The empty string is the
+ * `flip=vh` → `hv`; `background` accepts `#`, `%23` or no prefix (so do `border.color` and
+ * `trim.border.color`); `trim=t;r;b;l` and `trim.top|right|bottom|left` are one trim;
+ * `border.width` sets all four `border.*` sides. The empty string is the
  * all-defaults spec ({@link DEFAULT_SPEC}), so every canonical string parses back.
  * @throws HttpError 400 (`extras.option` names the option as written, or `transform` for the
  *   string as a whole) when: longer than {@link MAX_TRANSFORM_LENGTH}; more than
  *   {@link MAX_OPTIONS} options; an empty option or one without `=`; an unknown option; an
  *   option given twice (in any spelling); an empty, malformed or out-of-range value; or
- *   `width × dpr` / `height × dpr` over {@link MAX_SIDE} (names `dpr`).
+ *   `width × dpr` / `height × dpr` over {@link MAX_SIDE} (names `dpr`); `trim=border` with a
+ *   pixel trim, `trim=t;r;b;l` with a `trim.<side>`, `trim.border.*` without `trim=border`,
+ *   `border.width` with a `border.<side>`, a border width without `border.color` or the reverse.
  */
 export function parseTransform(text: string): TransformSpec {
   if (text.length > MAX_TRANSFORM_LENGTH)
@@ -593,7 +597,7 @@ function trimSpec(
       tolerance: px['trim.border.tolerance'] ?? TRIM_TOLERANCE,
       keep: px['trim.border.keep'] ?? 0,
     };
-  if (borderKey) throw fail(written.get(borderKey as Key)!, `${borderKey} needs trim=border.`);
+  if (borderKey) throw fail(written.get(borderKey)!, `${borderKey} needs trim=border.`);
   const [top = 0, right = 0, bottom = 0, left = 0] = ['top', 'right', 'bottom', 'left'].map(
     (s) => px[`trim.${s}`],
   );
@@ -735,8 +739,10 @@ function canonicalValue(spec: TransformSpec, key: Key): string | undefined {
 /**
  * The canonical string of a spec: the cache identity of a variant. Full option names, in the
  * fixed order width, height, dpr, fit, gravity, rotate, flip, background, blur, sharpen,
- * quality, format, anim; defaults and absent options omitted (`anim` appears only as
- * `anim=false`); numbers in shortest form (`1.5`, not
+ * quality, format, anim, then trim, trim.width, trim.height, trim.border.color|tolerance|keep,
+ * brightness, contrast, gamma, saturation, border.color, border.width or border.<side>;
+ * defaults and absent options omitted (`anim` appears only as `anim=false`; a pixel trim
+ * always as `trim=t;r;b;l`; a uniform border as `border.width`); numbers in shortest form (`1.5`, not
  * `1.50`); background as lowercase `rrggbb` (or `rrggbbaa` when not opaque), without `#`.
  * Equal specs give equal strings; the all-defaults spec gives `''`; and
  * `canonicalTransform(parseTransform(c)) === c` for every canonical string `c`.
