@@ -2,8 +2,9 @@
  * The transform pipeline: decode → crop (in the stored frame) → resize → colour (embedded
  * ICC profile → sRGB) → colour adjustments → orient (EXIF, flip, rotate as one move) →
  * blur/sharpen → pad or flatten → border → encode. A pixel `trim` narrows the source window
- * before planning; `trim=border` decodes the whole source first (transform/trim.ts). Cropping and resizing happen before orienting, so the full-size image is
- * never turned: only the small result is. The colour transform runs on the smaller of the
+ * before planning; `trim=border` decodes the whole source first (transform/trim.ts).
+ * Cropping and resizing happen before orienting, so the full-size image is never turned:
+ * only the small result is. The colour transform runs on the smaller of the
  * crop and the resized image (after resizing when reducing: measured within ΔE76 1.3 mean,
  * 3.8 p95 of converting first, on the colour test images; see wasm/README.md, lcms.wasm).
  * Metadata never reaches the output: encoders get pixels only, and no profile (sRGB).
@@ -35,9 +36,9 @@ import { blur, composite, cropInPlace, sharpen } from './effects';
 import { planGeometry, type Geometry, type Rect, type Size } from './geometry';
 import {
   applyOrientation,
+  fromExif,
   orientSize,
   outputOrientation,
-  fromExif,
   rectToSource,
   type Orientation,
 } from './orient';
@@ -96,20 +97,22 @@ const WHITE: Rgba = { r: 255, g: 255, b: 255, a: 255 };
 /**
  * The whole plan for a spec on a source: orientation, the source window kept before resizing
  * (stored frame: the pixel trim, else the whole image; pass the `trim=border` box once it is
- * found), then geometry in the output frame, its canvas grown by any border.
+ * found), then geometry in the output frame, its canvas grown by any border (`inner`: the
+ * same geometry without the border, which pad and flatten work on).
  */
 export function planVariant(
   src: SourceFacts,
   spec: TransformSpec,
   window: Rect = trimWindow(src, spec),
-): { orientation: Orientation; geometry: Geometry; window: Rect } {
+): { orientation: Orientation; geometry: Geometry; inner: Geometry; window: Rect } {
   const orientation = outputOrientation(src.orientation, spec.flip, spec.rotate);
   const geometry = planGeometry(
     orientSize(orientation, window),
     spec,
     rotatedFocal(windowFocal(src, window), spec.rotate),
   );
-  return { orientation, geometry: withBorder(geometry, borderSides(spec)), window };
+  const outer = withBorder(geometry, borderSides(spec));
+  return { orientation, geometry: outer, inner: geometry, window };
 }
 
 /** The attention point in fractions of the window's upright image (clamped to it). */
@@ -258,17 +261,18 @@ async function rgbProfile(bytes: Uint8Array): Promise<IccProfile | null> {
 
 /**
  * Everything after decoding, for one image or frame: crop, resize, colour (`icc` → sRGB, on
- * the smaller of the crop and the resized image), orient, effects, pad.
+ * the smaller of the crop and the resized image), colour adjustments, orient, effects, pad
+ * or flatten (on `plan.inner`), border.
  */
 async function finishFrame(
   decoded: { img: RawImage; crop: Rect },
   src: SourceFacts,
   spec: TransformSpec,
   format: EncodeFormat,
-  plan: { orientation: Orientation; geometry: Geometry; target: Size },
+  plan: { orientation: Orientation; inner: Geometry; target: Size },
   icc: IccProfile | null,
 ): Promise<RawImage> {
-  const { orientation, geometry, target } = plan;
+  const { orientation, target } = plan;
   let img = cropInPlace(decoded.img, decoded.crop);
   const convertFirst = img.width * img.height < target.width * target.height;
   if (icc && convertFirst) convertToSrgb(img, icc);
@@ -281,20 +285,12 @@ async function finishFrame(
   const bg = spec.background ?? WHITE;
   const opaque = (c: Rgba) => (format === 'jpeg' ? { ...c, a: 255 } : c); // JPEG has no alpha
   const fill = opaque(bg);
-  const sides = borderSides(spec);
-  const canvas = sides
-    ? {
-        width: geometry.canvas.width - sides.left - sides.right,
-        height: geometry.canvas.height - sides.top - sides.bottom,
-      }
-    : geometry.canvas;
-  const offset = sides
-    ? { left: geometry.offset.left - sides.left, top: geometry.offset.top - sides.top }
-    : geometry.offset;
+  const { canvas, offset } = plan.inner;
   const padded = canvas.width !== img.width || canvas.height !== img.height;
   if (padded) img = composite(img, canvas, offset, fill);
   else if (src.hasAlpha && (format === 'jpeg' || spec.background))
     img = composite(img, img, { left: 0, top: 0 }, fill);
+  const sides = borderSides(spec);
   if (sides) img = addBorder(img, sides, opaque(spec.border!.color));
   return img;
 }
