@@ -152,12 +152,7 @@ export function decodeRequest(src: SourceFacts, spec: TransformSpec): { crop: Re
  * frame), `anim` not false, and an output format that holds animation (WebP, GIF).
  */
 export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: EncodeFormat) {
-  return (
-    (src.frames ?? 1) > 1 &&
-    spec.anim !== false &&
-    spec.trim?.kind !== 'border' && // trimmed by the first frame's border: a still
-    (format === 'webp' || format === 'gif')
-  );
+  return (src.frames ?? 1) > 1 && spec.anim !== false && (format === 'webp' || format === 'gif');
 }
 
 /**
@@ -325,26 +320,35 @@ export async function runPipeline(
     ...planned,
     target: orientSize(planned.orientation, planned.geometry.resize),
   });
-  const { geometry } = planned;
   if (isAnimatedOutput(src, spec, format) && !enlargeTo) {
-    const crop = sourceCrop(src, planned);
-    const plan = stages();
+    let crop = sourceCrop(src, planned);
+    let plan = stages();
     const frames = src.format === 'gif' ? decodeGifFrames : decodeWebpFrames;
     let enc: WebpAnimationEncoder | GifAnimationEncoder | undefined;
+    let loopCount = 0;
+    const encoder = () => {
+      const { width, height } = planned.geometry.canvas;
+      return format === 'webp'
+        ? new WebpAnimationEncoder(width, height, loopCount, {
+            quality: spec.quality ?? DEFAULT_QUALITY.webp ?? undefined,
+          })
+        : new GifAnimationEncoder(width, height, loopCount);
+    };
     const onInfo = (info: AnimationInfo) => {
       if (maxAnimationPixels > 0 && info.width * info.height * info.frames > maxAnimationPixels)
         throw new AnimationTooLargeError(info, maxAnimationPixels);
-      const { width, height } = geometry.canvas;
-      enc =
-        format === 'webp'
-          ? new WebpAnimationEncoder(width, height, info.loopCount, {
-              quality: spec.quality ?? DEFAULT_QUALITY.webp ?? undefined,
-            })
-          : new GifAnimationEncoder(width, height, info.loopCount);
+      loopCount = info.loopCount;
+      if (spec.trim?.kind !== 'border') enc = encoder();
     };
     const icc = await rgbProfile(bytes);
     const onFrame = async (frame: AnimationFrame) => {
       lap('decode');
+      if (!enc && spec.trim?.kind === 'border') {
+        // trim=border: the first frame's box, for every frame.
+        const box = findTrim(frame, spec.trim, uprightCorner(src), src.hasAlpha);
+        planned = planVariant(src, spec, box);
+        [crop, plan, enc] = [sourceCrop(src, planned), stages(), encoder()];
+      }
       const img = await finishFrame({ img: frame, crop }, src, spec, format, plan, icc);
       lap('resize');
       enc!.add(img, frame.duration);
@@ -358,7 +362,7 @@ export async function runPipeline(
     }
     const out = enc!.finish();
     lap('encode');
-    const { width, height } = geometry.canvas;
+    const { width, height } = planned.geometry.canvas;
     return { bytes: out, format, width, height, timings };
   }
   let decoded: { img: RawImage; crop: Rect };

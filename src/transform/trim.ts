@@ -13,6 +13,7 @@
  *   box of the content, grown by `keep` on each side. The background is `trim.border.color`,
  *   else the upright top-left pixel. Nothing is trimmed when every pixel is background.
  *   It needs the decoded pixels, at full resolution (transform/pipeline.ts): the box is exact.
+ *   An animation is trimmed by its first frame's box, every frame alike.
  *
  * Cost of {@link findTrim}: it scans inward from each edge and stops at the first content
  * row or column, so it reads the trimmed border plus one line per side (each read a 3x3 median

@@ -181,6 +181,23 @@ describe('trim and the cost of decoding', () => {
   });
 });
 
+describe('trim=border on an animation', () => {
+  it("trims every frame by the first frame's box (sharp reads the first frame)", async () => {
+    const path = 'images/animated/animated-loop-3.gif';
+    const bytes = await fixture(path);
+    const box = await sharpBox(path, 10);
+    const { json } = await upload(bytes);
+    const res = await call(`/img/${json.id as string}/trim=border,f=webp`);
+    expect(res.status).toBe(200);
+    const out = probe(new Uint8Array(await res.arrayBuffer()));
+    expect([out.width, out.height, out.frames]).toEqual([
+      box.width,
+      box.height,
+      probe(bytes).frames,
+    ]);
+  });
+});
+
 describe('trim: canonical form and errors', () => {
   /** The ETag (the variant's identity) of a spelling. */
   async function etag(id: string, options: string) {
