@@ -231,8 +231,10 @@ async function standInPlans(r: OffloadRequest, budget: Budget): Promise<StandInP
       run: async () => runPipeline(await original(), src, spec, format, max),
     });
 
-  // Full detail in a stand-in format fits: no need to list the stored variants.
-  if (plans.some((p) => fits(p.estimate, budget))) return plans;
+  // Full detail in a stand-in format fits: no need to list the stored variants. With
+  // trim=border the output size is only known after decoding (`canvas` is untrimmed), so no
+  // stand-in of another size can match it.
+  if (plans.some((p) => fits(p.estimate, budget)) || spec.trim?.kind === 'border') return plans;
 
   // 2. The nearest stored variants, resized to the requested size.
   const stored = await listStoredVariants(r.env.BUCKET, r.rec.sha256);
