@@ -11,7 +11,7 @@ import { decodeImage } from '../../src/codecs/decode';
 import { probe } from '../../src/codecs/probe';
 import type { RawImage } from '../../src/codecs/types';
 import type { Rect } from '../../src/transform/geometry';
-import { estimateVariant } from '../../src/transform/plan';
+import { estimateVariant } from '../../src/transform/cost';
 import { parseTransform } from '../../src/transform/spec';
 import { call, fixture, upload } from '../helpers';
 
