@@ -49,6 +49,13 @@ async function walk(dir: string, prefix = ''): Promise<string[]> {
  *   → JSON {left, top, width, height}: the window of the upright ../shared file (source
  *     pixels) that sharp's `resize(W, H, {fit: 'cover', position: 'attention'})` keeps
  *     (libvips' attention smartcrop; the g=auto reference, test/transform/attention.test.ts).
+ * GET http://fixtures/sharp-trim/<file path>?threshold=T[&background=rrggbb]
+ *   → JSON {left, top, width, height}: the box sharp's `trim({threshold, background})` keeps
+ *     (libvips' find_trim; the trim=border reference, test/transform/trim.test.ts).
+ * GET http://fixtures/sharp-adjust/<file path>?op=linear&a=A&b=B | op=gamma&in=G&out=G2 |
+ *     op=recomb&m=m00,m01,…,m22
+ *   → sharp's `linear(A, B)`, `gamma(G, G2)` or `recomb(3x3)` of a ../shared file, raw RGBA8
+ *     (the colour-adjustment reference, test/transform/adjust.test.ts).
  */
 async function serveFixture(request: Request): Promise<Response> {
   const { pathname, searchParams } = new URL(request.url);
@@ -65,6 +72,37 @@ async function serveFixture(request: Request): Promise<Response> {
     return input
       ? Response.json(await attentionWindow(input, searchParams))
       : new Response('outside', { status: 400 });
+  }
+  if (rel.startsWith('sharp-trim/')) {
+    const input = sharedPath(rel.slice('sharp-trim/'.length));
+    if (!input) return new Response('outside', { status: 400 });
+    const bg = searchParams.get('background');
+    const { info } = await sharp(input)
+      .trim({
+        threshold: Number(searchParams.get('threshold')),
+        ...(bg && { background: `#${bg}` }),
+      })
+      .toBuffer({ resolveWithObject: true });
+    return Response.json({
+      left: -(info.trimOffsetLeft ?? 0), // sharp reports the offsets negated
+      top: -(info.trimOffsetTop ?? 0),
+      width: info.width,
+      height: info.height,
+    });
+  }
+  if (rel.startsWith('sharp-adjust/')) {
+    const input = sharedPath(rel.slice('sharp-adjust/'.length));
+    if (!input) return new Response('outside', { status: 400 });
+    const n = (k: string) => Number(searchParams.get(k));
+    const op = searchParams.get('op');
+    let img = sharp(input);
+    if (op === 'linear') img = img.linear(n('a'), n('b'));
+    else if (op === 'gamma') img = img.gamma(n('in'), n('out'));
+    else if (op === 'recomb') {
+      const m = (searchParams.get('m') ?? '').split(',').map(Number);
+      img = img.recomb([m.slice(0, 3), m.slice(3, 6), m.slice(6, 9)] as sharp.Matrix3x3);
+    } else return new Response('bad op', { status: 400 });
+    return new Response(new Uint8Array(await img.ensureAlpha().raw().toBuffer()));
   }
   if (rel.startsWith('sharp-p3/')) {
     const input = sharedPath(rel.slice('sharp-p3/'.length));

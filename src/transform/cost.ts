@@ -23,8 +23,13 @@ import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import type { ImageRecord } from '../storage/images-db';
 import table from './cost-table.json';
-import { orientSize, rectToSource } from './orient';
-import { decodePlan, isAnimatedOutput, planVariant, type SourceFacts } from './pipeline';
+import {
+  decodePlan,
+  decodeRequest,
+  isAnimatedOutput,
+  planVariant,
+  type SourceFacts,
+} from './pipeline';
 import type { Size } from './geometry';
 import type { TransformSpec } from './spec';
 
@@ -173,12 +178,8 @@ const maxOf = (rec: Record<string, number | null>) =>
 
 /** The pipeline's decode plan for this spec (`decodePlan`, on the crop and target it computes). */
 function decodeFacts(src: PlanSource, spec: TransformSpec): ReturnType<typeof decodePlan> {
-  const { orientation, geometry } = planVariant(src, spec);
-  return decodePlan(
-    src,
-    rectToSource(orientation, src, geometry.crop),
-    orientSize(orientation, geometry.resize),
-  );
+  const { crop, target } = decodeRequest(src, spec);
+  return decodePlan(src, crop, target);
 }
 
 /**
@@ -290,10 +291,15 @@ export function estimateVariant(
       );
   const lanczosMP = decMP / (k * k);
   const resizeMs = num(t.resizeMsPerMP, 0);
+  // `trim=border` decodes the whole source at full size (decodedPixels above) and scans it
+  // for the box (transform/trim.ts): not benchmarked yet, charged as one more lanczos3 pass
+  // over the decoded source (the scan reads 9 pixels per band where it looks, usually only
+  // the border). Resizing is charged on the untrimmed crop: the trimmed one is never larger.
+  const trimMs = spec.trim?.kind === 'border' ? resizeMs * decMP : 0;
   const resize: StageCost = !resized
-    ? { ms: 0, mb: 0 }
+    ? { ms: trimMs, mb: 0 }
     : {
-        ms: inModule || k === 1 ? resizeMs * decMP : resizeMs * (lanczosMP + decMP / 5),
+        ms: trimMs + (inModule || k === 1 ? resizeMs * decMP : resizeMs * (lanczosMP + decMP / 5)),
         mb: inModule
           ? 0
           : num(mem.resize, 0) * lanczosMP + (k > 1 ? RGBA_MB_PER_MP * lanczosMP : 0),

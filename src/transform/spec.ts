@@ -58,6 +58,45 @@ export interface Rgba {
 }
 
 /**
+ * `trim` as pixels: cut off each side of the upright source (after EXIF orientation, before
+ * resizing, `flip` and `rotate`), in CSS pixels (× `dpr`). `width`/`height`, when given, keep
+ * at most that many pixels from the left/top edge left after trimming.
+ */
+export interface PixelTrim {
+  readonly kind: 'pixels';
+  readonly top: number;
+  readonly right: number;
+  readonly bottom: number;
+  readonly left: number;
+  readonly width?: number;
+  readonly height?: number;
+}
+
+/**
+ * `trim=border`: cut off the border of `color` (absent = the upright top-left pixel) as
+ * libvips' find_trim finds it; `tolerance` is its threshold (0..255, default
+ * {@link TRIM_TOLERANCE}), `keep` the pixels of border kept on each side.
+ */
+export interface BorderTrim {
+  readonly kind: 'border';
+  readonly color?: Rgba;
+  readonly tolerance: number;
+  readonly keep: number;
+}
+
+/** What `trim` cuts off before resizing (transform/trim.ts). */
+export type Trim = PixelTrim | BorderTrim;
+
+/** `border`: added outside the resized image; sides in CSS pixels (× `dpr`), at least one > 0. */
+export interface Border {
+  readonly color: Rgba;
+  readonly top: number;
+  readonly right: number;
+  readonly bottom: number;
+  readonly left: number;
+}
+
+/**
  * A validated, bounded transform. Optional members are absent when not requested; the
  * others hold their defaults. Sizes are CSS pixels (multiply by `dpr` for device pixels).
  */
@@ -91,6 +130,18 @@ export interface TransformSpec {
    * (Cloudflare's default): animation is kept when the output format can hold it.
    */
   readonly anim?: false;
+  /** Absent = no trim. */
+  readonly trim?: Trim;
+  /** Absent = no border. */
+  readonly border?: Border;
+  /**
+   * Colour adjustments (transform/adjust.ts), factors 0..10 (at most 4 decimals); absent = 1
+   * (unchanged). `brightness`, `contrast`, `gamma` 0 are ignored (absent); `saturation` 0 is grey.
+   */
+  readonly brightness?: number;
+  readonly contrast?: number;
+  readonly gamma?: number;
+  readonly saturation?: number;
 }
 
 /** Largest output side in device pixels (also the largest `width`/`height`). */
@@ -125,6 +176,27 @@ const KEYS = [
   'quality',
   'format',
   'anim',
+  // Pixel operations (transform/trim.ts, adjust.ts, border.ts).
+  'trim',
+  'trim.top',
+  'trim.right',
+  'trim.bottom',
+  'trim.left',
+  'trim.width',
+  'trim.height',
+  'trim.border.color',
+  'trim.border.tolerance',
+  'trim.border.keep',
+  'brightness',
+  'contrast',
+  'gamma',
+  'saturation',
+  'border.color',
+  'border.width',
+  'border.top',
+  'border.right',
+  'border.bottom',
+  'border.left',
 ] as const;
 /** A full option name (`width`, `height`, `dpr`, `fit`, `gravity`, … `format`). */
 export type OptionName = (typeof KEYS)[number];
@@ -186,6 +258,15 @@ const ROTATIONS = new Map<string, Rotation>([
   ['180', 180],
   ['270', 270],
 ]);
+
+/** Default `trim.border.tolerance`: libvips' find_trim threshold. */
+export const TRIM_TOLERANCE = 10;
+/** Largest pixel trim, `trim.width`/`height` and `trim.border.keep`, CSS pixels. */
+const MAX_TRIM = 65535;
+/** Largest border side, CSS pixels. */
+const MAX_BORDER = 1000;
+/** Largest colour-adjustment factor. */
+const MAX_ADJUST = 10;
 
 /** Longest accepted value, characters (long enough for any valid value). */
 const MAX_VALUE_LENGTH = 32;
@@ -270,13 +351,17 @@ function parseBackground(option: string, value: string): Rgba {
 /**
  * Parses a transform string (Cloudflare Images option names; see the module comment) into a
  * frozen {@link TransformSpec}. Aliases: `w`, `h`, `g`, `q`, `f`; `format=jpg` → `jpeg`;
- * `flip=vh` → `hv`; `background` accepts `#`, `%23` or no prefix. The empty string is the
+ * `flip=vh` → `hv`; `background` accepts `#`, `%23` or no prefix (so do `border.color` and
+ * `trim.border.color`); `trim=t;r;b;l` and `trim.top|right|bottom|left` are one trim;
+ * `border.width` sets all four `border.*` sides. The empty string is the
  * all-defaults spec ({@link DEFAULT_SPEC}), so every canonical string parses back.
  * @throws HttpError 400 (`extras.option` names the option as written, or `transform` for the
  *   string as a whole) when: longer than {@link MAX_TRANSFORM_LENGTH}; more than
  *   {@link MAX_OPTIONS} options; an empty option or one without `=`; an unknown option; an
  *   option given twice (in any spelling); an empty, malformed or out-of-range value; or
- *   `width × dpr` / `height × dpr` over {@link MAX_SIDE} (names `dpr`).
+ *   `width × dpr` / `height × dpr` over {@link MAX_SIDE} (names `dpr`); `trim=border` with a
+ *   pixel trim, `trim=t;r;b;l` with a `trim.<side>`, `trim.border.*` without `trim=border`,
+ *   `border.width` with a `border.<side>`, a border width without `border.color` or the reverse.
  */
 export function parseTransform(text: string): TransformSpec {
   if (text.length > MAX_TRANSFORM_LENGTH)
@@ -300,6 +385,11 @@ export function parseTransform(text: string): TransformSpec {
   let blur: number | undefined;
   let sharpen: number | undefined;
   let anim: false | undefined;
+  const px: Record<string, number> = {}; // trim.* and border.* numbers, by full name
+  let trimBorder = false;
+  let trimColor: Rgba | undefined;
+  let borderColor: Rgba | undefined;
+  const adjust: Partial<Record<AdjustName, number>> = {};
 
   for (const item of items) {
     if (item === '')
@@ -384,8 +474,47 @@ export function parseTransform(text: string): TransformSpec {
           throw fail(option, `anim must be true or false; got ${quote(value)}.`);
         anim = value === 'false' ? false : undefined;
         break;
+      case 'trim':
+        if (value === 'border') trimBorder = true;
+        else parsePixelTrim(option, value, px);
+        break;
+      case 'trim.top':
+      case 'trim.right':
+      case 'trim.bottom':
+      case 'trim.left':
+      case 'trim.border.keep':
+        px[key] = parseInt1(option, value, 0, MAX_TRIM);
+        break;
+      case 'trim.width':
+      case 'trim.height':
+        px[key] = parseInt1(option, value, 1, MAX_TRIM);
+        break;
+      case 'trim.border.tolerance':
+        px[key] = parseInt1(option, value, 0, 255);
+        break;
+      case 'trim.border.color':
+        trimColor = parseBackground(option, value);
+        break;
+      case 'border.color':
+        borderColor = parseBackground(option, value);
+        break;
+      case 'border.width':
+      case 'border.top':
+      case 'border.right':
+      case 'border.bottom':
+      case 'border.left':
+        px[key] = parseInt1(option, value, 0, MAX_BORDER);
+        break;
+      case 'brightness':
+      case 'contrast':
+      case 'gamma':
+      case 'saturation':
+        adjust[key] = parseDecimal(option, value, 0, MAX_ADJUST);
+        break;
     }
   }
+  const trim = trimSpec(written, px, trimBorder, trimColor);
+  const border = borderSpec(written, px, borderColor);
 
   for (const side of [width, height]) {
     if (side !== undefined && deviceSide(side, dpr) > MAX_SIDE)
@@ -409,8 +538,163 @@ export function parseTransform(text: string): TransformSpec {
     ...(blur !== undefined && { blur }),
     ...(sharpen !== undefined && { sharpen }),
     ...(anim === false && { anim }),
+    ...(trim && { trim: Object.freeze(trim) }),
+    ...(border && { border: Object.freeze(border) }),
+    ...adjustments(adjust),
   });
 }
+
+// ---- Pixel operations: trim, border, colour adjustments ----
+
+/** The colour-adjustment options. */
+type AdjustName = 'brightness' | 'contrast' | 'gamma' | 'saturation';
+
+const PIXEL_TRIM_KEYS = [
+  'trim.top',
+  'trim.right',
+  'trim.bottom',
+  'trim.left',
+  'trim.width',
+  'trim.height',
+] as const;
+const BORDER_TRIM_KEYS = [
+  'trim.border.color',
+  'trim.border.tolerance',
+  'trim.border.keep',
+] as const;
+
+/** `trim=top;right;bottom;left` (also `%3B`) into `px` as `trim.top`… */
+function parsePixelTrim(option: string, value: string, px: Record<string, number>) {
+  const parts = value.replace(/%3b/gi, ';').split(';');
+  if (parts.length !== 4)
+    throw fail(
+      option,
+      `trim must be border or top;right;bottom;left in pixels, got ${quote(value)}.`,
+    );
+  (['trim.top', 'trim.right', 'trim.bottom', 'trim.left'] as const).forEach((k, i) => {
+    px[k] = parseInt1(option, parts[i]!, 0, MAX_TRIM);
+  });
+}
+
+/** The trim from the parsed `trim` options, or undefined; 400 for a mix that means nothing. */
+function trimSpec(
+  written: ReadonlyMap<Key, string>,
+  px: Record<string, number>,
+  border: boolean,
+  color: Rgba | undefined,
+): Trim | undefined {
+  const pixelKey = PIXEL_TRIM_KEYS.find((k) => written.has(k));
+  const borderKey = BORDER_TRIM_KEYS.find((k) => written.has(k));
+  if (border && pixelKey)
+    throw fail(written.get(pixelKey)!, `trim=border cannot be combined with ${pixelKey}.`);
+  const side = PIXEL_TRIM_KEYS.slice(0, 4).find((k) => written.has(k));
+  if (!border && written.has('trim') && side)
+    throw fail(written.get(side)!, `${side} repeats a side of trim=top;right;bottom;left.`);
+  if (border)
+    return {
+      kind: 'border',
+      ...(color && { color }),
+      tolerance: px['trim.border.tolerance'] ?? TRIM_TOLERANCE,
+      keep: px['trim.border.keep'] ?? 0,
+    };
+  if (borderKey) throw fail(written.get(borderKey)!, `${borderKey} needs trim=border.`);
+  const [top = 0, right = 0, bottom = 0, left = 0] = ['top', 'right', 'bottom', 'left'].map(
+    (s) => px[`trim.${s}`],
+  );
+  const width = px['trim.width'];
+  const height = px['trim.height'];
+  if (top + right + bottom + left === 0 && width === undefined && height === undefined)
+    return undefined;
+  return {
+    kind: 'pixels',
+    top,
+    right,
+    bottom,
+    left,
+    ...(width !== undefined && { width }),
+    ...(height !== undefined && { height }),
+  };
+}
+
+/** The border from the parsed `border.*` options, or undefined when every side is 0. */
+function borderSpec(
+  written: ReadonlyMap<Key, string>,
+  px: Record<string, number>,
+  color: Rgba | undefined,
+): Border | undefined {
+  const all = px['border.width'];
+  if (
+    all !== undefined &&
+    ['top', 'right', 'bottom', 'left'].some((s) => written.has(`border.${s}` as Key))
+  )
+    throw fail(
+      written.get('border.width')!,
+      'border.width cannot be combined with border.top, border.right…',
+    );
+  const [top = 0, right = 0, bottom = 0, left = 0] = ['top', 'right', 'bottom', 'left'].map(
+    (s) => all ?? px[`border.${s}`],
+  );
+  const sides = [...written.keys()].some((k) => k.startsWith('border.') && k !== 'border.color');
+  if (sides && !color) throw fail('border.color', 'A border needs border.color.');
+  if (!sides && color) throw fail('border.color', 'border.color needs border.width or border.top…');
+  if (!color || top + right + bottom + left === 0) return undefined;
+  return { color, top, right, bottom, left };
+}
+
+/** The adjustments that change pixels: 1 is unchanged; 0 is ignored except for saturation. */
+function adjustments(adjust: Partial<Record<AdjustName, number>>) {
+  const out: Partial<Record<AdjustName, number>> = {};
+  for (const [k, v] of Object.entries(adjust) as [AdjustName, number][])
+    if (v !== 1 && (v !== 0 || k === 'saturation')) out[k] = v;
+  return out;
+}
+
+/** Lowercase `rrggbb`, or `rrggbbaa` when not opaque: the canonical form of a colour. */
+const hexColour = (c: Rgba) => hex2(c.r) + hex2(c.g) + hex2(c.b) + (c.a === 255 ? '' : hex2(c.a));
+
+/** The canonical value of a pixel-operation option, or undefined when absent or default. */
+function canonicalPixelValue(spec: TransformSpec, key: Key): string | undefined {
+  const { trim, border } = spec;
+  switch (key) {
+    case 'trim':
+      if (trim?.kind === 'border') return 'border';
+      return trim ? `${trim.top};${trim.right};${trim.bottom};${trim.left}` : undefined;
+    case 'trim.width':
+    case 'trim.height':
+      return trim?.kind === 'pixels'
+        ? numberOrUndefined(trim[key === 'trim.width' ? 'width' : 'height'])
+        : undefined;
+    case 'trim.border.color':
+      return trim?.kind === 'border' && trim.color ? hexColour(trim.color) : undefined;
+    case 'trim.border.tolerance':
+      return trim?.kind === 'border' && trim.tolerance !== TRIM_TOLERANCE
+        ? String(trim.tolerance)
+        : undefined;
+    case 'trim.border.keep':
+      return trim?.kind === 'border' && trim.keep ? String(trim.keep) : undefined;
+    case 'border.color':
+      return border ? hexColour(border.color) : undefined;
+    case 'border.width':
+      return border && uniform(border) ? String(border.top) : undefined;
+    case 'border.top':
+    case 'border.right':
+    case 'border.bottom':
+    case 'border.left': {
+      const side = border?.[key.slice('border.'.length) as 'top'];
+      return border && !uniform(border) && side ? String(side) : undefined;
+    }
+    case 'brightness':
+    case 'contrast':
+    case 'gamma':
+    case 'saturation':
+      return numberOrUndefined(adjustments({ [key]: spec[key] ?? 1 })[key]);
+    default:
+      return undefined;
+  }
+}
+
+const numberOrUndefined = (n: number | undefined) => (n === undefined ? undefined : String(n));
+const uniform = (b: Border) => b.top === b.right && b.top === b.bottom && b.top === b.left;
 
 const hex2 = (n: number) => n.toString(16).padStart(2, '0');
 
@@ -438,11 +722,8 @@ function canonicalValue(spec: TransformSpec, key: Key): string | undefined {
     case 'flip':
     case 'format':
       return spec[key];
-    case 'background': {
-      const c = spec.background;
-      if (!c) return undefined;
-      return hex2(c.r) + hex2(c.g) + hex2(c.b) + (c.a === 255 ? '' : hex2(c.a));
-    }
+    case 'background':
+      return spec.background && hexColour(spec.background);
     case 'blur':
     case 'sharpen': {
       const v = roundDecimal(spec[key] ?? 0);
@@ -450,14 +731,18 @@ function canonicalValue(spec: TransformSpec, key: Key): string | undefined {
     }
     case 'anim':
       return spec.anim === false ? 'false' : undefined;
+    default:
+      return canonicalPixelValue(spec, key);
   }
 }
 
 /**
  * The canonical string of a spec: the cache identity of a variant. Full option names, in the
  * fixed order width, height, dpr, fit, gravity, rotate, flip, background, blur, sharpen,
- * quality, format, anim; defaults and absent options omitted (`anim` appears only as
- * `anim=false`); numbers in shortest form (`1.5`, not
+ * quality, format, anim, then trim, trim.width, trim.height, trim.border.color|tolerance|keep,
+ * brightness, contrast, gamma, saturation, border.color, border.width or border.<side>;
+ * defaults and absent options omitted (`anim` appears only as `anim=false`; a pixel trim
+ * always as `trim=t;r;b;l`; a uniform border as `border.width`); numbers in shortest form (`1.5`, not
  * `1.50`); background as lowercase `rrggbb` (or `rrggbbaa` when not opaque), without `#`.
  * Equal specs give equal strings; the all-defaults spec gives `''`; and
  * `canonicalTransform(parseTransform(c)) === c` for every canonical string `c`.

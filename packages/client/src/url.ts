@@ -44,6 +44,33 @@ export interface TransformOptions {
   format?: OutputFormat;
   /** `false`: an animated original gives its first frame. Default `true` (keep animation). */
   anim?: boolean;
+  /** `border`, or `top;right;bottom;left` in pixels (× dpr), cut before resizing. */
+  trim?: string;
+  'trim.top'?: number;
+  'trim.right'?: number;
+  'trim.bottom'?: number;
+  'trim.left'?: number;
+  'trim.width'?: number;
+  'trim.height'?: number;
+  /** Hex colour of the border to trim (with `trim: 'border'`); default the top-left pixel. */
+  'trim.border.color'?: string;
+  /** 0..255, default 10: how far from the border colour still counts as border. */
+  'trim.border.tolerance'?: number;
+  /** Pixels of border kept on each side. */
+  'trim.border.keep'?: number;
+  /** Factors 0..10, 1 = unchanged. */
+  brightness?: number;
+  contrast?: number;
+  gamma?: number;
+  saturation?: number;
+  /** Hex colour of the border added outside the resized image (needed with a width). */
+  'border.color'?: string;
+  /** Border width on every side, CSS pixels (× dpr); or per side below. */
+  'border.width'?: number;
+  'border.top'?: number;
+  'border.right'?: number;
+  'border.bottom'?: number;
+  'border.left'?: number;
 }
 
 /** Compile-time guard: {@link TransformOptions} has exactly the Worker's option names. */
@@ -75,7 +102,8 @@ function writeValue(name: OptionName, value: unknown): string {
     const { x, y } = value as { x: number; y: number };
     return `${formatNumber(x)}x${formatNumber(y)}`;
   }
-  if (name === 'background' && typeof value === 'string') return value.replace(/^#/, '');
+  if ((name === 'background' || name.endsWith('.color')) && typeof value === 'string')
+    return value.replace(/^#/, '');
   return typeof value === 'number' ? formatNumber(value) : String(value);
 }
 
