@@ -38,6 +38,7 @@ import {
 } from '../storage/jobs-db';
 import { resolvePreset } from '../transform/presets';
 import { canonicalTransform, isPresetName, parseTransform } from '../transform/spec';
+import { resolveHints } from '../transform/hints';
 
 /** Most items one fan-out message creates and enqueues. */
 export const FANOUT_PAGE_ITEMS = 500;
@@ -143,7 +144,8 @@ export async function parseJobRequest(
         : parseTransform(variant);
       if (spec.format === 'json')
         throw badRequest('format=json describes an image; it is not a variant');
-      specs.push(canonicalTransform(spec));
+      // No client hints in a job: `width=auto` is the widest auto width; `onerror` is moot.
+      specs.push(canonicalTransform({ ...resolveHints(spec, undefined).spec, onerror: undefined }));
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       errors.push({ index, variant, detail: err.detail ?? err.title });

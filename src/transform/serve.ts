@@ -15,13 +15,7 @@ import { getOriginal } from '../storage/originals';
 import { getVariant, putVariant, specHash } from '../storage/variants';
 import { admitTransform } from './admission';
 import { acceptClass, autoCandidates, contentType, resolveFormat } from './negotiate';
-import {
-  isAnimatedOutput,
-  planVariant,
-  runPipeline,
-  type SourceFacts,
-  type StageTimings,
-} from './pipeline';
+import { isAnimatedOutput, planVariant, runPipeline, type StageTimings } from './pipeline';
 import {
   estimateVariant,
   feasibleFormat,
@@ -32,6 +26,8 @@ import {
 } from './plan';
 import { resolvePreset, BUILTIN_PRESETS } from './presets';
 import { canonicalTransform, isPresetName, parseTransform, type TransformSpec } from './spec';
+import { resolveHints } from './hints';
+import { isRedirectable, redirectToOriginal, withHintHeaders } from './onerror';
 
 /** Cache-Control of content-addressed variants: the bytes behind a URL never change. */
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -49,6 +45,8 @@ export interface VariantRequest {
   ifNoneMatch?: string;
   /** Client IP (`CF-Connecting-IP`): edge-cache misses count against its rate limit. */
   clientIp?: string;
+  /** The request's headers: client hints for `width=auto` and `slow-connection-quality`. */
+  headers?: Headers;
 }
 
 /** True when an `If-None-Match` header matches `etag` (weak comparison, RFC 9110 §13.1.2). */
@@ -106,15 +104,29 @@ function variantHeaders(
  */
 export async function serveVariant(req: VariantRequest): Promise<Response> {
   if (!ID_PATTERN.test(req.id)) throw notFound(`No image ${req.id}.`);
+  // Options: client hints resolved into the spec (transform/hints.ts); `onerror` is how to
+  // answer, not what to make, so it is no part of the variant's identity.
+  if (isPresetName(req.transform)) return serveSpec(req, undefined);
+  const { onerror, ...parsed } = parseTransform(req.transform);
+  const hinted = resolveHints(parsed, req.headers);
+  try {
+    return withHintHeaders(await serveSpec(req, hinted.spec), hinted);
+  } catch (err) {
+    if (onerror === 'redirect' && isRedirectable(err)) return redirectToOriginal(req, err);
+    throw err;
+  }
+}
 
+/** Serves a parsed spec, or the preset named by `req.transform` when `parsed` is undefined. */
+async function serveSpec(req: VariantRequest, parsed: TransformSpec | undefined) {
   // 1. What is asked for: a preset (resolved later when stored in D1) or options.
   let spec: TransformSpec | undefined;
   let segment: string;
-  if (isPresetName(req.transform)) {
+  if (!parsed) {
     segment = req.transform;
     spec = BUILTIN_PRESETS.get(req.transform)?.spec;
   } else {
-    spec = parseTransform(req.transform);
+    spec = parsed;
     segment = canonicalTransform(spec);
   }
   // The Accept class is part of the key whenever the format may be negotiated.
@@ -139,7 +151,7 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   if (!rec) throw notFound(`No image ${req.id}.`);
   if (!spec) spec = (await resolvePreset(req.env.DB, req.transform, rec.owner)).spec;
   const src = sourceFacts(rec);
-  if (spec.format === 'json') return jsonFacts(rec, src, spec);
+  if (spec.format === 'json') return jsonFacts(rec, src, spec, accept, req.config);
 
   // `f=auto` answers with the best format that can be made at all (AVIF, WebP, then JPEG or
   // PNG); an explicit format is made or refused as asked.
@@ -232,37 +244,60 @@ export const GRAVITY_PENDING = 'center (focal point pending)';
 
 /** True when `spec` asks for `g=auto` and the image's attention point is not computed yet. */
 export function focalPending(rec: ImageRecord, spec: TransformSpec): boolean {
-  return spec.gravity.kind === 'auto' && !rec.focal;
+  return (spec.gravity.kind === 'auto' || spec.gravity.kind === 'face') && !rec.focal;
 }
 
 /** The gravity a plan really uses, as `f=json` reports it. */
 function gravityUsed(rec: ImageRecord, spec: TransformSpec): string {
   const g = spec.gravity;
   if (g.kind === 'focal') return `${g.x}x${g.y}`;
-  if (g.kind !== 'auto') return g.kind;
-  return rec.focal ? `auto (focal point ${rec.focal.x}x${rec.focal.y})` : GRAVITY_PENDING;
+  if (g.kind !== 'auto' && g.kind !== 'face') return g.kind;
+  const used = rec.focal ? `auto (focal point ${rec.focal.x}x${rec.focal.y})` : GRAVITY_PENDING;
+  return g.kind === 'face' ? `${used}; face detection is not available, attention used` : used;
 }
 
 /**
- * `format=json`: the computed geometry and the source facts, no pixels; `focal_point` is the
- * image's attention point (null while pending) and `gravity_used` what the crop centres on.
+ * `format=json`: what Cloudflare's answers (output `width`/`height` at the top level; under
+ * `original` its `file_size` in bytes, `width`, `height` and `format` as a MIME type), plus
+ * our extras: the original's orientation and alpha, `focal_point` (the image's attention
+ * point, null while pending), `gravity_used` (what the crop centres on), the canonical
+ * `options`, the `output` size and format (the format is what the same options without
+ * `f=json` answer to this `Accept`), the `cost_estimate` of making it (transform/plan.ts:
+ * CPU ms, memory MB, and where it would be made) and the `geometry`.
  */
-function jsonFacts(rec: ImageRecord, src: SourceFacts, spec: TransformSpec): Response {
+function jsonFacts(
+  rec: ImageRecord,
+  src: PlanSource,
+  spec: TransformSpec,
+  accept: ReturnType<typeof acceptClass>,
+  config: Config,
+): Response {
   const { geometry } = planVariant(src, spec);
+  const { width, height } = geometry.canvas;
+  const format = autoCandidates(accept, rec, spec)[0]!;
+  const estimate = estimateVariant(src, { ...spec, format: 'auto' }, format);
   return Response.json(
     {
-      id: rec.id,
+      width,
+      height,
       original: {
-        format: rec.format,
+        file_size: rec.bytes,
         width: rec.width,
         height: rec.height,
+        format: contentType(rec.format),
         orientation: rec.orientation,
         has_alpha: rec.hasAlpha,
       },
+      id: rec.id,
       focal_point: rec.focal ?? null,
       options: canonicalTransform(spec),
       gravity_used: gravityUsed(rec, spec),
-      output: { width: geometry.canvas.width, height: geometry.canvas.height },
+      output: { width, height, format_auto: contentType(format) },
+      cost_estimate: {
+        cpu_ms: Math.round(estimate.cpuMs),
+        memory_mb: Math.round(estimate.memoryMB),
+        placement: placement(estimate, config),
+      },
       geometry,
     },
     { headers: { 'Cache-Control': focalPending(rec, spec) ? 'no-store' : 'public, max-age=300' } },
