@@ -27,12 +27,13 @@ function component(text: string, scale: number): number | null {
  * 0%..100%; out-of-range values are clamped (CSS Color 4 §5.1). Case-insensitive.
  */
 export function parseCssColour(value: string): Rgba | null {
-  let text: string;
+  let text = value;
   try {
-    text = decodeURIComponent(value).trim().toLowerCase();
+    text = decodeURIComponent(value);
   } catch {
-    return null;
+    // not percent-encoded (`rgb(100% 0% 0%)`): taken as written
   }
+  text = text.trim().toLowerCase();
   if (text === 'transparent') return { r: 0, g: 0, b: 0, a: 0 };
   const named = Object.hasOwn(names, text) ? names[text] : undefined;
   if (named) return { r: named[0], g: named[1], b: named[2], a: 255 };
