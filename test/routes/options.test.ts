@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
 import { embeddedProfile } from '../../src/codecs/icc';
 import { probe, sniffFormat } from '../../src/codecs/probe';
-import { call, fixture, upload } from '../helpers';
+import { call, fixture, KEYS, upload } from '../helpers';
 
 const ids = new Map<string, string>();
 const originals = new Map<string, Uint8Array>();
@@ -212,7 +212,12 @@ describe('slow-connection-quality', () => {
     expect((await get('kodak/kodim01.png', 'w=300,f=jpeg,q=20')).res.headers.get('X-Cache')).toBe(
       'HIT',
     );
-    for (const hint of [{ RTT: '300' }, { 'Save-Data': 'on' }, { Downlink: '1.5' }]) {
+    const hints: Record<string, string>[] = [
+      { RTT: '300' },
+      { 'Save-Data': 'on' },
+      { Downlink: '1.5' },
+    ];
+    for (const hint of hints) {
       const r = await get(
         'kodak/kodim01.png',
         'w=300,f=jpeg,q=95,slow-connection-quality=20',
@@ -367,5 +372,29 @@ describe('one variant per request', () => {
     await get('kodak/kodim01.png', 'w=121,f=png');
     const none = await get('kodak/kodim01.png', 'w=121,f=png,metadata=none');
     expect(none.res.headers.get('X-Cache')).toBe('HIT');
+  });
+});
+
+describe('presets', () => {
+  it('refuse request-dependent options and keep the others', async () => {
+    const put = (name: string, options: string) =>
+      call(`/v1/presets/${name}`, {
+        method: 'PUT',
+        key: KEYS.alice,
+        body: JSON.stringify({ options }),
+        headers: { 'Content-Type': 'application/json' },
+      });
+    for (const options of ['w=auto', 'w=100,scq=20', 'w=100,onerror=redirect']) {
+      const res = await put('hinted', options);
+      expect(res.status, options).toBe(400);
+      expect(await res.json()).toMatchObject({ option: 'options' });
+    }
+    const res = await put('squeezed', 'w=50,h=20,fit=squeeze,q=low,metadata=keep,f=jpeg');
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({
+      options: 'width=50,height=20,fit=squeeze,quality=low,format=jpeg,metadata=keep',
+    });
+    const { img } = await get('kodak/kodim01.png', 'squeezed');
+    expect([img.width, img.height]).toEqual([50, 20]);
   });
 });
