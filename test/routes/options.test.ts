@@ -398,3 +398,28 @@ describe('presets', () => {
     expect([img.width, img.height]).toEqual([50, 20]);
   });
 });
+
+describe('blur and sharpen', () => {
+  /** Mean absolute difference between horizontal neighbours over RGB: edge energy. */
+  const edges = (img: { data: Uint8ClampedArray; width: number; height: number }) => {
+    let sum = 0;
+    for (let y = 0; y < img.height; y++)
+      for (let x = 1; x < img.width; x++)
+        for (let c = 0; c < 3; c++) {
+          const i = (y * img.width + x) * 4 + c;
+          sum += Math.abs(img.data[i]! - img.data[i - 4]!);
+        }
+    return sum / (img.height * (img.width - 1) * 3);
+  };
+
+  it('blur softens and sharpen strengthens edges, size unchanged', async () => {
+    const plain = await get('kodak/kodim01.png', 'w=300,f=png');
+    const blurred = await get('kodak/kodim01.png', 'w=300,f=png,blur=10');
+    const sharp = await get('kodak/kodim01.png', 'w=300,f=png,sharpen=3');
+    for (const r of [blurred, sharp]) expect([r.img.width, r.img.height]).toEqual([300, 200]);
+    expect(edges(blurred.img)).toBeLessThan(edges(plain.img) * 0.5);
+    expect(edges(sharp.img)).toBeGreaterThan(edges(plain.img) * 1.2);
+    await problem(`/img/${id('kodak/kodim01.png')}/blur=251`, 400, 'blur');
+    await problem(`/img/${id('kodak/kodim01.png')}/sharpen=11`, 400, 'sharpen');
+  });
+});
