@@ -413,6 +413,7 @@ export function parseTransform(text: string): TransformSpec {
       K in 'widthAuto' | 'slowConnectionQuality' | 'compression' | 'metadata' | 'onerror' | 'zoom'
     ]?: TransformSpec[K];
   } = {};
+  const unavailableSeen = new Set<string>();
 
   for (const item of items) {
     if (item === '')
@@ -424,6 +425,9 @@ export function parseTransform(text: string): TransformSpec {
     const key = SPELLINGS.get(option);
     const unavailable = UNAVAILABLE.get(option);
     if (unavailable) {
+      if (unavailableSeen.has(option))
+        throw fail(option, `Option ${quote(option)} is given twice.`);
+      unavailableSeen.add(option);
       if (value !== unavailable.accepts) throw fail(option, unavailable.reason);
       continue;
     }

@@ -35,6 +35,7 @@ describe('canonical form of the new options', () => {
   it('refuses repeats across aliases of the new options', () => {
     expect(() => parseTransform('scq=1,slow-connection-quality=2')).toThrow(/repeats/);
     expect(() => parseTransform('zoom=1,face-zoom=1')).toThrow(/repeats/);
+    expect(() => parseTransform('upscale=interpolate,upscale=interpolate')).toThrow(/twice/);
   });
 });
 
