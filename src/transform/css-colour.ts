@@ -8,7 +8,14 @@
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference -- packages/* tsconfigs do not include src/*.d.ts
 /// <reference path="../color-name.d.ts" />
 import names from 'color-name';
-import type { Rgba } from './spec';
+
+/** An sRGB colour with alpha, each channel an integer 0..255 (spec.ts's `Rgba`). */
+export interface CssColour {
+  r: number;
+  g: number;
+  b: number;
+  a: number;
+}
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(%?)$/;
 
@@ -26,7 +33,7 @@ function component(text: string, scale: number): number | null {
  * `rgb()`/`rgba()` function. Channels are 0..255 (numbers) or 0%..100%; alpha is 0..1 or
  * 0%..100%; out-of-range values are clamped (CSS Color 4 §5.1). Case-insensitive.
  */
-export function parseCssColour(value: string): Rgba | null {
+export function parseCssColour(value: string): CssColour | null {
   let text = value;
   try {
     text = decodeURIComponent(value);

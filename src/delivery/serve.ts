@@ -1,36 +1,46 @@
 /**
  * Serving a variant (`GET /img/{id}/{transform}`), DESIGN.md §2: edge cache → R2 variant →
  * transform inline within the budget and store, or offload to the queue and serve a stand-in
- * (transform/plan.ts, jobs/offload.ts). A cache hit makes no D1 and no R2 call.
+ * (transform/cost.ts, ./stand-in.ts). A cache hit makes no D1 and no R2 call.
  */
 import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import { notFound, unprocessable } from '../errors';
 import { ID_PATTERN } from '../ids';
-import { offloadVariant } from '../jobs/offload';
+import { etagMatches, IMMUTABLE } from '../http/etag';
+import { offloadVariant } from './stand-in';
 import { limitDeliveryMiss } from '../security/rate-limit';
 import { cacheMatch, cachePut, variantCacheKey } from '../storage/edge-cache';
 import { getImageById, type ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
 import { getVariant, putVariant, specHash } from '../storage/variants';
-import { admitTransform } from './admission';
-import { acceptClass, autoCandidates, contentType, resolveFormat } from './negotiate';
-import { isAnimatedOutput, planVariant, runPipeline, type StageTimings } from './pipeline';
+import { admitTransform } from '../transform/admission';
+import { acceptClass, autoCandidates, contentType, resolveFormat } from '../transform/negotiate';
+import {
+  isAnimatedOutput,
+  planVariant,
+  runPipeline,
+  type SourceFacts,
+  type StageTimings,
+} from '../transform/pipeline';
 import {
   estimateVariant,
   feasibleFormat,
   overBudget,
   placement,
   queueBudget,
-  type PlanSource,
-} from './plan';
-import { resolvePreset, BUILTIN_PRESETS } from './presets';
-import { canonicalTransform, isPresetName, parseTransform, type TransformSpec } from './spec';
-import { resolveHints } from './hints';
+  sourceFacts,
+} from '../transform/cost';
+import { focalPending, GRAVITY_PENDING } from '../transform/geometry';
+import { resolvePreset, BUILTIN_PRESETS } from '../transform/presets';
+import {
+  canonicalTransform,
+  isPresetName,
+  parseTransform,
+  type TransformSpec,
+} from '../transform/spec';
+import { resolveHints } from '../transform/hints';
 import { isRedirectable, redirectToOriginal, withHintHeaders } from './onerror';
-
-/** Cache-Control of content-addressed variants: the bytes behind a URL never change. */
-export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** Everything a variant request needs from the HTTP layer. */
 export interface VariantRequest {
@@ -47,34 +57,6 @@ export interface VariantRequest {
   clientIp?: string;
   /** The request's headers: client hints for `width=auto` and `slow-connection-quality`. */
   headers?: Headers;
-}
-
-/** True when an `If-None-Match` header matches `etag` (weak comparison, RFC 9110 §13.1.2). */
-export function etagMatches(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  const bare = etag.replace(/^W\//, '');
-  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === bare);
-}
-
-/**
- * The stored (coded) facts of an image record, as the pipeline and the planner take them
- * (records hold displayed sizes).
- */
-export function sourceFacts(rec: ImageRecord): PlanSource {
-  const turned = rec.orientation >= 5 && rec.orientation <= 8;
-  return {
-    format: rec.format,
-    width: turned ? rec.height : rec.width,
-    height: turned ? rec.width : rec.height,
-    orientation: rec.orientation,
-    hasAlpha: rec.hasAlpha,
-    cmyk: rec.cmyk,
-    progressive: rec.progressive,
-    webpLossless: rec.webpLossless,
-    frames: rec.frames,
-    focal: rec.focal ?? null,
-  };
 }
 
 const serverTiming = (t: StageTimings) =>
@@ -183,9 +165,9 @@ async function serveSpec(req: VariantRequest, parsed: TransformSpec | undefined)
     return new Response(bytes, { headers });
   }
 
-  // 5. Miss: estimate the cost from header facts (transform/plan.ts). Within the inline
+  // 5. Miss: estimate the cost from header facts (transform/cost.ts). Within the inline
   // budget (which includes the decoded-pixel ceiling, after shrink-on-load), transform here;
-  // within the queue's, enqueue it and answer with a stand-in (jobs/offload.ts); over both,
+  // within the queue's, enqueue it and answer with a stand-in (delivery/stand-in.ts); over both,
   // nobody can make it: 422.
   const framePixels = rec.width * rec.height * rec.frames;
   if (isAnimatedOutput(src, spec, format) && framePixels > req.config.maxAnimationPixels)
@@ -239,14 +221,6 @@ async function serveSpec(req: VariantRequest, parsed: TransformSpec | undefined)
   return new Response(out.bytes, { headers });
 }
 
-/** What `gravity_used` says while `g=auto` falls back to the centre. */
-export const GRAVITY_PENDING = 'center (focal point pending)';
-
-/** True when `spec` asks for `g=auto` and the image's attention point is not computed yet. */
-export function focalPending(rec: ImageRecord, spec: TransformSpec): boolean {
-  return (spec.gravity.kind === 'auto' || spec.gravity.kind === 'face') && !rec.focal;
-}
-
 /** The gravity a plan really uses, as `f=json` reports it. */
 function gravityUsed(rec: ImageRecord, spec: TransformSpec): string {
   const g = spec.gravity;
@@ -262,12 +236,12 @@ function gravityUsed(rec: ImageRecord, spec: TransformSpec): string {
  * our extras: the original's orientation and alpha, `focal_point` (the image's attention
  * point, null while pending), `gravity_used` (what the crop centres on), the canonical
  * `options`, the `output` size and format (the format is what the same options without
- * `f=json` answer to this `Accept`), the `cost_estimate` of making it (transform/plan.ts:
+ * `f=json` answer to this `Accept`), the `cost_estimate` of making it (transform/cost.ts:
  * CPU ms, memory MB, and where it would be made) and the `geometry`.
  */
 function jsonFacts(
   rec: ImageRecord,
-  src: PlanSource,
+  src: SourceFacts,
   spec: TransformSpec,
   accept: ReturnType<typeof acceptClass>,
   config: Config,

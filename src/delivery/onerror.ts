@@ -4,7 +4,7 @@
  * source image URL") and the client-hint headers of hinted options (transform/hints.ts).
  */
 import { HttpError } from '../errors';
-import type { HintedSpec } from './hints';
+import type { HintedSpec } from '../transform/hints';
 
 /**
  * True for failures that are not the client's fault: the image cannot be made (422: over
