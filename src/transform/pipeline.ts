@@ -7,7 +7,8 @@
  * only the small result is. The colour transform runs on the smaller of the
  * crop and the resized image (after resizing when reducing: measured within ΔE76 1.3 mean,
  * 3.8 p95 of converting first, on the colour test images; see wasm/README.md, lcms.wasm).
- * Metadata never reaches the output: encoders get pixels only, and no profile (sRGB).
+ * Metadata reaches the output only with `metadata=keep|copyright` (codecs/metadata.ts, spliced
+ * into the encoded bytes); otherwise encoders get pixels only, and no profile (sRGB).
  */
 import { decodeImage } from '../codecs/decode';
 import { decodeGifFrames, GifAnimationEncoder } from '../codecs/gif';
@@ -32,6 +33,8 @@ import {
 import { decodeWebpFrames, WebpAnimationEncoder } from '../codecs/webp';
 import { adjustColours, hasAdjustments } from './adjust';
 import { addBorder, borderSides, withBorder } from './border';
+import { embedMetadata, holdsMetadata, keptMetadata } from '../codecs/metadata';
+import { encoderQuality } from './quality';
 import { blur, composite, cropInPlace, sharpen } from './effects';
 import { planGeometry, type Geometry, type Rect, type Size } from './geometry';
 import {
@@ -323,7 +326,7 @@ export async function runPipeline(
       const { width, height } = planned.geometry.canvas;
       return format === 'webp'
         ? new WebpAnimationEncoder(width, height, loopCount, {
-            quality: spec.quality ?? DEFAULT_QUALITY.webp ?? undefined,
+            quality: encoderQuality(spec.quality, 'webp') ?? DEFAULT_QUALITY.webp ?? undefined,
           })
         : new GifAnimationEncoder(width, height, loopCount);
     };
@@ -368,7 +371,11 @@ export async function runPipeline(
   } else decoded = await decodeFor(bytes, src, sourceCrop(src, planned), stages().target);
   // CMYK JPEGs are converted to RGB naively by the JPEG module, so a CMYK profile no longer
   // describes the pixels: such images stay as they are (not yet colour managed).
-  const icc = await rgbProfile(bytes);
+  // `metadata=keep` into a format that holds a profile keeps the original's profile and
+  // pixels in its colour space instead of converting them to sRGB.
+  const kept =
+    spec.metadata && holdsMetadata(format) ? await keptMetadata(bytes, spec.metadata) : null;
+  const icc = kept?.icc ? null : await rgbProfile(bytes);
   lap('decode');
   let img = await finishFrame(decoded, src, spec, format, stages(), icc);
   if (enlargeTo && (enlargeTo.width !== img.width || enlargeTo.height !== img.height))
@@ -376,7 +383,11 @@ export async function runPipeline(
       premultiply: src.hasAlpha,
     });
   lap('resize');
-  const out = await encodeImage(img, format, { quality: spec.quality });
+  let out = await encodeImage(img, format, {
+    quality: encoderQuality(spec.quality, format),
+    progressive: spec.format !== 'baseline-jpeg' && spec.compression !== 'fast',
+  });
+  if (kept) out = await embedMetadata(out, format, img, kept);
   lap('encode');
   return { bytes: out, format, width: img.width, height: img.height, timings };
 }

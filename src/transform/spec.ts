@@ -9,14 +9,20 @@
  * string ({@link canonicalTransform}) is the variant's cache identity.
  */
 import { badRequest } from '../errors';
+import { parseCssColour } from './css-colour';
+import { QUALITY_LEVELS, type QualityLevel } from './quality';
 
 /** How the image fits the `width`×`height` box (Cloudflare Images `fit`). */
-export type Fit = 'scale-down' | 'contain' | 'cover' | 'crop' | 'pad';
+export type Fit = 'scale-down' | 'contain' | 'cover' | 'crop' | 'pad' | 'squeeze' | 'aspect-crop';
 
-/** Named gravities. `auto` centres on the image's attention point (images/attention.ts). */
+/**
+ * Named gravities. `auto` centres on the image's attention point (images/attention.ts);
+ * `face` has no face detector offline and falls back to that same point (docs/url-format.md).
+ */
 export type GravityName =
   | 'center'
   | 'auto'
+  | 'face'
   | 'top'
   | 'bottom'
   | 'left'
@@ -41,7 +47,10 @@ export type Gravity =
  * image's facts instead of pixels. Absent (`undefined` in the spec) means "same format as
  * the original", as Cloudflare Images does when `format` is omitted.
  */
-export type OutputFormat = 'auto' | 'avif' | 'webp' | 'jpeg' | 'png' | 'gif' | 'json';
+export type OutputFormat =
+  'auto' | 'avif' | 'webp' | 'jpeg' | 'baseline-jpeg' | 'png' | 'gif' | 'json';
+
+export type { QualityLevel } from './quality';
 
 /** Clockwise rotation in degrees; `width`/`height` refer to the axes after rotation. */
 export type Rotation = 0 | 90 | 180 | 270;
@@ -111,8 +120,11 @@ export interface TransformSpec {
   readonly gravity: Gravity;
   /** Device pixel ratio 1..4 (at most 4 decimals); default 1. Only scales `width`/`height`. */
   readonly dpr: number;
-  /** Encoder quality, integer 1..100; absent = the encoder's per-format default. */
-  readonly quality?: number;
+  /**
+   * Encoder quality, integer 1..100, or a perceptual level (transform/quality.ts); absent =
+   * the encoder's per-format default.
+   */
+  readonly quality?: number | QualityLevel;
   /** Absent = same format as the original. */
   readonly format?: OutputFormat;
   /** Default 0. */
@@ -142,6 +154,20 @@ export interface TransformSpec {
   readonly contrast?: number;
   readonly gamma?: number;
   readonly saturation?: number;
+
+  // Cloudflare options beyond geometry and effects (docs/url-format.md, conformance table).
+  /** `width=auto`: the width comes from client hints (transform/hints.ts); `width` is absent. */
+  readonly widthAuto?: true;
+  /** `slow-connection-quality`: replaces `quality` on a slow connection (transform/hints.ts). */
+  readonly slowConnectionQuality?: number | QualityLevel;
+  /** `compression=fast`: the quickest format and encoder settings (transform/negotiate.ts). */
+  readonly compression?: 'fast';
+  /** `metadata`: absent = `none` (no EXIF, no ICC profile in the output). */
+  readonly metadata?: 'keep' | 'copyright';
+  /** `onerror=redirect`: a failure that is not the client's fault answers 302 to the original. */
+  readonly onerror?: 'redirect';
+  /** `zoom` 0..1 (with `gravity=face`): no face is ever detected here, so it changes nothing. */
+  readonly zoom?: number;
 }
 
 /** Largest output side in device pixels (also the largest `width`/`height`). */
@@ -197,6 +223,11 @@ const KEYS = [
   'border.right',
   'border.bottom',
   'border.left',
+  'zoom',
+  'slow-connection-quality',
+  'compression',
+  'metadata',
+  'onerror',
 ] as const;
 /** A full option name (`width`, `height`, `dpr`, `fit`, `gravity`, … `format`). */
 export type OptionName = (typeof KEYS)[number];
@@ -216,14 +247,48 @@ const SPELLINGS = new Map<string, Key>([
   ['g', 'gravity'],
   ['q', 'quality'],
   ['f', 'format'],
+  ['scq', 'slow-connection-quality'],
+  ['face-zoom', 'zoom'],
 ]);
 
-const FITS: ReadonlySet<string> = new Set<Fit>(['scale-down', 'contain', 'cover', 'crop', 'pad']);
+/**
+ * Cloudflare options that cannot be honoured here, with the reason the 400 gives (values are
+ * checked first: an option's default value is accepted and changes nothing).
+ */
+const UNAVAILABLE = new Map<string, { accepts: string; reason: string }>([
+  [
+    'segment',
+    {
+      accepts: '',
+      reason:
+        'segment=foreground needs a background-removal model (Cloudflare runs BiRefNet on Workers AI); no segmentation model runs offline here, so the subject cannot be isolated.',
+    },
+  ],
+  [
+    'upscale',
+    {
+      accepts: 'interpolate',
+      reason:
+        'upscale=generate needs an AI upscaling model (Cloudflare runs ESRGAN on a GPU); none runs here. upscale=interpolate (the default) is accepted.',
+    },
+  ],
+]);
+
+const FITS: ReadonlySet<string> = new Set<Fit>([
+  'scale-down',
+  'contain',
+  'cover',
+  'crop',
+  'pad',
+  'squeeze',
+  'aspect-crop',
+]);
 
 /** Named gravities as focal points; used to fold equal focal points into names. */
 const GRAVITY_POINTS: ReadonlyMap<GravityName, readonly [number, number]> = new Map([
   ['center', [0.5, 0.5]],
   ['auto', [0.5, 0.5]],
+  ['face', [0.5, 0.5]],
   ['top', [0.5, 0]],
   ['bottom', [0.5, 1]],
   ['left', [0, 0.5]],
@@ -240,6 +305,7 @@ const FORMATS = new Map<string, OutputFormat>([
   ['webp', 'webp'],
   ['jpeg', 'jpeg'],
   ['jpg', 'jpeg'],
+  ['baseline-jpeg', 'baseline-jpeg'],
   ['png', 'png'],
   ['gif', 'gif'],
   ['json', 'json'],
@@ -269,7 +335,7 @@ const MAX_BORDER = 1000;
 const MAX_ADJUST = 10;
 
 /** Longest accepted value, characters (long enough for any valid value). */
-const MAX_VALUE_LENGTH = 32;
+const MAX_VALUE_LENGTH = 64;
 const INT = /^\d+$/;
 const DECIMAL = /^\d+(?:\.\d+)?$/;
 const HEX = /^(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
@@ -312,13 +378,30 @@ function parseDecimal(option: string, value: string, min: number, max: number): 
   return roundDecimal(n);
 }
 
+/** A `quality`-style value: integer 1..100 or a perceptual level (`high`, `low`…). */
+function parseQuality(option: string, value: string): number | QualityLevel {
+  if ((QUALITY_LEVELS as readonly string[]).includes(value)) return value as QualityLevel;
+  if (!INT.test(value))
+    throw fail(
+      option,
+      `${option} must be an integer 1..100 or one of ${QUALITY_LEVELS.join(', ')}; got ${quote(value)}.`,
+    );
+  return parseInt1(option, value, 1, 100);
+}
+
+/** The value of a one-value option (`compression=fast`), or the 400 naming it. */
+function only<T extends string>(option: string, value: string, allowed: T): T {
+  if (value !== allowed) throw fail(option, `${option} must be ${allowed}; got ${quote(value)}.`);
+  return allowed;
+}
+
 function parseGravity(option: string, value: string): Gravity {
   if (GRAVITY_POINTS.has(value as GravityName)) return { kind: value as GravityName };
   const parts = value.split('x');
   if (parts.length !== 2 || !parts.every((p) => DECIMAL.test(p)))
     throw fail(
       option,
-      `${option} must be a side (top, left, bottom-right…), center, auto, or a focal point like 0.5x0.3; got ${quote(value)}.`,
+      `${option} must be a side (top, left, bottom-right…), center, auto, face, or a focal point like 0.5x0.3; got ${quote(value)}.`,
     );
   const [x, y] = parts.map((p) => Number(p)) as [number, number];
   if (x > 1 || y > 1)
@@ -331,27 +414,52 @@ function focal(x: number, y: number): Gravity {
   const fx = roundDecimal(x);
   const fy = roundDecimal(y);
   for (const [name, [px, py]] of GRAVITY_POINTS) {
-    if (name !== 'auto' && px === fx && py === fy) return { kind: name };
+    if (name !== 'auto' && name !== 'face' && px === fx && py === fy) return { kind: name };
   }
   return { kind: 'focal', x: fx, y: fy };
 }
 
 function parseBackground(option: string, value: string): Rgba {
   const hex = value.replace(/^(?:#|%23)/i, '');
-  if (!HEX.test(hex))
+  if (!HEX.test(hex)) {
+    const css = parseCssColour(value);
+    if (css) return css;
     throw fail(
       option,
-      `${option} must be a hex colour (#rgb, #rgba, #rrggbb or #rrggbbaa), got ${quote(value)}.`,
+      `${option} must be a CSS colour: a name (red), hex (#rgb, #rgba, #rrggbb, #rrggbbaa) or rgb()/rgba(); got ${quote(value)}.`,
     );
+  }
   const full = hex.length <= 4 ? [...hex].map((c) => c + c).join('') : hex;
   const byte = (i: number) => parseInt(full.slice(i * 2, i * 2 + 2), 16);
   return { r: byte(0), g: byte(1), b: byte(2), a: full.length === 8 ? byte(3) : 255 };
 }
 
 /**
+ * Splits at the commas between options, not those inside parentheses (`rgb(1,2,3)`, as a
+ * router may hand it over percent-decoded).
+ */
+function splitOptions(text: string): string[] {
+  const items: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth = Math.max(0, depth - 1);
+    else if (c === ',' && depth === 0) {
+      items.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  items.push(text.slice(start));
+  return items;
+}
+
+/**
  * Parses a transform string (Cloudflare Images option names; see the module comment) into a
- * frozen {@link TransformSpec}. Aliases: `w`, `h`, `g`, `q`, `f`; `format=jpg` → `jpeg`;
- * `flip=vh` → `hv`; `background` accepts `#`, `%23` or no prefix (so do `border.color` and
+ * frozen {@link TransformSpec}. Aliases: `w`, `h`, `g`, `q`, `f`, `scq`, `face-zoom`;
+ * `format=jpg` → `jpeg`; `flip=vh` → `hv`; `segment` and `upscale=generate` are refused with
+ * the reason; `background` accepts `#`, `%23` or no prefix (so do `border.color` and
  * `trim.border.color`); `trim=t;r;b;l` and `trim.top|right|bottom|left` are one trim;
  * `border.width` sets all four `border.*` sides. The empty string is the
  * all-defaults spec ({@link DEFAULT_SPEC}), so every canonical string parses back.
@@ -367,7 +475,7 @@ export function parseTransform(text: string): TransformSpec {
   if (text.length > MAX_TRANSFORM_LENGTH)
     throw fail('transform', `The transform is longer than ${MAX_TRANSFORM_LENGTH} characters.`);
   if (text === '') return DEFAULT_SPEC;
-  const items = text.split(',');
+  const items = splitOptions(text);
   if (items.length > MAX_OPTIONS)
     throw fail('transform', `The transform has more than ${MAX_OPTIONS} options.`);
 
@@ -377,7 +485,7 @@ export function parseTransform(text: string): TransformSpec {
   let fit: Fit = 'scale-down';
   let gravity: Gravity = DEFAULT_SPEC.gravity;
   let dpr = 1;
-  let quality: number | undefined;
+  let quality: number | QualityLevel | undefined;
   let format: OutputFormat | undefined;
   let rotate: Rotation = 0;
   let flip: Flip | undefined;
@@ -390,6 +498,12 @@ export function parseTransform(text: string): TransformSpec {
   let trimColor: Rgba | undefined;
   let borderColor: Rgba | undefined;
   const adjust: Partial<Record<AdjustName, number>> = {};
+  const extra: {
+    -readonly [
+      K in 'widthAuto' | 'slowConnectionQuality' | 'compression' | 'metadata' | 'onerror' | 'zoom'
+    ]?: TransformSpec[K];
+  } = {};
+  const unavailableSeen = new Set<string>();
 
   for (const item of items) {
     if (item === '')
@@ -399,6 +513,14 @@ export function parseTransform(text: string): TransformSpec {
     const option = item.slice(0, eq);
     const value = item.slice(eq + 1);
     const key = SPELLINGS.get(option);
+    const unavailable = UNAVAILABLE.get(option);
+    if (unavailable) {
+      if (unavailableSeen.has(option))
+        throw fail(option, `Option ${quote(option)} is given twice.`);
+      unavailableSeen.add(option);
+      if (value !== unavailable.accepts) throw fail(option, unavailable.reason);
+      continue;
+    }
     if (!key) throw fail(option, `Unknown option ${quote(option)}.`);
     const earlier = written.get(key);
     if (earlier !== undefined)
@@ -415,17 +537,15 @@ export function parseTransform(text: string): TransformSpec {
 
     switch (key) {
       case 'width':
-        width = parseInt1(option, value, 1, MAX_SIDE);
+        if (value === 'auto') extra.widthAuto = true;
+        else width = parseInt1(option, value, 1, MAX_SIDE);
         break;
       case 'height':
         height = parseInt1(option, value, 1, MAX_SIDE);
         break;
       case 'fit':
         if (!FITS.has(value))
-          throw fail(
-            option,
-            `fit must be one of scale-down, contain, cover, crop, pad; got ${quote(value)}.`,
-          );
+          throw fail(option, `fit must be one of ${[...FITS].join(', ')}; got ${quote(value)}.`);
         fit = value as Fit;
         break;
       case 'gravity':
@@ -435,14 +555,14 @@ export function parseTransform(text: string): TransformSpec {
         dpr = parseDecimal(option, value, 1, 4);
         break;
       case 'quality':
-        quality = parseInt1(option, value, 1, 100);
+        quality = parseQuality(option, value);
         break;
       case 'format': {
         const f = FORMATS.get(value);
         if (!f)
           throw fail(
             option,
-            `format must be one of auto, avif, webp, jpeg, png, gif, json; got ${quote(value)}.`,
+            `format must be one of auto, avif, webp, jpeg, baseline-jpeg, png, gif, json; got ${quote(value)}.`,
           );
         format = f;
         break;
@@ -511,6 +631,23 @@ export function parseTransform(text: string): TransformSpec {
       case 'saturation':
         adjust[key] = parseDecimal(option, value, 0, MAX_ADJUST);
         break;
+      case 'zoom':
+        extra.zoom = parseDecimal(option, value, 0, 1);
+        break;
+      case 'slow-connection-quality':
+        extra.slowConnectionQuality = parseQuality(option, value);
+        break;
+      case 'compression':
+        extra.compression = only(option, value, 'fast');
+        break;
+      case 'metadata':
+        if (value !== 'keep' && value !== 'copyright' && value !== 'none')
+          throw fail(option, `metadata must be keep, copyright or none; got ${quote(value)}.`);
+        if (value !== 'none') extra.metadata = value;
+        break;
+      case 'onerror':
+        extra.onerror = only(option, value, 'redirect');
+        break;
     }
   }
   const trim = trimSpec(written, px, trimBorder, trimColor);
@@ -541,6 +678,7 @@ export function parseTransform(text: string): TransformSpec {
     ...(trim && { trim: Object.freeze(trim) }),
     ...(border && { border: Object.freeze(border) }),
     ...adjustments(adjust),
+    ...extra,
   });
 }
 
@@ -702,6 +840,7 @@ const hex2 = (n: number) => n.toString(16).padStart(2, '0');
 function canonicalValue(spec: TransformSpec, key: Key): string | undefined {
   switch (key) {
     case 'width':
+      return spec.widthAuto ? 'auto' : spec.width === undefined ? undefined : String(spec.width);
     case 'height':
     case 'quality':
       return spec[key] === undefined ? undefined : String(spec[key]);
@@ -714,6 +853,8 @@ function canonicalValue(spec: TransformSpec, key: Key): string | undefined {
     case 'gravity': {
       const g =
         spec.gravity.kind === 'focal' ? focal(spec.gravity.x, spec.gravity.y) : spec.gravity;
+      // `face` falls back to the attention point: the same variant as `auto`.
+      if (g.kind === 'face') return 'auto';
       if (g.kind !== 'focal') return g.kind === 'center' ? undefined : g.kind;
       return `${g.x}x${g.y}`;
     }
@@ -731,6 +872,16 @@ function canonicalValue(spec: TransformSpec, key: Key): string | undefined {
     }
     case 'anim':
       return spec.anim === false ? 'false' : undefined;
+    case 'zoom':
+      return undefined; // only acts on detected faces, and none are detected here
+    case 'slow-connection-quality':
+      return spec.slowConnectionQuality === undefined
+        ? undefined
+        : String(spec.slowConnectionQuality);
+    case 'compression':
+    case 'metadata':
+    case 'onerror':
+      return spec[key];
     default:
       return canonicalPixelValue(spec, key);
   }
@@ -740,9 +891,11 @@ function canonicalValue(spec: TransformSpec, key: Key): string | undefined {
  * The canonical string of a spec: the cache identity of a variant. Full option names, in the
  * fixed order width, height, dpr, fit, gravity, rotate, flip, background, blur, sharpen,
  * quality, format, anim, then trim, trim.width, trim.height, trim.border.color|tolerance|keep,
- * brightness, contrast, gamma, saturation, border.color, border.width or border.<side>;
- * defaults and absent options omitted (`anim` appears only as `anim=false`; a pixel trim
- * always as `trim=t;r;b;l`; a uniform border as `border.width`); numbers in shortest form (`1.5`, not
+ * brightness, contrast, gamma, saturation, border.color, border.width or border.<side>, then
+ * slow-connection-quality, compression, metadata, onerror; defaults and absent options
+ * omitted (`anim` appears only as `anim=false`, `metadata=none` never; `gravity=face` is
+ * written `auto`, whose variant it is; `zoom` never, as it changes nothing without detected
+ * faces; a pixel trim always as `trim=t;r;b;l`; a uniform border as `border.width`); numbers in shortest form (`1.5`, not
  * `1.50`); background as lowercase `rrggbb` (or `rrggbbaa` when not opaque), without `#`.
  * Equal specs give equal strings; the all-defaults spec gives `''`; and
  * `canonicalTransform(parseTransform(c)) === c` for every canonical string `c`.

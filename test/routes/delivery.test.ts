@@ -296,7 +296,7 @@ describe('negotiation, caching and headers', () => {
     const res = await call(`/img/${src.id}/w=300,h=300,fit=cover,f=json`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({
-      original: { format: 'jpeg', width: 600, height: 450, orientation: 6 },
+      original: { format: 'image/jpeg', width: 600, height: 450, orientation: 6 },
       output: { width: 300, height: 300 },
     });
   });

@@ -15,12 +15,13 @@ import {
   type GravityName,
   type OptionName,
   type OutputFormat,
+  type QualityLevel,
   type Rotation,
 } from '../../../src/transform/spec';
 import { HttpError } from '../../../src/errors';
 import { signPath, type SigningKey } from '../../../src/security/signature';
 
-export type { Fit, Flip, GravityName, OutputFormat, Rotation, SigningKey };
+export type { Fit, Flip, GravityName, OutputFormat, QualityLevel, Rotation, SigningKey };
 
 /**
  * Transform options with Cloudflare Images names. Sizes are CSS pixels; `dpr` multiplies them.
@@ -28,7 +29,8 @@ export type { Fit, Flip, GravityName, OutputFormat, Rotation, SigningKey };
  * quality 1..100, blur 0..250, sharpen 0..10, focal point coordinates 0..1.
  */
 export interface TransformOptions {
-  width?: number;
+  /** CSS pixels, or `auto` (from client hints; docs/url-format.md). */
+  width?: number | 'auto';
   height?: number;
   dpr?: number;
   fit?: Fit;
@@ -36,11 +38,11 @@ export interface TransformOptions {
   gravity?: GravityName | { x: number; y: number };
   rotate?: Rotation;
   flip?: Flip;
-  /** Hex colour: `#rgb`, `#rgba`, `#rrggbb` or `#rrggbbaa` (the `#` is optional). */
+  /** CSS colour: hex (`#rgb`…`#rrggbbaa`, `#` optional), a name (`red`), `rgb()`/`rgba()`. */
   background?: string;
   blur?: number;
   sharpen?: number;
-  quality?: number;
+  quality?: number | QualityLevel;
   format?: OutputFormat;
   /** `false`: an animated original gives its first frame. Default `true` (keep animation). */
   anim?: boolean;
@@ -71,6 +73,15 @@ export interface TransformOptions {
   'border.right'?: number;
   'border.bottom'?: number;
   'border.left'?: number;
+  /** With `gravity: 'face'`; no face is detected here, so it changes nothing. */
+  zoom?: number;
+  /** Quality on a slow connection (client hints; docs/url-format.md). */
+  'slow-connection-quality'?: number | QualityLevel;
+  compression?: 'fast';
+  /** Default `none`. */
+  metadata?: 'keep' | 'copyright' | 'none';
+  /** `redirect`: a failure that is not the client's fault answers 302 to the original. */
+  onerror?: 'redirect';
 }
 
 /** Compile-time guard: {@link TransformOptions} has exactly the Worker's option names. */
@@ -256,7 +267,10 @@ export function createUrlBuilder(options: UrlBuilderOptions): ImageUrls {
         .map((w) => {
           // A box keeps its aspect ratio at every width.
           const { width, height } = transform;
-          const h = width && height ? Math.max(1, Math.round((height * w) / width)) : height;
+          const h =
+            typeof width === 'number' && height
+              ? Math.max(1, Math.round((height * w) / width))
+              : height;
           return `${url(id, { ...transform, format, width: w, height: h })} ${w}w`;
         })
         .join(', ');
