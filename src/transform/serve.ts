@@ -31,6 +31,7 @@ import {
   type PlanSource,
 } from './plan';
 import { resolvePreset, BUILTIN_PRESETS } from './presets';
+import { largestFeasibleWidth } from './suggest';
 import { canonicalTransform, isPresetName, parseTransform, type TransformSpec } from './spec';
 
 /** Cache-Control of content-addressed variants: the bytes behind a URL never change. */
@@ -76,6 +77,7 @@ export function sourceFacts(rec: ImageRecord): PlanSource {
     webpLossless: rec.webpLossless,
     frames: rec.frames,
     focal: rec.focal ?? null,
+    bytes: rec.bytes,
   };
 }
 
@@ -185,11 +187,20 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   const where = placement(estimate, req.config);
   if (where === 'refuse') {
     const over = overBudget(estimate, queueBudget(req.config));
-    throw unprocessable(`This variant is too large to make here: it needs ${over.join(' and ')}.`, {
-      limit: { cpu_ms: req.config.queueBudgetMs, memory_mb: req.config.queueBudgetMb },
-      estimate: { cpu_ms: Math.round(estimate.cpuMs), memory_mb: Math.round(estimate.memoryMB) },
-      pixels: estimate.decodedPixels,
-    });
+    const width = largestFeasibleWidth(src, spec, format, req.config);
+    const instead =
+      width === null
+        ? ' No size of it can be made here: decoding the original alone is over the budget.'
+        : ` Request w=${width} or less to get it.`;
+    throw unprocessable(
+      `This variant is too large to make here: it needs ${over.join(' and ')}.${instead}`,
+      {
+        limit: { cpu_ms: req.config.queueBudgetMs, memory_mb: req.config.queueBudgetMb },
+        estimate: { cpu_ms: Math.round(estimate.cpuMs), memory_mb: Math.round(estimate.memoryMB) },
+        pixels: estimate.decodedPixels,
+        ...(width === null ? {} : { suggestion: { width } }),
+      },
+    );
   }
   if (where === 'queue')
     return offloadVariant({
