@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { badRequest, notFound } from '../errors';
 import { limitBody } from '../http/body';
+import { readUploadBody } from '../http/upload-body';
 import { decodeCursor, encodeCursor, parseLimit } from '../http/pagination';
 import { ID_PATTERN } from '../ids';
 import { ingestOriginal } from '../images/ingest';
@@ -44,43 +45,12 @@ export function parseMetadata(
   return value as Record<string, unknown>;
 }
 
-/**
- * Reads an upload body: `multipart/form-data` with a `file` field (and optional `metadata`
- * field), or the raw image bytes (metadata in the `metadata` query parameter).
- * @throws HttpError 400 for a form without a file.
- */
-export async function readUpload(
-  req: Request,
-): Promise<{ bytes: Uint8Array; metadata: string | null }> {
-  const type = req.headers.get('Content-Type') ?? '';
-  if (/^multipart\/form-data/i.test(type)) {
-    let form: FormData;
-    try {
-      form = await req.formData();
-    } catch {
-      throw badRequest('The multipart body could not be parsed.');
-    }
-    const file: unknown = form.get('file');
-    if (!(file instanceof File))
-      throw badRequest('The form needs a file field holding the image.', { option: 'file' });
-    const metadata = form.get('metadata');
-    return {
-      bytes: new Uint8Array(await file.arrayBuffer()),
-      metadata: typeof metadata === 'string' ? metadata : null,
-    };
-  }
-  return {
-    bytes: new Uint8Array(await req.arrayBuffer()),
-    metadata: new URL(req.url).searchParams.get('metadata'),
-  };
-}
-
 /** Routes under /v1/images. */
 export const imagesRoutes = new Hono<AppEnv>()
   .post('/', requireScope('upload'), uploadLimit, async (c) => {
-    const { bytes, metadata } = await readUpload(c.req.raw);
+    const { file, metadata } = await readUploadBody(c.req.raw);
     const meta = parseMetadata(metadata, c.var.config.maxMetadataBytes);
-    const result = await ingestOriginal(c.env, c.var.config, c.var.principal.owner, bytes, meta);
+    const result = await ingestOriginal(c.env, c.var.config, c.var.principal.owner, file, meta);
     const view = uploadView(result, new URL(c.req.url).origin);
     if (view.deduplicated) return c.json(view, 200);
     return c.json(view, 201, { Location: view.urls.info });
