@@ -296,6 +296,16 @@ export function estimateVariant(
       mb: num(mem.webpLosslessDecode, maxOf(mem.decode)) * srcMP,
     };
     decodeFixed = num(fixed.decode.webp, maxOf(fixed.decode));
+  } else if (!inModule && src.format === 'webp' && scale > 1 && src.bytes !== undefined) {
+    // A lossy still WebP reduced by libwebp's rescaler while decoding: the module holds its
+    // input and the reduced RGBA, not the full-size image. Measured (wasm MiB, the grid's
+    // 12 MP lossy WebP of 1.1 MB → 150x113, 400x300, 800x600, 1600x1200: 1.9, 2.3, 3.7, 9.2)
+    // within the JPEG module's figure per decoded MP, which is used for both.
+    decode = {
+      ms: fullMs * srcMP,
+      mb: (2 * src.bytes) / 1_048_576 + SCALED_DECODE_MB_PER_DECODED_MP * decMP,
+    };
+    decodeFixed = num(fixed.decode.webp, maxOf(fixed.decode));
   } else if (!inModule) {
     decode = { ms: fullMs * srcMP, mb: fullMb * srcMP };
     decodeFixed = num(fixed.decode[src.format], maxOf(fixed.decode));

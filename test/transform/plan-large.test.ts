@@ -44,4 +44,22 @@ describe('shrink-on-load of very large JPEGs', () => {
         expect(where, `${src.width}x${src.height} ${t}`).not.toBe('refuse');
       }
   });
+
+  it('prices a lossy WebP reduced while decoding by its decoded pixels too', () => {
+    const webp: PlanSource = { ...jpeg(4032, 3024, 1_162_610), format: 'webp' };
+    const est = estimateVariant(webp, parseTransform('w=800'), 'webp');
+    expect(est.decodeScale).toBe(4);
+    expect(est.stages.decode.mb).toBeCloseTo(
+      (2 * webp.bytes!) / MiB + (4.5 * (1008 * 756)) / 1e6,
+      6,
+    );
+    expect(placement(est, config)).toBe('inline');
+    // Lossless bitstreams are decoded whole: priced on their own figure, as before.
+    const lossless = estimateVariant(
+      { ...webp, webpLossless: true },
+      parseTransform('w=800'),
+      'webp',
+    );
+    expect(lossless.stages.decode.mb).toBeGreaterThan(100);
+  });
 });
