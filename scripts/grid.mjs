@@ -20,7 +20,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GRID_SOURCES, LARGE_UPLOAD, sourcePath } from './lib/grid-sources.mjs';
+import { GRID_SOURCES, LARGE_UPLOAD, noisePng, sourcePath } from './lib/grid-sources.mjs';
 import {
   groupMembers,
   killActiveNow,
@@ -155,23 +155,28 @@ async function main() {
     process.on(sig, () => stopActive().then(() => process.exit(130)));
   const service = await startLocalService({ root, keyCount: 1, port: PORT });
   try {
-    const workerd = groupMembers(service.pid).find((p) => p.comm === 'workerd');
-    if (!workerd) throw new Error('no workerd process in the service group');
-    const pid = workerd.pid;
+    // wrangler dev runs two workerd processes (a small proxy and the service): the service's
+    // is the one that holds the Workers, the larger.
+    const workerds = groupMembers(service.pid).filter((p) => p.comm === 'workerd');
+    if (!workerds.length) throw new Error('no workerd process in the service group');
+    const pid = workerds.reduce((a, b) => (memory(b.pid).rss > memory(a.pid).rss ? b : a)).pid;
     const key = service.keys[0];
     const out = [];
 
-    // The large upload: its peak against the body size.
-    const large = await sourcePath(LARGE_UPLOAD);
-    const size = fs.statSync(large).size;
-    const before = memory(pid);
-    resetPeak(pid);
-    await upload(service.url, key, large);
-    const after = memory(pid);
-    out.push(
-      `Large upload (${LARGE_UPLOAD.label}, ${size} bytes, raw body): workerd RSS ${mb(before.rss)} MiB before, peak ${mb(after.hwm)} MiB during (rise ${mb(after.hwm - before.rss)} MiB).`,
-      '',
-    );
+    // Large uploads: the peak during each against its body size (three sizes, so that a
+    // rise that follows the body shows).
+    for (const file of [noisePng(3000, 3000), LARGE_UPLOAD, noisePng(6000, 5000)]) {
+      const large = await sourcePath(file);
+      const size = fs.statSync(large).size;
+      const before = memory(pid);
+      resetPeak(pid);
+      await upload(service.url, key, large);
+      const after = memory(pid);
+      out.push(
+        `- ${file.label}, ${size} bytes, raw body: workerd RSS ${mb(before.rss)} MiB before, peak ${mb(after.hwm)} MiB during (rise ${mb(after.hwm - before.rss)} MiB).`,
+      );
+    }
+    out.push('');
     console.log(out.join('\n'));
     if (uploadOnly) return;
 

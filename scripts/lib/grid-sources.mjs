@@ -86,28 +86,34 @@ export const GRID_SOURCES = [
 ];
 
 /**
- * The large upload of the streaming-upload test: a valid 20 MP RGB PNG of noise, stored
- * (zlib level 0), so its bytes are its pixels: 60 MB, under every metadata limit (it has no
- * ancillary chunk at all).
+ * A valid RGB PNG of noise, stored (zlib level 0), so its bytes are its pixels (3 per pixel):
+ * large files under every metadata limit (no ancillary chunk at all).
+ * @param {number} width
+ * @param {number} height
+ * @returns {GridSource}
  */
-export const LARGE_UPLOAD = {
-  label: '60 MB PNG (20 MP noise, uncompressed deflate)',
-  generated: 'upload-60mb.png',
-  make: () => {
-    const width = 5000;
-    const height = 4000;
-    const raw = Buffer.alloc(width * height * 3);
-    let x = 0x9e3779b9;
-    for (let i = 0; i < raw.length; i++) {
-      // xorshift32: cheap, deterministic noise (incompressible enough for zlib level 0 anyway).
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      raw[i] = x & 0xff;
-    }
-    return sharp(raw, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 0 });
-  },
-};
+export function noisePng(width, height) {
+  const mb = Math.round((width * height * 3) / 1e6);
+  return {
+    label: `${mb} MB PNG (${(width * height) / 1e6} MP noise, stored deflate)`,
+    generated: `upload-${mb}mb.png`,
+    make: () => {
+      const raw = Buffer.alloc(width * height * 3);
+      let x = 0x9e3779b9;
+      for (let i = 0; i < raw.length; i++) {
+        // xorshift32: cheap, deterministic noise.
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        raw[i] = x & 0xff;
+      }
+      return sharp(raw, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 0 });
+    },
+  };
+}
+
+/** The large upload of test/images/upload-stream.test.ts: a 60 MB, 5000x4000 PNG. */
+export const LARGE_UPLOAD = noisePng(5000, 4000);
 
 /** Makes `source` unless cached; returns its absolute path. */
 export async function sourcePath(source) {
