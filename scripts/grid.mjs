@@ -44,6 +44,8 @@ const VARIANTS = [
   'f=webp',
   'w=800,f=auto',
 ];
+/** One request's limit, ms. */
+const REQUEST_TIMEOUT_MS = 90_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const args = process.argv.slice(2);
@@ -123,9 +125,24 @@ async function upload(url, key, file) {
   return json;
 }
 
-/** One cell: request, follow a stand-in until the real variant (or 120 s). */
+/** One cell: request, follow a stand-in until the real variant (or 120 s); `timeout` when a
+ * request has no answer in {@link REQUEST_TIMEOUT_MS}. */
 async function cell(url, id, variant) {
-  const get = () => fetch(`${url}/img/${id}/${variant}`, { headers: { Accept: ACCEPT } });
+  try {
+    return await follow(url, id, variant);
+  } catch (err) {
+    if (err instanceof Error && err.name === 'TimeoutError') return { status: 'timeout' };
+    throw err;
+  }
+}
+
+/** See {@link cell}. */
+async function follow(url, id, variant) {
+  const get = () =>
+    fetch(`${url}/img/${id}/${variant}`, {
+      headers: { Accept: ACCEPT },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
   let res = await get();
   let viaStandIn = false;
   if (res.headers.get('X-Variant-Source') === 'stand-in') {
