@@ -11,7 +11,8 @@
  *                                     port 8811, temporary state) and stops it at the end
  *   npm run grid -- --upload          only the large-upload check: VmHWM while a 60 MB PNG
  *                                     is uploaded (streamed to R2), against the body size
- *   npm run grid -- --only "48 MP"    only the sources whose label contains the text
+ *   npm run grid -- --only "48 MP,99.6"  only the sources whose label contains one of the
+ *                                     comma-separated texts
  *
  * Not a timed test and not a benchmark: the figures are for the memory table. Local workerd
  * does not enforce the 128 MB limit, and wasm memories never shrink, so a cell's peak holds
@@ -50,7 +51,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const args = process.argv.slice(2);
 const uploadOnly = args.includes('--upload');
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1]?.split(',') : undefined;
 
 /** kB fields of /proc/<pid>/status. */
 function memory(pid) {
@@ -144,24 +145,20 @@ async function follow(url, id, variant) {
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
   let res = await get();
-  let viaStandIn = false;
-  if (res.headers.get('X-Variant-Source') === 'stand-in') {
-    viaStandIn = true;
-    await res.arrayBuffer();
-    const end = Date.now() + 120_000;
-    while (Date.now() < end) {
-      await sleep(1000);
-      res = await get();
-      if (res.headers.get('X-Variant-Source') !== 'stand-in') break;
-      await res.arrayBuffer();
-    }
+  let bytes = new Uint8Array(await res.arrayBuffer());
+  const standIn = () => res.headers.get('X-Variant-Source') === 'stand-in';
+  const viaStandIn = standIn();
+  const end = Date.now() + 120_000;
+  while (standIn() && Date.now() < end) {
+    await sleep(1000);
+    res = await get();
+    bytes = new Uint8Array(await res.arrayBuffer());
   }
-  const bytes = new Uint8Array(await res.arrayBuffer());
   if (res.status !== 200) return { status: res.status, viaStandIn };
   return {
     status: res.status,
     viaStandIn,
-    standInStill: res.headers.get('X-Variant-Source') === 'stand-in',
+    standInStill: standIn(),
     ...describe(bytes),
   };
 }
@@ -203,7 +200,7 @@ async function main() {
     );
     console.log(out.slice(-2).join('\n'));
     for (const source of GRID_SOURCES) {
-      if (only && !source.label.includes(only)) continue;
+      if (only && !only.some((o) => source.label.includes(o))) continue;
       const { id } = await upload(service.url, key, await sourcePath(source));
       const cells = [];
       for (const variant of VARIANTS) {
