@@ -12,7 +12,7 @@ import { ID_PATTERN } from '../ids';
 import { ingestOriginal } from '../images/ingest';
 import { retireOriginal } from '../images/retire';
 import { imageView, uploadView } from '../images/view';
-import { purgeVariantsLater } from '../queue/producer';
+import { purgeVariantsLater } from '../work/producer';
 import { requireScope } from '../security/auth';
 import { deleteImage, getImage, listImages } from '../storage/images-db';
 

@@ -6,7 +6,7 @@
  */
 import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
-import { estimateVariant, placement, type PlanSource } from './plan';
+import { estimateVariant, placement, type PlanSource } from './cost';
 import { planVariant } from './pipeline';
 import type { TransformSpec } from './spec';
 

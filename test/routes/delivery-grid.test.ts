@@ -14,11 +14,11 @@ import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { probe, sniffFormat } from '../../src/codecs/probe';
 import { planVariant } from '../../src/transform/pipeline';
-import { sourceFacts } from '../../src/transform/serve';
+import { sourceFacts } from '../../src/transform/cost';
 import { parseTransform } from '../../src/transform/spec';
 import type { ImageRecord } from '../../src/storage/images-db';
 import { call, fixture, KEYS } from '../helpers';
-import { envWith, FakeQueue, pump } from '../queue/helpers';
+import { envWith, FakeQueue, pump } from '../work/helpers';
 
 /** What a browser that takes everything sends. */
 const ACCEPT = { Accept: 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8' };
@@ -69,7 +69,7 @@ const LOSSLESS_WEBP = 'a lossless WebP (VP8L) is decoded whole: 21.7 MB per sour
 
 /**
  * Cells that fail for other parts of the engine (issue 13) that no branch builds yet, each
- * with its cause (the 422's estimate, src/transform/plan.ts).
+ * with its cause (the 422's estimate, src/transform/cost.ts).
  */
 const AWAITING_OTHER = new Map<string, string>([
   ...cells('12 MP phone JPEG', ['w=2000,h=2000,fit=cover,f=webp'], ENCODER),

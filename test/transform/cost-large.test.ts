@@ -7,7 +7,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
-import { estimateVariant, placement, type PlanSource } from '../../src/transform/plan';
+import { estimateVariant, placement, type PlanSource } from '../../src/transform/cost';
 import { parseTransform } from '../../src/transform/spec';
 
 const config = loadConfig(env);
