@@ -13,6 +13,7 @@ import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-worker
 import sharp from 'sharp';
 import { configDefaults, defineConfig } from 'vitest/config';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { GRID_SOURCES, LARGE_UPLOAD, sourcePath } from './scripts/lib/grid-sources.mjs';
 
 const shared = path.resolve(import.meta.dirname, '..', 'shared');
 /** Small fixtures made for this project (provenance in test/fixtures/README.md). */
@@ -34,6 +35,10 @@ async function walk(dir: string, prefix = ''): Promise<string[]> {
 /**
  * GET http://fixtures/<folder>/            → JSON list of files below ../shared/<folder>
  * GET http://fixtures/<folder>/<file path> → the file's bytes
+ * GET http://fixtures/grid/                 → JSON [{label, path}]: the 15 grid sources
+ *     (scripts/lib/grid-sources.mjs), each `path` readable through this service
+ * GET http://fixtures/grid/<file>            → a generated grid source or the large upload
+ *     (made with sharp on first use, cached in node_modules/.cache/image-edge-grid)
  * GET http://fixtures/local/<file>          → a file from test/fixtures
  * GET http://fixtures/wasm/<file>           → a file from wasm/
  * GET http://fixtures/sharp/<file path>?w=W&h=H[&icc=ignore]
@@ -111,6 +116,19 @@ async function serveFixture(request: Request): Promise<Response> {
       return new Response('bad request', { status: 400 });
     const out = await sharp(input).withIccProfile('p3')[f]({ quality: 95 }).toBuffer();
     return new Response(new Uint8Array(out));
+  }
+  if (rel === 'grid/')
+    return Response.json(
+      GRID_SOURCES.map((s) => ({
+        label: s.label,
+        path: s.shared ? `images/${s.shared}` : `grid/${s.generated}`,
+      })),
+    );
+  if (rel.startsWith('grid/')) {
+    const source = [...GRID_SOURCES, LARGE_UPLOAD].find((s) => s.generated === rel.slice(5));
+    return source
+      ? new Response(await readFile(await sourcePath(source)))
+      : new Response('not found', { status: 404 });
   }
   let root = shared;
   if (rel.startsWith('local/')) [root, rel] = [local, rel.slice('local/'.length)];

@@ -32,6 +32,7 @@ import {
   sourceFacts,
 } from '../transform/cost';
 import { focalPending, GRAVITY_PENDING } from '../transform/geometry';
+import { largestFeasibleWidth } from '../transform/suggest';
 import { resolvePreset, BUILTIN_PRESETS } from '../transform/presets';
 import {
   canonicalTransform,
@@ -179,11 +180,20 @@ async function serveSpec(req: VariantRequest, parsed: TransformSpec | undefined)
   const where = placement(estimate, req.config);
   if (where === 'refuse') {
     const over = overBudget(estimate, queueBudget(req.config));
-    throw unprocessable(`This variant is too large to make here: it needs ${over.join(' and ')}.`, {
-      limit: { cpu_ms: req.config.queueBudgetMs, memory_mb: req.config.queueBudgetMb },
-      estimate: { cpu_ms: Math.round(estimate.cpuMs), memory_mb: Math.round(estimate.memoryMB) },
-      pixels: estimate.decodedPixels,
-    });
+    const width = largestFeasibleWidth(src, spec, format, req.config);
+    const instead =
+      width === null
+        ? ' No size of it can be made here: decoding the original alone is over the budget.'
+        : ` Request w=${width} or less to get it.`;
+    throw unprocessable(
+      `This variant is too large to make here: it needs ${over.join(' and ')}.${instead}`,
+      {
+        limit: { cpu_ms: req.config.queueBudgetMs, memory_mb: req.config.queueBudgetMb },
+        estimate: { cpu_ms: Math.round(estimate.cpuMs), memory_mb: Math.round(estimate.memoryMB) },
+        pixels: estimate.decodedPixels,
+        ...(width === null ? {} : { suggestion: { width } }),
+      },
+    );
   }
   if (where === 'queue')
     return offloadVariant({

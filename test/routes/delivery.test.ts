@@ -308,10 +308,15 @@ describe('negotiation, caching and headers', () => {
     const big = ids.get('large/Carrie.jpg')!;
     const res = await call(`/img/${big.id}/w=3000,f=avif`);
     expect(res.status).toBe(422);
-    expect(await res.json()).toMatchObject({
+    const problem = (await res.json()) as { detail: string; suggestion: { width: number } };
+    expect(problem).toMatchObject({
       status: 422,
       limit: { cpu_ms: Number(env.QUEUE_BUDGET_MS), memory_mb: Number(env.QUEUE_BUDGET_MB) },
     });
+    // It says what would work (src/transform/suggest.ts).
+    expect(problem.suggestion.width).toBeGreaterThan(100);
+    expect(problem.suggestion.width).toBeLessThan(3000);
+    expect(problem.detail).toContain(`Request w=${problem.suggestion.width} or less`);
   });
 });
 
