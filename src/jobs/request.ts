@@ -11,6 +11,7 @@ import { ID_PATTERN } from '../ids';
 import { checkCallbackUrl } from '../security/webhook';
 import { resolvePreset } from '../transform/presets';
 import { canonicalTransform, isPresetName, parseTransform } from '../transform/spec';
+import { resolveHints } from '../transform/hints';
 
 /** A validated job request. */
 export interface JobRequest {
@@ -105,7 +106,8 @@ export async function parseJobRequest(
         : parseTransform(variant);
       if (spec.format === 'json')
         throw badRequest('format=json describes an image; it is not a variant');
-      specs.push(canonicalTransform(spec));
+      // No client hints in a job: `width=auto` is the widest auto width; `onerror` is moot.
+      specs.push(canonicalTransform({ ...resolveHints(spec, undefined).spec, onerror: undefined }));
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       errors.push({ index, variant, detail: err.detail ?? err.title });

@@ -69,5 +69,6 @@ export const deliveryRoutes = new Hono<AppEnv>()
       ifNoneMatch: c.req.header('If-None-Match'),
       clientIp: c.req.header('CF-Connecting-IP'),
       onTimings: (t) => c.set('stageTimings', t),
+      headers: c.req.raw.headers,
     }),
   );

@@ -1,11 +1,14 @@
 /**
  * The transform pipeline: decode → crop (in the stored frame) → resize → colour (embedded
- * ICC profile → sRGB) → orient (EXIF, flip, rotate as one move) → blur/sharpen → pad or
- * flatten → encode. Cropping and resizing happen before orienting, so the full-size image is
- * never turned: only the small result is. The colour transform runs on the smaller of the
+ * ICC profile → sRGB) → colour adjustments → orient (EXIF, flip, rotate as one move) →
+ * blur/sharpen → pad or flatten → border → encode. A pixel `trim` narrows the source window
+ * before planning; `trim=border` decodes the whole source first (transform/trim.ts).
+ * Cropping and resizing happen before orienting, so the full-size image is never turned:
+ * only the small result is. The colour transform runs on the smaller of the
  * crop and the resized image (after resizing when reducing: measured within ΔE76 1.3 mean,
  * 3.8 p95 of converting first, on the colour test images; see wasm/README.md, lcms.wasm).
- * Metadata never reaches the output: encoders get pixels only, and no profile (sRGB).
+ * Metadata reaches the output only with `metadata=keep|copyright` (codecs/metadata.ts, spliced
+ * into the encoded bytes); otherwise encoders get pixels only, and no profile (sRGB).
  */
 import { decodeImage } from '../codecs/decode';
 import { DomainError } from '../errors';
@@ -29,16 +32,22 @@ import {
   type RawImage,
 } from '../codecs/types';
 import { decodeWebpFrames, WebpAnimationEncoder } from '../codecs/webp';
+import { adjustColours, hasAdjustments } from './adjust';
+import { addBorder, borderSides, withBorder } from './border';
+import { embedMetadata, holdsMetadata, keptMetadata } from '../codecs/metadata';
+import { encoderQuality } from './quality';
 import { blur, composite, cropInPlace, sharpen } from './effects';
 import { planGeometry, type Geometry, type Rect, type Size } from './geometry';
 import {
   applyOrientation,
+  fromExif,
   orientSize,
   outputOrientation,
   rectToSource,
   type Orientation,
 } from './orient';
 import type { Rgba, TransformSpec } from './spec';
+import { findTrim, fullRect, trimWindow, uprightCorner, uprightWindow } from './trim';
 import type { StageTimings } from '../observability/log';
 
 /** Header facts the pipeline needs. `width`/`height` are as stored (coded), pixels. */
@@ -83,6 +92,54 @@ export interface PipelineResult {
 
 const WHITE: Rgba = { r: 255, g: 255, b: 255, a: 255 };
 
+/**
+ * The whole plan for a spec on a source: orientation, the source window kept before resizing
+ * (stored frame: the pixel trim, else the whole image; pass the `trim=border` box once it is
+ * found), then geometry in the output frame, its canvas grown by any border (`inner`: the
+ * same geometry without the border, which pad and flatten work on).
+ */
+export function planVariant(
+  src: SourceFacts,
+  spec: TransformSpec,
+  window: Rect = trimWindow(src, spec),
+): { orientation: Orientation; geometry: Geometry; inner: Geometry; window: Rect } {
+  const orientation = outputOrientation(src.orientation, spec.flip, spec.rotate);
+  const geometry = planGeometry(
+    orientSize(orientation, window),
+    spec,
+    rotatedFocal(windowFocal(src, window), spec.rotate),
+  );
+  const outer = withBorder(geometry, borderSides(spec));
+  return { orientation, geometry: outer, inner: geometry, window };
+}
+
+/** The attention point in fractions of the window's upright image (clamped to it). */
+function windowFocal(src: SourceFacts, window: Rect): SourceFacts['focal'] {
+  if (!src.focal || (window.width === src.width && window.height === src.height)) return src.focal;
+  const up = orientSize(fromExif(src.orientation), src);
+  const r = uprightWindow(src, window);
+  const clamp = (v: number) => Math.min(1, Math.max(0, v));
+  return {
+    x: clamp((src.focal.x * up.width - r.left) / r.width),
+    y: clamp((src.focal.y * up.height - r.top) / r.height),
+  };
+}
+
+/** The stored-frame rectangle a plan decodes and crops: its crop, inside its window. */
+export function sourceCrop(src: SourceFacts, plan: ReturnType<typeof planVariant>): Rect {
+  const { orientation, geometry, window } = plan;
+  const r = rectToSource(orientation, window, geometry.crop);
+  return { ...r, left: r.left + window.left, top: r.top + window.top };
+}
+
+/**
+ * What a variant decodes: the stored-frame crop and the size it is resized to (stored frame).
+ * `trim=border` decodes the whole source at full size (its box needs every pixel).
+ */
+export function decodeRequest(src: SourceFacts, spec: TransformSpec): { crop: Rect; target: Size } {
+  return shapeVariant(src, spec).decodes;
+}
+
 /** How a source is decoded for a variant (see {@link decodePlan}). */
 export interface DecodePlan {
   scale: JpegScale;
@@ -92,40 +149,43 @@ export interface DecodePlan {
 
 /**
  * The format-independent part of a variant's plan (transform/plan.ts `VariantPlan`), computed
- * once per request and handed to the planner, the stand-ins and the pipeline: the output
- * orientation, the geometry in the output frame, the crop on the stored image, the resize
- * target in the stored frame, and the decode plan.
+ * once per request and handed to the planner, the stand-ins and the pipeline: the
+ * {@link planVariant} result (orientation, window, geometry with and without the border), the
+ * stored-frame crop and resize target of that geometry, and what is decoded
+ * ({@link decodeRequest}) with its decode plan.
  */
-export interface VariantShape {
+export interface VariantShape extends ReturnType<typeof planVariant> {
   src: SourceFacts;
   spec: TransformSpec;
-  orientation: Orientation;
-  geometry: Geometry;
-  /** The crop on the stored (coded) image, pixels. */
+  /** The crop on the stored (coded) image, pixels ({@link sourceCrop}). */
   crop: Rect;
   /** The resize target in the stored frame (`geometry.resize` turned back), pixels. */
   target: Size;
+  /** What is decoded (stored frame: the crop, or the whole source for `trim=border`). */
+  decodes: { crop: Rect; target: Size };
   decode: DecodePlan;
 }
 
-/** The shape of a spec on a source: orientation, geometry, crop, target, decode plan. */
-export function shapeVariant(src: SourceFacts, spec: TransformSpec): VariantShape {
-  const orientation = outputOrientation(src.orientation, spec.flip, spec.rotate);
-  const geometry = planGeometry(
-    orientSize(orientation, src),
-    spec,
-    rotatedFocal(src.focal, spec.rotate),
-  );
-  const crop = rectToSource(orientation, src, geometry.crop);
-  const target = orientSize(orientation, geometry.resize);
+/**
+ * The shape of a spec on a source (see {@link VariantShape}); `window` as for
+ * {@link planVariant} (the `trim=border` box once found).
+ */
+export function shapeVariant(src: SourceFacts, spec: TransformSpec, window?: Rect): VariantShape {
+  const planned = planVariant(src, spec, window);
+  const crop = sourceCrop(src, planned);
+  const target = orientSize(planned.orientation, planned.geometry.resize);
+  const decodes =
+    spec.trim?.kind === 'border' && window === undefined
+      ? { crop: fullRect(src), target: fullRect(src) }
+      : { crop, target };
   return {
+    ...planned,
     src,
     spec,
-    orientation,
-    geometry,
     crop,
     target,
-    decode: decodePlan(src, crop, target),
+    decodes,
+    decode: decodePlan(src, decodes.crop, decodes.target),
   };
 }
 
@@ -189,10 +249,12 @@ function scaleRect(r: Rect, from: Size, to: Size): Rect {
  */
 async function decodeFor(
   bytes: Uint8Array,
-  shape: VariantShape,
+  src: SourceFacts,
+  crop: Rect,
+  target: Size,
+  plan: DecodePlan = decodePlan(src, crop, target),
 ): Promise<{ img: RawImage; crop: Rect }> {
-  const { src, crop, target } = shape;
-  const { scale, decoded, inModule } = shape.decode;
+  const { scale, decoded, inModule } = plan;
   if (!inModule) {
     if (scale === 1) return { img: await decodeImage(bytes, src.format), crop };
     // A still WebP, reduced by libwebp while decoding.
@@ -226,29 +288,37 @@ async function rgbProfile(bytes: Uint8Array): Promise<IccProfile | null> {
 
 /**
  * Everything after decoding, for one image or frame: crop, resize, colour (`icc` → sRGB, on
- * the smaller of the crop and the resized image), orient, effects, pad.
+ * the smaller of the crop and the resized image), colour adjustments, orient, effects, pad
+ * or flatten (on `plan.inner`), border.
  */
 async function finishFrame(
   decoded: { img: RawImage; crop: Rect },
-  shape: VariantShape,
+  src: SourceFacts,
+  spec: TransformSpec,
   format: EncodeFormat,
+  plan: { orientation: Orientation; inner: Geometry; target: Size },
   icc: IccProfile | null,
 ): Promise<RawImage> {
-  const { src, spec, orientation, geometry, target } = shape;
+  const { orientation, target } = plan;
   let img = cropInPlace(decoded.img, decoded.crop);
   const convertFirst = img.width * img.height < target.width * target.height;
   if (icc && convertFirst) convertToSrgb(img, icc);
   img = await resizeImage(img, target.width, target.height, { premultiply: src.hasAlpha });
   if (icc && !convertFirst) convertToSrgb(img, icc);
+  if (hasAdjustments(spec)) adjustColours(img, spec);
   img = applyOrientation(img, orientation);
   if (spec.blur) img = blur(img, spec.blur);
   if (spec.sharpen) img = sharpen(img, spec.sharpen);
   const bg = spec.background ?? WHITE;
-  const fill = format === 'jpeg' ? { ...bg, a: 255 } : bg; // JPEG has no alpha: flatten opaque
-  const padded = geometry.canvas.width !== img.width || geometry.canvas.height !== img.height;
-  if (padded) img = composite(img, geometry.canvas, geometry.offset, fill);
+  const opaque = (c: Rgba) => (format === 'jpeg' ? { ...c, a: 255 } : c); // JPEG has no alpha
+  const fill = opaque(bg);
+  const { canvas, offset } = plan.inner;
+  const padded = canvas.width !== img.width || canvas.height !== img.height;
+  if (padded) img = composite(img, canvas, offset, fill);
   else if (src.hasAlpha && (format === 'jpeg' || spec.background))
     img = composite(img, img, { left: 0, top: 0 }, fill);
+  const sides = borderSides(spec);
+  if (sides) img = addBorder(img, sides, opaque(spec.border!.color));
   return img;
 }
 
@@ -284,7 +354,8 @@ export async function runShape(
   maxAnimationPixels = 0,
   enlargeTo?: Size,
 ): Promise<PipelineResult> {
-  const { src, spec, geometry, crop } = shape;
+  const { src, spec } = shape;
+  let planned = shape;
   let t = performance.now();
   const timings: StageTimings = { decode: 0, resize: 0, encode: 0 };
   const lap = (stage: keyof StageTimings) => {
@@ -294,23 +365,35 @@ export async function runShape(
   };
 
   if (isAnimatedOutput(src, spec, format) && !enlargeTo) {
+    let crop = planned.crop;
+    let plan = planned;
     const frames = src.format === 'gif' ? decodeGifFrames : decodeWebpFrames;
     let enc: WebpAnimationEncoder | GifAnimationEncoder | undefined;
+    let loopCount = 0;
+    const encoder = () => {
+      const { width, height } = planned.geometry.canvas;
+      return format === 'webp'
+        ? new WebpAnimationEncoder(width, height, loopCount, {
+            quality: encoderQuality(spec.quality, 'webp') ?? DEFAULT_QUALITY.webp ?? undefined,
+          })
+        : new GifAnimationEncoder(width, height, loopCount);
+    };
     const onInfo = (info: AnimationInfo) => {
       if (maxAnimationPixels > 0 && info.width * info.height * info.frames > maxAnimationPixels)
         throw new AnimationTooLargeError(info, maxAnimationPixels);
-      const { width, height } = geometry.canvas;
-      enc =
-        format === 'webp'
-          ? new WebpAnimationEncoder(width, height, info.loopCount, {
-              quality: spec.quality ?? DEFAULT_QUALITY.webp ?? undefined,
-            })
-          : new GifAnimationEncoder(width, height, info.loopCount);
+      loopCount = info.loopCount;
+      if (spec.trim?.kind !== 'border') enc = encoder();
     };
     const icc = await rgbProfile(bytes);
     const onFrame = async (frame: AnimationFrame) => {
       lap('decode');
-      const img = await finishFrame({ img: frame, crop }, shape, format, icc);
+      if (!enc && spec.trim?.kind === 'border') {
+        // trim=border: the first frame's box, for every frame.
+        const box = findTrim(frame, spec.trim, uprightCorner(src), src.hasAlpha);
+        planned = shapeVariant(src, spec, box);
+        [crop, plan, enc] = [planned.crop, planned, encoder()];
+      }
+      const img = await finishFrame({ img: frame, crop }, src, spec, format, plan, icc);
       lap('resize');
       enc!.add(img, frame.duration);
       lap('encode');
@@ -323,21 +406,36 @@ export async function runShape(
     }
     const out = enc!.finish();
     lap('encode');
-    const { width, height } = geometry.canvas;
+    const { width, height } = planned.geometry.canvas;
     return { bytes: out, format, width, height, timings };
   }
-  const decoded = await decodeFor(bytes, shape);
+  let decoded: { img: RawImage; crop: Rect };
+  if (spec.trim?.kind === 'border') {
+    // The whole source at full size; the box found on it becomes the plan's window.
+    const whole = await decodeFor(bytes, src, fullRect(src), fullRect(src), planned.decode);
+    const box = findTrim(whole.img, spec.trim, uprightCorner(src), src.hasAlpha);
+    planned = shapeVariant(src, spec, box);
+    decoded = { img: whole.img, crop: planned.crop };
+  } else decoded = await decodeFor(bytes, src, planned.crop, planned.target, planned.decode);
   // CMYK JPEGs are converted to RGB naively by the JPEG module, so a CMYK profile no longer
   // describes the pixels: such images stay as they are (not yet colour managed).
-  const icc = await rgbProfile(bytes);
+  // `metadata=keep` into a format that holds a profile keeps the original's profile and
+  // pixels in its colour space instead of converting them to sRGB.
+  const kept =
+    spec.metadata && holdsMetadata(format) ? await keptMetadata(bytes, spec.metadata) : null;
+  const icc = kept?.icc ? null : await rgbProfile(bytes);
   lap('decode');
-  let img = await finishFrame(decoded, shape, format, icc);
+  let img = await finishFrame(decoded, src, spec, format, planned, icc);
   if (enlargeTo && (enlargeTo.width !== img.width || enlargeTo.height !== img.height))
     img = await resizeImage(img, enlargeTo.width, enlargeTo.height, {
       premultiply: src.hasAlpha,
     });
   lap('resize');
-  const out = await encodeImage(img, format, { quality: spec.quality });
+  let out = await encodeImage(img, format, {
+    quality: encoderQuality(spec.quality, format),
+    progressive: spec.format !== 'baseline-jpeg' && spec.compression !== 'fast',
+  });
+  if (kept) out = await embedMetadata(out, format, img, kept);
   lap('encode');
   return { bytes: out, format, width: img.width, height: img.height, timings };
 }
