@@ -7,6 +7,7 @@
  * 3.8 p95 of converting first, on the colour test images; see wasm/README.md, lcms.wasm).
  * Metadata never reaches the output: encoders get pixels only, and no profile (sRGB).
  */
+import { decodeAvif } from '../codecs/avif';
 import { decodeImage } from '../codecs/decode';
 import { decodeGifFrames, GifAnimationEncoder } from '../codecs/gif';
 import {
@@ -19,7 +20,7 @@ import { DEFAULT_QUALITY, encodeImage } from '../codecs/encode';
 import { embeddedProfile, type IccProfile } from '../codecs/icc';
 import { convertToSrgb } from '../codecs/lcms';
 import type { ImageFormat } from '../codecs/probe';
-import { resizeImage } from '../codecs/resize';
+import { preShrinkFactor, resizeImage } from '../codecs/resize';
 import {
   DecodeError,
   type AnimationFrame,
@@ -123,12 +124,15 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   the memory of mozjpeg's RGBA plus @jsquash/resize, measured 56 vs 225 MiB for 12 MP →
  *   1600x2133, at no more CPU), and every CMYK JPEG (mozjpeg cannot read them). False
  *   means a @jsquash decode, then crop and resize by the caller.
+ * - `box`: AVIF only (else 1): wasm/avif.wasm converts the crop to RGBA in row bands and
+ *   box-shrinks it by this integer factor on the way ({@link avifBoxFactor}); `decoded` is
+ *   then the whole image shrunk by it, which is what the module produces per source pixel.
  */
 export function decodePlan(
   src: SourceFacts,
   crop: Size,
   target: Size,
-): { scale: JpegScale; decoded: Size; inModule: boolean } {
+): { scale: JpegScale; decoded: Size; inModule: boolean; box: number } {
   const jpeg = src.format === 'jpeg';
   const stillWebp = src.format === 'webp' && (src.frames ?? 1) <= 1;
   const scale =
@@ -137,11 +141,31 @@ export function decodePlan(
     target.width <= crop.width &&
     target.height <= crop.height &&
     target.width * target.height < crop.width * crop.height;
+  const box = src.format === 'avif' ? avifBoxFactor(crop, target) : 1;
+  const div = Math.max(scale, box);
   return {
     scale,
-    decoded: { width: Math.ceil(src.width / scale), height: Math.ceil(src.height / scale) },
+    decoded: { width: Math.ceil(src.width / div), height: Math.ceil(src.height / div) },
     inModule: jpeg && (scale > 1 || reduced || src.cmyk === true),
+    box,
   };
+}
+
+/** Crops above this many pixels are box-shrunk harder on AVIF decode (see avifBoxFactor). */
+const AVIF_LARGE_CROP_PIXELS = 4_000_000;
+
+/**
+ * The integer box factor by which wasm/avif.wasm shrinks an AVIF crop while converting it
+ * to RGBA: `preShrinkFactor` (lanczos3 is left at least a 1.5x reduction), and for crops
+ * above 4 MP the largest factor that does not go below the target (lanczos3 is left the
+ * rest, at least 1x), so no full-size RGBA of a large crop is handed to the resampler: e.g.
+ * 4032x3024 → 1600 px is shrunk by 2 (then 2016 → 1600 by lanczos3) instead of 1.
+ */
+export function avifBoxFactor(crop: Size, target: Size): number {
+  const ratio = Math.min(crop.width / target.width, crop.height / target.height);
+  const k = preShrinkFactor(crop.width, crop.height, target.width, target.height);
+  const large = crop.width * crop.height > AVIF_LARGE_CROP_PIXELS;
+  return Math.min(64, Math.max(1, large ? Math.max(k, Math.floor(ratio)) : k));
 }
 
 /** Source pixels a variant decodes (after shrink-on-load), for the inline ceiling and planner. */
@@ -181,7 +205,12 @@ async function decodeFor(
   crop: Rect,
   target: Size,
 ): Promise<{ img: RawImage; crop: Rect }> {
-  const { scale, decoded, inModule } = decodePlan(src, crop, target);
+  const { scale, decoded, inModule, box } = decodePlan(src, crop, target);
+  if (src.format === 'avif') {
+    // Cropped and box-shrunk by the module; the caller resizes the rest.
+    const img = decodeAvif(bytes, crop, box);
+    return { img, crop: { left: 0, top: 0, width: img.width, height: img.height } };
+  }
   if (!inModule) {
     if (scale === 1) return { img: await decodeImage(bytes, src.format), crop };
     // A still WebP, reduced by libwebp while decoding.
