@@ -26,6 +26,8 @@ interface AvifExports extends OwnModuleExports {
     width: number,
     height: number,
     k: number,
+    outW: number,
+    outH: number,
     maxPixels: number,
   ): number;
 }
@@ -81,37 +83,57 @@ export interface AvifDecoded extends RawImage {
   cicp: { primaries: number; transfer: number };
 }
 
+/** How {@link decodeAvif} reduces what it decodes. */
+export interface AvifDecodeOptions {
+  /** The rectangle of the coded image to keep (default: the whole image). */
+  rect?: AvifRect;
+  /**
+   * Box-shrink the rectangle by this integer factor (1-64, default 1): output pixel (x, y) is
+   * the mean of the k×k block at (kx, ky), colour weighted by alpha (as `boxShrink` in
+   * src/codecs/resize.ts); the result is ceil(w/k) × ceil(h/k).
+   */
+  box?: number;
+  /**
+   * Instead of `box`: scale the rectangle to exactly this size (at most the rectangle's) as
+   * YUV before converting, with libavif's scaler (libyuv's box filter from 2x reductions
+   * up, bilinear below); the rectangle's start moves to the chroma grid (≤ 1 px).
+   */
+  size?: { width: number; height: number };
+  /** Refuse (before decoding) a coded image above this many pixels; 0 = the module's cap (2^28). */
+  maxPixels?: number;
+}
+
 /**
  * Decodes the primary image of an AVIF, as stored (irot/imir and clap are not applied: the
- * probe reports them as an orientation, which the pipeline applies), takes `rect` of it
- * (default the whole image) and box-shrinks that by the integer factor `k` (1-64): output
- * pixel (x, y) is the mean of the k×k block at (kx, ky), colour weighted by alpha (as
- * `boxShrink` in src/codecs/resize.ts). The result is ceil(w/k) × ceil(h/k).
- * @param maxPixels refuse (before decoding) a coded image above this many pixels; 0 = the
- *   module's own cap (2^28).
+ * probe reports them as an orientation, which the pipeline applies), reduced as `opts` say.
  * @throws DecodeError for a corrupt, truncated, unsupported or too large file, a `rect`
  *   outside the decoded image, and when the module traps (that instance is discarded; the
  *   next call makes a new one).
- * @throws RangeError for a `k` outside 1..64 or a malformed `rect`.
+ * @throws RangeError for a `box` outside 1..64, a malformed `rect` or `size`.
  */
-export function decodeAvif(bytes: Uint8Array, rect?: AvifRect, k = 1, maxPixels = 0): AvifDecoded {
-  if (!(Number.isInteger(k) && k >= 1 && k <= 64)) throw new RangeError(`avif: bad factor ${k}`);
+export function decodeAvif(bytes: Uint8Array, opts: AvifDecodeOptions = {}): AvifDecoded {
+  const { rect, box = 1, size, maxPixels = 0 } = opts;
+  if (!(Number.isInteger(box) && box >= 1 && box <= 64))
+    throw new RangeError(`avif: bad box factor ${box}`);
   const { left = 0, top = 0, width = 0, height = 0 } = rect ?? {};
-  if (rect && ![left, top, width, height].every((v) => Number.isInteger(v) && v >= 0))
-    throw new RangeError('avif: bad rectangle');
-  if (rect && (width === 0 || height === 0)) throw new RangeError('avif: empty rectangle');
+  const { width: outW = 0, height: outH = 0 } = size ?? {};
+  const ints = rect ? [left, top, width, height] : [];
+  if (![...ints, outW, outH].every((v) => Number.isInteger(v) && v >= 0))
+    throw new RangeError('avif: bad rectangle or size');
+  if ((rect && (width === 0 || height === 0)) || (size && (outW === 0 || outH === 0)))
+    throw new RangeError('avif: empty rectangle or size');
   let info = { depth: 0, flags: 0, primaries: 2, transfer: 2 };
   try {
     const img = decoder.run(bytes, maxPixels, (e, ptr, cap) => {
-      const headerPtr = e.avif_decode(ptr, bytes.length, left, top, width, height, k, cap);
-      const h = new Uint32Array(e.memory.buffer, headerPtr >>> 0, 11);
+      const at = e.avif_decode(ptr, bytes.length, left, top, width, height, box, outW, outH, cap);
+      const h = new Uint32Array(e.memory.buffer, at >>> 0, 11);
       info = {
         depth: h[H_DEPTH] ?? 0,
         flags: h[H_FLAGS] ?? 0,
         primaries: h[H_PRIMARIES] ?? 2,
         transfer: h[H_TRANSFER] ?? 2,
       };
-      return headerPtr;
+      return at;
     });
     return {
       ...img,

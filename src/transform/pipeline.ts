@@ -125,8 +125,8 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   1600x2133, at no more CPU), and every CMYK JPEG (mozjpeg cannot read them). False
  *   means a @jsquash decode, then crop and resize by the caller.
  * - `box`: AVIF only (else 1): wasm/avif.wasm converts the crop to RGBA in row bands and
- *   box-shrinks it by this integer factor on the way ({@link avifBoxFactor}); `decoded` is
- *   then the whole image shrunk by it, which is what the module produces per source pixel.
+ *   box-shrinks it by this integer factor on the way, or (0) scales it to `target` itself
+ *   ({@link avifBoxFactor}); `decoded` is the whole image reduced alike.
  */
 export function decodePlan(
   src: SourceFacts,
@@ -143,29 +143,38 @@ export function decodePlan(
     target.width * target.height < crop.width * crop.height;
   const box = src.format === 'avif' ? avifBoxFactor(crop, target) : 1;
   const div = Math.max(scale, box);
+  const decoded =
+    box === 0
+      ? {
+          width: Math.ceil((src.width * target.width) / crop.width),
+          height: Math.ceil((src.height * target.height) / crop.height),
+        }
+      : { width: Math.ceil(src.width / div), height: Math.ceil(src.height / div) };
   return {
     scale,
-    decoded: { width: Math.ceil(src.width / div), height: Math.ceil(src.height / div) },
+    decoded,
     inModule: jpeg && (scale > 1 || reduced || src.cmyk === true),
     box,
   };
 }
 
-/** Crops above this many pixels are box-shrunk harder on AVIF decode (see avifBoxFactor). */
-const AVIF_LARGE_CROP_PIXELS = 4_000_000;
+/** Largest box-shrunk AVIF crop handed to lanczos3 (see avifBoxFactor), pixels. */
+const AVIF_LANCZOS_MAX_PIXELS = 1_000_000;
 
 /**
- * The integer box factor by which wasm/avif.wasm shrinks an AVIF crop while converting it
- * to RGBA: `preShrinkFactor` (lanczos3 is left at least a 1.5x reduction), and for crops
- * above 4 MP the largest factor that does not go below the target (lanczos3 is left the
- * rest, at least 1x), so no full-size RGBA of a large crop is handed to the resampler: e.g.
- * 4032x3024 → 1600 px is shrunk by 2 (then 2016 → 1600 by lanczos3) instead of 1.
+ * How wasm/avif.wasm reduces an AVIF crop for `target`: the integer box factor of
+ * `preShrinkFactor` (lanczos3 is left at least a 1.5x reduction) while the box-shrunk crop is
+ * at most 1 MP; above that, 0: the module scales the crop to the target itself (libavif's
+ * YUV scaler: libyuv's box filter from 2x reductions up, bilinear below), so no large RGBA
+ * image reaches @jsquash/resize, whose buffers need 12.5 MB per input MP (measured in
+ * workerd, peak above idle: 4032x3024 → 1600 px WebP 162 MB with box 2 + lanczos3, 95 MB
+ * scaled; → 800 px 97 MB with box 3 + lanczos3). Enlargements are never 0.
  */
 export function avifBoxFactor(crop: Size, target: Size): number {
-  const ratio = Math.min(crop.width / target.width, crop.height / target.height);
   const k = preShrinkFactor(crop.width, crop.height, target.width, target.height);
-  const large = crop.width * crop.height > AVIF_LARGE_CROP_PIXELS;
-  return Math.min(64, Math.max(1, large ? Math.max(k, Math.floor(ratio)) : k));
+  const boxed = Math.ceil(crop.width / k) * Math.ceil(crop.height / k);
+  const reduced = target.width <= crop.width && target.height <= crop.height;
+  return reduced && boxed > AVIF_LANCZOS_MAX_PIXELS ? 0 : Math.min(k, 64);
 }
 
 /** Source pixels a variant decodes (after shrink-on-load), for the inline ceiling and planner. */
@@ -208,7 +217,7 @@ async function decodeFor(
   const { scale, decoded, inModule, box } = decodePlan(src, crop, target);
   if (src.format === 'avif') {
     // Cropped and box-shrunk by the module; the caller resizes the rest.
-    const img = decodeAvif(bytes, crop, box);
+    const img = decodeAvif(bytes, box === 0 ? { rect: crop, size: target } : { rect: crop, box });
     return { img, crop: { left: 0, top: 0, width: img.width, height: img.height } };
   }
   if (!inModule) {

@@ -33,10 +33,11 @@ function maxDiff(a: Uint8ClampedArray, b: Uint8ClampedArray): number {
 
 /** sharp's decode of `bytes` (libheif), raw RGBA8 at its own size, no colour conversion. */
 async function sharpRaw(bytes: Uint8Array, w: number, h: number): Promise<Uint8Array> {
-  const res = await env.FIXTURES.fetch(`http://fixtures/sharp/?w=${w}&h=${h}&icc=ignore`, {
-    method: 'POST',
-    body: bytes,
-  });
+  const url = `http://fixtures/sharp/?w=${w}&h=${h}&icc=ignore`;
+  // One retry: on a loaded machine the service binding to Node has dropped a long request.
+  const res = await env.FIXTURES.fetch(url, { method: 'POST', body: bytes }).catch(() =>
+    env.FIXTURES.fetch(url, { method: 'POST', body: bytes }),
+  );
   expect(res.status).toBe(200);
   return new Uint8Array(await res.arrayBuffer());
 }
@@ -54,14 +55,14 @@ describe('decodeAvif', () => {
     expect([full.width, full.height, full.depth, full.alpha]).toEqual([4032, 3024, 8, false]);
     expect(psnr(full, await sharpRaw(photo, 4032, 3024))).toBeGreaterThan(50);
     for (const k of [2, 5]) {
-      const small = decodeAvif(photo, undefined, k);
+      const small = decodeAvif(photo, { box: k });
       const want = boxShrink(full, k, false);
       expect([small.width, small.height]).toEqual([want.width, want.height]);
       expect(maxDiff(small.data, want.data), `k=${k}`).toBeLessThanOrEqual(1);
     }
     // A crop at odd offsets, shrunk by 3: the same pixels as cropping the full decode.
     const rect = { left: 1001, top: 333, width: 1501, height: 997 };
-    const cropped = decodeAvif(photo, rect, 3);
+    const cropped = decodeAvif(photo, { rect, box: 3 });
     const want = boxShrink(cropInPlace(full, rect), 3, false);
     expect([cropped.width, cropped.height]).toEqual([501, 333]);
     expect(maxDiff(cropped.data, want.data)).toBeLessThanOrEqual(1);
@@ -75,7 +76,7 @@ describe('decodeAvif', () => {
     const row = 700 * full.width * 4;
     expect(full.data[row + 3]).toBeLessThan(8);
     expect(full.data[row + (full.width - 1) * 4 + 3]).toBeGreaterThan(247);
-    const small = decodeAvif(bytes, undefined, 4);
+    const small = decodeAvif(bytes, { box: 4 });
     expect(maxDiff(small.data, boxShrink(full, 4, true).data)).toBeLessThanOrEqual(1);
     expect(probe(bytes).hasAlpha).toBe(true);
   });
@@ -94,7 +95,9 @@ describe('decodeAvif', () => {
   it('reports the nclx code points', async () => {
     const img = decodeAvif(await avif('p3-nclx.avif'));
     expect(img.cicp).toEqual({ primaries: 12, transfer: 13 });
-    expect(decodeAvif(photo, { left: 0, top: 0, width: 8, height: 8 }).cicp.primaries).not.toBe(12);
+    expect(
+      decodeAvif(photo, { rect: { left: 0, top: 0, width: 8, height: 8 } }).cicp.primaries,
+    ).not.toBe(12);
   });
 
   it('is what decodeImage returns for AVIF', async () => {
@@ -103,15 +106,15 @@ describe('decodeAvif', () => {
   });
 
   it('rejects a rectangle outside the image and a bad factor', () => {
-    expect(() => decodeAvif(photo, { left: 4000, top: 0, width: 100, height: 10 })).toThrow(
-      DecodeError,
-    );
-    expect(() => decodeAvif(photo, undefined, 0)).toThrow(RangeError);
-    expect(() => decodeAvif(photo, undefined, 65)).toThrow(RangeError);
+    expect(() =>
+      decodeAvif(photo, { rect: { left: 4000, top: 0, width: 100, height: 10 } }),
+    ).toThrow(DecodeError);
+    expect(() => decodeAvif(photo, { box: 0 })).toThrow(RangeError);
+    expect(() => decodeAvif(photo, { box: 65 })).toThrow(RangeError);
   });
 
   it('refuses images above the pixel limit before decoding', () => {
-    expect(() => decodeAvif(photo, undefined, 1, 1_000_000)).toThrow(/too-large/);
+    expect(() => decodeAvif(photo, { maxPixels: 1_000_000 })).toThrow(/too-large/);
   });
 
   it('gives only DecodeErrors or images for truncated and mutated files, and keeps working', async () => {
@@ -129,7 +132,7 @@ describe('decodeAvif', () => {
           const bytes = small.slice();
           for (const [at, v] of edits) bytes[at % bytes.length] = v;
           try {
-            const img = decodeAvif(bytes, undefined, 2);
+            const img = decodeAvif(bytes, { box: 2 });
             return img.data.length === img.width * img.height * 4;
           } catch (err) {
             return err instanceof DecodeError;

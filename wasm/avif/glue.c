@@ -15,7 +15,7 @@
  *   avif_alloc(len) → ptr          input buffer (malloc); 0 when out of memory
  *   avif_free(ptr)
  *   avif_release()                 frees the last output
- *   avif_decode(ptr, len, left, top, width, height, k, max_pixels) → header
+ *   avif_decode(ptr, len, left, top, width, height, k, out_w, out_h, max_pixels) → header
  *       Decodes the primary image of the AVIF in [ptr, ptr+len) (freed here), takes the
  *       rectangle (left, top, width, height) of the coded image (as stored: irot/imir are
  *       not applied, clap is not applied) and box-shrinks it by the integer factor k (1..64):
@@ -26,7 +26,9 @@
  *       non-premultiplied. width = height = 0 means the whole image. YUV → RGB is libavif's
  *       avifImageYUVToRGB (matrix and range from the file; bilinear chroma upsampling) on
  *       views of bands of 2·k·⌈32/k⌉ rows, widened by two samples on each side so chroma
- *       upsampling at band edges equals a whole-image conversion. Coded images above
+ *       upsampling at band edges equals a whole-image conversion. With out_w and out_h
+ *       (k ignored): the rectangle is scaled to out_w × out_h as YUV first (see `scaled`).
+ *       Coded images above
  *       max_pixels (0: libavif's default, 2^28) are refused with status 3 before decoding.
  *   avif_version() → libavif version number (1040200 for 1.4.2)
  *
@@ -176,9 +178,52 @@ static avifResult convert_shrink(const avifImage *img, uint32_t left, uint32_t t
   return result;
 }
 
+/*
+ * Scale mode: the rectangle (its start moved up/left to the chroma grid, at most 1 px) is
+ * scaled as YUV by libavif's avifImageScale (the libyuv subset libavif ships: box filter
+ * when reducing 2x or more, bilinear below) to out_w × out_h (at most the rectangle), then
+ * converted to RGBA8 at that size.
+ */
+static uint32_t *scaled(const avifImage *img, uint32_t left, uint32_t top, uint32_t w, uint32_t h,
+                        uint32_t out_w, uint32_t out_h) {
+  if (!out_w || !out_h || out_w > w || out_h > h) return fail(S_BAD_ARG, "scaled size must be 1..rectangle", NULL);
+  uint32_t sx, sy;
+  chroma_shift(img, &sx, &sy);
+  const avifCropRect rect = { left & ~sx, top & ~sy, w, h };
+  avifImage *view = avifImageCreateEmpty();
+  if (!view) return fail(S_OOM, "cannot allocate the view", NULL);
+  avifDiagnostics diag;
+  avifDiagnosticsClearError(&diag);
+  avifResult r = avifImageSetViewRect(view, img, &rect);
+  if (r == AVIF_RESULT_OK) r = avifImageScale(view, out_w, out_h, &diag);
+  uint32_t *ret;
+  if (r != AVIF_RESULT_OK) {
+    ret = fail(status_of(r), "scale", diag.error[0] ? diag.error : avifResultToString(r));
+  } else if (!(output = malloc((size_t)out_w * out_h * 4))) {
+    ret = fail(S_OOM, "cannot allocate the output", NULL);
+  } else if ((r = convert_shrink(view, 0, 0, out_w, out_h, 1, output)) != AVIF_RESULT_OK) {
+    avif_release();
+    ret = fail(status_of(r), "YUV to RGB", avifResultToString(r));
+  } else {
+    header[0] = S_OK;
+    header[1] = out_w;
+    header[2] = out_h;
+    header[3] = (uint32_t)(uintptr_t)output;
+    header[4] = out_w * out_h * 4;
+    header[5] = img->depth;
+    header[6] = (img->alphaPlane ? 1u : 0u) | (img->icc.size ? 2u : 0u);
+    header[7] = img->colorPrimaries;
+    header[8] = img->transferCharacteristics;
+    ret = header;
+  }
+  avifImageDestroy(view);
+  return ret;
+}
+
 __attribute__((export_name("avif_decode"))) uint32_t *avif_decode(uint8_t *ptr, uint32_t len, uint32_t left,
                                                                  uint32_t top, uint32_t width, uint32_t height,
-                                                                 uint32_t k, uint32_t max_pixels) {
+                                                                 uint32_t k, uint32_t out_w, uint32_t out_h,
+                                                                 uint32_t max_pixels) {
   avif_release();
   memset(header, 0, sizeof(header));
   if (!ptr || !len) {
@@ -225,6 +270,8 @@ __attribute__((export_name("avif_decode"))) uint32_t *avif_decode(uint8_t *ptr, 
       ret = fail(S_BAD_ARG, "rectangle outside the image", NULL);
     } else if (!img->yuvPlanes[0]) {
       ret = fail(S_MALFORMED, "no image data", NULL);
+    } else if (out_w || out_h) {
+      ret = scaled(img, left, top, width, height, out_w, out_h);
     } else {
       const uint32_t ow = (width + k - 1) / k, oh = (height + k - 1) / k;
       output = malloc((size_t)ow * oh * 4);
