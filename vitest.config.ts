@@ -49,7 +49,8 @@ async function walk(dir: string, prefix = ''): Promise<string[]> {
  *     `12mp.avif` (phone/IMG_1063.JPG, 4032x3024, 8-bit 4:2:0), `alpha.avif` (the same at
  *     2016x1512 with a gradient alpha), `p3-nclx.avif` (1600x1200, Display P3 pixels tagged by `nclx`
  *     primaries 12, no ICC profile), `10bit.avif` (1024 px wide, 10-bit, libavif via
- *     @jsquash/avif's encoder: sharp's prebuilt libheif writes 8-bit only)
+ *     @jsquash/avif's encoder: sharp's prebuilt libheif writes 8-bit only), `tiny.avif`
+ *     (64x48 with alpha, the AVIF decoder's fuzz seed)
  * GET http://fixtures/sharp-attention/<file path>?w=W&h=H
  *   → JSON {left, top, width, height}: the window of the upright ../shared file (source
  *     pixels) that sharp's `resize(W, H, {fit: 'cover', position: 'attention'})` keeps
@@ -113,6 +114,14 @@ const PHONE = () => path.join(shared, 'images', 'phone', 'IMG_1063.JPG');
 const AVIF_FIXTURES: Record<string, () => Promise<Uint8Array>> = {
   '12mp.avif': async () =>
     new Uint8Array(await sharp(PHONE()).avif({ quality: 50, effort: 2 }).toBuffer()),
+  'tiny.avif': async () =>
+    new Uint8Array(
+      await sharp(PHONE())
+        .resize(64, 48)
+        .ensureAlpha(0.5)
+        .avif({ quality: 60, effort: 2 })
+        .toBuffer(),
+    ),
   'alpha.avif': async () => {
     // RGB of the photo with a left-to-right alpha gradient, from raw RGBA (sharp keeps alpha).
     const { data, info } = await sharp(PHONE())

@@ -7,7 +7,8 @@
  * 3.8 p95 of converting first, on the colour test images; see wasm/README.md, lcms.wasm).
  * Metadata never reaches the output: encoders get pixels only, and no profile (sRGB).
  */
-import { decodeAvif } from '../codecs/avif';
+import { decodeAvif, type AvifDecoded } from '../codecs/avif';
+import { cicpProfile } from '../codecs/cicp';
 import { decodeImage } from '../codecs/decode';
 import { decodeGifFrames, GifAnimationEncoder } from '../codecs/gif';
 import {
@@ -351,7 +352,9 @@ export async function runPipeline(
   );
   // CMYK JPEGs are converted to RGB naively by the JPEG module, so a CMYK profile no longer
   // describes the pixels: such images stay as they are (not yet colour managed).
-  const icc = await rgbProfile(bytes);
+  // An AVIF without an ICC profile: its nclx primaries (P3, BT.2020) are converted too.
+  const cicp = 'cicp' in decoded.img ? (decoded.img as AvifDecoded).cicp : undefined;
+  const icc = (await rgbProfile(bytes)) ?? (cicp ? cicpProfile(cicp) : null);
   lap('decode');
   let img = await finishFrame(decoded, src, spec, format, plan, icc);
   if (enlargeTo && (enlargeTo.width !== img.width || enlargeTo.height !== img.height))

@@ -8,7 +8,9 @@
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeAvif } from '../../src/codecs/avif';
 import { decodeImage } from '../../src/codecs/decode';
+import { resizeImage } from '../../src/codecs/resize';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat, RawImage } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
@@ -123,6 +125,24 @@ describe('AVIF originals', () => {
       }
     });
   }
+
+  it('converts an nclx Display P3 AVIF (no ICC profile) to sRGB', async () => {
+    const bytes = await fixture('avif/p3-nclx.avif');
+    const { json } = await upload(bytes);
+    const res = await call(`/img/${json.id as string}/w=400,f=png`, { headers: ACCEPT_ALL });
+    expect(res.status).toBe(200);
+    const out = await decodeImage(new Uint8Array(await res.arrayBuffer()), 'png');
+    // The photo as sharp renders it in sRGB (its own ICC profile converted), and the AVIF's P3
+    // values taken as sRGB (what serving it unconverted would show).
+    const ref = await env.FIXTURES.fetch(
+      'http://fixtures/sharp/images/phone/IMG_1063.JPG?w=400&h=300',
+    );
+    const srgb = new Uint8Array(await ref.arrayBuffer());
+    const raw = await resizeImage(decodeAvif(bytes), 400, 300);
+    const converted = psnr(out, srgb);
+    expect(converted).toBeGreaterThan(30);
+    expect(converted).toBeGreaterThan(psnr(raw, srgb) + 3);
+  });
 
   for (const [name, w, h] of [
     ['10bit.avif', 400, 300],
