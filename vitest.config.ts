@@ -46,7 +46,7 @@ async function walk(dir: string, prefix = ''): Promise<string[]> {
  *   → the ../shared file converted by sharp to Display P3 and saved with that profile
  *     embedded (PNG iCCP, WebP ICCP, AVIF colr), quality 95.
  * GET http://fixtures/avif/<name>         → an AVIF made here (not committed; see avifFixture):
- *     `12mp.avif` (phone/IMG_1063.JPG, 4032x3024, 8-bit 4:2:0), `alpha.avif` (the same at
+ *     `12mp.avif` (phone/IMG_1063.JPG, 4032x3024, 8-bit 4:4:4: sharp's default), `alpha.avif` (the same at
  *     2016x1512 with a gradient alpha), `p3-nclx.avif` (1600x1200, Display P3 pixels tagged by `nclx`
  *     primaries 12, no ICC profile), `10bit.avif` (1024 px wide, 10-bit, libavif via
  *     @jsquash/avif's encoder: sharp's prebuilt libheif writes 8-bit only), `tiny.avif`

@@ -1,6 +1,6 @@
 /**
  * Peak memory of AVIF variants in workerd (issue 13): for each variant of a 12 MP AVIF made
- * by sharp (phone/IMG_1063.JPG, 4032x3024, 8-bit 4:2:0, quality 50), a fresh workerd runs
+ * by sharp (phone/IMG_1063.JPG, 4032x3024, 8-bit 4:4:4 (sharp's default), quality 50), a fresh workerd runs
  * bench/avif-memory-worker.js (bundled like production by `wrangler deploy --dry-run`); the
  * source is stored, the peak RSS is reset, and one pipeline runs. Printed per variant: the
  * peak RSS above the idle workerd (VmHWM − idle VmRSS, MiB; compare with the planner's

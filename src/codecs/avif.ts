@@ -4,7 +4,7 @@
  * the primary image (grids and the alpha auxiliary image included), any bit depth, converted
  * by libavif to RGBA8 in row bands, cropped and box-shrunk by an integer factor on the way,
  * so the module never holds the full-size RGBA image: only dav1d's YUV planes (about 1.5
- * bytes per pixel at 8-bit 4:2:0) and the output.
+ * bytes per pixel at 8-bit 4:2:0, 3 at 4:4:4, twice that above 8 bits) and the output.
  *
  * One instance per isolate (calls are synchronous), dropped after a call that left it above
  * {@link DROP_INSTANCE_ABOVE_BYTES}; a trap discards it (src/codecs/own-wasm.ts).

@@ -32,8 +32,8 @@
  *       max_pixels (0: libavif's default, 2^28) are refused with status 3 before decoding.
  *   avif_version() → libavif version number (1040200 for 1.4.2)
  *
- * Memory at the peak: the input, dav1d's decoded planes (about 1.5 B/px at 8-bit 4:2:0,
- * 3 B/px at 10-bit; plus the alpha plane), one RGBA band (view width × ~70 rows × 4) and its
+ * Memory at the peak: the input, dav1d's decoded planes (about 1.5 B/px at 8-bit 4:2:0, 3 at 8-bit 4:4:4 or
+ * 10-bit 4:2:0; plus the alpha plane), one RGBA band (view width × ~70 rows × 4) and its
  * accumulator, and the output.
  */
 #include <stdint.h>
