@@ -7,7 +7,7 @@
  * estimate, which is also above an idle isolate)
  * and the wasm memory left per codec (our AVIF instance is dropped after a large decode: 0).
  *
- *   node bench/avif-memory.mjs [--alpha]      (about a minute per variant on 2 cores)
+ *   node bench/avif-memory.mjs [--alpha] [--420]   (--420: 4:2:0 chroma instead of 4:4:4)      (about a minute per variant on 2 cores)
  *
  * Memory figures only: times on a shared machine mean nothing (npm run bench has those).
  */
@@ -21,6 +21,7 @@ import { BenchWorker } from './lib/ours.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const alpha = process.argv.includes('--alpha');
+const yuv420 = process.argv.includes('--420');
 
 /** Variants of the issue's grid, as transform strings (presets resolved) and formats. */
 const VARIANTS = [
@@ -38,7 +39,11 @@ const VARIANTS = [
 const phone = path.join(root, '..', 'shared', 'images', 'phone', 'IMG_1063.JPG');
 let img = sharp(phone);
 if (alpha) img = img.ensureAlpha(0.5);
-const source = new Uint8Array(await img.avif({ quality: 50, effort: 2 }).toBuffer());
+const source = new Uint8Array(
+  await img
+    .avif({ quality: 50, effort: 2, chromaSubsampling: yuv420 ? '4:2:0' : '4:4:4' })
+    .toBuffer(),
+);
 
 const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-avif-mem-'));
 // A config of its own (wrangler.toml's Worker would be picked up otherwise).
@@ -58,7 +63,9 @@ const built = fs.readdirSync(bundle).find((f) => f.endsWith('.js'));
 if (built !== 'worker.js')
   fs.renameSync(path.join(bundle, built ?? ''), path.join(bundle, 'worker.js'));
 
-console.log(`source: ${source.length} bytes AVIF, 4032x3024${alpha ? ' + alpha' : ''}`);
+console.log(
+  `source: ${source.length} bytes AVIF, 4032x3024 ${yuv420 ? '4:2:0' : '4:4:4'}${alpha ? ' + alpha' : ''}`,
+);
 console.log('| variant | output | peak above idle, MiB | wasm MiB per codec |');
 console.log('|---|---|---|---|');
 for (const [name, t, f] of VARIANTS) {
