@@ -14,10 +14,10 @@ import { resizeImage } from '../../src/codecs/resize';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat, RawImage } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
-import { estimateVariant, placement, type PlanSource } from '../../src/transform/plan';
+import { estimateVariant, placement, type PlanSource } from '../../src/transform/cost';
 import { parseTransform } from '../../src/transform/spec';
 import { call, fixture, upload } from '../helpers';
-import { envWith, FakeQueue, pump } from '../queue/helpers';
+import { envWith, FakeQueue, pump } from '../work/helpers';
 
 const ACCEPT_ALL = { Accept: 'image/avif,image/webp,image/*;q=0.8' };
 
