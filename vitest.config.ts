@@ -82,7 +82,9 @@ async function serveFixture(request: Request): Promise<Response> {
   }
   if (rel.startsWith('avif/')) {
     const made = avifFixture(rel.slice('avif/'.length));
-    return made ? new Response(await made) : new Response('not found', { status: 404 });
+    return made
+      ? new Response(new Uint8Array(await made))
+      : new Response('not found', { status: 404 });
   }
   let root = shared;
   if (rel.startsWith('local/')) [root, rel] = [local, rel.slice('local/'.length)];
@@ -176,8 +178,13 @@ async function jsquashAvif(
   const { default: encode, init } = await import('@jsquash/avif/encode.js');
   const wasm = 'node_modules/@jsquash/avif/codec/enc/avif_enc.wasm';
   await init(new WebAssembly.Module(await readFile(path.join(import.meta.dirname, wasm))));
-  const img = { data, width, height } as unknown as ImageData;
-  return new Uint8Array(await encode(img, { bitDepth, quality: 70, speed: 8 }));
+  const options = { quality: 70, speed: 8 };
+  // 8-bit takes ImageData (Uint8ClampedArray), 10-bit ImageData16bit (Uint16Array).
+  const out =
+    bitDepth === 10
+      ? await encode({ data: data as Uint16Array, width, height }, { ...options, bitDepth })
+      : await encode({ data, width, height } as unknown as ImageData, options);
+  return new Uint8Array(out);
 }
 
 /** The absolute path of a file below ../shared, or null when `rel` leaves it. */
