@@ -50,6 +50,12 @@ async function walk(dir: string, prefix = ''): Promise<string[]> {
  * GET http://fixtures/sharp-p3/<file path>?f=png|webp|avif
  *   → the ../shared file converted by sharp to Display P3 and saved with that profile
  *     embedded (PNG iCCP, WebP ICCP, AVIF colr), quality 95.
+ * GET http://fixtures/avif/<name>         → an AVIF made here (not committed; see avifFixture):
+ *     `12mp.avif` (phone/IMG_1063.JPG, 4032x3024, 8-bit 4:4:4: sharp's default), `alpha.avif` (the same at
+ *     2016x1512 with a gradient alpha), `p3-nclx.avif` (1600x1200, Display P3 pixels tagged by `nclx`
+ *     primaries 12, no ICC profile), `10bit.avif` (1024 px wide, 10-bit, libavif via
+ *     @jsquash/avif's encoder: sharp's prebuilt libheif writes 8-bit only), `tiny.avif`
+ *     (64x48 with alpha, the AVIF decoder's fuzz seed)
  * GET http://fixtures/sharp-attention/<file path>?w=W&h=H
  *   → JSON {left, top, width, height}: the window of the upright ../shared file (source
  *     pixels) that sharp's `resize(W, H, {fit: 'cover', position: 'attention'})` keeps
@@ -130,6 +136,12 @@ async function serveFixture(request: Request): Promise<Response> {
       ? new Response(await readFile(await sourcePath(source)))
       : new Response('not found', { status: 404 });
   }
+  if (rel.startsWith('avif/')) {
+    const made = avifFixture(rel.slice('avif/'.length));
+    return made
+      ? new Response(new Uint8Array(await made))
+      : new Response('not found', { status: 404 });
+  }
   let root = shared;
   if (rel.startsWith('local/')) [root, rel] = [local, rel.slice('local/'.length)];
   else if (rel.startsWith('wasm/')) [root, rel] = [wasmDir, rel.slice('wasm/'.length)];
@@ -142,6 +154,93 @@ async function serveFixture(request: Request): Promise<Response> {
   } catch {
     return new Response('not found', { status: 404 });
   }
+}
+
+/** AVIF fixtures by name, made once per test run (sharp, libheif + aom; see serveFixture). */
+const avifFixtures = new Map<string, Promise<Uint8Array>>();
+
+/** See serveFixture: the AVIF fixture `name`, or null when there is no such fixture. */
+function avifFixture(name: string): Promise<Uint8Array> | null {
+  const make = AVIF_FIXTURES[name];
+  if (!make) return null;
+  let made = avifFixtures.get(name);
+  if (!made) avifFixtures.set(name, (made = make()));
+  return made;
+}
+
+const PHONE = () => path.join(shared, 'images', 'phone', 'IMG_1063.JPG');
+const AVIF_FIXTURES: Record<string, () => Promise<Uint8Array>> = {
+  '12mp.avif': async () =>
+    new Uint8Array(await sharp(PHONE()).avif({ quality: 50, effort: 2 }).toBuffer()),
+  'tiny.avif': async () =>
+    new Uint8Array(
+      await sharp(PHONE())
+        .resize(64, 48)
+        .ensureAlpha(0.5)
+        .avif({ quality: 60, effort: 2 })
+        .toBuffer(),
+    ),
+  'alpha.avif': async () => {
+    // RGB of the photo with a left-to-right alpha gradient, from raw RGBA (sharp keeps alpha).
+    const { data, info } = await sharp(PHONE())
+      .resize(2016)
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const { width, height } = info;
+    const rgba = Buffer.alloc(width * height * 4);
+    for (let i = 0, j = 0; i < width * height; i++, j += 3) {
+      rgba[i * 4] = data[j]!;
+      rgba[i * 4 + 1] = data[j + 1]!;
+      rgba[i * 4 + 2] = data[j + 2]!;
+      rgba[i * 4 + 3] = Math.round((255 * (i % width)) / (width - 1));
+    }
+    const img = sharp(rgba, { raw: { width, height, channels: 4 } });
+    return new Uint8Array(await img.avif({ quality: 50, effort: 2 }).toBuffer());
+  },
+  'p3-nclx.avif': async () => {
+    // Display P3 pixels, encoded by libavif (@jsquash/avif), which writes an nclx colr box
+    // (2/2/6, unspecified): its primaries and transfer are then set to P3 (12) and sRGB (13).
+    const { data, info } = await sharp(PHONE())
+      .resize(800, 600)
+      .withIccProfile('p3')
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const out = await jsquashAvif(new Uint8ClampedArray(data), info.width, info.height, 8);
+    const at = Buffer.from(out).indexOf('colrnclx');
+    if (at < 0) throw new Error('p3-nclx.avif: no nclx colr box');
+    out.set([0, 12, 0, 13], at + 8);
+    return out;
+  },
+  '10bit.avif': async () => {
+    const { data, info } = await sharp(PHONE())
+      .resize(1024)
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const d16 = Uint16Array.from(data, (v) => v * 4 + (v >> 6)); // 8 → 10 bits
+    return jsquashAvif(d16, info.width, info.height, 10);
+  },
+};
+
+/** Encodes RGBA with libavif + aom (@jsquash/avif's encoder, run in Node), speed 8. */
+async function jsquashAvif(
+  data: Uint8ClampedArray | Uint16Array,
+  width: number,
+  height: number,
+  bitDepth: 8 | 10,
+): Promise<Uint8Array> {
+  const { default: encode, init } = await import('@jsquash/avif/encode.js');
+  const wasm = 'node_modules/@jsquash/avif/codec/enc/avif_enc.wasm';
+  await init(new WebAssembly.Module(await readFile(path.join(import.meta.dirname, wasm))));
+  const options = { quality: 70, speed: 8 };
+  // 8-bit takes ImageData (Uint8ClampedArray), 10-bit ImageData16bit (Uint16Array).
+  const out =
+    bitDepth === 10
+      ? await encode({ data: data as Uint16Array, width, height }, { ...options, bitDepth })
+      : await encode({ data, width, height } as unknown as ImageData, options);
+  return new Uint8Array(out);
 }
 
 /** The absolute path of a file below ../shared, or null when `rel` leaves it. */

@@ -40,7 +40,7 @@ const CASES: [file: string, transform: string, format: EncodeFormat][] = [
 /** What the current code produced, with the versions it ran under. */
 const RECORDED = {
   codecs:
-    'jpeg1.6.0-png3.1.1-avif2.1.1-resize2.1.1-gif1.0.10-gifenc1.0.3-jpegscaled5b461cb50290-libwebp995af131eafa-lcmsd377cc3b5081-pipeline5',
+    'jpeg1.6.0-png3.1.1-avif2.1.1-resize2.1.1-gif1.0.10-gifenc1.0.3-jpegscaled5b461cb50290-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-pipeline5',
   hashes: [
     'images/large/2569067123_aca715a2ee_o.jpg w=600,fit=cover,h=400 webp: 933c0cfcc7771002',
     'images/small/Giunchedi_Filippo_January_2015_01.jpg w=600 jpeg: 380b510372328e2d',
