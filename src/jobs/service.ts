@@ -19,6 +19,14 @@ import { logEvent } from '../observability/log';
 import type { FanoutMessage, JobMessage } from '../queue/messages';
 import { enqueue, enqueueAll, enqueueOrDefer } from '../queue/producer';
 import { checkCallbackUrl } from '../security/webhook';
+import {
+  IMPORT_SPEC,
+  importMessage,
+  importPage,
+  isImport,
+  parseImportSelection,
+  type ImportSelection,
+} from './imports';
 import { countImagesCreated, pageImageIds, type ListPosition } from '../storage/images-db';
 import {
   advanceFanout,
@@ -52,7 +60,7 @@ const RESTART_AFTER_MS = 60_000;
 
 /** A validated job request. */
 export interface JobRequest {
-  selection: { ids: string[] } | { all: true; after: number | null };
+  selection: { ids: string[] } | { all: true; after: number | null } | ImportSelection;
   /** As requested, in order. */
   variants: string[];
   /** Canonical transforms, deduplicated, in order. */
@@ -68,6 +76,8 @@ interface VariantError {
 }
 
 const KEYS = new Set(['images', 'variants', 'callback_url']);
+/** The members of an import job request (jobs/imports.ts). */
+const IMPORT_KEYS = new Set(['source', 'prefix', 'paths', 'callback_url']);
 
 /** Parses `created_after`: an ISO 8601 date-time or unix ms. @throws HttpError 400. */
 function parseInstant(v: unknown): number {
@@ -90,15 +100,24 @@ export async function parseJobRequest(
   secret: string | undefined,
   body: unknown,
   owner: string,
+  sourcesJson?: string,
 ): Promise<JobRequest> {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw badRequest(
       'The body must be a JSON object: { "images": [ids] | { "all": true }, "variants": [...] }.',
     );
   const b = body as Record<string, unknown>;
-  const unknown = Object.keys(b).filter((k) => !KEYS.has(k));
+  const imports = b.source !== undefined;
+  const unknown = Object.keys(b).filter((k) => !(imports ? IMPORT_KEYS : KEYS).has(k));
   if (unknown.length)
     throw badRequest(`Unknown member ${JSON.stringify(unknown[0])}.`, { option: unknown[0] });
+  if (imports)
+    return {
+      selection: parseImportSelection(sourcesJson, b, owner),
+      variants: [],
+      specs: [IMPORT_SPEC],
+      callbackUrl: parseCallbackUrl(b.callback_url, config, secret),
+    };
 
   let selection: JobRequest['selection'];
   if (Array.isArray(b.images)) {
@@ -155,22 +174,25 @@ export async function parseJobRequest(
       errors,
     });
 
-  let callbackUrl: string | null = null;
-  if (b.callback_url !== undefined && b.callback_url !== null) {
-    if (typeof b.callback_url !== 'string')
-      throw badRequest('callback_url must be a string.', { option: 'callback_url' });
-    callbackUrl = checkCallbackUrl(b.callback_url, config).toString();
-    if (!secret)
-      throw badRequest('Webhooks are not enabled here (no WEBHOOK_SECRET is set).', {
-        option: 'callback_url',
-      });
-  }
   return {
     selection,
     variants: b.variants as string[],
     specs: [...new Set(specs)],
-    callbackUrl,
+    callbackUrl: parseCallbackUrl(b.callback_url, config, secret),
   };
+}
+
+/** Validates a request's `callback_url` (absent or null: none). @throws HttpError 400. */
+function parseCallbackUrl(raw: unknown, config: Config, secret: string | undefined): string | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'string')
+    throw badRequest('callback_url must be a string.', { option: 'callback_url' });
+  const url = checkCallbackUrl(raw, config).toString();
+  if (!secret)
+    throw badRequest('Webhooks are not enabled here (no WEBHOOK_SECRET is set).', {
+      option: 'callback_url',
+    });
+  return url;
 }
 
 /** Hash of the normalised request: equal requests hash equal, whatever their JSON spacing. */
@@ -206,12 +228,17 @@ export async function createJob(
   idempotencyKey: string | null,
 ): Promise<{ job: JobRecord; created: boolean }> {
   const now = Date.now();
-  const selection: JobSelection =
-    'ids' in req.selection
+  const selection: JobSelection = isImport(req.selection)
+    ? req.selection
+    : 'ids' in req.selection
       ? { ids: req.selection.ids }
       : { all: true, after: req.selection.after, before: now };
-  const images =
-    'ids' in selection
+  // An import by prefix has no estimate until its listing is done.
+  const images = isImport(selection)
+    ? 'paths' in selection
+      ? selection.paths.length
+      : 0
+    : 'ids' in selection
       ? selection.ids.length
       : await countImagesCreated(env.DB, owner, { after: selection.after, before: now });
   const hash = await requestHash(req);
@@ -263,6 +290,8 @@ function compareCursors(a: string | null, b: string | null): number {
   if (a === b) return 0;
   if (a === null) return -1;
   if (b === null) return 1;
+  // An import's listing cursor, `k:<last key>`: keys list in order (jobs/imports.ts).
+  if (a.startsWith('k:')) return a < b ? -1 : 1;
   const [, a1 = '', a2 = ''] = a.split(':');
   const [, b1 = '', b2 = ''] = b.split(':');
   return Number(a1) - Number(b1) || (a2 < b2 ? -1 : a2 > b2 ? 1 : 0);
@@ -291,7 +320,9 @@ export async function processFanout(env: Env, m: FanoutMessage): Promise<void> {
   let ids: string[];
   let next: string | null = null;
   const sel = job.selection;
-  if ('ids' in sel) {
+  if (isImport(sel)) {
+    ({ ids, next } = await importPage(env, job, m.cursor));
+  } else if ('ids' in sel) {
     const start = m.cursor === null ? 0 : Number(m.cursor.split(':')[1]);
     ids = sel.ids.slice(start, start + perPage);
     if (start + perPage < sel.ids.length) next = idsCursor(start + perPage);
@@ -316,7 +347,11 @@ export async function processFanout(env: Env, m: FanoutMessage): Promise<void> {
   const work: JobMessage[] = [];
   for (const imageId of ids)
     for (const spec of job.specs)
-      work.push({ type: 'variant', v: 1, imageId, spec, jobId: job.id });
+      work.push(
+        isImport(sel)
+          ? importMessage(job.id, imageId)
+          : { type: 'variant', v: 1, imageId, spec, jobId: job.id },
+      );
   await enqueueAll(env, work);
   if (next !== null) await enqueue(env, { type: 'fanout', v: 1, jobId: job.id, cursor: next });
   const moved = await advanceFanout(
@@ -441,10 +476,16 @@ export async function jobView(db: D1Database, job: JobRecord, origin: string) {
   return {
     id: job.id,
     status: job.status,
-    images:
-      'ids' in sel
+    images: isImport(sel)
+      ? null
+      : 'ids' in sel
         ? { ids: sel.ids.length }
         : { all: true, created_after: iso(sel.after), created_before: iso(sel.before) },
+    import: isImport(sel)
+      ? 'paths' in sel
+        ? { source: sel.source, paths: sel.paths.length }
+        : { source: sel.source, prefix: sel.prefix }
+      : null,
     variants: job.variants,
     specs: job.specs,
     progress: progressOf(job, counts, Date.now()),

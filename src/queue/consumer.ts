@@ -13,6 +13,7 @@ import { logLine, type QueueLog } from '../observability/log';
 import { analyticsMetrics } from '../observability/metrics';
 import { loadConfig, type Config } from '../config';
 import { processCard, processPurge } from '../jobs/images';
+import { deadLetterImport, processImport } from '../jobs/import-items';
 import { deadLetterFanout, processFanout } from '../jobs/service';
 import { deadLetterVariant, processVariant } from '../jobs/variants';
 import { deadLetterWebhook, deliverWebhook } from '../jobs/webhook';
@@ -53,6 +54,8 @@ async function run(env: Env, config: Config, m: JobMessage, attempts: number): P
       return processPurge(env, m);
     case 'webhook':
       return deliverWebhook(env, config, m, attempts);
+    case 'import':
+      return processImport(env, config, m, attempts);
   }
 }
 
@@ -65,6 +68,8 @@ async function deadLetter(env: Env, m: JobMessage): Promise<void> {
       return deadLetterFanout(env, m);
     case 'webhook':
       return deadLetterWebhook(env, m);
+    case 'import':
+      return deadLetterImport(env, m);
     case 'card':
     case 'purge':
       log('error', 'dead-lettered', { work: describeMessage(m) });

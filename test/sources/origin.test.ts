@@ -24,7 +24,7 @@ async function stored() {
 /** GETs a variant; asserts a 200 image and returns it decoded. */
 async function variant(path: string, headers: Record<string, string> = {}) {
   const res = await call(path, { headers });
-  expect(res.status, `${path}: ${res.status} ${await res.clone().text()}`).toBe(200);
+  expect(res.status, `${path}: ${res.status} ${res.ok ? '' : await res.clone().text()}`).toBe(200);
   const bytes = new Uint8Array(await res.arrayBuffer());
   const format = sniffFormat(bytes)!;
   expect(res.headers.get('Content-Type')).toBe(`image/${format}`);
@@ -144,8 +144,8 @@ describe('refusals: a clear problem, nothing stored', () => {
     refused('/cdn-cgi/image/w=100/web/text/a.jpg', 415, 'unsupported-media-type'));
   it('a redirect to another host', async () => {
     const body = await refused('/cdn-cgi/image/w=100/web/redirect-away/a.jpg', 502, 'bad-origin');
-    expect(body.detail).toContain('elsewhere.test');
-    expect((await originLog()).some((r) => r.path.includes('elsewhere'))).toBe(false);
+    // Refused at the redirect, not fetched (the test network answers other hosts 502 too).
+    expect(body.detail).toContain('redirected to https://elsewhere.test/a.jpg');
   });
   it('a path outside the prefix', () =>
     refused('/cdn-cgi/image/w=100/kodak/small/4.webp', 403, 'outside-prefix'));
@@ -189,7 +189,11 @@ describe('revalidation', () => {
     await new Promise((r) => setTimeout(r, 1100));
     expect((await variant(path)).res.headers.get('ETag')).toBe(etag1);
     const log = await originLog();
-    expect(log.at(-1)).toMatchObject({ path: '/mutable/photo.png', conditional: true, status: 304 });
+    expect(log.at(-1)).toMatchObject({
+      path: '/mutable/photo.png',
+      conditional: true,
+      status: 304,
+    });
 
     // Changed: after the TTL, new bytes, a new image and a new variant; the old ones go.
     await set('kodak/kodim12.png');
