@@ -24,7 +24,6 @@ export function keyFromSegments(segments: readonly string[]): string {
     } catch {
       throw bad('The path holds malformed percent-encoding.');
     }
-    // eslint-disable-next-line no-control-regex
     if (s === '' || s === '.' || s === '..' || /[/\\\u0000-\u001f\u007f]/.test(s))
       throw bad(
         'The path must not hold empty, "." or ".." segments, slashes or control characters.',
