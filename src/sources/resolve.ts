@@ -43,9 +43,12 @@ export async function resolveObject(
   now = Date.now(),
 ): Promise<Resolved> {
   checkPrefix(source, key);
-  const held = await getSourceObject(env.DB, source.name, key);
-  if (held && now - held.checkedAt < source.ttlSeconds * 1000)
-    return { imageId: held.imageId, via: 'cached' };
+  const recorded = await getSourceObject(env.DB, source.name, key);
+  if (recorded && now - recorded.checkedAt < source.ttlSeconds * 1000)
+    return { imageId: recorded.imageId, via: 'cached' };
+  // Its image deleted through the API meanwhile: fetched again, unconditionally.
+  const held =
+    recorded && (await getImageById(env.DB, recorded.imageId)) !== null ? recorded : null;
   const maxBytes = source.maxBytes ?? config.maxUploadBytes;
   const outcome = await fetchObject(env, source, key, maxBytes, held);
   if (outcome.status === 'not-modified' && held) {

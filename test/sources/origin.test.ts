@@ -9,6 +9,7 @@ import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
 import { sniffFormat } from '../../src/codecs/probe';
+import { signPath } from '../../src/security/signature';
 import { call, fixture, KEYS, upload } from '../helpers';
 
 /** What is stored: image rows, source rows and R2 originals. */
@@ -207,5 +208,39 @@ describe('revalidation', () => {
     expect(row2!.sha256).not.toBe(row1!.sha256);
     expect((await call(`/v1/images/${row1!.image_id}`, { key: KEYS.alice })).status).toBe(404);
     expect(await env.BUCKET.head(`originals/${row1!.sha256}`)).toBeNull();
+  });
+
+  it('an image deleted through the API is fetched again after the TTL', async () => {
+    const path = '/cdn-cgi/image/w=80,f=png/web/images/exif/Landscape_2.jpg';
+    await variant(path);
+    const row = await env.DB.prepare(
+      "SELECT image_id FROM source_objects WHERE path = 'images/exif/Landscape_2.jpg'",
+    ).first<{ image_id: string }>();
+    const del = await call(`/v1/images/${row!.image_id}`, { method: 'DELETE', key: KEYS.alice });
+    expect(del.status).toBe(204);
+    await new Promise((r) => setTimeout(r, 1100));
+    await variant(path);
+    const log = await originLog();
+    expect(log.at(-1)).toMatchObject({ path: '/images/exif/Landscape_2.jpg', conditional: false });
+    const again = await env.DB.prepare(
+      "SELECT image_id FROM source_objects WHERE path = 'images/exif/Landscape_2.jpg'",
+    ).first<{ image_id: string }>();
+    expect(again!.image_id).not.toBe(row!.image_id);
+  });
+});
+
+describe('signed delivery', () => {
+  it('with SIGNING_KEYS set, a /cdn-cgi/image URL needs a signature, checked before any fetch', async () => {
+    const key = { kid: 'k1', key: 'a-long-random-secret-of-32-or-more-chars' };
+    const sEnv = { ...env, SIGNING_KEYS: JSON.stringify([key]) };
+    const path = '/cdn-cgi/image/w=72,f=png/web/images/kodak/kodim04.png';
+    const n = (await originLog()).length;
+    const bare = await call(path, { env: sEnv });
+    expect(bare.status).toBe(403);
+    expect(bare.headers.get('Content-Type')).toBe('application/problem+json');
+    expect((await originLog()).length).toBe(n);
+    const signed = await call(await signPath(path, key), { env: sEnv });
+    expect(signed.status).toBe(200);
+    expect((await decodeImage(new Uint8Array(await signed.arrayBuffer()), 'png')).width).toBe(72);
   });
 });
