@@ -31,7 +31,8 @@ export interface Resolved {
 }
 
 /**
- * The image id of `key` in `source`, fetching or revalidating it when needed.
+ * The image id of `key` in `source`, fetching or revalidating it when needed; `beforeFetch`
+ * runs before any request to the origin (a rate limit), `now` is unix ms.
  * @throws HttpError from the prefix check (403), the fetch (404, 422, 502, 504) and the
  *   upload checks (415, 422); nothing is stored when any of them fails.
  */
@@ -40,7 +41,7 @@ export async function resolveObject(
   config: Config,
   source: Source,
   key: string,
-  now = Date.now(),
+  { now = Date.now(), beforeFetch }: { now?: number; beforeFetch?: () => Promise<void> } = {},
 ): Promise<Resolved> {
   checkPrefix(source, key);
   const recorded = await getSourceObject(env.DB, source.name, key);
@@ -50,6 +51,7 @@ export async function resolveObject(
   const held =
     recorded && (await getImageById(env.DB, recorded.imageId)) !== null ? recorded : null;
   const maxBytes = source.maxBytes ?? config.maxUploadBytes;
+  await beforeFetch?.();
   const outcome = await fetchObject(env, source, key, maxBytes, held);
   if (outcome.status === 'not-modified' && held) {
     await touchSourceObject(env.DB, source.name, key, held.sha256, now);

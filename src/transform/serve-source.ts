@@ -33,9 +33,10 @@ export async function serveSourceVariant(
   req: Omit<VariantRequest, 'id'> & { source: Source; key: string; config: Config },
 ): Promise<Response> {
   if (!isPresetName(req.transform)) parseTransform(req.transform);
-  // Resolving may fetch from the origin: counted like an uncached delivery.
-  await limitDeliveryMiss(req.env, req.clientIp);
-  const { imageId } = await resolveObject(req.env, req.config, req.source, req.key);
+  // A fetch from the origin counts like an uncached delivery (and a miss below once more).
+  const { imageId } = await resolveObject(req.env, req.config, req.source, req.key, {
+    beforeFetch: () => limitDeliveryMiss(req.env, req.clientIp),
+  });
   const res = await serveVariant({ ...req, id: imageId });
   if (res.headers.get('Cache-Control') === IMMUTABLE) {
     const headers = new Headers(res.headers);
