@@ -3,7 +3,7 @@
  * R2 source's listing) or a list of paths ingests each object as an original through the
  * queue, with the bulk jobs' machinery: the same job and item rows (an item is a path, its
  * spec {@link IMPORT_SPEC}), fan-out pages, progress, retries with backoff, the dead-letter
- * queue, the reconciler and Idempotency-Key. Importing is resolving (sources/resolve.ts): an
+ * queue, the reconciler and Idempotency-Key. Importing is resolving (images/from-source.ts): an
  * object already imported within its source's TTL is not fetched again, and equal bytes are
  * one original.
  */

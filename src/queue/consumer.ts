@@ -13,7 +13,7 @@ import { logLine, type QueueLog } from '../observability/log';
 import { analyticsMetrics } from '../observability/metrics';
 import { loadConfig, type Config } from '../config';
 import { processCard, processPurge } from '../jobs/images';
-import { deadLetterImport, processImport } from '../jobs/import-items';
+import { deadLetterImport, processImport } from '../work/import';
 import { deadLetterFanout, processFanout } from '../jobs/service';
 import { deadLetterVariant, processVariant } from '../jobs/variants';
 import { deadLetterWebhook, deliverWebhook } from '../jobs/webhook';

@@ -1,15 +1,15 @@
 /**
  * The items of import jobs in the queue consumer (./imports.ts): one `import` message resolves
- * one object of the job's source (sources/resolve.ts), with the job items' lifecycle of
- * ./variants.ts (start, finish once, retry with the error noted, dead-letter).
+ * one object of the job's source (images/from-source.ts), with the job items' lifecycle of
+ * jobs/variants.ts (start, finish once, retry with the error noted, dead-letter).
  */
 import type { Config } from '../config';
 import { errorText, isPermanent } from '../queue/errors';
 import type { ImportMessage } from '../queue/messages';
-import { resolveObject } from '../sources/resolve';
+import { resolveObject } from '../images/from-source';
 import { finishItem, getItem, getJobById, noteItemRetry, startItem } from '../storage/jobs-db';
-import { IMPORT_SPEC, sourceOf } from './imports';
-import { jobAfterItem, resumeWebhook } from './service';
+import { IMPORT_SPEC, sourceOf } from '../jobs/imports';
+import { jobAfterItem, resumeWebhook } from '../jobs/service';
 
 /**
  * Handles an `import` message: resolves (fetches, checks, stores) one object. A 4xx from the

@@ -8,8 +8,8 @@
  * image and the old one is retired with its variants (the purge machinery of deletes).
  */
 import type { Config } from '../config';
-import { ingestOriginal } from '../images/ingest';
-import { retireOriginal } from '../images/retire';
+import { ingestOriginal } from './ingest';
+import { retireOriginal } from './retire';
 import { purgeVariantsLater } from '../queue/producer';
 import { deleteImage, getImageById } from '../storage/images-db';
 import {
@@ -19,9 +19,9 @@ import {
   touchSourceObject,
   type SourceObject,
 } from '../storage/sources-db';
-import type { Source } from './config';
-import { fetchObject } from './fetch';
-import { checkPrefix } from './key';
+import type { Source } from '../sources/config';
+import { fetchObject } from '../sources/fetch';
+import { checkPrefix } from '../sources/key';
 
 /** What {@link resolveObject} found. */
 export interface Resolved {

@@ -8,9 +8,9 @@ import type { Config } from '../config';
 import { notFound } from '../errors';
 import { limitDeliveryMiss } from '../security/rate-limit';
 import { loadSources, type Source } from '../sources/config';
-import { resolveObject } from '../sources/resolve';
-import { IMMUTABLE, serveVariant, type VariantRequest } from './serve';
-import { isPresetName, parseTransform } from './spec';
+import { resolveObject } from '../images/from-source';
+import { IMMUTABLE, serveVariant, type VariantRequest } from '../transform/serve';
+import { isPresetName, parseTransform } from '../transform/spec';
 
 /**
  * The configured source named `name`.
