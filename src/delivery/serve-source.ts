@@ -9,7 +9,8 @@ import { notFound } from '../errors';
 import { limitDeliveryMiss } from '../security/rate-limit';
 import { loadSources, type Source } from '../sources/config';
 import { resolveObject } from '../images/from-source';
-import { IMMUTABLE, serveVariant, type VariantRequest } from '../transform/serve';
+import { IMMUTABLE } from '../http/etag';
+import { serveVariant, type VariantRequest } from './serve';
 import { isPresetName, parseTransform } from '../transform/spec';
 
 /**

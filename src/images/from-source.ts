@@ -10,7 +10,7 @@
 import type { Config } from '../config';
 import { ingestOriginal } from './ingest';
 import { retireOriginal } from './retire';
-import { purgeVariantsLater } from '../queue/producer';
+import { purgeVariantsLater } from '../work/producer';
 import { deleteImage, getImageById } from '../storage/images-db';
 import {
   countSourceObjectsOfImage,

@@ -8,8 +8,8 @@
  * one original.
  */
 import { badRequest, notFound } from '../errors';
-import type { JobMessage } from '../queue/messages';
-import { PermanentError } from '../queue/errors';
+import type { WorkMessage } from '../work/messages';
+import { PermanentError } from '../work/errors';
 import { loadSources, type Source } from '../sources/config';
 import { checkPrefix, keyFromSegments } from '../sources/key';
 import type { JobRecord } from '../storage/jobs-db';
@@ -113,7 +113,7 @@ export async function importPage(
 }
 
 /** The `import` message of one item. */
-export const importMessage = (jobId: string, path: string): JobMessage => ({
+export const importMessage = (jobId: string, path: string): WorkMessage => ({
   type: 'import',
   v: 1,
   jobId,

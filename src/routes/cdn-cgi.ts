@@ -6,14 +6,14 @@
  *   the URL starts with (never an arbitrary URL);
  * - `/img/src/<source>/<path>/<options>`: the same as the second form.
  * One path segment after the options is an id; two or more are a source path. Thin: the work
- * is in delivery/serve-source.ts and the upload flow (transform/serve.ts).
+ * is in delivery/serve-source.ts and the upload flow (delivery/serve.ts).
  */
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../env';
 import { badRequest, notFound } from '../errors';
 import { loadSources, sourceForUrl } from '../sources/config';
 import { keyFromSegments } from '../sources/key';
-import { serveVariant } from '../transform/serve';
+import { serveVariant } from '../delivery/serve';
 import { serveSourceVariant, sourceNamed } from '../delivery/serve-source';
 
 /** Decodes the options segment as hono decodes route parameters. @throws HttpError 400. */

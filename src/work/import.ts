@@ -4,12 +4,12 @@
  * jobs/variants.ts (start, finish once, retry with the error noted, dead-letter).
  */
 import type { Config } from '../config';
-import { errorText, isPermanent } from '../queue/errors';
-import type { ImportMessage } from '../queue/messages';
+import { errorText, isPermanent } from './errors';
+import type { ImportMessage } from './messages';
 import { resolveObject } from '../images/from-source';
 import { finishItem, getItem, getJobById, noteItemRetry, startItem } from '../storage/jobs-db';
 import { IMPORT_SPEC, sourceOf } from '../jobs/imports';
-import { jobAfterItem, resumeWebhook } from '../jobs/service';
+import { resumeWebhook, settleJob } from '../jobs/lifecycle';
 
 /**
  * Handles an `import` message: resolves (fetches, checks, stores) one object. A 4xx from the
@@ -36,13 +36,11 @@ export async function processImport(
   }
   try {
     await resolveObject(env, config, sourceOf(env, job), m.path);
-    if (await finishItem(env.DB, item, 'succeeded', null, Date.now()))
-      await jobAfterItem(env, job.id);
+    if (await finishItem(env.DB, item, 'succeeded', null, Date.now())) await settleJob(env, job.id);
   } catch (err) {
     const text = errorText(err);
     if (isPermanent(err)) {
-      if (await finishItem(env.DB, item, 'failed', text, Date.now()))
-        await jobAfterItem(env, job.id);
+      if (await finishItem(env.DB, item, 'failed', text, Date.now())) await settleJob(env, job.id);
       return;
     }
     await noteItemRetry(env.DB, item, attempts, text, Date.now());
@@ -55,5 +53,5 @@ export async function deadLetterImport(env: Env, m: ImportMessage): Promise<void
   const item = { jobId: m.jobId, imageId: m.path, spec: IMPORT_SPEC };
   const row = await getItem(env.DB, item);
   const error = `gave up after ${row?.attempts ?? 'several'} attempts: ${row?.lastError ?? 'unknown error'}`;
-  if (await finishItem(env.DB, item, 'failed', error, Date.now())) await jobAfterItem(env, m.jobId);
+  if (await finishItem(env.DB, item, 'failed', error, Date.now())) await settleJob(env, m.jobId);
 }

@@ -6,7 +6,7 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, fixture, fixtureList, KEYS } from '../helpers';
-import { waitFor } from '../queue/helpers';
+import { waitFor } from './helpers';
 
 interface JobJson {
   id: string;
