@@ -14,6 +14,7 @@ import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-worker
 import sharp from 'sharp';
 import { configDefaults, defineConfig } from 'vitest/config';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
+import { GRID_SOURCES, LARGE_UPLOAD, sourcePath } from './scripts/lib/grid-sources.mjs';
 
 const shared = path.resolve(import.meta.dirname, '..', 'shared');
 /** Small fixtures made for this project (provenance in test/fixtures/README.md). */
@@ -35,6 +36,10 @@ async function walk(dir: string, prefix = ''): Promise<string[]> {
 /**
  * GET http://fixtures/<folder>/            → JSON list of files below ../shared/<folder>
  * GET http://fixtures/<folder>/<file path> → the file's bytes
+ * GET http://fixtures/grid/                 → JSON [{label, path}]: the 15 grid sources
+ *     (scripts/lib/grid-sources.mjs), each `path` readable through this service
+ * GET http://fixtures/grid/<file>            → a generated grid source or the large upload
+ *     (made with sharp on first use, cached in node_modules/.cache/image-edge-grid)
  * GET http://fixtures/local/<file>          → a file from test/fixtures
  * GET http://fixtures/wasm/<file>           → a file from wasm/
  * GET http://fixtures/sharp/<file path>?w=W&h=H[&icc=ignore]
@@ -50,6 +55,13 @@ async function walk(dir: string, prefix = ''): Promise<string[]> {
  *   → JSON {left, top, width, height}: the window of the upright ../shared file (source
  *     pixels) that sharp's `resize(W, H, {fit: 'cover', position: 'attention'})` keeps
  *     (libvips' attention smartcrop; the g=auto reference, test/transform/attention.test.ts).
+ * GET http://fixtures/sharp-trim/<file path>?threshold=T[&background=rrggbb]
+ *   → JSON {left, top, width, height}: the box sharp's `trim({threshold, background})` keeps
+ *     (libvips' find_trim; the trim=border reference, test/transform/trim.test.ts).
+ * GET http://fixtures/sharp-adjust/<file path>?op=linear&a=A&b=B | op=gamma&in=G&out=G2 |
+ *     op=recomb&m=m00,m01,…,m22
+ *   → sharp's `linear(A, B)`, `gamma(G, G2)` or `recomb(3x3)` of a ../shared file, raw RGBA8
+ *     (the colour-adjustment reference, test/transform/adjust.test.ts).
  */
 async function serveFixture(request: Request): Promise<Response> {
   const { pathname, searchParams } = new URL(request.url);
@@ -67,6 +79,37 @@ async function serveFixture(request: Request): Promise<Response> {
       ? Response.json(await attentionWindow(input, searchParams))
       : new Response('outside', { status: 400 });
   }
+  if (rel.startsWith('sharp-trim/')) {
+    const input = sharedPath(rel.slice('sharp-trim/'.length));
+    if (!input) return new Response('outside', { status: 400 });
+    const bg = searchParams.get('background');
+    const { info } = await sharp(input)
+      .trim({
+        threshold: Number(searchParams.get('threshold')),
+        ...(bg && { background: `#${bg}` }),
+      })
+      .toBuffer({ resolveWithObject: true });
+    return Response.json({
+      left: -(info.trimOffsetLeft ?? 0), // sharp reports the offsets negated
+      top: -(info.trimOffsetTop ?? 0),
+      width: info.width,
+      height: info.height,
+    });
+  }
+  if (rel.startsWith('sharp-adjust/')) {
+    const input = sharedPath(rel.slice('sharp-adjust/'.length));
+    if (!input) return new Response('outside', { status: 400 });
+    const n = (k: string) => Number(searchParams.get(k));
+    const op = searchParams.get('op');
+    let img = sharp(input);
+    if (op === 'linear') img = img.linear(n('a'), n('b'));
+    else if (op === 'gamma') img = img.gamma(n('in'), n('out'));
+    else if (op === 'recomb') {
+      const m = (searchParams.get('m') ?? '').split(',').map(Number);
+      img = img.recomb([m.slice(0, 3), m.slice(3, 6), m.slice(6, 9)] as sharp.Matrix3x3);
+    } else return new Response('bad op', { status: 400 });
+    return new Response(new Uint8Array(await img.ensureAlpha().raw().toBuffer()));
+  }
   if (rel.startsWith('sharp-p3/')) {
     const input = sharedPath(rel.slice('sharp-p3/'.length));
     const f = searchParams.get('f');
@@ -74,6 +117,19 @@ async function serveFixture(request: Request): Promise<Response> {
       return new Response('bad request', { status: 400 });
     const out = await sharp(input).withIccProfile('p3')[f]({ quality: 95 }).toBuffer();
     return new Response(new Uint8Array(out));
+  }
+  if (rel === 'grid/')
+    return Response.json(
+      GRID_SOURCES.map((s) => ({
+        label: s.label,
+        path: s.shared ? `images/${s.shared}` : `grid/${s.generated}`,
+      })),
+    );
+  if (rel.startsWith('grid/')) {
+    const source = [...GRID_SOURCES, LARGE_UPLOAD].find((s) => s.generated === rel.slice(5));
+    return source
+      ? new Response(await readFile(await sourcePath(source)))
+      : new Response('not found', { status: 404 });
   }
   let root = shared;
   if (rel.startsWith('local/')) [root, rel] = [local, rel.slice('local/'.length)];

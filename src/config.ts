@@ -5,11 +5,18 @@
 
 /** Validated limits. Units are in the names. */
 export interface Config {
-  /** Largest accepted upload body, bytes (default 25 MiB). */
+  /**
+   * Largest accepted upload body, bytes (default 100 MiB). Raw bodies stream to R2 while they
+   * are hashed (src/images/upload-body.ts); multipart bodies are parsed in memory and limited
+   * to `UPLOAD_IN_MEMORY_BYTES` there.
+   */
   maxUploadBytes: number;
-  /** Largest accepted width or height of an original, pixels (default 8192). */
-  maxSidePx: number;
-  /** Largest accepted width × height of an original, pixels (default 24 MP). */
+  /**
+   * Largest accepted width or height of an original, pixels (default 12,000, as Cloudflare
+   * Images). Outputs have their own limit, `MAX_SIDE` (8192) in src/transform/spec.ts.
+   */
+  maxSourceSidePx: number;
+  /** Largest accepted width × height of an original, pixels (default 100 MP, as Cloudflare). */
   maxSourcePixels: number;
   /**
    * Largest animation a variant keeps animated: canvas width × height × frames, pixels
@@ -105,7 +112,7 @@ export const MAX_ANIMATION_PIXELS = 50_000_000;
 export type ConfigVars = Partial<
   Record<
     | 'MAX_UPLOAD_BYTES'
-    | 'MAX_SIDE_PX'
+    | 'MAX_SOURCE_SIDE_PX'
     | 'MAX_SOURCE_PIXELS'
     | 'MAX_METADATA_BYTES'
     | 'MAX_INLINE_PIXELS'
@@ -153,9 +160,9 @@ let cached: { vars: ConfigVars; config: Config } | undefined;
 export function loadConfig(vars: ConfigVars): Config {
   if (cached?.vars === vars) return cached.config;
   const config: Config = {
-    maxUploadBytes: positiveInt(vars, 'MAX_UPLOAD_BYTES', 25 * 1024 * 1024),
-    maxSidePx: positiveInt(vars, 'MAX_SIDE_PX', 8192),
-    maxSourcePixels: positiveInt(vars, 'MAX_SOURCE_PIXELS', 24_000_000),
+    maxUploadBytes: positiveInt(vars, 'MAX_UPLOAD_BYTES', 100 * 1024 * 1024),
+    maxSourceSidePx: positiveInt(vars, 'MAX_SOURCE_SIDE_PX', 12_000),
+    maxSourcePixels: positiveInt(vars, 'MAX_SOURCE_PIXELS', 100_000_000),
     maxAnimationPixels: MAX_ANIMATION_PIXELS,
     maxMetadataBytes: positiveInt(vars, 'MAX_METADATA_BYTES', 1024),
     maxInlinePixels: positiveInt(vars, 'MAX_INLINE_PIXELS', 6_000_000),

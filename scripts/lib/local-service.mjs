@@ -119,10 +119,16 @@ export function groupMembers(pgid) {
  * resort for a process 'exit' handler; `crash()` kills it at once and `restart()` starts it
  * again on the same state. `signingKeys` becomes the `SIGNING_KEYS` secret: a list of
  * `{ kid, key }` or its JSON (default none: signing off).
- * @param {{ root: string, keyCount: number, signingKeys?: string | { kid: string, key: string }[], logLevel?: string }} options
- *   (`logLevel`: wrangler's, default `warn`)
+ * @param {{ root: string, keyCount: number, signingKeys?: string | { kid: string, key: string }[], logLevel?: string, port?: number }} options
+ *   (`logLevel`: wrangler's, default `warn`; `port`: a fixed port, default a free one)
  */
-export async function startLocalService({ root, keyCount, signingKeys = [], logLevel = 'warn' }) {
+export async function startLocalService({
+  root,
+  keyCount,
+  signingKeys = [],
+  logLevel = 'warn',
+  port: fixedPort,
+}) {
   const wrangler = path.join(root, 'node_modules', '.bin', 'wrangler');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-loadtest-'));
   const state = path.join(tmp, 'state');
@@ -332,7 +338,7 @@ export async function startLocalService({ root, keyCount, signingKeys = [], logL
     );
 
     // 4. wrangler dev on both bundles, in its own process group.
-    port = await freePort();
+    port = fixedPort ?? (await freePort());
     await launch();
     return {
       url,

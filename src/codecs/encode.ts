@@ -45,12 +45,14 @@ export interface EncodeOptions {
   quality?: number;
   /** libavif speed 0..10 (AVIF only). Default {@link DEFAULT_AVIF_SPEED}. */
   avifSpeed?: number;
+  /** JPEG only: progressive scans (default true); false writes baseline sequential JPEG. */
+  progressive?: boolean;
 }
 
 /**
  * Encodes `img` (RGBA8) as `format`.
  *
- * - jpeg: mozjpeg (progressive, optimised Huffman, trellis quantisation, 4:2:0). The input
+ * - jpeg: mozjpeg (progressive unless `progressive: false`, optimised Huffman, trellis quantisation, 4:2:0). The input
  *   must already be opaque: alpha is dropped, not composited, so the pipeline flattens
  *   transparent images onto a background first.
  * - webp: lossy libwebp 1.5.0 (wasm/libwebp.wasm, SIMD), method 4, alpha kept (`alpha_quality`
@@ -90,6 +92,7 @@ export async function encodeImage(
         c.encode(data, width, height, {
           ...jpegDefaults,
           quality: q,
+          progressive: opts.progressive ?? true,
           auto_subsample: false,
           chroma_subsample: 2,
         }),

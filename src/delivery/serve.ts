@@ -32,6 +32,7 @@ import {
   sourceFacts,
 } from '../transform/cost';
 import { focalPending, GRAVITY_PENDING } from '../transform/geometry';
+import { largestFeasibleWidth } from '../transform/suggest';
 import { resolvePreset, BUILTIN_PRESETS } from '../transform/presets';
 import {
   canonicalTransform,
@@ -39,6 +40,8 @@ import {
   parseTransform,
   type TransformSpec,
 } from '../transform/spec';
+import { resolveHints } from '../transform/hints';
+import { isRedirectable, redirectToOriginal, withHintHeaders } from './onerror';
 
 /** Everything a variant request needs from the HTTP layer. */
 export interface VariantRequest {
@@ -53,6 +56,8 @@ export interface VariantRequest {
   ifNoneMatch?: string;
   /** Client IP (`CF-Connecting-IP`): edge-cache misses count against its rate limit. */
   clientIp?: string;
+  /** The request's headers: client hints for `width=auto` and `slow-connection-quality`. */
+  headers?: Headers;
 }
 
 const serverTiming = (t: StageTimings) =>
@@ -82,15 +87,29 @@ function variantHeaders(
  */
 export async function serveVariant(req: VariantRequest): Promise<Response> {
   if (!ID_PATTERN.test(req.id)) throw notFound(`No image ${req.id}.`);
+  // Options: client hints resolved into the spec (transform/hints.ts); `onerror` is how to
+  // answer, not what to make, so it is no part of the variant's identity.
+  if (isPresetName(req.transform)) return serveSpec(req, undefined);
+  const { onerror, ...parsed } = parseTransform(req.transform);
+  const hinted = resolveHints(parsed, req.headers);
+  try {
+    return withHintHeaders(await serveSpec(req, hinted.spec), hinted);
+  } catch (err) {
+    if (onerror === 'redirect' && isRedirectable(err)) return redirectToOriginal(req, err);
+    throw err;
+  }
+}
 
+/** Serves a parsed spec, or the preset named by `req.transform` when `parsed` is undefined. */
+async function serveSpec(req: VariantRequest, parsed: TransformSpec | undefined) {
   // 1. What is asked for: a preset (resolved later when stored in D1) or options.
   let spec: TransformSpec | undefined;
   let segment: string;
-  if (isPresetName(req.transform)) {
+  if (!parsed) {
     segment = req.transform;
     spec = BUILTIN_PRESETS.get(req.transform)?.spec;
   } else {
-    spec = parseTransform(req.transform);
+    spec = parsed;
     segment = canonicalTransform(spec);
   }
   // The Accept class is part of the key whenever the format may be negotiated.
@@ -115,7 +134,7 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   if (!rec) throw notFound(`No image ${req.id}.`);
   if (!spec) spec = (await resolvePreset(req.env.DB, req.transform, rec.owner)).spec;
   const src = sourceFacts(rec);
-  if (spec.format === 'json') return jsonFacts(rec, src, spec);
+  if (spec.format === 'json') return jsonFacts(rec, src, spec, accept, req.config);
 
   // `f=auto` answers with the best format that can be made at all (AVIF, WebP, then JPEG or
   // PNG); an explicit format is made or refused as asked.
@@ -161,11 +180,20 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   const where = placement(estimate, req.config);
   if (where === 'refuse') {
     const over = overBudget(estimate, queueBudget(req.config));
-    throw unprocessable(`This variant is too large to make here: it needs ${over.join(' and ')}.`, {
-      limit: { cpu_ms: req.config.queueBudgetMs, memory_mb: req.config.queueBudgetMb },
-      estimate: { cpu_ms: Math.round(estimate.cpuMs), memory_mb: Math.round(estimate.memoryMB) },
-      pixels: estimate.decodedPixels,
-    });
+    const width = largestFeasibleWidth(src, spec, format, req.config);
+    const instead =
+      width === null
+        ? ' No size of it can be made here: decoding the original alone is over the budget.'
+        : ` Request w=${width} or less to get it.`;
+    throw unprocessable(
+      `This variant is too large to make here: it needs ${over.join(' and ')}.${instead}`,
+      {
+        limit: { cpu_ms: req.config.queueBudgetMs, memory_mb: req.config.queueBudgetMb },
+        estimate: { cpu_ms: Math.round(estimate.cpuMs), memory_mb: Math.round(estimate.memoryMB) },
+        pixels: estimate.decodedPixels,
+        ...(width === null ? {} : { suggestion: { width } }),
+      },
+    );
   }
   if (where === 'queue')
     return offloadVariant({
@@ -207,30 +235,53 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
 function gravityUsed(rec: ImageRecord, spec: TransformSpec): string {
   const g = spec.gravity;
   if (g.kind === 'focal') return `${g.x}x${g.y}`;
-  if (g.kind !== 'auto') return g.kind;
-  return rec.focal ? `auto (focal point ${rec.focal.x}x${rec.focal.y})` : GRAVITY_PENDING;
+  if (g.kind !== 'auto' && g.kind !== 'face') return g.kind;
+  const used = rec.focal ? `auto (focal point ${rec.focal.x}x${rec.focal.y})` : GRAVITY_PENDING;
+  return g.kind === 'face' ? `${used}; face detection is not available, attention used` : used;
 }
 
 /**
- * `format=json`: the computed geometry and the source facts, no pixels; `focal_point` is the
- * image's attention point (null while pending) and `gravity_used` what the crop centres on.
+ * `format=json`: what Cloudflare's answers (output `width`/`height` at the top level; under
+ * `original` its `file_size` in bytes, `width`, `height` and `format` as a MIME type), plus
+ * our extras: the original's orientation and alpha, `focal_point` (the image's attention
+ * point, null while pending), `gravity_used` (what the crop centres on), the canonical
+ * `options`, the `output` size and format (the format is what the same options without
+ * `f=json` answer to this `Accept`), the `cost_estimate` of making it (transform/cost.ts:
+ * CPU ms, memory MB, and where it would be made) and the `geometry`.
  */
-function jsonFacts(rec: ImageRecord, src: SourceFacts, spec: TransformSpec): Response {
+function jsonFacts(
+  rec: ImageRecord,
+  src: SourceFacts,
+  spec: TransformSpec,
+  accept: ReturnType<typeof acceptClass>,
+  config: Config,
+): Response {
   const { geometry } = planVariant(src, spec);
+  const { width, height } = geometry.canvas;
+  const format = autoCandidates(accept, rec, spec)[0]!;
+  const estimate = estimateVariant(src, { ...spec, format: 'auto' }, format);
   return Response.json(
     {
-      id: rec.id,
+      width,
+      height,
       original: {
-        format: rec.format,
+        file_size: rec.bytes,
         width: rec.width,
         height: rec.height,
+        format: contentType(rec.format),
         orientation: rec.orientation,
         has_alpha: rec.hasAlpha,
       },
+      id: rec.id,
       focal_point: rec.focal ?? null,
       options: canonicalTransform(spec),
       gravity_used: gravityUsed(rec, spec),
-      output: { width: geometry.canvas.width, height: geometry.canvas.height },
+      output: { width, height, format_auto: contentType(format) },
+      cost_estimate: {
+        cpu_ms: Math.round(estimate.cpuMs),
+        memory_mb: Math.round(estimate.memoryMB),
+        placement: placement(estimate, config),
+      },
       geometry,
     },
     { headers: { 'Cache-Control': focalPending(rec, spec) ? 'no-store' : 'public, max-age=300' } },

@@ -151,13 +151,28 @@ export function sameShapeVariants(stored: readonly StoredVariant[], target: Size
 
 /**
  * `spec` made `factor` times smaller, same shape: `dpr` divided (or, without a width or
- * height, a width of the canvas divided), blur radius with it, first frame only.
+ * height, a width of the canvas divided), blur radius with it, a pixel trim multiplied (it is
+ * scaled by `dpr`: the same source window), first frame only.
  */
 export function reducedSpec(spec: TransformSpec, canvas: Size, factor: number): TransformSpec {
   const blur = spec.blur === undefined ? undefined : spec.blur / factor;
   if (spec.width === undefined && spec.height === undefined)
     return { ...spec, width: Math.max(1, Math.round(canvas.width / factor)), blur, anim: false };
-  return { ...spec, dpr: spec.dpr / factor, blur, anim: false };
+  // A pixel trim is CSS pixels × dpr of the source: scaled up as dpr goes down, same window.
+  const t = spec.trim;
+  const trim =
+    t?.kind === 'pixels'
+      ? {
+          ...t,
+          top: t.top * factor,
+          right: t.right * factor,
+          bottom: t.bottom * factor,
+          left: t.left * factor,
+          ...(t.width !== undefined && { width: t.width * factor }),
+          ...(t.height !== undefined && { height: t.height * factor }),
+        }
+      : t;
+  return { ...spec, dpr: spec.dpr / factor, blur, anim: false, ...(trim && { trim }) };
 }
 
 function standInHeaders(
@@ -216,8 +231,10 @@ async function standInPlans(r: OffloadRequest, budget: Budget): Promise<StandInP
       run: async () => runPipeline(await original(), src, spec, format, max),
     });
 
-  // Full detail in a stand-in format fits: no need to list the stored variants.
-  if (plans.some((p) => fits(p.estimate, budget))) return plans;
+  // Full detail in a stand-in format fits: no need to list the stored variants. With
+  // trim=border the output size is only known after decoding (`canvas` is untrimmed), so no
+  // stand-in of another size can match it.
+  if (plans.some((p) => fits(p.estimate, budget)) || spec.trim?.kind === 'border') return plans;
 
   // 2. The nearest stored variants, resized to the requested size.
   const stored = await listStoredVariants(r.env.BUCKET, r.rec.sha256);

@@ -59,10 +59,16 @@ export async function resolveObject(
   }
   if (outcome.status === 'not-modified') throw new Error('not-modified without a held copy');
   const { object } = outcome;
-  const { record } = await ingestOriginal(env, config, source.owner, object.bytes, {
-    source: source.name,
-    path: key,
-  });
+  const { record } = await ingestOriginal(
+    env,
+    config,
+    source.owner,
+    { kind: 'bytes', bytes: object.bytes },
+    {
+      source: source.name,
+      path: key,
+    },
+  );
   const changed = !held || held.sha256 !== record.sha256;
   await putSourceObject(env.DB, {
     source: source.name,

@@ -6,8 +6,16 @@
  */
 import { displaySize, probe, ProbeError, type ProbeResult } from '../codecs/probe';
 import type { Config } from '../config';
-import { tooLarge, unavailable, unprocessable, unsupportedMedia } from '../errors';
+import {
+  badRequest,
+  HttpError,
+  tooLarge,
+  unavailable,
+  unprocessable,
+  unsupportedMedia,
+} from '../errors';
 import { sha256Hex } from '../hash';
+import { fileBytes, fileHead, UPLOAD_IN_MEMORY_BYTES, type UploadFile } from '../http/upload-body';
 import { newImageId } from '../ids';
 import { enqueueOnUpload } from '../work/producer';
 import { awaitRetirement } from './retire';
@@ -15,7 +23,13 @@ import { logEvent } from '../observability/log';
 import type { IngestPolicy } from '../security/upload-tokens';
 import { webpLosslessReason } from '../codecs/probe/webp';
 import { getImageBySha, insertImage, type ImageRecord } from '../storage/images-db';
-import { putOriginal } from '../storage/originals';
+import {
+  BodyStreamError,
+  deleteStaged,
+  promoteStaged,
+  putOriginal,
+  stageStream,
+} from '../storage/originals';
 
 /**
  * Result of an ingest: the stored record, whether it already existed for this owner, and
@@ -51,6 +65,7 @@ const STORE_ATTEMPTS = 3;
 
 /**
  * Probes and checks an upload's header against the limits, without decoding pixels.
+ * `bytes` may be only the first bytes of a file of `totalBytes` (a streamed upload).
  * @throws HttpError 413 (over `policy.maxBytes`), 415 (not an accepted format), 422
  *   (malformed header or over a limit, with `limit` and the offending value in the body).
  */
@@ -58,9 +73,10 @@ export function checkHeader(
   bytes: Uint8Array,
   config: Config,
   policy: IngestPolicy = {},
+  totalBytes = bytes.byteLength,
 ): ProbeResult {
-  if (bytes.byteLength === 0) throw unsupportedMedia('The body is empty: send the image bytes.');
-  if (policy.maxBytes !== undefined && bytes.byteLength > policy.maxBytes)
+  if (totalBytes === 0) throw unsupportedMedia('The body is empty: send the image bytes.');
+  if (policy.maxBytes !== undefined && totalBytes > policy.maxBytes)
     throw tooLarge(policy.maxBytes);
   let facts: ProbeResult;
   try {
@@ -76,11 +92,11 @@ export function checkHeader(
       `This upload accepts ${policy.formats.join(', ')}, not ${facts.format}.`,
     );
   const side = Math.max(facts.width, facts.height);
-  if (side > config.maxSidePx)
+  if (side > config.maxSourceSidePx)
     throw unprocessable(
-      `The image is ${facts.width}x${facts.height}; the largest side accepted is ${config.maxSidePx} px.`,
+      `The image is ${facts.width}x${facts.height}; the largest side accepted is ${config.maxSourceSidePx} px.`,
       {
-        limit: config.maxSidePx,
+        limit: config.maxSourceSidePx,
         width: facts.width,
         height: facts.height,
       },
@@ -96,6 +112,31 @@ export function checkHeader(
 }
 
 /**
+ * {@link checkHeader} for an upload's file. A streamed file is probed from its first bytes,
+ * which cannot count the frames of an animation: animated files (GIF, animated WebP, APNG)
+ * are accepted up to `UPLOAD_IN_MEMORY_BYTES` only.
+ * @throws HttpError as {@link checkHeader}; 413 for a streamed animated file.
+ */
+export function checkUpload(
+  file: UploadFile,
+  config: Config,
+  policy: IngestPolicy = {},
+): ProbeResult {
+  const facts = checkHeader(fileHead(file), config, policy, fileBytes(file));
+  const animatedWebp =
+    facts.format === 'webp' && ((file.kind === 'stream' ? file.head[20] : 0) ?? 0) & 0x02;
+  if (file.kind === 'stream' && (facts.format === 'gif' || facts.frames > 1 || animatedWebp))
+    throw new HttpError(
+      413,
+      'payload-too-large',
+      'Payload too large',
+      `Animated images (GIF, animated WebP or PNG) are accepted up to ${UPLOAD_IN_MEMORY_BYTES} bytes.`,
+      { limit: UPLOAD_IN_MEMORY_BYTES },
+    );
+  return facts;
+}
+
+/**
  * Stores an original for `owner`, then enqueues its card and eager presets. Idempotent: the
  * same bytes from the same owner return the existing record with `deduplicated: true` and
  * write nothing (metadata included: `metadataIgnored` says when the request's differed). Bytes
@@ -107,12 +148,51 @@ export async function ingestOriginal(
   env: Pick<Env, 'BUCKET' | 'DB' | 'JOBS'>,
   config: Config,
   owner: string,
-  bytes: Uint8Array,
+  file: UploadFile,
   metadata: Record<string, unknown> | null,
   policy?: IngestPolicy,
 ): Promise<IngestResult> {
-  const facts = checkHeader(bytes, config, policy);
-  const sha256 = await sha256Hex(bytes);
+  const facts = checkUpload(file, config, policy);
+  if (file.kind === 'bytes') {
+    const { bytes } = file;
+    const sha256 = await sha256Hex(bytes);
+    return record(env, config, owner, facts, sha256, file, metadata, policy, () =>
+      putOriginal(env.BUCKET, sha256, bytes, facts.format),
+    );
+  }
+  let staged;
+  try {
+    staged = await stageStream(env.BUCKET, file.head, file.rest, file.length);
+  } catch (err) {
+    if (err instanceof BodyStreamError)
+      throw badRequest('The body could not be read to its Content-Length; send it again.');
+    throw err;
+  }
+  const { key, sha256 } = staged;
+  try {
+    return await record(env, config, owner, facts, sha256, file, metadata, policy, () =>
+      promoteStaged(env.BUCKET, key, sha256, facts.format),
+    );
+  } finally {
+    await deleteStaged(env.BUCKET, key);
+  }
+}
+
+/**
+ * The rest of {@link ingestOriginal} once the bytes' hash is known: the duplicate check, then
+ * `store` (R2) before the D1 row, retried while the same bytes are being deleted.
+ */
+async function record(
+  env: Pick<Env, 'BUCKET' | 'DB' | 'JOBS'>,
+  config: Config,
+  owner: string,
+  facts: ProbeResult,
+  sha256: string,
+  file: UploadFile,
+  metadata: Record<string, unknown> | null,
+  policy: IngestPolicy | undefined,
+  store: () => Promise<unknown>,
+): Promise<IngestResult> {
   const existing = await getImageBySha(env.DB, owner, sha256);
   if (existing) return duplicate(existing, metadata);
 
@@ -124,19 +204,19 @@ export async function ingestOriginal(
     format: facts.format,
     width: shown.width,
     height: shown.height,
-    bytes: bytes.byteLength,
+    bytes: fileBytes(file),
     orientation: facts.orientation,
     hasAlpha: facts.hasAlpha,
     frames: facts.frames,
     progressive: facts.progressive,
     cmyk: facts.cmyk,
-    webpLossless: facts.format === 'webp' && webpLosslessReason(bytes) !== null,
+    webpLossless: facts.format === 'webp' && webpLosslessReason(fileHead(file)) !== null,
     metadata,
     createdAt: Date.now(),
   };
   let saved: Awaited<ReturnType<typeof insertImage>> = null;
   for (let attempt = 1; !saved; attempt++) {
-    await putOriginal(env.BUCKET, sha256, bytes, facts.format);
+    await store();
     saved = await insertImage(env.DB, row);
     // Refused: the same bytes are being deleted. Wait for that to end, then store them again.
     if (!saved) {

@@ -11,6 +11,7 @@ import { checkCallbackUrl } from '../security/webhook';
 import { IMPORT_SPEC, parseImportSelection, type ImportSelection } from './imports';
 import { resolvePreset } from '../transform/presets';
 import { canonicalTransform, isPresetName, parseTransform } from '../transform/spec';
+import { resolveHints } from '../transform/hints';
 
 /** Most image ids in a request (use `{ all: true }` beyond that). */
 export const MAX_JOB_IDS = 1000;
@@ -123,7 +124,8 @@ export async function parseJobRequest(
         : parseTransform(variant);
       if (spec.format === 'json')
         throw badRequest('format=json describes an image; it is not a variant');
-      specs.push(canonicalTransform(spec));
+      // No client hints in a job: `width=auto` is the widest auto width; `onerror` is moot.
+      specs.push(canonicalTransform({ ...resolveHints(spec, undefined).spec, onerror: undefined }));
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       errors.push({ index, variant, detail: err.detail ?? err.title });

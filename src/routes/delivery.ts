@@ -66,5 +66,6 @@ export const deliveryRoutes = new Hono<AppEnv>()
       accept: c.req.header('Accept'),
       ifNoneMatch: c.req.header('If-None-Match'),
       clientIp: c.req.header('CF-Connecting-IP'),
+      headers: c.req.raw.headers,
     }),
   );

@@ -5,7 +5,8 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { badRequest, notFound } from '../errors';
-import { limitBody, readUpload } from '../http/body';
+import { limitBody } from '../http/body';
+import { readUploadBody } from '../http/upload-body';
 import { decodeCursor, encodeCursor, parseLimit } from '../http/pagination';
 import { ID_PATTERN } from '../ids';
 import { ingestOriginal } from '../images/ingest';
@@ -47,9 +48,9 @@ export function parseMetadata(
 /** Routes under /v1/images. */
 export const imagesRoutes = new Hono<AppEnv>()
   .post('/', requireScope('upload'), uploadLimit, async (c) => {
-    const { bytes, metadata } = await readUpload(c.req.raw);
+    const { file, metadata } = await readUploadBody(c.req.raw);
     const meta = parseMetadata(metadata, c.var.config.maxMetadataBytes);
-    const result = await ingestOriginal(c.env, c.var.config, c.var.principal.owner, bytes, meta);
+    const result = await ingestOriginal(c.env, c.var.config, c.var.principal.owner, file, meta);
     const view = uploadView(result, new URL(c.req.url).origin);
     if (view.deduplicated) return c.json(view, 200);
     return c.json(view, 201, { Location: view.urls.info });

@@ -72,7 +72,14 @@ export const presetsRoutes = new Hono<AppEnv>()
       throw badRequest('public must be a boolean.', { option: 'public' });
     if (eager !== undefined && typeof eager !== 'boolean')
       throw badRequest('eager must be a boolean.', { option: 'eager' });
-    const canonical = canonicalTransform(parseTransform(options));
+    const spec = parseTransform(options);
+    // A preset is cached under its name: options that depend on the request cannot be in one.
+    if (spec.widthAuto || spec.slowConnectionQuality !== undefined || spec.onerror)
+      throw badRequest(
+        'A preset cannot hold width=auto, slow-connection-quality or onerror: they depend on the request; put them in the URL instead.',
+        { option: 'options' },
+      );
+    const canonical = canonicalTransform(spec);
     const owner = c.var.principal.owner;
     const config = c.var.config;
     const limits = {

@@ -18,7 +18,8 @@ import { BOOKMARK_HEADER } from '../http/consistency';
 import type { AppVariables } from '../env';
 import { badRequest, forbidden, HttpError } from '../errors';
 import { limitBody, readJson } from '../http/body';
-import { checkHeader, ingestOriginal } from '../images/ingest';
+import { checkUpload, ingestOriginal } from '../images/ingest';
+import { readUploadBody } from '../http/upload-body';
 import { uploadView } from '../images/view';
 import { logEvent } from '../observability/log';
 import { sha256Hex } from '../hash';
@@ -42,7 +43,6 @@ import {
 } from '../storage/upload-tokens-db';
 import { resolvePreset } from '../transform/presets';
 import { isPresetName } from '../transform/spec';
-import { readUpload } from '../http/body';
 
 /** Room for multipart framing on top of a policy's `max_bytes` in the body limit, bytes. */
 const MULTIPART_SLACK = 16 * 1024;
@@ -140,19 +140,19 @@ export const uploadsRoutes = new Hono<UploadsEnv>()
   .post('/:token', loadToken, policyLimit, async (c) => {
     const { hash, owner, policy } = c.var.uploadToken;
     const config = c.var.config;
-    const { bytes, metadata } = await readUpload(c.req.raw);
+    const { file, metadata } = await readUploadBody(c.req.raw);
     if (metadata !== null)
       throw badRequest("metadata is set by the upload URL's policy; send only the file.", {
         option: 'metadata',
       });
     const limits = ingestPolicy(policy);
-    checkHeader(bytes, config, limits); // 413/415/422 before the token is claimed
+    checkUpload(file, config, limits); // 413/415/422 before the token is claimed
 
     const claimedAt = Date.now();
     if (!(await claimUploadToken(c.env.DB, hash, claimedAt))) throw refused();
     let result;
     try {
-      result = await ingestOriginal(c.env, config, owner, bytes, policy.metadata, limits);
+      result = await ingestOriginal(c.env, config, owner, file, policy.metadata, limits);
     } catch (err) {
       await releaseUploadToken(c.env.DB, hash, claimedAt).catch(() => undefined);
       throw err;

@@ -14,6 +14,12 @@ export const originalKey = (sha256: string) => `${ORIGINALS_PREFIX}${sha256}`;
 /** The sha256 of an original's key. */
 export const shaOfOriginalKey = (key: string) => key.slice(ORIGINALS_PREFIX.length);
 
+/** Prefix of uploads being streamed in, before their hash (and so their key) is known. */
+export const STAGING_PREFIX = 'staging/';
+
+/** `staging/{id}`: a streamed upload while it is hashed; deleted when the upload ends. */
+export const stagingKey = (id: string) => `${STAGING_PREFIX}${id}`;
+
 /** Where the orphan sweep keeps its place between runs, per listing. */
 export const sweepCursorKey = (listing: 'originals' | 'variants') => `sweep/${listing}-cursor`;
 

@@ -23,8 +23,13 @@ import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import type { ImageRecord } from '../storage/images-db';
 import table from './cost-table.json';
-import { orientSize, rectToSource } from './orient';
-import { decodePlan, isAnimatedOutput, planVariant, type SourceFacts } from './pipeline';
+import {
+  decodePlan,
+  decodeRequest,
+  isAnimatedOutput,
+  planVariant,
+  type SourceFacts,
+} from './pipeline';
 import type { Size } from './geometry';
 import type { TransformSpec } from './spec';
 
@@ -92,6 +97,19 @@ const SCALED_DECODE_MB_PER_MP: Record<'1' | '2' | '4' | '8', number> = {
   '4': 1.3,
   '8': 1.05,
 };
+/**
+ * Shrink-on-load at 1/2, 1/4 or 1/8, by what the module holds: its scaled image (RGB planes
+ * and the converted output), MB per DECODED MP, plus two copies of the compressed input (the
+ * JS buffer and the module's). Fitted to the module's peaks for the grid's large JPEGs and
+ * Carrie.jpg (`node bench/jpeg-scaled-node.mjs --case resized <file> <denom> 1 WxH`, wasm
+ * MiB: 48 MP 6.2 MB → 400w at 1/8 10.9, 800w at 1/4 20.6, 1600w at 1/2 59.2; 99.6 MP 7.9 MB
+ * → 400w at 1/8 16.1, 1600w at 1/4 36.1, 1600w at 1/2 116.4; Carrie 12 MP 2.8 MB at 1/2, 1/4,
+ * 1/8: 17.1, 7.4, 4.9): the module's memory is 1.7 + its input copy + 4.3 per decoded MP
+ * within 1 MiB in every case; the figure is rounded up to 4.5. The per-source-MP figures above
+ * stand when the compressed size is unknown (`PlanSource.bytes`); they overstate a 48 MP
+ * source at 1/8 by 3x, which refused every variant of a 100 MP photo.
+ */
+const SCALED_DECODE_MB_PER_DECODED_MP = 4.5;
 /** The 1/1 module's output buffers, MB per output MP (see SCALED_DECODE_MB_PER_MP). */
 const UNSCALED_OUTPUT_MB_PER_MP = 5.5;
 const SCALED_DECODE_FIXED_MB = 2;
@@ -123,6 +141,8 @@ export interface PlanSource extends SourceFacts {
    * as for stored records) is charged the colour transform.
    */
   colourManaged?: boolean;
+  /** Size of the original file, bytes (ImageRecord.bytes): shrink-on-load input copies. */
+  bytes?: number;
 }
 
 /** One stage's share of an estimate. */
@@ -173,12 +193,8 @@ const maxOf = (rec: Record<string, number | null>) =>
 
 /** The pipeline's decode plan for this spec (`decodePlan`, on the crop and target it computes). */
 function decodeFacts(src: PlanSource, spec: TransformSpec): ReturnType<typeof decodePlan> {
-  const { orientation, geometry } = planVariant(src, spec);
-  return decodePlan(
-    src,
-    rectToSource(orientation, src, geometry.crop),
-    orientSize(orientation, geometry.resize),
-  );
+  const { crop, target } = decodeRequest(src, spec);
+  return decodePlan(src, crop, target);
 }
 
 /**
@@ -247,6 +263,16 @@ export function estimateVariant(
       mb: num(mem.webpLosslessDecode, maxOf(mem.decode)) * srcMP,
     };
     decodeFixed = num(fixed.decode.webp, maxOf(fixed.decode));
+  } else if (!inModule && src.format === 'webp' && scale > 1 && src.bytes !== undefined) {
+    // A lossy still WebP reduced by libwebp's rescaler while decoding: the module holds its
+    // input and the reduced RGBA, not the full-size image. Measured (wasm MiB, the grid's
+    // 12 MP lossy WebP of 1.1 MB → 150x113, 400x300, 800x600, 1600x1200: 1.9, 2.3, 3.7, 9.2)
+    // within the JPEG module's figure per decoded MP, which is used for both.
+    decode = {
+      ms: fullMs * srcMP,
+      mb: (2 * src.bytes) / 1_048_576 + SCALED_DECODE_MB_PER_DECODED_MP * decMP,
+    };
+    decodeFixed = num(fixed.decode.webp, maxOf(fixed.decode));
   } else if (!inModule) {
     decode = { ms: fullMs * srcMP, mb: fullMb * srcMP };
     decodeFixed = num(fixed.decode[src.format], maxOf(fixed.decode));
@@ -262,12 +288,13 @@ export function estimateVariant(
     // CPU (or the module's 1/1 figure, if higher) and 3 MB per MP on top of the scaled figure. Measured: a 4.9 MP progressive JPEG →
     // 800 px AVIF peaks 107 MB above idle; this estimates 102 (inside the margins).
     const ms = src.progressive ? Math.max(fullMs, scaledMs) : scaledMs;
-    const mb =
-      SCALED_DECODE_MB_PER_MP[d] + (src.progressive ? PROGRESSIVE_COEFFICIENT_MB_PER_MP : 0);
-    decode = {
-      ms: ms * srcMP,
-      mb: mb * srcMP + (scale === 1 ? UNSCALED_OUTPUT_MB_PER_MP * outMP : 0),
-    };
+    const coefficientsMb = src.progressive ? PROGRESSIVE_COEFFICIENT_MB_PER_MP * srcMP : 0;
+    let mb: number;
+    if (scale === 1) mb = SCALED_DECODE_MB_PER_MP[d] * srcMP + UNSCALED_OUTPUT_MB_PER_MP * outMP;
+    else if (src.bytes !== undefined)
+      mb = (2 * src.bytes) / 1_048_576 + SCALED_DECODE_MB_PER_DECODED_MP * decMP;
+    else mb = SCALED_DECODE_MB_PER_MP[d] * srcMP;
+    decode = { ms: ms * srcMP, mb: mb + coefficientsMb };
     decodeFixed = num(fixed.jpegScaledDecode, SCALED_DECODE_FIXED_MB);
   }
 
@@ -290,10 +317,15 @@ export function estimateVariant(
       );
   const lanczosMP = decMP / (k * k);
   const resizeMs = num(t.resizeMsPerMP, 0);
+  // `trim=border` decodes the whole source at full size (decodedPixels above) and scans it
+  // for the box (transform/trim.ts): not benchmarked yet, charged as one more lanczos3 pass
+  // over the decoded source (the scan reads 9 pixels per band where it looks, usually only
+  // the border). Resizing is charged on the untrimmed crop: the trimmed one is never larger.
+  const trimMs = spec.trim?.kind === 'border' ? resizeMs * decMP : 0;
   const resize: StageCost = !resized
-    ? { ms: 0, mb: 0 }
+    ? { ms: trimMs, mb: 0 }
     : {
-        ms: inModule || k === 1 ? resizeMs * decMP : resizeMs * (lanczosMP + decMP / 5),
+        ms: trimMs + (inModule || k === 1 ? resizeMs * decMP : resizeMs * (lanczosMP + decMP / 5)),
         mb: inModule
           ? 0
           : num(mem.resize, 0) * lanczosMP + (k > 1 ? RGBA_MB_PER_MP * lanczosMP : 0),
@@ -454,5 +486,6 @@ export function sourceFacts(rec: ImageRecord): PlanSource {
     webpLossless: rec.webpLossless,
     frames: rec.frames,
     focal: rec.focal ?? null,
+    bytes: rec.bytes,
   };
 }

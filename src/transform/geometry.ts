@@ -67,6 +67,7 @@ function focalPoint(g: Gravity, auto: readonly [number, number]): readonly [numb
     case 'bottom-right':
       return [1, 1];
     case 'auto':
+    case 'face': // no face detector offline: the attention point (docs/url-format.md)
       return auto;
     case 'center':
       return [0.5, 0.5];
@@ -103,7 +104,10 @@ const ORIGIN: Point = { left: 0, top: 0 };
  * - `pad`: as `contain`, on a canvas of exactly the box; the image is placed by gravity
  *   (centred by default; `left` aligns left; a focal point x,y places it at that fraction of
  *   the free space). Cloudflare always centres; placement by gravity is our extension.
- * - Gravity `auto` centres on `auto`, the image's attention point in this frame
+ * - `squeeze`: exactly the box, the aspect ratio not kept (stretched), enlarging if needed.
+ * - `aspect-crop`: crop to the box's aspect ratio around the gravity point, then scale down
+ *   to the box if larger; never enlarges (a 612x613 source in 1920x1120 gives 612x357).
+ * - Gravity `auto` (and `face`) centres on `auto`, the image's attention point in this frame
  *   (images/attention.ts, mapped through `rotate` by the caller); the centre when omitted.
  * - A result that would exceed {@link MAX_SIDE} on a side is scaled down to fit.
  * @throws RangeError when `src` is not a positive integer size (a caller bug).
@@ -121,7 +125,7 @@ export function planGeometry(
   const bw = box(spec.width);
   const bh = box(spec.height);
   const [fx, fy] = focalPoint(spec.gravity, auto);
-  const noEnlarge = spec.fit === 'scale-down' || spec.fit === 'crop';
+  const noEnlarge = spec.fit === 'scale-down' || spec.fit === 'crop' || spec.fit === 'aspect-crop';
 
   if (bw === undefined || bh === undefined) {
     let s = bw !== undefined ? bw / sw : bh !== undefined ? bh / sh : 1;
@@ -132,6 +136,23 @@ export function planGeometry(
       height: clamp(Math.round(sh * s), 1, MAX_SIDE),
     };
     return { crop: full, resize, canvas: resize, offset: ORIGIN };
+  }
+
+  if (spec.fit === 'squeeze') {
+    const resize: Size = { width: bw, height: bh };
+    return { crop: full, resize, canvas: resize, offset: ORIGIN };
+  }
+
+  if (spec.fit === 'aspect-crop') {
+    const cw = clamp(Math.round(Math.min(sw, (sh * bw) / bh)), 1, sw);
+    const ch = clamp(Math.round(Math.min(sh, (sw * bh) / bw)), 1, sh);
+    const s = Math.min(1, bw / cw, bh / ch);
+    const resize: Size = {
+      width: clamp(Math.round(cw * s), 1, bw),
+      height: clamp(Math.round(ch * s), 1, bh),
+    };
+    const crop: Rect = { left: place(sw, cw, fx), top: place(sh, ch, fy), width: cw, height: ch };
+    return { crop, resize, canvas: resize, offset: ORIGIN };
   }
 
   if (spec.fit === 'cover' || spec.fit === 'crop') {
@@ -169,7 +190,10 @@ export function planGeometry(
 /** What `gravity_used` says while `g=auto` falls back to the centre. */
 export const GRAVITY_PENDING = 'center (focal point pending)';
 
-/** True when `spec` asks for `g=auto` and the image's attention point is not computed yet. */
+/**
+ * True when `spec` asks for `g=auto` (or `g=face`, which falls back to it) and the image's
+ * attention point is not computed yet.
+ */
 export function focalPending(rec: Pick<ImageRecord, 'focal'>, spec: TransformSpec): boolean {
-  return spec.gravity.kind === 'auto' && !rec.focal;
+  return (spec.gravity.kind === 'auto' || spec.gravity.kind === 'face') && !rec.focal;
 }

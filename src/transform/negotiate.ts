@@ -27,30 +27,50 @@ export interface FormatSource {
   frames?: number;
 }
 
+/** The spec members format choice depends on. */
+type FormatSpec = { anim?: false; compression?: 'fast' };
+
 /** True when the source is animated and the request keeps animation (`anim` not false). */
-const keepsAnimation = (source: FormatSource, spec?: { anim?: false }) =>
+const keepsAnimation = (source: FormatSource, spec?: FormatSpec) =>
   (source.frames ?? 1) > 1 && spec?.anim !== false;
+
+/**
+ * `compression=fast` (Cloudflare: "choose JPEG over WebP or AVIF"): a still AVIF or WebP
+ * output becomes JPEG, or PNG when the source has alpha; other formats are kept.
+ */
+function quickest(format: EncodeFormat, source: FormatSource, spec?: FormatSpec): EncodeFormat {
+  if (spec?.compression !== 'fast' || keepsAnimation(source, spec)) return format;
+  if (format !== 'avif' && format !== 'webp') return format;
+  return source.hasAlpha ? 'png' : 'jpeg';
+}
 
 /**
  * The encoder format for a request. `auto` follows {@link autoCandidates}; absent keeps the
  * original's format, except that a still GIF becomes PNG (an animated one stays GIF unless
- * `anim=false`). `json` is not an encoder format and must be handled before calling this.
+ * `anim=false`). `baseline-jpeg` is JPEG (written without progressive scans by the pipeline);
+ * `compression=fast` turns a still AVIF or WebP into JPEG (PNG with alpha). `json` is not an encoder format and must be handled before calling this.
  */
 export function resolveFormat(
   requested: Exclude<OutputFormat, 'json'> | undefined,
   accept: AcceptClass,
   source: FormatSource,
-  spec?: { anim?: false },
+  spec?: FormatSpec,
 ): EncodeFormat {
   if (requested === undefined)
-    return source.format === 'gif' && !keepsAnimation(source, spec) ? 'png' : source.format;
-  if (requested !== 'auto') return requested;
+    return quickest(
+      source.format === 'gif' && !keepsAnimation(source, spec) ? 'png' : source.format,
+      source,
+      spec,
+    );
+  if (requested === 'baseline-jpeg') return 'jpeg';
+  if (requested !== 'auto') return quickest(requested, source, spec);
   return autoCandidates(accept, source, spec)[0]!;
 }
 
 /**
  * The formats `format=auto` may answer with, best first: AVIF and WebP when `Accept` allows
- * them, then JPEG (PNG when the source has alpha), which every client takes. The first one
+ * them, then JPEG (PNG when the source has alpha), which every client takes; only the last
+ * with `compression=fast`. The first one
  * that can be made within the budgets wins (serve.ts), so a source too heavy for the AVIF
  * encoder still gets WebP rather than an error. So an alpha source gets PNG from an AVIF- or
  * WebP-capable client only when the planner refuses both (a 3 MP PNG at 800 px: 142 and
@@ -60,10 +80,11 @@ export function resolveFormat(
 export function autoCandidates(
   accept: AcceptClass,
   source: FormatSource,
-  spec?: { anim?: false },
+  spec?: FormatSpec,
 ): EncodeFormat[] {
   if (keepsAnimation(source, spec)) return accept === 'basic' ? ['gif'] : ['webp', 'gif'];
   const basic: EncodeFormat = source.hasAlpha ? 'png' : 'jpeg';
+  if (spec?.compression === 'fast') return [basic];
   if (accept === 'avif') return ['avif', 'webp', basic];
   if (accept === 'webp') return ['webp', basic];
   return [basic];

@@ -1,11 +1,14 @@
 /**
  * The transform pipeline: decode → crop (in the stored frame) → resize → colour (embedded
- * ICC profile → sRGB) → orient (EXIF, flip, rotate as one move) → blur/sharpen → pad or
- * flatten → encode. Cropping and resizing happen before orienting, so the full-size image is
- * never turned: only the small result is. The colour transform runs on the smaller of the
+ * ICC profile → sRGB) → colour adjustments → orient (EXIF, flip, rotate as one move) →
+ * blur/sharpen → pad or flatten → border → encode. A pixel `trim` narrows the source window
+ * before planning; `trim=border` decodes the whole source first (transform/trim.ts).
+ * Cropping and resizing happen before orienting, so the full-size image is never turned:
+ * only the small result is. The colour transform runs on the smaller of the
  * crop and the resized image (after resizing when reducing: measured within ΔE76 1.3 mean,
  * 3.8 p95 of converting first, on the colour test images; see wasm/README.md, lcms.wasm).
- * Metadata never reaches the output: encoders get pixels only, and no profile (sRGB).
+ * Metadata reaches the output only with `metadata=keep|copyright` (codecs/metadata.ts, spliced
+ * into the encoded bytes); otherwise encoders get pixels only, and no profile (sRGB).
  */
 import { decodeImage } from '../codecs/decode';
 import { decodeGifFrames, GifAnimationEncoder } from '../codecs/gif';
@@ -28,16 +31,22 @@ import {
   type RawImage,
 } from '../codecs/types';
 import { decodeWebpFrames, WebpAnimationEncoder } from '../codecs/webp';
+import { adjustColours, hasAdjustments } from './adjust';
+import { addBorder, borderSides, withBorder } from './border';
+import { embedMetadata, holdsMetadata, keptMetadata } from '../codecs/metadata';
+import { encoderQuality } from './quality';
 import { blur, composite, cropInPlace, sharpen } from './effects';
 import { planGeometry, type Geometry, type Rect, type Size } from './geometry';
 import {
   applyOrientation,
+  fromExif,
   orientSize,
   outputOrientation,
   rectToSource,
   type Orientation,
 } from './orient';
 import type { Rgba, TransformSpec } from './spec';
+import { findTrim, fullRect, trimWindow, uprightCorner, uprightWindow } from './trim';
 
 /** Header facts the pipeline needs. `width`/`height` are as stored (coded), pixels. */
 export interface SourceFacts {
@@ -88,18 +97,57 @@ export interface PipelineResult {
 
 const WHITE: Rgba = { r: 255, g: 255, b: 255, a: 255 };
 
-/** The whole plan for a spec on a source: orientation, then geometry in the output frame. */
+/**
+ * The whole plan for a spec on a source: orientation, the source window kept before resizing
+ * (stored frame: the pixel trim, else the whole image; pass the `trim=border` box once it is
+ * found), then geometry in the output frame, its canvas grown by any border (`inner`: the
+ * same geometry without the border, which pad and flatten work on).
+ */
 export function planVariant(
   src: SourceFacts,
   spec: TransformSpec,
-): { orientation: Orientation; geometry: Geometry } {
+  window: Rect = trimWindow(src, spec),
+): { orientation: Orientation; geometry: Geometry; inner: Geometry; window: Rect } {
   const orientation = outputOrientation(src.orientation, spec.flip, spec.rotate);
   const geometry = planGeometry(
-    orientSize(orientation, src),
+    orientSize(orientation, window),
     spec,
-    rotatedFocal(src.focal, spec.rotate),
+    rotatedFocal(windowFocal(src, window), spec.rotate),
   );
-  return { orientation, geometry };
+  const outer = withBorder(geometry, borderSides(spec));
+  return { orientation, geometry: outer, inner: geometry, window };
+}
+
+/** The attention point in fractions of the window's upright image (clamped to it). */
+function windowFocal(src: SourceFacts, window: Rect): SourceFacts['focal'] {
+  if (!src.focal || (window.width === src.width && window.height === src.height)) return src.focal;
+  const up = orientSize(fromExif(src.orientation), src);
+  const r = uprightWindow(src, window);
+  const clamp = (v: number) => Math.min(1, Math.max(0, v));
+  return {
+    x: clamp((src.focal.x * up.width - r.left) / r.width),
+    y: clamp((src.focal.y * up.height - r.top) / r.height),
+  };
+}
+
+/** The stored-frame rectangle a plan decodes and crops: its crop, inside its window. */
+export function sourceCrop(src: SourceFacts, plan: ReturnType<typeof planVariant>): Rect {
+  const { orientation, geometry, window } = plan;
+  const r = rectToSource(orientation, window, geometry.crop);
+  return { ...r, left: r.left + window.left, top: r.top + window.top };
+}
+
+/**
+ * What a variant decodes: the stored-frame crop and the size it is resized to (stored frame).
+ * `trim=border` decodes the whole source at full size (its box needs every pixel).
+ */
+export function decodeRequest(src: SourceFacts, spec: TransformSpec): { crop: Rect; target: Size } {
+  if (spec.trim?.kind === 'border') return { crop: fullRect(src), target: fullRect(src) };
+  const plan = planVariant(src, spec);
+  return {
+    crop: sourceCrop(src, plan),
+    target: orientSize(plan.orientation, plan.geometry.resize),
+  };
 }
 
 /**
@@ -204,31 +252,37 @@ async function rgbProfile(bytes: Uint8Array): Promise<IccProfile | null> {
 
 /**
  * Everything after decoding, for one image or frame: crop, resize, colour (`icc` → sRGB, on
- * the smaller of the crop and the resized image), orient, effects, pad.
+ * the smaller of the crop and the resized image), colour adjustments, orient, effects, pad
+ * or flatten (on `plan.inner`), border.
  */
 async function finishFrame(
   decoded: { img: RawImage; crop: Rect },
   src: SourceFacts,
   spec: TransformSpec,
   format: EncodeFormat,
-  plan: { orientation: Orientation; geometry: Geometry; target: Size },
+  plan: { orientation: Orientation; inner: Geometry; target: Size },
   icc: IccProfile | null,
 ): Promise<RawImage> {
-  const { orientation, geometry, target } = plan;
+  const { orientation, target } = plan;
   let img = cropInPlace(decoded.img, decoded.crop);
   const convertFirst = img.width * img.height < target.width * target.height;
   if (icc && convertFirst) convertToSrgb(img, icc);
   img = await resizeImage(img, target.width, target.height, { premultiply: src.hasAlpha });
   if (icc && !convertFirst) convertToSrgb(img, icc);
+  if (hasAdjustments(spec)) adjustColours(img, spec);
   img = applyOrientation(img, orientation);
   if (spec.blur) img = blur(img, spec.blur);
   if (spec.sharpen) img = sharpen(img, spec.sharpen);
   const bg = spec.background ?? WHITE;
-  const fill = format === 'jpeg' ? { ...bg, a: 255 } : bg; // JPEG has no alpha: flatten opaque
-  const padded = geometry.canvas.width !== img.width || geometry.canvas.height !== img.height;
-  if (padded) img = composite(img, geometry.canvas, geometry.offset, fill);
+  const opaque = (c: Rgba) => (format === 'jpeg' ? { ...c, a: 255 } : c); // JPEG has no alpha
+  const fill = opaque(bg);
+  const { canvas, offset } = plan.inner;
+  const padded = canvas.width !== img.width || canvas.height !== img.height;
+  if (padded) img = composite(img, canvas, offset, fill);
   else if (src.hasAlpha && (format === 'jpeg' || spec.background))
     img = composite(img, img, { left: 0, top: 0 }, fill);
+  const sides = borderSides(spec);
+  if (sides) img = addBorder(img, sides, opaque(spec.border!.color));
   return img;
 }
 
@@ -249,7 +303,7 @@ export async function runPipeline(
   maxAnimationPixels = 0,
   enlargeTo?: Size,
 ): Promise<PipelineResult> {
-  const { orientation, geometry } = planVariant(src, spec);
+  let planned = planVariant(src, spec);
   let t = performance.now();
   const timings: StageTimings = { decode: 0, resize: 0, encode: 0 };
   const lap = (stage: keyof StageTimings) => {
@@ -258,26 +312,39 @@ export async function runPipeline(
     t = now;
   };
 
-  const target = orientSize(orientation, geometry.resize);
-  const plan = { orientation, geometry, target };
+  const stages = () => ({
+    ...planned,
+    target: orientSize(planned.orientation, planned.geometry.resize),
+  });
   if (isAnimatedOutput(src, spec, format) && !enlargeTo) {
-    const crop = rectToSource(orientation, src, geometry.crop);
+    let crop = sourceCrop(src, planned);
+    let plan = stages();
     const frames = src.format === 'gif' ? decodeGifFrames : decodeWebpFrames;
     let enc: WebpAnimationEncoder | GifAnimationEncoder | undefined;
+    let loopCount = 0;
+    const encoder = () => {
+      const { width, height } = planned.geometry.canvas;
+      return format === 'webp'
+        ? new WebpAnimationEncoder(width, height, loopCount, {
+            quality: encoderQuality(spec.quality, 'webp') ?? DEFAULT_QUALITY.webp ?? undefined,
+          })
+        : new GifAnimationEncoder(width, height, loopCount);
+    };
     const onInfo = (info: AnimationInfo) => {
       if (maxAnimationPixels > 0 && info.width * info.height * info.frames > maxAnimationPixels)
         throw new AnimationTooLargeError(info, maxAnimationPixels);
-      const { width, height } = geometry.canvas;
-      enc =
-        format === 'webp'
-          ? new WebpAnimationEncoder(width, height, info.loopCount, {
-              quality: spec.quality ?? DEFAULT_QUALITY.webp ?? undefined,
-            })
-          : new GifAnimationEncoder(width, height, info.loopCount);
+      loopCount = info.loopCount;
+      if (spec.trim?.kind !== 'border') enc = encoder();
     };
     const icc = await rgbProfile(bytes);
     const onFrame = async (frame: AnimationFrame) => {
       lap('decode');
+      if (!enc && spec.trim?.kind === 'border') {
+        // trim=border: the first frame's box, for every frame.
+        const box = findTrim(frame, spec.trim, uprightCorner(src), src.hasAlpha);
+        planned = planVariant(src, spec, box);
+        [crop, plan, enc] = [sourceCrop(src, planned), stages(), encoder()];
+      }
       const img = await finishFrame({ img: frame, crop }, src, spec, format, plan, icc);
       lap('resize');
       enc!.add(img, frame.duration);
@@ -291,26 +358,36 @@ export async function runPipeline(
     }
     const out = enc!.finish();
     lap('encode');
-    const { width, height } = geometry.canvas;
+    const { width, height } = planned.geometry.canvas;
     return { bytes: out, format, width, height, timings };
   }
-  const decoded = await decodeFor(
-    bytes,
-    src,
-    rectToSource(orientation, src, geometry.crop),
-    target,
-  );
+  let decoded: { img: RawImage; crop: Rect };
+  if (spec.trim?.kind === 'border') {
+    // The whole source at full size; the box found on it becomes the plan's window.
+    const whole = await decodeFor(bytes, src, fullRect(src), fullRect(src));
+    const box = findTrim(whole.img, spec.trim, uprightCorner(src), src.hasAlpha);
+    planned = planVariant(src, spec, box);
+    decoded = { img: whole.img, crop: sourceCrop(src, planned) };
+  } else decoded = await decodeFor(bytes, src, sourceCrop(src, planned), stages().target);
   // CMYK JPEGs are converted to RGB naively by the JPEG module, so a CMYK profile no longer
   // describes the pixels: such images stay as they are (not yet colour managed).
-  const icc = await rgbProfile(bytes);
+  // `metadata=keep` into a format that holds a profile keeps the original's profile and
+  // pixels in its colour space instead of converting them to sRGB.
+  const kept =
+    spec.metadata && holdsMetadata(format) ? await keptMetadata(bytes, spec.metadata) : null;
+  const icc = kept?.icc ? null : await rgbProfile(bytes);
   lap('decode');
-  let img = await finishFrame(decoded, src, spec, format, plan, icc);
+  let img = await finishFrame(decoded, src, spec, format, stages(), icc);
   if (enlargeTo && (enlargeTo.width !== img.width || enlargeTo.height !== img.height))
     img = await resizeImage(img, enlargeTo.width, enlargeTo.height, {
       premultiply: src.hasAlpha,
     });
   lap('resize');
-  const out = await encodeImage(img, format, { quality: spec.quality });
+  let out = await encodeImage(img, format, {
+    quality: encoderQuality(spec.quality, format),
+    progressive: spec.format !== 'baseline-jpeg' && spec.compression !== 'fast',
+  });
+  if (kept) out = await embedMetadata(out, format, img, kept);
   lap('encode');
   return { bytes: out, format, width: img.width, height: img.height, timings };
 }

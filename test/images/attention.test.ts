@@ -142,14 +142,4 @@ describe('gravity=auto', () => {
     await pump(q, envWith(q));
     expect((await facts(id, 'w=300,h=300,fit=cover,g=auto')).facts.focal_point).not.toBeNull();
   });
-
-  it('refuses gravity=face with a problem naming the option', async () => {
-    const res = await call('/img/AAAAAAAAAAAAAAAA/w=100,h=100,fit=cover,g=face');
-    expect(res.status).toBe(400);
-    expect(res.headers.get('Content-Type')).toContain('application/problem+json');
-    expect(await res.json()).toMatchObject({
-      option: 'g',
-      detail: expect.stringContaining('"face"'),
-    });
-  });
 });

@@ -296,7 +296,7 @@ describe('negotiation, caching and headers', () => {
     const res = await call(`/img/${src.id}/w=300,h=300,fit=cover,f=json`);
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({
-      original: { format: 'jpeg', width: 600, height: 450, orientation: 6 },
+      original: { format: 'image/jpeg', width: 600, height: 450, orientation: 6 },
       output: { width: 300, height: 300 },
     });
   });
@@ -308,10 +308,15 @@ describe('negotiation, caching and headers', () => {
     const big = ids.get('large/Carrie.jpg')!;
     const res = await call(`/img/${big.id}/w=3000,f=avif`);
     expect(res.status).toBe(422);
-    expect(await res.json()).toMatchObject({
+    const problem = (await res.json()) as { detail: string; suggestion: { width: number } };
+    expect(problem).toMatchObject({
       status: 422,
       limit: { cpu_ms: Number(env.QUEUE_BUDGET_MS), memory_mb: Number(env.QUEUE_BUDGET_MB) },
     });
+    // It says what would work (src/transform/suggest.ts).
+    expect(problem.suggestion.width).toBeGreaterThan(100);
+    expect(problem.suggestion.width).toBeLessThan(3000);
+    expect(problem.detail).toContain(`Request w=${problem.suggestion.width} or less`);
   });
 });
 

@@ -49,9 +49,9 @@ describe('POST /v1/uploads', () => {
     expect(exp - before).toBeGreaterThanOrEqual(3600_000 - 1000);
     expect(exp - before).toBeLessThanOrEqual(3600_000 + 5000);
     expect(issued.policy).toEqual({
-      max_bytes: 26214400,
+      max_bytes: 104857600,
       formats: null,
-      max_pixels: 24000000,
+      max_pixels: 100000000,
       metadata: null,
       eager: [],
     });
@@ -67,8 +67,8 @@ describe('POST /v1/uploads', () => {
       [{ expires_in: 21601 }, 'expires_in'],
       [{ expires_in: 600.5 }, 'expires_in'],
       [{ max_bytes: 0 }, 'max_bytes'],
-      [{ max_bytes: 26214401 }, 'max_bytes'],
-      [{ max_pixels: 24000001 }, 'max_pixels'],
+      [{ max_bytes: 104857601 }, 'max_bytes'],
+      [{ max_pixels: 100000001 }, 'max_pixels'],
       [{ formats: [] }, 'formats'],
       [{ formats: ['svg'] }, 'formats'],
       [{ metadata: [1] }, 'metadata'],

@@ -165,6 +165,15 @@ const OPTION_NAMES = [
   'blur',
   'sharpen',
   'zoom',
+  'trim',
+  'trim.left',
+  'trim.width',
+  'trim.border.tolerance',
+  'brightness',
+  'saturation',
+  'border.color',
+  'border.width',
+  'border.top',
   '',
 ];
 const VALUES = fc.oneof(
@@ -202,6 +211,10 @@ const VALUES = fc.oneof(
     '1e3',
     '0x10',
     '١٢٣',
+    'border',
+    '1;2;3;4',
+    '0;0;0;0',
+    '1%3B2%3b3;4',
   ),
   fc.string({ maxLength: 12 }),
 );

@@ -6,7 +6,7 @@
  *     <Image src={imageId} width={800} height={600} transformer={transform}
  *            options={{ baseUrl: 'https://img.example.com' }} />
  */
-import { parseTransform } from '../../../src/transform/spec';
+import { canonicalTransform, DEFAULT_SPEC, parseTransform } from '../../../src/transform/spec';
 import { createUrlBuilder, type OutputFormat, type TransformOptions } from './url';
 import { imageIdOf } from './source';
 
@@ -59,8 +59,15 @@ export function extract(
   } catch {
     return null; // a preset name or not ours
   }
-  const { gravity: g, background: b, ...rest } = spec;
+  const { gravity: g, background: b, trim, border, ...rest } = spec;
   const operations: UnpicOperations = { ...rest };
+  // trim and border are written as their canonical `trim…=` / `border.…=` options.
+  const grouped = canonicalTransform({ ...DEFAULT_SPEC, trim, border });
+  for (const pair of grouped ? grouped.split(',') : []) {
+    const [k, v] = pair.split('=') as [keyof UnpicOperations, string];
+    (operations as Record<string, unknown>)[k] =
+      /^\d+$/.test(v) && !k.endsWith('color') ? Number(v) : v;
+  }
   if (g.kind === 'focal') operations.gravity = { x: g.x, y: g.y };
   else if (g.kind !== 'center') operations.gravity = g.kind;
   if (b) {

@@ -15,12 +15,13 @@ import {
   type GravityName,
   type OptionName,
   type OutputFormat,
+  type QualityLevel,
   type Rotation,
 } from '../../../src/transform/spec';
 import { HttpError } from '../../../src/errors';
 import { signPath, type SigningKey } from '../../../src/security/signature';
 
-export type { Fit, Flip, GravityName, OutputFormat, Rotation, SigningKey };
+export type { Fit, Flip, GravityName, OutputFormat, QualityLevel, Rotation, SigningKey };
 
 /**
  * Transform options with Cloudflare Images names. Sizes are CSS pixels; `dpr` multiplies them.
@@ -28,7 +29,8 @@ export type { Fit, Flip, GravityName, OutputFormat, Rotation, SigningKey };
  * quality 1..100, blur 0..250, sharpen 0..10, focal point coordinates 0..1.
  */
 export interface TransformOptions {
-  width?: number;
+  /** CSS pixels, or `auto` (from client hints; docs/url-format.md). */
+  width?: number | 'auto';
   height?: number;
   dpr?: number;
   fit?: Fit;
@@ -36,14 +38,50 @@ export interface TransformOptions {
   gravity?: GravityName | { x: number; y: number };
   rotate?: Rotation;
   flip?: Flip;
-  /** Hex colour: `#rgb`, `#rgba`, `#rrggbb` or `#rrggbbaa` (the `#` is optional). */
+  /** CSS colour: hex (`#rgb`…`#rrggbbaa`, `#` optional), a name (`red`), `rgb()`/`rgba()`. */
   background?: string;
   blur?: number;
   sharpen?: number;
-  quality?: number;
+  quality?: number | QualityLevel;
   format?: OutputFormat;
   /** `false`: an animated original gives its first frame. Default `true` (keep animation). */
   anim?: boolean;
+  /** `border`, or `top;right;bottom;left` in pixels (× dpr), cut before resizing. */
+  trim?: string;
+  'trim.top'?: number;
+  'trim.right'?: number;
+  'trim.bottom'?: number;
+  'trim.left'?: number;
+  'trim.width'?: number;
+  'trim.height'?: number;
+  /** Hex colour of the border to trim (with `trim: 'border'`); default the top-left pixel. */
+  'trim.border.color'?: string;
+  /** 0..255, default 10: how far from the border colour still counts as border. */
+  'trim.border.tolerance'?: number;
+  /** Pixels of border kept on each side. */
+  'trim.border.keep'?: number;
+  /** Factors 0..10, 1 = unchanged. */
+  brightness?: number;
+  contrast?: number;
+  gamma?: number;
+  saturation?: number;
+  /** Hex colour of the border added outside the resized image (needed with a width). */
+  'border.color'?: string;
+  /** Border width on every side, CSS pixels (× dpr); or per side below. */
+  'border.width'?: number;
+  'border.top'?: number;
+  'border.right'?: number;
+  'border.bottom'?: number;
+  'border.left'?: number;
+  /** With `gravity: 'face'`; no face is detected here, so it changes nothing. */
+  zoom?: number;
+  /** Quality on a slow connection (client hints; docs/url-format.md). */
+  'slow-connection-quality'?: number | QualityLevel;
+  compression?: 'fast';
+  /** Default `none`. */
+  metadata?: 'keep' | 'copyright' | 'none';
+  /** `redirect`: a failure that is not the client's fault answers 302 to the original. */
+  onerror?: 'redirect';
 }
 
 /** Compile-time guard: {@link TransformOptions} has exactly the Worker's option names. */
@@ -75,7 +113,8 @@ function writeValue(name: OptionName, value: unknown): string {
     const { x, y } = value as { x: number; y: number };
     return `${formatNumber(x)}x${formatNumber(y)}`;
   }
-  if (name === 'background' && typeof value === 'string') return value.replace(/^#/, '');
+  if ((name === 'background' || name.endsWith('.color')) && typeof value === 'string')
+    return value.replace(/^#/, '');
   return typeof value === 'number' ? formatNumber(value) : String(value);
 }
 
@@ -228,7 +267,10 @@ export function createUrlBuilder(options: UrlBuilderOptions): ImageUrls {
         .map((w) => {
           // A box keeps its aspect ratio at every width.
           const { width, height } = transform;
-          const h = width && height ? Math.max(1, Math.round((height * w) / width)) : height;
+          const h =
+            typeof width === 'number' && height
+              ? Math.max(1, Math.round((height * w) / width))
+              : height;
           return `${url(id, { ...transform, format, width: w, height: h })} ${w}w`;
         })
         .join(', ');

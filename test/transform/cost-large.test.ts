@@ -1,0 +1,65 @@
+/**
+ * The planner on the largest accepted sources (issue 13: 100 MP, 12,000 px a side): a
+ * shrink-on-load decode is priced by the pixels it produces and the compressed bytes it
+ * holds (`PlanSource.bytes`), so 48 and 99.6 MP JPEGs are made at the common widths instead
+ * of being refused on a per-source-megapixel figure.
+ */
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config';
+import { estimateVariant, placement, type PlanSource } from '../../src/transform/cost';
+import { parseTransform } from '../../src/transform/spec';
+
+const config = loadConfig(env);
+const MiB = 1_048_576;
+/** The grid's large JPEGs (scripts/lib/grid-sources.mjs), with their sizes in bytes. */
+const jpeg = (width: number, height: number, bytes: number): PlanSource => ({
+  format: 'jpeg',
+  width,
+  height,
+  orientation: 1,
+  hasAlpha: false,
+  bytes,
+});
+const mp48 = jpeg(6000, 8000, 6_157_576);
+const mp99 = jpeg(8300, 12000, 7_910_660);
+
+describe('shrink-on-load of very large JPEGs', () => {
+  it('prices the module by decoded pixels and two copies of the input', () => {
+    const est = estimateVariant(mp48, parseTransform('w=800'), 'webp');
+    expect(est.decodeScale).toBe(4);
+    expect(est.stages.decode.mb).toBeCloseTo(
+      (2 * mp48.bytes!) / MiB + (4.5 * (1500 * 2000)) / 1e6,
+      6,
+    );
+    // The measured module peak for this case is 20.6 MiB (bench/jpeg-scaled-node.mjs).
+    expect(est.stages.decode.mb).toBeGreaterThan(20.6);
+  });
+
+  it('makes 48 and 99.6 MP JPEGs at w=400 and w=800 in every format (inline or queued)', () => {
+    for (const src of [mp48, mp99])
+      for (const t of ['w=400,f=webp', 'w=800,f=webp', 'w=800,f=jpeg', 'w=800,f=avif']) {
+        const format = t.split('f=')[1] as 'webp' | 'jpeg' | 'avif';
+        const where = placement(estimateVariant(src, parseTransform(t), format), config);
+        expect(where, `${src.width}x${src.height} ${t}`).not.toBe('refuse');
+      }
+  });
+
+  it('prices a lossy WebP reduced while decoding by its decoded pixels too', () => {
+    const webp: PlanSource = { ...jpeg(4032, 3024, 1_162_610), format: 'webp' };
+    const est = estimateVariant(webp, parseTransform('w=800'), 'webp');
+    expect(est.decodeScale).toBe(4);
+    expect(est.stages.decode.mb).toBeCloseTo(
+      (2 * webp.bytes!) / MiB + (4.5 * (1008 * 756)) / 1e6,
+      6,
+    );
+    expect(placement(est, config)).toBe('inline');
+    // Lossless bitstreams are decoded whole: priced on their own figure, as before.
+    const lossless = estimateVariant(
+      { ...webp, webpLossless: true },
+      parseTransform('w=800'),
+      'webp',
+    );
+    expect(lossless.stages.decode.mb).toBeGreaterThan(100);
+  });
+});
