@@ -6,6 +6,7 @@
  * (test code in workerd has no filesystem).
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -286,14 +287,85 @@ async function attentionWindow(input: string, q: URLSearchParams) {
 const captured: { url: string; method: string; headers: Record<string, string>; body: string }[] =
   [];
 
+/** Fixture served at each `https://origin.test/mutable/<name>` (set by `POST /__set`). */
+const mutable = new Map<string, string>();
+/** Requests the test origin answered, oldest first (`GET https://origin.test/__log`). */
+const originLog: { path: string; conditional: boolean; status: number }[] = [];
+
 /**
- * The Worker's outbound fetches (test/work/webhook.test.ts):
+ * The test HTTP origin of the source tests (test/sources/), at https://origin.test:
+ * /images/<file>          a ../shared/images file with a strong ETag (sha-1) and Last-Modified;
+ *                         `If-None-Match` with that ETag → 304
+ * /stream/<file>          the same, streamed without Content-Length
+ * /slow/<file>            the same after 3 s (past the test source's time limit)
+ * /mutable/<name>         the file last set with POST /__set {"name","file"}
+ * /text/<any>             a text/plain body
+ * /redirect-away/<any>    302 to https://elsewhere.test/<any>
+ * /redirect-home/<file>   302 to /images/<file>
+ * GET /__log              the requests answered so far
+ */
+async function serveOrigin(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const p = decodeURIComponent(url.pathname);
+  if (p === '/__set' && request.method === 'POST') {
+    const { name, file } = (await request.json()) as { name: string; file: string };
+    mutable.set(name, file);
+    return new Response(null, { status: 204 });
+  }
+  if (p === '/__log') return Response.json(originLog);
+  const [, kind = '', ...rest] = p.split('/');
+  const tail = rest.join('/');
+  const answer = (res: Response) => {
+    originLog.push({
+      path: p,
+      conditional: request.headers.has('If-None-Match'),
+      status: res.status,
+    });
+    return res;
+  };
+  if (kind === 'text')
+    return answer(new Response('not an image', { headers: { 'Content-Type': 'text/plain' } }));
+  if (kind === 'redirect-away')
+    return answer(
+      new Response(null, { status: 302, headers: { Location: `https://elsewhere.test/${tail}` } }),
+    );
+  if (kind === 'redirect-home')
+    return answer(new Response(null, { status: 302, headers: { Location: `/images/${tail}` } }));
+  if (kind === 'slow') await new Promise((r) => setTimeout(r, 3000));
+  const rel = kind === 'mutable' ? mutable.get(tail) : tail;
+  const file = rel ? sharedPath(`images/${rel}`) : null;
+  let bytes: Buffer;
+  try {
+    if (!file || !['images', 'stream', 'slow', 'mutable'].includes(kind)) throw new Error('none');
+    bytes = await readFile(file);
+  } catch {
+    return answer(new Response('not found', { status: 404 }));
+  }
+  const etag = `"${createHash('sha1').update(bytes).digest('hex')}"`;
+  const headers = { ETag: etag, 'Last-Modified': 'Wed, 01 Jan 2025 00:00:00 GMT' };
+  if (request.headers.get('If-None-Match') === etag)
+    return answer(new Response(null, { status: 304, headers }));
+  const body =
+    kind === 'stream'
+      ? new ReadableStream({
+          start(c) {
+            c.enqueue(new Uint8Array(bytes));
+            c.close();
+          },
+        })
+      : new Uint8Array(bytes);
+  return answer(new Response(body, { headers }));
+}
+
+/**
+ * The Worker's outbound fetches (test/work/webhook.test.ts; https://origin.test: serveOrigin):
  * GET  http://hooks.test/__log  → JSON list of the requests captured so far
  * POST https://hooks.test/<path> → captured; answers 500 when the path contains `fail`, else 204
  * anything else                 → 502 (no network in tests)
  */
 async function captureOutbound(request: Request): Promise<Response> {
   const url = new URL(request.url);
+  if (url.hostname === 'origin.test') return serveOrigin(request);
   if (url.hostname !== 'hooks.test') return new Response('no network in tests', { status: 502 });
   if (url.pathname === '/__log') return Response.json(captured);
   captured.push({
@@ -358,6 +430,26 @@ export default defineConfig(async () => {
             QUEUE_UPLOAD_WORK: 'false',
             WEBHOOK_SECRET: 'test-webhook-secret',
             WEBHOOK_ALLOWED_HOSTS: 'hooks.test',
+            // Origin sources (test/sources/): the test origin above and the second bucket.
+            SOURCES: JSON.stringify([
+              {
+                name: 'web',
+                type: 'http',
+                base_url: 'https://origin.test/',
+                owner: 'alice',
+                ttl_seconds: 1,
+                timeout_ms: 1000,
+                max_bytes: 1_000_000,
+              },
+              {
+                name: 'kodak',
+                type: 'http',
+                base_url: 'https://origin.test/images/',
+                prefix: 'kodak/',
+                owner: 'alice',
+              },
+              { name: 'bucket', type: 'r2', binding: 'SOURCE_BUCKET', owner: 'alice' },
+            ]),
           },
           queueConsumers,
           serviceBindings: { FIXTURES: serveFixture },
