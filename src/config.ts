@@ -92,6 +92,12 @@ export interface Config {
    * (hits included) wait longer; 2 lets one transform's R2 reads and writes overlap another.
    */
   admissionMaxTransforms: number;
+  /**
+   * Request log lines for successful edge-cache hits: one per this many, counted per isolate
+   * (default 100; 1 logs every hit). Misses, errors and every other request are always logged;
+   * the metrics data point is written for every request (src/observability/sampling.ts).
+   */
+  logHitSampleEvery: number;
   /** Hosts a job's `callback_url` may name: exact names or `*.suffix`; empty = no webhooks. */
   webhookAllowedHosts: readonly string[];
   /** Allow loopback and private callback addresses (local development only; default false). */
@@ -128,6 +134,7 @@ export type ConfigVars = Partial<
     | 'RECONCILE_BATCH'
     | 'ADMISSION_RETRY_AFTER_SECONDS'
     | 'ADMISSION_MAX_TRANSFORMS'
+    | 'LOG_HIT_SAMPLE_EVERY'
     | 'WEBHOOK_ALLOW_PRIVATE',
     string
   >
@@ -177,6 +184,7 @@ export function loadConfig(vars: ConfigVars): Config {
     reconcileBatch: positiveInt(vars, 'RECONCILE_BATCH', 500),
     admissionRetryAfterSeconds: positiveInt(vars, 'ADMISSION_RETRY_AFTER_SECONDS', 2),
     admissionMaxTransforms: positiveInt(vars, 'ADMISSION_MAX_TRANSFORMS', 2),
+    logHitSampleEvery: positiveInt(vars, 'LOG_HIT_SAMPLE_EVERY', 100),
     webhookAllowedHosts: (vars.WEBHOOK_ALLOWED_HOSTS ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase())
