@@ -12,7 +12,9 @@
  * (non-2xx/3xx responses and socket errors, separately):
  *
  * 1. hits: a handful of warmed variant URLs, GET repeatedly (the share of `X-Cache: HIT` is
- *    checked and reported);
+ *    checked and reported); then the same against the floor, a hello-world Worker doing one
+ *    `caches.default.match` with bodies of the same sizes (scripts/lib/floor/, served by the
+ *    same wrangler): hit/floor throughput and p99 ratios, checked against ≥ 0.9x and ≤ 1.2x;
  * 2. misses: every request a new variant (`w=N,f=webp`, N unique per image) of a small
  *    JPEG/PNG; the mean decode/resize/encode from `Server-Timing` is reported;
  * 3. uploads: small JPEG/PNG bodies made unique by random bytes after the image data (each
@@ -41,7 +43,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { machine, round } from '../bench/lib/report.mjs';
-import { killActiveNow, startLocalService, stopActive } from './lib/local-service.mjs';
+import {
+  killActiveNow,
+  startFloorWorker,
+  startLocalService,
+  stopActive,
+} from './lib/local-service.mjs';
 import { replaceResults, writeFormatted } from '../bench/lib/docs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -58,6 +65,7 @@ const RESERVE_S = 8;
  */
 const SCENARIOS = [
   { name: 'hits', connections: 8, kinds: ['hit'] },
+  { name: 'floor', connections: 8, kinds: ['floor'] },
   { name: 'misses', connections: 2, kinds: ['miss'] },
   { name: 'uploads', connections: 4, kinds: ['upload'] },
   { name: 'mix', connections: 8, kinds: ['hit', 'miss', 'upload'] },
@@ -71,7 +79,10 @@ const SPIKE_BASELINE_S = 5;
 const SPIKE_RESERVE_S = SPIKE_BASELINE_S + SPIKE_PHASES.length * (SPIKE_PHASE_S + 2) + 3;
 /** Pause between one prober's requests, ms (probes measure latency, not throughput). */
 const PROBE_GAP_MS = 25;
-const KIND_LABEL = { hit: 'hits', miss: 'misses', upload: 'uploads' };
+const KIND_LABEL = { hit: 'hits', miss: 'misses', upload: 'uploads', floor: 'floor' };
+/** Goals of the hits against the floor, in the same run: throughput ratio and p99 ratio. */
+const FLOOR_MIN_RPS_RATIO = 0.9;
+const FLOOR_MAX_P99_RATIO = 1.2;
 /** The hit set: these seeds at this transform. */
 const HOT_FILES = [
   'small/Giunchedi_Filippo_January_2015_01.jpg',
@@ -97,11 +108,12 @@ const MIN_W = 100;
 const MAX_W = 760;
 
 const USAGE = `usage: node scripts/loadtest.mjs [--url http://127.0.0.1:PORT --key KEY [--key KEY…]]
-                                 [--duration SECONDS] [--keys N] [--no-update]
+                                 [--duration SECONDS] [--keys N] [--port N] [--no-update]
   --url        use a running service (127.0.0.1 only) instead of starting one
   --key        API key with the upload scope (repeat: uploads rotate over the keys)
   --duration   seconds per scenario (default 15; shortened to fit the ${BUDGET_S} s budget)
   --keys       API keys to create for a self-started service (default 32)
+  --port       port of a self-started service; the floor Worker takes the next (default: free ports)
   --no-update  do not rewrite the results in docs/performance.md`;
 
 /** Seconds since this process started. */
@@ -118,6 +130,7 @@ function parseOptions() {
       key: { type: 'string', multiple: true },
       duration: { type: 'string', default: '15' },
       keys: { type: 'string', default: '32' },
+      port: { type: 'string' },
       'no-update': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -139,7 +152,10 @@ function parseOptions() {
   } else if (values.key?.length) {
     throw new Error('--key goes with --url (a self-started service makes its own keys)');
   }
-  return { url, keys: values.key ?? [], duration, keyCount, update: !values['no-update'] };
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 1024 || port > 65534))
+    throw new Error('--port must be an integer 1024..65534');
+  return { url, keys: values.key ?? [], duration, keyCount, port, update: !values['no-update'] };
 }
 
 /**
@@ -334,20 +350,21 @@ async function warm(base, hotPaths) {
   const out = [];
   for (const p of hotPaths) {
     let first;
+    let bytes = 0;
     let hit = false;
     for (let i = 0; i < 10 && !hit; i++) {
       const res = await fetch(base + p, {
         headers: { 'CF-Connecting-IP': clientIp() },
         signal: AbortSignal.timeout(30_000),
       });
-      await res.arrayBuffer();
+      bytes = (await res.arrayBuffer()).byteLength;
       if (res.status !== 200) throw new Error(`warming ${p}: ${res.status}`);
       first ??= res.headers.get('X-Variant-Source');
       hit = res.headers.get('X-Cache') === 'HIT';
       if (!hit) await sleep(100);
     }
     if (!hit) throw new Error(`warming ${p}: never answered X-Cache: HIT`);
-    out.push({ path: p, firstSource: first });
+    out.push({ path: p, firstSource: first, bytes });
   }
   return out;
 }
@@ -355,7 +372,7 @@ async function warm(base, hotPaths) {
 // ---------------------------------------------------------------------------------------------
 // Request generators: each returns { kind, method, path, headers, body }.
 
-function makeGenerators(seeds, hotPaths, keys) {
+function makeGenerators(seeds, hotPaths, keys, floorPaths) {
   let hitN = 0;
   const hit = () => ({
     kind: 'hit',
@@ -419,7 +436,16 @@ function makeGenerators(seeds, hotPaths, keys) {
   let mixN = 0;
   const mix = () => slots[mixN++ % slots.length]();
 
-  return { hits: hit, misses: miss, uploads: upload, mix };
+  let floorN = 0;
+  const floor = () => ({
+    kind: 'floor',
+    method: 'GET',
+    path: floorPaths[floorN++ % floorPaths.length],
+    headers: { 'CF-Connecting-IP': clientIp() },
+    body: '',
+  });
+
+  return { hits: hit, misses: miss, uploads: upload, mix, floor };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -511,7 +537,7 @@ function figures(records, seconds) {
 
 function kindFacts(kind, records) {
   const rs = records.filter((r) => r.kind === kind);
-  if (!rs.length) return {};
+  if (!rs.length || kind === 'floor') return {};
   if (kind === 'hit') {
     const hits = rs.filter((r) => r.status === 200 && r.cache === 'HIT').length;
     return { hitShare: round(hits / rs.length, 4) };
@@ -597,6 +623,34 @@ async function scenario(base, def, durationS, next) {
     checks.push({ check: 'at least 90 % of uploads 201', ok: f.upload.createdShare >= 0.9 });
   summary.checks = checks;
   return summary;
+}
+
+/**
+ * The hits scenario against the floor scenario of the same run: throughput and p99 ratios,
+ * with their checks; null when either was skipped.
+ */
+function hitsAgainstFloor(results) {
+  const hits = results.find((s) => s.name === 'hits' && !s.skipped);
+  const floor = results.find((s) => s.name === 'floor' && !s.skipped);
+  if (!hits || !floor) return null;
+  const rpsRatio = round(hits.rps / floor.rps, 2);
+  const p99Ratio = round(hits.latencyMs.p99 / floor.latencyMs.p99, 2);
+  return {
+    hits: { rps: hits.rps, p99: hits.latencyMs.p99 },
+    floor: { rps: floor.rps, p99: floor.latencyMs.p99 },
+    rpsRatio,
+    p99Ratio,
+    checks: [
+      {
+        check: `hit throughput ≥ ${FLOOR_MIN_RPS_RATIO}x the floor's`,
+        ok: rpsRatio >= FLOOR_MIN_RPS_RATIO,
+      },
+      {
+        check: `hit p99 ≤ ${FLOOR_MAX_P99_RATIO}x the floor's`,
+        ok: p99Ratio <= FLOOR_MAX_P99_RATIO,
+      },
+    ],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -861,7 +915,7 @@ async function main() {
   let stopped;
   if (!base) {
     process.stdout.write('starting the service (bundle, migrations, wrangler dev)… ');
-    service = await startLocalService({ root, keyCount: opts.keyCount });
+    service = await startLocalService({ root, keyCount: opts.keyCount, port: opts.port });
     ownPgid = service.pid;
     base = service.url;
     keys = service.keys;
@@ -872,6 +926,12 @@ async function main() {
     const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`${base}/healthz answered ${res.status}`);
   }
+  process.stdout.write('starting the floor Worker… ');
+  const floorService = await startFloorWorker({
+    root,
+    port: opts.port === undefined ? undefined : opts.port + 1,
+  });
+  console.log(floorService.url);
   const others = { start: otherLoad(ownPgid), end: null };
 
   process.stdout.write('seeding… ');
@@ -883,10 +943,17 @@ async function main() {
     return `/img/${s.id}/${HOT_TRANSFORM}`;
   });
   const warmed = await warm(base, hotPaths);
+  // The floor answers bodies of the hot variants' sizes, from its cache (warmed the same way).
+  const floorPaths = warmed.map((w) => `/floor/${w.bytes}`);
+  for (const p of floorPaths) {
+    const res = await fetch(floorService.url + p, { signal: AbortSignal.timeout(30_000) });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`warming the floor ${p}: ${res.status}`);
+  }
   timings.seedS = round(elapsedS() - t0, 1);
   console.log(`${seeds.length} images, ${hotPaths.length} hot variants in ${timings.seedS} s\n`);
 
-  const gens = makeGenerators(seeds, hotPaths, keys);
+  const gens = makeGenerators(seeds, hotPaths, keys, floorPaths);
   const results = [];
   for (const [i, def] of SCENARIOS.entries()) {
     const left = SCENARIOS.length - i;
@@ -899,7 +966,12 @@ async function main() {
       continue;
     }
     process.stdout.write(`${def.name}: ${def.connections} connections, ${durationS} s… `);
-    const s = await scenario(base, def, durationS, gens[def.name]);
+    const s = await scenario(
+      def.name === 'floor' ? floorService.url : base,
+      def,
+      durationS,
+      gens[def.name],
+    );
     if (shuttingDown) return;
     results.push(s);
     console.log(
@@ -909,11 +981,20 @@ async function main() {
     for (const c of s.checks) if (!c.ok) console.log(`  FAILED: ${c.check}`);
   }
 
+  const vsFloor = hitsAgainstFloor(results);
+  if (vsFloor) {
+    console.log(
+      `hits / floor: throughput ${vsFloor.rpsRatio}x (goal ≥ ${FLOOR_MIN_RPS_RATIO}), p99 ${vsFloor.p99Ratio}x (goal ≤ ${FLOOR_MAX_P99_RATIO})`,
+    );
+    for (const c of vsFloor.checks) if (!c.ok) console.log(`  FAILED: ${c.check}`);
+  }
+
   console.log(
     `spike: unloaded probe ${SPIKE_BASELINE_S} s, then ${SPIKE_PHASES.join(' → ')} miss connections, ${SPIKE_PHASE_S} s each`,
   );
   const spikeResult = await spike(base, hotPaths, gens.misses);
   if (shuttingDown) return;
+  await floorService.stop();
 
   load.end = round(os.loadavg()[0], 2);
   others.end = otherLoad(ownPgid);
@@ -937,7 +1018,7 @@ async function main() {
 
   const spikeMd = spikeTable(spikeResult);
   console.log(`${spikeMd}\n`);
-  const failed = [...results, ...spikeResult.phases].flatMap((s) =>
+  const failed = [...results, ...(vsFloor ? [vsFloor] : []), ...spikeResult.phases].flatMap((s) =>
     (s.checks ?? []).filter((c) => !c.ok),
   );
   const file = `loadtest-${date}.json`;
@@ -978,6 +1059,7 @@ async function main() {
     seeds,
     warmed,
     scenarios: results,
+    hitsAgainstFloor: vsFloor,
     spike: {
       phases: SPIKE_PHASES,
       phaseSeconds: SPIKE_PHASE_S,
@@ -1010,6 +1092,10 @@ async function main() {
       `Results: \`bench/results/${file}\`.`,
       '',
       md,
+      '',
+      vsFloor
+        ? `Hits against the floor (a hello-world Worker doing one \`caches.default.match\`, bodies of the same sizes, same wrangler, run right after the hits): throughput ${vsFloor.rpsRatio}x (goal ≥ ${FLOOR_MIN_RPS_RATIO}), p99 ${vsFloor.p99Ratio}x (goal ≤ ${FLOOR_MAX_P99_RATIO}); ${vsFloor.checks.every((c) => c.ok) ? 'pass' : 'FAIL'}.`
+        : 'Hits against the floor: not measured (a scenario was skipped).',
       '',
       `Spike (misses at ${SPIKE_PHASES.join(' → ')} connections, ${SPIKE_PHASE_S} s each, after an unloaded ${SPIKE_BASELINE_S} s probe; hits and /healthz probed one request at a time by two and one probers):`,
       '',

@@ -119,10 +119,16 @@ export function groupMembers(pgid) {
  * resort for a process 'exit' handler; `crash()` kills it at once and `restart()` starts it
  * again on the same state. `signingKeys` becomes the `SIGNING_KEYS` secret: a list of
  * `{ kid, key }` or its JSON (default none: signing off).
- * @param {{ root: string, keyCount: number, signingKeys?: string | { kid: string, key: string }[], logLevel?: string }} options
- *   (`logLevel`: wrangler's, default `warn`)
+ * @param {{ root: string, keyCount: number, signingKeys?: string | { kid: string, key: string }[], logLevel?: string, port?: number }} options
+ *   (`logLevel`: wrangler's, default `warn`; `port`: on 127.0.0.1, default a free one)
  */
-export async function startLocalService({ root, keyCount, signingKeys = [], logLevel = 'warn' }) {
+export async function startLocalService({
+  root,
+  keyCount,
+  signingKeys = [],
+  logLevel = 'warn',
+  port: fixedPort,
+}) {
   const wrangler = path.join(root, 'node_modules', '.bin', 'wrangler');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-loadtest-'));
   const state = path.join(tmp, 'state');
@@ -332,7 +338,7 @@ export async function startLocalService({ root, keyCount, signingKeys = [], logL
     );
 
     // 4. wrangler dev on both bundles, in its own process group.
-    port = await freePort();
+    port = fixedPort ?? (await freePort());
     await launch();
     return {
       url,
@@ -351,5 +357,83 @@ export async function startLocalService({ root, keyCount, signingKeys = [], logL
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/**
+ * Starts the load test's floor Worker (scripts/lib/floor/: one `caches.default.match` per
+ * request) with the same wrangler and flags as the service, on `port`, in its own process
+ * group. Returns `{ url, stop }`; `stop()` ends the group.
+ * @param {{ root: string, port?: number, logLevel?: string }} options
+ */
+export async function startFloorWorker({ root, port, logLevel = 'warn' }) {
+  const wrangler = path.join(root, 'node_modules', '.bin', 'wrangler');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-floor-'));
+  const logFile = path.join(tmp, 'wrangler.log');
+  const listen = port ?? (await freePort());
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(
+    wrangler,
+    [
+      'dev',
+      '-c',
+      path.join(root, 'scripts', 'lib', 'floor', 'wrangler.toml'),
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(listen),
+      '--persist-to',
+      path.join(tmp, 'state'),
+      '--show-interactive-dev-session=false',
+      '--log-level',
+      logLevel,
+    ],
+    {
+      cwd: root,
+      env: { ...ENV, WRANGLER_REGISTRY_PATH: path.join(tmp, 'registry') },
+      stdio: ['ignore', out, out],
+      detached: true,
+    },
+  );
+  fs.closeSync(out);
+  const pgid = /** @type {number} */ (child.pid);
+  let stopped = false;
+  const handle = {
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      active.delete(handle);
+      try {
+        process.kill(-pgid, 'SIGTERM');
+      } catch {
+        // gone
+      }
+      for (let i = 0; i < 50 && groupAlive(pgid); i++) await sleep(100);
+      if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+      fs.rmSync(tmp, { recursive: true, force: true });
+    },
+    killNow() {
+      if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+    },
+  };
+  active.add(handle);
+  const url = `http://127.0.0.1:${listen}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await handle.stop();
+      throw new Error(`floor wrangler dev exited (${child.signalCode ?? child.exitCode})`);
+    }
+    try {
+      if ((await fetch(`${url}/floor/1`, { signal: AbortSignal.timeout(2000) })).ok)
+        return { url, stop: handle.stop };
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await handle.stop();
+      throw new Error('the floor Worker did not answer in 60 s');
+    }
+    await sleep(250);
   }
 }
