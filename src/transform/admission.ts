@@ -2,10 +2,12 @@
  * Admission control for inline transforms: the requests one isolate serves at once share the
  * planner's inline memory budget (`inlineBudgetMb`), and at most `admissionMaxTransforms` run
  * at once. Each inline transform holds its estimated MB (src/transform/plan.ts) and a slot
- * while it runs; one that does not fit in what is left now is
- * refused at once (the caller answers `503` with `Retry-After`, or skips an optional inline
- * stand-in), never queued in the isolate, so a miss flood cannot pile up transforms or run
- * the 128 MB isolate out of memory. Cache hits, stored variants and `/healthz` never come here.
+ * while it runs; one that does not fit in what is left now waits its turn in a short FIFO
+ * (at most `admissionMaxWaiting` requests, each for at most `admissionMaxWaitMs`), and past
+ * that is refused at once (the caller answers `503` with `Retry-After`, or skips an optional
+ * inline stand-in), so a miss flood cannot pile up transforms or run the 128 MB isolate out
+ * of memory, while the few misses of one page load are served one after the other. Cache
+ * hits, stored variants and `/healthz` never come here.
  *
  * The counters are per isolate (module state), which is exactly the scope of the memory they
  * guard. Estimates include each codec's fixed memory, which concurrent transforms share, so
@@ -26,14 +28,28 @@ export interface AdmissionStats {
   peakRunning: number;
   /** Transforms refused since the last reset. */
   refused: number;
+  /** Requests waiting for a slot now. */
+  waiting: number;
 }
 
-const stats: AdmissionStats = { heldMb: 0, running: 0, peakMb: 0, peakRunning: 0, refused: 0 };
+const stats: AdmissionStats = {
+  heldMb: 0,
+  running: 0,
+  peakMb: 0,
+  peakRunning: 0,
+  refused: 0,
+  waiting: 0,
+};
+
+/** Requests waiting for a slot, first come first served. */
+const waiters: { mb: number; limits: AdmissionLimits; admit: (a: Admission) => void }[] = [];
 
 /** The limits of this config. */
 export const admissionLimits = (config: Config): AdmissionLimits => ({
   capacityMb: config.inlineBudgetMb,
   maxRunning: config.admissionMaxTransforms,
+  maxWaiting: config.admissionMaxWaiting,
+  maxWaitMs: config.admissionMaxWaitMs,
 });
 
 /** A held share of the budget: call `release()` once the transform is done (idempotent). */
@@ -41,23 +57,22 @@ export interface Admission {
   release(): void;
 }
 
-/** What one isolate may run at once: MB of the inline budget, and transforms. */
+/**
+ * What one isolate may run at once: MB of the inline budget, and transforms; and how many
+ * requests may wait for them, for how long (ms; both 0 when absent: no waiting).
+ */
 export interface AdmissionLimits {
   capacityMb: number;
   maxRunning: number;
+  maxWaiting?: number;
+  maxWaitMs?: number;
 }
 
-/**
- * Takes `estimateMb` (rounded up, at least 1) of the capacity and one running slot, if both
- * are free now.
- * @returns the admission, or null when it does not fit (nothing is held then).
- */
-export function tryAdmit(estimateMb: number, limits: AdmissionLimits): Admission | null {
-  const mb = Math.max(1, Math.ceil(estimateMb));
-  if (stats.heldMb + mb > limits.capacityMb || stats.running >= limits.maxRunning) {
-    stats.refused++;
-    return null;
-  }
+const fits = (mb: number, limits: AdmissionLimits) =>
+  stats.heldMb + mb <= limits.capacityMb && stats.running < limits.maxRunning;
+
+/** Takes `mb` and a slot (the caller checked that they fit). */
+function hold(mb: number): Admission {
   stats.heldMb += mb;
   stats.running++;
   stats.peakMb = Math.max(stats.peakMb, stats.heldMb);
@@ -69,8 +84,66 @@ export function tryAdmit(estimateMb: number, limits: AdmissionLimits): Admission
       held = false;
       stats.heldMb -= mb;
       stats.running--;
+      // Hand the freed share to the first waiter, if it fits now.
+      const next = waiters[0];
+      if (next && fits(next.mb, next.limits)) {
+        waiters.shift();
+        stats.waiting--;
+        next.admit(hold(next.mb));
+      }
     },
   };
+}
+
+/**
+ * Takes `estimateMb` (rounded up, at least 1) of the capacity and one running slot, if both
+ * are free now.
+ * @returns the admission, or null when it does not fit (nothing is held then).
+ */
+export function tryAdmit(estimateMb: number, limits: AdmissionLimits): Admission | null {
+  const mb = Math.max(1, Math.ceil(estimateMb));
+  if (waiters.length || !fits(mb, limits)) {
+    stats.refused++;
+    return null;
+  }
+  return hold(mb);
+}
+
+/**
+ * Like {@link tryAdmit}, but when the share is not free now and fewer than `maxWaiting`
+ * requests wait, waits in line for it, at most `maxWaitMs`.
+ * @returns the admission, or null when refused (at once, or after the wait).
+ */
+export function admitOrWait(
+  estimateMb: number,
+  limits: AdmissionLimits,
+): Promise<Admission | null> {
+  const mb = Math.max(1, Math.ceil(estimateMb));
+  if (!waiters.length && fits(mb, limits)) return Promise.resolve(hold(mb));
+  if (waiters.length >= (limits.maxWaiting ?? 0) || mb > limits.capacityMb) {
+    stats.refused++;
+    return Promise.resolve(null);
+  }
+  return new Promise((resolve) => {
+    const waiter = {
+      mb,
+      limits,
+      admit: (a: Admission) => {
+        clearTimeout(timer);
+        resolve(a);
+      },
+    };
+    const timer = setTimeout(() => {
+      const i = waiters.indexOf(waiter);
+      if (i < 0) return;
+      waiters.splice(i, 1);
+      stats.waiting--;
+      stats.refused++;
+      resolve(null);
+    }, limits.maxWaitMs ?? 0);
+    waiters.push(waiter);
+    stats.waiting++;
+  });
 }
 
 /**
@@ -83,7 +156,7 @@ export async function withAdmission<T>(
   limits: AdmissionLimits,
   work: () => Promise<T>,
 ): Promise<{ admitted: true; value: T } | { admitted: false }> {
-  const admission = tryAdmit(estimateMb, limits);
+  const admission = await admitOrWait(estimateMb, limits);
   if (!admission) return { admitted: false };
   try {
     return { admitted: true, value: await work() };
@@ -113,14 +186,41 @@ export async function admitTransform<T>(
       throw err;
     }
   });
-  if (!run.admitted)
-    throw busy(
-      'Too many transforms are running here right now; retry shortly.',
-      config.admissionRetryAfterSeconds,
-      { estimate: { memory_mb: Math.round(estimateMb) } },
-    );
+  if (!run.admitted) throw busyNow(config, { estimate: { memory_mb: Math.round(estimateMb) } });
   return run.value;
 }
+
+/** The 503 `busy` problem with `Retry-After` for a miss refused by admission control. */
+const busyNow = (config: Config, extra: Record<string, unknown> = {}) =>
+  busy(
+    'Too many transforms are running here right now; retry shortly.',
+    config.admissionRetryAfterSeconds,
+    extra,
+  );
+
+/**
+ * Refuses an edge-cache miss at once, before any storage call, while this isolate runs
+ * `admissionMaxTransforms` inline transforms and `admissionMaxWaiting` requests already wait
+ * for them. The isolate has one thread: during a miss flood every refused request competes
+ * with `/healthz` and the cache hits for it, so a refusal must cost no more than the cache
+ * lookup before it. Misses that need no transform (a stored variant, `f=json`) are refused
+ * too while it lasts; their clients retry after `Retry-After`.
+ * @throws HttpError 503 `busy` with `Retry-After` when the line is full.
+ */
+export function refuseMissWhenBusy(config: Config): void {
+  if (stats.running < config.admissionMaxTransforms) return;
+  if (waiters.length < config.admissionMaxWaiting) return;
+  stats.refused++;
+  throw busyNow(config);
+}
+
+/**
+ * Lets the isolate's other requests run (a macrotask turn: new requests, I/O completions)
+ * between the CPU-bound stages of a transform, so a `/healthz` or a cache hit waits for one
+ * stage at most, not a whole transform.
+ */
+export const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, 0));
 
 /** A copy of this isolate's counters (for tests and diagnostics). */
 export function admissionStats(): AdmissionStats {
