@@ -119,8 +119,9 @@ export function groupMembers(pgid) {
  * resort for a process 'exit' handler; `crash()` kills it at once and `restart()` starts it
  * again on the same state. `signingKeys` becomes the `SIGNING_KEYS` secret: a list of
  * `{ kid, key }` or its JSON (default none: signing off).
- * @param {{ root: string, keyCount: number, signingKeys?: string | { kid: string, key: string }[], logLevel?: string, port?: number }} options
- *   (`logLevel`: wrangler's, default `warn`; `port`: on 127.0.0.1, default a free one)
+ * @param {{ root: string, keyCount: number, signingKeys?: string | { kid: string, key: string }[], logLevel?: string, port?: number, vars?: Record<string, string> }} options
+ *   (`logLevel`: wrangler's, default `warn`; `port`: on 127.0.0.1, default a free one; `vars`:
+ *   more variables for the env file, overriding wrangler.toml's `[vars]`)
  */
 export async function startLocalService({
   root,
@@ -128,6 +129,7 @@ export async function startLocalService({
   signingKeys = [],
   logLevel = 'warn',
   port: fixedPort,
+  vars = {},
 }) {
   const wrangler = path.join(root, 'node_modules', '.bin', 'wrangler');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-loadtest-'));
@@ -333,6 +335,7 @@ export async function startLocalService({
         `API_KEYS=${JSON.stringify(keys)}`,
         `SIGNING_KEYS=${typeof signingKeys === 'string' ? signingKeys : JSON.stringify(signingKeys)}`,
         `WEBHOOK_SECRET=${randomBytes(24).toString('base64url')}`,
+        ...Object.entries(vars).map(([k, v]) => `${k}=${v}`),
         '',
       ].join('\n'),
     );
