@@ -938,6 +938,8 @@ async function main() {
   let ownPgid;
   let bundleSha256;
   let stopped;
+  /** @type {string[]} */
+  let serviceErrors = [];
   if (!base) {
     process.stdout.write('starting the service (bundle, migrations, wrangler dev)… ');
     service = await startLocalService({
@@ -1051,6 +1053,12 @@ async function main() {
   if (service) {
     process.stdout.write('\nstopping the service… ');
     const svc = service;
+    // The service's own error lines (its log goes with its temporary directory).
+    serviceErrors = fs
+      .readFileSync(svc.logFile, 'utf8')
+      .split('\n')
+      .filter((l) => /"level":"error"|\berror\b/i.test(l))
+      .slice(-20);
     const left = await svc.stop();
     stopped = { processGroup: svc.pid, leftRunning: left.length };
     console.log(
@@ -1110,6 +1118,7 @@ async function main() {
     warmed,
     scenarios: results,
     hitsAgainstFloor: vsFloor,
+    serviceErrors,
     spike: {
       phases: SPIKE_PHASES,
       phaseSeconds: SPIKE_PHASE_S,

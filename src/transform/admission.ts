@@ -41,8 +41,35 @@ const stats: AdmissionStats = {
   waiting: 0,
 };
 
-/** Requests waiting for a slot, first come first served. */
-const waiters: { mb: number; limits: AdmissionLimits; admit: (a: Admission) => void }[] = [];
+/**
+ * A hold older than this is dropped, ms: a request whose client went away can be cancelled
+ * mid-transform by the runtime without its `finally` ever running, and its share must not be
+ * lost for the isolate's lifetime. Far above any inline transform (budget ~1 s).
+ */
+const HOLD_EXPIRY_MS = 30_000;
+/** How often a waiting request looks for a free share, ms. */
+const POLL_MS = 10;
+
+/** Shares held now. */
+const holds = new Set<{ mb: number; since: number }>();
+/**
+ * Requests waiting for a share, first come first served; each until its deadline (ms since
+ * the epoch). A waiter polls from its own request (no promise is settled across requests),
+ * and one whose request is gone leaves the line at its deadline.
+ */
+const line: { until: number }[] = [];
+
+/** Drops expired holds and waiters. */
+function prune(now: number): void {
+  for (const h of holds)
+    if (now - h.since > HOLD_EXPIRY_MS) {
+      holds.delete(h);
+      stats.heldMb -= h.mb;
+      stats.running--;
+    }
+  for (let i = line.length - 1; i >= 0; i--) if (line[i]!.until <= now) line.splice(i, 1);
+  stats.waiting = line.length;
+}
 
 /** The limits of this config. */
 export const admissionLimits = (config: Config): AdmissionLimits => ({
@@ -59,7 +86,7 @@ export interface Admission {
 
 /**
  * What one isolate may run at once: MB of the inline budget, and transforms; and how many
- * requests may wait for them, for how long (ms; both 0 when absent: no waiting).
+ * requests may wait for them, for how long (ms; no waiting when absent).
  */
 export interface AdmissionLimits {
   capacityMb: number;
@@ -73,77 +100,72 @@ const fits = (mb: number, limits: AdmissionLimits) =>
 
 /** Takes `mb` and a slot (the caller checked that they fit). */
 function hold(mb: number): Admission {
+  const h = { mb, since: Date.now() };
+  holds.add(h);
   stats.heldMb += mb;
   stats.running++;
   stats.peakMb = Math.max(stats.peakMb, stats.heldMb);
   stats.peakRunning = Math.max(stats.peakRunning, stats.running);
-  let held = true;
   return {
     release() {
-      if (!held) return;
-      held = false;
+      if (!holds.delete(h)) return;
       stats.heldMb -= mb;
       stats.running--;
-      // Hand the freed share to the first waiter, if it fits now.
-      const next = waiters[0];
-      if (next && fits(next.mb, next.limits)) {
-        waiters.shift();
-        stats.waiting--;
-        next.admit(hold(next.mb));
-      }
     },
   };
 }
 
 /**
  * Takes `estimateMb` (rounded up, at least 1) of the capacity and one running slot, if both
- * are free now.
+ * are free now and nobody waits for them.
  * @returns the admission, or null when it does not fit (nothing is held then).
  */
 export function tryAdmit(estimateMb: number, limits: AdmissionLimits): Admission | null {
   const mb = Math.max(1, Math.ceil(estimateMb));
-  if (waiters.length || !fits(mb, limits)) {
+  prune(Date.now());
+  if (line.length || !fits(mb, limits)) {
     stats.refused++;
     return null;
   }
   return hold(mb);
 }
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
  * Like {@link tryAdmit}, but when the share is not free now and fewer than `maxWaiting`
  * requests wait, waits in line for it, at most `maxWaitMs`.
  * @returns the admission, or null when refused (at once, or after the wait).
  */
-export function admitOrWait(
+export async function admitOrWait(
   estimateMb: number,
   limits: AdmissionLimits,
 ): Promise<Admission | null> {
   const mb = Math.max(1, Math.ceil(estimateMb));
-  if (!waiters.length && fits(mb, limits)) return Promise.resolve(hold(mb));
-  if (waiters.length >= (limits.maxWaiting ?? 0) || mb > limits.capacityMb) {
+  prune(Date.now());
+  if (!line.length && fits(mb, limits)) return hold(mb);
+  if (line.length >= (limits.maxWaiting ?? 0) || mb > limits.capacityMb) {
     stats.refused++;
-    return Promise.resolve(null);
+    return null;
   }
-  return new Promise((resolve) => {
-    const waiter = {
-      mb,
-      limits,
-      admit: (a: Admission) => {
-        clearTimeout(timer);
-        resolve(a);
-      },
-    };
-    const timer = setTimeout(() => {
-      const i = waiters.indexOf(waiter);
-      if (i < 0) return;
-      waiters.splice(i, 1);
-      stats.waiting--;
-      stats.refused++;
-      resolve(null);
-    }, limits.maxWaitMs ?? 0);
-    waiters.push(waiter);
-    stats.waiting++;
-  });
+  const me = { until: Date.now() + (limits.maxWaitMs ?? 0) };
+  line.push(me);
+  stats.waiting = line.length;
+  try {
+    for (;;) {
+      await sleep(POLL_MS);
+      prune(Date.now());
+      if (!line.includes(me)) {
+        stats.refused++;
+        return null;
+      }
+      if (line[0] === me && fits(mb, limits)) return hold(mb);
+    }
+  } finally {
+    const i = line.indexOf(me);
+    if (i >= 0) line.splice(i, 1);
+    stats.waiting = line.length;
+  }
 }
 
 /**
@@ -208,8 +230,9 @@ const busyNow = (config: Config, extra: Record<string, unknown> = {}) =>
  * @throws HttpError 503 `busy` with `Retry-After` when the line is full.
  */
 export function refuseMissWhenBusy(config: Config): void {
+  prune(Date.now());
   if (stats.running < config.admissionMaxTransforms) return;
-  if (waiters.length < config.admissionMaxWaiting) return;
+  if (line.length < config.admissionMaxWaiting) return;
   stats.refused++;
   throw busyNow(config);
 }
