@@ -397,15 +397,20 @@ async function warm(base, hotPaths) {
 // ---------------------------------------------------------------------------------------------
 // Request generators: each returns { kind, method, path, headers, body }.
 
-function makeGenerators(seeds, hotPaths, keys, floorPaths) {
-  let hitN = 0;
-  const hit = () => ({
-    kind: 'hit',
+/** GETs of `paths` in turn, each from another client address. */
+function roundRobin(kind, paths) {
+  let n = 0;
+  return () => ({
+    kind,
     method: 'GET',
-    path: hotPaths[hitN++ % hotPaths.length],
+    path: paths[n++ % paths.length],
     headers: { 'CF-Connecting-IP': clientIp() },
     body: '',
   });
+}
+
+function makeGenerators(seeds, hotPaths, keys, floorPaths) {
+  const hit = roundRobin('hit', hotPaths);
 
   // Per seed, its miss widths in a shuffled order; seeds taken in turn.
   const widths = seeds.map((s) => {
@@ -461,14 +466,7 @@ function makeGenerators(seeds, hotPaths, keys, floorPaths) {
   let mixN = 0;
   const mix = () => slots[mixN++ % slots.length]();
 
-  let floorN = 0;
-  const floor = () => ({
-    kind: 'floor',
-    method: 'GET',
-    path: floorPaths[floorN++ % floorPaths.length],
-    headers: { 'CF-Connecting-IP': clientIp() },
-    body: '',
-  });
+  const floor = roundRobin('floor', floorPaths);
 
   return { hits: hit, misses: miss, uploads: upload, mix, floor };
 }
@@ -1033,9 +1031,10 @@ async function main() {
     for (const c of vsFloor.checks) if (!c.ok) console.log(`  FAILED: ${c.check}`);
   }
 
-  console.log(
-    `spike: unloaded probe ${SPIKE_BASELINE_S} s, then ${SPIKE_PHASES.join(' → ')} miss connections, ${SPIKE_PHASE_S} s each`,
-  );
+  if (withSpike)
+    console.log(
+      `spike: unloaded probe ${SPIKE_BASELINE_S} s, then ${SPIKE_PHASES.join(' → ')} miss connections, ${SPIKE_PHASE_S} s each`,
+    );
   const spikeResult = withSpike
     ? await spike(base, hotPaths, gens.misses)
     : { unloaded: null, phases: [], skipped: true };
@@ -1078,7 +1077,7 @@ async function main() {
   const failed = [...results, ...(vsFloor ? [vsFloor] : []), ...spikeResult.phases].flatMap((s) =>
     (s.checks ?? []).filter((c) => !c.ok),
   );
-  const file = `loadtest-${date}.json`;
+  const file = `loadtest-${date}${opts.only ? '-partial' : ''}.json`;
   const out = {
     date,
     seconds,
@@ -1132,7 +1131,7 @@ async function main() {
   await writeFormatted(path.join(root, 'bench', 'results', file), JSON.stringify(out, null, 2));
   console.log(`results: bench/results/${file}`);
 
-  if (opts.update) {
+  if (opts.update && !opts.only) {
     const target = opts.url
       ? `a running service at ${opts.url}`
       : "a self-started `wrangler dev` (wrangler's local mode)";

@@ -210,11 +210,9 @@ export async function startLocalService({
 
   /** Starts wrangler dev (both configs) and waits for /healthz. */
   async function launch() {
-    const out = fs.openSync(logFile, 'a');
-    child = spawn(
+    child = spawnWranglerDev(
       wrangler,
       [
-        'dev',
         ...configs.flatMap((c) => ['-c', c]),
         '--no-bundle',
         '--ip',
@@ -231,17 +229,8 @@ export async function startLocalService({
         '--log-level',
         logLevel,
       ],
-      {
-        cwd: root,
-        // A private dev registry: wrangler dev sessions share ~/.config/.wrangler/registry by
-        // default, and another session of a Worker with the same name (a developer's
-        // `npm start`, another run) would reload this one mid-request or take its messages.
-        env: { ...ENV, WRANGLER_REGISTRY_PATH: path.join(tmp, 'registry') },
-        stdio: ['ignore', out, out],
-        detached: true,
-      },
+      { root, tmp, logFile },
     );
-    fs.closeSync(out);
     url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -364,6 +353,27 @@ export async function startLocalService({
 }
 
 /**
+ * Spawns `wrangler dev` (`args` after `dev`) in its own process group, output appended to
+ * `logFile`, with a private dev registry under `tmp`: wrangler dev sessions share
+ * ~/.config/.wrangler/registry by default, and another session of a Worker with the same name
+ * (a developer's `npm start`, another run) would reload this one mid-request or take its
+ * messages.
+ * @param {string} wrangler @param {string[]} args
+ * @param {{ root: string, tmp: string, logFile: string }} where
+ */
+function spawnWranglerDev(wrangler, args, { root, tmp, logFile }) {
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(wrangler, ['dev', ...args], {
+    cwd: root,
+    env: { ...ENV, WRANGLER_REGISTRY_PATH: path.join(tmp, 'registry') },
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
+  fs.closeSync(out);
+  return child;
+}
+
+/**
  * Starts the load test's floor Worker (scripts/lib/floor/: one `caches.default.match` per
  * request) with the same wrangler and flags as the service, on `port`, in its own process
  * group. Returns `{ url, stop }`; `stop()` ends the group.
@@ -374,11 +384,9 @@ export async function startFloorWorker({ root, port, logLevel = 'warn' }) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-floor-'));
   const logFile = path.join(tmp, 'wrangler.log');
   const listen = port ?? (await freePort());
-  const out = fs.openSync(logFile, 'a');
-  const child = spawn(
+  const child = spawnWranglerDev(
     wrangler,
     [
-      'dev',
       '-c',
       path.join(root, 'scripts', 'lib', 'floor', 'wrangler.toml'),
       '--ip',
@@ -391,14 +399,8 @@ export async function startFloorWorker({ root, port, logLevel = 'warn' }) {
       '--log-level',
       logLevel,
     ],
-    {
-      cwd: root,
-      env: { ...ENV, WRANGLER_REGISTRY_PATH: path.join(tmp, 'registry') },
-      stdio: ['ignore', out, out],
-      detached: true,
-    },
+    { root, tmp, logFile },
   );
-  fs.closeSync(out);
   const pgid = /** @type {number} */ (child.pid);
   let stopped = false;
   const handle = {
