@@ -94,8 +94,9 @@ export interface Config {
    */
   admissionMaxTransforms: number;
   /**
-   * Inline misses that may wait in line for a transform slot (default 2), each for at most
-   * `admissionMaxWaitMs` (default 1500): the few misses of one page load are served one after
+   * Inline misses that may wait in line for a transform slot (default 8), each for at most
+   * `admissionMaxWaitMs` (default 10000): the misses of one page load (a gallery's thumbnails;
+   * browsers do not retry an image on `503`) are served one after
    * the other; beyond that, `503` with `Retry-After` at once.
    */
   admissionMaxWaiting: number;
@@ -201,8 +202,8 @@ export function loadConfig(vars: ConfigVars): Config {
     admissionRetryAfterSeconds: positiveInt(vars, 'ADMISSION_RETRY_AFTER_SECONDS', 2),
     admissionMaxTransforms: positiveInt(vars, 'ADMISSION_MAX_TRANSFORMS', 1),
     logHitSampleEvery: positiveInt(vars, 'LOG_HIT_SAMPLE_EVERY', 100),
-    admissionMaxWaiting: nonNegativeInt(vars, 'ADMISSION_MAX_WAITING', 2),
-    admissionMaxWaitMs: positiveInt(vars, 'ADMISSION_MAX_WAIT_MS', 1500),
+    admissionMaxWaiting: nonNegativeInt(vars, 'ADMISSION_MAX_WAITING', 8),
+    admissionMaxWaitMs: positiveInt(vars, 'ADMISSION_MAX_WAIT_MS', 10_000),
     webhookAllowedHosts: (vars.WEBHOOK_ALLOWED_HOSTS ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase())
