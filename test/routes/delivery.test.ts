@@ -304,7 +304,7 @@ describe('negotiation, caching and headers', () => {
   it('is 404 for unknown ids and 422 naming the limits for variants nobody can make', async () => {
     expect((await call('/img/AAAAAAAAAAAAAAAA/w=100')).status).toBe(404);
     // 12 MP decoded at full size and a 12 MP AVIF: over the queue consumer's budget too
-    // (heavy-but-possible variants are offloaded: test/queue/offload.test.ts).
+    // (heavy-but-possible variants are offloaded: test/delivery/stand-in.test.ts).
     const big = ids.get('large/Carrie.jpg')!;
     const res = await call(`/img/${big.id}/w=3000,f=avif`);
     expect(res.status).toBe(422);

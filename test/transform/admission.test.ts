@@ -7,8 +7,8 @@ import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getImageById } from '../../src/storage/images-db';
 import { admissionStats, resetAdmissionPeaks, tryAdmit } from '../../src/transform/admission';
-import { estimateVariant } from '../../src/transform/plan';
-import { sourceFacts } from '../../src/transform/serve';
+import { estimateVariant } from '../../src/transform/cost';
+import { sourceFacts } from '../../src/transform/cost';
 import { parseTransform } from '../../src/transform/spec';
 import { call, fixture, upload } from '../helpers';
 
@@ -28,7 +28,7 @@ beforeAll(async () => {
   expect(Math.ceil(Math.min(...mb)) * 3).toBeGreaterThan(capacity);
   // No line (ADMISSION_MAX_WAITING 0): these tests are about the memory share; the line has
   // its own tests (admission-wait.test.ts).
-  tight = { ...env, INLINE_BUDGET_MB: String(capacity), ADMISSION_MAX_WAITING: '0' };
+  tight = { ...env, INLINE_BUDGET_MB: String(capacity), ADMISSION_MAX_WAITING: '0' } as Env;
 });
 
 async function expectBusy(res: Response) {

@@ -14,7 +14,7 @@ import { variantCacheKey } from '../../src/storage/edge-cache';
 import { specHash } from '../../src/storage/variants';
 import { canonicalTransform, parseTransform } from '../../src/transform/spec';
 import { BASE, call, fixture, upload } from '../helpers';
-import { countObjects, envWith, FakeQueue, pump } from './helpers';
+import { countObjects, envWith, FakeQueue, pump } from '../work/helpers';
 
 const ACCEPT_ALL = { Accept: 'image/avif,image/webp,image/*;q=0.8' };
 const canon = (s: string) => canonicalTransform(parseTransform(s));
