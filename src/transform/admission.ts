@@ -237,14 +237,6 @@ export function refuseMissWhenBusy(config: Config): void {
   throw busyNow(config);
 }
 
-/**
- * Lets the isolate's other requests run (a macrotask turn: new requests, I/O completions)
- * between the CPU-bound stages of a transform, so a `/healthz` or a cache hit waits for one
- * stage at most, not a whole transform.
- */
-export const yieldToEventLoop = (): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, 0));
-
 /** A copy of this isolate's counters (for tests and diagnostics). */
 export function admissionStats(): AdmissionStats {
   return { ...stats };

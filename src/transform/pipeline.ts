@@ -38,7 +38,6 @@ import {
   type Orientation,
 } from './orient';
 import type { Rgba, TransformSpec } from './spec';
-import { yieldToEventLoop } from './admission';
 
 /** Header facts the pipeline needs. `width`/`height` are as stored (coded), pixels. */
 export interface SourceFacts {
@@ -305,14 +304,12 @@ export async function runPipeline(
   // describes the pixels: such images stay as they are (not yet colour managed).
   const icc = await rgbProfile(bytes);
   lap('decode');
-  await yieldToEventLoop();
   let img = await finishFrame(decoded, src, spec, format, plan, icc);
   if (enlargeTo && (enlargeTo.width !== img.width || enlargeTo.height !== img.height))
     img = await resizeImage(img, enlargeTo.width, enlargeTo.height, {
       premultiply: src.hasAlpha,
     });
   lap('resize');
-  await yieldToEventLoop();
   const out = await encodeImage(img, format, { quality: spec.quality });
   lap('encode');
   return { bytes: out, format, width: img.width, height: img.height, timings };
