@@ -15,6 +15,10 @@
  * shrinks), minus one RGBA buffer per handoff. How each rule and constant was derived and
  * measured (shrink-on-load, progressive JPEGs, colour management, encode sizes):
  * docs/performance.md, "The cost model's derivations".
+ *
+ * AVIF (wasm/avif.wasm, src/codecs/avif.ts): dav1d decodes the whole image to YUV (charged
+ * `memoryMBPerMP.decode.avif` per source MP); the module hands out only the crop, box-shrunk
+ * or scaled to the target (`box` in `decodePlan`), so resize sees that and no full-size RGBA.
  */
 import type { JpegScale } from '../codecs/jpeg-scaled';
 import type { ImageFormat } from '../codecs/probe';
@@ -250,14 +254,20 @@ export function estimateShape(
   const { src, spec, geometry } = shape;
   const sourcePixels = src.width * src.height;
   const outputPixels = geometry.canvas.width * geometry.canvas.height;
-  const { scale, inModule } = shape.decode;
-  const decodedPixels =
-    scale === 1 ? sourcePixels : Math.ceil(src.width / scale) * Math.ceil(src.height / scale);
+  const { scale, inModule, box, decoded } = shape.decode;
+  const avif = src.format === 'avif';
+  const decodedPixels = avif
+    ? decoded.width * decoded.height
+    : scale === 1
+      ? sourcePixels
+      : Math.ceil(src.width / scale) * Math.ceil(src.height / scale);
   const srcMP = sourcePixels / MP;
   const decMP = decodedPixels / MP;
   const outMP = outputPixels / MP;
   const mem = t.memoryMBPerMP;
   const fixed = t.memoryFixedMB;
+  /** AVIF: the module's output, the crop reduced as `decoded` is (see decodePlan). */
+  const avifMP = (geometry.crop.width * geometry.crop.height * decodedPixels) / sourcePixels / MP;
 
   // Decode.
   let decode: StageCost;
@@ -281,6 +291,11 @@ export function estimateShape(
       mb: (2 * src.bytes) / 1_048_576 + SCALED_DECODE_MB_PER_DECODED_MP * decMP,
     };
     decodeFixed = num(fixed.decode.webp, maxOf(fixed.decode));
+  } else if (avif) {
+    // wasm/avif.wasm: dav1d's planes and the module's buffers, per source MP, and its output
+    // (the crop box-shrunk or scaled to the target: `avifMP`) twice, in wasm and copied out.
+    decode = { ms: fullMs * srcMP, mb: fullMb * srcMP + 2 * RGBA_MB_PER_MP * avifMP };
+    decodeFixed = num(fixed.decode.avif, maxOf(fixed.decode));
   } else if (!inModule) {
     decode = { ms: fullMs * srcMP, mb: fullMb * srcMP };
     decodeFixed = num(fixed.decode[src.format], maxOf(fixed.decode));
@@ -312,18 +327,22 @@ export function estimateShape(
   // so only CPU is charged. Large reductions box-shrink first (src/codecs/resize.ts), so
   // lanczos3 and its buffers see 1/k² of the decoded pixels; the box pass itself costs about
   // a fifth of lanczos3.
+  // An AVIF scaled to the target by its module (box 0) needs no resize; a box-shrunk one is
+  // resized from the module's output.
   const resized =
-    geometry.crop.width !== geometry.resize.width ||
-    geometry.crop.height !== geometry.resize.height;
-  const k = inModule
-    ? 1
-    : preShrinkFactor(
-        geometry.crop.width,
-        geometry.crop.height,
-        geometry.resize.width,
-        geometry.resize.height,
-      );
-  const lanczosMP = decMP / (k * k);
+    (geometry.crop.width !== geometry.resize.width ||
+      geometry.crop.height !== geometry.resize.height) &&
+    !(avif && box === 0);
+  const k =
+    inModule || avif
+      ? 1
+      : preShrinkFactor(
+          geometry.crop.width,
+          geometry.crop.height,
+          geometry.resize.width,
+          geometry.resize.height,
+        );
+  const lanczosMP = avif ? avifMP : decMP / (k * k);
   const resizeMs = num(t.resizeMsPerMP, 0);
   // `trim=border` decodes the whole source at full size (decodedPixels above) and scans it
   // for the box (transform/trim.ts): not benchmarked yet, charged as one more lanczos3 pass
@@ -357,7 +376,7 @@ export function estimateShape(
     num(fixed.encode[format], maxOf(fixed.encode));
   // Buffers handed between stages are counted by both; the module path, and a decode that is
   // not resized, hand over only the output-sized image.
-  const handoffs = RGBA_MB_PER_MP * ((inModule || !resized ? 0 : decMP) + outMP);
+  const handoffs = RGBA_MB_PER_MP * ((inModule || !resized ? 0 : avif ? avifMP : decMP) + outMP);
   const memoryMB = Math.max(
     fixedMB + decode.mb,
     fixedMB + decode.mb + resize.mb + encode.mb - handoffs,

@@ -10,6 +10,8 @@
  * Metadata reaches the output only with `metadata=keep|copyright` (codecs/metadata.ts, spliced
  * into the encoded bytes); otherwise encoders get pixels only, and no profile (sRGB).
  */
+import { decodeAvif, type AvifDecoded } from '../codecs/avif';
+import { cicpProfile } from '../codecs/cicp';
 import { decodeImage } from '../codecs/decode';
 import { DomainError } from '../errors';
 import { decodeGifFrames, GifAnimationEncoder } from '../codecs/gif';
@@ -23,7 +25,7 @@ import { DEFAULT_QUALITY, encodeImage } from '../codecs/encode';
 import { embeddedProfile, type IccProfile } from '../codecs/icc';
 import { convertToSrgb } from '../codecs/lcms';
 import type { ImageFormat } from '../codecs/probe';
-import { resizeImage } from '../codecs/resize';
+import { preShrinkFactor, resizeImage } from '../codecs/resize';
 import {
   DecodeError,
   type AnimationFrame,
@@ -145,6 +147,8 @@ export interface DecodePlan {
   scale: JpegScale;
   decoded: Size;
   inModule: boolean;
+  /** AVIF: the module's box-shrink factor (0 = decode to the target size; see decodePlan). */
+  box: number;
 }
 
 /**
@@ -210,6 +214,9 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   the memory of mozjpeg's RGBA plus @jsquash/resize, measured 56 vs 225 MiB for 12 MP →
  *   1600x2133, at no more CPU), and every CMYK JPEG (mozjpeg cannot read them). False
  *   means a @jsquash decode, then crop and resize by the caller.
+ * - `box`: AVIF only (else 1): wasm/avif.wasm converts the crop to RGBA in row bands and
+ *   box-shrinks it by this integer factor on the way, or (0) scales it to `target` itself
+ *   ({@link avifBoxFactor}); `decoded` is the whole image reduced alike.
  */
 export function decodePlan(src: SourceFacts, crop: Size, target: Size): DecodePlan {
   const jpeg = src.format === 'jpeg';
@@ -220,11 +227,40 @@ export function decodePlan(src: SourceFacts, crop: Size, target: Size): DecodePl
     target.width <= crop.width &&
     target.height <= crop.height &&
     target.width * target.height < crop.width * crop.height;
+  const box = src.format === 'avif' ? avifBoxFactor(crop, target) : 1;
+  const div = Math.max(scale, box);
+  const decoded =
+    box === 0
+      ? {
+          width: Math.ceil((src.width * target.width) / crop.width),
+          height: Math.ceil((src.height * target.height) / crop.height),
+        }
+      : { width: Math.ceil(src.width / div), height: Math.ceil(src.height / div) };
   return {
     scale,
-    decoded: { width: Math.ceil(src.width / scale), height: Math.ceil(src.height / scale) },
+    decoded,
     inModule: jpeg && (scale > 1 || reduced || src.cmyk === true),
+    box,
   };
+}
+
+/** Largest box-shrunk AVIF crop handed to lanczos3 (see avifBoxFactor), pixels. */
+const AVIF_LANCZOS_MAX_PIXELS = 1_000_000;
+
+/**
+ * How wasm/avif.wasm reduces an AVIF crop for `target`: the integer box factor of
+ * `preShrinkFactor` (lanczos3 is left at least a 1.5x reduction) while the box-shrunk crop is
+ * at most 1 MP; above that, 0: the module scales the crop to the target itself (libavif's
+ * YUV scaler: libyuv's box filter from 2x reductions up, bilinear below), so no large RGBA
+ * image reaches @jsquash/resize, whose buffers need 12.5 MB per input MP (measured in
+ * workerd, peak above idle: 4032x3024 → 1600 px WebP 162 MB with box 2 + lanczos3, 95 MB
+ * scaled; → 800 px 97 MB with box 3 + lanczos3). Enlargements are never 0.
+ */
+export function avifBoxFactor(crop: Size, target: Size): number {
+  const k = preShrinkFactor(crop.width, crop.height, target.width, target.height);
+  const boxed = Math.ceil(crop.width / k) * Math.ceil(crop.height / k);
+  const reduced = target.width <= crop.width && target.height <= crop.height;
+  return reduced && boxed > AVIF_LANCZOS_MAX_PIXELS ? 0 : Math.min(k, 64);
 }
 
 /** Maps a rectangle on the stored image to the same region of a decoded image of size `to`. */
@@ -254,7 +290,12 @@ async function decodeFor(
   target: Size,
   plan: DecodePlan = decodePlan(src, crop, target),
 ): Promise<{ img: RawImage; crop: Rect }> {
-  const { scale, decoded, inModule } = plan;
+  const { scale, decoded, inModule, box } = plan;
+  if (src.format === 'avif') {
+    // Cropped and box-shrunk by the module; the caller resizes the rest.
+    const img = decodeAvif(bytes, box === 0 ? { rect: crop, size: target } : { rect: crop, box });
+    return { img, crop: { left: 0, top: 0, width: img.width, height: img.height } };
+  }
   if (!inModule) {
     if (scale === 1) return { img: await decodeImage(bytes, src.format), crop };
     // A still WebP, reduced by libwebp while decoding.
@@ -419,11 +460,13 @@ export async function runShape(
   } else decoded = await decodeFor(bytes, src, planned.crop, planned.target, planned.decode);
   // CMYK JPEGs are converted to RGB naively by the JPEG module, so a CMYK profile no longer
   // describes the pixels: such images stay as they are (not yet colour managed).
+  // An AVIF without an ICC profile: its nclx primaries (P3, BT.2020) are converted too.
+  const cicp = 'cicp' in decoded.img ? (decoded.img as AvifDecoded).cicp : undefined;
   // `metadata=keep` into a format that holds a profile keeps the original's profile and
   // pixels in its colour space instead of converting them to sRGB.
   const kept =
     spec.metadata && holdsMetadata(format) ? await keptMetadata(bytes, spec.metadata) : null;
-  const icc = kept?.icc ? null : await rgbProfile(bytes);
+  const icc = kept?.icc ? null : ((await rgbProfile(bytes)) ?? (cicp ? cicpProfile(cicp) : null));
   lap('decode');
   let img = await finishFrame(decoded, src, spec, format, planned, icc);
   if (enlargeTo && (enlargeTo.width !== img.width || enlargeTo.height !== img.height))

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  AVIF_SHA256,
   CODEC_VERSIONS,
   JPEG_SCALED_SHA256,
   LCMS_SHA256,
@@ -26,5 +27,10 @@ describe('codec versions', () => {
   it('records the sha-256 of the committed wasm/lcms.wasm', async () => {
     expect(await sha256Hex(await fixture('wasm/lcms.wasm'))).toBe(LCMS_SHA256);
     expect(CODEC_VERSIONS).toContain(`lcms${LCMS_SHA256.slice(0, 12)}`);
+  });
+
+  it('records the sha-256 of the committed wasm/avif.wasm', async () => {
+    expect(await sha256Hex(await fixture('wasm/avif.wasm'))).toBe(AVIF_SHA256);
+    expect(CODEC_VERSIONS).toContain(`avifdec${AVIF_SHA256.slice(0, 12)}`);
   });
 });

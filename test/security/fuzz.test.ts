@@ -14,7 +14,9 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeAvif } from '../../src/codecs/avif';
 import { MAX_DIMENSION, probe, ProbeError } from '../../src/codecs/probe';
+import { DecodeError } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
 import { HttpError } from '../../src/errors';
 import { checkHeader } from '../../src/images/ingest';
@@ -144,6 +146,49 @@ describe('fuzz: header probe and upload check', () => {
       runs(300),
     );
   });
+});
+
+describe('fuzz: AVIF decoder (wasm/avif.wasm: libavif + dav1d)', () => {
+  let seeds: Uint8Array[] = [];
+  beforeAll(async () => {
+    seeds = await Promise.all(['avif/tiny.avif', 'avif/p3-nclx.avif'].map((p) => fixture(p)));
+  });
+
+  it(
+    'mutated and truncated AVIFs give an image or a DecodeError, never a trap that sticks',
+    { timeout: TIMEOUT },
+    async () => {
+      await fuzz(
+        'avif/mutated',
+        fc.property(
+          fc.nat(),
+          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 16 }),
+          fc.option(fc.nat(), { nil: undefined }),
+          fc.integer({ min: 1, max: 4 }),
+          (which, edits, cut, box) => {
+            const seed = seeds[which % seeds.length]!;
+            const b = seed.slice(0, cut === undefined ? seed.length : cut % (seed.length + 1));
+            for (const [at, v] of edits) if (b.length) b[at % b.length] = v;
+            try {
+              probe(b); // the probe stands in front of the decoder in the Worker
+            } catch (err) {
+              if (err instanceof ProbeError) return;
+              throw err;
+            }
+            try {
+              const img = decodeAvif(b, { box, maxPixels: 1 << 22 });
+              expect(img.data.length).toBe(img.width * img.height * 4);
+            } catch (err) {
+              if (!(err instanceof DecodeError)) throw err;
+            }
+          },
+        ),
+        runs(100),
+      );
+      // The instance that decoded (or trapped on) the last input still works, or was replaced.
+      expect(decodeAvif(seeds[0]!).width).toBe(64);
+    },
+  );
 });
 
 const OPTION_NAMES = [
