@@ -16,6 +16,7 @@ import {
   type JpegScale,
 } from '../codecs/jpeg-scaled';
 import { DEFAULT_QUALITY, encodeImage } from '../codecs/encode';
+import { decodePngResized } from '../codecs/png-scaled';
 import { embeddedProfile, type IccProfile } from '../codecs/icc';
 import { convertToSrgb } from '../codecs/lcms';
 import type { ImageFormat } from '../codecs/probe';
@@ -122,7 +123,9 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   (at scale 1 too: the module's RGB buffer and streaming lanczos3 need about a quarter of
  *   the memory of mozjpeg's RGBA plus @jsquash/resize, measured 56 vs 225 MiB for 12 MP →
  *   1600x2133, at no more CPU), and every CMYK JPEG (mozjpeg cannot read them). False
- *   means a @jsquash decode, then crop and resize by the caller.
+ *   means a @jsquash decode, then crop and resize by the caller. Every PNG is `inModule` too:
+ *   our PNG module (wasm/png_scaled.wasm) streams rows into its resampler, so `decoded` is
+ *   then the output-sized result (the full image never exists, Adam7 files excepted).
  */
 export function decodePlan(
   src: SourceFacts,
@@ -140,7 +143,7 @@ export function decodePlan(
   return {
     scale,
     decoded: { width: Math.ceil(src.width / scale), height: Math.ceil(src.height / scale) },
-    inModule: jpeg && (scale > 1 || reduced || src.cmyk === true),
+    inModule: (jpeg && (scale > 1 || reduced || src.cmyk === true)) || src.format === 'png',
   };
 }
 
@@ -168,8 +171,8 @@ function scaleRect(r: Rect, from: Size, to: Size): Rect {
 }
 
 /**
- * Decodes for a crop and target. Reduced JPEGs (and CMYK JPEGs, which mozjpeg cannot read)
- * go through the JPEG module, which decodes at 1/1, 1/2, 1/4 or 1/8, crops and resamples
+ * Decodes for a crop and target. PNGs go through the PNG module (decode, crop, resample in one
+ * call). Reduced JPEGs (and CMYK JPEGs, which mozjpeg cannot read) go through the JPEG module, which decodes at 1/1, 1/2, 1/4 or 1/8, crops and resamples
  * (lanczos3, sRGB) in one call, so the decoded image never leaves its wasm memory: the result
  * is already `target`-sized (see `decodePlan`). Everything else decodes through @jsquash and
  * is cropped and resized by the caller.
@@ -189,6 +192,17 @@ async function decodeFor(
     return { img, crop: scaleRect(crop, src, decoded) };
   }
   const region = scaleRect(crop, src, decoded);
+  if (src.format === 'png') {
+    // Enlarged axes are decoded at the crop's size and resized by the caller.
+    const img = decodePngResized(
+      bytes,
+      region,
+      Math.min(target.width, region.width),
+      Math.min(target.height, region.height),
+      src.width * src.height,
+    );
+    return { img, crop: { left: 0, top: 0, width: img.width, height: img.height } };
+  }
   try {
     // The module only reduces: an enlarged CMYK crop is decoded at its own size and resized
     // by the caller.

@@ -32,6 +32,10 @@
  * profile to convert (`PlanSource.colourManaged === false`); sRGB profiles are skipped at run
  * time, so this is the safe side.
  *
+ * PNG sources stream through their own module (decode, crop and resample in one call):
+ * their decode is charged per output MP and per byte of the file, not per source MP
+ * (src/transform/png-cost.ts).
+ *
  * Encode memory follows the bench's two encode sizes: `memoryMBPerMP.encode` per MP up to
  * 800x1067, `encodeAbove800w` per MP beyond (see CostTable).
  */
@@ -42,6 +46,7 @@ import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import table from './cost-table.json';
 import { orientSize, rectToSource } from './orient';
+import { pngDecodeCost } from './png-cost';
 import { decodePlan, isAnimatedOutput, planVariant, type SourceFacts } from './pipeline';
 import type { Size } from './geometry';
 import type { TransformSpec } from './spec';
@@ -152,6 +157,8 @@ export interface PlanSource extends SourceFacts {
   progressive?: boolean;
   /** WebP with a lossless (VP8L) bitstream (see ImageRecord), priced on its own figures. */
   webpLossless?: boolean;
+  /** Size of the original, bytes (PNG memory counts the compressed input; see png-cost.ts). */
+  bytes?: number;
   /**
    * False when the original is known to carry no ICC profile to convert; absent (unknown,
    * as for stored records) is charged the colour transform.
@@ -173,7 +180,10 @@ export interface CostEstimate {
   memoryMB: number;
   /** Stored pixels of the original. */
   sourcePixels: number;
-  /** Pixels the decoder produces (after shrink-on-load). */
+  /**
+   * Pixels the decoder produces (after shrink-on-load); for a PNG, the pixels its streaming
+   * module holds at once (the output, plus half the crop when interlaced).
+   */
   decodedPixels: number;
   /** Pixels of the encoded output (canvas). */
   outputPixels: number;
@@ -268,6 +278,8 @@ export function estimateVariant(
   const outMP = outputPixels / MP;
   const mem = t.memoryMBPerMP;
   const fixed = t.memoryFixedMB;
+  // PNG: decode + crop + resample stream through one module (png-cost.ts).
+  const png = src.format === 'png' ? pngDecodeCost(src, geometry, t) : null;
 
   // Decode.
   let decode: StageCost;
@@ -281,6 +293,9 @@ export function estimateVariant(
       mb: num(mem.webpLosslessDecode, maxOf(mem.decode)) * srcMP,
     };
     decodeFixed = num(fixed.decode.webp, maxOf(fixed.decode));
+  } else if (png) {
+    decode = png.decode;
+    decodeFixed = 0; // inside png.decode
   } else if (!inModule) {
     decode = { ms: fullMs * srcMP, mb: fullMb * srcMP };
     decodeFixed = num(fixed.decode[src.format], maxOf(fixed.decode));
@@ -324,14 +339,16 @@ export function estimateVariant(
       );
   const lanczosMP = decMP / (k * k);
   const resizeMs = num(t.resizeMsPerMP, 0);
-  const resize: StageCost = !resized
-    ? { ms: 0, mb: 0 }
-    : {
-        ms: inModule || k === 1 ? resizeMs * decMP : resizeMs * (lanczosMP + decMP / 5),
-        mb: inModule
-          ? 0
-          : num(mem.resize, 0) * lanczosMP + (k > 1 ? RGBA_MB_PER_MP * lanczosMP : 0),
-      };
+  const resize: StageCost = png
+    ? { ms: png.resizeMs, mb: 0 }
+    : !resized
+      ? { ms: 0, mb: 0 }
+      : {
+          ms: inModule || k === 1 ? resizeMs * decMP : resizeMs * (lanczosMP + decMP / 5),
+          mb: inModule
+            ? 0
+            : num(mem.resize, 0) * lanczosMP + (k > 1 ? RGBA_MB_PER_MP * lanczosMP : 0),
+        };
 
   // Colour: on the smaller of the crop (as decoded) and the output, in place (no buffer).
   const cropMP = inModule
@@ -363,7 +380,7 @@ export function estimateVariant(
     cpuMs: (decode.ms + resize.ms + colour.ms + encode.ms) * frames,
     memoryMB,
     sourcePixels,
-    decodedPixels,
+    decodedPixels: png ? png.heldPixels : decodedPixels,
     outputPixels,
     decodeScale: scale,
     stages: { decode, resize, colour, encode, fixedMB },

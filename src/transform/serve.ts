@@ -74,6 +74,7 @@ export function sourceFacts(rec: ImageRecord): PlanSource {
     cmyk: rec.cmyk,
     progressive: rec.progressive,
     webpLossless: rec.webpLossless,
+    bytes: rec.bytes,
     frames: rec.frames,
     focal: rec.focal ?? null,
   };
