@@ -180,7 +180,7 @@ const captured: { url: string; method: string; headers: Record<string, string>; 
   [];
 
 /**
- * The Worker's outbound fetches (test/queue/webhook.test.ts):
+ * The Worker's outbound fetches (test/work/webhook.test.ts):
  * GET  http://hooks.test/__log  → JSON list of the requests captured so far
  * POST https://hooks.test/<path> → captured; answers 500 when the path contains `fail`, else 204
  * anything else                 → 502 (no network in tests)
@@ -246,7 +246,7 @@ export default defineConfig(async () => {
             // Signing off by default (a developer's .dev.vars must not change the tests);
             // test/security/signature.test.ts turns it on with its own env.
             SIGNING_KEYS: '[]',
-            // No background card/eager work after uploads (test/queue turns it on per call);
+            // No background card/eager work after uploads (test/work turns it on per call);
             // webhooks to the capturing host below, signed with a test secret.
             QUEUE_UPLOAD_WORK: 'false',
             WEBHOOK_SECRET: 'test-webhook-secret',

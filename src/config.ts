@@ -26,7 +26,7 @@ export interface Config {
    */
   maxInlinePixels: number;
   /**
-   * Inline budget (src/transform/plan.ts): a variant miss is computed in the request when its
+   * Inline budget (src/transform/cost.ts): a variant miss is computed in the request when its
    * estimated CPU time (ms) and peak memory (MiB, the cost table's units) fit; otherwise it is
    * offloaded to the queue and a stand-in is served. Defaults 1000 ms and 96 MB: the 128 MB
    * isolate less ~32 MB kept for the Worker's own heap and a concurrent request's buffers

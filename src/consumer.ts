@@ -4,7 +4,7 @@
  * delivery Worker but no `fetch`, so CPU-bound batches run in their own isolates and never
  * stall a delivery request (docs/architecture.md, "Two Workers").
  */
-import { handleQueue } from './queue/consumer';
+import { handleQueue } from './work/consumer';
 import { handleScheduled } from './scheduled';
 
 export default {

@@ -3,7 +3,6 @@
  * into worker-configuration.d.ts (checked in; `npm test` fails when it is stale).
  */
 import type { Config } from './config';
-import type { Principal } from './security/auth';
 
 /** Per-request values set by middleware. */
 export interface AppVariables {
@@ -19,4 +18,18 @@ export interface AppVariables {
 export interface AppEnv {
   Bindings: Env;
   Variables: AppVariables;
+}
+
+/** What an API key may do. */
+export type Scope = 'read' | 'upload' | 'admin';
+
+/** The authenticated caller: every image belongs to one owner. */
+export interface Principal {
+  owner: string;
+  scopes: readonly Scope[];
+  /**
+   * Stable id of the key used (rate limits count per key): the D1 key id (`k_…`), or
+   * `secret:` + the first 16 hex digits of the key's SHA-256 for `API_KEYS` entries.
+   */
+  keyId: string;
 }

@@ -9,7 +9,7 @@
  */
 import { app } from './app';
 import { mayReadReplica } from './http/consistency';
-import { handleQueue } from './queue/consumer';
+import { handleQueue } from './work/consumer';
 import { handleScheduled } from './scheduled';
 import { withD1Session } from './storage/d1-session';
 

@@ -4,8 +4,8 @@
  * The crons themselves are configured on the consumer Worker (wrangler.consumer.toml).
  */
 import { loadConfig } from './config';
-import { reconcile } from './jobs/reconcile';
-import { sweepOrphans } from './jobs/sweep';
+import { reconcile } from './work/reconcile';
+import { sweepOrphans } from './work/sweep';
 import { logLine } from './observability/log';
 import { withD1Session } from './storage/d1-session';
 

@@ -456,19 +456,6 @@ export function dropCodecs(): void {
   }
 }
 
-/** mozjpeg decoder instance (lazy, memoised). */
-export const readyJpegDec = (): Promise<Codec<MozJpegDecApi>> => readyCodec('jpegDec');
-/** mozjpeg encoder instance (lazy, memoised). */
-export const readyJpegEnc = (): Promise<Codec<MozJpegEncApi>> => readyCodec('jpegEnc');
-/** PNG decoder + encoder instance (lazy, memoised). */
-export const readyPngCodec = (): Promise<Codec<PngApi>> => readyCodec('pngCodec');
-/** libavif decoder instance (lazy, memoised). */
-export const readyAvifDec = (): Promise<Codec<AvifDecApi>> => readyCodec('avifDec');
-/** libavif encoder instance, single-threaded `avif_enc.wasm` (lazy, memoised). */
-export const readyAvifEnc = (): Promise<Codec<AvifEncApi>> => readyCodec('avifEnc');
-/** Resize instance (lazy, memoised). */
-export const readyResize = (): Promise<Codec<ResizeApi>> => readyCodec('resize');
-
 /**
  * Current linear-memory size, in bytes, of each instantiated codec (absent: never used, or
  * discarded). Memory only grows, so this is each instance's high-water mark.

@@ -127,7 +127,7 @@ export function costTable(cases, meta) {
    * MB per output MP of an encode beyond 800x1067: the slope between the 800w and 1600w
    * cases, floored at the RGBA input held twice (the JS copy and the encoder's); null
    * without the 1600w case. With the 800w ratio it makes the planner's piecewise-linear
-   * curve through zero and both measured points (src/transform/plan.ts).
+   * curve through zero and both measured points (src/transform/cost.ts).
    * @param {string} format
    */
   const encodeSlope = (format) => {

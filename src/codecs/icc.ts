@@ -1,5 +1,5 @@
 /**
- * Embedded ICC profiles: the bytes of the profile the probe located (src/codecs/probe.ts,
+ * Embedded ICC profiles: the bytes of the profile the probe located (src/codecs/probe/,
  * `ProbeResult.icc`), reassembled (JPEG APP2 chunks) or inflated (PNG iCCP, zlib), bounded,
  * and checked for an ICC header (ICC.1:2022 §7.2) before anything parses them.
  *

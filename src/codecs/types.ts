@@ -11,6 +11,9 @@ export interface RawImage {
   height: number;
 }
 
+/** What an `Accept` header allows beyond JPEG/PNG; part of the edge cache key for `f=auto`. */
+export type AcceptClass = 'avif' | 'webp' | 'basic';
+
 /** Formats we encode variants to (`webp` and `gif` may be animated). */
 export type EncodeFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif';
 

@@ -55,3 +55,34 @@ export async function readJson(
     throw badRequest(`The body is not valid JSON. ${shape}`);
   }
 }
+
+/**
+ * Reads an upload body: `multipart/form-data` with a `file` field (and optional `metadata`
+ * field), or the raw image bytes (metadata in the `metadata` query parameter).
+ * @throws HttpError 400 for a form without a file.
+ */
+export async function readUpload(
+  req: Request,
+): Promise<{ bytes: Uint8Array; metadata: string | null }> {
+  const type = req.headers.get('Content-Type') ?? '';
+  if (/^multipart\/form-data/i.test(type)) {
+    let form: FormData;
+    try {
+      form = await req.formData();
+    } catch {
+      throw badRequest('The multipart body could not be parsed.');
+    }
+    const file: unknown = form.get('file');
+    if (!(file instanceof File))
+      throw badRequest('The form needs a file field holding the image.', { option: 'file' });
+    const metadata = form.get('metadata');
+    return {
+      bytes: new Uint8Array(await file.arrayBuffer()),
+      metadata: typeof metadata === 'string' ? metadata : null,
+    };
+  }
+  return {
+    bytes: new Uint8Array(await req.arrayBuffer()),
+    metadata: new URL(req.url).searchParams.get('metadata'),
+  };
+}

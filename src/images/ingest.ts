@@ -9,27 +9,13 @@ import type { Config } from '../config';
 import { tooLarge, unavailable, unprocessable, unsupportedMedia } from '../errors';
 import { sha256Hex } from '../hash';
 import { newImageId } from '../ids';
-import { enqueueOnUpload } from '../queue/producer';
+import { enqueueOnUpload } from '../work/producer';
 import { awaitRetirement } from './retire';
 import { logEvent } from '../observability/log';
-import { webpLosslessReason } from '../security/webp-lossless';
+import type { IngestPolicy } from '../security/upload-tokens';
+import { webpLosslessReason } from '../codecs/probe/webp';
 import { getImageBySha, insertImage, type ImageRecord } from '../storage/images-db';
 import { putOriginal } from '../storage/originals';
-
-/** What a caller may restrict beyond the service limits (direct-upload policies). */
-export interface IngestPolicy {
-  /** Largest accepted width × height, pixels. */
-  maxPixels?: number;
-  /** Accepted formats; all when absent. */
-  formats?: readonly string[];
-  /** Largest accepted file, bytes (checked before probing: 413). */
-  maxBytes?: number;
-  /**
-   * Preset names a direct upload asked to generate eagerly (from its upload token): enqueued
-   * after a successful ingest, besides the presets marked `eager` (queue/producer.ts).
-   */
-  eagerPresets?: readonly string[];
-}
 
 /**
  * Result of an ingest: the stored record, whether it already existed for this owner, and

@@ -1,6 +1,6 @@
 /**
  * `/img/:id/...`: public delivery. `original` serves the stored bytes; anything else is a
- * preset name or transform options (transform/serve.ts).
+ * preset name or transform options (delivery/serve.ts).
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
@@ -10,7 +10,8 @@ import { placeholderPng } from '../images/card';
 import { limitDeliveryMiss } from '../security/rate-limit';
 import { getImageById } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
-import { etagMatches, IMMUTABLE, serveVariant } from '../transform/serve';
+import { serveVariant } from '../delivery/serve';
+import { etagMatches, IMMUTABLE } from '../http/etag';
 
 /** Routes under /img. */
 export const deliveryRoutes = new Hono<AppEnv>()

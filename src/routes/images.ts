@@ -5,13 +5,13 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { badRequest, notFound } from '../errors';
-import { limitBody } from '../http/body';
+import { limitBody, readUpload } from '../http/body';
 import { decodeCursor, encodeCursor, parseLimit } from '../http/pagination';
 import { ID_PATTERN } from '../ids';
 import { ingestOriginal } from '../images/ingest';
 import { retireOriginal } from '../images/retire';
 import { imageView, uploadView } from '../images/view';
-import { purgeVariantsLater } from '../queue/producer';
+import { purgeVariantsLater } from '../work/producer';
 import { requireScope } from '../security/auth';
 import { deleteImage, getImage, listImages } from '../storage/images-db';
 
@@ -42,37 +42,6 @@ export function parseMetadata(
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw badRequest('metadata must be a JSON object.', { option: 'metadata' });
   return value as Record<string, unknown>;
-}
-
-/**
- * Reads an upload body: `multipart/form-data` with a `file` field (and optional `metadata`
- * field), or the raw image bytes (metadata in the `metadata` query parameter).
- * @throws HttpError 400 for a form without a file.
- */
-export async function readUpload(
-  req: Request,
-): Promise<{ bytes: Uint8Array; metadata: string | null }> {
-  const type = req.headers.get('Content-Type') ?? '';
-  if (/^multipart\/form-data/i.test(type)) {
-    let form: FormData;
-    try {
-      form = await req.formData();
-    } catch {
-      throw badRequest('The multipart body could not be parsed.');
-    }
-    const file: unknown = form.get('file');
-    if (!(file instanceof File))
-      throw badRequest('The form needs a file field holding the image.', { option: 'file' });
-    const metadata = form.get('metadata');
-    return {
-      bytes: new Uint8Array(await file.arrayBuffer()),
-      metadata: typeof metadata === 'string' ? metadata : null,
-    };
-  }
-  return {
-    bytes: new Uint8Array(await req.arrayBuffer()),
-    metadata: new URL(req.url).searchParams.get('metadata'),
-  };
 }
 
 /** Routes under /v1/images. */

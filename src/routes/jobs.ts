@@ -1,7 +1,7 @@
 /**
  * `/v1/jobs`: bulk jobs (create with an optional `Idempotency-Key`, list, progress, items,
  * cancel). Jobs belong to the API key's owner; another owner's job is a 404. Thin: the work
- * happens in jobs/service.ts.
+ * happens in jobs/ (request, lifecycle, progress).
  */
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
@@ -9,13 +9,9 @@ import { badRequest, notFound } from '../errors';
 import { limitBody, readJson } from '../http/body';
 import { badCursor, decodeCursor, encodeCursor, parseLimit } from '../http/pagination';
 import { ID_PATTERN } from '../ids';
-import {
-  cancelJob,
-  checkIdempotencyKey,
-  createJob,
-  jobView,
-  parseJobRequest,
-} from '../jobs/service';
+import { cancelJob, createJob } from '../jobs/lifecycle';
+import { jobView } from '../jobs/progress';
+import { checkIdempotencyKey, parseJobRequest } from '../jobs/request';
 import { requireScope } from '../security/auth';
 import { getJob, listItems, listJobs, TERMINAL, type JobStatus } from '../storage/jobs-db';
 

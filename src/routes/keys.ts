@@ -14,7 +14,8 @@ import { badRequest, notFound } from '../errors';
 import { limitBody, readJson } from '../http/body';
 import { sha256Hex } from '../hash';
 import { ALL_SCOPES, KEY_ID_PATTERN, newApiKey } from '../security/api-keys';
-import { requireScope, type Scope } from '../security/auth';
+import type { Scope } from '../env';
+import { requireScope } from '../security/auth';
 import { insertApiKey, listApiKeys, revokeApiKey, type ApiKeyRecord } from '../storage/api-keys-db';
 
 const MAX_LABEL = 100;

@@ -42,7 +42,7 @@ import {
 } from '../storage/upload-tokens-db';
 import { resolvePreset } from '../transform/presets';
 import { isPresetName } from '../transform/spec';
-import { readUpload } from './images';
+import { readUpload } from '../http/body';
 
 /** Room for multipart framing on top of a policy's `max_bytes` in the body limit, bytes. */
 const MULTIPART_SLACK = 16 * 1024;

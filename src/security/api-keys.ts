@@ -7,7 +7,7 @@
 import { sha256Hex } from '../hash';
 import { base64url } from './signature';
 import { findActiveApiKey } from '../storage/api-keys-db';
-import type { Principal, Scope } from './auth';
+import type { Principal, Scope } from '../env';
 
 /** The scopes a key may carry, in canonical order. */
 export const ALL_SCOPES: readonly Scope[] = ['read', 'upload', 'admin'];

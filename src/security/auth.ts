@@ -8,25 +8,12 @@
  */
 import { sha256, toHex } from '../hash';
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv } from '../env';
+import type { AppEnv, Principal, Scope } from '../env';
 import { forbidden, unauthorized } from '../errors';
 import { principalForStoredKey } from './api-keys';
 import { isSafeMethod, limitWrite } from './rate-limit';
 
-/** What an API key may do. */
-export type Scope = 'read' | 'upload' | 'admin';
 const SCOPES: readonly Scope[] = ['read', 'upload', 'admin'];
-
-/** The authenticated caller: every image belongs to one owner. */
-export interface Principal {
-  owner: string;
-  scopes: readonly Scope[];
-  /**
-   * Stable id of the key used (rate limits count per key): the D1 key id (`k_…`), or
-   * `secret:` + the first 16 hex digits of the key's SHA-256 for `API_KEYS` entries.
-   */
-  keyId: string;
-}
 
 interface KeyEntry extends Principal {
   digest: Uint8Array;

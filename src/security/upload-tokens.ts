@@ -7,8 +7,22 @@
 import type { ImageFormat } from '../codecs/probe';
 import type { Config } from '../config';
 import { badRequest } from '../errors';
-import type { IngestPolicy } from '../images/ingest';
 import { base64url } from './signature';
+
+/** What a caller may restrict beyond the service limits (direct-upload policies). */
+export interface IngestPolicy {
+  /** Largest accepted width × height, pixels. */
+  maxPixels?: number;
+  /** Accepted formats; all when absent. */
+  formats?: readonly string[];
+  /** Largest accepted file, bytes (checked before probing: 413). */
+  maxBytes?: number;
+  /**
+   * Preset names a direct upload asked to generate eagerly (from its upload token): enqueued
+   * after a successful ingest, besides the presets marked `eager` (work/producer.ts).
+   */
+  eagerPresets?: readonly string[];
+}
 
 /** Shortest token lifetime, seconds (2 minutes). */
 export const MIN_EXPIRES_IN_S = 120;

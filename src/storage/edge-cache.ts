@@ -3,7 +3,7 @@
  * GET requests on the canonical variant URL; the Accept class is part of the key where the
  * format depends on it. Only 200 responses are stored, never errors.
  */
-import type { AcceptClass } from '../transform/negotiate';
+import type { AcceptClass } from '../codecs/types';
 
 /**
  * The cache key for a variant URL. `segment` is the canonical transform or a preset name;

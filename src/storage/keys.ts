@@ -1,3 +1,5 @@
+import type { EncodeFormat } from '../codecs/types';
+
 /**
  * R2 key scheme: the only module that spells R2 keys.
  * Originals and variants are content-addressed, so they are immutable.
@@ -28,3 +30,6 @@ export const variantPrefix = (sha256: string) => `${VARIANTS_PREFIX}${sha256}/`;
 /** The original's sha256 of a variant's key. */
 export const shaOfVariantKey = (key: string) =>
   key.slice(VARIANTS_PREFIX.length, key.indexOf('/', VARIANTS_PREFIX.length));
+
+/** File extension of an encoder format (the R2 variant key's extension). */
+export const extension = (f: EncodeFormat) => (f === 'jpeg' ? 'jpg' : f);

@@ -3,12 +3,10 @@
  * refused even after quick retries, kept until the reconciler has sent them. The only module
  * with SQL for that table.
  */
-import type { JobMessage } from '../queue/messages';
-
-/** A message waiting to be sent again. */
-export interface PendingSend {
+/** A message waiting to be sent again (`M`: the queue's message type, work/messages.ts). */
+export interface PendingSend<M = unknown> {
   id: number;
-  body: JobMessage;
+  body: M;
   attempts: number;
 }
 
@@ -18,7 +16,7 @@ const MAX_ERROR = 500;
 /** Records messages the queue refused, due at once (one statement; all or nothing). */
 export async function recordPendingSends(
   db: D1Database,
-  messages: readonly JobMessage[],
+  messages: readonly unknown[],
   error: string,
   now: number,
 ): Promise<void> {
@@ -32,19 +30,19 @@ export async function recordPendingSends(
     .run();
 }
 
-/** Up to `limit` messages due at `now`, oldest first. */
-export async function duePendingSends(
+/** Up to `limit` messages due at `now`, oldest first; bodies are parsed JSON, typed `M`. */
+export async function duePendingSends<M = unknown>(
   db: D1Database,
   now: number,
   limit: number,
-): Promise<PendingSend[]> {
+): Promise<PendingSend<M>[]> {
   const { results } = await db
     .prepare('SELECT id, body, attempts FROM pending_sends WHERE next_at <= ? ORDER BY id LIMIT ?')
     .bind(now, limit)
     .all<{ id: number; body: string; attempts: number }>();
   return results.map((r) => ({
     id: r.id,
-    body: JSON.parse(r.body) as JobMessage,
+    body: JSON.parse(r.body) as M,
     attempts: r.attempts,
   }));
 }

@@ -59,8 +59,8 @@ const toRecord = (r: VariantRow): VariantRecord => ({
   updatedAt: r.updated_at,
 });
 
-/** Identity and description of one variant. */
-export interface VariantKey {
+/** Identity and description of one variant row in D1 (its R2 key: storage/keys.ts `variantKey`). */
+export interface VariantIdentity {
   sha256: string;
   specHash: string;
   imageId: string;
@@ -83,7 +83,7 @@ const clip = (s: string) => (s.length > MAX_ERROR ? `${s.slice(0, MAX_ERROR - 1)
  */
 export async function claimVariant(
   db: D1Database,
-  v: VariantKey,
+  v: VariantIdentity,
   now: number,
   staleMs: number,
 ): Promise<{ claimed: true; at: number } | { claimed: false; row: VariantRecord | null }> {
@@ -135,7 +135,7 @@ export async function getVariantRow(
 /** Records a variant the consumer has stored in R2 (insert or update; repeating is a no-op). */
 export async function markVariantReady(
   db: D1Database,
-  v: VariantKey,
+  v: VariantIdentity,
   facts: { width: number; height: number; bytes: number },
   now: number,
 ): Promise<void> {
@@ -167,7 +167,7 @@ export async function markVariantReady(
  */
 export async function markVariantFailed(
   db: D1Database,
-  v: VariantKey,
+  v: VariantIdentity,
   error: string,
   permanent: boolean,
   now: number,

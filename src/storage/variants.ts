@@ -6,9 +6,8 @@
  */
 import { CODEC_VERSIONS } from '../codecs/versions';
 import type { EncodeFormat } from '../codecs/types';
-import { extension } from '../transform/negotiate';
 import { sha256, toHex } from '../hash';
-import { shaOfVariantKey, variantKey, VARIANTS_PREFIX, variantPrefix } from './keys';
+import { extension, shaOfVariantKey, variantKey, VARIANTS_PREFIX, variantPrefix } from './keys';
 
 /** Hex SHA-256 (first 32 hex digits) of the canonical transform, format and codec versions. */
 export async function specHash(canonical: string, format: EncodeFormat): Promise<string> {

@@ -1,7 +1,7 @@
 /**
  * Admission control for inline transforms: the requests one isolate serves at once share the
  * planner's inline memory budget (`inlineBudgetMb`), and at most `admissionMaxTransforms` run
- * at once. Each inline transform holds its estimated MB (src/transform/plan.ts) and a slot
+ * at once. Each inline transform holds its estimated MB (src/transform/cost.ts) and a slot
  * while it runs; one that does not fit in what is left now is
  * refused at once (the caller answers `503` with `Retry-After`, or skips an optional inline
  * stand-in), never queued in the isolate, so a miss flood cannot pile up transforms or run

@@ -90,13 +90,6 @@ export function sharpen(img: RawImage, strength: number): RawImage {
   return { data: out, width: img.width, height: img.height };
 }
 
-/** True when any pixel is not fully opaque. One pass over alpha; stops at the first hit. */
-export function hasTransparency(img: RawImage): boolean {
-  const d = img.data;
-  for (let i = 3; i < d.length; i += 4) if (d[i]! !== 255) return true;
-  return false;
-}
-
 /**
  * Composites `img` over a canvas of `canvas` size filled with `bg`, at `offset`
  * ("source over", straight alpha). With an opaque `bg` the result is opaque. Used for

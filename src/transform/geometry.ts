@@ -4,12 +4,13 @@
  * Pure arithmetic: no pixels are touched here.
  *
  * Frame of reference: everything is in the source as displayed after EXIF orientation AND
- * the spec's `rotate` ({@link orientedSize}), because `width`/`height` refer to the axes after
+ * the spec's `rotate` (90 and 270 swap the axes), because `width`/`height` refer to the axes after
  * rotation. The pipeline therefore orients and rotates (or maps the crop rectangle back
  * through both), crops, resizes, pads, then flips (flip does not change the geometry and
  * gravity refers to the unflipped image).
  */
-import { deviceSide, MAX_SIDE, type Gravity, type Rotation, type TransformSpec } from './spec';
+import type { ImageRecord } from '../storage/images-db';
+import { deviceSide, MAX_SIDE, type Gravity, type TransformSpec } from './spec';
 
 /** A size in pixels. */
 export interface Size {
@@ -39,13 +40,6 @@ export interface Geometry {
   readonly canvas: Size;
   /** Where the resized image sits on the canvas: (0, 0) except for `fit=pad`. */
   readonly offset: Point;
-}
-
-/** The source size as displayed after `rotate` (90 and 270 swap the axes). */
-export function orientedSize(src: Size, rotate: Rotation): Size {
-  return rotate === 90 || rotate === 270
-    ? { width: src.height, height: src.width }
-    : { width: src.width, height: src.height };
 }
 
 /**
@@ -95,7 +89,7 @@ const ORIGIN: Point = { left: 0, top: 0 };
 
 /**
  * Plans crop, resize and padding for `spec` on a source of size `src` (pixels after EXIF
- * orientation and `rotate`; see {@link orientedSize}). The box is `width × dpr` by
+ * orientation and `rotate`: 90 and 270 swap the axes). The box is `width × dpr` by
  * `height × dpr` device pixels (rounded).
  *
  * - Only one of width/height: the other follows the aspect ratio; every fit then acts as
@@ -170,4 +164,12 @@ export function planGeometry(
       top: Math.round((bh - resize.height) * fy),
     },
   };
+}
+
+/** What `gravity_used` says while `g=auto` falls back to the centre. */
+export const GRAVITY_PENDING = 'center (focal point pending)';
+
+/** True when `spec` asks for `g=auto` and the image's attention point is not computed yet. */
+export function focalPending(rec: Pick<ImageRecord, 'focal'>, spec: TransformSpec): boolean {
+  return spec.gravity.kind === 'auto' && !rec.focal;
 }

@@ -3,11 +3,8 @@
  * or PNG when the source has alpha), and the original's format when `format` is absent.
  */
 import type { ImageFormat } from '../codecs/probe';
-import type { EncodeFormat } from '../codecs/types';
+import type { AcceptClass, EncodeFormat } from '../codecs/types';
 import type { OutputFormat } from './spec';
-
-/** What an `Accept` header allows beyond JPEG/PNG; part of the edge cache key for `f=auto`. */
-export type AcceptClass = 'avif' | 'webp' | 'basic';
 
 /** Classifies `Accept` (RFC 9110 §12.5.1; a media range with q=0 is refused). */
 export function acceptClass(accept: string | undefined): AcceptClass {
@@ -74,6 +71,3 @@ export function autoCandidates(
 
 /** MIME type of an encoder format. */
 export const contentType = (f: EncodeFormat) => `image/${f}`;
-
-/** File extension of an encoder format (also the R2 variant key's extension). */
-export const extension = (f: EncodeFormat) => (f === 'jpeg' ? 'jpg' : f);

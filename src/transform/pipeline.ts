@@ -147,17 +147,6 @@ export function decodePlan(
   };
 }
 
-/** Source pixels a variant decodes (after shrink-on-load), for the inline ceiling and planner. */
-export function decodedPixels(src: SourceFacts, spec: TransformSpec): number {
-  const { orientation, geometry } = planVariant(src, spec);
-  const { decoded } = decodePlan(
-    src,
-    rectToSource(orientation, src, geometry.crop),
-    orientSize(orientation, geometry.resize),
-  );
-  return decoded.width * decoded.height;
-}
-
 /** Maps a rectangle on the stored image to the same region of a decoded image of size `to`. */
 function scaleRect(r: Rect, from: Size, to: Size): Rect {
   if (from.width === to.width && from.height === to.height) return r;
@@ -262,7 +251,7 @@ async function finishFrame(
  * ({@link isAnimatedOutput}) is decoded, transformed and encoded frame by frame, each frame
  * through the same steps as a still image, delays and loop count kept; it must be within
  * `maxAnimationPixels` (canvas × frames), checked before any frame is decoded.
- * `enlargeTo` (still images only; a stand-in, jobs/offload.ts): the finished image is resized
+ * `enlargeTo` (still images only; a stand-in, delivery/stand-in.ts): the finished image is resized
  * (lanczos3) to this size before encoding.
  * @throws DecodeError when the bytes do not decode (→ 422); encoder errors propagate.
  */

@@ -1,5 +1,5 @@
 /**
- * The planner's figures for a PNG source (src/transform/plan.ts): PNGs decode, crop and
+ * The planner's figures for a PNG source (src/transform/cost.ts): PNGs decode, crop and
  * resample in one streaming call of wasm/png_scaled.wasm (src/codecs/png-scaled.ts), so what
  * a PNG costs in memory follows the OUTPUT and the compressed file, not the source pixels:
  *
@@ -14,8 +14,15 @@
  * figure per source MP (`decodeMsPerMP.png`, measured for @jsquash/png, which the issue found
  * slower than this crate: the safe side) plus the resize figure per crop MP.
  */
-import type { CostTable, StageCost } from './plan';
 import type { Geometry } from './geometry';
+
+/** The cost-table figures this module reads (a subset of `CostTable` in cost.ts). */
+export interface PngCostFigures {
+  decodeMsPerMP: { png: number | null } & Record<string, number | null>;
+  resizeMsPerMP: number | null;
+  memoryMBPerMP: { resize: number | null };
+  memoryFixedMB: { resize: number | null };
+}
 
 const MP = 1_000_000;
 const MIB = 1024 * 1024;
@@ -50,8 +57,8 @@ export interface PngFacts {
 export function pngDecodeCost(
   src: PngFacts,
   geometry: Geometry,
-  t: CostTable,
-): { decode: StageCost; resizeMs: number; heldPixels: number } {
+  t: PngCostFigures,
+): { decode: { ms: number; mb: number }; resizeMs: number; heldPixels: number } {
   const srcMP = (src.width * src.height) / MP;
   const { crop, resize } = geometry;
   const cropMP = (crop.width * crop.height) / MP;

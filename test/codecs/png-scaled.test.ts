@@ -13,10 +13,10 @@ import { DecodeError, type EncodeFormat, type RawImage } from '../../src/codecs/
 import { loadConfig } from '../../src/config';
 import { orientSize } from '../../src/transform/orient';
 import { planVariant } from '../../src/transform/pipeline';
-import { estimateVariant, placement } from '../../src/transform/plan';
+import { estimateVariant, placement } from '../../src/transform/cost';
 import { parseTransform } from '../../src/transform/spec';
 import { call, fixture, KEYS, upload } from '../helpers';
-import { envWith, FakeQueue, pump } from '../queue/helpers';
+import { envWith, FakeQueue, pump } from '../work/helpers';
 
 /**
  * sharp's lanczos3 resize of a PNG (`source`: a `sharp-png/…?kind=…` or a ../shared path) to

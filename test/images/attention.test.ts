@@ -6,7 +6,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
 import { call, KEYS } from '../helpers';
-import { envWith, FakeQueue, pump, uploadWithWork } from '../queue/helpers';
+import { envWith, FakeQueue, pump, uploadWithWork } from '../work/helpers';
 
 /** A crop window in upright source pixels. */
 interface Window {

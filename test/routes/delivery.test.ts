@@ -8,7 +8,7 @@ import { decodeImage } from '../../src/codecs/decode';
 import { sniffFormat } from '../../src/codecs/probe';
 import { resizeImage } from '../../src/codecs/resize';
 import type { RawImage } from '../../src/codecs/types';
-import { estimateVariant } from '../../src/transform/plan';
+import { estimateVariant } from '../../src/transform/cost';
 import { parseTransform } from '../../src/transform/spec';
 import { call, fixture, fixtureList, KEYS, upload } from '../helpers';
 
@@ -306,7 +306,7 @@ describe('negotiation, caching and headers', () => {
   it('is 404 for unknown ids and 422 naming the limits for variants nobody can make', async () => {
     expect((await call('/img/AAAAAAAAAAAAAAAA/w=100')).status).toBe(404);
     // 12 MP decoded at full size and a 12 MP AVIF: over the queue consumer's budget too
-    // (heavy-but-possible variants are offloaded: test/queue/offload.test.ts).
+    // (heavy-but-possible variants are offloaded: test/delivery/stand-in.test.ts).
     const big = ids.get('large/Carrie.jpg')!;
     const res = await call(`/img/${big.id}/w=3000,f=avif`);
     expect(res.status).toBe(422);

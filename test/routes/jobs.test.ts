@@ -1,12 +1,12 @@
 /**
  * `/v1/jobs` through the real Worker: validation (every bad variant listed), idempotency keys,
- * ownership, listing, items and progress. The producer is a fake queue; test/queue/ drives the
+ * ownership, listing, items and progress. The producer is a fake queue; test/work/ drives the
  * consumer.
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, fixture, KEYS, upload } from '../helpers';
-import { deliver, envWith, FakeQueue, pump } from '../queue/helpers';
+import { deliver, envWith, FakeQueue, pump } from '../work/helpers';
 
 const post = (body: unknown, opts: { key?: string; idem?: string; env?: Env } = {}) =>
   call('/v1/jobs', {

@@ -1,7 +1,7 @@
 /**
  * Fuzz targets (fast-check) for the three parsers that see attacker bytes first:
- * - the header probe and upload check (src/codecs/probe.ts, images/ingest.ts checkHeader,
- *   security/webp-lossless.ts): random bytes, random bytes behind each magic number, and
+ * - the header probe and upload check (src/codecs/probe/, images/ingest.ts checkHeader,
+ *   codecs/probe/webp.ts): random bytes, random bytes behind each magic number, and
  *   mutated real files. Only ProbeError / 413-415-422 problems may escape; facts are bounded.
  * - the transform-option parser (transform/spec.ts): grammar-shaped and random strings. Only
  *   400 problems escape; a parsed spec's canonical string parses back to itself.
@@ -28,7 +28,7 @@ import {
   verifySignature,
   type SigningKeySet,
 } from '../../src/security/signature';
-import { webpLosslessReason } from '../../src/security/webp-lossless';
+import { webpLosslessReason } from '../../src/codecs/probe/webp';
 import { canonicalTransform, parseTransform } from '../../src/transform/spec';
 import { fixture } from '../helpers';
 import { SIGNING } from './helpers';

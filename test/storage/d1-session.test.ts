@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import worker from '../../src/index';
 import { parseBookmark } from '../../src/storage/d1-session';
 import { call, failingD1, fixture, KEYS } from '../helpers';
-import { deliver, envWith, FakeQueue } from '../queue/helpers';
+import { deliver, envWith, FakeQueue } from '../work/helpers';
 
 const HEADER = 'X-D1-Bookmark';
 

@@ -7,8 +7,8 @@ import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getImageById } from '../../src/storage/images-db';
 import { admissionStats, resetAdmissionPeaks, tryAdmit } from '../../src/transform/admission';
-import { estimateVariant } from '../../src/transform/plan';
-import { sourceFacts } from '../../src/transform/serve';
+import { estimateVariant } from '../../src/transform/cost';
+import { sourceFacts } from '../../src/transform/cost';
 import { parseTransform } from '../../src/transform/spec';
 import { call, fixture, upload } from '../helpers';
 

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { orientedSize, planGeometry, type Geometry } from '../../src/transform/geometry';
+import { planGeometry, type Geometry } from '../../src/transform/geometry';
 import {
   DEFAULT_SPEC,
   deviceSide,
@@ -19,15 +19,6 @@ const rect = (left: number, top: number, width: number, height: number) => ({
   top,
   width,
   height,
-});
-
-describe('orientedSize', () => {
-  it('swaps axes for 90 and 270 only', () => {
-    expect(orientedSize(size(4, 3), 0)).toEqual(size(4, 3));
-    expect(orientedSize(size(4, 3), 90)).toEqual(size(3, 4));
-    expect(orientedSize(size(4, 3), 180)).toEqual(size(4, 3));
-    expect(orientedSize(size(4, 3), 270)).toEqual(size(3, 4));
-  });
 });
 
 describe('planGeometry: Cloudflare examples (1080×720 source)', () => {

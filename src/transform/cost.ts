@@ -11,39 +11,19 @@
  *            + encode(out) × outMP
  *   memory = fixed(codecs used) + decodeMB + resizeMB + encodeMB − handoffs
  *
- * Memory is summed over the stages (not the largest stage) because every codec keeps its own
- * wasm memory, which never shrinks, so all three are resident at the end; the RGBA buffer
- * handed from one stage to the next is counted by both stages' figures, so it is subtracted
- * once per handoff. Against the bench's three measured pipelines this overstates peak RSS by
- * 6–36 % (12 MP → 800w WebP: 331 estimated, 243 measured; 6 MP → 1200w JPEG: 184 / 158;
- * 3 MP alpha PNG → 300w WebP: 114 / 121), which is the safe side for a 128 MB isolate.
- *
- * Shrink-on-load: a baseline JPEG whose output is at least 2x smaller in both axes is decoded
- * at 1/2, 1/4 or 1/8 (src/codecs/jpeg-scaled.ts, `decodePlan` in pipeline.ts); the decode then
- * costs `jpegScaledDecodeMsPerMPByDenom` per SOURCE megapixel and the resize sees 1/denom² of
- * the pixels. Progressive JPEGs keep every coefficient whatever the scale, so they are charged
- * the full decode's CPU and the coefficients' memory on top of the scaled decode. A JPEG
- * reduced less than 2x is decoded at 1/1 by the same module (`inModule` in `decodePlan`),
- * charged its own 1/1 figures (its RGB image and output) and no @jsquash/resize memory.
- *
- * Colour management (an embedded ICC profile → sRGB, wasm/lcms.wasm) runs on the smaller of
- * the crop and the output (src/transform/pipeline.ts): `COLOUR_MS_PER_MP` per MP of those
- * pixels and `COLOUR_FIXED_MB` for the module, charged unless the source is known to carry no
- * profile to convert (`PlanSource.colourManaged === false`); sRGB profiles are skipped at run
- * time, so this is the safe side.
- *
- * PNG sources stream through their own module (decode, crop and resample in one call):
- * their decode is charged per output MP and per byte of the file, not per source MP
- * (src/transform/png-cost.ts).
- *
- * Encode memory follows the bench's two encode sizes: `memoryMBPerMP.encode` per MP up to
- * 800x1067, `encodeAbove800w` per MP beyond (see CostTable).
+ * Memory is summed over the stages (every codec keeps its own wasm memory, which never
+ * shrinks), minus one RGBA buffer per handoff. How each rule and constant was derived and
+ * measured (shrink-on-load, progressive JPEGs, colour management, encode sizes):
+ * docs/performance.md, "The cost model's derivations". PNG sources stream through their own
+ * module (decode, crop and resample in one call): their decode is charged per output MP and
+ * per byte of the file, not per source MP (src/transform/png-cost.ts).
  */
 import type { JpegScale } from '../codecs/jpeg-scaled';
 import type { ImageFormat } from '../codecs/probe';
 import { preShrinkFactor } from '../codecs/resize';
 import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
+import type { ImageRecord } from '../storage/images-db';
 import table from './cost-table.json';
 import { orientSize, rectToSource } from './orient';
 import { pngDecodeCost } from './png-cost';
@@ -107,18 +87,7 @@ export const COST_TABLE: CostTable = table as CostTable;
 /**
  * Fallbacks for figures the table lacks (a failed bench case is `null`): the largest figure
  * of the same kind, so a missing number never makes work look cheap. Shrink-on-load memory
- * per SOURCE MP, for decode + crop + resample in one call (wasm/jpeg_scaled.wasm): the
- * module's measured peaks for the 12 MP baseline Carrie.jpg are 17.1, 7.4 and 4.9 MiB at 1/2,
- * 1/4 and 1/8 (wasm/README.md), i.e. 1.43, 0.62 and 0.41 per MP; add two copies of the
- * compressed input (the JS buffer and the module's copy) at ~0.3 MB per MP for camera JPEGs
- * (Carrie: 2.8 MB for 12 MP), and round up: 2.2, 1.3 and 1.05.
- *
- * At 1/1 the module holds the whole decoded image as RGB (3 bytes per source pixel) and an
- * output that can be as large as the source, so its figure has two terms: 5.5 MB per output
- * MP, and per source MP 3.5 (fitted with it to the module's measured peaks for Carrie.jpg →
- * 1600x2133, 2900x3867 and 2999x3999, 55.7, 98.5 and 101.4 MiB, and the 6 MP Flickr photo →
- * 2000x1633, 40.8 MiB, which it overstates by 2–13 %: `node bench/jpeg-scaled-node.mjs --case
- * resized <file> 1 2 WxH`) plus 0.2 for the JS copy of the input: 3.7.
+ * per SOURCE MP (docs/performance.md, "The cost model's derivations").
  */
 const SCALED_DECODE_MB_PER_MP: Record<'1' | '2' | '4' | '8', number> = {
   '1': 3.7,
@@ -132,12 +101,7 @@ const SCALED_DECODE_FIXED_MB = 2;
 /** Coefficient storage of a progressive JPEG, MB per source MP (see `estimateVariant`). */
 const PROGRESSIVE_COEFFICIENT_MB_PER_MP = 3;
 
-/**
- * Little CMS 8-bit RGB → sRGB, ms per MP: 28 ms CPU per MP in Node 20 for a Display P3
- * matrix-shaper transform of 12 MP in 256 Ki-pixel chunks, measured on a loaded 2-core
- * machine (load average 13; native lcms2 from the same source: 15 ns per pixel), rounded up;
- * plus about 5 ms to build the transform (`node scratch: wasm/README.md, lcms.wasm`).
- */
+/** Little CMS 8-bit RGB → sRGB, ms per MP, and ms to build the transform (docs/performance.md). */
 const COLOUR_MS_PER_MP = 30;
 const COLOUR_PREPARE_MS = 5;
 /** The module's instance: 1.4 MiB after a transform, the 1 MiB chunk buffer, the profile. */
@@ -388,7 +352,7 @@ export function estimateVariant(
 }
 
 /**
- * The cost of a low-resolution stand-in (jobs/offload.ts): the variant made small (`reduced`,
+ * The cost of a low-resolution stand-in (delivery/stand-in.ts): the variant made small (`reduced`,
  * the same spec at a fraction of the size, so a JPEG or WebP decodes at 1/2 to 1/8), then
  * enlarged to `canvas` (lanczos3) and encoded at that size. Charged as the small variant's
  * estimate with its encode replaced by the full-size one, plus the enlargement: the resize
@@ -486,4 +450,25 @@ export function placement(est: CostEstimate, config: Config): Placement {
   if (fits(est, inlineBudget(config))) return 'inline';
   if (fits(est, queueBudget(config))) return 'queue';
   return 'refuse';
+}
+
+/**
+ * The stored (coded) facts of an image record, as the pipeline and the planner take them
+ * (records hold displayed sizes).
+ */
+export function sourceFacts(rec: ImageRecord): PlanSource {
+  const turned = rec.orientation >= 5 && rec.orientation <= 8;
+  return {
+    format: rec.format,
+    width: turned ? rec.height : rec.width,
+    height: turned ? rec.width : rec.height,
+    orientation: rec.orientation,
+    hasAlpha: rec.hasAlpha,
+    cmyk: rec.cmyk,
+    progressive: rec.progressive,
+    webpLossless: rec.webpLossless,
+    bytes: rec.bytes,
+    frames: rec.frames,
+    focal: rec.focal ?? null,
+  };
 }

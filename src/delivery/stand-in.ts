@@ -20,16 +20,16 @@
  * stored: not in R2, not in the edge cache under the variant's key. Once the consumer has
  * written the variant, the next request finds it in R2.
  */
-import type { EncodeFormat } from '../codecs/types';
+import type { AcceptClass, EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import { HttpError, notFound, unavailable, unprocessable } from '../errors';
-import { enqueue } from '../queue/producer';
+import { enqueue } from '../work/producer';
 import type { ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
-import { claimVariant, releaseClaim, type VariantKey } from '../storage/variants-db';
+import { claimVariant, releaseClaim, type VariantIdentity } from '../storage/variants-db';
 import { getStoredVariant, listStoredVariants, type StoredVariant } from '../storage/variants';
 import type { Size } from '../transform/geometry';
-import { contentType, type AcceptClass } from '../transform/negotiate';
+import { contentType } from '../transform/negotiate';
 import { planVariant, runPipeline, type PipelineResult } from '../transform/pipeline';
 import {
   estimateEnlarged,
@@ -39,7 +39,7 @@ import {
   type Budget,
   type CostEstimate,
   type PlanSource,
-} from '../transform/plan';
+} from '../transform/cost';
 import { parseTransform, type TransformSpec } from '../transform/spec';
 import { admitTransform } from '../transform/admission';
 
@@ -85,7 +85,7 @@ export interface OffloadRequest {
  *   isolate has no room for the stand-in now (`busy`).
  */
 export async function offloadVariant(r: OffloadRequest): Promise<Response> {
-  const key: VariantKey = {
+  const key: VariantIdentity = {
     sha256: r.rec.sha256,
     specHash: r.hash,
     imageId: r.rec.id,

@@ -9,20 +9,20 @@
  */
 import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
-import { errorText, isPermanent, PermanentError } from '../queue/errors';
+import { errorText, isPermanent, PermanentError } from './errors';
 import { logEvent } from '../observability/log';
-import type { VariantMessage } from '../queue/messages';
+import type { VariantMessage } from './messages';
 import { getImageById, type ImageRecord } from '../storage/images-db';
 import { finishItem, getItem, getJobById, noteItemRetry, startItem } from '../storage/jobs-db';
 import { getOriginal } from '../storage/originals';
-import { markVariantFailed, markVariantReady, type VariantKey } from '../storage/variants-db';
+import { markVariantFailed, markVariantReady, type VariantIdentity } from '../storage/variants-db';
 import { hasVariant, putVariant, specHash } from '../storage/variants';
 import { resolveFormat } from '../transform/negotiate';
 import { runPipeline } from '../transform/pipeline';
-import { combine, estimateVariant, overBudget, queueBudget } from '../transform/plan';
-import { focalPending, sourceFacts } from '../transform/serve';
+import { combine, estimateVariant, overBudget, queueBudget, sourceFacts } from '../transform/cost';
+import { focalPending } from '../transform/geometry';
 import { canonicalTransform, parseTransform, type TransformSpec } from '../transform/spec';
-import { jobAfterItem, resumeWebhook } from './service';
+import { settleJob, resumeWebhook } from '../jobs/lifecycle';
 
 /**
  * The formats a spec is stored in: for `f=auto`, one per Accept class (AVIF, WebP, and JPEG,
@@ -79,7 +79,7 @@ export async function makeVariants(
   let original: Uint8Array | undefined;
   for (const format of formats) {
     const hash = await specHash(canonical, format);
-    const key: VariantKey = {
+    const key: VariantIdentity = {
       sha256: rec.sha256,
       specHash: hash,
       imageId: rec.id,
@@ -149,13 +149,13 @@ export async function processVariant(
     const formats = m.format ? [m.format] : formatsFor(spec, rec);
     await makeVariants(env, config, rec, canonicalTransform(spec), formats);
     if (item && (await finishItem(env.DB, item, 'succeeded', null, Date.now())))
-      await jobAfterItem(env, item.jobId);
+      await settleJob(env, item.jobId);
   } catch (err) {
     const text = errorText(err);
     if (isPermanent(err)) {
       if (item) {
         if (await finishItem(env.DB, item, 'failed', text, Date.now()))
-          await jobAfterItem(env, item.jobId);
+          await settleJob(env, item.jobId);
       } else if (rec && m.format) {
         await markVariantFailed(env.DB, await variantKey(rec, m.spec, m.format), text, true, now);
       }
@@ -190,7 +190,7 @@ export async function deadLetterVariant(env: Env, m: VariantMessage): Promise<vo
     const item = { jobId: m.jobId, imageId: m.imageId, spec: m.spec };
     const row = await getItem(env.DB, item);
     const error = `gave up after ${row?.attempts ?? 'several'} attempts: ${row?.lastError ?? 'unknown error'}`;
-    if (await finishItem(env.DB, item, 'failed', error, now)) await jobAfterItem(env, m.jobId);
+    if (await finishItem(env.DB, item, 'failed', error, now)) await settleJob(env, m.jobId);
     return;
   }
   if (!m.format) return;

@@ -5,9 +5,9 @@
  */
 import { createScheduledController, env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import worker from '../../src/index';
+import worker from '../../src';
 import { call, fixture, KEYS, upload } from '../helpers';
-import { envWith, FakeQueue, pump } from '../queue/helpers';
+import { envWith, FakeQueue, pump } from './helpers';
 
 const MINUTE = 60_000;
 /** The reconciler's cron (any cron but the daily sweep's). */

@@ -1,17 +1,12 @@
-/**
- * Per-image queue work: the image card (once per image), and purging the variants of an
- * original that no image row refers to any more.
- */
+/** The `card` message handler: the image card (once per image). */
 import type { Config } from '../config';
 import { computeCard } from '../images/card';
-import { retireOriginal } from '../images/retire';
 import { logEvent } from '../observability/log';
-import type { CardMessage, PurgeMessage } from '../queue/messages';
+import type { CardMessage } from './messages';
 import { getImageById, setImageCard } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
-import { estimateVariant, overBudget, queueBudget } from '../transform/plan';
+import { estimateVariant, overBudget, queueBudget, sourceFacts } from '../transform/cost';
 import { CARD_SPEC } from '../images/card';
-import { sourceFacts } from '../transform/serve';
 
 /**
  * Handles a `card` message: computes and stores the ThumbHash, colour and attention point. A
@@ -32,15 +27,4 @@ export async function processCard(env: Env, config: Config, m: CardMessage): Pro
   if (!obj) throw new Error(`the original ${rec.sha256.slice(0, 16)} is missing from R2`);
   const card = await computeCard(new Uint8Array(await obj.arrayBuffer()), src);
   await setImageCard(env.DB, rec.id, card);
-}
-
-/**
- * Handles a `purge` message: deletes an original's variants (R2 objects and rows) unless an
- * image row refers to its bytes again (re-uploaded meanwhile: the variants are still valid),
- * under the same tombstone as every deletion of shared bytes (images/retire.ts).
- * @throws Error while another deletion of the bytes is in progress (the message is retried).
- */
-export async function processPurge(env: Env, m: PurgeMessage): Promise<void> {
-  if ((await retireOriginal(env, m.sha256, { variants: true })) === 'busy')
-    throw new Error(`the original ${m.sha256.slice(0, 16)} is being deleted; retry the purge`);
 }

@@ -63,8 +63,8 @@ export interface WebhookMessage extends MessageEnvelope {
   jobId: string;
 }
 
-/** Every message the jobs queue carries. */
-export type JobMessage =
+/** Every work message the queue (`JOBS` binding) carries: variant, card, purge, webhook, fan-out. */
+export type WorkMessage =
   VariantMessage | CardMessage | FanoutMessage | PurgeMessage | WebhookMessage;
 
 const FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'avif']);
@@ -79,7 +79,7 @@ const isString = (v: unknown, max = 1024): v is string => typeof v === 'string' 
  *   (the consumer acknowledges and logs those: retrying cannot fix them). A malformed bookmark
  *   is dropped (the consumer then reads at the primary).
  */
-export function parseMessage(body: unknown): JobMessage | null {
+export function parseMessage(body: unknown): WorkMessage | null {
   const work = parseWork(body);
   if (!work) return null;
   const bookmark = parseBookmark((body as Record<string, unknown>).bookmark);
@@ -87,7 +87,7 @@ export function parseMessage(body: unknown): JobMessage | null {
 }
 
 /** The work a message names, without its envelope. */
-function parseWork(body: unknown): JobMessage | null {
+function parseWork(body: unknown): WorkMessage | null {
   if (typeof body !== 'object' || body === null) return null;
   const m = body as Record<string, unknown>;
   if (m.v !== 1) return null;
@@ -127,7 +127,7 @@ function parseWork(body: unknown): JobMessage | null {
 }
 
 /** A short label for logs: type and the identity it names. */
-export function describeMessage(m: JobMessage): string {
+export function describeMessage(m: WorkMessage): string {
   switch (m.type) {
     case 'variant':
       return `variant ${m.imageId}/${m.spec}${m.format ? ` (${m.format})` : ''}${m.jobId ? ` job ${m.jobId}` : ''}`;

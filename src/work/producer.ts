@@ -11,7 +11,7 @@ import { listEagerPresets } from '../storage/presets-db';
 import type { ImageRecord } from '../storage/images-db';
 import { deleteVariants } from '../storage/variants';
 import { BUILTIN_PRESETS, resolvePreset } from '../transform/presets';
-import type { JobMessage } from './messages';
+import type { WorkMessage } from './messages';
 
 /** Most messages per `sendBatch` call (a Queues limit). */
 export const SEND_BATCH_MAX = 100;
@@ -24,7 +24,7 @@ export const SEND_BATCH_MAX = 100;
 export type ProducerEnv = Pick<Env, 'JOBS' | 'DB'> & ConfigVars;
 
 /** `message` with the bookmark of the D1 session `env.DB` runs in, when there is one. */
-function stamped(env: Pick<Env, 'DB'>, message: JobMessage): JobMessage {
+function stamped(env: Pick<Env, 'DB'>, message: WorkMessage): WorkMessage {
   const bookmark = sessionBookmark(env);
   return bookmark ? { ...message, bookmark } : message;
 }
@@ -55,7 +55,7 @@ async function withQuickRetries(attempts: number, send: () => Promise<unknown>):
  */
 export async function enqueue(
   env: ProducerEnv,
-  message: JobMessage,
+  message: WorkMessage,
   delaySeconds?: number,
 ): Promise<void> {
   await withQuickRetries(loadConfig(env).queueSendAttempts, () =>
@@ -71,7 +71,10 @@ export async function enqueue(
  * @returns normally when all were sent.
  * @throws an error with `sent`, the number of messages the queue took before it failed.
  */
-export async function enqueueAll(env: ProducerEnv, messages: readonly JobMessage[]): Promise<void> {
+export async function enqueueAll(
+  env: ProducerEnv,
+  messages: readonly WorkMessage[],
+): Promise<void> {
   const attempts = loadConfig(env).queueSendAttempts;
   for (let i = 0; i < messages.length; i += SEND_BATCH_MAX) {
     const chunk = messages.slice(i, i + SEND_BATCH_MAX);
@@ -95,7 +98,7 @@ export async function enqueueAll(env: ProducerEnv, messages: readonly JobMessage
  */
 export async function enqueueOrDefer(
   env: ProducerEnv,
-  messages: readonly JobMessage[],
+  messages: readonly WorkMessage[],
 ): Promise<'sent' | 'deferred'> {
   try {
     await enqueueAll(env, messages);
@@ -142,9 +145,9 @@ export async function enqueueOnUpload(
       console.warn(JSON.stringify({ level: 'warn', message: `eager preset ${name} not found` }));
     }
   }
-  const messages: JobMessage[] = [
+  const messages: WorkMessage[] = [
     { type: 'card', v: 1, imageId: record.id },
-    ...[...specs].map((spec): JobMessage => ({ type: 'variant', v: 1, imageId: record.id, spec })),
+    ...[...specs].map((spec): WorkMessage => ({ type: 'variant', v: 1, imageId: record.id, spec })),
   ];
   await enqueueOrDefer(env, messages);
   return [...specs];

@@ -5,9 +5,9 @@
  */
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
 import { expect } from 'vitest';
-import worker from '../../src/index';
+import worker from '../../src';
 import { call, fixture, KEYS } from '../helpers';
-import type { JobMessage } from '../../src/queue/messages';
+import type { WorkMessage } from '../../src/work/messages';
 
 /** A queued message as the fake holds it. */
 export interface Captured {
@@ -48,11 +48,11 @@ export class FakeQueue {
   }
 
   /** Removes and returns the messages of a type (or all). */
-  drain(type?: JobMessage['type']): Captured[] {
+  drain(type?: WorkMessage['type']): Captured[] {
     const out: Captured[] = [];
     for (let i = 0; i < this.messages.length;) {
       const m = this.messages[i]!;
-      if (!type || (m.body as JobMessage).type === type) {
+      if (!type || (m.body as WorkMessage).type === type) {
         out.push(m);
         this.messages.splice(i, 1);
       } else i++;
@@ -61,9 +61,9 @@ export class FakeQueue {
   }
 
   /** Bodies sent of a type. */
-  sentOf<T extends JobMessage['type']>(type: T): Extract<JobMessage, { type: T }>[] {
-    return this.sent.filter((b) => (b as JobMessage).type === type) as Extract<
-      JobMessage,
+  sentOf<T extends WorkMessage['type']>(type: T): Extract<WorkMessage, { type: T }>[] {
+    return this.sent.filter((b) => (b as WorkMessage).type === type) as Extract<
+      WorkMessage,
       { type: T }
     >[];
   }

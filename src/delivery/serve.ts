@@ -1,40 +1,44 @@
 /**
  * Serving a variant (`GET /img/{id}/{transform}`), DESIGN.md §2: edge cache → R2 variant →
  * transform inline within the budget and store, or offload to the queue and serve a stand-in
- * (transform/plan.ts, jobs/offload.ts). A cache hit makes no D1 and no R2 call.
+ * (transform/cost.ts, ./stand-in.ts). A cache hit makes no D1 and no R2 call.
  */
 import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import { notFound, unprocessable } from '../errors';
 import { ID_PATTERN } from '../ids';
-import { offloadVariant } from '../jobs/offload';
+import { etagMatches, IMMUTABLE } from '../http/etag';
+import { offloadVariant } from './stand-in';
 import { limitDeliveryMiss } from '../security/rate-limit';
 import { cacheMatch, cachePut, variantCacheKey } from '../storage/edge-cache';
 import { getImageById, type ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
 import { getVariant, putVariant, specHash } from '../storage/variants';
-import { admitTransform } from './admission';
-import { acceptClass, autoCandidates, contentType, resolveFormat } from './negotiate';
+import { admitTransform } from '../transform/admission';
+import { acceptClass, autoCandidates, contentType, resolveFormat } from '../transform/negotiate';
 import {
   isAnimatedOutput,
   planVariant,
   runPipeline,
   type SourceFacts,
   type StageTimings,
-} from './pipeline';
+} from '../transform/pipeline';
 import {
   estimateVariant,
   feasibleFormat,
   overBudget,
   placement,
   queueBudget,
-  type PlanSource,
-} from './plan';
-import { resolvePreset, BUILTIN_PRESETS } from './presets';
-import { canonicalTransform, isPresetName, parseTransform, type TransformSpec } from './spec';
-
-/** Cache-Control of content-addressed variants: the bytes behind a URL never change. */
-export const IMMUTABLE = 'public, max-age=31536000, immutable';
+  sourceFacts,
+} from '../transform/cost';
+import { focalPending, GRAVITY_PENDING } from '../transform/geometry';
+import { resolvePreset, BUILTIN_PRESETS } from '../transform/presets';
+import {
+  canonicalTransform,
+  isPresetName,
+  parseTransform,
+  type TransformSpec,
+} from '../transform/spec';
 
 /** Everything a variant request needs from the HTTP layer. */
 export interface VariantRequest {
@@ -49,35 +53,6 @@ export interface VariantRequest {
   ifNoneMatch?: string;
   /** Client IP (`CF-Connecting-IP`): edge-cache misses count against its rate limit. */
   clientIp?: string;
-}
-
-/** True when an `If-None-Match` header matches `etag` (weak comparison, RFC 9110 §13.1.2). */
-export function etagMatches(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  const bare = etag.replace(/^W\//, '');
-  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === bare);
-}
-
-/**
- * The stored (coded) facts of an image record, as the pipeline and the planner take them
- * (records hold displayed sizes).
- */
-export function sourceFacts(rec: ImageRecord): PlanSource {
-  const turned = rec.orientation >= 5 && rec.orientation <= 8;
-  return {
-    format: rec.format,
-    width: turned ? rec.height : rec.width,
-    height: turned ? rec.width : rec.height,
-    orientation: rec.orientation,
-    hasAlpha: rec.hasAlpha,
-    cmyk: rec.cmyk,
-    progressive: rec.progressive,
-    webpLossless: rec.webpLossless,
-    bytes: rec.bytes,
-    frames: rec.frames,
-    focal: rec.focal ?? null,
-  };
 }
 
 const serverTiming = (t: StageTimings) =>
@@ -172,9 +147,9 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
     return new Response(bytes, { headers });
   }
 
-  // 5. Miss: estimate the cost from header facts (transform/plan.ts). Within the inline
+  // 5. Miss: estimate the cost from header facts (transform/cost.ts). Within the inline
   // budget (which includes the decoded-pixel ceiling, after shrink-on-load), transform here;
-  // within the queue's, enqueue it and answer with a stand-in (jobs/offload.ts); over both,
+  // within the queue's, enqueue it and answer with a stand-in (delivery/stand-in.ts); over both,
   // nobody can make it: 422.
   const framePixels = rec.width * rec.height * rec.frames;
   if (isAnimatedOutput(src, spec, format) && framePixels > req.config.maxAnimationPixels)
@@ -226,14 +201,6 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   req.ctx.waitUntil(putVariant(req.env.BUCKET, rec.sha256, hash, format, out.bytes, out));
   req.ctx.waitUntil(cachePut(key, new Response(out.bytes, { headers })));
   return new Response(out.bytes, { headers });
-}
-
-/** What `gravity_used` says while `g=auto` falls back to the centre. */
-export const GRAVITY_PENDING = 'center (focal point pending)';
-
-/** True when `spec` asks for `g=auto` and the image's attention point is not computed yet. */
-export function focalPending(rec: ImageRecord, spec: TransformSpec): boolean {
-  return spec.gravity.kind === 'auto' && !rec.focal;
 }
 
 /** The gravity a plan really uses, as `f=json` reports it. */

@@ -13,9 +13,9 @@ import { sniffFormat } from '../../src/codecs/probe';
 import { variantCacheKey } from '../../src/storage/edge-cache';
 import { specHash } from '../../src/storage/variants';
 import { canonicalTransform, parseTransform } from '../../src/transform/spec';
-import { estimateVariant } from '../../src/transform/plan';
+import { estimateVariant } from '../../src/transform/cost';
 import { BASE, call, encodeWebp, fixture, upload } from '../helpers';
-import { countObjects, envWith, FakeQueue, pump } from './helpers';
+import { countObjects, envWith, FakeQueue, pump } from '../work/helpers';
 
 const ACCEPT_ALL = { Accept: 'image/avif,image/webp,image/*;q=0.8' };
 const canon = (s: string) => canonicalTransform(parseTransform(s));

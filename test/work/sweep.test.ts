@@ -4,7 +4,7 @@
  */
 import { createScheduledController, env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import worker from '../../src/index';
+import worker from '../../src';
 import { fixture, upload } from '../helpers';
 
 const runCron = (scheduledTime: number) =>
@@ -32,7 +32,7 @@ describe('orphan sweep', () => {
   it('walks the listing a page at a time and clears its cursor at the end', async () => {
     for (let i = 0; i < 3; i++)
       await env.BUCKET.put(`originals/${String(i).repeat(64)}`, new Uint8Array([i]));
-    const { sweepOrphans } = await import('../../src/jobs/sweep');
+    const { sweepOrphans } = await import('../../src/work/sweep');
     const later = Date.now() + 86_400_000 * 2;
     const first = await sweepOrphans(env, later, 86_400_000, 1);
     expect(first.finished).toBe(true); // fewer than 1000 originals: one page is the whole list

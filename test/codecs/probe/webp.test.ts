@@ -6,13 +6,13 @@
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { decodeImage } from '../../src/codecs/decode';
-import { probe } from '../../src/codecs/probe';
-import type { RawImage } from '../../src/codecs/types';
-import { webpLosslessReason } from '../../src/security/webp-lossless';
-import { webpMemoryBytes } from '../../src/codecs/webp';
-import { getImageById } from '../../src/storage/images-db';
-import { call, encodeWebp, upload } from '../helpers';
+import { decodeImage } from '../../../src/codecs/decode';
+import { probe } from '../../../src/codecs/probe';
+import type { RawImage } from '../../../src/codecs/types';
+import { webpLosslessReason } from '../../../src/codecs/probe/webp';
+import { webpMemoryBytes } from '../../../src/codecs/webp';
+import { getImageById } from '../../../src/storage/images-db';
+import { call, encodeWebp, upload } from '../../helpers';
 
 /** A 24x16 gradient; `alpha` makes the left half half-transparent. */
 function picture(alpha: boolean): RawImage {

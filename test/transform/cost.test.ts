@@ -17,7 +17,7 @@ import {
   queueBudget,
   type CostTable,
   type PlanSource,
-} from '../../src/transform/plan';
+} from '../../src/transform/cost';
 import { parseTransform } from '../../src/transform/spec';
 
 const carrie: PlanSource = {

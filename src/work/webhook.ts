@@ -4,11 +4,11 @@
  * non-2xx answer or network error; the dead-letter queue marks it failed.
  */
 import type { Config } from '../config';
-import { errorText, isPermanent, PermanentError } from '../queue/errors';
-import type { WebhookMessage } from '../queue/messages';
+import { errorText, isPermanent, PermanentError } from './errors';
+import type { WebhookMessage } from './messages';
 import { checkCallbackUrl, signWebhook } from '../security/webhook';
 import { countItems, getJobById, setWebhookState, TERMINAL } from '../storage/jobs-db';
-import { progressOf } from './service';
+import { progressOf } from '../jobs/progress';
 
 /** How long one delivery attempt may take. */
 const TIMEOUT_MS = 10_000;

@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readExifOrientation } from '../../src/codecs/exif';
-import { fixture, fixtureList, imagesTable } from '../helpers';
+import { readExifOrientation } from '../../../src/codecs/exif';
+import { fixture, fixtureList, imagesTable } from '../../helpers';
 import {
   MAX_DIMENSION,
   ProbeError,
@@ -14,7 +14,7 @@ import {
   displaySize,
   probe,
   sniffFormat,
-} from '../../src/codecs/probe';
+} from '../../../src/codecs/probe';
 
 // ---------------------------------------------------------------------------------------
 // Fixture access (workerd has no filesystem; FIXTURES serves ../shared, see vitest.config.ts)

@@ -12,13 +12,14 @@
 import { logLine, type QueueLog } from '../observability/log';
 import { analyticsMetrics } from '../observability/metrics';
 import { loadConfig, type Config } from '../config';
-import { processCard, processPurge } from '../jobs/images';
-import { deadLetterFanout, processFanout } from '../jobs/service';
-import { deadLetterVariant, processVariant } from '../jobs/variants';
-import { deadLetterWebhook, deliverWebhook } from '../jobs/webhook';
+import { processCard } from './card';
+import { processPurge } from './purge';
+import { deadLetterFanout, processFanout } from './fan-out';
+import { deadLetterVariant, processVariant } from './variant';
+import { deadLetterWebhook, deliverWebhook } from './webhook';
 import { withD1Session } from '../storage/d1-session';
 import { errorText, isPermanent } from './errors';
-import { describeMessage, parseMessage, type JobMessage } from './messages';
+import { describeMessage, parseMessage, type WorkMessage } from './messages';
 
 /** Backoff of the first retry, seconds; each further retry doubles it. */
 export const RETRY_BASE_SECONDS = 2;
@@ -41,7 +42,7 @@ const log = (level: 'info' | 'warn' | 'error', message: string, extra: Record<st
   console[level === 'info' ? 'log' : level](JSON.stringify({ level, message, ...extra }));
 
 /** Runs one message's work. */
-async function run(env: Env, config: Config, m: JobMessage, attempts: number): Promise<void> {
+async function run(env: Env, config: Config, m: WorkMessage, attempts: number): Promise<void> {
   switch (m.type) {
     case 'variant':
       return processVariant(env, config, m, attempts);
@@ -57,7 +58,7 @@ async function run(env: Env, config: Config, m: JobMessage, attempts: number): P
 }
 
 /** Records a dead-lettered message's failure. */
-async function deadLetter(env: Env, m: JobMessage): Promise<void> {
+async function deadLetter(env: Env, m: WorkMessage): Promise<void> {
   switch (m.type) {
     case 'variant':
       return deadLetterVariant(env, m);
@@ -112,7 +113,7 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promi
 function observeMessage(
   env: Env,
   msg: Message<unknown>,
-  m: JobMessage,
+  m: WorkMessage,
   outcome: QueueLog['outcome'],
   error: string | undefined,
   ms: number,

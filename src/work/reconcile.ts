@@ -20,8 +20,8 @@
  * twice.
  */
 import type { Config } from '../config';
-import type { JobMessage } from '../queue/messages';
-import { enqueueAll, enqueueOrDefer } from '../queue/producer';
+import type { WorkMessage } from './messages';
+import { enqueueAll, enqueueOrDefer } from './producer';
 import { claimMissingCards } from '../storage/images-db';
 import {
   claimLostWebhooks,
@@ -36,7 +36,7 @@ import {
   deletePendingSends,
   duePendingSends,
 } from '../storage/pending-sends-db';
-import { jobAfterItem } from './service';
+import { settleJob } from '../jobs/lifecycle';
 
 /** Delay before a refused pending send is tried again: 1 min × 2^attempts, at most 1 h. */
 export const pendingRetryMs = (attempts: number) => Math.min(3_600_000, 60_000 * 2 ** attempts);
@@ -76,7 +76,7 @@ export async function reconcile(env: Env, config: Config, now: number): Promise<
   };
 
   // 1. Refused sends, oldest first.
-  const due = await duePendingSends(env.DB, now, limit);
+  const due = await duePendingSends<WorkMessage>(env.DB, now, limit);
   if (due.length) {
     try {
       await enqueueAll(
@@ -119,18 +119,18 @@ export async function reconcile(env: Env, config: Config, now: number): Promise<
   for (const id of stopped) touched.add(id);
   const fanouts = await redriveStaleFanouts(env.DB, before, max, limit, now);
   report.fanoutsRedriven = fanouts.length;
-  const messages: JobMessage[] = [
-    ...items.map((k): JobMessage => ({ type: 'variant', v: 1, ...k })),
-    ...fanouts.map((f): JobMessage => ({ type: 'fanout', v: 1, ...f })),
+  const messages: WorkMessage[] = [
+    ...items.map((k): WorkMessage => ({ type: 'variant', v: 1, ...k })),
+    ...fanouts.map((f): WorkMessage => ({ type: 'fanout', v: 1, ...f })),
   ];
 
   // 3. Jobs that can end now, and webhooks never attempted.
   for (const id of await openJobsWithNothingLeft(env.DB, limit)) touched.add(id);
   report.jobsChecked = touched.size;
-  for (const id of touched) await jobAfterItem(env, id);
+  for (const id of touched) await settleJob(env, id);
   const hooks = await claimLostWebhooks(env.DB, before, limit, now);
   report.webhooksResent = hooks.length;
-  messages.push(...hooks.map((jobId): JobMessage => ({ type: 'webhook', v: 1, jobId })));
+  messages.push(...hooks.map((jobId): WorkMessage => ({ type: 'webhook', v: 1, jobId })));
 
   // 4. Cards.
   if (config.queueUploadWork) {
@@ -143,7 +143,7 @@ export async function reconcile(env: Env, config: Config, now: number): Promise<
       now,
     );
     report.cardsRedriven = cards.length;
-    messages.push(...cards.map((imageId): JobMessage => ({ type: 'card', v: 1, imageId })));
+    messages.push(...cards.map((imageId): WorkMessage => ({ type: 'card', v: 1, imageId })));
   }
   await enqueueOrDefer(env, messages);
   return report;

@@ -1,0 +1,67 @@
+/**
+ * What probing tells about an original, and why it fails (see ./index.ts for the rules every
+ * container parser follows).
+ */
+
+/** Formats accepted as originals (decided from magic bytes only). */
+export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif';
+
+/** What the header says about an image. Sizes are coded (as stored), in pixels. */
+export interface ProbeResult {
+  format: ImageFormat;
+  /** Coded width and height, pixels, as stored in the file (before EXIF orientation). */
+  width: number;
+  height: number;
+  /** EXIF orientation 1..8 (1 when absent or invalid). */
+  orientation: number;
+  /**
+   * Alpha may be present: PNG colour type 4/6 or a valid tRNS; WebP VP8X alpha flag, ALPH
+   * chunk or VP8L alpha hint; AVIF alpha auxiliary item linked to the primary; GIF
+   * transparency flag in a graphic control extension.
+   */
+  hasAlpha: boolean;
+  /**
+   * Number of frames (1 for still images), counted from what is present: GIF image
+   * descriptors, APNG fcTL chunks (capped by acTL), WebP ANMF chunks, AVIF sequence samples.
+   */
+  frames: number;
+  /** Stored for incremental display: JPEG SOF2/6/10/14, or PNG Adam7 interlace. */
+  progressive: boolean;
+  /** JPEG with 4 components (CMYK or YCCK). */
+  cmyk: boolean;
+  /** Where the embedded ICC profile is; absent when there is none (or it is unusable). */
+  icc?: IccLocation;
+}
+
+/** Colour model of the stored samples, as the header says: what an ICC profile must match. */
+export type ColourModel = 'grey' | 'rgb' | 'cmyk';
+
+/**
+ * Where an embedded ICC profile's bytes are, without copying them: `parts` are
+ * `[offset, length]` byte ranges of the file, to be concatenated in order (JPEG spreads a
+ * profile over up to 255 APP2 segments, already sorted by sequence number here); `deflate`:
+ * the concatenation is a zlib stream (PNG iCCP) rather than the profile itself. `model` is
+ * the image's colour model (JPEG component count, PNG colour type; RGB for WebP and AVIF).
+ */
+export interface IccLocation {
+  parts: Array<[offset: number, length: number]>;
+  deflate: boolean;
+  model: ColourModel;
+}
+
+/** Why probing failed: `unsupported` → 415, `malformed` → 422. */
+export class ProbeError extends Error {
+  constructor(
+    readonly kind: 'unsupported' | 'malformed',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProbeError';
+  }
+}
+
+/**
+ * Largest width or height `probe` ever returns, in pixels (2^24, the WebP VP8X canvas
+ * limit). Larger declared sides (PNG allows 2^31-1, AVIF ispe 2^32-1) are `malformed`.
+ */
+export const MAX_DIMENSION = 16_777_216;

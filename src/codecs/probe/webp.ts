@@ -1,0 +1,192 @@
+/**
+ * WebP header facts: RIFF container per RFC 9649 (VP8, VP8L, VP8X, ALPH, ANMF, EXIF, ICCP
+ * chunks), and the lossless-bitstream fact (`webpLosslessReason`).
+ */
+
+import { readExifOrientation } from '../exif';
+import { u8, be32, le16, le24, le32, fourcc, malformed, checkSides } from './bytes';
+import { type ProbeResult, type IccLocation } from './facts';
+
+// Walk caps (each step also advances by at least one byte, so walks end at the data end).
+const MAX_WEBP_CHUNKS = 1 << 20;
+
+const VP8 = fourcc('VP8 ');
+const VP8L = fourcc('VP8L');
+const VP8X = fourcc('VP8X');
+const ALPH = fourcc('ALPH');
+const ANMF = fourcc('ANMF');
+const EXIF_WEBP = fourcc('EXIF');
+const ICCP_WEBP = fourcc('ICCP');
+
+interface Bitstream {
+  width: number;
+  height: number;
+  alpha: boolean;
+}
+
+/** VP8 key frame header (RFC 6386 §9.1): frame tag, start code 9D 01 2A, 14-bit sizes. */
+function readVp8(b: Uint8Array, p: number, available: number): Bitstream | null {
+  if (available < 10) return null;
+  const tag = le24(b, p);
+  const keyFrame = (tag & 1) === 0;
+  const version = (tag >> 1) & 7;
+  const shown = (tag >> 4) & 1;
+  if (!keyFrame || version > 3 || !shown) return null;
+  if (u8(b, p + 3) !== 0x9d || u8(b, p + 4) !== 0x01 || u8(b, p + 5) !== 0x2a) return null;
+  const width = le16(b, p + 6) & 0x3fff;
+  const height = le16(b, p + 8) & 0x3fff;
+  if (width === 0 || height === 0) return null;
+  return { width, height, alpha: false };
+}
+
+/** VP8L header (RFC 9649 §3.2.1): 0x2F, 14-bit width-1 and height-1, alpha hint, version 0. */
+function readVp8l(b: Uint8Array, p: number, available: number): Bitstream | null {
+  if (available < 5 || u8(b, p) !== 0x2f) return null;
+  const bits = le32(b, p + 1);
+  if (bits >>> 29 !== 0) return null; // version must be 0
+  return {
+    width: (bits & 0x3fff) + 1,
+    height: ((bits >>> 14) & 0x3fff) + 1,
+    alpha: ((bits >>> 28) & 1) === 1,
+  };
+}
+
+/** Header facts of a WEBP file (sniffed as such). @throws ProbeError `malformed`. */
+export function probeWebp(b: Uint8Array): ProbeResult {
+  if (b.length < 20) throw malformed('WebP: data ends before the first chunk header');
+  const riffSize = le32(b, 4);
+  if (riffSize < 12) throw malformed('WebP: RIFF size too small');
+  const end = Math.min(b.length, 8 + riffSize); // bytes past the RIFF size are ignored
+  const type = be32(b, 12);
+  const size = le32(b, 16);
+  const available = Math.min(size, end - 20);
+
+  if (type === VP8 || type === VP8L) {
+    const bs = type === VP8 ? readVp8(b, 20, available) : readVp8l(b, 20, available);
+    if (!bs) throw malformed('WebP: invalid or truncated bitstream header');
+    return {
+      format: 'webp',
+      width: bs.width,
+      height: bs.height,
+      orientation: 1,
+      hasAlpha: bs.alpha,
+      frames: 1,
+      progressive: false,
+      cmyk: false,
+    };
+  }
+  if (type !== VP8X) throw malformed('WebP: first chunk is not VP8, VP8L or VP8X');
+  if (size !== 10 || available < 10) throw malformed('WebP: VP8X chunk is not 10 bytes');
+
+  const flags = u8(b, 20);
+  const width = le24(b, 24) + 1;
+  const height = le24(b, 27) + 1;
+  if (width * height > 0xffffffff) throw malformed('WebP: canvas area above 2^32-1');
+  checkSides('WebP', width, height);
+  const animated = (flags & 0x02) !== 0;
+  let hasAlpha = (flags & 0x10) !== 0;
+  let orientation = 1;
+  let exifSeen = false;
+  let anmf = 0;
+  let bitstreamSeen = false;
+  let icc: IccLocation | undefined;
+  let pos = 30;
+  for (let i = 0; i < MAX_WEBP_CHUNKS && pos + 8 <= end; i++) {
+    const ctype = be32(b, pos);
+    const csize = le32(b, pos + 4);
+    const data = pos + 8;
+    const cend = data + csize;
+    const avail = Math.min(cend, end) - data;
+    if (ctype === ALPH) {
+      hasAlpha = true;
+    } else if (ctype === ICCP_WEBP && !icc && (flags & 0x20) !== 0 && cend <= end) {
+      icc = { parts: [[data, csize]], deflate: false, model: 'rgb' };
+    } else if (ctype === EXIF_WEBP && !exifSeen) {
+      exifSeen = true;
+      orientation = readExifOrientation(b.subarray(data, data + avail));
+    } else if (ctype === ANMF && animated) {
+      if (avail < 16) break; // truncated frame header: count only complete ones
+      const x = le24(b, data) * 2;
+      const y = le24(b, data + 3) * 2;
+      const fw = le24(b, data + 6) + 1;
+      const fh = le24(b, data + 9) + 1;
+      if (x + fw > width || y + fh > height) throw malformed('WebP: frame outside the canvas');
+      anmf++;
+    } else if ((ctype === VP8 || ctype === VP8L) && !animated && !bitstreamSeen) {
+      bitstreamSeen = true;
+      const bs = ctype === VP8 ? readVp8(b, data, avail) : readVp8l(b, data, avail);
+      if (!bs) throw malformed('WebP: invalid or truncated bitstream header');
+      if (bs.width !== width || bs.height !== height) {
+        throw malformed('WebP: bitstream size differs from the VP8X canvas');
+      }
+      if (bs.alpha) hasAlpha = true;
+    }
+    if (cend > end) break;
+    pos = cend + (csize & 1);
+  }
+  if (animated && anmf === 0) throw malformed('WebP: animation without frames');
+  return {
+    format: 'webp',
+    width,
+    height,
+    orientation,
+    hasAlpha,
+    frames: animated ? anmf : 1,
+    progressive: false,
+    cmyk: false,
+    ...(icc && { icc }),
+  };
+}
+
+/**
+ * Finds lossless WebP bitstreams: lossless images (a `VP8L` chunk, alone, inside a VP8X file
+ * or inside an animation frame) and lossy images whose alpha plane is compressed losslessly
+ * (`ALPH` chunk with compression method 1, decoded by the same VP8L machinery). Uploads record
+ * the answer (`webp_lossless`) so the planner can charge lossless decoding its own figures.
+ * It was the CVE-2023-4863 guard while WebP was decoded by libwebp 1.1.0; our libwebp 1.5.0
+ * module has the fix (1.3.2+) and decodes every kind (docs/security.md).
+ *
+ * The walk mirrors libwebp's container parsing (RIFF size bounds the data; chunks are padded to
+ * even sizes) and is bounded: at most {@link MAX_CHUNKS} chunks, each step advances.
+ */
+
+const MAX_CHUNKS = 1 << 16;
+
+const tag = (b: Uint8Array, o: number) =>
+  String.fromCharCode(b[o] ?? 0, b[o + 1] ?? 0, b[o + 2] ?? 0, b[o + 3] ?? 0);
+
+/** Why a WebP would run libwebp's lossless decoder: its chunk name, or null when it would not. */
+export type LosslessReason = 'VP8L' | 'ALPH' | null;
+
+/** Walks the chunks of `[start, end)`; descends into `ANMF` frames (16-byte frame header). */
+function scan(b: Uint8Array, start: number, end: number, depth: number): LosslessReason {
+  let pos = start;
+  for (let i = 0; i < MAX_CHUNKS && pos + 8 <= end; i++) {
+    const name = tag(b, pos);
+    const size = le32(b, pos + 4);
+    const data = pos + 8;
+    const chunkEnd = Math.min(end, data + size);
+    if (name === 'VP8L') return 'VP8L';
+    // ALPH header byte: bits 0-1 compression method (0 none, 1 WebP lossless).
+    if (name === 'ALPH' && data < chunkEnd && ((b[data] ?? 0) & 3) === 1) return 'ALPH';
+    if (name === 'ANMF' && depth === 0) {
+      const inner = scan(b, data + 16, chunkEnd, 1);
+      if (inner) return inner;
+    }
+    if (data + size >= end) break;
+    pos = data + size + (size & 1);
+  }
+  return null;
+}
+
+/**
+ * Tells whether decoding this WebP file would run libwebp's lossless (VP8L) code: a `VP8L`
+ * chunk at top level or in an animation frame, or an `ALPH` chunk compressed losslessly.
+ * Call it on bytes already sniffed as WebP (`RIFF····WEBP`); anything else gives null. Never
+ * throws; reads only within `bytes`.
+ */
+export function webpLosslessReason(bytes: Uint8Array): LosslessReason {
+  if (bytes.length < 12 || tag(bytes, 0) !== 'RIFF' || tag(bytes, 8) !== 'WEBP') return null;
+  const end = Math.min(bytes.length, 8 + le32(bytes, 4));
+  return scan(bytes, 12, end, 0);
+}
