@@ -15,26 +15,13 @@ import { orientSize } from '../../src/transform/orient';
 import { planVariant } from '../../src/transform/pipeline';
 import { estimateVariant, placement } from '../../src/transform/cost';
 import { parseTransform } from '../../src/transform/spec';
-import { call, fixture, KEYS, upload } from '../helpers';
+import { call, fixture, fixtureFetch, KEYS, upload } from '../helpers';
 import { envWith, FakeQueue, pump } from '../work/helpers';
 
 /**
  * sharp's lanczos3 resize of a PNG (`source`: a `sharp-png/…?kind=…` or a ../shared path) to
  * exactly `width` x `height`, RGBA8, its profile ignored (ours is converted after the decode).
  */
-/**
- * FIXTURES.fetch, once more when the first attempt finds the connection dropped: after a
- * queue pump the next fixture request sometimes meets "Network connection lost" (a local
- * test-harness connection, not the Worker under test).
- */
-async function fixtureFetch(url: string): Promise<Response> {
-  try {
-    return await env.FIXTURES.fetch(url);
-  } catch (err) {
-    if (!String(err).includes('Network connection lost')) throw err;
-    return env.FIXTURES.fetch(url);
-  }
-}
 
 async function sharpResize(source: string, width: number, height: number): Promise<RawImage> {
   const q = `w=${width}&h=${height}&icc=ignore`;
