@@ -57,6 +57,12 @@ async function walk(dir: string, prefix = ''): Promise<string[]> {
  *     primaries 12, no ICC profile), `10bit.avif` (1024 px wide, 10-bit, libavif via
  *     @jsquash/avif's encoder: sharp's prebuilt libheif writes 8-bit only), `tiny.avif`
  *     (64x48 with alpha, the AVIF decoder's fuzz seed)
+ * GET http://fixtures/sharp-png/<file path>?kind=rgb8|rgb16|palette|interlaced|alpha
+ *   → the ../shared file (upright) re-saved by sharp as a PNG of that kind, at its own size:
+ *     8-bit RGB; 16-bit RGB; palette with a tRNS chunk (alpha ramp, 256 colours); Adam7
+ *     interlaced 8-bit RGB; 8-bit RGBA (alpha ramp). The large PNG sources
+ *     (test/codecs/png-scaled.test.ts); made on first request and kept in memory.
+ *     With `&w=W&h=H[&icc=ignore]`: that PNG rendered as `sharp/` does (raw RGBA8).
  * GET http://fixtures/sharp-attention/<file path>?w=W&h=H
  *   → JSON {left, top, width, height}: the window of the upright ../shared file (source
  *     pixels) that sharp's `resize(W, H, {fit: 'cover', position: 'attention'})` keeps
@@ -115,6 +121,15 @@ async function serveFixture(request: Request): Promise<Response> {
       img = img.recomb([m.slice(0, 3), m.slice(3, 6), m.slice(6, 9)] as sharp.Matrix3x3);
     } else return new Response('bad op', { status: 400 });
     return new Response(new Uint8Array(await img.ensureAlpha().raw().toBuffer()));
+  }
+  if (rel.startsWith('sharp-png/')) {
+    const input = sharedPath(rel.slice('sharp-png/'.length));
+    const kind = searchParams.get('kind') ?? '';
+    if (!input || !PNG_KINDS.includes(kind)) return new Response('bad request', { status: 400 });
+    const png = await pngOfKind(input, kind);
+    return searchParams.has('w')
+      ? sharpReference(png, searchParams)
+      : new Response(new Uint8Array(png));
   }
   if (rel.startsWith('sharp-p3/')) {
     const input = sharedPath(rel.slice('sharp-p3/'.length));
@@ -263,6 +278,39 @@ async function sharpReference(input: string | Buffer, q: URLSearchParams): Promi
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
   return new Response(new Uint8Array(data));
+}
+
+const PNG_KINDS = ['rgb8', 'rgb16', 'palette', 'interlaced', 'alpha'];
+const pngCache = new Map<string, Promise<Buffer>>();
+
+/** See serveFixture (`sharp-png/`): a PNG of `kind` made from `input`, memoised. */
+function pngOfKind(input: string, kind: string): Promise<Buffer> {
+  const key = `${input}?${kind}`;
+  let made = pngCache.get(key);
+  if (!made) {
+    made = (async () => {
+      const upright = sharp(input).rotate();
+      if (kind === 'rgb8') return upright.removeAlpha().png().toBuffer();
+      if (kind === 'interlaced') return upright.removeAlpha().png({ progressive: true }).toBuffer();
+      if (kind === 'rgb16') return upright.removeAlpha().toColourspace('rgb16').png().toBuffer();
+      // An alpha ramp from transparent (left) to opaque (right).
+      const { data, info } = await upright
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      const ramp = Buffer.alloc(info.width * info.height);
+      for (let y = 0; y < info.height; y++)
+        for (let x = 0; x < info.width; x++)
+          ramp[y * info.width + x] = Math.round((255 * x) / (info.width - 1));
+      const raw = { width: info.width, height: info.height, channels: 3 as const };
+      const rgba = sharp(data, { raw }).joinChannel(ramp, { raw: { ...raw, channels: 1 } });
+      return kind === 'palette'
+        ? rgba.png({ palette: true, colours: 256, effort: 1 }).toBuffer()
+        : rgba.png().toBuffer();
+    })();
+    pngCache.set(key, made);
+  }
+  return made;
 }
 
 /** See serveFixture: sharp's attention crop window, in upright source pixels. */

@@ -32,6 +32,7 @@ import { decodeImage } from '../src/codecs/decode';
 import { DEFAULT_AVIF_SPEED, DEFAULT_QUALITY, encodeImage } from '../src/codecs/encode';
 import { decodeJpegScaled, jpegScaledMemoryBytes } from '../src/codecs/jpeg-scaled';
 import { webpMemoryBytes } from '../src/codecs/webp';
+import { pngScaledMemoryBytes } from '../src/codecs/png-scaled';
 import { probe } from '../src/codecs/probe';
 import { resizeImage } from '../src/codecs/resize';
 import { runPipeline } from '../src/transform/pipeline';
@@ -48,6 +49,8 @@ function memory() {
   if (scaled) mem.jpegScaled = scaled;
   const webp = webpMemoryBytes();
   if (webp) mem.libwebp = webp;
+  const pngScaled = pngScaledMemoryBytes();
+  if (pngScaled) mem.pngScaled = pngScaled;
   return mem;
 }
 

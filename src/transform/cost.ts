@@ -19,6 +19,10 @@
  * AVIF (wasm/avif.wasm, src/codecs/avif.ts): dav1d decodes the whole image to YUV (charged
  * `memoryMBPerMP.decode.avif` per source MP); the module hands out only the crop, box-shrunk
  * or scaled to the target (`box` in `decodePlan`), so resize sees that and no full-size RGBA.
+ *
+ * PNG sources stream through their own
+ * module (decode, crop and resample in one call): their decode is charged per output MP and
+ * per byte of the file, not per source MP (src/transform/png-cost.ts).
  */
 import type { JpegScale } from '../codecs/jpeg-scaled';
 import type { ImageFormat } from '../codecs/probe';
@@ -27,6 +31,7 @@ import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import type { ImageRecord } from '../storage/images-db';
 import table from './cost-table.json';
+import { pngDecodeCost } from './png-cost';
 import { isAnimatedOutput, shapeVariant, type SourceFacts, type VariantShape } from './pipeline';
 import type { Size } from './geometry';
 import type { TransformSpec } from './spec';
@@ -139,7 +144,10 @@ export interface PlanSource extends SourceFacts {
    * as for stored records) is charged the colour transform.
    */
   colourManaged?: boolean;
-  /** Size of the original file, bytes (ImageRecord.bytes): shrink-on-load input copies. */
+  /**
+   * Size of the original file, bytes (ImageRecord.bytes): shrink-on-load input copies, and
+   * PNG memory counts the compressed input (png-cost.ts).
+   */
   bytes?: number;
 }
 
@@ -157,7 +165,10 @@ export interface CostEstimate {
   memoryMB: number;
   /** Stored pixels of the original. */
   sourcePixels: number;
-  /** Pixels the decoder produces (after shrink-on-load). */
+  /**
+   * Pixels the decoder produces (after shrink-on-load); for a PNG, the pixels its streaming
+   * module holds at once (the output, plus half the crop when interlaced).
+   */
   decodedPixels: number;
   /** Pixels of the encoded output (canvas). */
   outputPixels: number;
@@ -268,6 +279,10 @@ export function estimateShape(
   const fixed = t.memoryFixedMB;
   /** AVIF: the module's output, the crop reduced as `decoded` is (see decodePlan). */
   const avifMP = (geometry.crop.width * geometry.crop.height * decodedPixels) / sourcePixels / MP;
+  // PNG: decode + crop + resample stream through one module (png-cost.ts); `trim=border`
+  // decodes the whole PNG first, charged per source MP below.
+  const png =
+    src.format === 'png' && spec.trim?.kind !== 'border' ? pngDecodeCost(src, geometry, t) : null;
 
   // Decode.
   let decode: StageCost;
@@ -281,6 +296,9 @@ export function estimateShape(
       mb: num(mem.webpLosslessDecode, maxOf(mem.decode)) * srcMP,
     };
     decodeFixed = num(fixed.decode.webp, maxOf(fixed.decode));
+  } else if (png) {
+    decode = png.decode;
+    decodeFixed = 0; // inside png.decode
   } else if (!inModule && src.format === 'webp' && scale > 1 && src.bytes !== undefined) {
     // A lossy still WebP reduced by libwebp's rescaler while decoding: the module holds its
     // input and the reduced RGBA, not the full-size image. Measured (wasm MiB, the grid's
@@ -349,14 +367,17 @@ export function estimateShape(
   // over the decoded source (the scan reads 9 pixels per band where it looks, usually only
   // the border). Resizing is charged on the untrimmed crop: the trimmed one is never larger.
   const trimMs = spec.trim?.kind === 'border' ? resizeMs * decMP : 0;
-  const resize: StageCost = !resized
-    ? { ms: trimMs, mb: 0 }
-    : {
-        ms: trimMs + (inModule || k === 1 ? resizeMs * decMP : resizeMs * (lanczosMP + decMP / 5)),
-        mb: inModule
-          ? 0
-          : num(mem.resize, 0) * lanczosMP + (k > 1 ? RGBA_MB_PER_MP * lanczosMP : 0),
-      };
+  const resize: StageCost = png
+    ? { ms: png.resizeMs, mb: 0 }
+    : !resized
+      ? { ms: trimMs, mb: 0 }
+      : {
+          ms:
+            trimMs + (inModule || k === 1 ? resizeMs * decMP : resizeMs * (lanczosMP + decMP / 5)),
+          mb: inModule
+            ? 0
+            : num(mem.resize, 0) * lanczosMP + (k > 1 ? RGBA_MB_PER_MP * lanczosMP : 0),
+        };
 
   // Colour: on the smaller of the crop (as decoded) and the output, in place (no buffer).
   const cropMP = inModule
@@ -388,7 +409,7 @@ export function estimateShape(
     cpuMs: (decode.ms + resize.ms + colour.ms + encode.ms) * frames,
     memoryMB,
     sourcePixels,
-    decodedPixels,
+    decodedPixels: png ? png.heldPixels : decodedPixels,
     outputPixels,
     decodeScale: scale,
     stages: { decode, resize, colour, encode, fixedMB },
@@ -493,8 +514,8 @@ export function sourceFacts(rec: ImageRecord): PlanSource {
     cmyk: rec.cmyk,
     progressive: rec.progressive,
     webpLossless: rec.webpLossless,
+    bytes: rec.bytes,
     frames: rec.frames,
     focal: rec.focal ?? null,
-    bytes: rec.bytes,
   };
 }

@@ -22,6 +22,7 @@ import {
   type JpegScale,
 } from '../codecs/jpeg-scaled';
 import { DEFAULT_QUALITY, encodeImage } from '../codecs/encode';
+import { decodePngResized } from '../codecs/png-scaled';
 import { embeddedProfile, type IccProfile } from '../codecs/icc';
 import { convertToSrgb } from '../codecs/lcms';
 import type { ImageFormat } from '../codecs/probe';
@@ -217,6 +218,9 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  * - `box`: AVIF only (else 1): wasm/avif.wasm converts the crop to RGBA in row bands and
  *   box-shrinks it by this integer factor on the way, or (0) scales it to `target` itself
  *   ({@link avifBoxFactor}); `decoded` is the whole image reduced alike.
+ *   Every PNG is `inModule` too:
+ *   our PNG module (wasm/png_scaled.wasm) streams rows into its resampler, so `decoded` is
+ *   then the output-sized result (the full image never exists, Adam7 files excepted).
  */
 export function decodePlan(src: SourceFacts, crop: Size, target: Size): DecodePlan {
   const jpeg = src.format === 'jpeg';
@@ -239,7 +243,7 @@ export function decodePlan(src: SourceFacts, crop: Size, target: Size): DecodePl
   return {
     scale,
     decoded,
-    inModule: jpeg && (scale > 1 || reduced || src.cmyk === true),
+    inModule: (jpeg && (scale > 1 || reduced || src.cmyk === true)) || src.format === 'png',
     box,
   };
 }
@@ -276,8 +280,8 @@ function scaleRect(r: Rect, from: Size, to: Size): Rect {
 }
 
 /**
- * Decodes for a crop and target. Reduced JPEGs (and CMYK JPEGs, which mozjpeg cannot read)
- * go through the JPEG module, which decodes at 1/1, 1/2, 1/4 or 1/8, crops and resamples
+ * Decodes for a crop and target. PNGs go through the PNG module (decode, crop, resample in one
+ * call). Reduced JPEGs (and CMYK JPEGs, which mozjpeg cannot read) go through the JPEG module, which decodes at 1/1, 1/2, 1/4 or 1/8, crops and resamples
  * (lanczos3, sRGB) in one call, so the decoded image never leaves its wasm memory: the result
  * is already `target`-sized (see `decodePlan`). Everything else decodes through @jsquash and
  * is cropped and resized by the caller.
@@ -303,6 +307,17 @@ async function decodeFor(
     return { img, crop: scaleRect(crop, src, decoded) };
   }
   const region = scaleRect(crop, src, decoded);
+  if (src.format === 'png') {
+    // Enlarged axes are decoded at the crop's size and resized by the caller.
+    const img = decodePngResized(
+      bytes,
+      region,
+      Math.min(target.width, region.width),
+      Math.min(target.height, region.height),
+      src.width * src.height,
+    );
+    return { img, crop: { left: 0, top: 0, width: img.width, height: img.height } };
+  }
   try {
     // The module only reduces: an enlarged CMYK crop is decoded at its own size and resized
     // by the caller.

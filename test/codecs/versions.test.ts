@@ -9,6 +9,7 @@ import {
   JPEG_SCALED_SHA256,
   LCMS_SHA256,
   LIBWEBP_SHA256,
+  PNG_SCALED_SHA256,
 } from '../../src/codecs/versions';
 import { sha256Hex } from '../../src/hash';
 import { fixture } from '../helpers';
@@ -17,6 +18,11 @@ describe('codec versions', () => {
   it('records the sha-256 of the committed wasm/jpeg_scaled.wasm', async () => {
     expect(await sha256Hex(await fixture('wasm/jpeg_scaled.wasm'))).toBe(JPEG_SCALED_SHA256);
     expect(CODEC_VERSIONS).toContain(`jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}`);
+  });
+
+  it('records the sha-256 of the committed wasm/png_scaled.wasm', async () => {
+    expect(await sha256Hex(await fixture('wasm/png_scaled.wasm'))).toBe(PNG_SCALED_SHA256);
+    expect(CODEC_VERSIONS).toContain(`pngscaled${PNG_SCALED_SHA256.slice(0, 12)}`);
   });
 
   it('records the sha-256 of the committed wasm/libwebp.wasm', async () => {

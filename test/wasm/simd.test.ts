@@ -20,6 +20,7 @@ type Expected = 'simd' | 'none';
  */
 const MODULES: Record<string, { expected: Expected; why: string }> = {
   'wasm/jpeg_scaled.wasm': { expected: 'simd', why: 'ours: RUSTFLAGS +simd128 (wasm/build.sh)' },
+  'wasm/png_scaled.wasm': { expected: 'simd', why: 'ours: RUSTFLAGS +simd128 (wasm/build.sh)' },
   'wasm/libwebp.wasm': {
     expected: 'simd',
     why: 'ours: -msimd128 -msse4.1 (wasm/libwebp/build.sh)',
