@@ -31,16 +31,9 @@ import type { EncodeOptions as MozJpegEncodeOptions } from '@jsquash/jpeg/meta.j
 
 export type { AvifEncodeOptions, MozJpegEncodeOptions };
 
-/**
- * Decoded pixels, the one pixel type of the code base (re-exported as `RawImage` by
- * src/codecs/types.ts): RGBA, 8 bits per channel, row-major, no padding
- * (`data.length === width * height * 4`); width and height in pixels.
- */
-export interface RawImage {
-  data: Uint8ClampedArray;
-  width: number;
-  height: number;
-}
+import type { RawImage } from './pixels';
+
+export type { RawImage };
 
 /** mozjpeg decoder (embind). `preserveOrientation: true` ROTATES by EXIF; we always pass false. */
 export interface MozJpegDecApi {

@@ -1,7 +1,7 @@
 /**
  * Shapes shared by the codec adapters and the pipeline.
  */
-import type { RawImage } from '../../wasm';
+import type { RawImage } from '../../wasm/pixels';
 import { DomainError } from '../errors';
 
 /** Decoded pixels: RGBA, 8 bits per channel, row-major, no padding (wasm/index.ts). */
