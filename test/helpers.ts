@@ -34,6 +34,9 @@ export interface CallOptions {
 export async function call(path: string, opts: CallOptions = {}): Promise<Response> {
   const headers = new Headers(opts.headers);
   if (opts.key) headers.set('Authorization', `Bearer ${opts.key}`);
+  // An HTTP client sends the length of a body it holds; a Request built here has none.
+  if (opts.body instanceof Uint8Array && !headers.has('Content-Length'))
+    headers.set('Content-Length', String(opts.body.byteLength));
   const request = new Request(BASE + path, {
     method: opts.method ?? 'GET',
     body: opts.body ?? null,
