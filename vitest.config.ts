@@ -6,6 +6,7 @@
  * (test code in workerd has no filesystem).
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import http from 'node:http';
@@ -71,6 +72,18 @@ async function walk(dir: string, prefix = ''): Promise<string[]> {
  * GET http://fixtures/sharp-p3/<file path>?f=png|webp|avif
  *   → the ../shared file converted by sharp to Display P3 and saved with that profile
  *     embedded (PNG iCCP, WebP ICCP, AVIF colr), quality 95.
+ * GET http://fixtures/avif/<name>         → an AVIF made here (not committed; see avifFixture):
+ *     `12mp.avif` (phone/IMG_1063.JPG, 4032x3024, 8-bit 4:4:4: sharp's default), `alpha.avif` (the same at
+ *     2016x1512 with a gradient alpha), `p3-nclx.avif` (1600x1200, Display P3 pixels tagged by `nclx`
+ *     primaries 12, no ICC profile), `10bit.avif` (1024 px wide, 10-bit, libavif via
+ *     @jsquash/avif's encoder: sharp's prebuilt libheif writes 8-bit only), `tiny.avif`
+ *     (64x48 with alpha, the AVIF decoder's fuzz seed)
+ * GET http://fixtures/sharp-png/<file path>?kind=rgb8|rgb16|palette|interlaced|alpha
+ *   → the ../shared file (upright) re-saved by sharp as a PNG of that kind, at its own size:
+ *     8-bit RGB; 16-bit RGB; palette with a tRNS chunk (alpha ramp, 256 colours); Adam7
+ *     interlaced 8-bit RGB; 8-bit RGBA (alpha ramp). The large PNG sources
+ *     (test/codecs/png-scaled.test.ts); made on first request and kept in memory.
+ *     With `&w=W&h=H[&icc=ignore]`: that PNG rendered as `sharp/` does (raw RGBA8).
  * GET http://fixtures/sharp-attention/<file path>?w=W&h=H
  *   → JSON {left, top, width, height}: the window of the upright ../shared file (source
  *     pixels) that sharp's `resize(W, H, {fit: 'cover', position: 'attention'})` keeps
@@ -130,6 +143,15 @@ async function serveFixture(request: Request): Promise<Response> {
     } else return new Response('bad op', { status: 400 });
     return new Response(new Uint8Array(await img.ensureAlpha().raw().toBuffer()));
   }
+  if (rel.startsWith('sharp-png/')) {
+    const input = sharedPath(rel.slice('sharp-png/'.length));
+    const kind = searchParams.get('kind') ?? '';
+    if (!input || !PNG_KINDS.includes(kind)) return new Response('bad request', { status: 400 });
+    const png = await pngOfKind(input, kind);
+    return searchParams.has('w')
+      ? sharpReference(png, searchParams)
+      : new Response(new Uint8Array(png));
+  }
   if (rel.startsWith('sharp-p3/')) {
     const input = sharedPath(rel.slice('sharp-p3/'.length));
     const f = searchParams.get('f');
@@ -151,6 +173,12 @@ async function serveFixture(request: Request): Promise<Response> {
       ? new Response(await readFile(await sourcePath(source)))
       : new Response('not found', { status: 404 });
   }
+  if (rel.startsWith('avif/')) {
+    const made = avifFixture(rel.slice('avif/'.length));
+    return made
+      ? new Response(new Uint8Array(await made))
+      : new Response('not found', { status: 404 });
+  }
   let root = shared;
   if (rel.startsWith('local/')) [root, rel] = [local, rel.slice('local/'.length)];
   else if (rel.startsWith('wasm/')) [root, rel] = [wasmDir, rel.slice('wasm/'.length)];
@@ -163,6 +191,93 @@ async function serveFixture(request: Request): Promise<Response> {
   } catch {
     return new Response('not found', { status: 404 });
   }
+}
+
+/** AVIF fixtures by name, made once per test run (sharp, libheif + aom; see serveFixture). */
+const avifFixtures = new Map<string, Promise<Uint8Array>>();
+
+/** See serveFixture: the AVIF fixture `name`, or null when there is no such fixture. */
+function avifFixture(name: string): Promise<Uint8Array> | null {
+  const make = AVIF_FIXTURES[name];
+  if (!make) return null;
+  let made = avifFixtures.get(name);
+  if (!made) avifFixtures.set(name, (made = make()));
+  return made;
+}
+
+const PHONE = () => path.join(shared, 'images', 'phone', 'IMG_1063.JPG');
+const AVIF_FIXTURES: Record<string, () => Promise<Uint8Array>> = {
+  '12mp.avif': async () =>
+    new Uint8Array(await sharp(PHONE()).avif({ quality: 50, effort: 2 }).toBuffer()),
+  'tiny.avif': async () =>
+    new Uint8Array(
+      await sharp(PHONE())
+        .resize(64, 48)
+        .ensureAlpha(0.5)
+        .avif({ quality: 60, effort: 2 })
+        .toBuffer(),
+    ),
+  'alpha.avif': async () => {
+    // RGB of the photo with a left-to-right alpha gradient, from raw RGBA (sharp keeps alpha).
+    const { data, info } = await sharp(PHONE())
+      .resize(2016)
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const { width, height } = info;
+    const rgba = Buffer.alloc(width * height * 4);
+    for (let i = 0, j = 0; i < width * height; i++, j += 3) {
+      rgba[i * 4] = data[j]!;
+      rgba[i * 4 + 1] = data[j + 1]!;
+      rgba[i * 4 + 2] = data[j + 2]!;
+      rgba[i * 4 + 3] = Math.round((255 * (i % width)) / (width - 1));
+    }
+    const img = sharp(rgba, { raw: { width, height, channels: 4 } });
+    return new Uint8Array(await img.avif({ quality: 50, effort: 2 }).toBuffer());
+  },
+  'p3-nclx.avif': async () => {
+    // Display P3 pixels, encoded by libavif (@jsquash/avif), which writes an nclx colr box
+    // (2/2/6, unspecified): its primaries and transfer are then set to P3 (12) and sRGB (13).
+    const { data, info } = await sharp(PHONE())
+      .resize(800, 600)
+      .withIccProfile('p3')
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const out = await jsquashAvif(new Uint8ClampedArray(data), info.width, info.height, 8);
+    const at = Buffer.from(out).indexOf('colrnclx');
+    if (at < 0) throw new Error('p3-nclx.avif: no nclx colr box');
+    out.set([0, 12, 0, 13], at + 8);
+    return out;
+  },
+  '10bit.avif': async () => {
+    const { data, info } = await sharp(PHONE())
+      .resize(1024)
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const d16 = Uint16Array.from(data, (v) => v * 4 + (v >> 6)); // 8 → 10 bits
+    return jsquashAvif(d16, info.width, info.height, 10);
+  },
+};
+
+/** Encodes RGBA with libavif + aom (@jsquash/avif's encoder, run in Node), speed 8. */
+async function jsquashAvif(
+  data: Uint8ClampedArray | Uint16Array,
+  width: number,
+  height: number,
+  bitDepth: 8 | 10,
+): Promise<Uint8Array> {
+  const { default: encode, init } = await import('@jsquash/avif/encode.js');
+  const wasm = 'node_modules/@jsquash/avif/codec/enc/avif_enc.wasm';
+  await init(new WebAssembly.Module(await readFile(path.join(import.meta.dirname, wasm))));
+  const options = { quality: 70, speed: 8 };
+  // 8-bit takes ImageData (Uint8ClampedArray), 10-bit ImageData16bit (Uint16Array).
+  const out =
+    bitDepth === 10
+      ? await encode({ data: data as Uint16Array, width, height }, { ...options, bitDepth })
+      : await encode({ data, width, height } as unknown as ImageData, options);
+  return new Uint8Array(out);
 }
 
 /** The absolute path of a file below ../shared, or null when `rel` leaves it. */
@@ -184,6 +299,39 @@ async function sharpReference(input: string | Buffer, q: URLSearchParams): Promi
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
   return new Response(new Uint8Array(data));
+}
+
+const PNG_KINDS = ['rgb8', 'rgb16', 'palette', 'interlaced', 'alpha'];
+const pngCache = new Map<string, Promise<Buffer>>();
+
+/** See serveFixture (`sharp-png/`): a PNG of `kind` made from `input`, memoised. */
+function pngOfKind(input: string, kind: string): Promise<Buffer> {
+  const key = `${input}?${kind}`;
+  let made = pngCache.get(key);
+  if (!made) {
+    made = (async () => {
+      const upright = sharp(input).rotate();
+      if (kind === 'rgb8') return upright.removeAlpha().png().toBuffer();
+      if (kind === 'interlaced') return upright.removeAlpha().png({ progressive: true }).toBuffer();
+      if (kind === 'rgb16') return upright.removeAlpha().toColourspace('rgb16').png().toBuffer();
+      // An alpha ramp from transparent (left) to opaque (right).
+      const { data, info } = await upright
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      const ramp = Buffer.alloc(info.width * info.height);
+      for (let y = 0; y < info.height; y++)
+        for (let x = 0; x < info.width; x++)
+          ramp[y * info.width + x] = Math.round((255 * x) / (info.width - 1));
+      const raw = { width: info.width, height: info.height, channels: 3 as const };
+      const rgba = sharp(data, { raw }).joinChannel(ramp, { raw: { ...raw, channels: 1 } });
+      return kind === 'palette'
+        ? rgba.png({ palette: true, colours: 256, effort: 1 }).toBuffer()
+        : rgba.png().toBuffer();
+    })();
+    pngCache.set(key, made);
+  }
+  return made;
 }
 
 /** See serveFixture: sharp's attention crop window, in upright source pixels. */
@@ -208,14 +356,85 @@ async function attentionWindow(input: string, q: URLSearchParams) {
 const captured: { url: string; method: string; headers: Record<string, string>; body: string }[] =
   [];
 
+/** Fixture served at each `https://origin.test/mutable/<name>` (set by `POST /__set`). */
+const mutable = new Map<string, string>();
+/** Requests the test origin answered, oldest first (`GET https://origin.test/__log`). */
+const originLog: { path: string; conditional: boolean; status: number }[] = [];
+
 /**
- * The Worker's outbound fetches (test/work/webhook.test.ts):
+ * The test HTTP origin of the source tests (test/sources/), at https://origin.test:
+ * /images/<file>          a ../shared/images file with a strong ETag (sha-1) and Last-Modified;
+ *                         `If-None-Match` with that ETag → 304
+ * /stream/<file>          the same, streamed without Content-Length
+ * /slow/<file>            the same after 3 s (past the test source's time limit)
+ * /mutable/<name>         the file last set with POST /__set {"name","file"}
+ * /text/<any>             a text/plain body
+ * /redirect-away/<any>    302 to https://elsewhere.test/<any>
+ * /redirect-home/<file>   302 to /images/<file>
+ * GET /__log              the requests answered so far
+ */
+async function serveOrigin(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const p = decodeURIComponent(url.pathname);
+  if (p === '/__set' && request.method === 'POST') {
+    const { name, file } = (await request.json()) as { name: string; file: string };
+    mutable.set(name, file);
+    return new Response(null, { status: 204 });
+  }
+  if (p === '/__log') return Response.json(originLog);
+  const [, kind = '', ...rest] = p.split('/');
+  const tail = rest.join('/');
+  const answer = (res: Response) => {
+    originLog.push({
+      path: p,
+      conditional: request.headers.has('If-None-Match'),
+      status: res.status,
+    });
+    return res;
+  };
+  if (kind === 'text')
+    return answer(new Response('not an image', { headers: { 'Content-Type': 'text/plain' } }));
+  if (kind === 'redirect-away')
+    return answer(
+      new Response(null, { status: 302, headers: { Location: `https://elsewhere.test/${tail}` } }),
+    );
+  if (kind === 'redirect-home')
+    return answer(new Response(null, { status: 302, headers: { Location: `/images/${tail}` } }));
+  if (kind === 'slow') await new Promise((r) => setTimeout(r, 3000));
+  const rel = kind === 'mutable' ? mutable.get(tail) : tail;
+  const file = rel ? sharedPath(`images/${rel}`) : null;
+  let bytes: Buffer;
+  try {
+    if (!file || !['images', 'stream', 'slow', 'mutable'].includes(kind)) throw new Error('none');
+    bytes = await readFile(file);
+  } catch {
+    return answer(new Response('not found', { status: 404 }));
+  }
+  const etag = `"${createHash('sha1').update(bytes).digest('hex')}"`;
+  const headers = { ETag: etag, 'Last-Modified': 'Wed, 01 Jan 2025 00:00:00 GMT' };
+  if (request.headers.get('If-None-Match') === etag)
+    return answer(new Response(null, { status: 304, headers }));
+  const body =
+    kind === 'stream'
+      ? new ReadableStream({
+          start(c) {
+            c.enqueue(new Uint8Array(bytes));
+            c.close();
+          },
+        })
+      : new Uint8Array(bytes);
+  return answer(new Response(body, { headers }));
+}
+
+/**
+ * The Worker's outbound fetches (test/work/webhook.test.ts; https://origin.test: serveOrigin):
  * GET  http://hooks.test/__log  → JSON list of the requests captured so far
  * POST https://hooks.test/<path> → captured; answers 500 when the path contains `fail`, else 204
  * anything else                 → 502 (no network in tests)
  */
 async function captureOutbound(request: Request): Promise<Response> {
   const url = new URL(request.url);
+  if (url.hostname === 'origin.test') return serveOrigin(request);
   if (url.hostname !== 'hooks.test') return new Response('no network in tests', { status: 502 });
   if (url.pathname === '/__log') return Response.json(captured);
   captured.push({
@@ -280,6 +499,26 @@ export default defineConfig(async () => {
             QUEUE_UPLOAD_WORK: 'false',
             WEBHOOK_SECRET: 'test-webhook-secret',
             WEBHOOK_ALLOWED_HOSTS: 'hooks.test',
+            // Origin sources (test/sources/): the test origin above and the second bucket.
+            SOURCES: JSON.stringify([
+              {
+                name: 'web',
+                type: 'http',
+                base_url: 'https://origin.test/',
+                owner: 'alice',
+                ttl_seconds: 1,
+                timeout_ms: 1000,
+                max_bytes: 1_000_000,
+              },
+              {
+                name: 'kodak',
+                type: 'http',
+                base_url: 'https://origin.test/images/',
+                prefix: 'kodak/',
+                owner: 'alice',
+              },
+              { name: 'bucket', type: 'r2', binding: 'SOURCE_BUCKET', owner: 'alice' },
+            ]),
           },
           queueConsumers,
           serviceBindings: { FIXTURES: serveFixture },

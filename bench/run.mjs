@@ -26,10 +26,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchWorker, buildWorker } from './lib/ours.mjs';
-import { costTable, machine, round, summarize, table } from './lib/report.mjs';
+import { costTable, firstRequestTable, machine, round, summarize, table } from './lib/report.mjs';
+import { loadSharpWasm32 } from './lib/sharp-wasm32.mjs';
 import {
   decodeRaw,
   fromRaw,
+  libvips,
+  native,
   reference,
   resizeRaw,
   sharp,
@@ -59,13 +62,18 @@ const update = !quick && !only && !flag('--no-update');
 const read = (rel) => new Uint8Array(fs.readFileSync(path.join(images, rel)));
 
 /** @typedef {import('./lib/sharp-side.mjs').Raw} Raw */
+/** @typedef {import('./lib/sharp-side.mjs').Libvips} Libvips */
+
+/** The third column: sharp on libvips in WebAssembly, when bench/sharp-wasm32 is installed. */
+const wasm32Sharp = loadSharpWasm32();
+const wasm32 = wasm32Sharp ? libvips('wasm32', wasm32Sharp) : null;
 /**
  * One unit of work, done by both sides; a sample runs all units of a case (the Kodak set has 12).
  * @typedef {{
  *   name: string,
  *   input: { bytes: Uint8Array, raw?: { width: number, height: number } },
  *   params: Record<string, string | number>,
- *   sharp: () => Promise<Buffer | Raw>,
+ *   sharp: (v: Libvips) => Promise<Buffer | Raw>,
  *   quality?: 'encoded' | 'raw',
  *   file?: Uint8Array,
  *   ref?: () => Promise<Raw>,
@@ -135,7 +143,7 @@ const decodeUnit = (bytes, format) => ({
   name: format,
   input: { bytes },
   params: { op: 'decode', format },
-  sharp: () => decodeRaw(bytes),
+  sharp: (v) => v.decodeRaw(bytes),
 });
 
 /**
@@ -161,7 +169,7 @@ const encodeCase = (format, width = 800) => {
           name: format,
           input: { bytes: rgba, raw: { width, height } },
           params: { op: 'encode', format },
-          sharp: () => sharpEncoder(fromRaw(ref), format, ctx.defaults).toBuffer(),
+          sharp: (v) => sharpEncoder(v.fromRaw(ref), format, ctx.defaults).toBuffer(),
           quality: 'encoded',
           ref: async () => ref,
         },
@@ -230,8 +238,9 @@ const scaledCase = (denom) => ({
         input: { bytes },
         params: { op: 'decode-scaled', denom },
         // libvips shrinks on load by the same factor when asked for exactly 1/denom.
-        sharp: () =>
-          sharp(bytes)
+        sharp: (v) =>
+          v
+            .sharp(bytes)
             .resize(Math.ceil(3000 / denom), Math.ceil(4000 / denom), { fit: 'fill' })
             .raw()
             .toBuffer(),
@@ -259,8 +268,8 @@ const pipelineCase = (id, title, files, width, format, extra = {}) => ({
         name: path.basename(rel),
         input: { bytes: file },
         params: { op: 'pipeline', t: `w=${width}`, f: format },
-        sharp: () =>
-          sharpEncoder(sharp(file).rotate().resize({ width }), format, ctx.defaults).toBuffer(),
+        sharp: (v) =>
+          sharpEncoder(v.sharp(file).rotate().resize({ width }), format, ctx.defaults).toBuffer(),
         quality: 'encoded',
         file,
       };
@@ -298,8 +307,8 @@ const memoryCase = (format, mp) => ({
         name: `${width}x${height}.${format}`,
         input: { bytes: file },
         params: { op: 'pipeline', t: `w=${out}`, f: 'webp' },
-        sharp: () =>
-          sharpEncoder(sharp(file).resize({ width: out }), 'webp', ctx.defaults).toBuffer(),
+        sharp: (v) =>
+          sharpEncoder(v.sharp(file).resize({ width: out }), 'webp', ctx.defaults).toBuffer(),
         quality: 'encoded',
         file,
       },
@@ -376,7 +385,7 @@ const CASES = [
           name: 'resize',
           input: { bytes: rgba, raw: { width: 3000, height: 4000 } },
           params: { op: 'resize', w: 800, h: 1067 },
-          sharp: () => resizeRaw(raw, 800, 1067),
+          sharp: (v) => v.resizeRaw(raw, 800, 1067),
           quality: 'raw',
           ref: () => ctx.ref800(),
         },
@@ -496,7 +505,9 @@ async function runCase(c, ctx, outdir) {
   const units = await c.units(ctx);
   const runs = runsOverride ?? (quick ? 3 : (c.runs ?? 7));
   const reps = c.reps ?? 1;
+  const started = performance.now();
   const worker = await BenchWorker.start(root, outdir);
+  const startMs = performance.now() - started;
   try {
     // Loopback overhead of a request (Node → Miniflare → workerd → back), for the record.
     const noop = [];
@@ -507,11 +518,23 @@ async function runCase(c, ctx, outdir) {
     }
     const idle = worker.memory();
     // Instantiate the codecs on a 16x16 input first, so the peak below is what the image
-    // size costs; `ready - idle` is the fixed cost of the codec instances.
+    // size costs; `ready - idle` is the fixed cost of the codec instances. The first unit's
+    // 16x16 run is the first request of its kind in a fresh isolate (lazy instantiation and
+    // V8's lazy compilation of the wasm functions it calls); its repeat is the same work warm.
+    /** @type {{ ms: number, wallMs: number, againMs: number, againWallMs: number } | undefined} */
+    let firstRequest;
     for (const [i, u] of units.entries()) {
       const tiny = await tinyOf(u);
       await worker.put(`tiny${i}`, tiny.input.bytes, tiny.input.raw);
-      await worker.run({ key: `tiny${i}`, ...tiny.params });
+      const first = await worker.run({ key: `tiny${i}`, ...tiny.params });
+      if (i > 0) continue;
+      const again = await worker.run({ key: `tiny${i}`, ...tiny.params });
+      firstRequest = {
+        ms: first.ms,
+        wallMs: round(first.wallMs, 1) ?? NaN,
+        againMs: again.ms,
+        againWallMs: round(again.wallMs, 1) ?? NaN,
+      };
     }
     await worker.fetch('/clear', { method: 'POST' });
     const ready = worker.memory();
@@ -519,8 +542,8 @@ async function runCase(c, ctx, outdir) {
     for (const [i, u] of units.entries()) await worker.put(`u${i}`, u.input.bytes, u.input.raw);
     worker.resetPeak(); // the peak from here on: inputs held + processing
 
-    /** @type {{ ms: number[], wallMs: number[], sharp: number[], stages: Record<string, number>[] }} */
-    const samples = { ms: [], wallMs: [], sharp: [], stages: [] };
+    /** @type {{ ms: number[], wallMs: number[], sharp: number[], wasm32: number[], stages: Record<string, number>[] }} */
+    const samples = { ms: [], wallMs: [], sharp: [], wasm32: [], stages: [] };
     /** @type {Awaited<ReturnType<BenchWorker['run']>>[]} */
     let lastOurs = [];
     /** @type {(Buffer | Raw)[]} */
@@ -544,21 +567,28 @@ async function runCase(c, ctx, outdir) {
         lastOurs.push(res);
       }
       if (r < 0) peak = worker.memory();
-      // sharp: the same units, same number of repetitions.
-      let sharpMs = 0;
-      lastSharp = [];
-      for (const u of units) {
-        const t0 = performance.now();
-        /** @type {Buffer | Raw | undefined} */
-        let out;
-        for (let k = 0; k < n; k++) out = await u.sharp();
-        sharpMs += (performance.now() - t0) / n;
-        if (out) lastSharp.push(out);
+      // sharp, native then wasm32: the same units, same number of repetitions.
+      /** @type {Record<string, number>} */
+      const sharpMs = {};
+      for (const lib of wasm32 ? [native, wasm32] : [native]) {
+        sharpMs[lib.name] = 0;
+        /** @type {(Buffer | Raw)[]} */
+        const outs = [];
+        for (const u of units) {
+          const t0 = performance.now();
+          /** @type {Buffer | Raw | undefined} */
+          let out;
+          for (let k = 0; k < n; k++) out = await u.sharp(lib);
+          sharpMs[lib.name] += (performance.now() - t0) / n;
+          if (out) outs.push(out);
+        }
+        if (lib === native) lastSharp = outs;
       }
       if (r < 0) continue; // warm-up
       samples.ms.push(ms);
       samples.wallMs.push(wall);
-      samples.sharp.push(sharpMs);
+      samples.sharp.push(sharpMs.native ?? NaN);
+      if (wasm32) samples.wasm32.push(sharpMs.wasm32 ?? NaN);
       if (Object.keys(stages).length) samples.stages.push(stages);
     }
     if (!peak) throw new Error('no warm-up run');
@@ -612,6 +642,7 @@ async function runCase(c, ctx, outdir) {
 
     const oursMs = summarize(samples.ms);
     const sharpMs = summarize(samples.sharp);
+    const wasm32Ms = samples.wasm32.length ? summarize(samples.wasm32) : undefined;
     /** @type {Record<string, number>} */
     const stageMedians = {};
     for (const k of Object.keys(samples.stages[0] ?? {}))
@@ -639,6 +670,8 @@ async function runCase(c, ctx, outdir) {
         readyWasm,
         wasm,
         noopMs: roundStats(summarize(noop)),
+        startMs: round(startMs, 0),
+        firstRequest,
       },
       sharp: {
         ms: roundStats(sharpMs),
@@ -646,7 +679,12 @@ async function runCase(c, ctx, outdir) {
         bytes: sharpBytes || undefined,
         ssim: round(mean(sharpSsim) ?? NaN, 4) ?? undefined,
       },
+      wasm32: wasm32Ms && {
+        ms: roundStats(wasm32Ms),
+        samples: samples.wasm32.map((x) => round(x, 2)),
+      },
       ratio: round(oursMs.median / sharpMs.median, 2),
+      ratioWasm32: wasm32Ms ? round(oursMs.median / wasm32Ms.median, 2) : undefined,
     };
   } finally {
     await worker.stop();
@@ -711,6 +749,7 @@ async function main() {
       results.push(r);
       console.log(
         `ours ${r.ours.ms.median} ms, sharp ${r.sharp.ms.median} ms, x${r.ratio}` +
+          (r.wasm32 ? `, sharp-wasm32 ${r.wasm32.ms.median} ms, x${r.ratioWasm32}` : '') +
           ` (${((performance.now() - t) / 1000).toFixed(1)} s)`,
       );
     } catch (err) {
@@ -727,6 +766,13 @@ async function main() {
   const name = `${date}${label ? `-${label}` : ''}${quick ? '-quick' : only ? '-partial' : ''}.json`;
   const versions = {
     ...sharpVersion(),
+    sharpWasm32: wasm32Sharp
+      ? {
+          sharp: wasm32Sharp.versions.sharp,
+          libvips: wasm32Sharp.versions.vips,
+          emscripten: /** @type {any} */ (wasm32Sharp.versions).emscripten,
+        }
+      : null,
     workerd: readVersion('workerd'),
     wrangler: readVersion('wrangler'),
     miniflare: readVersion('miniflare'),
@@ -744,7 +790,7 @@ async function main() {
     settings: {
       ourDefaults: ctx.defaults,
       sharp:
-        'concurrency(1), cache(false); jpeg mozjpeg:true 4:2:0; webp effort 4; avif effort 9-speed, 4:2:0, 8-bit',
+        'concurrency(1), cache(false); jpeg mozjpeg:true 4:2:0; webp effort 4; avif effort 9-speed, 4:2:0, 8-bit; the same for @img/sharp-wasm32 (libvips built with emscripten, wasm SIMD) in the same Node process',
       timing:
         'ours: performance.now() inside workerd; sharp: performance.now() in Node; 1 warm-up, interleaved samples',
       ssim: 'ssim.js weber, 11x11 window, luma, no downsampling; vs sharp lanczos3 of the full decode; alpha flattened on white',
@@ -755,7 +801,7 @@ async function main() {
   fs.mkdirSync(resultsDir, { recursive: true });
   fs.writeFileSync(path.join(resultsDir, name), `${JSON.stringify(out, null, 2)}\n`);
 
-  console.log(`\n${md}\n`);
+  console.log(`\n${md}\n\nfirst request in a fresh isolate:\n${firstRequestTable(results)}\n`);
   console.log(`${results.length} cases in ${seconds} s; wrote bench/results/${name}`);
 
   if (update && results.every((r) => !('error' in r))) {
@@ -775,10 +821,16 @@ async function main() {
       'bench',
       [
         `Measured ${date} on ${mach.summary} (load average ${out.loadAverage1m.start} → ${out.loadAverage1m.end});`,
-        `sharp ${versions.sharp} / libvips ${versions.libvips}, workerd ${versions.workerd}; run took ${seconds} s.`,
+        `sharp ${versions.sharp} / libvips ${versions.libvips}${versions.sharpWasm32 ? ` (native and @img/sharp-wasm32, emscripten ${versions.sharpWasm32.emscripten})` : ''}, workerd ${versions.workerd}; run took ${seconds} s.`,
         `Results: \`bench/results/${name}\`.`,
         '',
         md,
+        '',
+        'First request in a fresh isolate (one workerd per case, after one plain request; a 16x16',
+        "input of the case, so the time is the codecs' instantiation and the lazy compilation of",
+        'the wasm functions they call, not the image):',
+        '',
+        firstRequestTable(results),
       ].join('\n'),
     );
     console.log('wrote src/transform/cost-table.json');

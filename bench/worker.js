@@ -31,7 +31,8 @@
 import { decodeImage } from '../src/codecs/decode';
 import { DEFAULT_AVIF_SPEED, DEFAULT_QUALITY, encodeImage } from '../src/codecs/encode';
 import { decodeJpegScaled, jpegScaledMemoryBytes } from '../src/codecs/jpeg-scaled';
-import { webpRsMemoryBytes } from '../src/codecs/webp-rs';
+import { webpMemoryBytes } from '../src/codecs/webp';
+import { pngScaledMemoryBytes } from '../src/codecs/png-scaled';
 import { probe } from '../src/codecs/probe';
 import { resizeImage } from '../src/codecs/resize';
 import { runPipeline } from '../src/transform/pipeline';
@@ -46,8 +47,10 @@ function memory() {
   const mem = { ...wasmMemory() };
   const scaled = jpegScaledMemoryBytes();
   if (scaled) mem.jpegScaled = scaled;
-  const webpRs = webpRsMemoryBytes();
-  if (webpRs) mem.webpRs = webpRs;
+  const webp = webpMemoryBytes();
+  if (webp) mem.libwebp = webp;
+  const pngScaled = pngScaledMemoryBytes();
+  if (pngScaled) mem.pngScaled = pngScaled;
   return mem;
 }
 

@@ -12,7 +12,9 @@
  * (non-2xx/3xx responses and socket errors, separately):
  *
  * 1. hits: a handful of warmed variant URLs, GET repeatedly (the share of `X-Cache: HIT` is
- *    checked and reported);
+ *    checked and reported); then the same against the floor, a hello-world Worker doing one
+ *    `caches.default.match` with bodies of the same sizes (scripts/lib/floor/, served by the
+ *    same wrangler): hit/floor throughput and p99 ratios, checked against ≥ 0.9x and ≤ 1.2x;
  * 2. misses: every request a new variant (`w=N,f=webp`, N unique per image) of a small
  *    JPEG/PNG; the mean decode/resize/encode from `Server-Timing` is reported;
  * 3. uploads: small JPEG/PNG bodies made unique by random bytes after the image data (each
@@ -41,7 +43,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { machine, round } from '../bench/lib/report.mjs';
-import { killActiveNow, startLocalService, stopActive } from './lib/local-service.mjs';
+import {
+  killActiveNow,
+  startFloorWorker,
+  startLocalService,
+  stopActive,
+} from './lib/local-service.mjs';
 import { replaceResults, writeFormatted } from '../bench/lib/docs.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -58,9 +65,10 @@ const RESERVE_S = 8;
  */
 const SCENARIOS = [
   { name: 'hits', connections: 8, kinds: ['hit'] },
+  { name: 'floor', connections: 8, kinds: ['floor'] },
   { name: 'misses', connections: 2, kinds: ['miss'] },
-  { name: 'uploads', connections: 4, kinds: ['upload'] },
-  { name: 'mix', connections: 8, kinds: ['hit', 'miss', 'upload'] },
+  { name: 'uploads', connections: 4, kinds: ['upload'], afterSpike: true },
+  { name: 'mix', connections: 8, kinds: ['hit', 'miss', 'upload'], afterSpike: true },
 ];
 const MIX = { hit: 0.85, miss: 0.1, upload: 0.05 };
 /** Spike: miss connections per phase, seconds per phase, and the unloaded probe before it. */
@@ -71,7 +79,10 @@ const SPIKE_BASELINE_S = 5;
 const SPIKE_RESERVE_S = SPIKE_BASELINE_S + SPIKE_PHASES.length * (SPIKE_PHASE_S + 2) + 3;
 /** Pause between one prober's requests, ms (probes measure latency, not throughput). */
 const PROBE_GAP_MS = 25;
-const KIND_LABEL = { hit: 'hits', miss: 'misses', upload: 'uploads' };
+const KIND_LABEL = { hit: 'hits', miss: 'misses', upload: 'uploads', floor: 'floor' };
+/** Goals of the hits against the floor, in the same run: throughput ratio and p99 ratio. */
+const FLOOR_MIN_RPS_RATIO = 0.9;
+const FLOOR_MAX_P99_RATIO = 1.2;
 /** The hit set: these seeds at this transform. */
 const HOT_FILES = [
   'small/Giunchedi_Filippo_January_2015_01.jpg',
@@ -97,11 +108,15 @@ const MIN_W = 100;
 const MAX_W = 760;
 
 const USAGE = `usage: node scripts/loadtest.mjs [--url http://127.0.0.1:PORT --key KEY [--key KEY…]]
-                                 [--duration SECONDS] [--keys N] [--no-update]
+                                 [--duration SECONDS] [--keys N] [--port N] [--var NAME=VALUE…]
+                                 [--no-update]
   --url        use a running service (127.0.0.1 only) instead of starting one
   --key        API key with the upload scope (repeat: uploads rotate over the keys)
   --duration   seconds per scenario (default 15; shortened to fit the ${BUDGET_S} s budget)
   --keys       API keys to create for a self-started service (default 32)
+  --port       port of a self-started service; the floor Worker takes the next (default: free ports)
+  --var        NAME=VALUE for a self-started service, over wrangler.toml's [vars] (repeatable)
+  --scenarios  comma-separated subset of ${[...SCENARIOS.map((s) => s.name), 'spike'].join(',')} (default all)
   --no-update  do not rewrite the results in docs/performance.md`;
 
 /** Seconds since this process started. */
@@ -118,6 +133,9 @@ function parseOptions() {
       key: { type: 'string', multiple: true },
       duration: { type: 'string', default: '15' },
       keys: { type: 'string', default: '32' },
+      port: { type: 'string' },
+      var: { type: 'string', multiple: true },
+      scenarios: { type: 'string' },
       'no-update': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -139,7 +157,30 @@ function parseOptions() {
   } else if (values.key?.length) {
     throw new Error('--key goes with --url (a self-started service makes its own keys)');
   }
-  return { url, keys: values.key ?? [], duration, keyCount, update: !values['no-update'] };
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 1024 || port > 65534))
+    throw new Error('--port must be an integer 1024..65534');
+  const vars = {};
+  for (const v of values.var ?? []) {
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(v);
+    if (!m) throw new Error(`--var ${v}: expected NAME=VALUE`);
+    vars[m[1]] = m[2];
+  }
+  if (url && Object.keys(vars).length) throw new Error('--var goes with a self-started service');
+  const names = [...SCENARIOS.map((s) => s.name), 'spike'];
+  const only = values.scenarios?.split(',');
+  for (const n of only ?? [])
+    if (!names.includes(n)) throw new Error(`--scenarios: unknown ${n} (known: ${names})`);
+  return {
+    url,
+    only,
+    keys: values.key ?? [],
+    duration,
+    keyCount,
+    port,
+    vars,
+    update: !values['no-update'],
+  };
 }
 
 /**
@@ -334,20 +375,21 @@ async function warm(base, hotPaths) {
   const out = [];
   for (const p of hotPaths) {
     let first;
+    let bytes = 0;
     let hit = false;
     for (let i = 0; i < 10 && !hit; i++) {
       const res = await fetch(base + p, {
         headers: { 'CF-Connecting-IP': clientIp() },
         signal: AbortSignal.timeout(30_000),
       });
-      await res.arrayBuffer();
+      bytes = (await res.arrayBuffer()).byteLength;
       if (res.status !== 200) throw new Error(`warming ${p}: ${res.status}`);
       first ??= res.headers.get('X-Variant-Source');
       hit = res.headers.get('X-Cache') === 'HIT';
       if (!hit) await sleep(100);
     }
     if (!hit) throw new Error(`warming ${p}: never answered X-Cache: HIT`);
-    out.push({ path: p, firstSource: first });
+    out.push({ path: p, firstSource: first, bytes });
   }
   return out;
 }
@@ -355,15 +397,20 @@ async function warm(base, hotPaths) {
 // ---------------------------------------------------------------------------------------------
 // Request generators: each returns { kind, method, path, headers, body }.
 
-function makeGenerators(seeds, hotPaths, keys) {
-  let hitN = 0;
-  const hit = () => ({
-    kind: 'hit',
+/** GETs of `paths` in turn, each from another client address. */
+function roundRobin(kind, paths) {
+  let n = 0;
+  return () => ({
+    kind,
     method: 'GET',
-    path: hotPaths[hitN++ % hotPaths.length],
+    path: paths[n++ % paths.length],
     headers: { 'CF-Connecting-IP': clientIp() },
     body: '',
   });
+}
+
+function makeGenerators(seeds, hotPaths, keys, floorPaths) {
+  const hit = roundRobin('hit', hotPaths);
 
   // Per seed, its miss widths in a shuffled order; seeds taken in turn.
   const widths = seeds.map((s) => {
@@ -419,7 +466,9 @@ function makeGenerators(seeds, hotPaths, keys) {
   let mixN = 0;
   const mix = () => slots[mixN++ % slots.length]();
 
-  return { hits: hit, misses: miss, uploads: upload, mix };
+  const floor = roundRobin('floor', floorPaths);
+
+  return { hits: hit, misses: miss, uploads: upload, mix, floor };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -511,7 +560,7 @@ function figures(records, seconds) {
 
 function kindFacts(kind, records) {
   const rs = records.filter((r) => r.kind === kind);
-  if (!rs.length) return {};
+  if (!rs.length || kind === 'floor') return {};
   if (kind === 'hit') {
     const hits = rs.filter((r) => r.status === 200 && r.cache === 'HIT').length;
     return { hitShare: round(hits / rs.length, 4) };
@@ -597,6 +646,34 @@ async function scenario(base, def, durationS, next) {
     checks.push({ check: 'at least 90 % of uploads 201', ok: f.upload.createdShare >= 0.9 });
   summary.checks = checks;
   return summary;
+}
+
+/**
+ * The hits scenario against the floor scenario of the same run: throughput and p99 ratios,
+ * with their checks; null when either was skipped.
+ */
+function hitsAgainstFloor(results) {
+  const hits = results.find((s) => s.name === 'hits' && !s.skipped);
+  const floor = results.find((s) => s.name === 'floor' && !s.skipped);
+  if (!hits || !floor) return null;
+  const rpsRatio = round(hits.rps / floor.rps, 2);
+  const p99Ratio = round(hits.latencyMs.p99 / floor.latencyMs.p99, 2);
+  return {
+    hits: { rps: hits.rps, p99: hits.latencyMs.p99 },
+    floor: { rps: floor.rps, p99: floor.latencyMs.p99 },
+    rpsRatio,
+    p99Ratio,
+    checks: [
+      {
+        check: `hit throughput ≥ ${FLOOR_MIN_RPS_RATIO}x the floor's`,
+        ok: rpsRatio >= FLOOR_MIN_RPS_RATIO,
+      },
+      {
+        check: `hit p99 ≤ ${FLOOR_MAX_P99_RATIO}x the floor's`,
+        ok: p99Ratio <= FLOOR_MAX_P99_RATIO,
+      },
+    ],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -859,9 +936,16 @@ async function main() {
   let ownPgid;
   let bundleSha256;
   let stopped;
+  /** @type {string[]} */
+  let serviceErrors = [];
   if (!base) {
     process.stdout.write('starting the service (bundle, migrations, wrangler dev)… ');
-    service = await startLocalService({ root, keyCount: opts.keyCount });
+    service = await startLocalService({
+      root,
+      keyCount: opts.keyCount,
+      port: opts.port,
+      vars: opts.vars,
+    });
     ownPgid = service.pid;
     base = service.url;
     keys = service.keys;
@@ -872,6 +956,12 @@ async function main() {
     const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`${base}/healthz answered ${res.status}`);
   }
+  process.stdout.write('starting the floor Worker… ');
+  const floorService = await startFloorWorker({
+    root,
+    port: opts.port === undefined ? undefined : opts.port + 1,
+  });
+  console.log(floorService.url);
   const others = { start: otherLoad(ownPgid), end: null };
 
   process.stdout.write('seeding… ');
@@ -883,37 +973,78 @@ async function main() {
     return `/img/${s.id}/${HOT_TRANSFORM}`;
   });
   const warmed = await warm(base, hotPaths);
+  // The floor answers bodies of the hot variants' sizes, from its cache (warmed the same way).
+  const floorPaths = warmed.map((w) => `/floor/${w.bytes}`);
+  for (const p of floorPaths) {
+    const res = await fetch(floorService.url + p, { signal: AbortSignal.timeout(30_000) });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`warming the floor ${p}: ${res.status}`);
+  }
   timings.seedS = round(elapsedS() - t0, 1);
   console.log(`${seeds.length} images, ${hotPaths.length} hot variants in ${timings.seedS} s\n`);
 
-  const gens = makeGenerators(seeds, hotPaths, keys);
+  const gens = makeGenerators(seeds, hotPaths, keys, floorPaths);
   const results = [];
-  for (const [i, def] of SCENARIOS.entries()) {
-    const left = SCENARIOS.length - i;
-    // Fit the rest into the budget: ~1.5 s of overhead per scenario, RESERVE_S at the end.
-    const room = (BUDGET_S - RESERVE_S - SPIKE_RESERVE_S - elapsedS() - 1.5 * left) / left;
-    const durationS = Math.min(opts.duration, Math.floor(room));
-    if (durationS < 3) {
-      results.push({ name: def.name, connections: def.connections, skipped: 'no time left' });
-      console.log(`${def.name}: skipped (no time left in the budget)`);
-      continue;
+  const chosen = SCENARIOS.filter((d) => !opts.only || opts.only.includes(d.name));
+  const withSpike = !opts.only || opts.only.includes('spike');
+  /** Runs `defs` in order, each fitted into what is left of the budget. */
+  const runScenarios = async (defs, spikePending) => {
+    for (const [i, def] of defs.entries()) {
+      const left = defs.length - i;
+      // Fit the rest into the budget: ~1.5 s of overhead per scenario, RESERVE_S at the end.
+      const reserve = RESERVE_S + (spikePending ? SPIKE_RESERVE_S : 0);
+      const room = (BUDGET_S - reserve - elapsedS() - 1.5 * left) / left;
+      const durationS = Math.min(opts.duration, Math.floor(room));
+      if (durationS < 3) {
+        results.push({ name: def.name, connections: def.connections, skipped: 'no time left' });
+        console.log(`${def.name}: skipped (no time left in the budget)`);
+        continue;
+      }
+      process.stdout.write(`${def.name}: ${def.connections} connections, ${durationS} s… `);
+      const s = await scenario(
+        def.name === 'floor' ? floorService.url : base,
+        def,
+        durationS,
+        gens[def.name],
+      );
+      if (shuttingDown) return;
+      results.push(s);
+      console.log(
+        `${s.requests} requests, ${s.rps} req/s, p50/p95/p99 ${s.latencyMs.p50}/${s.latencyMs.p95}/${s.latencyMs.p99} ms, ` +
+          `non-2xx/3xx ${s.non2xx3xx}, socket errors ${s.socketErrors}${notes(s) ? ` (${notes(s)})` : ''}`,
+      );
+      for (const c of s.checks) if (!c.ok) console.log(`  FAILED: ${c.check}`);
     }
-    process.stdout.write(`${def.name}: ${def.connections} connections, ${durationS} s… `);
-    const s = await scenario(base, def, durationS, gens[def.name]);
-    if (shuttingDown) return;
-    results.push(s);
+  };
+  // The spike runs before the scenarios that upload: each upload enqueues its card, and locally
+  // the queue consumer shares workerd's one thread with delivery (in production it has its own
+  // isolates), so a backlog of cards would be measured instead of the miss flood.
+  const before = chosen.filter((d) => !d.afterSpike);
+  await runScenarios(before, withSpike);
+  if (shuttingDown) return;
+
+  const vsFloor = hitsAgainstFloor(results);
+  if (vsFloor) {
     console.log(
-      `${s.requests} requests, ${s.rps} req/s, p50/p95/p99 ${s.latencyMs.p50}/${s.latencyMs.p95}/${s.latencyMs.p99} ms, ` +
-        `non-2xx/3xx ${s.non2xx3xx}, socket errors ${s.socketErrors}${notes(s) ? ` (${notes(s)})` : ''}`,
+      `hits / floor: throughput ${vsFloor.rpsRatio}x (goal ≥ ${FLOOR_MIN_RPS_RATIO}), p99 ${vsFloor.p99Ratio}x (goal ≤ ${FLOOR_MAX_P99_RATIO})`,
     );
-    for (const c of s.checks) if (!c.ok) console.log(`  FAILED: ${c.check}`);
+    for (const c of vsFloor.checks) if (!c.ok) console.log(`  FAILED: ${c.check}`);
   }
 
-  console.log(
-    `spike: unloaded probe ${SPIKE_BASELINE_S} s, then ${SPIKE_PHASES.join(' → ')} miss connections, ${SPIKE_PHASE_S} s each`,
-  );
-  const spikeResult = await spike(base, hotPaths, gens.misses);
+  if (withSpike)
+    console.log(
+      `spike: unloaded probe ${SPIKE_BASELINE_S} s, then ${SPIKE_PHASES.join(' → ')} miss connections, ${SPIKE_PHASE_S} s each`,
+    );
+  const spikeResult = withSpike
+    ? await spike(base, hotPaths, gens.misses)
+    : { unloaded: null, phases: [], skipped: true };
   if (shuttingDown) return;
+  await runScenarios(
+    chosen.filter((d) => d.afterSpike),
+    false,
+  );
+  if (shuttingDown) return;
+  await floorService.stop();
 
   load.end = round(os.loadavg()[0], 2);
   others.end = otherLoad(ownPgid);
@@ -921,6 +1052,12 @@ async function main() {
   if (service) {
     process.stdout.write('\nstopping the service… ');
     const svc = service;
+    // The service's own error lines (its log goes with its temporary directory).
+    serviceErrors = fs
+      .readFileSync(svc.logFile, 'utf8')
+      .split('\n')
+      .filter((l) => /"level":"error"|\berror\b/i.test(l))
+      .slice(-20);
     const left = await svc.stop();
     stopped = { processGroup: svc.pid, leftRunning: left.length };
     console.log(
@@ -935,12 +1072,12 @@ async function main() {
   console.log(`\n${md}\n`);
   console.log(`load average (1 min) ${load.start} → ${load.end}; run took ${seconds} s`);
 
-  const spikeMd = spikeTable(spikeResult);
+  const spikeMd = spikeResult.unloaded ? spikeTable(spikeResult) : '(spike not run)';
   console.log(`${spikeMd}\n`);
-  const failed = [...results, ...spikeResult.phases].flatMap((s) =>
+  const failed = [...results, ...(vsFloor ? [vsFloor] : []), ...spikeResult.phases].flatMap((s) =>
     (s.checks ?? []).filter((c) => !c.ok),
   );
-  const file = `loadtest-${date}.json`;
+  const file = `loadtest-${date}${opts.only ? '-partial' : ''}.json`;
   const out = {
     date,
     seconds,
@@ -966,6 +1103,7 @@ async function main() {
     },
     settings: {
       durationSRequested: opts.duration,
+      vars: opts.vars,
       apiKeys: keys.length,
       clientIps: 'rotating CF-Connecting-IP from 198.18.0.0/15, one per request',
       hot: { transform: HOT_TRANSFORM, files: HOT_FILES },
@@ -978,6 +1116,8 @@ async function main() {
     seeds,
     warmed,
     scenarios: results,
+    hitsAgainstFloor: vsFloor,
+    serviceErrors,
     spike: {
       phases: SPIKE_PHASES,
       phaseSeconds: SPIKE_PHASE_S,
@@ -991,7 +1131,7 @@ async function main() {
   await writeFormatted(path.join(root, 'bench', 'results', file), JSON.stringify(out, null, 2));
   console.log(`results: bench/results/${file}`);
 
-  if (opts.update) {
+  if (opts.update && !opts.only) {
     const target = opts.url
       ? `a running service at ${opts.url}`
       : "a self-started `wrangler dev` (wrangler's local mode)";
@@ -1010,6 +1150,10 @@ async function main() {
       `Results: \`bench/results/${file}\`.`,
       '',
       md,
+      '',
+      vsFloor
+        ? `Hits against the floor (a hello-world Worker doing one \`caches.default.match\`, bodies of the same sizes, same wrangler, run right after the hits): throughput ${vsFloor.rpsRatio}x (goal ≥ ${FLOOR_MIN_RPS_RATIO}), p99 ${vsFloor.p99Ratio}x (goal ≤ ${FLOOR_MAX_P99_RATIO}); ${vsFloor.checks.every((c) => c.ok) ? 'pass' : 'FAIL'}.`
+        : 'Hits against the floor: not measured (a scenario was skipped).',
       '',
       `Spike (misses at ${SPIKE_PHASES.join(' → ')} connections, ${SPIKE_PHASE_S} s each, after an unloaded ${SPIKE_BASELINE_S} s probe; hits and /healthz probed one request at a time by two and one probers):`,
       '',

@@ -11,6 +11,7 @@ import { HttpError, notFound, problemResponse, unavailable, unprocessable } from
 import { BOOKMARK_HEADER, requestSessionStart } from './http/consistency';
 import { observe } from './observability/middleware';
 import { logEvent } from './observability/log';
+import { cdnCgiRoutes, sourceRoutes } from './routes/cdn-cgi';
 import { deliveryRoutes } from './routes/delivery';
 import { consoleRoutes } from './routes/console';
 import { healthRoutes } from './routes/health';
@@ -70,7 +71,10 @@ export function createApp() {
   app.route('/v1/uploads', uploadsRoutes);
   // Signed URLs are checked before any delivery work (edge cache, D1, R2).
   app.use('/img/*', requireDeliverySignature);
+  app.use('/cdn-cgi/image/*', requireDeliverySignature);
+  app.route('/img/src', sourceRoutes);
   app.route('/img', deliveryRoutes);
+  app.route('/cdn-cgi/image', cdnCgiRoutes);
 
   app.notFound((c) => problemResponse(notFound(`Nothing at ${c.req.path}.`)));
   app.onError((err, c) => {

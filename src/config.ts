@@ -94,11 +94,26 @@ export interface Config {
    */
   admissionRetryAfterSeconds: number;
   /**
-   * Most inline transforms running at once in one isolate (default 2), whatever their memory:
-   * an isolate runs one transform's wasm at a time, so more only make every request in it
-   * (hits included) wait longer; 2 lets one transform's R2 reads and writes overlap another.
+   * Most inline transforms running at once in one isolate (default 1), whatever their memory:
+   * an isolate has one thread and runs one transform's wasm at a time, so a second one only
+   * makes every request in it (hits and `/healthz` included) wait longer (the spike in
+   * docs/performance.md); misses beyond it get `503` with `Retry-After` at once.
    */
   admissionMaxTransforms: number;
+  /**
+   * Inline misses that may wait in line for a transform slot (default 8), each for at most
+   * `admissionMaxWaitMs` (default 10000): the misses of one page load (a gallery's thumbnails;
+   * browsers do not retry an image on `503`) are served one after
+   * the other; beyond that, `503` with `Retry-After` at once.
+   */
+  admissionMaxWaiting: number;
+  admissionMaxWaitMs: number;
+  /**
+   * Request log lines for successful edge-cache hits: one per this many, counted per isolate
+   * (default 100; 1 logs every hit). Misses, errors and every other request are always logged;
+   * the metrics data point is written for every request (src/observability/sampling.ts).
+   */
+  logHitSampleEvery: number;
   /** Hosts a job's `callback_url` may name: exact names or `*.suffix`; empty = no webhooks. */
   webhookAllowedHosts: readonly string[];
   /** Allow loopback and private callback addresses (local development only; default false). */
@@ -135,6 +150,9 @@ export type ConfigVars = Partial<
     | 'RECONCILE_BATCH'
     | 'ADMISSION_RETRY_AFTER_SECONDS'
     | 'ADMISSION_MAX_TRANSFORMS'
+    | 'LOG_HIT_SAMPLE_EVERY'
+    | 'ADMISSION_MAX_WAITING'
+    | 'ADMISSION_MAX_WAIT_MS'
     | 'WEBHOOK_ALLOW_PRIVATE',
     string
   >
@@ -148,6 +166,12 @@ function positiveInt(vars: ConfigVars, name: keyof ConfigVars, fallback: number)
   if (!Number.isSafeInteger(n) || n <= 0)
     throw new Error(`config: ${name} must be a positive integer, got ${raw}`);
   return n;
+}
+
+/** Parses a non-negative integer var; throws (a deploy-time mistake, so a 500) when invalid. */
+function nonNegativeInt(vars: ConfigVars, name: keyof ConfigVars, fallback: number): number {
+  const raw = vars[name];
+  return raw === '0' ? 0 : positiveInt(vars, name, fallback);
 }
 
 let cached: { vars: ConfigVars; config: Config } | undefined;
@@ -183,7 +207,10 @@ export function loadConfig(vars: ConfigVars): Config {
     reconcileCardMaxRedrives: positiveInt(vars, 'RECONCILE_CARD_MAX_REDRIVES', 3),
     reconcileBatch: positiveInt(vars, 'RECONCILE_BATCH', 500),
     admissionRetryAfterSeconds: positiveInt(vars, 'ADMISSION_RETRY_AFTER_SECONDS', 2),
-    admissionMaxTransforms: positiveInt(vars, 'ADMISSION_MAX_TRANSFORMS', 2),
+    admissionMaxTransforms: positiveInt(vars, 'ADMISSION_MAX_TRANSFORMS', 1),
+    logHitSampleEvery: positiveInt(vars, 'LOG_HIT_SAMPLE_EVERY', 100),
+    admissionMaxWaiting: nonNegativeInt(vars, 'ADMISSION_MAX_WAITING', 8),
+    admissionMaxWaitMs: positiveInt(vars, 'ADMISSION_MAX_WAIT_MS', 10_000),
     webhookAllowedHosts: (vars.WEBHOOK_ALLOWED_HOSTS ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase())

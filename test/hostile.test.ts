@@ -23,6 +23,10 @@ vi.mock('../src/codecs/jpeg-scaled', async (importOriginal) => {
     decodeJpegResized: vi.fn(mod.decodeJpegResized),
   };
 });
+vi.mock('../src/codecs/png-scaled', async (importOriginal) => {
+  const mod = await importOriginal<typeof import('../src/codecs/png-scaled')>();
+  return { ...mod, decodePngResized: vi.fn(mod.decodePngResized) };
+});
 
 // The pool loads the Worker before this file's mocks exist: load a fresh copy that sees them
 // (and take the decoders from that copy, so that error classes match across it).
@@ -30,6 +34,7 @@ vi.resetModules();
 const worker = (await import('../src/index')).default;
 const { decodeImage } = await import('../src/codecs/decode');
 const { decodeJpegResized, decodeJpegScaled } = await import('../src/codecs/jpeg-scaled');
+const { decodePngResized } = await import('../src/codecs/png-scaled');
 
 /** Sends one request through the freshly loaded Worker (as helpers' `call`). */
 async function call(
@@ -51,7 +56,8 @@ async function call(
 const decoderCalls = () =>
   vi.mocked(decodeImage).mock.calls.length +
   vi.mocked(decodeJpegScaled).mock.calls.length +
-  vi.mocked(decodeJpegResized).mock.calls.length;
+  vi.mocked(decodeJpegResized).mock.calls.length +
+  vi.mocked(decodePngResized).mock.calls.length;
 
 /** True when any decoder was ever called with exactly these bytes. */
 function decoderSaw(bytes: Uint8Array): boolean {
@@ -63,6 +69,7 @@ function decoderSaw(bytes: Uint8Array): boolean {
     ...vi.mocked(decodeImage).mock.calls,
     ...vi.mocked(decodeJpegScaled).mock.calls,
     ...vi.mocked(decodeJpegResized).mock.calls,
+    ...vi.mocked(decodePngResized).mock.calls,
   ].some((args) => same(args[0]));
 }
 

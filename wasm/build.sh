@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds our own WebAssembly modules (Debian toolchains and sources, offline once fetched):
 #   wasm/jpeg-scaled → wasm/jpeg_scaled.wasm   (Rust: jpeg-decoder 0.2.6, shrink-on-load JPEG)
+#   wasm/png-scaled  → wasm/png_scaled.wasm    (Rust: png 0.17.7, PNG rows → crop + resample)
+# both with wasm/common (shared ABI conventions and the streaming lanczos3 resampler).
 # and our C modules, each by its own script (see "C modules" below):
 #   wasm/lcms        → wasm/lcms.wasm          (Little CMS 2.16, Debian lcms2: ICC → sRGB)
 #   wasm/libwebp     → wasm/libwebp.wasm       (libwebp 1.5.0, Debian libwebp: WebP codec)
+#   wasm/avif        → wasm/avif.wasm          (dav1d 1.5.1 + libavif 1.4.2, Debian: AVIF decode)
 #
 #   bash wasm/build.sh [module ...]       (npm run build:wasm; default: every module)
 #
@@ -19,7 +22,7 @@ WASM_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CRATES=()
 
 # --- C modules: built by wasm/<name>/build.sh (Debian source packages + clang/emscripten) ---
-C_MODULES=(lcms libwebp)
+C_MODULES=(lcms libwebp avif)
 C_SELECTED=()
 for arg in "$@"; do
   if [[ " ${C_MODULES[*]} " == *" $arg "* ]]; then C_SELECTED+=("$arg"); else CRATES+=("$arg"); fi
@@ -31,7 +34,7 @@ done
 (($#)) && ((${#CRATES[@]} == 0)) && exit 0
 # --- end of C modules ---
 
-((${#CRATES[@]})) || CRATES=(jpeg-scaled)
+((${#CRATES[@]})) || CRATES=(jpeg-scaled png-scaled)
 
 # Drop every CARGO_*/RUSTC*/RUSTUP*/RUSTFLAGS-style setting from the caller's environment.
 for v in $(compgen -e | grep -E '^(CARGO|RUSTC|RUSTUP|RUSTFLAGS|RUSTDOCFLAGS)' || true); do unset "$v"; done
@@ -39,7 +42,7 @@ export PATH=/usr/bin:/bin
 export RUSTC=/usr/bin/rustc CARGO=/usr/bin/cargo
 export SOURCE_DATE_EPOCH=0 LC_ALL=C TZ=UTC
 
-PKGS=(rustc cargo libstd-rust-dev-wasm32 lld-14 wabt librust-jpeg-decoder-dev)
+PKGS=(rustc cargo libstd-rust-dev-wasm32 lld-14 wabt librust-jpeg-decoder-dev librust-png-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -58,15 +61,22 @@ for crate in "${CRATES[@]+"${CRATES[@]}"}"; do
   BUILD="$HERE/target/build"          # under target/ (git-ignored)
   export CARGO_HOME="$HERE/target/cargo-home"
 
-  # Fresh copy of the crate at a fixed path (its .cargo/config.toml is copied too).
-  rm -rf "$BUILD"
-  mkdir -p "$BUILD" "$CARGO_HOME"
+  # Fresh copy of the crate at a fixed path (its .cargo/config.toml is copied too), and of
+  # the shared path dependency beside it (`../common` from the copy, as in the tree).
+  COMMON="$HERE/target/common"
+  rm -rf "$BUILD" "$COMMON"
+  mkdir -p "$BUILD" "$COMMON" "$CARGO_HOME"
   cp -R "$HERE/Cargo.toml" "$HERE/src" "$HERE/.cargo" "$BUILD/"
+  cp -R "$WASM_DIR/common/Cargo.toml" "$WASM_DIR/common/src" "$COMMON/"
 
   # SIMD: workerd (V8) supports wasm SIMD; +simd128 measured ~10% faster for jpeg-scaled.
   # Path remapping keeps machine paths out of panic-location strings.
-  export RUSTFLAGS="-C target-feature=+simd128 \
+  # png-scaled: `--cfg fuzzing` is png 0.17.7's and miniz_oxide 0.6's only switch for not
+  # verifying chunk CRCs and Adler-32 (the previous decoder, @jsquash/png, did not either).
+  CFG=""; [ "$crate" = png-scaled ] && CFG="--cfg fuzzing"
+  export RUSTFLAGS="-C target-feature=+simd128 $CFG \
  --remap-path-prefix=$BUILD=/build/$crate \
+ --remap-path-prefix=$COMMON=/build/common \
  --remap-path-prefix=$CARGO_HOME=/cargo-home \
  --remap-path-prefix=/usr/share/cargo/registry=/registry"
 
@@ -75,8 +85,12 @@ for crate in "${CRATES[@]+"${CRATES[@]}"}"; do
 
   WASM="$HERE/target/cargo/wasm32-unknown-unknown/release/$NAME.wasm"
   wasm-validate "$WASM"
-  if wasm-objdump -h "$WASM" | grep -q ' Import '; then
-    echo "build.sh: $WASM has imports; workerd instantiates it with {}" >&2
+  # jpeg-scaled has no imports (workerd instantiates it with {}); png-scaled exactly one,
+  # env.png_read (the host hands out the file in chunks: src/codecs/png-scaled.ts).
+  ALLOWED=""; [ "$crate" = png-scaled ] && ALLOWED="env.png_read"
+  IMPORTS="$( (wasm-objdump -x -j Import "$WASM" 2>/dev/null || true) | sed -n 's/.* <- \(.*\)$/\1/p' | tr '\n' ' ' | sed 's/ $//')"
+  if [ "$IMPORTS" != "$ALLOWED" ]; then
+    echo "build.sh: $WASM imports '$IMPORTS', expected '$ALLOWED'" >&2
     exit 1
   fi
   cp "$WASM" "$OUT"

@@ -18,8 +18,6 @@
  * here instead of through their glue, because that glue keeps one instance per JS module,
  * forever, and so cannot replace a broken instance.
  */
-import avifDecWasm from '@jsquash/avif/codec/dec/avif_dec.wasm';
-import avifDecFactory from '@jsquash/avif/codec/dec/avif_dec.js';
 import avifEncWasm from '@jsquash/avif/codec/enc/avif_enc.wasm';
 import avifEncFactory from '@jsquash/avif/codec/enc/avif_enc.js';
 import mozjpegDecWasm from '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm';
@@ -52,10 +50,6 @@ export interface MozJpegEncApi {
     height: number,
     options: MozJpegEncodeOptions,
   ): Uint8Array;
-}
-/** libavif decoder (embind); `bitDepth` 8 converts any coded depth to RGBA8. */
-export interface AvifDecApi {
-  decode(data: BufferSource, bitDepth: 8): CodecPixels | null;
 }
 /** libavif + aom encoder (embind, single-threaded build). */
 export interface AvifEncApi {
@@ -98,7 +92,6 @@ interface Apis {
   jpegDec: MozJpegDecApi;
   jpegEnc: MozJpegEncApi;
   pngCodec: PngApi;
-  avifDec: AvifDecApi;
   avifEnc: AvifEncApi;
   resize: ResizeApi;
 }
@@ -376,7 +369,6 @@ function instantiateResize(): Codec<ResizeApi> {
 const loaders: { [K in CodecName]: () => Promise<Codec<Apis[K]>> } = {
   jpegDec: () => instantiateEmscripten('jpegDec', mozjpegDecFactory, mozjpegDecWasm),
   jpegEnc: () => instantiateEmscripten('jpegEnc', mozjpegEncFactory, mozjpegEncWasm),
-  avifDec: () => instantiateEmscripten('avifDec', avifDecFactory, avifDecWasm),
   avifEnc: () => instantiateEmscripten('avifEnc', avifEncFactory, avifEncWasm),
   pngCodec: async () => instantiatePng(),
   resize: async () => instantiateResize(),

@@ -70,15 +70,17 @@ export function table(cases) {
   const head = [
     'case',
     'ours ms, median (min–max)',
-    'sharp ms, median (min–max)',
-    'ours / sharp',
+    'sharp native ms, median (min–max)',
+    'sharp-wasm32 ms, median (min–max)',
+    'ours / native',
+    'ours / wasm32',
     'KiB ours / sharp',
     'SSIM ours / sharp',
     'workerd peak RSS MiB (codecs, image)',
     'wasm MiB',
   ];
   const rows = cases.map((c) => {
-    if (c.error) return [c.title, `error: ${c.error}`, '', '', '', '', '', ''];
+    if (c.error) return [c.title, `error: ${c.error}`, '', '', '', '', '', '', '', ''];
     const o = c.ours;
     const sh = c.sharp;
     const wasm = Object.values(o?.wasm ?? {}).reduce((a, b) => a + b, 0);
@@ -86,7 +88,9 @@ export function table(cases) {
       c.title,
       time(o?.ms),
       time(sh?.ms),
+      time(c.wasm32?.ms),
       c.ratio ? `${fmt(c.ratio, 2)}x` : '—',
+      c.ratioWasm32 ? `${fmt(c.ratioWasm32, 2)}x` : '—',
       o?.bytes || sh?.bytes ? `${kb(o?.bytes)} / ${kb(sh?.bytes)}` : '—',
       o?.ssim !== undefined || sh?.ssim !== undefined
         ? `${fmt(o?.ssim, 4)} / ${fmt(sh?.ssim, 4)}`
@@ -97,6 +101,37 @@ export function table(cases) {
       wasm ? fmt(wasm / 1024 / 1024, 1) : '—',
     ];
   });
+  const line = (/** @type {string[]} */ cells) => `| ${cells.join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/**
+ * The first request of each kind in a fresh isolate, as a Markdown table (stage and pipeline
+ * cases; the memory rows repeat the pipeline's codecs).
+ * @param {any[]} cases results of the cases
+ */
+export function firstRequestTable(cases) {
+  const head = [
+    'case (16x16 input)',
+    'first request, ms in workerd',
+    'first request, ms wall',
+    'the same again, ms in workerd',
+    'first − again, ms',
+    'workerd start, ms',
+  ];
+  const rows = cases
+    .filter((c) => c.ours?.firstRequest && !c.id.startsWith('mem-'))
+    .map((c) => {
+      const f = c.ours.firstRequest;
+      return [
+        c.title,
+        fmt(f.ms, 0),
+        fmt(f.wallMs, 0),
+        fmt(f.againMs, 0),
+        fmt(f.ms - f.againMs, 0),
+        fmt(c.ours.startMs, 0),
+      ];
+    });
   const line = (/** @type {string[]} */ cells) => `| ${cells.join(' | ')} |`;
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }

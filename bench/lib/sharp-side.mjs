@@ -55,37 +55,53 @@ export function sharpEncoder(s, format, defaults) {
 }
 
 /**
- * Full decode to raw pixels (what sharp does when asked for `.raw()`; JPEGs give 3 channels).
- * @param {Uint8Array} bytes
- * @returns {Promise<Raw>}
+ * The operations a benchmark unit runs, on one build of sharp: the native one (this module's
+ * `sharp`) or the WebAssembly one (./sharp-wasm32.mjs).
+ * @typedef {{
+ *   name: string,
+ *   sharp: typeof sharp,
+ *   decodeRaw: (bytes: Uint8Array) => Promise<Raw>,
+ *   fromRaw: (raw: Raw) => sharp.Sharp,
+ *   resizeRaw: (raw: Raw, width: number, height: number) => Promise<Raw>,
+ * }} Libvips
  */
-export async function decodeRaw(bytes) {
-  const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
-  return { data, info: /** @type {RawInfo} */ (info) };
-}
 
 /**
- * @param {Raw} raw
- * @returns {sharp.Sharp}
+ * The unit operations on `lib`:
+ * - `decodeRaw`: full decode to raw pixels (what sharp does when asked for `.raw()`; JPEGs
+ *   give 3 channels);
+ * - `fromRaw`: a sharp pipeline reading raw pixels;
+ * - `resizeRaw`: lanczos3 resize of raw pixels to exactly `width` x `height` (no
+ *   shrink-on-load: the input is already decoded); the stage benchmark and quality references.
+ * @param {string} name @param {typeof sharp} lib @returns {Libvips}
  */
-export function fromRaw(raw) {
-  const { width, height, channels } = raw.info;
-  return sharp(raw.data, { raw: { width, height, channels } });
+export function libvips(name, lib) {
+  /** @param {Raw} raw */
+  const fromRaw = (raw) => {
+    const { width, height, channels } = raw.info;
+    return lib(raw.data, { raw: { width, height, channels } });
+  };
+  return {
+    name,
+    sharp: lib,
+    async decodeRaw(bytes) {
+      const { data, info } = await lib(bytes).raw().toBuffer({ resolveWithObject: true });
+      return { data, info: /** @type {RawInfo} */ (info) };
+    },
+    fromRaw,
+    async resizeRaw(raw, width, height) {
+      const { data, info } = await fromRaw(raw)
+        .resize(width, height, { kernel: 'lanczos3', fit: 'fill' })
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      return { data, info: /** @type {RawInfo} */ (info) };
+    },
+  };
 }
 
-/**
- * Lanczos3 resize of raw pixels to exactly `width` x `height` (no shrink-on-load: the input is
- * already decoded). Used for the stage benchmark and for quality references.
- * @param {Raw} raw @param {number} width @param {number} height
- * @returns {Promise<Raw>}
- */
-export async function resizeRaw(raw, width, height) {
-  const { data, info } = await fromRaw(raw)
-    .resize(width, height, { kernel: 'lanczos3', fit: 'fill' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data, info: /** @type {RawInfo} */ (info) };
-}
+/** Native sharp (the prebuilt libvips for this machine), as used for inputs and references. */
+export const native = libvips('native', sharp);
+export const { decodeRaw, fromRaw, resizeRaw } = native;
 
 /**
  * The quality reference for an output of `width` x `height` made from `file`: a full decode

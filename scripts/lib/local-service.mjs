@@ -119,8 +119,9 @@ export function groupMembers(pgid) {
  * resort for a process 'exit' handler; `crash()` kills it at once and `restart()` starts it
  * again on the same state. `signingKeys` becomes the `SIGNING_KEYS` secret: a list of
  * `{ kid, key }` or its JSON (default none: signing off).
- * @param {{ root: string, keyCount: number, signingKeys?: string | { kid: string, key: string }[], logLevel?: string, port?: number }} options
- *   (`logLevel`: wrangler's, default `warn`; `port`: a fixed port, default a free one)
+ * @param {{ root: string, keyCount: number, signingKeys?: string | { kid: string, key: string }[], logLevel?: string, port?: number, vars?: Record<string, string> }} options
+ *   (`logLevel`: wrangler's, default `warn`; `port`: on 127.0.0.1, default a free one; `vars`:
+ *   more variables for the env file, overriding wrangler.toml's `[vars]`)
  */
 export async function startLocalService({
   root,
@@ -128,6 +129,7 @@ export async function startLocalService({
   signingKeys = [],
   logLevel = 'warn',
   port: fixedPort,
+  vars = {},
 }) {
   const wrangler = path.join(root, 'node_modules', '.bin', 'wrangler');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-loadtest-'));
@@ -208,11 +210,9 @@ export async function startLocalService({
 
   /** Starts wrangler dev (both configs) and waits for /healthz. */
   async function launch() {
-    const out = fs.openSync(logFile, 'a');
-    child = spawn(
+    child = spawnWranglerDev(
       wrangler,
       [
-        'dev',
         ...configs.flatMap((c) => ['-c', c]),
         '--no-bundle',
         '--ip',
@@ -229,17 +229,8 @@ export async function startLocalService({
         '--log-level',
         logLevel,
       ],
-      {
-        cwd: root,
-        // A private dev registry: wrangler dev sessions share ~/.config/.wrangler/registry by
-        // default, and another session of a Worker with the same name (a developer's
-        // `npm start`, another run) would reload this one mid-request or take its messages.
-        env: { ...ENV, WRANGLER_REGISTRY_PATH: path.join(tmp, 'registry') },
-        stdio: ['ignore', out, out],
-        detached: true,
-      },
+      { root, tmp, logFile },
     );
-    fs.closeSync(out);
     url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -333,6 +324,7 @@ export async function startLocalService({
         `API_KEYS=${JSON.stringify(keys)}`,
         `SIGNING_KEYS=${typeof signingKeys === 'string' ? signingKeys : JSON.stringify(signingKeys)}`,
         `WEBHOOK_SECRET=${randomBytes(24).toString('base64url')}`,
+        ...Object.entries(vars).map(([k, v]) => `${k}=${v}`),
         '',
       ].join('\n'),
     );
@@ -357,5 +349,96 @@ export async function startLocalService({
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/**
+ * Spawns `wrangler dev` (`args` after `dev`) in its own process group, output appended to
+ * `logFile`, with a private dev registry under `tmp`: wrangler dev sessions share
+ * ~/.config/.wrangler/registry by default, and another session of a Worker with the same name
+ * (a developer's `npm start`, another run) would reload this one mid-request or take its
+ * messages.
+ * @param {string} wrangler @param {string[]} args
+ * @param {{ root: string, tmp: string, logFile: string }} where
+ */
+function spawnWranglerDev(wrangler, args, { root, tmp, logFile }) {
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(wrangler, ['dev', ...args], {
+    cwd: root,
+    env: { ...ENV, WRANGLER_REGISTRY_PATH: path.join(tmp, 'registry') },
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
+  fs.closeSync(out);
+  return child;
+}
+
+/**
+ * Starts the load test's floor Worker (scripts/lib/floor/: one `caches.default.match` per
+ * request) with the same wrangler and flags as the service, on `port`, in its own process
+ * group. Returns `{ url, stop }`; `stop()` ends the group.
+ * @param {{ root: string, port?: number, logLevel?: string }} options
+ */
+export async function startFloorWorker({ root, port, logLevel = 'warn' }) {
+  const wrangler = path.join(root, 'node_modules', '.bin', 'wrangler');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-floor-'));
+  const logFile = path.join(tmp, 'wrangler.log');
+  const listen = port ?? (await freePort());
+  const child = spawnWranglerDev(
+    wrangler,
+    [
+      '-c',
+      path.join(root, 'scripts', 'lib', 'floor', 'wrangler.toml'),
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(listen),
+      '--persist-to',
+      path.join(tmp, 'state'),
+      '--show-interactive-dev-session=false',
+      '--log-level',
+      logLevel,
+    ],
+    { root, tmp, logFile },
+  );
+  const pgid = /** @type {number} */ (child.pid);
+  let stopped = false;
+  const handle = {
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      active.delete(handle);
+      try {
+        process.kill(-pgid, 'SIGTERM');
+      } catch {
+        // gone
+      }
+      for (let i = 0; i < 50 && groupAlive(pgid); i++) await sleep(100);
+      if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+      fs.rmSync(tmp, { recursive: true, force: true });
+    },
+    killNow() {
+      if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+    },
+  };
+  active.add(handle);
+  const url = `http://127.0.0.1:${listen}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await handle.stop();
+      throw new Error(`floor wrangler dev exited (${child.signalCode ?? child.exitCode})`);
+    }
+    try {
+      if ((await fetch(`${url}/floor/1`, { signal: AbortSignal.timeout(2000) })).ok)
+        return { url, stop: handle.stop };
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await handle.stop();
+      throw new Error('the floor Worker did not answer in 60 s');
+    }
+    await sleep(250);
   }
 }

@@ -4,6 +4,7 @@
  * it only after the probe has checked dimensions against the configured limits.
  */
 import { CodecCallError, withCodec, type CodecPixels } from '../../wasm';
+import { decodeAvif } from './avif';
 import type { ImageFormat } from './probe';
 import { decodeGifFrames } from './gif';
 import { DecodeError, type AnimationFrame, type RawImage } from './types';
@@ -24,8 +25,9 @@ import { decodeWebp, decodeWebpFrames } from './webp';
  *   alpha; an animated WebP gives its first frame composited on the canvas (the animation
  *   pipeline decodes every frame with `decodeWebpFrames`). With `target`, libwebp's rescaler reduces
  *   the image to that size while decoding (shrink-on-load).
- * - avif: libavif + libaom via @jsquash/avif, converted to 8-bit RGBA whatever the coded depth;
- *   `irot`/`imir` transforms are not applied; first frame of an image sequence.
+ * - avif: libavif 1.4.2 + dav1d 1.5.1 (our wasm/avif.wasm, `decodeAvif`), converted to 8-bit
+ *   RGBA whatever the coded depth; `irot`/`imir` transforms are not applied; first frame of an
+ *   image sequence. The pipeline calls `decodeAvif` itself, with a crop and a box shrink.
  * - gif: omggif (pure JS), first frame composited onto a transparent canvas of the logical
  *   screen size (the size the probe reports); pixels outside the frame rectangle are
  *   transparent, the background colour is ignored (as browsers do).
@@ -53,7 +55,7 @@ export async function decodeImage(
           ? await firstFrame(bytes, decodeWebpFrames)
           : decodeWebp(bytes, target);
       case 'avif':
-        return checked(format, await withCodec('avifDec', (c) => c.decode(bytes, 8)));
+        return decodeAvif(bytes);
       case 'gif':
         return await firstFrame(bytes, decodeGifFrames);
       default:

@@ -4,8 +4,8 @@
  * and checked for an ICC header (ICC.1:2022 §7.2) before anything parses them.
  *
  * Not read: PNG `sRGB` (the default anyway), `gAMA` and `cHRM` without `iCCP` (rare in
- * photos; treated as sRGB), AVIF `nclx` (libavif's decoder applies the matrix; primaries
- * other than BT.709 are not converted), EXIF ColorSpace/InteroperabilityIndex ("R03",
+ * photos; treated as sRGB), AVIF `nclx` (not a profile: src/codecs/cicp.ts makes one from
+ * the code points the AVIF decoder reports), EXIF ColorSpace/InteroperabilityIndex ("R03",
  * Adobe RGB without a profile).
  */
 import { probe, type ColourModel, type IccLocation } from './probe';

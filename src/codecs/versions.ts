@@ -16,7 +16,13 @@ import { version as gif } from 'omggif/package.json';
  * without updating it, so a decoder change always makes new variant keys.
  */
 export const JPEG_SCALED_SHA256 =
-  '5b461cb50290e8a0e4b0236e37afb47979113290b53281b1c0281ad408966b8e';
+  'bd1e55ef240b7ad7bef4bb73d0978eb5826bb25ab4d9b316e61a6c3ac893d10d';
+
+/**
+ * SHA-256 of wasm/png_scaled.wasm (our streaming PNG decoder and resampler, png 0.17.7; see
+ * wasm/README.md), checked against the committed file by the same test.
+ */
+export const PNG_SCALED_SHA256 = '70060dd91648b87512f69513ae4c3780b52682c68f5b7c0cb3e97f95132fa05c';
 
 /**
  * SHA-256 of wasm/libwebp.wasm (our build of libwebp 1.5.0: WebP decode, scaled and animated
@@ -41,13 +47,20 @@ export const LCMS_SHA256 = 'd377cc3b5081c950c5344d86e8a35e57c5820424c67e6d9b538a
  * 4: both together (2026-12-04): ICC → sRGB, and WebP decoded and encoded by libwebp 1.5.0
  * (wasm/libwebp.wasm; WebP sources shrink on load), animation kept, GIF output;
  * 5: `gravity=auto` crops centre on the attention point (images/attention.ts), no longer
- * on the centre (2026-12-04).
+ * on the centre (2026-12-04); 6: PNG sources decode, crop and resample in our streaming PNG
+ * module (wasm/png_scaled.wasm: premultiplied lanczos3, 16-bit kept until the resample).
  */
-export const PIPELINE_VERSION = 5;
+export const PIPELINE_VERSION = 6;
+
+/**
+ * SHA-256 of wasm/avif.wasm (our AVIF decoder: dav1d 1.5.1 + libavif 1.4.2; see
+ * wasm/README.md), checked against the committed file by the same test.
+ */
+export const AVIF_SHA256 = '1811d172ebd3f01cb422d012641591a23131b0969572549b5378c78b3350e892';
 
 /**
  * Compact codec version string, e.g.
- * `jpeg1.6.0-png3.1.1-avif2.1.1-resize2.1.1-gif1.0.10-gifenc1.0.3-jpegscaled5b461cb50290-libwebp995af131eafa-lcmsd377cc3b5081-pipeline5`
+ * `jpeg1.6.0-png3.1.1-avif2.1.1-resize2.1.1-gif1.0.10-gifenc1.0.3-jpegscaledbd1e55ef240b-pngscaled70060dd91648-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-pipeline6`
  * (versions of @jsquash/*, omggif and gifenc, our modules' hash prefixes, PIPELINE_VERSION).
  */
-export const CODEC_VERSIONS: string = `jpeg${jpeg}-png${png}-avif${avif}-resize${resize}-gif${gif}-gifenc${gifenc}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`;
+export const CODEC_VERSIONS: string = `jpeg${jpeg}-png${png}-avif${avif}-resize${resize}-gif${gif}-gifenc${gifenc}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-pngscaled${PNG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-avifdec${AVIF_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`;

@@ -14,7 +14,7 @@ import { cacheMatch, cachePut, variantCacheKey } from '../storage/edge-cache';
 import { getImageById, type ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
 import { getVariant, putVariant, specHash } from '../storage/variants';
-import { admitTransform } from '../transform/admission';
+import { admitTransform, refuseMissWhenBusy } from '../transform/admission';
 import { acceptClass, autoCandidates, contentType, resolveFormat } from '../transform/negotiate';
 import {
   isAnimatedOutput,
@@ -128,7 +128,10 @@ async function serveSpec(req: VariantRequest, parsed: TransformSpec | undefined)
     return new Response(hit.body, { status: 200, headers });
   }
 
-  // 3. The image and the full spec. Misses are rate-limited per client IP (429).
+  // 3. The image and the full spec. While the isolate's transform slots are all taken, a miss
+  // is refused before any storage call (503, transform/admission.ts); misses are rate-limited
+  // per client IP (429).
+  refuseMissWhenBusy(req.config);
   await limitDeliveryMiss(req.env, req.clientIp);
   const rec = await getImageById(req.env.DB, req.id);
   if (!rec) throw notFound(`No image ${req.id}.`);

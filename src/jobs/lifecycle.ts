@@ -19,6 +19,7 @@ import {
   type JobRecord,
   type JobSelection,
 } from '../storage/jobs-db';
+import { isImport } from './imports';
 import { requestHash, type JobRequest } from './request';
 
 /** A replayed request re-sends a job's first fan-out when it has not started after this. */
@@ -37,12 +38,17 @@ export async function createJob(
   idempotencyKey: string | null,
 ): Promise<{ job: JobRecord; created: boolean }> {
   const now = Date.now();
-  const selection: JobSelection =
-    'ids' in req.selection
+  const selection: JobSelection = isImport(req.selection)
+    ? req.selection
+    : 'ids' in req.selection
       ? { ids: req.selection.ids }
       : { all: true, after: req.selection.after, before: now };
-  const images =
-    'ids' in selection
+  // An import by prefix has no estimate until its listing is done.
+  const images = isImport(selection)
+    ? 'paths' in selection
+      ? selection.paths.length
+      : 0
+    : 'ids' in selection
       ? selection.ids.length
       : await countImagesCreated(env.DB, owner, { after: selection.after, before: now });
   const hash = await requestHash(req);

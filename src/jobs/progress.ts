@@ -1,4 +1,5 @@
 /** A bulk job's progress (counts, rate, ETA) and its API representation. */
+import { isImport } from './imports';
 import { countItems, TERMINAL, type JobCounts, type JobRecord } from '../storage/jobs-db';
 
 /** Progress figures of a job, from its item rows. */
@@ -53,10 +54,16 @@ export async function jobView(db: D1Database, job: JobRecord, origin: string) {
   return {
     id: job.id,
     status: job.status,
-    images:
-      'ids' in sel
+    images: isImport(sel)
+      ? null
+      : 'ids' in sel
         ? { ids: sel.ids.length }
         : { all: true, created_after: iso(sel.after), created_before: iso(sel.before) },
+    import: isImport(sel)
+      ? 'paths' in sel
+        ? { source: sel.source, paths: sel.paths.length }
+        : { source: sel.source, prefix: sel.prefix }
+      : null,
     variants: job.variants,
     specs: job.specs,
     progress: progressOf(job, counts, Date.now()),

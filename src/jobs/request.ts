@@ -8,6 +8,7 @@ import { badRequest, HttpError } from '../errors';
 import { sha256Hex } from '../hash';
 import { ID_PATTERN } from '../ids';
 import { checkCallbackUrl } from '../security/webhook';
+import { IMPORT_SPEC, parseImportSelection, type ImportSelection } from './imports';
 import { resolvePreset } from '../transform/presets';
 import { canonicalTransform, isPresetName, parseTransform } from '../transform/spec';
 import { resolveHints } from '../transform/hints';
@@ -21,7 +22,7 @@ export const MAX_IDEMPOTENCY_KEY = 255;
 
 /** A validated job request. */
 export interface JobRequest {
-  selection: { ids: string[] } | { all: true; after: number | null };
+  selection: { ids: string[] } | { all: true; after: number | null } | ImportSelection;
   /** As requested, in order. */
   variants: string[];
   /** Canonical transforms, deduplicated, in order. */
@@ -37,6 +38,8 @@ interface VariantError {
 }
 
 const KEYS = new Set(['images', 'variants', 'callback_url']);
+/** The members of an import job request (./imports.ts). */
+const IMPORT_KEYS = new Set(['source', 'prefix', 'paths', 'callback_url']);
 
 /** Parses `created_after`: an ISO 8601 date-time or unix ms. @throws HttpError 400. */
 function parseInstant(v: unknown): number {
@@ -59,15 +62,24 @@ export async function parseJobRequest(
   secret: string | undefined,
   body: unknown,
   owner: string,
+  sourcesJson?: string,
 ): Promise<JobRequest> {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw badRequest(
       'The body must be a JSON object: { "images": [ids] | { "all": true }, "variants": [...] }.',
     );
   const b = body as Record<string, unknown>;
-  const unknown = Object.keys(b).filter((k) => !KEYS.has(k));
+  const imports = b.source !== undefined;
+  const unknown = Object.keys(b).filter((k) => !(imports ? IMPORT_KEYS : KEYS).has(k));
   if (unknown.length)
     throw badRequest(`Unknown member ${JSON.stringify(unknown[0])}.`, { option: unknown[0] });
+  if (imports)
+    return {
+      selection: parseImportSelection(sourcesJson, b, owner),
+      variants: [],
+      specs: [IMPORT_SPEC],
+      callbackUrl: parseCallbackUrl(b.callback_url, config, secret),
+    };
 
   let selection: JobRequest['selection'];
   if (Array.isArray(b.images)) {
@@ -125,22 +137,25 @@ export async function parseJobRequest(
       errors,
     });
 
-  let callbackUrl: string | null = null;
-  if (b.callback_url !== undefined && b.callback_url !== null) {
-    if (typeof b.callback_url !== 'string')
-      throw badRequest('callback_url must be a string.', { option: 'callback_url' });
-    callbackUrl = checkCallbackUrl(b.callback_url, config).toString();
-    if (!secret)
-      throw badRequest('Webhooks are not enabled here (no WEBHOOK_SECRET is set).', {
-        option: 'callback_url',
-      });
-  }
   return {
     selection,
     variants: b.variants as string[],
     specs: [...new Set(specs)],
-    callbackUrl,
+    callbackUrl: parseCallbackUrl(b.callback_url, config, secret),
   };
+}
+
+/** Validates a request's `callback_url` (absent or null: none). @throws HttpError 400. */
+function parseCallbackUrl(raw: unknown, config: Config, secret: string | undefined): string | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'string')
+    throw badRequest('callback_url must be a string.', { option: 'callback_url' });
+  const url = checkCallbackUrl(raw, config).toString();
+  if (!secret)
+    throw badRequest('Webhooks are not enabled here (no WEBHOOK_SECRET is set).', {
+      option: 'callback_url',
+    });
+  return url;
 }
 
 /** Hash of the normalised request: equal requests hash equal, whatever their JSON spacing. */

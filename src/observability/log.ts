@@ -1,5 +1,5 @@
 /**
- * Structured logs: one JSON line per request and per queue message (Workers Logs indexes
+ * Structured logs: one JSON line per request (cache hits sampled, ./sampling.ts) and per queue message (Workers Logs indexes
  * JSON fields when `[observability]` is enabled in wrangler.toml), and events (warnings and
  * errors). Every line goes through ./redact.ts before it is written: no token, API key or
  * signature reaches the logs (docs/security.md).
@@ -21,6 +21,8 @@ export interface RequestLog {
   resizeMs: number;
   encodeMs: number;
   totalMs: number;
+  /** Set on a sampled cache-hit line: the number of hits it stands for (./sampling.ts). */
+  sampled?: number;
 }
 
 /** Fields of a queue message log line. */

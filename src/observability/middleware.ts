@@ -1,6 +1,7 @@
 /**
- * Per-request observability: one structured log line and one metrics data point for every
- * response, read from what the response says (status, cache status, type, length,
+ * Per-request observability: one metrics data point for every response and one structured
+ * log line for every miss, error and API request (successful cache hits are sampled:
+ * ./sampling.ts), read from what the response says (status, cache status, type, length,
  * Server-Timing), so routes need no logging code of their own.
  */
 import type { MiddlewareHandler } from 'hono';
@@ -8,6 +9,7 @@ import { matchedRoutes } from 'hono/route';
 import type { AppEnv } from '../env';
 import { logLine, parseServerTiming } from './log';
 import { analyticsMetrics } from './metrics';
+import { requestLineWeight } from './sampling';
 
 const ID_IN_PATH = /^\/(?:img|v1\/images)\/([A-Za-z0-9_-]{16})(?:\/|$)/;
 
@@ -21,10 +23,11 @@ export const observe: MiddlewareHandler<AppEnv> = async (c, next) => {
       .filter((r) => r.method !== 'ALL')
       .at(-1)?.path ?? 'unmatched';
   const t = parseServerTiming(res.headers.get('Server-Timing'));
+  const cache = res.headers.get('X-Cache') ?? '-';
   const fields = {
     route,
     status: res.status,
-    cache: res.headers.get('X-Cache') ?? '-',
+    cache,
     format: (res.headers.get('Content-Type') ?? '-').replace(/^image\//, '').split(';')[0]!,
     bytes: Number(res.headers.get('Content-Length') ?? 0),
     decodeMs: t.decode,
@@ -32,12 +35,16 @@ export const observe: MiddlewareHandler<AppEnv> = async (c, next) => {
     encodeMs: t.encode,
     totalMs: Math.round((performance.now() - t0) * 10) / 10,
   };
+  analyticsMetrics(c.env.METRICS).request(fields);
+  // No config when the request failed before the config middleware: log it (an error).
+  const weight = requestLineWeight(res.status, cache, c.var.config?.logHitSampleEvery ?? 1);
+  if (weight === null) return;
   logLine('request', {
     requestId: c.var.requestId,
     method: c.req.method,
     path: c.req.path,
     imageId: ID_IN_PATH.exec(c.req.path)?.[1],
     ...fields,
+    ...(weight > 1 ? { sampled: weight } : {}),
   });
-  analyticsMetrics(c.env.METRICS).request(fields);
 };

@@ -2,7 +2,7 @@
  * The web console (console/, built into console/dist and bound as Workers Static Assets,
  * `ASSETS`): `/`, `/console` and `/console/*` answer the console's index.html with a strict
  * Content-Security-Policy; `/console/assets/*` (hashed scripts and styles) pass through.
- * wrangler.toml's `run_worker_first` sends exactly these paths here.
+ * wrangler.toml's `run_worker_first` sends every path but `/console/assets/*` to the Worker.
  */
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../env';

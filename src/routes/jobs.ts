@@ -35,7 +35,14 @@ export const jobsRoutes = new Hono<AppEnv>()
     const idempotencyKey = checkIdempotencyKey(c.req.header('Idempotency-Key'));
     const body = await readJson(c, SHAPE);
     const owner = c.var.principal.owner;
-    const req = await parseJobRequest(c.env.DB, c.var.config, c.env.WEBHOOK_SECRET, body, owner);
+    const req = await parseJobRequest(
+      c.env.DB,
+      c.var.config,
+      c.env.WEBHOOK_SECRET,
+      body,
+      owner,
+      c.env.SOURCES,
+    );
     const { job, created } = await createJob(c.env, c.var.principal.owner, req, idempotencyKey);
     const view = await jobView(c.env.DB, job, new URL(c.req.url).origin);
     return c.json(view, created ? 201 : 200, {

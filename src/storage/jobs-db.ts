@@ -12,9 +12,14 @@ export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancell
 /** Statuses that never change again. */
 export const TERMINAL: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
 
-/** Which images a job covers: a list of ids, or all of the owner's images in a time range. */
+/**
+ * Which images a job covers: a list of ids, or all of the owner's images in a time range; or,
+ * for an import job (jobs/imports.ts), which objects of a source it ingests.
+ */
 export type JobSelection =
   | { ids: string[] }
+  | { source: string; paths: string[] }
+  | { source: string; prefix: string }
   | {
       all: true;
       /** Only images created after this (unix ms), or null. */

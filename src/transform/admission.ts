@@ -2,10 +2,12 @@
  * Admission control for inline transforms: the requests one isolate serves at once share the
  * planner's inline memory budget (`inlineBudgetMb`), and at most `admissionMaxTransforms` run
  * at once. Each inline transform holds its estimated MB (src/transform/cost.ts) and a slot
- * while it runs; one that does not fit in what is left now is
- * refused at once (the caller answers `503` with `Retry-After`, or skips an optional inline
- * stand-in), never queued in the isolate, so a miss flood cannot pile up transforms or run
- * the 128 MB isolate out of memory. Cache hits, stored variants and `/healthz` never come here.
+ * while it runs; one that does not fit in what is left now waits its turn in a short FIFO
+ * (at most `admissionMaxWaiting` requests, each for at most `admissionMaxWaitMs`), and past
+ * that is refused at once (the caller answers `503` with `Retry-After`, or skips an optional
+ * inline stand-in), so a miss flood cannot pile up transforms or run the 128 MB isolate out
+ * of memory, while the few misses of one page load are served one after the other. Cache
+ * hits, stored variants and `/healthz` never come here.
  *
  * The counters are per isolate (module state), which is exactly the scope of the memory they
  * guard. Estimates include each codec's fixed memory, which concurrent transforms share, so
@@ -26,14 +28,55 @@ export interface AdmissionStats {
   peakRunning: number;
   /** Transforms refused since the last reset. */
   refused: number;
+  /** Requests waiting for a slot now. */
+  waiting: number;
 }
 
-const stats: AdmissionStats = { heldMb: 0, running: 0, peakMb: 0, peakRunning: 0, refused: 0 };
+const stats: AdmissionStats = {
+  heldMb: 0,
+  running: 0,
+  peakMb: 0,
+  peakRunning: 0,
+  refused: 0,
+  waiting: 0,
+};
+
+/**
+ * A hold older than this is dropped, ms: a request whose client went away can be cancelled
+ * mid-transform by the runtime without its `finally` ever running, and its share must not be
+ * lost for the isolate's lifetime. Far above any inline transform (budget ~1 s).
+ */
+const HOLD_EXPIRY_MS = 30_000;
+/** How often a waiting request looks for a free share, ms. */
+const POLL_MS = 10;
+
+/** Shares held now. */
+const holds = new Set<{ mb: number; since: number }>();
+/**
+ * Requests waiting for a share, first come first served; each until its deadline (ms since
+ * the epoch). A waiter polls from its own request (no promise is settled across requests),
+ * and one whose request is gone leaves the line at its deadline.
+ */
+const line: { until: number }[] = [];
+
+/** Drops expired holds and waiters. */
+function prune(now: number): void {
+  for (const h of holds)
+    if (now - h.since > HOLD_EXPIRY_MS) {
+      holds.delete(h);
+      stats.heldMb -= h.mb;
+      stats.running--;
+    }
+  for (let i = line.length - 1; i >= 0; i--) if (line[i]!.until <= now) line.splice(i, 1);
+  stats.waiting = line.length;
+}
 
 /** The limits of this config. */
 export const admissionLimits = (config: Config): AdmissionLimits => ({
   capacityMb: config.inlineBudgetMb,
   maxRunning: config.admissionMaxTransforms,
+  maxWaiting: config.admissionMaxWaiting,
+  maxWaitMs: config.admissionMaxWaitMs,
 });
 
 /** A held share of the budget: call `release()` once the transform is done (idempotent). */
@@ -41,36 +84,88 @@ export interface Admission {
   release(): void;
 }
 
-/** What one isolate may run at once: MB of the inline budget, and transforms. */
+/**
+ * What one isolate may run at once: MB of the inline budget, and transforms; and how many
+ * requests may wait for them, for how long (ms; no waiting when absent).
+ */
 export interface AdmissionLimits {
   capacityMb: number;
   maxRunning: number;
+  maxWaiting?: number;
+  maxWaitMs?: number;
 }
 
-/**
- * Takes `estimateMb` (rounded up, at least 1) of the capacity and one running slot, if both
- * are free now.
- * @returns the admission, or null when it does not fit (nothing is held then).
- */
-export function tryAdmit(estimateMb: number, limits: AdmissionLimits): Admission | null {
-  const mb = Math.max(1, Math.ceil(estimateMb));
-  if (stats.heldMb + mb > limits.capacityMb || stats.running >= limits.maxRunning) {
-    stats.refused++;
-    return null;
-  }
+const fits = (mb: number, limits: AdmissionLimits) =>
+  stats.heldMb + mb <= limits.capacityMb && stats.running < limits.maxRunning;
+
+/** Takes `mb` and a slot (the caller checked that they fit). */
+function hold(mb: number): Admission {
+  const h = { mb, since: Date.now() };
+  holds.add(h);
   stats.heldMb += mb;
   stats.running++;
   stats.peakMb = Math.max(stats.peakMb, stats.heldMb);
   stats.peakRunning = Math.max(stats.peakRunning, stats.running);
-  let held = true;
   return {
     release() {
-      if (!held) return;
-      held = false;
+      if (!holds.delete(h)) return;
       stats.heldMb -= mb;
       stats.running--;
     },
   };
+}
+
+/**
+ * Takes `estimateMb` (rounded up, at least 1) of the capacity and one running slot, if both
+ * are free now and nobody waits for them.
+ * @returns the admission, or null when it does not fit (nothing is held then).
+ */
+export function tryAdmit(estimateMb: number, limits: AdmissionLimits): Admission | null {
+  const mb = Math.max(1, Math.ceil(estimateMb));
+  prune(Date.now());
+  if (line.length || !fits(mb, limits)) {
+    stats.refused++;
+    return null;
+  }
+  return hold(mb);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Like {@link tryAdmit}, but when the share is not free now and fewer than `maxWaiting`
+ * requests wait, waits in line for it, at most `maxWaitMs`.
+ * @returns the admission, or null when refused (at once, or after the wait).
+ */
+export async function admitOrWait(
+  estimateMb: number,
+  limits: AdmissionLimits,
+): Promise<Admission | null> {
+  const mb = Math.max(1, Math.ceil(estimateMb));
+  prune(Date.now());
+  if (!line.length && fits(mb, limits)) return hold(mb);
+  if (line.length >= (limits.maxWaiting ?? 0) || mb > limits.capacityMb) {
+    stats.refused++;
+    return null;
+  }
+  const me = { until: Date.now() + (limits.maxWaitMs ?? 0) };
+  line.push(me);
+  stats.waiting = line.length;
+  try {
+    for (;;) {
+      await sleep(POLL_MS);
+      prune(Date.now());
+      if (!line.includes(me)) {
+        stats.refused++;
+        return null;
+      }
+      if (line[0] === me && fits(mb, limits)) return hold(mb);
+    }
+  } finally {
+    const i = line.indexOf(me);
+    if (i >= 0) line.splice(i, 1);
+    stats.waiting = line.length;
+  }
 }
 
 /**
@@ -83,7 +178,7 @@ export async function withAdmission<T>(
   limits: AdmissionLimits,
   work: () => Promise<T>,
 ): Promise<{ admitted: true; value: T } | { admitted: false }> {
-  const admission = tryAdmit(estimateMb, limits);
+  const admission = await admitOrWait(estimateMb, limits);
   if (!admission) return { admitted: false };
   try {
     return { admitted: true, value: await work() };
@@ -113,13 +208,33 @@ export async function admitTransform<T>(
       throw err;
     }
   });
-  if (!run.admitted)
-    throw busy(
-      'Too many transforms are running here right now; retry shortly.',
-      config.admissionRetryAfterSeconds,
-      { estimate: { memory_mb: Math.round(estimateMb) } },
-    );
+  if (!run.admitted) throw busyNow(config, { estimate: { memory_mb: Math.round(estimateMb) } });
   return run.value;
+}
+
+/** The 503 `busy` problem with `Retry-After` for a miss refused by admission control. */
+const busyNow = (config: Config, extra: Record<string, unknown> = {}) =>
+  busy(
+    'Too many transforms are running here right now; retry shortly.',
+    config.admissionRetryAfterSeconds,
+    extra,
+  );
+
+/**
+ * Refuses an edge-cache miss at once, before any storage call, while this isolate runs
+ * `admissionMaxTransforms` inline transforms and `admissionMaxWaiting` requests already wait
+ * for them. The isolate has one thread: during a miss flood every refused request competes
+ * with `/healthz` and the cache hits for it, so a refusal must cost no more than the cache
+ * lookup before it. Misses that need no transform (a stored variant, `f=json`) are refused
+ * too while it lasts; their clients retry after `Retry-After`.
+ * @throws HttpError 503 `busy` with `Retry-After` when the line is full.
+ */
+export function refuseMissWhenBusy(config: Config): void {
+  prune(Date.now());
+  if (stats.running < config.admissionMaxTransforms) return;
+  if (line.length < config.admissionMaxWaiting) return;
+  stats.refused++;
+  throw busyNow(config);
 }
 
 /** A copy of this isolate's counters (for tests and diagnostics). */

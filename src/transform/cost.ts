@@ -15,6 +15,14 @@
  * shrinks), minus one RGBA buffer per handoff. How each rule and constant was derived and
  * measured (shrink-on-load, progressive JPEGs, colour management, encode sizes):
  * docs/performance.md, "The cost model's derivations".
+ *
+ * AVIF (wasm/avif.wasm, src/codecs/avif.ts): dav1d decodes the whole image to YUV (charged
+ * `memoryMBPerMP.decode.avif` per source MP); the module hands out only the crop, box-shrunk
+ * or scaled to the target (`box` in `decodePlan`), so resize sees that and no full-size RGBA.
+ *
+ * PNG sources stream through their own
+ * module (decode, crop and resample in one call): their decode is charged per output MP and
+ * per byte of the file, not per source MP (src/transform/png-cost.ts).
  */
 import type { JpegScale } from '../codecs/jpeg-scaled';
 import type { ImageFormat } from '../codecs/probe';
@@ -23,6 +31,7 @@ import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import type { ImageRecord } from '../storage/images-db';
 import table from './cost-table.json';
+import { pngDecodeCost } from './png-cost';
 import {
   decodePlan,
   decodeRequest,
@@ -141,7 +150,10 @@ export interface PlanSource extends SourceFacts {
    * as for stored records) is charged the colour transform.
    */
   colourManaged?: boolean;
-  /** Size of the original file, bytes (ImageRecord.bytes): shrink-on-load input copies. */
+  /**
+   * Size of the original file, bytes (ImageRecord.bytes): shrink-on-load input copies, and
+   * PNG memory counts the compressed input (png-cost.ts).
+   */
   bytes?: number;
 }
 
@@ -159,7 +171,10 @@ export interface CostEstimate {
   memoryMB: number;
   /** Stored pixels of the original. */
   sourcePixels: number;
-  /** Pixels the decoder produces (after shrink-on-load). */
+  /**
+   * Pixels the decoder produces (after shrink-on-load); for a PNG, the pixels its streaming
+   * module holds at once (the output, plus half the crop when interlaced).
+   */
   decodedPixels: number;
   /** Pixels of the encoded output (canvas). */
   outputPixels: number;
@@ -242,14 +257,24 @@ export function estimateVariant(
   const { geometry } = planVariant(src, spec);
   const sourcePixels = src.width * src.height;
   const outputPixels = geometry.canvas.width * geometry.canvas.height;
-  const { scale, inModule } = decodeFacts(src, spec);
-  const decodedPixels =
-    scale === 1 ? sourcePixels : Math.ceil(src.width / scale) * Math.ceil(src.height / scale);
+  const { scale, inModule, box, decoded } = decodeFacts(src, spec);
+  const avif = src.format === 'avif';
+  const decodedPixels = avif
+    ? decoded.width * decoded.height
+    : scale === 1
+      ? sourcePixels
+      : Math.ceil(src.width / scale) * Math.ceil(src.height / scale);
   const srcMP = sourcePixels / MP;
   const decMP = decodedPixels / MP;
   const outMP = outputPixels / MP;
   const mem = t.memoryMBPerMP;
   const fixed = t.memoryFixedMB;
+  /** AVIF: the module's output, the crop reduced as `decoded` is (see decodePlan). */
+  const avifMP = (geometry.crop.width * geometry.crop.height * decodedPixels) / sourcePixels / MP;
+  // PNG: decode + crop + resample stream through one module (png-cost.ts); `trim=border`
+  // decodes the whole PNG first, charged per source MP below.
+  const png =
+    src.format === 'png' && spec.trim?.kind !== 'border' ? pngDecodeCost(src, geometry, t) : null;
 
   // Decode.
   let decode: StageCost;
@@ -263,6 +288,9 @@ export function estimateVariant(
       mb: num(mem.webpLosslessDecode, maxOf(mem.decode)) * srcMP,
     };
     decodeFixed = num(fixed.decode.webp, maxOf(fixed.decode));
+  } else if (png) {
+    decode = png.decode;
+    decodeFixed = 0; // inside png.decode
   } else if (!inModule && src.format === 'webp' && scale > 1 && src.bytes !== undefined) {
     // A lossy still WebP reduced by libwebp's rescaler while decoding: the module holds its
     // input and the reduced RGBA, not the full-size image. Measured (wasm MiB, the grid's
@@ -273,6 +301,11 @@ export function estimateVariant(
       mb: (2 * src.bytes) / 1_048_576 + SCALED_DECODE_MB_PER_DECODED_MP * decMP,
     };
     decodeFixed = num(fixed.decode.webp, maxOf(fixed.decode));
+  } else if (avif) {
+    // wasm/avif.wasm: dav1d's planes and the module's buffers, per source MP, and its output
+    // (the crop box-shrunk or scaled to the target: `avifMP`) twice, in wasm and copied out.
+    decode = { ms: fullMs * srcMP, mb: fullMb * srcMP + 2 * RGBA_MB_PER_MP * avifMP };
+    decodeFixed = num(fixed.decode.avif, maxOf(fixed.decode));
   } else if (!inModule) {
     decode = { ms: fullMs * srcMP, mb: fullMb * srcMP };
     decodeFixed = num(fixed.decode[src.format], maxOf(fixed.decode));
@@ -304,32 +337,39 @@ export function estimateVariant(
   // so only CPU is charged. Large reductions box-shrink first (src/codecs/resize.ts), so
   // lanczos3 and its buffers see 1/k² of the decoded pixels; the box pass itself costs about
   // a fifth of lanczos3.
+  // An AVIF scaled to the target by its module (box 0) needs no resize; a box-shrunk one is
+  // resized from the module's output.
   const resized =
-    geometry.crop.width !== geometry.resize.width ||
-    geometry.crop.height !== geometry.resize.height;
-  const k = inModule
-    ? 1
-    : preShrinkFactor(
-        geometry.crop.width,
-        geometry.crop.height,
-        geometry.resize.width,
-        geometry.resize.height,
-      );
-  const lanczosMP = decMP / (k * k);
+    (geometry.crop.width !== geometry.resize.width ||
+      geometry.crop.height !== geometry.resize.height) &&
+    !(avif && box === 0);
+  const k =
+    inModule || avif
+      ? 1
+      : preShrinkFactor(
+          geometry.crop.width,
+          geometry.crop.height,
+          geometry.resize.width,
+          geometry.resize.height,
+        );
+  const lanczosMP = avif ? avifMP : decMP / (k * k);
   const resizeMs = num(t.resizeMsPerMP, 0);
   // `trim=border` decodes the whole source at full size (decodedPixels above) and scans it
   // for the box (transform/trim.ts): not benchmarked yet, charged as one more lanczos3 pass
   // over the decoded source (the scan reads 9 pixels per band where it looks, usually only
   // the border). Resizing is charged on the untrimmed crop: the trimmed one is never larger.
   const trimMs = spec.trim?.kind === 'border' ? resizeMs * decMP : 0;
-  const resize: StageCost = !resized
-    ? { ms: trimMs, mb: 0 }
-    : {
-        ms: trimMs + (inModule || k === 1 ? resizeMs * decMP : resizeMs * (lanczosMP + decMP / 5)),
-        mb: inModule
-          ? 0
-          : num(mem.resize, 0) * lanczosMP + (k > 1 ? RGBA_MB_PER_MP * lanczosMP : 0),
-      };
+  const resize: StageCost = png
+    ? { ms: png.resizeMs, mb: 0 }
+    : !resized
+      ? { ms: trimMs, mb: 0 }
+      : {
+          ms:
+            trimMs + (inModule || k === 1 ? resizeMs * decMP : resizeMs * (lanczosMP + decMP / 5)),
+          mb: inModule
+            ? 0
+            : num(mem.resize, 0) * lanczosMP + (k > 1 ? RGBA_MB_PER_MP * lanczosMP : 0),
+        };
 
   // Colour: on the smaller of the crop (as decoded) and the output, in place (no buffer).
   const cropMP = inModule
@@ -349,7 +389,7 @@ export function estimateVariant(
     num(fixed.encode[format], maxOf(fixed.encode));
   // Buffers handed between stages are counted by both; the module path, and a decode that is
   // not resized, hand over only the output-sized image.
-  const handoffs = RGBA_MB_PER_MP * ((inModule || !resized ? 0 : decMP) + outMP);
+  const handoffs = RGBA_MB_PER_MP * ((inModule || !resized ? 0 : avif ? avifMP : decMP) + outMP);
   const memoryMB = Math.max(
     fixedMB + decode.mb,
     fixedMB + decode.mb + resize.mb + encode.mb - handoffs,
@@ -361,7 +401,7 @@ export function estimateVariant(
     cpuMs: (decode.ms + resize.ms + colour.ms + encode.ms) * frames,
     memoryMB,
     sourcePixels,
-    decodedPixels,
+    decodedPixels: png ? png.heldPixels : decodedPixels,
     outputPixels,
     decodeScale: scale,
     stages: { decode, resize, colour, encode, fixedMB },
@@ -484,8 +524,8 @@ export function sourceFacts(rec: ImageRecord): PlanSource {
     cmyk: rec.cmyk,
     progressive: rec.progressive,
     webpLossless: rec.webpLossless,
+    bytes: rec.bytes,
     frames: rec.frames,
     focal: rec.focal ?? null,
-    bytes: rec.bytes,
   };
 }

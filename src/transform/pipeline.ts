@@ -10,6 +10,8 @@
  * Metadata reaches the output only with `metadata=keep|copyright` (codecs/metadata.ts, spliced
  * into the encoded bytes); otherwise encoders get pixels only, and no profile (sRGB).
  */
+import { decodeAvif, type AvifDecoded } from '../codecs/avif';
+import { cicpProfile } from '../codecs/cicp';
 import { decodeImage } from '../codecs/decode';
 import { decodeGifFrames, GifAnimationEncoder } from '../codecs/gif';
 import {
@@ -19,10 +21,11 @@ import {
   type JpegScale,
 } from '../codecs/jpeg-scaled';
 import { DEFAULT_QUALITY, encodeImage } from '../codecs/encode';
+import { decodePngResized } from '../codecs/png-scaled';
 import { embeddedProfile, type IccProfile } from '../codecs/icc';
 import { convertToSrgb } from '../codecs/lcms';
 import type { ImageFormat } from '../codecs/probe';
-import { resizeImage } from '../codecs/resize';
+import { preShrinkFactor, resizeImage } from '../codecs/resize';
 import {
   DecodeError,
   type AnimationFrame,
@@ -171,12 +174,18 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   the memory of mozjpeg's RGBA plus @jsquash/resize, measured 56 vs 225 MiB for 12 MP →
  *   1600x2133, at no more CPU), and every CMYK JPEG (mozjpeg cannot read them). False
  *   means a @jsquash decode, then crop and resize by the caller.
+ * - `box`: AVIF only (else 1): wasm/avif.wasm converts the crop to RGBA in row bands and
+ *   box-shrinks it by this integer factor on the way, or (0) scales it to `target` itself
+ *   ({@link avifBoxFactor}); `decoded` is the whole image reduced alike.
+ *   Every PNG is `inModule` too:
+ *   our PNG module (wasm/png_scaled.wasm) streams rows into its resampler, so `decoded` is
+ *   then the output-sized result (the full image never exists, Adam7 files excepted).
  */
 export function decodePlan(
   src: SourceFacts,
   crop: Size,
   target: Size,
-): { scale: JpegScale; decoded: Size; inModule: boolean } {
+): { scale: JpegScale; decoded: Size; inModule: boolean; box: number } {
   const jpeg = src.format === 'jpeg';
   const stillWebp = src.format === 'webp' && (src.frames ?? 1) <= 1;
   const scale =
@@ -185,11 +194,40 @@ export function decodePlan(
     target.width <= crop.width &&
     target.height <= crop.height &&
     target.width * target.height < crop.width * crop.height;
+  const box = src.format === 'avif' ? avifBoxFactor(crop, target) : 1;
+  const div = Math.max(scale, box);
+  const decoded =
+    box === 0
+      ? {
+          width: Math.ceil((src.width * target.width) / crop.width),
+          height: Math.ceil((src.height * target.height) / crop.height),
+        }
+      : { width: Math.ceil(src.width / div), height: Math.ceil(src.height / div) };
   return {
     scale,
-    decoded: { width: Math.ceil(src.width / scale), height: Math.ceil(src.height / scale) },
-    inModule: jpeg && (scale > 1 || reduced || src.cmyk === true),
+    decoded,
+    inModule: (jpeg && (scale > 1 || reduced || src.cmyk === true)) || src.format === 'png',
+    box,
   };
+}
+
+/** Largest box-shrunk AVIF crop handed to lanczos3 (see avifBoxFactor), pixels. */
+const AVIF_LANCZOS_MAX_PIXELS = 1_000_000;
+
+/**
+ * How wasm/avif.wasm reduces an AVIF crop for `target`: the integer box factor of
+ * `preShrinkFactor` (lanczos3 is left at least a 1.5x reduction) while the box-shrunk crop is
+ * at most 1 MP; above that, 0: the module scales the crop to the target itself (libavif's
+ * YUV scaler: libyuv's box filter from 2x reductions up, bilinear below), so no large RGBA
+ * image reaches @jsquash/resize, whose buffers need 12.5 MB per input MP (measured in
+ * workerd, peak above idle: 4032x3024 → 1600 px WebP 162 MB with box 2 + lanczos3, 95 MB
+ * scaled; → 800 px 97 MB with box 3 + lanczos3). Enlargements are never 0.
+ */
+export function avifBoxFactor(crop: Size, target: Size): number {
+  const k = preShrinkFactor(crop.width, crop.height, target.width, target.height);
+  const boxed = Math.ceil(crop.width / k) * Math.ceil(crop.height / k);
+  const reduced = target.width <= crop.width && target.height <= crop.height;
+  return reduced && boxed > AVIF_LANCZOS_MAX_PIXELS ? 0 : Math.min(k, 64);
 }
 
 /** Maps a rectangle on the stored image to the same region of a decoded image of size `to`. */
@@ -205,8 +243,8 @@ function scaleRect(r: Rect, from: Size, to: Size): Rect {
 }
 
 /**
- * Decodes for a crop and target. Reduced JPEGs (and CMYK JPEGs, which mozjpeg cannot read)
- * go through the JPEG module, which decodes at 1/1, 1/2, 1/4 or 1/8, crops and resamples
+ * Decodes for a crop and target. PNGs go through the PNG module (decode, crop, resample in one
+ * call). Reduced JPEGs (and CMYK JPEGs, which mozjpeg cannot read) go through the JPEG module, which decodes at 1/1, 1/2, 1/4 or 1/8, crops and resamples
  * (lanczos3, sRGB) in one call, so the decoded image never leaves its wasm memory: the result
  * is already `target`-sized (see `decodePlan`). Everything else decodes through @jsquash and
  * is cropped and resized by the caller.
@@ -218,7 +256,12 @@ async function decodeFor(
   crop: Rect,
   target: Size,
 ): Promise<{ img: RawImage; crop: Rect }> {
-  const { scale, decoded, inModule } = decodePlan(src, crop, target);
+  const { scale, decoded, inModule, box } = decodePlan(src, crop, target);
+  if (src.format === 'avif') {
+    // Cropped and box-shrunk by the module; the caller resizes the rest.
+    const img = decodeAvif(bytes, box === 0 ? { rect: crop, size: target } : { rect: crop, box });
+    return { img, crop: { left: 0, top: 0, width: img.width, height: img.height } };
+  }
   if (!inModule) {
     if (scale === 1) return { img: await decodeImage(bytes, src.format), crop };
     // A still WebP, reduced by libwebp while decoding.
@@ -226,6 +269,17 @@ async function decodeFor(
     return { img, crop: scaleRect(crop, src, decoded) };
   }
   const region = scaleRect(crop, src, decoded);
+  if (src.format === 'png') {
+    // Enlarged axes are decoded at the crop's size and resized by the caller.
+    const img = decodePngResized(
+      bytes,
+      region,
+      Math.min(target.width, region.width),
+      Math.min(target.height, region.height),
+      src.width * src.height,
+    );
+    return { img, crop: { left: 0, top: 0, width: img.width, height: img.height } };
+  }
   try {
     // The module only reduces: an enlarged CMYK crop is decoded at its own size and resized
     // by the caller.
@@ -371,11 +425,13 @@ export async function runPipeline(
   } else decoded = await decodeFor(bytes, src, sourceCrop(src, planned), stages().target);
   // CMYK JPEGs are converted to RGB naively by the JPEG module, so a CMYK profile no longer
   // describes the pixels: such images stay as they are (not yet colour managed).
+  // An AVIF without an ICC profile: its nclx primaries (P3, BT.2020) are converted too.
+  const cicp = 'cicp' in decoded.img ? (decoded.img as AvifDecoded).cicp : undefined;
   // `metadata=keep` into a format that holds a profile keeps the original's profile and
   // pixels in its colour space instead of converting them to sRGB.
   const kept =
     spec.metadata && holdsMetadata(format) ? await keptMetadata(bytes, spec.metadata) : null;
-  const icc = kept?.icc ? null : await rgbProfile(bytes);
+  const icc = kept?.icc ? null : ((await rgbProfile(bytes)) ?? (cicp ? cicpProfile(cicp) : null));
   lap('decode');
   let img = await finishFrame(decoded, src, spec, format, stages(), icc);
   if (enlargeTo && (enlargeTo.width !== img.width || enlargeTo.height !== img.height))

@@ -14,6 +14,7 @@ import { analyticsMetrics } from '../observability/metrics';
 import { loadConfig, type Config } from '../config';
 import { processCard } from './card';
 import { processPurge } from './purge';
+import { deadLetterImport, processImport } from './import';
 import { deadLetterFanout, processFanout } from './fan-out';
 import { deadLetterVariant, processVariant } from './variant';
 import { deadLetterWebhook, deliverWebhook } from './webhook';
@@ -54,6 +55,8 @@ async function run(env: Env, config: Config, m: WorkMessage, attempts: number): 
       return processPurge(env, m);
     case 'webhook':
       return deliverWebhook(env, config, m, attempts);
+    case 'import':
+      return processImport(env, config, m, attempts);
   }
 }
 
@@ -66,6 +69,8 @@ async function deadLetter(env: Env, m: WorkMessage): Promise<void> {
       return deadLetterFanout(env, m);
     case 'webhook':
       return deadLetterWebhook(env, m);
+    case 'import':
+      return deadLetterImport(env, m);
     case 'card':
     case 'purge':
       log('error', 'dead-lettered', { work: describeMessage(m) });

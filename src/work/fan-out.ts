@@ -13,6 +13,7 @@ import type { FanoutMessage, WorkMessage } from './messages';
 import { enqueue, enqueueAll } from './producer';
 import { pageImageIds, type ListPosition } from '../storage/images-db';
 import { advanceFanout, getJobById, insertItems, setJobError, TERMINAL } from '../storage/jobs-db';
+import { importMessage, importPage, isImport } from '../jobs/imports';
 import { settleJob } from '../jobs/lifecycle';
 
 /** Most items one fan-out message creates and enqueues. */
@@ -28,6 +29,8 @@ function compareCursors(a: string | null, b: string | null): number {
   if (a === b) return 0;
   if (a === null) return -1;
   if (b === null) return 1;
+  // An import's listing cursor, `k:<last key>`: keys list in order (jobs/imports.ts).
+  if (a.startsWith('k:')) return a < b ? -1 : 1;
   const [, a1 = '', a2 = ''] = a.split(':');
   const [, b1 = '', b2 = ''] = b.split(':');
   return Number(a1) - Number(b1) || (a2 < b2 ? -1 : a2 > b2 ? 1 : 0);
@@ -56,7 +59,9 @@ export async function processFanout(env: Env, m: FanoutMessage): Promise<void> {
   let ids: string[];
   let next: string | null = null;
   const sel = job.selection;
-  if ('ids' in sel) {
+  if (isImport(sel)) {
+    ({ ids, next } = await importPage(env, job, m.cursor));
+  } else if ('ids' in sel) {
     const start = m.cursor === null ? 0 : Number(m.cursor.split(':')[1]);
     ids = sel.ids.slice(start, start + perPage);
     if (start + perPage < sel.ids.length) next = idsCursor(start + perPage);
@@ -81,7 +86,11 @@ export async function processFanout(env: Env, m: FanoutMessage): Promise<void> {
   const work: WorkMessage[] = [];
   for (const imageId of ids)
     for (const spec of job.specs)
-      work.push({ type: 'variant', v: 1, imageId, spec, jobId: job.id });
+      work.push(
+        isImport(sel)
+          ? importMessage(job.id, imageId)
+          : { type: 'variant', v: 1, imageId, spec, jobId: job.id },
+      );
   await enqueueAll(env, work);
   if (next !== null) await enqueue(env, { type: 'fanout', v: 1, jobId: job.id, cursor: next });
   const moved = await advanceFanout(

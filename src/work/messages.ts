@@ -9,6 +9,7 @@
  * - `fanout`: create one page of a job's items and enqueue them, then the next page.
  * - `purge`: delete the variants of an original nobody refers to any more.
  * - `webhook`: POST a finished job's summary to its callback URL.
+ * - `import`: ingest one object of an import job's source (jobs/imports.ts).
  *
  * Every message may carry `bookmark`: the D1 session bookmark of the write that enqueued it, so
  * its consumer never reads older than its trigger (src/storage/d1-session.ts).
@@ -63,9 +64,20 @@ export interface WebhookMessage extends MessageEnvelope {
   jobId: string;
 }
 
-/** Every work message the queue (`JOBS` binding) carries: variant, card, purge, webhook, fan-out. */
+/** Ingest one object (`path`, an object key) of an import job's source: the job item. */
+export interface ImportMessage extends MessageEnvelope {
+  type: 'import';
+  v: 1;
+  jobId: string;
+  path: string;
+}
+
+/**
+ * Every work message the queue (`JOBS` binding) carries: variant, card, purge, webhook,
+ * fan-out, import.
+ */
 export type WorkMessage =
-  VariantMessage | CardMessage | FanoutMessage | PurgeMessage | WebhookMessage;
+  VariantMessage | CardMessage | FanoutMessage | PurgeMessage | WebhookMessage | ImportMessage;
 
 const FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'avif']);
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -121,6 +133,10 @@ function parseWork(body: unknown): WorkMessage | null {
       return isString(m.jobId) && ID.test(m.jobId)
         ? { type: 'webhook', v: 1, jobId: m.jobId }
         : null;
+    case 'import':
+      return isString(m.jobId) && ID.test(m.jobId) && isString(m.path) && m.path !== ''
+        ? { type: 'import', v: 1, jobId: m.jobId, path: m.path }
+        : null;
     default:
       return null;
   }
@@ -139,5 +155,7 @@ export function describeMessage(m: WorkMessage): string {
       return `purge ${m.sha256.slice(0, 16)}`;
     case 'webhook':
       return `webhook job ${m.jobId}`;
+    case 'import':
+      return `import ${m.path} job ${m.jobId}`;
   }
 }

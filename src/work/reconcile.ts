@@ -36,6 +36,7 @@ import {
   deletePendingSends,
   duePendingSends,
 } from '../storage/pending-sends-db';
+import { IMPORT_SPEC, importMessage } from '../jobs/imports';
 import { settleJob } from '../jobs/lifecycle';
 
 /** Delay before a refused pending send is tried again: 1 min × 2^attempts, at most 1 h. */
@@ -120,7 +121,9 @@ export async function reconcile(env: Env, config: Config, now: number): Promise<
   const fanouts = await redriveStaleFanouts(env.DB, before, max, limit, now);
   report.fanoutsRedriven = fanouts.length;
   const messages: WorkMessage[] = [
-    ...items.map((k): WorkMessage => ({ type: 'variant', v: 1, ...k })),
+    ...items.map((k): WorkMessage =>
+      k.spec === IMPORT_SPEC ? importMessage(k.jobId, k.imageId) : { type: 'variant', v: 1, ...k },
+    ),
     ...fanouts.map((f): WorkMessage => ({ type: 'fanout', v: 1, ...f })),
   ];
 

@@ -4,10 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  AVIF_SHA256,
   CODEC_VERSIONS,
   JPEG_SCALED_SHA256,
   LCMS_SHA256,
   LIBWEBP_SHA256,
+  PNG_SCALED_SHA256,
 } from '../../src/codecs/versions';
 import { sha256Hex } from '../../src/hash';
 import { fixture } from '../helpers';
@@ -18,6 +20,11 @@ describe('codec versions', () => {
     expect(CODEC_VERSIONS).toContain(`jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}`);
   });
 
+  it('records the sha-256 of the committed wasm/png_scaled.wasm', async () => {
+    expect(await sha256Hex(await fixture('wasm/png_scaled.wasm'))).toBe(PNG_SCALED_SHA256);
+    expect(CODEC_VERSIONS).toContain(`pngscaled${PNG_SCALED_SHA256.slice(0, 12)}`);
+  });
+
   it('records the sha-256 of the committed wasm/libwebp.wasm', async () => {
     expect(await sha256Hex(await fixture('wasm/libwebp.wasm'))).toBe(LIBWEBP_SHA256);
     expect(CODEC_VERSIONS).toContain(`libwebp${LIBWEBP_SHA256.slice(0, 12)}`);
@@ -26,5 +33,10 @@ describe('codec versions', () => {
   it('records the sha-256 of the committed wasm/lcms.wasm', async () => {
     expect(await sha256Hex(await fixture('wasm/lcms.wasm'))).toBe(LCMS_SHA256);
     expect(CODEC_VERSIONS).toContain(`lcms${LCMS_SHA256.slice(0, 12)}`);
+  });
+
+  it('records the sha-256 of the committed wasm/avif.wasm', async () => {
+    expect(await sha256Hex(await fixture('wasm/avif.wasm'))).toBe(AVIF_SHA256);
+    expect(CODEC_VERSIONS).toContain(`avifdec${AVIF_SHA256.slice(0, 12)}`);
   });
 });

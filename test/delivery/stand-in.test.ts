@@ -13,7 +13,8 @@ import { sniffFormat } from '../../src/codecs/probe';
 import { variantCacheKey } from '../../src/storage/edge-cache';
 import { specHash } from '../../src/storage/variants';
 import { canonicalTransform, parseTransform } from '../../src/transform/spec';
-import { BASE, call, fixture, upload } from '../helpers';
+import { estimateVariant } from '../../src/transform/cost';
+import { BASE, call, encodeWebp, fixture, upload } from '../helpers';
 import { countObjects, envWith, FakeQueue, pump } from '../work/helpers';
 
 const ACCEPT_ALL = { Accept: 'image/avif,image/webp,image/*;q=0.8' };
@@ -25,7 +26,10 @@ let bug: { id: string; sha256: string };
 beforeAll(async () => {
   const a = (await upload(await fixture('images/large/Carrie.jpg'))).json;
   carrie = { id: a.id as string, sha256: a.sha256 as string };
-  const b = (await upload(await fixture('images/alpha/blackbug.png'))).json;
+  // A heavy alpha source: blackbug.png (2048x1536 RGBA) as a lossless WebP, which decodes
+  // whole (a PNG streams through its module and is now cheap at every size asked here).
+  const png = await decodeImage(await fixture('images/alpha/blackbug.png'), 'png');
+  const b = (await upload(await encodeWebp(png, { lossless: 1, quality: 0 }))).json;
   bug = { id: b.id as string, sha256: b.sha256 as string };
 });
 
@@ -98,11 +102,12 @@ describe('offload', () => {
 
   it('resizes the nearest stored variant of the same shape, and answers 503 when nothing fits', async () => {
     const q = new FakeQueue();
-    // A stored 400x300 WebP of the 2048x1536 source, made inline.
-    const small = await call(`/img/${bug.id}/w=400,f=webp`, { env: envWith(q) });
+    // A stored 400x300 WebP of the 2048x1536 source, made inline (budgets raised for it).
+    const roomy = envWith(q, { INLINE_BUDGET_MB: '130', QUEUE_BUDGET_MB: '140' });
+    const small = await call(`/img/${bug.id}/w=400,f=webp`, { env: roomy });
     expect(small.headers.get('X-Variant-Source')).toBe('computed');
     await small.arrayBuffer();
-    const tight = envWith(q, { INLINE_BUDGET_MB: '40' });
+    const tight = envWith(q, { INLINE_BUDGET_MB: '40', QUEUE_BUDGET_MB: '200' });
     const res = await call(`/img/${bug.id}/w=500,f=avif`, { headers: ACCEPT_ALL, env: tight });
     expect(res.status).toBe(200);
     expect(res.headers.get('X-Stand-In')).toBe(
@@ -111,7 +116,7 @@ describe('offload', () => {
     expect(res.headers.get('Content-Type')).toBe('image/webp');
     const img = await decodeImage(new Uint8Array(await res.arrayBuffer()), 'webp');
     expect([img.width, img.height]).toEqual([500, 375]);
-    // Another shape (a square crop) has no stored neighbour, and the PNG's full decode does
+    // Another shape (a square crop) has no stored neighbour, and the WebP's full decode does
     // not fit the budget: 503 with Retry-After (never a 202 problem to an image request).
     const square = await call(`/img/${bug.id}/w=500,h=500,fit=cover,f=avif`, {
       headers: ACCEPT_ALL,
@@ -244,14 +249,28 @@ describe('a stand-in has the requested format and size', () => {
   });
 });
 
-describe('f=auto of an alpha PNG', () => {
+describe('f=auto of an alpha source', () => {
   it('answers WebP with alpha when it can be made (a stand-in while it is queued), PNG only when not', async () => {
     const q = new FakeQueue();
     const path = `/img/${bug.id}/w=800,f=auto`;
-    // AVIF is over every budget here; WebP fits only the consumer's (raised to 130 MB).
+    // The planner's estimates for this source (the lossless WebP of blackbug.png) at 800 px.
+    const facts = {
+      format: 'webp',
+      width: 2048,
+      height: 1536,
+      orientation: 1,
+      hasAlpha: true,
+    } as const;
+    const mb = (f: 'avif' | 'webp' | 'png') =>
+      estimateVariant({ ...facts, webpLossless: true }, parseTransform('w=800,f=auto'), f).memoryMB;
+    const webpMB = Math.ceil(mb('webp'));
+    const pngMB = Math.ceil(mb('png'));
+    expect(mb('avif')).toBeGreaterThan(webpMB);
+    expect(mb('webp')).toBeGreaterThan(pngMB);
+    // AVIF is over every budget here; WebP fits only the consumer's.
     const res = await call(path, {
       headers: ACCEPT_ALL,
-      env: envWith(q, { QUEUE_BUDGET_MB: '130' }),
+      env: envWith(q, { QUEUE_BUDGET_MB: String(webpMB) }),
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('Content-Type')).toBe('image/webp');
@@ -264,9 +283,12 @@ describe('f=auto of an alpha PNG', () => {
     for (let i = 3; i < img.data.length; i += 4) if (img.data[i]! < 255) transparent++;
     expect(transparent).toBeGreaterThan(img.width * img.height * 0.1);
     expect(q.sentOf('variant')).toEqual([expect.objectContaining({ format: 'webp' })]);
-    // With the default budgets the planner refuses both AVIF (142 MB) and WebP (118 MB) in
-    // the consumer (112 MB): only then a PNG (queued, 106 MB; a PNG stand-in), not a 422.
-    const dflt = await call(path, { headers: ACCEPT_ALL, env: envWith(new FakeQueue()) });
+    // When the consumer's budget refuses both AVIF and WebP: only then a PNG (queued; a PNG
+    // stand-in), not a 422.
+    const dflt = await call(path, {
+      headers: ACCEPT_ALL,
+      env: envWith(new FakeQueue(), { QUEUE_BUDGET_MB: String(pngMB) }),
+    });
     expect(dflt.status).toBe(200);
     expect(dflt.headers.get('Content-Type')).toBe('image/png');
     expect(dflt.headers.get('X-Variant-Source')).toBe('stand-in');

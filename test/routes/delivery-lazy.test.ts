@@ -4,6 +4,7 @@
  * hit (edge cache), its 304 and the durable variant store (R2) are served without any.
  */
 import { describe, expect, it } from 'vitest';
+import { avifMemoryBytes, dropAvifInstance } from '../../src/codecs/avif';
 import { dropJpegScaledInstance, jpegScaledMemoryBytes } from '../../src/codecs/jpeg-scaled';
 import { dropLcmsInstance, lcmsMemoryBytes } from '../../src/codecs/lcms';
 import { dropWebpInstances, webpMemoryBytes } from '../../src/codecs/webp';
@@ -18,6 +19,7 @@ function dropAll(): void {
   dropJpegScaledInstance();
   dropWebpInstances();
   dropLcmsInstance();
+  dropAvifInstance();
 }
 
 /** The codecs holding an instance now: @jsquash names, and ours by module file. */
@@ -27,6 +29,7 @@ function instantiated(): string[] {
     ...(jpegScaledMemoryBytes() > 0 ? ['jpeg_scaled.wasm'] : []),
     ...(webpMemoryBytes() > 0 ? ['libwebp.wasm'] : []),
     ...(lcmsMemoryBytes() > 0 ? ['lcms.wasm'] : []),
+    ...(avifMemoryBytes() > 0 ? ['avif.wasm'] : []),
   ];
 }
 
@@ -91,7 +94,7 @@ describe('a cache hit stays lazy', () => {
     }
     // The misses went through every codec the hits had to leave alone.
     expect([...seen].sort()).toEqual([
-      'avifDec',
+      'avif.wasm',
       'avifEnc',
       'jpegEnc',
       'jpeg_scaled.wasm',

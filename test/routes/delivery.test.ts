@@ -8,6 +8,8 @@ import { decodeImage } from '../../src/codecs/decode';
 import { sniffFormat } from '../../src/codecs/probe';
 import { resizeImage } from '../../src/codecs/resize';
 import type { RawImage } from '../../src/codecs/types';
+import { estimateVariant } from '../../src/transform/cost';
+import { parseTransform } from '../../src/transform/spec';
 import { call, fixture, fixtureList, KEYS, upload } from '../helpers';
 
 /** Peak signal-to-noise ratio over RGB, dB (identical → Infinity). */
@@ -372,15 +374,34 @@ describe('presets', () => {
 
 describe('format=auto within what can be made', () => {
   it('answers an AVIF-capable client with WebP when the AVIF is too heavy to make anywhere', async () => {
-    const bug = ids.get('alpha/blackbug.png')!; // 3 MP PNG: its 800 px AVIF is refused (plan.ts)
+    const bug = ids.get('alpha/blackbug.png')!; // 3 MP alpha PNG
+    // A consumer budget between its 800 px WebP and AVIF estimates (plan.ts): the AVIF cannot
+    // be made anywhere, the WebP can.
+    const spec = parseTransform('w=800,f=auto');
+    const facts = {
+      format: 'png',
+      width: 2048,
+      height: 1536,
+      orientation: 1,
+      hasAlpha: true,
+    } as const;
+    const src = { ...facts, bytes: bug.bytes.length } as const;
+    const webpMB = Math.ceil(estimateVariant(src, spec, 'webp').memoryMB);
+    expect(estimateVariant(src, spec, 'avif').memoryMB).toBeGreaterThan(webpMB);
+    const budgets = {
+      ...env,
+      INLINE_BUDGET_MB: String(webpMB),
+      QUEUE_BUDGET_MB: String(webpMB),
+    } as Env;
     const res = await call(`/img/${bug.id}/w=800,f=auto`, {
       headers: { Accept: 'image/avif,image/webp' },
+      env: budgets,
     });
     expect(res.status).not.toBe(422);
     expect(res.headers.get('Content-Type')).not.toBe('image/avif');
     expect(res.headers.get('Vary')).toBe('Accept');
     await res.arrayBuffer();
-    const explicit = await call(`/img/${bug.id}/w=800,f=avif`);
+    const explicit = await call(`/img/${bug.id}/w=800,f=avif`, { env: budgets });
     expect(explicit.status).toBe(422); // an explicit format is made or refused as asked
   });
 });

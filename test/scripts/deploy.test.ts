@@ -92,6 +92,8 @@ describe('npm run deploy', () => {
       'whoami --json',
       'r2 bucket info image-edge --json',
       'r2 bucket create image-edge',
+      'r2 bucket info image-edge-source --json',
+      'r2 bucket create image-edge-source',
       'd1 list --json',
       'd1 create image-edge',
       'd1 list --json',
@@ -106,7 +108,7 @@ describe('npm run deploy', () => {
       `deploy --config ${CGEN} --secrets-file <tmp>`,
     ]);
     const s = state();
-    expect(s.buckets).toEqual(['image-edge']);
+    expect(s.buckets).toEqual(['image-edge', 'image-edge-source']);
     expect(s.queues).toEqual(['image-edge-jobs', 'image-edge-dlq']);
     expect(s.migrated['uuid-image-edge']).toContain('0001_images.sql');
     // The generated config carries the id; wrangler.toml stays as it was.
@@ -145,6 +147,7 @@ describe('npm run deploy', () => {
       dryRunConsumer,
       'whoami --json',
       'r2 bucket info image-edge --json',
+      'r2 bucket info image-edge-source --json',
       'd1 list --json',
       'queues info image-edge-jobs',
       'queues info image-edge-dlq',
@@ -170,6 +173,8 @@ describe('npm run deploy', () => {
       'whoami --json',
       'r2 bucket info image-edge-staging --json',
       'r2 bucket create image-edge-staging',
+      'r2 bucket info image-edge-source-staging --json',
+      'r2 bucket create image-edge-source-staging',
       'd1 list --json',
       'd1 create image-edge-staging',
       'd1 list --json',
@@ -223,6 +228,7 @@ describe('npm run deploy', () => {
       dryRunConsumer,
       'whoami --json',
       'r2 bucket info image-edge --json',
+      'r2 bucket info image-edge-source --json',
       'd1 list --json',
       'queues info image-edge-jobs',
       'queues info image-edge-dlq',
@@ -242,6 +248,7 @@ describe('npm run deploy', () => {
     const consumerGen = CGEN;
     expect(r.calls.filter((c) => c.includes('create'))).toEqual([
       'r2 bucket create image-edge',
+      'r2 bucket create image-edge-source',
       'd1 create image-edge',
       'queues create image-edge-jobs',
       'queues create image-edge-dlq',

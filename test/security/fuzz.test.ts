@@ -12,9 +12,13 @@
  * with `__FUZZ_RUNS__` (default 100,000) each, set by vitest.fuzz.config.ts, and prints
  * runs and failures per target.
  */
+import { env } from 'cloudflare:test';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeAvif } from '../../src/codecs/avif';
+import { decodePngResized } from '../../src/codecs/png-scaled';
 import { MAX_DIMENSION, probe, ProbeError } from '../../src/codecs/probe';
+import { DecodeError } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
 import { HttpError } from '../../src/errors';
 import { checkHeader } from '../../src/images/ingest';
@@ -144,6 +148,49 @@ describe('fuzz: header probe and upload check', () => {
       runs(300),
     );
   });
+});
+
+describe('fuzz: AVIF decoder (wasm/avif.wasm: libavif + dav1d)', () => {
+  let seeds: Uint8Array[] = [];
+  beforeAll(async () => {
+    seeds = await Promise.all(['avif/tiny.avif', 'avif/p3-nclx.avif'].map((p) => fixture(p)));
+  });
+
+  it(
+    'mutated and truncated AVIFs give an image or a DecodeError, never a trap that sticks',
+    { timeout: TIMEOUT },
+    async () => {
+      await fuzz(
+        'avif/mutated',
+        fc.property(
+          fc.nat(),
+          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 16 }),
+          fc.option(fc.nat(), { nil: undefined }),
+          fc.integer({ min: 1, max: 4 }),
+          (which, edits, cut, box) => {
+            const seed = seeds[which % seeds.length]!;
+            const b = seed.slice(0, cut === undefined ? seed.length : cut % (seed.length + 1));
+            for (const [at, v] of edits) if (b.length) b[at % b.length] = v;
+            try {
+              probe(b); // the probe stands in front of the decoder in the Worker
+            } catch (err) {
+              if (err instanceof ProbeError) return;
+              throw err;
+            }
+            try {
+              const img = decodeAvif(b, { box, maxPixels: 1 << 22 });
+              expect(img.data.length).toBe(img.width * img.height * 4);
+            } catch (err) {
+              if (!(err instanceof DecodeError)) throw err;
+            }
+          },
+        ),
+        runs(100),
+      );
+      // The instance that decoded (or trapped on) the last input still works, or was replaced.
+      expect(decodeAvif(seeds[0]!).width).toBe(64);
+    },
+  );
 });
 
 const OPTION_NAMES = [
@@ -310,4 +357,69 @@ describe('fuzz: signature verifier', () => {
       runs(200),
     );
   });
+});
+
+describe('fuzz: PNG decoder (wasm/png_scaled.wasm)', () => {
+  /** Small PNGs of every kind: 16-bit RGBA, iCCP, palette + tRNS, Adam7, grey 1-bit. */
+  let seeds: Uint8Array[] = [];
+  beforeAll(async () => {
+    const made = async (file: string, kind: string) => {
+      const res = await env.FIXTURES.fetch(`http://fixtures/sharp-png/${file}?kind=${kind}`);
+      return new Uint8Array(await res.arrayBuffer());
+    };
+    seeds = [
+      await fixture('images/deep/tbgn2c16.png'),
+      await fixture('images/color/p3.png'),
+      await fixture('bad-images/synthetic/png_control_1x1_rgba8_valid.png'),
+      await made('images/trim/trim-mc.png', 'palette'),
+      await made('images/trim/trim-mc.png', 'interlaced'),
+      await made('images/deep/tbgn2c16.png', 'interlaced'),
+    ];
+  });
+
+  it(
+    'mutated and truncated PNGs give an image or a DecodeError, never a trap that sticks',
+    { timeout: TIMEOUT },
+    async () => {
+      const good = seeds[0]!;
+      await fuzz(
+        'png/mutated',
+        fc.property(
+          fc.nat(),
+          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 16 }),
+          fc.option(fc.nat(), { nil: undefined }),
+          (which, edits, cut) => {
+            const seed = seeds[which % seeds.length]!;
+            const b = seed.slice(0, cut === undefined ? seed.length : cut % (seed.length + 1));
+            // Edits after the 8-byte signature, mostly inside the first chunks.
+            for (const [at, v] of edits) if (b.length > 8) b[8 + (at % (b.length - 8))] = v;
+            let facts;
+            try {
+              facts = probe(b);
+            } catch {
+              return; // the probe in front refuses it: the decoder never sees it
+            }
+            if (facts.format !== 'png' || facts.width * facts.height > 1 << 22) return;
+            const { width, height } = facts;
+            const out = { w: Math.min(width, 17), h: Math.min(height, 13) };
+            try {
+              const img = decodePngResized(b, { left: 0, top: 0, width, height }, out.w, out.h);
+              expect([img.width, img.height, img.data.length]).toEqual([
+                out.w,
+                out.h,
+                out.w * out.h * 4,
+              ]);
+            } catch (err) {
+              if (!(err instanceof DecodeError)) throw err;
+            }
+            // The module still works (a trapped instance is replaced).
+            expect(
+              decodePngResized(good, { left: 0, top: 0, width: 32, height: 32 }, 8, 8).width,
+            ).toBe(8);
+          },
+        ),
+        runs(200),
+      );
+    },
+  );
 });

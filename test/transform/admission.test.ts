@@ -26,7 +26,9 @@ beforeAll(async () => {
   );
   capacity = Math.ceil(Math.max(...mb)) * 2 + 1;
   expect(Math.ceil(Math.min(...mb)) * 3).toBeGreaterThan(capacity);
-  tight = { ...env, INLINE_BUDGET_MB: String(capacity) };
+  // No line (ADMISSION_MAX_WAITING 0): these tests are about the memory share; the line has
+  // its own tests (admission-wait.test.ts).
+  tight = { ...env, INLINE_BUDGET_MB: String(capacity), ADMISSION_MAX_WAITING: '0' } as Env;
 });
 
 async function expectBusy(res: Response) {

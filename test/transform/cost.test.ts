@@ -204,7 +204,10 @@ describe('placement', () => {
   });
 
   it('offloads a variant that decodes more pixels than the inline ceiling', () => {
-    const est = estimateVariant(kodak, spec('w=300'), 'webp');
+    // A JPEG that is not reduced is decoded whole (mozjpeg); a PNG streams, so only its
+    // output counts (src/transform/png-cost.ts).
+    expect(estimateVariant(kodak, spec('w=300'), 'webp').decodedPixels).toBe(300 * 200);
+    const est = estimateVariant({ ...kodak, format: 'jpeg' }, spec('f=webp'), 'webp');
     const tight = loadConfig({ MAX_INLINE_PIXELS: '100000' });
     expect(fits(est, inlineBudget(config))).toBe(true);
     expect(overBudget(est, inlineBudget(tight))).toEqual([
@@ -236,7 +239,13 @@ describe('format=auto falls back to what can be made', () => {
       hasAlpha: true,
     } as const;
     const spec = parseTransform('w=800,f=auto');
-    const config = loadConfig({});
+    // A consumer budget between the WebP and AVIF estimates (the PNG streams, so the default
+    // budgets make either).
+    const webpMB = Math.ceil(estimateVariant(bug, spec, 'webp').memoryMB);
+    const config = loadConfig({
+      INLINE_BUDGET_MB: String(webpMB),
+      QUEUE_BUDGET_MB: String(webpMB),
+    });
     expect(placement(estimateVariant(bug, spec, 'avif'), config)).toBe('refuse');
     const chosen = feasibleFormat(bug, spec, ['avif', 'webp', 'png'], config);
     expect(chosen).not.toBe('avif');

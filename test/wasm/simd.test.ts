@@ -20,15 +20,16 @@ type Expected = 'simd' | 'none';
  */
 const MODULES: Record<string, { expected: Expected; why: string }> = {
   'wasm/jpeg_scaled.wasm': { expected: 'simd', why: 'ours: RUSTFLAGS +simd128 (wasm/build.sh)' },
+  'wasm/png_scaled.wasm': { expected: 'simd', why: 'ours: RUSTFLAGS +simd128 (wasm/build.sh)' },
   'wasm/libwebp.wasm': {
     expected: 'simd',
     why: 'ours: -msimd128 -msse4.1 (wasm/libwebp/build.sh)',
   },
   'wasm/lcms.wasm': { expected: 'simd', why: 'ours: -msimd128 (wasm/lcms/build.sh)' },
+  'wasm/avif.wasm': { expected: 'simd', why: 'ours: -msimd128 (wasm/avif/build.sh)' },
   '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm': { expected: 'none', why: 'upstream build' },
   '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm': { expected: 'none', why: 'upstream build' },
   '@jsquash/png/codec/pkg/squoosh_png_bg.wasm': { expected: 'none', why: 'upstream build' },
-  '@jsquash/avif/codec/dec/avif_dec.wasm': { expected: 'none', why: 'upstream build' },
   '@jsquash/avif/codec/enc/avif_enc.wasm': { expected: 'none', why: 'upstream build' },
   '@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm': {
     expected: 'none',

@@ -3,10 +3,10 @@
 #
 #   ensure_packages NAME PKG...     apt-get installs the PKGs that are missing (needs root, or
 #                                   sudo; Debian's apt). NAME only labels the message.
-#   debian_source WORK SPEC DSC DSC_SHA256 DEST
+#   debian_source WORK SPEC DSC DSC_SHA256 DEST [SUITE]
 #                                   fetches the Debian source package SPEC (`name=version`)
 #                                   with `apt-get source --download-only` into WORK/src through
-#                                   a private deb-src list for trixie (the URI and keyring of the
+#                                   a private deb-src list for SUITE (default trixie; the URI and keyring of the
 #                                   machine's own Debian entry, read from its deb822 sources;
 #                                   nothing system-wide changes), checks the .dsc DSC against its
 #                                   pinned sha256, and unpacks it into DEST (recreated) with
@@ -29,7 +29,7 @@ ensure_packages() {
 }
 
 debian_source() {
-  local work=$1 spec=$2 dsc=$3 dsc_sha256=$4 dest=$5
+  local work=$1 spec=$2 dsc=$3 dsc_sha256=$4 dest=$5 suite=${6:-trixie}
   local apt="$work/apt"
   mkdir -p "$apt/lists/partial" "$work/src"
   if [ ! -f "$work/src/$dsc" ]; then
@@ -49,8 +49,8 @@ debian_source() {
       echo "no Debian entry (URIs + Signed-By) in /etc/apt/sources.list.d/*.sources" >&2
       return 1
     fi
-    printf 'Types: deb-src\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: %s\n' \
-      "$uri" "$keyring" >"$apt/src.sources"
+    printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n' \
+      "$uri" "$suite" "$keyring" >"$apt/src.sources"
     local o=(-o "Dir::Etc::SourceList=$apt/src.sources" -o Dir::Etc::SourceParts=/dev/null
       -o "Dir::State::Lists=$apt/lists")
     apt-get "${o[@]}" update

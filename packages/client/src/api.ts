@@ -92,7 +92,11 @@ export interface JobProgress {
 export interface Job {
   id: string;
   status: JobStatus;
-  images: { ids: number } | { all: true; created_after: string | null; created_before: string };
+  /** Null for an import job. */
+  images:
+    { ids: number } | { all: true; created_after: string | null; created_before: string } | null;
+  /** An import job's source and prefix or number of paths (docs/sources.md); null otherwise. */
+  import: { source: string; prefix: string } | { source: string; paths: number } | null;
   variants: string[];
   specs: string[];
   progress: JobProgress;

@@ -32,6 +32,12 @@
 
 mod resample;
 
+use edge_wasm_common::abi::{self, check_crop, fail, run, Failure};
+pub use edge_wasm_common::abi::{
+    HEADER_WORDS, H_DATA_LEN, H_DATA_PTR, H_HEIGHT, H_MSG_LEN, H_MSG_PTR, H_SRC_HEIGHT,
+    H_SRC_INFO_A, H_SRC_INFO_B, H_SRC_WIDTH, H_STATUS, H_WIDTH, S_BAD_ARGUMENT, S_INTERNAL,
+    S_MALFORMED, S_OK, S_OUT_OF_MEMORY, S_TOO_LARGE, S_UNSUPPORTED,
+};
 use jpeg_decoder::{Decoder, Error, PixelFormat};
 use resample::{resample, Crop};
 use std::alloc::{alloc, dealloc, GlobalAlloc, Layout, System};
@@ -88,63 +94,14 @@ fn heap_free_bytes() -> usize {
     end.saturating_sub(base).saturating_sub(unsafe { LIVE_BYTES })
 }
 
-/// Header word: status (one of the `S_*` codes).
-pub const H_STATUS: usize = 0;
-/// Header word: output width in pixels.
-pub const H_WIDTH: usize = 1;
-/// Header word: output height in pixels.
-pub const H_HEIGHT: usize = 2;
-/// Header word: pointer to the RGBA8 output.
-pub const H_DATA_PTR: usize = 3;
-/// Header word: output length in bytes (`width * height * 4`).
-pub const H_DATA_LEN: usize = 4;
-/// Header word: coded source width in pixels (0 if the frame header was not read).
-pub const H_SRC_WIDTH: usize = 5;
-/// Header word: coded source height in pixels.
-pub const H_SRC_HEIGHT: usize = 6;
-/// Header word: source components (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK).
-pub const H_SRC_COMPONENTS: usize = 7;
-/// Header word: 1 for a progressive JPEG, else 0.
-pub const H_PROGRESSIVE: usize = 8;
-/// Header word: pointer to the UTF-8 error message (0 when none).
-pub const H_MSG_PTR: usize = 9;
-/// Header word: error message length in bytes.
-pub const H_MSG_LEN: usize = 10;
-/// Number of u32 words in the header.
-pub const HEADER_WORDS: usize = 11;
-
-/// Status: decoded.
-pub const S_OK: u32 = 0;
-/// Status: corrupt or truncated JPEG.
-pub const S_MALFORMED: u32 = 1;
-/// Status: valid JPEG using a feature this decoder lacks (lossless, arithmetic, 12-bit…).
-pub const S_UNSUPPORTED: u32 = 2;
-/// Status: coded size above `max_src_pixels` (or the built-in cap).
-pub const S_TOO_LARGE: u32 = 3;
-/// Status: the RGBA output (or a resize buffer) could not be allocated.
-pub const S_OUT_OF_MEMORY: u32 = 4;
-/// Status: bad arguments (denominator not 1/2/4/8, empty input, crop rectangle empty or
-/// outside the decoded image, output size 0 or larger than the crop).
-pub const S_BAD_ARGUMENT: u32 = 5;
-/// Status: internal inconsistency (decoder output of unexpected size).
-pub const S_INTERNAL: u32 = 6;
+/// Header word 7: source components (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK).
+pub const H_SRC_COMPONENTS: usize = H_SRC_INFO_A;
+/// Header word 8: 1 for a progressive JPEG, else 0.
+pub const H_PROGRESSIVE: usize = H_SRC_INFO_B;
 
 /// Hard cap on coded pixels (16384 x 16384): keeps every buffer size the decoder
 /// computes below 2^32 (wasm32 `usize`); larger requests fail instead of wrapping.
 const HARD_MAX_SRC_PIXELS: u64 = 1 << 28;
-
-static mut HEADER: [u32; HEADER_WORDS] = [0; HEADER_WORDS];
-static mut OUTPUT: Vec<u8> = Vec::new();
-static mut MESSAGE: String = String::new();
-
-struct Failure {
-    status: u32,
-    message: String,
-}
-
-fn fail<T>(status: u32, message: impl Into<String>) -> Result<T, Failure> {
-    Err(Failure { status, message: message.into() })
-}
 
 fn from_decoder_error(err: Error) -> Failure {
     match err {
@@ -161,10 +118,7 @@ fn from_decoder_error(err: Error) -> Failure {
 /// allocation fails (no trap).
 #[no_mangle]
 pub extern "C" fn jpeg_alloc(len: usize) -> *mut u8 {
-    match Layout::from_size_align(len, 1) {
-        Ok(layout) if len > 0 => unsafe { alloc(layout) },
-        _ => core::ptr::null_mut(),
-    }
+    abi::alloc_input(len)
 }
 
 /// Frees a buffer from `jpeg_alloc` (same `len`). Not for buffers given to `jpeg_decode` or
@@ -174,18 +128,13 @@ pub extern "C" fn jpeg_alloc(len: usize) -> *mut u8 {
 /// `ptr` must come from `jpeg_alloc(len)` and not have been freed or consumed.
 #[no_mangle]
 pub unsafe extern "C" fn jpeg_free(ptr: *mut u8, len: usize) {
-    if !ptr.is_null() && len > 0 {
-        dealloc(ptr, Layout::from_size_align_unchecked(len, 1));
-    }
+    abi::free_input(ptr, len)
 }
 
 /// Frees the output pixels and message of the last `jpeg_decode` / `jpeg_decode_resize`.
 #[no_mangle]
 pub extern "C" fn jpeg_release() {
-    unsafe {
-        OUTPUT = Vec::new();
-        MESSAGE = String::new();
-    }
+    abi::release()
 }
 
 /// Decodes the JPEG in `ptr[..len]` (a `jpeg_alloc` buffer, consumed) at 1/`denom` scale
@@ -235,19 +184,11 @@ pub unsafe extern "C" fn jpeg_decode_resize(
     max_src_pixels: u32,
 ) -> *const u32 {
     run(ptr, len, |input| {
-        if crop_width == 0 || crop_height == 0 {
-            return fail(S_BAD_ARGUMENT, "empty crop rectangle");
-        }
-        if out_w == 0 || out_h == 0 || out_w > crop_width || out_h > crop_height {
-            return fail(S_BAD_ARGUMENT, "output size must be 1..=crop size (downscale only)");
-        }
+        let crop = (crop_left, crop_top, crop_width, crop_height);
+        // The sizes alone first (a bad output size fails before any decoding).
+        check_crop(crop_width, crop_height, (0, 0, crop_width, crop_height), (out_w, out_h))?;
         let native = decode_native(input, denom, max_src_pixels, |w, h| {
-            if crop_left as u64 + crop_width as u64 > w as u64
-                || crop_top as u64 + crop_height as u64 > h as u64
-            {
-                return fail(S_BAD_ARGUMENT, "crop rectangle outside the decoded image");
-            }
-            Ok(())
+            check_crop(w, h, crop, (out_w, out_h))
         })?;
         let crop = Crop {
             left: crop_left as usize,
@@ -260,39 +201,6 @@ pub unsafe extern "C" fn jpeg_decode_resize(
         let rgba = resample(&native, &crop, out_w as usize, out_h as usize)?;
         Ok((rgba, out_w, out_h))
     })
-}
-
-/// Shared body of the decode exports: frees the previous output, takes ownership of the
-/// input buffer, runs `body` and fills the header from its result.
-unsafe fn run(
-    ptr: *mut u8,
-    len: usize,
-    body: impl FnOnce(Vec<u8>) -> Result<(Vec<u8>, u32, u32), Failure>,
-) -> *const u32 {
-    jpeg_release();
-    HEADER = [0; HEADER_WORDS];
-    let input = if ptr.is_null() || len == 0 {
-        Vec::new()
-    } else {
-        Vec::from_raw_parts(ptr, len, len)
-    };
-    match body(input) {
-        Ok((pixels, width, height)) => {
-            HEADER[H_STATUS] = S_OK;
-            HEADER[H_WIDTH] = width;
-            HEADER[H_HEIGHT] = height;
-            HEADER[H_DATA_PTR] = pixels.as_ptr() as u32;
-            HEADER[H_DATA_LEN] = pixels.len() as u32;
-            OUTPUT = pixels;
-        }
-        Err(failure) => {
-            HEADER[H_STATUS] = failure.status;
-            MESSAGE = failure.message;
-            HEADER[H_MSG_PTR] = MESSAGE.as_ptr() as u32;
-            HEADER[H_MSG_LEN] = MESSAGE.len() as u32;
-        }
-    }
-    HEADER.as_ptr()
 }
 
 /// Returns the SOFn marker byte of the first frame header, walking marker segments from
@@ -382,12 +290,7 @@ fn decode_native(
         PixelFormat::L16 => return fail(S_UNSUPPORTED, "unsupported JPEG feature: 16-bit samples"),
     };
     let progressive = info.coding_process == jpeg_decoder::CodingProcess::DctProgressive;
-    unsafe {
-        HEADER[H_SRC_WIDTH] = src_w as u32;
-        HEADER[H_SRC_HEIGHT] = src_h as u32;
-        HEADER[H_SRC_COMPONENTS] = bpp as u32;
-        HEADER[H_PROGRESSIVE] = progressive as u32;
-    }
+    abi::set_source(src_w as u32, src_h as u32, bpp as u32, progressive as u32);
     let src_pixels = src_w as u64 * src_h as u64;
     let limit = if max_src_pixels == 0 {
         HARD_MAX_SRC_PIXELS

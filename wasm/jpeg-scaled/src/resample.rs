@@ -1,12 +1,5 @@
-//! Crop + lanczos3 downscale of jpeg-decoder's output straight to RGBA8, streaming.
-//!
-//! Same result as the `resize` crate's `Lanczos3` on RGBA8 (what @jsquash/resize runs),
-//! without its full-size intermediate (output width x source height x 16 bytes):
-//! - weights per axis (`lanczos3_taps`): ratio r = in / out, filter scale s = max(r, 1),
-//!   radius ceil(3 s); output sample i is centred on input x = (i + 0.5) r - 0.5 and reads
-//!   inputs ceil(x - radius)..=floor(x + radius) clamped to the crop (the window is cut at
-//!   the edges, no pixel replication), weighted by lanczos3((j - x) / s) normalised to sum
-//!   1 (positions and the sum in f64, kernel and weights in f32, as the crate does);
+//! Crop + lanczos3 downscale of jpeg-decoder's output straight to RGBA8, streaming, with the
+//! shared resampler (`edge_wasm_common::resample`, the `resize` crate's conventions):
 //! - each source row of the crop is converted to f32 RGB (`load_row`; RGB24, L8 or CMYK32
 //!   as jpeg-decoder returns it, so no RGBA copy of the decoded image exists), filtered
 //!   horizontally (`horizontal`) and immediately added, with its vertical weight, to the
@@ -19,8 +12,10 @@
 //! the taps in increasing order, horizontal pass first), so the results match it to the
 //! rounding of the kernel's `sin`. Pixels are `v128` f32x4 (R, G, B, unused).
 
-use crate::{mul_div255, Failure, Native, S_INTERNAL, S_OUT_OF_MEMORY};
+use crate::{mul_div255, Native};
 use core::arch::wasm32::*;
+use edge_wasm_common::abi::{try_vec, Failure, S_INTERNAL};
+use edge_wasm_common::resample::Resampler;
 
 /// A crop rectangle in the decoded image's pixels (already checked to lie inside it).
 pub(crate) struct Crop {
@@ -28,110 +23,6 @@ pub(crate) struct Crop {
     pub(crate) top: usize,
     pub(crate) width: usize,
     pub(crate) height: usize,
-}
-
-/// The filter window of one output sample: `len` input samples from `start`, whose weights
-/// are `weights[off..off + len]`.
-#[derive(Clone, Copy)]
-struct Tap {
-    start: u32,
-    len: u32,
-    off: u32,
-}
-
-impl Tap {
-    /// Last input sample of the window.
-    #[inline]
-    fn end(&self) -> usize {
-        (self.start + self.len - 1) as usize
-    }
-}
-
-fn oom<T>() -> Result<T, Failure> {
-    Err(Failure { status: S_OUT_OF_MEMORY, message: "cannot allocate the resize buffers".into() })
-}
-
-/// An empty Vec with room for `n` items, or `S_OUT_OF_MEMORY`.
-fn try_vec<T>(n: usize) -> Result<Vec<T>, Failure> {
-    let mut v = Vec::new();
-    if v.try_reserve_exact(n).is_err() {
-        return oom();
-    }
-    Ok(v)
-}
-
-/// A Vec of `n` copies of `x`, or `S_OUT_OF_MEMORY`.
-fn try_filled<T: Copy>(n: usize, x: T) -> Result<Vec<T>, Failure> {
-    let mut v = try_vec(n)?;
-    v.resize(n, x);
-    Ok(v)
-}
-
-#[inline]
-fn sinc(x: f32) -> f32 {
-    if x == 0.0 {
-        1.0
-    } else {
-        let a = x * core::f32::consts::PI;
-        a.sin() / a
-    }
-}
-
-/// The Lanczos kernel with 3 lobes (as the `resize` crate computes it, in f32).
-#[inline]
-fn lanczos3(x: f32) -> f32 {
-    if x.abs() < 3.0 {
-        sinc(x) * sinc(x / 3.0)
-    } else {
-        0.0
-    }
-}
-
-/// Lanczos3 filter windows and weights for resampling `s1` samples to `s2` (1 <= s2 <= s1;
-/// see the module docs for the conventions). `s1 == s2` gives the identity (one weight of
-/// 1 per sample): an axis of unchanged size is copied exactly.
-fn lanczos3_taps(s1: usize, s2: usize) -> Result<(Vec<Tap>, Vec<f32>), Failure> {
-    let mut taps = try_vec(s2)?;
-    if s1 == s2 {
-        taps.extend((0..s2 as u32).map(|i| Tap { start: i, len: 1, off: 0 }));
-        return Ok((taps, vec![1.0]));
-    }
-    let ratio = s1 as f64 / s2 as f64;
-    let scale = ratio.max(1.0);
-    let radius = (3.0 * scale).ceil();
-    let max_len = (2.0 * radius) as usize + 1;
-    let mut weights = try_vec(s2 * max_len.min(s1))?;
-    let last = s1 as isize - 1;
-    for x2 in 0..s2 {
-        let x1 = (x2 as f64 + 0.5) * ratio - 0.5;
-        let start = ((x1 - radius).ceil() as isize).min(last).max(0) as usize;
-        let end = (((x1 + radius).floor() as isize).min(last).max(0) as usize).max(start);
-        let k = |i: usize| lanczos3(((i as f64 - x1) / scale) as f32);
-        let mut sum: f64 = (start..=end).map(|i| k(i) as f64).sum();
-        if !(sum.abs() > 1e-12) {
-            sum = 1.0; // cannot happen for lanczos3 (the centre tap is near 1); no NaNs
-        }
-        let off = weights.len() as u32;
-        weights.extend((start..=end).map(|i| (k(i) as f64 / sum) as f32));
-        taps.push(Tap { start: start as u32, len: (end - start + 1) as u32, off });
-    }
-    Ok((taps, weights))
-}
-
-/// The largest number of output rows whose windows are open at once while source rows
-/// are streamed in order (windows start and end in non-decreasing order).
-fn max_open_rows(taps: &[Tap], rows: usize) -> usize {
-    let (mut lo, mut next, mut most) = (0, 0, 1);
-    for r in 0..rows {
-        while next < taps.len() && taps[next].start as usize <= r {
-            next += 1;
-        }
-        most = most.max(next - lo);
-        while lo < next && taps[lo].end() == r {
-            lo += 1;
-        }
-    }
-    most
 }
 
 /// Converts one row of the crop (`line.len()` pixels of `bpp` bytes) to f32x4 (R, G, B, x).
@@ -182,20 +73,6 @@ fn load_row(row: &[u8], bpp: usize, line: &mut [v128]) {
     }
 }
 
-/// Horizontal pass over one row: `out[i]` = sum of `line[start + j] * w[j]` over the taps
-/// of output column i, summed from 0 in tap order.
-fn horizontal(line: &[v128], taps: &[Tap], weights: &[f32], out: &mut [v128]) {
-    for (o, t) in out.iter_mut().zip(taps) {
-        let px = &line[t.start as usize..][..t.len as usize];
-        let ws = &weights[t.off as usize..][..t.len as usize];
-        let mut acc = f32x4_splat(0.0);
-        for (p, &w) in px.iter().zip(ws) {
-            acc = f32x4_add(acc, f32x4_mul(*p, f32x4_splat(w)));
-        }
-        *o = acc;
-    }
-}
-
 /// Rounds one finished accumulator row to RGBA8 (alpha 255) at `dst`: `(v + 0.5)`
 /// truncated and saturated to 0..=255, as the `resize` crate's `u8::from_float`.
 ///
@@ -239,55 +116,24 @@ fn copy_crop(src: &Native, crop: &Crop, out: &mut Vec<u8>) {
 pub(crate) fn resample(src: &Native, crop: &Crop, out_w: usize, out_h: usize) -> Result<Vec<u8>, Failure> {
     // The output first: it normally fits in the holes the decoder's planes and the input
     // left, below the decoded image.
-    let mut out: Vec<u8> = try_vec(out_w * out_h * 4)?;
+    let mut out: Vec<u8> = try_vec(out_w * out_h * 4, "the resize output")?;
     if out_w == crop.width && out_h == crop.height {
         copy_crop(src, crop, &mut out);
         return Ok(out);
     }
-    let (htaps, hw) = lanczos3_taps(crop.width, out_w)?;
-    let (vtaps, vw) = lanczos3_taps(crop.height, out_h)?;
-    let ring = max_open_rows(&vtaps, crop.height);
-    let zero = f32x4_splat(0.0);
-    let mut acc: Vec<v128> = try_filled(ring * out_w, zero)?;
-    let mut line: Vec<v128> = try_filled(crop.width, zero)?;
-    let mut hrow: Vec<v128> = try_filled(out_w, zero)?;
-
+    let mut resampler = Resampler::new(crop.width, crop.height, out_w, out_h)?;
     let stride = src.width as usize * src.bpp;
     let dst = out.as_mut_ptr() as *mut u32;
-    // Output rows lo..next have open windows (first source row added, last one not yet).
-    let (mut lo, mut next) = (0usize, 0usize);
     for r in 0..crop.height {
-        while next < out_h && vtaps[next].start as usize <= r {
-            next += 1;
-        }
-        if lo == next {
-            continue; // no output row reads this source row
-        }
         let off = (crop.top + r) * stride + crop.left * src.bpp;
-        load_row(&src.pixels[off..off + crop.width * src.bpp], src.bpp, &mut line);
-        horizontal(&line, &htaps, &hw, &mut hrow);
-        for y2 in lo..next {
-            let t = vtaps[y2];
-            let w = f32x4_splat(vw[t.off as usize + r - t.start as usize]);
-            let a = &mut acc[(y2 % ring) * out_w..][..out_w];
-            if r == t.start as usize {
-                // First tap: 0 + h * w, as the crate sums (the slot held another row).
-                for (a, h) in a.iter_mut().zip(&hrow) {
-                    *a = f32x4_add(zero, f32x4_mul(*h, w));
-                }
-            } else {
-                for (a, h) in a.iter_mut().zip(&hrow) {
-                    *a = f32x4_add(*a, f32x4_mul(*h, w));
-                }
-            }
-        }
-        while lo < next && vtaps[lo].end() == r {
-            // SAFETY: `out` has capacity out_w * out_h u32s and lo < out_h.
-            unsafe { emit_row(&acc[(lo % ring) * out_w..][..out_w], dst.add(lo * out_w)) };
-            lo += 1;
-        }
+        let row = &src.pixels[off..off + crop.width * src.bpp];
+        resampler.push(
+            |line| load_row(row, src.bpp, line),
+            // SAFETY: `out` has capacity out_w * out_h u32s and y < out_h.
+            |y, acc| unsafe { emit_row(acc, dst.add(y * out_w)) },
+        );
     }
-    if lo != out_h {
+    if !resampler.finished() {
         // Cannot happen: every window ends inside the crop.
         return Err(Failure { status: S_INTERNAL, message: "resize left rows unwritten".into() });
     }

@@ -1,0 +1,138 @@
+/**
+ * Streaming PNG decoding: the PNG is decoded row by row and each row of the crop goes straight
+ * into a lanczos3 resampler in the same wasm call, so the only image-sized buffer is the
+ * output (Adam7-interlaced files add half the crop: their even rows come before the odd
+ * ones). The file is not copied into wasm memory either: the module reads it through an
+ * import (`env.png_read`) in the decoder's 32 KiB chunks. Backed by
+ * wasm/png_scaled.wasm (the Rust `png` crate 0.17.7 and our shared resampler; source and ABI
+ * in wasm/png-scaled/, wasm/common/ and wasm/README.md).
+ *
+ * All bit depths and colour types: grey, grey + alpha, RGB, RGBA, palette (with tRNS), 1 to
+ * 16 bits. 16-bit samples are kept (as floats) until the resample and rounded once, to 8
+ * bits. Colour is resampled premultiplied by alpha when the image has alpha (no halos), on
+ * sRGB-encoded values. Chunk CRCs and the zlib Adler-32 are not verified (as @jsquash/png
+ * did not); the ICC profile is left to the pipeline (src/codecs/icc.ts, lcms.ts). APNG: the
+ * default (IDAT) image.
+ */
+import wasmModule from '../../wasm/png_scaled.wasm';
+import { OwnDecoder } from './own-wasm';
+import { DecodeError, type RawImage } from './types';
+
+/** The module's exports (see wasm/README.md, "png_scaled.wasm"). */
+interface PngScaledExports {
+  memory: WebAssembly.Memory;
+  png_decode_resize(
+    len: number,
+    cropLeft: number,
+    cropTop: number,
+    cropWidth: number,
+    cropHeight: number,
+    outWidth: number,
+    outHeight: number,
+    maxSrcPixels: number,
+  ): number;
+  png_release(): void;
+}
+
+/** A rectangle in the PNG's pixels. */
+export interface PngCrop {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Wasm memory never shrinks: an instance above this after a call is dropped. A 12 MP PNG →
+ * 1600x1200 needs about 9 MiB (the 7.3 MiB output, a few rows, the code); a full-size or
+ * large interlaced decode is above it.
+ */
+const DROP_INSTANCE_ABOVE_BYTES = 24 * 1024 * 1024;
+
+/** The file being decoded and how much of it the module has read (`env.png_read`). */
+let reading: { bytes: Uint8Array; offset: number; memory: WebAssembly.Memory } | null = null;
+
+/** `env.png_read(dst, len)`: copies the next at most `len` bytes of the file to `dst`. */
+function pngRead(dst: number, len: number): number {
+  if (!reading) return 0;
+  const { bytes, offset, memory } = reading;
+  const n = Math.min(len >>> 0, bytes.length - offset);
+  new Uint8Array(memory.buffer, dst >>> 0, n).set(bytes.subarray(offset, offset + n));
+  reading.offset += n;
+  return n;
+}
+
+const decoder = new OwnDecoder<PngScaledExports>({
+  module: wasmModule,
+  what: 'PNG',
+  alloc: () => 0, // no input buffers: the module reads the file through png_read
+  release: (e) => e.png_release(),
+  error: (code, message, options) => new DecodeError(`png (${code}): ${message}`, options),
+  dropAboveBytes: DROP_INSTANCE_ABOVE_BYTES,
+  imports: () => ({ env: { png_read: pngRead } }),
+});
+
+/**
+ * Decodes a PNG, crops it to `crop` and resamples that to `outWidth` x `outHeight` RGBA8
+ * (lanczos3, with a box pre-shrink for reductions of 3x and more, the rule of
+ * `preShrinkFactor` in src/codecs/resize.ts), in one wasm call. Only downscaling: an axis of
+ * equal size is copied (so `crop` = the whole image at its own size is a plain decode).
+ *
+ * @param bytes the whole PNG file.
+ * @param crop integers, width and height ≥ 1, inside the image (checked once its header is
+ *   read).
+ * @param outWidth 1..crop.width. @param outHeight 1..crop.height.
+ * @param maxSourcePixels refuse (DecodeError `too-large`) when width × height exceeds this,
+ *   checked after the header, before any pixel work; 0 means the module's cap of 2^28.
+ * @returns RGBA8 owned by the caller, non-premultiplied (alpha 255 when the PNG has none).
+ * @throws DecodeError on corrupt, truncated or oversized input, and when the module traps
+ *   (that instance is discarded; the next call makes a new one).
+ * @throws RangeError for a bad crop or output size (also a crop outside the image).
+ */
+export function decodePngResized(
+  bytes: Uint8Array,
+  crop: PngCrop,
+  outWidth: number,
+  outHeight: number,
+  maxSourcePixels = 0,
+): RawImage & { data: Uint8ClampedArray<ArrayBuffer> } {
+  const { left, top, width, height } = crop;
+  const ok = (v: number, min: number, max = 0xffffffff) =>
+    Number.isInteger(v) && v >= min && v <= max;
+  if (!ok(left, 0) || !ok(top, 0) || !ok(width, 1) || !ok(height, 1))
+    throw new RangeError(`PNG crop: bad rectangle ${JSON.stringify(crop)}`);
+  if (!ok(outWidth, 1, width) || !ok(outHeight, 1, height))
+    throw new RangeError(
+      `PNG resize: output ${outWidth}x${outHeight} must be 1..${width}x${height} (downscale only)`,
+    );
+  if (bytes.length === 0) throw new DecodeError('png (malformed): empty input');
+  const limit = maxSourcePixels > 0 ? Math.min(Math.floor(maxSourcePixels), 0xffffffff) : 0;
+  return decoder.use((wasm) => {
+    reading = { bytes, offset: 0, memory: wasm.memory };
+    try {
+      const at = wasm.png_decode_resize(
+        bytes.length,
+        left,
+        top,
+        width,
+        height,
+        outWidth,
+        outHeight,
+        limit,
+      );
+      const header = decoder.header(wasm, at);
+      return { data: OwnDecoder.data(wasm, header), width: outWidth, height: outHeight };
+    } finally {
+      reading = null;
+      wasm.png_release();
+    }
+  });
+}
+
+/**
+ * Bytes of wasm memory held by the current instance (0 when there is none, e.g. after a
+ * call that left it above 24 MiB). For tests and memory measurements.
+ */
+export function pngScaledMemoryBytes(): number {
+  return decoder.memoryBytes();
+}

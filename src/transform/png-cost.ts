@@ -1,0 +1,86 @@
+/**
+ * The planner's figures for a PNG source (src/transform/cost.ts): PNGs decode, crop and
+ * resample in one streaming call of wasm/png_scaled.wasm (src/codecs/png-scaled.ts), so what
+ * a PNG costs in memory follows the OUTPUT and the compressed file, not the source pixels:
+ *
+ *   memory = file (the JS buffer; the module reads it in 32 KiB chunks, never whole)
+ *          + 2 × RGBA × module output (its output in wasm memory and the JS copy)
+ *          + interlaced: the crop's even rows at the worst expanded depth (16-bit: 6 bytes per
+ *            pixel, 8 with alpha), i.e. 3-4 bytes per crop pixel (Adam7, see wasm/png-scaled)
+ *          + an enlargement (the module only reduces): @jsquash/resize on the output
+ *
+ * The constants are fitted to peaks measured in workerd (VmHWM of the bench Worker, `node
+ * bench/png-memory.mjs`; docs/performance.md, "PNG sources"). CPU stays on the full-decode
+ * figure per source MP (`decodeMsPerMP.png`, measured for @jsquash/png, which the issue found
+ * slower than this crate: the safe side) plus the resize figure per crop MP.
+ */
+import type { Geometry } from './geometry';
+
+/** The cost-table figures this module reads (a subset of `CostTable` in cost.ts). */
+export interface PngCostFigures {
+  decodeMsPerMP: { png: number | null } & Record<string, number | null>;
+  resizeMsPerMP: number | null;
+  memoryMBPerMP: { resize: number | null };
+  memoryFixedMB: { resize: number | null };
+}
+
+const MP = 1_000_000;
+const MIB = 1024 * 1024;
+/** Bytes per RGBA pixel, as MiB per MP. */
+const RGBA_MB_PER_MP = (4 * MP) / MIB;
+/** The module instance (code, stack, rows, filter weights), MiB. */
+export const PNG_MODULE_FIXED_MB = 2;
+/**
+ * Compressed bytes per pixel assumed when the file size is unknown: a 12 MP photo saved by
+ * sharp (zlib level 6, adaptive filters) takes 1.8 (8-bit RGB and 16-bit RGB); 4 covers
+ * noisier 8-bit RGBA.
+ */
+const PNG_BYTES_PER_PIXEL_UNKNOWN = 4;
+
+/** What the planner knows about a PNG source. */
+export interface PngFacts {
+  width: number;
+  height: number;
+  hasAlpha: boolean;
+  /** Adam7 interlaced (`progressive` in the probe and the image record). */
+  progressive?: boolean;
+  /** Size of the file, bytes (absent: assumed from the pixels). */
+  bytes?: number;
+}
+
+/**
+ * The decode stage of a PNG variant, resampling included (the module resizes while it
+ * decodes), and the pixels the module holds at once (the inline ceiling's measure).
+ * @param geometry the variant's geometry (crop and resize in the output frame: only their
+ *   areas and per-axis ratios are used, which orientation does not change).
+ */
+export function pngDecodeCost(
+  src: PngFacts,
+  geometry: Geometry,
+  t: PngCostFigures,
+): { decode: { ms: number; mb: number }; resizeMs: number; heldPixels: number } {
+  const srcMP = (src.width * src.height) / MP;
+  const { crop, resize } = geometry;
+  const cropMP = (crop.width * crop.height) / MP;
+  const outPixels = Math.min(crop.width, resize.width) * Math.min(crop.height, resize.height);
+  const outMP = outPixels / MP;
+  const fileMB = (src.bytes ?? src.width * src.height * PNG_BYTES_PER_PIXEL_UNKNOWN) / MIB;
+  const evenRowsMB = src.progressive ? (cropMP * MP * (src.hasAlpha ? 4 : 3)) / MIB : 0;
+  const enlarged = resize.width > crop.width || resize.height > crop.height;
+  const enlargeMB = enlarged
+    ? (t.memoryMBPerMP.resize ?? 0) * ((resize.width * resize.height) / MP) +
+      (t.memoryFixedMB.resize ?? 0)
+    : 0;
+  const fullMs = t.decodeMsPerMP.png ?? Math.max(0, ...Object.values(t.decodeMsPerMP).map(Number));
+  const reduced = outPixels < crop.width * crop.height;
+  return {
+    decode: {
+      ms: fullMs * srcMP,
+      mb: PNG_MODULE_FIXED_MB + fileMB + 2 * RGBA_MB_PER_MP * outMP + evenRowsMB + enlargeMB,
+    },
+    resizeMs:
+      (reduced ? (t.resizeMsPerMP ?? 0) * cropMP : 0) +
+      (enlarged ? (t.resizeMsPerMP ?? 0) * ((resize.width * resize.height) / MP) : 0),
+    heldPixels: outPixels + (src.progressive ? Math.ceil((crop.width * crop.height) / 2) : 0),
+  };
+}

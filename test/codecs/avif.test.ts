@@ -1,0 +1,147 @@
+/**
+ * wasm/avif.wasm (dav1d 1.5.1 + libavif 1.4.2) through src/codecs/avif.ts: pixels as sharp
+ * (libheif) decodes them, the banded box shrink equal to boxShrink on the full decode, crops,
+ * alpha, 10-bit, the nclx code points, and hostile bytes that only ever give a DecodeError.
+ * Fixtures are made by sharp in vitest.config.ts (`http://fixtures/avif/…`).
+ */
+import { env } from 'cloudflare:test';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeAvif } from '../../src/codecs/avif';
+import { decodeImage } from '../../src/codecs/decode';
+import { probe } from '../../src/codecs/probe';
+import { boxShrink } from '../../src/codecs/resize';
+import { DecodeError, type RawImage } from '../../src/codecs/types';
+import { cropInPlace } from '../../src/transform/effects';
+import { fixture } from '../helpers';
+
+/** PSNR over the RGB channels, dB. */
+function psnr(a: RawImage, b: RawImage | Uint8Array): number {
+  const bd = b instanceof Uint8Array ? b : b.data;
+  let se = 0;
+  for (let i = 0; i < a.data.length; i += 4)
+    for (let c = 0; c < 3; c++) se += (a.data[i + c]! - bd[i + c]!) ** 2;
+  return 10 * Math.log10((255 * 255) / (se / ((a.data.length / 4) * 3)));
+}
+
+/** Largest difference of any channel (alpha included). */
+function maxDiff(a: Uint8ClampedArray, b: Uint8ClampedArray): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** sharp's decode of `bytes` (libheif), raw RGBA8 at its own size, no colour conversion. */
+async function sharpRaw(bytes: Uint8Array, w: number, h: number): Promise<Uint8Array> {
+  const url = `http://fixtures/sharp/?w=${w}&h=${h}&icc=ignore`;
+  // One retry: on a loaded machine the service binding to Node has dropped a long request.
+  const res = await env.FIXTURES.fetch(url, { method: 'POST', body: bytes }).catch(() =>
+    env.FIXTURES.fetch(url, { method: 'POST', body: bytes }),
+  );
+  expect(res.status).toBe(200);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** An AVIF fixture; retried once (the binding to Node has dropped a request after a 48 MB one). */
+const avif = (name: string) => fixture(`avif/${name}`).catch(() => fixture(`avif/${name}`));
+
+let photo: Uint8Array;
+beforeAll(async () => {
+  photo = await avif('12mp.avif');
+});
+
+describe('decodeAvif', () => {
+  it('decodes a 12 MP AVIF as sharp does, and the banded box shrink equals boxShrink', async () => {
+    const full = decodeAvif(photo);
+    expect([full.width, full.height, full.depth, full.alpha]).toEqual([4032, 3024, 8, false]);
+    expect(psnr(full, await sharpRaw(photo, 4032, 3024))).toBeGreaterThan(50);
+    for (const k of [2, 5]) {
+      const small = decodeAvif(photo, { box: k });
+      const want = boxShrink(full, k, false);
+      expect([small.width, small.height]).toEqual([want.width, want.height]);
+      expect(maxDiff(small.data, want.data), `k=${k}`).toBeLessThanOrEqual(1);
+    }
+    // A crop at odd offsets, shrunk by 3: the same pixels as cropping the full decode.
+    const rect = { left: 1001, top: 333, width: 1501, height: 997 };
+    const cropped = decodeAvif(photo, { rect, box: 3 });
+    const want = boxShrink(cropInPlace(full, rect), 3, false);
+    expect([cropped.width, cropped.height]).toEqual([501, 333]);
+    expect(maxDiff(cropped.data, want.data)).toBeLessThanOrEqual(1);
+  });
+
+  it('decodes alpha and weights colour by it when shrinking', async () => {
+    const bytes = await avif('alpha.avif');
+    const full = decodeAvif(bytes);
+    expect(full.alpha).toBe(true);
+    // The gradient: alpha grows from 0 at the left edge to 255 at the right one.
+    const row = 700 * full.width * 4;
+    expect(full.data[row + 3]).toBeLessThan(8);
+    expect(full.data[row + (full.width - 1) * 4 + 3]).toBeGreaterThan(247);
+    const small = decodeAvif(bytes, { box: 4 });
+    expect(maxDiff(small.data, boxShrink(full, 4, true).data)).toBeLessThanOrEqual(1);
+    expect(probe(bytes).hasAlpha).toBe(true);
+  });
+
+  it('decodes 10-bit AVIFs to 8-bit RGBA', async () => {
+    const bytes = await avif('10bit.avif');
+    const img = decodeAvif(bytes);
+    expect([img.depth, img.width]).toEqual([10, 1024]);
+    // sharp's prebuilt libheif cannot decode 10-bit: compare with the 8-bit source resized.
+    const src = await env.FIXTURES.fetch(
+      `http://fixtures/sharp/images/phone/IMG_1063.JPG?w=${img.width}&h=${img.height}&icc=ignore`,
+    );
+    expect(psnr(img, new Uint8Array(await src.arrayBuffer()))).toBeGreaterThan(30);
+  });
+
+  it('reports the nclx code points', async () => {
+    const img = decodeAvif(await avif('p3-nclx.avif'));
+    expect(img.cicp).toEqual({ primaries: 12, transfer: 13 });
+    expect(
+      decodeAvif(photo, { rect: { left: 0, top: 0, width: 8, height: 8 } }).cicp.primaries,
+    ).not.toBe(12);
+  });
+
+  it('is what decodeImage returns for AVIF', async () => {
+    const img = await decodeImage(await avif('10bit.avif'), 'avif');
+    expect(img.width).toBe(1024);
+  });
+
+  it('rejects a rectangle outside the image and a bad factor', () => {
+    expect(() =>
+      decodeAvif(photo, { rect: { left: 4000, top: 0, width: 100, height: 10 } }),
+    ).toThrow(DecodeError);
+    expect(() => decodeAvif(photo, { box: 0 })).toThrow(RangeError);
+    expect(() => decodeAvif(photo, { box: 65 })).toThrow(RangeError);
+  });
+
+  it('refuses images above the pixel limit before decoding', () => {
+    expect(() => decodeAvif(photo, { maxPixels: 1_000_000 })).toThrow(/too-large/);
+  });
+
+  it('gives only DecodeErrors or images for truncated and mutated files, and keeps working', async () => {
+    const small = await avif('10bit.avif');
+    for (let n = 1; n < small.length; n = Math.ceil(n * 1.7)) {
+      expect(() => decodeAvif(small.subarray(0, n))).toThrow(DecodeError);
+    }
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        (edits) => {
+          const bytes = small.slice();
+          for (const [at, v] of edits) bytes[at % bytes.length] = v;
+          try {
+            const img = decodeAvif(bytes, { box: 2 });
+            return img.data.length === img.width * img.height * 4;
+          } catch (err) {
+            return err instanceof DecodeError;
+          }
+        },
+      ),
+      { numRuns: 60, seed: 13 },
+    );
+    expect(decodeAvif(small).width).toBe(1024);
+  });
+});

@@ -1,0 +1,343 @@
+//! png-scaled: PNG → cropped, resampled RGBA8 for the image-edge Worker, streaming.
+//!
+//! A thin C-ABI layer over the `png` crate 0.17.7 (image-rs, MIT OR Apache-2.0): the decoder
+//! hands out one row at a time (palette, tRNS and low bit depths expanded); each row of the
+//! crop is converted to f32 (16-bit samples scaled by 1/257, so no precision is lost before
+//! the resample), premultiplied by alpha, box-shrunk for large reductions and resampled with
+//! lanczos3 (`edge_wasm_common::resample`) into the output, the only image-sized buffer.
+//! Adam7-interlaced files cost more: passes 1-6 fill the even rows before pass 7 brings the
+//! odd ones, so the crop's even rows are kept at their expanded depth (half the crop at 3
+//! bytes per pixel for 8-bit RGB, 8 for 16-bit RGBA) and streamed as pass 7 arrives.
+//!
+//! Built with `--cfg fuzzing`, the only switch png 0.17.7 and miniz_oxide 0.6 have for not
+//! verifying chunk CRCs and the zlib Adler-32: @jsquash/png (the previous decoder) did not
+//! verify them either, so files with a bad checksum keep decoding.
+//!
+//! # ABI (wasm32: pointers and sizes are u32; see wasm/README.md, "png_scaled.wasm")
+//! - import `env.png_read(dst, len) -> n`: the host copies the next at most `len` bytes of
+//!   the file to `dst` (0 at its end), so the file is read in the decoder's 32 KiB chunks
+//!   and never held whole in wasm memory;
+//! - `png_release()`: frees the last output and message;
+//! - `png_decode_resize(len, crop_left, crop_top, crop_width, crop_height, out_w, out_h,
+//!   max_src_pixels) -> header_ptr`: reads the `len`-byte file, decodes the first (IDAT)
+//!   image, crops it and resamples the crop to `out_w` x `out_h` RGBA8 (1 <= out <=
+//!   crop per axis; equal sizes are copied). `max_src_pixels` bounds width x height (0: the
+//!   built-in cap of 2^28).
+//!
+//! Header words: status, width, height, data pointer, data length, source width, source
+//! height, PNG colour type (word 7), bit depth | interlaced << 8 | has-alpha << 9 (word 8),
+//! message pointer, message length. A panic aborts (a trap): the host discards the instance.
+
+use core::arch::wasm32::*;
+use edge_wasm_common::abi::{
+    self, check_crop, fail, run, try_filled, try_vec, Failure, S_INTERNAL, S_MALFORMED,
+    S_TOO_LARGE,
+};
+use edge_wasm_common::resample::{pre_shrink_factor, BoxShrink, Resampler};
+use png::{BitDepth, ColorType, Decoder, DecodingError, Limits, Transformations};
+
+/// Adam7 passes 1-7: first column, column step, first row, row step.
+const ADAM7: [(usize, usize, usize, usize); 7] =
+    [(0, 8, 0, 8), (4, 8, 0, 8), (0, 4, 4, 8), (2, 4, 0, 4), (0, 2, 2, 4), (1, 2, 0, 2), (0, 1, 1, 2)];
+
+/// Pixels per row (`axis` 0, of `len` columns) or rows (`axis` 1, of `len` rows) of Adam7
+/// pass `pass` (1-7): ceil((len - first) / step), 0 when the pass misses the image.
+fn adam7_size(pass: usize, len: usize, axis: usize) -> usize {
+    let (xs, dx, ys, dy) = ADAM7[pass - 1];
+    let (first, step) = if axis == 0 { (xs, dx) } else { (ys, dy) };
+    if len > first {
+        (len - first + step - 1) / step
+    } else {
+        0
+    }
+}
+
+/// Hard cap on pixels (16384 x 16384): keeps every buffer size below 2^32.
+const HARD_MAX_SRC_PIXELS: u64 = 1 << 28;
+
+/// Frees the output pixels and message of the last `png_decode_resize`.
+#[no_mangle]
+pub extern "C" fn png_release() {
+    abi::release()
+}
+
+fn from_png_error(err: DecodingError) -> Failure {
+    match err {
+        DecodingError::IoError(_) => Failure {
+            status: S_MALFORMED,
+            message: "truncated PNG: unexpected end of data".into(),
+        },
+        DecodingError::LimitsExceeded => Failure {
+            status: S_TOO_LARGE,
+            message: "PNG needs more memory than allowed".into(),
+        },
+        _ => Failure { status: S_MALFORMED, message: err.to_string() },
+    }
+}
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    /// Host import: copies the next bytes of the PNG file (at most `len`) to `dst` and
+    /// returns how many it copied (0 at the end of the file).
+    fn png_read(dst: *mut u8, len: usize) -> usize;
+}
+
+/// The PNG file, read from the host in the decoder's chunks (`png_read`): the file itself
+/// is never copied whole into wasm memory.
+struct HostInput {
+    remaining: usize,
+}
+
+impl std::io::Read for HostInput {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let want = buf.len().min(self.remaining);
+        if want == 0 {
+            return Ok(0);
+        }
+        let got = unsafe { png_read(buf.as_mut_ptr(), want) };
+        if got > want {
+            return Err(std::io::Error::new(std::io::ErrorKind::Other, "host read too much"));
+        }
+        self.remaining -= got;
+        Ok(got)
+    }
+}
+
+/// Decodes the PNG of `len` bytes that the host hands out through `png_read`, crops and
+/// resamples it (see the module docs). Returns a pointer to the header.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn png_decode_resize(
+    len: usize,
+    crop_left: u32,
+    crop_top: u32,
+    crop_width: u32,
+    crop_height: u32,
+    out_w: u32,
+    out_h: u32,
+    max_src_pixels: u32,
+) -> *const u32 {
+    // SAFETY: no input buffer (null): the file comes through `png_read`.
+    unsafe {
+        run(core::ptr::null_mut(), 0, |_| {
+            let crop = (crop_left, crop_top, crop_width, crop_height);
+            check_crop(crop_width, crop_height, (0, 0, crop_width, crop_height), (out_w, out_h))?;
+            if len == 0 {
+                return fail(abi::S_BAD_ARGUMENT, "empty input");
+            }
+            let input = HostInput { remaining: len };
+            let out = decode_resize(input, crop, out_w as usize, out_h as usize, max_src_pixels)?;
+            Ok((out, out_w, out_h))
+        })
+    }
+}
+
+/// How one decoded row's samples are laid out.
+#[derive(Clone, Copy)]
+struct Layout {
+    channels: usize,
+    sixteen: bool,
+    alpha: bool,
+}
+
+/// Converts `n` pixels of an expanded PNG row (grey, grey+alpha, RGB or RGBA; 8 or 16 bits
+/// big-endian) to f32x4 R, G, B, A in 0..=255, premultiplied by alpha / 255.
+fn load_row(row: &[u8], l: Layout, line: &mut [v128]) {
+    let bps = if l.sixteen { 2 } else { 1 };
+    let px = l.channels * bps;
+    let s = |p: &[u8], c: usize| -> f32 {
+        if l.sixteen {
+            u16::from_be_bytes([p[2 * c], p[2 * c + 1]]) as f32 / 257.0
+        } else {
+            p[c] as f32
+        }
+    };
+    for (d, p) in line.iter_mut().zip(row.chunks_exact(px)) {
+        let (r, g, b, a) = match l.channels {
+            1 => (s(p, 0), s(p, 0), s(p, 0), 255.0),
+            2 => (s(p, 0), s(p, 0), s(p, 0), s(p, 1)),
+            3 => (s(p, 0), s(p, 1), s(p, 2), 255.0),
+            _ => (s(p, 0), s(p, 1), s(p, 2), s(p, 3)),
+        };
+        *d = if l.alpha {
+            let m = a / 255.0;
+            f32x4(r * m, g * m, b * m, a)
+        } else {
+            f32x4(r, g, b, 255.0)
+        };
+    }
+}
+
+/// Rounds one output row to RGBA8 at `dst` (undoing the premultiplication when the source
+/// has alpha): `(v + 0.5)` truncated and saturated to 0..=255, as the `resize` crate does.
+///
+/// # Safety
+/// `dst` must be valid for `acc.len()` u32 writes.
+unsafe fn emit_row(acc: &[v128], alpha: bool, dst: *mut u32) {
+    let half = f32x4_splat(0.5);
+    for (i, a) in acc.iter().enumerate() {
+        let mut v = *a;
+        if alpha {
+            let al = f32x4_extract_lane::<3>(v);
+            let k = if al > 0.0 { 255.0 / al } else { 0.0 };
+            v = f32x4_replace_lane::<3>(f32x4_mul(v, f32x4_splat(k)), al);
+        }
+        let v = i32x4_trunc_sat_f32x4(f32x4_add(v, half));
+        let v = i16x8_narrow_i32x4(v, v);
+        let v = u8x16_narrow_i16x8(v, v);
+        dst.add(i).write_unaligned((i32x4_extract_lane::<0>(v) as u32).to_le());
+    }
+}
+
+/// The decode: header, limits, then the crop's rows through box shrink and lanczos3.
+fn decode_resize(
+    input: HostInput,
+    crop: (u32, u32, u32, u32),
+    out_w: usize,
+    out_h: usize,
+    max_src_pixels: u32,
+) -> Result<Vec<u8>, Failure> {
+    let mut decoder = Decoder::new_with_limits(input, Limits { bytes: 1 << 30 });
+    decoder.set_transformations(Transformations::EXPAND);
+    let mut reader = decoder.read_info().map_err(from_png_error)?;
+    let (width, height, interlaced, colour, depth) = {
+        let info = reader.info();
+        (info.width, info.height, info.interlaced, info.color_type, info.bit_depth)
+    };
+    let (out_colour, out_depth) = reader.output_color_type();
+    let alpha = matches!(out_colour, ColorType::GrayscaleAlpha | ColorType::Rgba);
+    abi::set_source(
+        width,
+        height,
+        colour as u32,
+        depth as u32 | (interlaced as u32) << 8 | (alpha as u32) << 9,
+    );
+    let limit = if max_src_pixels == 0 {
+        HARD_MAX_SRC_PIXELS
+    } else {
+        (max_src_pixels as u64).min(HARD_MAX_SRC_PIXELS)
+    };
+    if width as u64 * height as u64 > limit {
+        return fail(S_TOO_LARGE, "image size above the pixel limit");
+    }
+    check_crop(width, height, crop, (out_w as u32, out_h as u32))?;
+    let layout = Layout {
+        channels: out_colour.samples(),
+        sixteen: out_depth == BitDepth::Sixteen,
+        alpha,
+    };
+    let (left, top, cw, ch) = (crop.0 as usize, crop.1 as usize, crop.2 as usize, crop.3 as usize);
+    let px_bytes = layout.channels * if layout.sixteen { 2 } else { 1 };
+
+    // The output first, then the small working rows.
+    let mut out: Vec<u8> = try_vec(out_w * out_h * 4, "the output")?;
+    let dst = out.as_mut_ptr() as *mut u32;
+    let k = pre_shrink_factor(cw, ch, out_w, out_h);
+    let mut boxed = if k > 1 { Some(BoxShrink::new(cw, ch, k)?) } else { None };
+    let (rw, rh) = boxed.as_ref().map_or((cw, ch), |b| b.out_size());
+    let mut resampler = Resampler::new(rw, rh, out_w, out_h)?;
+    let mut line: Vec<v128> = if k > 1 { try_filled(cw, f32x4_splat(0.0), "a row")? } else { Vec::new() };
+    let mut feed_cropped = |row: &[u8]| {
+        let emit = |y: usize, acc: &[v128]| unsafe { emit_row(acc, alpha, dst.add(y * out_w)) };
+        match boxed.as_mut() {
+            None => resampler.push(|l| load_row(row, layout, l), emit),
+            Some(b) => {
+                load_row(row, layout, &mut line);
+                b.push(&line, |shrunk| resampler.push(|l| l.copy_from_slice(shrunk), emit));
+            }
+        }
+    };
+    // The crop's columns of a whole decoded row.
+    let cols = left * px_bytes..(left + cw) * px_bytes;
+
+    if interlaced {
+        // Adam7: passes 1-6 fill the even rows, pass 7 (which comes last) is every odd row,
+        // whole. So only the crop's even rows are kept, as they are filled; then, as each
+        // odd row arrives, the even row above it and the odd row itself go to the resampler.
+        let first_even = top + (top & 1);
+        let evens = (top + ch - first_even + 1) / 2;
+        let stride = cw * px_bytes;
+        let mut buf: Vec<u8> = try_filled(evens * stride, 0u8, "the interlaced rows")?;
+        let mut next = top; // next source row to feed
+        let mut passes = (1..=7usize).flat_map(|pass| {
+            let lines = if adam7_size(pass, width as usize, 0) > 0 {
+                adam7_size(pass, height as usize, 1)
+            } else {
+                0
+            };
+            (0..lines).map(move |line| (pass, line))
+        });
+        loop {
+            let row = match reader.next_interlaced_row().map_err(from_png_error)? {
+                Some(row) => row,
+                None => break,
+            };
+            // The decoder gives the passes' rows in order (its `InterlaceInfo` is private).
+            let (pass, line) = match passes.next() {
+                Some(at) => at,
+                None => return fail(S_INTERNAL, "more interlaced rows than Adam7 has"),
+            };
+            let data = row.data();
+            if data.len() != adam7_size(pass, width as usize, 0) * px_bytes {
+                return fail(S_INTERNAL, "interlaced row of an unexpected width");
+            }
+            if pass == 7 {
+                let y = 2 * line + 1;
+                while next <= y && next < top + ch {
+                    if next == y {
+                        feed_cropped(&data[cols.clone()]);
+                    } else {
+                        // An even row (the odd ones before `y` were fed as they came).
+                        let i = (next - first_even) / 2;
+                        feed_cropped(&buf[i * stride..(i + 1) * stride]);
+                    }
+                    next += 1;
+                }
+                continue;
+            }
+            let (xs, dx, ys, dy) = ADAM7[pass - 1];
+            let y = ys + line * dy;
+            if y < first_even || y >= top + ch {
+                continue;
+            }
+            let dst = &mut buf[(y - first_even) / 2 * stride..][..stride];
+            // Pixel i of this pass row is at x = xs + i dx; keep those inside the crop.
+            for (i, p) in data.chunks_exact(px_bytes).enumerate() {
+                let x = xs + i * dx;
+                if x >= left + cw {
+                    break;
+                }
+                if x >= left {
+                    dst[(x - left) * px_bytes..][..px_bytes].copy_from_slice(p);
+                }
+            }
+        }
+        // Even rows after the last odd one (an odd height, or a 1-row image).
+        while next < top + ch {
+            if next & 1 == 1 {
+                return fail(S_MALFORMED, "PNG image data ends early");
+            }
+            let i = (next - first_even) / 2;
+            feed_cropped(&buf[i * stride..(i + 1) * stride]);
+            next += 1;
+        }
+    } else {
+        let mut y = 0usize;
+        while y < top + ch {
+            let row = match reader.next_row().map_err(from_png_error)? {
+                Some(row) => row,
+                None => return fail(S_MALFORMED, "PNG image data ends early"),
+            };
+            if y >= top {
+                feed_cropped(&row.data()[cols.clone()]);
+            }
+            y += 1;
+        }
+    }
+    if !resampler.finished() {
+        return fail(S_INTERNAL, "resize left rows unwritten");
+    }
+    // SAFETY: every output row was written by `emit_row`.
+    unsafe { out.set_len(out_w * out_h * 4) };
+    Ok(out)
+}
