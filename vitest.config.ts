@@ -9,12 +9,33 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import sharp from 'sharp';
 import { configDefaults, defineConfig } from 'vitest/config';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
 import { GRID_SOURCES, LARGE_UPLOAD, sourcePath } from './scripts/lib/grid-sources.mjs';
+
+/**
+ * workerd reaches every Node-side binding (FIXTURES, outboundService, the module fallback,
+ * snapshots) through Miniflare's loopback HTTP server and pools those keep-alive connections.
+ * Miniflare 4.20260426.0 (pinned by vitest-pool-workers 0.15.1) leaves that server at Node's
+ * default `keepAliveTimeout` of 5 s, so Node closes a pooled connection after 5 s idle; when
+ * workerd reuses it before noticing the close (the isolate was busy — e.g. encoding an AVIF in
+ * a test — and never went idle since), the next request fails at once with `Error: Network
+ * connection lost.` (kj: "stream disconnected prematurely"). Whether a gap between two FIXTURES
+ * calls exceeds 5 s depends on machine load, so tests failed only on a loaded machine.
+ * Upstream fix: cloudflare/workers-sdk#14848 / PR #14850 (`keepAliveTimeout = 0` on the
+ * loopback server); do the same here for every HTTP server this process creates (only
+ * Miniflare's: vitest itself listens on none). Remove once the pool ships a Miniflare with it.
+ */
+const createServer = http.createServer.bind(http);
+http.createServer = ((...args: Parameters<typeof http.createServer>) => {
+  const server = createServer(...args);
+  server.keepAliveTimeout = 0;
+  return server;
+}) as typeof http.createServer;
 
 const shared = path.resolve(import.meta.dirname, '..', 'shared');
 /** Small fixtures made for this project (provenance in test/fixtures/README.md). */

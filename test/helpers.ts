@@ -34,6 +34,9 @@ export interface CallOptions {
 export async function call(path: string, opts: CallOptions = {}): Promise<Response> {
   const headers = new Headers(opts.headers);
   if (opts.key) headers.set('Authorization', `Bearer ${opts.key}`);
+  // An HTTP client sends the length of a body it holds; a Request built here has none.
+  if (opts.body instanceof Uint8Array && !headers.has('Content-Length'))
+    headers.set('Content-Length', String(opts.body.byteLength));
   const request = new Request(BASE + path, {
     method: opts.method ?? 'GET',
     body: opts.body ?? null,
@@ -45,31 +48,16 @@ export async function call(path: string, opts: CallOptions = {}): Promise<Respon
   return res;
 }
 
-/**
- * FIXTURES.fetch, once more when the first attempt finds the connection dropped: after a test
- * that kept the isolate busy for seconds (large PNGs are now made, not refused), the next
- * fixture request sometimes meets "Network connection lost" on a loaded machine (the local
- * harness's connection, not the Worker under test).
- */
-export async function fixtureFetch(url: string, init?: RequestInit): Promise<Response> {
-  try {
-    return await env.FIXTURES.fetch(url, init);
-  } catch (err) {
-    if (!String(err).includes('Network connection lost')) throw err;
-    return env.FIXTURES.fetch(url, init);
-  }
-}
-
 /** The bytes of `../shared/<path>`, e.g. `images/large/Carrie.jpg`. */
 export async function fixture(path: string): Promise<Uint8Array> {
-  const res = await fixtureFetch(`http://fixtures/${path}`);
+  const res = await env.FIXTURES.fetch(`http://fixtures/${path}`);
   if (!res.ok) throw new Error(`fixture ${path}: ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
 }
 
 /** Every file below `../shared/<folder>/`, as paths relative to `../shared/<folder>`. */
 export async function fixtureList(folder: string): Promise<string[]> {
-  const res = await fixtureFetch(`http://fixtures/${folder}/`);
+  const res = await env.FIXTURES.fetch(`http://fixtures/${folder}/`);
   return (await res.json()) as string[];
 }
 

@@ -15,7 +15,7 @@ import { orientSize } from '../../src/transform/orient';
 import { planVariant } from '../../src/transform/pipeline';
 import { estimateVariant, placement } from '../../src/transform/cost';
 import { parseTransform } from '../../src/transform/spec';
-import { call, fixture, fixtureFetch, KEYS, upload } from '../helpers';
+import { call, fixture, KEYS, upload } from '../helpers';
 import { envWith, FakeQueue, pump } from '../work/helpers';
 
 /**
@@ -27,7 +27,7 @@ async function sharpResize(source: string, width: number, height: number): Promi
   const q = `w=${width}&h=${height}&icc=ignore`;
   const sep = source.includes('?') ? '&' : '?';
   const path = source.startsWith('sharp-png/') ? source : `sharp/${source}`;
-  const res = await fixtureFetch(`http://fixtures/${path}${sep}${q}`);
+  const res = await env.FIXTURES.fetch(`http://fixtures/${path}${sep}${q}`);
   expect(res.status).toBe(200);
   return { data: new Uint8ClampedArray(await res.arrayBuffer()), width, height };
 }
@@ -95,7 +95,7 @@ const SOURCES: [string, string][] = [
 
 /** The bytes of a SOURCES entry. */
 async function sourceBytes(source: string): Promise<Uint8Array> {
-  const res = await fixtureFetch(`http://fixtures/${source}`);
+  const res = await env.FIXTURES.fetch(`http://fixtures/${source}`);
   expect(res.status).toBe(200);
   return new Uint8Array(await res.arrayBuffer());
 }

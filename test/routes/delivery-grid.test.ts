@@ -37,26 +37,11 @@ const VARIANTS: { path: string; options: string; full?: boolean }[] = [
   { path: 'w=800,f=auto', options: 'w=800,f=auto' },
 ];
 
-const PNG_ENGINE = 'PNG is decoded whole by @jsquash/png (streaming PNG decoder: branch png)';
 const ALL = VARIANTS.map((v) => v.path);
 const WIDE = ['w=1600,f=webp', 'large', 'w=2000,h=2000,fit=cover,f=webp'];
 /** `[cell, reason]` pairs: `<source> × <variant>` for each variant. */
 const cells = (source: string, variants: readonly string[], reason: string) =>
   variants.map((v) => [`${source} × ${v}`, reason] as const);
-
-/**
- * Cells that fail only because the streaming PNG decoder is not merged yet
- * (branch `png`): delete entries as those land.
- */
-const AWAITING_ENGINE = new Map<string, string>([
-  ...cells('12 MP PNG', ALL, PNG_ENGINE),
-  ...cells(
-    '4 MP 16-bit PNG',
-    ['w=800,f=webp', 'w=800,f=avif', 'w=800,f=jpeg', 'w=800,f=auto', ...WIDE],
-    PNG_ENGINE,
-  ),
-  ...cells('3 MP alpha PNG', ['w=800,f=webp', 'w=800,f=avif', 'w=800,f=jpeg', ...WIDE], PNG_ENGINE),
-]);
 
 /** Output-bounded encoders (issue 13) are not built: the table's WebP encode above 800w. */
 const ENCODER =
@@ -88,11 +73,9 @@ const AWAITING_OTHER = new Map<string, string>([
   ),
   ...cells('12 MP WebP (lossless)', ALL, LOSSLESS_WEBP),
   ...cells('2 MP GIF', ['w=2000,h=2000,fit=cover,f=webp'], ENCODER),
-  ...cells(
-    '3 MP alpha PNG',
-    ['w=800,f=auto'],
-    'f=auto answers PNG for an alpha source (src/transform/negotiate.ts)',
-  ),
+  ...cells('12 MP PNG', ['w=2000,h=2000,fit=cover,f=webp'], ENCODER),
+  ...cells('4 MP 16-bit PNG', ['w=2000,h=2000,fit=cover,f=webp'], ENCODER),
+  ...cells('3 MP alpha PNG', ['w=2000,h=2000,fit=cover,f=webp'], ENCODER),
   ...cells('48 MP JPEG', WIDE, ENCODER),
   ...cells('99.6 MP JPEG', WIDE, ENCODER),
 ]);
@@ -195,7 +178,7 @@ async function expectImage(
 describe.each(LABELS)('grid: %s', (label) => {
   for (const variant of VARIANTS) {
     const name = `${label} × ${variant.path}`;
-    const reason = AWAITING_ENGINE.get(name) ?? AWAITING_OTHER.get(name);
+    const reason = AWAITING_OTHER.get(name);
     const test = reason ? it.fails : it;
     test(reason ? `${variant.path} (fails today: ${reason})` : variant.path, async () => {
       const rec = await image(label);
