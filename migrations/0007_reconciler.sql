@@ -1,7 +1,7 @@
--- The reconciler (src/jobs/reconcile.ts, a cron every few minutes) re-drives lost work.
+-- The reconciler (src/work/reconcile.ts, a cron every few minutes) re-drives lost work.
 -- Numbered 0007 so that a security migration numbered 0006 can land beside it in any order.
 
--- Messages the queue refused even after quick retries (src/queue/producer.ts): the
+-- Messages the queue refused even after quick retries (src/work/producer.ts): the
 -- reconciler sends them again and deletes each row once the queue took it.
 CREATE TABLE pending_sends (
   id          INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -6,8 +6,7 @@ import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
 import { loadConfig } from './config';
 import type { AppEnv } from './env';
-import { DecodeError } from './codecs/types';
-import { HttpError, notFound, problemResponse, unavailable, unprocessable } from './errors';
+import { httpErrorOf, HttpError, notFound, problemResponse, unavailable } from './errors';
 import { BOOKMARK_HEADER, requestSessionStart } from './http/consistency';
 import { observe } from './observability/middleware';
 import { logEvent } from './observability/log';
@@ -78,15 +77,14 @@ export function createApp() {
 
   app.notFound((c) => problemResponse(notFound(`Nothing at ${c.req.path}.`)));
   app.onError((err, c) => {
-    if (err instanceof HttpError) return problemResponse(err);
     // D1 down (or its primary, for a write): nothing was stored half-way; retry shortly.
     if (err instanceof D1Unavailable) {
       logError(c.var.requestId, err);
       return problemResponse(unavailable('The database is unavailable; retry shortly.'));
     }
-    // Safety net for hostile input: an original that does not decode is the input's fault.
-    if (err instanceof DecodeError)
-      return problemResponse(unprocessable(`The original could not be decoded: ${err.message}`));
+    // Every domain error by its kind (an undecodable original is the input's fault: 422).
+    const problem = httpErrorOf(err);
+    if (problem) return problemResponse(problem);
     logError(c.var.requestId, err);
     return problemResponse(
       new HttpError(500, 'internal', 'Internal error', 'The request failed; it is safe to retry.'),

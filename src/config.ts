@@ -74,7 +74,7 @@ export interface Config {
    */
   queueSendAttempts: number;
   /**
-   * Reconciler (src/jobs/reconcile.ts): an open job item or fan-out page with no progress for
+   * Reconciler (src/work/reconcile.ts): an open job item or fan-out page with no progress for
    * this long is re-sent, s (default 600). It must exceed a message's whole retry budget: the
    * backoffs of `max_retries` retries (2 + 4 + 8 s, ±20 %), as many batch timeouts, and
    * `queueBudgetMs` per delivery of a full batch (10 × 2 s) — about 90 s with the defaults.
@@ -220,3 +220,66 @@ export function loadConfig(vars: ConfigVars): Config {
   cached = { vars, config };
   return config;
 }
+
+/*
+ * Fixed tunables: module constants of the services (jobs/, work/, delivery/, routes/), kept
+ * here so that every number that shapes behaviour is in one place. Not read from `env`.
+ */
+
+// jobs/lifecycle.ts
+/** A replayed request re-sends a job's first fan-out when it has not started after this. */
+export const JOB_RESTART_AFTER_MS = 60_000;
+
+// jobs/request.ts
+/** Most image ids in a request (use `{ all: true }` beyond that). */
+export const MAX_JOB_IDS = 1000;
+/** Most variants in a request. */
+export const MAX_JOB_VARIANTS = 20;
+/** Longest accepted `Idempotency-Key`. */
+export const MAX_IDEMPOTENCY_KEY = 255;
+
+// work/consumer.ts
+/** Backoff of the first retry, seconds; each further retry doubles it. */
+export const RETRY_BASE_SECONDS = 2;
+/** Longest backoff, seconds. */
+export const RETRY_MAX_SECONDS = 300;
+
+// work/fan-out.ts
+/** Most items one fan-out message creates and enqueues. */
+export const FANOUT_PAGE_ITEMS = 500;
+
+// work/producer.ts
+/** Most messages per `sendBatch` call (a Queues limit). */
+export const SEND_BATCH_MAX = 100;
+/** Waits between quick attempts, ms (the last one repeats). */
+export const SEND_QUICK_RETRY_MS = [50, 200];
+
+// work/webhook.ts
+/** How long one delivery attempt may take. */
+export const WEBHOOK_TIMEOUT_MS = 10_000;
+
+// delivery/stand-in.ts
+/** `max-age` of a stand-in, seconds: short, so the real variant replaces it soon. */
+export const STAND_IN_MAX_AGE = 10;
+/** A `pending` claim older than this is assumed lost and may be claimed again. */
+export const PENDING_STALE_MS = 10 * 60_000;
+/** Largest relative aspect-ratio difference of a "nearest existing variant" stand-in. */
+export const STAND_IN_ASPECT_TOLERANCE = 0.02;
+/** Reductions tried, in order, for a low-resolution stand-in (JPEG/WebP shrink-on-load). */
+export const STAND_IN_LOW_RES_FACTORS = [2, 4, 8] as const;
+/** Stored neighbours considered for a stand-in (nearest first). */
+export const STAND_IN_MAX_NEIGHBOURS = 4;
+
+// routes/uploads.ts
+/** Room for multipart framing on top of a policy's `max_bytes` in the body limit, bytes. */
+export const MULTIPART_SLACK = 16 * 1024;
+/** Expired tokens are deleted this long after expiry, ms. */
+export const UPLOAD_TOKEN_RETENTION_MS = 24 * 3600 * 1000;
+/** Largest policy request body, bytes. */
+export const MAX_POLICY_BYTES = 16 * 1024;
+
+// jobs/imports.ts
+/** Most paths in one import request (use a prefix beyond that). */
+export const MAX_IMPORT_PATHS = 1000;
+/** Objects listed, items created and messages sent per import fan-out page. */
+export const IMPORT_PAGE = 500;

@@ -3,6 +3,7 @@
  * into worker-configuration.d.ts (checked in; `npm test` fails when it is stale).
  */
 import type { Config } from './config';
+import type { StageTimings } from './observability/log';
 
 /** Per-request values set by middleware. */
 export interface AppVariables {
@@ -12,6 +13,8 @@ export interface AppVariables {
   config: Config;
   /** The authenticated API key's owner and scopes (set by `requireScope`). */
   principal: Principal;
+  /** Stage durations of a transform made for this request (for the request log line). */
+  stageTimings?: StageTimings;
 }
 
 /** The hono environment of this app. */
@@ -22,6 +25,9 @@ export interface AppEnv {
 
 /** What an API key may do. */
 export type Scope = 'read' | 'upload' | 'admin';
+
+/** Every scope, in canonical order (the one list of them). */
+export const SCOPES: readonly Scope[] = ['read', 'upload', 'admin'];
 
 /** The authenticated caller: every image belongs to one owner. */
 export interface Principal {

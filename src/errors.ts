@@ -1,8 +1,34 @@
 /**
- * Errors as RFC 9457 problem details (`application/problem+json`).
- * Every client-visible failure is an {@link HttpError}; anything else becomes a 500
- * problem in app.ts with no internals in the body.
+ * The one error taxonomy. Below the routes, failures are {@link DomainError}s with a
+ * {@link ErrorKind}; they are mapped once to RFC 9457 problem details (`application/problem+json`,
+ * {@link httpErrorOf}, used by app.ts's onError) and once to permanent/transient for the queue
+ * (work/errors.ts `isPermanent`). Routes throw {@link HttpError}s directly. Anything else
+ * becomes a 500 problem in app.ts with no internals in the body.
  */
+
+/**
+ * What went wrong, whatever the transport:
+ * - `undecodable`: the original's bytes do not decode (corrupt, truncated, unsupported);
+ * - `too-large`: over a limit that no retry changes (budgets, animation pixels);
+ * - `gone`: what the work names does not exist (a deleted image);
+ * - `invalid`: the work itself is invalid (not a variant, no webhook secret configured);
+ * - `unavailable`: a dependency (D1, the queue) refused for now: retry.
+ */
+export type ErrorKind = 'undecodable' | 'too-large' | 'gone' | 'invalid' | 'unavailable';
+
+/** A domain failure with a kind (see {@link ErrorKind}); `extras` go into a problem body. */
+export class DomainError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    options?: { cause?: unknown; extras?: ProblemExtras },
+  ) {
+    super(message, options);
+    this.name = 'DomainError';
+    this.extras = options?.extras ?? {};
+  }
+  readonly extras: ProblemExtras;
+}
 
 /** Extra members of a problem body (RFC 9457 §3.2 extension members). */
 export type ProblemExtras = Record<string, unknown>;
@@ -66,6 +92,28 @@ export const busy = (detail: string, retryAfterSeconds: number, extras?: Problem
     { retry_after: retryAfterSeconds, ...extras },
     { 'Retry-After': String(retryAfterSeconds) },
   );
+
+/**
+ * The problem for an error: an {@link HttpError} as it is, a {@link DomainError} by its kind
+ * (`undecodable` → 422 naming the decoder's message, `too-large` → 422, `gone` → 404,
+ * `invalid` → 400, `unavailable` → 503 with `Retry-After`); undefined for anything else (a 500).
+ */
+export function httpErrorOf(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  if (!(err instanceof DomainError)) return undefined;
+  switch (err.kind) {
+    case 'undecodable':
+      return unprocessable(`The original could not be decoded: ${err.message}`, err.extras);
+    case 'too-large':
+      return unprocessable(err.message, err.extras);
+    case 'gone':
+      return notFound(err.message);
+    case 'invalid':
+      return badRequest(err.message, err.extras);
+    case 'unavailable':
+      return unavailable(err.message);
+  }
+}
 
 /** Problem type URI for a slug (relative: resolvable against the service's docs). */
 export const problemType = (slug: string) => `/problems/${slug}`;

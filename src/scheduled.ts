@@ -36,14 +36,9 @@ export async function handleScheduled(
     return;
   }
   const r = await reconcile(env, config, controller.scheduledTime);
-  // Same `cron` kind as logLine's; its fields are the reconciler's report (log.ts types the
-  // sweep's only).
-  console.log(
-    JSON.stringify({
-      kind: 'cron',
-      cron: controller.cron,
-      ...r,
-      totalMs: Math.round(performance.now() - t0),
-    }),
-  );
+  logLine('cron', {
+    cron: controller.cron,
+    ...r,
+    totalMs: Math.round(performance.now() - t0),
+  });
 }

@@ -31,16 +31,13 @@ import type { EncodeOptions as MozJpegEncodeOptions } from '@jsquash/jpeg/meta.j
 
 export type { AvifEncodeOptions, MozJpegEncodeOptions };
 
-/** Pixels as a codec returns them: RGBA8, row-major, `data` is a fresh buffer owned by JS. */
-export interface CodecPixels {
-  data: Uint8ClampedArray;
-  width: number;
-  height: number;
-}
+import type { RawImage } from './pixels';
+
+export type { RawImage };
 
 /** mozjpeg decoder (embind). `preserveOrientation: true` ROTATES by EXIF; we always pass false. */
 export interface MozJpegDecApi {
-  decode(data: BufferSource, preserveOrientation: boolean): CodecPixels | null;
+  decode(data: BufferSource, preserveOrientation: boolean): RawImage | null;
 }
 /** mozjpeg encoder (embind): RGBA in, alpha ignored; returns a fresh JPEG byte array. */
 export interface MozJpegEncApi {
@@ -66,7 +63,7 @@ export interface PngApi {
    * First image (the IDAT image: the first frame of an APNG), expanded and 16-bit stripped to
    * RGBA8. @throws Error (`unwrap_throw` failed) on malformed input.
    */
-  decode(data: Uint8Array): CodecPixels;
+  decode(data: Uint8Array): RawImage;
   /** RGBA8 to an 8-bit RGBA PNG (no ancillary chunks). */
   encode(rgba: Uint8Array, width: number, height: number): Uint8Array;
 }
@@ -312,7 +309,7 @@ function instantiatePng(): Codec<PngApi> {
   const api: PngApi = {
     decode(data) {
       const ptr = passBytes(e, data);
-      return take(e.decode(ptr, data.length)) as CodecPixels;
+      return take(e.decode(ptr, data.length)) as RawImage;
     },
     encode(rgba, width, height) {
       return returningVec(e, Uint8Array, (retptr) =>

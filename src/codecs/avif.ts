@@ -71,7 +71,6 @@ const FLAG_ALPHA = 1;
 
 /** A decoded AVIF: RGBA8 pixels (non-premultiplied) and what the file says about them. */
 export interface AvifDecoded extends RawImage {
-  data: Uint8ClampedArray<ArrayBuffer>;
   /** Coded bit depth (8, 10 or 12); the pixels are 8-bit whatever it is. */
   depth: number;
   /** The file has an alpha auxiliary image (else alpha is 255). */

@@ -3,7 +3,7 @@
  * the probe (magic bytes); this module trusts it and does no size limiting of its own, so call
  * it only after the probe has checked dimensions against the configured limits.
  */
-import { CodecCallError, withCodec, type CodecPixels } from '../../wasm';
+import { CodecCallError, withCodec } from '../../wasm';
 import { decodeAvif } from './avif';
 import type { ImageFormat } from './probe';
 import { decodeGifFrames } from './gif';
@@ -68,7 +68,7 @@ export async function decodeImage(
 }
 
 /** Validates a codec result and narrows it to a RawImage without copying. */
-function checked(format: ImageFormat, px: CodecPixels | null): RawImage {
+function checked(format: ImageFormat, px: RawImage | null): RawImage {
   if (!px) throw new DecodeError(`${format}: the decoder rejected the data`);
   const { data, width, height } = px;
   if (!(width > 0 && height > 0)) throw new DecodeError(`${format}: empty image`);

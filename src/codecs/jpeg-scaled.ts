@@ -11,19 +11,10 @@
  */
 import wasmModule from '../../wasm/jpeg_scaled.wasm';
 import { OwnDecoder, type OwnDecodeErrorCode } from './own-wasm';
+import type { RawImage } from './types';
 
 /** A shrink-on-load denominator: output is ceil(coded size / denom) in each axis. */
 export type JpegScale = 1 | 2 | 4 | 8;
-
-/** Decoded pixels: RGBA, 4 bytes per pixel, rows top to bottom without padding. */
-export interface JpegScaledImage {
-  /** `width * height * 4` bytes, alpha always 255. Owned by the caller (not wasm memory). */
-  data: Uint8ClampedArray<ArrayBuffer>;
-  /** Output width in pixels: ceil(coded width / denom). */
-  width: number;
-  /** Output height in pixels: ceil(coded height / denom). */
-  height: number;
-}
 
 /** Why a decode failed (see {@link OwnDecodeErrorCode}). */
 export type JpegDecodeErrorCode = OwnDecodeErrorCode;
@@ -131,7 +122,7 @@ export function decodeJpegScaled(
   bytes: Uint8Array,
   denom: JpegScale,
   maxSourcePixels = 0,
-): JpegScaledImage {
+): RawImage {
   checkDenom(denom);
   return decoder.run(bytes, maxSourcePixels, (wasm, ptr, limit) =>
     wasm.jpeg_decode(ptr, bytes.length, denom, limit),
@@ -171,7 +162,7 @@ export function decodeJpegResized(
   outWidth: number,
   outHeight: number,
   maxSourcePixels = 0,
-): JpegScaledImage {
+): RawImage {
   checkDenom(denom);
   const { left, top, width, height } = crop;
   const isU32 = (v: number) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;

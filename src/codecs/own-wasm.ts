@@ -6,6 +6,7 @@
  * pointer, message length), and `<prefix>_release()` for the output. Other modules use only
  * the instance lifetime ({@link OwnDecoder.use}).
  */
+import type { RawImage } from './types';
 
 /**
  * Why a decode failed. `malformed`: corrupt or truncated file; `unsupported`: a valid file
@@ -15,14 +16,6 @@
  */
 export type OwnDecodeErrorCode =
   'malformed' | 'unsupported' | 'too-large' | 'out-of-memory' | 'trap' | 'internal';
-
-/** Decoded pixels: RGBA, 4 bytes per pixel, rows top to bottom without padding. */
-export interface OwnDecodedImage {
-  /** `width * height * 4` bytes, owned by the caller (copied out of wasm memory). */
-  data: Uint8ClampedArray<ArrayBuffer>;
-  width: number;
-  height: number;
-}
 
 /** What every module exports besides its decode functions. */
 export interface OwnModuleExports {
@@ -173,7 +166,7 @@ export class OwnDecoder<E extends OwnModuleExports> {
     bytes: Uint8Array,
     limit: number,
     call: (exports: E, ptr: number, limit: number) => number,
-  ): OwnDecodedImage {
+  ): RawImage {
     if (bytes.length === 0) throw this.opts.error('malformed', 'empty input');
     const cap = Number.isFinite(limit) && limit > 0 ? Math.min(Math.floor(limit), 0xffffffff) : 0;
     return this.use((wasm) => {

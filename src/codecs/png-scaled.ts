@@ -95,7 +95,7 @@ export function decodePngResized(
   outWidth: number,
   outHeight: number,
   maxSourcePixels = 0,
-): RawImage & { data: Uint8ClampedArray<ArrayBuffer> } {
+): RawImage {
   const { left, top, width, height } = crop;
   const ok = (v: number, min: number, max = 0xffffffff) =>
     Number.isInteger(v) && v >= min && v <= max;

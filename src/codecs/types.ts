@@ -1,15 +1,11 @@
 /**
  * Shapes shared by the codec adapters and the pipeline.
  */
+import type { RawImage } from '../../wasm/pixels';
+import { DomainError } from '../errors';
 
-/** Decoded pixels: RGBA, 8 bits per channel, row-major, no padding (`data.length === width * height * 4`). */
-export interface RawImage {
-  data: Uint8ClampedArray;
-  /** Pixels. */
-  width: number;
-  /** Pixels. */
-  height: number;
-}
+/** Decoded pixels: RGBA, 8 bits per channel, row-major, no padding (wasm/index.ts). */
+export type { RawImage };
 
 /** What an `Accept` header allows beyond JPEG/PNG; part of the edge cache key for `f=auto`. */
 export type AcceptClass = 'avif' | 'webp' | 'basic';
@@ -34,9 +30,9 @@ export interface AnimationInfo {
 }
 
 /** The decoder rejected the bytes (corrupt, truncated, unsupported feature): a 422, never a 500. */
-export class DecodeError extends Error {
+export class DecodeError extends DomainError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('undecodable', message, options);
     this.name = 'DecodeError';
   }
 }

@@ -93,11 +93,6 @@ function codec(
 const stillDecoder = codec('decode');
 const stillEncoder = codec('encode');
 
-/** A still WebP decoded to RGBA8 (non-premultiplied; alpha 255 when the file has none). */
-export interface WebpDecoded extends RawImage {
-  data: Uint8ClampedArray<ArrayBuffer>;
-}
-
 /**
  * Decodes a still WebP (lossy, lossless, or extended with alpha) to RGBA8. With `target`
  * (at most the coded size in each axis), libwebp's rescaler reduces the image to exactly
@@ -112,7 +107,7 @@ export function decodeWebp(
   bytes: Uint8Array,
   target?: { width: number; height: number },
   maxPixels = 0,
-): WebpDecoded {
+): RawImage {
   const { width = 0, height = 0 } = target ?? {};
   if (target && !(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0))
     throw new RangeError(`webp decode: bad target ${width}x${height}`);

@@ -3,7 +3,7 @@
  * of a fatal error that prevents the image from being resized, redirects to the unresized
  * source image URL") and the client-hint headers of hinted options (transform/hints.ts).
  */
-import { HttpError } from '../errors';
+import { httpErrorOf } from '../errors';
 import type { HintedSpec } from '../transform/hints';
 
 /**
@@ -14,8 +14,9 @@ import type { HintedSpec } from '../transform/hints';
  * (429).
  */
 export function isRedirectable(err: unknown): boolean {
-  if (!(err instanceof HttpError)) return true;
-  return err.status === 422 || err.status >= 500;
+  const problem = httpErrorOf(err); // the one mapping of the error taxonomy (errors.ts)
+  if (!problem) return true;
+  return problem.status === 422 || problem.status >= 500;
 }
 
 /**
@@ -23,7 +24,8 @@ export function isRedirectable(err: unknown): boolean {
  * `X-Onerror` (the failed answer's problem title and status).
  */
 export function redirectToOriginal(req: { origin: string; id: string }, err: unknown): Response {
-  const why = err instanceof HttpError ? `${err.status} ${err.title}` : 'internal error';
+  const problem = httpErrorOf(err);
+  const why = problem ? `${problem.status} ${problem.title}` : 'internal error';
   return new Response(null, {
     status: 302,
     headers: {

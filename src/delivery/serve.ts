@@ -7,7 +7,7 @@ import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import { notFound, unprocessable } from '../errors';
 import { ID_PATTERN } from '../ids';
-import { etagMatches, IMMUTABLE } from '../http/etag';
+import { IMMUTABLE, notModified } from '../http/etag';
 import { offloadVariant } from './stand-in';
 import { limitDeliveryMiss } from '../security/rate-limit';
 import { cacheMatch, cachePut, variantCacheKey } from '../storage/edge-cache';
@@ -15,22 +15,11 @@ import { getImageById, type ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
 import { getVariant, putVariant, specHash } from '../storage/variants';
 import { admitTransform, refuseMissWhenBusy } from '../transform/admission';
-import { acceptClass, autoCandidates, contentType, resolveFormat } from '../transform/negotiate';
-import {
-  isAnimatedOutput,
-  planVariant,
-  runPipeline,
-  type SourceFacts,
-  type StageTimings,
-} from '../transform/pipeline';
-import {
-  estimateVariant,
-  feasibleFormat,
-  overBudget,
-  placement,
-  queueBudget,
-  sourceFacts,
-} from '../transform/cost';
+import { acceptClass, autoCandidates, contentType } from '../transform/negotiate';
+import { isAnimatedOutput, runShape, shapeVariant, type SourceFacts } from '../transform/pipeline';
+import { serverTiming, type StageTimings } from '../observability/log';
+import { estimateShape, overBudget, placement, queueBudget, sourceFacts } from '../transform/cost';
+import { planRequest } from '../transform/plan';
 import { focalPending, GRAVITY_PENDING } from '../transform/geometry';
 import { largestFeasibleWidth } from '../transform/suggest';
 import { resolvePreset, BUILTIN_PRESETS } from '../transform/presets';
@@ -56,12 +45,11 @@ export interface VariantRequest {
   ifNoneMatch?: string;
   /** Client IP (`CF-Connecting-IP`): edge-cache misses count against its rate limit. */
   clientIp?: string;
+  /** Receives the stage timings of a transform made for this request (the log line's data). */
+  onTimings?: (t: StageTimings) => void;
   /** The request's headers: client hints for `width=auto` and `slow-connection-quality`. */
   headers?: Headers;
 }
-
-const serverTiming = (t: StageTimings) =>
-  `decode;dur=${t.decode.toFixed(1)}, resize;dur=${t.resize.toFixed(1)}, encode;dur=${t.encode.toFixed(1)}`;
 
 function variantHeaders(
   format: EncodeFormat,
@@ -105,12 +93,14 @@ async function serveSpec(req: VariantRequest, parsed: TransformSpec | undefined)
   // 1. What is asked for: a preset (resolved later when stored in D1) or options.
   let spec: TransformSpec | undefined;
   let segment: string;
+  // The canonical transform, once: options are canonical as parsed, a preset once resolved.
+  let canonical: string | undefined;
   if (!parsed) {
     segment = req.transform;
     spec = BUILTIN_PRESETS.get(req.transform)?.spec;
   } else {
     spec = parsed;
-    segment = canonicalTransform(spec);
+    segment = canonical = canonicalTransform(spec);
   }
   // The Accept class is part of the key whenever the format may be negotiated.
   const negotiable = spec === undefined || spec.format === 'auto';
@@ -124,8 +114,7 @@ async function serveSpec(req: VariantRequest, parsed: TransformSpec | undefined)
     const headers = new Headers(hit.headers);
     headers.set('X-Cache', 'HIT');
     if (spec?.format === 'auto') headers.set('Vary', 'Accept');
-    if (etagMatches(req.ifNoneMatch, etag)) return new Response(null, { status: 304, headers });
-    return new Response(hit.body, { status: 200, headers });
+    return notModified(req.ifNoneMatch, etag, headers) ?? new Response(hit.body, { headers });
   }
 
   // 3. The image and the full spec. While the isolate's transform slots are all taken, a miss
@@ -137,25 +126,23 @@ async function serveSpec(req: VariantRequest, parsed: TransformSpec | undefined)
   if (!rec) throw notFound(`No image ${req.id}.`);
   if (!spec) spec = (await resolvePreset(req.env.DB, req.transform, rec.owner)).spec;
   const src = sourceFacts(rec);
-  if (spec.format === 'json') return jsonFacts(rec, src, spec, accept, req.config);
+  canonical ??= canonicalTransform(spec);
+  if (spec.format === 'json') return jsonFacts(rec, src, spec, canonical, accept, req.config);
 
-  // `f=auto` answers with the best format that can be made at all (AVIF, WebP, then JPEG or
-  // PNG); an explicit format is made or refused as asked.
-  const format =
-    spec.format === 'auto'
-      ? feasibleFormat(src, spec, autoCandidates(accept, rec, spec), req.config)
-      : resolveFormat(spec.format, accept, rec, spec);
-  const canonical = canonicalTransform(spec);
+  // The one plan of this request (transform/plan.ts): geometry, decode plan, format (`f=auto`
+  // answers with the best format that can be made at all), estimate and placement.
+  const plan = planRequest(src, spec, canonical, accept, rec, req.config);
+  const { format, negotiated, estimate } = plan;
   const hash = await specHash(canonical, format);
-  const negotiated = spec.format === 'auto';
   // `g=auto` before the image card (and its attention point) exists: a centre crop, made
   // inline, neither stored nor cached, under its own ETag.
   const pending = focalPending(rec, spec);
   const etag = `"${rec.sha256.slice(0, 16)}-${hash}${pending ? '-center' : ''}"`;
-  if (etagMatches(req.ifNoneMatch, etag) && !pending) {
+  if (!pending) {
     const headers = new Headers({ ETag: etag, 'Cache-Control': IMMUTABLE, 'X-Cache': 'MISS' });
     if (negotiated) headers.set('Vary', 'Accept');
-    return new Response(null, { status: 304, headers });
+    const unchanged = notModified(req.ifNoneMatch, etag, headers);
+    if (unchanged) return unchanged;
   }
 
   // 4. The durable variant store.
@@ -179,9 +166,7 @@ async function serveSpec(req: VariantRequest, parsed: TransformSpec | undefined)
       `This animation is too large to keep animated: ${rec.frames} frames of ${rec.width}x${rec.height} are ${framePixels} frame pixels, over the limit of ${req.config.maxAnimationPixels}. Ask for anim=false to get its first frame.`,
       { limit: { animation_pixels: req.config.maxAnimationPixels }, pixels: framePixels },
     );
-  const estimate = estimateVariant(src, spec, format);
-  const where = placement(estimate, req.config);
-  if (where === 'refuse') {
+  if (plan.placement === 'refuse') {
     const over = overBudget(estimate, queueBudget(req.config));
     const width = largestFeasibleWidth(src, spec, format, req.config);
     const instead =
@@ -198,32 +183,21 @@ async function serveSpec(req: VariantRequest, parsed: TransformSpec | undefined)
       },
     );
   }
-  if (where === 'queue')
-    return offloadVariant({
-      env: req.env,
-      config: req.config,
-      rec,
-      src,
-      spec,
-      canonical,
-      format,
-      hash,
-      accept,
-      negotiated,
-      estimate,
-    });
+  if (plan.placement === 'queue')
+    return offloadVariant({ env: req.env, config: req.config, rec, plan, hash });
   // Inline: only while this isolate's concurrent transforms leave room for its estimated
   // memory (transform/admission.ts); otherwise 503 at once, never a pile-up.
   const out = await admitTransform(estimate.memoryMB, req.config, async () => {
     const original = await getOriginal(req.env.BUCKET, rec.sha256);
     if (!original) throw notFound(`No image ${req.id}.`);
     const input = new Uint8Array(await original.arrayBuffer());
-    return runPipeline(input, src, spec, format, req.config.maxAnimationPixels);
+    return runShape(input, plan, format, req.config.maxAnimationPixels);
   });
   const headers = variantHeaders(format, etag, out.bytes.byteLength, negotiated);
   headers.set('X-Cache', 'MISS');
   headers.set('X-Variant-Source', 'computed');
   headers.set('Server-Timing', serverTiming(out.timings));
+  req.onTimings?.(out.timings);
   if (pending) {
     headers.set('Cache-Control', 'no-store');
     headers.set('X-Gravity-Used', GRAVITY_PENDING);
@@ -256,13 +230,15 @@ function jsonFacts(
   rec: ImageRecord,
   src: SourceFacts,
   spec: TransformSpec,
+  canonical: string,
   accept: ReturnType<typeof acceptClass>,
   config: Config,
 ): Response {
-  const { geometry } = planVariant(src, spec);
+  const shape = shapeVariant(src, spec);
+  const { geometry } = shape;
   const { width, height } = geometry.canvas;
   const format = autoCandidates(accept, rec, spec)[0]!;
-  const estimate = estimateVariant(src, { ...spec, format: 'auto' }, format);
+  const estimate = estimateShape({ ...shape, spec: { ...spec, format: 'auto' } }, format);
   return Response.json(
     {
       width,
@@ -277,7 +253,7 @@ function jsonFacts(
       },
       id: rec.id,
       focal_point: rec.focal ?? null,
-      options: canonicalTransform(spec),
+      options: canonical,
       gravity_used: gravityUsed(rec, spec),
       output: { width, height, format_auto: contentType(format) },
       cost_estimate: {

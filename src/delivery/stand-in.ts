@@ -20,59 +20,47 @@
  * stored: not in R2, not in the edge cache under the variant's key. Once the consumer has
  * written the variant, the next request finds it in R2.
  */
-import type { AcceptClass, EncodeFormat } from '../codecs/types';
+import {
+  STAND_IN_ASPECT_TOLERANCE,
+  STAND_IN_LOW_RES_FACTORS,
+  STAND_IN_MAX_NEIGHBOURS,
+  PENDING_STALE_MS,
+  STAND_IN_MAX_AGE,
+} from '../config';
+import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import { HttpError, notFound, unavailable, unprocessable } from '../errors';
+import { logEvent } from '../observability/log';
 import { enqueue } from '../work/producer';
 import type { ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
 import { claimVariant, releaseClaim, type VariantIdentity } from '../storage/variants-db';
 import { getStoredVariant, listStoredVariants, type StoredVariant } from '../storage/variants';
 import type { Size } from '../transform/geometry';
-import { contentType } from '../transform/negotiate';
-import { planVariant, runPipeline, type PipelineResult } from '../transform/pipeline';
+import { contentType, standInFormats } from '../transform/negotiate';
+import { runShape, shapeVariant, type PipelineResult } from '../transform/pipeline';
 import {
   estimateEnlarged,
-  estimateVariant,
+  estimateShape,
   fits,
   inlineBudget,
   type Budget,
   type CostEstimate,
   type PlanSource,
 } from '../transform/cost';
+import type { VariantPlan } from '../transform/plan';
 import { parseTransform, type TransformSpec } from '../transform/spec';
 import { admitTransform } from '../transform/admission';
-
-/** `max-age` of a stand-in, seconds: short, so the real variant replaces it soon. */
-export const STAND_IN_MAX_AGE = 10;
-/** A `pending` claim older than this is assumed lost and may be claimed again. */
-export const PENDING_STALE_MS = 10 * 60_000;
-/** Largest relative aspect-ratio difference of a "nearest existing variant" stand-in. */
-const ASPECT_TOLERANCE = 0.02;
-/** Reductions tried, in order, for a low-resolution stand-in (JPEG/WebP shrink-on-load). */
-const LOW_RES_FACTORS = [2, 4, 8] as const;
-/** Stored neighbours considered for a stand-in (nearest first). */
-const MAX_NEIGHBOURS = 4;
 
 /** A miss the planner sent to the queue. */
 export interface OffloadRequest {
   env: Env;
   config: Config;
   rec: ImageRecord;
-  /** The record's planner facts (stored frame). */
-  src: PlanSource;
-  spec: TransformSpec;
-  /** Canonical transform. */
-  canonical: string;
-  /** The resolved format of the requested variant. */
-  format: EncodeFormat;
-  /** specHash(canonical, format). */
+  /** The request's plan (its format, estimate, shape; transform/plan.ts). */
+  plan: VariantPlan;
+  /** specHash(plan.canonical, plan.format). */
   hash: string;
-  accept: AcceptClass;
-  /** True when the format was negotiated (`f=auto`): the response varies on Accept. */
-  negotiated: boolean;
-  /** The planner's estimate for the requested variant. */
-  estimate: CostEstimate;
 }
 
 /**
@@ -85,12 +73,13 @@ export interface OffloadRequest {
  *   isolate has no room for the stand-in now (`busy`).
  */
 export async function offloadVariant(r: OffloadRequest): Promise<Response> {
+  const { canonical, format } = r.plan;
   const key: VariantIdentity = {
     sha256: r.rec.sha256,
     specHash: r.hash,
     imageId: r.rec.id,
-    spec: r.canonical,
-    format: r.format,
+    spec: canonical,
+    format,
   };
   const claim = await claimVariant(r.env.DB, key, Date.now(), PENDING_STALE_MS);
   let queued: 'enqueued' | 'pending' = 'pending';
@@ -100,15 +89,13 @@ export async function offloadVariant(r: OffloadRequest): Promise<Response> {
         type: 'variant',
         v: 1,
         imageId: r.rec.id,
-        spec: r.canonical,
-        format: r.format,
+        spec: canonical,
+        format,
       });
       queued = 'enqueued';
     } catch (err) {
       await releaseClaim(r.env.DB, key.sha256, key.specHash, claim.at);
-      console.error(
-        JSON.stringify({ level: 'error', message: 'enqueue failed', error: String(err) }),
-      );
+      logEvent('error', 'enqueue failed', { error: String(err) });
       throw unavailable(
         'This variant is too heavy to make during the request, and it could not be queued; retry.',
       );
@@ -120,29 +107,13 @@ export async function offloadVariant(r: OffloadRequest): Promise<Response> {
 }
 
 /**
- * The formats a stand-in for `requested` may have, best first: the requested one, except
- * that AVIF is stood in for by WebP (when `accept` allows it) and then JPEG (PNG for a source
- * with alpha), as Cloudflare Images falls back.
- */
-export function standInFormats(
-  requested: EncodeFormat,
-  accept: AcceptClass,
-  hasAlpha: boolean,
-): EncodeFormat[] {
-  if (requested !== 'avif') return [requested];
-  const list: EncodeFormat[] = accept === 'basic' ? [] : ['webp'];
-  list.push(hasAlpha ? 'png' : 'jpeg');
-  return list;
-}
-
-/**
  * The stored variants with the aspect ratio of `target` (within 2 %), nearest first: those at
  * least as wide as the target, narrowest first, then the narrower ones, widest first.
  */
 export function sameShapeVariants(stored: readonly StoredVariant[], target: Size): StoredVariant[] {
   const ratio = target.width / target.height;
   const shaped = stored.filter(
-    (v) => Math.abs(v.width / v.height - ratio) / ratio <= ASPECT_TOLERANCE,
+    (v) => Math.abs(v.width / v.height - ratio) / ratio <= STAND_IN_ASPECT_TOLERANCE,
   );
   const larger = shaped.filter((v) => v.width >= target.width).sort((x, y) => x.width - y.width);
   const smaller = shaped.filter((v) => v.width < target.width).sort((x, y) => y.width - x.width);
@@ -215,20 +186,21 @@ async function bytesOf(obj: R2ObjectBody | null, id: string): Promise<Uint8Array
  * stored 150 px neighbour of a 2000 px request comes after the original made at 1/8).
  */
 async function standInPlans(r: OffloadRequest, budget: Budget): Promise<StandInPlan[]> {
-  const { src, spec } = r;
-  const canvas = planVariant(src, spec).geometry.canvas;
-  const formats = standInFormats(r.format, r.accept, r.rec.hasAlpha);
+  const { plan } = r;
+  const { src, spec } = plan;
+  const canvas = plan.geometry.canvas;
+  const formats = standInFormats(plan.format, plan.accept, r.rec.hasAlpha);
   const max = r.config.maxAnimationPixels;
   const original = async () => bytesOf(await getOriginal(r.env.BUCKET, r.rec.sha256), r.rec.id);
   const plans: StandInPlan[] = [];
 
   // 1. The variant itself in a stand-in format (only AVIF has stand-in formats of its own).
-  for (const format of formats.filter((f) => f !== r.format))
+  for (const format of formats.filter((f) => f !== plan.format))
     plans.push({
       what: `same-geometry; format=${format}`,
       detail: canvas.width,
-      estimate: estimateVariant(src, spec, format),
-      run: async () => runPipeline(await original(), src, spec, format, max),
+      estimate: estimateShape(plan, format),
+      run: async () => runShape(await original(), plan, format, max),
     });
 
   // Full detail in a stand-in format fits: no need to list the stored variants. With
@@ -238,7 +210,7 @@ async function standInPlans(r: OffloadRequest, budget: Budget): Promise<StandInP
 
   // 2. The nearest stored variants, resized to the requested size.
   const stored = await listStoredVariants(r.env.BUCKET, r.rec.sha256);
-  for (const near of sameShapeVariants(stored, canvas).slice(0, MAX_NEIGHBOURS)) {
+  for (const near of sameShapeVariants(stored, canvas).slice(0, STAND_IN_MAX_NEIGHBOURS)) {
     const nearSrc: PlanSource = {
       format: near.format,
       width: near.width,
@@ -247,16 +219,18 @@ async function standInPlans(r: OffloadRequest, budget: Budget): Promise<StandInP
       hasAlpha: near.format !== 'jpeg' && r.rec.hasAlpha,
       colourManaged: false,
     };
-    const fill = parseTransform(`w=${canvas.width},h=${canvas.height},fit=cover`);
+    const fill = shapeVariant(
+      nearSrc,
+      parseTransform(`w=${canvas.width},h=${canvas.height},fit=cover`),
+    );
     for (const format of formats)
       plans.push({
         what: `nearest; from=${near.format} ${near.width}x${near.height}; format=${format}`,
         detail: Math.min(canvas.width, near.width),
-        estimate: estimateVariant(nearSrc, fill, format),
+        estimate: estimateShape(fill, format),
         run: async () =>
-          runPipeline(
+          runShape(
             await bytesOf(await getStoredVariant(r.env.BUCKET, near.key), r.rec.id),
-            nearSrc,
             fill,
             format,
           ),
@@ -264,14 +238,14 @@ async function standInPlans(r: OffloadRequest, budget: Budget): Promise<StandInP
   }
 
   // 3. Low resolution first: made smaller, enlarged to the requested size.
-  for (const factor of LOW_RES_FACTORS) {
-    const small = reducedSpec(spec, canvas, factor);
+  for (const factor of STAND_IN_LOW_RES_FACTORS) {
+    const small = shapeVariant(src, reducedSpec(spec, canvas, factor));
     for (const format of formats)
       plans.push({
         what: `low-res; 1/${factor}; format=${format}`,
         detail: canvas.width / factor,
-        estimate: estimateEnlarged(src, small, canvas, format),
-        run: async () => runPipeline(await original(), src, small, format, max, canvas),
+        estimate: estimateEnlarged(small, canvas, format),
+        run: async () => runShape(await original(), small, format, max, canvas),
       });
   }
   // The sharpest first (a stable sort keeps the order above among equals).
@@ -283,7 +257,8 @@ async function standIn(r: OffloadRequest, queued: string): Promise<Response> {
   const budget = inlineBudget(r.config);
   const plan = (await standInPlans(r, budget)).find((p) => fits(p.estimate, budget));
   if (!plan) {
-    const retryAfter = Math.max(1, Math.ceil(r.estimate.cpuMs / 1000) + 2);
+    const { estimate, negotiated } = r.plan;
+    const retryAfter = Math.max(1, Math.ceil(estimate.cpuMs / 1000) + 2);
     throw new HttpError(
       503,
       'variant-pending',
@@ -292,20 +267,20 @@ async function standIn(r: OffloadRequest, queued: string): Promise<Response> {
       {
         retry_after: retryAfter,
         estimate: {
-          cpu_ms: Math.round(r.estimate.cpuMs),
-          memory_mb: Math.round(r.estimate.memoryMB),
+          cpu_ms: Math.round(estimate.cpuMs),
+          memory_mb: Math.round(estimate.memoryMB),
         },
       },
       {
         'Retry-After': String(retryAfter),
         'X-Variant-Queue': queued,
-        ...(r.negotiated ? { Vary: 'Accept' } : {}),
+        ...(negotiated ? { Vary: 'Accept' } : {}),
       },
     );
   }
   const out = await admitTransform(plan.estimate.memoryMB, r.config, () => plan.run());
   const what = `${plan.what}; size=${out.width}x${out.height}`;
   return new Response(out.bytes, {
-    headers: standInHeaders(out.format, out.bytes.byteLength, r.negotiated, what, queued),
+    headers: standInHeaders(out.format, out.bytes.byteLength, r.plan.negotiated, what, queued),
   });
 }

@@ -10,3 +10,15 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
   const bare = etag.replace(/^W\//, '');
   return header.split(',').some((t) => t.trim().replace(/^W\//, '') === bare);
 }
+
+/**
+ * The `304 Not Modified` answer when `If-None-Match` matches `etag` (with `headers`, which
+ * should carry the ETag, Cache-Control and Vary of the full answer), else null.
+ */
+export function notModified(
+  ifNoneMatch: string | undefined,
+  etag: string,
+  headers: HeadersInit,
+): Response | null {
+  return etagMatches(ifNoneMatch, etag) ? new Response(null, { status: 304, headers }) : null;
+}

@@ -58,3 +58,33 @@ export function decodeCursor(cursor: string | undefined): KeysetPosition | undef
   }
   throw badCursor();
 }
+
+/**
+ * A page request from the query: `limit` (1 to `max`, `fallback` when absent) and the
+ * position after which the page starts (`cursor`).
+ * @throws HttpError 400 naming `limit` or `cursor`.
+ */
+export function pageRequest(
+  query: (name: string) => string | undefined,
+  max: number,
+  fallback: number,
+): { limit: number; after: KeysetPosition | undefined } {
+  return { limit: parseLimit(query('limit'), max, fallback), after: decodeCursor(query('cursor')) };
+}
+
+/** The `next_cursor` of a page: the last row's position when more rows follow, else null. */
+export function nextCursor(rows: readonly KeysetPosition[], more: boolean): string | null {
+  const last = rows.at(-1);
+  return more && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null;
+}
+
+/**
+ * Decodes a sequence cursor (the `seq` of the last row of an ordered list, e.g. a job's
+ * items): a decimal integer; 0 when absent.
+ * @throws HttpError 400 naming `cursor` for anything else.
+ */
+export function decodeSeqCursor(cursor: string | undefined): number {
+  if (cursor === undefined) return 0;
+  if (!/^\d{1,15}$/.test(cursor)) throw badCursor();
+  return Number(cursor);
+}

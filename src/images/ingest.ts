@@ -21,7 +21,6 @@ import { enqueueOnUpload } from '../work/producer';
 import { awaitRetirement } from './retire';
 import { logEvent } from '../observability/log';
 import type { IngestPolicy } from '../security/upload-tokens';
-import { webpLosslessReason } from '../codecs/probe/webp';
 import { getImageBySha, insertImage, type ImageRecord } from '../storage/images-db';
 import {
   BodyStreamError,
@@ -210,7 +209,7 @@ async function record(
     frames: facts.frames,
     progressive: facts.progressive,
     cmyk: facts.cmyk,
-    webpLossless: facts.format === 'webp' && webpLosslessReason(fileHead(file)) !== null,
+    webpLossless: facts.webpLossless === true,
     metadata,
     createdAt: Date.now(),
   };

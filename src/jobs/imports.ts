@@ -7,19 +7,15 @@
  * object already imported within its source's TTL is not fetched again, and equal bytes are
  * one original.
  */
-import { badRequest, notFound } from '../errors';
+import { IMPORT_PAGE, MAX_IMPORT_PATHS } from '../config';
+import { badRequest, DomainError, notFound } from '../errors';
 import type { WorkMessage } from '../work/messages';
-import { PermanentError } from '../work/errors';
 import { loadSources, type Source } from '../sources/config';
 import { checkPrefix, keyFromSegments } from '../sources/key';
 import type { JobRecord } from '../storage/jobs-db';
 
 /** The spec of every import item (an item is a path, not a variant). */
 export const IMPORT_SPEC = 'import';
-/** Most paths in one request (use a prefix beyond that). */
-export const MAX_IMPORT_PATHS = 1000;
-/** Objects listed, items created and messages sent per fan-out page. */
-export const IMPORT_PAGE = 500;
 
 /** Which objects an import job covers. */
 export type ImportSelection =
@@ -72,11 +68,11 @@ export function parseImportSelection(
   return { source: source.name, paths: [...new Set(paths)] };
 }
 
-/** The source of an import job. @throws PermanentError when it is no longer configured. */
+/** The source of an import job. @throws DomainError `gone` when it is no longer configured. */
 export function sourceOf(env: Env, job: JobRecord): Source {
   const name = (job.selection as ImportSelection).source;
   const source = loadSources(env.SOURCES).get(name);
-  if (!source) throw new PermanentError(`the source ${name} is no longer configured`);
+  if (!source) throw new DomainError('gone', `the source ${name} is no longer configured`);
   return source;
 }
 
@@ -84,7 +80,7 @@ export function sourceOf(env: Env, job: JobRecord): Source {
  * One fan-out page of an import job after `cursor`: the next paths (cursor `i:<index>`) or
  * listed keys of an R2 source (cursor `k:<last key>`, R2 lists keys in order), and the cursor
  * of the page after it (null: this is the last).
- * @throws PermanentError when the source is gone or cannot be listed; R2 errors (transient).
+ * @throws DomainError `gone` or `invalid` when the source is gone or cannot be listed; R2 errors (transient).
  */
 export async function importPage(
   env: Env,
@@ -101,7 +97,7 @@ export async function importPage(
     };
   }
   const source = sourceOf(env, job);
-  if (source.type !== 'r2') throw new PermanentError('only R2 sources can be listed');
+  if (source.type !== 'r2') throw new DomainError('invalid', 'only R2 sources can be listed');
   const bucket = (env as unknown as Record<string, R2Bucket>)[source.binding]!;
   const page = await bucket.list({
     prefix: sel.prefix,

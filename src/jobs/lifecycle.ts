@@ -3,6 +3,7 @@
  * or fan-out page (running → ended, then its webhook), cancelled. SQL lives in
  * storage/jobs-db.ts.
  */
+import { JOB_RESTART_AFTER_MS } from '../config';
 import { conflict, notFound, unavailable } from '../errors';
 import { newJobId } from '../ids';
 import { logEvent } from '../observability/log';
@@ -21,9 +22,6 @@ import {
 } from '../storage/jobs-db';
 import { isImport } from './imports';
 import { requestHash, type JobRequest } from './request';
-
-/** A replayed request re-sends a job's first fan-out when it has not started after this. */
-const RESTART_AFTER_MS = 60_000;
 
 /**
  * Creates a job and enqueues its first fan-out page. With an idempotency key, a request equal
@@ -75,7 +73,7 @@ export async function createJob(
       record.status === 'queued' &&
       record.cursor === null &&
       !record.fanoutDone &&
-      now - record.createdAt > RESTART_AFTER_MS
+      now - record.createdAt > JOB_RESTART_AFTER_MS
     )
       await enqueue(env, { type: 'fanout', v: 1, jobId: record.id, cursor: null });
     return { job: record, created: false };
@@ -111,7 +109,7 @@ export async function resumeWebhook(env: Pick<Env, 'JOBS' | 'DB'>, job: JobRecor
     job.webhookStatus === 'pending' &&
     job.webhookAttempts === 0 &&
     job.finishedAt !== null &&
-    Date.now() - job.finishedAt > RESTART_AFTER_MS
+    Date.now() - job.finishedAt > JOB_RESTART_AFTER_MS
   )
     await enqueue(env, { type: 'webhook', v: 1, jobId: job.id });
 }

@@ -3,6 +3,7 @@
  * `Idempotency-Key`. Route handlers (routes/jobs.ts) stay thin; the job's lifecycle is in
  * ./lifecycle.ts, its progress in ./progress.ts, the fan-out over the queue in work/fan-out.ts.
  */
+import { MAX_IDEMPOTENCY_KEY, MAX_JOB_IDS, MAX_JOB_VARIANTS } from '../config';
 import type { Config } from '../config';
 import { badRequest, HttpError } from '../errors';
 import { sha256Hex } from '../hash';
@@ -12,13 +13,6 @@ import { IMPORT_SPEC, parseImportSelection, type ImportSelection } from './impor
 import { resolvePreset } from '../transform/presets';
 import { canonicalTransform, isPresetName, parseTransform } from '../transform/spec';
 import { resolveHints } from '../transform/hints';
-
-/** Most image ids in a request (use `{ all: true }` beyond that). */
-export const MAX_JOB_IDS = 1000;
-/** Most variants in a request. */
-export const MAX_JOB_VARIANTS = 20;
-/** Longest accepted `Idempotency-Key`. */
-export const MAX_IDEMPOTENCY_KEY = 255;
 
 /** A validated job request. */
 export interface JobRequest {

@@ -37,14 +37,29 @@ export interface QueueLog {
   totalMs: number;
 }
 
-/** Fields of the cron's log line. */
+/**
+ * Fields of the cron's log line: the cron, its duration, and what the run reports (the
+ * sweep's `checked`/`deleted`/`finished`, the reconciler's counts).
+ */
 export interface CronLog {
   cron: string;
-  checked: number;
-  deleted: number;
-  finished: boolean;
   totalMs: number;
+  [report: string]: string | number | boolean;
 }
+
+/**
+ * Stage durations of one transform, ms (0 in production Workers, whose clocks stop during CPU
+ * work). Kept as data for the request log line; `Server-Timing` is formatted from it.
+ */
+export interface StageTimings {
+  decode: number;
+  resize: number;
+  encode: number;
+}
+
+/** `Server-Timing` (W3C Server Timing) for stage durations: `decode;dur=1.2, …`. */
+export const serverTiming = (t: StageTimings) =>
+  `decode;dur=${t.decode.toFixed(1)}, resize;dur=${t.resize.toFixed(1)}, encode;dur=${t.encode.toFixed(1)}`;
 
 /** Writes one JSON log line (redacted). */
 export function logLine(
@@ -66,18 +81,4 @@ export function logEvent(
   const line = redact(JSON.stringify({ level, message, ...fields }));
   if (level === 'warn') console.warn(line);
   else console.error(line);
-}
-
-/** Parses `decode;dur=1.2, resize;dur=3, encode;dur=4` into ms per stage (0 when absent). */
-export function parseServerTiming(header: string | null): {
-  decode: number;
-  resize: number;
-  encode: number;
-} {
-  const out = { decode: 0, resize: 0, encode: 0 };
-  for (const part of (header ?? '').split(',')) {
-    const m = /^\s*(decode|resize|encode);dur=([\d.]+)/.exec(part);
-    if (m) out[m[1] as keyof typeof out] = Number(m[2]);
-  }
-  return out;
 }

@@ -1,13 +1,14 @@
 /**
  * Per-request observability: one metrics data point for every response and one structured
  * log line for every miss, error and API request (successful cache hits are sampled:
- * ./sampling.ts), read from what the response says (status, cache status, type, length,
- * Server-Timing), so routes need no logging code of their own.
+ * ./sampling.ts), read from what the response says (status, cache status, type, length) and
+ * the stage timings a transform left in `c.var.stageTimings`, so routes need no logging code
+ * of their own.
  */
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { AppEnv } from '../env';
-import { logLine, parseServerTiming } from './log';
+import { logLine } from './log';
 import { analyticsMetrics } from './metrics';
 import { requestLineWeight } from './sampling';
 
@@ -22,7 +23,7 @@ export const observe: MiddlewareHandler<AppEnv> = async (c, next) => {
     matchedRoutes(c)
       .filter((r) => r.method !== 'ALL')
       .at(-1)?.path ?? 'unmatched';
-  const t = parseServerTiming(res.headers.get('Server-Timing'));
+  const t = c.var.stageTimings ?? { decode: 0, resize: 0, encode: 0 };
   const cache = res.headers.get('X-Cache') ?? '-';
   const fields = {
     route,

@@ -11,7 +11,7 @@ import { limitDeliveryMiss } from '../security/rate-limit';
 import { getImageById } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
 import { serveVariant } from '../delivery/serve';
-import { etagMatches, IMMUTABLE } from '../http/etag';
+import { IMMUTABLE, notModified } from '../http/etag';
 
 /** Routes under /img. */
 export const deliveryRoutes = new Hono<AppEnv>()
@@ -27,7 +27,8 @@ export const deliveryRoutes = new Hono<AppEnv>()
       'Content-Type': `image/${rec.format}`,
       'Content-Disposition': `inline; filename="${rec.id}.${rec.format === 'jpeg' ? 'jpg' : rec.format}"`,
     };
-    if (etagMatches(c.req.header('If-None-Match'), etag)) return c.body(null, 304, headers);
+    const unchanged = notModified(c.req.header('If-None-Match'), etag, headers);
+    if (unchanged) return unchanged;
     const obj = await getOriginal(c.env.BUCKET, rec.sha256);
     if (!obj) throw notFound(`No image ${id}.`);
     return c.body(obj.body, 200, { ...headers, 'Content-Length': String(obj.size) });
@@ -49,7 +50,8 @@ export const deliveryRoutes = new Hono<AppEnv>()
       );
     const etag = `"${rec.sha256.slice(0, 16)}-placeholder"`;
     const headers = { ETag: etag, 'Cache-Control': IMMUTABLE, 'Content-Type': 'image/png' };
-    if (etagMatches(c.req.header('If-None-Match'), etag)) return c.body(null, 304, headers);
+    const unchanged = notModified(c.req.header('If-None-Match'), etag, headers);
+    if (unchanged) return unchanged;
     const png = await placeholderPng(rec.thumbhash);
     return new Response(png, {
       headers: { ...headers, 'Content-Length': String(png.byteLength) },
@@ -66,6 +68,7 @@ export const deliveryRoutes = new Hono<AppEnv>()
       accept: c.req.header('Accept'),
       ifNoneMatch: c.req.header('If-None-Match'),
       clientIp: c.req.header('CF-Connecting-IP'),
+      onTimings: (t) => c.set('stageTimings', t),
       headers: c.req.raw.headers,
     }),
   );

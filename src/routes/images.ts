@@ -7,7 +7,7 @@ import type { AppEnv } from '../env';
 import { badRequest, notFound } from '../errors';
 import { limitBody } from '../http/body';
 import { readUploadBody } from '../http/upload-body';
-import { decodeCursor, encodeCursor, parseLimit } from '../http/pagination';
+import { nextCursor, pageRequest } from '../http/pagination';
 import { ID_PATTERN } from '../ids';
 import { ingestOriginal } from '../images/ingest';
 import { retireOriginal } from '../images/retire';
@@ -56,14 +56,12 @@ export const imagesRoutes = new Hono<AppEnv>()
     return c.json(view, 201, { Location: view.urls.info });
   })
   .get('/', requireScope('read'), async (c) => {
-    const limit = parseLimit(c.req.query('limit'), 100, 50);
-    const after = decodeCursor(c.req.query('cursor'));
+    const { limit, after } = pageRequest((n) => c.req.query(n), 100, 50);
     const { records, more } = await listImages(c.env.DB, c.var.principal.owner, limit, after);
     const origin = new URL(c.req.url).origin;
-    const last = records.at(-1);
     return c.json({
       images: records.map((r) => imageView(r, origin)),
-      next_cursor: more && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+      next_cursor: nextCursor(records, more),
     });
   })
   .get('/:id', requireScope('read'), async (c) => {

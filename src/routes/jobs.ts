@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { badRequest, notFound } from '../errors';
 import { limitBody, readJson } from '../http/body';
-import { badCursor, decodeCursor, encodeCursor, parseLimit } from '../http/pagination';
+import { decodeSeqCursor, nextCursor, pageRequest, parseLimit } from '../http/pagination';
 import { ID_PATTERN } from '../ids';
 import { cancelJob, createJob } from '../jobs/lifecycle';
 import { jobView } from '../jobs/progress';
@@ -51,14 +51,12 @@ export const jobsRoutes = new Hono<AppEnv>()
     });
   })
   .get('/', requireScope('read'), async (c) => {
-    const limit = parseLimit(c.req.query('limit'), 100, 20);
-    const after = decodeCursor(c.req.query('cursor'));
+    const { limit, after } = pageRequest((n) => c.req.query(n), 100, 20);
     const { records, more } = await listJobs(c.env.DB, c.var.principal.owner, limit, after);
     const origin = new URL(c.req.url).origin;
-    const last = records.at(-1);
     return c.json({
       jobs: await Promise.all(records.map((j) => jobView(c.env.DB, j, origin))),
-      next_cursor: more && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+      next_cursor: nextCursor(records, more),
     });
   })
   .get('/:id', requireScope('read'), async (c) => {
@@ -73,14 +71,13 @@ export const jobsRoutes = new Hono<AppEnv>()
     if (status !== undefined && !STATUSES.includes(status as JobStatus))
       throw badRequest(`status must be one of ${STATUSES.join(', ')}.`, { option: 'status' });
     const limit = parseLimit(c.req.query('limit'), 1000, 100);
-    const cursor = c.req.query('cursor');
-    if (cursor !== undefined && !/^\d{1,15}$/.test(cursor)) throw badCursor();
+    const after = decodeSeqCursor(c.req.query('cursor'));
     const { records, more } = await listItems(
       c.env.DB,
       job.id,
       status as JobStatus | undefined,
       limit,
-      cursor === undefined ? 0 : Number(cursor),
+      after,
     );
     const last = records.at(-1);
     return c.json({

@@ -9,12 +9,11 @@
  * - `DELETE /v1/keys/{id}` → 204; the key stops working at once (revoked, kept for the record).
  */
 import { Hono } from 'hono';
-import type { AppEnv } from '../env';
+import { SCOPES, type AppEnv, type Scope } from '../env';
 import { badRequest, notFound } from '../errors';
 import { limitBody, readJson } from '../http/body';
 import { sha256Hex } from '../hash';
-import { ALL_SCOPES, KEY_ID_PATTERN, newApiKey } from '../security/api-keys';
-import type { Scope } from '../env';
+import { KEY_ID_PATTERN, newApiKey } from '../security/api-keys';
 import { requireScope } from '../security/auth';
 import { insertApiKey, listApiKeys, revokeApiKey, type ApiKeyRecord } from '../storage/api-keys-db';
 
@@ -40,7 +39,7 @@ function parseCreate(raw: unknown): { scopes: Scope[]; label: string | null } {
   if (
     !Array.isArray(scopes) ||
     scopes.length === 0 ||
-    !scopes.every((s) => ALL_SCOPES.includes(s as Scope))
+    !scopes.every((s) => SCOPES.includes(s as Scope))
   )
     throw badRequest('scopes must be a non-empty list drawn from read, upload, admin.', {
       option: 'scopes',
@@ -54,7 +53,7 @@ function parseCreate(raw: unknown): { scopes: Scope[]; label: string | null } {
       option: 'label',
     });
   return {
-    scopes: ALL_SCOPES.filter((s) => scopes.includes(s)),
+    scopes: SCOPES.filter((s) => scopes.includes(s)),
     label: typeof label === 'string' ? label : null,
   };
 }

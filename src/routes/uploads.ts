@@ -12,6 +12,7 @@
  * usable; the claim is one conditional UPDATE, so of two concurrent uploads at most one wins
  * (the other gets the same 403 as an unknown, expired or used token).
  */
+import { MAX_POLICY_BYTES, MULTIPART_SLACK, UPLOAD_TOKEN_RETENTION_MS } from '../config';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { BOOKMARK_HEADER } from '../http/consistency';
@@ -43,11 +44,6 @@ import {
 } from '../storage/upload-tokens-db';
 import { resolvePreset } from '../transform/presets';
 import { isPresetName } from '../transform/spec';
-
-/** Room for multipart framing on top of a policy's `max_bytes` in the body limit, bytes. */
-const MULTIPART_SLACK = 16 * 1024;
-/** Expired tokens are deleted this long after expiry, ms. */
-const TOKEN_RETENTION_MS = 24 * 3600 * 1000;
 
 /** A token looked up for an upload. */
 interface TokenInContext {
@@ -83,9 +79,6 @@ const fileLimit = (c: Context<UploadsEnv>) =>
   Math.min(c.var.uploadToken.policy.max_bytes, c.var.config.maxUploadBytes);
 const policyLimit = limitBody<UploadsEnv>((c) => fileLimit(c) + MULTIPART_SLACK, fileLimit);
 
-/** Largest policy request body, bytes. */
-const MAX_POLICY_BYTES = 16 * 1024;
-
 /** Routes under /v1/uploads. */
 export const uploadsRoutes = new Hono<UploadsEnv>()
   .post('/', requireScope('upload'), limitBody(MAX_POLICY_BYTES), async (c) => {
@@ -114,7 +107,7 @@ export const uploadsRoutes = new Hono<UploadsEnv>()
       expiresAt,
     });
     c.executionCtx.waitUntil(
-      deleteExpiredUploadTokens(c.env.DB, now - TOKEN_RETENTION_MS).catch(() => undefined),
+      deleteExpiredUploadTokens(c.env.DB, now - UPLOAD_TOKEN_RETENTION_MS).catch(() => undefined),
     );
     const origin = new URL(c.req.url).origin;
     return c.json(

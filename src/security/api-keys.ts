@@ -7,10 +7,7 @@
 import { sha256Hex } from '../hash';
 import { base64url } from './signature';
 import { findActiveApiKey } from '../storage/api-keys-db';
-import type { Principal, Scope } from '../env';
-
-/** The scopes a key may carry, in canonical order. */
-export const ALL_SCOPES: readonly Scope[] = ['read', 'upload', 'admin'];
+import { SCOPES, type Principal, type Scope } from '../env';
 
 /** A new random API key (`ie_` + 256 bits, base64url) and a new key id (`k_` + 96 bits). */
 export function newApiKey(): { id: string; key: string } {
@@ -23,7 +20,7 @@ export const KEY_ID_PATTERN = /^k_[A-Za-z0-9_-]{16}$/;
 
 /** Keeps the known scopes of a stored list, in canonical order. */
 export const knownScopes = (scopes: readonly string[]): Scope[] =>
-  ALL_SCOPES.filter((s) => scopes.includes(s));
+  SCOPES.filter((s) => scopes.includes(s));
 
 /**
  * The principal of a key stored in D1 and not revoked, or undefined. Its `keyId` is the

@@ -8,12 +8,10 @@
  */
 import { sha256, toHex } from '../hash';
 import type { MiddlewareHandler } from 'hono';
-import type { AppEnv, Principal, Scope } from '../env';
+import { SCOPES, type AppEnv, type Principal, type Scope } from '../env';
 import { forbidden, unauthorized } from '../errors';
 import { principalForStoredKey } from './api-keys';
 import { isSafeMethod, limitWrite } from './rate-limit';
-
-const SCOPES: readonly Scope[] = ['read', 'upload', 'admin'];
 
 interface KeyEntry extends Principal {
   digest: Uint8Array;

@@ -12,15 +12,18 @@
  * `Retry-After` to a client, a retry for a queue message). Cloudflare docs: "D1 read
  * replication" and "Sessions API".
  */
+import { DomainError } from '../errors';
 
 /**
  * A D1 query failed: the database (or its primary, for a write) did not answer, or refused the
  * statement. The original error is the `cause`; nothing the query would have written is stored
  * (each statement or batch is atomic).
  */
-export class D1Unavailable extends Error {
+export class D1Unavailable extends DomainError {
   constructor(cause: unknown) {
-    super(`D1: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super('unavailable', `D1: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
     this.name = 'D1Unavailable';
   }
 }

@@ -14,9 +14,8 @@
  * the sum is on the safe side.
  */
 
-import { DecodeError } from '../codecs/types';
 import type { Config } from '../config';
-import { busy, unprocessable } from '../errors';
+import { busy } from '../errors';
 
 /** What the semaphore holds and has held (per isolate). */
 export interface AdmissionStats {
@@ -191,23 +190,15 @@ export async function withAdmission<T>(
  * Runs an inline transform (`work`) under admission control with `config`'s limits, holding
  * `estimateMb` while it runs.
  * @returns what `work` returns.
- * @throws HttpError 503 `busy` with `Retry-After` when it does not fit now; 422 when the
- *   original does not decode; whatever else `work` throws.
+ * @throws HttpError 503 `busy` with `Retry-After` when it does not fit now; whatever `work`
+ *   throws (a DecodeError is a 422 by its kind, errors.ts).
  */
 export async function admitTransform<T>(
   estimateMb: number,
   config: Config,
   work: () => Promise<T>,
 ): Promise<T> {
-  const run = await withAdmission(estimateMb, admissionLimits(config), async () => {
-    try {
-      return await work();
-    } catch (err) {
-      if (err instanceof DecodeError)
-        throw unprocessable(`The original could not be decoded: ${err.message}`);
-      throw err;
-    }
-  });
+  const run = await withAdmission(estimateMb, admissionLimits(config), work);
   if (!run.admitted) throw busyNow(config, { estimate: { memory_mb: Math.round(estimateMb) } });
   return run.value;
 }

@@ -32,13 +32,7 @@ import type { Config } from '../config';
 import type { ImageRecord } from '../storage/images-db';
 import table from './cost-table.json';
 import { pngDecodeCost } from './png-cost';
-import {
-  decodePlan,
-  decodeRequest,
-  isAnimatedOutput,
-  planVariant,
-  type SourceFacts,
-} from './pipeline';
+import { isAnimatedOutput, shapeVariant, type SourceFacts, type VariantShape } from './pipeline';
 import type { Size } from './geometry';
 import type { TransformSpec } from './spec';
 
@@ -206,18 +200,17 @@ const num = (v: number | null | undefined, fallback: number) =>
 const maxOf = (rec: Record<string, number | null>) =>
   Math.max(0, ...Object.values(rec).filter((v): v is number => typeof v === 'number'));
 
-/** The pipeline's decode plan for this spec (`decodePlan`, on the crop and target it computes). */
-function decodeFacts(src: PlanSource, spec: TransformSpec): ReturnType<typeof decodePlan> {
-  const { crop, target } = decodeRequest(src, spec);
-  return decodePlan(src, crop, target);
-}
-
 /**
  * The shrink-on-load denominator the pipeline will use for this spec (its own rule,
  * `decodePlan`): 1 unless the source is a JPEG whose crop is reduced at least 2x in both axes.
  */
 export function decodeScale(src: PlanSource, spec: TransformSpec): JpegScale {
-  return decodeFacts(src, spec).scale;
+  return shapeVariant(src, spec).decode.scale;
+}
+
+/** A planned shape whose source carries the planner's facts (see {@link PlanSource}). */
+export interface PlanShape extends VariantShape {
+  src: PlanSource;
 }
 
 /** The encode stage of `outMP` output megapixels in `format` (see the module comment). */
@@ -240,12 +233,8 @@ function encodeCost(
 }
 
 /**
- * Estimates the CPU time and peak memory of one variant from header facts.
- * @param src stored (coded) size, format, orientation, alpha and JPEG mode of the original.
- * @param spec the validated transform (its geometry decides the output size).
- * @param format the resolved output format.
- * @param avifSpeed the libavif speed the encoder will use; AVIF encode time is scaled by
- *   4x per speed step below the table's (measured: speed 8 is ~4x speed 9).
+ * Estimates one variant of a spec: {@link estimateShape} on its shape (tests and one-off
+ * callers; request flows plan the shape once, transform/plan.ts).
  */
 export function estimateVariant(
   src: PlanSource,
@@ -254,10 +243,29 @@ export function estimateVariant(
   avifSpeed = COST_TABLE.avifSpeed,
   t: CostTable = COST_TABLE,
 ): CostEstimate {
-  const { geometry } = planVariant(src, spec);
+  return estimateShape(shapeVariant(src, spec), format, avifSpeed, t);
+}
+
+/**
+ * Estimates the CPU time and peak memory of one variant from header facts and its planned
+ * shape (geometry and decode plan, computed once by the caller).
+ * @param shape the variant's shape: its `src` holds the stored (coded) size, format,
+ *   orientation, alpha and JPEG mode of the original, its `spec` the validated transform. (coded) size, format, orientation, alpha and JPEG mode of the original.
+ * @param spec the validated transform (its geometry decides the output size).
+ * @param format the resolved output format.
+ * @param avifSpeed the libavif speed the encoder will use; AVIF encode time is scaled by
+ *   4x per speed step below the table's (measured: speed 8 is ~4x speed 9).
+ */
+export function estimateShape(
+  shape: PlanShape,
+  format: EncodeFormat,
+  avifSpeed = COST_TABLE.avifSpeed,
+  t: CostTable = COST_TABLE,
+): CostEstimate {
+  const { src, spec, geometry } = shape;
   const sourcePixels = src.width * src.height;
   const outputPixels = geometry.canvas.width * geometry.canvas.height;
-  const { scale, inModule, box, decoded } = decodeFacts(src, spec);
+  const { scale, inModule, box, decoded } = shape.decode;
   const avif = src.format === 'avif';
   const decodedPixels = avif
     ? decoded.width * decoded.height
@@ -410,20 +418,19 @@ export function estimateVariant(
 
 /**
  * The cost of a low-resolution stand-in (delivery/stand-in.ts): the variant made small (`reduced`,
- * the same spec at a fraction of the size, so a JPEG or WebP decodes at 1/2 to 1/8), then
+ * the shape of the same spec at a fraction of the size, so a JPEG or WebP decodes at 1/2 to 1/8), then
  * enlarged to `canvas` (lanczos3) and encoded at that size. Charged as the small variant's
  * estimate with its encode replaced by the full-size one, plus the enlargement: the resize
  * figures applied to the OUTPUT megapixels (its buffers scale with the larger side), less
  * the enlarged image handed to the encoder (counted by the encode figure too).
  */
 export function estimateEnlarged(
-  src: PlanSource,
-  reduced: TransformSpec,
+  reduced: PlanShape,
   canvas: Size,
   format: EncodeFormat,
   t: CostTable = COST_TABLE,
 ): CostEstimate {
-  const small = estimateVariant(src, reduced, format, t.avifSpeed, t);
+  const small = estimateShape(reduced, format, t.avifSpeed, t);
   const outMP = (canvas.width * canvas.height) / MP;
   const encode = encodeCost(format, outMP, t.avifSpeed, t);
   const enlarge: StageCost = {
@@ -484,23 +491,6 @@ export function overBudget(est: CostEstimate, budget: Budget): string[] {
 
 /** True when the estimate fits the budget. */
 export const fits = (est: CostEstimate, budget: Budget) => overBudget(est, budget).length === 0;
-
-/**
- * The first of `candidates` (best first) that is not refused for this source and spec: the
- * format `format=auto` answers with. When every candidate is refused, the first (the 422
- * then names its estimate).
- */
-export function feasibleFormat(
-  src: PlanSource,
-  spec: TransformSpec,
-  candidates: readonly EncodeFormat[],
-  config: Config,
-): EncodeFormat {
-  const ok = candidates.find((f) => placement(estimateVariant(src, spec, f), config) !== 'refuse');
-  const first = candidates[0];
-  if (!first) throw new RangeError('feasibleFormat: no candidates');
-  return ok ?? first;
-}
 
 /** Inline within the inline budget; else the queue within its budget; else refuse. */
 export function placement(est: CostEstimate, config: Config): Placement {

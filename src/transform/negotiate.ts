@@ -1,10 +1,16 @@
 /**
- * Output format: `format=auto` content negotiation from `Accept` (AVIF, then WebP, then JPEG,
- * or PNG when the source has alpha), and the original's format when `format` is absent.
+ * Every output-format decision, in one module: `format=auto` content negotiation from
+ * `Accept` (AVIF, then WebP, then JPEG, or PNG when the source has alpha), the original's
+ * format when `format` is absent, the first candidate the planner does not refuse
+ * ({@link chooseFormat}), the formats a stand-in may have ({@link standInFormats}) and the
+ * formats the queue consumer stores a spec in ({@link formatsFor}).
  */
 import type { ImageFormat } from '../codecs/probe';
 import type { AcceptClass, EncodeFormat } from '../codecs/types';
-import type { OutputFormat } from './spec';
+import type { Config } from '../config';
+import { DomainError } from '../errors';
+import { estimateShape, placement, type CostEstimate, type PlanShape } from './cost';
+import type { OutputFormat, TransformSpec } from './spec';
 
 /** Classifies `Accept` (RFC 9110 §12.5.1; a media range with q=0 is refused). */
 export function acceptClass(accept: string | undefined): AcceptClass {
@@ -92,3 +98,76 @@ export function autoCandidates(
 
 /** MIME type of an encoder format. */
 export const contentType = (f: EncodeFormat) => `image/${f}`;
+
+/**
+ * The format of a request and its estimate. An explicit format is made or refused as asked;
+ * `f=auto` answers with the first of {@link autoCandidates} that the planner does not refuse
+ * (so a source too heavy for the AVIF encoder still gets WebP), or the first when all are
+ * refused (the 422 then names its estimate). One estimate per candidate, on one shape.
+ * `json` must be handled before calling this.
+ */
+export function chooseFormat(
+  shape: PlanShape,
+  accept: AcceptClass,
+  source: FormatSource,
+  config: Config,
+): { format: EncodeFormat; estimate: CostEstimate } {
+  const requested = shape.spec.format;
+  if (requested === 'json') throw new RangeError('chooseFormat: f=json is not an image');
+  if (requested !== 'auto') {
+    const format = resolveFormat(requested, accept, source, shape.spec);
+    return { format, estimate: estimateShape(shape, format) };
+  }
+  return feasibleFormat(shape, autoCandidates(accept, source, shape.spec), config);
+}
+
+/**
+ * The first of `candidates` (best first) that is not refused for this shape, with its
+ * estimate; when every candidate is refused, the first.
+ * @throws RangeError when `candidates` is empty.
+ */
+export function feasibleFormat(
+  shape: PlanShape,
+  candidates: readonly EncodeFormat[],
+  config: Config,
+): { format: EncodeFormat; estimate: CostEstimate } {
+  let first: { format: EncodeFormat; estimate: CostEstimate } | undefined;
+  for (const format of candidates) {
+    const estimate = estimateShape(shape, format);
+    first ??= { format, estimate };
+    if (placement(estimate, config) !== 'refuse') return { format, estimate };
+  }
+  if (!first) throw new RangeError('feasibleFormat: no candidates');
+  return first;
+}
+
+/**
+ * The formats a stand-in for `requested` may have, best first: the requested one, except
+ * that AVIF is stood in for by WebP (when `accept` allows it) and then JPEG (PNG for a source
+ * with alpha), as Cloudflare Images falls back.
+ */
+export function standInFormats(
+  requested: EncodeFormat,
+  accept: AcceptClass,
+  hasAlpha: boolean,
+): EncodeFormat[] {
+  if (requested !== 'avif') return [requested];
+  const list: EncodeFormat[] = accept === 'basic' ? [] : ['webp'];
+  list.push(hasAlpha ? 'png' : 'jpeg');
+  return list;
+}
+
+/**
+ * The formats a spec is stored in by the queue consumer: for `f=auto`, one per Accept class
+ * (AVIF, WebP, and JPEG, or PNG for a source with alpha), so every client finds its variant;
+ * otherwise the one format the spec resolves to.
+ * @throws DomainError `invalid` for `f=json` (not a variant).
+ */
+export function formatsFor(
+  spec: Pick<TransformSpec, 'format' | 'anim'>,
+  src: FormatSource,
+): EncodeFormat[] {
+  if (spec.format === 'json') throw new DomainError('invalid', 'f=json is not a variant');
+  if (spec.format !== 'auto') return [resolveFormat(spec.format, 'basic', src, spec)];
+  return [...new Set<EncodeFormat>(['avif', 'webp', resolveFormat('auto', 'basic', src)])];
+}

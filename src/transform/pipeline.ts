@@ -13,6 +13,7 @@
 import { decodeAvif, type AvifDecoded } from '../codecs/avif';
 import { cicpProfile } from '../codecs/cicp';
 import { decodeImage } from '../codecs/decode';
+import { DomainError } from '../errors';
 import { decodeGifFrames, GifAnimationEncoder } from '../codecs/gif';
 import {
   chooseJpegScale,
@@ -50,6 +51,7 @@ import {
 } from './orient';
 import type { Rgba, TransformSpec } from './spec';
 import { findTrim, fullRect, trimWindow, uprightCorner, uprightWindow } from './trim';
+import type { StageTimings } from '../observability/log';
 
 /** Header facts the pipeline needs. `width`/`height` are as stored (coded), pixels. */
 export interface SourceFacts {
@@ -80,13 +82,6 @@ function rotatedFocal(
   if (rotate === 180) return [1 - x, 1 - y];
   if (rotate === 270) return [y, 1 - x];
   return [x, y];
-}
-
-/** Stage durations, ms (0 in production Workers, whose clocks stop during CPU work). */
-export interface StageTimings {
-  decode: number;
-  resize: number;
-  encode: number;
 }
 
 /** An encoded variant and how it was made. */
@@ -145,11 +140,57 @@ export function sourceCrop(src: SourceFacts, plan: ReturnType<typeof planVariant
  * `trim=border` decodes the whole source at full size (its box needs every pixel).
  */
 export function decodeRequest(src: SourceFacts, spec: TransformSpec): { crop: Rect; target: Size } {
-  if (spec.trim?.kind === 'border') return { crop: fullRect(src), target: fullRect(src) };
-  const plan = planVariant(src, spec);
+  return shapeVariant(src, spec).decodes;
+}
+
+/** How a source is decoded for a variant (see {@link decodePlan}). */
+export interface DecodePlan {
+  scale: JpegScale;
+  decoded: Size;
+  inModule: boolean;
+  /** AVIF: the module's box-shrink factor (0 = decode to the target size; see decodePlan). */
+  box: number;
+}
+
+/**
+ * The format-independent part of a variant's plan (transform/plan.ts `VariantPlan`), computed
+ * once per request and handed to the planner, the stand-ins and the pipeline: the
+ * {@link planVariant} result (orientation, window, geometry with and without the border), the
+ * stored-frame crop and resize target of that geometry, and what is decoded
+ * ({@link decodeRequest}) with its decode plan.
+ */
+export interface VariantShape extends ReturnType<typeof planVariant> {
+  src: SourceFacts;
+  spec: TransformSpec;
+  /** The crop on the stored (coded) image, pixels ({@link sourceCrop}). */
+  crop: Rect;
+  /** The resize target in the stored frame (`geometry.resize` turned back), pixels. */
+  target: Size;
+  /** What is decoded (stored frame: the crop, or the whole source for `trim=border`). */
+  decodes: { crop: Rect; target: Size };
+  decode: DecodePlan;
+}
+
+/**
+ * The shape of a spec on a source (see {@link VariantShape}); `window` as for
+ * {@link planVariant} (the `trim=border` box once found).
+ */
+export function shapeVariant(src: SourceFacts, spec: TransformSpec, window?: Rect): VariantShape {
+  const planned = planVariant(src, spec, window);
+  const crop = sourceCrop(src, planned);
+  const target = orientSize(planned.orientation, planned.geometry.resize);
+  const decodes =
+    spec.trim?.kind === 'border' && window === undefined
+      ? { crop: fullRect(src), target: fullRect(src) }
+      : { crop, target };
   return {
-    crop: sourceCrop(src, plan),
-    target: orientSize(plan.orientation, plan.geometry.resize),
+    ...planned,
+    src,
+    spec,
+    crop,
+    target,
+    decodes,
+    decode: decodePlan(src, decodes.crop, decodes.target),
   };
 }
 
@@ -181,11 +222,7 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   our PNG module (wasm/png_scaled.wasm) streams rows into its resampler, so `decoded` is
  *   then the output-sized result (the full image never exists, Adam7 files excepted).
  */
-export function decodePlan(
-  src: SourceFacts,
-  crop: Size,
-  target: Size,
-): { scale: JpegScale; decoded: Size; inModule: boolean; box: number } {
+export function decodePlan(src: SourceFacts, crop: Size, target: Size): DecodePlan {
   const jpeg = src.format === 'jpeg';
   const stillWebp = src.format === 'webp' && (src.frames ?? 1) <= 1;
   const scale =
@@ -255,8 +292,9 @@ async function decodeFor(
   src: SourceFacts,
   crop: Rect,
   target: Size,
+  plan: DecodePlan = decodePlan(src, crop, target),
 ): Promise<{ img: RawImage; crop: Rect }> {
-  const { scale, decoded, inModule, box } = decodePlan(src, crop, target);
+  const { scale, decoded, inModule, box } = plan;
   if (src.format === 'avif') {
     // Cropped and box-shrunk by the module; the caller resizes the rest.
     const img = decodeAvif(bytes, box === 0 ? { rect: crop, size: target } : { rect: crop, box });
@@ -341,13 +379,9 @@ async function finishFrame(
 }
 
 /**
- * Runs the pipeline on an original's bytes. An animated source whose variant is animated
- * ({@link isAnimatedOutput}) is decoded, transformed and encoded frame by frame, each frame
- * through the same steps as a still image, delays and loop count kept; it must be within
- * `maxAnimationPixels` (canvas × frames), checked before any frame is decoded.
- * `enlargeTo` (still images only; a stand-in, delivery/stand-in.ts): the finished image is resized
- * (lanczos3) to this size before encoding.
- * @throws DecodeError when the bytes do not decode (→ 422); encoder errors propagate.
+ * Runs the pipeline for a spec on an original's bytes: {@link runShape} on its
+ * {@link shapeVariant} (tests and one-off callers; request flows plan once and call runShape).
+ * @throws as runShape.
  */
 export async function runPipeline(
   bytes: Uint8Array,
@@ -357,7 +391,27 @@ export async function runPipeline(
   maxAnimationPixels = 0,
   enlargeTo?: Size,
 ): Promise<PipelineResult> {
-  let planned = planVariant(src, spec);
+  return runShape(bytes, shapeVariant(src, spec), format, maxAnimationPixels, enlargeTo);
+}
+
+/**
+ * Runs the pipeline on an original's bytes along a planned shape. An animated source whose variant is animated
+ * ({@link isAnimatedOutput}) is decoded, transformed and encoded frame by frame, each frame
+ * through the same steps as a still image, delays and loop count kept; it must be within
+ * `maxAnimationPixels` (canvas × frames), checked before any frame is decoded.
+ * `enlargeTo` (still images only; a stand-in, delivery/stand-in.ts): the finished image is resized
+ * (lanczos3) to this size before encoding.
+ * @throws DecodeError when the bytes do not decode (→ 422); encoder errors propagate.
+ */
+export async function runShape(
+  bytes: Uint8Array,
+  shape: VariantShape,
+  format: EncodeFormat,
+  maxAnimationPixels = 0,
+  enlargeTo?: Size,
+): Promise<PipelineResult> {
+  const { src, spec } = shape;
+  let planned = shape;
   let t = performance.now();
   const timings: StageTimings = { decode: 0, resize: 0, encode: 0 };
   const lap = (stage: keyof StageTimings) => {
@@ -366,13 +420,9 @@ export async function runPipeline(
     t = now;
   };
 
-  const stages = () => ({
-    ...planned,
-    target: orientSize(planned.orientation, planned.geometry.resize),
-  });
   if (isAnimatedOutput(src, spec, format) && !enlargeTo) {
-    let crop = sourceCrop(src, planned);
-    let plan = stages();
+    let crop = planned.crop;
+    let plan = planned;
     const frames = src.format === 'gif' ? decodeGifFrames : decodeWebpFrames;
     let enc: WebpAnimationEncoder | GifAnimationEncoder | undefined;
     let loopCount = 0;
@@ -396,8 +446,8 @@ export async function runPipeline(
       if (!enc && spec.trim?.kind === 'border') {
         // trim=border: the first frame's box, for every frame.
         const box = findTrim(frame, spec.trim, uprightCorner(src), src.hasAlpha);
-        planned = planVariant(src, spec, box);
-        [crop, plan, enc] = [sourceCrop(src, planned), stages(), encoder()];
+        planned = shapeVariant(src, spec, box);
+        [crop, plan, enc] = [planned.crop, planned, encoder()];
       }
       const img = await finishFrame({ img: frame, crop }, src, spec, format, plan, icc);
       lap('resize');
@@ -418,11 +468,11 @@ export async function runPipeline(
   let decoded: { img: RawImage; crop: Rect };
   if (spec.trim?.kind === 'border') {
     // The whole source at full size; the box found on it becomes the plan's window.
-    const whole = await decodeFor(bytes, src, fullRect(src), fullRect(src));
+    const whole = await decodeFor(bytes, src, fullRect(src), fullRect(src), planned.decode);
     const box = findTrim(whole.img, spec.trim, uprightCorner(src), src.hasAlpha);
-    planned = planVariant(src, spec, box);
-    decoded = { img: whole.img, crop: sourceCrop(src, planned) };
-  } else decoded = await decodeFor(bytes, src, sourceCrop(src, planned), stages().target);
+    planned = shapeVariant(src, spec, box);
+    decoded = { img: whole.img, crop: planned.crop };
+  } else decoded = await decodeFor(bytes, src, planned.crop, planned.target, planned.decode);
   // CMYK JPEGs are converted to RGB naively by the JPEG module, so a CMYK profile no longer
   // describes the pixels: such images stay as they are (not yet colour managed).
   // An AVIF without an ICC profile: its nclx primaries (P3, BT.2020) are converted too.
@@ -433,7 +483,7 @@ export async function runPipeline(
     spec.metadata && holdsMetadata(format) ? await keptMetadata(bytes, spec.metadata) : null;
   const icc = kept?.icc ? null : ((await rgbProfile(bytes)) ?? (cicp ? cicpProfile(cicp) : null));
   lap('decode');
-  let img = await finishFrame(decoded, src, spec, format, stages(), icc);
+  let img = await finishFrame(decoded, src, spec, format, planned, icc);
   if (enlargeTo && (enlargeTo.width !== img.width || enlargeTo.height !== img.height))
     img = await resizeImage(img, enlargeTo.width, enlargeTo.height, {
       premultiply: src.hasAlpha,
@@ -449,12 +499,13 @@ export async function runPipeline(
 }
 
 /** An animation over the total-frame-pixel limit (a 422 naming the limit). */
-export class AnimationTooLargeError extends Error {
+export class AnimationTooLargeError extends DomainError {
   constructor(
     readonly info: AnimationInfo,
     readonly limit: number,
   ) {
     super(
+      'too-large',
       `The animation has ${info.frames} frames of ${info.width}x${info.height}: ${info.width * info.height * info.frames} frame pixels, over the limit of ${limit}. Ask for anim=false to get its first frame.`,
     );
     this.name = 'AnimationTooLargeError';

@@ -11,7 +11,7 @@
  */
 import { logLine, type QueueLog } from '../observability/log';
 import { analyticsMetrics } from '../observability/metrics';
-import { loadConfig, type Config } from '../config';
+import { loadConfig, type Config, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS } from '../config';
 import { processCard } from './card';
 import { processPurge } from './purge';
 import { deadLetterImport, processImport } from './import';
@@ -21,11 +21,6 @@ import { deadLetterWebhook, deliverWebhook } from './webhook';
 import { withD1Session } from '../storage/d1-session';
 import { errorText, isPermanent } from './errors';
 import { describeMessage, parseMessage, type WorkMessage } from './messages';
-
-/** Backoff of the first retry, seconds; each further retry doubles it. */
-export const RETRY_BASE_SECONDS = 2;
-/** Longest backoff, seconds. */
-export const RETRY_MAX_SECONDS = 300;
 
 /**
  * Delay before retry number `attempts` (1 = the first delivery failed): base × 2^(attempts−1),

@@ -1,27 +1,18 @@
 /**
- * Failure classes of queue work. A permanent failure (the image is gone or undecodable, the
- * variant is too large for anyone, the message names something invalid) is recorded and the
- * message acknowledged at once: retrying cannot help. Anything else is transient and retried
+ * Failure classes of queue work, from the one taxonomy (errors.ts): a permanent failure (the
+ * original is undecodable, the variant too large for anyone, the image gone, the message
+ * invalid) is recorded and the message acknowledged at once: retrying cannot help. Anything
+ * else (`unavailable`, a plain Error from R2 or the network, a 5xx) is transient and retried
  * with backoff until the dead-letter queue takes it.
  */
-import { DecodeError } from '../codecs/types';
-import { HttpError } from '../errors';
+import { DomainError, HttpError, type ErrorKind } from '../errors';
 
-/** Work that can never succeed; the message is acknowledged, its item failed. */
-export class PermanentError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PermanentError';
-  }
-}
+const PERMANENT: ReadonlySet<ErrorKind> = new Set(['undecodable', 'too-large', 'gone', 'invalid']);
 
-/** True for errors that retrying cannot fix (a decode failure or a 4xx included). */
+/** True for errors that retrying cannot fix: a permanent {@link ErrorKind}, or a 4xx. */
 export function isPermanent(err: unknown): boolean {
-  return (
-    err instanceof PermanentError ||
-    err instanceof DecodeError ||
-    (err instanceof HttpError && err.status >= 400 && err.status < 500)
-  );
+  if (err instanceof DomainError) return PERMANENT.has(err.kind);
+  return err instanceof HttpError && err.status >= 400 && err.status < 500;
 }
 
 /** A one-line description of an error for item rows and logs. */

@@ -9,15 +9,13 @@
  * no-op for D1 (items are unique) and at worst sends duplicate `variant` messages, which the
  * consumer absorbs.
  */
+import { FANOUT_PAGE_ITEMS } from '../config';
 import type { FanoutMessage, WorkMessage } from './messages';
 import { enqueue, enqueueAll } from './producer';
 import { pageImageIds, type ListPosition } from '../storage/images-db';
 import { advanceFanout, getJobById, insertItems, setJobError, TERMINAL } from '../storage/jobs-db';
 import { importMessage, importPage, isImport } from '../jobs/imports';
 import { settleJob } from '../jobs/lifecycle';
-
-/** Most items one fan-out message creates and enqueues. */
-export const FANOUT_PAGE_ITEMS = 500;
 
 /** Fan-out cursor of an id list: the next index. */
 const idsCursor = (i: number) => `i:${i}`;

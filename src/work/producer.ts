@@ -2,9 +2,9 @@
  * Sending work to the jobs queue. `sendBatch` takes at most 100 messages per call, so larger
  * sets are sent in chunks. Every send is tried `queueSendAttempts` times at once (50 ms, then
  * 200 ms apart); {@link enqueueOrDefer} then records what the queue still refused in D1
- * (`pending_sends`), which the reconciler (src/jobs/reconcile.ts) sends later.
+ * (`pending_sends`), which the reconciler (src/work/reconcile.ts) sends later.
  */
-import { loadConfig, type ConfigVars } from '../config';
+import { loadConfig, type ConfigVars, SEND_BATCH_MAX, SEND_QUICK_RETRY_MS } from '../config';
 import { sessionBookmark } from '../storage/d1-session';
 import { recordPendingSends } from '../storage/pending-sends-db';
 import { listEagerPresets } from '../storage/presets-db';
@@ -12,9 +12,7 @@ import type { ImageRecord } from '../storage/images-db';
 import { deleteVariants } from '../storage/variants';
 import { BUILTIN_PRESETS, resolvePreset } from '../transform/presets';
 import type { WorkMessage } from './messages';
-
-/** Most messages per `sendBatch` call (a Queues limit). */
-export const SEND_BATCH_MAX = 100;
+import { logEvent } from '../observability/log';
 
 /**
  * The bindings a producer needs: the queue, D1 (whose session bookmark every message carries,
@@ -29,11 +27,8 @@ function stamped(env: Pick<Env, 'DB'>, message: WorkMessage): WorkMessage {
   return bookmark ? { ...message, bookmark } : message;
 }
 
-/** Waits between quick attempts, ms (the last one repeats). */
-const QUICK_RETRY_MS = [50, 200];
-
 /**
- * Runs `send` up to `attempts` times, waiting {@link QUICK_RETRY_MS} between tries.
+ * Runs `send` up to `attempts` times, waiting {@link SEND_QUICK_RETRY_MS} between tries.
  * @throws the last attempt's error.
  */
 async function withQuickRetries(attempts: number, send: () => Promise<unknown>): Promise<void> {
@@ -43,7 +38,7 @@ async function withQuickRetries(attempts: number, send: () => Promise<unknown>):
       return;
     } catch (err) {
       if (i >= attempts) throw err;
-      const wait = QUICK_RETRY_MS[Math.min(i - 1, QUICK_RETRY_MS.length - 1)]!;
+      const wait = SEND_QUICK_RETRY_MS[Math.min(i - 1, SEND_QUICK_RETRY_MS.length - 1)]!;
       await new Promise((r) => setTimeout(r, wait));
     }
   }
@@ -106,14 +101,10 @@ export async function enqueueOrDefer(
   } catch (err) {
     const sent = (err as { sent?: number }).sent ?? 0;
     await recordPendingSends(env.DB, messages.slice(sent), String(err), Date.now());
-    console.error(
-      JSON.stringify({
-        level: 'error',
-        message: 'queue refused messages; recorded for the reconciler',
-        deferred: messages.length - sent,
-        error: String(err),
-      }),
-    );
+    logEvent('error', 'queue refused messages; recorded for the reconciler', {
+      deferred: messages.length - sent,
+      error: String(err),
+    });
     return 'deferred';
   }
 }
@@ -142,7 +133,7 @@ export async function enqueueOnUpload(
     try {
       specs.add((await resolvePreset(env.DB, name, record.owner)).options);
     } catch {
-      console.warn(JSON.stringify({ level: 'warn', message: `eager preset ${name} not found` }));
+      logEvent('warn', `eager preset ${name} not found`);
     }
   }
   const messages: WorkMessage[] = [

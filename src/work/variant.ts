@@ -9,7 +9,8 @@
  */
 import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
-import { errorText, isPermanent, PermanentError } from './errors';
+import { DomainError } from '../errors';
+import { errorText, isPermanent } from './errors';
 import { logEvent } from '../observability/log';
 import type { VariantMessage } from './messages';
 import { getImageById, type ImageRecord } from '../storage/images-db';
@@ -17,27 +18,12 @@ import { finishItem, getItem, getJobById, noteItemRetry, startItem } from '../st
 import { getOriginal } from '../storage/originals';
 import { markVariantFailed, markVariantReady, type VariantIdentity } from '../storage/variants-db';
 import { hasVariant, putVariant, specHash } from '../storage/variants';
-import { resolveFormat } from '../transform/negotiate';
-import { runPipeline } from '../transform/pipeline';
-import { combine, estimateVariant, overBudget, queueBudget, sourceFacts } from '../transform/cost';
+import { formatsFor } from '../transform/negotiate';
+import { runShape, shapeVariant } from '../transform/pipeline';
+import { combine, estimateShape, overBudget, queueBudget, sourceFacts } from '../transform/cost';
 import { focalPending } from '../transform/geometry';
 import { canonicalTransform, parseTransform, type TransformSpec } from '../transform/spec';
 import { settleJob, resumeWebhook } from '../jobs/lifecycle';
-
-/**
- * The formats a spec is stored in: for `f=auto`, one per Accept class (AVIF, WebP, and JPEG,
- * or PNG for a source with alpha), so every client finds its variant; otherwise the one
- * format the spec resolves to.
- * @throws PermanentError for `f=json` (not a variant).
- */
-export function formatsFor(
-  spec: TransformSpec,
-  src: Pick<ImageRecord, 'format' | 'hasAlpha'>,
-): EncodeFormat[] {
-  if (spec.format === 'json') throw new PermanentError('f=json is not a variant');
-  if (spec.format !== 'auto') return [resolveFormat(spec.format, 'basic', src, spec)];
-  return [...new Set<EncodeFormat>(['avif', 'webp', resolveFormat('auto', 'basic', src)])];
-}
 
 /** What {@link makeVariants} did. */
 export interface MakeResult {
@@ -46,32 +32,33 @@ export interface MakeResult {
 }
 
 /**
- * Makes the given formats of `canonical` for an image, skipping those already stored and
- * those over the queue budget.
- * @throws PermanentError when every format is over the queue budget (nobody can do it);
+ * Makes the given formats of `spec` (whose canonical transform is `canonical`) for an image,
+ * skipping those already stored and those over the queue budget. The shape is planned once
+ * for every format.
+ * @throws DomainError `too-large` when every format is over the queue budget (nobody can do it);
  *   DecodeError when the original does not decode; other errors are transient (R2, D1).
  */
 export async function makeVariants(
   env: Pick<Env, 'BUCKET' | 'DB'>,
   config: Config,
   rec: ImageRecord,
+  spec: TransformSpec,
   canonical: string,
   requested: readonly EncodeFormat[],
 ): Promise<MakeResult> {
   let formats = requested;
-  const spec = parseTransform(canonical);
-  const src = sourceFacts(rec);
   // `g=auto` needs the attention point (image card): wait for it rather than store a centre crop.
   if (focalPending(rec, spec))
     throw new Error(`the focal point of ${rec.id} is pending (image card); retry`);
   // Formats nobody can make here are skipped (format=auto then answers with the next one,
   // serve.ts); when none can be made, the work is refused for good.
   const budget = queueBudget(config);
-  const estimates = formats.map((f) => estimateVariant(src, spec, f));
+  const shape = shapeVariant(sourceFacts(rec), spec);
+  const estimates = formats.map((f) => estimateShape(shape, f));
   const feasible = formats.filter((_, i) => overBudget(estimates[i]!, budget).length === 0);
   if (!feasible.length) {
     const over = overBudget(combine(estimates), budget);
-    throw new PermanentError(`too large for the queue consumer: ${over.join('; ')}`);
+    throw new DomainError('too-large', `too large for the queue consumer: ${over.join('; ')}`);
   }
   formats = feasible;
 
@@ -97,7 +84,7 @@ export async function makeVariants(
       if (!obj) throw new Error(`the original ${rec.sha256.slice(0, 16)} is missing from R2`);
       original = new Uint8Array(await obj.arrayBuffer());
     }
-    const out = await runPipeline(original, src, spec, format, config.maxAnimationPixels);
+    const out = await runShape(original, shape, format, config.maxAnimationPixels);
     await putVariant(env.BUCKET, rec.sha256, hash, format, out.bytes, out);
     await markVariantReady(
       env.DB,
@@ -144,10 +131,10 @@ export async function processVariant(
   try {
     rec = await getImageById(env.DB, m.imageId);
     if (!rec || (owner !== undefined && rec.owner !== owner))
-      throw new PermanentError(`image ${m.imageId} does not exist (deleted?)`);
+      throw new DomainError('gone', `image ${m.imageId} does not exist (deleted?)`);
     const spec = parseTransform(m.spec);
     const formats = m.format ? [m.format] : formatsFor(spec, rec);
-    await makeVariants(env, config, rec, canonicalTransform(spec), formats);
+    await makeVariants(env, config, rec, spec, canonicalTransform(spec), formats);
     if (item && (await finishItem(env.DB, item, 'succeeded', null, Date.now())))
       await settleJob(env, item.jobId);
   } catch (err) {

@@ -3,15 +3,14 @@
  * (see security/webhook.ts for the signature). Retried through the queue with backoff on any
  * non-2xx answer or network error; the dead-letter queue marks it failed.
  */
+import { WEBHOOK_TIMEOUT_MS } from '../config';
 import type { Config } from '../config';
-import { errorText, isPermanent, PermanentError } from './errors';
+import { DomainError } from '../errors';
+import { errorText, isPermanent } from './errors';
 import type { WebhookMessage } from './messages';
 import { checkCallbackUrl, signWebhook } from '../security/webhook';
 import { countItems, getJobById, setWebhookState, TERMINAL } from '../storage/jobs-db';
 import { progressOf } from '../jobs/progress';
-
-/** How long one delivery attempt may take. */
-const TIMEOUT_MS = 10_000;
 
 /** The JSON body of a job's webhook. */
 export async function webhookBody(db: D1Database, jobId: string): Promise<string | null> {
@@ -38,7 +37,7 @@ export async function webhookBody(db: D1Database, jobId: string): Promise<string
  * Handles a `webhook` message: POSTs the signed summary once per job (a delivered webhook is
  * not sent again; a rare concurrent redelivery may repeat it, so receivers should dedupe on
  * the `Webhook-Id` header).
- * @throws Error on a failed attempt (retried); PermanentError when the URL or secret is no
+ * @throws Error on a failed attempt (retried); DomainError `invalid` when the URL or secret is no
  *   longer acceptable (recorded as failed, not retried).
  */
 export async function deliverWebhook(
@@ -54,13 +53,13 @@ export async function deliverWebhook(
   try {
     const url = checkCallbackUrl(job.callbackUrl, config);
     const secret = env.WEBHOOK_SECRET;
-    if (!secret) throw new PermanentError('no WEBHOOK_SECRET is configured');
+    if (!secret) throw new DomainError('invalid', 'no WEBHOOK_SECRET is configured');
     const body = (await webhookBody(env.DB, job.id))!;
     const res = await fetch(url.toString(), {
       method: 'POST',
       body,
       redirect: 'manual',
-      signal: AbortSignal.timeout(TIMEOUT_MS),
+      signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
       headers: {
         'Content-Type': 'application/json',
         'User-Agent': 'image-edge-webhook/1',

@@ -9,7 +9,6 @@ import {
   COST_TABLE,
   decodeScale,
   estimateVariant,
-  feasibleFormat,
   fits,
   inlineBudget,
   overBudget,
@@ -18,6 +17,8 @@ import {
   type CostTable,
   type PlanSource,
 } from '../../src/transform/cost';
+import { feasibleFormat } from '../../src/transform/negotiate';
+import { shapeVariant } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
 
 const carrie: PlanSource = {
@@ -247,11 +248,13 @@ describe('format=auto falls back to what can be made', () => {
       QUEUE_BUDGET_MB: String(webpMB),
     });
     expect(placement(estimateVariant(bug, spec, 'avif'), config)).toBe('refuse');
-    const chosen = feasibleFormat(bug, spec, ['avif', 'webp', 'png'], config);
+    const chosen = feasibleFormat(shapeVariant(bug, spec), ['avif', 'webp', 'png'], config).format;
     expect(chosen).not.toBe('avif');
     expect(placement(estimateVariant(bug, spec, chosen), config)).not.toBe('refuse');
     // Nothing feasible: the first candidate, so the 422 names its estimate.
     const huge = { ...bug, width: 8000, height: 6000 };
-    expect(feasibleFormat(huge, spec, ['avif', 'webp', 'png'], config)).toBe('avif');
+    expect(feasibleFormat(shapeVariant(huge, spec), ['avif', 'webp', 'png'], config).format).toBe(
+      'avif',
+    );
   });
 });

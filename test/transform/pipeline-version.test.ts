@@ -4,15 +4,16 @@
  * machine; they change only when a codec or our pipeline code changes what it outputs.
  *
  * When this test fails:
- * - if CODEC_VERSIONS changed only because a codec package or module changed, record the new
- *   versions and hashes;
+ * - if CODEC_VERSIONS changed only because a codec package or module changed, append a new
+ *   LEDGER entry with the new versions and hashes;
  * - if the hashes changed but CODEC_VERSIONS did not, our pipeline code changed its outputs:
  *   bump PIPELINE_VERSION (src/codecs/versions.ts) so stored variants are not mixed with the
- *   new ones, then record both.
+ *   new ones, then append the new entry. Editing an entry in place is the one thing never to
+ *   do: the entries are the record of which version made which bytes.
  */
 import { describe, expect, it } from 'vitest';
 import { probe } from '../../src/codecs/probe';
-import { CODEC_VERSIONS } from '../../src/codecs/versions';
+import { CODEC_VERSIONS, PIPELINE_VERSION } from '../../src/codecs/versions';
 import { sha256Hex } from '../../src/hash';
 import { runPipeline } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
@@ -37,25 +38,82 @@ const CASES: [file: string, transform: string, format: EncodeFormat][] = [
   ['images/animated/animated-loop-3.webp', 'w=100', 'gif'],
 ];
 
-/** What the current code produced, with the versions it ran under. */
-const RECORDED = {
-  codecs:
-    'jpeg1.6.0-png3.1.1-avif2.1.1-resize2.1.1-gif1.0.10-gifenc1.0.3-jpegscaledbd1e55ef240b-pngscaled70060dd91648-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-pipeline6',
-  hashes: [
-    'images/large/2569067123_aca715a2ee_o.jpg w=600,fit=cover,h=400 webp: 933c0cfcc7771002',
-    'images/small/Giunchedi_Filippo_January_2015_01.jpg w=600 jpeg: 380b510372328e2d',
-    'images/small/Giunchedi_Filippo_January_2015_01.jpg f=png png: 35d2b33d9aa2c8b6',
-    'images/kodak/kodim03.png w=300,blur=2 avif: 985d26d26ef0dee2',
-    'images/alpha/blackbug.png w=200,fit=pad,h=200,background=336699 webp: b366ec7f315fb56d',
-    'images/animated/rotating-squares.gif w=40 png: 7a39b73a0e6bf2bf',
-    'images/color/Shoes-AdobeRGB.jpg w=200 png: a272361bca07f6ce',
-    'images/small/4.webp w=200 webp: 23b78ed0ac7827c8',
-    'images/animated/rotating-squares.gif w=40 webp: 30d4bd1b6dbf7cec',
-    'images/animated/animated-loop-3.webp w=100 gif: 4041ed6bd8861411',
-  ],
-};
+/**
+ * Every recording of the outputs, oldest first, append-only: each entry is the version
+ * string it was made under (CODEC_VERSIONS, which ends in `-pipeline<PIPELINE_VERSION>`) and
+ * the hashes. New outputs get a NEW entry under new versions; an entry is never edited, so
+ * re-recording hashes without a version change is refused: a second entry under the same
+ * version string fails, and the newest entry must name the running PIPELINE_VERSION.
+ */
+const LEDGER: readonly { codecs: string; hashes: readonly string[] }[] = [
+  {
+    codecs:
+      'jpeg1.6.0-png3.1.1-avif2.1.1-resize2.1.1-gif1.0.10-gifenc1.0.3-jpegscaled5b461cb50290-libwebp995af131eafa-lcmsd377cc3b5081-pipeline5',
+    hashes: [
+      'images/large/2569067123_aca715a2ee_o.jpg w=600,fit=cover,h=400 webp: 933c0cfcc7771002',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg w=600 jpeg: 380b510372328e2d',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg f=png png: 35d2b33d9aa2c8b6',
+      'images/kodak/kodim03.png w=300,blur=2 avif: 985d26d26ef0dee2',
+      'images/alpha/blackbug.png w=200,fit=pad,h=200,background=336699 webp: e89eeac79a01071d',
+      'images/animated/rotating-squares.gif w=40 png: 7a39b73a0e6bf2bf',
+      'images/color/Shoes-AdobeRGB.jpg w=200 png: a272361bca07f6ce',
+      'images/small/4.webp w=200 webp: 23b78ed0ac7827c8',
+      'images/animated/rotating-squares.gif w=40 webp: 30d4bd1b6dbf7cec',
+      'images/animated/animated-loop-3.webp w=100 gif: 4041ed6bd8861411',
+    ],
+  },
+  {
+    codecs:
+      'jpeg1.6.0-png3.1.1-avif2.1.1-resize2.1.1-gif1.0.10-gifenc1.0.3-jpegscaled5b461cb50290-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-pipeline5',
+    hashes: [
+      'images/large/2569067123_aca715a2ee_o.jpg w=600,fit=cover,h=400 webp: 933c0cfcc7771002',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg w=600 jpeg: 380b510372328e2d',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg f=png png: 35d2b33d9aa2c8b6',
+      'images/kodak/kodim03.png w=300,blur=2 avif: 985d26d26ef0dee2',
+      'images/alpha/blackbug.png w=200,fit=pad,h=200,background=336699 webp: e89eeac79a01071d',
+      'images/animated/rotating-squares.gif w=40 png: 7a39b73a0e6bf2bf',
+      'images/color/Shoes-AdobeRGB.jpg w=200 png: a272361bca07f6ce',
+      'images/small/4.webp w=200 webp: 23b78ed0ac7827c8',
+      'images/animated/rotating-squares.gif w=40 webp: 30d4bd1b6dbf7cec',
+      'images/animated/animated-loop-3.webp w=100 gif: 4041ed6bd8861411',
+    ],
+  },
+  {
+    codecs:
+      'jpeg1.6.0-png3.1.1-avif2.1.1-resize2.1.1-gif1.0.10-gifenc1.0.3-jpegscaledbd1e55ef240b-pngscaled70060dd91648-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-pipeline6',
+    hashes: [
+      'images/large/2569067123_aca715a2ee_o.jpg w=600,fit=cover,h=400 webp: 933c0cfcc7771002',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg w=600 jpeg: 380b510372328e2d',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg f=png png: 35d2b33d9aa2c8b6',
+      'images/kodak/kodim03.png w=300,blur=2 avif: 985d26d26ef0dee2',
+      'images/alpha/blackbug.png w=200,fit=pad,h=200,background=336699 webp: b366ec7f315fb56d',
+      'images/animated/rotating-squares.gif w=40 png: 7a39b73a0e6bf2bf',
+      'images/color/Shoes-AdobeRGB.jpg w=200 png: a272361bca07f6ce',
+      'images/small/4.webp w=200 webp: 23b78ed0ac7827c8',
+      'images/animated/rotating-squares.gif w=40 webp: 30d4bd1b6dbf7cec',
+      'images/animated/animated-loop-3.webp w=100 gif: 4041ed6bd8861411',
+    ],
+  },
+];
+
+/** `-pipeline<N>` of a version string. */
+const pipelineOf = (codecs: string) => Number(/-pipeline(\d+)$/.exec(codecs)?.[1]);
 
 describe('PIPELINE_VERSION', () => {
+  it('the ledger is append-only: versions never repeat, the pipeline version never falls', () => {
+    const seen = new Set<string>();
+    let last = 0;
+    for (const { codecs } of LEDGER) {
+      expect(seen.has(codecs), `${codecs} is recorded twice`).toBe(false);
+      seen.add(codecs);
+      expect(pipelineOf(codecs)).toBeGreaterThanOrEqual(last);
+      last = pipelineOf(codecs);
+    }
+    // The newest entry is the one the code runs under, recorded beside PIPELINE_VERSION.
+    expect(LEDGER.at(-1)!.codecs).toBe(CODEC_VERSIONS);
+    expect(pipelineOf(CODEC_VERSIONS)).toBe(PIPELINE_VERSION);
+  });
+
   it('is bumped whenever our pipeline changes its outputs (see the file header)', async () => {
     const hashes: string[] = [];
     for (const [file, t, format] of CASES) {
@@ -63,6 +121,8 @@ describe('PIPELINE_VERSION', () => {
       const out = await runPipeline(bytes, probe(bytes), parseTransform(t), format);
       hashes.push(`${file} ${t} ${format}: ${(await sha256Hex(out.bytes)).slice(0, 16)}`);
     }
-    expect({ codecs: CODEC_VERSIONS, hashes }).toEqual(RECORDED);
+    const current = LEDGER.find((e) => e.codecs === CODEC_VERSIONS);
+    expect(current, `no outputs recorded for ${CODEC_VERSIONS}`).toBeDefined();
+    expect(hashes).toEqual(current!.hashes);
   });
 });

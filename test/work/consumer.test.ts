@@ -6,7 +6,8 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeImage } from '../../src/codecs/encode';
-import { backoffSeconds, RETRY_MAX_SECONDS } from '../../src/work/consumer';
+import { RETRY_MAX_SECONDS } from '../../src/config';
+import { backoffSeconds } from '../../src/work/consumer';
 import type { VariantMessage } from '../../src/work/messages';
 import { specHash } from '../../src/storage/variants';
 import { canonicalTransform, parseTransform } from '../../src/transform/spec';

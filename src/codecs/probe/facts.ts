@@ -31,6 +31,12 @@ export interface ProbeResult {
   cmyk: boolean;
   /** Where the embedded ICC profile is; absent when there is none (or it is unusable). */
   icc?: IccLocation;
+  /**
+   * WebP only: decoding runs libwebp's lossless (VP8L) code (a `VP8L` chunk, at top level or
+   * in an animation frame, or an `ALPH` chunk compressed losslessly; ./webp.ts), which the
+   * planner charges its own figures. Absent for other formats.
+   */
+  webpLossless?: boolean;
 }
 
 /** Colour model of the stored samples, as the header says: what an ICC profile must match. */

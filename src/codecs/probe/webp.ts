@@ -73,6 +73,7 @@ export function probeWebp(b: Uint8Array): ProbeResult {
       frames: 1,
       progressive: false,
       cmyk: false,
+      webpLossless: type === VP8L || webpLosslessReason(b) !== null,
     };
   }
   if (type !== VP8X) throw malformed('WebP: first chunk is not VP8, VP8L or VP8X');
@@ -134,6 +135,7 @@ export function probeWebp(b: Uint8Array): ProbeResult {
     frames: animated ? anmf : 1,
     progressive: false,
     cmyk: false,
+    webpLossless: webpLosslessReason(b) !== null,
     ...(icc && { icc }),
   };
 }

@@ -61,9 +61,13 @@ describe('webpLosslessReason', () => {
     const extended = riff([...vp8x(0, 24, 16), ...chunk('VP8L', vp8l.data)]);
     expect(probe(extended)).toMatchObject({ format: 'webp', width: 24, height: 16 });
     expect(webpLosslessReason(extended)).toBe('VP8L');
+    // The probe reports it as a fact (what uploads record for the planner).
+    expect(probe(lossless).webpLossless).toBe(true);
+    expect(probe(extended).webpLossless).toBe(true);
 
     const lossy = await encodeWebp(picture(false), {});
     expect(webpLosslessReason(lossy)).toBeNull();
+    expect(probe(lossy).webpLossless).toBe(false);
     const vp8 = firstChunk(lossy);
     const frame = (inner: number[]) =>
       chunk('ANMF', [

@@ -1,0 +1,50 @@
+/**
+ * One VariantPlan per request: its shape (geometry, decode plan), format, estimate and
+ * placement are those of the pipeline and the planner, computed once for every candidate.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config';
+import { estimateVariant, placement, type PlanSource } from '../../src/transform/cost';
+import { shapeVariant } from '../../src/transform/pipeline';
+import { planRequest } from '../../src/transform/plan';
+import { canonicalTransform, parseTransform } from '../../src/transform/spec';
+
+const config = loadConfig({});
+/** A 3 MP PNG with alpha: at 800 px its AVIF is over every budget (cost.test.ts). */
+const bug: PlanSource = {
+  format: 'png',
+  width: 2048,
+  height: 1536,
+  orientation: 1,
+  hasAlpha: true,
+};
+const photo: PlanSource = {
+  format: 'jpeg',
+  width: 3000,
+  height: 4000,
+  orientation: 6,
+  hasAlpha: false,
+};
+
+describe('planRequest', () => {
+  it.each([
+    ['f=auto with AVIF refused', bug, 'w=800,f=auto'],
+    ['f=auto', photo, 'w=400,h=300,fit=cover,f=auto'],
+    ['an explicit format', photo, 'w=1200,f=jpeg'],
+  ])('holds the shape, format, estimate and placement of the request (%s)', (_, src, text) => {
+    const spec = parseTransform(text);
+    const plan = planRequest(src, spec, canonicalTransform(spec), 'avif', src, config);
+    expect(plan.geometry).toEqual(shapeVariant(src, spec).geometry);
+    expect(plan.estimate).toEqual(estimateVariant(src, spec, plan.format));
+    expect(plan.placement).toBe(placement(plan.estimate, config));
+    expect(plan.negotiated).toBe(spec.format === 'auto');
+  });
+
+  it('answers f=auto with the first candidate the planner does not refuse', () => {
+    const spec = parseTransform('w=800,f=auto');
+    const plan = planRequest(bug, spec, canonicalTransform(spec), 'avif', bug, config);
+    expect(placement(estimateVariant(bug, spec, 'avif'), config)).toBe('refuse');
+    expect(plan.format).not.toBe('avif');
+    expect(plan.placement).not.toBe('refuse');
+  });
+});
