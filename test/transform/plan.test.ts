@@ -10,7 +10,7 @@ import { planRequest } from '../../src/transform/plan';
 import { canonicalTransform, parseTransform } from '../../src/transform/spec';
 
 const config = loadConfig({});
-/** A 3 MP PNG with alpha: at 800 px its AVIF is over every budget (cost.test.ts). */
+/** A 3 MP PNG with alpha. */
 const bug: PlanSource = {
   format: 'png',
   width: 2048,
@@ -28,7 +28,7 @@ const photo: PlanSource = {
 
 describe('planRequest', () => {
   it.each([
-    ['f=auto with AVIF refused', bug, 'w=800,f=auto'],
+    ['f=auto of an alpha PNG', bug, 'w=800,f=auto'],
     ['f=auto', photo, 'w=400,h=300,fit=cover,f=auto'],
     ['an explicit format', photo, 'w=1200,f=jpeg'],
   ])('holds the shape, format, estimate and placement of the request (%s)', (_, src, text) => {
@@ -42,9 +42,20 @@ describe('planRequest', () => {
 
   it('answers f=auto with the first candidate the planner does not refuse', () => {
     const spec = parseTransform('w=800,f=auto');
-    const plan = planRequest(bug, spec, canonicalTransform(spec), 'avif', bug, config);
-    expect(placement(estimateVariant(bug, spec, 'avif'), config)).toBe('refuse');
-    expect(plan.format).not.toBe('avif');
+    // Budgets between the WebP and the AVIF estimate: AVIF refused, WebP not.
+    const avif = estimateVariant(bug, spec, 'avif');
+    const webp = estimateVariant(bug, spec, 'webp');
+    expect(webp.memoryMB).toBeLessThan(avif.memoryMB);
+    const mb = String(Math.floor((webp.memoryMB + avif.memoryMB) / 2));
+    const tight = loadConfig({
+      INLINE_BUDGET_MB: mb,
+      QUEUE_BUDGET_MB: mb,
+      INLINE_BUDGET_MS: '100000',
+      QUEUE_BUDGET_MS: '100000',
+    });
+    const plan = planRequest(bug, spec, canonicalTransform(spec), 'avif', bug, tight);
+    expect(placement(avif, tight)).toBe('refuse');
+    expect(plan.format).toBe('webp');
     expect(plan.placement).not.toBe('refuse');
   });
 });
