@@ -8,6 +8,7 @@
  * The route's `limitBody` has already bounded the whole body (`MAX_UPLOAD_BYTES`).
  */
 import { badRequest, HttpError } from '../errors';
+import { readAtLeast, readAtMost } from './stream';
 
 /** Largest body read into memory (multipart, or raw without a length), bytes (16 MiB). */
 export const UPLOAD_IN_MEMORY_BYTES = 16 * 1024 * 1024;
@@ -43,36 +44,6 @@ const tooLargeInMemory = (how: string) =>
     `${how} is limited to ${UPLOAD_IN_MEMORY_BYTES} bytes; send larger files as the raw body (Content-Type: the image's type) with a Content-Length.`,
     { limit: UPLOAD_IN_MEMORY_BYTES },
   );
-
-/** Concatenates chunks into one array of `total` bytes. */
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
-}
-
-/**
- * Reads from `reader` until at least `want` bytes (or the end).
- * @returns the bytes read, and whether the stream has ended.
- */
-async function readAtLeast(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  want: number,
-): Promise<{ bytes: Uint8Array; done: boolean }> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  while (total < want) {
-    const { value, done } = await reader.read();
-    if (done) return { bytes: concat(chunks, total), done: true };
-    chunks.push(value);
-    total += value.byteLength;
-  }
-  return { bytes: concat(chunks, total), done: false };
-}
 
 /**
  * Reads an upload body: `multipart/form-data` with a `file` field (and optional `metadata`
@@ -135,10 +106,7 @@ async function readCapped(
     if (!from.body) return new Uint8Array(0);
     from = from.body.getReader();
   }
-  const { bytes, done } = await readAtLeast(from, UPLOAD_IN_MEMORY_BYTES + 1);
-  if (!done || bytes.byteLength > UPLOAD_IN_MEMORY_BYTES) {
-    await from.cancel().catch(() => undefined);
-    throw tooLargeInMemory(how);
-  }
+  const bytes = await readAtMost(from, UPLOAD_IN_MEMORY_BYTES);
+  if (!bytes) throw tooLargeInMemory(how);
   return bytes;
 }

@@ -5,6 +5,7 @@
  * prefix), and the private-address rule at every hop. Conditional when validators are known.
  */
 import { HttpError, notFound } from '../errors';
+import { readAtMost } from '../http/stream';
 import { isPrivateHost } from '../security/webhook';
 import type { HttpSource, R2Source, Source } from './config';
 
@@ -172,24 +173,7 @@ async function readBounded(res: Response, source: Source, maxBytes: number): Pro
     throw tooBig(source, maxBytes);
   }
   if (!res.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel();
-      throw tooBig(source, maxBytes);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
+  const bytes = await readAtMost(res.body.getReader(), maxBytes);
+  if (!bytes) throw tooBig(source, maxBytes);
+  return bytes;
 }
