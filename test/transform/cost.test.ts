@@ -88,7 +88,7 @@ describe('estimateVariant', () => {
     expect(progressive.decodedPixels).toBe(1500 * 2000);
   });
 
-  it('charges the module at 1/1 for JPEGs reduced less than 2x, and mozjpeg only when not reduced', () => {
+  it('charges the module at 1/1 for JPEGs reduced less than 2x, and libjpeg-turbo when not reduced', () => {
     const srcMP = 12;
     const module = estimateVariant(carrie, spec('w=2000,f=webp'), 'webp');
     const outMP = (2000 * 2667) / 1e6;
@@ -100,15 +100,18 @@ describe('estimateVariant', () => {
     // The module's RGB image and its output; no @jsquash/resize buffers.
     expect(module.stages.decode.mb).toBeCloseTo(3.7 * srcMP + 5.5 * outMP, 6);
     expect(module.stages.resize.mb).toBe(0);
-    // A format change decodes through mozjpeg: its per-MP figure, and @jsquash/resize's fixed.
+    // A format change of a baseline JPEG decodes through libjpeg-turbo at 8/8: two copies of
+    // the input (0.25 MB per MP when its size is unknown) and two RGBA images (the module's
+    // and the JS copy), 3.5 + 10.5 ms per MP (src/transform/jpeg-cost.ts).
     const same = estimateVariant(carrie, spec('f=webp'), 'webp');
-    expect(same.stages.decode.mb).toBeCloseTo(COST_TABLE.memoryMBPerMP.decode.jpeg! * srcMP, 6);
+    expect(same.stages.decode.ms).toBeCloseTo(14 * srcMP, 6);
+    expect(same.stages.decode.mb).toBeCloseTo(2 * 0.25 * srcMP + 2 * (4 / 1.048576) * srcMP, 6);
     // Nothing changes size, so the pipeline skips the resize: nothing charged for it.
     expect(same.stages.resize).toEqual({ ms: 0, mb: 0 });
-    expect(same.stages.fixedMB).toBeCloseTo(
-      COST_TABLE.memoryFixedMB.decode.jpeg! + 3 + COST_TABLE.memoryFixedMB.encode.webp!,
-      6,
-    );
+    expect(same.stages.fixedMB).toBeCloseTo(1 + 3 + COST_TABLE.memoryFixedMB.encode.webp!, 6);
+    // A progressive one still decodes through mozjpeg: its per-MP figure.
+    const prog = estimateVariant({ ...carrie, progressive: true }, spec('f=webp'), 'webp');
+    expect(prog.stages.decode.mb).toBeCloseTo(COST_TABLE.memoryMBPerMP.decode.jpeg! * srcMP, 6);
     // Measured in the bench (pipe-carrie-webp-1600, 12 MP → 1600x2133 WebP): 139 MB above
     // idle; the old mozjpeg + @jsquash/resize path peaked 339 MB above idle.
     const large = estimateVariant(carrie, spec('w=1600,f=webp'), 'webp');
