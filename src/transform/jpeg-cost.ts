@@ -15,8 +15,9 @@
  * measured in workerd, 12 MP → 800w WebP took 1.9x native sharp with jpeg_scaled at 1/2 and
  * 2.2x with libjpeg-turbo at 3/8 + @jsquash/resize (peak RSS 123 vs 150 MiB; `node
  * bench/run.mjs --cases pipe-carrie-webp-800`, one run each): the resize costs more than the
- * smaller decode saves. A cheaper resize step (a streaming or SIMD resampler) re-measured into
- * the table turns the rule on by itself.
+ * smaller decode saves (the table's resize figure, measured after a box pre-shrink, also
+ * understates lanczos3 at that 1.4x ratio: about 40 ms per input MP there). A cheaper resize
+ * step (a streaming or SIMD resampler) re-measured into the table turns the rule on by itself.
  */
 
 /** The cost-table figures this module reads (a subset of `CostTable` in cost.ts). */

@@ -17,6 +17,7 @@ import {
   type CostTable,
   type PlanSource,
 } from '../../src/transform/cost';
+import { turboPaysOff } from '../../src/transform/jpeg-cost';
 import { feasibleFormat } from '../../src/transform/negotiate';
 import { shapeVariant } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
@@ -117,6 +118,18 @@ describe('estimateVariant', () => {
     const large = estimateVariant(carrie, spec('w=1600,f=webp'), 'webp');
     expect(large.memoryMB).toBeGreaterThanOrEqual(139);
     expect(large.memoryMB).toBeLessThan(139 * 1.25);
+  });
+
+  it('prices libjpeg-turbo at M/8 + resize against the module at 1/d for a baseline reduction', () => {
+    // 12 MP → 800x1067: 3/8 (1125x1500) against 1/2 (1500x2000) with the streaming resample.
+    const args = [12e6, 1125 * 1500, 1500 * 2000, 2] as const;
+    // With @jsquash/resize's figures (12.5 MB per input MP) M/8 costs more memory: not taken.
+    expect(turboPaysOff(...args, COST_TABLE)).toBe(false);
+    // A resize step at 2 MB per input MP and the same speed would make it the cheaper path.
+    const cheap = { ...COST_TABLE, memoryMBPerMP: { ...COST_TABLE.memoryMBPerMP, resize: 2 } };
+    expect(turboPaysOff(...args, cheap)).toBe(true);
+    // Unmeasured 1/d: keep the known path.
+    expect(turboPaysOff(...args, { ...cheap, jpegScaledDecodeMsPerMPByDenom: {} })).toBe(false);
   });
 
   it('grows encode memory along the measured curve: the 800w ratio, then the 800w→1600w slope', () => {
