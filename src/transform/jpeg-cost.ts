@@ -6,7 +6,7 @@
  *
  *   turbo:  cpu = 3.5 ms × source MP + 10.5 ms × decoded MP + resize × decoded MP
  *           mem = 2 × RGBA × decoded MP (the module's output and the JS copy) + resize
- *                 buffers (@jsquash/resize today) − 1 RGBA handed to the resize
+ *                 buffers (@jsquash/resize today) − 1 RGBA handed to the resize (+ fixed)
  *   scaled: cpu = its table figure at 1/d × source MP + resize × decoded MP (in the module)
  *           mem = SCALED_DECODE_MB_PER_DECODED_MP × decoded MP (streaming resample)
  *
@@ -36,11 +36,15 @@ export interface JpegCostFigures {
 export const TURBO_MS_PER_SOURCE_MP = 3.5;
 export const TURBO_MS_PER_DECODED_MP = 10.5;
 /**
- * libjpeg-turbo memory: the module holds its input copy and the RGBA at M/8 (Carrie at 8/8
- * 48.9 MiB, 3/8 9.5, 2/8 5.9: input + 3.8 MiB per decoded MP + about 1), and the adapter
- * copies the RGBA out; the instance itself is 1 MiB.
+ * libjpeg-turbo memory: the module holds its input copy and the RGBA at M/8, and the adapter
+ * copies the RGBA out, so 2 RGBA per decoded MP and two input copies; on top, what any decode
+ * adds to the isolate. Fitted to workerd's peak RSS above the ready isolate for Carrie.jpg
+ * (`node bench/run.mjs --cases decode-jpeg-12mp-turbo-8,…-6,…-4,…-3`, one run): 106, 66, 37,
+ * 27 MB at 8/8, 6/8, 4/8, 3/8 = 14.1 + 7.66 per decoded MP within 0.4 MB, i.e. the input
+ * copies (5.4) plus this (wasm memory 48.9, 28.9, 14.5, 9.5 MiB). mozjpeg's full decode
+ * measured 111 MB in the same run.
  */
-export const TURBO_FIXED_MB = 1;
+export const TURBO_FIXED_MB = 9;
 
 /**
  * jpeg_scaled.wasm (shrink-on-load) at 1/2, 1/4 or 1/8, by what the module holds: its scaled
@@ -82,7 +86,8 @@ export function turboPaysOff(
   if (typeof scaledMsPerMP !== 'number') return false; // unmeasured: keep the known path
   const turboMs = TURBO_MS_PER_SOURCE_MP * srcMP + (TURBO_MS_PER_DECODED_MP + resizeMs) * turboMP;
   const scaledMs = scaledMsPerMP * srcMP + resizeMs * scaledMP;
-  const turboMb = (RGBA_MB_PER_MP + resizeMb) * turboMP + TURBO_FIXED_MB;
+  // Per decoded MP only: the fixed parts (instances, input copies) are alike on both paths.
+  const turboMb = (RGBA_MB_PER_MP + resizeMb) * turboMP;
   const scaledMb = SCALED_DECODE_MB_PER_DECODED_MP * scaledMP;
   return turboMs < scaledMs && turboMb <= scaledMb;
 }

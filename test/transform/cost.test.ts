@@ -109,7 +109,7 @@ describe('estimateVariant', () => {
     expect(same.stages.decode.mb).toBeCloseTo(2 * 0.25 * srcMP + 2 * (4 / 1.048576) * srcMP, 6);
     // Nothing changes size, so the pipeline skips the resize: nothing charged for it.
     expect(same.stages.resize).toEqual({ ms: 0, mb: 0 });
-    expect(same.stages.fixedMB).toBeCloseTo(1 + 3 + COST_TABLE.memoryFixedMB.encode.webp!, 6);
+    expect(same.stages.fixedMB).toBeCloseTo(9 + 3 + COST_TABLE.memoryFixedMB.encode.webp!, 6);
     // A progressive one still decodes through mozjpeg: its per-MP figure.
     const prog = estimateVariant({ ...carrie, progressive: true }, spec('f=webp'), 'webp');
     expect(prog.stages.decode.mb).toBeCloseTo(COST_TABLE.memoryMBPerMP.decode.jpeg! * srcMP, 6);
