@@ -260,16 +260,21 @@ async function check() {
     const bytes = new Uint8Array(fs.readFileSync(file));
     let ref;
     try {
-      ref = await jsquash(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), {
-        preserveOrientation: false,
-      });
+      ref = await jsquash(
+        bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+        {
+          preserveOrientation: false,
+        },
+      );
     } catch (err) {
       console.log(`  ${path.relative(images, file)}: mozjpeg fails (${err.message})`);
       continue;
     }
     const c = compare(a.decodeJpegTurbo(bytes, 8).data, ref.data);
     if (c.max > 2) failures++;
-    console.log(`  ${path.relative(images, file)}: max ${c.max}, differing ${(c.differing * 100).toFixed(3)} %`);
+    console.log(
+      `  ${path.relative(images, file)}: max ${c.max}, differing ${(c.differing * 100).toFixed(3)} %`,
+    );
   }
   console.log('M/8 against jpeg_scaled at the same size (1/2, 1/4, 1/8), PSNR dB:');
   for (const file of jpegsUnder(images)) {
