@@ -223,8 +223,12 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   call. True for every JPEG that is shrunk on load, every JPEG crop that is reduced at all
  *   (at scale 1 too: the module's RGB buffer and streaming lanczos3 need about a quarter of
  *   the memory of mozjpeg's RGBA plus @jsquash/resize, measured 56 vs 225 MiB for 12 MP →
- *   1600x2133, at no more CPU), and every CMYK JPEG (mozjpeg cannot read them). False
- *   means a @jsquash decode, then crop and resize by the caller.
+ *   1600x2133, at no more CPU), and every progressive CMYK JPEG (mozjpeg cannot read
+ *   them). False means another decoder, then crop and resize by the caller.
+ * - `eighths`: baseline JPEGs (`progressive` not true) that are not reduced, and reductions
+ *   the cost table prices cheaper that way, decode with libjpeg-turbo at `eighths`/8
+ *   (wasm/jpeg_turbo.wasm; {@link turboEighths}); then `scale` is 1, `inModule` false and
+ *   `decoded` the whole image at that scale.
  * - `box`: AVIF only (else 1): wasm/avif.wasm converts the crop to RGBA in row bands and
  *   box-shrinks it by this integer factor on the way, or (0) scales it to `target` itself
  *   ({@link avifBoxFactor}); `decoded` is the whole image reduced alike.
@@ -333,10 +337,12 @@ function scaleRect(r: Rect, from: Size, to: Size): Rect {
 
 /**
  * Decodes for a crop and target. PNGs go through the PNG module (decode, crop, resample in one
- * call). Reduced JPEGs (and CMYK JPEGs, which mozjpeg cannot read) go through the JPEG module, which decodes at 1/1, 1/2, 1/4 or 1/8, crops and resamples
- * (lanczos3, sRGB) in one call, so the decoded image never leaves its wasm memory: the result
- * is already `target`-sized (see `decodePlan`). Everything else decodes through @jsquash and
- * is cropped and resized by the caller.
+ * call). Baseline JPEGs with `eighths` decode with libjpeg-turbo at that scale (cropped and
+ * resized by the caller). Other reduced JPEGs (and progressive CMYK JPEGs, which mozjpeg
+ * cannot read) go through the JPEG module, which decodes at 1/1, 1/2, 1/4 or 1/8, crops and
+ * resamples (lanczos3, sRGB) in one call, so the decoded image never leaves its wasm memory:
+ * the result is already `target`-sized (see `decodePlan`). Everything else decodes through
+ * decodeImage and is cropped and resized by the caller.
  * @throws DecodeError when the bytes do not decode.
  */
 async function decodeFor(
