@@ -356,6 +356,8 @@ async function decodeFor(
   if (eighths) {
     // A baseline JPEG at eighths/8 (libjpeg-turbo); the caller crops and resizes.
     const img = decodeJpegTurbo(bytes, eighths, src.width * src.height);
+    if (img.width !== decoded.width || img.height !== decoded.height)
+      throw new DecodeError(`jpeg: frame ${img.width}x${img.height} is not the probed size`);
     return { img, crop: scaleRect(crop, src, decoded) };
   }
   if (src.format === 'avif') {
