@@ -7,7 +7,7 @@
  * bytes per pixel at 8-bit 4:2:0, 3 at 4:4:4, twice that above 8 bits) and the output.
  *
  * One instance per isolate (calls are synchronous), dropped after a call that left it above
- * {@link DROP_INSTANCE_ABOVE_BYTES}; a trap discards it (src/codecs/own-wasm.ts).
+ * {@link DROP_INSTANCE_ABOVE_BYTES}; a trap discards it (wasm/instances.ts).
  */
 import wasmModule from '../../wasm/avif.wasm';
 import { OwnDecoder, type OwnModuleExports } from './own-wasm';
@@ -44,6 +44,7 @@ const enosys = (): number => 52;
 const decoder = new OwnDecoder<AvifExports>({
   module: wasmModule,
   what: 'AVIF',
+  name: 'avifDec',
   alloc: (e, len) => e.avif_alloc(len),
   release: (e) => e.avif_release(),
   error: (code, message, options) => new DecodeError(`avif (${code}): ${message}`, options),
@@ -146,14 +147,4 @@ export function decodeAvif(bytes: Uint8Array, opts: AvifDecodeOptions = {}): Avi
     if (err instanceof RangeError) throw new DecodeError(`avif (malformed): ${err.message}`);
     throw err;
   }
-}
-
-/** Bytes of wasm memory held by the module's instance (0 when none). For tests. */
-export function avifMemoryBytes(): number {
-  return decoder.memoryBytes();
-}
-
-/** Forgets the module's instance; the next call makes a new one. For tests. */
-export function dropAvifInstance(): void {
-  decoder.drop();
 }

@@ -77,6 +77,7 @@ const DROP_INSTANCE_ABOVE_BYTES = 32 * 1024 * 1024;
 const decoder = new OwnDecoder<JpegScaledExports>({
   module: wasmModule,
   what: 'JPEG',
+  name: 'jpegScaled',
   alloc: (e, len) => e.jpeg_alloc(len),
   release: (e) => e.jpeg_release(),
   error: (code, message, options) => new JpegDecodeError(code, message, options),
@@ -199,25 +200,4 @@ function checkDenom(denom: JpegScale): void {
   if (denom !== 1 && denom !== 2 && denom !== 4 && denom !== 8) {
     throw new RangeError(`JPEG scale denominator must be 1, 2, 4 or 8, not ${String(denom)}`);
   }
-}
-
-/**
- * Bytes of wasm memory held by the current decoder instance (`memory.buffer.byteLength`),
- * 0 when there is none: before the first decode, after a trap, after
- * {@link dropJpegScaledInstance}, and after a decode that left it above 32 MiB (that
- * instance is dropped). It only grows while an instance lives: right after a drop it
- * measures the next call's peak. For tests and benchmarks.
- */
-export function jpegScaledMemoryBytes(): number {
-  return decoder.memoryBytes();
-}
-
-/**
- * Forgets the current decoder instance, so the isolate can reclaim its memory (at the next
- * garbage collection); the next call instantiates the module again (about 10 ms more CPU
- * for a 12 MP image, see DROP_INSTANCE_ABOVE_BYTES). For tests, and for callers that know
- * no more JPEG work follows soon.
- */
-export function dropJpegScaledInstance(): void {
-  decoder.drop();
 }

@@ -41,6 +41,7 @@ const enosys = (): number => 52;
 const lcms = new OwnDecoder<LcmsExports>({
   module: wasmModule,
   what: 'colour transform',
+  name: 'lcms',
   imports: () => ({
     wasi_snapshot_preview1: { fd_close: enosys, fd_seek: enosys, fd_write: enosys },
   }),
@@ -53,11 +54,11 @@ const lcms = new OwnDecoder<LcmsExports>({
 });
 
 /**
- * The instance holding the current transform, the profile it was made from, and what
- * lcms_prepare said: a later image with the same profile (most photos from one camera)
- * reuses the transform.
+ * Per instance, the profile its current transform was made from and what lcms_prepare said:
+ * a later image with the same profile (most photos from one camera) reuses the transform. A
+ * replaced instance takes its entry with it.
  */
-let prepared: { exports: LcmsExports; bytes: Uint8Array; status: number } | null = null;
+const prepared = new WeakMap<LcmsExports, { bytes: Uint8Array; status: number }>();
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -67,8 +68,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Makes (or reuses) the transform for `profile`; returns lcms_prepare's status. */
 function prepare(e: LcmsExports, profile: Uint8Array): number {
-  if (prepared?.exports === e && sameBytes(prepared.bytes, profile)) return prepared.status;
-  prepared = null;
+  const current = prepared.get(e);
+  if (current && sameBytes(current.bytes, profile)) return current.status;
+  prepared.delete(e);
   const ptr = e.lcms_alloc(profile.length) >>> 0;
   if (ptr === 0) return -3;
   let status: number;
@@ -78,7 +80,7 @@ function prepare(e: LcmsExports, profile: Uint8Array): number {
   } finally {
     e.lcms_free(ptr);
   }
-  prepared = { exports: e, bytes: profile.slice(), status };
+  prepared.set(e, { bytes: profile.slice(), status });
   return status;
 }
 
@@ -92,7 +94,6 @@ export function iccAction(profile: IccProfile): 'convert' | 'identity' | 'ignore
   try {
     return lcms.use((e) => classify(prepare(e, profile.bytes), profile));
   } catch {
-    prepared = null;
     return 'ignored';
   }
 }
@@ -141,22 +142,7 @@ export function convertToSrgb(img: RawImage, profile: IccProfile): boolean {
       }
     });
   } catch (err) {
-    if (!(err instanceof LcmsError)) throw err;
-    prepared = null; // the instance that held the transform is gone
+    if (!(err instanceof LcmsError)) throw err; // the instance that held the transform is gone
     throw new DecodeError(err.message, { cause: err });
   }
-}
-
-/** Bytes of wasm memory held by the colour module's instance (0 when none). For tests. */
-export function lcmsMemoryBytes(): number {
-  return lcms.memoryBytes();
-}
-
-/**
- * Forgets the colour module's instance and its transform; the next call makes a new one.
- * For tests.
- */
-export function dropLcmsInstance(): void {
-  lcms.drop();
-  prepared = null;
 }

@@ -65,6 +65,7 @@ function pngRead(dst: number, len: number): number {
 const decoder = new OwnDecoder<PngScaledExports>({
   module: wasmModule,
   what: 'PNG',
+  name: 'pngScaled',
   alloc: () => 0, // no input buffers: the module reads the file through png_read
   release: (e) => e.png_release(),
   error: (code, message, options) => new DecodeError(`png (${code}): ${message}`, options),
@@ -127,12 +128,4 @@ export function decodePngResized(
       wasm.png_release();
     }
   });
-}
-
-/**
- * Bytes of wasm memory held by the current instance (0 when there is none, e.g. after a
- * call that left it above 24 MiB). For tests and memory measurements.
- */
-export function pngScaledMemoryBytes(): number {
-  return decoder.memoryBytes();
 }

@@ -10,7 +10,7 @@ import { decodeImage } from '../../../src/codecs/decode';
 import { probe } from '../../../src/codecs/probe';
 import type { RawImage } from '../../../src/codecs/types';
 import { webpLosslessReason } from '../../../src/codecs/probe/webp';
-import { webpMemoryBytes } from '../../../src/codecs/webp';
+import { wasmMemory } from '../../../wasm/instances';
 import { getImageById } from '../../../src/storage/images-db';
 import { call, encodeWebp, upload } from '../../helpers';
 
@@ -133,7 +133,7 @@ describe('upload and delivery', () => {
     );
     for (let i = 3; i < alpha.data.length; i += 4)
       expect(alpha.data[i]).toBe(picture(true).data[i]);
-    expect(webpMemoryBytes()).toBeGreaterThan(0);
+    expect(wasmMemory().webpDec).toBeGreaterThan(0);
   });
 
   it('records lossy WebP (and uncompressed alpha) as lossy', async () => {
