@@ -95,6 +95,17 @@ export interface PipelineResult {
 
 const WHITE: Rgba = { r: 255, g: 255, b: 255, a: 255 };
 
+/** How many times {@link planVariant} ran in this isolate. */
+let geometryPlans = 0;
+
+/**
+ * How many geometry plans ({@link planVariant}) this isolate has made so far. For tests: a
+ * miss plans its geometry once (transform/plan.ts `VariantPlan`), whatever the candidates.
+ */
+export function geometryPlanCount(): number {
+  return geometryPlans;
+}
+
 /**
  * The whole plan for a spec on a source: orientation, the source window kept before resizing
  * (stored frame: the pixel trim, else the whole image; pass the `trim=border` box once it is
@@ -106,6 +117,7 @@ export function planVariant(
   spec: TransformSpec,
   window: Rect = trimWindow(src, spec),
 ): { orientation: Orientation; geometry: Geometry; inner: Geometry; window: Rect } {
+  geometryPlans++;
   const orientation = outputOrientation(src.orientation, spec.flip, spec.rotate);
   const geometry = planGeometry(
     orientSize(orientation, window),
