@@ -9,6 +9,7 @@
  * Sizes here are coded pixels, before EXIF orientation. No ICC handling: CMYK is
  * converted naively, like browsers do for untagged CMYK.
  */
+import { JPEG_SCALED_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/jpeg_scaled.wasm';
 import { OwnDecoder, type OwnDecodeErrorCode } from './own-wasm';
 import type { RawImage } from './types';
@@ -63,17 +64,6 @@ export interface JpegCrop {
   height: number;
 }
 
-/**
- * Wasm memory never shrinks: an instance whose memory is above this after a call is
- * dropped, so an isolate keeps at most this much for JPEG decoding between requests.
- * Not lower: a new instance is cheap to create (0.4 ms) but its first large call pays for
- * growing and touching fresh memory, measured +10-14 ms CPU on Carrie.jpg (12 MP) 1/2 →
- * 800x1067 (90 → 100-104 ms; `node bench/jpeg-scaled-node.mjs --instance-cost`). That call
- * needs 17 MiB (decodeJpegResized) or 20 MiB (decodeJpegScaled), so it keeps its instance;
- * a 1/1 decode of the same file (67 MiB) does not.
- */
-const DROP_INSTANCE_ABOVE_BYTES = 32 * 1024 * 1024;
-
 const decoder = new OwnDecoder<JpegScaledExports>({
   module: wasmModule,
   what: 'JPEG',
@@ -81,7 +71,7 @@ const decoder = new OwnDecoder<JpegScaledExports>({
   alloc: (e, len) => e.jpeg_alloc(len),
   release: (e) => e.jpeg_release(),
   error: (code, message, options) => new JpegDecodeError(code, message, options),
-  dropAboveBytes: DROP_INSTANCE_ABOVE_BYTES,
+  dropAboveBytes: JPEG_SCALED_DROP_ABOVE_BYTES,
 });
 
 /**

@@ -5,6 +5,7 @@
  * CMS's built-in sRGB as the destination, 8-bit precalculated transforms: the same as
  * libvips/sharp's default import of an embedded profile (measured within ΔE76 0.01).
  */
+import { LCMS_CHUNK_PIXELS, LCMS_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/lcms.wasm';
 import type { IccProfile } from './icc';
 import { OwnDecoder } from './own-wasm';
@@ -29,8 +30,6 @@ class LcmsError extends Error {
   }
 }
 
-/** Pixels per call into the module: 256 Ki pixels = 1 MiB of wasm memory, reused. */
-const CHUNK_PIXELS = 256 * 1024;
 /** lcms_prepare's flag for a transform that is the identity within ±1 (an sRGB profile). */
 const FLAG_IDENTITY = 0x10;
 const KIND_NAMES: Record<number, IccProfile['model']> = { 1: 'rgb', 2: 'grey', 3: 'cmyk' };
@@ -49,8 +48,7 @@ const lcms = new OwnDecoder<LcmsExports>({
   alloc: (e, len) => e.lcms_alloc(len),
   release: (e) => e.lcms_reset(),
   error: (_code, message, options) => new LcmsError(message, options),
-  // A few MiB at most (the chunk buffer, one transform, a print profile's tables).
-  dropAboveBytes: 16 * 1024 * 1024,
+  dropAboveBytes: LCMS_DROP_ABOVE_BYTES,
 });
 
 /**
@@ -125,7 +123,7 @@ export function convertToSrgb(img: RawImage, profile: IccProfile): boolean {
     return lcms.use((e) => {
       // Cached, unless the instance was replaced since iccAction.
       if (classify(prepare(e, profile.bytes), profile) !== 'convert') return false;
-      const chunk = Math.min(count, CHUNK_PIXELS);
+      const chunk = Math.min(count, LCMS_CHUNK_PIXELS);
       const buf = e.lcms_alloc(chunk * 4) >>> 0;
       if (buf === 0) throw new DecodeError('colour transform: out of memory');
       try {

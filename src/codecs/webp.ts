@@ -9,6 +9,7 @@
  * state in its module between frames while the caller awaits other work, so every animated
  * decode or encode gets an instance of its own, dropped at the end.
  */
+import { WEBP_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/libwebp.wasm';
 import { OwnDecoder, type OwnHeader, type OwnModuleExports } from './own-wasm';
 import { DecodeError, type AnimationFrame, type AnimationInfo, type RawImage } from './types';
@@ -39,12 +40,6 @@ interface LibwebpExports extends OwnModuleExports {
 const F_LOSSLESS = 1;
 const F_EXACT = 2;
 const F_NO_ALPHA_COMPRESSION = 4;
-
-/**
- * Drop an instance above this after a call (wasm memory never shrinks): a 2 MP still decode
- * fits; a 12 MP one (48 MiB of RGBA) does not stay resident.
- */
-const DROP_INSTANCE_ABOVE_BYTES = 32 * 1024 * 1024;
 
 /** Thrown by encoders on failure (a server fault unless the input was malformed). */
 export class WebpEncodeError extends Error {
@@ -82,7 +77,7 @@ function codec(what: 'decode' | 'encode'): OwnDecoder<LibwebpExports> {
       what === 'decode'
         ? new DecodeError(`webp (${code}): ${message}`, options)
         : new WebpEncodeError(`webp encode (${code}): ${message}`, options),
-    dropAboveBytes: DROP_INSTANCE_ABOVE_BYTES,
+    dropAboveBytes: WEBP_DROP_ABOVE_BYTES,
     imports,
     start: (e) => e._initialize(),
   });

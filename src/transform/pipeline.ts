@@ -10,6 +10,7 @@
  * Metadata reaches the output only with `metadata=keep|copyright` (codecs/metadata.ts, spliced
  * into the encoded bytes); otherwise encoders get pixels only, and no profile (sRGB).
  */
+import { AVIF_LANCZOS_MAX_PIXELS } from '../config';
 import { decodeAvif, type AvifDecoded } from '../codecs/avif';
 import { cicpProfile } from '../codecs/cicp';
 import { decodeImage } from '../codecs/decode';
@@ -259,9 +260,6 @@ export function decodePlan(src: SourceFacts, crop: Size, target: Size): DecodePl
     box,
   };
 }
-
-/** Largest box-shrunk AVIF crop handed to lanczos3 (see avifBoxFactor), pixels. */
-const AVIF_LANCZOS_MAX_PIXELS = 1_000_000;
 
 /**
  * How wasm/avif.wasm reduces an AVIF crop for `target`: the integer box factor of
