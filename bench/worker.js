@@ -30,29 +30,18 @@
  */
 import { decodeImage } from '../src/codecs/decode';
 import { DEFAULT_AVIF_SPEED, DEFAULT_QUALITY, encodeImage } from '../src/codecs/encode';
-import { decodeJpegScaled, jpegScaledMemoryBytes } from '../src/codecs/jpeg-scaled';
-import { webpMemoryBytes } from '../src/codecs/webp';
-import { pngScaledMemoryBytes } from '../src/codecs/png-scaled';
+import { decodeJpegScaled } from '../src/codecs/jpeg-scaled';
 import { probe } from '../src/codecs/probe';
 import { resizeImage } from '../src/codecs/resize';
 import { runPipeline } from '../src/transform/pipeline';
 import { parseTransform } from '../src/transform/spec';
-import { wasmMemory } from '../wasm';
+import { wasmMemory } from '../wasm/instances';
 
 /** @type {Map<string, { bytes: Uint8Array, raw?: { data: Uint8ClampedArray, width: number, height: number } }>} */
 const inputs = new Map();
 
-/** Wasm memory of every codec instance, bytes. */
-function memory() {
-  const mem = { ...wasmMemory() };
-  const scaled = jpegScaledMemoryBytes();
-  if (scaled) mem.jpegScaled = scaled;
-  const webp = webpMemoryBytes();
-  if (webp) mem.libwebp = webp;
-  const pngScaled = pngScaledMemoryBytes();
-  if (pngScaled) mem.pngScaled = pngScaled;
-  return mem;
-}
+/** Wasm memory of every codec instance, bytes (wasm/instances.ts). */
+const memory = wasmMemory;
 
 /** @param {URLSearchParams} q @param {string} name */
 function num(q, name) {

@@ -7,7 +7,8 @@
 import { env } from 'cloudflare:test';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
-import { decodePngResized, pngScaledMemoryBytes } from '../../src/codecs/png-scaled';
+import { decodePngResized } from '../../src/codecs/png-scaled';
+import { wasmMemory } from '../../wasm/instances';
 import { probe, sniffFormat } from '../../src/codecs/probe';
 import { DecodeError, type EncodeFormat, type RawImage } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
@@ -250,6 +251,6 @@ describe('png_scaled.wasm', () => {
     expect(() =>
       decodePngResized(truncated, { left: 0, top: 0, width: 2048, height: 1536 }, 100, 75),
     ).toThrow(DecodeError);
-    expect(pngScaledMemoryBytes()).toBeLessThan(24 * 2 ** 20);
+    expect(wasmMemory().pngScaled ?? 0).toBeLessThan(24 * 2 ** 20);
   });
 });
