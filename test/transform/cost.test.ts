@@ -106,7 +106,11 @@ describe('estimateVariant', () => {
     // Nothing changes size, so the pipeline skips the resize: nothing charged for it.
     expect(same.stages.resize).toEqual({ ms: 0, mb: 0 });
     expect(same.stages.fixedMB).toBeCloseTo(
-      COST_TABLE.memoryFixedMB.decode.jpeg! + 3 + COST_TABLE.memoryFixedMB.encode.webp!,
+      COST_TABLE.memoryFixedMB.request! +
+        (COST_TABLE.memoryMBPerInputMB! * (carrie.bytes ?? 0)) / 1_048_576 +
+        COST_TABLE.memoryFixedMB.decode.jpeg! +
+        3 +
+        COST_TABLE.memoryFixedMB.encode.webp!,
       6,
     );
     // Measured (node bench/grid-memory.mjs, 12 MP → 1600x2133 WebP): 112 MB above idle; the
