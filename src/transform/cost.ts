@@ -9,10 +9,13 @@
  *
  *   cpu    = decode(srcFormat) × decodedSrcMP + resize × resizeInputMP + colour
  *            + encode(out) × outMP
- *   memory = fixed(codecs used) + decodeMB + resizeMB + encodeMB − handoffs
+ *   memory = request + input + fixed(codecs used) + decodeMB + resizeMB + encodeMB − handoffs
  *
  * Memory is summed over the stages (every codec keeps its own wasm memory, which never
- * shrinks), minus one RGBA buffer per handoff. How each rule and constant was derived and
+ * shrinks), minus half an RGBA buffer per handoff (`HANDOFF_FREED`). The memory figures are
+ * fitted to per-variant peaks in workerd (`node bench/grid-memory.mjs`,
+ * bench/results/2026-12-04-memory.json), and test/transform/cost-measured.test.ts holds every
+ * estimate at or above its measured peak (docs/performance.md, "Memory per variant"). How each rule and constant was derived and
  * measured (shrink-on-load, progressive JPEGs, colour management, encode sizes):
  * docs/performance.md, "The cost model's derivations".
  *
