@@ -9,7 +9,7 @@
  *   GET  /noop                               round-trip overhead probe
  *   PUT  /input?key=K[&w=W&h=H]              store bytes (with w/h: raw RGBA8 pixels)
  *   POST /run?key=K&op=OP&reps=N[&out=1]...  run OP N times back to back; time them
- *        op=decode   &format=jpeg|png|webp|avif|gif
+ *        op=decode   &format=jpeg|png|webp|avif|gif[&tw=W&th=H]  (tw/th: WebP scaled decode)
  *        op=decode-scaled &denom=1|2|4|8   (src/codecs/jpeg-scaled.ts)
  *        op=resize   &w=W&h=H
  *        op=encode   &format=jpeg|png|webp|avif[&quality=Q][&speed=S]
@@ -62,7 +62,10 @@ function operation(q) {
   switch (op) {
     case 'decode': {
       const format = /** @type {any} */ (q.get('format'));
-      return async () => ({ raw: await decodeImage(input.bytes, format) });
+      const tw = num(q, 'tw');
+      const th = num(q, 'th');
+      const target = tw && th ? { width: tw, height: th } : undefined;
+      return async () => ({ raw: await decodeImage(input.bytes, format, target) });
     }
     case 'decode-scaled': {
       const denom = /** @type {any} */ (num(q, 'denom') ?? 1);

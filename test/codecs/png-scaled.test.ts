@@ -128,12 +128,12 @@ describe('PNG sources through the Worker', () => {
         const where = placement(est, config);
         let out = await get(variant);
         if (where === 'refuse') {
-          // Refused by the planner's encode figures, not by the PNG decode: without its
-          // encode stage the variant fits the queue budget (see the report / performance.md).
-          expect(out.status, `${name} ${variant}`).toBe(422);
-          expect(est.memoryMB - est.stages.encode.mb, variant).toBeLessThanOrEqual(
-            config.queueBudgetMb,
-          );
+          // Refused by the planner's encode and fixed figures, not by the PNG decode (with
+          // any enlargement): the decode stage alone fits the queue budget. `large` is f=auto:
+          // with WebP refused the Worker falls back to the basic format (negotiate.ts), queued.
+          if (variant === 'large') expect([422, 503], `${name} ${variant}`).toContain(out.status);
+          else expect(out.status, `${name} ${variant}`).toBe(422);
+          expect(est.stages.decode.mb, variant).toBeLessThanOrEqual(config.queueBudgetMb);
           refused.push(`${name} ${variant}: ${Math.round(est.memoryMB)} MB estimated`);
           return null;
         }
