@@ -9,9 +9,11 @@
  * Colour rules are jpeg_scaled.wasm's (src/codecs/jpeg-scaled.ts): grey and YCbCr/RGB as
  * stored, CMYK/YCCK converted naively (no ICC). Sizes are coded pixels, before EXIF
  * orientation. Truncated scans are errors, never grey-filled images. One instance per
- * isolate, dropped after a call that left it above {@link DROP_INSTANCE_ABOVE_BYTES}; a libjpeg
- * error traps the module, which discards the instance (src/codecs/own-wasm.ts).
+ * isolate (`jpegTurbo` in wasm/instances.ts), dropped after a call that left it above
+ * JPEG_TURBO_DROP_ABOVE_BYTES (config.ts); a libjpeg error traps the module, which discards
+ * the instance.
  */
+import { JPEG_TURBO_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/jpeg_turbo.wasm';
 import { OwnDecoder, type OwnModuleExports } from './own-wasm';
 import { DecodeError, type RawImage } from './types';
@@ -28,22 +30,17 @@ interface JpegTurboExports extends OwnModuleExports {
   jt_message(): number;
 }
 
-/**
- * Wasm memory never shrinks: an instance above this after a call is dropped. Carrie.jpg (12
- * MP) at 3/8 needs about 12 MiB and keeps its instance; at 1/1 (49 MiB) it does not.
- */
-const DROP_INSTANCE_ABOVE_BYTES = 32 * 1024 * 1024;
-
 /** WASI calls that stdio keeps linked but nothing calls here: fail with ENOSYS. */
 const enosys = (): number => 52;
 
 const decoder = new OwnDecoder<JpegTurboExports>({
   module: wasmModule,
   what: 'JPEG',
+  name: 'jpegTurbo',
   alloc: (e, len) => e.jt_alloc(len),
   release: (e) => e.jt_release(),
   error: (code, message, options) => new DecodeError(`jpeg (${code}): ${message}`, options),
-  dropAboveBytes: DROP_INSTANCE_ABOVE_BYTES,
+  dropAboveBytes: JPEG_TURBO_DROP_ABOVE_BYTES,
   imports: () => ({
     wasi_snapshot_preview1: { fd_close: enosys, fd_seek: enosys, fd_write: enosys },
   }),
@@ -119,17 +116,4 @@ function trapWithMessage(wasm: JpegTurboExports, err: WebAssembly.RuntimeError):
   while (end < mem.length && end - ptr < 200 && mem[end] !== 0) end++;
   const msg = new TextDecoder().decode(mem.subarray(ptr, end));
   return msg ? new WebAssembly.RuntimeError(`${msg} (${err.message})`) : err;
-}
-
-/**
- * Bytes of wasm memory held by the current instance, 0 when there is none (before the first
- * decode, after a trap, after a call that left it above 32 MiB). For tests and benchmarks.
- */
-export function jpegTurboMemoryBytes(): number {
-  return decoder.memoryBytes();
-}
-
-/** Forgets the current instance (tests, benchmarks); the next call makes a new one. */
-export function dropJpegTurboInstance(): void {
-  decoder.drop();
 }

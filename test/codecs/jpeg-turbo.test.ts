@@ -6,14 +6,12 @@
  * 422.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { wasmMemory } from '../../wasm';
+import { dropCodecs, wasmMemory } from '../../wasm/instances';
 import { decodeImage } from '../../src/codecs/decode';
 import { decodeJpegScaled } from '../../src/codecs/jpeg-scaled';
 import {
   chooseJpegEighths,
   decodeJpegTurbo,
-  dropJpegTurboInstance,
-  jpegTurboMemoryBytes,
   type JpegEighths,
 } from '../../src/codecs/jpeg-turbo';
 import { DecodeError } from '../../src/codecs/types';
@@ -48,7 +46,7 @@ describe('libjpeg-turbo in the pipeline', () => {
     const img = await decodeImage(new Uint8Array(await res.arrayBuffer()), 'png');
     expect([img.width, img.height]).toEqual([1000, 666]);
     expect(wasmMemory().jpegDec ?? 0).toBe(0); // mozjpeg was never instantiated
-    expect(jpegTurboMemoryBytes()).toBeGreaterThan(0);
+    expect(wasmMemory().jpegTurbo).toBeGreaterThan(0);
   });
 
   it('answers 422 problem+json for a truncated baseline JPEG (no grey-filled image)', async () => {
@@ -95,10 +93,10 @@ describe('decodeJpegTurbo', () => {
   });
 
   it('refuses a source above the pixel limit before allocating its image', () => {
-    dropJpegTurboInstance();
+    dropCodecs(); // a fresh instance: its memory afterwards is this call's peak
     expect(() => decodeJpegTurbo(carrie, 8, 3000 * 4000 - 1)).toThrow(/too-large/);
     // The instance holds the input copy, not a 46 MiB RGBA image.
-    expect(jpegTurboMemoryBytes()).toBeLessThan(8 * MiB);
+    expect(wasmMemory().jpegTurbo).toBeLessThan(8 * MiB);
     expect(decodeJpegTurbo(carrie, 1, 3000 * 4000).width).toBe(375);
   });
 

@@ -99,7 +99,7 @@ describe('estimateVariant', () => {
       6,
     );
     // The module's RGB image and its output; no @jsquash/resize buffers.
-    expect(module.stages.decode.mb).toBeCloseTo(3.7 * srcMP + 5.5 * outMP, 6);
+    expect(module.stages.decode.mb).toBeCloseTo(5 * srcMP + 7 * outMP, 6);
     expect(module.stages.resize.mb).toBe(0);
     // A format change of a baseline JPEG decodes through libjpeg-turbo at 8/8: two copies of
     // the input (0.25 MB per MP when its size is unknown) and two RGBA images (the module's
@@ -109,15 +109,25 @@ describe('estimateVariant', () => {
     expect(same.stages.decode.mb).toBeCloseTo(2 * 0.25 * srcMP + 2 * (4 / 1.048576) * srcMP, 6);
     // Nothing changes size, so the pipeline skips the resize: nothing charged for it.
     expect(same.stages.resize).toEqual({ ms: 0, mb: 0 });
-    expect(same.stages.fixedMB).toBeCloseTo(9 + 3 + COST_TABLE.memoryFixedMB.encode.webp!, 6);
-    // A progressive one still decodes through mozjpeg: its per-MP figure.
+    expect(same.stages.fixedMB).toBeCloseTo(
+      COST_TABLE.memoryFixedMB.request! +
+        (COST_TABLE.memoryMBPerInputMB! * (carrie.bytes ?? 0)) / 1_048_576 +
+        9 +
+        3 +
+        COST_TABLE.memoryFixedMB.encode.webp!,
+      6,
+    );
+    // A progressive one still decodes through mozjpeg: its per-MP figure and the coefficients.
     const prog = estimateVariant({ ...carrie, progressive: true }, spec('f=webp'), 'webp');
-    expect(prog.stages.decode.mb).toBeCloseTo(COST_TABLE.memoryMBPerMP.decode.jpeg! * srcMP, 6);
-    // Measured in the bench (pipe-carrie-webp-1600, 12 MP → 1600x2133 WebP): 139 MB above
-    // idle; the old mozjpeg + @jsquash/resize path peaked 339 MB above idle.
+    expect(prog.stages.decode.mb).toBeCloseTo(
+      (COST_TABLE.memoryMBPerMP.decode.jpeg! + 3) * srcMP,
+      6,
+    );
+    // Measured (node bench/grid-memory.mjs, 12 MP → 1600x2133 WebP): 112 MB above idle; the
+    // old mozjpeg + @jsquash/resize path peaked 339 MB above idle.
     const large = estimateVariant(carrie, spec('w=1600,f=webp'), 'webp');
-    expect(large.memoryMB).toBeGreaterThanOrEqual(139);
-    expect(large.memoryMB).toBeLessThan(139 * 1.25);
+    expect(large.memoryMB).toBeGreaterThanOrEqual(112);
+    expect(large.memoryMB).toBeLessThan(112 * 1.35);
   });
 
   it('prices libjpeg-turbo at M/8 + resize against the module at 1/d for a baseline reduction', () => {
@@ -148,15 +158,20 @@ describe('estimateVariant', () => {
     }
   });
 
-  it('charges the Rust WebP decoder for lossless WebP sources', () => {
+  it("charges libwebp's VP8L decoder its whole ARGB image for lossless WebP sources", () => {
     const webpSrc = { ...kodak, format: 'webp' as const };
     const lossy = estimateVariant(webpSrc, spec('w=384'), 'webp');
     const lossless = estimateVariant({ ...webpSrc, webpLossless: true }, spec('w=384'), 'webp');
     const srcMP = (768 * 512) / 1e6;
     expect(lossy.stages.decode.ms).toBeCloseTo(COST_TABLE.decodeMsPerMP.webp! * srcMP, 6);
     expect(lossless.stages.decode.ms).toBeCloseTo(COST_TABLE.webpLosslessDecodeMsPerMP! * srcMP, 6);
+    // The ARGB image per source MP, the input twice (no size known: 4 bytes per pixel) and
+    // the decoded RGBA twice (w=384 is a 1/2 decode: 384x256).
+    const MiB = 1_048_576;
     expect(lossless.stages.decode.mb).toBeCloseTo(
-      COST_TABLE.memoryMBPerMP.webpLosslessDecode! * srcMP,
+      COST_TABLE.memoryMBPerMP.webpLosslessDecode! * srcMP +
+        (2 * 768 * 512 * 4) / MiB +
+        (2 * 4 * 384 * 256) / MiB,
       6,
     );
     expect(lossless.cpuMs).toBeGreaterThan(lossy.cpuMs);
