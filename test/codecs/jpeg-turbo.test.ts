@@ -9,11 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { dropCodecs, wasmMemory } from '../../wasm/instances';
 import { decodeImage } from '../../src/codecs/decode';
 import { decodeJpegScaled } from '../../src/codecs/jpeg-scaled';
-import {
-  chooseJpegEighths,
-  decodeJpegTurbo,
-  type JpegEighths,
-} from '../../src/codecs/jpeg-turbo';
+import { chooseJpegEighths, decodeJpegTurbo, type JpegEighths } from '../../src/codecs/jpeg-turbo';
 import { DecodeError } from '../../src/codecs/types';
 import { call, fixture, fixtureList, upload } from '../helpers';
 
