@@ -250,6 +250,33 @@ const scaledCase = (denom) => ({
 });
 
 /**
+ * libjpeg-turbo at m/8 (src/codecs/jpeg-turbo.ts); sharp makes the same size (libvips
+ * shrinks on load by a power of two, then reduces).
+ * @param {number} m @returns {Case}
+ */
+const turboCase = (m) => ({
+  id: `decode-jpeg-12mp-turbo-${m}`,
+  title: `decode JPEG 12 MP at ${m}/8 (libjpeg-turbo)`,
+  kind: 'stage',
+  costMP: CARRIE_MP,
+  async units(ctx) {
+    const bytes = ctx.carrie();
+    const [w, h] = [Math.ceil((3000 * m) / 8), Math.ceil((4000 * m) / 8)];
+    return [
+      {
+        name: `${m}/8`,
+        input: { bytes },
+        params: { op: 'decode-turbo', m },
+        sharp: (v) =>
+          (m === 8 ? v.sharp(bytes) : v.sharp(bytes).resize(w, h, { fit: 'fill' }))
+            .raw()
+            .toBuffer(),
+      },
+    ];
+  },
+});
+
+/**
  * A whole pipeline: probe, parseTransform(`t`), runPipeline(…, format) in workerd; sharp's
  * equivalent `sharp(file).rotate().resize({ width }).<format>()`.
  * @param {string} id @param {string} title @param {string[]} files @param {number} width
@@ -372,6 +399,10 @@ const CASES = [
   scaledCase(2),
   scaledCase(4),
   scaledCase(8),
+  turboCase(8),
+  turboCase(6),
+  turboCase(4),
+  turboCase(3),
   {
     id: 'resize-12mp-800w',
     title: 'resize 12 MP → 800x1067 (lanczos3)',

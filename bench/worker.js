@@ -11,6 +11,7 @@
  *   POST /run?key=K&op=OP&reps=N[&out=1]...  run OP N times back to back; time them
  *        op=decode   &format=jpeg|png|webp|avif|gif[&tw=W&th=H]  (tw/th: WebP scaled decode)
  *        op=decode-scaled &denom=1|2|4|8   (src/codecs/jpeg-scaled.ts)
+ *        op=decode-turbo &m=1..8           (src/codecs/jpeg-turbo.ts, at m/8)
  *        op=resize   &w=W&h=H
  *        op=encode   &format=jpeg|png|webp|avif[&quality=Q][&speed=S]
  *        op=pipeline &t=<transform>&f=<format>   (probe + parseTransform + runPipeline)
@@ -31,6 +32,7 @@
 import { decodeImage } from '../src/codecs/decode';
 import { DEFAULT_AVIF_SPEED, DEFAULT_QUALITY, encodeImage } from '../src/codecs/encode';
 import { decodeJpegScaled } from '../src/codecs/jpeg-scaled';
+import { decodeJpegTurbo } from '../src/codecs/jpeg-turbo';
 import { probe } from '../src/codecs/probe';
 import { resizeImage } from '../src/codecs/resize';
 import { runPipeline } from '../src/transform/pipeline';
@@ -70,6 +72,10 @@ function operation(q) {
     case 'decode-scaled': {
       const denom = /** @type {any} */ (num(q, 'denom') ?? 1);
       return async () => ({ raw: decodeJpegScaled(input.bytes, denom) });
+    }
+    case 'decode-turbo': {
+      const m = /** @type {any} */ (num(q, 'm') ?? 8);
+      return async () => ({ raw: decodeJpegTurbo(input.bytes, m) });
     }
     case 'resize': {
       const raw = input.raw;

@@ -381,6 +381,11 @@ export const STORED_ERROR_MAX_CHARS = 500;
  */
 export const JPEG_SCALED_DROP_ABOVE_BYTES = 32 * 1024 * 1024;
 /**
+ * jpeg_turbo.wasm (codecs/jpeg-turbo.ts), bytes: Carrie.jpg (12 MP) at 3/8 needs 9.5 MiB and
+ * keeps its instance; a full-size decode of it (48.9 MiB) does not.
+ */
+export const JPEG_TURBO_DROP_ABOVE_BYTES = 32 * 1024 * 1024;
+/**
  * png_scaled.wasm (codecs/png-scaled.ts), bytes: a 12 MP PNG → 1600x1200 needs about 9 MiB
  * (the 7.3 MiB output, a few rows, the code); a full-size or large interlaced decode is above it.
  */

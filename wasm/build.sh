@@ -7,6 +7,7 @@
 #   wasm/lcms        → wasm/lcms.wasm          (Little CMS 2.16, Debian lcms2: ICC → sRGB)
 #   wasm/libwebp     → wasm/libwebp.wasm       (libwebp 1.5.0, Debian libwebp: WebP codec)
 #   wasm/avif        → wasm/avif.wasm          (dav1d 1.5.1 + libavif 1.4.2, Debian: AVIF decode)
+#   wasm/jpeg-turbo  → wasm/jpeg_turbo.wasm    (libjpeg-turbo 2.1.5, Debian: JPEG decode at M/8)
 #
 #   bash wasm/build.sh [module ...]       (npm run build:wasm; default: every module)
 #
@@ -22,7 +23,7 @@ WASM_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CRATES=()
 
 # --- C modules: built by wasm/<name>/build.sh (Debian source packages + clang/emscripten) ---
-C_MODULES=(lcms libwebp avif)
+C_MODULES=(lcms libwebp avif jpeg-turbo)
 C_SELECTED=()
 for arg in "$@"; do
   if [[ " ${C_MODULES[*]} " == *" $arg "* ]]; then C_SELECTED+=("$arg"); else CRATES+=("$arg"); fi

@@ -38,6 +38,13 @@ export const LIBWEBP_SHA256 = '995af131eafa637b34477d63c242e451b6742426f12b6c52f
 export const LCMS_SHA256 = 'd377cc3b5081c950c5344d86e8a35e57c5820424c67e6d9b538a437216be4099';
 
 /**
+ * SHA-256 of wasm/jpeg_turbo.wasm (libjpeg-turbo 2.1.5 from Debian's libjpeg-turbo
+ * 1:2.1.5-4 and our glue: baseline JPEG decode at M/8; see wasm/README.md), checked by the
+ * same test.
+ */
+export const JPEG_TURBO_SHA256 = '9409cdd1ec76590e3c244ca41b93ac2648c1c836bc562597d3c4dba21acb2bf0';
+
+/**
  * Version of our own pipeline code (src/transform, src/codecs adapters): bump it with any
  * change that alters the pixels or bytes of a variant made from the same inputs (a new
  * decode path, resampling rule, encoder setting), so such a change writes new variant keys
@@ -49,6 +56,8 @@ export const LCMS_SHA256 = 'd377cc3b5081c950c5344d86e8a35e57c5820424c67e6d9b538a
  * 5: `gravity=auto` crops centre on the attention point (images/attention.ts), no longer
  * on the centre (2026-12-04); 6: PNG sources decode, crop and resample in our streaming PNG
  * module (wasm/png_scaled.wasm: premultiplied lanczos3, 16-bit kept until the resample).
+ * (Baseline JPEGs that are not reduced decode with libjpeg-turbo, wasm/jpeg_turbo.wasm,
+ * since 2026-12-04: the same pixels as mozjpeg's, so no bump; its hash is in the string.)
  */
 export const PIPELINE_VERSION = 6;
 
@@ -60,7 +69,7 @@ export const AVIF_SHA256 = '1811d172ebd3f01cb422d012641591a23131b0969572549b5378
 
 /**
  * Compact codec version string, e.g.
- * `jpeg1.6.0-png3.1.1-avif2.1.1-resize2.1.1-gif1.0.10-gifenc1.0.3-jpegscaledbd1e55ef240b-pngscaled70060dd91648-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-pipeline6`
+ * `jpeg1.6.0-png3.1.1-avif2.1.1-resize2.1.1-gif1.0.10-gifenc1.0.3-jpegscaledbd1e55ef240b-pngscaled70060dd91648-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-jpegturbo9409cdd1ec76-pipeline6`
  * (versions of @jsquash/*, omggif and gifenc, our modules' hash prefixes, PIPELINE_VERSION).
  */
-export const CODEC_VERSIONS: string = `jpeg${jpeg}-png${png}-avif${avif}-resize${resize}-gif${gif}-gifenc${gifenc}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-pngscaled${PNG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-avifdec${AVIF_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`;
+export const CODEC_VERSIONS: string = `jpeg${jpeg}-png${png}-avif${avif}-resize${resize}-gif${gif}-gifenc${gifenc}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-pngscaled${PNG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-avifdec${AVIF_SHA256.slice(0, 12)}-jpegturbo${JPEG_TURBO_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`;

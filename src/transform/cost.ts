@@ -35,6 +35,12 @@ import type { Config } from '../config';
 import type { ImageRecord } from '../storage/images-db';
 import table from './cost-table.json';
 import { pngDecodeCost } from './png-cost';
+import {
+  SCALED_DECODE_MB_PER_DECODED_MP,
+  TURBO_FIXED_MB,
+  TURBO_MS_PER_DECODED_MP,
+  TURBO_MS_PER_SOURCE_MP,
+} from './jpeg-cost';
 import { isAnimatedOutput, shapeVariant, type SourceFacts, type VariantShape } from './pipeline';
 import type { Size } from './geometry';
 import type { TransformSpec } from './spec';
@@ -133,19 +139,6 @@ const SCALED_DECODE_MB_PER_MP: Record<'1' | '2' | '4' | '8', number> = {
   '4': 1.3,
   '8': 1.05,
 };
-/**
- * Shrink-on-load at 1/2, 1/4 or 1/8, by what the module holds: its scaled image (RGB planes
- * and the converted output), MB per DECODED MP, plus two copies of the compressed input (the
- * JS buffer and the module's). Fitted to the module's peaks for the grid's large JPEGs and
- * Carrie.jpg (`node bench/jpeg-scaled-node.mjs --case resized <file> <denom> 1 WxH`, wasm
- * MiB: 48 MP 6.2 MB → 400w at 1/8 10.9, 800w at 1/4 20.6, 1600w at 1/2 59.2; 99.6 MP 7.9 MB
- * → 400w at 1/8 16.1, 1600w at 1/4 36.1, 1600w at 1/2 116.4; Carrie 12 MP 2.8 MB at 1/2, 1/4,
- * 1/8: 17.1, 7.4, 4.9): the module's memory is 1.7 + its input copy + 4.3 per decoded MP
- * within 1 MiB in every case; the figure is rounded up to 4.5. The per-source-MP figures above
- * stand when the compressed size is unknown (`PlanSource.bytes`); they overstate a 48 MP
- * source at 1/8 by 3x, which refused every variant of a 100 MP photo.
- */
-const SCALED_DECODE_MB_PER_DECODED_MP = 6.5;
 /** The 1/1 module's output buffers, MB per output MP (see SCALED_DECODE_MB_PER_MP). */
 const UNSCALED_OUTPUT_MB_PER_MP = 7;
 const SCALED_DECODE_FIXED_MB = 2;
@@ -306,13 +299,14 @@ export function estimateShape(
   const { src, spec, geometry } = shape;
   const sourcePixels = src.width * src.height;
   const outputPixels = geometry.canvas.width * geometry.canvas.height;
-  const { scale, inModule, box, decoded } = shape.decode;
+  const { scale, inModule, box, decoded, eighths } = shape.decode;
   const avif = src.format === 'avif';
-  const decodedPixels = avif
-    ? decoded.width * decoded.height
-    : scale === 1
-      ? sourcePixels
-      : Math.ceil(src.width / scale) * Math.ceil(src.height / scale);
+  const decodedPixels =
+    avif || eighths
+      ? decoded.width * decoded.height
+      : scale === 1
+        ? sourcePixels
+        : Math.ceil(src.width / scale) * Math.ceil(src.height / scale);
   const srcMP = sourcePixels / MP;
   const decMP = decodedPixels / MP;
   const outMP = outputPixels / MP;
@@ -361,6 +355,13 @@ export function estimateShape(
     // (the crop box-shrunk or scaled to the target: `avifMP`) twice, in wasm and copied out.
     decode = { ms: fullMs * srcMP, mb: fullMb * srcMP + 2 * RGBA_MB_PER_MP * avifMP };
     decodeFixed = num(fixed.decode.avif, maxOf(fixed.decode));
+  } else if (eighths) {
+    const inputMb = src.bytes !== undefined ? src.bytes / 1_048_576 : 0.25 * srcMP;
+    decode = {
+      ms: TURBO_MS_PER_SOURCE_MP * srcMP + TURBO_MS_PER_DECODED_MP * decMP,
+      mb: 2 * inputMb + 2 * RGBA_MB_PER_MP * decMP,
+    };
+    decodeFixed = TURBO_FIXED_MB;
   } else if (!inModule) {
     // mozjpeg keeps a progressive JPEG's coefficients for every scan too (see below).
     const coefficients =
@@ -401,12 +402,14 @@ export function estimateShape(
     (geometry.crop.width !== geometry.resize.width ||
       geometry.crop.height !== geometry.resize.height) &&
     !(avif && box === 0);
+  // (A JPEG at M/8 is resized from the crop as decoded.)
+  const shrunk = eighths ? eighths / 8 : 1;
   const k =
     inModule || avif
       ? 1
       : preShrinkFactor(
-          geometry.crop.width,
-          geometry.crop.height,
+          geometry.crop.width * shrunk,
+          geometry.crop.height * shrunk,
           geometry.resize.width,
           geometry.resize.height,
         );

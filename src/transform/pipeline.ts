@@ -22,6 +22,12 @@ import {
   JpegDecodeError,
   type JpegScale,
 } from '../codecs/jpeg-scaled';
+import {
+  chooseJpegEighths,
+  decodeJpegTurbo,
+  eighthsSize,
+  type JpegEighths,
+} from '../codecs/jpeg-turbo';
 import { DEFAULT_QUALITY, encodeImage } from '../codecs/encode';
 import { decodePngResized } from '../codecs/png-scaled';
 import { embeddedProfile, type IccProfile } from '../codecs/icc';
@@ -50,6 +56,8 @@ import {
   rectToSource,
   type Orientation,
 } from './orient';
+import costTable from './cost-table.json';
+import { turboPaysOff } from './jpeg-cost';
 import type { Rgba, TransformSpec } from './spec';
 import { findTrim, fullRect, trimWindow, uprightCorner, uprightWindow } from './trim';
 import type { StageTimings } from '../observability/log';
@@ -159,6 +167,8 @@ export function decodeRequest(src: SourceFacts, spec: TransformSpec): { crop: Re
 /** How a source is decoded for a variant (see {@link decodePlan}). */
 export interface DecodePlan {
   scale: JpegScale;
+  /** Baseline JPEG: libjpeg-turbo decodes at eighths/8 (see {@link decodePlan}); else absent. */
+  eighths?: JpegEighths;
   decoded: Size;
   inModule: boolean;
   /** AVIF: the module's box-shrink factor (0 = decode to the target size; see decodePlan). */
@@ -226,8 +236,12 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   call. True for every JPEG that is shrunk on load, every JPEG crop that is reduced at all
  *   (at scale 1 too: the module's RGB buffer and streaming lanczos3 need about a quarter of
  *   the memory of mozjpeg's RGBA plus @jsquash/resize, measured 56 vs 225 MiB for 12 MP →
- *   1600x2133, at no more CPU), and every CMYK JPEG (mozjpeg cannot read them). False
- *   means a @jsquash decode, then crop and resize by the caller.
+ *   1600x2133, at no more CPU), and every progressive CMYK JPEG (mozjpeg cannot read
+ *   them). False means another decoder, then crop and resize by the caller.
+ * - `eighths`: baseline JPEGs (`progressive` not true) that are not reduced, and reductions
+ *   the cost table prices cheaper that way, decode with libjpeg-turbo at `eighths`/8
+ *   (wasm/jpeg_turbo.wasm; {@link turboEighths}); then `scale` is 1, `inModule` false and
+ *   `decoded` the whole image at that scale.
  * - `box`: AVIF only (else 1): wasm/avif.wasm converts the crop to RGBA in row bands and
  *   box-shrinks it by this integer factor on the way, or (0) scales it to `target` itself
  *   ({@link avifBoxFactor}); `decoded` is the whole image reduced alike.
@@ -235,7 +249,11 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   our PNG module (wasm/png_scaled.wasm) streams rows into its resampler, so `decoded` is
  *   then the output-sized result (the full image never exists, Adam7 files excepted).
  */
-export function decodePlan(src: SourceFacts, crop: Size, target: Size): DecodePlan {
+export function decodePlan(
+  src: SourceFacts & { progressive?: boolean },
+  crop: Size,
+  target: Size,
+): DecodePlan {
   const jpeg = src.format === 'jpeg';
   const stillWebp = src.format === 'webp' && (src.frames ?? 1) <= 1;
   const scale =
@@ -244,6 +262,16 @@ export function decodePlan(src: SourceFacts, crop: Size, target: Size): DecodePl
     target.width <= crop.width &&
     target.height <= crop.height &&
     target.width * target.height < crop.width * crop.height;
+  const eighths =
+    jpeg && src.progressive !== true ? turboEighths(src, crop, target, reduced ? scale : 0) : 0;
+  if (eighths)
+    return {
+      scale: 1,
+      eighths,
+      decoded: eighthsSize(src.width, src.height, eighths),
+      inModule: false,
+      box: 1,
+    };
   const box = src.format === 'avif' ? avifBoxFactor(crop, target) : 1;
   const div = Math.max(scale, box);
   const decoded =
@@ -259,6 +287,34 @@ export function decodePlan(src: SourceFacts, crop: Size, target: Size): DecodePl
     inModule: (jpeg && (scale > 1 || reduced || src.cmyk === true)) || src.format === 'png',
     box,
   };
+}
+
+/**
+ * The libjpeg-turbo scale for a baseline JPEG (0: use the other paths), wasm/jpeg_turbo.wasm;
+ * `scale` is jpeg_scaled's denominator for a reduction, 0 when the crop is not reduced:
+ * - no reduction (full size, enlargements, CMYK included): 8/8, the same pixels as mozjpeg
+ *   and sharp (every baseline JPEG in ../shared/images: 0 differing samples, `node
+ *   bench/jpeg-turbo-node.mjs --check`), in an instance that is dropped after a large decode
+ *   (mozjpeg's keeps its 51 MiB for the isolate's life);
+ * - a reduction: the smallest M/8 that covers the target ({@link chooseJpegEighths}), when it
+ *   decodes fewer pixels than jpeg_scaled's 1/`scale` and the cost table prices it cheaper,
+ *   resize included ({@link turboPaysOff}, which says why that is not the case today).
+ * Progressive JPEGs keep jpeg_scaled and mozjpeg: libjpeg would hold all their coefficients.
+ */
+function turboEighths(src: SourceFacts, crop: Size, target: Size, scale: number): JpegEighths | 0 {
+  if (scale === 0) return 8;
+  const m = chooseJpegEighths(crop.width, crop.height, target.width, target.height);
+  if (m * scale >= 8) return 0;
+  const turbo = eighthsSize(src.width, src.height, m);
+  const scaledPixels = Math.ceil(src.width / scale) * Math.ceil(src.height / scale);
+  const pays = turboPaysOff(
+    src.width * src.height,
+    turbo.width * turbo.height,
+    scaledPixels,
+    scale as JpegScale,
+    costTable,
+  );
+  return pays ? m : 0;
 }
 
 /**
@@ -291,10 +347,12 @@ function scaleRect(r: Rect, from: Size, to: Size): Rect {
 
 /**
  * Decodes for a crop and target. PNGs go through the PNG module (decode, crop, resample in one
- * call). Reduced JPEGs (and CMYK JPEGs, which mozjpeg cannot read) go through the JPEG module, which decodes at 1/1, 1/2, 1/4 or 1/8, crops and resamples
- * (lanczos3, sRGB) in one call, so the decoded image never leaves its wasm memory: the result
- * is already `target`-sized (see `decodePlan`). Everything else decodes through @jsquash and
- * is cropped and resized by the caller.
+ * call). Baseline JPEGs with `eighths` decode with libjpeg-turbo at that scale (cropped and
+ * resized by the caller). Other reduced JPEGs (and progressive CMYK JPEGs, which mozjpeg
+ * cannot read) go through the JPEG module, which decodes at 1/1, 1/2, 1/4 or 1/8, crops and
+ * resamples (lanczos3, sRGB) in one call, so the decoded image never leaves its wasm memory:
+ * the result is already `target`-sized (see `decodePlan`). Everything else decodes through
+ * decodeImage and is cropped and resized by the caller.
  * @throws DecodeError when the bytes do not decode.
  */
 async function decodeFor(
@@ -304,7 +362,14 @@ async function decodeFor(
   target: Size,
   plan: DecodePlan = decodePlan(src, crop, target),
 ): Promise<{ img: RawImage; crop: Rect }> {
-  const { scale, decoded, inModule, box } = plan;
+  const { scale, decoded, inModule, box, eighths } = plan;
+  if (eighths) {
+    // A baseline JPEG at eighths/8 (libjpeg-turbo); the caller crops and resizes.
+    const img = decodeJpegTurbo(bytes, eighths, src.width * src.height);
+    if (img.width !== decoded.width || img.height !== decoded.height)
+      throw new DecodeError(`jpeg: frame ${img.width}x${img.height} is not the probed size`);
+    return { img, crop: scaleRect(crop, src, decoded) };
+  }
   if (src.format === 'avif') {
     // Cropped and box-shrunk by the module; the caller resizes the rest.
     const img = decodeAvif(bytes, box === 0 ? { rect: crop, size: target } : { rect: crop, box });

@@ -16,6 +16,7 @@ import type { EncodeFormat, RawImage } from '../../src/codecs/types';
 import {
   CODEC_VERSIONS,
   JPEG_SCALED_SHA256,
+  JPEG_TURBO_SHA256,
   PNG_SCALED_SHA256,
   PIPELINE_VERSION,
   AVIF_SHA256,
@@ -220,10 +221,10 @@ describe('encodeImage: validation', () => {
 describe('CODEC_VERSIONS', () => {
   it('names every installed codec package version', () => {
     expect(CODEC_VERSIONS).toBe(
-      `jpeg${jpegVersion}-png${pngVersion}-avif${avifVersion}-resize${resizeVersion}-gif${gifVersion}-gifenc${gifencVersion}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-pngscaled${PNG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-avifdec${AVIF_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`,
+      `jpeg${jpegVersion}-png${pngVersion}-avif${avifVersion}-resize${resizeVersion}-gif${gifVersion}-gifenc${gifencVersion}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-pngscaled${PNG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-avifdec${AVIF_SHA256.slice(0, 12)}-jpegturbo${JPEG_TURBO_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`,
     );
     expect(CODEC_VERSIONS).toMatch(
-      /^jpeg\d+\.\d+\.\d+-png\d+\.\d+\.\d+-avif\d+\.\d+\.\d+-resize\d+\.\d+\.\d+-gif\d+\.\d+\.\d+-gifenc\d+\.\d+\.\d+-jpegscaled[0-9a-f]{12}-pngscaled[0-9a-f]{12}-libwebp[0-9a-f]{12}-lcms[0-9a-f]{12}-avifdec[0-9a-f]{12}-pipeline\d+$/,
+      /^jpeg\d+\.\d+\.\d+-png\d+\.\d+\.\d+-avif\d+\.\d+\.\d+-resize\d+\.\d+\.\d+-gif\d+\.\d+\.\d+-gifenc\d+\.\d+\.\d+-jpegscaled[0-9a-f]{12}-pngscaled[0-9a-f]{12}-libwebp[0-9a-f]{12}-lcms[0-9a-f]{12}-avifdec[0-9a-f]{12}-jpegturbo[0-9a-f]{12}-pipeline\d+$/,
     );
   });
 });

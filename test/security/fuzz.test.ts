@@ -16,6 +16,7 @@ import { env } from 'cloudflare:test';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeAvif } from '../../src/codecs/avif';
+import { decodeJpegTurbo, type JpegEighths } from '../../src/codecs/jpeg-turbo';
 import { decodePngResized } from '../../src/codecs/png-scaled';
 import { MAX_DIMENSION, probe, ProbeError } from '../../src/codecs/probe';
 import { DecodeError } from '../../src/codecs/types';
@@ -416,6 +417,61 @@ describe('fuzz: PNG decoder (wasm/png_scaled.wasm)', () => {
             expect(
               decodePngResized(good, { left: 0, top: 0, width: 32, height: 32 }, 8, 8).width,
             ).toBe(8);
+          },
+        ),
+        runs(200),
+      );
+    },
+  );
+});
+
+describe('fuzz: JPEG decoder (wasm/jpeg_turbo.wasm: libjpeg-turbo)', () => {
+  /** Small JPEGs: baseline 4:4:4 and 4:2:0, progressive, YCCK (CMYK). */
+  let seeds: Uint8Array[] = [];
+  beforeAll(async () => {
+    seeds = await Promise.all(
+      [
+        'images/exif/Landscape_1.jpg',
+        'images/crop/concert.jpg',
+        'bad-images/polyglot-metadata/pillow_invalid-exif.jpg',
+        'local/cmyk.jpg',
+      ].map((p) => fixture(p)),
+    );
+  });
+
+  it(
+    'mutated and truncated JPEGs give an image or a DecodeError, never a trap that sticks',
+    { timeout: TIMEOUT },
+    async () => {
+      const good = seeds[0]!;
+      await fuzz(
+        'jpeg/mutated',
+        fc.property(
+          fc.nat(),
+          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 16 }),
+          fc.option(fc.nat(), { nil: undefined }),
+          fc.integer({ min: 1, max: 8 }),
+          (which, edits, cut, m) => {
+            const seed = seeds[which % seeds.length]!;
+            const b = seed.slice(0, cut === undefined ? seed.length : cut % (seed.length + 1));
+            // Edits after SOI, mostly in the headers and the start of the scan.
+            for (const [at, v] of edits)
+              if (b.length > 2) b[2 + (at % Math.min(b.length - 2, 4096))] = v;
+            let facts;
+            try {
+              facts = probe(b);
+            } catch {
+              return; // the probe in front refuses it: the decoder never sees it
+            }
+            if (facts.format !== 'jpeg' || facts.width * facts.height > 1 << 22) return;
+            try {
+              const img = decodeJpegTurbo(b, m as JpegEighths, 1 << 22);
+              expect(img.data.length).toBe(img.width * img.height * 4);
+            } catch (err) {
+              if (!(err instanceof DecodeError)) throw err;
+            }
+            // The module still works (a trapped instance is replaced).
+            expect(decodeJpegTurbo(good, 1).width).toBe(75);
           },
         ),
         runs(200),

@@ -17,6 +17,7 @@ import {
   type CostTable,
   type PlanSource,
 } from '../../src/transform/cost';
+import { turboPaysOff } from '../../src/transform/jpeg-cost';
 import { feasibleFormat } from '../../src/transform/negotiate';
 import { shapeVariant } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
@@ -88,7 +89,7 @@ describe('estimateVariant', () => {
     expect(progressive.decodedPixels).toBe(1500 * 2000);
   });
 
-  it('charges the module at 1/1 for JPEGs reduced less than 2x, and mozjpeg only when not reduced', () => {
+  it('charges the module at 1/1 for JPEGs reduced less than 2x, and libjpeg-turbo when not reduced', () => {
     const srcMP = 12;
     const module = estimateVariant(carrie, spec('w=2000,f=webp'), 'webp');
     const outMP = (2000 * 2667) / 1e6;
@@ -100,17 +101,26 @@ describe('estimateVariant', () => {
     // The module's RGB image and its output; no @jsquash/resize buffers.
     expect(module.stages.decode.mb).toBeCloseTo(5 * srcMP + 7 * outMP, 6);
     expect(module.stages.resize.mb).toBe(0);
-    // A format change decodes through mozjpeg: its per-MP figure, and @jsquash/resize's fixed.
+    // A format change of a baseline JPEG decodes through libjpeg-turbo at 8/8: two copies of
+    // the input (0.25 MB per MP when its size is unknown) and two RGBA images (the module's
+    // and the JS copy), 3.5 + 10.5 ms per MP (src/transform/jpeg-cost.ts).
     const same = estimateVariant(carrie, spec('f=webp'), 'webp');
-    expect(same.stages.decode.mb).toBeCloseTo(COST_TABLE.memoryMBPerMP.decode.jpeg! * srcMP, 6);
+    expect(same.stages.decode.ms).toBeCloseTo(14 * srcMP, 6);
+    expect(same.stages.decode.mb).toBeCloseTo(2 * 0.25 * srcMP + 2 * (4 / 1.048576) * srcMP, 6);
     // Nothing changes size, so the pipeline skips the resize: nothing charged for it.
     expect(same.stages.resize).toEqual({ ms: 0, mb: 0 });
     expect(same.stages.fixedMB).toBeCloseTo(
       COST_TABLE.memoryFixedMB.request! +
         (COST_TABLE.memoryMBPerInputMB! * (carrie.bytes ?? 0)) / 1_048_576 +
-        COST_TABLE.memoryFixedMB.decode.jpeg! +
+        9 +
         3 +
         COST_TABLE.memoryFixedMB.encode.webp!,
+      6,
+    );
+    // A progressive one still decodes through mozjpeg: its per-MP figure and the coefficients.
+    const prog = estimateVariant({ ...carrie, progressive: true }, spec('f=webp'), 'webp');
+    expect(prog.stages.decode.mb).toBeCloseTo(
+      (COST_TABLE.memoryMBPerMP.decode.jpeg! + 3) * srcMP,
       6,
     );
     // Measured (node bench/grid-memory.mjs, 12 MP → 1600x2133 WebP): 112 MB above idle; the
@@ -118,6 +128,18 @@ describe('estimateVariant', () => {
     const large = estimateVariant(carrie, spec('w=1600,f=webp'), 'webp');
     expect(large.memoryMB).toBeGreaterThanOrEqual(112);
     expect(large.memoryMB).toBeLessThan(112 * 1.35);
+  });
+
+  it('prices libjpeg-turbo at M/8 + resize against the module at 1/d for a baseline reduction', () => {
+    // 12 MP → 800x1067: 3/8 (1125x1500) against 1/2 (1500x2000) with the streaming resample.
+    const args = [12e6, 1125 * 1500, 1500 * 2000, 2] as const;
+    // With @jsquash/resize's figures (12.5 MB per input MP) M/8 costs more memory: not taken.
+    expect(turboPaysOff(...args, COST_TABLE)).toBe(false);
+    // A resize step at 2 MB per input MP and the same speed would make it the cheaper path.
+    const cheap = { ...COST_TABLE, memoryMBPerMP: { ...COST_TABLE.memoryMBPerMP, resize: 2 } };
+    expect(turboPaysOff(...args, cheap)).toBe(true);
+    // Unmeasured 1/d: keep the known path.
+    expect(turboPaysOff(...args, { ...cheap, jpegScaledDecodeMsPerMPByDenom: {} })).toBe(false);
   });
 
   it('grows encode memory along the measured curve: the 800w ratio, then the 800w→1600w slope', () => {

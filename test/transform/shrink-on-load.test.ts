@@ -98,15 +98,26 @@ describe('shrink-on-load', () => {
   it('sends every reduced JPEG through the module, at 1/1 too, and nothing else', () => {
     const src = { format: 'jpeg' as const, width: 3000, height: 4000, orientation: 1 };
     const full = { width: 3000, height: 4000 };
-    const plan = (s: typeof src & { cmyk?: boolean }, target: { width: number; height: number }) =>
-      decodePlan({ ...s, hasAlpha: false }, full, target);
+    const plan = (
+      s: typeof src & { cmyk?: boolean; progressive?: boolean },
+      target: { width: number; height: number },
+    ) => decodePlan({ ...s, hasAlpha: false }, full, target);
     expect(plan(src, { width: 800, height: 1067 })).toMatchObject({ scale: 2, inModule: true });
     expect(plan(src, { width: 1600, height: 2133 })).toMatchObject({ scale: 1, inModule: true });
     expect(plan(src, { width: 3000, height: 3999 })).toMatchObject({ scale: 1, inModule: true });
-    // No reduction (format change, pure crop) or an enlargement: mozjpeg, unless CMYK.
-    expect(plan(src, full)).toMatchObject({ scale: 1, inModule: false });
-    expect(plan(src, { width: 3200, height: 4267 }).inModule).toBe(false);
-    expect(plan({ ...src, cmyk: true }, full).inModule).toBe(true);
+    // No reduction (format change, pure crop) or an enlargement: libjpeg-turbo at 8/8 (the
+    // same pixels as mozjpeg), CMYK too; a progressive JPEG keeps mozjpeg, or the module
+    // when CMYK.
+    expect(plan(src, full)).toMatchObject({ scale: 1, eighths: 8, inModule: false });
+    expect(plan(src, { width: 3200, height: 4267 })).toMatchObject({ eighths: 8, inModule: false });
+    expect(plan({ ...src, cmyk: true }, full)).toMatchObject({ eighths: 8, inModule: false });
+    const progressive = { ...src, progressive: true };
+    expect(plan(progressive, full)).toMatchObject({ scale: 1, inModule: false });
+    expect(plan(progressive, full).eighths).toBeUndefined();
+    expect(plan({ ...progressive, cmyk: true }, full).inModule).toBe(true);
+    // Reductions stay on the module: libjpeg-turbo at 3/8 + @jsquash/resize is priced dearer
+    // than 1/2 with the module's streaming resample (src/transform/jpeg-cost.ts).
+    expect(plan(src, { width: 800, height: 1067 }).eighths).toBeUndefined();
     // PNGs have their own module (test/codecs/png-scaled.test.ts), never at a JPEG scale.
     expect(plan({ ...src, format: 'png' } as never, { width: 800, height: 1067 })).toMatchObject({
       scale: 1,

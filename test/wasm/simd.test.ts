@@ -27,6 +27,7 @@ const MODULES: Record<string, { expected: Expected; why: string }> = {
   },
   'wasm/lcms.wasm': { expected: 'simd', why: 'ours: -msimd128 (wasm/lcms/build.sh)' },
   'wasm/avif.wasm': { expected: 'simd', why: 'ours: -msimd128 (wasm/avif/build.sh)' },
+  'wasm/jpeg_turbo.wasm': { expected: 'simd', why: 'ours: -msimd128 (wasm/jpeg-turbo/build.sh)' },
   '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm': { expected: 'none', why: 'upstream build' },
   '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm': { expected: 'none', why: 'upstream build' },
   '@jsquash/png/codec/pkg/squoosh_png_bg.wasm': { expected: 'none', why: 'upstream build' },

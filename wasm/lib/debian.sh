@@ -12,6 +12,10 @@
 #                                   pinned sha256, and unpacks it into DEST (recreated) with
 #                                   dpkg-source, which checks every tarball against the .dsc and
 #                                   applies Debian's patches.
+#   debian_fetch WORK SPEC [SUITE]  the download step alone: `apt-get source --download-only
+#                                   SPEC` into WORK/src through that private list (for a
+#                                   package whose .dsc the mirror no longer serves: the caller
+#                                   checks the tarballs itself).
 
 ensure_packages() {
   local name=$1
@@ -30,34 +34,37 @@ ensure_packages() {
 
 debian_source() {
   local work=$1 spec=$2 dsc=$3 dsc_sha256=$4 dest=$5 suite=${6:-trixie}
-  local apt="$work/apt"
-  mkdir -p "$apt/lists/partial" "$work/src"
-  if [ ! -f "$work/src/$dsc" ]; then
-    local uri keyring
-    read -r uri keyring < <(
-      awk 'BEGIN { RS = ""; FS = "\n" }
-        /Types:[^\n]*deb/ {
-          uri = ""; key = "";
-          for (i = 1; i <= NF; i++) {
-            if ($i ~ /^URIs:/) { split($i, a, /[ \t]+/); uri = a[2] }
-            if ($i ~ /^Signed-By:/) { split($i, a, /[ \t]+/); key = a[2] }
-          }
-          if (uri ~ /\/debian\/?$/ && key != "") { print uri, key; exit }
-        }' /etc/apt/sources.list.d/*.sources 2>/dev/null || true
-    )
-    if [ -z "${uri:-}" ] || [ -z "${keyring:-}" ]; then
-      echo "no Debian entry (URIs + Signed-By) in /etc/apt/sources.list.d/*.sources" >&2
-      return 1
-    fi
-    printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n' \
-      "$uri" "$suite" "$keyring" >"$apt/src.sources"
-    local o=(-o "Dir::Etc::SourceList=$apt/src.sources" -o Dir::Etc::SourceParts=/dev/null
-      -o "Dir::State::Lists=$apt/lists")
-    apt-get "${o[@]}" update
-    (cd "$work/src" && apt-get "${o[@]}" source --download-only "$spec")
-  fi
+  [ -f "$work/src/$dsc" ] || debian_fetch "$work" "$spec" "$suite"
   echo "$dsc_sha256  $work/src/$dsc" | sha256sum -c -
   rm -rf "$(dirname "$dest")"
   mkdir -p "$(dirname "$dest")"
   dpkg-source --require-strong-checksums --no-copy -x "$work/src/$dsc" "$dest" >/dev/null
+}
+
+debian_fetch() {
+  local work=$1 spec=$2 suite=${3:-trixie}
+  local apt="$work/apt"
+  mkdir -p "$apt/lists/partial" "$work/src"
+  local uri keyring
+  read -r uri keyring < <(
+    awk 'BEGIN { RS = ""; FS = "\n" }
+      /Types:[^\n]*deb/ {
+        uri = ""; key = "";
+        for (i = 1; i <= NF; i++) {
+          if ($i ~ /^URIs:/) { split($i, a, /[ \t]+/); uri = a[2] }
+          if ($i ~ /^Signed-By:/) { split($i, a, /[ \t]+/); key = a[2] }
+        }
+        if (uri ~ /\/debian\/?$/ && key != "") { print uri, key; exit }
+      }' /etc/apt/sources.list.d/*.sources 2>/dev/null || true
+  )
+  if [ -z "${uri:-}" ] || [ -z "${keyring:-}" ]; then
+    echo "no Debian entry (URIs + Signed-By) in /etc/apt/sources.list.d/*.sources" >&2
+    return 1
+  fi
+  printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n' \
+    "$uri" "$suite" "$keyring" >"$apt/src.sources"
+  local o=(-o "Dir::Etc::SourceList=$apt/src.sources" -o Dir::Etc::SourceParts=/dev/null
+    -o "Dir::State::Lists=$apt/lists")
+  apt-get "${o[@]}" update
+  (cd "$work/src" && apt-get "${o[@]}" source --download-only "$spec")
 }

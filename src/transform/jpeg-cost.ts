@@ -1,0 +1,94 @@
+/**
+ * The planner's figures for a baseline JPEG decoded by libjpeg-turbo at M/8
+ * (wasm/jpeg_turbo.wasm, src/codecs/jpeg-turbo.ts; `DecodePlan.eighths`), and the rule that
+ * prices it against jpeg_scaled.wasm at 1/d for a reduction (src/transform/pipeline.ts
+ * `decodePlan`):
+ *
+ *   turbo:  cpu = 3.5 ms × source MP + 10.5 ms × decoded MP + resize × decoded MP
+ *           mem = 2 × RGBA × decoded MP (the module's output and the JS copy) + resize
+ *                 buffers (@jsquash/resize today) − 1 RGBA handed to the resize (+ fixed)
+ *   scaled: cpu = its table figure at 1/d × source MP + resize × decoded MP (in the module)
+ *           mem = SCALED_DECODE_MB_PER_DECODED_MP × decoded MP (streaming resample)
+ *
+ * M/8 is chosen only when it is cheaper in CPU and no dearer in memory. With the table's
+ * @jsquash/resize figures (12.5 MB per input MP) that is never the case for a reduction:
+ * measured in workerd, 12 MP → 800w WebP took 1.9x native sharp with jpeg_scaled at 1/2 and
+ * 2.2x with libjpeg-turbo at 3/8 + @jsquash/resize (peak RSS 123 vs 150 MiB; `node
+ * bench/run.mjs --cases pipe-carrie-webp-800`, one run each): the resize costs more than the
+ * smaller decode saves (the table's resize figure, measured after a box pre-shrink, also
+ * understates lanczos3 at that 1.4x ratio: about 40 ms per input MP there). A cheaper resize
+ * step (a streaming or SIMD resampler) re-measured into the table turns the rule on by itself.
+ */
+
+/** The cost-table figures this module reads (a subset of `CostTable` in cost.ts). */
+export interface JpegCostFigures {
+  resizeMsPerMP: number | null;
+  memoryMBPerMP: { resize: number | null };
+  jpegScaledDecodeMsPerMPByDenom?: Partial<Record<'1' | '2' | '4' | '8', number | null>>;
+}
+
+/**
+ * libjpeg-turbo CPU: entropy decoding per SOURCE MP plus IDCT, upsampling and colour per
+ * DECODED MP, fitted to Node CPU medians on Carrie.jpg (12 MP, `node
+ * bench/jpeg-turbo-node.mjs`, one run): 8/8 166 ms, 6/8 98, 4/8 79, 3/8 47, 2/8 49 (the fit,
+ * 42 + 10.5 per decoded MP, is within 13 ms of each).
+ */
+export const TURBO_MS_PER_SOURCE_MP = 3.5;
+export const TURBO_MS_PER_DECODED_MP = 10.5;
+/**
+ * libjpeg-turbo memory: the module holds its input copy and the RGBA at M/8, and the adapter
+ * copies the RGBA out, so 2 RGBA per decoded MP and two input copies; on top, what any decode
+ * adds to the isolate. Fitted to workerd's peak RSS above the ready isolate for Carrie.jpg
+ * (`node bench/run.mjs --cases decode-jpeg-12mp-turbo-8,…-6,…-4,…-3`, one run): 106, 66, 37,
+ * 27 MB at 8/8, 6/8, 4/8, 3/8 = 14.1 + 7.66 per decoded MP within 0.4 MB, i.e. the input
+ * copies (5.4) plus this (wasm memory 48.9, 28.9, 14.5, 9.5 MiB). mozjpeg's full decode
+ * measured 111 MB in the same run.
+ */
+export const TURBO_FIXED_MB = 9;
+
+/**
+ * jpeg_scaled.wasm (shrink-on-load) at 1/2, 1/4 or 1/8, by what the module holds: its scaled
+ * image (RGB planes and the converted output), MB per DECODED MP, plus two copies of the
+ * compressed input (the JS buffer and the module's). Fitted to the module's peaks for the
+ * grid's large JPEGs and Carrie.jpg (`node bench/jpeg-scaled-node.mjs --case resized <file>
+ * <denom> 1 WxH`, wasm MiB: 48 MP 6.2 MB → 400w at 1/8 10.9, 800w at 1/4 20.6, 1600w at 1/2
+ * 59.2; 99.6 MP 7.9 MB → 400w at 1/8 16.1, 1600w at 1/4 36.1, 1600w at 1/2 116.4; Carrie 12 MP
+ * 2.8 MB at 1/2, 1/4, 1/8: 17.1, 7.4, 4.9): the module's memory is 1.7 + its input copy + 4.3
+ * per decoded MP within 1 MiB in every case; the figure was rounded up to 4.5, then raised to
+ * 6.5 when the planner was fitted to per-variant workerd peaks (bench/grid-memory.mjs). The
+ * per-source-MP figures (cost.ts `SCALED_DECODE_MB_PER_MP`) stand when the compressed size is
+ * unknown (`PlanSource.bytes`); they overstate a 48 MP source at 1/8 by 3x, which refused
+ * every variant of a 100 MP photo.
+ */
+export const SCALED_DECODE_MB_PER_DECODED_MP = 6.5;
+
+/** Bytes per RGBA pixel, as MiB per MP. */
+const RGBA_MB_PER_MP = 4 / 1.048576;
+const MP = 1_000_000;
+
+/**
+ * True when decoding `turboPixels` with libjpeg-turbo (then resizing them) is cheaper than
+ * jpeg_scaled at 1/`denom` decoding `scaledPixels` and resampling in the module, for a
+ * source of `sourcePixels`: less CPU and no more memory by the figures above.
+ */
+export function turboPaysOff(
+  sourcePixels: number,
+  turboPixels: number,
+  scaledPixels: number,
+  denom: 1 | 2 | 4 | 8,
+  t: JpegCostFigures,
+): boolean {
+  const resizeMs = t.resizeMsPerMP ?? 0;
+  const resizeMb = t.memoryMBPerMP.resize ?? 0;
+  const srcMP = sourcePixels / MP;
+  const turboMP = turboPixels / MP;
+  const scaledMP = scaledPixels / MP;
+  const scaledMsPerMP = t.jpegScaledDecodeMsPerMPByDenom?.[`${denom}`];
+  if (typeof scaledMsPerMP !== 'number') return false; // unmeasured: keep the known path
+  const turboMs = TURBO_MS_PER_SOURCE_MP * srcMP + (TURBO_MS_PER_DECODED_MP + resizeMs) * turboMP;
+  const scaledMs = scaledMsPerMP * srcMP + resizeMs * scaledMP;
+  // Per decoded MP only: the fixed parts (instances, input copies) are alike on both paths.
+  const turboMb = (RGBA_MB_PER_MP + resizeMb) * turboMP;
+  const scaledMb = SCALED_DECODE_MB_PER_DECODED_MP * scaledMP;
+  return turboMs < scaledMs && turboMb <= scaledMb;
+}
