@@ -16,6 +16,9 @@
 //! rounding of the kernel's `sin`. Pixels are `v128` f32x4; what the four lanes mean is the
 //! caller's business (RGB + unused, or premultiplied RGBA).
 //!
+//! [`WindowResampler`] is the same filter keeping filtered source rows instead (for
+//! enlargements); [`store_rgba8`] rounds a finished row to RGBA8.
+//!
 //! [`BoxShrink`] averages k x k blocks of streamed rows (libvips' `shrink` before `reduce`),
 //! for large reductions.
 
@@ -209,6 +212,119 @@ impl Resampler {
     /// True once every output row has been emitted.
     pub fn finished(&self) -> bool {
         self.lo == self.out_h
+    }
+}
+
+/// Streaming lanczos3 like [`Resampler`] (same weights, same sums, so the same results), but
+/// keeping a window of horizontally filtered *source* rows instead of open *output* rows:
+/// an output row is computed from the window as soon as its last source row is in. The
+/// window holds as many rows as the longest vertical filter (7 when enlarging, about 6r + 1
+/// when reducing by r), where [`Resampler`]'s ring holds about 3 + 6 / r, so this one suits
+/// enlargements (a 100x taller output keeps 7 rows here, 600 there) and the small ratios
+/// left after a box pre-shrink. Any sizes >= 1 per axis, in either direction.
+pub struct WindowResampler {
+    htaps: Vec<Tap>,
+    hw: Vec<f32>,
+    vtaps: Vec<Tap>,
+    vw: Vec<f32>,
+    /// Rows in the window; source row r is kept at slot r % cap.
+    cap: usize,
+    out_w: usize,
+    window: Vec<v128>,
+    line: Vec<v128>,
+    out: Vec<v128>,
+    /// The next source row to come, and the next output row to finish.
+    row: usize,
+    next: usize,
+}
+
+impl WindowResampler {
+    /// Weights and buffers for `in_w` x `in_h` → `out_w` x `out_h` (all >= 1).
+    pub fn new(in_w: usize, in_h: usize, out_w: usize, out_h: usize) -> Result<Self, Failure> {
+        let (htaps, hw) = lanczos3_taps(in_w, out_w)?;
+        let (vtaps, vw) = lanczos3_taps(in_h, out_h)?;
+        let cap = vtaps.iter().map(|t| t.len as usize).max().unwrap_or(1);
+        let zero = f32x4_splat(0.0);
+        let what = "the resize rows";
+        Ok(WindowResampler {
+            htaps,
+            hw,
+            vtaps,
+            vw,
+            cap,
+            out_w,
+            window: try_filled(cap * out_w, zero, what)?,
+            line: try_filled(in_w, zero, what)?,
+            out: try_filled(out_w, zero, what)?,
+            row: 0,
+            next: 0,
+        })
+    }
+
+    /// Feeds the next source row: `load` fills it (`in_w` pixels) and is called only when
+    /// some output row reads this source row. `emit(y, row)` gets each output row (`out_w`
+    /// pixels) finished by this source row, in order.
+    pub fn push(&mut self, load: impl FnOnce(&mut [v128]), mut emit: impl FnMut(usize, &[v128])) {
+        let r = self.row;
+        self.row += 1;
+        // Windows start and end in non-decreasing order: a row before the next output
+        // row's window is read by no output row still to come.
+        if self.next >= self.vtaps.len() || r < self.vtaps[self.next].start as usize {
+            return;
+        }
+        let out_w = self.out_w;
+        load(&mut self.line);
+        let slot = &mut self.window[(r % self.cap) * out_w..][..out_w];
+        horizontal(&self.line, &self.htaps, &self.hw, slot);
+        let zero = f32x4_splat(0.0);
+        while self.next < self.vtaps.len() && self.vtaps[self.next].end() <= r {
+            let t = self.vtaps[self.next];
+            let ws = &self.vw[t.off as usize..][..t.len as usize];
+            for (j, &w) in ws.iter().enumerate() {
+                let src = (t.start as usize + j) % self.cap;
+                let src = &self.window[src * out_w..][..out_w];
+                let w = f32x4_splat(w);
+                if j == 0 {
+                    // 0 + h * w, as the crate sums.
+                    for (o, h) in self.out.iter_mut().zip(src) {
+                        *o = f32x4_add(zero, f32x4_mul(*h, w));
+                    }
+                } else {
+                    for (o, h) in self.out.iter_mut().zip(src) {
+                        *o = f32x4_add(*o, f32x4_mul(*h, w));
+                    }
+                }
+            }
+            emit(self.next, &self.out);
+            self.next += 1;
+        }
+    }
+
+    /// True once every output row has been emitted.
+    pub fn finished(&self) -> bool {
+        self.next == self.vtaps.len()
+    }
+}
+
+/// Stores one row of f32x4 R, G, B, A (0..=255) as RGBA8 at `dst`: with `unpremultiply`,
+/// colour is first divided by alpha / 255 (0 where alpha <= 0); then `(v + 0.5)` truncated
+/// and saturated to 0..=255, as the `resize` crate rounds.
+///
+/// # Safety
+/// `dst` must be valid for `row.len()` unaligned u32 writes.
+pub unsafe fn store_rgba8(row: &[v128], unpremultiply: bool, dst: *mut u32) {
+    let half = f32x4_splat(0.5);
+    for (i, p) in row.iter().enumerate() {
+        let mut v = *p;
+        if unpremultiply {
+            let al = f32x4_extract_lane::<3>(v);
+            let k = if al > 0.0 { 255.0 / al } else { 0.0 };
+            v = f32x4_replace_lane::<3>(f32x4_mul(v, f32x4_splat(k)), al);
+        }
+        let v = i32x4_trunc_sat_f32x4(f32x4_add(v, half));
+        let v = i16x8_narrow_i32x4(v, v);
+        let v = u8x16_narrow_i16x8(v, v);
+        dst.add(i).write_unaligned((i32x4_extract_lane::<0>(v) as u32).to_le());
     }
 }
 
