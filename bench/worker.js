@@ -34,7 +34,7 @@ import { decodeJpegScaled, jpegScaledMemoryBytes } from '../src/codecs/jpeg-scal
 import { webpMemoryBytes } from '../src/codecs/webp';
 import { pngScaledMemoryBytes } from '../src/codecs/png-scaled';
 import { probe } from '../src/codecs/probe';
-import { resizeImage } from '../src/codecs/resize';
+import { resizeImage, resizeMemoryBytes } from '../src/codecs/resize';
 import { runPipeline } from '../src/transform/pipeline';
 import { parseTransform } from '../src/transform/spec';
 import { wasmMemory } from '../wasm';
@@ -51,6 +51,8 @@ function memory() {
   if (webp) mem.libwebp = webp;
   const pngScaled = pngScaledMemoryBytes();
   if (pngScaled) mem.pngScaled = pngScaled;
+  const resize = resizeMemoryBytes();
+  if (resize) mem.resize = resize;
   return mem;
 }
 
@@ -84,8 +86,7 @@ function operation(q) {
       if (!raw) throw new Error(`${key} is not raw`);
       const w = num(q, 'w') ?? 0;
       const h = num(q, 'h') ?? 0;
-      const linear = q.get('linear') === '1';
-      return async () => ({ raw: await resizeImage(raw, w, h, { linear }) });
+      return async () => ({ raw: await resizeImage(raw, w, h) });
     }
     case 'encode': {
       const raw = input.raw;

@@ -5,13 +5,12 @@
 import { version as avifVersion } from '@jsquash/avif/package.json';
 import { version as jpegVersion } from '@jsquash/jpeg/package.json';
 import { version as pngVersion } from '@jsquash/png/package.json';
-import { version as resizeVersion } from '@jsquash/resize/package.json';
 import { version as gifencVersion } from 'gifenc/package.json';
 import { version as gifVersion } from 'omggif/package.json';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
 import { DEFAULT_QUALITY, encodeImage } from '../../src/codecs/encode';
-import { resizeImage } from '../../src/codecs/resize';
+import { resizeImage, resizeMemoryBytes } from '../../src/codecs/resize';
 import type { EncodeFormat, RawImage } from '../../src/codecs/types';
 import {
   CODEC_VERSIONS,
@@ -21,6 +20,7 @@ import {
   AVIF_SHA256,
   LCMS_SHA256,
   LIBWEBP_SHA256,
+  RESIZE_SHA256,
 } from '../../src/codecs/versions';
 import { wasmMemory } from '../../wasm';
 import { fixture } from '../helpers';
@@ -220,10 +220,10 @@ describe('encodeImage: validation', () => {
 describe('CODEC_VERSIONS', () => {
   it('names every installed codec package version', () => {
     expect(CODEC_VERSIONS).toBe(
-      `jpeg${jpegVersion}-png${pngVersion}-avif${avifVersion}-resize${resizeVersion}-gif${gifVersion}-gifenc${gifencVersion}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-pngscaled${PNG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-avifdec${AVIF_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`,
+      `jpeg${jpegVersion}-png${pngVersion}-avif${avifVersion}-resize${RESIZE_SHA256.slice(0, 12)}-gif${gifVersion}-gifenc${gifencVersion}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-pngscaled${PNG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-avifdec${AVIF_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`,
     );
     expect(CODEC_VERSIONS).toMatch(
-      /^jpeg\d+\.\d+\.\d+-png\d+\.\d+\.\d+-avif\d+\.\d+\.\d+-resize\d+\.\d+\.\d+-gif\d+\.\d+\.\d+-gifenc\d+\.\d+\.\d+-jpegscaled[0-9a-f]{12}-pngscaled[0-9a-f]{12}-libwebp[0-9a-f]{12}-lcms[0-9a-f]{12}-avifdec[0-9a-f]{12}-pipeline\d+$/,
+      /^jpeg\d+\.\d+\.\d+-png\d+\.\d+\.\d+-avif\d+\.\d+\.\d+-resize[0-9a-f]{12}-gif\d+\.\d+\.\d+-gifenc\d+\.\d+\.\d+-jpegscaled[0-9a-f]{12}-pngscaled[0-9a-f]{12}-libwebp[0-9a-f]{12}-lcms[0-9a-f]{12}-avifdec[0-9a-f]{12}-pipeline\d+$/,
     );
   });
 });
@@ -231,7 +231,8 @@ describe('CODEC_VERSIONS', () => {
 describe('wasmMemory', () => {
   it('reports the memory of each instantiated codec in bytes', () => {
     const mem = wasmMemory();
-    for (const name of ['pngCodec', 'jpegEnc', 'avifEnc', 'resize'])
+    for (const name of ['pngCodec', 'jpegEnc', 'avifEnc'])
       expect(mem[name], name).toBeGreaterThanOrEqual(64 * 1024);
+    expect(resizeMemoryBytes()).toBeGreaterThanOrEqual(64 * 1024);
   });
 });
