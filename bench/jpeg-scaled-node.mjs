@@ -2,7 +2,7 @@
 /**
  * Node check and benchmark for src/codecs/jpeg-scaled.ts (wasm/jpeg_scaled.wasm) against
  * @jsquash/jpeg's full decode, and of decodeJpegResized against decodeJpegScaled +
- * resizeImage (@jsquash/resize), the path it replaces.
+ * resizeImage (wasm/resize.wasm since pipeline 7; @jsquash/resize before), the path it replaces.
  *
  *   node bench/jpeg-scaled-node.mjs            speed + wasm memory (one child process per
  *                                              case, so every case starts with a fresh
@@ -64,8 +64,8 @@ let scaledInstances = 0;
 let forceTrap = false;
 
 /**
- * Bundles src/codecs/jpeg-scaled.ts and src/codecs/resize.ts (@jsquash/resize through
- * wasm/index.ts, as the pipeline uses it) for Node and imports them.
+ * Bundles src/codecs/jpeg-scaled.ts and src/codecs/resize.ts (wasm/resize.wasm, as the
+ * pipeline uses it; @jsquash/resize before pipeline 7) for Node and imports them.
  */
 async function loadScaled() {
   const result = await esbuild.build({
@@ -172,7 +172,7 @@ function wasmByCodec() {
   for (const [module, mems] of memories) {
     const name = WebAssembly.Module.exports(module).some((e) => e.name === 'jpeg_decode')
       ? 'jpeg_scaled'
-      : WebAssembly.Module.exports(module).some((e) => e.name === 'resize')
+      : WebAssembly.Module.exports(module).some((e) => e.name === 'resize_rgba')
         ? 'resize'
         : 'mozjpeg';
     for (const mem of mems) out[name] = Math.max(out[name], mem.buffer.byteLength);
