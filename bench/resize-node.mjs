@@ -8,12 +8,12 @@
  *                                         (fresh instance), in rounds, one process at a time
  *   node bench/resize-node.mjs --check    pixels against sharp's lanczos3 on the same RGBA
  *                                         (kodak, alpha, Carrie; reductions, enlargements)
- *   node bench/resize-node.mjs --case <ours|sharp|sharp-wasm32> <runs> [WxH]
+ *   node bench/resize-node.mjs --case <ours|before|sharp|sharp-wasm32> <runs> [WxH]
  *
  * Env: RUNS (per process, default 5), ROUNDS (default 3), CHANNELS (3 or 4: see runCase),
- * ROOT=<checkout> (bundle that
- * checkout's src/codecs/resize.ts instead: an A/B against an older resizer, e.g. a
- * `git worktree` of the commit before wasm/resize.wasm), IMAGES_DIR.
+ * BEFORE=<checkout> (adds a side `before`: that checkout's src/codecs/resize.ts, e.g. an
+ * export of the commit before wasm/resize.wasm with its node_modules, for an A/B),
+ * IMAGES_DIR.
  *
  * Time: medians of the wall and process CPU time of the calls after the first (a 2-core
  * machine shared with other jobs: read the ratios; CPU time is less disturbed by the load). Memory: ours, the largest wasm memory of any instance the
@@ -29,7 +29,7 @@ import sharp from 'sharp';
 import { loadSharpWasm32 } from './lib/sharp-wasm32.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(process.env.ROOT ?? path.join(here, '..'));
+const root = path.resolve(here, '..');
 const images = process.env.IMAGES_DIR ?? path.resolve(here, '..', '..', 'shared', 'images');
 const MiB = 1024 * 1024;
 
@@ -52,7 +52,7 @@ WebAssembly.Memory = class extends OrigMemory {
 const largestMemory = () => Math.max(0, ...memories.map((m) => m.buffer.byteLength));
 
 /** Bundles `root`'s src/codecs/resize.ts for Node (`.wasm` imports become Modules). */
-async function loadOurs() {
+async function loadOurs(root) {
   const result = await esbuild.build({
     stdin: {
       contents: `export { resizeImage } from './src/codecs/resize.ts';`,
@@ -132,8 +132,8 @@ async function runCase(side, runs, w, h) {
   // resize stage does; CHANNELS=4: sharp gets our RGBA (and premultiplies it).
   const rgb = process.env.CHANNELS !== '4';
   let call;
-  if (side === 'ours') {
-    const { resizeImage } = await loadOurs();
+  if (side === 'ours' || side === 'before') {
+    const { resizeImage } = await loadOurs(side === 'ours' ? root : process.env.BEFORE);
     call = () => resizeImage(img, w, h, { premultiply: false });
   } else {
     const lib = side === 'sharp' ? sharp : loadSharpWasm32();
@@ -157,7 +157,7 @@ async function runCase(side, runs, w, h) {
     cpu.push((user + system) / 1000);
     if (out.data.length % (w * h) !== 0) throw new Error(`${side}: ${out.data.length} bytes`);
   }
-  const memory = side === 'sharp' ? null : largestMemory() - (side === 'ours' ? 0 : before);
+  const memory = side === 'sharp' ? null : largestMemory() - (side === 'sharp-wasm32' ? before : 0);
   return { side, ms: ms.slice(1), cpu: cpu.slice(1), first: ms[0], memory };
 }
 
@@ -171,7 +171,7 @@ function bench() {
   const runs = Number(process.env.RUNS ?? 5);
   const rounds = Number(process.env.ROUNDS ?? 3);
   const size = '800x1067';
-  const sides = ['ours', 'sharp', 'sharp-wasm32'];
+  const sides = ['ours', ...(process.env.BEFORE ? ['before'] : []), 'sharp', 'sharp-wasm32'];
   const all = Object.fromEntries(sides.map((s) => [s, { ms: [], cpu: [], memory: 0 }]));
   for (let r = 0; r < rounds; r++)
     for (const side of sides) {
@@ -188,7 +188,7 @@ function bench() {
   const m = Object.fromEntries(sides.map((s) => [s, median(all[s].ms)]));
   const c = Object.fromEntries(sides.map((s) => [s, median(all[s].cpu)]));
   console.log(
-    `Carrie.jpg 3000x4000 RGBA → ${size} lanczos3 (sharp on ${process.env.CHANNELS === '4' ? 'RGBA' : 'RGB'}); node ${process.version}; ${rounds} rounds x ${runs} runs per side (root ${root})`,
+    `Carrie.jpg 3000x4000 RGBA → ${size} lanczos3 (sharp on ${process.env.CHANNELS === '4' ? 'RGBA' : 'RGB'}); node ${process.version}; ${rounds} rounds x ${runs} runs per side`,
   );
   for (const s of sides)
     console.log(
@@ -200,7 +200,8 @@ function bench() {
     ['CPU', c],
   ])
     console.log(
-      `${what}: ours / sharp ${(x.ours / x.sharp).toFixed(2)}x, ours / sharp-wasm32 ${(x.ours / x['sharp-wasm32']).toFixed(2)}x`,
+      `${what}: ours / sharp ${(x.ours / x.sharp).toFixed(2)}x, ours / sharp-wasm32 ${(x.ours / x['sharp-wasm32']).toFixed(2)}x` +
+        (x.before ? `, before / sharp-wasm32 ${(x.before / x['sharp-wasm32']).toFixed(2)}x` : ''),
     );
 }
 
@@ -227,7 +228,7 @@ function diff(a, b) {
 
 /** Pixels against sharp's lanczos3 on the same RGBA. */
 async function check() {
-  const { resizeImage } = await loadOurs();
+  const { resizeImage } = await loadOurs(root);
   const cases = [
     ['kodak/kodim01.png', 300, 200],
     ['kodak/kodim01.png', 96, 64],

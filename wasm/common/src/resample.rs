@@ -388,6 +388,84 @@ impl BoxShrink {
     }
 }
 
+/// [`BoxShrink`] straight from RGBA8 rows, summing in integers (exact, and about 3x faster
+/// than converting every source pixel to f32 first): output pixels are f32x4 R, G, B, A in
+/// 0..=255, colour premultiplied by alpha / 255 when asked (sums of colour x alpha, divided
+/// once), as [`Resampler`] and [`WindowResampler`] take them. Sums fit in u32 for k <= 256.
+pub struct BoxShrinkRgba8 {
+    k: usize,
+    in_w: usize,
+    in_h: usize,
+    premultiply: bool,
+    sums: Vec<v128>,
+    out: Vec<v128>,
+    in_block: usize,
+    rows: usize,
+}
+
+impl BoxShrinkRgba8 {
+    /// Buffers for `in_w` x `in_h` shrunk by `k` (1..=256).
+    pub fn new(in_w: usize, in_h: usize, k: usize, premultiply: bool) -> Result<Self, Failure> {
+        let out_w = (in_w + k - 1) / k;
+        let what = "the shrink row";
+        Ok(BoxShrinkRgba8 {
+            k,
+            in_w,
+            in_h,
+            premultiply,
+            sums: try_filled(out_w, i32x4_splat(0), what)?,
+            out: try_filled(out_w, f32x4_splat(0.0), what)?,
+            in_block: 0,
+            rows: 0,
+        })
+    }
+
+    /// Output size (ceil(in / k) per axis).
+    pub fn out_size(&self) -> (usize, usize) {
+        ((self.in_w + self.k - 1) / self.k, (self.in_h + self.k - 1) / self.k)
+    }
+
+    /// Adds the next source row (`in_w` RGBA8 pixels); when it completes a block row, `emit`
+    /// gets the averaged row (`ceil(in_w / k)` pixels).
+    pub fn push(&mut self, raw: &[u8], emit: impl FnOnce(&[v128])) {
+        let k = self.k;
+        let ones = i32x4_splat(1);
+        for (s, block) in self.sums.iter_mut().zip(raw.chunks(4 * k)) {
+            let mut acc = if self.in_block == 0 { i32x4_splat(0) } else { *s };
+            for p in block.chunks_exact(4) {
+                // SAFETY: `p` is 4 bytes long.
+                let px = unsafe { v128_load32_zero(p.as_ptr() as *const u32) };
+                let px = u32x4_extend_low_u16x8(u16x8_extend_low_u8x16(px));
+                acc = i32x4_add(
+                    acc,
+                    if self.premultiply {
+                        // (r a, g a, b a, a): lanes 3, 3, 3 of the pixel and 1.
+                        i32x4_mul(px, i32x4_shuffle::<3, 3, 3, 4>(px, ones))
+                    } else {
+                        px
+                    },
+                );
+            }
+            *s = acc;
+        }
+        self.in_block += 1;
+        self.rows += 1;
+        if self.in_block == k || self.rows == self.in_h {
+            let bh = self.in_block as f32;
+            let last_w = self.in_w - (self.sums.len() - 1) * k;
+            let n = self.sums.len();
+            let c = if self.premultiply { 255.0 } else { 1.0 };
+            for (i, (s, o)) in self.sums.iter().zip(self.out.iter_mut()).enumerate() {
+                let bw = if i + 1 == n { last_w } else { k } as f32;
+                let inv = 1.0 / (bw * bh);
+                *o = f32x4_mul(f32x4_convert_u32x4(*s), f32x4(inv / c, inv / c, inv / c, inv));
+            }
+            emit(&self.out);
+            self.in_block = 0;
+        }
+    }
+}
+
 /// The integer box-shrink factor before lanczos3 for a reduction from `in` to `out` pixels
 /// (per axis): the largest that leaves lanczos3 at least a 1.5x reduction in both axes,
 /// the rule of `preShrinkFactor` in src/codecs/resize.ts.

@@ -22,7 +22,7 @@
 
 use core::arch::wasm32::*;
 use edge_wasm_common::abi::{self, fail, run, try_filled, try_vec, Failure, S_BAD_ARGUMENT, S_INTERNAL};
-use edge_wasm_common::resample::{pre_shrink_factor, store_rgba8, BoxShrink, WindowResampler};
+use edge_wasm_common::resample::{pre_shrink_factor, store_rgba8, BoxShrinkRgba8, WindowResampler};
 
 /// Flags bit 0: premultiply colour by alpha while resampling.
 const F_PREMULTIPLY: u32 = 1;
@@ -82,24 +82,21 @@ fn resize(w: usize, h: usize, ow: usize, oh: usize, k: usize, premultiply: bool)
     // The output first, then the small working rows.
     let mut out: Vec<u8> = try_vec(ow * oh * 4, "the output")?;
     let dst = out.as_mut_ptr() as *mut u32;
-    let mut boxed = if k > 1 { Some(BoxShrink::new(w, h, k)?) } else { None };
+    let mut boxed = if k > 1 { Some(BoxShrinkRgba8::new(w, h, k, premultiply)?) } else { None };
     let (rw, rh) = boxed.as_ref().map_or((w, h), |b| b.out_size());
     let mut resampler = WindowResampler::new(rw, rh, ow, oh)?;
-    let mut raw: Vec<u8> = try_filled(w * 4, 0u8, "a row")?;
-    let mut line: Vec<v128> = if k > 1 { try_filled(w, f32x4_splat(0.0), "a row")? } else { Vec::new() };
+    let mut row: Vec<u8> = try_filled(w * 4, 0u8, "a row")?;
     let emit = |y: usize, row: &[v128]| unsafe { store_rgba8(row, premultiply, dst.add(y * ow)) };
+    let raw = row.as_mut_ptr();
     for y in 0..h {
-        let mut read = |l: &mut [v128]| {
-            // SAFETY: `raw` holds `w * 4` bytes, the row the host writes.
-            unsafe { resize_read_row(raw.as_mut_ptr(), y as u32) };
-            load_row(&raw, premultiply, l);
+        // SAFETY: `raw` holds `w * 4` bytes, the row the host writes; nothing else holds it.
+        let read = || unsafe {
+            resize_read_row(raw, y as u32);
+            core::slice::from_raw_parts(raw as *const u8, w * 4)
         };
         match boxed.as_mut() {
-            None => resampler.push(read, emit),
-            Some(b) => {
-                read(&mut line);
-                b.push(&line, |shrunk| resampler.push(|l| l.copy_from_slice(shrunk), emit));
-            }
+            None => resampler.push(|l| load_row(read(), premultiply, l), emit),
+            Some(b) => b.push(read(), |shrunk| resampler.push(|l| l.copy_from_slice(shrunk), emit)),
         }
     }
     if !resampler.finished() {
