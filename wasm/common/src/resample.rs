@@ -430,23 +430,48 @@ impl BoxShrinkRgba8 {
     pub fn push(&mut self, raw: &[u8], emit: impl FnOnce(&[v128])) {
         let k = self.k;
         let ones = i32x4_splat(1);
-        for (s, block) in self.sums.iter_mut().zip(raw.chunks(4 * k)) {
-            let mut acc = if self.in_block == 0 { i32x4_splat(0) } else { *s };
-            for p in block.chunks_exact(4) {
-                // SAFETY: `p` is 4 bytes long.
-                let px = unsafe { v128_load32_zero(p.as_ptr() as *const u32) };
-                let px = u32x4_extend_low_u16x8(u16x8_extend_low_u8x16(px));
-                acc = i32x4_add(
-                    acc,
-                    if self.premultiply {
-                        // (r a, g a, b a, a): lanes 3, 3, 3 of the pixel and 1.
-                        i32x4_mul(px, i32x4_shuffle::<3, 3, 3, 4>(px, ones))
-                    } else {
-                        px
-                    },
-                );
+        let premultiply = self.premultiply;
+        let first = self.in_block == 0;
+        let sums = &mut self.sums;
+        // Pixels are read 4 at a time (one 16-byte load: fewer loads, and fewer bounds
+        // checks where the engine makes them explicit) and added to the block in progress.
+        let (mut col, mut left) = (0usize, k);
+        let mut acc = if first { i32x4_splat(0) } else { sums[0] };
+        let mut add = |px: v128| {
+            acc = i32x4_add(
+                acc,
+                if premultiply {
+                    // (r a, g a, b a, a): lanes 3, 3, 3 of the pixel and 1.
+                    i32x4_mul(px, i32x4_shuffle::<3, 3, 3, 4>(px, ones))
+                } else {
+                    px
+                },
+            );
+            left -= 1;
+            if left == 0 {
+                sums[col] = acc;
+                col += 1;
+                left = k;
+                acc = if first || col == sums.len() { i32x4_splat(0) } else { sums[col] };
             }
-            *s = acc;
+        };
+        let px = &raw[..self.in_w * 4];
+        let mut quads = px.chunks_exact(16);
+        for q in &mut quads {
+            // SAFETY: `q` is 16 bytes long.
+            let v = unsafe { v128_load(q.as_ptr() as *const v128) };
+            let lo = u16x8_extend_low_u8x16(v);
+            let hi = u16x8_extend_high_u8x16(v);
+            add(u32x4_extend_low_u16x8(lo));
+            add(u32x4_extend_high_u16x8(lo));
+            add(u32x4_extend_low_u16x8(hi));
+            add(u32x4_extend_high_u16x8(hi));
+        }
+        for p in quads.remainder().chunks_exact(4) {
+            add(u32x4(p[0] as u32, p[1] as u32, p[2] as u32, p[3] as u32));
+        }
+        if left != k {
+            sums[col] = acc; // the last, partial block
         }
         self.in_block += 1;
         self.rows += 1;
