@@ -57,6 +57,7 @@ export interface CostTable {
   /** MiB of RSS per MP for one operation, above the codecs' fixed cost. */
   memoryMBPerMP: {
     decode: PerFormat<ImageFormat>;
+    /** Resize (wasm/resize.wasm), per OUTPUT MP: its output in wasm memory and copied out. */
     resize: number | null;
     encode: PerEncodeFormat;
     /**
@@ -343,8 +344,10 @@ export function estimateShape(
   // kept at its size). On the module path the module resamples while it decodes (streaming
   // lanczos3, no RGBA copy of the decoded image): its memory is inside the module's figure,
   // so only CPU is charged. Large reductions box-shrink first (src/codecs/resize.ts), so
-  // lanczos3 and its buffers see 1/k² of the decoded pixels; the box pass itself costs about
-  // a fifth of lanczos3.
+  // lanczos3 sees 1/k² of the decoded pixels; the box pass itself costs about a fifth of
+  // lanczos3. Memory (wasm/resize.wasm): the decoded image is read in by rows, never copied,
+  // so the stage holds only its output, in wasm memory and once copied out: charged per
+  // OUTPUT MP (`memoryMBPerMP.resize`), plus rows inside the fixed figure.
   // An AVIF scaled to the target by its module (box 0) needs no resize; a box-shrunk one is
   // resized from the module's output.
   const resized =
@@ -374,9 +377,7 @@ export function estimateShape(
       : {
           ms:
             trimMs + (inModule || k === 1 ? resizeMs * decMP : resizeMs * (lanczosMP + decMP / 5)),
-          mb: inModule
-            ? 0
-            : num(mem.resize, 0) * lanczosMP + (k > 1 ? RGBA_MB_PER_MP * lanczosMP : 0),
+          mb: inModule ? 0 : num(mem.resize, 0) * outMP,
         };
 
   // Colour: on the smaller of the crop (as decoded) and the output, in place (no buffer).
@@ -395,9 +396,9 @@ export function estimateShape(
     (src.colourManaged === false ? 0 : COLOUR_FIXED_MB) +
     (inModule || !resized ? 0 : num(fixed.resize, 0)) +
     num(fixed.encode[format], maxOf(fixed.encode));
-  // Buffers handed between stages are counted by both; the module path, and a decode that is
-  // not resized, hand over only the output-sized image.
-  const handoffs = RGBA_MB_PER_MP * ((inModule || !resized ? 0 : avif ? avifMP : decMP) + outMP);
+  // Buffers handed between stages are counted by both: only the output-sized image (the
+  // resizer reads the decoded image where it is and copies nothing of it).
+  const handoffs = RGBA_MB_PER_MP * outMP;
   const memoryMB = Math.max(
     fixedMB + decode.mb,
     fixedMB + decode.mb + resize.mb + encode.mb - handoffs,

@@ -242,10 +242,10 @@ describe('a stand-in has the requested format and size', () => {
     );
   });
 
-  it('w=2000,h=2000,fit=cover,f=webp with a 150x150 AVIF stored: a 2000x2000 WebP made at 1/4 (the most detail that fits since shrink-on-load is priced by decoded pixels)', async () => {
+  it('w=2000,h=2000,fit=cover,f=webp with a 150x150 AVIF stored: a 2000x2000 WebP made at 1/2 (the most detail that fits since shrink-on-load is priced by decoded pixels, and the enlargement by its output only: wasm/resize.wasm)', async () => {
     await stored('w=150,h=150,fit=cover,f=avif');
     expect(await standIn('w=2000,h=2000,fit=cover,f=webp', '155', 'webp', [2000, 2000])).toBe(
-      'low-res; 1/4; format=webp; size=2000x2000',
+      'low-res; 1/2; format=webp; size=2000x2000',
     );
   });
 });
