@@ -29,8 +29,8 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import * as esbuild from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { importBundle } from './lib/node-bundle.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const images = process.env.IMAGES_DIR ?? path.resolve(root, '..', 'shared', 'images');
@@ -68,46 +68,18 @@ let forceTrap = false;
  * pipeline uses it; @jsquash/resize before pipeline 7) for Node and imports them.
  */
 async function loadScaled() {
-  const result = await esbuild.build({
-    stdin: {
-      contents: `export * from './src/codecs/jpeg-scaled.ts';
+  return importBundle(
+    root,
+    `export * from './src/codecs/jpeg-scaled.ts';
 export { resizeImage } from './src/codecs/resize.ts';
 export { wasmMemory } from './wasm/index.ts';`,
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    write: false,
-    logLevel: 'error',
-    plugins: [
-      {
-        name: 'wasm-module',
-        setup(build) {
-          // JPEG_SCALED_WASM=<file> swaps in another build (A/B comparisons).
-          build.onResolve({ filter: /\.wasm$/ }, (args) => ({
-            path:
-              args.path.endsWith('jpeg_scaled.wasm') && process.env.JPEG_SCALED_WASM
-                ? path.resolve(process.env.JPEG_SCALED_WASM)
-                : args.path.startsWith('.')
-                  ? path.resolve(args.resolveDir, args.path)
-                  : path.join(root, 'node_modules', args.path),
-            namespace: 'wasm-module',
-          }));
-          build.onLoad({ filter: /.*/, namespace: 'wasm-module' }, (args) => ({
-            contents: `import fs from 'node:fs';
-export default new WebAssembly.Module(fs.readFileSync(${JSON.stringify(args.path)}));`,
-            loader: 'js',
-          }));
-        },
-      },
-    ],
-  });
-  const tmp = path.join(root, 'node_modules', '.cache', 'jpeg-scaled-bench.mjs');
-  fs.mkdirSync(path.dirname(tmp), { recursive: true });
-  fs.writeFileSync(tmp, result.outputFiles[0].text);
-  return import(pathToFileURL(tmp).href);
+    'jpeg-scaled-bench.mjs',
+    // JPEG_SCALED_WASM=<file> swaps in another build (A/B comparisons).
+    (file) =>
+      file.endsWith('jpeg_scaled.wasm') && process.env.JPEG_SCALED_WASM
+        ? path.resolve(process.env.JPEG_SCALED_WASM)
+        : file,
+  );
 }
 
 let jsquashModule;

@@ -21,11 +21,10 @@
  * memory's growth during the calls (libvips allocates there; it starts at 16 MiB).
  */
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import * as esbuild from 'esbuild';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { importBundle } from './lib/node-bundle.mjs';
 import { loadSharpWasm32 } from './lib/sharp-wasm32.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -51,47 +50,13 @@ WebAssembly.Memory = class extends OrigMemory {
 };
 const largestMemory = () => Math.max(0, ...memories.map((m) => m.buffer.byteLength));
 
-/** Bundles `root`'s src/codecs/resize.ts for Node (`.wasm` imports become Modules). */
-async function loadOurs(root) {
-  const result = await esbuild.build({
-    stdin: {
-      contents: `export { resizeImage } from './src/codecs/resize.ts';`,
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    write: false,
-    logLevel: 'error',
-    plugins: [
-      {
-        name: 'wasm-module',
-        setup(build) {
-          build.onResolve({ filter: /\.wasm$/ }, (args) => ({
-            path: args.path.startsWith('.')
-              ? path.resolve(args.resolveDir, args.path)
-              : path.join(root, 'node_modules', args.path),
-            namespace: 'wasm-module',
-          }));
-          build.onLoad({ filter: /.*/, namespace: 'wasm-module' }, (args) => ({
-            contents: `import fs from 'node:fs';
-export default new WebAssembly.Module(fs.readFileSync(${JSON.stringify(args.path)}));`,
-            loader: 'js',
-          }));
-        },
-      },
-    ],
-  });
-  const tmp = path.join(here, '..', 'node_modules', '.cache', `resize-bench-${process.pid}.mjs`);
-  fs.mkdirSync(path.dirname(tmp), { recursive: true });
-  fs.writeFileSync(tmp, result.outputFiles[0].text);
-  try {
-    return await import(pathToFileURL(tmp).href);
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
-}
+/** Bundles `dir`'s src/codecs/resize.ts for Node. */
+const loadOurs = (dir) =>
+  importBundle(
+    dir,
+    `export { resizeImage } from './src/codecs/resize.ts';`,
+    `resize-bench-${process.pid}.mjs`,
+  );
 
 /** A file decoded by sharp (upright) to RGBA8. */
 async function rgba(file) {

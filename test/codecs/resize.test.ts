@@ -204,8 +204,8 @@ describe('wasm memory', () => {
       height: 2000,
     };
     expect((await grows(big, 800, 533)).data.every((v) => v === 200)).toBe(true);
-    // 2x2 → 300x4000, 2000x taller: the window of filtered rows is the filter's 7 source
-    // rows (not all 4000 output rows, whose windows are all open at once: 19 MB of f32x4).
+    // 2x2 → 300x4000, 2000x taller: the window of filtered rows is the filter's source
+    // rows (at most 7; not all 4000 output rows, whose windows are all open: 19 MB of f32x4).
     const grey: RawImage = { data: new Uint8ClampedArray(16).fill(90), width: 2, height: 2 };
     expect((await grows(grey, 300, 4000)).data.every((v) => v === 90)).toBe(true);
   });
