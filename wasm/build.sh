@@ -88,9 +88,10 @@ for crate in "${CRATES[@]+"${CRATES[@]}"}"; do
   wasm-validate "$WASM"
   # jpeg-scaled has no imports (workerd instantiates it with {}); png-scaled exactly one,
   # env.png_read (the host hands out the file in chunks: src/codecs/png-scaled.ts); resize
-  # env.resize_read_row (the host hands out the source rows: src/codecs/resize.ts).
+  # env.resize_read_row and env.resize_write_row (source rows in, output rows out:
+  # src/codecs/resize.ts).
   ALLOWED=""; [ "$crate" = png-scaled ] && ALLOWED="env.png_read"
-  [ "$crate" = resize ] && ALLOWED="env.resize_read_row"
+  [ "$crate" = resize ] && ALLOWED="env.resize_read_row env.resize_write_row"
   IMPORTS="$( (wasm-objdump -x -j Import "$WASM" 2>/dev/null || true) | sed -n 's/.* <- \(.*\)$/\1/p' | tr '\n' ' ' | sed 's/ $//')"
   if [ "$IMPORTS" != "$ALLOWED" ]; then
     echo "build.sh: $WASM imports '$IMPORTS', expected '$ALLOWED'" >&2

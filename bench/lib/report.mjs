@@ -154,9 +154,10 @@ export function costTable(cases, meta) {
     return c ? round((c.ours.peakRssMB - c.ours.readyRssMB) / c.costMP, 1) : null;
   };
   /**
-   * MiB per OUTPUT MP of the resize stage (wasm/resize.wasm holds only its output and a few
-   * rows; the decoded input is read where it is): the instance's growth over the run, plus
-   * the output's JS copy, per output MP; RSS would count the bench's own input buffers.
+   * MiB per OUTPUT MP of the resize stage (wasm/resize.wasm holds only rows: the decoded
+   * input is read where it is, the output written row by row into its JS buffer): the
+   * instance's growth over the run per output MP, plus the JS output; RSS would count the
+   * bench's own input buffers.
    * @param {string} id
    */
   const resizePerOutMP = (id) => {

@@ -3,8 +3,9 @@
  * resampler of wasm/common that the JPEG and PNG modules use; source and ABI in wasm/resize/
  * and wasm/README.md). Colour is premultiplied by alpha when the image has alpha, and large
  * reductions box-shrink inside the module first. The module asks for the source one row at
- * a time (`env.resize_read_row`), so the source is never copied whole into wasm memory: the
- * only image-sized buffer there is the output, which is copied out once.
+ * a time (`env.resize_read_row`) and hands out each output row as soon as it is finished
+ * (`env.resize_write_row`), so nothing image-sized is ever held in wasm memory: the source is
+ * read where it is and the output is written once, straight into its JS buffer.
  */
 import wasmModule from '../../wasm/resize.wasm';
 import { OwnDecoder } from './own-wasm';
@@ -26,11 +27,14 @@ interface ResizeExports {
 /** `resize_rgba` flags bit 0: premultiply colour by alpha while resampling. */
 const F_PREMULTIPLY = 1;
 
+/** Largest output the module takes (16384 x 16384), checked before allocating it here. */
+const MAX_PIXELS = 2 ** 28;
+
 /**
- * Wasm memory never shrinks: an instance above this after a call is dropped. The memory is
- * the output (4 bytes a pixel) plus a few rows: up to about 1920x2000 stays.
+ * Wasm memory never shrinks: an instance above this after a call is dropped. The module
+ * holds rows only (1-2 MiB even for 16k-pixel rows), so this is a guard.
  */
-const DROP_INSTANCE_ABOVE_BYTES = 16 * 1024 * 1024;
+const DROP_INSTANCE_ABOVE_BYTES = 8 * 1024 * 1024;
 
 /** Options for {@link resizeImage}. */
 export interface ResizeOptions {
@@ -60,16 +64,28 @@ export function hasTransparency(data: Uint8ClampedArray): boolean {
 export const preShrinkFactor = (srcW: number, srcH: number, dstW: number, dstH: number) =>
   Math.max(1, Math.floor(Math.min(srcW / dstW, srcH / dstH) / 1.5));
 
-/** The image being resized (`env.resize_read_row` copies its rows into the module). */
-let reading: { data: Uint8ClampedArray; rowBytes: number; memory: WebAssembly.Memory } | null =
-  null;
+/** The call in progress: its source and output, and the module's memory. */
+let current: {
+  src: Uint8ClampedArray;
+  srcRowBytes: number;
+  out: Uint8ClampedArray;
+  outRowBytes: number;
+  memory: WebAssembly.Memory;
+} | null = null;
 
 /** `env.resize_read_row(dst, y)`: copies source row `y` to `dst` in wasm memory. */
 function readRow(dst: number, y: number): void {
-  if (!reading) return;
-  const { data, rowBytes, memory } = reading;
-  const at = (y >>> 0) * rowBytes;
-  new Uint8ClampedArray(memory.buffer, dst >>> 0, rowBytes).set(data.subarray(at, at + rowBytes));
+  if (!current) return;
+  const { src, srcRowBytes: n, memory } = current;
+  const at = (y >>> 0) * n;
+  new Uint8ClampedArray(memory.buffer, dst >>> 0, n).set(src.subarray(at, at + n));
+}
+
+/** `env.resize_write_row(src, y)`: copies output row `y` from `src` in wasm memory. */
+function writeRow(src: number, y: number): void {
+  if (!current) return;
+  const { out, outRowBytes: n, memory } = current;
+  out.set(new Uint8ClampedArray(memory.buffer, src >>> 0, n), (y >>> 0) * n);
 }
 
 const resizer = new OwnDecoder<ResizeExports>({
@@ -79,7 +95,7 @@ const resizer = new OwnDecoder<ResizeExports>({
   release: (e) => e.resize_release(),
   error: (code, message, options) => new Error(`resize (${code}): ${message}`, options),
   dropAboveBytes: DROP_INSTANCE_ABOVE_BYTES,
-  imports: () => ({ env: { resize_read_row: readRow } }),
+  imports: () => ({ env: { resize_read_row: readRow, resize_write_row: writeRow } }),
 });
 
 /**
@@ -89,8 +105,8 @@ const resizer = new OwnDecoder<ResizeExports>({
  * buffer and `img` is not altered. Reductions of 3x and more box-shrink first (see
  * {@link preShrinkFactor}). Values are resampled as stored (sRGB-encoded).
  * @throws RangeError for a non-integer or non-positive size, a size above 2^28 pixels, or
- *   a malformed RawImage; Error `resize (out-of-memory)` when the output cannot be
- *   allocated, `resize (trap)` when the module aborts (its instance is replaced).
+ *   a malformed RawImage; Error `resize (out-of-memory)` when the module's row buffers cannot
+ *   be allocated, `resize (trap)` when the module aborts (its instance is replaced).
  */
 export async function resizeImage(
   img: RawImage,
@@ -104,29 +120,37 @@ export async function resizeImage(
     throw new RangeError(`resize: ${img.data.length} bytes for ${img.width}x${img.height} RGBA`);
   if (width === img.width && height === img.height) return img;
   const premultiply = opts.premultiply ?? hasTransparency(img.data);
-  return resizer.use((wasm) => {
-    reading = { data: img.data, rowBytes: img.width * 4, memory: wasm.memory };
+  if (width * height > MAX_PIXELS)
+    throw new RangeError(`resize: ${width}x${height} is above ${MAX_PIXELS} pixels`);
+  const out = new Uint8ClampedArray(width * height * 4);
+  resizer.use((wasm) => {
+    current = {
+      src: img.data,
+      srcRowBytes: img.width * 4,
+      out,
+      outRowBytes: width * 4,
+      memory: wasm.memory,
+    };
     try {
-      const at = wasm.resize_rgba(
-        img.width,
-        img.height,
-        width,
-        height,
-        premultiply ? F_PREMULTIPLY : 0,
-      );
-      const header = resizer.header(wasm, at);
-      return { data: OwnDecoder.data(wasm, header), width, height };
+      const flags = premultiply ? F_PREMULTIPLY : 0;
+      resizer.header(wasm, wasm.resize_rgba(img.width, img.height, width, height, flags));
     } finally {
-      reading = null;
+      current = null;
       wasm.resize_release();
     }
   });
+  return { data: out, width, height };
 }
 
 /**
  * Bytes of wasm memory held by the resize instance (0 when there is none, e.g. after a call
- * that left it above 16 MiB). For tests and memory measurements.
+ * that left it above 8 MiB). For tests and memory measurements.
  */
 export function resizeMemoryBytes(): number {
   return resizer.memoryBytes();
+}
+
+/** Forgets the resize instance; the next call instantiates the module again (tests). */
+export function dropResizeInstance(): void {
+  resizer.drop();
 }

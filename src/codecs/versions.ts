@@ -41,7 +41,7 @@ export const LCMS_SHA256 = 'd377cc3b5081c950c5344d86e8a35e57c5820424c67e6d9b538a
  * alpha, box pre-shrink; see wasm/README.md), checked against the committed file by the same
  * test.
  */
-export const RESIZE_SHA256 = '23a117f874d41582e81b63c9e12cd859d2501b5af95ef68ad8652f16377eb907';
+export const RESIZE_SHA256 = 'b776fe6d1de4627ec33382a6b6f25cf08b1b99c82f162819ee71e48110c4059c';
 
 /**
  * Version of our own pipeline code (src/transform, src/codecs adapters): bump it with any

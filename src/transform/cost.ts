@@ -57,7 +57,7 @@ export interface CostTable {
   /** MiB of RSS per MP for one operation, above the codecs' fixed cost. */
   memoryMBPerMP: {
     decode: PerFormat<ImageFormat>;
-    /** Resize (wasm/resize.wasm), per OUTPUT MP: its output in wasm memory and copied out. */
+    /** Resize (wasm/resize.wasm), per OUTPUT MP: its JS output (the module holds rows only). */
     resize: number | null;
     encode: PerEncodeFormat;
     /**
@@ -345,9 +345,9 @@ export function estimateShape(
   // lanczos3, no RGBA copy of the decoded image): its memory is inside the module's figure,
   // so only CPU is charged. Large reductions box-shrink first (src/codecs/resize.ts), so
   // lanczos3 sees 1/k² of the decoded pixels; the box pass itself costs about a fifth of
-  // lanczos3. Memory (wasm/resize.wasm): the decoded image is read in by rows, never copied,
-  // so the stage holds only its output, in wasm memory and once copied out: charged per
-  // OUTPUT MP (`memoryMBPerMP.resize`), plus rows inside the fixed figure.
+  // lanczos3. Memory (wasm/resize.wasm): the decoded image is read in by rows and the output
+  // written out by rows, so the stage adds its JS output (and the module's rows): charged per
+  // OUTPUT MP (`memoryMBPerMP.resize`), the instance in the fixed figure.
   // An AVIF scaled to the target by its module (box 0) needs no resize; a box-shrunk one is
   // resized from the module's output.
   const resized =

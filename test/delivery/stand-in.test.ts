@@ -284,11 +284,14 @@ describe('f=auto of an alpha source', () => {
     for (let i = 3; i < img.data.length; i += 4) if (img.data[i]! < 255) transparent++;
     expect(transparent).toBeGreaterThan(img.width * img.height * 0.1);
     expect(q.sentOf('variant')).toEqual([expect.objectContaining({ format: 'webp' })]);
-    // When the consumer's budget refuses both AVIF and WebP: only then a PNG (queued; a PNG
-    // stand-in), not a 422.
+    // When the consumer's budget refuses both AVIF and WebP: only then a PNG (queued, with an
+    // inline budget below it too: a PNG stand-in), not a 422.
     const dflt = await call(path, {
       headers: ACCEPT_ALL,
-      env: envWith(new FakeQueue(), { QUEUE_BUDGET_MB: String(pngMB) }),
+      env: envWith(new FakeQueue(), {
+        QUEUE_BUDGET_MB: String(pngMB),
+        INLINE_BUDGET_MB: String(pngMB - 1),
+      }),
     });
     expect(dflt.status).toBe(200);
     expect(dflt.headers.get('Content-Type')).toBe('image/png');

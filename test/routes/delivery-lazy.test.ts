@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { avifMemoryBytes, dropAvifInstance } from '../../src/codecs/avif';
 import { dropJpegScaledInstance, jpegScaledMemoryBytes } from '../../src/codecs/jpeg-scaled';
 import { dropLcmsInstance, lcmsMemoryBytes } from '../../src/codecs/lcms';
+import { dropResizeInstance, resizeMemoryBytes } from '../../src/codecs/resize';
 import { dropWebpInstances, webpMemoryBytes } from '../../src/codecs/webp';
 import { variantCacheKey } from '../../src/storage/edge-cache';
 import { canonicalTransform, parseTransform } from '../../src/transform/spec';
@@ -20,6 +21,7 @@ function dropAll(): void {
   dropWebpInstances();
   dropLcmsInstance();
   dropAvifInstance();
+  dropResizeInstance();
 }
 
 /** The codecs holding an instance now: @jsquash names, and ours by module file. */
@@ -30,6 +32,7 @@ function instantiated(): string[] {
     ...(webpMemoryBytes() > 0 ? ['libwebp.wasm'] : []),
     ...(lcmsMemoryBytes() > 0 ? ['lcms.wasm'] : []),
     ...(avifMemoryBytes() > 0 ? ['avif.wasm'] : []),
+    ...(resizeMemoryBytes() > 0 ? ['resize.wasm'] : []),
   ];
 }
 
@@ -101,7 +104,7 @@ describe('a cache hit stays lazy', () => {
       'lcms.wasm',
       'libwebp.wasm',
       'pngCodec',
-      'resize',
+      'resize.wasm',
     ]);
   });
 });
