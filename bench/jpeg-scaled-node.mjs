@@ -72,7 +72,9 @@ async function loadScaled() {
     root,
     `export * from './src/codecs/jpeg-scaled.ts';
 export { resizeImage } from './src/codecs/resize.ts';
-export { wasmMemory } from './wasm/index.ts';`,
+import { wasmMemory } from './wasm/instances.ts';
+export { wasmMemory };
+export const jpegScaledMemoryBytes = () => wasmMemory().jpegScaled ?? 0;`,
     'jpeg-scaled-bench.mjs',
     // JPEG_SCALED_WASM=<file> swaps in another build (A/B comparisons).
     (file) =>

@@ -153,22 +153,6 @@ export function costTable(cases, meta) {
     const c = byId.get(id);
     return c ? round((c.ours.peakRssMB - c.ours.readyRssMB) / c.costMP, 1) : null;
   };
-  /**
-   * MiB per OUTPUT MP of the resize stage (wasm/resize.wasm holds only rows: the decoded
-   * input is read where it is, the output written row by row into its JS buffer): the
-   * instance's growth over the run per output MP, plus the JS output; RSS would count the
-   * bench's own input buffers.
-   * @param {string} id
-   */
-  const resizePerOutMP = (id) => {
-    const c = byId.get(id);
-    const [w, h] = String(c?.outputSize ?? '')
-      .split('x')
-      .map(Number);
-    if (!c?.ours.wasm?.resize || !w || !h) return null;
-    const grown = (c.ours.wasm.resize - (c.ours.readyWasm?.resize ?? 0)) / 1_048_576;
-    return round(grown / ((w * h) / 1e6) + 4 / 1.048576, 1);
-  };
   /** @param {string} id */
   const fixed = (id) => {
     const c = byId.get(id);
@@ -215,7 +199,7 @@ export function costTable(cases, meta) {
         avif: memPerMP('decode-avif-12mp'),
         gif: memPerMP('decode-gif-0.85mp'),
       },
-      resize: resizePerOutMP('resize-12mp-800w'),
+      resize: memPerMP('resize-12mp-800w'),
       encode: {
         jpeg: memPerMP('encode-jpeg-800w'),
         png: memPerMP('encode-png-800w'),
@@ -239,7 +223,7 @@ export function costTable(cases, meta) {
         avif: fixed('decode-avif-12mp'),
         gif: fixed('decode-gif-0.85mp'),
       },
-      resize: fixed('resize-12mp-800w'), // the instance and its rows (RSS)
+      resize: fixed('resize-12mp-800w'),
       encode: {
         jpeg: fixed('encode-jpeg-800w'),
         png: fixed('encode-png-800w'),

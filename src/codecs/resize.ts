@@ -8,6 +8,7 @@
  * read where it is and the output is written once, straight into its JS buffer.
  */
 import wasmModule from '../../wasm/resize.wasm';
+import { RESIZE_DROP_ABOVE_BYTES } from '../config';
 import { OwnDecoder } from './own-wasm';
 import type { RawImage } from './types';
 
@@ -29,12 +30,6 @@ const F_PREMULTIPLY = 1;
 
 /** Largest output the module takes (16384 x 16384), checked before allocating it here. */
 const MAX_PIXELS = 2 ** 28;
-
-/**
- * Wasm memory never shrinks: an instance above this after a call is dropped. The module
- * holds rows only (1-2 MiB even for 16k-pixel rows), so this is a guard.
- */
-const DROP_INSTANCE_ABOVE_BYTES = 8 * 1024 * 1024;
 
 /** Options for {@link resizeImage}. */
 export interface ResizeOptions {
@@ -91,10 +86,11 @@ function writeRow(src: number, y: number): void {
 const resizer = new OwnDecoder<ResizeExports>({
   module: wasmModule,
   what: 'resize',
+  name: 'resize',
   alloc: () => 0, // no input buffers: the module reads the rows through resize_read_row
   release: (e) => e.resize_release(),
   error: (code, message, options) => new Error(`resize (${code}): ${message}`, options),
-  dropAboveBytes: DROP_INSTANCE_ABOVE_BYTES,
+  dropAboveBytes: RESIZE_DROP_ABOVE_BYTES,
   imports: () => ({ env: { resize_read_row: readRow, resize_write_row: writeRow } }),
 });
 
@@ -140,17 +136,4 @@ export async function resizeImage(
     }
   });
   return { data: out, width, height };
-}
-
-/**
- * Bytes of wasm memory held by the resize instance (0 when there is none, e.g. after a call
- * that left it above 8 MiB). For tests and memory measurements.
- */
-export function resizeMemoryBytes(): number {
-  return resizer.memoryBytes();
-}
-
-/** Forgets the resize instance; the next call instantiates the module again (tests). */
-export function dropResizeInstance(): void {
-  resizer.drop();
 }

@@ -8,9 +8,9 @@ import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
 import { encodeImage } from '../../src/codecs/encode';
-import { hasTransparency, resizeImage, resizeMemoryBytes } from '../../src/codecs/resize';
+import { hasTransparency, resizeImage } from '../../src/codecs/resize';
 import type { RawImage } from '../../src/codecs/types';
-import { wasmMemory } from '../../wasm';
+import { wasmMemory } from '../../wasm/instances';
 import { call, fixture, upload } from '../helpers';
 
 const MiB = 1024 * 1024;
@@ -71,8 +71,7 @@ function greenBleed(img: RawImage): number {
 describe('codec instances', () => {
   it('are created lazily: decoding PNG and resizing instantiate no other codec', async () => {
     await resizeImage(photo, 100, 50);
-    expect(Object.keys(wasmMemory()).sort()).toEqual(['pngCodec']);
-    expect(resizeMemoryBytes()).toBeGreaterThan(0);
+    expect(Object.keys(wasmMemory()).sort()).toEqual(['pngCodec', 'resize']);
   });
 });
 
@@ -193,8 +192,8 @@ describe('wasm memory', () => {
     // calls: rows only (the largest so far are 3000 px wide), far below any image here.
     const held = async (img: RawImage, width: number, height: number) => {
       const out = await resizeImage(img, width, height);
-      expect(resizeMemoryBytes()).toBeGreaterThan(0);
-      expect(resizeMemoryBytes()).toBeLessThan(2 * MiB);
+      expect(wasmMemory().resize ?? 0).toBeGreaterThan(0);
+      expect(wasmMemory().resize ?? 0).toBeLessThan(2 * MiB);
       return out;
     };
     // 3000x2000 (24 MB of RGBA) → 800x533 (1.7 MB): the source is streamed in by rows.

@@ -4,16 +4,12 @@
  * The first test runs first in this file's isolate, so wasm memories start small.
  */
 import { describe, expect, it } from 'vitest';
-import { wasmMemory } from '../../wasm';
+import { dropCodecs, wasmMemory } from '../../wasm/instances';
 import { decodeImage } from '../../src/codecs/decode';
 import { encodeImage } from '../../src/codecs/encode';
-import {
-  decodeJpegScaled,
-  dropJpegScaledInstance,
-  jpegScaledMemoryBytes,
-} from '../../src/codecs/jpeg-scaled';
+import { decodeJpegScaled } from '../../src/codecs/jpeg-scaled';
 import { probe, sniffFormat } from '../../src/codecs/probe';
-import { resizeImage, resizeMemoryBytes } from '../../src/codecs/resize';
+import { resizeImage } from '../../src/codecs/resize';
 import type { RawImage } from '../../src/codecs/types';
 import { decodePlan, runPipeline } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
@@ -56,7 +52,7 @@ describe('shrink-on-load', () => {
     // Every wasm memory this request touched (decode at 1/2, resize, WebP encode), except
     // the WebP decoder this test itself just used.
     const { webpDec: _mine, ...used } = wasmMemory();
-    const total = Object.values(used).reduce((a, b) => a + b, 0) + jpegScaledMemoryBytes();
+    const total = Object.values(used).reduce((a, b) => a + b, 0);
     expect(total / MiB).toBeLessThanOrEqual(48);
     expect(used.jpegDec ?? 0).toBe(0); // mozjpeg was never instantiated
   });
@@ -66,7 +62,7 @@ describe('shrink-on-load', () => {
     // small to shrink on load, so the module decodes at full size and resamples in place.
     const half = decodeJpegScaled(await fixture('images/large/Carrie.jpg'), 2);
     const jpeg = await encodeImage(half, 'jpeg', { quality: 90 });
-    dropJpegScaledInstance();
+    dropCodecs();
     const { json } = await upload(jpeg);
     expect(json).toMatchObject({ width: 1500, height: 2000 });
     const res = await call(`/img/${json.id as string}/w=1200,f=webp`);
@@ -76,7 +72,7 @@ describe('shrink-on-load', () => {
     const img = await decodeImage(new Uint8Array(await res.arrayBuffer()), 'webp');
     expect([img.width, img.height]).toEqual([1200, 1600]);
     expect(wasmMemory().jpegDec ?? 0).toBe(0); // mozjpeg was never instantiated
-    expect(resizeMemoryBytes()).toBeLessThanOrEqual(2 * MiB); // nor a full-size resize
+    expect(wasmMemory().resize ?? 0).toBeLessThanOrEqual(2 * MiB); // nor a full-size resize
     // Matches the full-decode path (mozjpeg, then wasm/resize.wasm) closely.
     const ref = await fullPath(jpeg, 1200, 1600);
     const mine = await runPipeline(jpeg, probe(jpeg), parseTransform('w=1200,f=png'), 'png');
