@@ -2,7 +2,7 @@
 /**
  * Node check and benchmark for src/codecs/jpeg-scaled.ts (wasm/jpeg_scaled.wasm) against
  * @jsquash/jpeg's full decode, and of decodeJpegResized against decodeJpegScaled +
- * resizeImage (@jsquash/resize), the path it replaces.
+ * resizeImage (wasm/resize.wasm since pipeline 7; @jsquash/resize before), the path it replaces.
  *
  *   node bench/jpeg-scaled-node.mjs            speed + wasm memory (one child process per
  *                                              case, so every case starts with a fresh
@@ -29,8 +29,8 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import * as esbuild from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { importBundle } from './lib/node-bundle.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const images = process.env.IMAGES_DIR ?? path.resolve(root, '..', 'shared', 'images');
@@ -64,52 +64,24 @@ let scaledInstances = 0;
 let forceTrap = false;
 
 /**
- * Bundles src/codecs/jpeg-scaled.ts and src/codecs/resize.ts (@jsquash/resize through
- * wasm/index.ts, as the pipeline uses it) for Node and imports them.
+ * Bundles src/codecs/jpeg-scaled.ts and src/codecs/resize.ts (wasm/resize.wasm, as the
+ * pipeline uses it; @jsquash/resize before pipeline 7) for Node and imports them.
  */
 async function loadScaled() {
-  const result = await esbuild.build({
-    stdin: {
-      contents: `export * from './src/codecs/jpeg-scaled.ts';
+  return importBundle(
+    root,
+    `export * from './src/codecs/jpeg-scaled.ts';
 export { resizeImage } from './src/codecs/resize.ts';
 import { wasmMemory } from './wasm/instances.ts';
 export { wasmMemory };
 export const jpegScaledMemoryBytes = () => wasmMemory().jpegScaled ?? 0;`,
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    write: false,
-    logLevel: 'error',
-    plugins: [
-      {
-        name: 'wasm-module',
-        setup(build) {
-          // JPEG_SCALED_WASM=<file> swaps in another build (A/B comparisons).
-          build.onResolve({ filter: /\.wasm$/ }, (args) => ({
-            path:
-              args.path.endsWith('jpeg_scaled.wasm') && process.env.JPEG_SCALED_WASM
-                ? path.resolve(process.env.JPEG_SCALED_WASM)
-                : args.path.startsWith('.')
-                  ? path.resolve(args.resolveDir, args.path)
-                  : path.join(root, 'node_modules', args.path),
-            namespace: 'wasm-module',
-          }));
-          build.onLoad({ filter: /.*/, namespace: 'wasm-module' }, (args) => ({
-            contents: `import fs from 'node:fs';
-export default new WebAssembly.Module(fs.readFileSync(${JSON.stringify(args.path)}));`,
-            loader: 'js',
-          }));
-        },
-      },
-    ],
-  });
-  const tmp = path.join(root, 'node_modules', '.cache', 'jpeg-scaled-bench.mjs');
-  fs.mkdirSync(path.dirname(tmp), { recursive: true });
-  fs.writeFileSync(tmp, result.outputFiles[0].text);
-  return import(pathToFileURL(tmp).href);
+    'jpeg-scaled-bench.mjs',
+    // JPEG_SCALED_WASM=<file> swaps in another build (A/B comparisons).
+    (file) =>
+      file.endsWith('jpeg_scaled.wasm') && process.env.JPEG_SCALED_WASM
+        ? path.resolve(process.env.JPEG_SCALED_WASM)
+        : file,
+  );
 }
 
 let jsquashModule;
@@ -174,7 +146,7 @@ function wasmByCodec() {
   for (const [module, mems] of memories) {
     const name = WebAssembly.Module.exports(module).some((e) => e.name === 'jpeg_decode')
       ? 'jpeg_scaled'
-      : WebAssembly.Module.exports(module).some((e) => e.name === 'resize')
+      : WebAssembly.Module.exports(module).some((e) => e.name === 'resize_rgba')
         ? 'resize'
         : 'mozjpeg';
     for (const mem of mems) out[name] = Math.max(out[name], mem.buffer.byteLength);

@@ -82,8 +82,7 @@ function operation(q) {
       if (!raw) throw new Error(`${key} is not raw`);
       const w = num(q, 'w') ?? 0;
       const h = num(q, 'h') ?? 0;
-      const linear = q.get('linear') === '1';
-      return async () => ({ raw: await resizeImage(raw, w, h, { linear }) });
+      return async () => ({ raw: await resizeImage(raw, w, h) });
     }
     case 'encode': {
       const raw = input.raw;

@@ -406,6 +406,11 @@ export const WEBP_DROP_ABOVE_BYTES = 32 * 1024 * 1024;
  * transform, a print profile's tables).
  */
 export const LCMS_DROP_ABOVE_BYTES = 16 * 1024 * 1024;
+/**
+ * resize.wasm (codecs/resize.ts), bytes: the module holds rows only (about 1.5 MiB for a
+ * 3000-pixel-wide source), so this is a guard against a runaway row size.
+ */
+export const RESIZE_DROP_ABOVE_BYTES = 8 * 1024 * 1024;
 /** Pixels per call into lcms.wasm: 256 Ki pixels = 1 MiB of wasm memory, reused. */
 export const LCMS_CHUNK_PIXELS = 256 * 1024;
 

@@ -2,7 +2,8 @@
 # Builds our own WebAssembly modules (Debian toolchains and sources, offline once fetched):
 #   wasm/jpeg-scaled → wasm/jpeg_scaled.wasm   (Rust: jpeg-decoder 0.2.6, shrink-on-load JPEG)
 #   wasm/png-scaled  → wasm/png_scaled.wasm    (Rust: png 0.17.7, PNG rows → crop + resample)
-# both with wasm/common (shared ABI conventions and the streaming lanczos3 resampler).
+#   wasm/resize      → wasm/resize.wasm        (Rust: RGBA8 lanczos3, premultiplied, box pre-shrink)
+# all with wasm/common (shared ABI conventions and the streaming lanczos3 resampler).
 # and our C modules, each by its own script (see "C modules" below):
 #   wasm/lcms        → wasm/lcms.wasm          (Little CMS 2.16, Debian lcms2: ICC → sRGB)
 #   wasm/libwebp     → wasm/libwebp.wasm       (libwebp 1.5.0, Debian libwebp: WebP codec)
@@ -35,7 +36,7 @@ done
 (($#)) && ((${#CRATES[@]} == 0)) && exit 0
 # --- end of C modules ---
 
-((${#CRATES[@]})) || CRATES=(jpeg-scaled png-scaled)
+((${#CRATES[@]})) || CRATES=(jpeg-scaled png-scaled resize)
 
 # Drop every CARGO_*/RUSTC*/RUSTUP*/RUSTFLAGS-style setting from the caller's environment.
 for v in $(compgen -e | grep -E '^(CARGO|RUSTC|RUSTUP|RUSTFLAGS|RUSTDOCFLAGS)' || true); do unset "$v"; done
@@ -87,8 +88,11 @@ for crate in "${CRATES[@]+"${CRATES[@]}"}"; do
   WASM="$HERE/target/cargo/wasm32-unknown-unknown/release/$NAME.wasm"
   wasm-validate "$WASM"
   # jpeg-scaled has no imports (workerd instantiates it with {}); png-scaled exactly one,
-  # env.png_read (the host hands out the file in chunks: src/codecs/png-scaled.ts).
+  # env.png_read (the host hands out the file in chunks: src/codecs/png-scaled.ts); resize
+  # env.resize_read_row and env.resize_write_row (source rows in, output rows out:
+  # src/codecs/resize.ts).
   ALLOWED=""; [ "$crate" = png-scaled ] && ALLOWED="env.png_read"
+  [ "$crate" = resize ] && ALLOWED="env.resize_read_row env.resize_write_row"
   IMPORTS="$( (wasm-objdump -x -j Import "$WASM" 2>/dev/null || true) | sed -n 's/.* <- \(.*\)$/\1/p' | tr '\n' ' ' | sed 's/ $//')"
   if [ "$IMPORTS" != "$ALLOWED" ]; then
     echo "build.sh: $WASM imports '$IMPORTS', expected '$ALLOWED'" >&2

@@ -13,9 +13,9 @@
  *   (measured: a truncated 2048x1536 PNG leaks 12.5 MiB of wasm memory per attempt).
  *
  * Emscripten codecs (mozjpeg, libavif) are created through the packages' own glue
- * factories (`*.js` next to each `.wasm`). The two wasm-bindgen codecs (png, resize) are bound
- * here instead of through their glue, because that glue keeps one instance per JS module,
- * forever, and so cannot replace a broken instance.
+ * factories (`*.js` next to each `.wasm`). The wasm-bindgen codec (png) is bound here instead
+ * of through its glue, because that glue keeps one instance per JS module, forever, and so
+ * cannot replace a broken instance.
  */
 import avifEncWasm from '@jsquash/avif/codec/enc/avif_enc.wasm';
 import avifEncFactory from '@jsquash/avif/codec/enc/avif_enc.js';
@@ -24,7 +24,6 @@ import mozjpegDecFactory from '@jsquash/jpeg/codec/dec/mozjpeg_dec.js';
 import mozjpegEncWasm from '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm';
 import mozjpegEncFactory from '@jsquash/jpeg/codec/enc/mozjpeg_enc.js';
 import pngWasm from '@jsquash/png/codec/pkg/squoosh_png_bg.wasm';
-import resizeWasm from '@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm';
 import type { EncodeOptions as AvifEncodeOptions } from '@jsquash/avif/meta.js';
 import type { EncodeOptions as MozJpegEncodeOptions } from '@jsquash/jpeg/meta.js';
 
@@ -67,30 +66,11 @@ export interface PngApi {
   /** RGBA8 to an 8-bit RGBA PNG (no ancillary chunks). */
   encode(rgba: Uint8Array, width: number, height: number): Uint8Array;
 }
-/** squoosh resize (Rust `resize` 0.3 crate), bound by {@link instantiateResize}. */
-export interface ResizeApi {
-  /**
-   * Resamples RGBA8 `input` (`inWidth*inHeight*4` bytes) to `outWidth x outHeight`.
-   * `method`: 0 triangle, 1 catrom, 2 mitchell, 3 lanczos3.
-   */
-  resize(
-    input: Uint8Array,
-    inWidth: number,
-    inHeight: number,
-    outWidth: number,
-    outHeight: number,
-    method: number,
-    premultiply: boolean,
-    linearRGB: boolean,
-  ): Uint8ClampedArray;
-}
-
 interface Apis {
   jpegDec: MozJpegDecApi;
   jpegEnc: MozJpegEncApi;
   pngCodec: PngApi;
   avifEnc: AvifEncApi;
-  resize: ResizeApi;
 }
 
 /** Names of the codec instances this module manages. */
@@ -320,46 +300,6 @@ function instantiatePng(): Codec<PngApi> {
   return { name: 'pngCodec', api, memory: e.memory, log: [] };
 }
 
-interface ResizeExports extends BindgenExports {
-  resize(
-    retptr: number,
-    ptr: number,
-    len: number,
-    inW: number,
-    inH: number,
-    outW: number,
-    outH: number,
-    method: number,
-    premultiply: number,
-    linear: number,
-  ): void;
-}
-
-/** A fresh instance of squoosh_resize_bg.wasm (it has no imports). */
-function instantiateResize(): Codec<ResizeApi> {
-  const x = new WebAssembly.Instance(resizeWasm, bindgenImports('resize', resizeWasm, {}))
-    .exports as unknown as ResizeExports;
-  const api: ResizeApi = {
-    resize(input, inW, inH, outW, outH, method, premultiply, linearRGB) {
-      return returningVec(x, Uint8ClampedArray, (retptr) =>
-        x.resize(
-          retptr,
-          passBytes(x, input),
-          input.length,
-          inW,
-          inH,
-          outW,
-          outH,
-          method,
-          premultiply ? 1 : 0,
-          linearRGB ? 1 : 0,
-        ),
-      );
-    },
-  };
-  return { name: 'resize', api, memory: x.memory, log: [] };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Instances: one shared slot per codec (./instances.ts owns their lifecycle)
 
@@ -373,7 +313,6 @@ const slots: { [K in CodecName]: WasmSlot<Codec<Apis[K]>> } = {
   ),
   avifEnc: slot('avifEnc', () => instantiateEmscripten('avifEnc', avifEncFactory, avifEncWasm)),
   pngCodec: slot('pngCodec', instantiatePng),
-  resize: slot('resize', instantiateResize),
 };
 
 function slot<A>(name: CodecName, create: () => Codec<A> | Promise<Codec<A>>): WasmSlot<Codec<A>> {

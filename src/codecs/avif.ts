@@ -84,8 +84,8 @@ export interface AvifDecodeOptions {
   rect?: AvifRect;
   /**
    * Box-shrink the rectangle by this integer factor (1-64, default 1): output pixel (x, y) is
-   * the mean of the k×k block at (kx, ky), colour weighted by alpha (as `boxShrink` in
-   * src/codecs/resize.ts); the result is ceil(w/k) × ceil(h/k).
+   * the mean of the k×k block at (kx, ky), colour weighted by alpha (as the box pre-shrink of
+   * wasm/resize.wasm); the result is ceil(w/k) × ceil(h/k).
    */
   box?: number;
   /**

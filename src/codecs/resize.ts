@@ -1,23 +1,38 @@
 /**
- * Resampling of RGBA8 images with squoosh's resize codec (Rust `resize` 0.3 crate, shipped in
- * @jsquash/resize), called directly rather than through @jsquash/resize's `resize()`, which
- * crops for `fitMethod` and copies the input again.
+ * Resampling of RGBA8 images with our own wasm module (wasm/resize.wasm: the SIMD lanczos3
+ * resampler of wasm/common that the JPEG and PNG modules use; source and ABI in wasm/resize/
+ * and wasm/README.md). Colour is premultiplied by alpha when the image has alpha, and large
+ * reductions box-shrink inside the module first. The module asks for the source one row at
+ * a time (`env.resize_read_row`) and hands out each output row as soon as it is finished
+ * (`env.resize_write_row`), so nothing image-sized is ever held in wasm memory: the source is
+ * read where it is and the output is written once, straight into its JS buffer.
  */
-import { withCodec } from '../../wasm';
+import wasmModule from '../../wasm/resize.wasm';
+import { RESIZE_DROP_ABOVE_BYTES } from '../config';
+import { OwnDecoder } from './own-wasm';
 import type { RawImage } from './types';
 
-/** Resampling filters, in the order the wasm `resize` export numbers them. */
-const METHODS = ['triangle', 'catrom', 'mitchell', 'lanczos3'] as const;
+/** The module's exports (see wasm/README.md, "resize.wasm"). */
+interface ResizeExports {
+  memory: WebAssembly.Memory;
+  resize_rgba(
+    inWidth: number,
+    inHeight: number,
+    outWidth: number,
+    outHeight: number,
+    flags: number,
+  ): number;
+  resize_release(): void;
+}
 
-/** Filter names accepted by {@link resizeImage}. */
-export type ResizeMethod = (typeof METHODS)[number];
+/** `resize_rgba` flags bit 0: premultiply colour by alpha while resampling. */
+const F_PREMULTIPLY = 1;
+
+/** Largest output the module takes (16384 x 16384), checked before allocating it here. */
+const MAX_PIXELS = 2 ** 28;
 
 /** Options for {@link resizeImage}. */
 export interface ResizeOptions {
-  /** Filter (default `lanczos3`). */
-  method?: ResizeMethod;
-  /** Resample in linear light instead of on sRGB-encoded values (default false). */
-  linear?: boolean;
   /**
    * Premultiply colour by alpha while resampling, so transparent pixels' colours do not bleed
    * into edges (halos). Default: true when any pixel has alpha < 255. Pass the probe's
@@ -33,66 +48,61 @@ export function hasTransparency(data: Uint8ClampedArray): boolean {
 }
 
 /**
- * Box-filter shrink by an integer factor `k` into a new buffer: output pixel (x, y) is the mean of the
- * k×k input block at (kx, ky) (blocks at the right and bottom edges are partial and averaged
- * over the pixels they have). With `premultiply`, colour is weighted by alpha so transparent
- * pixels do not darken edges. One read of every input pixel; the output is 1/k² the size.
- * This is libvips' `shrink` step before its `reduce`.
- */
-export function boxShrink(img: RawImage, k: number, premultiply: boolean): RawImage {
-  const { width: w, height: h } = img;
-  const ow = Math.ceil(w / k);
-  const oh = Math.ceil(h / k);
-  const d = img.data;
-  const out = new Uint8ClampedArray(ow * oh * 4);
-  for (let oy = 0; oy < oh; oy++) {
-    const y0 = oy * k;
-    const y1 = Math.min(h, y0 + k);
-    for (let ox = 0; ox < ow; ox++) {
-      const x0 = ox * k;
-      const x1 = Math.min(w, x0 + k);
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      let a = 0;
-      for (let y = y0; y < y1; y++) {
-        let i = (y * w + x0) * 4;
-        for (let x = x0; x < x1; x++, i += 4) {
-          const wt = premultiply ? d[i + 3]! : 1;
-          r += d[i]! * wt;
-          g += d[i + 1]! * wt;
-          b += d[i + 2]! * wt;
-          a += d[i + 3]!;
-        }
-      }
-      const n = (y1 - y0) * (x1 - x0);
-      const norm = premultiply ? (a > 0 ? 1 / a : 0) : 1 / n;
-      const o = (oy * ow + ox) * 4;
-      out[o] = r * norm + 0.5;
-      out[o + 1] = g * norm + 0.5;
-      out[o + 2] = b * norm + 0.5;
-      out[o + 3] = a / n + 0.5;
-    }
-  }
-  return { data: out, width: ow, height: oh };
-}
-
-/**
  * The integer box-shrink factor before lanczos3 for a reduction from `src` to `dst` pixels:
- * the largest that leaves lanczos3 at least a 1.5x reduction. Measured with `npm run bench`
- * on Carrie.jpg 12 MP → 800x1067 against sharp's lanczos3: leaving ≥ 2x (libvips' rule; no
- * shrink at 3.75x) gives SSIM 0.9992 in 236 ms with 99 MiB of resize memory; ≥ 1.5x (k = 2)
- * gives 0.9982 in 172 ms with 40 MiB; ≥ 1.2x (k = 3) drops to 0.9894.
+ * the largest that leaves lanczos3 at least a 1.5x reduction (the rule wasm/resize.wasm,
+ * png_scaled.wasm and avif.wasm apply; `pre_shrink_factor` in wasm/common). Measured with
+ * `npm run bench` on Carrie.jpg 12 MP → 800x1067 against sharp's lanczos3: leaving ≥ 2x
+ * (libvips' rule; no shrink at 3.75x) gives SSIM 0.9992 in 236 ms with 99 MiB of resize
+ * memory; ≥ 1.5x (k = 2) gives 0.9982 in 172 ms with 40 MiB; ≥ 1.2x (k = 3) drops to 0.9894
+ * (@jsquash/resize, before wasm/resize.wasm).
  */
 export const preShrinkFactor = (srcW: number, srcH: number, dstW: number, dstH: number) =>
   Math.max(1, Math.floor(Math.min(srcW / dstW, srcH / dstH) / 1.5));
 
+/** The call in progress: its source and output, and the module's memory. */
+let current: {
+  src: Uint8ClampedArray;
+  srcRowBytes: number;
+  out: Uint8ClampedArray;
+  outRowBytes: number;
+  memory: WebAssembly.Memory;
+} | null = null;
+
+/** `env.resize_read_row(dst, y)`: copies source row `y` to `dst` in wasm memory. */
+function readRow(dst: number, y: number): void {
+  if (!current) return;
+  const { src, srcRowBytes: n, memory } = current;
+  const at = (y >>> 0) * n;
+  new Uint8ClampedArray(memory.buffer, dst >>> 0, n).set(src.subarray(at, at + n));
+}
+
+/** `env.resize_write_row(src, y)`: copies output row `y` from `src` in wasm memory. */
+function writeRow(src: number, y: number): void {
+  if (!current) return;
+  const { out, outRowBytes: n, memory } = current;
+  out.set(new Uint8ClampedArray(memory.buffer, src >>> 0, n), (y >>> 0) * n);
+}
+
+const resizer = new OwnDecoder<ResizeExports>({
+  module: wasmModule,
+  what: 'resize',
+  name: 'resize',
+  alloc: () => 0, // no input buffers: the module reads the rows through resize_read_row
+  release: (e) => e.resize_release(),
+  error: (code, message, options) => new Error(`resize (${code}): ${message}`, options),
+  dropAboveBytes: RESIZE_DROP_ABOVE_BYTES,
+  imports: () => ({ env: { resize_read_row: readRow, resize_write_row: writeRow } }),
+});
+
 /**
- * Resizes `img` to exactly `width x height` pixels (no aspect-ratio handling: the caller picks
- * the size). Returns `img` itself when the size is unchanged. The result's `data` is a fresh
- * buffer. Large reductions box-shrink first (see {@link preShrinkFactor}).
- * @throws RangeError for a non-integer or non-positive size or a malformed RawImage; Error
- *   when the codec traps (e.g. out of memory; its instance is replaced for the next call).
+ * Resizes `img` to exactly `width x height` pixels with lanczos3 (no aspect-ratio handling:
+ * the caller picks the size; either direction per axis; an unchanged axis is copied).
+ * Returns `img` itself when the size is unchanged; else the result's `data` is a fresh
+ * buffer and `img` is not altered. Reductions of 3x and more box-shrink first (see
+ * {@link preShrinkFactor}). Values are resampled as stored (sRGB-encoded).
+ * @throws RangeError for a non-integer or non-positive size, a size above 2^28 pixels, or
+ *   a malformed RawImage; Error `resize (out-of-memory)` when the module's row buffers cannot
+ *   be allocated, `resize (trap)` when the module aborts (its instance is replaced).
  */
 export async function resizeImage(
   img: RawImage,
@@ -105,17 +115,25 @@ export async function resizeImage(
   if (img.data.length !== img.width * img.height * 4 || img.width < 1 || img.height < 1)
     throw new RangeError(`resize: ${img.data.length} bytes for ${img.width}x${img.height} RGBA`);
   if (width === img.width && height === img.height) return img;
-  const method = METHODS.indexOf(opts.method ?? 'lanczos3');
-  if (method < 0) throw new RangeError(`resize: unknown method ${String(opts.method)}`);
   const premultiply = opts.premultiply ?? hasTransparency(img.data);
-  // Large reductions: a cheap box shrink first, lanczos3 for the rest.
-  const k = preShrinkFactor(img.width, img.height, width, height);
-  if (k >= 2) img = boxShrink(img, k, premultiply);
-  const src = new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength);
-  const data = await withCodec('resize', (c) =>
-    c.resize(src, img.width, img.height, width, height, method, premultiply, opts.linear ?? false),
-  );
-  if (data.length !== width * height * 4)
-    throw new Error(`resize: codec returned ${data.length} bytes for ${width}x${height}`);
-  return { data, width, height };
+  if (width * height > MAX_PIXELS)
+    throw new RangeError(`resize: ${width}x${height} is above ${MAX_PIXELS} pixels`);
+  const out = new Uint8ClampedArray(width * height * 4);
+  resizer.use((wasm) => {
+    current = {
+      src: img.data,
+      srcRowBytes: img.width * 4,
+      out,
+      outRowBytes: width * 4,
+      memory: wasm.memory,
+    };
+    try {
+      const flags = premultiply ? F_PREMULTIPLY : 0;
+      resizer.header(wasm, wasm.resize_rgba(img.width, img.height, width, height, flags));
+    } finally {
+      current = null;
+      wasm.resize_release();
+    }
+  });
+  return { data: out, width, height };
 }

@@ -6,7 +6,6 @@
 import { version as avif } from '@jsquash/avif/package.json';
 import { version as jpeg } from '@jsquash/jpeg/package.json';
 import { version as png } from '@jsquash/png/package.json';
-import { version as resize } from '@jsquash/resize/package.json';
 import { version as gifenc } from 'gifenc/package.json';
 import { version as gif } from 'omggif/package.json';
 
@@ -45,6 +44,13 @@ export const LCMS_SHA256 = 'd377cc3b5081c950c5344d86e8a35e57c5820424c67e6d9b538a
 export const JPEG_TURBO_SHA256 = '9409cdd1ec76590e3c244ca41b93ac2648c1c836bc562597d3c4dba21acb2bf0';
 
 /**
+ * SHA-256 of wasm/resize.wasm (our RGBA8 resampler: lanczos3 from wasm/common, premultiplied
+ * alpha, box pre-shrink; see wasm/README.md), checked against the committed file by the same
+ * test.
+ */
+export const RESIZE_SHA256 = 'b776fe6d1de4627ec33382a6b6f25cf08b1b99c82f162819ee71e48110c4059c';
+
+/**
  * Version of our own pipeline code (src/transform, src/codecs adapters): bump it with any
  * change that alters the pixels or bytes of a variant made from the same inputs (a new
  * decode path, resampling rule, encoder setting), so such a change writes new variant keys
@@ -55,11 +61,14 @@ export const JPEG_TURBO_SHA256 = '9409cdd1ec76590e3c244ca41b93ac2648c1c836bc5625
  * (wasm/libwebp.wasm; WebP sources shrink on load), animation kept, GIF output;
  * 5: `gravity=auto` crops centre on the attention point (images/attention.ts), no longer
  * on the centre (2026-12-04); 6: PNG sources decode, crop and resample in our streaming PNG
- * module (wasm/png_scaled.wasm: premultiplied lanczos3, 16-bit kept until the resample).
+ * module (wasm/png_scaled.wasm: premultiplied lanczos3, 16-bit kept until the resample);
+ * 7: every other resize (WebP, AVIF, GIF and animation frames, mozjpeg decodes, trim,
+ * enlargements, cards) runs in wasm/resize.wasm (2026-12-05): the box pre-shrink in f32
+ * inside the module instead of rounded to 8 bits in JS, premultiplied lanczos3 in f32.
  * (Baseline JPEGs that are not reduced decode with libjpeg-turbo, wasm/jpeg_turbo.wasm,
  * since 2026-12-04: the same pixels as mozjpeg's, so no bump; its hash is in the string.)
  */
-export const PIPELINE_VERSION = 6;
+export const PIPELINE_VERSION = 7;
 
 /**
  * SHA-256 of wasm/avif.wasm (our AVIF decoder: dav1d 1.5.1 + libavif 1.4.2; see
@@ -69,7 +78,7 @@ export const AVIF_SHA256 = '1811d172ebd3f01cb422d012641591a23131b0969572549b5378
 
 /**
  * Compact codec version string, e.g.
- * `jpeg1.6.0-png3.1.1-avif2.1.1-resize2.1.1-gif1.0.10-gifenc1.0.3-jpegscaledbd1e55ef240b-pngscaled70060dd91648-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-jpegturbo9409cdd1ec76-pipeline6`
+ * `jpeg1.6.0-png3.1.1-avif2.1.1-resize0123456789ab-gif1.0.10-gifenc1.0.3-jpegscaledbd1e55ef240b-pngscaled70060dd91648-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-jpegturbo9409cdd1ec76-pipeline7`
  * (versions of @jsquash/*, omggif and gifenc, our modules' hash prefixes, PIPELINE_VERSION).
  */
-export const CODEC_VERSIONS: string = `jpeg${jpeg}-png${png}-avif${avif}-resize${resize}-gif${gif}-gifenc${gifenc}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-pngscaled${PNG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-avifdec${AVIF_SHA256.slice(0, 12)}-jpegturbo${JPEG_TURBO_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`;
+export const CODEC_VERSIONS: string = `jpeg${jpeg}-png${png}-avif${avif}-resize${RESIZE_SHA256.slice(0, 12)}-gif${gif}-gifenc${gifenc}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-pngscaled${PNG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-avifdec${AVIF_SHA256.slice(0, 12)}-jpegturbo${JPEG_TURBO_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`;

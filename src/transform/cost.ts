@@ -73,8 +73,9 @@ export interface CostTable {
   memoryMBPerMP: {
     decode: PerFormat<ImageFormat>;
     /**
-     * @jsquash/resize (lanczos3), per MP of its input plus its output (its wasm memory holds
-     * both and float rows between them; measured for reductions and enlargements alike).
+     * Resize (lanczos3), per MP of its input plus its output: fitted to peaks measured with
+     * @jsquash/resize (its wasm memory held both and float rows between them). wasm/resize.wasm
+     * holds rows only (wasm/README.md), so this is conservative until the grid is re-measured.
      */
     resize: number | null;
     /** The same with premultiplied alpha (a source with alpha; optional, `resize` when absent). */

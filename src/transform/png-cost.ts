@@ -7,7 +7,7 @@
  *          + 2 × RGBA × module output (its output in wasm memory and the JS copy)
  *          + interlaced: the crop's even rows at the worst expanded depth (16-bit: 6 bytes per
  *            pixel, 8 with alpha), i.e. 3-4 bytes per crop pixel (Adam7, see wasm/png-scaled)
- *          + an enlargement (the module only reduces): @jsquash/resize on the output
+ *          + an enlargement (the module only reduces): wasm/resize.wasm on the output
  *
  * The constants are fitted to peaks measured in workerd (VmHWM of the bench Worker, `node
  * bench/png-memory.mjs`; docs/performance.md, "PNG sources"). CPU stays on the full-decode

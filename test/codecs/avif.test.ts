@@ -10,10 +10,53 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeAvif } from '../../src/codecs/avif';
 import { decodeImage } from '../../src/codecs/decode';
 import { probe } from '../../src/codecs/probe';
-import { boxShrink } from '../../src/codecs/resize';
 import { DecodeError, type RawImage } from '../../src/codecs/types';
 import { cropInPlace } from '../../src/transform/effects';
 import { fixture } from '../helpers';
+
+/**
+ * Reference box shrink by an integer factor `k` (what src/codecs/resize.ts did in JS before
+ * wasm/resize.wasm): output pixel (x, y) is the mean of the k×k input block at (kx, ky)
+ * (partial blocks at the right and bottom edges averaged over the pixels they have); with
+ * `premultiply`, colour is weighted by alpha. Rounded to 8 bits.
+ */
+function boxShrink(img: RawImage, k: number, premultiply: boolean): RawImage {
+  const { width: w, height: h } = img;
+  const ow = Math.ceil(w / k);
+  const oh = Math.ceil(h / k);
+  const d = img.data;
+  const out = new Uint8ClampedArray(ow * oh * 4);
+  for (let oy = 0; oy < oh; oy++) {
+    const y0 = oy * k;
+    const y1 = Math.min(h, y0 + k);
+    for (let ox = 0; ox < ow; ox++) {
+      const x0 = ox * k;
+      const x1 = Math.min(w, x0 + k);
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      let a = 0;
+      for (let y = y0; y < y1; y++) {
+        let i = (y * w + x0) * 4;
+        for (let x = x0; x < x1; x++, i += 4) {
+          const wt = premultiply ? d[i + 3]! : 1;
+          r += d[i]! * wt;
+          g += d[i + 1]! * wt;
+          b += d[i + 2]! * wt;
+          a += d[i + 3]!;
+        }
+      }
+      const n = (y1 - y0) * (x1 - x0);
+      const norm = premultiply ? (a > 0 ? 1 / a : 0) : 1 / n;
+      const o = (oy * ow + ox) * 4;
+      out[o] = r * norm + 0.5;
+      out[o + 1] = g * norm + 0.5;
+      out[o + 2] = b * norm + 0.5;
+      out[o + 3] = a / n + 0.5;
+    }
+  }
+  return { data: out, width: ow, height: oh };
+}
 
 /** PSNR over the RGB channels, dB. */
 function psnr(a: RawImage, b: RawImage | Uint8Array): number {

@@ -11,6 +11,7 @@ import {
   LCMS_SHA256,
   LIBWEBP_SHA256,
   PNG_SCALED_SHA256,
+  RESIZE_SHA256,
 } from '../../src/codecs/versions';
 import { sha256Hex } from '../../src/hash';
 import { fixture } from '../helpers';
@@ -44,5 +45,10 @@ describe('codec versions', () => {
   it('records the sha-256 of the committed wasm/avif.wasm', async () => {
     expect(await sha256Hex(await fixture('wasm/avif.wasm'))).toBe(AVIF_SHA256);
     expect(CODEC_VERSIONS).toContain(`avifdec${AVIF_SHA256.slice(0, 12)}`);
+  });
+
+  it('records the sha-256 of the committed wasm/resize.wasm', async () => {
+    expect(await sha256Hex(await fixture('wasm/resize.wasm'))).toBe(RESIZE_SHA256);
+    expect(CODEC_VERSIONS).toContain(`resize${RESIZE_SHA256.slice(0, 12)}`);
   });
 });

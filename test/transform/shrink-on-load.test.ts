@@ -32,7 +32,7 @@ async function fullPath(bytes: Uint8Array, width: number, height: number): Promi
 }
 
 /**
- * PSNR floor of the module at 1/1 against mozjpeg + @jsquash/resize: the same lanczos3 on
+ * PSNR floor of the module at 1/1 against mozjpeg + resizeImage: the same lanczos3 on
  * slightly different decodes (jpeg-decoder's IDCT and chroma upsampling vs mozjpeg's).
  * The shrink-on-load floor is 34 dB: measured 36.5-44 dB across these files (the scaled
  * path low-passes in the DCT; the full path box-shrinks then lanczos3); below 34 dB
@@ -71,10 +71,9 @@ describe('shrink-on-load', () => {
     expect(res.headers.get('X-Cache')).toBe('MISS'); // computed in this request
     const img = await decodeImage(new Uint8Array(await res.arrayBuffer()), 'webp');
     expect([img.width, img.height]).toEqual([1200, 1600]);
-    const { jpegDec, resize } = wasmMemory();
-    expect(jpegDec ?? 0).toBe(0); // mozjpeg was never instantiated
-    expect(resize ?? 0).toBeLessThanOrEqual(2 * MiB); // nor @jsquash/resize's buffers
-    // Matches the full-decode path (mozjpeg, then @jsquash/resize) closely.
+    expect(wasmMemory().jpegDec ?? 0).toBe(0); // mozjpeg was never instantiated
+    expect(wasmMemory().resize ?? 0).toBeLessThanOrEqual(2 * MiB); // nor a full-size resize
+    // Matches the full-decode path (mozjpeg, then wasm/resize.wasm) closely.
     const ref = await fullPath(jpeg, 1200, 1600);
     const mine = await runPipeline(jpeg, probe(jpeg), parseTransform('w=1200,f=png'), 'png');
     expect(psnr(await decodeImage(mine.bytes, 'png'), ref)).toBeGreaterThan(40);

@@ -21,6 +21,7 @@ type Expected = 'simd' | 'none';
 const MODULES: Record<string, { expected: Expected; why: string }> = {
   'wasm/jpeg_scaled.wasm': { expected: 'simd', why: 'ours: RUSTFLAGS +simd128 (wasm/build.sh)' },
   'wasm/png_scaled.wasm': { expected: 'simd', why: 'ours: RUSTFLAGS +simd128 (wasm/build.sh)' },
+  'wasm/resize.wasm': { expected: 'simd', why: 'ours: RUSTFLAGS +simd128 (wasm/build.sh)' },
   'wasm/libwebp.wasm': {
     expected: 'simd',
     why: 'ours: -msimd128 -msse4.1 (wasm/libwebp/build.sh)',
@@ -32,10 +33,6 @@ const MODULES: Record<string, { expected: Expected; why: string }> = {
   '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm': { expected: 'none', why: 'upstream build' },
   '@jsquash/png/codec/pkg/squoosh_png_bg.wasm': { expected: 'none', why: 'upstream build' },
   '@jsquash/avif/codec/enc/avif_enc.wasm': { expected: 'none', why: 'upstream build' },
-  '@jsquash/resize/lib/resize/pkg/squoosh_resize_bg.wasm': {
-    expected: 'none',
-    why: 'upstream build',
-  },
 };
 
 /**
