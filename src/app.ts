@@ -1,10 +1,9 @@
 /**
  * The hono app: middleware order, route mounts, and errors → RFC 9457 problems.
  */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { methodNotAllowed } from 'hono/method-not-allowed';
 import { requestId } from 'hono/request-id';
-import { PatternRouter } from 'hono/router/pattern-router';
 import { loadConfig } from './config';
 import type { AppEnv } from './env';
 import { httpErrorOf, HttpError, notFound, problemResponse, unavailable } from './errors';
@@ -25,17 +24,9 @@ import { whoamiRoutes } from './routes/whoami';
 import { requireDeliverySignature } from './security/signed-delivery';
 import { D1Unavailable, isSession, sessionBookmark, withD1Session } from './storage/d1-session';
 
-/**
- * Builds the application. Exported for tests that need a fresh instance.
- *
- * The router is hono's PatternRouter (one regular expression per route, tried in order): our
- * routes are ambiguous for the RegExpRouter (`/img/:id/original` beside `/img/:id/:transform`
- * and `/img/src/*`), so the default SmartRouter fell back to the TrieRouter, whose search was
- * the largest single cost of a cache hit in workerd (docs/performance.md, "Cache hits against
- * the floor").
- */
+/** Builds the application. Exported for tests that need a fresh instance. */
 export function createApp() {
-  const app = new Hono<AppEnv>({ router: new PatternRouter() });
+  const app = new Hono<AppEnv>();
   app.use(requestId());
   app.use(observe);
   app.use(async (c, next) => {
@@ -44,11 +35,11 @@ export function createApp() {
     // point may already have opened one (a 404 confirmed at the primary).
     if (!isSession(c.env)) c.env = withD1Session(c.env, requestSessionStart(c.req.raw));
     await next();
-    setHeader(c, 'X-Content-Type-Options', 'nosniff');
+    c.header('X-Content-Type-Options', 'nosniff');
     // API answers carry the session's bookmark for read-your-writes; /img answers never do
     // (they are cached and shared).
     const bookmark = sessionBookmark(c.env);
-    if (bookmark && c.req.path.startsWith('/v1/')) setHeader(c, BOOKMARK_HEADER, bookmark);
+    if (bookmark && c.req.path.startsWith('/v1/')) c.header(BOOKMARK_HEADER, bookmark);
   });
   app.use(
     methodNotAllowed({
@@ -100,20 +91,6 @@ export function createApp() {
     );
   });
   return app;
-}
-
-/**
- * Sets a header on the answer the handler made. `c.header()` after the handler copies the whole
- * Response (headers and a new body stream) on every call; ours are made here with mutable
- * headers, so they are set in place, and only an answer with immutable headers (one passed
- * through from a binding's `fetch`) is copied.
- */
-function setHeader(c: Context<AppEnv>, name: string, value: string): void {
-  try {
-    c.res.headers.set(name, value);
-  } catch {
-    c.header(name, value); // immutable headers: hono copies the Response first
-  }
 }
 
 /** One error log line (redacted) with the request id and the stack. */

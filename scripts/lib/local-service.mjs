@@ -225,6 +225,9 @@ export async function startLocalService({
         envFile,
         '--test-scheduled',
         '--show-interactive-dev-session=false',
+        // wrangler's default inspector port, 9229, is taken by any other wrangler dev running.
+        '--inspector-port',
+        String(await freePort()),
         // Request log lines cost the shared CPU; warnings and errors still reach the log.
         '--log-level',
         logLevel,
@@ -438,6 +441,8 @@ export async function startFloorWorker({ root, port, logLevel = 'warn' }) {
       '--persist-to',
       path.join(tmp, 'state'),
       '--show-interactive-dev-session=false',
+      '--inspector-port',
+      String(await freePort()),
       '--log-level',
       logLevel,
     ],

@@ -1,8 +1,8 @@
 /**
- * Route precedence through the Worker (src/app.ts). The app's router is hono's PatternRouter
- * (routes tried in registration order): these paths match more than one pattern
- * (`/img/src/*`, `/img/:id/original`, `/img/:id/placeholder`, `/img/:id/:transform`), and each
- * must reach the route that owns it, with `405` and `Allow` for a method no route takes.
+ * Route precedence through the Worker (src/app.ts): these paths match more than one pattern
+ * (`/img/src/*`, `/img/:id/original`, `/img/:id/placeholder`, `/img/:id/:transform`; hono's
+ * RegExpRouter refuses such a table, so the SmartRouter runs the TrieRouter), and each must
+ * reach the route that owns it, with `405` and `Allow` for a method no route takes.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, fixture, upload } from '../helpers';
