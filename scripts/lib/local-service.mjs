@@ -225,6 +225,9 @@ export async function startLocalService({
         envFile,
         '--test-scheduled',
         '--show-interactive-dev-session=false',
+        // wrangler's default inspector port, 9229, is taken by any other wrangler dev running.
+        '--inspector-port',
+        String(await freePort()),
         // Request log lines cost the shared CPU; warnings and errors still reach the log.
         '--log-level',
         logLevel,
@@ -374,9 +377,51 @@ function spawnWranglerDev(wrangler, args, { root, tmp, logFile }) {
 }
 
 /**
+ * The floor Worker's config, written to `dir`: scripts/lib/floor/wrangler.toml with the
+ * delivery Worker's deployment shape from the project's wrangler.toml, namely its
+ * `compatibility_date`, `compatibility_flags` and its `[assets]` table (the console's assets
+ * directory made absolute, the same `run_worker_first`). With `[assets]`, workerd routes every
+ * request through the assets RPC proxy and router Workers before the user Worker, as Cloudflare
+ * does in production; measured in local mode that costs a hello-world Worker about 0.35 ms of
+ * workerd CPU per request, more than our whole hit path adds (docs/performance.md). The floor
+ * pays it too, so the ratio measures our code, not the router in front of it.
+ * @param {string} root the repository @param {string} dir where the config goes
+ * @returns {string} the config's path
+ * @throws Error when wrangler.toml has no compatibility_date
+ */
+export function floorConfig(root, dir) {
+  const service = fs.readFileSync(path.join(root, 'wrangler.toml'), 'utf8');
+  const floorDir = path.join(root, 'scripts', 'lib', 'floor');
+  const base = fs.readFileSync(path.join(floorDir, 'wrangler.toml'), 'utf8');
+  const line = (key) => new RegExp(`^${key}\\s*=.*$`, 'm').exec(service)?.[0];
+  const date = line('compatibility_date');
+  if (!date) throw new Error('wrangler.toml has no compatibility_date');
+  // The [assets] table: its header up to the next table header.
+  const assets = /^\[assets\]\n(?:(?!\[).*\n?)*/m
+    .exec(service)?.[0]
+    ?.replace(
+      /^(directory\s*=\s*)"([^"]*)"/m,
+      (_, key, d) => `${key}${JSON.stringify(path.resolve(root, d))}`,
+    );
+  const toml = [
+    base
+      .replace(/^main\s*=.*$/m, `main = ${JSON.stringify(path.join(floorDir, 'worker.js'))}`)
+      .replace(/^compatibility_date\s*=.*$/m, date)
+      .trimEnd(),
+    line('compatibility_flags') ?? '',
+    assets ? `\n${assets.trimEnd()}` : '',
+    '',
+  ].join('\n');
+  const file = path.join(dir, 'wrangler.toml');
+  fs.writeFileSync(file, toml);
+  return file;
+}
+
+/**
  * Starts the load test's floor Worker (scripts/lib/floor/: one `caches.default.match` per
- * request) with the same wrangler and flags as the service, on `port`, in its own process
- * group. Returns `{ url, stop }`; `stop()` ends the group.
+ * request, in the delivery Worker's deployment shape: {@link floorConfig}) with the same
+ * wrangler and flags as the service, on `port`, in its own process group. Returns
+ * `{ url, stop }`; `stop()` ends the group.
  * @param {{ root: string, port?: number, logLevel?: string }} options
  */
 export async function startFloorWorker({ root, port, logLevel = 'warn' }) {
@@ -388,7 +433,7 @@ export async function startFloorWorker({ root, port, logLevel = 'warn' }) {
     wrangler,
     [
       '-c',
-      path.join(root, 'scripts', 'lib', 'floor', 'wrangler.toml'),
+      floorConfig(root, tmp),
       '--ip',
       '127.0.0.1',
       '--port',
@@ -396,6 +441,8 @@ export async function startFloorWorker({ root, port, logLevel = 'warn' }) {
       '--persist-to',
       path.join(tmp, 'state'),
       '--show-interactive-dev-session=false',
+      '--inspector-port',
+      String(await freePort()),
       '--log-level',
       logLevel,
     ],

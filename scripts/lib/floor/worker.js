@@ -1,7 +1,8 @@
 /**
  * The load test's floor (scripts/loadtest.mjs): a hello-world Worker whose every request is one
  * `caches.default.match`, answering a body of the size the path asks for. Served by the same
- * wrangler and workerd as the service, it is the fastest a cache hit can be on this runtime:
+ * wrangler and workerd as the service, behind the same assets router (local-service.mjs,
+ * floorConfig), it is the fastest a cache hit can be on this runtime:
  * our hit path is measured against it in the same run.
  *
  * `GET /floor/{bytes}` → the cached body of `bytes` bytes (a miss stores it first; the load
