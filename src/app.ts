@@ -36,6 +36,9 @@ export function createApp() {
     if (!isSession(c.env)) c.env = withD1Session(c.env, requestSessionStart(c.req.raw));
     await next();
     c.header('X-Content-Type-Options', 'nosniff');
+    // hono's requestId() sets its header only on answers hono builds (c.json, c.body); routes
+    // that return their own Response (every /img answer) get it here.
+    if (!c.res.headers.has('X-Request-Id')) c.header('X-Request-Id', c.var.requestId);
     // API answers carry the session's bookmark for read-your-writes; /img answers never do
     // (they are cached and shared).
     const bookmark = sessionBookmark(c.env);

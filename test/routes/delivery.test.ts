@@ -220,6 +220,7 @@ describe('negotiation, caching and headers', () => {
     expect(first.res.headers.get('X-Cache')).toBe('MISS');
     expect(first.res.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
     expect(first.res.headers.get('X-Content-Type-Options')).toBe('nosniff');
+    expect(first.res.headers.get('X-Request-Id')).toBeTruthy();
     expect(first.res.headers.get('ETag')).toMatch(/^"[0-9a-f]{16}-[0-9a-f]{32}"$/);
     expect(first.res.headers.get('Server-Timing')).toMatch(
       /decode;dur=[\d.]+, resize;dur=[\d.]+, encode;dur=[\d.]+/,
@@ -246,6 +247,8 @@ describe('negotiation, caching and headers', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('X-Cache')).toBe('HIT');
     expect(res.headers.get('Vary')).toBe('Accept');
+    expect(res.headers.get('X-Request-Id')).toBeTruthy();
+    expect(res.headers.get('X-Request-Id')).not.toBe(first.res.headers.get('X-Request-Id'));
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(first.bytes);
     expect(calls).toBe(0);
 
