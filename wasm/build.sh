@@ -73,7 +73,7 @@ for crate in "${CRATES[@]+"${CRATES[@]}"}"; do
   # only at the decode scale; wasm/README.md), copied to ../jpeg-decoder beside the build
   # copy, where the crate's [patch.crates-io] points. The patch's sha256 is pinned here.
   JD_PATCH="$HERE/jpeg-decoder-0.2.6-progressive-scaled.patch"
-  JD_PATCH_SHA256=4cd146a03599d68afff967ac3aa74b1accb4275a277ed1826f3c5c2f70ab0071
+  JD_PATCH_SHA256=51260eb6ae37c4da0a3c378a717042709800d09b456106eb6de3ac33846a3dee
   JD="$HERE/target/jpeg-decoder"
   rm -rf "$JD"
   if [ "$crate" = jpeg-scaled ]; then

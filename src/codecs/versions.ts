@@ -16,7 +16,7 @@ import { version as gif } from 'omggif/package.json';
  * without updating it, so a decoder change always makes new variant keys.
  */
 export const JPEG_SCALED_SHA256 =
-  'e5f0052714456f0c1e9164fb267571dee2383da0039440b7d28875657e6f3024';
+  '47b01ef9dfe5280ed28dc520297a7976aa952cb9dff7893c62636532dcfd1722';
 
 /**
  * SHA-256 of wasm/png_scaled.wasm (our streaming PNG decoder and resampler, png 0.17.7; see
@@ -60,7 +60,7 @@ export const AVIF_SHA256 = '1811d172ebd3f01cb422d012641591a23131b0969572549b5378
 
 /**
  * Compact codec version string, e.g.
- * `jpeg1.6.0-png3.1.1-avif2.1.1-resize2.1.1-gif1.0.10-gifenc1.0.3-jpegscalede5f005271445-pngscaled70060dd91648-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-pipeline6`
+ * `jpeg1.6.0-png3.1.1-avif2.1.1-resize2.1.1-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaled70060dd91648-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-pipeline6`
  * (versions of @jsquash/*, omggif and gifenc, our modules' hash prefixes, PIPELINE_VERSION).
  */
 export const CODEC_VERSIONS: string = `jpeg${jpeg}-png${png}-avif${avif}-resize${resize}-gif${gif}-gifenc${gifenc}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-pngscaled${PNG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-avifdec${AVIF_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`;
