@@ -6,11 +6,10 @@
  *   POST /pipeline?t=<transform>&f=<format>
  *        → JSON { width, height, format, bytes, wasm } (wasm: bytes per codec instance)
  */
-import { avifMemoryBytes } from '../src/codecs/avif';
 import { probe } from '../src/codecs/probe';
 import { runPipeline } from '../src/transform/pipeline';
 import { parseTransform } from '../src/transform/spec';
-import { wasmMemory } from '../wasm';
+import { wasmMemory } from '../wasm/instances';
 
 /** @type {Uint8Array | undefined} */
 let input;
@@ -28,7 +27,7 @@ export default {
       const spec = parseTransform(url.searchParams.get('t') ?? '');
       const format = /** @type {any} */ (url.searchParams.get('f'));
       const r = await runPipeline(input, probe(input), spec, format);
-      const wasm = { ...wasmMemory(), avif: avifMemoryBytes() };
+      const wasm = wasmMemory();
       return Response.json({
         width: r.width,
         height: r.height,

@@ -72,7 +72,9 @@ async function loadScaled() {
     stdin: {
       contents: `export * from './src/codecs/jpeg-scaled.ts';
 export { resizeImage } from './src/codecs/resize.ts';
-export { wasmMemory } from './wasm/index.ts';`,
+import { wasmMemory } from './wasm/instances.ts';
+export { wasmMemory };
+export const jpegScaledMemoryBytes = () => wasmMemory().jpegScaled ?? 0;`,
       resolveDir: root,
       loader: 'ts',
     },

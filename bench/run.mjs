@@ -805,6 +805,7 @@ async function main() {
   console.log(`${results.length} cases in ${seconds} s; wrote bench/results/${name}`);
 
   if (update && results.every((r) => !('error' in r))) {
+    const tablePath = path.join(root, 'src', 'transform', 'cost-table.json');
     const cost = costTable(results, {
       date,
       machine: mach.summary,
@@ -812,10 +813,12 @@ async function main() {
       quality: ctx.defaults.quality,
       source: `bench/results/${name}`,
     });
-    await writeFormatted(
-      path.join(root, 'src', 'transform', 'cost-table.json'),
-      `${JSON.stringify(cost, null, 2)}\n`,
-    );
+    // Memory figures come from the per-variant peaks of `node bench/grid-memory.mjs`
+    // (docs/performance.md, "Memory per variant"), not from these cases: keep them.
+    const current = JSON.parse(fs.readFileSync(tablePath, 'utf8'));
+    for (const key of ['memoryMBPerMP', 'memoryFixedMB', 'memoryMBPerInputMB', 'memorySource'])
+      if (key in current) cost[key] = current[key];
+    await writeFormatted(tablePath, `${JSON.stringify(cost, null, 2)}\n`);
     await replaceResults(
       path.join(root, 'docs', 'performance.md'),
       'bench',

@@ -9,7 +9,7 @@
  *   GET  /noop                               round-trip overhead probe
  *   PUT  /input?key=K[&w=W&h=H]              store bytes (with w/h: raw RGBA8 pixels)
  *   POST /run?key=K&op=OP&reps=N[&out=1]...  run OP N times back to back; time them
- *        op=decode   &format=jpeg|png|webp|avif|gif
+ *        op=decode   &format=jpeg|png|webp|avif|gif[&tw=W&th=H]  (tw/th: WebP scaled decode)
  *        op=decode-scaled &denom=1|2|4|8   (src/codecs/jpeg-scaled.ts)
  *        op=resize   &w=W&h=H
  *        op=encode   &format=jpeg|png|webp|avif[&quality=Q][&speed=S]
@@ -30,29 +30,18 @@
  */
 import { decodeImage } from '../src/codecs/decode';
 import { DEFAULT_AVIF_SPEED, DEFAULT_QUALITY, encodeImage } from '../src/codecs/encode';
-import { decodeJpegScaled, jpegScaledMemoryBytes } from '../src/codecs/jpeg-scaled';
-import { webpMemoryBytes } from '../src/codecs/webp';
-import { pngScaledMemoryBytes } from '../src/codecs/png-scaled';
+import { decodeJpegScaled } from '../src/codecs/jpeg-scaled';
 import { probe } from '../src/codecs/probe';
 import { resizeImage } from '../src/codecs/resize';
 import { runPipeline } from '../src/transform/pipeline';
 import { parseTransform } from '../src/transform/spec';
-import { wasmMemory } from '../wasm';
+import { wasmMemory } from '../wasm/instances';
 
 /** @type {Map<string, { bytes: Uint8Array, raw?: { data: Uint8ClampedArray, width: number, height: number } }>} */
 const inputs = new Map();
 
-/** Wasm memory of every codec instance, bytes. */
-function memory() {
-  const mem = { ...wasmMemory() };
-  const scaled = jpegScaledMemoryBytes();
-  if (scaled) mem.jpegScaled = scaled;
-  const webp = webpMemoryBytes();
-  if (webp) mem.libwebp = webp;
-  const pngScaled = pngScaledMemoryBytes();
-  if (pngScaled) mem.pngScaled = pngScaled;
-  return mem;
-}
+/** Wasm memory of every codec instance, bytes (wasm/instances.ts). */
+const memory = wasmMemory;
 
 /** @param {URLSearchParams} q @param {string} name */
 function num(q, name) {
@@ -73,7 +62,10 @@ function operation(q) {
   switch (op) {
     case 'decode': {
       const format = /** @type {any} */ (q.get('format'));
-      return async () => ({ raw: await decodeImage(input.bytes, format) });
+      const tw = num(q, 'tw');
+      const th = num(q, 'th');
+      const target = tw && th ? { width: tw, height: th } : undefined;
+      return async () => ({ raw: await decodeImage(input.bytes, format, target) });
     }
     case 'decode-scaled': {
       const denom = /** @type {any} */ (num(q, 'denom') ?? 1);

@@ -222,8 +222,10 @@ export function loadConfig(vars: ConfigVars): Config {
 }
 
 /*
- * Fixed tunables: module constants of the services (jobs/, work/, delivery/, routes/), kept
- * here so that every number that shapes behaviour is in one place. Not read from `env`.
+ * Fixed tunables: module constants of every layer (routes/, services, transform/, sources/,
+ * security/, http/, storage/), kept here so that every number that shapes behaviour is in one
+ * place. Not read from `env`. Format constants (header sizes, spec limits of a file format)
+ * and the cost model's measured figures stay with the code they describe.
  */
 
 // jobs/lifecycle.ts
@@ -283,3 +285,125 @@ export const MAX_POLICY_BYTES = 16 * 1024;
 export const MAX_IMPORT_PATHS = 1000;
 /** Objects listed, items created and messages sent per import fan-out page. */
 export const IMPORT_PAGE = 500;
+
+// images/retire.ts
+/** A deletion older than this is taken as abandoned, ms (a request never runs this long). */
+export const RETIRE_LEASE_MS = 60_000;
+/** How long an upload waits for a deletion of its bytes to end, ms. */
+export const RETIRE_WAIT_MS = 3_000;
+/** How often that wait looks again, ms. */
+export const RETIRE_POLL_MS = 100;
+
+// images/ingest.ts
+/** Attempts at storing bytes whose deletion was in progress (src/images/retire.ts). */
+export const INGEST_STORE_ATTEMPTS = 3;
+
+// sources/
+/** Revalidation age of a source object when its source sets no `ttl_seconds`, s (1 h). */
+export const SOURCE_DEFAULT_TTL_SECONDS = 3600;
+/** Time limit of one origin fetch, when its source sets no `timeout_ms`, ms. */
+export const SOURCE_DEFAULT_TIMEOUT_MS = 10_000;
+/** Most redirects followed within a source. */
+export const SOURCE_MAX_REDIRECTS = 3;
+
+// http/body.ts, http/upload-body.ts and the routes' body limits
+/** Largest job request body, bytes (1000 ids and 20 variants fit easily). */
+export const JOBS_BODY_MAX_BYTES = 64 * 1024;
+/** Largest preset request body, bytes. */
+export const PRESETS_BODY_MAX_BYTES = 4096;
+/** Largest API key request body, bytes. */
+export const KEYS_BODY_MAX_BYTES = 4096;
+/** Longest API key label, characters. */
+export const KEY_LABEL_MAX_CHARS = 100;
+/** Largest signing request body, bytes. */
+export const SIGNATURES_BODY_MAX_BYTES = 4096;
+/** Largest body read into memory (multipart, or raw without a length), bytes (16 MiB). */
+export const UPLOAD_IN_MEMORY_BYTES = 16 * 1024 * 1024;
+/** What the header probe of a streamed upload sees, bytes (1 MiB; JPEG APPn segments first). */
+export const UPLOAD_HEAD_BYTES = 1024 * 1024;
+
+// routes/signatures.ts
+/** Shortest lifetime of a signed URL, seconds (1 minute). */
+export const SIGNATURE_MIN_EXPIRES_S = 60;
+/** Longest lifetime of a signed URL, seconds (7 days). */
+export const SIGNATURE_MAX_EXPIRES_S = 7 * 24 * 3600;
+/** Lifetime of a signed URL when the request names none, seconds (1 hour). */
+export const SIGNATURE_DEFAULT_EXPIRES_S = 3600;
+
+// security/upload-tokens.ts, storage/upload-tokens-db.ts
+/** Shortest upload token lifetime, seconds (2 minutes). */
+export const UPLOAD_TOKEN_MIN_EXPIRES_S = 120;
+/** Longest upload token lifetime, seconds (6 hours). */
+export const UPLOAD_TOKEN_MAX_EXPIRES_S = 6 * 3600;
+/** Upload token lifetime when the request names none, seconds (1 hour). */
+export const UPLOAD_TOKEN_DEFAULT_EXPIRES_S = 3600;
+/** Most eager presets one upload may ask for. */
+export const UPLOAD_TOKEN_MAX_EAGER_PRESETS = 8;
+/** How long a claim holds a token, ms; an attempt that died unanswered frees it after this. */
+export const UPLOAD_TOKEN_CLAIM_LEASE_MS = 120_000;
+
+// security/signed-delivery.ts
+/** How long the public preset names, and each (image, name) answer, are reused, ms. */
+export const PUBLIC_PRESETS_TTL_MS = 10_000;
+/** Most distinct public names memoised; past it every name gets the owner-scoped read. */
+export const PUBLIC_PRESETS_MAX_NAMES = 10_000;
+/** Most (image, name) answers memoised per isolate (oldest dropped first). */
+export const PUBLIC_PRESETS_MAX_ANSWERS = 5_000;
+
+// security/rate-limit.ts
+/** Window length of both limiters, seconds (must match `period` in wrangler.toml). */
+export const RATE_LIMIT_PERIOD_S = 60;
+
+// transform/admission.ts
+/**
+ * A hold older than this is dropped, ms: a request whose client went away can be cancelled
+ * mid-transform by the runtime without its `finally` ever running, and its share must not be
+ * lost for the isolate's lifetime. Far above any inline transform (budget ~1 s).
+ */
+export const ADMISSION_HOLD_EXPIRY_MS = 30_000;
+/** How often a waiting request looks for a free share, ms. */
+export const ADMISSION_POLL_MS = 10;
+
+// storage/ (jobs-db.ts, variants-db.ts, pending-sends-db.ts)
+/** Longest error text stored in a D1 row, characters. */
+export const STORED_ERROR_MAX_CHARS = 500;
+
+// codecs/: when the instance manager (wasm/instances.ts) drops a module's shared instance.
+// Wasm memory never shrinks: an instance whose memory is above its threshold after a call is
+// dropped, so the isolate can reclaim that memory.
+/**
+ * jpeg_scaled.wasm (codecs/jpeg-scaled.ts), bytes: an isolate keeps at most this much for JPEG
+ * decoding between requests. Not lower: a new instance is cheap to create (0.4 ms) but its
+ * first large call pays for growing and touching fresh memory, measured +10-14 ms CPU on
+ * Carrie.jpg (12 MP) 1/2 → 800x1067 (90 → 100-104 ms; `node bench/jpeg-scaled-node.mjs
+ * --instance-cost`). That call needs 17 MiB (decodeJpegResized) or 20 MiB (decodeJpegScaled),
+ * so it keeps its instance; a 1/1 decode of the same file (67 MiB) does not.
+ */
+export const JPEG_SCALED_DROP_ABOVE_BYTES = 32 * 1024 * 1024;
+/**
+ * png_scaled.wasm (codecs/png-scaled.ts), bytes: a 12 MP PNG → 1600x1200 needs about 9 MiB
+ * (the 7.3 MiB output, a few rows, the code); a full-size or large interlaced decode is above it.
+ */
+export const PNG_SCALED_DROP_ABOVE_BYTES = 24 * 1024 * 1024;
+/**
+ * avif.wasm (codecs/avif.ts), bytes: a 1 MP AVIF decode stays resident; a 12 MP one (about
+ * 48 MiB of dav1d buffers) does not.
+ */
+export const AVIF_DEC_DROP_ABOVE_BYTES = 24 * 1024 * 1024;
+/**
+ * libwebp.wasm's shared still decoder and encoder (codecs/webp.ts), bytes each: a 2 MP still
+ * decode fits; a 12 MP one (48 MiB of RGBA) does not stay resident. Animations have instances
+ * of their own, dropped when they end.
+ */
+export const WEBP_DROP_ABOVE_BYTES = 32 * 1024 * 1024;
+/**
+ * lcms.wasm (codecs/lcms.ts), bytes: a few MiB at most are used (the chunk buffer, one
+ * transform, a print profile's tables).
+ */
+export const LCMS_DROP_ABOVE_BYTES = 16 * 1024 * 1024;
+/** Pixels per call into lcms.wasm: 256 Ki pixels = 1 MiB of wasm memory, reused. */
+export const LCMS_CHUNK_PIXELS = 256 * 1024;
+
+// transform/pipeline.ts
+/** Largest box-shrunk AVIF crop handed to lanczos3 (see avifBoxFactor), pixels. */
+export const AVIF_LANCZOS_MAX_PIXELS = 1_000_000;

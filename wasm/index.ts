@@ -5,11 +5,10 @@
  * - Every `.wasm` file is a default import, which the bundler (wrangler, or the vitest pool)
  *   turns into a precompiled `WebAssembly.Module`: workerd refuses to compile wasm bytes at
  *   run time, so nothing here ever calls `WebAssembly.compile`.
- * - Each codec is instantiated lazily, on first use, once per isolate, and memoised. A failed
- *   instantiation is forgotten so the next call retries.
- * - An instance whose call threw (emscripten `abort()`/`exit()`, a wasm trap, a wasm-bindgen
- *   `unwrap_throw`) is discarded by {@link withCodec} and the next call gets a fresh one: an
- *   aborted emscripten runtime refuses further calls, and a throw through wasm frames skips
+ * - Each codec lives in a slot of ./instances.ts, the isolate's one instance manager: made
+ *   lazily, once per isolate; an instance whose call threw (emscripten `abort()`/`exit()`, a
+ *   wasm trap, a wasm-bindgen `unwrap_throw`) is discarded and the next call gets a fresh one:
+ *   an aborted emscripten runtime refuses further calls, and a throw through wasm frames skips
  *   Rust/C++ destructors, leaking the shadow stack and every buffer the call had allocated
  *   (measured: a truncated 2048x1536 PNG leaks 12.5 MiB of wasm memory per attempt).
  *
@@ -31,6 +30,7 @@ import type { EncodeOptions as MozJpegEncodeOptions } from '@jsquash/jpeg/meta.j
 
 export type { AvifEncodeOptions, MozJpegEncodeOptions };
 
+import { WasmSlot } from './instances';
 import type { RawImage } from './pixels';
 
 export type { RawImage };
@@ -361,96 +361,38 @@ function instantiateResize(): Codec<ResizeApi> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Memoised instances
+// Instances: one shared slot per codec (./instances.ts owns their lifecycle)
 
-const loaders: { [K in CodecName]: () => Promise<Codec<Apis[K]>> } = {
-  jpegDec: () => instantiateEmscripten('jpegDec', mozjpegDecFactory, mozjpegDecWasm),
-  jpegEnc: () => instantiateEmscripten('jpegEnc', mozjpegEncFactory, mozjpegEncWasm),
-  avifEnc: () => instantiateEmscripten('avifEnc', avifEncFactory, avifEncWasm),
-  pngCodec: async () => instantiatePng(),
-  resize: async () => instantiateResize(),
+/** The slot of each codec: made on first use, replaced after any throw from a call. */
+const slots: { [K in CodecName]: WasmSlot<Codec<Apis[K]>> } = {
+  jpegDec: slot('jpegDec', () =>
+    instantiateEmscripten('jpegDec', mozjpegDecFactory, mozjpegDecWasm),
+  ),
+  jpegEnc: slot('jpegEnc', () =>
+    instantiateEmscripten('jpegEnc', mozjpegEncFactory, mozjpegEncWasm),
+  ),
+  avifEnc: slot('avifEnc', () => instantiateEmscripten('avifEnc', avifEncFactory, avifEncWasm)),
+  pngCodec: slot('pngCodec', instantiatePng),
+  resize: slot('resize', instantiateResize),
 };
 
-type Slots = { [K in CodecName]?: Promise<Codec<Apis[K]>> };
-type Live = { [K in CodecName]?: Codec<Apis[K]> };
-const pending: Slots = {};
-const live: Live = {};
-
-/**
- * The memoised instance of codec `name`, instantiating it on first use (per isolate).
- * @throws Error when instantiation fails (a deployment problem, not bad input); the failure
- *   is forgotten, so the next call tries again.
- */
-export function readyCodec<K extends CodecName>(name: K): Promise<Codec<Apis[K]>> {
-  const existing = pending[name];
-  if (existing) return existing;
-  const promise: Promise<Codec<Apis[K]>> = loaders[name]().then(
-    (codec) => {
-      if (pending[name] === promise) live[name] = codec as Live[K];
-      return codec;
-    },
-    (err: unknown) => {
-      if (pending[name] === promise) delete pending[name];
-      throw err;
-    },
-  );
-  pending[name] = promise as Slots[K];
-  return promise;
-}
-
-/** Forgets `codec` if it is still the memoised instance of its name; the next use makes a new one. */
-export function discardCodec(codec: Codec<unknown>): void {
-  if (live[codec.name] !== codec) return;
-  delete live[codec.name];
-  delete pending[codec.name];
+function slot<A>(name: CodecName, create: () => Codec<A> | Promise<Codec<A>>): WasmSlot<Codec<A>> {
+  return new WasmSlot({ name, create, memory: (codec) => codec.memory });
 }
 
 /**
- * Runs the synchronous `call` on the live instance of `name`. If `call` throws, the instance is
- * discarded and a {@link CodecCallError} carrying what was thrown and printed is thrown.
- * Instantiation errors propagate unchanged (they are not the input's fault).
+ * Runs the synchronous `call` on the live instance of `name` (made on first use). If `call`
+ * throws, the instance is discarded and a {@link CodecCallError} carrying what was thrown and
+ * printed is thrown. Instantiation errors propagate unchanged (they are not the input's fault).
  */
-export async function withCodec<K extends CodecName, R>(
-  name: K,
-  call: (api: Apis[K]) => R,
-): Promise<R> {
-  let codec = await readyCodec(name);
-  // Another request may have discarded this instance while we waited: take the new one.
-  if (live[name] !== codec) codec = await readyCodec(name);
-  codec.log.length = 0;
-  try {
-    return call(codec.api);
-  } catch (thrown) {
-    discardCodec(codec);
-    throw new CodecCallError(name, thrown, [...codec.log]);
-  }
-}
-
-/**
- * Names of the codecs instantiated in this isolate (memoised, or still being made). Empty in a
- * fresh isolate and after {@link dropCodecs}. For tests (a cache hit must never instantiate one).
- */
-export function instantiatedCodecs(): CodecName[] {
-  return (Object.keys(pending) as CodecName[]).sort();
-}
-
-/**
- * Forgets every memoised instance, as a fresh isolate has none; the next use of each codec
- * instantiates it again. For tests.
- */
-export function dropCodecs(): void {
-  for (const name of Object.keys(pending) as CodecName[]) {
-    delete pending[name];
-    delete live[name];
-  }
-}
-
-/**
- * Current linear-memory size, in bytes, of each instantiated codec (absent: never used, or
- * discarded). Memory only grows, so this is each instance's high-water mark.
- */
-export function wasmMemory(): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const codec of Object.values(live)) out[codec.name] = codec.memory.buffer.byteLength;
-  return out;
+export function withCodec<K extends CodecName, R>(name: K, call: (api: Apis[K]) => R): Promise<R> {
+  const codecSlot = slots[name] as WasmSlot<Codec<Apis[K]>>;
+  return codecSlot.run((codec) => {
+    codec.log.length = 0;
+    try {
+      return call(codec.api);
+    } catch (thrown) {
+      throw new CodecCallError(name, thrown, [...codec.log]);
+    }
+  });
 }

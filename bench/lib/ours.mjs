@@ -116,6 +116,8 @@ export class BenchWorker {
       scriptPath: path.join(outdir, 'worker.js'),
       modulesRoot: outdir,
       modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+      // BENCH_PORT: a fixed loopback port (default: any free one).
+      ...(process.env.BENCH_PORT ? { port: Number(process.env.BENCH_PORT) } : {}),
       ...compat(root),
     });
     await mf.ready;

@@ -7,8 +7,9 @@
  * bytes per pixel at 8-bit 4:2:0, 3 at 4:4:4, twice that above 8 bits) and the output.
  *
  * One instance per isolate (calls are synchronous), dropped after a call that left it above
- * {@link DROP_INSTANCE_ABOVE_BYTES}; a trap discards it (src/codecs/own-wasm.ts).
+ * {@link AVIF_DEC_DROP_ABOVE_BYTES} (config.ts); a trap discards it (wasm/instances.ts).
  */
+import { AVIF_DEC_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/avif.wasm';
 import { OwnDecoder, type OwnModuleExports } from './own-wasm';
 import { DecodeError, type RawImage } from './types';
@@ -32,22 +33,17 @@ interface AvifExports extends OwnModuleExports {
   ): number;
 }
 
-/**
- * Wasm memory never shrinks: an instance above this after a call is dropped. A 1 MP AVIF
- * decode stays resident; a 12 MP one (about 48 MiB of dav1d buffers) does not.
- */
-const DROP_INSTANCE_ABOVE_BYTES = 24 * 1024 * 1024;
-
 /** WASI calls that stdio keeps linked but nothing calls here: fail with ENOSYS. */
 const enosys = (): number => 52;
 
 const decoder = new OwnDecoder<AvifExports>({
   module: wasmModule,
   what: 'AVIF',
+  name: 'avifDec',
   alloc: (e, len) => e.avif_alloc(len),
   release: (e) => e.avif_release(),
   error: (code, message, options) => new DecodeError(`avif (${code}): ${message}`, options),
-  dropAboveBytes: DROP_INSTANCE_ABOVE_BYTES,
+  dropAboveBytes: AVIF_DEC_DROP_ABOVE_BYTES,
   imports: () => ({
     wasi_snapshot_preview1: { fd_close: enosys, fd_seek: enosys, fd_write: enosys },
   }),
@@ -146,14 +142,4 @@ export function decodeAvif(bytes: Uint8Array, opts: AvifDecodeOptions = {}): Avi
     if (err instanceof RangeError) throw new DecodeError(`avif (malformed): ${err.message}`);
     throw err;
   }
-}
-
-/** Bytes of wasm memory held by the module's instance (0 when none). For tests. */
-export function avifMemoryBytes(): number {
-  return decoder.memoryBytes();
-}
-
-/** Forgets the module's instance; the next call makes a new one. For tests. */
-export function dropAvifInstance(): void {
-  decoder.drop();
 }

@@ -9,6 +9,7 @@
  * Sizes here are coded pixels, before EXIF orientation. No ICC handling: CMYK is
  * converted naively, like browsers do for untagged CMYK.
  */
+import { JPEG_SCALED_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/jpeg_scaled.wasm';
 import { OwnDecoder, type OwnDecodeErrorCode } from './own-wasm';
 import type { RawImage } from './types';
@@ -63,24 +64,14 @@ export interface JpegCrop {
   height: number;
 }
 
-/**
- * Wasm memory never shrinks: an instance whose memory is above this after a call is
- * dropped, so an isolate keeps at most this much for JPEG decoding between requests.
- * Not lower: a new instance is cheap to create (0.4 ms) but its first large call pays for
- * growing and touching fresh memory, measured +10-14 ms CPU on Carrie.jpg (12 MP) 1/2 →
- * 800x1067 (90 → 100-104 ms; `node bench/jpeg-scaled-node.mjs --instance-cost`). That call
- * needs 17 MiB (decodeJpegResized) or 20 MiB (decodeJpegScaled), so it keeps its instance;
- * a 1/1 decode of the same file (67 MiB) does not.
- */
-const DROP_INSTANCE_ABOVE_BYTES = 32 * 1024 * 1024;
-
 const decoder = new OwnDecoder<JpegScaledExports>({
   module: wasmModule,
   what: 'JPEG',
+  name: 'jpegScaled',
   alloc: (e, len) => e.jpeg_alloc(len),
   release: (e) => e.jpeg_release(),
   error: (code, message, options) => new JpegDecodeError(code, message, options),
-  dropAboveBytes: DROP_INSTANCE_ABOVE_BYTES,
+  dropAboveBytes: JPEG_SCALED_DROP_ABOVE_BYTES,
 });
 
 /**
@@ -200,25 +191,4 @@ function checkDenom(denom: JpegScale): void {
   if (denom !== 1 && denom !== 2 && denom !== 4 && denom !== 8) {
     throw new RangeError(`JPEG scale denominator must be 1, 2, 4 or 8, not ${String(denom)}`);
   }
-}
-
-/**
- * Bytes of wasm memory held by the current decoder instance (`memory.buffer.byteLength`),
- * 0 when there is none: before the first decode, after a trap, after
- * {@link dropJpegScaledInstance}, and after a decode that left it above 32 MiB (that
- * instance is dropped). It only grows while an instance lives: right after a drop it
- * measures the next call's peak. For tests and benchmarks.
- */
-export function jpegScaledMemoryBytes(): number {
-  return decoder.memoryBytes();
-}
-
-/**
- * Forgets the current decoder instance, so the isolate can reclaim its memory (at the next
- * garbage collection); the next call instantiates the module again (about 10 ms more CPU
- * for a 12 MP image, see DROP_INSTANCE_ABOVE_BYTES). For tests, and for callers that know
- * no more JPEG work follows soon.
- */
-export function dropJpegScaledInstance(): void {
-  decoder.drop();
 }

@@ -5,6 +5,7 @@
  * CMS's built-in sRGB as the destination, 8-bit precalculated transforms: the same as
  * libvips/sharp's default import of an embedded profile (measured within ΔE76 0.01).
  */
+import { LCMS_CHUNK_PIXELS, LCMS_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/lcms.wasm';
 import type { IccProfile } from './icc';
 import { OwnDecoder } from './own-wasm';
@@ -29,8 +30,6 @@ class LcmsError extends Error {
   }
 }
 
-/** Pixels per call into the module: 256 Ki pixels = 1 MiB of wasm memory, reused. */
-const CHUNK_PIXELS = 256 * 1024;
 /** lcms_prepare's flag for a transform that is the identity within ±1 (an sRGB profile). */
 const FLAG_IDENTITY = 0x10;
 const KIND_NAMES: Record<number, IccProfile['model']> = { 1: 'rgb', 2: 'grey', 3: 'cmyk' };
@@ -41,6 +40,7 @@ const enosys = (): number => 52;
 const lcms = new OwnDecoder<LcmsExports>({
   module: wasmModule,
   what: 'colour transform',
+  name: 'lcms',
   imports: () => ({
     wasi_snapshot_preview1: { fd_close: enosys, fd_seek: enosys, fd_write: enosys },
   }),
@@ -48,16 +48,15 @@ const lcms = new OwnDecoder<LcmsExports>({
   alloc: (e, len) => e.lcms_alloc(len),
   release: (e) => e.lcms_reset(),
   error: (_code, message, options) => new LcmsError(message, options),
-  // A few MiB at most (the chunk buffer, one transform, a print profile's tables).
-  dropAboveBytes: 16 * 1024 * 1024,
+  dropAboveBytes: LCMS_DROP_ABOVE_BYTES,
 });
 
 /**
- * The instance holding the current transform, the profile it was made from, and what
- * lcms_prepare said: a later image with the same profile (most photos from one camera)
- * reuses the transform.
+ * Per instance, the profile its current transform was made from and what lcms_prepare said:
+ * a later image with the same profile (most photos from one camera) reuses the transform. A
+ * replaced instance takes its entry with it.
  */
-let prepared: { exports: LcmsExports; bytes: Uint8Array; status: number } | null = null;
+const prepared = new WeakMap<LcmsExports, { bytes: Uint8Array; status: number }>();
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -67,8 +66,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Makes (or reuses) the transform for `profile`; returns lcms_prepare's status. */
 function prepare(e: LcmsExports, profile: Uint8Array): number {
-  if (prepared?.exports === e && sameBytes(prepared.bytes, profile)) return prepared.status;
-  prepared = null;
+  const current = prepared.get(e);
+  if (current && sameBytes(current.bytes, profile)) return current.status;
+  prepared.delete(e);
   const ptr = e.lcms_alloc(profile.length) >>> 0;
   if (ptr === 0) return -3;
   let status: number;
@@ -78,7 +78,7 @@ function prepare(e: LcmsExports, profile: Uint8Array): number {
   } finally {
     e.lcms_free(ptr);
   }
-  prepared = { exports: e, bytes: profile.slice(), status };
+  prepared.set(e, { bytes: profile.slice(), status });
   return status;
 }
 
@@ -92,7 +92,6 @@ export function iccAction(profile: IccProfile): 'convert' | 'identity' | 'ignore
   try {
     return lcms.use((e) => classify(prepare(e, profile.bytes), profile));
   } catch {
-    prepared = null;
     return 'ignored';
   }
 }
@@ -124,7 +123,7 @@ export function convertToSrgb(img: RawImage, profile: IccProfile): boolean {
     return lcms.use((e) => {
       // Cached, unless the instance was replaced since iccAction.
       if (classify(prepare(e, profile.bytes), profile) !== 'convert') return false;
-      const chunk = Math.min(count, CHUNK_PIXELS);
+      const chunk = Math.min(count, LCMS_CHUNK_PIXELS);
       const buf = e.lcms_alloc(chunk * 4) >>> 0;
       if (buf === 0) throw new DecodeError('colour transform: out of memory');
       try {
@@ -141,22 +140,7 @@ export function convertToSrgb(img: RawImage, profile: IccProfile): boolean {
       }
     });
   } catch (err) {
-    if (!(err instanceof LcmsError)) throw err;
-    prepared = null; // the instance that held the transform is gone
+    if (!(err instanceof LcmsError)) throw err; // the instance that held the transform is gone
     throw new DecodeError(err.message, { cause: err });
   }
-}
-
-/** Bytes of wasm memory held by the colour module's instance (0 when none). For tests. */
-export function lcmsMemoryBytes(): number {
-  return lcms.memoryBytes();
-}
-
-/**
- * Forgets the colour module's instance and its transform; the next call makes a new one.
- * For tests.
- */
-export function dropLcmsInstance(): void {
-  lcms.drop();
-  prepared = null;
 }

@@ -4,8 +4,10 @@
  * `<prefix>_alloc(len)` for the input, a decode export that consumes it and returns a pointer
  * to an 11-word u32 header (status, width, height, data pointer, data length, …, message
  * pointer, message length), and `<prefix>_release()` for the output. Other modules use only
- * the instance lifetime ({@link OwnDecoder.use}).
+ * the instance lifetime ({@link OwnDecoder.use}), which wasm/instances.ts owns: one shared
+ * instance per module and isolate, replaced after a trap, dropped above a memory threshold.
  */
+import { WasmSlot } from '../../wasm/instances';
 import type { RawImage } from './types';
 
 /**
@@ -48,6 +50,11 @@ export interface OwnDecoderOptions<E extends OwnModuleExports> {
   module: WebAssembly.Module;
   /** Name in messages: `JPEG`, `WebP`. */
   what: string;
+  /**
+   * Name of its instance in the isolate's memory report (wasm/instances.ts `wasmMemory`):
+   * `jpegScaled`, `webpDec`, …; unique. Default `what`.
+   */
+  name?: string;
   /** `<prefix>_alloc`. */
   alloc(exports: E, len: number): number;
   /** `<prefix>_release`. */
@@ -69,22 +76,56 @@ export interface OwnDecoderOptions<E extends OwnModuleExports> {
 export type OwnHeader = Uint32Array;
 
 /**
- * One module's instance (lazy, one per isolate, replaced after a trap or a large call) and
- * the copy-in / call / copy-out sequence around its decode exports.
+ * One module's instance (a slot of wasm/instances.ts: lazy, one per isolate, replaced after
+ * a trap, dropped after a call that left it above `dropAboveBytes`) and the copy-in / call /
+ * copy-out sequence around its decode exports.
  */
 export class OwnDecoder<E extends OwnModuleExports> {
-  private current: E | null = null;
+  private readonly slot: WasmSlot<E>;
 
-  constructor(private readonly opts: OwnDecoderOptions<E>) {}
+  /**
+   * @param slot for {@link fresh}: a private slot instead of the module's shared one.
+   * @throws Error when another module registered the same `name`.
+   */
+  constructor(
+    private readonly opts: OwnDecoderOptions<E>,
+    slot?: WasmSlot<E>,
+  ) {
+    this.slot =
+      slot ??
+      new WasmSlot<E>({
+        name: opts.name ?? opts.what,
+        create: () => {
+          // Synchronous instantiation of a precompiled module is allowed in workerd.
+          const imports = opts.imports?.() ?? {};
+          const wasm = new WebAssembly.Instance(opts.module, imports).exports as unknown as E;
+          opts.start?.(wasm);
+          return wasm;
+        },
+        memory: (wasm) => wasm.memory,
+        dropAboveBytes: opts.dropAboveBytes,
+        // A panic, abort or allocation failure inside the module leaves its state undefined;
+        // a status error (a bad file) leaves the instance as good as before.
+        poisonedBy: (err) => err instanceof WebAssembly.RuntimeError,
+      });
+  }
 
   /** Bytes of wasm memory held by the current instance; 0 when there is none. */
   memoryBytes(): number {
-    return this.current ? this.current.memory.buffer.byteLength : 0;
+    return this.slot.memoryBytes();
   }
 
   /** Forgets the current instance; the next call instantiates the module again. */
   drop(): void {
-    this.current = null;
+    this.slot.drop();
+  }
+
+  /**
+   * The same module on an instance of its own (for an animation, whose state lives in the
+   * module across awaits): never shared, never dropped for its size; {@link drop} it at the end.
+   */
+  fresh(): OwnDecoder<E> {
+    return new OwnDecoder(this.opts, this.slot.fresh());
   }
 
   /**
@@ -93,29 +134,14 @@ export class OwnDecoder<E extends OwnModuleExports> {
    * `dropAboveBytes` is dropped afterwards.
    */
   use<R>(call: (exports: E) => R): R {
-    const { what, error } = this.opts;
-    let wasm = this.current;
-    if (!wasm) {
-      // Synchronous instantiation of a precompiled module is allowed in workerd.
-      const imports = this.opts.imports?.() ?? {};
-      wasm = new WebAssembly.Instance(this.opts.module, imports).exports as unknown as E;
-      this.opts.start?.(wasm);
-      this.current = wasm;
-    }
     try {
-      return call(wasm);
+      return this.slot.use(call);
     } catch (err) {
-      if (err instanceof WebAssembly.RuntimeError) {
-        // A panic, abort or allocation failure inside the module: the instance's state is
-        // undefined now, so never call it again.
-        if (this.current === wasm) this.current = null;
-        throw error('trap', `${what} codec aborted: ${err.message}`, { cause: err });
-      }
+      if (err instanceof WebAssembly.RuntimeError)
+        throw this.opts.error('trap', `${this.opts.what} codec aborted: ${err.message}`, {
+          cause: err,
+        });
       throw err;
-    } finally {
-      if (this.current === wasm && wasm.memory.buffer.byteLength > this.opts.dropAboveBytes) {
-        this.current = null; // let the isolate reclaim the grown memory
-      }
     }
   }
 

@@ -14,6 +14,7 @@
  * did not); the ICC profile is left to the pipeline (src/codecs/icc.ts, lcms.ts). APNG: the
  * default (IDAT) image.
  */
+import { PNG_SCALED_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/png_scaled.wasm';
 import { OwnDecoder } from './own-wasm';
 import { DecodeError, type RawImage } from './types';
@@ -42,13 +43,6 @@ export interface PngCrop {
   height: number;
 }
 
-/**
- * Wasm memory never shrinks: an instance above this after a call is dropped. A 12 MP PNG →
- * 1600x1200 needs about 9 MiB (the 7.3 MiB output, a few rows, the code); a full-size or
- * large interlaced decode is above it.
- */
-const DROP_INSTANCE_ABOVE_BYTES = 24 * 1024 * 1024;
-
 /** The file being decoded and how much of it the module has read (`env.png_read`). */
 let reading: { bytes: Uint8Array; offset: number; memory: WebAssembly.Memory } | null = null;
 
@@ -65,10 +59,11 @@ function pngRead(dst: number, len: number): number {
 const decoder = new OwnDecoder<PngScaledExports>({
   module: wasmModule,
   what: 'PNG',
+  name: 'pngScaled',
   alloc: () => 0, // no input buffers: the module reads the file through png_read
   release: (e) => e.png_release(),
   error: (code, message, options) => new DecodeError(`png (${code}): ${message}`, options),
-  dropAboveBytes: DROP_INSTANCE_ABOVE_BYTES,
+  dropAboveBytes: PNG_SCALED_DROP_ABOVE_BYTES,
   imports: () => ({ env: { png_read: pngRead } }),
 });
 
@@ -127,12 +122,4 @@ export function decodePngResized(
       wasm.png_release();
     }
   });
-}
-
-/**
- * Bytes of wasm memory held by the current instance (0 when there is none, e.g. after a
- * call that left it above 24 MiB). For tests and memory measurements.
- */
-export function pngScaledMemoryBytes(): number {
-  return decoder.memoryBytes();
 }

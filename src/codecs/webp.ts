@@ -9,6 +9,7 @@
  * state in its module between frames while the caller awaits other work, so every animated
  * decode or encode gets an instance of its own, dropped at the end.
  */
+import { WEBP_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/libwebp.wasm';
 import { OwnDecoder, type OwnHeader, type OwnModuleExports } from './own-wasm';
 import { DecodeError, type AnimationFrame, type AnimationInfo, type RawImage } from './types';
@@ -40,12 +41,6 @@ const F_LOSSLESS = 1;
 const F_EXACT = 2;
 const F_NO_ALPHA_COMPRESSION = 4;
 
-/**
- * Drop an instance above this after a call (wasm memory never shrinks): a 2 MP still decode
- * fits; a 12 MP one (48 MiB of RGBA) does not stay resident.
- */
-const DROP_INSTANCE_ABOVE_BYTES = 32 * 1024 * 1024;
-
 /** Thrown by encoders on failure (a server fault unless the input was malformed). */
 export class WebpEncodeError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -68,23 +63,21 @@ function imports(): WebAssembly.Imports {
 }
 
 /**
- * A manager for one instance of the module. `dropAboveBytes` is Infinity for the per-animation
- * instances: their state must survive between calls, and they are dropped at the end anyway.
+ * The module's shared still-image instance for decoding or encoding (`webpDec`, `webpEnc` in
+ * the memory report); animations take a {@link OwnDecoder.fresh} instance of their own.
  */
-function codec(
-  what: 'decode' | 'encode',
-  dropAboveBytes = DROP_INSTANCE_ABOVE_BYTES,
-): OwnDecoder<LibwebpExports> {
+function codec(what: 'decode' | 'encode'): OwnDecoder<LibwebpExports> {
   return new OwnDecoder<LibwebpExports>({
     module: wasmModule,
     what: 'WebP',
+    name: what === 'decode' ? 'webpDec' : 'webpEnc',
     alloc: (e, len) => e.webp_alloc(len),
     release: (e) => e.webp_release(),
     error: (code, message, options) =>
       what === 'decode'
         ? new DecodeError(`webp (${code}): ${message}`, options)
         : new WebpEncodeError(`webp encode (${code}): ${message}`, options),
-    dropAboveBytes,
+    dropAboveBytes: WEBP_DROP_ABOVE_BYTES,
     imports,
     start: (e) => e._initialize(),
   });
@@ -148,7 +141,7 @@ export async function decodeWebpFrames(
   count = Infinity,
 ): Promise<void> {
   if (bytes.length === 0) throw new DecodeError('webp (malformed): empty input');
-  const dec = codec('decode', Infinity); // an instance of its own (state lives across awaits)
+  const dec = stillDecoder.fresh(); // an instance of its own (state lives across awaits)
   try {
     const info = asDecodeError(() =>
       dec.use((e) => {
@@ -240,7 +233,7 @@ export function encodeWebp(img: RawImage, opts: WebpEncodeOptions = {}): Uint8Ar
  * `finish()`. Holds an instance of its own until `finish()` or `abandon()`.
  */
 export class WebpAnimationEncoder {
-  private readonly enc = codec('encode', Infinity);
+  private readonly enc = stillEncoder.fresh();
   private time = 0;
 
   /**
@@ -294,18 +287,4 @@ export class WebpAnimationEncoder {
   abandon(): void {
     this.enc.drop();
   }
-}
-
-/** Bytes of wasm memory held by the shared still-image instances. For tests and benchmarks. */
-export function webpMemoryBytes(): number {
-  return stillDecoder.memoryBytes() + stillEncoder.memoryBytes();
-}
-
-/**
- * Forgets the shared still-image instances (decoder and encoder); the next call makes new
- * ones. For tests.
- */
-export function dropWebpInstances(): void {
-  stillDecoder.drop();
-  stillEncoder.drop();
 }

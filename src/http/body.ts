@@ -8,9 +8,6 @@ import type { Context, Env as HonoEnv, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { badRequest, tooLarge } from '../errors';
 
-/** Largest JSON request body a route accepts unless it names its own limit, bytes (64 KiB). */
-export const JSON_BODY_MAX_BYTES = 64 * 1024;
-
 /**
  * Middleware: limits the body to `maxBytes` (a number, or computed per request, e.g. from the
  * config or an upload policy). The problem reports `reported` bytes as the limit when given

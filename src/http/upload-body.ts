@@ -7,13 +7,9 @@
  * {@link UPLOAD_IN_MEMORY_BYTES}; over it they are a 413 that says to send the raw file.
  * The route's `limitBody` has already bounded the whole body (`MAX_UPLOAD_BYTES`).
  */
+import { UPLOAD_HEAD_BYTES, UPLOAD_IN_MEMORY_BYTES } from '../config';
 import { badRequest, HttpError } from '../errors';
 import { readAtLeast, readAtMost } from './stream';
-
-/** Largest body read into memory (multipart, or raw without a length), bytes (16 MiB). */
-export const UPLOAD_IN_MEMORY_BYTES = 16 * 1024 * 1024;
-/** What the header probe of a streamed upload sees, bytes (1 MiB; JPEG APPn segments first). */
-export const UPLOAD_HEAD_BYTES = 1024 * 1024;
 
 /**
  * An upload's file: its bytes, or (large raw bodies) its first bytes, the reader of the rest

@@ -5,7 +5,7 @@
  * is reclaimed by the orphan sweep; see docs/architecture.md).
  */
 import { displaySize, probe, ProbeError, type ProbeResult } from '../codecs/probe';
-import type { Config } from '../config';
+import { INGEST_STORE_ATTEMPTS, UPLOAD_IN_MEMORY_BYTES, type Config } from '../config';
 import {
   badRequest,
   HttpError,
@@ -15,7 +15,7 @@ import {
   unsupportedMedia,
 } from '../errors';
 import { sha256Hex } from '../hash';
-import { fileBytes, fileHead, UPLOAD_IN_MEMORY_BYTES, type UploadFile } from '../http/upload-body';
+import { fileBytes, fileHead, type UploadFile } from '../http/upload-body';
 import { newImageId } from '../ids';
 import { enqueueOnUpload } from '../work/producer';
 import { awaitRetirement } from './retire';
@@ -58,9 +58,6 @@ const duplicate = (
   deduplicated: true,
   metadataIgnored: metadata !== null && canonicalJson(metadata) !== canonicalJson(record.metadata),
 });
-
-/** Attempts at storing bytes whose deletion was in progress (src/images/retire.ts). */
-const STORE_ATTEMPTS = 3;
 
 /**
  * Probes and checks an upload's header against the limits, without decoding pixels.
@@ -219,7 +216,7 @@ async function record(
     saved = await insertImage(env.DB, row);
     // Refused: the same bytes are being deleted. Wait for that to end, then store them again.
     if (!saved) {
-      if (attempt === STORE_ATTEMPTS)
+      if (attempt === INGEST_STORE_ATTEMPTS)
         throw unavailable('The same bytes are being deleted right now; retry the upload.');
       await awaitRetirement(env, sha256);
     }

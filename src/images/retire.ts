@@ -16,6 +16,7 @@
  * {@link RETIRE_LEASE_MS} belongs to a deleter that died: the next upload of those bytes, or
  * the sweep, finishes its deletion.
  */
+import { RETIRE_LEASE_MS, RETIRE_POLL_MS, RETIRE_WAIT_MS } from '../config';
 import { unavailable } from '../errors';
 import { deleteOriginal } from '../storage/originals';
 import {
@@ -26,12 +27,6 @@ import {
 } from '../storage/retiring-db';
 import { deleteVariantRows } from '../storage/variants-db';
 import { deleteVariants } from '../storage/variants';
-
-/** A deletion older than this is taken as abandoned, ms (a request never runs this long). */
-export const RETIRE_LEASE_MS = 60_000;
-/** How long an upload waits for a deletion of its bytes to end, ms. */
-const WAIT_MS = 3_000;
-const POLL_MS = 100;
 
 type RetireEnv = Pick<Env, 'DB' | 'BUCKET'>;
 
@@ -71,14 +66,14 @@ export async function retireOriginal(
  * @throws HttpError 503 (Retry-After) when the deletion is still running after a few seconds.
  */
 export async function awaitRetirement(env: RetireEnv, sha256: string): Promise<void> {
-  const until = Date.now() + WAIT_MS;
+  const until = Date.now() + RETIRE_WAIT_MS;
   for (;;) {
     const startedAt = await getRetiring(env.DB, sha256);
     if (startedAt === null) return;
     if (Date.now() - startedAt > RETIRE_LEASE_MS) return finish(env, sha256, startedAt, true);
     if (Date.now() >= until)
       throw unavailable('The same bytes are being deleted right now; retry the upload.');
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await new Promise((r) => setTimeout(r, RETIRE_POLL_MS));
   }
 }
 

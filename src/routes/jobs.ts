@@ -3,6 +3,7 @@
  * cancel). Jobs belong to the API key's owner; another owner's job is a 404. Thin: the work
  * happens in jobs/ (request, lifecycle, progress).
  */
+import { JOBS_BODY_MAX_BYTES } from '../config';
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { badRequest, notFound } from '../errors';
@@ -17,9 +18,6 @@ import { getJob, listItems, listJobs, TERMINAL, type JobStatus } from '../storag
 
 const STATUSES: readonly JobStatus[] = ['queued', 'running', ...TERMINAL];
 
-/** Largest accepted job request body, bytes (1000 ids and 20 variants fit easily). */
-const MAX_BODY_BYTES = 64 * 1024;
-
 const SHAPE = 'Send JSON: { "images": [ids] | { "all": true }, "variants": [...] }.';
 
 /** Reads the job for the path's id, or 404 (also for another owner's job). */
@@ -31,7 +29,7 @@ async function ownedJob(db: D1Database, owner: string, id: string) {
 
 /** Routes under /v1/jobs. */
 export const jobsRoutes = new Hono<AppEnv>()
-  .post('/', requireScope('upload'), limitBody(MAX_BODY_BYTES), async (c) => {
+  .post('/', requireScope('upload'), limitBody(JOBS_BODY_MAX_BYTES), async (c) => {
     const idempotencyKey = checkIdempotencyKey(c.req.header('Idempotency-Key'));
     const body = await readJson(c, SHAPE);
     const owner = c.var.principal.owner;

@@ -8,6 +8,7 @@
  * - `GET /v1/keys` → the owner's keys (id, scopes, label, created_at, revoked_at), no secrets.
  * - `DELETE /v1/keys/{id}` → 204; the key stops working at once (revoked, kept for the record).
  */
+import { KEY_LABEL_MAX_CHARS, KEYS_BODY_MAX_BYTES } from '../config';
 import { Hono } from 'hono';
 import { SCOPES, type AppEnv, type Scope } from '../env';
 import { badRequest, notFound } from '../errors';
@@ -16,9 +17,6 @@ import { sha256Hex } from '../hash';
 import { KEY_ID_PATTERN, newApiKey } from '../security/api-keys';
 import { requireScope } from '../security/auth';
 import { insertApiKey, listApiKeys, revokeApiKey, type ApiKeyRecord } from '../storage/api-keys-db';
-
-const MAX_LABEL = 100;
-const MAX_BODY = 4096;
 
 const view = (k: ApiKeyRecord) => ({
   id: k.id,
@@ -47,9 +45,9 @@ function parseCreate(raw: unknown): { scopes: Scope[]; label: string | null } {
   if (
     label !== undefined &&
     label !== null &&
-    (typeof label !== 'string' || label.length > MAX_LABEL)
+    (typeof label !== 'string' || label.length > KEY_LABEL_MAX_CHARS)
   )
-    throw badRequest(`label must be a string of at most ${MAX_LABEL} characters.`, {
+    throw badRequest(`label must be a string of at most ${KEY_LABEL_MAX_CHARS} characters.`, {
       option: 'label',
     });
   return {
@@ -61,7 +59,7 @@ function parseCreate(raw: unknown): { scopes: Scope[]; label: string | null } {
 /** Routes under /v1/keys. */
 export const keysRoutes = new Hono<AppEnv>()
   .use(requireScope('admin'))
-  .post('/', limitBody(MAX_BODY), async (c) => {
+  .post('/', limitBody(KEYS_BODY_MAX_BYTES), async (c) => {
     const body = await readJson(c, 'Send JSON: { "scopes": ["read", …], "label"?: "…" }.');
     const { scopes, label } = parseCreate(body);
     const { id, key } = newApiKey();

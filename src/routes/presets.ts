@@ -3,6 +3,7 @@
  * list). Another owner's presets are never seen, changed or used: a stored preset applies only
  * to its owner's images (docs/security.md). Built-ins are shared and read-only.
  */
+import { PRESETS_BODY_MAX_BYTES } from '../config';
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { badRequest, conflict, notFound } from '../errors';
@@ -15,9 +16,6 @@ import { canonicalTransform, isPresetName, parseTransform } from '../transform/s
 
 /** Names that URLs use for other things. */
 const RESERVED = new Set(['original', 'placeholder']);
-
-/** Largest preset request body, bytes. */
-const MAX_BODY_BYTES = 4096;
 
 const SHAPE = 'Send JSON: { "options": "w=…,h=…", "public"?: bool, "eager"?: bool }.';
 
@@ -58,7 +56,7 @@ export const presetsRoutes = new Hono<AppEnv>()
       view(await resolvePreset(c.env.DB, checkName(c.req.param('name')), c.var.principal.owner)),
     ),
   )
-  .put('/:name', requireScope('admin'), limitBody(MAX_BODY_BYTES), async (c) => {
+  .put('/:name', requireScope('admin'), limitBody(PRESETS_BODY_MAX_BYTES), async (c) => {
     const name = checkName(c.req.param('name'));
     if (BUILTIN_PRESETS.has(name))
       throw conflict(`${name} is a built-in preset and cannot be redefined.`);

@@ -5,6 +5,12 @@
  * 604800, default 3600) → `{ url, expires_at }`. 409 when signing is off; 404 for an image the
  * key's owner does not have. The transform itself is checked when the URL is used.
  */
+import {
+  SIGNATURE_DEFAULT_EXPIRES_S,
+  SIGNATURE_MAX_EXPIRES_S,
+  SIGNATURE_MIN_EXPIRES_S,
+  SIGNATURES_BODY_MAX_BYTES,
+} from '../config';
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { badRequest, conflict, notFound } from '../errors';
@@ -13,11 +19,6 @@ import { requireScope } from '../security/auth';
 import { parseSigningKeys, signPath } from '../security/signature';
 import { getImage } from '../storage/images-db';
 
-const MAX_BODY = 4096;
-/** Expiry bounds and default, seconds. */
-const MIN_EXPIRES = 60;
-const MAX_EXPIRES = 7 * 24 * 3600;
-const DEFAULT_EXPIRES = 3600;
 /** `/img/{id}/{segment}`: one path segment after the id, no query. */
 const DELIVERY_PATH = /^\/img\/([A-Za-z0-9_-]{16})\/([^/?#]{1,1024})$/;
 
@@ -25,7 +26,7 @@ const DELIVERY_PATH = /^\/img\/([A-Za-z0-9_-]{16})\/([^/?#]{1,1024})$/;
 export const signaturesRoutes = new Hono<AppEnv>().post(
   '/',
   requireScope('read'),
-  limitBody(MAX_BODY),
+  limitBody(SIGNATURES_BODY_MAX_BYTES),
   async (c) => {
     const key = parseSigningKeys(c.env.SIGNING_KEYS)[0];
     if (!key) throw conflict('Signing is off: /img URLs need no signature.');
@@ -33,7 +34,7 @@ export const signaturesRoutes = new Hono<AppEnv>().post(
       c,
       'The body must be JSON: { "path": "/img/{id}/{transform}", "expires_in"?: seconds }.',
     );
-    const { path, expires_in: expiresIn = DEFAULT_EXPIRES } = (body ?? {}) as Record<
+    const { path, expires_in: expiresIn = SIGNATURE_DEFAULT_EXPIRES_S } = (body ?? {}) as Record<
       string,
       unknown
     >;
@@ -45,12 +46,15 @@ export const signaturesRoutes = new Hono<AppEnv>().post(
     if (
       typeof expiresIn !== 'number' ||
       !Number.isInteger(expiresIn) ||
-      expiresIn < MIN_EXPIRES ||
-      expiresIn > MAX_EXPIRES
+      expiresIn < SIGNATURE_MIN_EXPIRES_S ||
+      expiresIn > SIGNATURE_MAX_EXPIRES_S
     )
-      throw badRequest(`expires_in must be an integer from ${MIN_EXPIRES} to ${MAX_EXPIRES}.`, {
-        option: 'expires_in',
-      });
+      throw badRequest(
+        `expires_in must be an integer from ${SIGNATURE_MIN_EXPIRES_S} to ${SIGNATURE_MAX_EXPIRES_S}.`,
+        {
+          option: 'expires_in',
+        },
+      );
     const id = match[1]!;
     if (!(await getImage(c.env.DB, c.var.principal.owner, id))) throw notFound(`No image ${id}.`);
     const exp = Math.floor(Date.now() / 1000) + expiresIn;

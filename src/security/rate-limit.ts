@@ -14,6 +14,7 @@
  * and approximate (Cloudflare documents them as a tool against abuse, not for accounting).
  * A limiter that fails (throws) lets the request through: availability over strictness.
  */
+import { RATE_LIMIT_PERIOD_S } from '../config';
 import { HttpError } from '../errors';
 import { logEvent } from '../observability/log';
 
@@ -21,9 +22,6 @@ import { logEvent } from '../observability/log';
 export interface Limiter {
   limit(options: { key: string }): Promise<{ success: boolean }>;
 }
-
-/** Window length of both limiters, seconds (must match `period` in wrangler.toml). */
-export const RATE_LIMIT_PERIOD_S = 60;
 
 /** Limiter key of an API key's writes. */
 export const writeLimitKey = (keyId: string) => `key:${keyId}`;

@@ -14,6 +14,11 @@
  * - everything else (options, non-public presets, `original`) is a 403 problem, the same
  *   for a missing, malformed, unknown-kid, wrong or expired signature.
  */
+import {
+  PUBLIC_PRESETS_MAX_ANSWERS,
+  PUBLIC_PRESETS_MAX_NAMES,
+  PUBLIC_PRESETS_TTL_MS,
+} from '../config';
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env';
 import { forbidden } from '../errors';
@@ -23,13 +28,6 @@ import { BUILTIN_PRESETS } from '../transform/presets';
 import { isPresetName } from '../transform/spec';
 import { limitDeliveryMiss } from './rate-limit';
 import { presentedSignature, SIGNATURE_PARAMS, signingKeySet, verifySignature } from './signature';
-
-/** How long the public names, and each (image, name) answer, are reused, ms. */
-export const PUBLIC_PRESETS_TTL_MS = 10_000;
-/** Most distinct public names memoised; past it every name gets the owner-scoped read. */
-const MAX_PUBLIC_NAMES = 10_000;
-/** Most (image, name) answers memoised per isolate (oldest dropped first). */
-const MAX_ANSWERS = 5_000;
 
 type PublicNames = { names: ReadonlySet<string>; complete: boolean };
 let publicNames: { at: number; value: Promise<PublicNames> } | undefined;
@@ -44,7 +42,7 @@ export function forgetPublicPresets(): void {
 /** Names marked public by any owner (memoised per isolate; a failed read is not kept). */
 function storedPublicNames(db: D1Database, nowMs: number): Promise<PublicNames> {
   if (publicNames && nowMs - publicNames.at < PUBLIC_PRESETS_TTL_MS) return publicNames.value;
-  const value = publicPresetNames(db, MAX_PUBLIC_NAMES).then(
+  const value = publicPresetNames(db, PUBLIC_PRESETS_MAX_NAMES).then(
     (r) => ({ names: new Set(r.names), complete: r.complete }),
     (err: unknown) => {
       publicNames = undefined;
@@ -78,7 +76,7 @@ async function isPublicPreset(
   const open = await isPublicPresetOfImage(env.DB, id, segment);
   answers.delete(key);
   answers.set(key, { at: now, open });
-  if (answers.size > MAX_ANSWERS) answers.delete(answers.keys().next().value!);
+  if (answers.size > PUBLIC_PRESETS_MAX_ANSWERS) answers.delete(answers.keys().next().value!);
   return open;
 }
 

@@ -5,7 +5,13 @@
  * API key (see routes/uploads.ts and docs/security.md).
  */
 import type { ImageFormat } from '../codecs/probe';
-import type { Config } from '../config';
+import {
+  UPLOAD_TOKEN_DEFAULT_EXPIRES_S,
+  UPLOAD_TOKEN_MAX_EAGER_PRESETS,
+  UPLOAD_TOKEN_MAX_EXPIRES_S,
+  UPLOAD_TOKEN_MIN_EXPIRES_S,
+  type Config,
+} from '../config';
 import { badRequest } from '../errors';
 import { base64url } from './signature';
 
@@ -23,15 +29,6 @@ export interface IngestPolicy {
    */
   eagerPresets?: readonly string[];
 }
-
-/** Shortest token lifetime, seconds (2 minutes). */
-export const MIN_EXPIRES_IN_S = 120;
-/** Longest token lifetime, seconds (6 hours). */
-export const MAX_EXPIRES_IN_S = 6 * 3600;
-/** Token lifetime when the request names none, seconds (1 hour). */
-export const DEFAULT_EXPIRES_IN_S = 3600;
-/** Most eager presets one upload may ask for. */
-export const MAX_EAGER_PRESETS = 8;
 
 const FORMATS: readonly ImageFormat[] = ['jpeg', 'png', 'webp', 'avif', 'gif'];
 
@@ -82,8 +79,9 @@ function intField(
  * Validates a `POST /v1/uploads` body (a JSON object, or nothing for the defaults):
  * `max_bytes` 1..MAX_UPLOAD_BYTES, `formats` a non-empty list of jpeg/png/webp/avif/gif,
  * `max_pixels` 1..MAX_SOURCE_PIXELS, `metadata` a JSON object of at most MAX_METADATA_BYTES,
- * `eager` up to {@link MAX_EAGER_PRESETS} syntactically valid preset names (existence is the
- * caller's check), `expires_in` {@link MIN_EXPIRES_IN_S}..{@link MAX_EXPIRES_IN_S} seconds.
+ * `eager` up to {@link UPLOAD_TOKEN_MAX_EAGER_PRESETS} syntactically valid preset names
+ * (existence is the caller's check), `expires_in` {@link UPLOAD_TOKEN_MIN_EXPIRES_S}..
+ * {@link UPLOAD_TOKEN_MAX_EXPIRES_S} seconds.
  * @param isPresetName the preset-name syntax check (transform/spec.ts).
  * @throws HttpError 400 naming the offending field (unknown fields too).
  */
@@ -132,12 +130,15 @@ export function parseUploadRequest(
     const e = b.eager;
     if (
       !Array.isArray(e) ||
-      e.length > MAX_EAGER_PRESETS ||
+      e.length > UPLOAD_TOKEN_MAX_EAGER_PRESETS ||
       !e.every((x): x is string => typeof x === 'string' && isPresetName(x))
     )
-      throw badRequest(`eager must be a list of at most ${MAX_EAGER_PRESETS} preset names.`, {
-        option: 'eager',
-      });
+      throw badRequest(
+        `eager must be a list of at most ${UPLOAD_TOKEN_MAX_EAGER_PRESETS} preset names.`,
+        {
+          option: 'eager',
+        },
+      );
     eager = [...new Set(e)];
   }
 
@@ -149,7 +150,13 @@ export function parseUploadRequest(
       metadata,
       eager,
     },
-    expiresIn: intField(b, 'expires_in', MIN_EXPIRES_IN_S, MAX_EXPIRES_IN_S, DEFAULT_EXPIRES_IN_S),
+    expiresIn: intField(
+      b,
+      'expires_in',
+      UPLOAD_TOKEN_MIN_EXPIRES_S,
+      UPLOAD_TOKEN_MAX_EXPIRES_S,
+      UPLOAD_TOKEN_DEFAULT_EXPIRES_S,
+    ),
   };
 }
 

@@ -9,6 +9,7 @@
  *        "ttl_seconds": 3600, "timeout_ms": 10000, "max_bytes": 26214400 },
  *      { "name": "bucket", "type": "r2", "binding": "SOURCE_BUCKET", "owner": "default" }]
  */
+import { SOURCE_DEFAULT_TIMEOUT_MS, SOURCE_DEFAULT_TTL_SECONDS } from '../config';
 import { isPrivateHost } from '../security/webhook';
 
 /** Fields every source has. */
@@ -49,8 +50,6 @@ export type Source = HttpSource | R2Source;
 /** What a source name looks like. */
 export const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
-const DEFAULT_TTL_SECONDS = 3600;
-const DEFAULT_TIMEOUT_MS = 10_000;
 const KNOWN = new Set([
   'name',
   'type',
@@ -90,7 +89,7 @@ function parseSource(i: number, v: unknown): Source {
     name: e.name as string,
     owner: e.owner as string,
     prefix: prefix as string,
-    ttlSeconds: positive(i, e.ttl_seconds, 'ttl_seconds', DEFAULT_TTL_SECONDS)!,
+    ttlSeconds: positive(i, e.ttl_seconds, 'ttl_seconds', SOURCE_DEFAULT_TTL_SECONDS)!,
     maxBytes: positive(i, e.max_bytes, 'max_bytes', null),
   };
   if (e.type === 'r2') {
@@ -127,7 +126,7 @@ function parseSource(i: number, v: unknown): Source {
     type: 'http',
     baseUrl: url,
     headers: headers as Record<string, string>,
-    timeoutMs: positive(i, e.timeout_ms, 'timeout_ms', DEFAULT_TIMEOUT_MS)!,
+    timeoutMs: positive(i, e.timeout_ms, 'timeout_ms', SOURCE_DEFAULT_TIMEOUT_MS)!,
   };
 }
 

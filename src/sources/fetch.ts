@@ -4,6 +4,7 @@
  * followed only within the source (same scheme, host and port, and inside its base URL and
  * prefix), and the private-address rule at every hop. Conditional when validators are known.
  */
+import { SOURCE_MAX_REDIRECTS } from '../config';
 import { HttpError, notFound } from '../errors';
 import { readAtMost } from '../http/stream';
 import { isPrivateHost } from '../security/webhook';
@@ -26,9 +27,6 @@ export interface Validators {
 /** `modified` with the object, or `not-modified` (the copy we hold is current). */
 export type FetchOutcome =
   { status: 'modified'; object: OriginObject } | { status: 'not-modified' };
-
-/** Most redirects followed within a source. */
-export const MAX_REDIRECTS = 3;
 
 /** 502: the origin answered something we cannot use. */
 export const badOrigin = (detail: string, extras: Record<string, unknown> = {}) =>
@@ -117,7 +115,7 @@ async function fetchHttp(
         await res.body?.cancel();
         const location = res.headers.get('Location');
         const next = location ? new URL(location, url) : null;
-        if (!next || !inside(source, next) || hop === MAX_REDIRECTS)
+        if (!next || !inside(source, next) || hop === SOURCE_MAX_REDIRECTS)
           throw badOrigin(
             `The origin redirected ${next ? `to ${next.origin}${next.pathname}` : 'nowhere'}, outside the source ${source.name}; only redirects within it are followed.`,
             { source: source.name },

@@ -5,6 +5,7 @@
  * spec), a terminal item never changes again, and the job's own transitions are guarded by
  * its current status. Counts are always derived from item rows, never incremented.
  */
+import { STORED_ERROR_MAX_CHARS } from '../config';
 
 /** Status of a job and of each item. */
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -105,9 +106,8 @@ const toJob = (r: JobRow): JobRecord => ({
   updatedAt: r.updated_at,
 });
 
-/** Longest error text stored, characters. */
-const MAX_ERROR = 500;
-const clip = (s: string) => (s.length > MAX_ERROR ? `${s.slice(0, MAX_ERROR - 1)}…` : s);
+const clip = (s: string) =>
+  s.length > STORED_ERROR_MAX_CHARS ? `${s.slice(0, STORED_ERROR_MAX_CHARS - 1)}…` : s;
 
 /** What a new job needs. */
 export type NewJob = Pick<
@@ -597,7 +597,7 @@ export async function endLostItems(
          last_error = CASE WHEN (SELECT status FROM jobs WHERE id = job_items.job_id) = 'cancelled'
            THEN last_error
            ELSE substr('lost: no progress after ' || redrives || ' re-sends'
-             || COALESCE('; last error: ' || last_error, ''), 1, ${MAX_ERROR}) END,
+             || COALESCE('; last error: ' || last_error, ''), 1, ${STORED_ERROR_MAX_CHARS}) END,
          updated_at = ?2, finished_at = ?2
        WHERE rowid IN (
          SELECT ji.rowid FROM job_items ji JOIN jobs j ON j.id = ji.job_id

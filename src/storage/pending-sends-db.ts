@@ -4,14 +4,12 @@
  * with SQL for that table.
  */
 /** A message waiting to be sent again (`M`: the queue's message type, work/messages.ts). */
+import { STORED_ERROR_MAX_CHARS } from '../config';
 export interface PendingSend<M = unknown> {
   id: number;
   body: M;
   attempts: number;
 }
-
-/** Longest error text stored, characters. */
-const MAX_ERROR = 500;
 
 /** Records messages the queue refused, due at once (one statement; all or nothing). */
 export async function recordPendingSends(
@@ -26,7 +24,11 @@ export async function recordPendingSends(
       `INSERT INTO pending_sends (body, last_error, created_at, next_at)
        SELECT value, ?2, ?3, ?3 FROM json_each(?1)`,
     )
-    .bind(JSON.stringify(messages.map((m) => JSON.stringify(m))), error.slice(0, MAX_ERROR), now)
+    .bind(
+      JSON.stringify(messages.map((m) => JSON.stringify(m))),
+      error.slice(0, STORED_ERROR_MAX_CHARS),
+      now,
+    )
     .run();
 }
 
@@ -69,7 +71,7 @@ export async function deferPendingSends(
       `UPDATE pending_sends SET attempts = attempts + 1, last_error = ?, next_at = ?
        WHERE id IN (SELECT value FROM json_each(?))`,
     )
-    .bind(error.slice(0, MAX_ERROR), nextAt, JSON.stringify(ids))
+    .bind(error.slice(0, STORED_ERROR_MAX_CHARS), nextAt, JSON.stringify(ids))
     .run();
 }
 

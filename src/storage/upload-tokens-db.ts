@@ -3,13 +3,12 @@
  * SQL for one-time upload URLs. Tokens are stored as the hex SHA-256 of the token.
  *
  * Life of a token: inserted → claimed by one attempt (`claimed_at`, a lease of
- * {@link CLAIM_LEASE_MS}) → either completed (`used_at`, `image_id`: spent for good) or
- * released (`claimed_at` back to NULL, usable again). Every transition is a single conditional
- * UPDATE whose `changes` tells whether it won, so concurrent attempts cannot both succeed.
+ * {@link UPLOAD_TOKEN_CLAIM_LEASE_MS}) → either completed (`used_at`, `image_id`: spent for
+ * good) or released (`claimed_at` back to NULL, usable again). Every transition is a single
+ * conditional UPDATE whose `changes` tells whether it won, so concurrent attempts cannot both
+ * succeed.
  */
-
-/** How long a claim holds a token, ms; an attempt that died unanswered frees it after this. */
-export const CLAIM_LEASE_MS = 120_000;
+import { UPLOAD_TOKEN_CLAIM_LEASE_MS } from '../config';
 
 /** A stored token. `policy` is the JSON text the issuer stored. */
 export interface UploadTokenRecord {
@@ -93,7 +92,7 @@ export async function claimUploadToken(
        WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1
          AND (claimed_at IS NULL OR claimed_at <= ?1 - ?3)`,
     )
-    .bind(nowMs, tokenHash, CLAIM_LEASE_MS)
+    .bind(nowMs, tokenHash, UPLOAD_TOKEN_CLAIM_LEASE_MS)
     .run();
   return res.meta.changes === 1;
 }

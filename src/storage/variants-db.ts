@@ -4,6 +4,7 @@
  * variant; `ready` means the consumer wrote it to R2; `failed` holds the error (`permanent`
  * when retrying cannot help). Rows are keyed like the R2 object: (sha256, spec hash).
  */
+import { STORED_ERROR_MAX_CHARS } from '../config';
 import type { EncodeFormat } from '../codecs/types';
 
 /** Where a variant stands. */
@@ -69,9 +70,8 @@ export interface VariantIdentity {
   format: EncodeFormat;
 }
 
-/** Longest error text stored, characters. */
-const MAX_ERROR = 500;
-const clip = (s: string) => (s.length > MAX_ERROR ? `${s.slice(0, MAX_ERROR - 1)}…` : s);
+const clip = (s: string) =>
+  s.length > STORED_ERROR_MAX_CHARS ? `${s.slice(0, STORED_ERROR_MAX_CHARS - 1)}…` : s;
 
 /**
  * Claims a variant for the queue: inserts a `pending` row, or turns an existing row pending

@@ -14,7 +14,7 @@
  * the sum is on the safe side.
  */
 
-import type { Config } from '../config';
+import { ADMISSION_HOLD_EXPIRY_MS, ADMISSION_POLL_MS, type Config } from '../config';
 import { busy } from '../errors';
 
 /** What the semaphore holds and has held (per isolate). */
@@ -40,15 +40,6 @@ const stats: AdmissionStats = {
   waiting: 0,
 };
 
-/**
- * A hold older than this is dropped, ms: a request whose client went away can be cancelled
- * mid-transform by the runtime without its `finally` ever running, and its share must not be
- * lost for the isolate's lifetime. Far above any inline transform (budget ~1 s).
- */
-const HOLD_EXPIRY_MS = 30_000;
-/** How often a waiting request looks for a free share, ms. */
-const POLL_MS = 10;
-
 /** Shares held now. */
 const holds = new Set<{ mb: number; since: number }>();
 /**
@@ -61,7 +52,7 @@ const line: { until: number }[] = [];
 /** Drops expired holds and waiters. */
 function prune(now: number): void {
   for (const h of holds)
-    if (now - h.since > HOLD_EXPIRY_MS) {
+    if (now - h.since > ADMISSION_HOLD_EXPIRY_MS) {
       holds.delete(h);
       stats.heldMb -= h.mb;
       stats.running--;
@@ -152,7 +143,7 @@ export async function admitOrWait(
   stats.waiting = line.length;
   try {
     for (;;) {
-      await sleep(POLL_MS);
+      await sleep(ADMISSION_POLL_MS);
       prune(Date.now());
       if (!line.includes(me)) {
         stats.refused++;

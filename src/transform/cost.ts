@@ -9,10 +9,13 @@
  *
  *   cpu    = decode(srcFormat) × decodedSrcMP + resize × resizeInputMP + colour
  *            + encode(out) × outMP
- *   memory = fixed(codecs used) + decodeMB + resizeMB + encodeMB − handoffs
+ *   memory = request + input + fixed(codecs used) + decodeMB + resizeMB + encodeMB − handoffs
  *
  * Memory is summed over the stages (every codec keeps its own wasm memory, which never
- * shrinks), minus one RGBA buffer per handoff. How each rule and constant was derived and
+ * shrinks), minus half an RGBA buffer per handoff (`HANDOFF_FREED`). The memory figures are
+ * fitted to per-variant peaks in workerd (`node bench/grid-memory.mjs`,
+ * bench/results/2026-12-04-memory.json), and test/transform/cost-measured.test.ts holds every
+ * estimate at or above its measured peak (docs/performance.md, "Memory per variant"). How each rule and constant was derived and
  * measured (shrink-on-load, progressive JPEGs, colour management, encode sizes):
  * docs/performance.md, "The cost model's derivations".
  *
@@ -37,8 +40,14 @@ import type { Size } from './geometry';
 import type { TransformSpec } from './spec';
 
 type PerFormat<K extends string> = Record<K, number | null>;
-/** Encoder figures: GIF (gifenc) is not benchmarked yet, so it falls back to the dearest. */
-type PerEncodeFormat = PerFormat<Exclude<EncodeFormat, 'gif'>> & { gif?: number | null };
+/**
+ * Encoder figures: GIF (gifenc) is not benchmarked yet, so it falls back to the dearest;
+ * `webpAlpha` (memory only, optional): WebP of an image with transparency.
+ */
+type PerEncodeFormat = PerFormat<Exclude<EncodeFormat, 'gif'>> & {
+  gif?: number | null;
+  webpAlpha?: number | null;
+};
 
 /** The shape of `cost-table.json` (docs/performance.md documents each field). */
 export interface CostTable {
@@ -57,7 +66,14 @@ export interface CostTable {
   /** MiB of RSS per MP for one operation, above the codecs' fixed cost. */
   memoryMBPerMP: {
     decode: PerFormat<ImageFormat>;
+    /**
+     * @jsquash/resize (lanczos3), per MP of its input plus its output (its wasm memory holds
+     * both and float rows between them; measured for reductions and enlargements alike).
+     */
     resize: number | null;
+    /** The same with premultiplied alpha (a source with alpha; optional, `resize` when absent). */
+    resizeAlpha?: number | null;
+    /** Also `webpAlpha`: a WebP that keeps transparency (libwebp's lossless alpha plane). */
     encode: PerEncodeFormat;
     /**
      * Encode, per output MP beyond 800x1067 (the slope between the bench's 800w and 1600w
@@ -65,7 +81,11 @@ export interface CostTable {
      * zero and both measured points: `encode` × MP up to 0.85 MP, this slope above.
      */
     encodeAbove800w?: PerEncodeFormat;
-    /** Lossless WebP decode (VP8L bitstreams), per source MP (optional). */
+    /**
+     * Lossless WebP decode (VP8L bitstreams), per SOURCE MP: the ARGB image libwebp's VP8L
+     * decoder keeps whole whatever the output size (backward references reach any earlier
+     * pixel), on top of the input copy and the decoded (possibly rescaled) RGBA.
+     */
     webpLosslessDecode?: number | null;
     /** Shrink-on-load decode by denominator, per SOURCE MP (optional; see the fallback). */
     jpegScaledDecode?: Partial<Record<'1' | '2' | '4' | '8', number | null>>;
@@ -77,7 +97,20 @@ export interface CostTable {
     resize: number | null;
     encode: PerEncodeFormat;
     jpegScaledDecode?: number | null;
+    /**
+     * What a request adds whatever its codecs (the Worker's JS heap, request and response
+     * objects); optional, 0 when absent.
+     */
+    request?: number | null;
   };
+  /**
+   * MiB of RSS per MiB of the original's file held while a variant is made (the body read
+   * from R2 and its transient buffers), beyond the copies the decode figures count
+   * (optional, 0 when absent).
+   */
+  memoryMBPerInputMB?: number | null;
+  /** The results file the memory figures were fitted to (bench/grid-memory.mjs). */
+  memorySource?: string;
   /** Lossless WebP decode (VP8L bitstreams), ms per source MP. */
   webpLosslessDecodeMsPerMP?: number | null;
   /** Shrink-on-load decode at 1/2, ms per source MP. */
@@ -95,7 +128,7 @@ export const COST_TABLE: CostTable = table as CostTable;
  * per SOURCE MP (docs/performance.md, "The cost model's derivations").
  */
 const SCALED_DECODE_MB_PER_MP: Record<'1' | '2' | '4' | '8', number> = {
-  '1': 3.7,
+  '1': 5,
   '2': 2.2,
   '4': 1.3,
   '8': 1.05,
@@ -112,9 +145,9 @@ const SCALED_DECODE_MB_PER_MP: Record<'1' | '2' | '4' | '8', number> = {
  * stand when the compressed size is unknown (`PlanSource.bytes`); they overstate a 48 MP
  * source at 1/8 by 3x, which refused every variant of a 100 MP photo.
  */
-const SCALED_DECODE_MB_PER_DECODED_MP = 4.5;
+const SCALED_DECODE_MB_PER_DECODED_MP = 6.5;
 /** The 1/1 module's output buffers, MB per output MP (see SCALED_DECODE_MB_PER_MP). */
-const UNSCALED_OUTPUT_MB_PER_MP = 5.5;
+const UNSCALED_OUTPUT_MB_PER_MP = 7;
 const SCALED_DECODE_FIXED_MB = 2;
 /**
  * Bytes a progressive JPEG's coefficients take per 8x8 block between scans, by decode scale
@@ -148,6 +181,9 @@ const ENCODE_KNEE_MP = (800 * 1067) / 1_000_000;
 
 /** Bytes per RGBA pixel, as MiB per MP. */
 const RGBA_MB_PER_MP = 4 / 1.048576;
+
+/** Share of a buffer handed from one stage to the next that is freed by the next one's peak. */
+const HANDOFF_FREED = 0.5;
 
 const MP = 1_000_000;
 
@@ -231,22 +267,27 @@ export interface PlanShape extends VariantShape {
   src: PlanSource;
 }
 
-/** The encode stage of `outMP` output megapixels in `format` (see the module comment). */
+/**
+ * The encode stage of `outMP` output megapixels in `format` (see the module comment); `alpha`:
+ * the image may keep transparency (a WebP then compresses an alpha plane losslessly).
+ */
 function encodeCost(
   format: EncodeFormat,
   outMP: number,
   avifSpeed: number,
   t: CostTable,
+  alpha = false,
 ): StageCost {
   const mem = t.memoryMBPerMP;
   let ms = num(t.encodeMsPerMP[format], maxOf(t.encodeMsPerMP)) * outMP;
   if (format === 'avif' && avifSpeed < t.avifSpeed) ms *= 4 ** (t.avifSpeed - avifSpeed);
-  const perMP = num(mem.encode[format], maxOf(mem.encode));
+  const key = alpha && format === 'webp' && mem.encode.webpAlpha != null ? 'webpAlpha' : format;
+  const perMP = num(mem.encode[key], maxOf(mem.encode));
   return {
     ms,
     mb:
       perMP * Math.min(outMP, ENCODE_KNEE_MP) +
-      num(mem.encodeAbove800w?.[format], perMP) * Math.max(0, outMP - ENCODE_KNEE_MP),
+      num(mem.encodeAbove800w?.[key], perMP) * Math.max(0, outMP - ENCODE_KNEE_MP),
   };
 }
 
@@ -308,10 +349,16 @@ export function estimateShape(
   const fullMs = num(t.decodeMsPerMP[src.format], maxOf(t.decodeMsPerMP));
   const fullMb = num(mem.decode[src.format], maxOf(mem.decode));
   if (src.format === 'webp' && src.webpLossless) {
-    // The Rust decoder: slower and larger than libwebp; without figures, the dearest decode.
+    // libwebp's VP8L decoder holds the whole ARGB image (`webpLosslessDecode` per source MP)
+    // whatever the scale; the module also holds its input and its output (rescaled by libwebp
+    // when `scale` > 1), which is copied out to JS.
+    const bytesMB = (src.bytes ?? sourcePixels * 4) / 1_048_576;
     decode = {
       ms: num(t.webpLosslessDecodeMsPerMP, maxOf(t.decodeMsPerMP)) * srcMP,
-      mb: num(mem.webpLosslessDecode, maxOf(mem.decode)) * srcMP,
+      mb:
+        num(mem.webpLosslessDecode, maxOf(mem.decode)) * srcMP +
+        2 * bytesMB +
+        2 * RGBA_MB_PER_MP * decMP,
     };
     decodeFixed = num(fixed.decode.webp, maxOf(fixed.decode));
   } else if (png) {
@@ -333,7 +380,10 @@ export function estimateShape(
     decode = { ms: fullMs * srcMP, mb: fullMb * srcMP + 2 * RGBA_MB_PER_MP * avifMP };
     decodeFixed = num(fixed.decode.avif, maxOf(fixed.decode));
   } else if (!inModule) {
-    decode = { ms: fullMs * srcMP, mb: fullMb * srcMP };
+    // mozjpeg keeps all of a progressive JPEG's coefficients for every scan (as 1/1 below).
+    const coefficients =
+      src.format === 'jpeg' && src.progressive ? progressiveCoefficientMbPerMP('1') * srcMP : 0;
+    decode = { ms: fullMs * srcMP, mb: fullMb * srcMP + coefficients };
     decodeFixed = num(fixed.decode[src.format], maxOf(fixed.decode));
   } else {
     const d = String(scale) as '1' | '2' | '4' | '8';
@@ -382,6 +432,8 @@ export function estimateShape(
           geometry.resize.height,
         );
   const lanczosMP = avif ? avifMP : decMP / (k * k);
+  const resizedMP = (geometry.resize.width * geometry.resize.height) / MP;
+  const resizePerMP = src.hasAlpha ? num(mem.resizeAlpha, num(mem.resize, 0)) : num(mem.resize, 0);
   const resizeMs = num(t.resizeMsPerMP, 0);
   // `trim=border` decodes the whole source at full size (decodedPixels above) and scans it
   // for the box (transform/trim.ts): not benchmarked yet, charged as one more lanczos3 pass
@@ -397,7 +449,7 @@ export function estimateShape(
             trimMs + (inModule || k === 1 ? resizeMs * decMP : resizeMs * (lanczosMP + decMP / 5)),
           mb: inModule
             ? 0
-            : num(mem.resize, 0) * lanczosMP + (k > 1 ? RGBA_MB_PER_MP * lanczosMP : 0),
+            : resizePerMP * (lanczosMP + resizedMP) + (k > 1 ? RGBA_MB_PER_MP * lanczosMP : 0),
         };
 
   // Colour: on the smaller of the crop (as decoded) and the output, in place (no buffer).
@@ -409,16 +461,21 @@ export function estimateShape(
       ? { ms: 0, mb: 0 }
       : { ms: COLOUR_PREPARE_MS + COLOUR_MS_PER_MP * Math.min(cropMP, outMP), mb: 0 };
 
-  const encode = encodeCost(format, outMP, avifSpeed, t);
+  const encode = encodeCost(format, outMP, avifSpeed, t, src.hasAlpha && !spec.background);
 
   const fixedMB =
+    num(fixed.request, 0) +
+    num(t.memoryMBPerInputMB, 0) * ((src.bytes ?? 0) / 1_048_576) +
     decodeFixed +
     (src.colourManaged === false ? 0 : COLOUR_FIXED_MB) +
     (inModule || !resized ? 0 : num(fixed.resize, 0)) +
     num(fixed.encode[format], maxOf(fixed.encode));
   // Buffers handed between stages are counted by both; the module path, and a decode that is
-  // not resized, hand over only the output-sized image.
-  const handoffs = RGBA_MB_PER_MP * ((inModule || !resized ? 0 : avif ? avifMP : decMP) + outMP);
+  // not resized, hand over only the output-sized image. A buffer handed on is garbage, but V8
+  // has often not collected it yet when the next stage peaks: half of it is subtracted
+  // (HANDOFF_FREED, fitted to the grid's peaks, bench/results/2026-12-04-memory.json).
+  const handoffs =
+    HANDOFF_FREED * RGBA_MB_PER_MP * ((inModule || !resized ? 0 : avif ? avifMP : decMP) + outMP);
   const memoryMB = Math.max(
     fixedMB + decode.mb,
     fixedMB + decode.mb + resize.mb + encode.mb - handoffs,
@@ -453,7 +510,7 @@ export function estimateEnlarged(
 ): CostEstimate {
   const small = estimateShape(reduced, format, t.avifSpeed, t);
   const outMP = (canvas.width * canvas.height) / MP;
-  const encode = encodeCost(format, outMP, t.avifSpeed, t);
+  const encode = encodeCost(format, outMP, t.avifSpeed, t, reduced.src.hasAlpha);
   const enlarge: StageCost = {
     ms: num(t.resizeMsPerMP, 0) * outMP,
     mb: Math.max(0, num(t.memoryMBPerMP.resize, 0) - RGBA_MB_PER_MP) * outMP,

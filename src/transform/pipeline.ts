@@ -10,6 +10,7 @@
  * Metadata reaches the output only with `metadata=keep|copyright` (codecs/metadata.ts, spliced
  * into the encoded bytes); otherwise encoders get pixels only, and no profile (sRGB).
  */
+import { AVIF_LANCZOS_MAX_PIXELS } from '../config';
 import { decodeAvif, type AvifDecoded } from '../codecs/avif';
 import { cicpProfile } from '../codecs/cicp';
 import { decodeImage } from '../codecs/decode';
@@ -95,6 +96,17 @@ export interface PipelineResult {
 
 const WHITE: Rgba = { r: 255, g: 255, b: 255, a: 255 };
 
+/** How many times {@link planVariant} ran in this isolate. */
+let geometryPlans = 0;
+
+/**
+ * How many geometry plans ({@link planVariant}) this isolate has made so far. For tests: a
+ * miss plans its geometry once (transform/plan.ts `VariantPlan`), whatever the candidates.
+ */
+export function geometryPlanCount(): number {
+  return geometryPlans;
+}
+
 /**
  * The whole plan for a spec on a source: orientation, the source window kept before resizing
  * (stored frame: the pixel trim, else the whole image; pass the `trim=border` box once it is
@@ -106,6 +118,7 @@ export function planVariant(
   spec: TransformSpec,
   window: Rect = trimWindow(src, spec),
 ): { orientation: Orientation; geometry: Geometry; inner: Geometry; window: Rect } {
+  geometryPlans++;
   const orientation = outputOrientation(src.orientation, spec.flip, spec.rotate);
   const geometry = planGeometry(
     orientSize(orientation, window),
@@ -247,9 +260,6 @@ export function decodePlan(src: SourceFacts, crop: Size, target: Size): DecodePl
     box,
   };
 }
-
-/** Largest box-shrunk AVIF crop handed to lanczos3 (see avifBoxFactor), pixels. */
-const AVIF_LANCZOS_MAX_PIXELS = 1_000_000;
 
 /**
  * How wasm/avif.wasm reduces an AVIF crop for `target`: the integer box factor of

@@ -20,7 +20,7 @@ import type { Geometry } from './geometry';
 export interface PngCostFigures {
   decodeMsPerMP: { png: number | null } & Record<string, number | null>;
   resizeMsPerMP: number | null;
-  memoryMBPerMP: { resize: number | null };
+  memoryMBPerMP: { resize: number | null; resizeAlpha?: number | null };
   memoryFixedMB: { resize: number | null };
 }
 
@@ -67,8 +67,9 @@ export function pngDecodeCost(
   const fileMB = (src.bytes ?? src.width * src.height * PNG_BYTES_PER_PIXEL_UNKNOWN) / MIB;
   const evenRowsMB = src.progressive ? (cropMP * MP * (src.hasAlpha ? 4 : 3)) / MIB : 0;
   const enlarged = resize.width > crop.width || resize.height > crop.height;
+  const resizeMB = (src.hasAlpha ? t.memoryMBPerMP.resizeAlpha : null) ?? t.memoryMBPerMP.resize;
   const enlargeMB = enlarged
-    ? (t.memoryMBPerMP.resize ?? 0) * ((resize.width * resize.height) / MP) +
+    ? (resizeMB ?? 0) * (outMP + (resize.width * resize.height) / MP) +
       (t.memoryFixedMB.resize ?? 0)
     : 0;
   const fullMs = t.decodeMsPerMP.png ?? Math.max(0, ...Object.values(t.decodeMsPerMP).map(Number));

@@ -10,7 +10,8 @@ import { encodeImage } from '../../src/codecs/encode';
 import type { ImageFormat } from '../../src/codecs/probe';
 import { resizeImage } from '../../src/codecs/resize';
 import { DecodeError, type RawImage } from '../../src/codecs/types';
-import { wasmMemory, withCodec } from '../../wasm';
+import { withCodec } from '../../wasm';
+import { wasmMemory } from '../../wasm/instances';
 import { fixture, fixtureList } from '../helpers';
 
 /** Format by magic bytes (a local copy so these tests do not depend on the probe). */

@@ -22,7 +22,7 @@ import {
   LCMS_SHA256,
   LIBWEBP_SHA256,
 } from '../../src/codecs/versions';
-import { wasmMemory } from '../../wasm';
+import { wasmMemory } from '../../wasm/instances';
 import { fixture } from '../helpers';
 
 /** PSNR in dB over the RGB channels of two same-size RGBA8 images. */

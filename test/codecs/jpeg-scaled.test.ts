@@ -7,11 +7,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   decodeJpegResized,
   decodeJpegScaled,
-  dropJpegScaledInstance,
   JpegDecodeError,
-  jpegScaledMemoryBytes,
   type JpegCrop,
 } from '../../src/codecs/jpeg-scaled';
+import { dropCodecs, wasmMemory } from '../../wasm/instances';
 import { resizeImage } from '../../src/codecs/resize';
 import type { RawImage } from '../../src/codecs/types';
 import { fixture } from '../helpers';
@@ -135,11 +134,11 @@ describe('decodeJpegResized', () => {
   });
 
   it('Carrie 1/2 → 800x1067 needs at most 24 MiB of wasm memory', () => {
-    dropJpegScaledInstance(); // a fresh instance: its memory afterwards is this call's peak
+    dropCodecs(); // a fresh instance: its memory afterwards is this call's peak
     decodeJpegResized(carrie, 2, { left: 0, top: 0, width: 1500, height: 2000 }, 800, 1067);
     // Measured: 17.1 MiB (decodeJpegScaled alone: 20.0 MiB, plus 40.4 MiB in
     // @jsquash/resize for the resize). Below the 32 MiB drop threshold: the instance stays.
-    expect(jpegScaledMemoryBytes()).toBeGreaterThan(0);
-    expect(jpegScaledMemoryBytes()).toBeLessThanOrEqual(24 * MiB);
+    expect(wasmMemory().jpegScaled).toBeGreaterThan(0);
+    expect(wasmMemory().jpegScaled).toBeLessThanOrEqual(24 * MiB);
   });
 });

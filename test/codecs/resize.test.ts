@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
 import { hasTransparency, resizeImage, type ResizeMethod } from '../../src/codecs/resize';
 import type { RawImage } from '../../src/codecs/types';
-import { wasmMemory } from '../../wasm';
+import { wasmMemory } from '../../wasm/instances';
 import { fixture } from '../helpers';
 
 let photo: RawImage; // kodim01, 768x512

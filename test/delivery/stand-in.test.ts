@@ -21,7 +21,7 @@ const ACCEPT_ALL = { Accept: 'image/avif,image/webp,image/*;q=0.8' };
 const canon = (s: string) => canonicalTransform(parseTransform(s));
 
 let carrie: { id: string; sha256: string };
-let bug: { id: string; sha256: string };
+let bug: { id: string; sha256: string; bytes: number };
 
 beforeAll(async () => {
   const a = (await upload(await fixture('images/large/Carrie.jpg'))).json;
@@ -29,8 +29,9 @@ beforeAll(async () => {
   // A heavy alpha source: blackbug.png (2048x1536 RGBA) as a lossless WebP, which decodes
   // whole (a PNG streams through its module and is now cheap at every size asked here).
   const png = await decodeImage(await fixture('images/alpha/blackbug.png'), 'png');
-  const b = (await upload(await encodeWebp(png, { lossless: 1, quality: 0 }))).json;
-  bug = { id: b.id as string, sha256: b.sha256 as string };
+  const lossless = await encodeWebp(png, { lossless: 1, quality: 0 });
+  const b = (await upload(lossless)).json;
+  bug = { id: b.id as string, sha256: b.sha256 as string, bytes: lossless.length };
 });
 
 describe('offload', () => {
@@ -107,7 +108,7 @@ describe('offload', () => {
     const small = await call(`/img/${bug.id}/w=400,f=webp`, { env: roomy });
     expect(small.headers.get('X-Variant-Source')).toBe('computed');
     await small.arrayBuffer();
-    const tight = envWith(q, { INLINE_BUDGET_MB: '40', QUEUE_BUDGET_MB: '200' });
+    const tight = envWith(q, { INLINE_BUDGET_MB: '45', QUEUE_BUDGET_MB: '200' });
     const res = await call(`/img/${bug.id}/w=500,f=avif`, { headers: ACCEPT_ALL, env: tight });
     expect(res.status).toBe(200);
     expect(res.headers.get('X-Stand-In')).toBe(
@@ -237,15 +238,15 @@ describe('a stand-in has the requested format and size', () => {
   it('w=800,f=jpeg with an 800 px PNG stored: a JPEG, not the PNG', async () => {
     await stored('w=800,f=png');
     // The earlier test stored an 800 px AVIF too: either same-size variant may be the source.
-    expect(await standIn('w=800,f=jpeg', '55', 'jpeg', [800, 1067])).toMatch(
+    expect(await standIn('w=800,f=jpeg', '75', 'jpeg', [800, 1067])).toMatch(
       /^nearest; from=(png|avif) 800x1067; format=jpeg; size=800x1067$/,
     );
   });
 
-  it('w=2000,h=2000,fit=cover,f=webp with a 150x150 AVIF stored: a 2000x2000 WebP made at 1/4 (the most detail that fits since shrink-on-load is priced by decoded pixels)', async () => {
+  it('w=2000,h=2000,fit=cover,f=webp with a 150x150 AVIF stored: a 2000x2000 WebP made at 1/2 (the most detail that fits since shrink-on-load is priced by decoded pixels)', async () => {
     await stored('w=150,h=150,fit=cover,f=avif');
     expect(await standIn('w=2000,h=2000,fit=cover,f=webp', '155', 'webp', [2000, 2000])).toBe(
-      'low-res; 1/4; format=webp; size=2000x2000',
+      'low-res; 1/2; format=webp; size=2000x2000',
     );
   });
 });
@@ -261,6 +262,7 @@ describe('f=auto of an alpha source', () => {
       height: 1536,
       orientation: 1,
       hasAlpha: true,
+      bytes: bug.bytes,
     } as const;
     const mb = (f: 'avif' | 'webp' | 'png') =>
       estimateVariant({ ...facts, webpLossless: true }, parseTransform('w=800,f=auto'), f).memoryMB;
@@ -288,7 +290,10 @@ describe('f=auto of an alpha source', () => {
     // stand-in), not a 422.
     const dflt = await call(path, {
       headers: ACCEPT_ALL,
-      env: envWith(new FakeQueue(), { QUEUE_BUDGET_MB: String(pngMB) }),
+      env: envWith(new FakeQueue(), {
+        INLINE_BUDGET_MB: String(pngMB - 1),
+        QUEUE_BUDGET_MB: String(pngMB),
+      }),
     });
     expect(dflt.status).toBe(200);
     expect(dflt.headers.get('Content-Type')).toBe('image/png');

@@ -9,7 +9,7 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/hash';
-import { UPLOAD_IN_MEMORY_BYTES } from '../../src/http/upload-body';
+import { UPLOAD_IN_MEMORY_BYTES } from '../../src/config';
 import { call, KEYS } from '../helpers';
 
 /** The large upload (scripts/lib/grid-sources.mjs LARGE_UPLOAD): a 60 MB, 5000x4000 PNG. */

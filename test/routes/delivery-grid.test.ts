@@ -43,37 +43,67 @@ const WIDE = ['w=1600,f=webp', 'large', 'w=2000,h=2000,fit=cover,f=webp'];
 const cells = (source: string, variants: readonly string[], reason: string) =>
   variants.map((v) => [`${source} × ${v}`, reason] as const);
 
-/** Output-bounded encoders (issue 13) are not built: the table's WebP encode above 800w. */
-const ENCODER =
-  'the WebP encode of 3-4 MP is priced at 81-91 MB (cost table: 41.8 MB per MP to 800x1067, 17.7 above); needs the output-bounded encoder and a recalibrated table';
+/**
+ * Measured peaks (workerd VmHWM above idle, `node bench/grid-memory.mjs`,
+ * bench/results/2026-12-04-memory.json) and the planner's estimates (src/transform/cost.ts),
+ * which must never be below them (test/transform/cost-measured.test.ts).
+ */
+const RESIZE =
+  '@jsquash/resize holds 13 MB per MP of its input and output (12 MP → 1600 px WebP: 121 MB measured, over the 112 MB budget); needs the own SIMD resampler';
+const RESIZE_ALPHA =
+  '@jsquash/resize with premultiplied alpha holds 26 MB per MP of its input and output (2 MP GIF → 800 px: 99-133 MB measured, → 1600 px 148-196); needs the own SIMD resampler';
+const WIDE_ENCODE =
+  'measured over the 112 MB budget (decode held while libwebp encodes 3-4 MP: 101-135 MB above idle, bench/results/2026-12-04-memory.json)';
+const WIDE_ESTIMATE =
+  'estimated 114-122 MB (the sum of the stages: decoder output, the RGBA handed on, libwebp encoding 3-4 MP) where 99-112 MB was measured: over the 112 MB budget';
 const PROGRESSIVE =
   'decoded at 1/1 (no DCT scaling by eighths yet), where a progressive JPEG keeps every DCT coefficient (3 MB per source MP)';
-const LOSSLESS_WEBP = 'a lossless WebP (VP8L) is decoded whole: 21.7 MB per source MP';
+const LOSSLESS_WEBP =
+  "libwebp's VP8L decoder holds the whole 12 MP ARGB image (4 bytes per pixel) plus the input and the output: 92-337 MB measured";
+const AVIF_800 =
+  'the planner prices AVIF encode at 24 MB + 44 MB per MP (measured 96-108 MB, estimated 114-118: over 112)';
+const STAND_IN =
+  'queued (estimate 96-112 MB), and no stand-in fits the 96 MB inline budget: the first answer is a 503';
 
 /**
  * Cells that fail for other parts of the engine (issue 13) that no branch builds yet, each
  * with its cause (the 422's estimate, src/transform/cost.ts).
  */
 const AWAITING_OTHER = new Map<string, string>([
-  ...cells('12 MP phone JPEG', ['w=2000,h=2000,fit=cover,f=webp'], ENCODER),
-  ...cells('8 MP phone JPEG (portrait, EXIF 6)', WIDE, ENCODER),
-  ...cells('4.9 MP progressive JPEG', WIDE, `${PROGRESSIVE}; ${ENCODER}`),
-  ...cells('6.1 MP JPEG', ['w=2000,h=2000,fit=cover,f=webp'], ENCODER),
-  ...cells('12 MP JPEG (Carrie)', WIDE, ENCODER),
-  ...cells('24 MP progressive JPEG', WIDE, ENCODER),
-  ...cells('12 MP WebP (lossy)', ['w=2000,h=2000,fit=cover,f=webp'], ENCODER),
+  ...cells('12 MP phone JPEG', ['w=2000,h=2000,fit=cover,f=webp'], WIDE_ENCODE),
+  ...cells('8 MP phone JPEG (portrait, EXIF 6)', WIDE, WIDE_ENCODE),
+  ...cells('4.9 MP progressive JPEG', ['w=1600,f=webp', 'large'], PROGRESSIVE),
+  ...cells('4.9 MP progressive JPEG', ['w=2000,h=2000,fit=cover,f=webp'], RESIZE),
+  ...cells('6.1 MP JPEG', ['w=2000,h=2000,fit=cover,f=webp'], WIDE_ESTIMATE),
+  ...cells('12 MP JPEG (Carrie)', ['w=1600,f=webp', 'large'], WIDE_ESTIMATE),
+  ...cells('12 MP JPEG (Carrie)', ['w=2000,h=2000,fit=cover,f=webp'], WIDE_ENCODE),
+  ...cells('24 MP progressive JPEG', ['w=800,f=avif'], AVIF_800),
+  ...cells('24 MP progressive JPEG', WIDE, WIDE_ENCODE),
+  ...cells('12 MP WebP (lossy)', WIDE, RESIZE),
   ...cells(
     '12 MP AVIF',
-    WIDE,
-    `dav1d holds the whole frame (4:4:4: 38 MB for 12 MP) and ${ENCODER}`,
+    ['w=2000,h=2000,fit=cover,f=webp'],
+    'dav1d holds the whole frame (4:4:4: 38 MB for 12 MP) while libwebp encodes 4 MP: 130 MB measured',
   ),
-  ...cells('12 MP WebP (lossless)', ALL, LOSSLESS_WEBP),
-  ...cells('2 MP GIF', ['w=2000,h=2000,fit=cover,f=webp'], ENCODER),
-  ...cells('12 MP PNG', ['w=2000,h=2000,fit=cover,f=webp'], ENCODER),
-  ...cells('4 MP 16-bit PNG', ['w=2000,h=2000,fit=cover,f=webp'], ENCODER),
-  ...cells('3 MP alpha PNG', ['w=2000,h=2000,fit=cover,f=webp'], ENCODER),
-  ...cells('48 MP JPEG', WIDE, ENCODER),
-  ...cells('99.6 MP JPEG', WIDE, ENCODER),
+  ...cells('12 MP AVIF', ['w=800,f=avif'], AVIF_800),
+  ...cells(
+    '12 MP WebP (lossless)',
+    ALL.filter((v) => v !== 'f=webp'),
+    LOSSLESS_WEBP,
+  ),
+  ...cells(
+    '2 MP GIF',
+    ['w=800,f=avif', 'w=1600,f=webp', 'large', 'w=2000,h=2000,fit=cover,f=webp'],
+    RESIZE_ALPHA,
+  ),
+  ...cells('12 MP PNG', ['w=2000,h=2000,fit=cover,f=webp'], WIDE_ESTIMATE),
+  ...cells('4 MP 16-bit PNG', ['w=2000,h=2000,fit=cover,f=webp'], RESIZE),
+  ...cells('4 MP 16-bit PNG', ['f=webp'], STAND_IN),
+  ...cells('3 MP alpha PNG', ['w=2000,h=2000,fit=cover,f=webp'], RESIZE_ALPHA),
+  ...cells('48 MP JPEG', WIDE, WIDE_ENCODE),
+  ...cells('48 MP JPEG', ['w=800,f=avif'], AVIF_800),
+  ...cells('99.6 MP JPEG', WIDE, WIDE_ESTIMATE),
+  ...cells('99.6 MP JPEG', ['w=800,f=avif'], AVIF_800),
 ]);
 
 /** One grid source as the fixtures service lists it. */

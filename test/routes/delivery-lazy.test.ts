@@ -2,42 +2,20 @@
  * A cache hit never instantiates a codec (issue 14, "first request in a fresh isolate"): after
  * a variant is made and cached, every codec instance is dropped, as in a fresh isolate, and the
  * hit (edge cache), its 304 and the durable variant store (R2) are served without any.
+ * wasm/instances.ts owns every instance (the @jsquash codecs and our own modules), so its
+ * report names them all.
  */
 import { describe, expect, it } from 'vitest';
-import { avifMemoryBytes, dropAvifInstance } from '../../src/codecs/avif';
-import { dropJpegScaledInstance, jpegScaledMemoryBytes } from '../../src/codecs/jpeg-scaled';
-import { dropLcmsInstance, lcmsMemoryBytes } from '../../src/codecs/lcms';
-import { dropWebpInstances, webpMemoryBytes } from '../../src/codecs/webp';
 import { variantCacheKey } from '../../src/storage/edge-cache';
 import { canonicalTransform, parseTransform } from '../../src/transform/spec';
-import { dropCodecs, instantiatedCodecs } from '../../wasm';
+import { dropCodecs, instantiatedCodecs } from '../../wasm/instances';
 import { BASE, call, fixture, upload } from '../helpers';
-
-/** Drops every codec instance of the isolate (the @jsquash codecs and our own modules). */
-function dropAll(): void {
-  dropCodecs();
-  dropJpegScaledInstance();
-  dropWebpInstances();
-  dropLcmsInstance();
-  dropAvifInstance();
-}
-
-/** The codecs holding an instance now: @jsquash names, and ours by module file. */
-function instantiated(): string[] {
-  return [
-    ...instantiatedCodecs(),
-    ...(jpegScaledMemoryBytes() > 0 ? ['jpeg_scaled.wasm'] : []),
-    ...(webpMemoryBytes() > 0 ? ['libwebp.wasm'] : []),
-    ...(lcmsMemoryBytes() > 0 ? ['lcms.wasm'] : []),
-    ...(avifMemoryBytes() > 0 ? ['avif.wasm'] : []),
-  ];
-}
 
 /**
  * Source files and variants covering every codec on the miss: JPEG (jpeg_scaled, mozjpeg
  * encoder), PNG with a Display P3 profile (png, Little CMS, libavif encoder), WebP with alpha
- * (libwebp decoder and encoder), and an AVIF made from the PNG (libavif decoder); the resize
- * codec runs on some of them. (mozjpeg's decoder is not used for delivery.)
+ * (libwebp decoder and encoder), and an AVIF made from the PNG (libavif decoder, png_scaled,
+ * squoosh PNG encoder); the resize codec runs on some of them. (mozjpeg's decoder is not used for delivery.)
  */
 const CASES: { file: string; transform: string }[] = [
   { file: 'images/small/Giunchedi_Filippo_January_2015_01.jpg', transform: 'width=160,f=jpeg' },
@@ -64,24 +42,24 @@ describe('a cache hit stays lazy', () => {
     for (const { id, transform } of sources) {
       const path = `/img/${id}/${transform}`;
       // The miss makes the variant: the codecs it needs are instantiated.
-      dropAll();
+      dropCodecs();
       const miss = await call(path);
       expect(miss.status, path).toBe(200);
       expect(miss.headers.get('X-Cache'), path).toBe('MISS');
       const bytes = new Uint8Array(await miss.arrayBuffer());
-      const used = instantiated();
+      const used = instantiatedCodecs();
       expect(used.length, path).toBeGreaterThan(0);
       for (const name of used) seen.add(name);
 
       // Fresh isolate: the hit and its 304 leave every codec un-instantiated.
-      dropAll();
+      dropCodecs();
       const hit = await call(path);
       expect(hit.status, path).toBe(200);
       expect(hit.headers.get('X-Cache'), path).toBe('HIT');
       expect(new Uint8Array(await hit.arrayBuffer()), path).toEqual(bytes);
       const etag = hit.headers.get('ETag')!;
       expect((await call(path, { headers: { 'If-None-Match': etag } })).status, path).toBe(304);
-      expect(instantiated(), path).toEqual([]);
+      expect(instantiatedCodecs(), path).toEqual([]);
 
       // Evicted from the edge cache: the variant comes from R2, still without a codec.
       const key = variantCacheKey(BASE, id, canonicalTransform(parseTransform(transform)));
@@ -90,18 +68,20 @@ describe('a cache hit stays lazy', () => {
       expect(stored.status, path).toBe(200);
       expect(stored.headers.get('X-Variant-Source'), path).toBe('r2');
       expect(new Uint8Array(await stored.arrayBuffer()), path).toEqual(bytes);
-      expect(instantiated(), path).toEqual([]);
+      expect(instantiatedCodecs(), path).toEqual([]);
     }
     // The misses went through every codec the hits had to leave alone.
     expect([...seen].sort()).toEqual([
-      'avif.wasm',
+      'avifDec',
       'avifEnc',
       'jpegEnc',
-      'jpeg_scaled.wasm',
-      'lcms.wasm',
-      'libwebp.wasm',
+      'jpegScaled',
+      'lcms',
       'pngCodec',
+      'pngScaled',
       'resize',
+      'webpDec',
+      'webpEnc',
     ]);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { env } from 'cloudflare:test';
 import { expect } from 'vitest';
-import { RATE_LIMIT_PERIOD_S } from '../../src/security/rate-limit';
+import { RATE_LIMIT_PERIOD_S } from '../../src/config';
 import { call, KEYS } from '../helpers';
 
 /** Wraps a binding so that every method call increments `counter.calls`. */

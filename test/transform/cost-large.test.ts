@@ -7,7 +7,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
-import { estimateVariant, placement, type PlanSource } from '../../src/transform/cost';
+import { COST_TABLE, estimateVariant, placement, type PlanSource } from '../../src/transform/cost';
 import { parseTransform } from '../../src/transform/spec';
 
 const config = loadConfig(env);
@@ -29,16 +29,18 @@ describe('shrink-on-load of very large JPEGs', () => {
     const est = estimateVariant(mp48, parseTransform('w=800'), 'webp');
     expect(est.decodeScale).toBe(4);
     expect(est.stages.decode.mb).toBeCloseTo(
-      (2 * mp48.bytes!) / MiB + (4.5 * (1500 * 2000)) / 1e6,
+      (2 * mp48.bytes!) / MiB + (6.5 * (1500 * 2000)) / 1e6,
       6,
     );
     // The measured module peak for this case is 20.6 MiB (bench/jpeg-scaled-node.mjs).
     expect(est.stages.decode.mb).toBeGreaterThan(20.6);
   });
 
-  it('makes 48 and 99.6 MP JPEGs at w=400 and w=800 in every format (inline or queued)', () => {
+  // w=800,f=avif is not here: measured 96 MB above idle, the planner's AVIF encode figures put
+  // it at 114-118 MB (bench/results/2026-12-04-memory.json; test/routes/delivery-grid.test.ts).
+  it('makes 48 and 99.6 MP JPEGs at w=400 and w=800 as WebP and JPEG (inline or queued)', () => {
     for (const src of [mp48, mp99])
-      for (const t of ['w=400,f=webp', 'w=800,f=webp', 'w=800,f=jpeg', 'w=800,f=avif']) {
+      for (const t of ['w=400,f=webp', 'w=800,f=webp', 'w=800,f=jpeg']) {
         const format = t.split('f=')[1] as 'webp' | 'jpeg' | 'avif';
         const where = placement(estimateVariant(src, parseTransform(t), format), config);
         expect(where, `${src.width}x${src.height} ${t}`).not.toBe('refuse');
@@ -50,16 +52,19 @@ describe('shrink-on-load of very large JPEGs', () => {
     const est = estimateVariant(webp, parseTransform('w=800'), 'webp');
     expect(est.decodeScale).toBe(4);
     expect(est.stages.decode.mb).toBeCloseTo(
-      (2 * webp.bytes!) / MiB + (4.5 * (1008 * 756)) / 1e6,
+      (2 * webp.bytes!) / MiB + (6.5 * (1008 * 756)) / 1e6,
       6,
     );
     expect(placement(est, config)).toBe('inline');
-    // Lossless bitstreams are decoded whole: priced on their own figure, as before.
+    // libwebp's VP8L decoder holds the whole ARGB image (4 bytes per source pixel) whatever
+    // the scale: priced on its own figure per source MP.
     const lossless = estimateVariant(
       { ...webp, webpLossless: true },
       parseTransform('w=800'),
       'webp',
     );
-    expect(lossless.stages.decode.mb).toBeGreaterThan(100);
+    expect(lossless.stages.decode.mb).toBeGreaterThan(
+      COST_TABLE.memoryMBPerMP.webpLosslessDecode! * 4032 * 3024 * 1e-6,
+    );
   });
 });

@@ -116,7 +116,7 @@ describe('estimateVariant', () => {
       6,
     );
     // The module's RGB image and its output; no @jsquash/resize buffers.
-    expect(module.stages.decode.mb).toBeCloseTo(3.7 * srcMP + 5.5 * outMP, 6);
+    expect(module.stages.decode.mb).toBeCloseTo(5 * srcMP + 7 * outMP, 6);
     expect(module.stages.resize.mb).toBe(0);
     // A format change decodes through mozjpeg: its per-MP figure, and @jsquash/resize's fixed.
     const same = estimateVariant(carrie, spec('f=webp'), 'webp');
@@ -124,14 +124,18 @@ describe('estimateVariant', () => {
     // Nothing changes size, so the pipeline skips the resize: nothing charged for it.
     expect(same.stages.resize).toEqual({ ms: 0, mb: 0 });
     expect(same.stages.fixedMB).toBeCloseTo(
-      COST_TABLE.memoryFixedMB.decode.jpeg! + 3 + COST_TABLE.memoryFixedMB.encode.webp!,
+      COST_TABLE.memoryFixedMB.request! +
+        (COST_TABLE.memoryMBPerInputMB! * (carrie.bytes ?? 0)) / 1_048_576 +
+        COST_TABLE.memoryFixedMB.decode.jpeg! +
+        3 +
+        COST_TABLE.memoryFixedMB.encode.webp!,
       6,
     );
-    // Measured in the bench (pipe-carrie-webp-1600, 12 MP → 1600x2133 WebP): 139 MB above
-    // idle; the old mozjpeg + @jsquash/resize path peaked 339 MB above idle.
+    // Measured (node bench/grid-memory.mjs, 12 MP → 1600x2133 WebP): 112 MB above idle; the
+    // old mozjpeg + @jsquash/resize path peaked 339 MB above idle.
     const large = estimateVariant(carrie, spec('w=1600,f=webp'), 'webp');
-    expect(large.memoryMB).toBeGreaterThanOrEqual(139);
-    expect(large.memoryMB).toBeLessThan(139 * 1.25);
+    expect(large.memoryMB).toBeGreaterThanOrEqual(112);
+    expect(large.memoryMB).toBeLessThan(112 * 1.35);
   });
 
   it('grows encode memory along the measured curve: the 800w ratio, then the 800w→1600w slope', () => {
@@ -150,15 +154,20 @@ describe('estimateVariant', () => {
     }
   });
 
-  it('charges the Rust WebP decoder for lossless WebP sources', () => {
+  it("charges libwebp's VP8L decoder its whole ARGB image for lossless WebP sources", () => {
     const webpSrc = { ...kodak, format: 'webp' as const };
     const lossy = estimateVariant(webpSrc, spec('w=384'), 'webp');
     const lossless = estimateVariant({ ...webpSrc, webpLossless: true }, spec('w=384'), 'webp');
     const srcMP = (768 * 512) / 1e6;
     expect(lossy.stages.decode.ms).toBeCloseTo(COST_TABLE.decodeMsPerMP.webp! * srcMP, 6);
     expect(lossless.stages.decode.ms).toBeCloseTo(COST_TABLE.webpLosslessDecodeMsPerMP! * srcMP, 6);
+    // The ARGB image per source MP, the input twice (no size known: 4 bytes per pixel) and
+    // the decoded RGBA twice (w=384 is a 1/2 decode: 384x256).
+    const MiB = 1_048_576;
     expect(lossless.stages.decode.mb).toBeCloseTo(
-      COST_TABLE.memoryMBPerMP.webpLosslessDecode! * srcMP,
+      COST_TABLE.memoryMBPerMP.webpLosslessDecode! * srcMP +
+        (2 * 768 * 512 * 4) / MiB +
+        (2 * 4 * 384 * 256) / MiB,
       6,
     );
     expect(lossless.cpuMs).toBeGreaterThan(lossy.cpuMs);

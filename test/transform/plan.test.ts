@@ -5,9 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { estimateVariant, placement, type PlanSource } from '../../src/transform/cost';
-import { shapeVariant } from '../../src/transform/pipeline';
+import { geometryPlanCount, shapeVariant } from '../../src/transform/pipeline';
 import { planRequest } from '../../src/transform/plan';
 import { canonicalTransform, parseTransform } from '../../src/transform/spec';
+import { call, fixture, upload } from '../helpers';
 
 const config = loadConfig({});
 /** A 3 MP PNG with alpha. */
@@ -57,5 +58,34 @@ describe('planRequest', () => {
     expect(placement(avif, tight)).toBe('refuse');
     expect(plan.format).toBe('webp');
     expect(plan.placement).not.toBe('refuse');
+  });
+});
+
+describe('one geometry plan per miss', () => {
+  it.each([
+    [
+      'a JPEG, f=auto for an AVIF-capable browser',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg',
+      'w=200,f=auto',
+    ],
+    ['a PNG with alpha and a profile, f=auto', 'images/color/p3.png', 'w=40,fit=cover,h=30,f=auto'],
+    ['a WebP with alpha, explicit format', 'images/alpha/5_webp_a.webp', 'w=120,f=png'],
+  ])('plans the geometry once through the Worker (%s)', async (_, file, transform) => {
+    const { res, json } = await upload(await fixture(file));
+    expect(res.status).toBe(201);
+    const before = geometryPlanCount();
+    const miss = await call(`/img/${json.id as string}/${transform}`, {
+      headers: { Accept: 'image/avif,image/webp,image/*' },
+    });
+    expect(miss.status).toBe(200);
+    expect(miss.headers.get('X-Cache')).toBe('MISS');
+    // Estimate, every format candidate, placement and the pipeline share one VariantPlan.
+    expect(geometryPlanCount() - before).toBe(1);
+    // A hit plans nothing.
+    const hit = await call(`/img/${json.id as string}/${transform}`, {
+      headers: { Accept: 'image/avif,image/webp,image/*' },
+    });
+    expect(hit.headers.get('X-Cache')).toBe('HIT');
+    expect(geometryPlanCount() - before).toBe(1);
   });
 });

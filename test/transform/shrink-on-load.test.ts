@@ -4,14 +4,10 @@
  * The first test runs first in this file's isolate, so wasm memories start small.
  */
 import { describe, expect, it } from 'vitest';
-import { wasmMemory } from '../../wasm';
+import { dropCodecs, wasmMemory } from '../../wasm/instances';
 import { decodeImage } from '../../src/codecs/decode';
 import { encodeImage } from '../../src/codecs/encode';
-import {
-  decodeJpegScaled,
-  dropJpegScaledInstance,
-  jpegScaledMemoryBytes,
-} from '../../src/codecs/jpeg-scaled';
+import { decodeJpegScaled } from '../../src/codecs/jpeg-scaled';
 import { probe, sniffFormat } from '../../src/codecs/probe';
 import { resizeImage } from '../../src/codecs/resize';
 import type { RawImage } from '../../src/codecs/types';
@@ -56,7 +52,7 @@ describe('shrink-on-load', () => {
     // Every wasm memory this request touched (decode at 1/2, resize, WebP encode), except
     // the WebP decoder this test itself just used.
     const { webpDec: _mine, ...used } = wasmMemory();
-    const total = Object.values(used).reduce((a, b) => a + b, 0) + jpegScaledMemoryBytes();
+    const total = Object.values(used).reduce((a, b) => a + b, 0);
     expect(total / MiB).toBeLessThanOrEqual(48);
     expect(used.jpegDec ?? 0).toBe(0); // mozjpeg was never instantiated
   });
@@ -66,7 +62,7 @@ describe('shrink-on-load', () => {
     // small to shrink on load, so the module decodes at full size and resamples in place.
     const half = decodeJpegScaled(await fixture('images/large/Carrie.jpg'), 2);
     const jpeg = await encodeImage(half, 'jpeg', { quality: 90 });
-    dropJpegScaledInstance();
+    dropCodecs();
     const { json } = await upload(jpeg);
     expect(json).toMatchObject({ width: 1500, height: 2000 });
     const res = await call(`/img/${json.id as string}/w=1200,f=webp`);

@@ -4,10 +4,10 @@
  */
 
 import { readExifOrientation } from '../exif';
-import { u8, be32, le16, le24, le32, fourcc, malformed, checkSides } from './bytes';
+import { u8, be32, le16, le24, le32, fourcc, malformed, checkSides, bytesEqual } from './bytes';
 import { type ProbeResult, type IccLocation } from './facts';
 
-// Walk caps (each step also advances by at least one byte, so walks end at the data end).
+/** Most chunks one walk visits (each step also advances, so walks end at the data end). */
 const MAX_WEBP_CHUNKS = 1 << 20;
 
 const VP8 = fourcc('VP8 ');
@@ -17,6 +17,44 @@ const ALPH = fourcc('ALPH');
 const ANMF = fourcc('ANMF');
 const EXIF_WEBP = fourcc('EXIF');
 const ICCP_WEBP = fourcc('ICCP');
+
+/** One chunk of a RIFF walk (offsets into the file). */
+export interface RiffChunk {
+  /** The chunk's FourCC as a big-endian u32 (compare with `fourcc('VP8X')`). */
+  type: number;
+  /** Its declared data size, bytes (before the pad byte). */
+  size: number;
+  /** Offset of its data. */
+  data: number;
+  /** End of the data present: `data + size`, or the walk's end when the chunk is truncated. */
+  end: number;
+  /** The whole declared data lies before the walk's end. */
+  complete: boolean;
+}
+
+/**
+ * The one WebP chunk walker (RFC 9649 §2.4, as libwebp parses the container): the chunks of
+ * `b[start, end)` in order, each an 8-byte header (FourCC, u32 LE size) and its data, padded
+ * to an even size. Ends at the first header that does not fit, after a truncated chunk
+ * (yielded with `complete` false), or after {@link MAX_WEBP_CHUNKS} chunks. Never reads past
+ * `end`; `end` is the RIFF end clamped to the data (see {@link riffEnd}).
+ */
+export function* riffChunks(b: Uint8Array, start: number, end: number): Generator<RiffChunk> {
+  let pos = start;
+  for (let i = 0; i < MAX_WEBP_CHUNKS && pos + 8 <= end; i++) {
+    const size = le32(b, pos + 4);
+    const data = pos + 8;
+    const complete = data + size <= end;
+    yield { type: be32(b, pos), size, data, end: complete ? data + size : end, complete };
+    if (!complete) return;
+    pos = data + size + (size & 1);
+  }
+}
+
+/** End of a WebP's RIFF data: 8 + the RIFF size, or the data's end when that is shorter. */
+function riffEnd(b: Uint8Array): number {
+  return Math.min(b.length, 8 + le32(b, 4)); // bytes past the RIFF size are ignored
+}
 
 interface Bitstream {
   width: number;
@@ -54,12 +92,12 @@ function readVp8l(b: Uint8Array, p: number, available: number): Bitstream | null
 /** Header facts of a WEBP file (sniffed as such). @throws ProbeError `malformed`. */
 export function probeWebp(b: Uint8Array): ProbeResult {
   if (b.length < 20) throw malformed('WebP: data ends before the first chunk header');
-  const riffSize = le32(b, 4);
-  if (riffSize < 12) throw malformed('WebP: RIFF size too small');
-  const end = Math.min(b.length, 8 + riffSize); // bytes past the RIFF size are ignored
-  const type = be32(b, 12);
-  const size = le32(b, 16);
-  const available = Math.min(size, end - 20);
+  if (le32(b, 4) < 12) throw malformed('WebP: RIFF size too small');
+  const end = riffEnd(b);
+  const first = riffChunks(b, 12, end).next().value;
+  if (!first) throw malformed('WebP: data ends before the first chunk header');
+  const { type, size } = first;
+  const available = first.end - first.data;
 
   if (type === VP8 || type === VP8L) {
     const bs = type === VP8 ? readVp8(b, 20, available) : readVp8l(b, 20, available);
@@ -91,16 +129,11 @@ export function probeWebp(b: Uint8Array): ProbeResult {
   let anmf = 0;
   let bitstreamSeen = false;
   let icc: IccLocation | undefined;
-  let pos = 30;
-  for (let i = 0; i < MAX_WEBP_CHUNKS && pos + 8 <= end; i++) {
-    const ctype = be32(b, pos);
-    const csize = le32(b, pos + 4);
-    const data = pos + 8;
-    const cend = data + csize;
-    const avail = Math.min(cend, end) - data;
+  for (const { type: ctype, size: csize, data, end: cend, complete } of riffChunks(b, 30, end)) {
+    const avail = cend - data;
     if (ctype === ALPH) {
       hasAlpha = true;
-    } else if (ctype === ICCP_WEBP && !icc && (flags & 0x20) !== 0 && cend <= end) {
+    } else if (ctype === ICCP_WEBP && !icc && (flags & 0x20) !== 0 && complete) {
       icc = { parts: [[data, csize]], deflate: false, model: 'rgb' };
     } else if (ctype === EXIF_WEBP && !exifSeen) {
       exifSeen = true;
@@ -122,8 +155,6 @@ export function probeWebp(b: Uint8Array): ProbeResult {
       }
       if (bs.alpha) hasAlpha = true;
     }
-    if (cend > end) break;
-    pos = cend + (csize & 1);
   }
   if (animated && anmf === 0) throw malformed('WebP: animation without frames');
   return {
@@ -148,35 +179,22 @@ export function probeWebp(b: Uint8Array): ProbeResult {
  * It was the CVE-2023-4863 guard while WebP was decoded by libwebp 1.1.0; our libwebp 1.5.0
  * module has the fix (1.3.2+) and decodes every kind (docs/security.md).
  *
- * The walk mirrors libwebp's container parsing (RIFF size bounds the data; chunks are padded to
- * even sizes) and is bounded: at most {@link MAX_CHUNKS} chunks, each step advances.
+ * The walk is {@link riffChunks}, the one the header facts use.
  */
-
-const MAX_CHUNKS = 1 << 16;
-
-const tag = (b: Uint8Array, o: number) =>
-  String.fromCharCode(b[o] ?? 0, b[o + 1] ?? 0, b[o + 2] ?? 0, b[o + 3] ?? 0);
 
 /** Why a WebP would run libwebp's lossless decoder: its chunk name, or null when it would not. */
 export type LosslessReason = 'VP8L' | 'ALPH' | null;
 
 /** Walks the chunks of `[start, end)`; descends into `ANMF` frames (16-byte frame header). */
 function scan(b: Uint8Array, start: number, end: number, depth: number): LosslessReason {
-  let pos = start;
-  for (let i = 0; i < MAX_CHUNKS && pos + 8 <= end; i++) {
-    const name = tag(b, pos);
-    const size = le32(b, pos + 4);
-    const data = pos + 8;
-    const chunkEnd = Math.min(end, data + size);
-    if (name === 'VP8L') return 'VP8L';
+  for (const { type, data, end: chunkEnd } of riffChunks(b, start, end)) {
+    if (type === VP8L) return 'VP8L';
     // ALPH header byte: bits 0-1 compression method (0 none, 1 WebP lossless).
-    if (name === 'ALPH' && data < chunkEnd && ((b[data] ?? 0) & 3) === 1) return 'ALPH';
-    if (name === 'ANMF' && depth === 0) {
+    if (type === ALPH && data < chunkEnd && (u8(b, data) & 3) === 1) return 'ALPH';
+    if (type === ANMF && depth === 0) {
       const inner = scan(b, data + 16, chunkEnd, 1);
       if (inner) return inner;
     }
-    if (data + size >= end) break;
-    pos = data + size + (size & 1);
   }
   return null;
 }
@@ -188,7 +206,7 @@ function scan(b: Uint8Array, start: number, end: number, depth: number): Lossles
  * throws; reads only within `bytes`.
  */
 export function webpLosslessReason(bytes: Uint8Array): LosslessReason {
-  if (bytes.length < 12 || tag(bytes, 0) !== 'RIFF' || tag(bytes, 8) !== 'WEBP') return null;
-  const end = Math.min(bytes.length, 8 + le32(bytes, 4));
-  return scan(bytes, 12, end, 0);
+  if (bytes.length < 12 || !bytesEqual(bytes, 0, 'RIFF') || !bytesEqual(bytes, 8, 'WEBP'))
+    return null;
+  return scan(bytes, 12, riffEnd(bytes), 0);
 }

@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../../src/codecs/decode';
 import { probe } from '../../../src/codecs/probe';
 import type { RawImage } from '../../../src/codecs/types';
-import { webpLosslessReason } from '../../../src/codecs/probe/webp';
-import { webpMemoryBytes } from '../../../src/codecs/webp';
+import { riffChunks, webpLosslessReason } from '../../../src/codecs/probe/webp';
+import { wasmMemory } from '../../../wasm/instances';
 import { getImageById } from '../../../src/storage/images-db';
 import { call, encodeWebp, upload } from '../../helpers';
 
@@ -133,7 +133,7 @@ describe('upload and delivery', () => {
     );
     for (let i = 3; i < alpha.data.length; i += 4)
       expect(alpha.data[i]).toBe(picture(true).data[i]);
-    expect(webpMemoryBytes()).toBeGreaterThan(0);
+    expect(wasmMemory().webpDec).toBeGreaterThan(0);
   });
 
   it('records lossy WebP (and uncompressed alpha) as lossy', async () => {
@@ -147,5 +147,44 @@ describe('upload and delivery', () => {
       const variant = await call(`/img/${json.id as string}/w=12,f=png`);
       expect(variant.status).toBe(200);
     }
+  });
+});
+
+describe('riffChunks (the one WebP chunk walker)', () => {
+  /** A chunk: FourCC, u32 LE size, data, pad byte when odd. */
+  const chunk = (name: string, data: number[]) => [
+    ...ascii(name),
+    data.length & 0xff,
+    (data.length >> 8) & 0xff,
+    0,
+    0,
+    ...data,
+    ...(data.length & 1 ? [0] : []),
+  ];
+  const walk = (b: number[], end = b.length) =>
+    [...riffChunks(Uint8Array.from(b), 0, end)].map((c) => [
+      String.fromCharCode(
+        c.type >>> 24,
+        (c.type >>> 16) & 0xff,
+        (c.type >>> 8) & 0xff,
+        c.type & 0xff,
+      ),
+      c.size,
+      c.data,
+      c.end,
+      c.complete,
+    ]);
+
+  it('steps over pad bytes and stops at a header that does not fit', () => {
+    const b = [...chunk('VP8X', [1, 2, 3]), ...chunk('EXIF', [4, 5]), 9, 9, 9];
+    expect(walk(b)).toEqual([
+      ['VP8X', 3, 8, 11, true],
+      ['EXIF', 2, 20, 22, true],
+    ]);
+  });
+
+  it('yields a truncated chunk once, clamped to the end, and stops there', () => {
+    const b = [...chunk('ANMF', [1, 2, 3, 4, 5, 6]), ...chunk('ALPH', [1])];
+    expect(walk(b, 12)).toEqual([['ANMF', 6, 8, 12, false]]);
   });
 });

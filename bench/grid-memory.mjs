@@ -1,0 +1,174 @@
+/**
+ * Peak memory per operation in workerd, for recalibrating the planner's memory figures
+ * (issue 13; src/transform/cost-table.json). Each case runs in a fresh workerd (the bench
+ * Worker, bench/worker.js, bundled as `wrangler deploy` bundles it): its input is stored, the
+ * peak RSS is reset (`clear_refs`), one operation runs, and VmHWM is read. Recorded per case,
+ * MiB: `idle` (RSS of the started isolate, before the input is stored), `stored` (RSS with the
+ * input stored), `peak` (VmHWM during the operation), and the wasm memory left per codec.
+ * `peak − idle` is the figure the planner's estimate must cover (an estimate is "above an
+ * idle isolate" and the input is held while a variant is made).
+ *
+ * Cases:
+ *   encode-<fmt>-<W>x<H>        RGBA of the 12 MP phone photo resized (fill) by sharp → encode
+ *   decode-<kind>-<W>x<H>|full  a 12 MP grid source (webp-lossless, webp-lossy, avif) decoded
+ *                               (WebP: scaled by libwebp's rescaler to WxH)
+ *   grid:<source label>|<t>|<f> the production pipeline (probe + parseTransform + runPipeline)
+ *                               on a grid source (scripts/lib/grid-sources.mjs)
+ *
+ *   node bench/grid-memory.mjs [--out FILE] [filter ...]   (case ids containing a filter)
+ *
+ * Results are merged by case id into FILE (default bench/results/<date>-memory.json).
+ * Memory only: times on a shared machine mean nothing (npm run bench has those).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { GRID_SOURCES, sourcePath } from '../scripts/lib/grid-sources.mjs';
+import { machine } from './lib/report.mjs';
+import { BenchWorker, buildWorker } from './lib/ours.mjs';
+
+const root = path.resolve(import.meta.dirname, '..');
+const phone = path.join(root, '..', 'shared', 'images', 'phone', 'IMG_1063.JPG');
+
+/** @typedef {{ id: string, input: () => Promise<{ bytes: Uint8Array, raw?: { width: number, height: number } }>, params: Record<string, string | number> }} Case */
+
+/** @type {Case[]} */
+const CASES = [];
+
+const ENCODES = {
+  webp: ['800x1067', '1600x2133', '2000x2000', '3000x4000'],
+  jpeg: ['800x1067', '1600x2133', '2000x2000'],
+  avif: ['800x1067', '1600x1200', '1600x2133'],
+  png: ['800x1067', '1600x2133'],
+};
+/** With transparency: a horizontal alpha ramp, as bench/png-memory.mjs's `alpha` kind. */
+ENCODES['webp-alpha'] = ['800x1067', '1600x1200', '2000x2000', '2048x1536'];
+for (const [kind, sizes] of Object.entries(ENCODES))
+  for (const size of sizes) {
+    const [width, height] = size.split('x').map(Number);
+    const format = kind.replace('-alpha', '');
+    CASES.push({
+      id: `encode-${kind}-${size}`,
+      input: async () => {
+        const data = await sharp(phone)
+          .rotate()
+          .resize(width, height, { fit: 'fill' })
+          .ensureAlpha()
+          .raw()
+          .toBuffer();
+        if (kind.endsWith('-alpha'))
+          for (let i = 0; i < width * height; i++)
+            data[i * 4 + 3] = Math.round((255 * (i % width)) / (width - 1));
+        return { bytes: new Uint8Array(data), raw: { width, height } };
+      },
+      params: { op: 'encode', format },
+    });
+  }
+
+/** @param {string} label */
+const gridBytes = async (label) => {
+  const s = GRID_SOURCES.find((g) => g.label === label);
+  if (!s) throw new Error(`no grid source ${label}`);
+  return { bytes: new Uint8Array(await fs.promises.readFile(await sourcePath(s))) };
+};
+
+const DECODES = [
+  ['webp-lossless', '12 MP WebP (lossless)', 'webp', ['800x600', '1600x1200', 'full']],
+  ['webp-lossy', '12 MP WebP (lossy)', 'webp', ['800x600', '1600x1200', 'full']],
+  ['avif', '12 MP AVIF', 'avif', ['full']],
+];
+for (const [kind, label, format, sizes] of DECODES)
+  for (const size of /** @type {string[]} */ (sizes)) {
+    const [tw, th] = size === 'full' ? [] : size.split('x').map(Number);
+    CASES.push({
+      id: `decode-${kind}-${size}`,
+      input: () => gridBytes(/** @type {string} */ (label)),
+      params: { op: 'decode', format: /** @type {string} */ (format), ...(tw ? { tw, th } : {}) },
+    });
+  }
+
+/** Grid variants as transform and concrete format (`f=auto` measured as each candidate). */
+const VARIANTS = [
+  ['w=150,h=150,fit=cover', 'avif'],
+  ['w=400', 'webp'],
+  ['w=800', 'webp'],
+  ['w=800', 'avif'],
+  ['w=800', 'jpeg'],
+  ['w=1600', 'webp'],
+  ['w=1600', 'avif'],
+  ['w=2000,h=2000,fit=cover', 'webp'],
+  ['', 'webp'],
+];
+for (const s of GRID_SOURCES)
+  for (const [t, f] of VARIANTS)
+    CASES.push({
+      id: `grid:${s.label}|${t}|${f}`,
+      input: () => gridBytes(s.label),
+      params: { op: 'pipeline', t, f },
+    });
+
+const args = process.argv.slice(2);
+const outIdx = args.indexOf('--out');
+const date = new Date().toISOString().slice(0, 10);
+const out =
+  outIdx >= 0
+    ? path.resolve(args[outIdx + 1] ?? '')
+    : path.join(root, 'bench', 'results', `${date}-memory.json`);
+const filters = args.filter((_, i) => outIdx < 0 || (i !== outIdx && i !== outIdx + 1));
+const cases = CASES.filter((c) => filters.length === 0 || filters.some((f) => c.id.includes(f)));
+if (cases.length === 0) throw new Error(`no case matches ${filters.join(' ')}`);
+
+/** @type {{ measured: string, machine: string, command: string, cases: Record<string, unknown> }} */
+const results = fs.existsSync(out)
+  ? JSON.parse(fs.readFileSync(out, 'utf8'))
+  : { measured: date, machine: '', command: '', cases: {} };
+results.machine = machine().summary;
+results.command = 'node bench/grid-memory.mjs [filter ...]';
+
+const outdir = await buildWorker(root);
+const MB = 2 ** 20;
+try {
+  for (const c of cases) {
+    const input = await c.input();
+    const worker = await BenchWorker.start(root, outdir);
+    try {
+      const idle = worker.memory().rssMB;
+      await worker.put('in', input.bytes, input.raw);
+      const stored = worker.memory().rssMB;
+      worker.resetPeak();
+      const r = await worker.run({ key: 'in', reps: 1, ...c.params });
+      const peak = worker.memory().hwmMB;
+      const wasm = Object.fromEntries(
+        Object.entries(r.wasm)
+          .filter(([, v]) => v > 0)
+          .map(([k, v]) => [k, +(v / MB).toFixed(1)]),
+      );
+      const rec = {
+        output: `${r.width}x${r.height}`,
+        inputMB: +(input.bytes.length / MB).toFixed(2),
+        idleMB: +idle.toFixed(1),
+        storedMB: +stored.toFixed(1),
+        peakMB: +peak.toFixed(1),
+        peakAboveIdleMB: +(peak - idle).toFixed(1),
+        peakAboveStoredMB: +(peak - stored).toFixed(1),
+        wasmMB: wasm,
+        loadavg: +os.loadavg()[0].toFixed(1),
+      };
+      results.cases[c.id] = rec;
+      console.log(
+        `${c.id}: ${rec.output} peak ${rec.peakMB} (above idle ${rec.peakAboveIdleMB}, above stored ${rec.peakAboveStoredMB}) wasm ${JSON.stringify(wasm)}`,
+      );
+    } catch (err) {
+      console.log(`${c.id}: FAILED ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      await worker.stop();
+    }
+    const sorted = Object.fromEntries(
+      Object.entries(results.cases).sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
+    fs.writeFileSync(out, `${JSON.stringify({ ...results, cases: sorted }, null, 2)}\n`);
+  }
+} finally {
+  fs.rmSync(outdir, { recursive: true, force: true });
+}
