@@ -12,7 +12,12 @@
  *   npm run grid -- --upload          only the large-upload check: VmHWM while a 60 MB PNG
  *                                     is uploaded (streamed to R2), against the body size
  *   npm run grid -- --only "48 MP,99.6"  only the sources whose label contains one of the
- *                                     comma-separated texts
+ *                                     comma-separated texts (and no large-upload check)
+ *   npm run grid -- --only "24 MP" --variant w=400,f=webp   only that variant (repeatable)
+ *
+ * Env: GRID_PORT (default 8811) for the service's port; GRID_VARS, a JSON object of Worker
+ * vars for the service (e.g. '{"INLINE_BUDGET_MB":"1000","QUEUE_BUDGET_MB":"1000"}' to make
+ * every cell inline and measure what the planner would refuse).
  *
  * Not a timed test and not a benchmark: the figures are for the memory table. Local workerd
  * does not enforce the 128 MB limit, and wasm memories never shrink, so a cell's peak holds
@@ -30,7 +35,7 @@ import {
 } from './lib/local-service.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PORT = 8811;
+const PORT = Number(process.env.GRID_PORT ?? 8811);
 const ACCEPT = 'image/avif,image/webp,image/apng,image/*,*/*;q=0.8';
 /** The 10 variants of the grid (test/routes/delivery-grid.test.ts). */
 const VARIANTS = [
@@ -52,6 +57,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const args = process.argv.slice(2);
 const uploadOnly = args.includes('--upload');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1]?.split(',') : undefined;
+/** `--variant V` (repeatable): only these variants, each then first in a fresh isolate. */
+const picked = args.flatMap((a, i) => (a === '--variant' ? [args[i + 1]] : []));
+const variants = picked.length ? VARIANTS.filter((v) => picked.includes(v)) : VARIANTS;
 
 /** kB fields of /proc/<pid>/status. */
 function memory(pid) {
@@ -167,7 +175,8 @@ async function main() {
   process.on('exit', killActiveNow);
   for (const sig of ['SIGINT', 'SIGTERM'])
     process.on(sig, () => stopActive().then(() => process.exit(130)));
-  const service = await startLocalService({ root, keyCount: 1, port: PORT });
+  const vars = JSON.parse(process.env.GRID_VARS ?? '{}');
+  const service = await startLocalService({ root, keyCount: 1, port: PORT, vars });
   try {
     // wrangler dev runs two workerd processes (a small proxy and the service): the service's
     // is the one that holds the Workers, the larger.
@@ -179,7 +188,7 @@ async function main() {
 
     // Large uploads: the peak during each against its body size (three sizes, so that a
     // rise that follows the body shows).
-    for (const file of [noisePng(3000, 3000), LARGE_UPLOAD, noisePng(6000, 5000)]) {
+    for (const file of only ? [] : [noisePng(3000, 3000), LARGE_UPLOAD, noisePng(6000, 5000)]) {
       const large = await sourcePath(file);
       const size = fs.statSync(large).size;
       const before = memory(pid);
@@ -195,15 +204,15 @@ async function main() {
     if (uploadOnly) return;
 
     out.push(
-      `| source | ${VARIANTS.join(' | ')} |`,
-      `|---|${VARIANTS.map(() => '---').join('|')}|`,
+      `| source | ${variants.join(' | ')} |`,
+      `|---|${variants.map(() => '---').join('|')}|`,
     );
     console.log(out.slice(-2).join('\n'));
     for (const source of GRID_SOURCES) {
       if (only && !only.some((o) => source.label.includes(o))) continue;
       const { id } = await upload(service.url, key, await sourcePath(source));
       const cells = [];
-      for (const variant of VARIANTS) {
+      for (const variant of variants) {
         const start = memory(pid);
         resetPeak(pid);
         const r = await cell(service.url, id, variant);

@@ -71,6 +71,19 @@ for crate in "${CRATES[@]+"${CRATES[@]}"}"; do
   cp -R "$HERE/Cargo.toml" "$HERE/src" "$HERE/.cargo" "$BUILD/"
   cp -R "$WASM_DIR/common/Cargo.toml" "$WASM_DIR/common/src" "$COMMON/"
 
+  # jpeg-scaled: Debian's jpeg-decoder 0.2.6 plus our patch (progressive coefficients kept
+  # only at the decode scale; wasm/README.md), copied to ../jpeg-decoder beside the build
+  # copy, where the crate's [patch.crates-io] points. The patch's sha256 is pinned here.
+  JD_PATCH="$HERE/jpeg-decoder-0.2.6-progressive-scaled.patch"
+  JD_PATCH_SHA256=51260eb6ae37c4da0a3c378a717042709800d09b456106eb6de3ac33846a3dee
+  JD="$HERE/target/jpeg-decoder"
+  rm -rf "$JD"
+  if [ "$crate" = jpeg-scaled ]; then
+    echo "$JD_PATCH_SHA256  $JD_PATCH" | sha256sum -c --quiet
+    cp -R /usr/share/cargo/registry/jpeg-decoder-0.2.6 "$JD"
+    (cd "$JD" && patch -p1 --quiet --no-backup-if-mismatch <"$JD_PATCH")
+  fi
+
   # SIMD: workerd (V8) supports wasm SIMD; +simd128 measured ~10% faster for jpeg-scaled.
   # Path remapping keeps machine paths out of panic-location strings.
   # png-scaled: `--cfg fuzzing` is png 0.17.7's and miniz_oxide 0.6's only switch for not
@@ -79,6 +92,7 @@ for crate in "${CRATES[@]+"${CRATES[@]}"}"; do
   export RUSTFLAGS="-C target-feature=+simd128 $CFG \
  --remap-path-prefix=$BUILD=/build/$crate \
  --remap-path-prefix=$COMMON=/build/common \
+ --remap-path-prefix=$JD=/build/jpeg-decoder \
  --remap-path-prefix=$CARGO_HOME=/cargo-home \
  --remap-path-prefix=/usr/share/cargo/registry=/registry"
 

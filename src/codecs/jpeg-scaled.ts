@@ -97,8 +97,9 @@ export function chooseJpegScale(
  * Decodes a JPEG at 1/`denom` of its coded size to RGBA (alpha 255), in one pass.
  * Greyscale, YCbCr (any of 4:4:4, 4:2:2, 4:2:0, …), RGB, CMYK and YCCK (naive conversion,
  * no ICC); baseline and progressive. Output size is ceil(coded size / denom) per axis; EXIF
- * orientation is not applied. Progressive JPEGs keep all coefficients, so their memory
- * scales with the source size (about 2 bytes per coded sample) whatever `denom` is.
+ * orientation is not applied. Progressive JPEGs keep their coefficients between scans, only
+ * those `denom` reads: 128, 40, 16, 10 bytes per 8x8 block at 1/1, 1/2, 1/4, 1/8
+ * (wasm/README.md, "Progressive JPEGs").
  *
  * @param bytes the whole JPEG file.
  * @param denom 1, 2, 4 or 8 (see {@link chooseJpegScale}).

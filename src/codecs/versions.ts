@@ -15,7 +15,7 @@ import { version as gif } from 'omggif/package.json';
  * without updating it, so a decoder change always makes new variant keys.
  */
 export const JPEG_SCALED_SHA256 =
-  'bd1e55ef240b7ad7bef4bb73d0978eb5826bb25ab4d9b316e61a6c3ac893d10d';
+  '47b01ef9dfe5280ed28dc520297a7976aa952cb9dff7893c62636532dcfd1722';
 
 /**
  * SHA-256 of wasm/png_scaled.wasm (our streaming PNG decoder and resampler, png 0.17.7; see
@@ -78,7 +78,7 @@ export const AVIF_SHA256 = '1811d172ebd3f01cb422d012641591a23131b0969572549b5378
 
 /**
  * Compact codec version string, e.g.
- * `jpeg1.6.0-png3.1.1-avif2.1.1-resize0123456789ab-gif1.0.10-gifenc1.0.3-jpegscaledbd1e55ef240b-pngscaled70060dd91648-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-jpegturbo9409cdd1ec76-pipeline7`
+ * `jpeg1.6.0-png3.1.1-avif2.1.1-resize0123456789ab-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaled70060dd91648-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-jpegturbo9409cdd1ec76-pipeline7`
  * (versions of @jsquash/*, omggif and gifenc, our modules' hash prefixes, PIPELINE_VERSION).
  */
 export const CODEC_VERSIONS: string = `jpeg${jpeg}-png${png}-avif${avif}-resize${RESIZE_SHA256.slice(0, 12)}-gif${gif}-gifenc${gifenc}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-pngscaled${PNG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-avifdec${AVIF_SHA256.slice(0, 12)}-jpegturbo${JPEG_TURBO_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`;

@@ -143,8 +143,26 @@ const SCALED_DECODE_MB_PER_MP: Record<'1' | '2' | '4' | '8', number> = {
 /** The 1/1 module's output buffers, MB per output MP (see SCALED_DECODE_MB_PER_MP). */
 const UNSCALED_OUTPUT_MB_PER_MP = 7;
 const SCALED_DECODE_FIXED_MB = 2;
-/** Coefficient storage of a progressive JPEG, MB per source MP (see `estimateVariant`). */
-const PROGRESSIVE_COEFFICIENT_MB_PER_MP = 3;
+/**
+ * Bytes a progressive JPEG's coefficients take per 8x8 block between scans, by decode scale
+ * 1/d: our patch of jpeg-decoder keeps the k x k (k = 8/d) i16 coefficients the IDCT reads
+ * and, below 1/1, an 8-byte non-zero bitmap of the others (wasm/README.md, "Progressive
+ * JPEGs"): 128, 40, 16, 10.
+ */
+const PROGRESSIVE_BYTES_PER_BLOCK: Record<'1' | '2' | '4' | '8', number> = {
+  '1': 128,
+  '2': 40,
+  '4': 16,
+  '8': 10,
+};
+/** 8x8 blocks per source pixel at 4:2:0 (1.5 samples per pixel). */
+const PROGRESSIVE_BLOCKS_PER_PIXEL = 1.5 / 64;
+/**
+ * Coefficient storage of a progressive JPEG decoded at 1/`d`, MB per source MP (bytes per
+ * pixel): 3 at 1/1, 0.94 at 1/2, 0.38 at 1/4, 0.23 at 1/8 (4:2:0; 4:4:4 takes twice that).
+ */
+const progressiveCoefficientMbPerMP = (d: '1' | '2' | '4' | '8'): number =>
+  PROGRESSIVE_BYTES_PER_BLOCK[d] * PROGRESSIVE_BLOCKS_PER_PIXEL;
 
 /** Little CMS 8-bit RGB → sRGB, ms per MP, and ms to build the transform (docs/performance.md). */
 const COLOUR_MS_PER_MP = 30;
@@ -165,7 +183,7 @@ const MP = 1_000_000;
 
 /** Facts the planner needs: the pipeline's source facts plus the JPEG coding mode. */
 export interface PlanSource extends SourceFacts {
-  /** Progressive JPEG (shrink-on-load saves little). Absent = baseline. */
+  /** Progressive JPEG (all entropy decoding, coefficients kept between scans). Absent = baseline. */
   progressive?: boolean;
   /** WebP with a lossless (VP8L) bitstream (see ImageRecord), priced on its own figures. */
   webpLossless?: boolean;
@@ -364,9 +382,9 @@ export function estimateShape(
     };
     decodeFixed = TURBO_FIXED_MB;
   } else if (!inModule) {
-    // mozjpeg keeps a progressive JPEG's coefficients for every scan too (see below).
+    // mozjpeg keeps all of a progressive JPEG's coefficients for every scan (as 1/1 below).
     const coefficients =
-      src.format === 'jpeg' && src.progressive ? PROGRESSIVE_COEFFICIENT_MB_PER_MP * srcMP : 0;
+      src.format === 'jpeg' && src.progressive ? progressiveCoefficientMbPerMP('1') * srcMP : 0;
     decode = { ms: fullMs * srcMP, mb: fullMb * srcMP + coefficients };
     decodeFixed = num(fixed.decode[src.format], maxOf(fixed.decode));
   } else {
@@ -376,12 +394,15 @@ export function estimateShape(
       t.jpegScaledDecodeMsPerMPByDenom?.[d],
       scale === 1 ? fullMs : num(t.jpegScaledDecodeMsPerMP, fullMs),
     );
-    // Progressive JPEGs keep every DCT coefficient (2 bytes per sample, 1.5 samples per pixel
-    // at 4:2:0) whatever the scale, and do all the entropy decoding: charged the full decode's
-    // CPU (or the module's 1/1 figure, if higher) and 3 MB per MP on top of the scaled figure. Measured: a 4.9 MP progressive JPEG →
-    // 800 px AVIF peaks 107 MB above idle; this estimates 102 (inside the margins).
+    // Progressive JPEGs keep their DCT coefficients between scans, only those the scale reads
+    // (3 MB per source MP at 1/1 down to 0.23 at 1/8, 4:2:0), and do all the entropy decoding:
+    // charged the full decode's CPU (or the module's 1/1 figure, if higher) and the
+    // coefficients on top of the scaled figure. The module's peak for the 24 MP progressive
+    // grid source (3.7 MB) → 400x600 at 1/8 is 11.9 MiB (75.1 before the patch), → 800x1200
+    // at 1/4 19.9 (79.9), → 1600x2400 at 1/2 52.1 (99.3); this estimates 14.3, 22.8, 56.5 MB
+    // (`node bench/jpeg-scaled-node.mjs --case resized <file> <denom> 1 WxH`).
     const ms = src.progressive ? Math.max(fullMs, scaledMs) : scaledMs;
-    const coefficientsMb = src.progressive ? PROGRESSIVE_COEFFICIENT_MB_PER_MP * srcMP : 0;
+    const coefficientsMb = src.progressive ? progressiveCoefficientMbPerMP(d) * srcMP : 0;
     let mb: number;
     if (scale === 1) mb = SCALED_DECODE_MB_PER_MP[d] * srcMP + UNSCALED_OUTPUT_MB_PER_MP * outMP;
     else if (src.bytes !== undefined)

@@ -83,10 +83,28 @@ describe('estimateVariant', () => {
       6,
     );
     expect(scaled.stages.resize.ms).toBeLessThan(full.stages.resize.ms / 3);
-    // Progressive JPEGs keep every coefficient: the decode is charged in full.
+    // Progressive JPEGs do all the entropy decoding: the decode's CPU is charged in full.
     const progressive = estimateVariant({ ...carrie, progressive: true }, spec('w=800'), 'webp');
     expect(progressive.stages.decode.ms).toBeCloseTo(COST_TABLE.decodeMsPerMP.jpeg! * 12, 6);
     expect(progressive.decodedPixels).toBe(1500 * 2000);
+  });
+
+  it('charges a progressive JPEG the coefficients its decode scale keeps between scans', () => {
+    // 12 MP at 4:2:0 = 281,250 blocks; bytes per block at 1/8, 1/4, 1/2, 1/1: 10, 16, 40, 128
+    // (k x k i16 plus an 8-byte non-zero bitmap below 1/1; wasm/README.md).
+    const extra = (t: string) =>
+      estimateVariant({ ...carrie, progressive: true }, spec(t), 'webp').stages.decode.mb -
+      estimateVariant(carrie, spec(t), 'webp').stages.decode.mb;
+    const blocks = (12e6 * 1.5) / 64;
+    for (const [t, denom, bytes] of [
+      ['w=300', 8, 10],
+      ['w=700', 4, 16],
+      ['w=800', 2, 40],
+      ['w=2000', 1, 128],
+    ] as const) {
+      expect(decodeScale(carrie, spec(t))).toBe(denom);
+      expect(extra(t)).toBeCloseTo((blocks * bytes) / 1e6, 6);
+    }
   });
 
   it('charges the module at 1/1 for JPEGs reduced less than 2x, and libjpeg-turbo when not reduced', () => {

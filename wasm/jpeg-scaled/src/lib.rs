@@ -3,8 +3,9 @@
 //!
 //! A thin C-ABI layer over `jpeg-decoder` 0.2.6 (image-rs, MIT OR Apache-2.0). The DCT is
 //! computed at 8/4/2/1 points per 8x8 block (`Decoder::scale`), so a 1/2, 1/4 or 1/8
-//! decode never materialises the full-size planes of a baseline JPEG (progressive JPEGs
-//! still keep every coefficient). Built as a plain `wasm32-unknown-unknown` cdylib: no
+//! decode never materialises the full-size planes; for a progressive JPEG, our patch of the
+//! crate (jpeg-decoder-0.2.6-progressive-scaled.patch) keeps only the coefficients that scale
+//! reads between scans. Built as a plain `wasm32-unknown-unknown` cdylib: no
 //! imports, no wasm-bindgen. Exports: the functions below, `memory`, and the
 //! `__heap_base` / `__data_end` globals that wasm-ld always adds.
 //!
