@@ -233,11 +233,12 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   while decoding, then resampled to the target like any other source);
  * - `decoded`: the decoded size in pixels, from which the planner sizes memory and CPU;
  * - `inModule`: the JPEG module (wasm/jpeg_scaled.wasm) decodes, crops and resamples in one
- *   call. True for every JPEG that is shrunk on load, every JPEG crop that is reduced at all
- *   (at scale 1 too: the module's RGB buffer and streaming lanczos3 need about a quarter of
- *   the memory of mozjpeg's RGBA plus @jsquash/resize, measured 56 vs 225 MiB for 12 MP →
- *   1600x2133, at no more CPU), and every progressive CMYK JPEG (mozjpeg cannot read
- *   them). False means another decoder, then crop and resize by the caller.
+ *   call. True for every JPEG that is shrunk on load or whose crop is reduced at all (at
+ *   scale 1 too: the module's RGB buffer and streaming lanczos3 needed about a quarter of the
+ *   memory of mozjpeg's RGBA plus @jsquash/resize, the resize step then, measured 56 vs 225
+ *   MiB for 12 MP → 1600x2133, at no more CPU), unless libjpeg-turbo takes it (`eighths`),
+ *   and every progressive CMYK JPEG (mozjpeg cannot read them). False means another
+ *   decoder, then crop and resize by the caller (wasm/resize.wasm).
  * - `eighths`: baseline JPEGs (`progressive` not true) that are not reduced, and reductions
  *   the cost table prices cheaper that way, decode with libjpeg-turbo at `eighths`/8
  *   (wasm/jpeg_turbo.wasm; {@link turboEighths}); then `scale` is 1, `inModule` false and
@@ -322,9 +323,11 @@ function turboEighths(src: SourceFacts, crop: Size, target: Size, scale: number)
  * `preShrinkFactor` (lanczos3 is left at least a 1.5x reduction) while the box-shrunk crop is
  * at most 1 MP; above that, 0: the module scales the crop to the target itself (libavif's
  * YUV scaler: libyuv's box filter from 2x reductions up, bilinear below), so no large RGBA
- * image reaches @jsquash/resize, whose buffers need 12.5 MB per input MP (measured in
- * workerd, peak above idle: 4032x3024 → 1600 px WebP 162 MB with box 2 + lanczos3, 95 MB
- * scaled; → 800 px 97 MB with box 3 + lanczos3). Enlargements are never 0.
+ * image is handed to the resizer. The limit was set for @jsquash/resize, the resize step
+ * before wasm/resize.wasm, whose buffers needed 12.5 MB per input MP (measured in workerd,
+ * peak above idle: 4032x3024 → 1600 px WebP 162 MB with box 2 + lanczos3, 95 MB scaled;
+ * → 800 px 97 MB with box 3 + lanczos3); wasm/resize.wasm holds rows only, but the box-shrunk
+ * RGBA would still be held beside the output. Enlargements are never 0.
  */
 export function avifBoxFactor(crop: Size, target: Size): number {
   const k = preShrinkFactor(crop.width, crop.height, target.width, target.height);

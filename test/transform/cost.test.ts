@@ -122,7 +122,7 @@ describe('estimateVariant', () => {
       COST_TABLE.jpegScaledDecodeMsPerMPByDenom!['1']! * srcMP,
       6,
     );
-    // The module's RGB image and its output; no @jsquash/resize buffers.
+    // The module's RGB image and its output; no resize buffers (the module resamples).
     expect(module.stages.decode.mb).toBeCloseTo(5 * srcMP + 7 * outMP, 6);
     expect(module.stages.resize.mb).toBe(0);
     // A format change of a baseline JPEG decodes through libjpeg-turbo at 8/8: two copies of
