@@ -14,7 +14,7 @@
  * Memory is summed over the stages (every codec keeps its own wasm memory, which never
  * shrinks), minus half an RGBA buffer per handoff (`HANDOFF_FREED`). The memory figures are
  * fitted to per-variant peaks in workerd (`node bench/grid-memory.mjs`,
- * bench/results/2026-12-04-memory.json), and test/transform/cost-measured.test.ts holds every
+ * bench/results/2026-12-05-memory.json), and test/transform/cost-measured.test.ts holds every
  * estimate at or above its measured peak (docs/performance.md, "Memory per variant"). How each rule and constant was derived and
  * measured (shrink-on-load, progressive JPEGs, colour management, encode sizes):
  * docs/performance.md, "The cost model's derivations".
@@ -477,7 +477,8 @@ export function estimateShape(
   // Buffers handed between stages are counted by both; the module path, and a decode that is
   // not resized, hand over only the output-sized image. A buffer handed on is garbage, but V8
   // has often not collected it yet when the next stage peaks: half of it is subtracted
-  // (HANDOFF_FREED, fitted to the grid's peaks, bench/results/2026-12-04-memory.json).
+  // (HANDOFF_FREED, fitted to the grid's peaks, bench/results/2026-12-04-memory.json; it
+  // holds for those of 2026-12-05-memory.json).
   const handoffs =
     HANDOFF_FREED * RGBA_MB_PER_MP * ((inModule || !resized ? 0 : avif ? avifMP : decMP) + outMP);
   // A turned or flipped output is copied once more at its size (transform/orient.ts), the
