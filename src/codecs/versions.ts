@@ -67,9 +67,9 @@ export const RESIZE_SHA256 = 'b776fe6d1de4627ec33382a6b6f25cf08b1b99c82f162819ee
  * inside the module instead of rounded to 8 bits in JS, premultiplied lanczos3 in f32.
  * (Baseline JPEGs that are not reduced decode with libjpeg-turbo, wasm/jpeg_turbo.wasm,
  * since 2026-12-04: the same pixels as mozjpeg's, so no bump; its hash is in the string.)
- * 8: baseline JPEG reductions decode with libjpeg-turbo at M/8, then wasm/resize.wasm, where
- * the planner prices that cheaper than jpeg_scaled at 1/d (src/transform/jpeg-cost.ts,
- * 2026-12-05): 12 MP → 800w at 3/8, → 1600w at 5/8.
+ * 8: baseline JPEG reductions of 2x or more decode with libjpeg-turbo at M/8, then
+ * wasm/resize.wasm, where the planner prices that cheaper than jpeg_scaled at 1/d
+ * (src/transform/jpeg-cost.ts, 2026-12-05): 12 MP → 800w at 3/8 (→ 1600w stays at 1/1).
  */
 export const PIPELINE_VERSION = 8;
 

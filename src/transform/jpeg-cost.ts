@@ -19,7 +19,9 @@
  * side with the rule forced on): → 800w WebP, 1/2 in the module 174-184 ms (decode and
  * resample 88) and 125 MiB peak RSS, 3/8 + resize.wasm 155-164 ms (decode 50, resize 16) and
  * 123-124 MiB; → 1600w WebP (`large`), 1/1 in the module 568-597 ms (decode and resample
- * 262) and 187-188 MiB, 5/8 + resize.wasm 475 ms (decode 85, resize 54) and 170 MiB.
+ * 262) and 187-188 MiB, 5/8 + resize.wasm 475 ms (decode 85, resize 54) and 170 MiB. The
+ * pipeline asks only for reductions of 2x or more (`turboEighths` in pipeline.ts: under 2x
+ * the full decode + lanczos3 stays, sharp's output), so → 800w takes 3/8 and → 1600w 1/1.
  */
 
 /** The cost-table figures this module reads (a subset of `CostTable` in cost.ts). */

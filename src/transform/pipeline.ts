@@ -297,13 +297,20 @@ export function decodePlan(
  *   and sharp (every baseline JPEG in ../shared/images: 0 differing samples, `node
  *   bench/jpeg-turbo-node.mjs --check`), in an instance that is dropped after a large decode
  *   (mozjpeg's keeps its 51 MiB for the isolate's life);
- * - a reduction: the smallest M/8 that covers the target ({@link chooseJpegEighths}), when it
- *   decodes fewer pixels than jpeg_scaled's 1/`scale` and the cost table prices it cheaper,
- *   resize included ({@link turboPaysOff}, which says why that is not the case today).
+ * - a reduction of 2x or more (jpeg_scaled would scale in the DCT too, at 1/2-1/8): the
+ *   smallest M/8 that covers the target ({@link chooseJpegEighths}), when it decodes fewer
+ *   pixels than jpeg_scaled's 1/`scale` and the cost table prices it cheaper, resize
+ *   included ({@link turboPaysOff});
+ * - a reduction of less than 2x stays on jpeg_scaled at 1/1 (full decode + lanczos3, as
+ *   sharp does): M/8 there is cheaper (12 MP → 1600w at 5/8: 475 against 568-597 ms, 170
+ *   against 188 MiB) but scaling in the DCT strays from sharp's output (Shoes-AdobeRGB.jpg →
+ *   400 px at 6/8: ΔE76 p95 5.5 against sharp, over test/transform/colour.test.ts's 5; 1.6x
+ *   reductions 36.9 dB PSNR against the full decode, under shrink-on-load.test.ts's 40).
  * Progressive JPEGs keep jpeg_scaled and mozjpeg: libjpeg would hold all their coefficients.
  */
 function turboEighths(src: SourceFacts, crop: Size, target: Size, scale: number): JpegEighths | 0 {
   if (scale === 0) return 8;
+  if (scale === 1) return 0;
   const m = chooseJpegEighths(crop.width, crop.height, target.width, target.height);
   if (m * scale >= 8) return 0;
   const turbo = eighthsSize(src.width, src.height, m);

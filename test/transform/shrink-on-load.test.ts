@@ -11,7 +11,7 @@ import { decodeJpegScaled } from '../../src/codecs/jpeg-scaled';
 import { probe, sniffFormat } from '../../src/codecs/probe';
 import { resizeImage } from '../../src/codecs/resize';
 import type { RawImage } from '../../src/codecs/types';
-import { decodePlan, runPipeline, shapeVariant } from '../../src/transform/pipeline';
+import { decodePlan, runPipeline } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
 import { call, fixture, upload } from '../helpers';
 
@@ -102,14 +102,16 @@ describe('shrink-on-load', () => {
       s: typeof src & { cmyk?: boolean; progressive?: boolean },
       target: { width: number; height: number },
     ) => decodePlan({ ...s, hasAlpha: false }, full, target);
-    // A baseline reduction: M/8 (3/8 for 800w, 5/8 for 1600w) + wasm/resize.wasm is priced
-    // cheaper than the module at 1/2 or 1/1 (src/transform/jpeg-cost.ts, measured there).
+    // A baseline reduction of 2x or more: M/8 (3/8 for 800w) + wasm/resize.wasm is priced
+    // cheaper than the module at 1/2 (src/transform/jpeg-cost.ts, measured there).
     expect(plan(src, { width: 800, height: 1067 })).toMatchObject({
       scale: 1,
       eighths: 3,
       inModule: false,
     });
-    expect(plan(src, { width: 1600, height: 2133 })).toMatchObject({ eighths: 5, inModule: false });
+    // Under 2x: the module at 1/1, full decode + lanczos3 as sharp (pipeline.ts turboEighths).
+    expect(plan(src, { width: 1600, height: 2133 })).toMatchObject({ scale: 1, inModule: true });
+    expect(plan(src, { width: 1600, height: 2133 }).eighths).toBeUndefined();
     // Where M/8 decodes no fewer pixels than 1/d (1/8 for 375w, 8/8 for 3000x3999): the module.
     expect(plan(src, { width: 375, height: 500 })).toMatchObject({ scale: 8, inModule: true });
     expect(plan(src, { width: 3000, height: 3999 })).toMatchObject({ scale: 1, inModule: true });
@@ -150,14 +152,14 @@ describe('shrink-on-load', () => {
     }
     for (const [name, bytes] of inputs) {
       const facts = probe(bytes);
-      // A ≥2x reduction, then a 1.6x one: scaled in the DCT (the module at 1/2-1/8, or
-      // libjpeg-turbo at M/8 for baseline JPEGs: 34 dB, measured 36.9-44) or the module at
-      // 1/1 (progressive JPEGs at 1.6x: FULL_SCALE_PSNR).
-      for (const divisor of [3, 1.6]) {
+      // A ≥2x reduction (shrink-on-load: the module at 1/d or libjpeg-turbo at M/8), then a
+      // 1.6x one (the module at 1/1).
+      for (const [divisor, floor] of [
+        [3, 34],
+        [1.6, FULL_SCALE_PSNR],
+      ] as const) {
         const width = Math.max(64, Math.floor(facts.width / divisor));
         const spec = parseTransform(`w=${width},f=png`);
-        const { scale, eighths = 8 } = shapeVariant(facts, spec).decode;
-        const floor = scale > 1 || eighths < 8 ? 34 : FULL_SCALE_PSNR;
         const out = await runPipeline(bytes, facts, spec, 'png');
         const mine = await decodeImage(out.bytes, 'png');
         const ref = await fullPath(bytes, mine.width, mine.height);
