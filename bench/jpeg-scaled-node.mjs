@@ -359,7 +359,7 @@ function cropRgba(img, r) {
 
 /**
  * decodeJpegResized against the path it replaces: decodeJpegScaled + JS crop + resizeImage
- * (@jsquash/resize lanczos3, no premultiply). Ratios stay below 3 so resizeImage does not
+ * (wasm/resize.wasm lanczos3 since pipeline 7, @jsquash/resize before; no premultiply). Ratios stay below 3 so resizeImage does not
  * box-shrink first. Returns the number of failures.
  */
 async function checkResized(m) {

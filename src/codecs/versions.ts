@@ -67,8 +67,11 @@ export const RESIZE_SHA256 = 'b776fe6d1de4627ec33382a6b6f25cf08b1b99c82f162819ee
  * inside the module instead of rounded to 8 bits in JS, premultiplied lanczos3 in f32.
  * (Baseline JPEGs that are not reduced decode with libjpeg-turbo, wasm/jpeg_turbo.wasm,
  * since 2026-12-04: the same pixels as mozjpeg's, so no bump; its hash is in the string.)
+ * 8: baseline JPEG reductions of 2x or more decode with libjpeg-turbo at M/8, then
+ * wasm/resize.wasm, where the planner prices that cheaper than jpeg_scaled at 1/d
+ * (src/transform/jpeg-cost.ts, 2026-12-05): 12 MP → 800w at 3/8 (→ 1600w stays at 1/1).
  */
-export const PIPELINE_VERSION = 7;
+export const PIPELINE_VERSION = 8;
 
 /**
  * SHA-256 of wasm/avif.wasm (our AVIF decoder: dav1d 1.5.1 + libavif 1.4.2; see
@@ -78,7 +81,7 @@ export const AVIF_SHA256 = '1811d172ebd3f01cb422d012641591a23131b0969572549b5378
 
 /**
  * Compact codec version string, e.g.
- * `jpeg1.6.0-png3.1.1-avif2.1.1-resize0123456789ab-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaled70060dd91648-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-jpegturbo9409cdd1ec76-pipeline7`
+ * `jpeg1.6.0-png3.1.1-avif2.1.1-resize0123456789ab-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaled70060dd91648-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-jpegturbo9409cdd1ec76-pipeline8`
  * (versions of @jsquash/*, omggif and gifenc, our modules' hash prefixes, PIPELINE_VERSION).
  */
 export const CODEC_VERSIONS: string = `jpeg${jpeg}-png${png}-avif${avif}-resize${RESIZE_SHA256.slice(0, 12)}-gif${gif}-gifenc${gifenc}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-pngscaled${PNG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-avifdec${AVIF_SHA256.slice(0, 12)}-jpegturbo${JPEG_TURBO_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`;

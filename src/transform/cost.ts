@@ -14,7 +14,7 @@
  * Memory is summed over the stages (every codec keeps its own wasm memory, which never
  * shrinks), minus half an RGBA buffer per handoff (`HANDOFF_FREED`). The memory figures are
  * fitted to per-variant peaks in workerd (`node bench/grid-memory.mjs`,
- * bench/results/2026-12-04-memory.json), and test/transform/cost-measured.test.ts holds every
+ * bench/results/2026-12-05-memory.json), and test/transform/cost-measured.test.ts holds every
  * estimate at or above its measured peak (docs/performance.md, "Memory per variant"). How each rule and constant was derived and
  * measured (shrink-on-load, progressive JPEGs, colour management, encode sizes):
  * docs/performance.md, "The cost model's derivations".
@@ -73,9 +73,10 @@ export interface CostTable {
   memoryMBPerMP: {
     decode: PerFormat<ImageFormat>;
     /**
-     * Resize (lanczos3), per MP of its input plus its output: fitted to peaks measured with
-     * @jsquash/resize (its wasm memory held both and float rows between them). wasm/resize.wasm
-     * holds rows only (wasm/README.md), so this is conservative until the grid is re-measured.
+     * Resize (wasm/resize.wasm, lanczos3 after an integer box pre-shrink), per OUTPUT MP: the
+     * module reads its input a row at a time and writes each output row straight into the
+     * output's RGBA buffer, so what it adds is that buffer and its rows (the input is the
+     * decoder's, counted there; the instance is `memoryFixedMB.resize`).
      */
     resize: number | null;
     /** The same with premultiplied alpha (a source with alpha; optional, `resize` when absent). */
@@ -415,9 +416,10 @@ export function estimateShape(
   // Resize: free when nothing changes size (the pipeline skips it: a format change, a crop
   // kept at its size). On the module path the module resamples while it decodes (streaming
   // lanczos3, no RGBA copy of the decoded image): its memory is inside the module's figure,
-  // so only CPU is charged. Large reductions box-shrink first (src/codecs/resize.ts), so
-  // lanczos3 and its buffers see 1/k² of the decoded pixels; the box pass itself costs about
-  // a fifth of lanczos3.
+  // so only CPU is charged. Elsewhere wasm/resize.wasm streams rows from the decoded image
+  // into the output: memory per output MP. Large reductions box-shrink first (inside the
+  // module, src/codecs/resize.ts), so lanczos3 sees 1/k² of the decoded pixels; the box pass
+  // itself costs about a fifth of lanczos3.
   // An AVIF scaled to the target by its module (box 0) needs no resize; a box-shrunk one is
   // resized from the module's output.
   const resized =
@@ -451,9 +453,7 @@ export function estimateShape(
       : {
           ms:
             trimMs + (inModule || k === 1 ? resizeMs * decMP : resizeMs * (lanczosMP + decMP / 5)),
-          mb: inModule
-            ? 0
-            : resizePerMP * (lanczosMP + resizedMP) + (k > 1 ? RGBA_MB_PER_MP * lanczosMP : 0),
+          mb: inModule ? 0 : resizePerMP * resizedMP,
         };
 
   // Colour: on the smaller of the crop (as decoded) and the output, in place (no buffer).
@@ -477,12 +477,17 @@ export function estimateShape(
   // Buffers handed between stages are counted by both; the module path, and a decode that is
   // not resized, hand over only the output-sized image. A buffer handed on is garbage, but V8
   // has often not collected it yet when the next stage peaks: half of it is subtracted
-  // (HANDOFF_FREED, fitted to the grid's peaks, bench/results/2026-12-04-memory.json).
+  // (HANDOFF_FREED, fitted to the grid's peaks, bench/results/2026-12-04-memory.json; it
+  // holds for those of 2026-12-05-memory.json).
   const handoffs =
     HANDOFF_FREED * RGBA_MB_PER_MP * ((inModule || !resized ? 0 : avif ? avifMP : decMP) + outMP);
+  // A turned or flipped output is copied once more at its size (transform/orient.ts), the
+  // unturned image then handed on as garbage: half of it counted, as a handoff.
+  const { transpose, flipX, flipY } = shape.orientation;
+  const orientMB = transpose || flipX || flipY ? HANDOFF_FREED * RGBA_MB_PER_MP * resizedMP : 0;
   const memoryMB = Math.max(
     fixedMB + decode.mb,
-    fixedMB + decode.mb + resize.mb + encode.mb - handoffs,
+    fixedMB + decode.mb + resize.mb + orientMB + encode.mb - handoffs,
   );
   // An animation is decoded, resized and encoded frame by frame: CPU for every frame, memory
   // for about one (the decoder's canvas and one output frame at a time).

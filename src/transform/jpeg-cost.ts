@@ -5,25 +5,28 @@
  * `decodePlan`):
  *
  *   turbo:  cpu = 3.5 ms × source MP + 10.5 ms × decoded MP + resize × decoded MP
- *           mem = 2 × RGBA × decoded MP (the module's output and the JS copy) + resize
- *                 buffers (@jsquash/resize today) − 1 RGBA handed to the resize (+ fixed)
+ *           mem = 2 × RGBA × decoded MP (the module's output and the JS copy); then
+ *                 wasm/resize.wasm streams rows into the output-sized RGBA
  *   scaled: cpu = its table figure at 1/d × source MP + resize × decoded MP (in the module)
- *           mem = SCALED_DECODE_MB_PER_DECODED_MP × decoded MP (streaming resample)
+ *           mem = SCALED_DECODE_MB_PER_DECODED_MP × decoded MP, then the output-sized RGBA
  *
- * M/8 is chosen only when it is cheaper in CPU and no dearer in memory. With the table's
- * @jsquash/resize figures (12.5 MB per input MP) that is never the case for a reduction:
- * measured in workerd, 12 MP → 800w WebP took 1.9x native sharp with jpeg_scaled at 1/2 and
- * 2.2x with libjpeg-turbo at 3/8 + @jsquash/resize (peak RSS 123 vs 150 MiB; `node
- * bench/run.mjs --cases pipe-carrie-webp-800`, one run each): the resize costs more than the
- * smaller decode saves (the table's resize figure, measured after a box pre-shrink, also
- * understates lanczos3 at that 1.4x ratio: about 40 ms per input MP there). A cheaper resize
- * step (a streaming or SIMD resampler) re-measured into the table turns the rule on by itself.
+ * M/8 is chosen when it is cheaper in CPU and no dearer in memory (the output-sized RGBA is
+ * alike on both paths, so only the decoded images are compared). With @jsquash/resize
+ * (12.5-13 MB per MP of its input and output) that was never the case for a reduction; with
+ * wasm/resize.wasm, which holds rows only, it is whenever M/8 decodes fewer pixels than 1/d.
+ * Measured in workerd on Carrie.jpg (12 MP; `node bench/run.mjs --cases
+ * pipe-carrie-webp-800` and `pipe-carrie-webp-1600`, 7 runs each, load average 2-4; the turbo
+ * side with the rule forced on): → 800w WebP, 1/2 in the module 174-184 ms (decode and
+ * resample 88) and 125 MiB peak RSS, 3/8 + resize.wasm 155-164 ms (decode 50, resize 16) and
+ * 123-124 MiB; → 1600w WebP (`large`), 1/1 in the module 568-597 ms (decode and resample
+ * 262) and 187-188 MiB, 5/8 + resize.wasm 475 ms (decode 85, resize 54) and 170 MiB. The
+ * pipeline asks only for reductions of 2x or more (`turboEighths` in pipeline.ts: under 2x
+ * the full decode + lanczos3 stays, sharp's output), so → 800w takes 3/8 and → 1600w 1/1.
  */
 
 /** The cost-table figures this module reads (a subset of `CostTable` in cost.ts). */
 export interface JpegCostFigures {
   resizeMsPerMP: number | null;
-  memoryMBPerMP: { resize: number | null };
   jpegScaledDecodeMsPerMPByDenom?: Partial<Record<'1' | '2' | '4' | '8', number | null>>;
 }
 
@@ -60,7 +63,7 @@ export const TURBO_FIXED_MB = 9;
  * unknown (`PlanSource.bytes`); they overstate a 48 MP source at 1/8 by 3x, which refused
  * every variant of a 100 MP photo.
  */
-export const SCALED_DECODE_MB_PER_DECODED_MP = 6.5;
+export const SCALED_DECODE_MB_PER_DECODED_MP = 7;
 
 /** Bytes per RGBA pixel, as MiB per MP. */
 const RGBA_MB_PER_MP = 4 / 1.048576;
@@ -79,7 +82,6 @@ export function turboPaysOff(
   t: JpegCostFigures,
 ): boolean {
   const resizeMs = t.resizeMsPerMP ?? 0;
-  const resizeMb = t.memoryMBPerMP.resize ?? 0;
   const srcMP = sourcePixels / MP;
   const turboMP = turboPixels / MP;
   const scaledMP = scaledPixels / MP;
@@ -87,8 +89,9 @@ export function turboPaysOff(
   if (typeof scaledMsPerMP !== 'number') return false; // unmeasured: keep the known path
   const turboMs = TURBO_MS_PER_SOURCE_MP * srcMP + (TURBO_MS_PER_DECODED_MP + resizeMs) * turboMP;
   const scaledMs = scaledMsPerMP * srcMP + resizeMs * scaledMP;
-  // Per decoded MP only: the fixed parts (instances, input copies) are alike on both paths.
-  const turboMb = (RGBA_MB_PER_MP + resizeMb) * turboMP;
+  // Per decoded MP only: the fixed parts (instances, input copies) and the output-sized RGBA
+  // (resize.wasm writes it row by row; the module copies its own out) are alike on both paths.
+  const turboMb = 2 * RGBA_MB_PER_MP * turboMP;
   const scaledMb = SCALED_DECODE_MB_PER_DECODED_MP * scaledMP;
   return turboMs < scaledMs && turboMb <= scaledMb;
 }

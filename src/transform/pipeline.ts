@@ -233,11 +233,12 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   while decoding, then resampled to the target like any other source);
  * - `decoded`: the decoded size in pixels, from which the planner sizes memory and CPU;
  * - `inModule`: the JPEG module (wasm/jpeg_scaled.wasm) decodes, crops and resamples in one
- *   call. True for every JPEG that is shrunk on load, every JPEG crop that is reduced at all
- *   (at scale 1 too: the module's RGB buffer and streaming lanczos3 need about a quarter of
- *   the memory of mozjpeg's RGBA plus @jsquash/resize, measured 56 vs 225 MiB for 12 MP →
- *   1600x2133, at no more CPU), and every progressive CMYK JPEG (mozjpeg cannot read
- *   them). False means another decoder, then crop and resize by the caller.
+ *   call. True for every JPEG that is shrunk on load or whose crop is reduced at all (at
+ *   scale 1 too: the module's RGB buffer and streaming lanczos3 needed about a quarter of the
+ *   memory of mozjpeg's RGBA plus @jsquash/resize, the resize step then, measured 56 vs 225
+ *   MiB for 12 MP → 1600x2133, at no more CPU), unless libjpeg-turbo takes it (`eighths`),
+ *   and every progressive CMYK JPEG (mozjpeg cannot read them). False means another
+ *   decoder, then crop and resize by the caller (wasm/resize.wasm).
  * - `eighths`: baseline JPEGs (`progressive` not true) that are not reduced, and reductions
  *   the cost table prices cheaper that way, decode with libjpeg-turbo at `eighths`/8
  *   (wasm/jpeg_turbo.wasm; {@link turboEighths}); then `scale` is 1, `inModule` false and
@@ -296,13 +297,20 @@ export function decodePlan(
  *   and sharp (every baseline JPEG in ../shared/images: 0 differing samples, `node
  *   bench/jpeg-turbo-node.mjs --check`), in an instance that is dropped after a large decode
  *   (mozjpeg's keeps its 51 MiB for the isolate's life);
- * - a reduction: the smallest M/8 that covers the target ({@link chooseJpegEighths}), when it
- *   decodes fewer pixels than jpeg_scaled's 1/`scale` and the cost table prices it cheaper,
- *   resize included ({@link turboPaysOff}, which says why that is not the case today).
+ * - a reduction of 2x or more (jpeg_scaled would scale in the DCT too, at 1/2-1/8): the
+ *   smallest M/8 that covers the target ({@link chooseJpegEighths}), when it decodes fewer
+ *   pixels than jpeg_scaled's 1/`scale` and the cost table prices it cheaper, resize
+ *   included ({@link turboPaysOff});
+ * - a reduction of less than 2x stays on jpeg_scaled at 1/1 (full decode + lanczos3, as
+ *   sharp does): M/8 there is cheaper (12 MP → 1600w at 5/8: 475 against 568-597 ms, 170
+ *   against 188 MiB) but scaling in the DCT strays from sharp's output (Shoes-AdobeRGB.jpg →
+ *   400 px at 6/8: ΔE76 p95 5.5 against sharp, over test/transform/colour.test.ts's 5; 1.6x
+ *   reductions 36.9 dB PSNR against the full decode, under shrink-on-load.test.ts's 40).
  * Progressive JPEGs keep jpeg_scaled and mozjpeg: libjpeg would hold all their coefficients.
  */
 function turboEighths(src: SourceFacts, crop: Size, target: Size, scale: number): JpegEighths | 0 {
   if (scale === 0) return 8;
+  if (scale === 1) return 0;
   const m = chooseJpegEighths(crop.width, crop.height, target.width, target.height);
   if (m * scale >= 8) return 0;
   const turbo = eighthsSize(src.width, src.height, m);
@@ -322,9 +330,11 @@ function turboEighths(src: SourceFacts, crop: Size, target: Size, scale: number)
  * `preShrinkFactor` (lanczos3 is left at least a 1.5x reduction) while the box-shrunk crop is
  * at most 1 MP; above that, 0: the module scales the crop to the target itself (libavif's
  * YUV scaler: libyuv's box filter from 2x reductions up, bilinear below), so no large RGBA
- * image reaches @jsquash/resize, whose buffers need 12.5 MB per input MP (measured in
- * workerd, peak above idle: 4032x3024 → 1600 px WebP 162 MB with box 2 + lanczos3, 95 MB
- * scaled; → 800 px 97 MB with box 3 + lanczos3). Enlargements are never 0.
+ * image is handed to the resizer. The limit was set for @jsquash/resize, the resize step
+ * before wasm/resize.wasm, whose buffers needed 12.5 MB per input MP (measured in workerd,
+ * peak above idle: 4032x3024 → 1600 px WebP 162 MB with box 2 + lanczos3, 95 MB scaled;
+ * → 800 px 97 MB with box 3 + lanczos3); wasm/resize.wasm holds rows only, but the box-shrunk
+ * RGBA would still be held beside the output. Enlargements are never 0.
  */
 export function avifBoxFactor(crop: Size, target: Size): number {
   const k = preShrinkFactor(crop.width, crop.height, target.width, target.height);

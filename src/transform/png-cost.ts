@@ -7,7 +7,7 @@
  *          + 2 × RGBA × module output (its output in wasm memory and the JS copy)
  *          + interlaced: the crop's even rows at the worst expanded depth (16-bit: 6 bytes per
  *            pixel, 8 with alpha), i.e. 3-4 bytes per crop pixel (Adam7, see wasm/png-scaled)
- *          + an enlargement (the module only reduces): wasm/resize.wasm on the output
+ *          + an enlargement (the module only reduces): wasm/resize.wasm, per enlarged MP
  *
  * The constants are fitted to peaks measured in workerd (VmHWM of the bench Worker, `node
  * bench/png-memory.mjs`; docs/performance.md, "PNG sources"). CPU stays on the full-decode
@@ -69,8 +69,7 @@ export function pngDecodeCost(
   const enlarged = resize.width > crop.width || resize.height > crop.height;
   const resizeMB = (src.hasAlpha ? t.memoryMBPerMP.resizeAlpha : null) ?? t.memoryMBPerMP.resize;
   const enlargeMB = enlarged
-    ? (resizeMB ?? 0) * (outMP + (resize.width * resize.height) / MP) +
-      (t.memoryFixedMB.resize ?? 0)
+    ? (resizeMB ?? 0) * ((resize.width * resize.height) / MP) + (t.memoryFixedMB.resize ?? 0)
     : 0;
   const fullMs = t.decodeMsPerMP.png ?? Math.max(0, ...Object.values(t.decodeMsPerMP).map(Number));
   const reduced = outPixels < crop.width * crop.height;

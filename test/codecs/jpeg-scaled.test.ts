@@ -69,7 +69,8 @@ describe('decodeJpegResized', () => {
     const full = { left: 0, top: 0, width: 1500, height: 2000 };
     const got = decodeJpegResized(carrie, 2, full, 800, 1067);
     const ref = await resizeImage(decodeJpegScaled(carrie, 2), 800, 1067, { premultiply: false });
-    // Measured: identical to @jsquash/resize (PSNR ∞, no channel differs; workerd and Node).
+    // Measured: identical while resizeImage was @jsquash/resize (PSNR ∞, no channel differs;
+    // workerd and Node); wasm/resize.wasm resamples in f32 (wasm/README.md).
     expect(psnr(got.data, ref.data)).toBeGreaterThanOrEqual(45);
   });
 
@@ -137,7 +138,7 @@ describe('decodeJpegResized', () => {
     dropCodecs(); // a fresh instance: its memory afterwards is this call's peak
     decodeJpegResized(carrie, 2, { left: 0, top: 0, width: 1500, height: 2000 }, 800, 1067);
     // Measured: 17.1 MiB (decodeJpegScaled alone: 20.0 MiB, plus 40.4 MiB in
-    // @jsquash/resize for the resize). Below the 32 MiB drop threshold: the instance stays.
+    // @jsquash/resize, the resize step then). Below the 32 MiB drop threshold: the instance stays.
     expect(wasmMemory().jpegScaled).toBeGreaterThan(0);
     expect(wasmMemory().jpegScaled).toBeLessThanOrEqual(24 * MiB);
   });

@@ -273,7 +273,7 @@ describe('f=auto of an alpha source', () => {
     // AVIF is over every budget here; WebP fits only the consumer's.
     const res = await call(path, {
       headers: ACCEPT_ALL,
-      env: envWith(q, { QUEUE_BUDGET_MB: String(webpMB) }),
+      env: envWith(q, { INLINE_BUDGET_MB: String(webpMB - 1), QUEUE_BUDGET_MB: String(webpMB) }),
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('Content-Type')).toBe('image/webp');

@@ -45,25 +45,29 @@ const cells = (source: string, variants: readonly string[], reason: string) =>
 
 /**
  * Measured peaks (workerd VmHWM above idle, `node bench/grid-memory.mjs`,
- * bench/results/2026-12-04-memory.json) and the planner's estimates (src/transform/cost.ts),
+ * bench/results/2026-12-05-memory.json) and the planner's estimates (src/transform/cost.ts),
  * which must never be below them (test/transform/cost-measured.test.ts).
  */
-const RESIZE =
-  '@jsquash/resize holds 13 MB per MP of its input and output (12 MP → 1600 px WebP: 121 MB measured, over the 112 MB budget); needs the own SIMD resampler';
-const RESIZE_ALPHA =
-  '@jsquash/resize with premultiplied alpha holds 26 MB per MP of its input and output (2 MP GIF → 800 px: 99-133 MB measured, → 1600 px 148-196); needs the own SIMD resampler';
 const WIDE_ENCODE =
-  'measured over the 112 MB budget (decode held while libwebp encodes 3-4 MP: 101-135 MB above idle, bench/results/2026-12-04-memory.json)';
+  'measured over the 112 MB budget: the decoded image, the resized RGBA and libwebp encoding 3-4 MP are all resident (112-136 MB above idle)';
+const UNDER_2X =
+  'a 1.9x reduction: the JPEG module at 1/1 (full decode + lanczos3, as sharp) then libwebp at 3.4 MP: 113.6 MB measured, 139 estimated (libjpeg-turbo at 5/8 measured 96.7, but scaling in the DCT under 2x strays from sharp: src/transform/pipeline.ts turboEighths)';
 const WIDE_ESTIMATE =
-  'estimated 114-122 MB (the sum of the stages: decoder output, the RGBA handed on, libwebp encoding 3-4 MP) where 99-112 MB was measured: over the 112 MB budget';
+  'estimated 116-120 MB where 101-106 MB was measured (the JPEG module at 1/1 or 1/4, or the PNG module, and libwebp encoding 3-4 MP): over the 112 MB budget';
 const PROGRESSIVE =
-  'decoded at 1/1 (no DCT scaling by eighths yet), where a progressive JPEG keeps every DCT coefficient (3 MB per source MP)';
+  'the JPEG module at 1/1 keeps every DCT coefficient of a progressive JPEG (3 MB per source MP): 102.6 MB measured, 117.8 estimated, over the 112 MB budget';
+const PROGRESSIVE_ENLARGED =
+  'an enlargement: mozjpeg holds the whole progressive image and its coefficients (41 MiB of wasm) while resize.wasm and libwebp make 4 MP: 126.7 MB measured';
+const WEBP_FULL =
+  'a 1.5x reduction: libwebp decodes the whole 12 MP (its rescaler is used from 2x), so 12 MP of RGBA are held while libwebp encodes 4 MP: 126.9 MB measured';
+const ALPHA_ENCODE =
+  'a 4 MP WebP with alpha (libwebp compresses the alpha plane losslessly: 123.5 MB measured for a 2000x2000 RGBA encode alone): 139.9 MB measured';
+const GIF_ALPHA =
+  'the planner charges a WebP with alpha (a GIF may be transparent; a 2000x2000 RGBA encode alone measured 123.5 MB): estimated 140.7 MB, where this opaque GIF measured 79.0';
 const LOSSLESS_WEBP =
-  "libwebp's VP8L decoder holds the whole 12 MP ARGB image (4 bytes per pixel) plus the input and the output: 92-337 MB measured";
+  "libwebp's VP8L decoder holds the whole 12 MP ARGB image (4 bytes per pixel) plus the input and the output: 88-197 MB measured, 103-213 estimated (over the 96 MB inline budget with no stand-in that fits, or over 112)";
 const AVIF_800 =
-  'the planner prices AVIF encode at 24 MB + 44 MB per MP (measured 96-108 MB, estimated 114-118: over 112)';
-const STAND_IN =
-  'queued (estimate 96-112 MB), and no stand-in fits the 96 MB inline budget: the first answer is a 503';
+  'the planner prices AVIF encode at 24 MB + 44 MB per MP (measured 95-107 MB, estimated 114-119: over 112)';
 
 /**
  * Cells that fail for other parts of the engine (issue 13) that no branch builds yet, each
@@ -73,17 +77,17 @@ const AWAITING_OTHER = new Map<string, string>([
   ...cells('12 MP phone JPEG', ['w=2000,h=2000,fit=cover,f=webp'], WIDE_ENCODE),
   ...cells('8 MP phone JPEG (portrait, EXIF 6)', WIDE, WIDE_ENCODE),
   ...cells('4.9 MP progressive JPEG', ['w=1600,f=webp', 'large'], PROGRESSIVE),
-  ...cells('4.9 MP progressive JPEG', ['w=2000,h=2000,fit=cover,f=webp'], RESIZE),
+  ...cells('4.9 MP progressive JPEG', ['w=2000,h=2000,fit=cover,f=webp'], PROGRESSIVE_ENLARGED),
   ...cells('6.1 MP JPEG', ['w=2000,h=2000,fit=cover,f=webp'], WIDE_ESTIMATE),
-  ...cells('12 MP JPEG (Carrie)', ['w=1600,f=webp', 'large'], WIDE_ESTIMATE),
+  ...cells('12 MP JPEG (Carrie)', ['w=1600,f=webp', 'large'], UNDER_2X),
   ...cells('12 MP JPEG (Carrie)', ['w=2000,h=2000,fit=cover,f=webp'], WIDE_ENCODE),
   ...cells('24 MP progressive JPEG', ['w=800,f=avif'], AVIF_800),
   ...cells('24 MP progressive JPEG', WIDE, WIDE_ENCODE),
-  ...cells('12 MP WebP (lossy)', WIDE, RESIZE),
+  ...cells('12 MP WebP (lossy)', ['w=2000,h=2000,fit=cover,f=webp'], WEBP_FULL),
   ...cells(
     '12 MP AVIF',
     ['w=2000,h=2000,fit=cover,f=webp'],
-    'dav1d holds the whole frame (4:4:4: 38 MB for 12 MP) while libwebp encodes 4 MP: 130 MB measured',
+    'dav1d holds the whole frame (4:4:4: 38 MB for 12 MP) while libwebp encodes 4 MP: 130.4 MB measured',
   ),
   ...cells('12 MP AVIF', ['w=800,f=avif'], AVIF_800),
   ...cells(
@@ -91,15 +95,9 @@ const AWAITING_OTHER = new Map<string, string>([
     ALL.filter((v) => v !== 'f=webp'),
     LOSSLESS_WEBP,
   ),
-  ...cells(
-    '2 MP GIF',
-    ['w=800,f=avif', 'w=1600,f=webp', 'large', 'w=2000,h=2000,fit=cover,f=webp'],
-    RESIZE_ALPHA,
-  ),
+  ...cells('2 MP GIF', ['w=2000,h=2000,fit=cover,f=webp'], GIF_ALPHA),
   ...cells('12 MP PNG', ['w=2000,h=2000,fit=cover,f=webp'], WIDE_ESTIMATE),
-  ...cells('4 MP 16-bit PNG', ['w=2000,h=2000,fit=cover,f=webp'], RESIZE),
-  ...cells('4 MP 16-bit PNG', ['f=webp'], STAND_IN),
-  ...cells('3 MP alpha PNG', ['w=2000,h=2000,fit=cover,f=webp'], RESIZE_ALPHA),
+  ...cells('3 MP alpha PNG', ['w=2000,h=2000,fit=cover,f=webp'], ALPHA_ENCODE),
   ...cells('48 MP JPEG', WIDE, WIDE_ENCODE),
   ...cells('48 MP JPEG', ['w=800,f=avif'], AVIF_800),
   ...cells('99.6 MP JPEG', WIDE, WIDE_ESTIMATE),

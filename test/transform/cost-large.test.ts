@@ -8,6 +8,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { COST_TABLE, estimateVariant, placement, type PlanSource } from '../../src/transform/cost';
+import { SCALED_DECODE_MB_PER_DECODED_MP } from '../../src/transform/jpeg-cost';
 import { parseTransform } from '../../src/transform/spec';
 
 const config = loadConfig(env);
@@ -29,7 +30,7 @@ describe('shrink-on-load of very large JPEGs', () => {
     const est = estimateVariant(mp48, parseTransform('w=800'), 'webp');
     expect(est.decodeScale).toBe(4);
     expect(est.stages.decode.mb).toBeCloseTo(
-      (2 * mp48.bytes!) / MiB + (6.5 * (1500 * 2000)) / 1e6,
+      (2 * mp48.bytes!) / MiB + (SCALED_DECODE_MB_PER_DECODED_MP * (1500 * 2000)) / 1e6,
       6,
     );
     // The measured module peak for this case is 20.6 MiB (bench/jpeg-scaled-node.mjs).
@@ -37,7 +38,7 @@ describe('shrink-on-load of very large JPEGs', () => {
   });
 
   // w=800,f=avif is not here: measured 96 MB above idle, the planner's AVIF encode figures put
-  // it at 114-118 MB (bench/results/2026-12-04-memory.json; test/routes/delivery-grid.test.ts).
+  // it at 114-119 MB (bench/results/2026-12-05-memory.json; test/routes/delivery-grid.test.ts).
   it('makes 48 and 99.6 MP JPEGs at w=400 and w=800 as WebP and JPEG (inline or queued)', () => {
     for (const src of [mp48, mp99])
       for (const t of ['w=400,f=webp', 'w=800,f=webp', 'w=800,f=jpeg']) {
@@ -52,7 +53,7 @@ describe('shrink-on-load of very large JPEGs', () => {
     const est = estimateVariant(webp, parseTransform('w=800'), 'webp');
     expect(est.decodeScale).toBe(4);
     expect(est.stages.decode.mb).toBeCloseTo(
-      (2 * webp.bytes!) / MiB + (6.5 * (1008 * 756)) / 1e6,
+      (2 * webp.bytes!) / MiB + (SCALED_DECODE_MB_PER_DECODED_MP * (1008 * 756)) / 1e6,
       6,
     );
     expect(placement(est, config)).toBe('inline');

@@ -1,6 +1,6 @@
 /**
  * The planner against measurement: for every grid pipeline recorded by
- * `node bench/grid-memory.mjs` (bench/results/2026-12-04-memory.json: one fresh workerd per
+ * `node bench/grid-memory.mjs` (bench/results/2026-12-05-memory.json: one fresh workerd per
  * case, VmHWM), the planner's memory estimate of the same variant of the same source must be
  * at least the measured peak above the idle isolate (`peakAboveIdleMB`: the input held, the
  * codecs instantiated and the pipeline's buffers). An estimate below a measurement would let
@@ -10,11 +10,12 @@
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import measured from '../../bench/results/2026-12-04-memory.json';
+import measured from '../../bench/results/2026-12-05-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
 import { estimateVariant, type PlanSource } from '../../src/transform/cost';
+import { shapeVariant } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
 import { fixture } from '../helpers';
 
@@ -48,6 +49,42 @@ beforeAll(async () => {
 describe('the planner covers every measured grid peak', () => {
   it('has the grid cases', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(100);
+  });
+
+  it('measures every decode and resize path the planner prices', () => {
+    const paths = new Set<string>();
+    for (const { label, t } of CASES) {
+      const src = facts.get(label)!;
+      const shape = shapeVariant(src, parseTransform(t));
+      const { eighths, inModule, scale } = shape.decode;
+      const { crop, resize } = shape.geometry;
+      const resized = crop.width !== resize.width || crop.height !== resize.height;
+      if (eighths) paths.add(eighths < 8 ? 'libjpeg-turbo M/8 reduction' : 'libjpeg-turbo 8/8');
+      else if (src.format === 'jpeg')
+        paths.add(inModule ? `jpeg_scaled 1/${scale}` : 'mozjpeg (progressive)');
+      else if (src.format === 'webp')
+        paths.add(src.webpLossless ? 'webp lossless' : scale > 1 ? 'webp scaled' : 'webp 1/1');
+      else paths.add(src.format);
+      if (resized && !inModule) paths.add(src.hasAlpha ? 'resize.wasm alpha' : 'resize.wasm');
+    }
+    expect([...paths].sort()).toEqual(
+      expect.arrayContaining([
+        'avif',
+        'gif',
+        'jpeg_scaled 1/1',
+        'jpeg_scaled 1/2',
+        'jpeg_scaled 1/4',
+        'jpeg_scaled 1/8',
+        'libjpeg-turbo 8/8',
+        'libjpeg-turbo M/8 reduction',
+        'mozjpeg (progressive)',
+        'png',
+        'resize.wasm',
+        'resize.wasm alpha',
+        'webp lossless',
+        'webp scaled',
+      ]),
+    );
   });
 
   it.each(CASES)('$id', ({ label, t, f, m }) => {

@@ -71,18 +71,23 @@ describe('estimateVariant', () => {
   });
 
   it('charges a shrink-on-load decode for baseline JPEGs reduced 2x or more', () => {
-    expect(decodeScale(carrie, spec('w=800'))).toBe(2);
+    // (Widths where no M/8 of libjpeg-turbo decodes fewer pixels: 1200 needs 4/8 = 1/2.)
+    expect(decodeScale(carrie, spec('w=1200'))).toBe(2);
     expect(decodeScale(carrie, spec('w=300'))).toBe(8);
-    expect(decodeScale(carrie, spec('w=2000'))).toBe(1);
+    expect(decodeScale(carrie, spec('w=2700'))).toBe(1);
     expect(decodeScale({ ...carrie, format: 'png' }, spec('w=300'))).toBe(1);
-    const scaled = estimateVariant(carrie, spec('w=800,f=webp'), 'webp');
-    const full = estimateVariant(carrie, spec('w=2000,f=webp'), 'webp');
+    const scaled = estimateVariant(carrie, spec('w=1200,f=webp'), 'webp');
+    const full = estimateVariant(carrie, spec('w=2700,f=webp'), 'webp');
     expect(scaled.decodedPixels).toBe(1500 * 2000);
     expect(scaled.stages.decode.ms).toBeCloseTo(
       COST_TABLE.jpegScaledDecodeMsPerMPByDenom!['2']! * 12,
       6,
     );
     expect(scaled.stages.resize.ms).toBeLessThan(full.stages.resize.ms / 3);
+    // w=800: libjpeg-turbo at 3/8 (1125x1500) rather than the module at 1/2 (jpeg-cost.ts).
+    const eighths = estimateVariant(carrie, spec('w=800,f=webp'), 'webp');
+    expect(eighths.decodedPixels).toBe(1125 * 1500);
+    expect(eighths.stages.decode.ms).toBeCloseTo(3.5 * 12 + 10.5 * ((1125 * 1500) / 1e6), 6);
     // Progressive JPEGs do all the entropy decoding: the decode's CPU is charged in full.
     const progressive = estimateVariant({ ...carrie, progressive: true }, spec('w=800'), 'webp');
     expect(progressive.stages.decode.ms).toBeCloseTo(COST_TABLE.decodeMsPerMP.jpeg! * 12, 6);
@@ -99,8 +104,8 @@ describe('estimateVariant', () => {
     for (const [t, denom, bytes] of [
       ['w=300', 8, 10],
       ['w=700', 4, 16],
-      ['w=800', 2, 40],
-      ['w=2000', 1, 128],
+      ['w=1200', 2, 40],
+      ['w=2700', 1, 128],
     ] as const) {
       expect(decodeScale(carrie, spec(t))).toBe(denom);
       expect(extra(t)).toBeCloseTo((blocks * bytes) / 1e6, 6);
@@ -109,14 +114,15 @@ describe('estimateVariant', () => {
 
   it('charges the module at 1/1 for JPEGs reduced less than 2x, and libjpeg-turbo when not reduced', () => {
     const srcMP = 12;
-    const module = estimateVariant(carrie, spec('w=2000,f=webp'), 'webp');
-    const outMP = (2000 * 2667) / 1e6;
+    // 2700 px of 3000: 7/8 would not cover it, so no M/8 decodes fewer pixels.
+    const module = estimateVariant(carrie, spec('w=2700,f=webp'), 'webp');
+    const outMP = (2700 * 3600) / 1e6;
     expect(module.decodeScale).toBe(1);
     expect(module.stages.decode.ms).toBeCloseTo(
       COST_TABLE.jpegScaledDecodeMsPerMPByDenom!['1']! * srcMP,
       6,
     );
-    // The module's RGB image and its output; no @jsquash/resize buffers.
+    // The module's RGB image and its output; no resize buffers (the module resamples).
     expect(module.stages.decode.mb).toBeCloseTo(5 * srcMP + 7 * outMP, 6);
     expect(module.stages.resize.mb).toBe(0);
     // A format change of a baseline JPEG decodes through libjpeg-turbo at 8/8: two copies of
@@ -141,23 +147,26 @@ describe('estimateVariant', () => {
       (COST_TABLE.memoryMBPerMP.decode.jpeg! + 3) * srcMP,
       6,
     );
-    // Measured (node bench/grid-memory.mjs, 12 MP → 1600x2133 WebP): 112 MB above idle; the
-    // old mozjpeg + @jsquash/resize path peaked 339 MB above idle.
+    // Measured (node bench/grid-memory.mjs, 12 MP → 1600x2133 WebP, the module at 1/1):
+    // 113.6 MB above idle; the old mozjpeg + @jsquash/resize path peaked 339 MB above idle.
     const large = estimateVariant(carrie, spec('w=1600,f=webp'), 'webp');
-    expect(large.memoryMB).toBeGreaterThanOrEqual(112);
-    expect(large.memoryMB).toBeLessThan(112 * 1.35);
+    expect(large.decodeScale).toBe(1);
+    expect(large.memoryMB).toBeGreaterThanOrEqual(113.6);
+    expect(large.memoryMB).toBeLessThan(113.6 * 1.35);
   });
 
   it('prices libjpeg-turbo at M/8 + resize against the module at 1/d for a baseline reduction', () => {
     // 12 MP → 800x1067: 3/8 (1125x1500) against 1/2 (1500x2000) with the streaming resample.
     const args = [12e6, 1125 * 1500, 1500 * 2000, 2] as const;
-    // With @jsquash/resize's figures (12.5 MB per input MP) M/8 costs more memory: not taken.
-    expect(turboPaysOff(...args, COST_TABLE)).toBe(false);
-    // A resize step at 2 MB per input MP and the same speed would make it the cheaper path.
-    const cheap = { ...COST_TABLE, memoryMBPerMP: { ...COST_TABLE.memoryMBPerMP, resize: 2 } };
-    expect(turboPaysOff(...args, cheap)).toBe(true);
+    // wasm/resize.wasm holds rows only: 3/8's two RGBA images (12.9 MB) against the module's
+    // 7 MB per decoded MP (21 MB), and less CPU (measured: 155-164 against 174-184 ms).
+    expect(turboPaysOff(...args, COST_TABLE)).toBe(true);
+    // Not when M/8 decodes as many pixels as 1/d (the resize is then pure extra CPU).
+    expect(turboPaysOff(12e6, 1500 * 2000, 1500 * 2000, 2, COST_TABLE)).toBe(false);
     // Unmeasured 1/d: keep the known path.
-    expect(turboPaysOff(...args, { ...cheap, jpegScaledDecodeMsPerMPByDenom: {} })).toBe(false);
+    expect(turboPaysOff(...args, { ...COST_TABLE, jpegScaledDecodeMsPerMPByDenom: {} })).toBe(
+      false,
+    );
   });
 
   it('grows encode memory along the measured curve: the 800w ratio, then the 800w→1600w slope', () => {
@@ -196,10 +205,10 @@ describe('estimateVariant', () => {
   });
 
   it('maps the crop through EXIF orientation before choosing the scale', () => {
-    // Stored 4000x3000, shown 3000x4000 (orientation 6): w=800 needs 1067 rows of the stored width.
+    // Stored 4000x3000, shown 3000x4000 (orientation 6): w=1200 needs 1600 rows of the stored width.
     const turned = { ...carrie, width: 4000, height: 3000, orientation: 6 };
-    expect(decodeScale(turned, spec('w=800'))).toBe(2);
-    expect(estimateVariant(turned, spec('w=800'), 'webp').outputPixels).toBe(800 * 1067);
+    expect(decodeScale(turned, spec('w=1200'))).toBe(2);
+    expect(estimateVariant(turned, spec('w=1200'), 'webp').outputPixels).toBe(1200 * 1600);
   });
 
   it('makes AVIF dearer at slower speeds, and falls back to the largest figure when one is missing', () => {

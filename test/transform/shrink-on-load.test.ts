@@ -86,6 +86,7 @@ describe('shrink-on-load', () => {
       height: 4000,
       orientation: 1,
       hasAlpha: false,
+      progressive: true, // (a baseline JPEG may take libjpeg-turbo at M/8 instead: below)
     };
     const full = { width: 3000, height: 4000 };
     expect(decodePlan(src, full, { width: 800, height: 1067 }).scale).toBe(2);
@@ -94,16 +95,30 @@ describe('shrink-on-load', () => {
     expect(decodePlan({ ...src, format: 'png' }, full, { width: 300, height: 400 }).scale).toBe(1);
   });
 
-  it('sends every reduced JPEG through the module, at 1/1 too, and nothing else', () => {
+  it('sends reduced JPEGs through libjpeg-turbo at M/8 where that decodes less, else the module', () => {
     const src = { format: 'jpeg' as const, width: 3000, height: 4000, orientation: 1 };
     const full = { width: 3000, height: 4000 };
     const plan = (
       s: typeof src & { cmyk?: boolean; progressive?: boolean },
       target: { width: number; height: number },
     ) => decodePlan({ ...s, hasAlpha: false }, full, target);
-    expect(plan(src, { width: 800, height: 1067 })).toMatchObject({ scale: 2, inModule: true });
+    // A baseline reduction of 2x or more: M/8 (3/8 for 800w) + wasm/resize.wasm is priced
+    // cheaper than the module at 1/2 (src/transform/jpeg-cost.ts, measured there).
+    expect(plan(src, { width: 800, height: 1067 })).toMatchObject({
+      scale: 1,
+      eighths: 3,
+      inModule: false,
+    });
+    // Under 2x: the module at 1/1, full decode + lanczos3 as sharp (pipeline.ts turboEighths).
     expect(plan(src, { width: 1600, height: 2133 })).toMatchObject({ scale: 1, inModule: true });
+    expect(plan(src, { width: 1600, height: 2133 }).eighths).toBeUndefined();
+    // Where M/8 decodes no fewer pixels than 1/d (1/8 for 375w, 8/8 for 3000x3999): the module.
+    expect(plan(src, { width: 375, height: 500 })).toMatchObject({ scale: 8, inModule: true });
     expect(plan(src, { width: 3000, height: 3999 })).toMatchObject({ scale: 1, inModule: true });
+    // Progressive JPEGs keep the module for every reduction.
+    const prog = { ...src, progressive: true };
+    expect(plan(prog, { width: 800, height: 1067 })).toMatchObject({ scale: 2, inModule: true });
+    expect(plan(prog, { width: 1600, height: 2133 })).toMatchObject({ scale: 1, inModule: true });
     // No reduction (format change, pure crop) or an enlargement: libjpeg-turbo at 8/8 (the
     // same pixels as mozjpeg), CMYK too; a progressive JPEG keeps mozjpeg, or the module
     // when CMYK.
@@ -114,9 +129,6 @@ describe('shrink-on-load', () => {
     expect(plan(progressive, full)).toMatchObject({ scale: 1, inModule: false });
     expect(plan(progressive, full).eighths).toBeUndefined();
     expect(plan({ ...progressive, cmyk: true }, full).inModule).toBe(true);
-    // Reductions stay on the module: libjpeg-turbo at 3/8 + @jsquash/resize is priced dearer
-    // than 1/2 with the module's streaming resample (src/transform/jpeg-cost.ts).
-    expect(plan(src, { width: 800, height: 1067 }).eighths).toBeUndefined();
     // PNGs have their own module (test/codecs/png-scaled.test.ts), never at a JPEG scale.
     expect(plan({ ...src, format: 'png' } as never, { width: 800, height: 1067 })).toMatchObject({
       scale: 1,
@@ -140,7 +152,8 @@ describe('shrink-on-load', () => {
     }
     for (const [name, bytes] of inputs) {
       const facts = probe(bytes);
-      // A ≥2x reduction (shrink-on-load), then a 1.6x one (the module at 1/1).
+      // A ≥2x reduction (shrink-on-load: the module at 1/d or libjpeg-turbo at M/8), then a
+      // 1.6x one (the module at 1/1).
       for (const [divisor, floor] of [
         [3, 34],
         [1.6, FULL_SCALE_PSNR],
