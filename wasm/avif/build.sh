@@ -88,14 +88,4 @@ mkdir -p "$T/out"
   src/stream.c src/utils.c src/codec_dav1d.c third_party/libyuv/source/*.c \
   "$HERE/glue.c" "$DAV1D/build/src/libdav1d.a")
 
-wasm-validate "$T/out/avif.wasm"
-# The only imports allowed: the three WASI calls stdio keeps linked (never called; the host
-# stubs them).
-imports="$(wasm-objdump -x -j Import "$T/out/avif.wasm" | grep -o '<- [a-z_0-9.]*' | sort | tr '\n' ' ')"
-want="<- wasi_snapshot_preview1.fd_close <- wasi_snapshot_preview1.fd_seek <- wasi_snapshot_preview1.fd_write "
-if [ "$imports" != "$want" ]; then
-  echo "avif/build.sh: unexpected imports: $imports" >&2
-  exit 1
-fi
-cp "$T/out/avif.wasm" "$OUT"
-echo "$(wc -c <"$OUT") bytes  $(cd "$WASM_DIR" && sha256sum avif.wasm)"
+install_wasi_module avif "$T/out/avif.wasm" "$OUT"

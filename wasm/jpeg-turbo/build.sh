@@ -88,14 +88,4 @@ mkdir -p "$T/out"
   -Wl,--initial-memory=1048576 -Wl,--max-memory=2147483648 "${EXPORTS[@]}" \
   -o "$T/out/jpeg_turbo.wasm" "${SOURCES[@]}" "$HERE/glue.c")
 
-wasm-validate "$T/out/jpeg_turbo.wasm"
-# The only imports allowed: the WASI calls stdio keeps linked (never called; the host stubs
-# them).
-imports="$(wasm-objdump -x -j Import "$T/out/jpeg_turbo.wasm" | grep -o '<- [a-z_0-9.]*' | sort | tr '\n' ' ')"
-want="<- wasi_snapshot_preview1.fd_close <- wasi_snapshot_preview1.fd_seek <- wasi_snapshot_preview1.fd_write "
-if [ "$imports" != "$want" ]; then
-  echo "jpeg-turbo/build.sh: unexpected imports: $imports" >&2
-  exit 1
-fi
-cp "$T/out/jpeg_turbo.wasm" "$OUT"
-echo "$(wc -c <"$OUT") bytes  $(cd "$WASM_DIR" && sha256sum jpeg_turbo.wasm)"
+install_wasi_module jpeg-turbo "$T/out/jpeg_turbo.wasm" "$OUT"

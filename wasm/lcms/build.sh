@@ -46,14 +46,4 @@ mkdir -p "$WORK/out"
   -Wl,--gc-sections -Wl,--strip-all "${EXPORTS[@]}" \
   -o "$WORK/out/lcms.wasm" src/*.c "$HERE/glue.c")
 
-wasm-validate "$WORK/out/lcms.wasm"
-# The only imports allowed: the three WASI calls stdio keeps linked (never called; the host
-# stubs them, see glue.c).
-imports="$(wasm-objdump -x -j Import "$WORK/out/lcms.wasm" | grep -o '<- [a-z_0-9.]*' | sort | tr '\n' ' ')"
-want="<- wasi_snapshot_preview1.fd_close <- wasi_snapshot_preview1.fd_seek <- wasi_snapshot_preview1.fd_write "
-if [ "$imports" != "$want" ]; then
-  echo "lcms/build.sh: unexpected imports: $imports" >&2
-  exit 1
-fi
-cp "$WORK/out/lcms.wasm" "$OUT"
-echo "$(wc -c <"$OUT") bytes  $(cd "$WASM_DIR" && sha256sum lcms.wasm)"
+install_wasi_module lcms "$WORK/out/lcms.wasm" "$OUT"

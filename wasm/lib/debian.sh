@@ -16,6 +16,11 @@
 #                                   SPEC` into WORK/src through that private list (for a
 #                                   package whose .dsc the mirror no longer serves: the caller
 #                                   checks the tarballs itself).
+#   install_wasi_module NAME BUILT OUT
+#                                   validates the built module BUILT, checks that its only
+#                                   imports are the three WASI stdio calls libc keeps linked
+#                                   (never called; the host stubs them), copies it to OUT and
+#                                   prints its size and sha256. NAME labels the error.
 
 ensure_packages() {
   local name=$1
@@ -67,4 +72,16 @@ debian_fetch() {
     -o "Dir::State::Lists=$apt/lists")
   apt-get "${o[@]}" update
   (cd "$work/src" && apt-get "${o[@]}" source --download-only "$spec")
+}
+
+install_wasi_module() {
+  local name=$1 built=$2 out=$3 imports
+  wasm-validate "$built"
+  imports="$(wasm-objdump -x -j Import "$built" | grep -o '<- [a-z_0-9.]*' | sort | tr '\n' ' ')"
+  if [ "$imports" != "<- wasi_snapshot_preview1.fd_close <- wasi_snapshot_preview1.fd_seek <- wasi_snapshot_preview1.fd_write " ]; then
+    echo "$name/build.sh: unexpected imports: $imports" >&2
+    return 1
+  fi
+  cp "$built" "$out"
+  echo "$(wc -c <"$out") bytes  $(cd "$(dirname "$out")" && sha256sum "$(basename "$out")")"
 }
