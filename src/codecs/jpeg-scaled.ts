@@ -12,7 +12,7 @@
 import { JPEG_SCALED_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/jpeg_scaled.wasm';
 import { OwnDecoder, type OwnDecodeErrorCode } from './own-wasm';
-import type { RawImage } from './types';
+import type { PixelRect, RawImage } from './types';
 
 /** A shrink-on-load denominator: output is ceil(coded size / denom) in each axis. */
 export type JpegScale = 1 | 2 | 4 | 8;
@@ -54,14 +54,6 @@ interface JpegScaledExports {
     maxSrcPixels: number,
   ): number;
   jpeg_release(): void;
-}
-
-/** A rectangle in the pixels of the image decoded at 1/denom (see {@link decodeJpegResized}). */
-export interface JpegCrop {
-  left: number;
-  top: number;
-  width: number;
-  height: number;
 }
 
 const decoder = new OwnDecoder<JpegScaledExports>({
@@ -150,7 +142,7 @@ export function decodeJpegScaled(
 export function decodeJpegResized(
   bytes: Uint8Array,
   denom: JpegScale,
-  crop: JpegCrop,
+  crop: PixelRect,
   outWidth: number,
   outHeight: number,
   maxSourcePixels = 0,

@@ -17,7 +17,7 @@
 import { PNG_SCALED_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/png_scaled.wasm';
 import { OwnDecoder } from './own-wasm';
-import { DecodeError, type RawImage } from './types';
+import { DecodeError, type PixelRect, type RawImage } from './types';
 
 /** The module's exports (see wasm/README.md, "png_scaled.wasm"). */
 interface PngScaledExports {
@@ -33,14 +33,6 @@ interface PngScaledExports {
     maxSrcPixels: number,
   ): number;
   png_release(): void;
-}
-
-/** A rectangle in the PNG's pixels. */
-export interface PngCrop {
-  left: number;
-  top: number;
-  width: number;
-  height: number;
 }
 
 /** The file being decoded and how much of it the module has read (`env.png_read`). */
@@ -86,7 +78,7 @@ const decoder = new OwnDecoder<PngScaledExports>({
  */
 export function decodePngResized(
   bytes: Uint8Array,
-  crop: PngCrop,
+  crop: PixelRect,
   outWidth: number,
   outHeight: number,
   maxSourcePixels = 0,

@@ -13,6 +13,14 @@ export type AcceptClass = 'avif' | 'webp' | 'basic';
 /** Formats we encode variants to (`webp` and `gif` may be animated). */
 export type EncodeFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif';
 
+/** A rectangle of an image, pixels from its top-left corner (the crop a decoder resamples). */
+export interface PixelRect {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
 /** One animation frame as shown: the whole canvas, RGBA8. */
 export interface AnimationFrame extends RawImage {
   /** How long the frame is shown, ms (≥ 0). */

@@ -4,12 +4,8 @@
  * resizeImage); sizes, errors and instance recovery, and its wasm memory.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  decodeJpegResized,
-  decodeJpegScaled,
-  JpegDecodeError,
-  type JpegCrop,
-} from '../../src/codecs/jpeg-scaled';
+import { decodeJpegResized, decodeJpegScaled, JpegDecodeError } from '../../src/codecs/jpeg-scaled';
+import type { PixelRect } from '../../src/codecs/types';
 import { dropCodecs, wasmMemory } from '../../wasm/instances';
 import { resizeImage } from '../../src/codecs/resize';
 import type { RawImage } from '../../src/codecs/types';
@@ -39,7 +35,7 @@ function psnr(a: Uint8ClampedArray, b: Uint8ClampedArray): number {
 }
 
 /** A copy of `r` from `img`. */
-function cropRgba(img: RawImage, r: JpegCrop): RawImage {
+function cropRgba(img: RawImage, r: PixelRect): RawImage {
   const data = new Uint8ClampedArray(r.width * r.height * 4);
   for (let y = 0; y < r.height; y++) {
     const s = ((r.top + y) * img.width + r.left) * 4;
