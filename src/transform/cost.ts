@@ -90,9 +90,11 @@ export interface CostTable {
      */
     encodeAbove800w?: PerEncodeFormat;
     /**
-     * Lossless WebP decode (VP8L bitstreams), per SOURCE MP: what libwebp's VP8L decoder
-     * holds besides its window of rows ({@link vp8lWindowMB}), the input copy and the
-     * decoded (cropped and rescaled) RGBA: its Huffman tables and transform images.
+     * Lossless WebP decode (VP8L bitstreams) of a whole image, per SOURCE MP: the ARGB image
+     * libwebp's VP8L decoder keeps for a losslessly compressed alpha plane (and for records
+     * that do not tell a VP8L image apart: `webpVp8l` absent), on top of the input copy and
+     * the decoded (possibly rescaled) RGBA. A VP8L image keeps a window of rows instead
+     * ({@link vp8lWindowMB}).
      */
     webpLosslessDecode?: number | null;
     /** Shrink-on-load decode by denominator, per SOURCE MP (optional; see the fallback). */
@@ -195,6 +197,12 @@ export function vp8lWindowPixels(width: number, height: number): number {
   const kept = behind + 2 + Math.ceil(4096 / width);
   return width * (Math.min(height, kept + Math.floor(kept / 2)) + 17);
 }
+
+/**
+ * What libwebp's VP8L decoder holds besides its window, per source MP (Huffman tables,
+ * transform images, colour cache: under 1 MB for the grid's 12 MP photo), MiB.
+ */
+const VP8L_TABLES_MB_PER_MP = 0.1;
 
 /** {@link vp8lWindowPixels} in MiB (4 bytes per pixel). */
 export const vp8lWindowMB = (width: number, height: number): number =>
@@ -363,19 +371,19 @@ export function estimateShape(
   const fullMs = num(t.decodeMsPerMP[src.format], maxOf(t.decodeMsPerMP));
   const fullMb = num(mem.decode[src.format], maxOf(mem.decode));
   if (src.format === 'webp' && src.webpLossless) {
-    // libwebp's VP8L decoder keeps a window of ARGB rows (vp8lWindowMB) and its tables
+    // libwebp's VP8L decoder keeps a window of ARGB rows (vp8lWindowMB) and its tables for a
+    // VP8L image, the whole ARGB image for a lossless alpha plane or an untold record
     // (`webpLosslessDecode` per source MP); the module also holds its input and its output
     // (cropped and scaled to the target by libwebp on the module path, else the whole
     // image or 1/`scale` of it), which is copied out to JS.
     const bytesMB = (src.bytes ?? sourcePixels * 4) / 1_048_576;
     const heldMP = inModule ? (geometry.resize.width * geometry.resize.height) / MP : decMP;
+    const argbMB = src.webpVp8l
+      ? VP8L_TABLES_MB_PER_MP * srcMP + vp8lWindowMB(src.width, src.height)
+      : num(mem.webpLosslessDecode, maxOf(mem.decode)) * srcMP;
     decode = {
       ms: num(t.webpLosslessDecodeMsPerMP, maxOf(t.decodeMsPerMP)) * srcMP,
-      mb:
-        num(mem.webpLosslessDecode, maxOf(mem.decode)) * srcMP +
-        vp8lWindowMB(src.width, src.height) +
-        2 * bytesMB +
-        2 * RGBA_MB_PER_MP * heldMP,
+      mb: argbMB + 2 * bytesMB + 2 * RGBA_MB_PER_MP * heldMP,
     };
     decodeFixed = num(fixed.decode.webp, maxOf(fixed.decode));
   } else if (png) {
@@ -469,7 +477,7 @@ export function estimateShape(
   const trimMs = spec.trim?.kind === 'border' ? resizeMs * decMP : 0;
   // A lossless WebP on the module path is scaled by libwebp's rescaler inside the decode,
   // whose figure includes it (the same CPU as a full decode, measured): no resize stage.
-  const losslessInModule = src.format === 'webp' && src.webpLossless === true && inModule;
+  const losslessInModule = src.format === 'webp' && inModule; // a VP8L image (decodePlan)
   const resize: StageCost = png
     ? { ms: png.resizeMs, mb: 0 }
     : !resized || losslessInModule
@@ -636,6 +644,7 @@ export function sourceFacts(rec: ImageRecord): PlanSource {
     cmyk: rec.cmyk,
     progressive: rec.progressive,
     webpLossless: rec.webpLossless,
+    webpVp8l: rec.webpVp8l === true,
     bytes: rec.bytes,
     frames: rec.frames,
     focal: rec.focal ?? null,

@@ -73,8 +73,8 @@ export interface SourceFacts {
   cmyk?: boolean;
   /** Frames (GIF, WebP; 1 or absent for a still image). */
   frames?: number;
-  /** WebP with a lossless (VP8L) bitstream: reduced by libwebp while decoding, see decodePlan. */
-  webpLossless?: boolean;
+  /** A still WebP whose image is VP8L (ProbeResult.webpVp8l): see decodePlan. */
+  webpVp8l?: boolean;
   /**
    * Attention point in fractions of the upright image (images/attention.ts), where
    * `gravity=auto` crops centre; null/absent while the image card is pending (then centred).
@@ -251,7 +251,7 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   Every PNG is `inModule` too:
  *   our PNG module (wasm/png_scaled.wasm) streams rows into its resampler, so `decoded` is
  *   then the output-sized result (the full image never exists, Adam7 files excepted).
- *   So is a still lossless WebP whose crop is reduced (by any factor): libwebp crops and
+ *   So is a still VP8L (lossless) WebP whose crop is reduced (by any factor): libwebp crops and
  *   scales it to the target while decoding (its rescaler, an area average), so neither the
  *   full-size RGBA nor a second resize buffer exists (its VP8L decoder keeps a window of rows,
  *   wasm/libwebp/vp8l-sliding-window.patch); `scale` is 1 and `decoded` the source size.
@@ -279,7 +279,7 @@ export function decodePlan(
       inModule: false,
       box: 1,
     };
-  if (stillWebp && src.webpLossless === true && reduced)
+  if (stillWebp && src.webpVp8l === true && reduced)
     return { scale: 1, decoded: { width: src.width, height: src.height }, inModule: true, box: 1 };
   const box = src.format === 'avif' ? avifBoxFactor(crop, target) : 1;
   const div = Math.max(scale, box);
