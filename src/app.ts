@@ -36,7 +36,7 @@ export function createApp() {
     if (!isSession(c.env)) c.env = withD1Session(c.env, requestSessionStart(c.req.raw));
     await next();
     c.header(...NOSNIFF);
-    // hono's requestId() sets its header only on answers hono builds (c.json, c.body); routes
+    // The requestId middleware sets its header only on answers hono builds (c.json, c.body); routes
     // that return their own Response (every /img answer) get it here.
     if (!c.res.headers.has(REQUEST_ID_HEADER)) c.header(REQUEST_ID_HEADER, c.var.requestId);
     // API answers carry the session's bookmark for read-your-writes; /img answers never do

@@ -76,6 +76,12 @@ describe('the cache-hit fast path', () => {
     const slow = await viaApp(path, headers);
     expect(slow.headers.get('X-Request-Id')).toBe('hit-fast-1');
     expect(await shape(fast)).toEqual(await shape(slow));
+    // An id that is not 1-255 of [A-Za-z0-9_=-] is replaced, on both paths.
+    for (const res of [
+      await call(path, { headers: { 'X-Request-Id': 'not an id!' } }),
+      await viaApp(path, { 'X-Request-Id': 'not an id!' }),
+    ])
+      expect(res.headers.get('X-Request-Id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('leaves a miss, another route and a bad request to the app', async () => {
