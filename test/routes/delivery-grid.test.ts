@@ -37,7 +37,6 @@ const VARIANTS: { path: string; options: string; full?: boolean }[] = [
   { path: 'w=800,f=auto', options: 'w=800,f=auto' },
 ];
 
-const ALL = VARIANTS.map((v) => v.path);
 const WIDE = ['w=1600,f=webp', 'large', 'w=2000,h=2000,fit=cover,f=webp'];
 /** `[cell, reason]` pairs: `<source> × <variant>` for each variant. */
 const cells = (source: string, variants: readonly string[], reason: string) =>
@@ -64,8 +63,6 @@ const ALPHA_ENCODE =
   'a 4 MP WebP with alpha (libwebp compresses the alpha plane losslessly: 123.5 MB measured for a 2000x2000 RGBA encode alone): 139.9 MB measured';
 const GIF_ALPHA =
   'the planner charges a WebP with alpha (a GIF may be transparent; a 2000x2000 RGBA encode alone measured 123.5 MB): estimated 140.7 MB, where this opaque GIF measured 79.0';
-const LOSSLESS_WEBP =
-  "libwebp's VP8L decoder holds the whole 12 MP ARGB image (4 bytes per pixel) plus the input and the output: 88-197 MB measured, 103-213 estimated (over the 96 MB inline budget with no stand-in that fits, or over 112)";
 const AVIF_800 =
   'the planner prices AVIF encode at 24 MB + 44 MB per MP (measured 95-107 MB, estimated 114-119: over 112)';
 
@@ -90,11 +87,6 @@ const AWAITING_OTHER = new Map<string, string>([
     'dav1d holds the whole frame (4:4:4: 38 MB for 12 MP) while libwebp encodes 4 MP: 130.4 MB measured',
   ),
   ...cells('12 MP AVIF', ['w=800,f=avif'], AVIF_800),
-  ...cells(
-    '12 MP WebP (lossless)',
-    ALL.filter((v) => v !== 'f=webp'),
-    LOSSLESS_WEBP,
-  ),
   ...cells('2 MP GIF', ['w=2000,h=2000,fit=cover,f=webp'], GIF_ALPHA),
   ...cells('12 MP PNG', ['w=2000,h=2000,fit=cover,f=webp'], WIDE_ESTIMATE),
   ...cells('3 MP alpha PNG', ['w=2000,h=2000,fit=cover,f=webp'], ALPHA_ENCODE),
