@@ -18,6 +18,7 @@ import { DecodeError, type AnimationFrame, type AnimationInfo, type RawImage } f
 interface LibwebpExports extends OwnModuleExports {
   _initialize(): void;
   webp_alloc(len: number): number;
+  webp_free(ptr: number): void;
   webp_release(): void;
   webp_decode(ptr: number, len: number, tw: number, th: number, maxPixels: number): number;
   webp_anim_open(ptr: number, len: number, maxPixels: number): number;
@@ -213,12 +214,41 @@ const asBytes = (d: Uint8ClampedArray) => new Uint8Array(d.buffer, d.byteOffset,
  */
 export function encodeWebp(img: RawImage, opts: WebpEncodeOptions = {}): Uint8Array {
   checkImage(img);
+  return encodeWebpFilled(img.width, img.height, (px) => px.set(img.data), opts);
+}
+
+/**
+ * As {@link encodeWebp}, for pixels that `fill` writes straight into libwebp's input buffer
+ * (RGBA8, `width` × `height`, rows top to bottom), so the image to encode exists once, inside
+ * the encoder's memory, instead of being made elsewhere and copied in. `fill` runs
+ * synchronously and must not call this module; its view is valid only while it runs.
+ * @returns the .webp file (a fresh array): the same bytes as encodeWebp of those pixels.
+ * @throws RangeError for a bad size; WebpEncodeError when libwebp fails (`out-of-memory`
+ *   when the buffer cannot be allocated); whatever `fill` throws (the buffer is freed).
+ */
+export function encodeWebpFilled(
+  width: number,
+  height: number,
+  fill: (px: Uint8ClampedArray) => void,
+  opts: WebpEncodeOptions = {},
+): Uint8Array {
+  checkSize(width, height);
   const { quality = 75, method = 4 } = opts;
   return stillEncoder.use((e) => {
-    const ptr = stillEncoder.copyIn(e, asBytes(img.data));
+    const len = width * height * 4;
+    const ptr = e.webp_alloc(len) >>> 0;
+    if (ptr === 0)
+      throw new WebpEncodeError('webp encode (out-of-memory): cannot allocate the input');
+    try {
+      fill(new Uint8ClampedArray(e.memory.buffer, ptr, len));
+    } catch (err) {
+      e.webp_free(ptr);
+      throw err;
+    }
+    // webp_encode takes (and frees) the input.
     const h = stillEncoder.header(
       e,
-      e.webp_encode(ptr, img.width, img.height, quality, method, flags(opts)),
+      e.webp_encode(ptr, width, height, quality, method, flags(opts)),
     );
     try {
       return new Uint8Array(OwnDecoder.data(e, h).buffer);
