@@ -11,7 +11,13 @@
  */
 import { WEBP_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/libwebp.wasm';
-import { OwnDecoder, type OwnHeader, type OwnModuleExports } from './own-wasm';
+import {
+  copyImage,
+  OwnDecoder,
+  type Lend,
+  type OwnHeader,
+  type OwnModuleExports,
+} from './own-wasm';
 import { DecodeError, type AnimationFrame, type AnimationInfo, type RawImage } from './types';
 
 /** The module's exports (wasm/libwebp/glue.c). Pointers are i32; `>>> 0` for addresses. */
@@ -92,22 +98,27 @@ const stillEncoder = codec('encode');
  * (at most the coded size in each axis), libwebp's rescaler reduces the image to exactly
  * that size while decoding: the full-size RGBA never exists.
  * @param maxPixels refuse (before decoding) a coded width × height above this; 0 = none.
+ * @param lend takes the output (default: a copy is returned; see {@link Lend}).
  * @throws DecodeError for a corrupt, truncated, animated or too large file, and when the
  *   module traps (that instance is discarded; the next call makes a new one).
  * @throws RangeError for a `target` that is not a positive integer size (a `target` larger
  *   than the image is a DecodeError from libwebp).
  */
-export function decodeWebp(
+export function decodeWebp<R = RawImage>(
   bytes: Uint8Array,
   target?: { width: number; height: number },
   maxPixels = 0,
-): RawImage {
+  lend: Lend<R> = copyImage as Lend<R>,
+): R {
   const { width = 0, height = 0 } = target ?? {};
   if (target && !(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0))
     throw new RangeError(`webp decode: bad target ${width}x${height}`);
   return asDecodeError(() =>
-    stillDecoder.run(bytes, maxPixels, (e, ptr, cap) =>
-      e.webp_decode(ptr, bytes.length, width, height, cap),
+    stillDecoder.lend(
+      bytes,
+      maxPixels,
+      (e, ptr, cap) => e.webp_decode(ptr, bytes.length, width, height, cap),
+      lend,
     ),
   );
 }

@@ -13,7 +13,7 @@
 import { AVIF_LANCZOS_MAX_PIXELS } from '../config';
 import { decodeAvif, type AvifDecoded } from '../codecs/avif';
 import { cicpProfile } from '../codecs/cicp';
-import { decodeImage } from '../codecs/decode';
+import { decodeImage, isAnimatedWebp } from '../codecs/decode';
 import { DomainError } from '../errors';
 import { decodeGifFrames, GifAnimationEncoder } from '../codecs/gif';
 import {
@@ -42,7 +42,7 @@ import {
   type EncodeFormat,
   type RawImage,
 } from '../codecs/types';
-import { decodeWebpFrames, WebpAnimationEncoder } from '../codecs/webp';
+import { decodeWebp, decodeWebpFrames, WebpAnimationEncoder } from '../codecs/webp';
 import { adjustColours, hasAdjustments } from './adjust';
 import { addBorder, borderSides, withBorder } from './border';
 import { embedMetadata, holdsMetadata, keptMetadata } from '../codecs/metadata';
@@ -404,10 +404,14 @@ async function decodeFor<R = Decoded>(
     return use({ img, crop: whole(img) }, false);
   }
   if (!inModule) {
-    if (scale === 1) return use({ img: await decodeImage(bytes, src.format), crop }, false);
-    // A still WebP, reduced by libwebp while decoding.
-    const img = await decodeImage(bytes, src.format, decoded);
-    return use({ img, crop: scaleRect(crop, src, decoded) }, false);
+    const region = scale === 1 ? crop : scaleRect(crop, src, decoded);
+    // A still WebP (reduced by libwebp while decoding when `scale` > 1).
+    if (src.format === 'webp' && !isAnimatedWebp(bytes))
+      return decodeWebp(bytes, scale === 1 ? undefined : decoded, 0, (img) =>
+        use({ img, crop: region }, true),
+      );
+    const img = await decodeImage(bytes, src.format, scale === 1 ? undefined : decoded);
+    return use({ img, crop: region }, false);
   }
   const region = scaleRect(crop, src, decoded);
   // Enlarged axes are decoded at the crop's size and resized by the caller.
