@@ -373,8 +373,9 @@ const keep = (d: Decoded, lent: boolean): Decoded =>
  * resized by the caller). Other reduced JPEGs (and progressive CMYK JPEGs, which mozjpeg
  * cannot read) go through the JPEG module, which decodes at 1/1, 1/2, 1/4 or 1/8, crops and
  * resamples (lanczos3, sRGB) in one call, so the decoded image never leaves its wasm memory:
- * the result is already `target`-sized (see `decodePlan`). Everything else decodes through
- * decodeImage and is cropped and resized by the caller.
+ * the result is already `target`-sized (see `decodePlan`). Still WebPs decode through
+ * libwebp (reduced by its rescaler when `scale` > 1), everything else through decodeImage;
+ * both are cropped and resized by the caller.
  * `use` takes the result; `lent` is true when its pixels are a view into the decoder's wasm
  * memory (codecs/own-wasm.ts `Lend`), valid only during the call (it must then be
  * synchronous); the default, {@link keep}, copies such a view out.
