@@ -481,8 +481,8 @@ export function estimateShape(
   // The streamed path (transform/streamed.ts) writes the output once, into libwebp's input:
   // no resized or turned copy in JS, nothing handed on as garbage, and a decoder that lends its
   // output (codecs/own-wasm.ts `Lend`) is not copied out, where the decode figure counts that
-  // copy: the JPEG module at 1/1 and the PNG module (their output), libjpeg-turbo and lossless
-  // WebP (the decoded image).
+  // copy: the JPEG module at 1/1, the PNG module and the AVIF module (their output),
+  // libjpeg-turbo and lossless WebP (the decoded image).
   const streamed =
     !isAnimatedOutput(src, spec, format) && streams(src, spec, format, shape.inner, enlarged);
   const alpha = src.hasAlpha && !spec.background;
@@ -496,11 +496,13 @@ export function estimateShape(
     MP;
   const lentCopyMB = !streamed
     ? 0
-    : eighths || (src.format === 'webp' && src.webpLossless)
-      ? RGBA_MB_PER_MP * decMP
-      : png || (inModule && scale === 1)
-        ? RGBA_MB_PER_MP * moduleOutMP
-        : 0;
+    : avif
+      ? RGBA_MB_PER_MP * avifMP
+      : eighths || (src.format === 'webp' && src.webpLossless)
+        ? RGBA_MB_PER_MP * decMP
+        : png || (inModule && scale === 1)
+          ? RGBA_MB_PER_MP * moduleOutMP
+          : 0;
 
   const fixedMB =
     num(fixed.request, 0) +

@@ -401,8 +401,8 @@ async function decodeFor<R = Decoded>(
   }
   if (src.format === 'avif') {
     // Cropped and box-shrunk by the module; the caller resizes the rest.
-    const img = decodeAvif(bytes, box === 0 ? { rect: crop, size: target } : { rect: crop, box });
-    return use({ img, crop: whole(img) }, false);
+    const opts = box === 0 ? { rect: crop, size: target } : { rect: crop, box };
+    return decodeAvif(bytes, opts, (img) => use({ img, crop: whole(img) }, true));
   }
   if (!inModule) {
     const region = scale === 1 ? crop : scaleRect(crop, src, decoded);

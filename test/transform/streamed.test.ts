@@ -1,10 +1,11 @@
 /**
  * The streamed still path (src/transform/streamed.ts) against the buffered one: for each
  * decode path (the JPEG module at 1/1 and reduced, libjpeg-turbo, the PNG module with alpha,
- * libwebp's scaled decode, a GIF), each EXIF orientation, rotate/flip, an embedded profile
+ * libwebp's scaled decode, the AVIF module, a GIF), each EXIF orientation, rotate/flip, an embedded profile
  * and an enlargement, the WebP bytes equal those of decoding, finishing in JS and encoding
  * a copy (forced here through a same-size `enlargeTo`, which never streams).
  */
+import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { probe } from '../../src/codecs/probe';
 import { sha256Hex } from '../../src/hash';
@@ -45,6 +46,22 @@ describe('streamed WebP encode', () => {
     expect(streamed.bytes.length).toBeGreaterThan(0);
     expect(await sha256Hex(streamed.bytes)).toBe(await sha256Hex(buffered.bytes));
   });
+
+  it("an AVIF (the grid's 12 MP AVIF, scaled by its module): the same bytes", async () => {
+    const grid = (await (await env.FIXTURES.fetch('http://fixtures/grid/')).json()) as {
+      label: string;
+      path: string;
+    }[];
+    const bytes = await fixture(grid.find((g) => g.label === '12 MP AVIF')!.path);
+    const src = probe(bytes);
+    for (const t of ['w=1000,h=1000,fit=cover', 'w=300,rotate=90']) {
+      const spec = parseTransform(t);
+      const { canvas } = planVariant(src, spec).geometry;
+      const streamed = await runPipeline(bytes, src, spec, 'webp');
+      const buffered = await runPipeline(bytes, src, spec, 'webp', 0, canvas);
+      expect(await sha256Hex(streamed.bytes), t).toBe(await sha256Hex(buffered.bytes));
+    }
+  }, 60_000);
 
   it('streams only geometry and colour into a still WebP', () => {
     const src = { width: 400, height: 300, hasAlpha: true };
