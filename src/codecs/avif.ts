@@ -98,15 +98,24 @@ export interface AvifDecodeOptions {
   maxPixels?: number;
 }
 
+/** The default `lend` of {@link decodeAvif}: the pixels copied out of wasm memory. */
+const copyAvif = (img: AvifDecoded): AvifDecoded => ({ ...img, data: img.data.slice() });
+
 /**
  * Decodes the primary image of an AVIF, as stored (irot/imir and clap are not applied: the
  * probe reports them as an orientation, which the pipeline applies), reduced as `opts` say.
  * @throws DecodeError for a corrupt, truncated, unsupported or too large file, a `rect`
  *   outside the decoded image, and when the module traps (that instance is discarded; the
  *   next call makes a new one).
+ * @param lend takes the output, a view into wasm memory valid only while it runs (see
+ *   codecs/own-wasm.ts `Lend`); by default a copy is returned.
  * @throws RangeError for a `box` outside 1..64, a malformed `rect` or `size`.
  */
-export function decodeAvif(bytes: Uint8Array, opts: AvifDecodeOptions = {}): AvifDecoded {
+export function decodeAvif<R = AvifDecoded>(
+  bytes: Uint8Array,
+  opts: AvifDecodeOptions = {},
+  lend: (img: AvifDecoded) => R = copyAvif as (img: AvifDecoded) => R,
+): R {
   const { rect, box = 1, size, maxPixels = 0 } = opts;
   if (!(Number.isInteger(box) && box >= 1 && box <= 64))
     throw new RangeError(`avif: bad box factor ${box}`);
@@ -119,23 +128,28 @@ export function decodeAvif(bytes: Uint8Array, opts: AvifDecodeOptions = {}): Avi
     throw new RangeError('avif: empty rectangle or size');
   let info = { depth: 0, flags: 0, primaries: 2, transfer: 2 };
   try {
-    const img = decoder.run(bytes, maxPixels, (e, ptr, cap) => {
-      const at = e.avif_decode(ptr, bytes.length, left, top, width, height, box, outW, outH, cap);
-      const h = new Uint32Array(e.memory.buffer, at >>> 0, 11);
-      info = {
-        depth: h[H_DEPTH] ?? 0,
-        flags: h[H_FLAGS] ?? 0,
-        primaries: h[H_PRIMARIES] ?? 2,
-        transfer: h[H_TRANSFER] ?? 2,
-      };
-      return at;
-    });
-    return {
-      ...img,
-      depth: info.depth,
-      alpha: (info.flags & FLAG_ALPHA) !== 0,
-      cicp: { primaries: info.primaries, transfer: info.transfer },
-    };
+    return decoder.lend(
+      bytes,
+      maxPixels,
+      (e, ptr, cap) => {
+        const at = e.avif_decode(ptr, bytes.length, left, top, width, height, box, outW, outH, cap);
+        const h = new Uint32Array(e.memory.buffer, at >>> 0, 11);
+        info = {
+          depth: h[H_DEPTH] ?? 0,
+          flags: h[H_FLAGS] ?? 0,
+          primaries: h[H_PRIMARIES] ?? 2,
+          transfer: h[H_TRANSFER] ?? 2,
+        };
+        return at;
+      },
+      (img) =>
+        lend({
+          ...img,
+          depth: info.depth,
+          alpha: (info.flags & FLAG_ALPHA) !== 0,
+          cicp: { primaries: info.primaries, transfer: info.transfer },
+        }),
+    );
   } catch (err) {
     // The module reports a rectangle outside the decoded image (the file's ispe disagreeing
     // with its AV1 frame) as a bad argument: the input's fault here.

@@ -81,7 +81,7 @@ function checked(format: ImageFormat, px: RawImage | null): RawImage {
 }
 
 /** True when `bytes` is a VP8X WebP with the animation flag set. */
-function isAnimatedWebp(b: Uint8Array): boolean {
+export function isAnimatedWebp(b: Uint8Array): boolean {
   return (
     b.length > 20 &&
     String.fromCharCode(b[12]!, b[13]!, b[14]!, b[15]!) === 'VP8X' &&

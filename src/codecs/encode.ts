@@ -9,7 +9,7 @@ import { defaultOptions as jpegDefaults } from '@jsquash/jpeg/meta.js';
 import { withCodec } from '../../wasm';
 import type { EncodeFormat, RawImage } from './types';
 import { GifAnimationEncoder } from './gif';
-import { encodeWebp } from './webp';
+import { encodeWebpFilled } from './webp';
 
 /**
  * Default quality per format on our 1..100 scale, which maps 1:1 onto each encoder's own
@@ -49,6 +49,31 @@ export interface EncodeOptions {
   progressive?: boolean;
 }
 
+/** The encoder's quality for `opts` (see {@link EncodeOptions}), rounded. */
+function encodeQuality(format: EncodeFormat, opts: EncodeOptions): number {
+  const quality = opts.quality ?? DEFAULT_QUALITY[format] ?? 100;
+  if (!Number.isFinite(quality) || quality < 1 || quality > 100)
+    throw new RangeError(`encode: quality ${quality} outside 1..100`);
+  return Math.round(quality);
+}
+
+/**
+ * Encodes a WebP as {@link encodeImage} does (the same bytes for the same pixels), from pixels
+ * that `fill` writes straight into the encoder's input buffer (RGBA8, `width` × `height`;
+ * see `encodeWebpFilled`, src/codecs/webp.ts): the image exists once, inside libwebp.
+ * @throws as encodeImage, and whatever `fill` throws.
+ */
+export function encodeWebpInto(
+  width: number,
+  height: number,
+  fill: (px: Uint8ClampedArray) => void,
+  opts: EncodeOptions = {},
+): Uint8Array {
+  if (width > WEBP_MAX_SIDE || height > WEBP_MAX_SIDE)
+    throw new RangeError(`encode: ${width}x${height} too large for WebP`);
+  return encodeWebpFilled(width, height, fill, { quality: encodeQuality('webp', opts) });
+}
+
 /**
  * Encodes `img` (RGBA8) as `format`.
  *
@@ -76,10 +101,7 @@ export async function encodeImage(
     throw new RangeError(`encode: bad size ${width}x${height}`);
   if (data.length !== width * height * 4)
     throw new RangeError(`encode: ${data.length} bytes for ${width}x${height} RGBA`);
-  const quality = opts.quality ?? DEFAULT_QUALITY[format] ?? 100;
-  if (!Number.isFinite(quality) || quality < 1 || quality > 100)
-    throw new RangeError(`encode: quality ${quality} outside 1..100`);
-  const q = Math.round(quality);
+  const q = encodeQuality(format, opts);
 
   let out: Uint8Array | null;
   switch (format) {
@@ -99,9 +121,7 @@ export async function encodeImage(
       );
       break;
     case 'webp':
-      if (width > WEBP_MAX_SIDE || height > WEBP_MAX_SIDE)
-        throw new RangeError(`encode: ${width}x${height} too large for WebP`);
-      out = encodeWebp(img, { quality: q });
+      out = encodeWebpInto(width, height, (px) => px.set(data), opts);
       break;
     case 'avif': {
       const speed = opts.avifSpeed ?? DEFAULT_AVIF_SPEED;

@@ -11,7 +11,7 @@
  */
 import { JPEG_SCALED_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/jpeg_scaled.wasm';
-import { OwnDecoder, type OwnDecodeErrorCode } from './own-wasm';
+import { copyImage, OwnDecoder, type Lend, type OwnDecodeErrorCode } from './own-wasm';
 import type { PixelRect, RawImage } from './types';
 
 /** A shrink-on-load denominator: output is ceil(coded size / denom) in each axis. */
@@ -134,19 +134,21 @@ export function decodeJpegScaled(
  * @param outWidth output width, 1..crop.width.
  * @param outHeight output height, 1..crop.height.
  * @param maxSourcePixels as for {@link decodeJpegScaled} (0: the module's cap of 2^28).
+ * @param lend takes the output (default: a copy is returned; see {@link Lend}).
  * @throws JpegDecodeError on corrupt, truncated, unsupported or oversized input, or a trap
  *   (that wasm instance is then discarded; the next call makes a new one).
  * @throws RangeError for a bad `denom`, crop or output size, including a crop that does
  *   not fit the decoded image (known only once the JPEG header has been read).
  */
-export function decodeJpegResized(
+export function decodeJpegResized<R = RawImage>(
   bytes: Uint8Array,
   denom: JpegScale,
   crop: PixelRect,
   outWidth: number,
   outHeight: number,
   maxSourcePixels = 0,
-): RawImage {
+  lend: Lend<R> = copyImage as Lend<R>,
+): R {
   checkDenom(denom);
   const { left, top, width, height } = crop;
   const isU32 = (v: number) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
@@ -163,19 +165,23 @@ export function decodeJpegResized(
     throw new RangeError(
       `JPEG resize: output ${outWidth}x${outHeight} must be 1..${width}x${height} (downscale only)`,
     );
-  return decoder.run(bytes, maxSourcePixels, (wasm, ptr, limit) =>
-    wasm.jpeg_decode_resize(
-      ptr,
-      bytes.length,
-      denom,
-      left,
-      top,
-      width,
-      height,
-      outWidth,
-      outHeight,
-      limit,
-    ),
+  return decoder.lend(
+    bytes,
+    maxSourcePixels,
+    (wasm, ptr, limit) =>
+      wasm.jpeg_decode_resize(
+        ptr,
+        bytes.length,
+        denom,
+        left,
+        top,
+        width,
+        height,
+        outWidth,
+        outHeight,
+        limit,
+      ),
+    lend,
   );
 }
 

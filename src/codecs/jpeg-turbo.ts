@@ -15,7 +15,7 @@
  */
 import { JPEG_TURBO_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/jpeg_turbo.wasm';
-import { OwnDecoder, type OwnModuleExports } from './own-wasm';
+import { copyImage, OwnDecoder, type Lend, type OwnModuleExports } from './own-wasm';
 import { DecodeError, type RawImage } from './types';
 
 /** A DCT scale in eighths: the output is ceil(coded size × M / 8) per axis. */
@@ -84,28 +84,35 @@ export function eighthsSize(
  * @param eighths the scale numerator M (1..8; see {@link chooseJpegEighths}).
  * @param maxSourcePixels refuse (`too-large`) when coded width x height exceeds this, checked
  *   after the header and before any image-sized allocation; 0 (default): the module's 2^28.
+ * @param lend takes the output (default: a copy is returned; see {@link Lend}).
  * @returns ceil(coded size × M / 8) per axis; `data` is a fresh copy.
  * @throws DecodeError (a 422) on corrupt, truncated, unsupported or oversized input and when
  *   libjpeg stops with an error (a trap: that instance is discarded, the next call makes one).
  * @throws RangeError when `eighths` is not an integer in 1..8.
  */
-export function decodeJpegTurbo(
+export function decodeJpegTurbo<R = RawImage>(
   bytes: Uint8Array,
   eighths: JpegEighths,
   maxSourcePixels = 0,
-): RawImage {
+  lend: Lend<R> = copyImage as Lend<R>,
+): R {
   if (!Number.isInteger(eighths) || eighths < 1 || eighths > 8)
     throw new RangeError(`JPEG scale must be 1..8 eighths, not ${String(eighths)}`);
-  return decoder.run(bytes, maxSourcePixels, (wasm, ptr, limit) => {
-    try {
-      return wasm.jt_decode(ptr, bytes.length, eighths, limit);
-    } catch (err) {
-      // libjpeg's fatal errors trap after keeping their message: put it in the RuntimeError
-      // (OwnDecoder then discards the instance and throws a `trap` DecodeError).
-      if (err instanceof WebAssembly.RuntimeError) throw trapWithMessage(wasm, err);
-      throw err;
-    }
-  });
+  return decoder.lend(
+    bytes,
+    maxSourcePixels,
+    (wasm, ptr, limit) => {
+      try {
+        return wasm.jt_decode(ptr, bytes.length, eighths, limit);
+      } catch (err) {
+        // libjpeg's fatal errors trap after keeping their message: put it in the RuntimeError
+        // (OwnDecoder then discards the instance and throws a `trap` DecodeError).
+        if (err instanceof WebAssembly.RuntimeError) throw trapWithMessage(wasm, err);
+        throw err;
+      }
+    },
+    lend,
+  );
 }
 
 /** The trap `err` with libjpeg's message (jt_message, kept across the trap) when there is one. */

@@ -19,6 +19,15 @@ import type { RawImage } from './types';
 export type OwnDecodeErrorCode =
   'malformed' | 'unsupported' | 'too-large' | 'out-of-memory' | 'trap' | 'internal';
 
+/**
+ * Takes a decoder's output as a view into its wasm memory, valid only while it runs (it must
+ * be synchronous and not call that module): a decode that hands its pixels on without a copy.
+ */
+export type Lend<R> = (img: RawImage) => R;
+
+/** The {@link Lend} that copies the pixels out of wasm memory (what a plain decode returns). */
+export const copyImage: Lend<RawImage> = (img) => ({ ...img, data: img.data.slice() });
+
 /** What every module exports besides its decode functions. */
 export interface OwnModuleExports {
   memory: WebAssembly.Memory;
@@ -174,11 +183,19 @@ export class OwnDecoder<E extends OwnModuleExports> {
 
   /** A copy of the data a successful header points at (the one copy out of wasm memory). */
   static data(wasm: OwnModuleExports, header: OwnHeader): Uint8ClampedArray<ArrayBuffer> {
+    return OwnDecoder.view(wasm, header).slice();
+  }
+
+  /**
+   * A view of the data a successful header points at, inside wasm memory: valid only until
+   * the next call into that instance (or its memory grows), so use it before returning.
+   */
+  static view(wasm: OwnModuleExports, header: OwnHeader): Uint8ClampedArray<ArrayBuffer> {
     return new Uint8ClampedArray(
-      wasm.memory.buffer,
+      wasm.memory.buffer as ArrayBuffer,
       header[H_DATA_PTR],
       header[H_DATA_LEN],
-    ).slice();
+    );
   }
 
   /**
@@ -193,6 +210,21 @@ export class OwnDecoder<E extends OwnModuleExports> {
     limit: number,
     call: (exports: E, ptr: number, limit: number) => number,
   ): RawImage {
+    return this.lend(bytes, limit, call, copyImage);
+  }
+
+  /**
+   * As {@link run}, but hands the output to `consume` as a view into wasm memory (no copy),
+   * then releases it: the view is valid only during `consume`, which must be synchronous and
+   * must not call into this module. Returns what `consume` returns; what it throws propagates
+   * (a trap of this module inside it discards this instance too).
+   */
+  lend<R>(
+    bytes: Uint8Array,
+    limit: number,
+    call: (exports: E, ptr: number, limit: number) => number,
+    consume: (img: RawImage) => R,
+  ): R {
     if (bytes.length === 0) throw this.opts.error('malformed', 'empty input');
     const cap = Number.isFinite(limit) && limit > 0 ? Math.min(Math.floor(limit), 0xffffffff) : 0;
     return this.use((wasm) => {
@@ -200,8 +232,8 @@ export class OwnDecoder<E extends OwnModuleExports> {
       const headerPtr = call(wasm, this.copyIn(wasm, bytes), cap);
       try {
         const header = this.header(wasm, headerPtr);
-        const data = OwnDecoder.data(wasm, header);
-        return { data, width: header[H_WIDTH] ?? 0, height: header[H_HEIGHT] ?? 0 };
+        const data = OwnDecoder.view(wasm, header);
+        return consume({ data, width: header[H_WIDTH] ?? 0, height: header[H_HEIGHT] ?? 0 });
       } finally {
         this.opts.release(wasm);
       }

@@ -16,7 +16,7 @@
  */
 import { PNG_SCALED_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/png_scaled.wasm';
-import { OwnDecoder } from './own-wasm';
+import { copyImage, OwnDecoder, type Lend } from './own-wasm';
 import { DecodeError, type PixelRect, type RawImage } from './types';
 
 /** The module's exports (see wasm/README.md, "png_scaled.wasm"). */
@@ -71,18 +71,20 @@ const decoder = new OwnDecoder<PngScaledExports>({
  * @param outWidth 1..crop.width. @param outHeight 1..crop.height.
  * @param maxSourcePixels refuse (DecodeError `too-large`) when width × height exceeds this,
  *   checked after the header, before any pixel work; 0 means the module's cap of 2^28.
+ * @param lend takes the output (default: a copy is returned; see {@link Lend}).
  * @returns RGBA8 owned by the caller, non-premultiplied (alpha 255 when the PNG has none).
  * @throws DecodeError on corrupt, truncated or oversized input, and when the module traps
  *   (that instance is discarded; the next call makes a new one).
  * @throws RangeError for a bad crop or output size (also a crop outside the image).
  */
-export function decodePngResized(
+export function decodePngResized<R = RawImage>(
   bytes: Uint8Array,
   crop: PixelRect,
   outWidth: number,
   outHeight: number,
   maxSourcePixels = 0,
-): RawImage {
+  lend: Lend<R> = copyImage as Lend<R>,
+): R {
   const { left, top, width, height } = crop;
   const ok = (v: number, min: number, max = 0xffffffff) =>
     Number.isInteger(v) && v >= min && v <= max;
@@ -108,7 +110,7 @@ export function decodePngResized(
         limit,
       );
       const header = decoder.header(wasm, at);
-      return { data: OwnDecoder.data(wasm, header), width: outWidth, height: outHeight };
+      return lend({ data: OwnDecoder.view(wasm, header), width: outWidth, height: outHeight });
     } finally {
       reading = null;
       wasm.png_release();

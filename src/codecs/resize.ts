@@ -59,14 +59,20 @@ export function hasTransparency(data: Uint8ClampedArray): boolean {
 export const preShrinkFactor = (srcW: number, srcH: number, dstW: number, dstH: number) =>
   Math.max(1, Math.floor(Math.min(srcW / dstW, srcH / dstH) / 1.5));
 
-/** The call in progress: its source and output, and the module's memory. */
+/** The call in progress: its source, where its rows go, and the module's memory. */
 let current: {
   src: Uint8ClampedArray;
   srcRowBytes: number;
-  out: Uint8ClampedArray;
+  write: RowWriter;
   outRowBytes: number;
   memory: WebAssembly.Memory;
 } | null = null;
+
+/**
+ * Takes finished output row `y` (top to bottom, each once), RGBA8: a view into the module's
+ * memory, valid only during the call.
+ */
+export type RowWriter = (row: Uint8ClampedArray, y: number) => void;
 
 /** `env.resize_read_row(dst, y)`: copies source row `y` to `dst` in wasm memory. */
 function readRow(dst: number, y: number): void {
@@ -76,11 +82,11 @@ function readRow(dst: number, y: number): void {
   new Uint8ClampedArray(memory.buffer, dst >>> 0, n).set(src.subarray(at, at + n));
 }
 
-/** `env.resize_write_row(src, y)`: copies output row `y` from `src` in wasm memory. */
+/** `env.resize_write_row(src, y)`: hands output row `y` at `src` in wasm memory on. */
 function writeRow(src: number, y: number): void {
   if (!current) return;
-  const { out, outRowBytes: n, memory } = current;
-  out.set(new Uint8ClampedArray(memory.buffer, src >>> 0, n), (y >>> 0) * n);
+  const { write, outRowBytes: n, memory } = current;
+  write(new Uint8ClampedArray(memory.buffer, src >>> 0, n), y >>> 0);
 }
 
 const resizer = new OwnDecoder<ResizeExports>({
@@ -110,20 +116,44 @@ export async function resizeImage(
   height: number,
   opts: ResizeOptions = {},
 ): Promise<RawImage> {
+  checkArgs(img, width, height);
+  if (width === img.width && height === img.height) return img;
+  const premultiply = opts.premultiply ?? hasTransparency(img.data);
+  const out = new Uint8ClampedArray(width * height * 4);
+  resizeRows(img, width, height, (row, y) => out.set(row, y * row.length), premultiply);
+  return { data: out, width, height };
+}
+
+/** @throws RangeError for a bad target size or a malformed `img` (see {@link resizeImage}). */
+function checkArgs(img: RawImage, width: number, height: number): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
     throw new RangeError(`resize: bad target size ${width}x${height}`);
   if (img.data.length !== img.width * img.height * 4 || img.width < 1 || img.height < 1)
     throw new RangeError(`resize: ${img.data.length} bytes for ${img.width}x${img.height} RGBA`);
-  if (width === img.width && height === img.height) return img;
-  const premultiply = opts.premultiply ?? hasTransparency(img.data);
   if (width * height > MAX_PIXELS)
     throw new RangeError(`resize: ${width}x${height} is above ${MAX_PIXELS} pixels`);
-  const out = new Uint8ClampedArray(width * height * 4);
+}
+
+/**
+ * Resamples `img` to `width x height` as {@link resizeImage} does (the same pixels), handing
+ * each finished row to `write` instead of collecting them: the caller decides where the
+ * output lives (an encoder's input buffer, turned on the way), so it is written once.
+ * @param premultiply as {@link ResizeOptions.premultiply} (no default scan here).
+ * @throws as {@link resizeImage}, and whatever `write` throws.
+ */
+export function resizeRows(
+  img: RawImage,
+  width: number,
+  height: number,
+  write: RowWriter,
+  premultiply: boolean,
+): void {
+  checkArgs(img, width, height);
   resizer.use((wasm) => {
     current = {
       src: img.data,
       srcRowBytes: img.width * 4,
-      out,
+      write,
       outRowBytes: width * 4,
       memory: wasm.memory,
     };
@@ -135,5 +165,4 @@ export async function resizeImage(
       wasm.resize_release();
     }
   });
-  return { data: out, width, height };
 }

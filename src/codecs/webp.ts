@@ -11,7 +11,13 @@
  */
 import { WEBP_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/libwebp.wasm';
-import { OwnDecoder, type OwnHeader, type OwnModuleExports } from './own-wasm';
+import {
+  copyImage,
+  OwnDecoder,
+  type Lend,
+  type OwnHeader,
+  type OwnModuleExports,
+} from './own-wasm';
 import {
   DecodeError,
   type AnimationFrame,
@@ -24,6 +30,7 @@ import {
 interface LibwebpExports extends OwnModuleExports {
   _initialize(): void;
   webp_alloc(len: number): number;
+  webp_free(ptr: number): void;
   webp_release(): void;
   webp_decode(
     ptr: number,
@@ -110,17 +117,19 @@ const stillEncoder = codec('encode');
  * it to exactly that size while decoding: the full-size RGBA never exists. (A lossless
  * image is decoded in a window of rows by our libwebp patch: wasm/README.md.)
  * @param maxPixels refuse (before decoding) a coded width × height above this; 0 = none.
+ * @param lend takes the output (default: a copy is returned; see {@link Lend}).
  * @throws DecodeError for a corrupt, truncated, animated or too large file, and when the
  *   module traps (that instance is discarded; the next call makes a new one).
  * @throws RangeError for a `target` or `crop` that is not a positive integer size (a
  *   `target` larger than the crop, or a crop outside the image, is a DecodeError from libwebp).
  */
-export function decodeWebp(
+export function decodeWebp<R = RawImage>(
   bytes: Uint8Array,
   target?: { width: number; height: number },
   maxPixels = 0,
   crop?: PixelRect,
-): RawImage {
+  lend: Lend<R> = copyImage as Lend<R>,
+): R {
   const { width = 0, height = 0 } = target ?? {};
   if (target && !(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0))
     throw new RangeError(`webp decode: bad target ${width}x${height}`);
@@ -131,8 +140,12 @@ export function decodeWebp(
   )
     throw new RangeError(`webp decode: bad crop ${c.width}x${c.height} at ${c.left},${c.top}`);
   return asDecodeError(() =>
-    stillDecoder.run(bytes, maxPixels, (e, ptr, cap) =>
-      e.webp_decode(ptr, bytes.length, width, height, cap, c.left, c.top, c.width, c.height),
+    stillDecoder.lend(
+      bytes,
+      maxPixels,
+      (e, ptr, cap) =>
+        e.webp_decode(ptr, bytes.length, width, height, cap, c.left, c.top, c.width, c.height),
+      lend,
     ),
   );
 }
@@ -239,12 +252,41 @@ const asBytes = (d: Uint8ClampedArray) => new Uint8Array(d.buffer, d.byteOffset,
  */
 export function encodeWebp(img: RawImage, opts: WebpEncodeOptions = {}): Uint8Array {
   checkImage(img);
+  return encodeWebpFilled(img.width, img.height, (px) => px.set(img.data), opts);
+}
+
+/**
+ * As {@link encodeWebp}, for pixels that `fill` writes straight into libwebp's input buffer
+ * (RGBA8, `width` × `height`, rows top to bottom), so the image to encode exists once, inside
+ * the encoder's memory, instead of being made elsewhere and copied in. `fill` runs
+ * synchronously and must not call this module; its view is valid only while it runs.
+ * @returns the .webp file (a fresh array): the same bytes as encodeWebp of those pixels.
+ * @throws RangeError for a bad size; WebpEncodeError when libwebp fails (`out-of-memory`
+ *   when the buffer cannot be allocated); whatever `fill` throws (the buffer is freed).
+ */
+export function encodeWebpFilled(
+  width: number,
+  height: number,
+  fill: (px: Uint8ClampedArray) => void,
+  opts: WebpEncodeOptions = {},
+): Uint8Array {
+  checkSize(width, height);
   const { quality = 75, method = 4 } = opts;
   return stillEncoder.use((e) => {
-    const ptr = stillEncoder.copyIn(e, asBytes(img.data));
+    const len = width * height * 4;
+    const ptr = e.webp_alloc(len) >>> 0;
+    if (ptr === 0)
+      throw new WebpEncodeError('webp encode (out-of-memory): cannot allocate the input');
+    try {
+      fill(new Uint8ClampedArray(e.memory.buffer, ptr, len));
+    } catch (err) {
+      e.webp_free(ptr);
+      throw err;
+    }
+    // webp_encode takes (and frees) the input.
     const h = stillEncoder.header(
       e,
-      e.webp_encode(ptr, img.width, img.height, quality, method, flags(opts)),
+      e.webp_encode(ptr, width, height, quality, method, flags(opts)),
     );
     try {
       return new Uint8Array(OwnDecoder.data(e, h).buffer);

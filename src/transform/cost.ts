@@ -42,6 +42,7 @@ import {
   TURBO_MS_PER_SOURCE_MP,
 } from './jpeg-cost';
 import { isAnimatedOutput, shapeVariant, type SourceFacts, type VariantShape } from './pipeline';
+import { streams } from './streamed';
 import type { Size } from './geometry';
 import type { TransformSpec } from './spec';
 
@@ -172,6 +173,15 @@ const COLOUR_MS_PER_MP = 30;
 const COLOUR_PREPARE_MS = 5;
 /** The module's instance: 1.4 MiB after a transform, the 1 MiB chunk buffer, the profile. */
 const COLOUR_FIXED_MB = 3;
+
+/**
+ * libwebp's memory for an opaque image written straight into its input (transform/streamed.ts),
+ * MB per output MP: the RGBA input, the YUV 4:2:0 picture it is converted to, the encoder's
+ * own buffers. Measured (the `webpEnc` instance in bench/grid-memory.mjs, after streaming):
+ * 4.8, 10.4, 18.3, 21.3 MiB at 0.85, 1.92, 3.41, 4 MP, at most 5.6 per MP (the instance itself
+ * is `memoryFixedMB.encode.webp`). With transparency the table's `webpAlpha` figures stand.
+ */
+export const STREAMED_WEBP_MB_PER_MP = 5.6;
 
 /** Output MP of the bench's smaller encode case (800x1067), the knee of the encode curve. */
 const ENCODE_KNEE_MP = (800 * 1067) / 1_000_000;
@@ -335,12 +345,15 @@ export function estimateVariant(
  * @param format the resolved output format.
  * @param avifSpeed the libavif speed the encoder will use; AVIF encode time is scaled by
  *   4x per speed step below the table's (measured: speed 8 is ~4x speed 9).
+ * @param enlarged the variant is made small and enlarged (a stand-in: {@link estimateEnlarged}),
+ *   so it never takes the streamed path.
  */
 export function estimateShape(
   shape: PlanShape,
   format: EncodeFormat,
   avifSpeed = COST_TABLE.avifSpeed,
   t: CostTable = COST_TABLE,
+  enlarged = false,
 ): CostEstimate {
   const { src, spec, geometry } = shape;
   const sourcePixels = src.width * src.height;
@@ -497,7 +510,31 @@ export function estimateShape(
       ? { ms: 0, mb: 0 }
       : { ms: COLOUR_PREPARE_MS + COLOUR_MS_PER_MP * Math.min(cropMP, outMP), mb: 0 };
 
-  const encode = encodeCost(format, outMP, avifSpeed, t, src.hasAlpha && !spec.background);
+  // The streamed path (transform/streamed.ts) writes the output once, into libwebp's input:
+  // no resized or turned copy in JS, nothing handed on as garbage, and a decoder that lends its
+  // output (codecs/own-wasm.ts `Lend`) is not copied out, where the decode figure counts that
+  // copy: the JPEG module at 1/1, the PNG module and the AVIF module (their output),
+  // libjpeg-turbo and lossless WebP (the decoded image).
+  const streamed =
+    !isAnimatedOutput(src, spec, format) && streams(src, spec, format, shape.inner, enlarged);
+  const alpha = src.hasAlpha && !spec.background;
+  const encode =
+    streamed && !alpha
+      ? { ...encodeCost(format, outMP, avifSpeed, t), mb: STREAMED_WEBP_MB_PER_MP * outMP }
+      : encodeCost(format, outMP, avifSpeed, t, alpha);
+  const moduleOutMP =
+    (Math.min(geometry.crop.width, geometry.resize.width) *
+      Math.min(geometry.crop.height, geometry.resize.height)) /
+    MP;
+  const lentCopyMB = !streamed
+    ? 0
+    : avif
+      ? RGBA_MB_PER_MP * avifMP
+      : eighths || (src.format === 'webp' && src.webpLossless)
+        ? RGBA_MB_PER_MP * decMP
+        : png || (inModule && scale === 1)
+          ? RGBA_MB_PER_MP * moduleOutMP
+          : 0;
 
   const fixedMB =
     num(fixed.request, 0) +
@@ -514,17 +551,21 @@ export function estimateShape(
   // A lossless WebP's output is held twice by its decode (in libwebp's memory and copied
   // out): the copy in the module is handed on too.
   const losslessOut = losslessInModule ? resizedMP : 0;
-  const handoffs =
-    HANDOFF_FREED *
-    RGBA_MB_PER_MP *
-    ((inModule || !resized ? 0 : avif ? avifMP : decMP) + outMP + losslessOut);
+  const handoffs = streamed
+    ? 0
+    : HANDOFF_FREED *
+      RGBA_MB_PER_MP *
+      ((inModule || !resized ? 0 : avif ? avifMP : decMP) + outMP + losslessOut);
   // A turned or flipped output is copied once more at its size (transform/orient.ts), the
-  // unturned image then handed on as garbage: half of it counted, as a handoff.
+  // unturned image then handed on as garbage: half of it counted, as a handoff (not when
+  // streamed: the rows are put in place turned).
   const { transpose, flipX, flipY } = shape.orientation;
-  const orientMB = transpose || flipX || flipY ? HANDOFF_FREED * RGBA_MB_PER_MP * resizedMP : 0;
+  const orientMB =
+    !streamed && (transpose || flipX || flipY) ? HANDOFF_FREED * RGBA_MB_PER_MP * resizedMP : 0;
+  const resizeMB = streamed ? 0 : resize.mb;
   const memoryMB = Math.max(
-    fixedMB + decode.mb,
-    fixedMB + decode.mb + resize.mb + orientMB + encode.mb - handoffs,
+    fixedMB + decode.mb - lentCopyMB,
+    fixedMB + decode.mb - lentCopyMB + resizeMB + orientMB + encode.mb - handoffs,
   );
   // An animation is decoded, resized and encoded frame by frame: CPU for every frame, memory
   // for about one (the decoder's canvas and one output frame at a time).
@@ -542,7 +583,7 @@ export function estimateShape(
         : decodedPixels,
     outputPixels,
     decodeScale: scale,
-    stages: { decode, resize, colour, encode, fixedMB },
+    stages: { decode, resize: { ms: resize.ms, mb: resizeMB }, colour, encode, fixedMB },
   };
 }
 
@@ -560,7 +601,7 @@ export function estimateEnlarged(
   format: EncodeFormat,
   t: CostTable = COST_TABLE,
 ): CostEstimate {
-  const small = estimateShape(reduced, format, t.avifSpeed, t);
+  const small = estimateShape(reduced, format, t.avifSpeed, t, true);
   const outMP = (canvas.width * canvas.height) / MP;
   const encode = encodeCost(format, outMP, t.avifSpeed, t, reduced.src.hasAlpha);
   const enlarge: StageCost = {

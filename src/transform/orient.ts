@@ -116,16 +116,64 @@ export function rectToSource(o: Orientation, src: Size, r: Rect): Rect {
 export function applyOrientation(img: RawImage, o: Orientation): RawImage {
   if (!o.transpose && !o.flipX && !o.flipY) return img;
   const out = orientSize(o, img);
-  const src = new Uint32Array(img.data.buffer, img.data.byteOffset, img.width * img.height);
-  const dst = new Uint32Array(out.width * out.height);
-  const W = img.width;
-  for (let y = 0; y < out.height; y++) {
-    const v = o.flipY ? out.height - 1 - y : y;
-    const row = y * out.width;
-    for (let x = 0; x < out.width; x++) {
-      const u = o.flipX ? out.width - 1 - x : x;
-      dst[row + x] = o.transpose ? src[u * W + v]! : src[v * W + u]!;
+  const data = new Uint8ClampedArray(out.width * out.height * 4);
+  orientInto(img, o, data);
+  return { data, width: out.width, height: out.height };
+}
+
+/**
+ * Writes `img` with `o` applied into `dst` (RGBA8 of size `orientSize(o, img)`, 4-byte
+ * aligned; an upright `o` copies). `img` may be a view into a decoder's memory, aligned or not.
+ * @throws RangeError when `dst` is not that size or not aligned.
+ */
+export function orientInto(img: RawImage, o: Orientation, dst: Uint8ClampedArray): void {
+  const place = rowPlacer(o, img, dst);
+  const n = img.width * 4;
+  for (let y = 0; y < img.height; y++) place(img.data.subarray(y * n, (y + 1) * n), y);
+}
+
+/**
+ * Where the rows of a stored-frame image of size `src` go in `dst`, the RGBA8 image with `o`
+ * applied (size `orientSize(o, src)`): the returned function puts stored row `y` (RGBA8,
+ * `src.width` pixels) in its place, so a stage that produces rows one at a time (a resampler)
+ * writes the turned image directly. Rows may come in any order; each pixel moves once.
+ * @throws RangeError when `dst` is not that size.
+ */
+export function rowPlacer(
+  o: Orientation,
+  src: Size,
+  dst: Uint8ClampedArray,
+): (row: Uint8ClampedArray, y: number) => void {
+  const out = orientSize(o, src);
+  if (dst.length !== out.width * out.height * 4)
+    throw new RangeError(`orient: ${dst.length} bytes for ${out.width}x${out.height} RGBA`);
+  if (!o.transpose && !o.flipX && !o.flipY) return (row, y) => dst.set(row, y * src.width * 4);
+  // Stored (x, y) shows at output (x', y'): the inverse of `sourceOf`. Along a stored row the
+  // output index moves by `step` from `first(y)`.
+  const W = out.width;
+  const H = out.height;
+  const px = asWords(dst);
+  const step = o.transpose ? (o.flipY ? -W : W) : o.flipX ? -1 : 1;
+  const first = (y: number) =>
+    o.transpose
+      ? (o.flipY ? (H - 1) * W : 0) + (o.flipX ? W - 1 - y : y)
+      : (o.flipY ? H - 1 - y : y) * W + (o.flipX ? W - 1 : 0);
+  let scratch = new Uint32Array(0);
+  return (row, y) => {
+    let words: Uint32Array;
+    if (row.byteOffset % 4 === 0) words = asWords(row);
+    else {
+      // An unaligned row (a decoder's buffer): copy it to aligned words first.
+      if (scratch.length !== row.length / 4) scratch = new Uint32Array(row.length / 4);
+      new Uint8Array(scratch.buffer).set(row);
+      words = scratch;
     }
-  }
-  return { data: new Uint8ClampedArray(dst.buffer), width: out.width, height: out.height };
+    for (let x = 0, i = first(y); x < words.length; x++, i += step) px[i] = words[x]!;
+  };
+}
+
+/** 32-bit words over RGBA8 bytes (one pixel each), aligned or copied (see {@link rowPlacer}). */
+function asWords(px: Uint8ClampedArray): Uint32Array {
+  if (px.byteOffset % 4 === 0) return new Uint32Array(px.buffer, px.byteOffset, px.length / 4);
+  throw new RangeError('orient: the output buffer is not 4-byte aligned');
 }

@@ -13,7 +13,7 @@
 import { AVIF_LANCZOS_MAX_PIXELS } from '../config';
 import { decodeAvif, type AvifDecoded } from '../codecs/avif';
 import { cicpProfile } from '../codecs/cicp';
-import { decodeImage } from '../codecs/decode';
+import { decodeImage, isAnimatedWebp } from '../codecs/decode';
 import { DomainError } from '../errors';
 import { decodeGifFrames, GifAnimationEncoder } from '../codecs/gif';
 import {
@@ -29,6 +29,7 @@ import {
   type JpegEighths,
 } from '../codecs/jpeg-turbo';
 import { DEFAULT_QUALITY, encodeImage } from '../codecs/encode';
+import { copyImage } from '../codecs/own-wasm';
 import { decodePngResized } from '../codecs/png-scaled';
 import { embeddedProfile, type IccProfile } from '../codecs/icc';
 import { convertToSrgb } from '../codecs/lcms';
@@ -59,6 +60,7 @@ import {
 import costTable from './cost-table.json';
 import { turboPaysOff } from './jpeg-cost';
 import type { Rgba, TransformSpec } from './spec';
+import { encodeStreamed, streams } from './streamed';
 import { findTrim, fullRect, trimWindow, uprightCorner, uprightWindow } from './trim';
 import type { StageTimings } from '../observability/log';
 
@@ -363,71 +365,81 @@ function scaleRect(r: Rect, from: Size, to: Size): Rect {
   return { left, top, width: right - left, height: bottom - top };
 }
 
+/** A decoded image and the crop still to take from it (see {@link decodeFor}). */
+interface Decoded {
+  img: RawImage;
+  crop: Rect;
+}
+
+/** Keeps a {@link decodeFor} result past its call (copies a lent view out of wasm memory). */
+const keep = (d: Decoded, lent: boolean): Decoded =>
+  lent ? { img: copyImage(d.img), crop: d.crop } : d;
+
 /**
  * Decodes for a crop and target. PNGs go through the PNG module (decode, crop, resample in one
  * call). Baseline JPEGs with `eighths` decode with libjpeg-turbo at that scale (cropped and
  * resized by the caller). Other reduced JPEGs (and progressive CMYK JPEGs, which mozjpeg
  * cannot read) go through the JPEG module, which decodes at 1/1, 1/2, 1/4 or 1/8, crops and
  * resamples (lanczos3, sRGB) in one call, so the decoded image never leaves its wasm memory:
- * the result is already `target`-sized (see `decodePlan`). Everything else decodes through
- * decodeImage and is cropped and resized by the caller.
+ * the result is already `target`-sized (see `decodePlan`). Still WebPs decode through
+ * libwebp (reduced by its rescaler when `scale` > 1), everything else through decodeImage;
+ * both are cropped and resized by the caller.
+ * `use` takes the result; `lent` is true when its pixels are a view into the decoder's wasm
+ * memory (codecs/own-wasm.ts `Lend`), valid only during the call (it must then be
+ * synchronous); the default, {@link keep}, copies such a view out.
  * @throws DecodeError when the bytes do not decode.
  */
-async function decodeFor(
+async function decodeFor<R = Decoded>(
   bytes: Uint8Array,
   src: SourceFacts,
   crop: Rect,
   target: Size,
   plan: DecodePlan = decodePlan(src, crop, target),
-): Promise<{ img: RawImage; crop: Rect }> {
+  use: (d: Decoded, lent: boolean) => R = keep as (d: Decoded, lent: boolean) => R,
+): Promise<R> {
   const { scale, decoded, inModule, box, eighths } = plan;
+  const whole = (img: RawImage) => ({ left: 0, top: 0, width: img.width, height: img.height });
   if (eighths) {
     // A baseline JPEG at eighths/8 (libjpeg-turbo); the caller crops and resizes.
-    const img = decodeJpegTurbo(bytes, eighths, src.width * src.height);
-    if (img.width !== decoded.width || img.height !== decoded.height)
-      throw new DecodeError(`jpeg: frame ${img.width}x${img.height} is not the probed size`);
-    return { img, crop: scaleRect(crop, src, decoded) };
+    return decodeJpegTurbo(bytes, eighths, src.width * src.height, (img) => {
+      if (img.width !== decoded.width || img.height !== decoded.height)
+        throw new DecodeError(`jpeg: frame ${img.width}x${img.height} is not the probed size`);
+      return use({ img, crop: scaleRect(crop, src, decoded) }, true);
+    });
   }
   if (src.format === 'avif') {
     // Cropped and box-shrunk by the module; the caller resizes the rest.
-    const img = decodeAvif(bytes, box === 0 ? { rect: crop, size: target } : { rect: crop, box });
-    return { img, crop: { left: 0, top: 0, width: img.width, height: img.height } };
+    const opts = box === 0 ? { rect: crop, size: target } : { rect: crop, box };
+    return decodeAvif(bytes, opts, (img) => use({ img, crop: whole(img) }, true));
   }
   if (!inModule) {
-    if (scale === 1) return { img: await decodeImage(bytes, src.format), crop };
-    // A still WebP, reduced by libwebp while decoding.
-    const img = await decodeImage(bytes, src.format, decoded);
-    return { img, crop: scaleRect(crop, src, decoded) };
+    const region = scale === 1 ? crop : scaleRect(crop, src, decoded);
+    // A still WebP (reduced by libwebp while decoding when `scale` > 1).
+    if (src.format === 'webp' && !isAnimatedWebp(bytes))
+      return decodeWebp(bytes, scale === 1 ? undefined : decoded, 0, undefined, (img) =>
+        use({ img, crop: region }, true),
+      );
+    const img = await decodeImage(bytes, src.format, scale === 1 ? undefined : decoded);
+    return use({ img, crop: region }, false);
   }
   const region = scaleRect(crop, src, decoded);
-  if (src.format === 'webp') {
+  // Enlarged axes are decoded at the crop's size and resized by the caller.
+  const outW = Math.min(target.width, region.width);
+  const outH = Math.min(target.height, region.height);
+  const limit = src.width * src.height;
+  if (src.format === 'webp')
     // A lossless WebP, cropped and reduced to the target by libwebp (decodePlan).
-    const img = decodeWebp(bytes, target, src.width * src.height, region);
-    return { img, crop: { left: 0, top: 0, width: img.width, height: img.height } };
-  }
-  if (src.format === 'png') {
-    // Enlarged axes are decoded at the crop's size and resized by the caller.
-    const img = decodePngResized(
-      bytes,
-      region,
-      Math.min(target.width, region.width),
-      Math.min(target.height, region.height),
-      src.width * src.height,
+    return decodeWebp(bytes, target, limit, region, (img) => use({ img, crop: whole(img) }, true));
+  if (src.format === 'png')
+    return decodePngResized(bytes, region, outW, outH, limit, (img) =>
+      use({ img, crop: whole(img) }, true),
     );
-    return { img, crop: { left: 0, top: 0, width: img.width, height: img.height } };
-  }
   try {
     // The module only reduces: an enlarged CMYK crop is decoded at its own size and resized
     // by the caller.
-    const img = decodeJpegResized(
-      bytes,
-      scale,
-      region,
-      Math.min(target.width, region.width),
-      Math.min(target.height, region.height),
-      src.width * src.height,
+    return decodeJpegResized(bytes, scale, region, outW, outH, limit, (img) =>
+      use({ img, crop: whole(img) }, true),
     );
-    return { img, crop: { left: 0, top: 0, width: img.width, height: img.height } };
   } catch (err) {
     if (err instanceof JpegDecodeError) throw new DecodeError(`${err.code}: ${err.message}`);
     throw err;
@@ -563,6 +575,29 @@ export async function runShape(
     const { width, height } = planned.geometry.canvas;
     return { bytes: out, format, width, height, timings };
   }
+  // `metadata=keep` into a format that holds a profile keeps the original's profile and
+  // pixels in its colour space instead of converting them to sRGB.
+  const kept =
+    spec.metadata && holdsMetadata(format) ? await keptMetadata(bytes, spec.metadata) : null;
+  const fileIcc = kept?.icc ? null : await rgbProfile(bytes);
+  // CMYK JPEGs are converted to RGB naively by the JPEG module, so a CMYK profile no longer
+  // describes the pixels: such images stay as they are (not yet colour managed).
+  // An AVIF without an ICC profile: its nclx primaries (P3, BT.2020) are converted too.
+  const iccOf = (img: RawImage): IccProfile | null => {
+    const cicp = 'cicp' in img ? (img as AvifDecoded).cicp : undefined;
+    return kept?.icc ? null : (fileIcc ?? (cicp ? cicpProfile(cicp) : null));
+  };
+  const quality = encoderQuality(spec.quality, format);
+  if (streams(src, spec, format, planned.inner, enlargeTo !== undefined)) {
+    // The output image is written once, into libwebp's input (transform/streamed.ts).
+    const made = await decodeFor(bytes, src, planned.crop, planned.target, planned.decode, (d) => {
+      lap('decode');
+      return encodeStreamed(d, src.hasAlpha, planned, iccOf(d.img), quality, () => lap('resize'));
+    });
+    const out = kept ? await embedMetadata(made.bytes, format, made, kept) : made.bytes;
+    lap('encode');
+    return { bytes: out, format, width: made.width, height: made.height, timings };
+  }
   let decoded: { img: RawImage; crop: Rect };
   if (spec.trim?.kind === 'border') {
     // The whole source at full size; the box found on it becomes the plan's window.
@@ -571,24 +606,15 @@ export async function runShape(
     planned = shapeVariant(src, spec, box);
     decoded = { img: whole.img, crop: planned.crop };
   } else decoded = await decodeFor(bytes, src, planned.crop, planned.target, planned.decode);
-  // CMYK JPEGs are converted to RGB naively by the JPEG module, so a CMYK profile no longer
-  // describes the pixels: such images stay as they are (not yet colour managed).
-  // An AVIF without an ICC profile: its nclx primaries (P3, BT.2020) are converted too.
-  const cicp = 'cicp' in decoded.img ? (decoded.img as AvifDecoded).cicp : undefined;
-  // `metadata=keep` into a format that holds a profile keeps the original's profile and
-  // pixels in its colour space instead of converting them to sRGB.
-  const kept =
-    spec.metadata && holdsMetadata(format) ? await keptMetadata(bytes, spec.metadata) : null;
-  const icc = kept?.icc ? null : ((await rgbProfile(bytes)) ?? (cicp ? cicpProfile(cicp) : null));
   lap('decode');
-  let img = await finishFrame(decoded, src, spec, format, planned, icc);
+  let img = await finishFrame(decoded, src, spec, format, planned, iccOf(decoded.img));
   if (enlargeTo && (enlargeTo.width !== img.width || enlargeTo.height !== img.height))
     img = await resizeImage(img, enlargeTo.width, enlargeTo.height, {
       premultiply: src.hasAlpha,
     });
   lap('resize');
   let out = await encodeImage(img, format, {
-    quality: encoderQuality(spec.quality, format),
+    quality,
     progressive: spec.format !== 'baseline-jpeg' && spec.compression !== 'fast',
   });
   if (kept) out = await embedMetadata(out, format, img, kept);

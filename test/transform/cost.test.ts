@@ -14,6 +14,7 @@ import {
   overBudget,
   placement,
   queueBudget,
+  STREAMED_WEBP_MB_PER_MP,
   type CostTable,
   type PlanSource,
   vp8lWindowMB,
@@ -174,9 +175,10 @@ describe('estimateVariant', () => {
     const t = COST_TABLE.memoryMBPerMP;
     const knee = (800 * 1067) / 1e6;
     for (const f of ['jpeg', 'png', 'webp', 'avif'] as const) {
-      const small = estimateVariant(kodak, spec('w=400'), f);
+      // (A WebP that is only resized is streamed into libwebp: priced apart, below.)
+      const small = estimateVariant(kodak, spec('w=400,sharpen=1'), f);
       expect(small.stages.encode.mb).toBeCloseTo(t.encode[f]! * ((400 * 267) / 1e6), 6);
-      const big = estimateVariant(carrie, spec('w=1600'), f);
+      const big = estimateVariant(carrie, spec('w=1600,sharpen=1'), f);
       const outMP = (1600 * 2133) / 1e6;
       expect(big.stages.encode.mb).toBeCloseTo(
         t.encode[f]! * knee + t.encodeAbove800w![f]! * (outMP - knee),
@@ -184,6 +186,18 @@ describe('estimateVariant', () => {
       );
       expect(t.encodeAbove800w![f]).toBeGreaterThan(0);
     }
+  });
+
+  it('prices a streamed WebP as what libwebp holds, without the copies it no longer makes', () => {
+    const outMP = (1600 * 2133) / 1e6;
+    const streamed = estimateVariant(carrie, spec('w=1600'), 'webp');
+    const buffered = estimateVariant(carrie, spec('w=1600,sharpen=1'), 'webp');
+    expect(streamed.stages.encode.mb).toBeCloseTo(STREAMED_WEBP_MB_PER_MP * outMP, 6);
+    expect(streamed.stages.resize.mb).toBe(0);
+    expect(streamed.memoryMB).toBeLessThan(buffered.memoryMB);
+    // With transparency the table's alpha figures stand.
+    const alpha = estimateVariant({ ...carrie, hasAlpha: true }, spec('w=1600'), 'webp');
+    expect(alpha.stages.encode.mb).toBeGreaterThan(streamed.stages.encode.mb);
   });
 
   it("charges libwebp's VP8L decoder its window of rows for lossless WebP sources, scaled to the target", () => {

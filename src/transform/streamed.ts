@@ -1,0 +1,92 @@
+/**
+ * The streamed still path: a variant that is only geometry and colour (crop, resize, embedded
+ * profile → sRGB, orientation) into a still WebP writes its pixels once, straight into
+ * libwebp's input buffer (codecs/encode.ts `encodeWebpInto`), instead of making the output
+ * image in JS and copying it into the encoder:
+ * - the decoder's output is read where it lies, in the decoder's wasm memory (codecs/own-wasm.ts
+ *   `Lend`: the JPEG and PNG modules and libjpeg-turbo), not copied out first;
+ * - resampled rows (wasm/resize.wasm, codecs/resize.ts `resizeRows`), or the decoder's rows
+ *   when the size is already right, are put in place turned (orient.ts `rowPlacer`);
+ * - the colour transform runs on the crop before resizing or on libwebp's buffer after, as
+ *   transform/pipeline.ts `finishFrame` does, so the bytes are the same as that path's.
+ * Measured in workerd: docs/performance.md, "Memory per variant".
+ */
+import { encodeWebpInto } from '../codecs/encode';
+import type { IccProfile } from '../codecs/icc';
+import { convertToSrgb } from '../codecs/lcms';
+import { resizeRows } from '../codecs/resize';
+import type { EncodeFormat, RawImage } from '../codecs/types';
+import { hasAdjustments } from './adjust';
+import { borderSides } from './border';
+import { cropInPlace } from './effects';
+import type { Geometry, Rect, Size } from './geometry';
+import { orientInto, orientSize, rowPlacer, type Orientation } from './orient';
+import type { TransformSpec } from './spec';
+
+/**
+ * True when a still variant takes the streamed path: a WebP whose finishing is geometry and
+ * colour only: no `trim=border`, colour adjustment, blur, sharpen, padding, border, or
+ * background to flatten transparency onto; no stand-in enlargement.
+ */
+export function streams(
+  src: { hasAlpha: boolean },
+  spec: TransformSpec,
+  format: EncodeFormat,
+  inner: Geometry,
+  enlarged: boolean,
+): boolean {
+  const { canvas, resize, offset } = inner;
+  return (
+    format === 'webp' &&
+    !enlarged &&
+    spec.trim?.kind !== 'border' &&
+    !hasAdjustments(spec) &&
+    !spec.blur &&
+    !spec.sharpen &&
+    !borderSides(spec) &&
+    !(src.hasAlpha && spec.background) &&
+    canvas.width === resize.width &&
+    canvas.height === resize.height &&
+    offset.left === 0 &&
+    offset.top === 0
+  );
+}
+
+/**
+ * Crops `decoded.img` (in place: it may be a view into a decoder's memory, which it then
+ * alters), resizes it to `target` (stored frame; lanczos3, premultiplied when `hasAlpha`),
+ * converts it from `icc` to sRGB, turns it by `orientation` and encodes it as WebP at
+ * `quality` (1..100; default codecs/encode.ts DEFAULT_QUALITY), writing the output image
+ * only into libwebp's input buffer. Synchronous, so a lent view stays valid throughout.
+ * `lap` is called after the pixels are made (`resize`), before encoding.
+ * @returns the .webp file and its size.
+ * @throws as resizeRows, convertToSrgb (DecodeError) and encodeWebpInto.
+ */
+export function encodeStreamed(
+  decoded: { img: RawImage; crop: Rect },
+  hasAlpha: boolean,
+  plan: { orientation: Orientation; target: Size },
+  icc: IccProfile | null,
+  quality: number | undefined,
+  lap: () => void = () => undefined,
+): { bytes: Uint8Array; width: number; height: number } {
+  const { orientation, target } = plan;
+  const img = cropInPlace(decoded.img, decoded.crop);
+  const convertFirst = img.width * img.height < target.width * target.height;
+  if (icc && convertFirst) convertToSrgb(img, icc);
+  const { width, height } = orientSize(orientation, target);
+  const bytes = encodeWebpInto(
+    width,
+    height,
+    (px) => {
+      if (img.width === target.width && img.height === target.height)
+        orientInto(img, orientation, px);
+      else
+        resizeRows(img, target.width, target.height, rowPlacer(orientation, target, px), hasAlpha);
+      if (icc && !convertFirst) convertToSrgb({ data: px, width, height }, icc);
+      lap();
+    },
+    { quality },
+  );
+  return { bytes, width, height };
+}
