@@ -514,7 +514,8 @@ export function estimateShape(
   // no resized or turned copy in JS, nothing handed on as garbage, and a decoder that lends its
   // output (codecs/own-wasm.ts `Lend`) is not copied out, where the decode figure counts that
   // copy: the JPEG module at 1/1, the PNG module and the AVIF module (their output),
-  // libjpeg-turbo and lossless WebP (the decoded image).
+  // libjpeg-turbo and lossless WebP (the decoded image; on the VP8L module path, libwebp's
+  // scaled output).
   const streamed =
     !isAnimatedOutput(src, spec, format) && streams(src, spec, format, shape.inner, enlarged);
   const alpha = src.hasAlpha && !spec.background;
@@ -530,11 +531,13 @@ export function estimateShape(
     ? 0
     : avif
       ? RGBA_MB_PER_MP * avifMP
-      : eighths || (src.format === 'webp' && src.webpLossless)
-        ? RGBA_MB_PER_MP * decMP
-        : png || (inModule && scale === 1)
-          ? RGBA_MB_PER_MP * moduleOutMP
-          : 0;
+      : losslessInModule
+        ? RGBA_MB_PER_MP * resizedMP
+        : eighths || (src.format === 'webp' && src.webpLossless)
+          ? RGBA_MB_PER_MP * decMP
+          : png || (inModule && scale === 1)
+            ? RGBA_MB_PER_MP * moduleOutMP
+            : 0;
 
   const fixedMB =
     num(fixed.request, 0) +
