@@ -159,11 +159,12 @@ const PROGRESSIVE_BYTES_PER_BLOCK: Record<'1' | '2' | '4' | '8', number> = {
 /** 8x8 blocks per source pixel at 4:2:0 (1.5 samples per pixel). */
 const PROGRESSIVE_BLOCKS_PER_PIXEL = 1.5 / 64;
 /**
- * Coefficient storage of a progressive JPEG decoded at 1/`d`, MB per source MP (bytes per
- * pixel): 3 at 1/1, 0.94 at 1/2, 0.38 at 1/4, 0.23 at 1/8 (4:2:0; 4:4:4 takes twice that).
+ * Coefficient storage of a progressive JPEG decoded at 1/`d`, MiB per source MP (bytes per
+ * pixel / 1.048576): 2.86 at 1/1, 0.89 at 1/2, 0.36 at 1/4, 0.22 at 1/8 (4:2:0; 4:4:4 takes
+ * twice that).
  */
 const progressiveCoefficientMbPerMP = (d: '1' | '2' | '4' | '8'): number =>
-  PROGRESSIVE_BYTES_PER_BLOCK[d] * PROGRESSIVE_BLOCKS_PER_PIXEL;
+  (PROGRESSIVE_BYTES_PER_BLOCK[d] * PROGRESSIVE_BLOCKS_PER_PIXEL) / 1.048576;
 
 /** Little CMS 8-bit RGB → sRGB, ms per MP, and ms to build the transform (docs/performance.md). */
 const COLOUR_MS_PER_MP = 30;
@@ -377,9 +378,15 @@ export function estimateShape(
     decodeFixed = num(fixed.decode.avif, maxOf(fixed.decode));
   } else if (eighths) {
     const inputMb = src.bytes !== undefined ? src.bytes / 1_048_576 : 0.25 * srcMP;
+    // A progressive JPEG (the planner's fallback only, pipeline.ts decodePlan): libjpeg keeps
+    // every coefficient at full resolution between scans, whatever the scale, and decodes
+    // all of them.
+    const coefficients = src.progressive ? progressiveCoefficientMbPerMP('1') * srcMP : 0;
     decode = {
-      ms: TURBO_MS_PER_SOURCE_MP * srcMP + TURBO_MS_PER_DECODED_MP * decMP,
-      mb: 2 * inputMb + 2 * RGBA_MB_PER_MP * decMP,
+      ms:
+        (src.progressive ? fullMs : TURBO_MS_PER_SOURCE_MP) * srcMP +
+        TURBO_MS_PER_DECODED_MP * decMP,
+      mb: 2 * inputMb + 2 * RGBA_MB_PER_MP * decMP + coefficients,
     };
     decodeFixed = TURBO_FIXED_MB;
   } else if (!inModule) {
