@@ -488,10 +488,12 @@ export function estimateShape(
   // holds for those of 2026-12-05-memory.json).
   const handoffs =
     HANDOFF_FREED * RGBA_MB_PER_MP * ((inModule || !resized ? 0 : avif ? avifMP : decMP) + outMP);
-  // A turned or flipped output is copied once more at its size (transform/orient.ts), the
-  // unturned image then handed on as garbage: half of it counted, as a handoff.
+  // A turned or flipped output is copied once more at its size (transform/orient.ts); both
+  // are live while it is copied, and the unturned one is garbage only afterwards: counted
+  // whole (half of it, as a handoff, fell 1 MB short of the 8 MP portrait photo's measured
+  // peaks, bench/results/2026-12-05-planner-memory.json).
   const { transpose, flipX, flipY } = shape.orientation;
-  const orientMB = transpose || flipX || flipY ? HANDOFF_FREED * RGBA_MB_PER_MP * resizedMP : 0;
+  const orientMB = transpose || flipX || flipY ? RGBA_MB_PER_MP * resizedMP : 0;
   const memoryMB = Math.max(
     fixedMB + decode.mb,
     fixedMB + decode.mb + resize.mb + orientMB + encode.mb - handoffs,
