@@ -288,6 +288,19 @@ function encodeCost(
 }
 
 /**
+ * The encoder's fixed memory: `memoryFixedMB.encode[format]`, or `webpAlpha` for a WebP that
+ * keeps transparency (its figures were fitted apart, see docs/performance.md).
+ */
+function encodeFixed(
+  format: EncodeFormat,
+  alpha: boolean,
+  t: CostTable,
+): number | null | undefined {
+  const f = t.memoryFixedMB.encode;
+  return alpha && format === 'webp' && f.webpAlpha != null ? f.webpAlpha : f[format];
+}
+
+/**
  * Estimates one variant of a spec: {@link estimateShape} on its shape (tests and one-off
  * callers; request flows plan the shape once, transform/plan.ts).
  */
@@ -472,7 +485,8 @@ export function estimateShape(
       ? { ms: 0, mb: 0 }
       : { ms: COLOUR_PREPARE_MS + COLOUR_MS_PER_MP * Math.min(cropMP, outMP), mb: 0 };
 
-  const encode = encodeCost(format, outMP, avifSpeed, t, src.hasAlpha && !spec.background);
+  const alpha = src.hasAlpha && !spec.background;
+  const encode = encodeCost(format, outMP, avifSpeed, t, alpha);
 
   const fixedMB =
     num(fixed.request, 0) +
@@ -480,7 +494,7 @@ export function estimateShape(
     decodeFixed +
     (src.colourManaged === false ? 0 : COLOUR_FIXED_MB) +
     (inModule || !resized ? 0 : num(fixed.resize, 0)) +
-    num(fixed.encode[format], maxOf(fixed.encode));
+    num(encodeFixed(format, alpha, t), maxOf(fixed.encode));
   // Buffers handed between stages are counted by both; the module path, and a decode that is
   // not resized, hand over only the output-sized image. A buffer handed on is garbage, but V8
   // has often not collected it yet when the next stage peaks: half of it is subtracted
