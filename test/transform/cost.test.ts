@@ -108,7 +108,7 @@ describe('estimateVariant', () => {
       ['w=2700', 1, 128],
     ] as const) {
       expect(decodeScale(carrie, spec(t))).toBe(denom);
-      expect(extra(t)).toBeCloseTo((blocks * bytes) / 1e6, 6);
+      expect(extra(t)).toBeCloseTo((blocks * bytes) / 1_048_576, 6); // MiB
     }
   });
 
@@ -144,7 +144,7 @@ describe('estimateVariant', () => {
     // A progressive one still decodes through mozjpeg: its per-MP figure and the coefficients.
     const prog = estimateVariant({ ...carrie, progressive: true }, spec('f=webp'), 'webp');
     expect(prog.stages.decode.mb).toBeCloseTo(
-      (COST_TABLE.memoryMBPerMP.decode.jpeg! + 3) * srcMP,
+      (COST_TABLE.memoryMBPerMP.decode.jpeg! + 3 / 1.048576) * srcMP,
       6,
     );
     // Measured (node bench/grid-memory.mjs, 12 MP → 1600x2133 WebP, the module at 1/1):
