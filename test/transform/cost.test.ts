@@ -256,7 +256,8 @@ describe('placement', () => {
   it('keeps small work inline, offloads heavy work, and refuses what nobody can do', () => {
     expect(placement(estimateVariant(kodak, spec('w=300,f=avif'), 'avif'), config)).toBe('inline');
     expect(placement(estimateVariant(carrie, spec('w=800,f=webp'), 'webp'), config)).toBe('inline');
-    expect(placement(estimateVariant(carrie, spec('w=800,f=avif'), 'avif'), config)).toBe('queue');
+    expect(placement(estimateVariant(carrie, spec('w=800,f=avif'), 'avif'), config)).toBe('inline');
+    expect(placement(estimateVariant(carrie, spec('w=1000,f=avif'), 'avif'), config)).toBe('queue');
     const huge = estimateVariant(carrie, spec('w=3000,f=avif'), 'avif');
     expect(placement(huge, config)).toBe('refuse');
     expect(overBudget(huge, queueBudget(config)).join(' ')).toMatch(/MB of memory/);
