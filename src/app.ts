@@ -3,11 +3,11 @@
  */
 import { Hono } from 'hono';
 import { methodNotAllowed } from 'hono/method-not-allowed';
-import { requestId } from 'hono/request-id';
 import { loadConfig } from './config';
 import type { AppEnv } from './env';
 import { httpErrorOf, HttpError, notFound, problemResponse, unavailable } from './errors';
 import { BOOKMARK_HEADER, requestSessionStart } from './http/consistency';
+import { NOSNIFF, REQUEST_ID_HEADER, requestId } from './http/request-id';
 import { observe } from './observability/middleware';
 import { logEvent } from './observability/log';
 import { cdnCgiRoutes, sourceRoutes } from './routes/cdn-cgi';
@@ -27,7 +27,7 @@ import { D1Unavailable, isSession, sessionBookmark, withD1Session } from './stor
 /** Builds the application. Exported for tests that need a fresh instance. */
 export function createApp() {
   const app = new Hono<AppEnv>();
-  app.use(requestId());
+  app.use(requestId);
   app.use(observe);
   app.use(async (c, next) => {
     c.set('config', loadConfig(c.env));
@@ -35,10 +35,10 @@ export function createApp() {
     // point may already have opened one (a 404 confirmed at the primary).
     if (!isSession(c.env)) c.env = withD1Session(c.env, requestSessionStart(c.req.raw));
     await next();
-    c.header('X-Content-Type-Options', 'nosniff');
-    // hono's requestId() sets its header only on answers hono builds (c.json, c.body); routes
+    c.header(...NOSNIFF);
+    // The requestId middleware sets its header only on answers hono builds (c.json, c.body); routes
     // that return their own Response (every /img answer) get it here.
-    if (!c.res.headers.has('X-Request-Id')) c.header('X-Request-Id', c.var.requestId);
+    if (!c.res.headers.has(REQUEST_ID_HEADER)) c.header(REQUEST_ID_HEADER, c.var.requestId);
     // API answers carry the session's bookmark for read-your-writes; /img answers never do
     // (they are cached and shared).
     const bookmark = sessionBookmark(c.env);

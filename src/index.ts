@@ -1,5 +1,6 @@
 /**
- * Worker entry of the delivery Worker (wrangler.toml): HTTP through the hono app. It also
+ * Worker entry of the delivery Worker (wrangler.toml): HTTP through the hono app, after the
+ * cache-hit fast path of `GET /img/{id}/{transform}` (src/delivery/hit.ts). It also
  * exports the queue and cron handlers, so one Worker can run everything (the tests, and a
  * single-Worker deployment); in the two-Worker deployment the consumer Worker
  * (src/consumer.ts, wrangler.consumer.toml) owns the queue consumers and the crons. Every D1
@@ -8,6 +9,7 @@
  * enqueued them, and the crons read at the primary (src/scheduled.ts).
  */
 import { app } from './app';
+import { serveHit } from './delivery/hit';
 import { mayReadReplica } from './http/consistency';
 import { handleQueue } from './work/consumer';
 import { handleScheduled } from './scheduled';
@@ -15,6 +17,8 @@ import { withD1Session } from './storage/d1-session';
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const hit = await serveHit(request, env);
+    if (hit) return hit;
     const res = await app.fetch(request, env, ctx);
     if (res.status !== 404 || !mayReadReplica(request)) return res;
     // A replica may not have seen the write yet: a 404 is only answered once the primary agrees.

@@ -12,14 +12,30 @@
 import { WEBP_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/libwebp.wasm';
 import { OwnDecoder, type OwnHeader, type OwnModuleExports } from './own-wasm';
-import { DecodeError, type AnimationFrame, type AnimationInfo, type RawImage } from './types';
+import {
+  DecodeError,
+  type AnimationFrame,
+  type AnimationInfo,
+  type PixelRect,
+  type RawImage,
+} from './types';
 
 /** The module's exports (wasm/libwebp/glue.c). Pointers are i32; `>>> 0` for addresses. */
 interface LibwebpExports extends OwnModuleExports {
   _initialize(): void;
   webp_alloc(len: number): number;
   webp_release(): void;
-  webp_decode(ptr: number, len: number, tw: number, th: number, maxPixels: number): number;
+  webp_decode(
+    ptr: number,
+    len: number,
+    tw: number,
+    th: number,
+    maxPixels: number,
+    cropLeft: number,
+    cropTop: number,
+    cropWidth: number,
+    cropHeight: number,
+  ): number;
   webp_anim_open(ptr: number, len: number, maxPixels: number): number;
   webp_anim_next(): number;
   webp_anim_close(): void;
@@ -87,26 +103,36 @@ const stillDecoder = codec('decode');
 const stillEncoder = codec('encode');
 
 /**
- * Decodes a still WebP (lossy, lossless, or extended with alpha) to RGBA8. With `target`
- * (at most the coded size in each axis), libwebp's rescaler reduces the image to exactly
- * that size while decoding: the full-size RGBA never exists.
+ * Decodes a still WebP (lossy, lossless, or extended with alpha) to RGBA8. With `crop`
+ * (pixels of the coded image), libwebp decodes only that rectangle (a lossy image's crop
+ * origin is snapped to even coordinates by libwebp, so crop lossless images only); with
+ * `target` (at most the crop, or the coded size, in each axis), libwebp's rescaler reduces
+ * it to exactly that size while decoding: the full-size RGBA never exists. (A lossless
+ * image is decoded in a window of rows by our libwebp patch: wasm/README.md.)
  * @param maxPixels refuse (before decoding) a coded width × height above this; 0 = none.
  * @throws DecodeError for a corrupt, truncated, animated or too large file, and when the
  *   module traps (that instance is discarded; the next call makes a new one).
- * @throws RangeError for a `target` that is not a positive integer size (a `target` larger
- *   than the image is a DecodeError from libwebp).
+ * @throws RangeError for a `target` or `crop` that is not a positive integer size (a
+ *   `target` larger than the crop, or a crop outside the image, is a DecodeError from libwebp).
  */
 export function decodeWebp(
   bytes: Uint8Array,
   target?: { width: number; height: number },
   maxPixels = 0,
+  crop?: PixelRect,
 ): RawImage {
   const { width = 0, height = 0 } = target ?? {};
   if (target && !(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0))
     throw new RangeError(`webp decode: bad target ${width}x${height}`);
+  const c = crop ?? { left: 0, top: 0, width: 0, height: 0 };
+  if (
+    crop &&
+    ![c.left, c.top, c.width - 1, c.height - 1].every((n) => Number.isInteger(n) && n >= 0)
+  )
+    throw new RangeError(`webp decode: bad crop ${c.width}x${c.height} at ${c.left},${c.top}`);
   return asDecodeError(() =>
     stillDecoder.run(bytes, maxPixels, (e, ptr, cap) =>
-      e.webp_decode(ptr, bytes.length, width, height, cap),
+      e.webp_decode(ptr, bytes.length, width, height, cap, c.left, c.top, c.width, c.height),
     ),
   );
 }

@@ -3,7 +3,7 @@
  * transform inline within the budget and store, or offload to the queue and serve a stand-in
  * (transform/cost.ts, ./stand-in.ts). A cache hit makes no D1 and no R2 call.
  */
-import type { EncodeFormat } from '../codecs/types';
+import type { AcceptClass, EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import { notFound, unprocessable } from '../errors';
 import { ID_PATTERN } from '../ids';
@@ -30,7 +30,7 @@ import {
   parseTransform,
   type TransformSpec,
 } from '../transform/spec';
-import { resolveHints } from '../transform/hints';
+import { resolveHints, type HintedSpec } from '../transform/hints';
 import { isRedirectable, redirectToOriginal, withHintHeaders } from './onerror';
 
 /** Everything a variant request needs from the HTTP layer. */
@@ -69,55 +69,88 @@ function variantHeaders(
 }
 
 /**
+ * What a variant request names, resolved before any storage call: the spec (options, or a
+ * built-in preset's) and the edge-cache key (storage/edge-cache.ts owns its shape).
+ */
+export interface NamedVariant {
+  /** The spec; undefined for a stored preset, resolved from D1 on a miss. */
+  spec: TransformSpec | undefined;
+  /** The canonical transform, when known before D1 (options). */
+  canonical: string | undefined;
+  accept: AcceptClass;
+  key: Request;
+  /** The client hints options read (`Accept-CH`, `Vary` on the answer); none for presets. */
+  hinted?: HintedSpec;
+  onerror?: 'redirect';
+}
+
+/**
+ * Names the variant of a request (client hints resolved into the spec, transform/hints.ts;
+ * `onerror` is how to answer, not what to make, so it is no part of the variant's identity).
+ * @throws HttpError 404 (malformed id), 400 (bad options).
+ */
+export function nameVariant(
+  req: Pick<VariantRequest, 'origin' | 'id' | 'transform' | 'accept' | 'headers'>,
+): NamedVariant {
+  if (!ID_PATTERN.test(req.id)) throw notFound(`No image ${req.id}.`);
+  const accept = acceptClass(req.accept);
+  // The Accept class is part of the key whenever the format may be negotiated.
+  const keyOf = (segment: string, spec: TransformSpec | undefined) =>
+    variantCacheKey(
+      req.origin,
+      req.id,
+      segment,
+      spec === undefined || spec.format === 'auto' ? accept : undefined,
+    );
+  if (isPresetName(req.transform)) {
+    const spec = BUILTIN_PRESETS.get(req.transform)?.spec;
+    return { spec, canonical: undefined, accept, key: keyOf(req.transform, spec) };
+  }
+  const { onerror, ...parsed } = parseTransform(req.transform);
+  const hinted = resolveHints(parsed, req.headers);
+  const canonical = canonicalTransform(hinted.spec);
+  const key = keyOf(canonical, hinted.spec);
+  return { spec: hinted.spec, canonical, accept, key, hinted, onerror };
+}
+
+/**
+ * The answer to an edge-cache hit: the cached bytes and headers (one Response, no header copy
+ * beyond it), `X-Cache: HIT`, `Vary: Accept` for `f=auto`, the hint headers of hinted options;
+ * a `304` when `If-None-Match` matches the cached ETag.
+ */
+export function answerHit(hit: Response, named: NamedVariant, ifNoneMatch?: string): Response {
+  const etag = hit.headers.get('ETag') ?? '';
+  const res =
+    notModified(ifNoneMatch, etag, hit.headers) ?? new Response(hit.body, { headers: hit.headers });
+  res.headers.set('X-Cache', 'HIT');
+  if (named.spec?.format === 'auto') res.headers.set('Vary', 'Accept');
+  return named.hinted ? withHintHeaders(res, named.hinted) : res;
+}
+
+/**
  * Serves one variant. Parsing errors are 400 before any storage call.
  * @throws HttpError 400 (bad options), 404 (no image or preset), 422 (over every budget, or
  *   the original does not decode), 503 (too heavy for the request and the queue is down; or
  *   busy: the isolate's concurrent inline transforms leave no room, with `Retry-After`).
  */
 export async function serveVariant(req: VariantRequest): Promise<Response> {
-  if (!ID_PATTERN.test(req.id)) throw notFound(`No image ${req.id}.`);
-  // Options: client hints resolved into the spec (transform/hints.ts); `onerror` is how to
-  // answer, not what to make, so it is no part of the variant's identity.
-  if (isPresetName(req.transform)) return serveSpec(req, undefined);
-  const { onerror, ...parsed } = parseTransform(req.transform);
-  const hinted = resolveHints(parsed, req.headers);
+  const named = nameVariant(req);
   try {
-    return withHintHeaders(await serveSpec(req, hinted.spec), hinted);
+    // 1. Edge cache: no D1, no R2.
+    const hit = await cacheMatch(named.key);
+    if (hit) return answerHit(hit, named, req.ifNoneMatch);
+    const res = await serveMiss(req, named);
+    return named.hinted ? withHintHeaders(res, named.hinted) : res;
   } catch (err) {
-    if (onerror === 'redirect' && isRedirectable(err)) return redirectToOriginal(req, err);
+    if (named.onerror === 'redirect' && isRedirectable(err)) return redirectToOriginal(req, err);
     throw err;
   }
 }
 
-/** Serves a parsed spec, or the preset named by `req.transform` when `parsed` is undefined. */
-async function serveSpec(req: VariantRequest, parsed: TransformSpec | undefined) {
-  // 1. What is asked for: a preset (resolved later when stored in D1) or options.
-  let spec: TransformSpec | undefined;
-  let segment: string;
-  // The canonical transform, once: options are canonical as parsed, a preset once resolved.
-  let canonical: string | undefined;
-  if (!parsed) {
-    segment = req.transform;
-    spec = BUILTIN_PRESETS.get(req.transform)?.spec;
-  } else {
-    spec = parsed;
-    segment = canonical = canonicalTransform(spec);
-  }
-  // The Accept class is part of the key whenever the format may be negotiated.
-  const negotiable = spec === undefined || spec.format === 'auto';
-  const accept = acceptClass(req.accept);
-  const key = variantCacheKey(req.origin, req.id, segment, negotiable ? accept : undefined);
-
-  // 2. Edge cache: no D1, no R2.
-  const hit = await cacheMatch(key);
-  if (hit) {
-    const etag = hit.headers.get('ETag') ?? '';
-    const headers = new Headers(hit.headers);
-    headers.set('X-Cache', 'HIT');
-    if (spec?.format === 'auto') headers.set('Vary', 'Accept');
-    return notModified(req.ifNoneMatch, etag, headers) ?? new Response(hit.body, { headers });
-  }
-
+/** Serves an edge-cache miss of a named variant (a stored preset is resolved here). */
+async function serveMiss(req: VariantRequest, named: NamedVariant): Promise<Response> {
+  const { accept, key } = named;
+  let { spec, canonical } = named;
   // 3. The image and the full spec. While the isolate's transform slots are all taken, a miss
   // is refused before any storage call (503, transform/admission.ts); misses are rate-limited
   // per client IP (429).

@@ -207,6 +207,7 @@ async function record(
     progressive: facts.progressive,
     cmyk: facts.cmyk,
     webpLossless: facts.webpLossless === true,
+    webpVp8l: facts.webpVp8l === true,
     metadata,
     createdAt: Date.now(),
   };

@@ -85,27 +85,38 @@ const refused = () =>
   forbidden('This URL needs a valid signature (see docs/security.md: signed delivery URLs).');
 
 /**
- * Middleware for `/img/*`: enforces signed URLs when signing keys are configured.
- * @throws HttpError 403 for an unsigned non-public URL or a signature that does not verify;
+ * True when `url` (a `/img/*` or `/cdn-cgi/image/*` URL) may be served: no signing keys are
+ * configured, its signature verifies, or it is unsigned and names a public preset of the image
+ * (see the module comment). Shared by the middleware and the cache-hit fast path
+ * (src/delivery/hit.ts), so a hit honours exactly the same rules.
+ * @throws HttpError 429 when the owner-scoped preset read is over the client's delivery limit;
  *   Error (500) when `SIGNING_KEYS` is malformed.
  */
-export const requireDeliverySignature: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const set = await signingKeySet(c.env.SIGNING_KEYS);
-  if (set.keys.size === 0) return next();
-  const url = new URL(c.req.url);
-  const signed = SIGNATURE_PARAMS.some((p) => url.searchParams.has(p));
-  if (signed) {
-    const ok = await verifySignature(set, presentedSignature(url), Math.floor(Date.now() / 1000));
-    if (!ok) throw refused();
-    return next();
-  }
+export async function deliveryAllowed(
+  env: Env,
+  url: URL,
+  clientIp: string | undefined,
+): Promise<boolean> {
+  const set = await signingKeySet(env.SIGNING_KEYS);
+  if (set.keys.size === 0) return true;
+  if (SIGNATURE_PARAMS.some((p) => url.searchParams.has(p)))
+    return verifySignature(set, presentedSignature(url), Math.floor(Date.now() / 1000));
   const parts = url.pathname.split('/'); // ['', 'img', id, segment]
-  if (
+  return (
     parts.length === 4 &&
-    parts[2] &&
-    parts[3] &&
-    (await isPublicPreset(c.env, parts[2], parts[3], c.req.header('CF-Connecting-IP')))
-  )
-    return next();
-  throw refused();
+    !!parts[2] &&
+    !!parts[3] &&
+    (await isPublicPreset(env, parts[2], parts[3], clientIp))
+  );
+}
+
+/**
+ * Middleware for `/img/*`: enforces signed URLs when signing keys are configured.
+ * @throws HttpError 403 for an unsigned non-public URL or a signature that does not verify;
+ *   as {@link deliveryAllowed} otherwise.
+ */
+export const requireDeliverySignature: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (!(await deliveryAllowed(c.env, new URL(c.req.url), c.req.header('CF-Connecting-IP'))))
+    throw refused();
+  return next();
 };

@@ -22,6 +22,12 @@ export interface ImageRecord {
    * compressed alpha plane; the planner prices its decode separately.
    */
   webpLossless: boolean;
+  /**
+   * The image itself is VP8L (ProbeResult.webpVp8l; stored as `webp_lossless` 2): decoded in
+   * a window of rows. False for a lossless alpha plane, and for rows stored before it was
+   * told apart (`webp_lossless` 1: priced as a whole image).
+   */
+  webpVp8l?: boolean;
   /** User metadata (a JSON object) or null. */
   metadata: Record<string, unknown> | null;
   /** Unix ms. */
@@ -72,7 +78,8 @@ const toRecord = (r: ImageRow): ImageRecord => ({
   frames: r.frames,
   progressive: r.progressive === 1,
   cmyk: r.cmyk === 1,
-  webpLossless: r.webp_lossless === 1,
+  webpLossless: r.webp_lossless >= 1,
+  webpVp8l: r.webp_lossless === 2,
   metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as Record<string, unknown>),
   createdAt: r.created_at,
   thumbhash: r.thumbhash ?? null,
@@ -116,7 +123,7 @@ export async function insertImage(
         rec.frames,
         rec.progressive ? 1 : 0,
         rec.cmyk ? 1 : 0,
-        rec.webpLossless ? 1 : 0,
+        rec.webpVp8l ? 2 : rec.webpLossless ? 1 : 0,
         rec.metadata === null ? null : JSON.stringify(rec.metadata),
         rec.createdAt,
       ),

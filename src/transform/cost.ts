@@ -90,9 +90,11 @@ export interface CostTable {
      */
     encodeAbove800w?: PerEncodeFormat;
     /**
-     * Lossless WebP decode (VP8L bitstreams), per SOURCE MP: the ARGB image libwebp's VP8L
-     * decoder keeps whole whatever the output size (backward references reach any earlier
-     * pixel), on top of the input copy and the decoded (possibly rescaled) RGBA.
+     * Lossless WebP decode (VP8L bitstreams) of a whole image, per SOURCE MP: the ARGB image
+     * libwebp's VP8L decoder keeps for a losslessly compressed alpha plane (and for records
+     * that do not tell a VP8L image apart: `webpVp8l` absent), on top of the input copy and
+     * the decoded (possibly rescaled) RGBA. A VP8L image keeps a window of rows instead
+     * ({@link vp8lWindowMB}).
      */
     webpLosslessDecode?: number | null;
     /** Shrink-on-load decode by denominator, per SOURCE MP (optional; see the fallback). */
@@ -182,6 +184,30 @@ const RGBA_MB_PER_MP = 4 / 1.048576;
 const HANDOFF_FREED = 0.5;
 
 const MP = 1_000_000;
+
+/**
+ * ARGB pixels libwebp's VP8L decoder keeps for the main image of a lossless WebP `width` x
+ * `height` pixels: with our patch (wasm/libwebp/vp8l-sliding-window.patch, `WindowRows()`),
+ * the rows a backward reference can reach (2^20 pixels, or 7 rows and 8 pixels) plus those a
+ * copy can write (4096 pixels) and a row, half as much again as slack, at most the whole
+ * image; and its 17 rows of transform output. A 4032 px wide image keeps 399 rows (6.1 MiB)
+ * where it kept all 3024 (46.5 MiB).
+ */
+export function vp8lWindowPixels(width: number, height: number): number {
+  const behind = Math.max(Math.ceil(Math.max(2 ** 20, 7 * width + 8) / width) + 1, 16);
+  const kept = behind + 2 + Math.ceil(4096 / width);
+  return width * (Math.min(height, kept + Math.floor(kept / 2)) + 17);
+}
+
+/**
+ * What libwebp's VP8L decoder holds besides its window, per source MP (Huffman tables,
+ * transform images, colour cache: under 1 MB for the grid's 12 MP photo), MiB.
+ */
+const VP8L_TABLES_MB_PER_MP = 0.1;
+
+/** {@link vp8lWindowPixels} in MiB (4 bytes per pixel). */
+export const vp8lWindowMB = (width: number, height: number): number =>
+  (4 * vp8lWindowPixels(width, height)) / 1_048_576;
 
 /** Facts the planner needs: the pipeline's source facts plus the JPEG coding mode. */
 export interface PlanSource extends SourceFacts {
@@ -359,16 +385,19 @@ export function estimateShape(
   const fullMs = num(t.decodeMsPerMP[src.format], maxOf(t.decodeMsPerMP));
   const fullMb = num(mem.decode[src.format], maxOf(mem.decode));
   if (src.format === 'webp' && src.webpLossless) {
-    // libwebp's VP8L decoder holds the whole ARGB image (`webpLosslessDecode` per source MP)
-    // whatever the scale; the module also holds its input and its output (rescaled by libwebp
-    // when `scale` > 1), which is copied out to JS.
+    // libwebp's VP8L decoder keeps a window of ARGB rows (vp8lWindowMB) and its tables for a
+    // VP8L image, the whole ARGB image for a lossless alpha plane or an untold record
+    // (`webpLosslessDecode` per source MP); the module also holds its input and its output
+    // (cropped and scaled to the target by libwebp on the module path, else the whole
+    // image or 1/`scale` of it), which is copied out to JS.
     const bytesMB = (src.bytes ?? sourcePixels * 4) / 1_048_576;
+    const heldMP = inModule ? (geometry.resize.width * geometry.resize.height) / MP : decMP;
+    const argbMB = src.webpVp8l
+      ? VP8L_TABLES_MB_PER_MP * srcMP + vp8lWindowMB(src.width, src.height)
+      : num(mem.webpLosslessDecode, maxOf(mem.decode)) * srcMP;
     decode = {
       ms: num(t.webpLosslessDecodeMsPerMP, maxOf(t.decodeMsPerMP)) * srcMP,
-      mb:
-        num(mem.webpLosslessDecode, maxOf(mem.decode)) * srcMP +
-        2 * bytesMB +
-        2 * RGBA_MB_PER_MP * decMP,
+      mb: argbMB + 2 * bytesMB + 2 * RGBA_MB_PER_MP * heldMP,
     };
     decodeFixed = num(fixed.decode.webp, maxOf(fixed.decode));
   } else if (png) {
@@ -466,9 +495,12 @@ export function estimateShape(
   // over the decoded source (the scan reads 9 pixels per band where it looks, usually only
   // the border). Resizing is charged on the untrimmed crop: the trimmed one is never larger.
   const trimMs = spec.trim?.kind === 'border' ? resizeMs * decMP : 0;
+  // A lossless WebP on the module path is scaled by libwebp's rescaler inside the decode,
+  // whose figure includes it (the same CPU as a full decode, measured): no resize stage.
+  const losslessInModule = src.format === 'webp' && inModule; // a VP8L image (decodePlan)
   const resize: StageCost = png
     ? { ms: png.resizeMs, mb: 0 }
-    : !resized
+    : !resized || losslessInModule
       ? { ms: trimMs, mb: 0 }
       : {
           ms:
@@ -500,8 +532,13 @@ export function estimateShape(
   // has often not collected it yet when the next stage peaks: half of it is subtracted
   // (HANDOFF_FREED, fitted to the grid's peaks, bench/results/2026-12-04-memory.json; it
   // holds for those of 2026-12-05-memory.json).
+  // A lossless WebP's output is held twice by its decode (in libwebp's memory and copied
+  // out): the copy in the module is handed on too.
+  const losslessOut = losslessInModule ? resizedMP : 0;
   const handoffs =
-    HANDOFF_FREED * RGBA_MB_PER_MP * ((inModule || !resized ? 0 : avif ? avifMP : decMP) + outMP);
+    HANDOFF_FREED *
+    RGBA_MB_PER_MP *
+    ((inModule || !resized ? 0 : avif ? avifMP : decMP) + outMP + losslessOut);
   // A turned or flipped output is copied once more at its size (transform/orient.ts); both
   // are live while it is copied, and the unturned one is garbage only afterwards: counted
   // whole (half of it, as a handoff, fell 1 MB short of the 8 MP portrait photo's measured
@@ -519,7 +556,13 @@ export function estimateShape(
     cpuMs: (decode.ms + resize.ms + colour.ms + encode.ms) * frames,
     memoryMB,
     sourcePixels,
-    decodedPixels: png ? png.heldPixels : decodedPixels,
+    // What is held decoded: the PNG module's rows, libwebp's window of VP8L rows and its
+    // output, else the decoded image.
+    decodedPixels: png
+      ? png.heldPixels
+      : losslessInModule
+        ? vp8lWindowPixels(src.width, src.height) + geometry.resize.width * geometry.resize.height
+        : decodedPixels,
     outputPixels,
     decodeScale: scale,
     stages: { decode, resize, colour, encode, fixedMB },
@@ -624,6 +667,7 @@ export function sourceFacts(rec: ImageRecord): PlanSource {
     cmyk: rec.cmyk,
     progressive: rec.progressive,
     webpLossless: rec.webpLossless,
+    webpVp8l: rec.webpVp8l === true,
     bytes: rec.bytes,
     frames: rec.frames,
     focal: rec.focal ?? null,

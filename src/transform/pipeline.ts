@@ -41,7 +41,7 @@ import {
   type EncodeFormat,
   type RawImage,
 } from '../codecs/types';
-import { decodeWebpFrames, WebpAnimationEncoder } from '../codecs/webp';
+import { decodeWebp, decodeWebpFrames, WebpAnimationEncoder } from '../codecs/webp';
 import { adjustColours, hasAdjustments } from './adjust';
 import { addBorder, borderSides, withBorder } from './border';
 import { embedMetadata, holdsMetadata, keptMetadata } from '../codecs/metadata';
@@ -73,6 +73,8 @@ export interface SourceFacts {
   cmyk?: boolean;
   /** Frames (GIF, WebP; 1 or absent for a still image). */
   frames?: number;
+  /** A still WebP whose image is VP8L (ProbeResult.webpVp8l): see decodePlan. */
+  webpVp8l?: boolean;
   /**
    * Attention point in fractions of the upright image (images/attention.ts), where
    * `gravity=auto` crops centre; null/absent while the image card is pending (then centred).
@@ -256,6 +258,10 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   Every PNG is `inModule` too:
  *   our PNG module (wasm/png_scaled.wasm) streams rows into its resampler, so `decoded` is
  *   then the output-sized result (the full image never exists, Adam7 files excepted).
+ *   So is a still VP8L (lossless) WebP whose crop is reduced (by any factor): libwebp crops and
+ *   scales it to the target while decoding (its rescaler, an area average), so neither the
+ *   full-size RGBA nor a second resize buffer exists (its VP8L decoder keeps a window of rows,
+ *   wasm/libwebp/vp8l-sliding-window.patch); `scale` is 1 and `decoded` the source size.
  *
  * `eighthsFallback` (the planner's fallback, transform/fallback.ts): a JPEG, baseline or
  * progressive, whose crop is reduced by less than 2x decodes with libjpeg-turbo at the
@@ -296,6 +302,8 @@ export function decodePlan(
       inModule: false,
       box: 1,
     };
+  if (stillWebp && src.webpVp8l === true && reduced)
+    return { scale: 1, decoded: { width: src.width, height: src.height }, inModule: true, box: 1 };
   const box = src.format === 'avif' ? avifBoxFactor(crop, target) : 1;
   const div = Math.max(scale, box);
   const decoded =
@@ -418,6 +426,11 @@ async function decodeFor(
     return { img, crop: scaleRect(crop, src, decoded) };
   }
   const region = scaleRect(crop, src, decoded);
+  if (src.format === 'webp') {
+    // A lossless WebP, cropped and reduced to the target by libwebp (decodePlan).
+    const img = decodeWebp(bytes, target, src.width * src.height, region);
+    return { img, crop: { left: 0, top: 0, width: img.width, height: img.height } };
+  }
   if (src.format === 'png') {
     // Enlarged axes are decoded at the crop's size and resized by the caller.
     const img = decodePngResized(

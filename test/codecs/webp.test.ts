@@ -9,6 +9,7 @@ import webpDecWasm from '@jsquash/webp/codec/dec/webp_dec.wasm';
 import webpEncFactory from '@jsquash/webp/codec/enc/webp_enc_simd.js';
 import webpEncWasm from '@jsquash/webp/codec/enc/webp_enc_simd.wasm';
 import { defaultOptions as webpDefaults } from '@jsquash/webp/meta.js';
+import { env } from 'cloudflare:test';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
@@ -85,6 +86,51 @@ describe('libwebp.wasm', () => {
       -1,
     );
   });
+
+  it('decodes lossless files taller than its window of rows exactly (our VP8L patch)', async () => {
+    // The grid's 12 MP lossless photo keeps 399 of its 3024 rows at a time: the same pixels as
+    // @jsquash's libwebp 1.1.0, which keeps the whole ARGB image.
+    const grid = (await (await env.FIXTURES.fetch('http://fixtures/grid/')).json()) as {
+      label: string;
+      path: string;
+    }[];
+    const bytes = await fixture(grid.find((s) => s.label === '12 MP WebP (lossless)')!.path);
+    const old = await jsquash(webpDecFactory, webpDecWasm);
+    const ref = old.decode!(bytes) as RawImage;
+    const mine = decodeWebp(bytes);
+    expect([mine.width, mine.height]).toEqual([4032, 3024]);
+    expect(firstDiff(mine.data, ref.data)).toBe(-1);
+    // A narrow image: 300 px wide keeps 5269 rows, so 6000 rows slide once. Cropped by
+    // libwebp, it gives exactly those pixels of the full decode; scaled too, close to them.
+    const tall = { width: 300, height: 6000, data: new Uint8ClampedArray(300 * 6000 * 4) };
+    for (let y = 0; y < tall.height; y++)
+      for (let x = 0; x < tall.width; x++) {
+        const from = ((y % 512) * 768 + ((x + (y >> 9) * 37) % 768)) * 4;
+        const to = (y * tall.width + x) * 4;
+        for (let c = 0; c < 4; c++) tall.data[to + c] = photo.data[from + c]!;
+        tall.data[to + 3] = 255;
+      }
+    const encoded = encodeWebp(tall, { lossless: true });
+    expect(firstDiff(decodeWebp(encoded).data, tall.data)).toBe(-1);
+    const crop = { left: 7, top: 1001, width: 123, height: 4999 };
+    const cropped = decodeWebp(encoded, undefined, 0, crop);
+    expect([cropped.width, cropped.height]).toEqual([123, 4999]);
+    const want = new Uint8ClampedArray(123 * 4999 * 4);
+    for (let y = 0; y < crop.height; y++)
+      want.set(
+        tall.data.subarray(
+          ((crop.top + y) * tall.width + crop.left) * 4,
+          ((crop.top + y) * tall.width + crop.left + crop.width) * 4,
+        ),
+        y * crop.width * 4,
+      );
+    expect(firstDiff(cropped.data, want)).toBe(-1);
+    const scaled = decodeWebp(encoded, { width: 82, height: 3333 }, 0, crop);
+    const resized = await resizeImage({ data: want, width: 123, height: 4999 }, 82, 3333);
+    expect(psnr(scaled, resized)).toBeGreaterThan(30);
+    expect(() => decodeWebp(encoded, undefined, 0, { ...crop, left: 200 })).toThrow(/crop outside/);
+    expect(() => decodeWebp(encoded, { width: 124, height: 10 }, 0, crop)).toThrow(/only reduces/);
+  }, 60_000);
 
   it('decodes lossy files (with lossless alpha) as @jsquash/webp libwebp 1.1.0 did', async () => {
     const old = await jsquash(webpDecFactory, webpDecWasm);

@@ -37,7 +37,6 @@ const VARIANTS: { path: string; options: string; full?: boolean }[] = [
   { path: 'w=800,f=auto', options: 'w=800,f=auto' },
 ];
 
-const ALL = VARIANTS.map((v) => v.path);
 const WIDE = ['w=1600,f=webp', 'large', 'w=2000,h=2000,fit=cover,f=webp'];
 /** `[cell, reason]` pairs: `<source> × <variant>` for each variant. */
 const cells = (source: string, variants: readonly string[], reason: string) =>
@@ -61,8 +60,6 @@ const WEBP_FULL =
   'a 1.5x reduction: libwebp decodes the whole 12 MP (its rescaler is used from 2x), so 12 MP of RGBA are held while libwebp encodes 4 MP: 126.6-126.9 MB measured';
 const ALPHA_ENCODE =
   'a 4 MP WebP with alpha (libwebp compresses the alpha plane losslessly: 123.5 MB measured for a 2000x2000 RGBA encode alone): 138.6-139.9 MB measured';
-const LOSSLESS_WEBP =
-  "libwebp's VP8L decoder holds the whole 12 MP ARGB image (4 bytes per pixel) plus the input and the output: 88-197 MB measured, 103-213 estimated (over the 96 MB inline budget with no stand-in that fits, or over 112)";
 
 /**
  * Cells that fail for other parts of the engine (issue 13) that no branch builds yet, each
@@ -80,11 +77,6 @@ const AWAITING_OTHER = new Map<string, string>([
     '12 MP AVIF',
     ['w=2000,h=2000,fit=cover,f=webp'],
     'dav1d holds the whole frame (4:4:4: 38 MB for 12 MP) while libwebp encodes 4 MP: 130.2-130.4 MB measured',
-  ),
-  ...cells(
-    '12 MP WebP (lossless)',
-    ALL.filter((v) => v !== 'f=webp'),
-    LOSSLESS_WEBP,
   ),
   ...cells('12 MP PNG', ['w=2000,h=2000,fit=cover,f=webp'], WIDE_ESTIMATE),
   ...cells('3 MP alpha PNG', ['w=2000,h=2000,fit=cover,f=webp'], ALPHA_ENCODE),

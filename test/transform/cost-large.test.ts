@@ -7,7 +7,12 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
-import { COST_TABLE, estimateVariant, placement, type PlanSource } from '../../src/transform/cost';
+import {
+  estimateVariant,
+  placement,
+  type PlanSource,
+  vp8lWindowMB,
+} from '../../src/transform/cost';
 import { SCALED_DECODE_MB_PER_DECODED_MP } from '../../src/transform/jpeg-cost';
 import { parseTransform } from '../../src/transform/spec';
 
@@ -57,15 +62,16 @@ describe('shrink-on-load of very large JPEGs', () => {
       6,
     );
     expect(placement(est, config)).toBe('inline');
-    // libwebp's VP8L decoder holds the whole ARGB image (4 bytes per source pixel) whatever
-    // the scale: priced on its own figure per source MP.
+    // libwebp's VP8L decoder keeps a window of rows (our patch) whatever the scale, and the
+    // input twice: priced on its own figures, and inline at 800 px.
     const lossless = estimateVariant(
-      { ...webp, webpLossless: true },
+      { ...webp, webpLossless: true, webpVp8l: true },
       parseTransform('w=800'),
       'webp',
     );
     expect(lossless.stages.decode.mb).toBeGreaterThan(
-      COST_TABLE.memoryMBPerMP.webpLosslessDecode! * 4032 * 3024 * 1e-6,
+      vp8lWindowMB(4032, 3024) + (2 * webp.bytes!) / MiB,
     );
+    expect(placement(lossless, config)).toBe('inline');
   });
 });

@@ -16,6 +16,7 @@ import {
   queueBudget,
   type CostTable,
   type PlanSource,
+  vp8lWindowMB,
 } from '../../src/transform/cost';
 import { turboPaysOff } from '../../src/transform/jpeg-cost';
 import { feasibleFormat } from '../../src/transform/negotiate';
@@ -185,23 +186,38 @@ describe('estimateVariant', () => {
     }
   });
 
-  it("charges libwebp's VP8L decoder its whole ARGB image for lossless WebP sources", () => {
+  it("charges libwebp's VP8L decoder its window of rows for lossless WebP sources, scaled to the target", () => {
     const webpSrc = { ...kodak, format: 'webp' as const };
     const lossy = estimateVariant(webpSrc, spec('w=384'), 'webp');
-    const lossless = estimateVariant({ ...webpSrc, webpLossless: true }, spec('w=384'), 'webp');
+    const lossless = estimateVariant(
+      { ...webpSrc, webpLossless: true, webpVp8l: true },
+      spec('w=384'),
+      'webp',
+    );
     const srcMP = (768 * 512) / 1e6;
     expect(lossy.stages.decode.ms).toBeCloseTo(COST_TABLE.decodeMsPerMP.webp! * srcMP, 6);
     expect(lossless.stages.decode.ms).toBeCloseTo(COST_TABLE.webpLosslessDecodeMsPerMP! * srcMP, 6);
-    // The ARGB image per source MP, the input twice (no size known: 4 bytes per pixel) and
-    // the decoded RGBA twice (w=384 is a 1/2 decode: 384x256).
+    // Its tables per source MP, the window (here the whole 512 rows: the window is 2^20
+    // pixels deep), the input twice (no size known: 4 bytes per pixel) and the output RGBA
+    // twice, which libwebp scales to the target itself (384x256): no resize stage.
     const MiB = 1_048_576;
+    expect(vp8lWindowMB(768, 512)).toBeCloseTo((4 * 768 * (512 + 17)) / MiB, 6);
     expect(lossless.stages.decode.mb).toBeCloseTo(
+      0.1 * srcMP + vp8lWindowMB(768, 512) + (2 * 768 * 512 * 4) / MiB + (2 * 4 * 384 * 256) / MiB,
+      6,
+    );
+    expect(lossless.stages.resize).toEqual({ ms: 0, mb: 0 });
+    // A 12 MP photo keeps 399 of its 3024 rows: 2^20 pixels back, a copy ahead, half again.
+    expect(vp8lWindowMB(4032, 3024)).toBeCloseTo((4 * 4032 * (399 + 17)) / MiB, 6);
+    // A lossless alpha plane (or a record that does not tell): the whole ARGB image, decoded
+    // at 1/2 by libwebp and resized by wasm/resize.wasm.
+    const alpha = estimateVariant({ ...webpSrc, webpLossless: true }, spec('w=384'), 'webp');
+    expect(alpha.stages.decode.mb).toBeCloseTo(
       COST_TABLE.memoryMBPerMP.webpLosslessDecode! * srcMP +
         (2 * 768 * 512 * 4) / MiB +
         (2 * 4 * 384 * 256) / MiB,
       6,
     );
-    expect(lossless.cpuMs).toBeGreaterThan(lossy.cpuMs);
   });
 
   it('maps the crop through EXIF orientation before choosing the scale', () => {

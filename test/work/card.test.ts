@@ -10,7 +10,7 @@ import { decodeImage } from '../../src/codecs/decode';
 import { sniffFormat } from '../../src/codecs/probe';
 import { averageColour } from '../../src/images/card';
 import { BUILTIN_PRESETS } from '../../src/transform/presets';
-import { call, KEYS } from '../helpers';
+import { call, fixture, KEYS } from '../helpers';
 import { countObjects, envWith, FakeQueue, pump, uploadWithWork } from './helpers';
 
 const info = async (id: string) =>
@@ -68,6 +68,29 @@ describe('image card', () => {
     await pump(q, envWith(q));
     expect((await info(img.id)).thumbhash).toBe(after.thumbhash);
   });
+
+  it('makes the card of a 12 MP lossless WebP (libwebp decodes it in a window of rows)', async () => {
+    const grid = (await (await env.FIXTURES.fetch('http://fixtures/grid/')).json()) as {
+      label: string;
+      path: string;
+    }[];
+    const source = grid.find((s) => s.label === '12 MP WebP (lossless)')!;
+    const q = new FakeQueue();
+    const res = await call('/v1/images', {
+      method: 'POST',
+      key: KEYS.alice,
+      body: await fixture(source.path),
+      env: envWith(q, { QUEUE_UPLOAD_WORK: 'true' }),
+    });
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: string };
+    await pump(q, envWith(q));
+    const after = await info(id);
+    expect(after.thumbhash).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    expect(after.colour).toMatch(/^#[0-9a-f]{6}$/);
+    const hash = Uint8Array.from(atob(after.thumbhash!), (c) => c.charCodeAt(0));
+    expect(thumbHashToApproximateAspectRatio(hash)).toBeGreaterThan(1.2); // 4032x3024
+  }, 120_000);
 
   it('gives a transparent image its alpha-weighted colour and a deleted one nothing', async () => {
     expect(

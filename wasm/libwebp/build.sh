@@ -8,6 +8,7 @@
 # - Source: `apt-get source libwebp=1.5.0-0.1` from Debian 13 (trixie), through a private
 #   deb-src list under wasm/libwebp/target/ (nothing system-wide changes); the .dsc's sha256
 #   is pinned below and dpkg-source checks the tarballs against the .dsc.
+# - Patched: wasm/libwebp/vp8l-sliding-window.patch (lossless decode in a window of rows).
 # - Toolchain: Debian's emscripten 3.1.6 (+ wabt, binaryen), installed when missing.
 # - Reproducible: fixed build directory, SOURCE_DATE_EPOCH, -ffile-prefix-map, no debug info.
 set -euo pipefail
@@ -29,6 +30,12 @@ ensure_packages libwebp/build.sh emscripten wabt binaryen dpkg-dev
 # --- source: Debian's libwebp, pinned
 SRC="$T/build/libwebp-1.5.0"
 debian_source "$T" "libwebp=$VERSION" "$DSC" "$DSC_SHA256" "$SRC"
+# Our patch (wasm/README.md, "libwebp.wasm"): the VP8L (lossless) decoder keeps a sliding
+# window of rows instead of the whole ARGB image. Its sha256 is pinned here.
+PATCH="$HERE/vp8l-sliding-window.patch"
+PATCH_SHA256=ea236339f1bc3f18a664a3b987c3721b259b3089fb7c11c0a254c408a732aa04
+echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
+(cd "$SRC" && patch -p1 --quiet --no-backup-if-mismatch <"$PATCH")
 
 # --- compile
 CFLAGS=(-O3 -msimd128 -msse4.1 -DWEBP_HAVE_SSE2 -DWEBP_HAVE_SSE41 -DEMSCRIPTEN

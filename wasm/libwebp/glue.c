@@ -9,10 +9,13 @@
 //   1 width, 2 height, 3 data pointer, 4 data length, 5..8 call-specific, 9 message pointer,
 //   10 message length (a static C string, not NUL-counted).
 // - webp_alloc(len) -> ptr (0 on failure); webp_free(ptr) frees a buffer not passed on.
-// - webp_decode(ptr, len, target_w, target_h, max_pixels): takes (and frees) the input;
-//   decodes a still WebP to RGBA8 (non-premultiplied), scaled by libwebp's rescaler to
-//   target_w x target_h when both are > 0. Words 5..8: source width, height, has_alpha,
-//   format (0 mixed/undefined, 1 lossy, 2 lossless). Animated files: status 2.
+// - webp_decode(ptr, len, target_w, target_h, max_pixels, crop_left, crop_top, crop_w,
+//   crop_h): takes (and frees) the input; decodes a still WebP to RGBA8 (non-premultiplied),
+//   cropped by libwebp to the crop_w x crop_h rectangle at (crop_left, crop_top) when both
+//   crop_w and crop_h are > 0 (a lossy image's crop origin is snapped to even coordinates by
+//   libwebp), then scaled by libwebp's rescaler to target_w x target_h (at most the crop) when
+//   both are > 0. Words 5..8: source width, height, has_alpha, format (0 mixed/undefined,
+//   1 lossy, 2 lossless). Animated files: status 2.
 // - webp_release(): frees the output of the last decode or encode.
 // - webp_anim_open(ptr, len, max_pixels): takes the input (kept until webp_anim_close) and
 //   opens a WebPAnimDecoder (RGBA, canvas-composited). Words 5..8: frame count, loop count
@@ -93,7 +96,8 @@ EXPORT void webp_release(void) {
 }
 
 EXPORT uint32_t* webp_decode(uint8_t* data, uint32_t len, int target_w, int target_h,
-                             uint32_t max_pixels) {
+                             uint32_t max_pixels, int crop_left, int crop_top, int crop_w,
+                             int crop_h) {
   webp_release();
   WebPDecoderConfig config;
   uint32_t* h;
@@ -116,8 +120,19 @@ EXPORT uint32_t* webp_decode(uint8_t* data, uint32_t len, int target_w, int targ
     return set_status(S_TOO_LARGE, "image larger than the pixel limit");
   }
   int ow = sw, oh = sh;
-  if (target_w > 0 && target_h > 0 && (target_w != sw || target_h != sh)) {
-    if (target_w > sw || target_h > sh) {
+  if (crop_w > 0 && crop_h > 0 && (crop_w != sw || crop_h != sh)) {
+    if (crop_left < 0 || crop_top < 0 || crop_w > sw - crop_left || crop_h > sh - crop_top) {
+      free(data);
+      return set_status(S_BAD_ARG, "crop outside the image");
+    }
+    config.options.use_cropping = 1;
+    config.options.crop_left = crop_left;
+    config.options.crop_top = crop_top;
+    config.options.crop_width = ow = crop_w;
+    config.options.crop_height = oh = crop_h;
+  }
+  if (target_w > 0 && target_h > 0 && (target_w != ow || target_h != oh)) {
+    if (target_w > ow || target_h > oh) {
       free(data);
       return set_status(S_BAD_ARG, "scaled decode only reduces");
     }

@@ -37,6 +37,12 @@ export interface ProbeResult {
    * planner charges its own figures. Absent for other formats.
    */
   webpLossless?: boolean;
+  /**
+   * WebP only: a still image whose own bitstream is VP8L (not only its alpha plane), which
+   * libwebp decodes in a window of rows (wasm/libwebp/vp8l-sliding-window.patch) and crops
+   * and scales while decoding. Absent for other formats.
+   */
+  webpVp8l?: boolean;
 }
 
 /** Colour model of the stored samples, as the header says: what an ICC profile must match. */

@@ -112,6 +112,7 @@ export function probeWebp(b: Uint8Array): ProbeResult {
       progressive: false,
       cmyk: false,
       webpLossless: type === VP8L || webpLosslessReason(b) !== null,
+      webpVp8l: type === VP8L,
     };
   }
   if (type !== VP8X) throw malformed('WebP: first chunk is not VP8, VP8L or VP8X');
@@ -167,6 +168,7 @@ export function probeWebp(b: Uint8Array): ProbeResult {
     progressive: false,
     cmyk: false,
     webpLossless: webpLosslessReason(b) !== null,
+    webpVp8l: !animated && webpLosslessReason(b) === 'VP8L',
     ...(icc && { icc }),
   };
 }

@@ -411,7 +411,7 @@ describe('probe: shared/images (README table)', () => {
   it.each([...IMAGES])('%s', async (path, { icc: tagged, ...want }) => {
     const data = await fixture(`images/${path}`);
     expect(sniffFormat(data)).toBe(want.format);
-    const { icc, webpLossless: _lossless, ...got } = probe(data);
+    const { icc, webpLossless: _lossless, webpVp8l: _vp8l, ...got } = probe(data);
     expect(got).toEqual({ ...want, cmyk: false });
     // The README marks files with an embedded profile "ICC" (sharp reads the same profiles).
     expect(icc !== undefined, 'embedded ICC profile').toBe(tagged);

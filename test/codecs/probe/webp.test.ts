@@ -64,10 +64,14 @@ describe('webpLosslessReason', () => {
     // The probe reports it as a fact (what uploads record for the planner).
     expect(probe(lossless).webpLossless).toBe(true);
     expect(probe(extended).webpLossless).toBe(true);
+    // …and whether the image itself is VP8L (decoded in a window of rows).
+    expect(probe(lossless).webpVp8l).toBe(true);
+    expect(probe(extended).webpVp8l).toBe(true);
 
     const lossy = await encodeWebp(picture(false), {});
     expect(webpLosslessReason(lossy)).toBeNull();
     expect(probe(lossy).webpLossless).toBe(false);
+    expect(probe(lossy).webpVp8l).toBe(false);
     const vp8 = firstChunk(lossy);
     const frame = (inner: number[]) =>
       chunk('ANMF', [
@@ -83,10 +87,16 @@ describe('webpLosslessReason', () => {
     const animated = (inner: number[]) => riff([...vp8x(0x02, 24, 16), ...anim, ...frame(inner)]);
     expect(webpLosslessReason(animated(chunk('VP8 ', vp8.data)))).toBeNull();
     expect(webpLosslessReason(animated(chunk('VP8L', vp8l.data)))).toBe('VP8L');
-    expect(probe(animated(chunk('VP8L', vp8l.data)))).toMatchObject({ format: 'webp', frames: 1 });
+    expect(probe(animated(chunk('VP8L', vp8l.data)))).toMatchObject({
+      format: 'webp',
+      frames: 1,
+      webpLossless: true,
+      webpVp8l: false,
+    });
 
     const alphaLossless = await encodeWebp(picture(true), {}); // libwebp default: alpha_compression 1
     expect(webpLosslessReason(alphaLossless)).toBe('ALPH');
+    expect(probe(alphaLossless)).toMatchObject({ webpLossless: true, webpVp8l: false });
     const alphaRaw = await encodeWebp(picture(true), { alpha_compression: 0 });
     expect(webpLosslessReason(alphaRaw)).toBeNull();
     expect(probe(alphaRaw)).toMatchObject({ hasAlpha: true });

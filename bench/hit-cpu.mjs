@@ -1,0 +1,160 @@
+/**
+ * Workerd CPU per cache hit, A/B in one run (docs/performance.md, "Cache hits: the fast path"):
+ * the working tree against a git revision (default `HEAD~1`), each served by its own
+ * `wrangler dev` as the load test serves it (scripts/lib/local-service.mjs), side by side. Each service gets the same eight
+ * `w=320,f=webp` variants of Kodak PNGs, warmed until they are hits; then the arms take turns,
+ * `--rounds` times (the order alternating), `--slice` seconds of autocannon each at
+ * `--connections`, while the CPU time of every workerd of the arm (`utime + stime` from
+ * `/proc/<pid>/stat`) is read before and after: ms of CPU per 2xx answer, per process (wrangler's
+ * proxy first, then the service's own workerd). Times on a shared machine only compare within
+ * one run; the ratios are the result.
+ *
+ *   node bench/hit-cpu.mjs [--rev REV] [--port N] [--rounds 4] [--slice 5] [--connections 8]
+ *
+ * Ports N and N+1 (default 8841); results to bench/results/hit-cpu-<date>.json (appended runs).
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { groupMembers, startLocalService } from '../scripts/lib/local-service.mjs';
+
+const root = path.resolve(import.meta.dirname, '..');
+const kodak = path.join(root, '..', 'shared', 'images', 'kodak');
+const { values: opt } = parseArgs({
+  options: {
+    rev: { type: 'string', default: 'HEAD~1' },
+    port: { type: 'string', default: '8841' },
+    rounds: { type: 'string', default: '4' },
+    slice: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '8' },
+  },
+});
+const SLICE = Number(opt.slice);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** utime + stime of `pid`, clock ticks (1/100 s). */
+function ticks(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+/** `rev` of this repository extracted to a temporary directory that can be served. */
+function checkout(rev) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-rev-'));
+  execFileSync('sh', ['-c', `git archive "${rev}" | tar -x -C "${dir}"`], { cwd: root });
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  fs.cpSync(path.join(root, 'console', 'dist'), path.join(dir, 'console', 'dist'), {
+    recursive: true,
+  });
+  return dir;
+}
+
+/** Starts an arm's service and warms its eight hot paths; records its new workerd pids. */
+async function start(arm, port) {
+  arm.svc = await startLocalService({ root: arm.root, keyCount: 1, port });
+  arm.paths = [];
+  for (let i = 1; i <= 8; i++) {
+    const body = Buffer.concat([
+      fs.readFileSync(path.join(kodak, `kodim0${i}.png`)),
+      randomBytes(16),
+    ]);
+    const res = await fetch(`${arm.svc.url}/v1/images`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${arm.svc.keys[0]}`, 'Content-Type': 'image/png' },
+      body,
+    });
+    if (res.status !== 201) throw new Error(`upload: ${res.status} ${await res.text()}`);
+    const p = `/img/${(await res.json()).id}/w=320,f=webp`;
+    let hit = false;
+    for (let k = 0; k < 20 && !hit; k++) {
+      const r = await fetch(arm.svc.url + p);
+      await r.arrayBuffer();
+      hit = r.headers.get('X-Cache') === 'HIT';
+      if (!hit) await sleep(100);
+    }
+    if (!hit) throw new Error(`${arm.name}: ${p} never answered X-Cache: HIT`);
+    arm.paths.push(p);
+  }
+  arm.workerds = groupMembers(arm.svc.pid)
+    .filter((m) => m.comm === 'workerd')
+    .map((m) => m.pid)
+    .sort((a, b) => a - b);
+  console.log(`${arm.name}: ${arm.svc.url}, workerd pids ${arm.workerds.join(', ')}`);
+}
+
+/** One slice of autocannon on an arm; returns req/s, p99 and CPU ms per answer per workerd. */
+async function slice(arm) {
+  let n = 0;
+  const t0 = arm.workerds.map(ticks);
+  const result = await new Promise((resolve, reject) =>
+    autocannon(
+      {
+        url: arm.svc.url,
+        connections: Number(opt.connections),
+        duration: SLICE,
+        requests: [
+          {
+            setupRequest: (req) => ({
+              ...req,
+              path: arm.paths[n % arm.paths.length],
+              headers: { 'CF-Connecting-IP': `198.18.${(n >> 8) & 255}.${n++ & 255}` },
+            }),
+          },
+        ],
+      },
+      (err, r) => (err ? reject(err) : resolve(r)),
+    ),
+  );
+  const ok = result['2xx'];
+  const cpuMs = arm.workerds.map((pid, i) => ((ticks(pid) - t0[i]) * 10) / ok);
+  return { rps: ok / SLICE, p99: result.latency.p99, non2xx: result.non2xx, cpuMs };
+}
+
+const arms = [
+  { name: `rev ${opt.rev}`, root: checkout(opt.rev) },
+  { name: 'working tree', root },
+];
+process.on('SIGINT', () => void stopAll().then(() => process.exit(1)));
+async function stopAll() {
+  for (const a of arms) await a.svc?.stop();
+  for (const a of arms) if (a.root !== root) fs.rmSync(a.root, { recursive: true, force: true });
+}
+const load = [fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]];
+try {
+  for (const [i, arm] of arms.entries()) await start(arm, Number(opt.port) + i);
+  for (const arm of arms) arm.slices = [];
+  for (let round = 0; round < Number(opt.rounds); round++) {
+    for (const arm of round % 2 ? [...arms].reverse() : arms) {
+      const s = await slice(arm);
+      arm.slices.push(s);
+      console.log(
+        `round ${round} ${arm.name}: ${s.rps.toFixed(1)} req/s, p99 ${s.p99} ms, non-2xx ${s.non2xx}, workerd CPU ms/answer ${s.cpuMs.map((c) => c.toFixed(3)).join(' / ')}`,
+      );
+    }
+  }
+  load.push(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+  console.log(`load average (1 min) ${load.join(' → ')}`);
+  const out = path.join(
+    root,
+    'bench',
+    'results',
+    `hit-cpu-${new Date().toISOString().slice(0, 10)}.json`,
+  );
+  const runs = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, 'utf8')) : [];
+  runs.push({
+    date: new Date().toISOString(),
+    git: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim(),
+    options: opt,
+    loadAverage1m: load,
+    arms: arms.map(({ name, workerds, slices }) => ({ name, workerds, slices })),
+  });
+  fs.writeFileSync(out, `${JSON.stringify(runs, null, 1)}\n`);
+  console.log(`results: ${path.relative(root, out)}`);
+} finally {
+  await stopAll();
+}
