@@ -12,8 +12,11 @@
  *   encode-<fmt>-<W>x<H>        RGBA of the 12 MP phone photo resized (fill) by sharp → encode
  *   decode-<kind>-<W>x<H>|full  a 12 MP grid source (webp-lossless, webp-lossy, avif) decoded
  *                               (WebP: scaled by libwebp's rescaler to WxH)
- *   grid:<source label>|<t>|<f> the production pipeline (probe + parseTransform + runPipeline)
- *                               on a grid source (scripts/lib/grid-sources.mjs)
+ *   grid:<source label>|<t>|<f> the production pipeline (probe + parseTransform + the
+ *                               planner's shape, src/transform/fallback.ts + runShape) on a
+ *                               grid source (scripts/lib/grid-sources.mjs)
+ *   grid:<…>|<t>|<f>|m8         the same on the shape's libjpeg-turbo M/8 fallback, forced
+ *                               (JPEG sources; skipped where the variant has none)
  *
  *   node bench/grid-memory.mjs [--out FILE] [filter ...]   (case ids containing a filter)
  *
@@ -108,6 +111,20 @@ for (const s of GRID_SOURCES)
       params: { op: 'pipeline', t, f },
     });
 
+/** The M/8 fallback (src/transform/fallback.ts) of the wide JPEG variants, forced. */
+const FALLBACK = [
+  ['w=1600', 'webp'],
+  ['w=1600', 'avif'],
+  ['w=2000,h=2000,fit=cover', 'webp'],
+];
+for (const s of GRID_SOURCES.filter((g) => g.label.includes('JPEG')))
+  for (const [t, f] of FALLBACK)
+    CASES.push({
+      id: `grid:${s.label}|${t}|${f}|m8`,
+      input: () => gridBytes(s.label),
+      params: { op: 'pipeline', t, f, m8: 1 },
+    });
+
 const args = process.argv.slice(2);
 const outIdx = args.indexOf('--out');
 const date = new Date().toISOString().slice(0, 10);
@@ -160,7 +177,10 @@ try {
         `${c.id}: ${rec.output} peak ${rec.peakMB} (above idle ${rec.peakAboveIdleMB}, above stored ${rec.peakAboveStoredMB}) wasm ${JSON.stringify(wasm)}`,
       );
     } catch (err) {
-      console.log(`${c.id}: FAILED ${err instanceof Error ? err.message : String(err)}`);
+      const message = err instanceof Error ? err.message : String(err);
+      // An m8 case whose variant has no M/8 fallback (reduced 2x or more, or not reduced).
+      if (message.includes('no M/8 fallback')) console.log(`${c.id}: skipped (no M/8 fallback)`);
+      else console.log(`${c.id}: FAILED ${message}`);
     } finally {
       await worker.stop();
     }

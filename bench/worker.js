@@ -14,7 +14,9 @@
  *        op=decode-turbo &m=1..8           (src/codecs/jpeg-turbo.ts, at m/8)
  *        op=resize   &w=W&h=H
  *        op=encode   &format=jpeg|png|webp|avif[&quality=Q][&speed=S]
- *        op=pipeline &t=<transform>&f=<format>   (probe + parseTransform + runPipeline)
+ *        op=pipeline &t=<transform>&f=<format>[&m8=1]   (probe + parseTransform + the
+ *                    planner's shape, transform/fallback.ts, or with m8=1 its M/8 fallback
+ *                    forced + runShape)
  *   GET  /mem                                wasm memory per codec instance, bytes
  *   GET  /defaults                           encoder defaults (quality per format, AVIF speed)
  *   GET  /clock?ms=N                         busy-wait N ms by Date.now(); report what
@@ -35,7 +37,9 @@ import { decodeJpegScaled } from '../src/codecs/jpeg-scaled';
 import { decodeJpegTurbo } from '../src/codecs/jpeg-turbo';
 import { probe } from '../src/codecs/probe';
 import { resizeImage } from '../src/codecs/resize';
-import { runPipeline } from '../src/transform/pipeline';
+import { loadConfig } from '../src/config';
+import { eighthsFallback, placeShape } from '../src/transform/fallback';
+import { runShape, shapeVariant } from '../src/transform/pipeline';
 import { parseTransform } from '../src/transform/spec';
 import { wasmMemory } from '../wasm/instances';
 
@@ -93,11 +97,19 @@ function operation(q) {
       return async () => ({ bytes: await encodeImage(raw, format, opts), raw: size });
     }
     case 'pipeline': {
-      const facts = probe(input.bytes);
+      const facts = { ...probe(input.bytes), bytes: input.bytes.byteLength, focal: null };
       const spec = parseTransform(q.get('t') ?? '');
       const format = /** @type {any} */ (q.get('f'));
+      // The shape production makes it from (its M/8 fallback when only that fits a budget);
+      // m8=1: the M/8 fallback, forced.
+      const planned = shapeVariant(facts, spec);
+      const shape =
+        q.get('m8') === '1'
+          ? eighthsFallback(planned)
+          : placeShape(planned, format, loadConfig({})).shape;
+      if (!shape) throw new Error('no M/8 fallback for this variant');
       return async () => {
-        const r = await runPipeline(input.bytes, facts, spec, format);
+        const r = await runShape(input.bytes, shape, format);
         return {
           bytes: r.bytes,
           raw: { data: new Uint8ClampedArray(0), width: r.width, height: r.height },

@@ -70,8 +70,13 @@ export const RESIZE_SHA256 = 'b776fe6d1de4627ec33382a6b6f25cf08b1b99c82f162819ee
  * 8: baseline JPEG reductions of 2x or more decode with libjpeg-turbo at M/8, then
  * wasm/resize.wasm, where the planner prices that cheaper than jpeg_scaled at 1/d
  * (src/transform/jpeg-cost.ts, 2026-12-05): 12 MP → 800w at 3/8 (→ 1600w stays at 1/1).
+ * 9: JPEG reductions under 2x whose 1/1 plan is over the budget of its place decode with
+ * libjpeg-turbo at M/8 where that fits a better place (src/transform/fallback.ts,
+ * 2026-12-05): variants that were made in the queue at 1/1 may be made inline at M/8; and a
+ * GIF whose transparency flag names an index no pixel uses is opaque (resampled without
+ * premultiplying, `f=auto` answers JPEG to basic clients). The ledger's outputs are the same.
  */
-export const PIPELINE_VERSION = 8;
+export const PIPELINE_VERSION = 9;
 
 /**
  * SHA-256 of wasm/avif.wasm (our AVIF decoder: dav1d 1.5.1 + libavif 1.4.2; see

@@ -18,7 +18,8 @@ import { admitTransform, refuseMissWhenBusy } from '../transform/admission';
 import { acceptClass, autoCandidates, contentType } from '../transform/negotiate';
 import { isAnimatedOutput, runShape, shapeVariant, type SourceFacts } from '../transform/pipeline';
 import { serverTiming, type StageTimings } from '../observability/log';
-import { estimateShape, overBudget, placement, queueBudget, sourceFacts } from '../transform/cost';
+import { overBudget, queueBudget, sourceFacts } from '../transform/cost';
+import { placeShape } from '../transform/fallback';
 import { planRequest } from '../transform/plan';
 import { focalPending, GRAVITY_PENDING } from '../transform/geometry';
 import { largestFeasibleWidth } from '../transform/suggest';
@@ -271,7 +272,11 @@ function jsonFacts(
   const { geometry } = shape;
   const { width, height } = geometry.canvas;
   const format = autoCandidates(accept, rec, spec)[0]!;
-  const estimate = estimateShape({ ...shape, spec: { ...spec, format: 'auto' } }, format);
+  const { estimate, placement: placed } = placeShape(
+    { ...shape, spec: { ...spec, format: 'auto' } },
+    format,
+    config,
+  );
   return Response.json(
     {
       width,
@@ -292,7 +297,7 @@ function jsonFacts(
       cost_estimate: {
         cpu_ms: Math.round(estimate.cpuMs),
         memory_mb: Math.round(estimate.memoryMB),
-        placement: placement(estimate, config),
+        placement: placed,
       },
       geometry,
     },

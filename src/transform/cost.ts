@@ -162,11 +162,12 @@ const PROGRESSIVE_BYTES_PER_BLOCK: Record<'1' | '2' | '4' | '8', number> = {
 /** 8x8 blocks per source pixel at 4:2:0 (1.5 samples per pixel). */
 const PROGRESSIVE_BLOCKS_PER_PIXEL = 1.5 / 64;
 /**
- * Coefficient storage of a progressive JPEG decoded at 1/`d`, MB per source MP (bytes per
- * pixel): 3 at 1/1, 0.94 at 1/2, 0.38 at 1/4, 0.23 at 1/8 (4:2:0; 4:4:4 takes twice that).
+ * Coefficient storage of a progressive JPEG decoded at 1/`d`, MiB per source MP (bytes per
+ * pixel / 1.048576): 2.86 at 1/1, 0.89 at 1/2, 0.36 at 1/4, 0.22 at 1/8 (4:2:0; 4:4:4 takes
+ * twice that).
  */
 const progressiveCoefficientMbPerMP = (d: '1' | '2' | '4' | '8'): number =>
-  PROGRESSIVE_BYTES_PER_BLOCK[d] * PROGRESSIVE_BLOCKS_PER_PIXEL;
+  (PROGRESSIVE_BYTES_PER_BLOCK[d] * PROGRESSIVE_BLOCKS_PER_PIXEL) / 1.048576;
 
 /** Little CMS 8-bit RGB → sRGB, ms per MP, and ms to build the transform (docs/performance.md). */
 const COLOUR_MS_PER_MP = 30;
@@ -323,6 +324,19 @@ function encodeCost(
 }
 
 /**
+ * The encoder's fixed memory: `memoryFixedMB.encode[format]`, or `webpAlpha` for a WebP that
+ * keeps transparency (its figures were fitted apart, see docs/performance.md).
+ */
+function encodeFixed(
+  format: EncodeFormat,
+  alpha: boolean,
+  t: CostTable,
+): number | null | undefined {
+  const f = t.memoryFixedMB.encode;
+  return alpha && format === 'webp' && f.webpAlpha != null ? f.webpAlpha : f[format];
+}
+
+/**
  * Estimates one variant of a spec: {@link estimateShape} on its shape (tests and one-off
  * callers; request flows plan the shape once, transform/plan.ts).
  */
@@ -419,9 +433,15 @@ export function estimateShape(
     decodeFixed = num(fixed.decode.avif, maxOf(fixed.decode));
   } else if (eighths) {
     const inputMb = src.bytes !== undefined ? src.bytes / 1_048_576 : 0.25 * srcMP;
+    // A progressive JPEG (the planner's fallback only, pipeline.ts decodePlan): libjpeg keeps
+    // every coefficient at full resolution between scans, whatever the scale, and decodes
+    // all of them.
+    const coefficients = src.progressive ? progressiveCoefficientMbPerMP('1') * srcMP : 0;
     decode = {
-      ms: TURBO_MS_PER_SOURCE_MP * srcMP + TURBO_MS_PER_DECODED_MP * decMP,
-      mb: 2 * inputMb + 2 * RGBA_MB_PER_MP * decMP,
+      ms:
+        (src.progressive ? fullMs : TURBO_MS_PER_SOURCE_MP) * srcMP +
+        TURBO_MS_PER_DECODED_MP * decMP,
+      mb: 2 * inputMb + 2 * RGBA_MB_PER_MP * decMP + coefficients,
     };
     decodeFixed = TURBO_FIXED_MB;
   } else if (!inModule) {
@@ -545,7 +565,7 @@ export function estimateShape(
     decodeFixed +
     (src.colourManaged === false ? 0 : COLOUR_FIXED_MB) +
     (inModule || !resized ? 0 : num(fixed.resize, 0)) +
-    num(fixed.encode[format], maxOf(fixed.encode));
+    num(encodeFixed(format, alpha, t), maxOf(fixed.encode));
   // Buffers handed between stages are counted by both; the module path, and a decode that is
   // not resized, hand over only the output-sized image. A buffer handed on is garbage, but V8
   // has often not collected it yet when the next stage peaks: half of it is subtracted
@@ -559,12 +579,13 @@ export function estimateShape(
     : HANDOFF_FREED *
       RGBA_MB_PER_MP *
       ((inModule || !resized ? 0 : avif ? avifMP : decMP) + outMP + losslessOut);
-  // A turned or flipped output is copied once more at its size (transform/orient.ts), the
-  // unturned image then handed on as garbage: half of it counted, as a handoff (not when
-  // streamed: the rows are put in place turned).
+  // A turned or flipped output is copied once more at its size (transform/orient.ts); both
+  // are live while it is copied, and the unturned one is garbage only afterwards: counted
+  // whole (half of it, as a handoff, fell 1 MB short of the 8 MP portrait photo's measured
+  // peaks, bench/results/2026-12-05-planner-memory.json). Not when streamed: the rows are put
+  // in place turned.
   const { transpose, flipX, flipY } = shape.orientation;
-  const orientMB =
-    !streamed && (transpose || flipX || flipY) ? HANDOFF_FREED * RGBA_MB_PER_MP * resizedMP : 0;
+  const orientMB = !streamed && (transpose || flipX || flipY) ? RGBA_MB_PER_MP * resizedMP : 0;
   const resizeMB = streamed ? 0 : resize.mb;
   const memoryMB = Math.max(
     fixedMB + decode.mb - lentCopyMB,

@@ -21,7 +21,9 @@
  * 123-124 MiB; → 1600w WebP (`large`), 1/1 in the module 568-597 ms (decode and resample
  * 262) and 187-188 MiB, 5/8 + resize.wasm 475 ms (decode 85, resize 54) and 170 MiB. The
  * pipeline asks only for reductions of 2x or more (`turboEighths` in pipeline.ts: under 2x
- * the full decode + lanczos3 stays, sharp's output), so → 800w takes 3/8 and → 1600w 1/1.
+ * the full decode + lanczos3 stays, sharp's output), so → 800w takes 3/8 and → 1600w 1/1,
+ * unless the 1/1 plan is over its place's budget: then the planner's fallback
+ * (transform/fallback.ts) takes 5/8.
  */
 
 /** The cost-table figures this module reads (a subset of `CostTable` in cost.ts). */

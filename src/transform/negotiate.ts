@@ -9,7 +9,8 @@ import type { ImageFormat } from '../codecs/probe';
 import type { AcceptClass, EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import { DomainError } from '../errors';
-import { estimateShape, placement, type CostEstimate, type PlanShape } from './cost';
+import type { PlanShape } from './cost';
+import { placeShape, type PlacedShape } from './fallback';
 import type { OutputFormat, TransformSpec } from './spec';
 
 /** Classifies `Accept` (RFC 9110 §12.5.1; a media range with q=0 is refused). */
@@ -100,42 +101,43 @@ export function autoCandidates(
 export const contentType = (f: EncodeFormat) => `image/${f}`;
 
 /**
- * The format of a request and its estimate. An explicit format is made or refused as asked;
- * `f=auto` answers with the first of {@link autoCandidates} that the planner does not refuse
- * (so a source too heavy for the AVIF encoder still gets WebP), or the first when all are
- * refused (the 422 then names its estimate). One estimate per candidate, on one shape.
- * `json` must be handled before calling this.
+ * The format of a request, placed with its estimate (transform/fallback.ts `placeShape`: the
+ * shape, or its libjpeg-turbo M/8 fallback when only that fits). An explicit format is made
+ * or refused as asked; `f=auto` answers with the first of {@link autoCandidates} that the
+ * planner does not refuse (so a source too heavy for the AVIF encoder still gets WebP), or
+ * the first when all are refused (the 422 then names its estimate). One estimate per
+ * candidate, on one shape. `json` must be handled before calling this.
  */
 export function chooseFormat(
   shape: PlanShape,
   accept: AcceptClass,
   source: FormatSource,
   config: Config,
-): { format: EncodeFormat; estimate: CostEstimate } {
+): PlacedShape & { format: EncodeFormat } {
   const requested = shape.spec.format;
   if (requested === 'json') throw new RangeError('chooseFormat: f=json is not an image');
   if (requested !== 'auto') {
     const format = resolveFormat(requested, accept, source, shape.spec);
-    return { format, estimate: estimateShape(shape, format) };
+    return { format, ...placeShape(shape, format, config) };
   }
   return feasibleFormat(shape, autoCandidates(accept, source, shape.spec), config);
 }
 
 /**
- * The first of `candidates` (best first) that is not refused for this shape, with its
- * estimate; when every candidate is refused, the first.
+ * The first of `candidates` (best first) that is not refused for this shape (or its M/8
+ * fallback), placed with its estimate; when every candidate is refused, the first.
  * @throws RangeError when `candidates` is empty.
  */
 export function feasibleFormat(
   shape: PlanShape,
   candidates: readonly EncodeFormat[],
   config: Config,
-): { format: EncodeFormat; estimate: CostEstimate } {
-  let first: { format: EncodeFormat; estimate: CostEstimate } | undefined;
+): PlacedShape & { format: EncodeFormat } {
+  let first: (PlacedShape & { format: EncodeFormat }) | undefined;
   for (const format of candidates) {
-    const estimate = estimateShape(shape, format);
-    first ??= { format, estimate };
-    if (placement(estimate, config) !== 'refuse') return { format, estimate };
+    const placed = { format, ...placeShape(shape, format, config) };
+    first ??= placed;
+    if (placed.placement !== 'refuse') return placed;
   }
   if (!first) throw new RangeError('feasibleFormat: no candidates');
   return first;

@@ -200,9 +200,16 @@ export interface VariantShape extends ReturnType<typeof planVariant> {
 
 /**
  * The shape of a spec on a source (see {@link VariantShape}); `window` as for
- * {@link planVariant} (the `trim=border` box once found).
+ * {@link planVariant} (the `trim=border` box once found). `eighthsFallback`: decode a JPEG
+ * reduced by less than 2x with libjpeg-turbo at M/8 (see {@link decodePlan}); only the
+ * planner asks for it (transform/fallback.ts), when the default plan does not fit a budget.
  */
-export function shapeVariant(src: SourceFacts, spec: TransformSpec, window?: Rect): VariantShape {
+export function shapeVariant(
+  src: SourceFacts,
+  spec: TransformSpec,
+  window?: Rect,
+  eighthsFallback = false,
+): VariantShape {
   const planned = planVariant(src, spec, window);
   const crop = sourceCrop(src, planned);
   const target = orientSize(planned.orientation, planned.geometry.resize);
@@ -217,7 +224,7 @@ export function shapeVariant(src: SourceFacts, spec: TransformSpec, window?: Rec
     crop,
     target,
     decodes,
-    decode: decodePlan(src, decodes.crop, decodes.target),
+    decode: decodePlan(src, decodes.crop, decodes.target, eighthsFallback),
   };
 }
 
@@ -257,11 +264,20 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   scales it to the target while decoding (its rescaler, an area average), so neither the
  *   full-size RGBA nor a second resize buffer exists (its VP8L decoder keeps a window of rows,
  *   wasm/libwebp/vp8l-sliding-window.patch); `scale` is 1 and `decoded` the source size.
+ *
+ * `eighthsFallback` (the planner's fallback, transform/fallback.ts): a JPEG, baseline or
+ * progressive, whose crop is reduced by less than 2x decodes with libjpeg-turbo at the
+ * smallest M/8 that covers the target ({@link chooseJpegEighths}, M < 8) instead of at 1/1.
+ * It accepts DCT scaling's departure from sharp's output (1.6x reductions: ΔE76 p95 5.5,
+ * PSNR 36.9 dB against the full decode; see {@link turboEighths}) for a variant the 1/1 plan
+ * cannot make within a budget. A progressive file then keeps all its coefficients at full
+ * resolution in libjpeg (2 bytes per coded sample), which the planner charges.
  */
 export function decodePlan(
   src: SourceFacts & { progressive?: boolean },
   crop: Size,
   target: Size,
+  eighthsFallback = false,
 ): DecodePlan {
   const jpeg = src.format === 'jpeg';
   const stillWebp = src.format === 'webp' && (src.frames ?? 1) <= 1;
@@ -271,8 +287,15 @@ export function decodePlan(
     target.width <= crop.width &&
     target.height <= crop.height &&
     target.width * target.height < crop.width * crop.height;
-  const eighths =
-    jpeg && src.progressive !== true ? turboEighths(src, crop, target, reduced ? scale : 0) : 0;
+  const underTwo = jpeg && reduced && scale === 1 && eighthsFallback;
+  const m = underTwo ? chooseJpegEighths(crop.width, crop.height, target.width, target.height) : 8;
+  const eighths = underTwo
+    ? m < 8
+      ? m
+      : 0
+    : jpeg && src.progressive !== true
+      ? turboEighths(src, crop, target, reduced ? scale : 0)
+      : 0;
   if (eighths)
     return {
       scale: 1,
@@ -316,6 +339,9 @@ export function decodePlan(
  *   against 188 MiB) but scaling in the DCT strays from sharp's output (Shoes-AdobeRGB.jpg →
  *   400 px at 6/8: ΔE76 p95 5.5 against sharp, over test/transform/colour.test.ts's 5; 1.6x
  *   reductions 36.9 dB PSNR against the full decode, under shrink-on-load.test.ts's 40).
+ *   That cost is accepted only in the planner's fallback ({@link decodePlan}'s
+ *   `eighthsFallback`, transform/fallback.ts): when the 1/1 plan is over the budget of the
+ *   place it would be made in and M/8 fits a better one.
  * Progressive JPEGs keep jpeg_scaled and mozjpeg: libjpeg would hold all their coefficients.
  */
 function turboEighths(src: SourceFacts, crop: Size, target: Size, scale: number): JpegEighths | 0 {

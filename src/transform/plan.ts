@@ -1,18 +1,13 @@
 /**
  * One {@link VariantPlan} per request: the source's orientation, the geometry, the decode
- * plan (transform/pipeline.ts `shapeVariant`), the output format (./negotiate.ts), the cost
- * estimate and the placement (./cost.ts), computed once from header facts and handed to the
+ * plan (transform/pipeline.ts `shapeVariant`; its M/8 fallback, ./fallback.ts), the output
+ * format (./negotiate.ts), the cost estimate and the placement (./cost.ts), computed once from
+ * header facts and handed to the
  * delivery flow, the stand-ins and the pipeline, so nothing is planned twice.
  */
 import type { AcceptClass, EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
-import {
-  placement,
-  type CostEstimate,
-  type Placement,
-  type PlanShape,
-  type PlanSource,
-} from './cost';
+import type { CostEstimate, Placement, PlanShape, PlanSource } from './cost';
 import { chooseFormat, type FormatSource } from './negotiate';
 import { shapeVariant } from './pipeline';
 import type { TransformSpec } from './spec';
@@ -47,8 +42,12 @@ export function planRequest(
   source: FormatSource,
   config: Config,
 ): VariantPlan {
-  const shape = shapeVariant(src, spec);
-  const { format, estimate } = chooseFormat(shape, accept, source, config);
+  const { format, shape, estimate, placement } = chooseFormat(
+    shapeVariant(src, spec),
+    accept,
+    source,
+    config,
+  );
   return {
     ...shape,
     canonical,
@@ -56,6 +55,6 @@ export function planRequest(
     format,
     negotiated: spec.format === 'auto',
     estimate,
-    placement: placement(estimate, config),
+    placement,
   };
 }

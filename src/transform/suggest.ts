@@ -6,8 +6,9 @@
  */
 import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
-import { estimateVariant, placement, type PlanSource } from './cost';
-import { planVariant } from './pipeline';
+import type { PlanSource } from './cost';
+import { placeShape } from './fallback';
+import { planVariant, shapeVariant } from './pipeline';
 import type { TransformSpec } from './spec';
 
 /**
@@ -28,8 +29,8 @@ export function withOutputWidth(
 
 /**
  * The largest output width (device pixels, below the refused one) at which this variant is
- * made inline or by the queue, by bisection over the planner's estimate (which grows with the
- * output); null when not even a 1-pixel-wide output fits (the source itself is too costly).
+ * made inline or by the queue (M/8 fallback included, ./fallback.ts), by bisection over the
+ * planner's estimate (which grows with the output); null when not even a 1-pixel-wide output fits (the source itself is too costly).
  */
 export function largestFeasibleWidth(
   src: PlanSource,
@@ -39,8 +40,8 @@ export function largestFeasibleWidth(
 ): number | null {
   const canvasWidth = planVariant(src, spec).geometry.canvas.width;
   const ok = (w: number) =>
-    placement(estimateVariant(src, withOutputWidth(spec, canvasWidth, w), format), config) !==
-    'refuse';
+    placeShape(shapeVariant(src, withOutputWidth(spec, canvasWidth, w)), format, config)
+      .placement !== 'refuse';
   if (!ok(1)) return null;
   let lo = 1; // fits
   let hi = canvasWidth; // refused

@@ -20,7 +20,8 @@ import { markVariantFailed, markVariantReady, type VariantIdentity } from '../st
 import { hasVariant, putVariant, specHash } from '../storage/variants';
 import { formatsFor } from '../transform/negotiate';
 import { runShape, shapeVariant } from '../transform/pipeline';
-import { combine, estimateShape, overBudget, queueBudget, sourceFacts } from '../transform/cost';
+import { combine, overBudget, queueBudget, sourceFacts } from '../transform/cost';
+import { placeShape } from '../transform/fallback';
 import { focalPending } from '../transform/geometry';
 import { canonicalTransform, parseTransform, type TransformSpec } from '../transform/spec';
 import { settleJob, resumeWebhook } from '../jobs/lifecycle';
@@ -34,7 +35,7 @@ export interface MakeResult {
 /**
  * Makes the given formats of `spec` (whose canonical transform is `canonical`) for an image,
  * skipping those already stored and those over the queue budget. The shape is planned once
- * for every format.
+ * for every format, and placed per format as the request places it (transform/fallback.ts).
  * @throws DomainError `too-large` when every format is over the queue budget (nobody can do it);
  *   DecodeError when the original does not decode; other errors are transient (R2, D1).
  */
@@ -52,12 +53,15 @@ export async function makeVariants(
     throw new Error(`the focal point of ${rec.id} is pending (image card); retry`);
   // Formats nobody can make here are skipped (format=auto then answers with the next one,
   // serve.ts); when none can be made, the work is refused for good.
+  // Each format on the shape the request planned (transform/fallback.ts: the M/8 fallback
+  // when only that fits), so the consumer makes the same bytes.
   const budget = queueBudget(config);
   const shape = shapeVariant(sourceFacts(rec), spec);
-  const estimates = formats.map((f) => estimateShape(shape, f));
-  const feasible = formats.filter((_, i) => overBudget(estimates[i]!, budget).length === 0);
+  const placed = formats.map((f) => placeShape(shape, f, config));
+  const shapes = new Map(formats.map((f, i) => [f, placed[i]!.shape]));
+  const feasible = formats.filter((_, i) => overBudget(placed[i]!.estimate, budget).length === 0);
   if (!feasible.length) {
-    const over = overBudget(combine(estimates), budget);
+    const over = overBudget(combine(placed.map((p) => p.estimate)), budget);
     throw new DomainError('too-large', `too large for the queue consumer: ${over.join('; ')}`);
   }
   formats = feasible;
@@ -84,7 +88,7 @@ export async function makeVariants(
       if (!obj) throw new Error(`the original ${rec.sha256.slice(0, 16)} is missing from R2`);
       original = new Uint8Array(await obj.arrayBuffer());
     }
-    const out = await runShape(original, shape, format, config.maxAnimationPixels);
+    const out = await runShape(original, shapes.get(format)!, format, config.maxAnimationPixels);
     await putVariant(env.BUCKET, rec.sha256, hash, format, out.bytes, out);
     await markVariantReady(
       env.DB,

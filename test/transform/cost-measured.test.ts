@@ -1,20 +1,26 @@
 /**
  * The planner against measurement: for every grid pipeline recorded by
- * `node bench/grid-memory.mjs` (bench/results/2026-12-05-memory.json: one fresh workerd per
- * case, VmHWM), the planner's memory estimate of the same variant of the same source must be
- * at least the measured peak above the idle isolate (`peakAboveIdleMB`: the input held, the
- * codecs instantiated and the pipeline's buffers). An estimate below a measurement would let
- * the planner place a variant inline or in the consumer that does not fit there; the one
+ * `node bench/grid-memory.mjs` (one fresh workerd per case, VmHWM), the planner's memory
+ * estimate of the same variant of the same source, made the same way, must be at least the
+ * measured peak above the idle isolate (`peakAboveIdleMB`: the input held, the codecs
+ * instantiated and the pipeline's buffers). An estimate below a measurement would let the
+ * planner place a variant inline or in the consumer that does not fit there; the one
  * exception is a variant that measured over the consumer's budget and that the planner
  * refuses too (nothing runs it, so how far over does not matter).
+ *
+ * bench/results/2026-12-05-memory.json ran every case on its default shape (runPipeline);
+ * 2026-12-05-planner-memory.json on the shape the planner picks (transform/fallback.ts: the
+ * libjpeg-turbo M/8 fallback where only that fits), and `|m8` cases on that fallback forced.
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import measured from '../../bench/results/2026-12-05-memory.json';
+import planned from '../../bench/results/2026-12-05-planner-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
-import { estimateVariant, type PlanSource } from '../../src/transform/cost';
+import { estimateShape, type PlanShape, type PlanSource } from '../../src/transform/cost';
+import { eighthsFallback, placeShape } from '../../src/transform/fallback';
 import { shapeVariant } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
 import { fixture } from '../helpers';
@@ -24,15 +30,34 @@ interface Measured {
   peakAboveIdleMB: number;
 }
 
-const CASES = Object.entries(measured.cases as Record<string, Measured>)
-  .filter(([id]) => id.startsWith('grid:'))
-  .map(([id, m]) => {
-    const [label = '', t = '', f = ''] = id.slice('grid:'.length).split('|');
-    return { id, label, t, f: f as EncodeFormat, m };
-  });
+/** How a results file ran its cases: the default shape, or the planner's (see above). */
+type Made = 'default' | 'planned';
+const gridCases = (file: { cases: Record<string, Measured> }, made: Made) =>
+  Object.entries(file.cases)
+    .filter(([id]) => id.startsWith('grid:'))
+    .map(([id, m]) => {
+      const [label = '', t = '', f = '', m8 = ''] = id.slice('grid:'.length).split('|');
+      const how = m8 === 'm8' ? ('m8' as const) : made;
+      return { id: `${id} (${made})`, label, t, f: f as EncodeFormat, how, m };
+    });
+const CASES = [
+  ...gridCases(measured as { cases: Record<string, Measured> }, 'default'),
+  ...gridCases(planned as { cases: Record<string, Measured> }, 'planned'),
+];
 
 const facts = new Map<string, PlanSource>();
-const { queueBudgetMb } = loadConfig({});
+const config = loadConfig({});
+const { queueBudgetMb } = config;
+
+/** The shape a case was made on (see the module comment). */
+function shapeOf(src: PlanSource, t: string, f: EncodeFormat, how: Made | 'm8'): PlanShape {
+  const shape = shapeVariant(src, parseTransform(t));
+  if (how === 'default') return shape;
+  if (how === 'planned') return placeShape(shape, f, config).shape;
+  const alt = eighthsFallback(shape);
+  if (!alt) throw new Error(`${t}: no M/8 fallback`);
+  return alt;
+}
 
 beforeAll(async () => {
   const sources = (await (await env.FIXTURES.fetch('http://fixtures/grid/')).json()) as {
@@ -53,13 +78,17 @@ describe('the planner covers every measured grid peak', () => {
 
   it('measures every decode and resize path the planner prices', () => {
     const paths = new Set<string>();
-    for (const { label, t } of CASES) {
+    for (const { label, t, f, how } of CASES) {
       const src = facts.get(label)!;
-      const shape = shapeVariant(src, parseTransform(t));
+      const shape = shapeOf(src, t, f, how);
       const { eighths, inModule, scale } = shape.decode;
       const { crop, resize } = shape.geometry;
       const resized = crop.width !== resize.width || crop.height !== resize.height;
-      if (eighths) paths.add(eighths < 8 ? 'libjpeg-turbo M/8 reduction' : 'libjpeg-turbo 8/8');
+      const underTwo = how !== 'default' && shape !== shapeVariant(src, parseTransform(t));
+      if (eighths && underTwo)
+        paths.add(`libjpeg-turbo M/8 fallback${src.progressive ? ' (progressive)' : ''}`);
+      else if (eighths)
+        paths.add(eighths < 8 ? 'libjpeg-turbo M/8 reduction' : 'libjpeg-turbo 8/8');
       else if (src.format === 'jpeg')
         paths.add(inModule ? `jpeg_scaled 1/${scale}` : 'mozjpeg (progressive)');
       else if (src.format === 'webp')
@@ -76,21 +105,22 @@ describe('the planner covers every measured grid peak', () => {
         'jpeg_scaled 1/4',
         'jpeg_scaled 1/8',
         'libjpeg-turbo 8/8',
+        'libjpeg-turbo M/8 fallback',
+        'libjpeg-turbo M/8 fallback (progressive)',
         'libjpeg-turbo M/8 reduction',
         'mozjpeg (progressive)',
         'png',
         'resize.wasm',
-        'resize.wasm alpha',
         'webp lossless',
         'webp scaled',
       ]),
     );
   });
 
-  it.each(CASES)('$id', ({ label, t, f, m }) => {
+  it.each(CASES)('$id', ({ label, t, f, how, m }) => {
     const src = facts.get(label);
     expect(src, label).toBeDefined();
-    const est = estimateVariant(src!, parseTransform(t), f);
+    const est = estimateShape(shapeOf(src!, t, f, how), f);
     const [width = 0, height = 0] = m.output.split('x').map(Number);
     expect(est.outputPixels).toBe(width * height); // the same variant as measured
     if (est.memoryMB > queueBudgetMb && m.peakAboveIdleMB > queueBudgetMb) return; // refused

@@ -110,7 +110,7 @@ describe('estimateVariant', () => {
       ['w=2700', 1, 128],
     ] as const) {
       expect(decodeScale(carrie, spec(t))).toBe(denom);
-      expect(extra(t)).toBeCloseTo((blocks * bytes) / 1e6, 6);
+      expect(extra(t)).toBeCloseTo((blocks * bytes) / 1_048_576, 6); // MiB
     }
   });
 
@@ -146,7 +146,7 @@ describe('estimateVariant', () => {
     // A progressive one still decodes through mozjpeg: its per-MP figure and the coefficients.
     const prog = estimateVariant({ ...carrie, progressive: true }, spec('f=webp'), 'webp');
     expect(prog.stages.decode.mb).toBeCloseTo(
-      (COST_TABLE.memoryMBPerMP.decode.jpeg! + 3) * srcMP,
+      (COST_TABLE.memoryMBPerMP.decode.jpeg! + 3 / 1.048576) * srcMP,
       6,
     );
     // Measured (node bench/grid-memory.mjs, 12 MP → 1600x2133 WebP, the module at 1/1):
@@ -286,7 +286,8 @@ describe('placement', () => {
   it('keeps small work inline, offloads heavy work, and refuses what nobody can do', () => {
     expect(placement(estimateVariant(kodak, spec('w=300,f=avif'), 'avif'), config)).toBe('inline');
     expect(placement(estimateVariant(carrie, spec('w=800,f=webp'), 'webp'), config)).toBe('inline');
-    expect(placement(estimateVariant(carrie, spec('w=800,f=avif'), 'avif'), config)).toBe('queue');
+    expect(placement(estimateVariant(carrie, spec('w=800,f=avif'), 'avif'), config)).toBe('inline');
+    expect(placement(estimateVariant(carrie, spec('w=1000,f=avif'), 'avif'), config)).toBe('queue');
     const huge = estimateVariant(carrie, spec('w=3000,f=avif'), 'avif');
     expect(placement(huge, config)).toBe('refuse');
     expect(overBudget(huge, queueBudget(config)).join(' ')).toMatch(/MB of memory/);

@@ -35,7 +35,7 @@ async function postJob(body: unknown): Promise<JobJson> {
 describe('through the real queues', () => {
   it('gives a heavy request a stand-in at once and the real variant a moment later', async () => {
     const { json } = await upload(await fixture('images/large/Carrie.jpg'));
-    const path = `/img/${json.id as string}/w=800,f=avif`;
+    const path = `/img/${json.id as string}/w=1000,f=avif`;
     const first = await call(path, { headers: { Accept: 'image/avif,image/webp' } });
     expect(first.status).toBe(200);
     expect(first.headers.get('X-Variant-Source')).toBe('stand-in');

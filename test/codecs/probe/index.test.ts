@@ -702,6 +702,43 @@ describe('probe: GIF', () => {
     expect(probe(gct).frames).toBe(1);
   });
 
+  it('is transparent only where a frame with the transparency flag uses its transparent index', () => {
+    // LZW codes of 3 bits (minimum code size 2: clear 4, end 5), packed LSB first; a clear
+    // before each literal keeps the code size at 3.
+    const lzw = (indices: number[]): number[] => {
+      const codes = [...indices.flatMap((i) => [4, i]), 5];
+      const out: number[] = [];
+      let acc = 0;
+      let bits = 0;
+      for (const c of codes) {
+        acc |= c << bits;
+        bits += 3;
+        while (bits >= 8) {
+          out.push(acc & 0xff);
+          acc >>= 8;
+          bits -= 8;
+        }
+      }
+      if (bits > 0) out.push(acc & 0xff);
+      return [2, out.length, ...out, 0];
+    };
+    const frame = [0x2c, ...le16(0), ...le16(0), ...le16(2), ...le16(2), 0];
+    const gif = (transparentIndex: number, indices: number[]) =>
+      bytes(
+        gifHeader(2, 2),
+        [0x21, 0xf9, 4, 1, 0, 0, transparentIndex, 0],
+        frame,
+        lzw(indices),
+        [0x3b],
+      );
+    // The flag set (as cgif sets it on opaque images) but index 0 unused: opaque.
+    expect(probe(gif(0, [1, 2, 3, 1])).hasAlpha).toBe(false);
+    expect(probe(gif(3, [1, 2, 0, 1])).hasAlpha).toBe(false);
+    expect(probe(gif(0, [1, 2, 0, 1])).hasAlpha).toBe(true);
+    // Data that ends before the frame's 4 pixels leaves pixels transparent.
+    expect(probe(gif(0, [1, 2, 3])).hasAlpha).toBe(true);
+  });
+
   it('keeps frames whose descriptor is complete when the data is cut', () => {
     const g = bytes(gifHeader(10, 10), gifFrame(0, 0, 10, 10), gifFrame(0, 0, 10, 10));
     expect(probe(g.subarray(0, g.length - 3)).frames).toBe(2);
