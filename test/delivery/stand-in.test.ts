@@ -231,8 +231,8 @@ describe('a stand-in has the requested format and size', () => {
 
   it('w=1600,f=webp with an 800 px AVIF stored: a 1600 px WebP, not the AVIF', async () => {
     await stored('w=800,f=avif');
-    // An inline budget under the M/8 fallback's estimate (103 MB; transform/fallback.ts).
-    expect(await standIn('w=1600,f=webp', '100', 'webp', [1600, 2133])).toMatch(
+    // An inline budget under the streamed 1/1 plan's estimate (transform/streamed.ts).
+    expect(await standIn('w=1600,f=webp', '80', 'webp', [1600, 2133])).toMatch(
       // The offload test above stored a 1000 px AVIF too, nearer to 1600 px.
       /^nearest; from=\w+ (800x1067|1000x1333); format=webp; size=1600x2133$/,
     );
