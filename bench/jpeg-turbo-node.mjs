@@ -18,8 +18,8 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import * as esbuild from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { importBundle } from './lib/node-bundle.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const images = process.env.IMAGES_DIR ?? path.resolve(root, '..', 'shared', 'images');
@@ -38,40 +38,13 @@ WebAssembly.Instance = class extends OrigInstance {
 };
 
 /** Bundles the two JPEG adapters for Node (a `.wasm` import becomes a compiled Module). */
-async function loadAdapters() {
-  const result = await esbuild.build({
-    stdin: {
-      contents: `export * from './src/codecs/jpeg-turbo.ts';
+function loadAdapters() {
+  return importBundle(
+    root,
+    `export * from './src/codecs/jpeg-turbo.ts';
 export { decodeJpegScaled } from './src/codecs/jpeg-scaled.ts';`,
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    write: false,
-    logLevel: 'error',
-    plugins: [
-      {
-        name: 'wasm-module',
-        setup(build) {
-          build.onResolve({ filter: /\.wasm$/ }, (args) => ({
-            path: path.resolve(args.resolveDir, args.path),
-            namespace: 'wasm-module',
-          }));
-          build.onLoad({ filter: /.*/, namespace: 'wasm-module' }, (args) => ({
-            contents: `import fs from 'node:fs';
-export default new WebAssembly.Module(fs.readFileSync(${JSON.stringify(args.path)}));`,
-            loader: 'js',
-          }));
-        },
-      },
-    ],
-  });
-  const tmp = path.join(root, 'node_modules', '.cache', 'jpeg-turbo-bench.mjs');
-  fs.mkdirSync(path.dirname(tmp), { recursive: true });
-  fs.writeFileSync(tmp, result.outputFiles[0].text);
-  return import(pathToFileURL(tmp).href);
+    'jpeg-turbo-bench.mjs',
+  );
 }
 
 async function loadJsquash() {
