@@ -120,15 +120,16 @@ describe('shrink-on-load', () => {
     expect(plan(prog, { width: 800, height: 1067 })).toMatchObject({ scale: 2, inModule: true });
     expect(plan(prog, { width: 1600, height: 2133 })).toMatchObject({ scale: 1, inModule: true });
     // No reduction (format change, pure crop) or an enlargement: libjpeg-turbo at 8/8 (the
-    // same pixels as mozjpeg), CMYK too; a progressive JPEG keeps mozjpeg, or the module
-    // when CMYK.
+    // same pixels as mozjpeg), CMYK too; a progressive JPEG as well (sharp's pixels), or the
+    // module when CMYK.
     expect(plan(src, full)).toMatchObject({ scale: 1, eighths: 8, inModule: false });
     expect(plan(src, { width: 3200, height: 4267 })).toMatchObject({ eighths: 8, inModule: false });
     expect(plan({ ...src, cmyk: true }, full)).toMatchObject({ eighths: 8, inModule: false });
     const progressive = { ...src, progressive: true };
-    expect(plan(progressive, full)).toMatchObject({ scale: 1, inModule: false });
-    expect(plan(progressive, full).eighths).toBeUndefined();
+    expect(plan(progressive, full)).toMatchObject({ scale: 1, eighths: 8, inModule: false });
+    expect(plan(progressive, { width: 3200, height: 4267 })).toMatchObject({ eighths: 8 });
     expect(plan({ ...progressive, cmyk: true }, full).inModule).toBe(true);
+    expect(plan({ ...progressive, cmyk: true }, full).eighths).toBeUndefined();
     // PNGs have their own module (test/codecs/png-scaled.test.ts), never at a JPEG scale.
     expect(plan({ ...src, format: 'png' } as never, { width: 800, height: 1067 })).toMatchObject({
       scale: 1,
