@@ -98,9 +98,10 @@ const SCALED_PLANES_MB_PER_DECODED_MP = 1.5 / 1.048576;
  * - a progressive file's coefficients kept between scans (`coefficientsMb`, cost.ts);
  * - the planes and RGB image ({@link SCALED_MODULE_MB_PER_DECODED_MP} per decoded MP);
  * - the module's RGBA output, allocated after the decoder's input, planes and coefficients
- *   are freed: only what does not fit in that freed memory grows the module (the 12 MP phone
- *   photo at 1/2 → 1600x1200: 7.3 MiB of output, 6.8 freed, module 24.6 MiB measured; the 24
- *   MP progressive at 1/2 → 1600x2400: 14.6 MiB into 33 freed, 52.1 MiB);
+ *   are freed: it grows the module unless it fits in that freed memory (the 12 MP phone photo
+ *   at 1/2 → 1600x1200: 7.3 MiB of output, 6.8 freed in pieces, module 24.6 MiB measured,
+ *   the whole output on top; the 24 MP progressive at 1/2 → 1600x2400: 14.6 MiB into 33.6
+ *   freed, 52.1 MiB, none);
  * - the output copied out to JS, unless it is lent (the streamed path: cost.ts `lentCopyMB`
  *   takes this copy off).
  * @param bytesMB the compressed file, MiB.
@@ -118,7 +119,7 @@ export function scaledModuleMb(
     2 * bytesMB +
     coefficientsMb +
     SCALED_MODULE_MB_PER_DECODED_MP * decMP +
-    Math.max(0, outputMb - freed) +
+    (outputMb > freed ? outputMb : 0) +
     outputMb
   );
 }
