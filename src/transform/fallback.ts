@@ -11,9 +11,9 @@
  *
  * A still lossy WebP reduced by less than 2x is decoded whole (libwebp's rescaler is used from
  * 2x, as shrink-on-load) and resampled (lanczos3); over budget, libwebp crops and scales it to
- * the target while decoding instead (`webpScaledFallback`: an area average, ΔE76 and PSNR
- * against sharp in docs/performance.md, "Lossy WebP under 2x"), holding the output-sized RGBA
- * rather than the whole image.
+ * the target while decoding instead (`webpScaledFallback`: an area average, sharp's own
+ * WebP scaling; ΔE76 and PSNR against sharp in docs/performance.md, "The decode side
+ * refitted"), holding the output-sized RGBA rather than the whole image.
  *
  * The choice depends only on the shape, the format and the budgets, so the request and the
  * queue consumer make the same choice for the same variant (the same bytes either way).

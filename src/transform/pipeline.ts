@@ -274,8 +274,8 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  * resolution in libjpeg (2 bytes per coded sample), which the planner charges. For a still
  * lossy WebP reduced by less than 2x, the same fallback has libwebp crop and scale it to the
  * target while decoding (`inModule`, as a VP8L image always is), so the full-size RGBA never
- * exists; libwebp's rescaler (an area average) strays from lanczos3 (docs/performance.md,
- * "Lossy WebP under 2x").
+ * exists; libwebp's rescaler (an area average, as sharp scales WebPs) differs from lanczos3
+ * (docs/performance.md, "The decode side refitted").
  */
 export function decodePlan(
   src: SourceFacts & { progressive?: boolean },
