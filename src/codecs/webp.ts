@@ -293,9 +293,9 @@ export interface WebpRowsOptions extends WebpEncodeOptions {
  * libwebp's memory: `rowAt(y)` is the buffer for output row `y` (`width` × 4 bytes), valid
  * until the next `rowAt` call. libwebp converts each band to its YUV 4:2:0 (+ alpha) picture
  * as soon as the rows of another band are asked for, with WebPPictureImportRGBA's own
- * arithmetic (wasm/libwebp/yuva-rows.patch), and drops the alpha plane at the end when every
- * pixel was opaque, so the bytes are those of {@link encodeWebp} on the whole image, while
- * libwebp holds the planes and one band instead of the RGBA image too. Bands are rows
+ * arithmetic (wasm/libwebp/yuva-rows.patch), making an alpha plane only once a band has
+ * transparency, so the bytes are those of the whole-buffer import (`webp_encode`) of the
+ * image, while libwebp holds the planes and one band instead of the RGBA image too. Bands are rows
  * [k × bandRows, (k + 1) × bandRows); they may come in any order, each band's rows together
  * (e.g. bottom to top). `produce` runs synchronously and must not call this module.
  * @throws RangeError for a bad size or band height, for `lossless`, and when a band is left

@@ -40,7 +40,7 @@ echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
 # Our patch (wasm/README.md, "libwebp.wasm"): WebPPictureImportRGBA's RGBA → YUVA conversion
 # exposed for a band of rows (the banded encode of glue.c, webp_band_*). Pinned likewise.
 PATCH="$HERE/yuva-rows.patch"
-PATCH_SHA256=fa5084cc07494f7811da86ce2e27346b676d527285830743d4f1fe42832653b3
+PATCH_SHA256=53424d1b6e2b4facb188e6c5a3f110d848f7348bf7824be6e7c955453c7c095e
 echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
 (cd "$SRC" && patch -p1 --quiet --no-backup-if-mismatch <"$PATCH")
 

@@ -30,14 +30,16 @@
 //   compression). Data: the .webp file.
 // - webp_band_begin(w, h, quality, method, flags, band_rows): starts a lossy still encode
 //   whose RGBA comes in bands of rows (band_rows even, >= 2): allocates the picture's YUV 4:2:0
-//   planes and an alpha plane, and a band buffer of band_rows x w RGBA8. Data: the band buffer
-//   (band_rows * w * 4 bytes, valid until webp_band_finish or webp_band_abort); word 5:
-//   band_rows. Lossless (flag bit 0): status 5.
+//   planes and a band buffer of band_rows x w RGBA8 (the alpha plane only when a band has
+//   transparency). Data: the band buffer (band_rows * w * 4 bytes, valid until
+//   webp_band_finish or webp_band_abort); word 5: band_rows. Lossless (flag bit 0): status 5.
 // - webp_band_put(y0, rows): converts the first `rows` rows of the band buffer, picture rows
 //   y0.. (y0 a multiple of 2; rows even unless the band ends the picture), into the planes
-//   with libwebp's own arithmetic (our patch, wasm/libwebp/yuva-rows.patch). Status only.
-// - webp_band_finish(): when no band had a pixel that is not opaque, drops the alpha plane
-//   (as WebPPictureImportRGBA would not have made it), then WebPEncode; data: the .webp file,
+//   with libwebp's own arithmetic (our patch, wasm/libwebp/yuva-rows.patch); the first band
+//   with a pixel that is not opaque makes the alpha plane (255 wherever no such band was put).
+//   Status only.
+// - webp_band_finish(): WebPEncode, with no alpha plane when every pixel was opaque (as
+//   WebPPictureImportRGBA decides, CheckNonOpaque); data: the .webp file,
 //   the same bytes as webp_encode of the whole RGBA. Every row must have been put. Frees the
 //   picture and the band buffer (also on failure).
 // - webp_band_abort(): frees a banded encode's picture and band buffer.
@@ -324,13 +326,19 @@ EXPORT uint32_t* webp_encode(uint8_t* rgba, int w, int h, float quality, int met
 static WebPPicture band_pic;
 static WebPConfig band_config;
 static uint8_t* band_buf = NULL;
-static int band_open = 0, band_rows = 0, band_done = 0, band_non_opaque = 0;
+static uint8_t* band_alpha = NULL;  // a band's alpha while the picture has no alpha plane
+static uint8_t* alpha_plane = NULL;  // the picture's alpha plane (band_pic.a), once needed
+static int band_open = 0, band_rows = 0, band_done = 0;
 
 EXPORT void webp_band_abort(void) {
-  if (band_open) WebPPictureFree(&band_pic);
+  if (band_open) WebPPictureFree(&band_pic);  // frees Y, U, V (one block), not alpha_plane
   band_open = 0;
   free(band_buf);
   band_buf = NULL;
+  free(band_alpha);
+  band_alpha = NULL;
+  free(alpha_plane);
+  alpha_plane = NULL;
 }
 
 EXPORT uint32_t* webp_band_begin(int w, int h, float quality, int method, int flags, int rows) {
@@ -346,7 +354,7 @@ EXPORT uint32_t* webp_band_begin(int w, int h, float quality, int method, int fl
   band_pic.width = w;
   band_pic.height = h;
   band_pic.use_argb = 0;
-  band_pic.colorspace = WEBP_YUV420A;
+  band_pic.colorspace = WEBP_YUV420;  // the alpha plane comes with the first transparency
   band_open = 1;
   if (!WebPPictureAllocYUVA(&band_pic)) {
     const int dim = band_pic.error_code == VP8_ENC_ERROR_BAD_DIMENSION;
@@ -355,13 +363,13 @@ EXPORT uint32_t* webp_band_begin(int w, int h, float quality, int method, int fl
   }
   const size_t len = (size_t)w * 4 * (size_t)rows;
   band_buf = (uint8_t*)malloc(len);
-  if (!band_buf) {
+  band_alpha = (uint8_t*)malloc((size_t)w * (size_t)rows);
+  if (!band_buf || !band_alpha) {
     webp_band_abort();
     return set_status(S_OOM, "cannot allocate the band");
   }
   band_rows = rows;
   band_done = 0;
-  band_non_opaque = 0;
   uint32_t* hd = set_status(S_OK, NULL);
   hd[1] = (uint32_t)w;
   hd[2] = (uint32_t)h;
@@ -374,9 +382,18 @@ EXPORT uint32_t* webp_band_begin(int w, int h, float quality, int method, int fl
 EXPORT uint32_t* webp_band_put(int y0, int rows) {
   if (!band_open || !band_buf) return set_status(S_BAD_ARG, "no banded encode");
   if (rows > band_rows) return set_status(S_BAD_ARG, "band larger than the buffer");
-  const int r = WebPPictureImportRGBARows(&band_pic, band_buf, band_pic.width * 4, y0, rows);
+  const int w = band_pic.width;
+  if (y0 < 0) return set_status(S_BAD_ARG, "band outside the picture");
+  uint8_t* const a = alpha_plane ? alpha_plane + (size_t)y0 * w : band_alpha;
+  const int r = WebPPictureImportRGBARows(&band_pic, band_buf, w * 4, y0, rows, a, w);
   if (r < 0) return set_status(S_BAD_ARG, "band outside the picture, or out of memory");
-  band_non_opaque |= r;
+  if (r > 0 && !alpha_plane) {
+    // The first transparency: the alpha plane, opaque where bands were put or are to come.
+    alpha_plane = (uint8_t*)malloc((size_t)w * (size_t)band_pic.height);
+    if (!alpha_plane) return set_status(S_OOM, "cannot allocate the alpha plane");
+    memset(alpha_plane, 0xff, (size_t)w * (size_t)band_pic.height);
+    memcpy(alpha_plane + (size_t)y0 * w, band_alpha, (size_t)w * (size_t)rows);
+  }
   band_done += rows;
   return set_status(S_OK, NULL);
 }
@@ -390,13 +407,18 @@ EXPORT uint32_t* webp_band_finish(void) {
   }
   free(band_buf);
   band_buf = NULL;
-  if (!band_non_opaque) {  // as ImportYUVAFromRGBA: no alpha plane for an opaque picture
-    band_pic.a = NULL;
-    band_pic.a_stride = 0;
-    band_pic.colorspace = WEBP_YUV420;
+  free(band_alpha);
+  band_alpha = NULL;
+  if (alpha_plane) {  // as ImportYUVAFromRGBA: an alpha plane only when some pixel needs one
+    band_pic.a = alpha_plane;
+    band_pic.a_stride = band_pic.width;
+    band_pic.colorspace = WEBP_YUV420A;
   }
-  band_open = 0;  // encode_picture frees it
-  return encode_picture(&band_config, &band_pic);
+  band_open = 0;  // encode_picture frees the picture (not alpha_plane)
+  uint32_t* const hd = encode_picture(&band_config, &band_pic);
+  free(alpha_plane);
+  alpha_plane = NULL;
+  return hd;
 }
 
 static void anim_enc_drop(void) {
