@@ -295,9 +295,9 @@ export interface WebpRowsOptions extends WebpEncodeOptions {
  * as soon as the rows of another band are asked for, with WebPPictureImportRGBA's own
  * arithmetic (wasm/libwebp/yuva-rows.patch), making an alpha plane only once a band has
  * transparency, so the bytes are those of the whole-buffer import (`webp_encode`) of the
- * image, while libwebp holds the planes and one band instead of the RGBA image too. Bands are rows
- * [k × bandRows, (k + 1) × bandRows); they may come in any order, each band's rows together
- * (e.g. bottom to top). `produce` runs synchronously and must not call this module.
+ * image, while libwebp holds the planes and one band instead of the RGBA image too. Bands
+ * are rows [k × bandRows, (k + 1) × bandRows); they may come in any order, each band's rows
+ * together (e.g. bottom to top). `produce` runs synchronously and must not call this module.
  * @throws RangeError for a bad size or band height, for `lossless`, and when a band is left
  *   before all its rows were asked for or a row is asked for twice; WebpEncodeError when
  *   libwebp fails; whatever `produce` or `onBand` throws (the encode is abandoned).
@@ -352,7 +352,8 @@ export function encodeWebpRows(
       });
       flush();
     } catch (err) {
-      e.webp_band_abort();
+      // A trapped instance is discarded by `use`; any other failure frees the encode's buffers.
+      if (!(err instanceof WebAssembly.RuntimeError)) e.webp_band_abort();
       throw err;
     }
     const h = stillEncoder.header(e, e.webp_band_finish());
