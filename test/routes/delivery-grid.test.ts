@@ -49,9 +49,9 @@ const cells = (source: string, variants: readonly string[], reason: string) =>
  * (test/transform/cost-measured.test.ts).
  */
 const WIDE_ENCODE =
-  "the JPEG module at 1/2 keeps a progressive 24 MP JPEG's coefficients (21.5 MiB) and its 6 MP planes and RGB image while libwebp encodes 3.8-4 MP: 102.2-103.1 MB measured (bench/results/2026-12-05-decode-memory.json), estimated 117.8-118.6 by what the module holds (jpeg-cost.ts scaledModuleMb) and libwebp's streamed encode figure: over the 112 MB budget until the row-banded encode lands";
+  "the JPEG module at 1/2 keeps a progressive 24 MP JPEG's coefficients (21.5 MiB) and its 6 MP planes and RGB image (25.8 MiB) while libwebp encodes 3.8-4 MP: 92.2-93.9 MB measured with libwebp converting a band of rows at a time (bench/results/2026-12-05-planner-memory.json), estimated 113.5-114.2 by what the module holds (jpeg-cost.ts scaledModuleMb), 3 of them the colour transform charged because records do not say whether a profile is embedded: over the 112 MB budget";
 const ALPHA_ENCODE =
-  'a 4 MP WebP with alpha (libwebp compresses the alpha plane losslessly: 123.5 MB measured for a 2000x2000 RGBA encode alone): 114.7 MB measured (139.9 before the streamed encode), over the 112 MB budget';
+  'a 4 MP WebP with alpha (libwebp compresses the alpha plane losslessly: 123.2 MB measured for a 2000x2000 RGBA encode alone): 111.8 MB measured (139.9 before the streamed encode, 114.7 before the banded one), estimated 150 (the `webpAlpha` encode figures), over the 112 MB budget';
 
 /**
  * Cells that fail for other parts of the engine (issue 13) that no branch builds yet, each
@@ -62,7 +62,7 @@ const AWAITING_OTHER = new Map<string, string>([
   ...cells(
     '12 MP AVIF',
     ['w=2000,h=2000,fit=cover,f=webp'],
-    'dav1d holds the whole frame (4:4:4: 38 MB for 12 MP) while libwebp encodes 4 MP: 116.6 MB measured (130.4 before the streamed encode), over the 112 MB budget',
+    'dav1d holds the whole frame (4:4:4: 38 MB for 12 MP) while libwebp encodes 4 MP: 108.3 MB measured (130.4 before the streamed encode, 116.6 before the banded one), estimated 120 (the AVIF decode figure, 82 MB), over the 112 MB budget',
   ),
   ...cells('3 MP alpha PNG', ['w=2000,h=2000,fit=cover,f=webp'], ALPHA_ENCODE),
 ]);
