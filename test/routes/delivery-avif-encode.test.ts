@@ -21,7 +21,10 @@ beforeAll(async () => {
 /** GETs a variant; asserts a 200 of `type` and returns its bytes and decoded pixels. */
 async function get(file: string, transform: string, type: string) {
   const res = await call(`/img/${ids.get(file)!}/${transform}`);
-  expect(res.status, `${transform}: ${res.status} ${await res.clone().text()}`).toBe(200);
+  expect(
+    res.status,
+    `${transform}: ${res.status} ${res.status !== 200 ? await res.clone().text() : ''}`,
+  ).toBe(200);
   expect(res.headers.get('Content-Type')).toBe(type);
   const bytes = new Uint8Array(await res.arrayBuffer());
   return { res, bytes, img: await decodeImage(bytes, type === 'image/avif' ? 'avif' : 'png') };
