@@ -14,13 +14,12 @@
  * Ports N and N+1 (default 8841); results to bench/results/hit-cpu-<date>.json (appended runs).
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { groupMembers, startLocalService } from '../scripts/lib/local-service.mjs';
+import { appendRun, cpuSlice, warmHotVariants } from './lib/hit-load.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const kodak = path.join(root, '..', 'shared', 'images', 'kodak');
@@ -34,14 +33,6 @@ const { values: opt } = parseArgs({
   },
 });
 const SLICE = Number(opt.slice);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** utime + stime of `pid`, clock ticks (1/100 s). */
-function ticks(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
 
 /** `rev` of this repository extracted to a temporary directory that can be served. */
 function checkout(rev) {
@@ -57,29 +48,7 @@ function checkout(rev) {
 /** Starts an arm's service and warms its eight hot paths; records its new workerd pids. */
 async function start(arm, port) {
   arm.svc = await startLocalService({ root: arm.root, keyCount: 1, port });
-  arm.paths = [];
-  for (let i = 1; i <= 8; i++) {
-    const body = Buffer.concat([
-      fs.readFileSync(path.join(kodak, `kodim0${i}.png`)),
-      randomBytes(16),
-    ]);
-    const res = await fetch(`${arm.svc.url}/v1/images`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${arm.svc.keys[0]}`, 'Content-Type': 'image/png' },
-      body,
-    });
-    if (res.status !== 201) throw new Error(`upload: ${res.status} ${await res.text()}`);
-    const p = `/img/${(await res.json()).id}/w=320,f=webp`;
-    let hit = false;
-    for (let k = 0; k < 20 && !hit; k++) {
-      const r = await fetch(arm.svc.url + p);
-      await r.arrayBuffer();
-      hit = r.headers.get('X-Cache') === 'HIT';
-      if (!hit) await sleep(100);
-    }
-    if (!hit) throw new Error(`${arm.name}: ${p} never answered X-Cache: HIT`);
-    arm.paths.push(p);
-  }
+  arm.paths = (await warmHotVariants(arm.svc, kodak)).paths;
   arm.workerds = groupMembers(arm.svc.pid)
     .filter((m) => m.comm === 'workerd')
     .map((m) => m.pid)
@@ -88,32 +57,14 @@ async function start(arm, port) {
 }
 
 /** One slice of autocannon on an arm; returns req/s, p99 and CPU ms per answer per workerd. */
-async function slice(arm) {
-  let n = 0;
-  const t0 = arm.workerds.map(ticks);
-  const result = await new Promise((resolve, reject) =>
-    autocannon(
-      {
-        url: arm.svc.url,
-        connections: Number(opt.connections),
-        duration: SLICE,
-        requests: [
-          {
-            setupRequest: (req) => ({
-              ...req,
-              path: arm.paths[n % arm.paths.length],
-              headers: { 'CF-Connecting-IP': `198.18.${(n >> 8) & 255}.${n++ & 255}` },
-            }),
-          },
-        ],
-      },
-      (err, r) => (err ? reject(err) : resolve(r)),
-    ),
-  );
-  const ok = result['2xx'];
-  const cpuMs = arm.workerds.map((pid, i) => ((ticks(pid) - t0[i]) * 10) / ok);
-  return { rps: ok / SLICE, p99: result.latency.p99, non2xx: result.non2xx, cpuMs };
-}
+const slice = (arm) =>
+  cpuSlice({
+    url: arm.svc.url,
+    paths: arm.paths,
+    connections: Number(opt.connections),
+    seconds: SLICE,
+    pids: arm.workerds,
+  });
 
 const arms = [
   { name: `rev ${opt.rev}`, root: checkout(opt.rev) },
@@ -139,22 +90,12 @@ try {
   }
   load.push(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
   console.log(`load average (1 min) ${load.join(' → ')}`);
-  const out = path.join(
-    root,
-    'bench',
-    'results',
-    `hit-cpu-${new Date().toISOString().slice(0, 10)}.json`,
-  );
-  const runs = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, 'utf8')) : [];
-  runs.push({
-    date: new Date().toISOString(),
-    git: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim(),
+  const out = appendRun(root, 'hit-cpu', {
     options: opt,
     loadAverage1m: load,
     arms: arms.map(({ name, workerds, slices }) => ({ name, workerds, slices })),
   });
-  fs.writeFileSync(out, `${JSON.stringify(runs, null, 1)}\n`);
-  console.log(`results: ${path.relative(root, out)}`);
+  console.log(`results: ${out}`);
 } finally {
   await stopAll();
 }

@@ -118,8 +118,11 @@ export function groupMembers(pgid) {
  * `stop()` ends it and removes the temporary directory; `killNow()` is the synchronous last
  * resort for a process 'exit' handler; `crash()` kills it at once and `restart()` starts it
  * again on the same state. `signingKeys` becomes the `SIGNING_KEYS` secret: a list of
- * `{ kid, key }` or its JSON (default none: signing off).
- * @param {{ root: string, keyCount: number, signingKeys?: string | { kid: string, key: string }[], logLevel?: string, port?: number, vars?: Record<string, string> }} options
+ * `{ kid, key }` or its JSON (default none: signing off). `editBundle` rewrites the delivery
+ * Worker's bundle (its main module's source) before it is served: a throwaway variant for an
+ * A/B run (bench/floor-ab.mjs), never the load test's; so is `consumer: false` (the delivery
+ * Worker alone, without the consumer Worker and `--test-scheduled`).
+ * @param {{ root: string, keyCount: number, signingKeys?: string | { kid: string, key: string }[], logLevel?: string, port?: number, vars?: Record<string, string>, editBundle?: (source: string) => string, consumer?: boolean }} options
  *   (`logLevel`: wrangler's, default `warn`; `port`: on 127.0.0.1, default a free one; `vars`:
  *   more variables for the env file, overriding wrangler.toml's `[vars]`)
  */
@@ -130,6 +133,8 @@ export async function startLocalService({
   logLevel = 'warn',
   port: fixedPort,
   vars = {},
+  editBundle,
+  consumer = true,
 }) {
   const wrangler = path.join(root, 'node_modules', '.bin', 'wrangler');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-loadtest-'));
@@ -223,7 +228,7 @@ export async function startLocalService({
         state,
         '--env-file',
         envFile,
-        '--test-scheduled',
+        ...(consumer ? ['--test-scheduled'] : []),
         '--show-interactive-dev-session=false',
         // wrangler's default inspector port, 9229, is taken by any other wrangler dev running.
         '--inspector-port',
@@ -278,7 +283,7 @@ export async function startLocalService({
     let bundleSha256 = '';
     for (const [name, dir] of [
       ['wrangler.toml', build],
-      ['wrangler.consumer.toml', path.join(build, 'consumer')],
+      ...(consumer ? [['wrangler.consumer.toml', path.join(build, 'consumer')]] : []),
     ]) {
       await run(wrangler, ['deploy', '--dry-run', '-c', name, '--outdir', dir], {
         cwd: root,
@@ -288,6 +293,10 @@ export async function startLocalService({
       });
       const main = fs.readdirSync(dir).find((f) => f.endsWith('.js'));
       if (!main) throw new Error(`no bundle in ${dir}`);
+      if (!bundleSha256 && editBundle) {
+        const file = path.join(dir, main);
+        fs.writeFileSync(file, editBundle(fs.readFileSync(file, 'utf8')));
+      }
       const bundle = fs.readFileSync(path.join(dir, main));
       if (!bundleSha256) bundleSha256 = createHash('sha256').update(bundle).digest('hex');
       const toml = fs.readFileSync(path.join(root, name), 'utf8');
@@ -421,10 +430,17 @@ export function floorConfig(root, dir) {
  * Starts the load test's floor Worker (scripts/lib/floor/: one `caches.default.match` per
  * request, in the delivery Worker's deployment shape: {@link floorConfig}) with the same
  * wrangler and flags as the service, on `port`, in its own process group. Returns
- * `{ url, stop }`; `stop()` ends the group.
- * @param {{ root: string, port?: number, logLevel?: string }} options
+ * `{ url, pid, stop }` (`pid`: wrangler's, the group's id); `stop()` ends the group.
+ * `config` writes another config into the given temporary directory and returns its path (the
+ * A/B variants of bench/floor-ab.mjs); by default {@link floorConfig}.
+ * @param {{ root: string, port?: number, logLevel?: string, config?: (dir: string) => string }} options
  */
-export async function startFloorWorker({ root, port, logLevel = 'warn' }) {
+export async function startFloorWorker({
+  root,
+  port,
+  logLevel = 'warn',
+  config = (dir) => floorConfig(root, dir),
+}) {
   const wrangler = path.join(root, 'node_modules', '.bin', 'wrangler');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-floor-'));
   const logFile = path.join(tmp, 'wrangler.log');
@@ -433,7 +449,7 @@ export async function startFloorWorker({ root, port, logLevel = 'warn' }) {
     wrangler,
     [
       '-c',
-      floorConfig(root, tmp),
+      config(tmp),
       '--ip',
       '127.0.0.1',
       '--port',
@@ -478,7 +494,7 @@ export async function startFloorWorker({ root, port, logLevel = 'warn' }) {
     }
     try {
       if ((await fetch(`${url}/floor/1`, { signal: AbortSignal.timeout(2000) })).ok)
-        return { url, stop: handle.stop };
+        return { url, pid: pgid, stop: handle.stop };
     } catch {
       // not listening yet
     }

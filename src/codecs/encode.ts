@@ -9,7 +9,7 @@ import { withCodec } from '../../wasm';
 import { encodeAvif } from './avif-enc';
 import type { EncodeFormat, RawImage } from './types';
 import { GifAnimationEncoder } from './gif';
-import { encodeWebpFilled } from './webp';
+import { encodeWebp, encodeWebpFilled, encodeWebpRows, type WebpRowsOptions } from './webp';
 
 /**
  * Default quality per format on our 1..100 scale, which maps 1:1 onto each encoder's own
@@ -69,9 +69,32 @@ export function encodeWebpInto(
   fill: (px: Uint8ClampedArray) => void,
   opts: EncodeOptions = {},
 ): Uint8Array {
+  checkWebpSize(width, height);
+  return encodeWebpFilled(width, height, fill, { quality: encodeQuality('webp', opts) });
+}
+
+/**
+ * Encodes a WebP as {@link encodeImage} does (the same bytes for the same pixels), from rows
+ * that `produce` writes into libwebp's memory a band at a time (`rowAt(y)`: output row `y`,
+ * RGBA8; see `encodeWebpRows`, src/codecs/webp.ts, for the band order and `onBand`): libwebp
+ * holds its YUV picture and one band, never the RGBA image.
+ * @throws as encodeImage, as encodeWebpRows, and whatever `produce` or `onBand` throws.
+ */
+export function encodeWebpRowsInto(
+  width: number,
+  height: number,
+  produce: (rowAt: (y: number) => Uint8ClampedArray) => void,
+  opts: EncodeOptions & Pick<WebpRowsOptions, 'onBand'> = {},
+): Uint8Array {
+  checkWebpSize(width, height);
+  const { onBand } = opts;
+  return encodeWebpRows(width, height, produce, { quality: encodeQuality('webp', opts), onBand });
+}
+
+/** @throws RangeError for a size over libwebp's 16383 px a side. */
+function checkWebpSize(width: number, height: number): void {
   if (width > WEBP_MAX_SIDE || height > WEBP_MAX_SIDE)
     throw new RangeError(`encode: ${width}x${height} too large for WebP`);
-  return encodeWebpFilled(width, height, fill, { quality: encodeQuality('webp', opts) });
 }
 
 /**
@@ -81,7 +104,8 @@ export function encodeWebpInto(
  *   must already be opaque: alpha is dropped, not composited, so the pipeline flattens
  *   transparent images onto a background first.
  * - webp: lossy libwebp 1.5.0 (wasm/libwebp.wasm, SIMD), method 4, alpha kept (`alpha_quality`
- *   100, compressed losslessly): libwebp's `WebPConfigInit` defaults plus the quality.
+ *   100, compressed losslessly): libwebp's `WebPConfigInit` defaults plus the quality; the
+ *   rows are handed to libwebp band by band (no copy of the image in its memory).
  * - avif: libavif 1.4.2 + aom 3.12.1 (wasm/avif_enc.wasm, src/codecs/avif-enc.ts), 8-bit 4:2:0,
  *   alpha kept; speed from `avifSpeed`.
  * - png: 8-bit RGBA, lossless, default zlib compression (not size-optimised).
@@ -122,7 +146,8 @@ export async function encodeImage(
       );
       break;
     case 'webp':
-      out = encodeWebpInto(width, height, (px) => px.set(data), opts);
+      checkWebpSize(width, height);
+      out = encodeWebp(img, { quality: q });
       break;
     case 'avif': {
       const speed = opts.avifSpeed ?? DEFAULT_AVIF_SPEED;

@@ -47,6 +47,17 @@ interface LibwebpExports extends OwnModuleExports {
   webp_anim_next(): number;
   webp_anim_close(): void;
   webp_encode(ptr: number, w: number, h: number, q: number, method: number, flags: number): number;
+  webp_band_begin(
+    w: number,
+    h: number,
+    q: number,
+    method: number,
+    flags: number,
+    bandRows: number,
+  ): number;
+  webp_band_put(y0: number, rows: number): number;
+  webp_band_finish(): number;
+  webp_band_abort(): void;
   webp_anim_enc_new(
     w: number,
     h: number,
@@ -245,14 +256,113 @@ const asBytes = (d: Uint8ClampedArray) => new Uint8Array(d.buffer, d.byteOffset,
 
 /**
  * Encodes RGBA8 as a still WebP with libwebp's defaults (`WebPConfigInit`: method 4, alpha
- * kept and compressed losslessly at alpha_quality 100) and the given options.
+ * kept and compressed losslessly at alpha_quality 100) and the given options. Lossy: the
+ * rows go to libwebp band by band ({@link encodeWebpRows}), so no copy of the image is made.
  * @returns the .webp file (a fresh array).
  * @throws RangeError for a malformed image or one over 16383 px a side; WebpEncodeError
  *   when libwebp fails.
  */
 export function encodeWebp(img: RawImage, opts: WebpEncodeOptions = {}): Uint8Array {
   checkImage(img);
-  return encodeWebpFilled(img.width, img.height, (px) => px.set(img.data), opts);
+  const { data, width, height } = img;
+  if (opts.lossless) return encodeWebpFilled(width, height, (px) => px.set(data), opts);
+  const n = width * 4;
+  return encodeWebpRows(
+    width,
+    height,
+    (rowAt) => {
+      for (let y = 0; y < height; y++) rowAt(y).set(data.subarray(y * n, (y + 1) * n));
+    },
+    opts,
+  );
+}
+
+/** Rows per band of {@link encodeWebpRows} (even: libwebp converts row pairs): 32. */
+export const WEBP_BAND_ROWS = 32;
+
+/** Options of {@link encodeWebpRows}. */
+export interface WebpRowsOptions extends WebpEncodeOptions {
+  /** Rows per band, even, ≥ 2. Default {@link WEBP_BAND_ROWS}. */
+  bandRows?: number;
+  /** Runs on each finished band (its rows as RGBA8, in libwebp's memory) before conversion. */
+  onBand?: (band: RawImage, top: number) => void;
+}
+
+/**
+ * Encodes a lossy still WebP whose RGBA8 rows `produce` writes, a band at a time, into
+ * libwebp's memory: `rowAt(y)` is the buffer for output row `y` (`width` × 4 bytes), valid
+ * until the next `rowAt` call. libwebp converts each band to its YUV 4:2:0 (+ alpha) picture
+ * as soon as the rows of another band are asked for, with WebPPictureImportRGBA's own
+ * arithmetic (wasm/libwebp/yuva-rows.patch), making an alpha plane only once a band has
+ * transparency, so the bytes are those of the whole-buffer import (`webp_encode`) of the
+ * image, while libwebp holds the planes and one band instead of the RGBA image too. Bands
+ * are rows [k × bandRows, (k + 1) × bandRows); they may come in any order, each band's rows
+ * together (e.g. bottom to top). `produce` runs synchronously and must not call this module.
+ * @throws RangeError for a bad size or band height, for `lossless`, and when a band is left
+ *   before all its rows were asked for or a row is asked for twice; WebpEncodeError when
+ *   libwebp fails; whatever `produce` or `onBand` throws (the encode is abandoned).
+ */
+export function encodeWebpRows(
+  width: number,
+  height: number,
+  produce: (rowAt: (y: number) => Uint8ClampedArray) => void,
+  opts: WebpRowsOptions = {},
+): Uint8Array {
+  checkSize(width, height);
+  const { quality = 75, method = 4, bandRows = WEBP_BAND_ROWS, onBand } = opts;
+  if (opts.lossless) throw new RangeError('webp encode: banded encode is lossy only');
+  if (!Number.isInteger(bandRows) || bandRows < 2 || bandRows % 2 !== 0)
+    throw new RangeError(`webp encode: band height ${bandRows} is not even`);
+  return stillEncoder.use((e) => {
+    const begun = e.webp_band_begin(width, height, quality, method, flags(opts), bandRows);
+    const ptr = OwnDecoder.view(e, stillEncoder.header(e, begun)).byteOffset;
+    const rowBytes = width * 4;
+    let band = -1; // the band being filled
+    let filled = new Set<number>();
+    const rowsOf = (k: number) => Math.min(bandRows, height - k * bandRows);
+    const flush = () => {
+      if (band < 0) return;
+      const rows = rowsOf(band);
+      if (filled.size !== rows)
+        throw new RangeError(`webp encode: band ${band} left with ${filled.size}/${rows} rows`);
+      onBand?.(
+        { data: new Uint8ClampedArray(e.memory.buffer, ptr, rows * rowBytes), width, height: rows },
+        band * bandRows,
+      );
+      stillEncoder.header(e, e.webp_band_put(band * bandRows, rows));
+      band = -1;
+    };
+    const done = new Set<number>();
+    try {
+      produce((y) => {
+        if (!Number.isInteger(y) || y < 0 || y >= height)
+          throw new RangeError(`webp encode: row ${y} outside 0..${height - 1}`);
+        const k = Math.floor(y / bandRows);
+        if (k !== band) {
+          flush();
+          if (done.has(k)) throw new RangeError(`webp encode: band ${k} filled twice`);
+          done.add(k);
+          band = k;
+          filled = new Set();
+        }
+        if (filled.has(y)) throw new RangeError(`webp encode: row ${y} asked for twice`);
+        filled.add(y);
+        const at = ptr + (y - k * bandRows) * rowBytes;
+        return new Uint8ClampedArray(e.memory.buffer, at, rowBytes);
+      });
+      flush();
+    } catch (err) {
+      // A trapped instance is discarded by `use`; any other failure frees the encode's buffers.
+      if (!(err instanceof WebAssembly.RuntimeError)) e.webp_band_abort();
+      throw err;
+    }
+    const h = stillEncoder.header(e, e.webp_band_finish());
+    try {
+      return new Uint8Array(OwnDecoder.data(e, h).buffer);
+    } finally {
+      e.webp_release();
+    }
+  });
 }
 
 /**

@@ -177,12 +177,22 @@ const COLOUR_FIXED_MB = 3;
 
 /**
  * libwebp's memory for an opaque image written straight into its input (transform/streamed.ts),
- * MB per output MP: the RGBA input, the YUV 4:2:0 picture it is converted to, the encoder's
- * own buffers. Measured (the `webpEnc` instance in bench/grid-memory.mjs, after streaming):
- * 4.8, 10.4, 18.3, 21.3 MiB at 0.85, 1.92, 3.41, 4 MP, at most 5.6 per MP (the instance itself
- * is `memoryFixedMB.encode.webp`). With transparency the table's `webpAlpha` figures stand.
+ * MB per output MP, when the orientation transposes (a quarter turn: the whole RGBA input is
+ * written, then converted): the RGBA input, the YUV 4:2:0 picture it is converted to, the
+ * encoder's own buffers. Measured (the `webpEnc` instance in bench/grid-memory.mjs, after
+ * streaming): 4.8, 10.4, 18.3, 21.3 MiB at 0.85, 1.92, 3.41, 4 MP, at most 5.6 per MP (the
+ * instance itself is `memoryFixedMB.encode.webp`). With transparency the table's `webpAlpha`
+ * figures stand.
  */
 export const STREAMED_WEBP_MB_PER_MP = 5.6;
+
+/**
+ * As {@link STREAMED_WEBP_MB_PER_MP} for the other orientations, whose rows libwebp takes a
+ * band at a time (codecs/webp.ts `encodeWebpRows`): the YUV picture and the encoder's own
+ * buffers, no RGBA image. Measured (`webpEnc`, bench/results/2026-12-05-planner-memory.json):
+ * 3.6, 7.3, 11.4, 14.3 MiB at 0.85, 1.92, 3.84, 4 MP, at most 4.5 MB per MP from 0.85 MP.
+ */
+export const BANDED_WEBP_MB_PER_MP = 4.5;
 
 /** Output MP of the bench's smaller encode case (800x1067), the knee of the encode curve. */
 const ENCODE_KNEE_MP = (800 * 1067) / 1_000_000;
@@ -541,7 +551,11 @@ export function estimateShape(
   const alpha = src.hasAlpha && !spec.background;
   const encode =
     streamed && !alpha
-      ? { ...encodeCost(format, outMP, avifSpeed, t), mb: STREAMED_WEBP_MB_PER_MP * outMP }
+      ? {
+          ...encodeCost(format, outMP, avifSpeed, t),
+          mb:
+            (shape.orientation.transpose ? STREAMED_WEBP_MB_PER_MP : BANDED_WEBP_MB_PER_MP) * outMP,
+        }
       : encodeCost(format, outMP, avifSpeed, t, alpha);
   const moduleOutMP =
     (Math.min(geometry.crop.width, geometry.resize.width) *

@@ -1,17 +1,21 @@
 /**
  * The streamed still path: a variant that is only geometry and colour (crop, resize, embedded
  * profile → sRGB, orientation) into a still WebP writes its pixels once, straight into
- * libwebp's input buffer (codecs/encode.ts `encodeWebpInto`), instead of making the output
- * image in JS and copying it into the encoder:
+ * libwebp's memory, instead of making the output image in JS and copying it into the encoder:
+ * a band of rows at a time, each converted to libwebp's YUV picture when it is full
+ * (codecs/encode.ts `encodeWebpRowsInto`), so the output's RGBA never exists whole; for an
+ * orientation that transposes (EXIF 5..8, a quarter turn), whose output rows need every
+ * stored row, into libwebp's whole RGBA input buffer (`encodeWebpInto`):
  * - the decoder's output is read where it lies, in the decoder's wasm memory (codecs/own-wasm.ts
  *   `Lend`: the JPEG and PNG modules and libjpeg-turbo), not copied out first;
  * - resampled rows (wasm/resize.wasm, codecs/resize.ts `resizeRows`), or the decoder's rows
  *   when the size is already right, are put in place turned (orient.ts `rowPlacer`);
- * - the colour transform runs on the crop before resizing or on libwebp's buffer after, as
- *   transform/pipeline.ts `finishFrame` does, so the bytes are the same as that path's.
+ * - the colour transform runs on the crop before resizing or on libwebp's buffer after (each
+ *   band, or the whole buffer), as transform/pipeline.ts `finishFrame` does, so the bytes are
+ *   the same as that path's.
  * Measured in workerd: docs/performance.md, "Memory per variant".
  */
-import { encodeWebpInto } from '../codecs/encode';
+import { encodeWebpInto, encodeWebpRowsInto } from '../codecs/encode';
 import type { IccProfile } from '../codecs/icc';
 import { convertToSrgb } from '../codecs/lcms';
 import { resizeRows } from '../codecs/resize';
@@ -57,8 +61,9 @@ export function streams(
  * alters), resizes it to `target` (stored frame; lanczos3, premultiplied when `hasAlpha`),
  * converts it from `icc` to sRGB, turns it by `orientation` and encodes it as WebP at
  * `quality` (1..100; default codecs/encode.ts DEFAULT_QUALITY), writing the output image
- * only into libwebp's input buffer. Synchronous, so a lent view stays valid throughout.
- * `lap` is called after the pixels are made (`resize`), before encoding.
+ * only into libwebp's memory (a band at a time unless `orientation` transposes). Synchronous,
+ * so a lent view stays valid throughout. `lap` is called after the pixels are made
+ * (`resize`; with bands, their conversion to YUV counts too), before encoding.
  * @returns the .webp file and its size.
  * @throws as resizeRows, convertToSrgb (DecodeError) and encodeWebpInto.
  */
@@ -75,6 +80,29 @@ export function encodeStreamed(
   const convertFirst = img.width * img.height < target.width * target.height;
   if (icc && convertFirst) convertToSrgb(img, icc);
   const { width, height } = orientSize(orientation, target);
+  if (!orientation.transpose) {
+    // Output rows are stored rows, in order or reversed: libwebp takes them band by band.
+    const mirror = { transpose: false, flipX: orientation.flipX, flipY: false };
+    const bytes = encodeWebpRowsInto(
+      width,
+      height,
+      (rowAt) => {
+        const place = (row: Uint8ClampedArray, y: number) =>
+          rowPlacer(
+            mirror,
+            { width, height: 1 },
+            rowAt(orientation.flipY ? height - 1 - y : y),
+          )(row, 0);
+        if (img.width === target.width && img.height === target.height) {
+          const n = width * 4;
+          for (let y = 0; y < height; y++) place(img.data.subarray(y * n, (y + 1) * n), y);
+        } else resizeRows(img, width, height, place, hasAlpha);
+        lap();
+      },
+      { quality, onBand: icc && !convertFirst ? (band) => convertToSrgb(band, icc) : undefined },
+    );
+    return { bytes, width, height };
+  }
   const bytes = encodeWebpInto(
     width,
     height,

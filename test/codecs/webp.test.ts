@@ -25,6 +25,8 @@ import {
   decodeWebp,
   decodeWebpFrames,
   encodeWebp,
+  encodeWebpFilled,
+  encodeWebpRows,
   WebpAnimationEncoder,
 } from '../../src/codecs/webp';
 import { fixture } from '../helpers';
@@ -197,6 +199,114 @@ describe('libwebp.wasm', () => {
       const b = psnr(decodeWebp(ref), photo);
       expect(Math.abs(a - b)).toBeLessThan(0.3);
     }
+  });
+
+  describe('banded encode (wasm/libwebp/yuva-rows.patch): the bytes of the whole-buffer one', () => {
+    /** `w` x `h` of the photo from (x, y), its alpha set by `alpha(x, y)` (default: kept). */
+    const part = (w: number, h: number, alpha?: (x: number, y: number) => number): RawImage => {
+      const data = new Uint8ClampedArray(w * h * 4);
+      for (let y = 0; y < h; y++) {
+        const at = (y % photo.height) * photo.width * 4;
+        data.set(photo.data.subarray(at, at + w * 4), y * w * 4);
+        if (alpha) for (let x = 0; x < w; x++) data[(y * w + x) * 4 + 3] = alpha(x, y);
+      }
+      return { data, width: w, height: h };
+    };
+    /** Banded, the rows put bottom to top when `up`. */
+    const banded = (img: RawImage, bandRows: number, up = false, quality = 80) => {
+      const n = img.width * 4;
+      return encodeWebpRows(
+        img.width,
+        img.height,
+        (rowAt) => {
+          for (let i = 0; i < img.height; i++) {
+            const y = up ? img.height - 1 - i : i;
+            rowAt(y).set(img.data.subarray(y * n, (y + 1) * n));
+          }
+        },
+        { quality, bandRows },
+      );
+    };
+    const whole = (img: RawImage, quality = 80) =>
+      encodeWebpFilled(img.width, img.height, (px) => px.set(img.data), { quality });
+    const hasAlphChunk = (webp: Uint8Array) => new TextDecoder().decode(webp).includes('ALPH');
+
+    it('odd and even sizes, band boundaries, both orders, with and without alpha', () => {
+      const opaque = () => 255;
+      const lastRowOnly = (h: number) => (x: number, y: number) =>
+        y === h - 1 && x === 0 ? 7 : 255;
+      const cases: [w: number, h: number, alpha: ((x: number, y: number) => number) | undefined][] =
+        [
+          [768, 512, undefined], // the alpha ramp
+          [768, 512, opaque], // an alpha source that turns out fully opaque
+          [333, 97, undefined], // odd width and height: the last band ends in one row
+          [333, 97, opaque],
+          [333, 97, lastRowOnly(97)], // transparency in the odd last row alone
+          [64, 64, (x, y) => (y === 32 && x === 5 ? 0 : 255)], // a band's first row only
+          [64, 63, (x, y) => (y === 31 && x === 63 ? 128 : 255)], // a band's last row only
+          [1, 1, undefined],
+          [1, 3, undefined],
+          [5, 2, opaque],
+          [2, 65, undefined],
+        ];
+      for (const [w, h, alpha] of cases) {
+        const img = part(w, h, alpha);
+        const ref = whole(img);
+        for (const [bandRows, up] of [
+          [32, false],
+          [2, false],
+          [6, true],
+          [64, true],
+        ] as const) {
+          const out = banded(img, bandRows, up);
+          expect(
+            firstDiff(new Uint8ClampedArray(out), new Uint8ClampedArray(ref)),
+            `${w}x${h} ${alpha ? 'alpha fn' : 'ramp'} bands of ${bandRows}${up ? ' up' : ''}`,
+          ).toBe(-1);
+        }
+        if (alpha === opaque) expect(hasAlphChunk(ref)).toBe(false);
+      }
+      expect(hasAlphChunk(whole(part(333, 97, lastRowOnly(97))))).toBe(true);
+    });
+
+    it('any size, transparency and band height (property)', () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 70 }),
+          fc.integer({ min: 1, max: 70 }),
+          fc.integer({ min: 1, max: 20 }).map((n) => n * 2),
+          fc.boolean(),
+          fc.option(fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 0, max: 254 }))),
+          (w, h, bandRows, up, hole) => {
+            const img = part(w, h, (x, y) =>
+              hole && x === hole[0] % w && y === hole[1] % h ? hole[2] : 255,
+            );
+            const a = banded(img, bandRows, up, 70);
+            const b = whole(img, 70);
+            return firstDiff(new Uint8ClampedArray(a), new Uint8ClampedArray(b)) === -1;
+          },
+        ),
+        { numRuns: 60, seed: 13 },
+      );
+    });
+
+    it('refuses lossless, odd bands, a band left unfinished or a row put twice, and recovers', () => {
+      const img = part(40, 40);
+      const rows = (ys: number[]) => (rowAt: (y: number) => Uint8ClampedArray) =>
+        ys.forEach((y) => rowAt(y).fill(200));
+      expect(() => encodeWebpRows(40, 40, rows([0]), { lossless: true })).toThrow(RangeError);
+      expect(() => encodeWebpRows(40, 40, rows([0]), { bandRows: 3 })).toThrow(RangeError);
+      expect(() => encodeWebpRows(40, 40, rows([0, 1, 2, 33]), { bandRows: 32 })).toThrow(
+        /band 0 left with 3\/32 rows/,
+      );
+      expect(() => encodeWebpRows(40, 4, rows([0, 1, 1]), { bandRows: 4 })).toThrow(/twice/);
+      expect(() => encodeWebpRows(40, 4, rows([0, 1, 2, 3, 0]), { bandRows: 2 })).toThrow(/twice/);
+      expect(() => encodeWebpRows(40, 40, rows([40]))).toThrow(RangeError);
+      expect(() => encodeWebpRows(40, 40, rows([0, 1]), { bandRows: 2 })).toThrow(/not every row/);
+      expect(
+        firstDiff(new Uint8ClampedArray(banded(img, 4)), new Uint8ClampedArray(whole(img))),
+      ).toBe(-1);
+    });
   });
 
   it('encodes animations that decode back with their durations and loop count', async () => {

@@ -49,15 +49,15 @@ const cells = (source: string, variants: readonly string[], reason: string) =>
  * (test/transform/cost-measured.test.ts).
  */
 const WIDE_ENCODE =
-  "the JPEG module at 1/2 keeps a progressive 24 MP JPEG's coefficients while libwebp encodes 3.4-4 MP: 102.2-102.4 MB measured with the output written once into libwebp (bench/results/2026-12-05-planner-memory.json), but the JPEG module's decode figures (7 MB per decoded MP and the coefficients) estimate it over the 112 MB budget";
+  "the JPEG module at 1/2 keeps a progressive 24 MP JPEG's coefficients while libwebp encodes 3.4-4 MP: 92.2-93.9 MB measured with libwebp converting a band of rows at a time (bench/results/2026-12-05-planner-memory.json), but the JPEG module's decode figures (7 MB per decoded MP and the coefficients) estimate it over the 112 MB budget";
 const WIDE_ESTIMATE =
-  'the JPEG module at 1/4 and libwebp encoding 3.7-4 MP: 89.3-91.2 MB measured (bench/results/2026-12-05-planner-memory.json), estimated over the 112 MB budget (the decode figure per source MP overstates a 99.6 MP source)';
+  'the JPEG module at 1/4 and libwebp encoding 3.7-4 MP: 78.9-79.6 MB measured (bench/results/2026-12-05-planner-memory.json), estimated over the 112 MB budget (the decode figure per source MP overstates a 99.6 MP source)';
 const PROGRESSIVE_ENLARGED =
-  'an enlargement: mozjpeg holds the whole progressive image and its coefficients (41 MiB of wasm) while resize.wasm and libwebp make 4 MP: 111.0 MB measured (126.7 before the streamed encode), estimated over 112';
+  'an enlargement: mozjpeg holds the whole progressive image and its coefficients (41 MiB of wasm) while resize.wasm and libwebp make 4 MP: 99.3 MB measured (126.7 before the streamed encode, 111.0 before the banded one), estimated 120 (the decode figure)';
 const WEBP_FULL =
-  'a 1.5x reduction: libwebp decodes the whole 12 MP (its rescaler is used from 2x), so 12 MP of RGBA are held while libwebp encodes 4 MP: 97.4 MB measured (126.9 before the streamed encode), estimated over 112 (9 MB per source MP)';
+  'a 1.5x reduction: libwebp decodes the whole 12 MP (its rescaler is used from 2x), so 12 MP of RGBA are held while libwebp encodes 4 MP: 91.2 MB measured (126.9 before the streamed encode, 97.4 before the banded one), estimated over 112 (9 MB per source MP)';
 const ALPHA_ENCODE =
-  'a 4 MP WebP with alpha (libwebp compresses the alpha plane losslessly: 123.5 MB measured for a 2000x2000 RGBA encode alone): 114.7 MB measured (139.9 before the streamed encode), over the 112 MB budget';
+  'a 4 MP WebP with alpha (libwebp compresses the alpha plane losslessly: 123.2 MB measured for a 2000x2000 RGBA encode alone): 111.8 MB measured (139.9 before the streamed encode, 114.7 before the banded one), estimated 150 (the `webpAlpha` encode figures), over the 112 MB budget';
 
 /**
  * Cells that fail for other parts of the engine (issue 13) that no branch builds yet, each
@@ -70,7 +70,7 @@ const AWAITING_OTHER = new Map<string, string>([
   ...cells(
     '12 MP AVIF',
     ['w=2000,h=2000,fit=cover,f=webp'],
-    'dav1d holds the whole frame (4:4:4: 38 MB for 12 MP) while libwebp encodes 4 MP: 116.6 MB measured (130.4 before the streamed encode), over the 112 MB budget',
+    'dav1d holds the whole frame (4:4:4: 38 MB for 12 MP) while libwebp encodes 4 MP: 108.3 MB measured (130.4 before the streamed encode, 116.6 before the banded one), estimated 120 (the AVIF decode figure, 82 MB), over the 112 MB budget',
   ),
   ...cells('3 MP alpha PNG', ['w=2000,h=2000,fit=cover,f=webp'], ALPHA_ENCODE),
   ...cells('99.6 MP JPEG', WIDE, WIDE_ESTIMATE),

@@ -14,6 +14,7 @@ import {
   overBudget,
   placement,
   queueBudget,
+  BANDED_WEBP_MB_PER_MP,
   STREAMED_WEBP_MB_PER_MP,
   type CostTable,
   type PlanSource,
@@ -192,8 +193,13 @@ describe('estimateVariant', () => {
     const outMP = (1600 * 2133) / 1e6;
     const streamed = estimateVariant(carrie, spec('w=1600'), 'webp');
     const buffered = estimateVariant(carrie, spec('w=1600,sharpen=1'), 'webp');
-    expect(streamed.stages.encode.mb).toBeCloseTo(STREAMED_WEBP_MB_PER_MP * outMP, 6);
+    expect(streamed.stages.encode.mb).toBeCloseTo(BANDED_WEBP_MB_PER_MP * outMP, 6);
     expect(streamed.stages.resize.mb).toBe(0);
+    // A quarter turn writes the whole RGBA into libwebp (its rows need every stored row).
+    const turned = estimateVariant(carrie, spec('w=1600,rotate=90'), 'webp');
+    const turnedMP = (1600 * 1200) / 1e6;
+    expect(turned.stages.encode.mb).toBeCloseTo(STREAMED_WEBP_MB_PER_MP * turnedMP, 6);
+    expect(BANDED_WEBP_MB_PER_MP).toBeLessThan(STREAMED_WEBP_MB_PER_MP);
     expect(streamed.memoryMB).toBeLessThan(buffered.memoryMB);
     // With transparency the table's alpha figures stand.
     const alpha = estimateVariant({ ...carrie, hasAlpha: true }, spec('w=1600'), 'webp');

@@ -3,10 +3,14 @@
  * decode path (the JPEG module at 1/1 and reduced, libjpeg-turbo, the PNG module with alpha,
  * libwebp's scaled decode, the AVIF module, a GIF), each EXIF orientation, rotate/flip, an embedded profile
  * and an enlargement, the WebP bytes equal those of decoding, finishing in JS and encoding
- * a copy (forced here through a same-size `enlargeTo`, which never streams).
+ * a copy (forced here through a same-size `enlargeTo`, which never streams). Both encode
+ * through libwebp's bands of rows, whose bytes equal the whole-buffer import's
+ * (test/codecs/webp.test.ts); the cases below the EXIF ones cross band boundaries.
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { decodeImage } from '../../src/codecs/decode';
+import { encodeImage } from '../../src/codecs/encode';
 import { probe } from '../../src/codecs/probe';
 import { sha256Hex } from '../../src/hash';
 import { planVariant, runPipeline } from '../../src/transform/pipeline';
@@ -32,6 +36,14 @@ const CASES: [file: string, transform: string][] = [
     (n) => [`images/exif/Landscape_${n}.jpg`, 'w=300'] as [string, string],
   ),
   ['images/exif/Landscape_6.jpg', 'f=webp'],
+  // libwebp's bands of rows (codecs/webp.ts encodeWebpRows): odd heights end in a single row,
+  // flipped outputs fill the bands bottom to top, heights at and just past a band boundary.
+  ['images/kodak/kodim03.png', 'w=301,flip=v'],
+  ['images/kodak/kodim03.png', 'h=33,rotate=180'],
+  ['images/kodak/kodim03.png', 'h=64,flip=h'],
+  ['images/kodak/kodim03.png', 'h=65'],
+  ['images/alpha/blackbug.png', 'h=97,rotate=180'],
+  ['images/alpha/PNG_transparency_demonstration_1.png', 'w=199,flip=v'],
 ];
 
 describe('streamed WebP encode', () => {
@@ -62,6 +74,21 @@ describe('streamed WebP encode', () => {
       expect(await sha256Hex(streamed.bytes), t).toBe(await sha256Hex(buffered.bytes));
     }
   }, 60_000);
+
+  it('an RGBA PNG that is fully opaque: the same bytes, and no alpha plane (as libwebp decides)', async () => {
+    const photo = await decodeImage(await fixture('images/kodak/kodim03.png'), 'png');
+    const bytes = await encodeImage(photo, 'png'); // RGBA, every alpha 255
+    const src = probe(bytes);
+    expect(src.hasAlpha).toBe(true);
+    for (const t of ['w=301', 'w=301,flip=v', 'w=300,rotate=90']) {
+      const spec = parseTransform(t);
+      const { canvas } = planVariant(src, spec).geometry;
+      const streamed = await runPipeline(bytes, src, spec, 'webp');
+      const buffered = await runPipeline(bytes, src, spec, 'webp', 0, canvas);
+      expect(await sha256Hex(streamed.bytes), t).toBe(await sha256Hex(buffered.bytes));
+      expect(new TextDecoder().decode(streamed.bytes).includes('ALPH'), t).toBe(false);
+    }
+  });
 
   it('streams only geometry and colour into a still WebP', () => {
     const src = { width: 400, height: 300, hasAlpha: true };

@@ -8,7 +8,8 @@
 # - Source: `apt-get source libwebp=1.5.0-0.1` from Debian 13 (trixie), through a private
 #   deb-src list under wasm/libwebp/target/ (nothing system-wide changes); the .dsc's sha256
 #   is pinned below and dpkg-source checks the tarballs against the .dsc.
-# - Patched: wasm/libwebp/vp8l-sliding-window.patch (lossless decode in a window of rows).
+# - Patched: wasm/libwebp/vp8l-sliding-window.patch (lossless decode in a window of rows),
+#   wasm/libwebp/yuva-rows.patch (RGBA → YUVA conversion of a band of rows, for the encoder).
 # - Toolchain: Debian's emscripten 3.1.6 (+ wabt, binaryen), installed when missing.
 # - Reproducible: fixed build directory, SOURCE_DATE_EPOCH, -ffile-prefix-map, no debug info.
 set -euo pipefail
@@ -36,6 +37,12 @@ PATCH="$HERE/vp8l-sliding-window.patch"
 PATCH_SHA256=ea236339f1bc3f18a664a3b987c3721b259b3089fb7c11c0a254c408a732aa04
 echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
 (cd "$SRC" && patch -p1 --quiet --no-backup-if-mismatch <"$PATCH")
+# Our patch (wasm/README.md, "libwebp.wasm"): WebPPictureImportRGBA's RGBA → YUVA conversion
+# exposed for a band of rows (the banded encode of glue.c, webp_band_*). Pinned likewise.
+PATCH="$HERE/yuva-rows.patch"
+PATCH_SHA256=53424d1b6e2b4facb188e6c5a3f110d848f7348bf7824be6e7c955453c7c095e
+echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
+(cd "$SRC" && patch -p1 --quiet --no-backup-if-mismatch <"$PATCH")
 
 # --- compile
 CFLAGS=(-O3 -msimd128 -msse4.1 -DWEBP_HAVE_SSE2 -DWEBP_HAVE_SSE41 -DEMSCRIPTEN
@@ -43,7 +50,7 @@ CFLAGS=(-O3 -msimd128 -msse4.1 -DWEBP_HAVE_SSE2 -DWEBP_HAVE_SSE41 -DEMSCRIPTEN
   -fno-ident -g0)
 mapfile -t FILES < <(cd "$SRC" && ls src/dec/*.c src/demux/*.c src/dsp/*.c src/enc/*.c \
   src/mux/*.c src/utils/*.c sharpyuv/*.c | grep -Ev '_(neon|msa|mips32|mips_dsp_r2)\.c$' | sort)
-EXPORTS=_webp_alloc,_webp_free,_webp_release,_webp_decode,_webp_anim_open,_webp_anim_next,_webp_anim_close,_webp_encode,_webp_anim_enc_new,_webp_anim_enc_add,_webp_anim_enc_finish,_webp_version,_malloc,_free
+EXPORTS=_webp_alloc,_webp_free,_webp_release,_webp_decode,_webp_anim_open,_webp_anim_next,_webp_anim_close,_webp_encode,_webp_band_begin,_webp_band_put,_webp_band_finish,_webp_band_abort,_webp_anim_enc_new,_webp_anim_enc_add,_webp_anim_enc_finish,_webp_version,_malloc,_free
 (cd "$SRC" && emcc "${CFLAGS[@]}" "${FILES[@]}" "$HERE/glue.c" -o "$T/build/libwebp.wasm" \
   -sSTANDALONE_WASM --no-entry -sALLOW_MEMORY_GROWTH -sINITIAL_MEMORY=1048576 \
   -sMAXIMUM_MEMORY=2147483648 -sTOTAL_STACK=262144 -sEXPORTED_FUNCTIONS=$EXPORTS \

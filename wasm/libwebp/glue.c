@@ -28,6 +28,21 @@
 //   WebPEncode with WebPConfigInit defaults plus quality (0..100), method (0..6) and flags
 //   (bit 0 lossless, bit 1 exact: keep the RGB of transparent pixels, bit 2 no alpha
 //   compression). Data: the .webp file.
+// - webp_band_begin(w, h, quality, method, flags, band_rows): starts a lossy still encode
+//   whose RGBA comes in bands of rows (band_rows even, >= 2): allocates the picture's YUV 4:2:0
+//   planes and a band buffer of band_rows x w RGBA8 (the alpha plane only when a band has
+//   transparency). Data: the band buffer (band_rows * w * 4 bytes, valid until
+//   webp_band_finish or webp_band_abort); word 5: band_rows. Lossless (flag bit 0): status 5.
+// - webp_band_put(y0, rows): converts the first `rows` rows of the band buffer, picture rows
+//   y0.. (y0 a multiple of 2; rows even unless the band ends the picture), into the planes
+//   with libwebp's own arithmetic (our patch, wasm/libwebp/yuva-rows.patch); the first band
+//   with a pixel that is not opaque makes the alpha plane (255 wherever no such band was put).
+//   Status only.
+// - webp_band_finish(): WebPEncode, with no alpha plane when every pixel was opaque (as
+//   WebPPictureImportRGBA decides, CheckNonOpaque); data: the .webp file,
+//   the same bytes as webp_encode of the whole RGBA. Every row must have been put. Frees the
+//   picture and the band buffer (also on failure).
+// - webp_band_abort(): frees a banded encode's picture and band buffer.
 // - webp_anim_enc_new(w, h, loop_count, quality, method, flags) -> header (status only).
 // - webp_anim_enc_add(ptr, timestamp_ms): takes (and frees) one w x h RGBA frame shown from
 //   timestamp_ms. Status only.
@@ -41,6 +56,7 @@
 #include "webp/demux.h"
 #include "webp/encode.h"
 #include "webp/mux.h"
+#include "src/enc/vp8i_enc.h"  // WebPPictureAllocYUVA, WebPPictureImportRGBARows (patched)
 
 #define EXPORT __attribute__((visibility("default"), used))
 
@@ -259,6 +275,29 @@ static int make_config(WebPConfig* c, float quality, int method, int flags) {
   return WebPValidateConfig(c);
 }
 
+// WebPEncode of `pic` into memory, which becomes `output`; frees the picture.
+static uint32_t* encode_picture(const WebPConfig* config, WebPPicture* pic) {
+  WebPMemoryWriter wr;
+  WebPMemoryWriterInit(&wr);
+  pic->writer = WebPMemoryWrite;
+  pic->custom_ptr = &wr;
+  const int ok = WebPEncode(config, pic);
+  const WebPEncodingError err = pic->error_code;
+  const int w = pic->width, h = pic->height;
+  WebPPictureFree(pic);
+  if (!ok) {
+    WebPMemoryWriterClear(&wr);
+    return set_status(err == VP8_ENC_ERROR_OUT_OF_MEMORY ? S_OOM : S_BAD_ARG, enc_message(err));
+  }
+  output = wr.mem;
+  uint32_t* hd = set_status(S_OK, NULL);
+  hd[1] = (uint32_t)w;
+  hd[2] = (uint32_t)h;
+  hd[3] = (uint32_t)(uintptr_t)output;
+  hd[4] = (uint32_t)wr.size;
+  return hd;
+}
+
 EXPORT uint32_t* webp_encode(uint8_t* rgba, int w, int h, float quality, int method, int flags) {
   webp_release();
   WebPConfig config;
@@ -274,29 +313,111 @@ EXPORT uint32_t* webp_encode(uint8_t* rgba, int w, int h, float quality, int met
   pic.width = w;
   pic.height = h;
   pic.use_argb = config.lossless;
-  WebPMemoryWriter wr;
-  WebPMemoryWriterInit(&wr);
-  pic.writer = WebPMemoryWrite;
-  pic.custom_ptr = &wr;
-  int ok = WebPPictureImportRGBA(&pic, rgba, w * 4);
+  const int ok = WebPPictureImportRGBA(&pic, rgba, w * 4);
   free(rgba);
   if (!ok) {
     WebPPictureFree(&pic);
     return set_status(S_OOM, "cannot import the picture");
   }
-  ok = WebPEncode(&config, &pic);
-  const WebPEncodingError err = pic.error_code;
-  WebPPictureFree(&pic);
-  if (!ok) {
-    WebPMemoryWriterClear(&wr);
-    return set_status(err == VP8_ENC_ERROR_OUT_OF_MEMORY ? S_OOM : S_BAD_ARG, enc_message(err));
+  return encode_picture(&config, &pic);
+}
+
+// Banded encode state (webp_band_*).
+static WebPPicture band_pic;
+static WebPConfig band_config;
+static uint8_t* band_buf = NULL;
+static uint8_t* band_alpha = NULL;  // a band's alpha while the picture has no alpha plane
+static uint8_t* alpha_plane = NULL;  // the picture's alpha plane (band_pic.a), once needed
+static int band_open = 0, band_rows = 0, band_done = 0;
+
+EXPORT void webp_band_abort(void) {
+  if (band_open) WebPPictureFree(&band_pic);  // frees Y, U, V (one block), not alpha_plane
+  band_open = 0;
+  free(band_buf);
+  band_buf = NULL;
+  free(band_alpha);
+  band_alpha = NULL;
+  free(alpha_plane);
+  alpha_plane = NULL;
+}
+
+EXPORT uint32_t* webp_band_begin(int w, int h, float quality, int method, int flags, int rows) {
+  webp_band_abort();
+  webp_release();
+  if ((flags & F_LOSSLESS) || rows < 2 || (rows & 1) || w <= 0 || h <= 0)
+    return set_status(S_BAD_ARG, "banded encode: lossy, even band height");
+  if (!make_config(&band_config, quality, method, flags))
+    return set_status(S_BAD_ARG, "bad encoder options");
+  // WebPPictureImportRGBA converts with neither sharp YUV nor dithering, and WebPEncode
+  // converts nothing when the planes exist: the config has no say in the planes.
+  if (!WebPPictureInit(&band_pic)) return set_status(S_BAD_ARG, "libwebp version mismatch");
+  band_pic.width = w;
+  band_pic.height = h;
+  band_pic.use_argb = 0;
+  band_pic.colorspace = WEBP_YUV420;  // the alpha plane comes with the first transparency
+  band_open = 1;
+  if (!WebPPictureAllocYUVA(&band_pic)) {
+    const int dim = band_pic.error_code == VP8_ENC_ERROR_BAD_DIMENSION;
+    webp_band_abort();
+    return dim ? set_status(S_BAD_ARG, "bad dimension") : set_status(S_OOM, "cannot allocate the picture");
   }
-  output = wr.mem;
+  const size_t len = (size_t)w * 4 * (size_t)rows;
+  band_buf = (uint8_t*)malloc(len);
+  band_alpha = (uint8_t*)malloc((size_t)w * (size_t)rows);
+  if (!band_buf || !band_alpha) {
+    webp_band_abort();
+    return set_status(S_OOM, "cannot allocate the band");
+  }
+  band_rows = rows;
+  band_done = 0;
   uint32_t* hd = set_status(S_OK, NULL);
   hd[1] = (uint32_t)w;
   hd[2] = (uint32_t)h;
-  hd[3] = (uint32_t)(uintptr_t)output;
-  hd[4] = (uint32_t)wr.size;
+  hd[3] = (uint32_t)(uintptr_t)band_buf;
+  hd[4] = (uint32_t)len;
+  hd[5] = (uint32_t)rows;
+  return hd;
+}
+
+EXPORT uint32_t* webp_band_put(int y0, int rows) {
+  if (!band_open || !band_buf) return set_status(S_BAD_ARG, "no banded encode");
+  if (rows > band_rows) return set_status(S_BAD_ARG, "band larger than the buffer");
+  const int w = band_pic.width;
+  if (y0 < 0) return set_status(S_BAD_ARG, "band outside the picture");
+  uint8_t* const a = alpha_plane ? alpha_plane + (size_t)y0 * w : band_alpha;
+  const int r = WebPPictureImportRGBARows(&band_pic, band_buf, w * 4, y0, rows, a, w);
+  if (r < 0) return set_status(S_BAD_ARG, "band outside the picture, or out of memory");
+  if (r > 0 && !alpha_plane) {
+    // The first transparency: the alpha plane, opaque where bands were put or are to come.
+    alpha_plane = (uint8_t*)malloc((size_t)w * (size_t)band_pic.height);
+    if (!alpha_plane) return set_status(S_OOM, "cannot allocate the alpha plane");
+    memset(alpha_plane, 0xff, (size_t)w * (size_t)band_pic.height);
+    memcpy(alpha_plane + (size_t)y0 * w, band_alpha, (size_t)w * (size_t)rows);
+  }
+  band_done += rows;
+  return set_status(S_OK, NULL);
+}
+
+EXPORT uint32_t* webp_band_finish(void) {
+  webp_release();
+  if (!band_open) return set_status(S_BAD_ARG, "no banded encode");
+  if (band_done != band_pic.height) {
+    webp_band_abort();
+    return set_status(S_BAD_ARG, "banded encode: not every row was put");
+  }
+  free(band_buf);
+  band_buf = NULL;
+  free(band_alpha);
+  band_alpha = NULL;
+  if (alpha_plane) {  // as ImportYUVAFromRGBA: an alpha plane only when some pixel needs one
+    band_pic.a = alpha_plane;
+    band_pic.a_stride = band_pic.width;
+    band_pic.colorspace = WEBP_YUV420A;
+  }
+  band_open = 0;  // encode_picture frees the picture (not alpha_plane)
+  uint32_t* const hd = encode_picture(&band_config, &band_pic);
+  free(alpha_plane);
+  alpha_plane = NULL;
   return hd;
 }
 

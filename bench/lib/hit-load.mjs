@@ -1,0 +1,124 @@
+/**
+ * Cache-hit load against local `wrangler dev` instances, shared by bench/hit-cpu.mjs and
+ * bench/floor-ab.mjs: the hot variants a service is warmed with, one slice of autocannon with
+ * the CPU time its processes spent, and the results file a run is appended to.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** utime + stime of `pid`, clock ticks (1/100 s), from `/proc/<pid>/stat`. */
+export function ticks(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+/**
+ * Uploads `kodim01…08.png` of `kodakDir` (16 random bytes appended, so each is a new original)
+ * to a running service and requests each one's `w=320,f=webp` variant until it answers
+ * `X-Cache: HIT`.
+ * @param {{ url: string, keys: string[] }} svc a started service (scripts/lib/local-service.mjs)
+ * @returns {Promise<{ paths: string[], sizes: number[], headers: [string, string][] }>} the hot
+ *   paths, their body sizes (bytes) and the first hit's response headers
+ * @throws Error when an upload is not a 201 or a variant never becomes a hit (2 s)
+ */
+export async function warmHotVariants(svc, kodakDir) {
+  const paths = [];
+  const sizes = [];
+  let headers = [];
+  for (let i = 1; i <= 8; i++) {
+    const body = Buffer.concat([
+      fs.readFileSync(path.join(kodakDir, `kodim0${i}.png`)),
+      randomBytes(16),
+    ]);
+    const res = await fetch(`${svc.url}/v1/images`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${svc.keys[0]}`, 'Content-Type': 'image/png' },
+      body,
+    });
+    if (res.status !== 201) throw new Error(`upload: ${res.status} ${await res.text()}`);
+    const p = `/img/${(await res.json()).id}/w=320,f=webp`;
+    let bytes = -1;
+    for (let k = 0; k < 20 && bytes < 0; k++) {
+      const r = await fetch(svc.url + p);
+      const n = (await r.arrayBuffer()).byteLength;
+      if (r.headers.get('X-Cache') === 'HIT') {
+        bytes = n;
+        if (i === 1) headers = [...r.headers];
+      } else await sleep(100);
+    }
+    if (bytes < 0) throw new Error(`${p} never answered X-Cache: HIT`);
+    paths.push(p);
+    sizes.push(bytes);
+  }
+  return { paths, sizes, headers };
+}
+
+/**
+ * One slice of autocannon on `url`, the paths in turn, every request with its own
+ * `CF-Connecting-IP` (198.18.0.0/15, as the load test sends) and `headers(i)` for path `i`.
+ * @param {{ url: string, paths: string[], headers?: (i: number) => Record<string, string>, connections: number, seconds: number, pids: number[], nodePid?: number }} o
+ *   `pids`: processes whose CPU time is read around the slice (workerd's); `nodePid`: one more
+ *   (wrangler's Node process)
+ * @returns {Promise<{ rps: number, p99: number, non2xx: number, cpuMs: number[], nodeMs: number }>}
+ *   2xx answers per second, p99 latency (ms), other answers, and ms of CPU per 2xx answer per
+ *   process of `pids` and for `nodePid` (0 without it)
+ */
+export async function cpuSlice({ url, paths, headers, connections, seconds, pids, nodePid }) {
+  let n = 0;
+  const t0 = pids.map(ticks);
+  const n0 = nodePid ? ticks(nodePid) : 0;
+  const result = await new Promise((resolve, reject) =>
+    autocannon(
+      {
+        url,
+        connections,
+        duration: seconds,
+        requests: [
+          {
+            setupRequest: (req) => {
+              const i = n % paths.length;
+              const ip = `198.18.${(n >> 8) & 255}.${n++ & 255}`;
+              return {
+                ...req,
+                path: paths[i],
+                headers: { 'CF-Connecting-IP': ip, ...headers?.(i) },
+              };
+            },
+          },
+        ],
+      },
+      (err, r) => (err ? reject(err) : resolve(r)),
+    ),
+  );
+  const ok = result['2xx'];
+  const cpuMs = pids.map((pid, i) => ((ticks(pid) - t0[i]) * 10) / ok);
+  const nodeMs = nodePid ? ((ticks(nodePid) - n0) * 10) / ok : 0;
+  return { rps: ok / seconds, p99: result.latency.p99, non2xx: result.non2xx, cpuMs, nodeMs };
+}
+
+/**
+ * Appends one run to `bench/results/<stem>-<date>.json` (a JSON array), with the date and the
+ * git commit. @returns the file's path relative to `root`
+ */
+export function appendRun(root, stem, run) {
+  const out = path.join(
+    root,
+    'bench',
+    'results',
+    `${stem}-${new Date().toISOString().slice(0, 10)}.json`,
+  );
+  const runs = fs.existsSync(out) ? JSON.parse(fs.readFileSync(out, 'utf8')) : [];
+  runs.push({
+    date: new Date().toISOString(),
+    git: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root }).toString().trim(),
+    ...run,
+  });
+  fs.writeFileSync(out, `${JSON.stringify(runs, null, 1)}\n`);
+  return path.relative(root, out);
+}
