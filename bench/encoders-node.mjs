@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * Encoder settings study (issue 14, sixth session): our JPEG and AVIF encoders (the
- * @jsquash/jpeg and @jsquash/avif wasm modules src/codecs/encode.ts runs) against
+ * Encoder settings study (issue 14, sixth session): our JPEG and AVIF encoders of then (the
+ * @jsquash/jpeg and @jsquash/avif wasm modules; AVIF is now encoded by wasm/avif_enc.wasm,
+ * which bench/avif-enc-node.mjs compares with @jsquash/avif and sharp-wasm32) against
  * sharp-wasm32 and native sharp, in Node, on the bench's 800x1067 Carrie and a few photos of
  * ../shared/images. Per setting: output bytes, PSNR against the source pixels (RGB, decoded by
  * native sharp) and time (min and median of RUNS, the sides interleaved). Not part of

@@ -396,6 +396,11 @@ export const PNG_SCALED_DROP_ABOVE_BYTES = 24 * 1024 * 1024;
  */
 export const AVIF_DEC_DROP_ABOVE_BYTES = 24 * 1024 * 1024;
 /**
+ * avif_enc.wasm (codecs/avif-enc.ts), bytes: an 800x1067 encode needs about 22 MiB and keeps
+ * its instance; larger outputs (1600 px: about 60 MiB) do not stay resident.
+ */
+export const AVIF_ENC_DROP_ABOVE_BYTES = 32 * 1024 * 1024;
+/**
  * libwebp.wasm's shared still decoder and encoder (codecs/webp.ts), bytes each: a 2 MP still
  * decode fits; a 12 MP one (48 MiB of RGBA) does not stay resident. Animations have instances
  * of their own, dropped when they end.

@@ -9,6 +9,7 @@
 #   wasm/libwebp     → wasm/libwebp.wasm       (libwebp 1.5.0, Debian libwebp: WebP codec)
 #   wasm/avif        → wasm/avif.wasm          (dav1d 1.5.1 + libavif 1.4.2, Debian: AVIF decode)
 #   wasm/jpeg-turbo  → wasm/jpeg_turbo.wasm    (libjpeg-turbo 2.1.5, Debian: JPEG decode at M/8)
+#   wasm/avif-enc    → wasm/avif_enc.wasm      (aom 3.12.1 + libavif 1.4.2, Debian: AVIF encode)
 #
 #   bash wasm/build.sh [module ...]       (npm run build:wasm; default: every module)
 #
@@ -24,7 +25,7 @@ WASM_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CRATES=()
 
 # --- C modules: built by wasm/<name>/build.sh (Debian source packages + clang/emscripten) ---
-C_MODULES=(lcms libwebp avif jpeg-turbo)
+C_MODULES=(lcms libwebp avif jpeg-turbo avif-enc)
 C_SELECTED=()
 for arg in "$@"; do
   if [[ " ${C_MODULES[*]} " == *" $arg "* ]]; then C_SELECTED+=("$arg"); else CRATES+=("$arg"); fi

@@ -12,22 +12,19 @@
  *   Rust/C++ destructors, leaking the shadow stack and every buffer the call had allocated
  *   (measured: a truncated 2048x1536 PNG leaks 12.5 MiB of wasm memory per attempt).
  *
- * Emscripten codecs (mozjpeg, libavif) are created through the packages' own glue
+ * Emscripten codecs (mozjpeg) are created through the packages' own glue
  * factories (`*.js` next to each `.wasm`). The wasm-bindgen codec (png) is bound here instead
  * of through its glue, because that glue keeps one instance per JS module, forever, and so
  * cannot replace a broken instance.
  */
-import avifEncWasm from '@jsquash/avif/codec/enc/avif_enc.wasm';
-import avifEncFactory from '@jsquash/avif/codec/enc/avif_enc.js';
 import mozjpegDecWasm from '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm';
 import mozjpegDecFactory from '@jsquash/jpeg/codec/dec/mozjpeg_dec.js';
 import mozjpegEncWasm from '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm';
 import mozjpegEncFactory from '@jsquash/jpeg/codec/enc/mozjpeg_enc.js';
 import pngWasm from '@jsquash/png/codec/pkg/squoosh_png_bg.wasm';
-import type { EncodeOptions as AvifEncodeOptions } from '@jsquash/avif/meta.js';
 import type { EncodeOptions as MozJpegEncodeOptions } from '@jsquash/jpeg/meta.js';
 
-export type { AvifEncodeOptions, MozJpegEncodeOptions };
+export type { MozJpegEncodeOptions };
 
 import { WasmSlot } from './instances';
 import type { RawImage } from './pixels';
@@ -47,15 +44,6 @@ export interface MozJpegEncApi {
     options: MozJpegEncodeOptions,
   ): Uint8Array;
 }
-/** libavif + aom encoder (embind, single-threaded build). */
-export interface AvifEncApi {
-  encode(
-    data: BufferSource,
-    width: number,
-    height: number,
-    options: AvifEncodeOptions,
-  ): Uint8Array | null;
-}
 /** squoosh PNG codec (Rust `png` 0.17.10 crate), bound by {@link instantiatePng}. */
 export interface PngApi {
   /**
@@ -70,7 +58,6 @@ interface Apis {
   jpegDec: MozJpegDecApi;
   jpegEnc: MozJpegEncApi;
   pngCodec: PngApi;
-  avifEnc: AvifEncApi;
 }
 
 /** Names of the codec instances this module manages. */
@@ -311,7 +298,6 @@ const slots: { [K in CodecName]: WasmSlot<Codec<Apis[K]>> } = {
   jpegEnc: slot('jpegEnc', () =>
     instantiateEmscripten('jpegEnc', mozjpegEncFactory, mozjpegEncWasm),
   ),
-  avifEnc: slot('avifEnc', () => instantiateEmscripten('avifEnc', avifEncFactory, avifEncWasm)),
   pngCodec: slot('pngCodec', instantiatePng),
 };
 

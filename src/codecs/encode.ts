@@ -4,16 +4,16 @@
  * writes VP8/VP8L/ALPH chunks only; libavif gets no Exif/XMP; the png crate writes
  * IHDR/IDAT/IEND only).
  */
-import { defaultOptions as avifDefaults } from '@jsquash/avif/meta.js';
 import { defaultOptions as jpegDefaults } from '@jsquash/jpeg/meta.js';
 import { withCodec } from '../../wasm';
+import { encodeAvif } from './avif-enc';
 import type { EncodeFormat, RawImage } from './types';
 import { GifAnimationEncoder } from './gif';
 import { encodeWebp, encodeWebpFilled, encodeWebpRows, type WebpRowsOptions } from './webp';
 
 /**
  * Default quality per format on our 1..100 scale, which maps 1:1 onto each encoder's own
- * 0..100 `quality` option: mozjpeg (82), libwebp (80) and, in @jsquash/avif 2.x, libavif's
+ * 0..100 `quality` option: mozjpeg (82), libwebp (80) and libavif's
  * `quality` (50; libavif maps it onto AV1 quantizers, 100 = best; the old
  * `cqLevel`/`minQuantizer` options are gone). PNG is always lossless (`null`).
  * Measured on kodim01 (768x512): JPEG q82 95 KB / 33.0 dB PSNR, WebP q80 93 KB / 35.7 dB,
@@ -106,7 +106,8 @@ function checkWebpSize(width: number, height: number): void {
  * - webp: lossy libwebp 1.5.0 (wasm/libwebp.wasm, SIMD), method 4, alpha kept (`alpha_quality`
  *   100, compressed losslessly): libwebp's `WebPConfigInit` defaults plus the quality; the
  *   rows are handed to libwebp band by band (no copy of the image in its memory).
- * - avif: libavif/aom, 8-bit 4:2:0, alpha kept; speed from `avifSpeed`.
+ * - avif: libavif 1.4.2 + aom 3.12.1 (wasm/avif_enc.wasm, src/codecs/avif-enc.ts), 8-bit 4:2:0,
+ *   alpha kept; speed from `avifSpeed`.
  * - png: 8-bit RGBA, lossless, default zlib compression (not size-optimised).
  * - gif: one frame, ≤ 256 colours quantised by gifenc, 1-bit transparency (alpha < 128).
  *
@@ -152,9 +153,7 @@ export async function encodeImage(
       const speed = opts.avifSpeed ?? DEFAULT_AVIF_SPEED;
       if (!Number.isInteger(speed) || speed < 0 || speed > 10)
         throw new RangeError(`encode: avifSpeed ${speed} outside 0..10`);
-      out = await withCodec('avifEnc', (c) =>
-        c.encode(data, width, height, { ...avifDefaults, quality: q, speed }),
-      );
+      out = encodeAvif(data, width, height, { quality: q, speed });
       break;
     }
     case 'gif': {

@@ -3,7 +3,6 @@
  * every key, so no cached variant made by the old code is served as if made by the new one.
  * Read from each package's package.json at build time (the bundler inlines the strings).
  */
-import { version as avif } from '@jsquash/avif/package.json';
 import { version as jpeg } from '@jsquash/jpeg/package.json';
 import { version as png } from '@jsquash/png/package.json';
 import { version as gifenc } from 'gifenc/package.json';
@@ -89,8 +88,15 @@ export const PIPELINE_VERSION = 10;
 export const AVIF_SHA256 = '1811d172ebd3f01cb422d012641591a23131b0969572549b5378c78b3350e892';
 
 /**
- * Compact codec version string, e.g.
- * `jpeg1.6.0-png3.1.1-avif2.1.1-resize0123456789ab-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaled70060dd91648-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-jpegturbo9409cdd1ec76-pipeline8`
- * (versions of @jsquash/*, omggif and gifenc, our modules' hash prefixes, PIPELINE_VERSION).
+ * SHA-256 of wasm/avif_enc.wasm (our AVIF encoder: aom 3.12.1 + libavif 1.4.2; see
+ * wasm/README.md), checked against the committed file by the same test.
  */
-export const CODEC_VERSIONS: string = `jpeg${jpeg}-png${png}-avif${avif}-resize${RESIZE_SHA256.slice(0, 12)}-gif${gif}-gifenc${gifenc}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-pngscaled${PNG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-avifdec${AVIF_SHA256.slice(0, 12)}-jpegturbo${JPEG_TURBO_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`;
+export const AVIF_ENC_SHA256 = '53c7295efaa6bbead600cb4745f368a73a3ef19ed61f58dc1019239c234f88cc';
+
+/**
+ * Compact codec version string, e.g.
+ * `jpeg1.6.0-png3.1.1-avifenc53c7295efaa6-resize0123456789ab-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaled70060dd91648-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-jpegturbo9409cdd1ec76-pipeline8`
+ * (versions of @jsquash/jpeg and /png, omggif and gifenc, our modules' hash prefixes,
+ * PIPELINE_VERSION).
+ */
+export const CODEC_VERSIONS: string = `jpeg${jpeg}-png${png}-avifenc${AVIF_ENC_SHA256.slice(0, 12)}-resize${RESIZE_SHA256.slice(0, 12)}-gif${gif}-gifenc${gifenc}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-pngscaled${PNG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-avifdec${AVIF_SHA256.slice(0, 12)}-jpegturbo${JPEG_TURBO_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`;

@@ -3,14 +3,12 @@
  * first-frame handling, and failure behaviour on hostile files (DecodeError only, codec
  * instances replaced after aborts).
  */
-import { defaultOptions as avifDefaults } from '@jsquash/avif/meta.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
 import { encodeImage } from '../../src/codecs/encode';
 import type { ImageFormat } from '../../src/codecs/probe';
 import { resizeImage } from '../../src/codecs/resize';
 import { DecodeError, type RawImage } from '../../src/codecs/types';
-import { withCodec } from '../../wasm';
 import { wasmMemory } from '../../wasm/instances';
 import { fixture, fixtureList } from '../helpers';
 
@@ -153,29 +151,6 @@ describe('decodeImage: pixels', () => {
     const img = await decodeImage(bytes, 'png');
     expectRgba8(img, 2, 1);
     expect([...img.data]).toEqual([0xff, 0x80, 0x00, 0xff, 0x12, 0xab, 0x00, 0x7f]);
-  });
-
-  it('normalises 10-bit AVIF to RGBA8', async () => {
-    const width = 64;
-    const height = 32;
-    const samples = new Uint16Array(width * height * 4);
-    for (let i = 0; i < width * height; i++) samples.set([800, 400, 100, 1023], i * 4);
-    const avif = await withCodec('avifEnc', (c) =>
-      c.encode(new Uint8Array(samples.buffer), width, height, {
-        ...avifDefaults,
-        bitDepth: 10,
-        quality: 90,
-        speed: 9,
-      }),
-    );
-    expect(avif).not.toBeNull();
-    const img = await decodeImage(avif!, 'avif');
-    expectRgba8(img, width, height);
-    // 10-bit code values / 4 ≈ 8-bit values (200, 100, 25), allowing for YUV round trip.
-    expect(Math.abs(img.data[0]! - 200)).toBeLessThanOrEqual(3);
-    expect(Math.abs(img.data[1]! - 100)).toBeLessThanOrEqual(3);
-    expect(Math.abs(img.data[2]! - 25)).toBeLessThanOrEqual(3);
-    expect(img.data[3]).toBe(255);
   });
 
   it('gives the first GIF frame on a transparent logical-screen canvas', async () => {

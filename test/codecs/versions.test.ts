@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  AVIF_ENC_SHA256,
   AVIF_SHA256,
   CODEC_VERSIONS,
   JPEG_SCALED_SHA256,
@@ -45,6 +46,11 @@ describe('codec versions', () => {
   it('records the sha-256 of the committed wasm/avif.wasm', async () => {
     expect(await sha256Hex(await fixture('wasm/avif.wasm'))).toBe(AVIF_SHA256);
     expect(CODEC_VERSIONS).toContain(`avifdec${AVIF_SHA256.slice(0, 12)}`);
+  });
+
+  it('records the sha-256 of the committed wasm/avif_enc.wasm', async () => {
+    expect(await sha256Hex(await fixture('wasm/avif_enc.wasm'))).toBe(AVIF_ENC_SHA256);
+    expect(CODEC_VERSIONS).toContain(`avifenc${AVIF_ENC_SHA256.slice(0, 12)}`);
   });
 
   it('records the sha-256 of the committed wasm/resize.wasm', async () => {

@@ -16,11 +16,12 @@
 #                                   SPEC` into WORK/src through that private list (for a
 #                                   package whose .dsc the mirror no longer serves: the caller
 #                                   checks the tarballs itself).
-#   install_wasi_module NAME BUILT OUT
+#   install_wasi_module NAME BUILT OUT [IMPORTS]
 #                                   validates the built module BUILT, checks that its only
 #                                   imports are the three WASI stdio calls libc keeps linked
-#                                   (never called; the host stubs them), copies it to OUT and
-#                                   prints its size and sha256. NAME labels the error.
+#                                   (never called; the host stubs them), or exactly the WASI
+#                                   calls named in IMPORTS (space-separated, sorted), copies it
+#                                   to OUT and prints its size and sha256. NAME labels the error.
 
 ensure_packages() {
   local name=$1
@@ -75,10 +76,11 @@ debian_fetch() {
 }
 
 install_wasi_module() {
-  local name=$1 built=$2 out=$3 imports
+  local name=$1 built=$2 out=$3 allowed=${4:-fd_close fd_seek fd_write} imports expected="" f
   wasm-validate "$built"
   imports="$(wasm-objdump -x -j Import "$built" | grep -o '<- [a-z_0-9.]*' | sort | tr '\n' ' ')"
-  if [ "$imports" != "<- wasi_snapshot_preview1.fd_close <- wasi_snapshot_preview1.fd_seek <- wasi_snapshot_preview1.fd_write " ]; then
+  for f in $allowed; do expected+="<- wasi_snapshot_preview1.$f "; done
+  if [ "$imports" != "$expected" ]; then
     echo "$name/build.sh: unexpected imports: $imports" >&2
     return 1
   fi
