@@ -15,8 +15,9 @@
  *   grid:<source label>|<t>|<f> the production pipeline (probe + parseTransform + the
  *                               planner's shape, src/transform/fallback.ts + runShape) on a
  *                               grid source (scripts/lib/grid-sources.mjs)
- *   grid:<…>|<t>|<f>|m8         the same on the shape's libjpeg-turbo M/8 fallback, forced
- *                               (JPEG sources; skipped where the variant has none)
+ *   grid:<…>|<t>|<f>|m8         the same on the shape's decode fallback, forced (JPEG
+ *                               sources: libjpeg-turbo at M/8; the lossy WebP: libwebp's
+ *                               scaled decode; skipped where the variant has none)
  *
  *   node bench/grid-memory.mjs [--out FILE] [filter ...]   (case ids containing a filter)
  *
@@ -111,13 +112,15 @@ for (const s of GRID_SOURCES)
       params: { op: 'pipeline', t, f },
     });
 
-/** The M/8 fallback (src/transform/fallback.ts) of the wide JPEG variants, forced. */
+/** The decode fallback (src/transform/fallback.ts) of the wide variants, forced. */
 const FALLBACK = [
   ['w=1600', 'webp'],
   ['w=1600', 'avif'],
   ['w=2000,h=2000,fit=cover', 'webp'],
 ];
-for (const s of GRID_SOURCES.filter((g) => g.label.includes('JPEG')))
+for (const s of GRID_SOURCES.filter(
+  (g) => g.label.includes('JPEG') || g.label === '12 MP WebP (lossy)',
+))
   for (const [t, f] of FALLBACK)
     CASES.push({
       id: `grid:${s.label}|${t}|${f}|m8`,
@@ -178,8 +181,9 @@ try {
       );
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      // An m8 case whose variant has no M/8 fallback (reduced 2x or more, or not reduced).
-      if (message.includes('no M/8 fallback')) console.log(`${c.id}: skipped (no M/8 fallback)`);
+      // An m8 case whose variant has no decode fallback (reduced 2x or more, or not reduced).
+      if (message.includes('no decode fallback'))
+        console.log(`${c.id}: skipped (no decode fallback)`);
       else console.log(`${c.id}: FAILED ${message}`);
     } finally {
       await worker.stop();

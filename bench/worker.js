@@ -15,7 +15,7 @@
  *        op=resize   &w=W&h=H
  *        op=encode   &format=jpeg|png|webp|avif[&quality=Q][&speed=S]
  *        op=pipeline &t=<transform>&f=<format>[&m8=1]   (probe + parseTransform + the
- *                    planner's shape, transform/fallback.ts, or with m8=1 its M/8 fallback
+ *                    planner's shape, transform/fallback.ts, or with m8=1 its decode fallback
  *                    forced + runShape)
  *   GET  /mem                                wasm memory per codec instance, bytes
  *   GET  /defaults                           encoder defaults (quality per format, AVIF speed)
@@ -38,7 +38,7 @@ import { decodeJpegTurbo } from '../src/codecs/jpeg-turbo';
 import { probe } from '../src/codecs/probe';
 import { resizeImage } from '../src/codecs/resize';
 import { loadConfig } from '../src/config';
-import { eighthsFallback, placeShape } from '../src/transform/fallback';
+import { decodeFallback, placeShape } from '../src/transform/fallback';
 import { runShape, shapeVariant } from '../src/transform/pipeline';
 import { parseTransform } from '../src/transform/spec';
 import { wasmMemory } from '../wasm/instances';
@@ -100,14 +100,14 @@ function operation(q) {
       const facts = { ...probe(input.bytes), bytes: input.bytes.byteLength, focal: null };
       const spec = parseTransform(q.get('t') ?? '');
       const format = /** @type {any} */ (q.get('f'));
-      // The shape production makes it from (its M/8 fallback when only that fits a budget);
-      // m8=1: the M/8 fallback, forced.
+      // The shape production makes it from (its decode fallback when only that fits a
+      // budget: libjpeg-turbo at M/8, or libwebp's scaled decode); m8=1: that fallback, forced.
       const planned = shapeVariant(facts, spec);
       const shape =
         q.get('m8') === '1'
-          ? eighthsFallback(planned)
+          ? decodeFallback(planned)
           : placeShape(planned, format, loadConfig({})).shape;
-      if (!shape) throw new Error('no M/8 fallback for this variant');
+      if (!shape) throw new Error('no decode fallback for this variant');
       return async () => {
         const r = await runShape(input.bytes, shape, format);
         return {

@@ -74,8 +74,12 @@ export const RESIZE_SHA256 = 'b776fe6d1de4627ec33382a6b6f25cf08b1b99c82f162819ee
  * 2026-12-05): variants that were made in the queue at 1/1 may be made inline at M/8; and a
  * GIF whose transparency flag names an index no pixel uses is opaque (resampled without
  * premultiplying, `f=auto` answers JPEG to basic clients). The ledger's outputs are the same.
+ * 10: progressive JPEGs that are not reduced (full size, format change, enlargement) decode
+ * with libjpeg-turbo at 8/8 instead of mozjpeg (sharp's pixels; mozjpeg 3.3.1's differed by up
+ * to 2), and a lossy WebP reduced under 2x whose 1/1 plan is over its place's budget is
+ * cropped and scaled by libwebp while decoding (src/transform/fallback.ts, 2026-12-05).
  */
-export const PIPELINE_VERSION = 9;
+export const PIPELINE_VERSION = 10;
 
 /**
  * SHA-256 of wasm/avif.wasm (our AVIF decoder: dav1d 1.5.1 + libavif 1.4.2; see

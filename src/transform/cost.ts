@@ -37,6 +37,7 @@ import table from './cost-table.json';
 import { pngDecodeCost } from './png-cost';
 import {
   SCALED_DECODE_MB_PER_DECODED_MP,
+  scaledModuleMb,
   TURBO_FIXED_MB,
   TURBO_MS_PER_DECODED_MP,
   TURBO_MS_PER_SOURCE_MP,
@@ -402,6 +403,12 @@ export function estimateShape(
   const png =
     src.format === 'png' && spec.trim?.kind !== 'border' ? pngDecodeCost(src, geometry, t) : null;
 
+  /** The JPEG and PNG modules' output: the crop reduced to the target (they only reduce). */
+  const moduleOutMP =
+    (Math.min(geometry.crop.width, geometry.resize.width) *
+      Math.min(geometry.crop.height, geometry.resize.height)) /
+    MP;
+
   // Decode.
   let decode: StageCost;
   let decodeFixed: number;
@@ -421,6 +428,18 @@ export function estimateShape(
     decode = {
       ms: num(t.webpLosslessDecodeMsPerMP, maxOf(t.decodeMsPerMP)) * srcMP,
       mb: argbMB + 2 * bytesMB + 2 * RGBA_MB_PER_MP * heldMP,
+    };
+    decodeFixed = num(fixed.decode.webp, maxOf(fixed.decode));
+  } else if (src.format === 'webp' && inModule) {
+    // A lossy still WebP cropped and scaled to the target by libwebp while decoding (the
+    // planner's fallback under 2x, fallback.ts): its input twice and its output, in libwebp's
+    // memory and copied out (VP8 decodes a few macroblock rows at a time into the rescaler).
+    // Measured: 17.2 MiB of libwebp memory for the grid's 12 MP WebP (1.1 MB) → 2000x2000.
+    decode = {
+      ms: fullMs * srcMP,
+      mb:
+        (2 * (src.bytes ?? sourcePixels * 4)) / 1_048_576 +
+        (2 * RGBA_MB_PER_MP * geometry.resize.width * geometry.resize.height) / MP,
     };
     decodeFixed = num(fixed.decode.webp, maxOf(fixed.decode));
   } else if (png) {
@@ -443,9 +462,9 @@ export function estimateShape(
     decodeFixed = num(fixed.decode.avif, maxOf(fixed.decode));
   } else if (eighths) {
     const inputMb = src.bytes !== undefined ? src.bytes / 1_048_576 : 0.25 * srcMP;
-    // A progressive JPEG (the planner's fallback only, pipeline.ts decodePlan): libjpeg keeps
-    // every coefficient at full resolution between scans, whatever the scale, and decodes
-    // all of them.
+    // A progressive JPEG (at 8/8 when not reduced, else the planner's fallback: pipeline.ts
+    // decodePlan): libjpeg keeps every coefficient at full resolution between scans, whatever
+    // the scale, and decodes all of them.
     const coefficients = src.progressive ? progressiveCoefficientMbPerMP('1') * srcMP : 0;
     decode = {
       ms:
@@ -476,12 +495,17 @@ export function estimateShape(
     // (`node bench/jpeg-scaled-node.mjs --case resized <file> <denom> 1 WxH`).
     const ms = src.progressive ? Math.max(fullMs, scaledMs) : scaledMs;
     const coefficientsMb = src.progressive ? progressiveCoefficientMbPerMP(d) * srcMP : 0;
-    let mb: number;
-    if (scale === 1) mb = SCALED_DECODE_MB_PER_MP[d] * srcMP + UNSCALED_OUTPUT_MB_PER_MP * outMP;
-    else if (src.bytes !== undefined)
-      mb = (2 * src.bytes) / 1_048_576 + SCALED_DECODE_MB_PER_DECODED_MP * decMP;
-    else mb = SCALED_DECODE_MB_PER_MP[d] * srcMP;
-    decode = { ms: ms * srcMP, mb: mb + coefficientsMb };
+    // Shrunk on load, with the compressed size known: what the module holds (jpeg-cost.ts
+    // scaledModuleMb). At 1/1 the figures per source and output MP stand: the same model
+    // there covers the 8 MP portrait → 2000 cover only to the MB (105.6 for 105.6 measured,
+    // its turned rows and the 8 MP source's JS objects), so it stays fitted to the peaks.
+    const mb =
+      scale > 1 && src.bytes !== undefined
+        ? scaledModuleMb(src.bytes / 1_048_576, decMP, moduleOutMP, coefficientsMb)
+        : coefficientsMb +
+          SCALED_DECODE_MB_PER_MP[d] * srcMP +
+          (scale === 1 ? UNSCALED_OUTPUT_MB_PER_MP * outMP : 0);
+    decode = { ms: ms * srcMP, mb };
     decodeFixed = num(fixed.jpegScaledDecode, SCALED_DECODE_FIXED_MB);
   }
 
@@ -518,9 +542,10 @@ export function estimateShape(
   // over the decoded source (the scan reads 9 pixels per band where it looks, usually only
   // the border). Resizing is charged on the untrimmed crop: the trimmed one is never larger.
   const trimMs = spec.trim?.kind === 'border' ? resizeMs * decMP : 0;
-  // A lossless WebP on the module path is scaled by libwebp's rescaler inside the decode,
-  // whose figure includes it (the same CPU as a full decode, measured): no resize stage.
-  const losslessInModule = src.format === 'webp' && inModule; // a VP8L image (decodePlan)
+  // A WebP on the module path (a VP8L image, or the lossy fallback: decodePlan) is scaled by
+  // libwebp's rescaler inside the decode, whose figure includes it (the same CPU as a full
+  // decode, measured): no resize stage.
+  const losslessInModule = src.format === 'webp' && inModule;
   const resize: StageCost = png
     ? { ms: png.resizeMs, mb: 0 }
     : !resized || losslessInModule
@@ -557,10 +582,6 @@ export function estimateShape(
             (shape.orientation.transpose ? STREAMED_WEBP_MB_PER_MP : BANDED_WEBP_MB_PER_MP) * outMP,
         }
       : encodeCost(format, outMP, avifSpeed, t, alpha);
-  const moduleOutMP =
-    (Math.min(geometry.crop.width, geometry.resize.width) *
-      Math.min(geometry.crop.height, geometry.resize.height)) /
-    MP;
   const lentCopyMB = !streamed
     ? 0
     : avif
@@ -569,7 +590,7 @@ export function estimateShape(
         ? RGBA_MB_PER_MP * resizedMP
         : eighths || (src.format === 'webp' && src.webpLossless)
           ? RGBA_MB_PER_MP * decMP
-          : png || (inModule && scale === 1)
+          : png || (inModule && (scale === 1 || src.bytes !== undefined))
             ? RGBA_MB_PER_MP * moduleOutMP
             : 0;
 
@@ -617,7 +638,8 @@ export function estimateShape(
     decodedPixels: png
       ? png.heldPixels
       : losslessInModule
-        ? vp8lWindowPixels(src.width, src.height) + geometry.resize.width * geometry.resize.height
+        ? (src.webpLossless || src.webpVp8l ? vp8lWindowPixels(src.width, src.height) : 0) +
+          geometry.resize.width * geometry.resize.height
         : decodedPixels,
     outputPixels,
     decodeScale: scale,

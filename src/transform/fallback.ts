@@ -1,5 +1,5 @@
 /**
- * The planner's decode fallback (issue 13): a JPEG whose crop is reduced by less than 2x is
+ * The planner's decode fallbacks (issue 13). A JPEG whose crop is reduced by less than 2x is
  * decoded at 1/1 and resampled (lanczos3, as sharp does: src/transform/pipeline.ts
  * `turboEighths`). When that plan is over the budget of the place it would be made in (the
  * request's, so it would be stood in for, or the queue consumer's, so it would be refused)
@@ -8,6 +8,12 @@
  * strays from sharp's output (1.6x reductions: ΔE76 p95 5.5, PSNR 36.9 dB against the full
  * decode); that is accepted only here, for a variant that could otherwise not be made in
  * that place. Within the request's budget nothing changes: the 1/1 path and its bytes stay.
+ *
+ * A still lossy WebP reduced by less than 2x is decoded whole (libwebp's rescaler is used from
+ * 2x, as shrink-on-load) and resampled (lanczos3); over budget, libwebp crops and scales it to
+ * the target while decoding instead (`webpScaledFallback`: an area average, sharp's own
+ * WebP scaling; ΔE76 and PSNR against sharp in docs/performance.md, "The decode side
+ * refitted"), holding the output-sized RGBA rather than the whole image.
  *
  * The choice depends only on the shape, the format and the budgets, so the request and the
  * queue consumer make the same choice for the same variant (the same bytes either way).
@@ -47,15 +53,32 @@ export function eighthsFallback(shape: PlanShape): PlanShape | null {
 }
 
 /**
+ * The scaled-decode fallback of a still lossy WebP (see the module comment), or null: not such
+ * a WebP (a VP8L image is always cropped and scaled by libwebp), not reduced, reduced 2x or
+ * more (libwebp's rescaler already takes it), or `trim=border`.
+ */
+export function webpScaledFallback(shape: PlanShape): PlanShape | null {
+  const { src, spec, decode } = shape;
+  if (src.format !== 'webp' || decode.inModule || decode.scale !== 1) return null;
+  if (spec.trim?.kind === 'border') return null;
+  const alt = shapeVariant(src, spec, undefined, true);
+  return alt.decode.inModule ? { ...alt, src } : null;
+}
+
+/** The shape's decode fallback: {@link eighthsFallback} or {@link webpScaledFallback}. */
+export const decodeFallback = (shape: PlanShape): PlanShape | null =>
+  eighthsFallback(shape) ?? webpScaledFallback(shape);
+
+/**
  * Estimates `format` of a shape and places it (cost.ts `placement`); when that is not inline
- * and the shape's M/8 fallback ({@link eighthsFallback}) is placed better, the fallback with
+ * and the shape's decode fallback ({@link decodeFallback}) is placed better, the fallback with
  * its estimate and place.
  */
 export function placeShape(shape: PlanShape, format: EncodeFormat, config: Config): PlacedShape {
   const estimate = estimateShape(shape, format);
   const placed: PlacedShape = { shape, estimate, placement: placement(estimate, config) };
   if (placed.placement === 'inline') return placed;
-  const alt = eighthsFallback(shape);
+  const alt = decodeFallback(shape);
   if (!alt) return placed;
   const altEstimate = estimateShape(alt, format);
   const altPlacement = placement(altEstimate, config);

@@ -63,13 +63,66 @@ export const TURBO_FIXED_MB = 9;
  * 6.5 when the planner was fitted to per-variant workerd peaks (bench/grid-memory.mjs). The
  * per-source-MP figures (cost.ts `SCALED_DECODE_MB_PER_MP`) stand when the compressed size is
  * unknown (`PlanSource.bytes`); they overstate a 48 MP source at 1/8 by 3x, which refused
- * every variant of a 100 MP photo.
+ * every variant of a 100 MP photo. Since the planner prices the module by what it holds
+ * ({@link scaledModuleMb}), this figure is used only where the pipeline compares routes
+ * ({@link turboPaysOff}: changing it would change which decoder makes a variant, and its
+ * bytes) and for a lossy WebP reduced by libwebp (cost.ts).
  */
 export const SCALED_DECODE_MB_PER_DECODED_MP = 7;
 
 /** Bytes per RGBA pixel, as MiB per MP. */
 const RGBA_MB_PER_MP = 4 / 1.048576;
 const MP = 1_000_000;
+
+/**
+ * What jpeg_scaled.wasm itself holds per DECODED MP at its peak (any scale 1/d): the
+ * decoder's component planes (1.5 bytes per pixel at 4:2:0) and its RGB output (3), i.e.
+ * 4.29 MiB, rounded up to 4.5. Measured (wasm MiB after the call, Node, `node
+ * bench/jpeg-scaled-node.mjs --case resized <file> <denom> 1 WxH`, and the `jpegScaled`
+ * memory of bench/grid-memory.mjs in workerd) against 1.7 + the input copy + the
+ * coefficients ({@link scaledModuleMb}) + 4.29 per decoded MP: Carrie 12 MP at 1/4 7.4
+ * (model 7.6), the 12 MP phone photo at 1/8 4.9 (5.1), the 24 MP progressive at 1/8 11.9
+ * (12.2), 1/4 19.9 (20.3), 1/2 → 1600x2400 52.1 (52.4), the 48 MP at 1/4 20.6 (20.5), the 99.6
+ * MP at 1/8 16.1 (15.9) and 1/4 → 1600 px 36.1 (35.9); the 4.9 MP progressive at 1/2 → 800 px
+ * 14.8 (12.9: the rounding covers it). Like the coefficient figure (cost.ts
+ * `PROGRESSIVE_BYTES_PER_BLOCK`) it assumes 4:2:0: a 4:4:4 file holds 6 bytes per pixel.
+ */
+export const SCALED_MODULE_MB_PER_DECODED_MP = 4.5;
+/** The decoder's component planes alone, MiB per decoded MP (1.5 bytes per pixel, 4:2:0). */
+const SCALED_PLANES_MB_PER_DECODED_MP = 1.5 / 1.048576;
+
+/**
+ * The decode stage of jpeg_scaled.wasm (decode at 1/d, crop and lanczos3 in one call), MiB,
+ * when the compressed size is known, from what the module and the Worker hold:
+ * - the input twice (the JS buffer and the module's copy);
+ * - a progressive file's coefficients kept between scans (`coefficientsMb`, cost.ts);
+ * - the planes and RGB image ({@link SCALED_MODULE_MB_PER_DECODED_MP} per decoded MP);
+ * - the module's RGBA output, allocated after the decoder's input, planes and coefficients
+ *   are freed: it grows the module unless it fits in that freed memory (the 12 MP phone photo
+ *   at 1/2 → 1600x1200: 7.3 MiB of output, 6.8 freed in pieces, module 24.6 MiB measured,
+ *   the whole output on top; the 24 MP progressive at 1/2 → 1600x2400: 14.6 MiB into 33.6
+ *   freed, 52.1 MiB, none);
+ * - the output copied out to JS, unless it is lent (the streamed path: cost.ts `lentCopyMB`
+ *   takes this copy off).
+ * @param bytesMB the compressed file, MiB.
+ * @param decMP pixels decoded at 1/d, MP; `outMP` the module's output, MP.
+ */
+export function scaledModuleMb(
+  bytesMB: number,
+  decMP: number,
+  outMP: number,
+  coefficientsMb: number,
+): number {
+  const outputMb = RGBA_MB_PER_MP * outMP;
+  const freed = bytesMB + coefficientsMb + SCALED_PLANES_MB_PER_DECODED_MP * decMP;
+  return (
+    2 * bytesMB +
+    coefficientsMb +
+    SCALED_MODULE_MB_PER_DECODED_MP * decMP +
+    (outputMb > freed ? outputMb : 0) +
+    outputMb
+  );
+}
 
 /**
  * True when decoding `turboPixels` with libjpeg-turbo (then resizing them) is cheaper than

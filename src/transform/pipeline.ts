@@ -250,10 +250,10 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   MiB for 12 MP → 1600x2133, at no more CPU), unless libjpeg-turbo takes it (`eighths`),
  *   and every progressive CMYK JPEG (mozjpeg cannot read them). False means another
  *   decoder, then crop and resize by the caller (wasm/resize.wasm).
- * - `eighths`: baseline JPEGs (`progressive` not true) that are not reduced, and reductions
- *   the cost table prices cheaper that way, decode with libjpeg-turbo at `eighths`/8
- *   (wasm/jpeg_turbo.wasm; {@link turboEighths}); then `scale` is 1, `inModule` false and
- *   `decoded` the whole image at that scale.
+ * - `eighths`: JPEGs that are not reduced (progressive ones too, CMYK excepted), and baseline
+ *   reductions the cost table prices cheaper that way, decode with libjpeg-turbo at
+ *   `eighths`/8 (wasm/jpeg_turbo.wasm; {@link turboEighths}); then `scale` is 1, `inModule`
+ *   false and `decoded` the whole image at that scale.
  * - `box`: AVIF only (else 1): wasm/avif.wasm converts the crop to RGBA in row bands and
  *   box-shrinks it by this integer factor on the way, or (0) scales it to `target` itself
  *   ({@link avifBoxFactor}); `decoded` is the whole image reduced alike.
@@ -271,7 +271,11 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  * It accepts DCT scaling's departure from sharp's output (1.6x reductions: ΔE76 p95 5.5,
  * PSNR 36.9 dB against the full decode; see {@link turboEighths}) for a variant the 1/1 plan
  * cannot make within a budget. A progressive file then keeps all its coefficients at full
- * resolution in libjpeg (2 bytes per coded sample), which the planner charges.
+ * resolution in libjpeg (2 bytes per coded sample), which the planner charges. For a still
+ * lossy WebP reduced by less than 2x, the same fallback has libwebp crop and scale it to the
+ * target while decoding (`inModule`, as a VP8L image always is), so the full-size RGBA never
+ * exists; libwebp's rescaler (an area average, as sharp scales WebPs) differs from lanczos3
+ * (docs/performance.md, "The decode side refitted").
  */
 export function decodePlan(
   src: SourceFacts & { progressive?: boolean },
@@ -293,7 +297,7 @@ export function decodePlan(
     ? m < 8
       ? m
       : 0
-    : jpeg && src.progressive !== true
+    : jpeg && (src.progressive !== true || (!reduced && src.cmyk !== true))
       ? turboEighths(src, crop, target, reduced ? scale : 0)
       : 0;
   if (eighths)
@@ -304,7 +308,7 @@ export function decodePlan(
       inModule: false,
       box: 1,
     };
-  if (stillWebp && src.webpVp8l === true && reduced)
+  if (stillWebp && reduced && (src.webpVp8l === true || (eighthsFallback && scale === 1)))
     return { scale: 1, decoded: { width: src.width, height: src.height }, inModule: true, box: 1 };
   const box = src.format === 'avif' ? avifBoxFactor(crop, target) : 1;
   const div = Math.max(scale, box);
@@ -324,7 +328,7 @@ export function decodePlan(
 }
 
 /**
- * The libjpeg-turbo scale for a baseline JPEG (0: use the other paths), wasm/jpeg_turbo.wasm;
+ * The libjpeg-turbo scale for a JPEG (0: use the other paths), wasm/jpeg_turbo.wasm;
  * `scale` is jpeg_scaled's denominator for a reduction, 0 when the crop is not reduced:
  * - no reduction (full size, enlargements, CMYK included): 8/8, the same pixels as mozjpeg
  *   and sharp (every baseline JPEG in ../shared/images: 0 differing samples, `node
@@ -342,7 +346,14 @@ export function decodePlan(
  *   That cost is accepted only in the planner's fallback ({@link decodePlan}'s
  *   `eighthsFallback`, transform/fallback.ts): when the 1/1 plan is over the budget of the
  *   place it would be made in and M/8 fits a better one.
- * Progressive JPEGs keep jpeg_scaled and mozjpeg: libjpeg would hold all their coefficients.
+ * A progressive JPEG is reduced by jpeg_scaled (at 1/d it keeps only the coefficients that
+ * scale reads; libjpeg would hold them all); one that is not reduced (full size, a format
+ * change, an enlargement) is decoded at 8/8 too: every decoder then holds all its
+ * coefficients, and libjpeg-turbo lends its output where mozjpeg's was copied out to JS and
+ * kept 41 MiB of wasm (4.9 MP progressive → 2000x2000 WebP: 111.0 → 85.4 MB above idle,
+ * docs/performance.md). Its pixels are sharp's (Cerkiew.jpg: 0 differing samples), where
+ * mozjpeg 3.3.1's differ by up to 2 in 3.8 % of samples (`node bench/jpeg-turbo-node.mjs
+ * --check`). Progressive CMYK files stay on the module.
  */
 function turboEighths(src: SourceFacts, crop: Size, target: Size, scale: number): JpegEighths | 0 {
   if (scale === 0) return 8;

@@ -49,13 +49,7 @@ const cells = (source: string, variants: readonly string[], reason: string) =>
  * (test/transform/cost-measured.test.ts).
  */
 const WIDE_ENCODE =
-  "the JPEG module at 1/2 keeps a progressive 24 MP JPEG's coefficients while libwebp encodes 3.4-4 MP: 92.2-93.9 MB measured with libwebp converting a band of rows at a time (bench/results/2026-12-05-planner-memory.json), but the JPEG module's decode figures (7 MB per decoded MP and the coefficients) estimate it over the 112 MB budget";
-const WIDE_ESTIMATE =
-  'the JPEG module at 1/4 and libwebp encoding 3.7-4 MP: 78.9-79.6 MB measured (bench/results/2026-12-05-planner-memory.json), estimated over the 112 MB budget (the decode figure per source MP overstates a 99.6 MP source)';
-const PROGRESSIVE_ENLARGED =
-  'an enlargement: mozjpeg holds the whole progressive image and its coefficients (41 MiB of wasm) while resize.wasm and libwebp make 4 MP: 99.3 MB measured (126.7 before the streamed encode, 111.0 before the banded one), estimated 120 (the decode figure)';
-const WEBP_FULL =
-  'a 1.5x reduction: libwebp decodes the whole 12 MP (its rescaler is used from 2x), so 12 MP of RGBA are held while libwebp encodes 4 MP: 91.2 MB measured (126.9 before the streamed encode, 97.4 before the banded one), estimated over 112 (9 MB per source MP)';
+  "the JPEG module at 1/2 keeps a progressive 24 MP JPEG's coefficients (21.5 MiB) and its 6 MP planes and RGB image (25.8 MiB) while libwebp encodes 3.8-4 MP: 92.2-93.9 MB measured with libwebp converting a band of rows at a time (bench/results/2026-12-05-planner-memory.json), estimated 113.5-114.2 by what the module holds (jpeg-cost.ts scaledModuleMb), 3 of them the colour transform charged because records do not say whether a profile is embedded: over the 112 MB budget";
 const ALPHA_ENCODE =
   'a 4 MP WebP with alpha (libwebp compresses the alpha plane losslessly: 123.2 MB measured for a 2000x2000 RGBA encode alone): 111.8 MB measured (139.9 before the streamed encode, 114.7 before the banded one), estimated 150 (the `webpAlpha` encode figures), over the 112 MB budget';
 
@@ -64,16 +58,13 @@ const ALPHA_ENCODE =
  * with its cause (the 422's estimate, src/transform/cost.ts).
  */
 const AWAITING_OTHER = new Map<string, string>([
-  ...cells('4.9 MP progressive JPEG', ['w=2000,h=2000,fit=cover,f=webp'], PROGRESSIVE_ENLARGED),
   ...cells('24 MP progressive JPEG', WIDE, WIDE_ENCODE),
-  ...cells('12 MP WebP (lossy)', ['w=2000,h=2000,fit=cover,f=webp'], WEBP_FULL),
   ...cells(
     '12 MP AVIF',
     ['w=2000,h=2000,fit=cover,f=webp'],
     'dav1d holds the whole frame (4:4:4: 38 MB for 12 MP) while libwebp encodes 4 MP: 108.3 MB measured (130.4 before the streamed encode, 116.6 before the banded one), estimated 120 (the AVIF decode figure, 82 MB), over the 112 MB budget',
   ),
   ...cells('3 MP alpha PNG', ['w=2000,h=2000,fit=cover,f=webp'], ALPHA_ENCODE),
-  ...cells('99.6 MP JPEG', WIDE, WIDE_ESTIMATE),
 ]);
 
 /** One grid source as the fixtures service lists it. */

@@ -13,7 +13,10 @@ import {
   type PlanSource,
   vp8lWindowMB,
 } from '../../src/transform/cost';
-import { SCALED_DECODE_MB_PER_DECODED_MP } from '../../src/transform/jpeg-cost';
+import {
+  SCALED_DECODE_MB_PER_DECODED_MP,
+  SCALED_MODULE_MB_PER_DECODED_MP,
+} from '../../src/transform/jpeg-cost';
 import { parseTransform } from '../../src/transform/spec';
 
 const config = loadConfig(env);
@@ -31,15 +34,31 @@ const mp48 = jpeg(6000, 8000, 6_157_576);
 const mp99 = jpeg(8300, 12000, 7_910_660);
 
 describe('shrink-on-load of very large JPEGs', () => {
-  it('prices the module by decoded pixels and two copies of the input', () => {
-    const est = estimateVariant(mp48, parseTransform('w=800'), 'webp');
+  it('prices the module by what it holds: decoded pixels, two copies of the input, the output', () => {
+    const est = estimateVariant(mp48, parseTransform('w=800'), 'jpeg');
     expect(est.decodeScale).toBe(4);
+    // Its 800x1067 output fits in the memory the decoder freed; the JS copy is on top.
+    const outputMb = (4 * 800 * 1067) / MiB;
     expect(est.stages.decode.mb).toBeCloseTo(
-      (2 * mp48.bytes!) / MiB + (SCALED_DECODE_MB_PER_DECODED_MP * (1500 * 2000)) / 1e6,
+      (2 * mp48.bytes!) / MiB + (SCALED_MODULE_MB_PER_DECODED_MP * (1500 * 2000)) / 1e6 + outputMb,
       6,
     );
     // The measured module peak for this case is 20.6 MiB (bench/jpeg-scaled-node.mjs).
     expect(est.stages.decode.mb).toBeGreaterThan(20.6);
+    // Streamed into libwebp, the output is lent, not copied (cost.ts lentCopyMB).
+    const lent = estimateVariant(mp48, parseTransform('w=800'), 'webp');
+    const { decode, encode, fixedMB } = lent.stages;
+    expect(decode.mb).toBeCloseTo(est.stages.decode.mb, 6);
+    expect(lent.memoryMB).toBeCloseTo(fixedMB + decode.mb - outputMb + encode.mb, 6);
+  });
+
+  it('queues the 99.6 MP JPEG at 1600 px and 2000 cover as WebP (measured 89.3-91.2 MB)', () => {
+    for (const t of ['w=1600,f=webp', 'w=2000,h=2000,fit=cover,f=webp']) {
+      const est = estimateVariant(mp99, parseTransform(t), 'webp');
+      expect(est.decodeScale, t).toBe(4);
+      expect(placement(est, config), t).toBe('queue');
+      expect(est.memoryMB, t).toBeGreaterThanOrEqual(91.2);
+    }
   });
 
   // w=800,f=avif is not here: measured 96 MB above idle, the planner's AVIF encode figures put

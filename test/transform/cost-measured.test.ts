@@ -10,17 +10,21 @@
  *
  * bench/results/2026-12-05-memory.json ran every case on its default shape (runPipeline);
  * 2026-12-05-planner-memory.json on the shape the planner picks (transform/fallback.ts: the
- * libjpeg-turbo M/8 fallback where only that fits), and `|m8` cases on that fallback forced.
+ * libjpeg-turbo M/8 fallback where only that fits), and `|m8` cases on that fallback forced;
+ * 2026-12-05-decode-memory.json likewise, the JPEG cases measured again for the JPEG module's
+ * refit (jpeg-cost.ts `scaledModuleMb`). A case whose shape changed since is measured again
+ * on the new shape (its `replaces` field gives the old peak).
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import measured from '../../bench/results/2026-12-05-memory.json';
 import planned from '../../bench/results/2026-12-05-planner-memory.json';
+import refit from '../../bench/results/2026-12-05-decode-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
 import { estimateShape, type PlanShape, type PlanSource } from '../../src/transform/cost';
-import { eighthsFallback, placeShape } from '../../src/transform/fallback';
+import { decodeFallback, placeShape } from '../../src/transform/fallback';
 import { shapeVariant } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
 import { fixture } from '../helpers';
@@ -43,6 +47,10 @@ const gridCases = (file: { cases: Record<string, Measured> }, made: Made) =>
 const CASES = [
   ...gridCases(measured as { cases: Record<string, Measured> }, 'default'),
   ...gridCases(planned as { cases: Record<string, Measured> }, 'planned'),
+  ...gridCases(refit as { cases: Record<string, Measured> }, 'planned').map((c) => ({
+    ...c,
+    id: c.id.replace('(planned)', '(refit)'),
+  })),
 ];
 
 const facts = new Map<string, PlanSource>();
@@ -54,8 +62,8 @@ function shapeOf(src: PlanSource, t: string, f: EncodeFormat, how: Made | 'm8'):
   const shape = shapeVariant(src, parseTransform(t));
   if (how === 'default') return shape;
   if (how === 'planned') return placeShape(shape, f, config).shape;
-  const alt = eighthsFallback(shape);
-  if (!alt) throw new Error(`${t}: no M/8 fallback`);
+  const alt = decodeFallback(shape);
+  if (!alt) throw new Error(`${t}: no decode fallback`);
   return alt;
 }
 
@@ -88,11 +96,23 @@ describe('the planner covers every measured grid peak', () => {
       if (eighths && underTwo)
         paths.add(`libjpeg-turbo M/8 fallback${src.progressive ? ' (progressive)' : ''}`);
       else if (eighths)
-        paths.add(eighths < 8 ? 'libjpeg-turbo M/8 reduction' : 'libjpeg-turbo 8/8');
+        paths.add(
+          eighths < 8
+            ? 'libjpeg-turbo M/8 reduction'
+            : `libjpeg-turbo 8/8${src.progressive ? ' (progressive)' : ''}`,
+        );
       else if (src.format === 'jpeg')
         paths.add(inModule ? `jpeg_scaled 1/${scale}` : 'mozjpeg (progressive)');
       else if (src.format === 'webp')
-        paths.add(src.webpLossless ? 'webp lossless' : scale > 1 ? 'webp scaled' : 'webp 1/1');
+        paths.add(
+          src.webpLossless
+            ? 'webp lossless'
+            : inModule
+              ? 'webp scaled fallback'
+              : scale > 1
+                ? 'webp scaled'
+                : 'webp 1/1',
+        );
       else paths.add(src.format);
       if (resized && !inModule) paths.add(src.hasAlpha ? 'resize.wasm alpha' : 'resize.wasm');
     }
@@ -105,14 +125,15 @@ describe('the planner covers every measured grid peak', () => {
         'jpeg_scaled 1/4',
         'jpeg_scaled 1/8',
         'libjpeg-turbo 8/8',
+        'libjpeg-turbo 8/8 (progressive)',
         'libjpeg-turbo M/8 fallback',
         'libjpeg-turbo M/8 fallback (progressive)',
         'libjpeg-turbo M/8 reduction',
-        'mozjpeg (progressive)',
         'png',
         'resize.wasm',
         'webp lossless',
         'webp scaled',
+        'webp scaled fallback',
       ]),
     );
   });

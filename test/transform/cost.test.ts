@@ -144,12 +144,11 @@ describe('estimateVariant', () => {
         COST_TABLE.memoryFixedMB.encode.webp!,
       6,
     );
-    // A progressive one still decodes through mozjpeg: its per-MP figure and the coefficients.
+    // A progressive one too, with all its coefficients (2 bytes per coded sample at 4:2:0)
+    // and all the entropy decoding (the full decode's CPU per source MP).
     const prog = estimateVariant({ ...carrie, progressive: true }, spec('f=webp'), 'webp');
-    expect(prog.stages.decode.mb).toBeCloseTo(
-      (COST_TABLE.memoryMBPerMP.decode.jpeg! + 3 / 1.048576) * srcMP,
-      6,
-    );
+    expect(prog.stages.decode.mb).toBeCloseTo(same.stages.decode.mb + (3 / 1.048576) * srcMP, 6);
+    expect(prog.stages.decode.ms).toBeCloseTo((COST_TABLE.decodeMsPerMP.jpeg! + 10.5) * srcMP, 6);
     // Measured (node bench/grid-memory.mjs, 12 MP → 1600x2133 WebP, the module at 1/1):
     // 113.6 MB above idle; the old mozjpeg + @jsquash/resize path peaked 339 MB above idle.
     const large = estimateVariant(carrie, spec('w=1600,f=webp'), 'webp');

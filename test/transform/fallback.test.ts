@@ -1,15 +1,22 @@
 /**
- * The planner's libjpeg-turbo M/8 fallback (src/transform/fallback.ts): a JPEG reduced by
- * less than 2x keeps the 1/1 path (full decode + lanczos3, sharp's output) while that fits
- * the request's budget, and is decoded at M/8 only when the 1/1 plan would be stood in for
- * or refused and M/8 fits a better place. Through the Worker: the bytes served are those of
- * the path the planner chose.
+ * The planner's decode fallbacks (src/transform/fallback.ts): a JPEG reduced by less than 2x
+ * keeps the 1/1 path (full decode + lanczos3, sharp's output) while that fits the request's
+ * budget, and is decoded with libjpeg-turbo at M/8 only when the 1/1 plan would be stood in
+ * for or refused and M/8 fits a better place; a still lossy WebP likewise, cropped and scaled
+ * by libwebp while decoding. Through the Worker: the bytes served are those of the path the
+ * planner chose.
  */
+import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { probe } from '../../src/codecs/probe';
 import { loadConfig } from '../../src/config';
-import { estimateShape, type PlanSource } from '../../src/transform/cost';
-import { eighthsFallback, placeShape } from '../../src/transform/fallback';
+import { estimateShape, placement, type PlanSource } from '../../src/transform/cost';
+import {
+  decodeFallback,
+  eighthsFallback,
+  placeShape,
+  webpScaledFallback,
+} from '../../src/transform/fallback';
 import { runPipeline, runShape, shapeVariant } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
 import { call, fixture, upload } from '../helpers';
@@ -102,5 +109,74 @@ describe('the M/8 fallback', () => {
     expect(eighthsFallback(shapeVariant(src, parseTransform('w=1600,trim=border')))).toBeNull();
     const png = { ...src, format: 'png' as const };
     expect(eighthsFallback(shapeVariant(png, parseTransform('w=1600')))).toBeNull();
+  });
+});
+
+/** The grid's 12 MP lossy WebP (scripts/lib/grid-sources.mjs), as the fixtures serve it. */
+async function gridWebp(): Promise<string> {
+  const list = (await (await env.FIXTURES.fetch('http://fixtures/grid/')).json()) as {
+    label: string;
+    path: string;
+  }[];
+  return list.find((s) => s.label === '12 MP WebP (lossy)')!.path;
+}
+
+const WEBP = 'images/small/4.webp'; // 1024x772 lossy
+
+describe('the lossy WebP scaled-decode fallback', () => {
+  it('keeps the 1/1 path for an under-2x reduction within the inline budget: the same bytes', async () => {
+    const { bytes, src } = await source(WEBP);
+    const spec = parseTransform('w=700,f=webp'); // 1.46x
+    const shape = shapeVariant(src, spec);
+    const placed = placeShape(shape, 'webp', config);
+    expect(placed.placement).toBe('inline');
+    expect(placed.shape).toBe(shape);
+    expect(shape.decode).toMatchObject({ scale: 1, inModule: false });
+
+    const whole = await runPipeline(bytes, src, spec, 'webp');
+    const alt = webpScaledFallback(shape);
+    expect(alt?.decode).toMatchObject({ scale: 1, inModule: true });
+    const scaled = await runShape(bytes, alt!, 'webp');
+    expect([scaled.width, scaled.height]).toEqual([whole.width, whole.height]);
+    expect(scaled.bytes).not.toEqual(whole.bytes);
+
+    const res = await served(WEBP, 'w=700,f=webp');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('X-Variant-Source')).toBe('computed');
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(whole.bytes);
+  });
+
+  it('has libwebp crop and scale a 12 MP WebP to 2000x2000 inline, where 1/1 is refused', async () => {
+    const path = await gridWebp();
+    const { bytes, src } = await source(path);
+    const shape = shapeVariant(src, parseTransform('w=2000,h=2000,fit=cover,f=webp')); // 1.5x
+    expect(placement(estimateShape(shape, 'webp'), config)).toBe('refuse');
+    const placed = placeShape(shape, 'webp', config);
+    expect(placed.shape.decode).toMatchObject({ scale: 1, inModule: true });
+    expect(placed.placement).toBe('inline');
+    // Measured 62.8-64.0 MB above idle (bench/results/2026-12-05-planner-memory.json,
+    // 2026-12-05-decode-memory.json); 97.4 at 1/1.
+    expect(placed.estimate.memoryMB).toBeGreaterThanOrEqual(64);
+
+    const expected = await runShape(bytes, placed.shape, 'webp');
+    expect([expected.width, expected.height]).toEqual([2000, 2000]);
+    const res = await served(path, 'w=2000,h=2000,fit=cover,f=webp');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('X-Variant-Source')).toBe('computed');
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(expected.bytes);
+  }, 60_000);
+
+  it('does not apply to 2x reductions, lossless or animated WebPs, JPEGs or trim=border', async () => {
+    const { src } = await source(WEBP);
+    const none = (s: PlanSource, t: string) =>
+      webpScaledFallback(shapeVariant(s, parseTransform(t)));
+    expect(none(src, 'w=500')).toBeNull(); // 2x: libwebp's rescaler already
+    expect(none(src, 'w=1024')).toBeNull(); // not reduced
+    expect(none(src, 'w=700,trim=border')).toBeNull();
+    expect(none({ ...src, webpVp8l: true, webpLossless: true }, 'w=700')).toBeNull();
+    expect(none({ ...src, frames: 3 }, 'w=700')).toBeNull();
+    expect(none({ ...src, format: 'jpeg' }, 'w=700')).toBeNull();
+    // decodeFallback takes either fallback.
+    expect(decodeFallback(shapeVariant(src, parseTransform('w=700')))?.decode.inModule).toBe(true);
   });
 });

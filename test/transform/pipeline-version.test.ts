@@ -38,6 +38,8 @@ const CASES: [file: string, transform: string, format: EncodeFormat][] = [
   ['images/animated/animated-loop-3.webp', 'w=100', 'gif'],
   // A progressive JPEG at 1/4 (only 2x2 coefficients per block kept between scans).
   ['images/progressive/Cerkiew.jpg', 'w=400', 'jpeg'],
+  // A progressive JPEG not reduced (an enlargement): libjpeg-turbo at 8/8.
+  ['images/progressive/Cerkiew.jpg', 'w=2000,h=1000,fit=cover', 'jpeg'],
 ];
 
 /**
@@ -266,6 +268,67 @@ const LEDGER: readonly { codecs: string; hashes: readonly string[] }[] = [
       'images/animated/rotating-squares.gif w=40 webp: defbee3225d9da16',
       'images/animated/animated-loop-3.webp w=100 gif: 8c8e14a3ad491d68',
       'images/progressive/Cerkiew.jpg w=400 jpeg: f70065d7b952abde',
+    ],
+  },
+  // Progressive JPEGs that are not reduced decode with libjpeg-turbo at 8/8 (sharp's pixels,
+  // not mozjpeg's), and the planner's scaled-decode fallback for lossy WebPs under 2x
+  // (src/codecs/versions.ts, 10): the new case (a progressive enlargement) is recorded; the
+  // others did not change. Recorded on branch planner, before the banded libwebp was merged.
+  {
+    codecs:
+      'jpeg1.6.0-png3.1.1-avif2.1.1-resizeb776fe6d1de4-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaled70060dd91648-libwebpc5eb32eb6dc5-lcmsd377cc3b5081-avifdec1811d172ebd3-jpegturbo9409cdd1ec76-pipeline10',
+    hashes: [
+      'images/large/2569067123_aca715a2ee_o.jpg w=600,fit=cover,h=400 webp: 933c0cfcc7771002',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg w=600 jpeg: 380b510372328e2d',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg f=png png: 35d2b33d9aa2c8b6',
+      'images/kodak/kodim03.png w=300,blur=2 avif: 985d26d26ef0dee2',
+      'images/alpha/blackbug.png w=200,fit=pad,h=200,background=336699 webp: b366ec7f315fb56d',
+      'images/animated/rotating-squares.gif w=40 png: bb02843c180ddfdd',
+      'images/color/Shoes-AdobeRGB.jpg w=200 png: de1c65e0de638a8c',
+      'images/small/4.webp w=200 webp: 23b78ed0ac7827c8',
+      'images/animated/rotating-squares.gif w=40 webp: defbee3225d9da16',
+      'images/animated/animated-loop-3.webp w=100 gif: 8c8e14a3ad491d68',
+      'images/progressive/Cerkiew.jpg w=400 jpeg: f70065d7b952abde',
+      'images/progressive/Cerkiew.jpg w=2000,h=1000,fit=cover jpeg: 3edaf0e9b8871309',
+    ],
+  },
+  // Pipeline 10 with the banded libwebp (merge of planner and main): the same outputs.
+  {
+    codecs:
+      'jpeg1.6.0-png3.1.1-avif2.1.1-resizeb776fe6d1de4-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaled70060dd91648-libwebpa490e3aa080e-lcmsd377cc3b5081-avifdec1811d172ebd3-jpegturbo9409cdd1ec76-pipeline10',
+    hashes: [
+      'images/large/2569067123_aca715a2ee_o.jpg w=600,fit=cover,h=400 webp: 933c0cfcc7771002',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg w=600 jpeg: 380b510372328e2d',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg f=png png: 35d2b33d9aa2c8b6',
+      'images/kodak/kodim03.png w=300,blur=2 avif: 985d26d26ef0dee2',
+      'images/alpha/blackbug.png w=200,fit=pad,h=200,background=336699 webp: b366ec7f315fb56d',
+      'images/animated/rotating-squares.gif w=40 png: bb02843c180ddfdd',
+      'images/color/Shoes-AdobeRGB.jpg w=200 png: de1c65e0de638a8c',
+      'images/small/4.webp w=200 webp: 23b78ed0ac7827c8',
+      'images/animated/rotating-squares.gif w=40 webp: defbee3225d9da16',
+      'images/animated/animated-loop-3.webp w=100 gif: 8c8e14a3ad491d68',
+      'images/progressive/Cerkiew.jpg w=400 jpeg: f70065d7b952abde',
+      'images/progressive/Cerkiew.jpg w=2000,h=1000,fit=cover jpeg: 3edaf0e9b8871309',
+    ],
+  },
+  // Pipeline 10 with avif_enc.wasm and the banded libwebp (merge of planner and main): the
+  // AVIF output as avif_enc.wasm's entries, the progressive enlargement as pipeline 10's.
+  {
+    codecs:
+      'jpeg1.6.0-png3.1.1-avifenc53c7295efaa6-resizeb776fe6d1de4-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaled70060dd91648-libwebpa490e3aa080e-lcmsd377cc3b5081-avifdec1811d172ebd3-jpegturbo9409cdd1ec76-pipeline10',
+    hashes: [
+      'images/large/2569067123_aca715a2ee_o.jpg w=600,fit=cover,h=400 webp: 933c0cfcc7771002',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg w=600 jpeg: 380b510372328e2d',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg f=png png: 35d2b33d9aa2c8b6',
+      'images/kodak/kodim03.png w=300,blur=2 avif: 1571eeb912e0dbf3',
+      'images/alpha/blackbug.png w=200,fit=pad,h=200,background=336699 webp: b366ec7f315fb56d',
+      'images/animated/rotating-squares.gif w=40 png: bb02843c180ddfdd',
+      'images/color/Shoes-AdobeRGB.jpg w=200 png: de1c65e0de638a8c',
+      'images/small/4.webp w=200 webp: 23b78ed0ac7827c8',
+      'images/animated/rotating-squares.gif w=40 webp: defbee3225d9da16',
+      'images/animated/animated-loop-3.webp w=100 gif: 8c8e14a3ad491d68',
+      'images/progressive/Cerkiew.jpg w=400 jpeg: f70065d7b952abde',
+      'images/progressive/Cerkiew.jpg w=2000,h=1000,fit=cover jpeg: 3edaf0e9b8871309',
     ],
   },
 ];

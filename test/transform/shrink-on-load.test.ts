@@ -79,6 +79,29 @@ describe('shrink-on-load', () => {
     expect(psnr(await decodeImage(mine.bytes, 'png'), ref)).toBeGreaterThan(40);
   });
 
+  it('serves a progressive JPEG that is not reduced through libjpeg-turbo at 8/8, without mozjpeg', async () => {
+    // Carrie at 1/4 (750x1000) re-encoded by our encoder (progressive), enlarged to 900 px.
+    const quarter = decodeJpegScaled(await fixture('images/large/Carrie.jpg'), 4);
+    const jpeg = await encodeImage(quarter, 'jpeg', { quality: 90 });
+    const src = probe(jpeg);
+    expect(src.progressive).toBe(true);
+    const spec = parseTransform('w=900,h=1200,fit=cover,f=png');
+    expect(decodePlan(src, src, { width: 900, height: 1200 })).toMatchObject({
+      eighths: 8,
+      inModule: false,
+    });
+    dropCodecs();
+    const { json } = await upload(jpeg);
+    const res = await call(`/img/${json.id as string}/w=900,h=1200,fit=cover,f=png`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('X-Cache')).toBe('MISS'); // computed in this request
+    expect(wasmMemory().jpegDec ?? 0).toBe(0); // mozjpeg was never instantiated
+    const served = new Uint8Array(await res.arrayBuffer());
+    expect(served).toEqual((await runPipeline(jpeg, src, spec, 'png')).bytes);
+    const img = await decodeImage(served, 'png');
+    expect([img.width, img.height]).toEqual([900, 1200]);
+  });
+
   it('picks the largest reduction that still covers the output', () => {
     const src = {
       format: 'jpeg' as const,
@@ -120,15 +143,16 @@ describe('shrink-on-load', () => {
     expect(plan(prog, { width: 800, height: 1067 })).toMatchObject({ scale: 2, inModule: true });
     expect(plan(prog, { width: 1600, height: 2133 })).toMatchObject({ scale: 1, inModule: true });
     // No reduction (format change, pure crop) or an enlargement: libjpeg-turbo at 8/8 (the
-    // same pixels as mozjpeg), CMYK too; a progressive JPEG keeps mozjpeg, or the module
-    // when CMYK.
+    // same pixels as mozjpeg), CMYK too; a progressive JPEG as well (sharp's pixels), or the
+    // module when CMYK.
     expect(plan(src, full)).toMatchObject({ scale: 1, eighths: 8, inModule: false });
     expect(plan(src, { width: 3200, height: 4267 })).toMatchObject({ eighths: 8, inModule: false });
     expect(plan({ ...src, cmyk: true }, full)).toMatchObject({ eighths: 8, inModule: false });
     const progressive = { ...src, progressive: true };
-    expect(plan(progressive, full)).toMatchObject({ scale: 1, inModule: false });
-    expect(plan(progressive, full).eighths).toBeUndefined();
+    expect(plan(progressive, full)).toMatchObject({ scale: 1, eighths: 8, inModule: false });
+    expect(plan(progressive, { width: 3200, height: 4267 })).toMatchObject({ eighths: 8 });
     expect(plan({ ...progressive, cmyk: true }, full).inModule).toBe(true);
+    expect(plan({ ...progressive, cmyk: true }, full).eighths).toBeUndefined();
     // PNGs have their own module (test/codecs/png-scaled.test.ts), never at a JPEG scale.
     expect(plan({ ...src, format: 'png' } as never, { width: 800, height: 1067 })).toMatchObject({
       scale: 1,
