@@ -208,6 +208,7 @@ async function record(
     cmyk: facts.cmyk,
     webpLossless: facts.webpLossless === true,
     webpVp8l: facts.webpVp8l === true,
+    colourManaged: facts.format === 'avif' || facts.icc !== undefined,
     metadata,
     createdAt: Date.now(),
   };

@@ -28,6 +28,11 @@ export interface ImageRecord {
    * told apart (`webp_lossless` 1: priced as a whole image).
    */
   webpVp8l?: boolean;
+  /**
+   * Making a variant runs the colour transform: an embedded ICC profile, or an AVIF (stored as
+   * `colour_managed` 1/0). Absent for rows stored before it was recorded (charged as true).
+   */
+  colourManaged?: boolean;
   /** User metadata (a JSON object) or null. */
   metadata: Record<string, unknown> | null;
   /** Unix ms. */
@@ -54,6 +59,7 @@ interface ImageRow {
   progressive: number;
   cmyk: number;
   webp_lossless: number;
+  colour_managed: number | null;
   metadata: string | null;
   created_at: number;
   thumbhash?: string | null;
@@ -63,7 +69,7 @@ interface ImageRow {
 }
 
 const COLUMNS =
-  'id, owner, sha256, format, width, height, bytes, orientation, has_alpha, frames, progressive, cmyk, webp_lossless, metadata, created_at';
+  'id, owner, sha256, format, width, height, bytes, orientation, has_alpha, frames, progressive, cmyk, webp_lossless, colour_managed, metadata, created_at';
 
 const toRecord = (r: ImageRow): ImageRecord => ({
   id: r.id,
@@ -80,6 +86,7 @@ const toRecord = (r: ImageRow): ImageRecord => ({
   cmyk: r.cmyk === 1,
   webpLossless: r.webp_lossless >= 1,
   webpVp8l: r.webp_lossless === 2,
+  ...(r.colour_managed !== null && { colourManaged: r.colour_managed === 1 }),
   metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as Record<string, unknown>),
   createdAt: r.created_at,
   thumbhash: r.thumbhash ?? null,
@@ -106,7 +113,7 @@ export async function insertImage(
   const [insert, select] = await db.batch<ImageRow>([
     db
       .prepare(
-        `INSERT INTO images (${COLUMNS}) SELECT ?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15
+        `INSERT INTO images (${COLUMNS}) SELECT ?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16
          WHERE NOT EXISTS (SELECT 1 FROM retiring_originals WHERE sha256 = ?3)
          ON CONFLICT (owner, sha256) DO NOTHING`,
       )
@@ -124,6 +131,7 @@ export async function insertImage(
         rec.progressive ? 1 : 0,
         rec.cmyk ? 1 : 0,
         rec.webpVp8l ? 2 : rec.webpLossless ? 1 : 0,
+        rec.colourManaged === undefined ? null : rec.colourManaged ? 1 : 0,
         rec.metadata === null ? null : JSON.stringify(rec.metadata),
         rec.createdAt,
       ),

@@ -237,8 +237,9 @@ export interface PlanSource extends SourceFacts {
   /** WebP with a lossless (VP8L) bitstream (see ImageRecord), priced on its own figures. */
   webpLossless?: boolean;
   /**
-   * False when the original is known to carry no ICC profile to convert; absent (unknown,
-   * as for stored records) is charged the colour transform.
+   * False when the original is known to carry no ICC profile to convert (ImageRecord
+   * colourManaged); absent (unknown: records stored before it was recorded) is charged the
+   * colour transform.
    */
   colourManaged?: boolean;
   /**
@@ -746,6 +747,7 @@ export function sourceFacts(rec: ImageRecord): PlanSource {
     progressive: rec.progressive,
     webpLossless: rec.webpLossless,
     webpVp8l: rec.webpVp8l === true,
+    ...(rec.colourManaged === false && { colourManaged: false }),
     bytes: rec.bytes,
     frames: rec.frames,
     focal: rec.focal ?? null,

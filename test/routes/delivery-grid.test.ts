@@ -37,7 +37,6 @@ const VARIANTS: { path: string; options: string; full?: boolean }[] = [
   { path: 'w=800,f=auto', options: 'w=800,f=auto' },
 ];
 
-const WIDE = ['w=1600,f=webp', 'large', 'w=2000,h=2000,fit=cover,f=webp'];
 /** `[cell, reason]` pairs: `<source> × <variant>` for each variant. */
 const cells = (source: string, variants: readonly string[], reason: string) =>
   variants.map((v) => [`${source} × ${v}`, reason] as const);
@@ -48,8 +47,6 @@ const cells = (source: string, variants: readonly string[], reason: string) =>
  * estimates (src/transform/cost.ts), which must never be below them
  * (test/transform/cost-measured.test.ts).
  */
-const WIDE_ENCODE =
-  "the JPEG module at 1/2 keeps a progressive 24 MP JPEG's coefficients (21.5 MiB) and its 6 MP planes and RGB image (25.8 MiB) while libwebp encodes 3.8-4 MP: 92.2-93.9 MB measured with libwebp converting a band of rows at a time (bench/results/2026-12-05-planner-memory.json), estimated 113.5-114.2 by what the module holds (jpeg-cost.ts scaledModuleMb), 3 of them the colour transform charged because records do not say whether a profile is embedded: over the 112 MB budget";
 const ALPHA_ENCODE =
   'a 4 MP WebP with alpha (libwebp compresses the alpha plane losslessly: 123.2 MB measured for a 2000x2000 RGBA encode alone): 111.8 MB measured (139.9 before the streamed encode, 114.7 before the banded one), estimated 150 (the `webpAlpha` encode figures), over the 112 MB budget';
 
@@ -58,7 +55,6 @@ const ALPHA_ENCODE =
  * with its cause (the 422's estimate, src/transform/cost.ts).
  */
 const AWAITING_OTHER = new Map<string, string>([
-  ...cells('24 MP progressive JPEG', WIDE, WIDE_ENCODE),
   ...cells(
     '12 MP AVIF',
     ['w=2000,h=2000,fit=cover,f=webp'],
