@@ -8,7 +8,7 @@
  * the code points the AVIF decoder reports), EXIF ColorSpace/InteroperabilityIndex ("R03",
  * Adobe RGB without a profile).
  */
-import { probe, type ColourModel, type IccLocation } from './probe';
+import { probe, type ColourModel, type IccLocation, type ProbeResult } from './probe';
 
 /**
  * Largest profile we read, bytes. Display and camera profiles are 0.5-4 KB, print (CMYK)
@@ -126,3 +126,12 @@ export async function embeddedProfile(file: Uint8Array): Promise<IccProfile | nu
   }
   return loc ? readIccProfile(file, loc) : null;
 }
+
+/**
+ * Whether making variants of an original with these header facts may run the colour
+ * transform (src/transform/pipeline.ts): it embeds an ICC profile, or it is an AVIF, whose nclx
+ * primaries only decoding reveals. Recorded per image at upload (`colour_managed`,
+ * migrations/0010_colour_managed.sql) so the planner can leave the transform out otherwise.
+ */
+export const mayConvertColour = (facts: Pick<ProbeResult, 'format' | 'icc'>): boolean =>
+  facts.format === 'avif' || facts.icc !== undefined;

@@ -5,6 +5,7 @@
  * is reclaimed by the orphan sweep; see docs/architecture.md).
  */
 import { displaySize, probe, ProbeError, type ProbeResult } from '../codecs/probe';
+import { mayConvertColour } from '../codecs/icc';
 import { INGEST_STORE_ATTEMPTS, UPLOAD_IN_MEMORY_BYTES, type Config } from '../config';
 import {
   badRequest,
@@ -208,7 +209,7 @@ async function record(
     cmyk: facts.cmyk,
     webpLossless: facts.webpLossless === true,
     webpVp8l: facts.webpVp8l === true,
-    colourManaged: facts.format === 'avif' || facts.icc !== undefined,
+    colourManaged: mayConvertColour(facts),
     metadata,
     createdAt: Date.now(),
   };

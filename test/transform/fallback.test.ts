@@ -8,6 +8,7 @@
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { mayConvertColour } from '../../src/codecs/icc';
 import { probe } from '../../src/codecs/probe';
 import { loadConfig } from '../../src/config';
 import { estimateShape, placement, type PlanSource } from '../../src/transform/cost';
@@ -26,7 +27,9 @@ const config = loadConfig({});
 /** Planner facts of a shared image, as sourceFacts gives them for its record. */
 async function source(path: string): Promise<{ bytes: Uint8Array; src: PlanSource }> {
   const bytes = await fixture(path);
-  return { bytes, src: { ...probe(bytes), bytes: bytes.byteLength, focal: null } };
+  const facts = probe(bytes);
+  const colour = mayConvertColour(facts) ? {} : { colourManaged: false };
+  return { bytes, src: { ...facts, ...colour, bytes: bytes.byteLength, focal: null } };
 }
 
 /** Uploads a shared image and answers `/img/<id>/<options>`. */
@@ -65,7 +68,7 @@ describe('the M/8 fallback', () => {
   it('decodes at M/8 inline when the 1/1 plan would be stood in for (a progressive JPEG)', async () => {
     const { bytes, src } = await source(CERKIEW);
     // sharpen: not streamed (transform/streamed.ts), so the 1/1 plan is over the inline budget.
-    const spec = parseTransform('w=1200,sharpen=1,f=webp'); // 1.6x
+    const spec = parseTransform('w=1300,sharpen=1,f=webp'); // 1.47x
     const shape = shapeVariant(src, spec);
     const placed = placeShape(shape, 'webp', config);
     expect(placeShape({ ...shape }, 'webp', { ...config, inlineBudgetMb: 1000 }).shape.decode).toBe(
@@ -84,8 +87,8 @@ describe('the M/8 fallback', () => {
     );
 
     const expected = await runShape(bytes, placed.shape, 'webp');
-    expect([expected.width, expected.height]).toEqual([1200, 1608]);
-    const res = await served(CERKIEW, 'w=1200,sharpen=1,f=webp');
+    expect([expected.width, expected.height]).toEqual([1300, 1742]);
+    const res = await served(CERKIEW, 'w=1300,sharpen=1,f=webp');
     expect(res.status).toBe(200);
     expect(res.headers.get('X-Variant-Source')).toBe('computed');
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(expected.bytes);
