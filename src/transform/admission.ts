@@ -15,7 +15,7 @@
  */
 
 import { ADMISSION_HOLD_EXPIRY_MS, ADMISSION_POLL_MS, type Config } from '../config';
-import { busy } from '../errors';
+import { busy, type HttpError } from '../errors';
 
 /** What the semaphore holds and has held (per isolate). */
 export interface AdmissionStats {
@@ -203,20 +203,30 @@ const busyNow = (config: Config, extra: Record<string, unknown> = {}) =>
   );
 
 /**
- * Refuses an edge-cache miss at once, before any storage call, while this isolate runs
- * `admissionMaxTransforms` inline transforms and `admissionMaxWaiting` requests already wait
- * for them. The isolate has one thread: during a miss flood every refused request competes
- * with `/healthz` and the cache hits for it, so a refusal must cost no more than the cache
- * lookup before it. Misses that need no transform (a stored variant, `f=json`) are refused
+ * The refusal of an edge-cache miss while this isolate runs `admissionMaxTransforms` inline
+ * transforms and `admissionMaxWaiting` requests already wait for them (counted as refused), or
+ * undefined when the miss may go on. The isolate has one thread: during a miss flood every
+ * refused request competes with `/healthz` and the cache hits for it, so a refusal must cost no
+ * more than the cache lookup before it; the cache-hit fast path (delivery/hit.ts) answers it
+ * right after its lookup. Misses that need no transform (a stored variant, `f=json`) are refused
  * too while it lasts; their clients retry after `Retry-After`.
+ * @returns HttpError 503 `busy` with `Retry-After`, or undefined.
+ */
+export function missRefusal(config: Config): HttpError | undefined {
+  prune(Date.now());
+  if (stats.running < config.admissionMaxTransforms) return undefined;
+  if (line.length < config.admissionMaxWaiting) return undefined;
+  stats.refused++;
+  return busyNow(config);
+}
+
+/**
+ * Refuses an edge-cache miss at once, before any storage call, when {@link missRefusal} does.
  * @throws HttpError 503 `busy` with `Retry-After` when the line is full.
  */
 export function refuseMissWhenBusy(config: Config): void {
-  prune(Date.now());
-  if (stats.running < config.admissionMaxTransforms) return;
-  if (line.length < config.admissionMaxWaiting) return;
-  stats.refused++;
-  throw busyNow(config);
+  const refusal = missRefusal(config);
+  if (refusal) throw refusal;
 }
 
 /** A copy of this isolate's counters (for tests and diagnostics). */
