@@ -25,7 +25,9 @@
  * 5. spike: misses at 2 → 20 → 200 connections (phases of a few seconds), while one-at-a-time
  *    probes measure hits and `/healthz`; checked: healthz p99 under 1 s, hit p99 within 2x of
  *    the hits' unloaded p99 (probed before the spike), and no error other than 429/503 with
- *    `Retry-After` (admission control, src/transform/admission.ts, refuses what does not fit).
+ *    `Retry-After` (admission control, src/transform/admission.ts, refuses what does not fit);
+ *    per phase, the CPU time per answer of each process (the service's workerds and wrangler's
+ *    Node processes from `/proc/<pid>/stat`, this process's own `process.cpuUsage()`).
  *
  * Rate limits: uploads rotate over several API keys (writes are limited per key, 120/min)
  * and GETs carry a rotating `CF-Connecting-IP` from 198.18.0.0/15 (uncached deliveries are
