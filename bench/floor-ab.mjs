@@ -41,9 +41,8 @@
  * seconds of autocannon each at `--connections`, every request with its own CF-Connecting-IP
  * as in the load test; the CPU time of each arm's workerd processes and of wrangler's Node
  * process (`utime + stime` from `/proc/<pid>/stat`) and of this process (the load generator)
- * is read around each slice. On a shared
- * machine only slices seconds apart compare: each pair's ratio (req/s, workerd CPU per
- * answer) is the result, and their median per arm.
+ * is read around each slice. On a shared machine only slices seconds apart compare: each
+ * pair's ratio (req/s, workerd CPU per answer) is the result, and their median per arm.
  *
  *   node bench/floor-ab.mjs [--port 8900] [--rounds 6] [--slice 2] [--connections 8]
  *     [--ref floor] [--together] [--arms hits,floor,headers,answer,bindings,nobundle,bundle]
