@@ -616,11 +616,15 @@ async function scenario(base, def, durationS, next) {
 async function alternating(pair, durationS, slices) {
   const runs = pair.map(() => []);
   const sliceS = Math.max(1, Math.floor(durationS / slices));
+  // Which goes first alternates from slice to slice, so neither always follows the other.
   for (let i = 0; i < slices && !shuttingDown; i++)
-    for (const [j, { def, base, next }] of pair.entries())
-      runs[j].push(
+    for (let j = 0; j < pair.length; j++) {
+      const k = i % 2 ? pair.length - 1 - j : j;
+      const { def, base, next } = pair[k];
+      runs[k].push(
         await runAutocannon(base, { connections: def.connections, durationS: sliceS, next }),
       );
+    }
   return pair.map(({ def }, j) => summarize(def, runs[j]));
 }
 
