@@ -482,14 +482,14 @@ export function estimateShape(
     };
     decodeFixed = TURBO_FIXED_MB;
   } else if (!inModule) {
-    // mozjpeg keeps all of a progressive JPEG's coefficients for every scan (as 1/1 below).
+    // A progressive JPEG's decoder keeps all its coefficients for every scan (as 1/1 below).
     const coefficients =
       src.format === 'jpeg' && src.progressive ? progressiveCoefficientMbPerMP('1') * srcMP : 0;
     decode = { ms: fullMs * srcMP, mb: fullMb * srcMP + coefficients };
     decodeFixed = num(fixed.decode[src.format], maxOf(fixed.decode));
   } else {
     const d = String(scale) as '1' | '2' | '4' | '8';
-    // Without a measured figure: 1/1 costs at least mozjpeg's full decode.
+    // Without a measured figure: 1/1 costs at least the full decode (decodeImage).
     const scaledMs = num(
       t.jpegScaledDecodeMsPerMPByDenom?.[d],
       scale === 1 ? fullMs : num(t.jpegScaledDecodeMsPerMP, fullMs),
