@@ -30,15 +30,19 @@
  *   (svckey plus that step of delivery/hit.ts: the signed-URL rules with the D1 session, the
  *   hit's answer, the request's report); views named `…@{group}` are served by another such
  *   service per group, without the consumer Worker and `--test-scheduled` (startLocalService
- *   `consumer: false`), so that `--together` can compare views.
+ *   `consumer: false`), so that `--together` can compare views;
+ * - `svcget:<entry>` views: the hit's path requested, one `match` of a given entry (GET_ENTRIES:
+ *   the floor's, ours, or a copy of one with one thing changed: key shape, bytes, headers);
+ * - `X~bodies`: arm X again, its response bodies decoded by autocannon as autocannon does by
+ *   default (every other arm discards them: scripts/lib/load-client.mjs).
  *
  * Then each other arm is measured against the reference (`--ref`, default `floor`) in pairs of
  * back-to-back slices (which goes first alternates), `--rounds` pairs per arm, `--slice`
  * seconds of autocannon each at `--connections`, every request with its own CF-Connecting-IP
  * as in the load test; the CPU time of each arm's workerd processes and of wrangler's Node
- * process (`utime + stime` from `/proc/<pid>/stat`) is read around each slice. On a shared
- * machine only slices seconds apart compare: each pair's ratio (req/s, workerd CPU per
- * answer) is the result, and their median per arm.
+ * process (`utime + stime` from `/proc/<pid>/stat`) and of this process (the load generator)
+ * is read around each slice. On a shared machine only slices seconds apart compare: each
+ * pair's ratio (req/s, workerd CPU per answer) is the result, and their median per arm.
  *
  *   node bench/floor-ab.mjs [--port 8900] [--rounds 6] [--slice 2] [--connections 8]
  *     [--ref floor] [--together] [--arms hits,floor,headers,answer,bindings,nobundle,bundle]
@@ -165,6 +169,7 @@ function withFloorRoute(bundle) {
   if (!/^function nameVariant\(/m.test(bundle)) throw new Error('no nameVariant in the bundle');
   return `${bundle.replace(BUNDLE_EXPORT, '')}
 ${floorStatement()}
+${SEED_SOURCE}
 export default {
   ...${name},
   async fetch(request, env, ctx) {
@@ -177,7 +182,17 @@ export default {
       globalThis.__env = env;
       return new Response(same ? 'same' : 'new');
     }
+    if (mode === 'get') {
+      // The entry stored under the path X-Key, the cached Response as it is.
+      const key = new Request(url.origin + request.headers.get('X-Key'));
+      return (await caches.default.match(key)) ?? new Response('miss', { status: 500 });
+    }
+    if (mode === 'seed') return __seed(request, url);
     const [, , id, transform] = url.pathname.split('/');
+    if (mode === 'keyof') {
+      const named = nameVariant({ origin: url.origin, id, transform, headers: request.headers });
+      return new Response(new URL(named.key.url).pathname + new URL(named.key.url).search);
+    }
     if (mode === 'namefloor')
       // The service's key computed, the floor's entry read.
       globalThis.__named = nameVariant({
@@ -224,6 +239,30 @@ export default {
 };
 `;
 }
+
+/**
+ * `__seed(request, url)`: stores under the path `X-Key` a copy of the entry under `X-From`
+ * (both cache-key paths), one property changed at a time: `X-Bytes: zeros` (its body as that
+ * many zero bytes) or `same`; `X-Headers: floor` (the floor Worker's two headers) or `same`
+ * (its stored headers, less what Miniflare's cache adds on a match: Age, Date,
+ * CF-Cache-Status). Answers 204, or 500 when `X-From` is not cached.
+ */
+const SEED_SOURCE = `async function __seed(request, url) {
+  const from = await caches.default.match(new Request(url.origin + request.headers.get('X-From')));
+  if (!from) return new Response('no source', { status: 500 });
+  const bytes = new Uint8Array(await from.arrayBuffer());
+  const body = request.headers.get('X-Bytes') === 'zeros' ? new Uint8Array(bytes.length) : bytes;
+  const headers =
+    request.headers.get('X-Headers') === 'floor'
+      ? new Headers({ 'Content-Type': 'image/webp', 'Cache-Control': 'public, max-age=31536000' })
+      : new Headers(from.headers);
+  for (const h of ['Age', 'Date', 'CF-Cache-Status']) headers.delete(h);
+  await caches.default.put(
+    new Request(url.origin + request.headers.get('X-Key')),
+    new Response(body, { headers }),
+  );
+  return new Response(null, { status: 204 });
+}`;
 
 /** The service's bundle with the floor's fetch as its default export (the service kept alive). */
 function bundleWithFloor() {
@@ -273,8 +312,42 @@ const FLOOR_ARMS = {
   ),
 };
 
+/**
+ * The entries of the `svcget:<entry>` views: the hit's path requested, one `match` of the
+ * entry's key (mode `get`), the cached Response as it is. By the key's path, given the floor
+ * entry's size `n` and the hit's own key path `ours` (`/img/{id}/width%3D320%2Cformat%3Dwebp`):
+ * `floor` the floor's entry (as `svcfloorkey`), `ours` our stored variant (as `svckey` without
+ * `nameVariant`), and copies that change one thing (SEEDS).
+ */
+const GET_ENTRIES = {
+  floor: (n) => `/floor/${n}`,
+  ours: (n, ours) => ours,
+  copy: (n) => `/copy/${n}`,
+  zeros: (n) => `/copyz/${n}`,
+  bytes: (n) => `/copyb/${n}`,
+  floorasours: (n, ours) => `${ours}%2Cz`,
+};
+/**
+ * How the copies are stored (mode `seed`): [entry, source entry, X-Bytes, X-Headers].
+ * `copy`: our variant, same headers and bytes, under a floor-shaped key, put with a buffered
+ * body; `zeros`: our headers over zero bytes; `bytes`: our bytes with the floor's headers;
+ * `floorasours`: the floor's entry under a key of our key's shape.
+ */
+const SEEDS = [
+  ['copy', 'ours', 'same', 'same'],
+  ['zeros', 'ours', 'zeros', 'same'],
+  ['bytes', 'ours', 'same', 'floor'],
+  ['floorasours', 'floor', 'same', 'same'],
+];
+
 /** The view an arm names (`svckey@solo` → svckey's), or undefined. */
-const viewOf = (a) => SERVICE_VIEWS[a.name.replace(/@.*$/, '')];
+const viewOf = (a) => {
+  const view = a.name.replace(/@.*$/, '');
+  if (SERVICE_VIEWS[view]) return SERVICE_VIEWS[view];
+  const entry = /^svcget:(.+)$/.exec(view)?.[1];
+  if (!entry || !GET_ENTRIES[entry]) return undefined;
+  return (size, i, ours) => ({ 'X-Floor-Mode': 'get', 'X-Key': GET_ENTRIES[entry](size, ours[i]) });
+};
 /** The service group of a view arm: '' (the full service) or the name after `@`. */
 const groupOf = (a) => /@(.*)$/.exec(a.name)?.[1] ?? '';
 
@@ -323,11 +396,12 @@ const slice = (arm) =>
   cpuSlice({
     url: arm.url,
     paths: arm.paths,
-    headers: arm.headers && ((i) => arm.headers(arm.sizes?.[i])),
+    headers: arm.headers && ((i) => arm.headers(arm.sizes?.[i], i, arm.ourKeys)),
     connections: Number(opt.connections),
     seconds: SLICE,
     pids: arm.workerds,
     nodePid: arm.node,
+    keepBodies: arm.keepBodies,
   });
 
 const median = (xs) => {
@@ -337,9 +411,16 @@ const median = (xs) => {
 const cpuOf = (s) => s.cpuMs.reduce((a, b) => a + b, 0);
 
 const arms = opt.arms.split(',').map((name) => ({ name, slices: [], pairs: [] }));
-for (const a of arms)
-  if (a.name !== 'hits' && !viewOf(a) && !FLOOR_ARMS[a.name])
+// `X~bodies`: arm X's server and requests, its response bodies decoded by autocannon as it does
+// by default (cpuSlice keepBodies), to set the load generator's share against X's in pairs.
+for (const a of arms) {
+  const base = /^(.+)~bodies$/.exec(a.name)?.[1];
+  if (base) {
+    a.base = arms.find((b) => b.name === base);
+    if (!a.base) throw new Error(`${a.name} needs the arm ${base} too`);
+  } else if (a.name !== 'hits' && !viewOf(a) && !FLOOR_ARMS[a.name])
     throw new Error(`unknown arm ${a.name}`);
+}
 const floor = arms.find((a) => a.name === opt.ref);
 if (!floor) throw new Error(`the reference arm ${opt.ref} is not among --arms`);
 async function stopAll() {
@@ -370,6 +451,34 @@ try {
       probes.push(await (await fetch(svc.url, { headers: { 'X-Floor-Mode': 'env' } })).text());
     console.log(`env across requests: ${probes.join(', ')}`);
     await warmFloor(svc, svc.sizes, SERVICE_VIEWS.svcfloor());
+    // Each hit's own cache-key path, and the copies of SEEDS (each read back once).
+    const ourKeys = [];
+    for (const p of hitPaths)
+      ourKeys.push(
+        await (await fetch(svc.url + p, { headers: { 'X-Floor-Mode': 'keyof' } })).text(),
+      );
+    for (const [i, size] of svc.sizes.entries())
+      for (const [entry, from, bytes, hdrs] of SEEDS) {
+        const key = GET_ENTRIES[entry](size, ourKeys[i]);
+        const r = await fetch(svc.url + hitPaths[i], {
+          headers: {
+            'X-Floor-Mode': 'seed',
+            'X-Key': key,
+            'X-From': GET_ENTRIES[from](size, ourKeys[i]),
+            'X-Bytes': bytes,
+            'X-Headers': hdrs,
+          },
+        });
+        const back = await fetch(svc.url + hitPaths[i], {
+          headers: { 'X-Floor-Mode': 'get', 'X-Key': key },
+        });
+        const got = (await back.arrayBuffer()).byteLength;
+        if (r.status !== 204 || back.status !== 200 || got !== size)
+          throw new Error(
+            `seeding ${entry} ${key}: ${r.status}, read back ${back.status} ${got} B`,
+          );
+        if (i === 0) console.log(`${entry} (${key}) answers`, JSON.stringify([...back.headers]));
+      }
     for (const v of views)
       Object.assign(v, {
         url: svc.url,
@@ -378,10 +487,15 @@ try {
         sizes: svc.sizes,
         headers: viewOf(v),
         paths: v.name.replace(/@.*$/, '') === 'svcfloor' ? svc.paths : hitPaths,
+        ourKeys,
       });
   }
   for (const [i, arm] of arms.entries())
-    if (arm !== hits && !viewOf(arm)) await startFloor(arm, base + i, sizes);
+    if (arm !== hits && !viewOf(arm) && !arm.base) await startFloor(arm, base + i, sizes);
+  for (const arm of arms.filter((a) => a.base)) {
+    const { url, pid, paths, sizes: armSizes, headers, ourKeys } = arm.base;
+    Object.assign(arm, { url, pid, paths, sizes: armSizes, headers, ourKeys, keepBodies: true });
+  }
   for (const arm of arms) {
     const members = groupMembers(arm.pid);
     arm.workerds = members
@@ -397,10 +511,15 @@ try {
   // Each other arm against the floor in pairs of back-to-back slices, the order alternating.
   const others = arms.filter((a) => a !== floor);
   const record = (arm, x, f) => {
-    const pair = { rps: x.rps / f.rps, cpu: cpuOf(x) / cpuOf(f), p99: x.p99 / f.p99 };
+    const pair = {
+      rps: x.rps / f.rps,
+      cpu: cpuOf(x) / cpuOf(f),
+      p99: x.p99 / f.p99,
+      generatorDeltaMs: x.generatorMs - f.generatorMs,
+    };
     arm.pairs.push(pair);
     console.log(
-      `${arm.name.padEnd(8)} ${x.rps.toFixed(0).padStart(5)} vs ${opt.ref} ${f.rps.toFixed(0).padStart(5)} req/s (${pair.rps.toFixed(2)}x), workerd CPU ms/answer ${cpuOf(x).toFixed(3)} vs ${cpuOf(f).toFixed(3)} (${pair.cpu.toFixed(2)}x), p99 ${x.p99} vs ${f.p99} ms`,
+      `${arm.name.padEnd(8)} ${x.rps.toFixed(0).padStart(5)} vs ${opt.ref} ${f.rps.toFixed(0).padStart(5)} req/s (${pair.rps.toFixed(2)}x), workerd CPU ms/answer ${cpuOf(x).toFixed(3)} vs ${cpuOf(f).toFixed(3)} (${pair.cpu.toFixed(2)}x), load generator ${x.generatorMs.toFixed(3)} vs ${f.generatorMs.toFixed(3)}, p99 ${x.p99} vs ${f.p99} ms`,
     );
   };
   if (opt.together) {
@@ -446,7 +565,7 @@ try {
     const list = (k) => arm.pairs.map((p) => p[k].toFixed(2)).join(' ');
     const med = (k) => median(arm.pairs.map((p) => p[k])).toFixed(2);
     console.log(
-      `${arm.name.padEnd(8)} / ${opt.ref}, median of ${arm.pairs.length} pairs: req/s ${med('rps')}x (${list('rps')}); workerd CPU/answer ${med('cpu')}x (${list('cpu')}); p99 ${med('p99')}x; CPU ms/answer over ${opt.ref}, proxy / Worker: ${deltas}, wrangler's Node: ${nodeDelta}`,
+      `${arm.name.padEnd(8)} / ${opt.ref}, median of ${arm.pairs.length} pairs: req/s ${med('rps')}x (${list('rps')}); workerd CPU/answer ${med('cpu')}x (${list('cpu')}); p99 ${med('p99')}x; CPU ms/answer over ${opt.ref}, proxy / Worker: ${deltas}, wrangler's Node: ${nodeDelta}, the load generator: ${median(arm.pairs.map((p) => p.generatorDeltaMs)).toFixed(3)}`,
     );
   }
   const out = appendRun(root, 'floor-ab', {

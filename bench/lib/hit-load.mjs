@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { discardBodies } from '../../scripts/lib/load-client.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -61,24 +62,37 @@ export async function warmHotVariants(svc, kodakDir) {
 
 /**
  * One slice of autocannon on `url`, the paths in turn, every request with its own
- * `CF-Connecting-IP` (198.18.0.0/15, as the load test sends) and `headers(i)` for path `i`.
- * @param {{ url: string, paths: string[], headers?: (i: number) => Record<string, string>, connections: number, seconds: number, pids: number[], nodePid?: number }} o
+ * `CF-Connecting-IP` (198.18.0.0/15, as the load test sends) and `headers(i)` for path `i`;
+ * response bodies are not decoded (scripts/lib/load-client.mjs) unless `keepBodies`.
+ * @param {{ url: string, paths: string[], headers?: (i: number) => Record<string, string>, connections: number, seconds: number, pids: number[], nodePid?: number, keepBodies?: boolean }} o
  *   `pids`: processes whose CPU time is read around the slice (workerd's); `nodePid`: one more
  *   (wrangler's Node process)
- * @returns {Promise<{ rps: number, p99: number, non2xx: number, cpuMs: number[], nodeMs: number }>}
+ * @returns {Promise<{ rps: number, p99: number, non2xx: number, cpuMs: number[], nodeMs: number, generatorMs: number }>}
  *   2xx answers per second, p99 latency (ms), other answers, and ms of CPU per 2xx answer per
- *   process of `pids` and for `nodePid` (0 without it)
+ *   process of `pids`, for `nodePid` (0 without it) and for this process (the load generator,
+ *   autocannon)
  */
-export async function cpuSlice({ url, paths, headers, connections, seconds, pids, nodePid }) {
+export async function cpuSlice({
+  url,
+  paths,
+  headers,
+  connections,
+  seconds,
+  pids,
+  nodePid,
+  keepBodies = false,
+}) {
   let n = 0;
   const t0 = pids.map(ticks);
   const n0 = nodePid ? ticks(nodePid) : 0;
+  const g0 = process.cpuUsage();
   const result = await new Promise((resolve, reject) =>
     autocannon(
       {
         url,
         connections,
         duration: seconds,
+        setupClient: keepBodies ? undefined : discardBodies,
         requests: [
           {
             setupRequest: (req) => {
@@ -97,9 +111,18 @@ export async function cpuSlice({ url, paths, headers, connections, seconds, pids
     ),
   );
   const ok = result['2xx'];
+  const g = process.cpuUsage(g0);
   const cpuMs = pids.map((pid, i) => ((ticks(pid) - t0[i]) * 10) / ok);
   const nodeMs = nodePid ? ((ticks(nodePid) - n0) * 10) / ok : 0;
-  return { rps: ok / seconds, p99: result.latency.p99, non2xx: result.non2xx, cpuMs, nodeMs };
+  const generatorMs = (g.user + g.system) / 1000 / ok;
+  return {
+    rps: ok / seconds,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    cpuMs,
+    nodeMs,
+    generatorMs,
+  };
 }
 
 /**

@@ -55,11 +55,6 @@ const ALPHA_ENCODE =
  * with its cause (the 422's estimate, src/transform/cost.ts).
  */
 const AWAITING_OTHER = new Map<string, string>([
-  ...cells(
-    '12 MP AVIF',
-    ['w=2000,h=2000,fit=cover,f=webp'],
-    'dav1d holds the whole frame (4:4:4: 38 MB for 12 MP) while libwebp encodes 4 MP: 108.3 MB measured (130.4 before the streamed encode, 116.6 before the banded one), estimated 120 (the AVIF decode figure, 82 MB), over the 112 MB budget',
-  ),
   ...cells('3 MP alpha PNG', ['w=2000,h=2000,fit=cover,f=webp'], ALPHA_ENCODE),
 ]);
 
