@@ -25,7 +25,9 @@
  * 5. spike: misses at 2 → 20 → 200 connections (phases of a few seconds), while one-at-a-time
  *    probes measure hits and `/healthz`; checked: healthz p99 under 1 s, hit p99 within 2x of
  *    the hits' unloaded p99 (probed before the spike), and no error other than 429/503 with
- *    `Retry-After` (admission control, src/transform/admission.ts, refuses what does not fit).
+ *    `Retry-After` (admission control, src/transform/admission.ts, refuses what does not fit);
+ *    per phase, the CPU time per answer of each process (the service's workerds and wrangler's
+ *    Node processes from `/proc/<pid>/stat`, this process's own `process.cpuUsage()`).
  *
  * Rate limits: uploads rotate over several API keys (writes are limited per key, 120/min)
  * and GETs carry a rotating `CF-Connecting-IP` from 198.18.0.0/15 (uncached deliveries are
@@ -46,6 +48,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { machine, round } from '../bench/lib/report.mjs';
 import {
+  groupMembers,
   killActiveNow,
   startFloorWorker,
   startLocalService,
@@ -749,6 +752,40 @@ async function probe(base, nextPath, stopAt) {
   return out;
 }
 
+/** utime + stime of `pid` in ms (`/proc/<pid>/stat`, clock ticks of 10 ms), or null when gone. */
+function cpuMsOf(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU time so far (ms) of each process of the service's group (`pgid`: wrangler's Node process
+ * and its workerds, by pid) and of this process (`loadgen`: autocannon and the probes).
+ */
+function cpuNow(pgid) {
+  const usage = process.cpuUsage();
+  const out = { loadgen: (usage.user + usage.system) / 1000 };
+  if (pgid)
+    for (const m of groupMembers(pgid)) {
+      const ms = cpuMsOf(m.pid);
+      if (ms !== null) out[`${m.comm} ${m.pid}`] = ms;
+    }
+  return out;
+}
+
+/** CPU ms per answer of each process between two {@link cpuNow} readings. */
+function cpuPerAnswer(before, after, answers) {
+  const out = {};
+  for (const [k, v] of Object.entries(after))
+    if (before[k] !== undefined) out[k] = round((v - before[k]) / Math.max(1, answers), 3);
+  return out;
+}
+
 /** p50/p99 and non-200 count of probe records. */
 function probeFigures(records) {
   const ms = records.map((r) => r.ms).sort((a, b) => a - b);
@@ -765,7 +802,7 @@ function probeFigures(records) {
  * The spike: an unloaded probe of hits and /healthz, then each phase of SPIKE_PHASES miss
  * connections with the same probes alongside. Returns the figures and checks.
  */
-async function spike(base, hotPaths, nextMiss) {
+async function spike(base, hotPaths, nextMiss, pgid) {
   let hitN = 0;
   const nextHit = () => hotPaths[hitN++ % hotPaths.length];
   const probes = async (seconds) => {
@@ -781,6 +818,7 @@ async function spike(base, hotPaths, nextMiss) {
   const unloaded = { hits: probeFigures(baseline.hits), healthz: probeFigures(baseline.health) };
   const phases = [];
   for (const connections of SPIKE_PHASES) {
+    const cpuBefore = cpuNow(pgid);
     const [run, p] = await Promise.all([
       runAutocannon(base, { connections, durationS: SPIKE_PHASE_S, next: nextMiss }),
       probes(SPIKE_PHASE_S),
@@ -798,6 +836,9 @@ async function spike(base, hotPaths, nextMiss) {
     const hits = probeFigures(p.hits);
     const healthz = probeFigures(p.health);
     const misses = figures(records, result.duration || SPIKE_PHASE_S);
+    // Every answer of the phase (misses and probes) costs CPU somewhere: per process, ms each.
+    const answers = records.length + p.hits.length + p.health.length;
+    const cpuMsPerAnswer = cpuPerAnswer(cpuBefore, cpuNow(pgid), answers);
     const checks = [
       { check: 'healthz p99 under 1 s, all 200', ok: healthz.p99 < 1000 && healthz.non200 === 0 },
       {
@@ -820,6 +861,8 @@ async function spike(base, hotPaths, nextMiss) {
       refusedWithoutRetryAfter,
       hits,
       healthz,
+      answers,
+      cpuMsPerAnswer,
       checks,
     });
     console.log(
@@ -828,6 +871,11 @@ async function spike(base, hotPaths, nextMiss) {
         .join(
           ', ',
         )}), hits p50/p99 ${hits.p50}/${hits.p99} ms, healthz p50/p99 ${healthz.p50}/${healthz.p99} ms`,
+    );
+    console.log(
+      `    CPU ms per answer (${answers} answers): ${Object.entries(cpuMsPerAnswer)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
     );
     for (const c of checks) if (!c.ok) console.log(`  FAILED: ${c.check}`);
   }
@@ -1092,7 +1140,7 @@ async function main() {
       `spike: unloaded probe ${SPIKE_BASELINE_S} s, then ${SPIKE_PHASES.join(' → ')} miss connections, ${SPIKE_PHASE_S} s each`,
     );
   const spikeResult = withSpike
-    ? await spike(base, hotPaths, gens.misses)
+    ? await spike(base, hotPaths, gens.misses, ownPgid)
     : { unloaded: null, phases: [], skipped: true };
   if (shuttingDown) return;
   await runScenarios(

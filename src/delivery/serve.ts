@@ -14,7 +14,7 @@ import { cacheMatch, cachePut, variantCacheKey } from '../storage/edge-cache';
 import { getImageById, type ImageRecord } from '../storage/images-db';
 import { getOriginal } from '../storage/originals';
 import { getVariant, putVariant, specHash } from '../storage/variants';
-import { admitTransform, refuseMissWhenBusy } from '../transform/admission';
+import { admitTransform, type MissPlace, takeMissPlace } from '../transform/admission';
 import { acceptClass, autoCandidates, contentType } from '../transform/negotiate';
 import { isAnimatedOutput, runShape, shapeVariant, type SourceFacts } from '../transform/pipeline';
 import { serverTiming, type StageTimings } from '../observability/log';
@@ -147,14 +147,29 @@ export async function serveVariant(req: VariantRequest): Promise<Response> {
   }
 }
 
-/** Serves an edge-cache miss of a named variant (a stored preset is resolved here). */
+/**
+ * Serves an edge-cache miss of a named variant. While the isolate's transform slots are all
+ * taken, the miss takes its place in line before any storage call, or is refused (503,
+ * transform/admission.ts); the place is given up when it joins the line, or when it is done.
+ */
 async function serveMiss(req: VariantRequest, named: NamedVariant): Promise<Response> {
+  const place = takeMissPlace(req.config);
+  try {
+    return await serveMissInPlace(req, named, place);
+  } finally {
+    place.release();
+  }
+}
+
+/** {@link serveMiss} holding `place` (a stored preset is resolved here). */
+async function serveMissInPlace(
+  req: VariantRequest,
+  named: NamedVariant,
+  place: MissPlace,
+): Promise<Response> {
   const { accept, key } = named;
   let { spec, canonical } = named;
-  // 3. The image and the full spec. While the isolate's transform slots are all taken, a miss
-  // is refused before any storage call (503, transform/admission.ts); misses are rate-limited
-  // per client IP (429).
-  refuseMissWhenBusy(req.config);
+  // 3. The image and the full spec; misses are rate-limited per client IP (429).
   await limitDeliveryMiss(req.env, req.clientIp);
   const rec = await getImageById(req.env.DB, req.id);
   if (!rec) throw notFound(`No image ${req.id}.`);
@@ -217,6 +232,8 @@ async function serveMiss(req: VariantRequest, named: NamedVariant): Promise<Resp
       },
     );
   }
+  // From here the miss waits in line by its estimate (or makes no inline transform).
+  place.release();
   if (plan.placement === 'queue')
     return offloadVariant({ env: req.env, config: req.config, rec, plan, hash });
   // Inline: only while this isolate's concurrent transforms leave room for its estimated

@@ -15,7 +15,7 @@
  */
 
 import { ADMISSION_HOLD_EXPIRY_MS, ADMISSION_POLL_MS, type Config } from '../config';
-import { busy } from '../errors';
+import { busy, type HttpError } from '../errors';
 
 /** What the semaphore holds and has held (per isolate). */
 export interface AdmissionStats {
@@ -29,6 +29,8 @@ export interface AdmissionStats {
   refused: number;
   /** Requests waiting for a slot now. */
   waiting: number;
+  /** Places in line taken by misses before their storage reads ({@link takeMissPlace}). */
+  reserved: number;
 }
 
 const stats: AdmissionStats = {
@@ -38,6 +40,7 @@ const stats: AdmissionStats = {
   peakRunning: 0,
   refused: 0,
   waiting: 0,
+  reserved: 0,
 };
 
 /** Shares held now. */
@@ -48,6 +51,12 @@ const holds = new Set<{ mb: number; since: number }>();
  * and one whose request is gone leaves the line at its deadline.
  */
 const line: { until: number }[] = [];
+/**
+ * Places in line taken at a miss's early check, while it reads D1 and R2 before it knows its
+ * estimate and joins the line; each until its deadline (a request cancelled by the runtime may
+ * never release it).
+ */
+const places = new Set<{ until: number }>();
 
 /** Drops expired holds and waiters. */
 function prune(now: number): void {
@@ -59,6 +68,8 @@ function prune(now: number): void {
     }
   for (let i = line.length - 1; i >= 0; i--) if (line[i]!.until <= now) line.splice(i, 1);
   stats.waiting = line.length;
+  for (const p of places) if (p.until <= now) places.delete(p);
+  stats.reserved = places.size;
 }
 
 /** The limits of this config. */
@@ -124,7 +135,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /**
  * Like {@link tryAdmit}, but when the share is not free now and fewer than `maxWaiting`
- * requests wait, waits in line for it, at most `maxWaitMs`.
+ * requests wait or hold a place ({@link takeMissPlace}), waits in line for it, at most
+ * `maxWaitMs`.
  * @returns the admission, or null when refused (at once, or after the wait).
  */
 export async function admitOrWait(
@@ -134,7 +146,7 @@ export async function admitOrWait(
   const mb = Math.max(1, Math.ceil(estimateMb));
   prune(Date.now());
   if (!line.length && fits(mb, limits)) return hold(mb);
-  if (line.length >= (limits.maxWaiting ?? 0) || mb > limits.capacityMb) {
+  if (line.length + places.size >= (limits.maxWaiting ?? 0) || mb > limits.capacityMb) {
     stats.refused++;
     return null;
   }
@@ -203,20 +215,54 @@ const busyNow = (config: Config, extra: Record<string, unknown> = {}) =>
   );
 
 /**
- * Refuses an edge-cache miss at once, before any storage call, while this isolate runs
- * `admissionMaxTransforms` inline transforms and `admissionMaxWaiting` requests already wait
- * for them. The isolate has one thread: during a miss flood every refused request competes
- * with `/healthz` and the cache hits for it, so a refusal must cost no more than the cache
- * lookup before it. Misses that need no transform (a stored variant, `f=json`) are refused
- * too while it lasts; their clients retry after `Retry-After`.
+ * The refusal of an edge-cache miss while this isolate runs `admissionMaxTransforms` inline
+ * transforms and `admissionMaxWaiting` requests already wait for them or hold a place in line
+ * (counted as refused), or undefined when the miss may go on. The isolate has one thread:
+ * during a miss flood every refused request competes with `/healthz` and the cache hits for
+ * it, so a refusal must cost no more than the cache lookup before it; the cache-hit fast path
+ * (delivery/hit.ts) answers it right after its lookup. Misses that need no transform (a
+ * stored variant, `f=json`) are refused too while it lasts; their clients retry after
+ * `Retry-After`.
+ * @returns HttpError 503 `busy` with `Retry-After`, or undefined.
+ */
+export function missRefusal(config: Config): HttpError | undefined {
+  prune(Date.now());
+  if (stats.running < config.admissionMaxTransforms) return undefined;
+  if (line.length + places.size < config.admissionMaxWaiting) return undefined;
+  stats.refused++;
+  return busyNow(config);
+}
+
+/** A place in line held by a miss: `release()` it before joining the line, and when done (idempotent). */
+export interface MissPlace {
+  release(): void;
+}
+
+const NO_PLACE: MissPlace = { release() {} };
+
+/**
+ * A miss's early check, before any storage call: refused as {@link missRefusal} says; else,
+ * while the transform slots are taken, it takes a place in line now, for the D1 and R2 reads
+ * that come before its estimate (at most `admissionMaxWaitMs`). Without the place, every miss
+ * arriving during those reads (they wait for the isolate's one thread like everything else)
+ * would pass the check, read D1 and R2, and be refused only then: a herd of storage reads at
+ * each turn of the line, during a miss flood.
+ * @returns the place (nothing held when a slot is free).
  * @throws HttpError 503 `busy` with `Retry-After` when the line is full.
  */
-export function refuseMissWhenBusy(config: Config): void {
-  prune(Date.now());
-  if (stats.running < config.admissionMaxTransforms) return;
-  if (line.length < config.admissionMaxWaiting) return;
-  stats.refused++;
-  throw busyNow(config);
+export function takeMissPlace(config: Config): MissPlace {
+  const refusal = missRefusal(config);
+  if (refusal) throw refusal;
+  if (stats.running < config.admissionMaxTransforms) return NO_PLACE;
+  const place = { until: Date.now() + config.admissionMaxWaitMs };
+  places.add(place);
+  stats.reserved = places.size;
+  return {
+    release() {
+      places.delete(place);
+      stats.reserved = places.size;
+    },
+  };
 }
 
 /** A copy of this isolate's counters (for tests and diagnostics). */

@@ -7,6 +7,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { app } from '../../src/app';
 import { signPath } from '../../src/security/signature';
+import { admissionStats, resetAdmissionPeaks, tryAdmit } from '../../src/transform/admission';
 import { BASE, call, fixture, upload } from '../helpers';
 import { SIGNING, signedEnv } from '../security/helpers';
 
@@ -125,5 +126,53 @@ describe('the cache-hit fast path', () => {
     const open = await call(`/img/${id}/thumbnail`, { env: sEnv });
     expect(open.headers.get('X-Cache')).toBe('HIT');
     expect(appFetch).toHaveBeenCalledTimes(refused.length + 1);
+  });
+
+  it('refuses a miss while the admission line is full as the app does, logged, without entering the app', async () => {
+    // One transform slot, taken here, and no place in line: every miss is refused now.
+    const full = { ...env, ADMISSION_MAX_TRANSFORMS: '1', ADMISSION_MAX_WAITING: '0' } as Env;
+    const lines: string[] = [];
+    const held = tryAdmit(1, { capacityMb: 96, maxRunning: 1 })!;
+    try {
+      resetAdmissionPeaks();
+      vi.spyOn(console, 'log').mockImplementation((l: unknown) => void lines.push(String(l)));
+      const appFetch = vi.spyOn(app, 'fetch');
+      const path = `/img/${id}/w=73,f=webp`;
+      const fast = await call(path, { env: full, headers: { 'X-Request-Id': 'shed-1' } });
+      expect(appFetch).not.toHaveBeenCalled();
+      appFetch.mockRestore();
+      expect(fast.status).toBe(503);
+      expect(fast.headers.get('Retry-After')).toBe('2');
+      expect(fast.headers.get('Content-Type')).toBe('application/problem+json');
+      expect(fast.headers.get('X-Content-Type-Options')).toBe('nosniff');
+      expect(fast.headers.get('X-Request-Id')).toBe('shed-1');
+      const slow = await viaApp(path, { 'X-Request-Id': 'shed-2' }, full);
+      expect(await shape(fast.clone())).toEqual(await shape(slow));
+      expect(await fast.json()).toMatchObject({
+        type: '/problems/busy',
+        status: 503,
+        retry_after: 2,
+      });
+      expect(admissionStats().refused).toBe(2);
+      // Its request line, as the app writes it: route, status, path.
+      const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(logged.find((l) => l.requestId === 'shed-1')).toMatchObject({
+        kind: 'request',
+        route: '/img/:id/:transform',
+        path,
+        status: 503,
+        imageId: id,
+      });
+      expect(logged.find((l) => l.requestId === 'shed-2')).toMatchObject({ status: 503 });
+
+      // onerror=redirect turns the refusal into the app's redirect to the original.
+      const redirect = await call(`/img/${id}/w=74,f=webp,onerror=redirect`, { env: full });
+      expect(redirect.status).toBe(302);
+      expect(redirect.headers.get('Location')).toBe(`${BASE}/img/${id}/original`);
+    } finally {
+      held.release();
+    }
+    // A hit is still served while the line is full; the miss once the slot is free.
+    expect((await call(`/img/${id}/w=73,f=webp`, { env: full })).status).toBe(200);
   });
 });

@@ -2,7 +2,8 @@
  * Admission control's short line (src/transform/admission.ts), through the Worker: with one
  * transform slot, the few misses of one page load wait their turn and are all served; when
  * the line is full, a miss is refused before any storage call (a D1 or R2 read would compete
- * with /healthz and the hits for the isolate's one thread).
+ * with /healthz and the hits for the isolate's one thread), counting the places of misses
+ * still reading D1 and R2 before they join the line.
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,17 @@ import { admissionStats, resetAdmissionPeaks, tryAdmit } from '../../src/transfo
 import { call, fixture, upload } from '../helpers';
 
 let id: string;
+
+/** `target` with every property read recorded in `calls` as `name.property`. */
+function spy<T extends object>(name: string, target: T, calls: string[]): T {
+  return new Proxy(target, {
+    get(t, p, r) {
+      calls.push(`${name}.${String(p)}`);
+      const v = Reflect.get(t, p, r) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+}
 
 beforeAll(async () => {
   id = (await upload(await fixture('images/kodak/kodim11.png'))).json.id as string;
@@ -40,20 +52,12 @@ describe('admission line', () => {
 
   it('refuses a miss before any D1 or R2 call while the slot is taken and the line is full', async () => {
     const calls: string[] = [];
-    const spy = <T extends object>(name: string, target: T): T =>
-      new Proxy(target, {
-        get(t, p, r) {
-          calls.push(`${name}.${String(p)}`);
-          const v = Reflect.get(t, p, r) as unknown;
-          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
-        },
-      });
     const noLine = {
       ...env,
       ADMISSION_MAX_TRANSFORMS: '1',
       ADMISSION_MAX_WAITING: '0',
-      DB: spy('DB', env.DB),
-      BUCKET: spy('BUCKET', env.BUCKET),
+      DB: spy('DB', env.DB, calls),
+      BUCKET: spy('BUCKET', env.BUCKET, calls),
     } as Env;
     const held = tryAdmit(1, { capacityMb: 96, maxRunning: 1 })!;
     try {
@@ -67,5 +71,55 @@ describe('admission line', () => {
     }
     const after = await call(`/img/${id}/w=220,f=webp`, { env: noLine });
     expect(after.status).toBe(200);
+  });
+
+  it('keeps the place of a miss still reading D1 and R2: a miss arriving meanwhile is refused before any', async () => {
+    const vars = {
+      ADMISSION_MAX_TRANSFORMS: '1',
+      ADMISSION_MAX_WAITING: '1',
+      ADMISSION_MAX_WAIT_MS: '20000',
+    };
+    // The first miss's rate-limit check (its first storage-side call) waits for the gate.
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let entered!: () => void;
+    const atLimiter = new Promise<void>((r) => (entered = r));
+    const limiter = {
+      async limit() {
+        entered();
+        await gate;
+        return { success: true };
+      },
+    };
+    const first = { ...env, ...vars, DELIVERY_LIMITER: limiter } as unknown as Env;
+    const calls: string[] = [];
+    const second = {
+      ...env,
+      ...vars,
+      DB: spy('DB', env.DB, calls),
+      BUCKET: spy('BUCKET', env.BUCKET, calls),
+    } as Env;
+    const held = tryAdmit(1, { capacityMb: 96, maxRunning: 1 })!;
+    let a: Promise<Response> | undefined;
+    try {
+      a = call(`/img/${id}/w=230,f=webp`, {
+        env: first,
+        headers: { 'CF-Connecting-IP': '198.18.0.1' },
+      });
+      await atLimiter;
+      expect(admissionStats().reserved).toBe(1);
+      const b = await call(`/img/${id}/w=231,f=webp`, { env: second });
+      expect(b.status).toBe(503);
+      expect(b.headers.get('Retry-After')).toBe('2');
+      expect(await b.json()).toMatchObject({ type: '/problems/busy', status: 503 });
+      expect(calls).toEqual([]);
+    } finally {
+      open();
+      held.release();
+    }
+    const served = await a;
+    expect(served.status).toBe(200);
+    expect(served.headers.get('X-Variant-Source')).toBe('computed');
+    expect(admissionStats()).toMatchObject({ reserved: 0, waiting: 0, running: 0 });
   });
 });
