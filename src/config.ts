@@ -109,6 +109,13 @@ export interface Config {
   admissionMaxWaiting: number;
   admissionMaxWaitMs: number;
   /**
+   * Under a miss flood (a refusal in the last ADMISSION_FLOOD_WINDOW_MS), the largest share
+   * of the isolate's thread that inline transforms may take, percent (default 25; 100: no
+   * cap): after each, the slot rests for (100 - p) / p of its time, so the refusals, cache
+   * hits and `/healthz` keep the rest. Outside a flood (a page load's misses) no rest.
+   */
+  admissionFloodSharePercent: number;
+  /**
    * Request log lines for successful edge-cache hits: one per this many, counted per isolate
    * (default 100; 1 logs every hit). Misses, errors and every other request are always logged;
    * the metrics data point is written for every request (src/observability/sampling.ts).
@@ -153,6 +160,7 @@ export type ConfigVars = Partial<
     | 'LOG_HIT_SAMPLE_EVERY'
     | 'ADMISSION_MAX_WAITING'
     | 'ADMISSION_MAX_WAIT_MS'
+    | 'ADMISSION_FLOOD_SHARE_PERCENT'
     | 'WEBHOOK_ALLOW_PRIVATE',
     string
   >
@@ -211,6 +219,10 @@ export function loadConfig(vars: ConfigVars): Config {
     logHitSampleEvery: positiveInt(vars, 'LOG_HIT_SAMPLE_EVERY', 100),
     admissionMaxWaiting: nonNegativeInt(vars, 'ADMISSION_MAX_WAITING', 8),
     admissionMaxWaitMs: positiveInt(vars, 'ADMISSION_MAX_WAIT_MS', 10_000),
+    admissionFloodSharePercent: Math.min(
+      100,
+      positiveInt(vars, 'ADMISSION_FLOOD_SHARE_PERCENT', 25),
+    ),
     webhookAllowedHosts: (vars.WEBHOOK_ALLOWED_HOSTS ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase())
@@ -363,6 +375,8 @@ export const RATE_LIMIT_PERIOD_S = 60;
 export const ADMISSION_HOLD_EXPIRY_MS = 30_000;
 /** How often a waiting request looks for a free share, ms. */
 export const ADMISSION_POLL_MS = 10;
+/** How long after its last refusal an isolate counts as under a miss flood, ms. */
+export const ADMISSION_FLOOD_WINDOW_MS = 2_000;
 
 // storage/ (jobs-db.ts, variants-db.ts, pending-sends-db.ts)
 /** Longest error text stored in a D1 row, characters. */

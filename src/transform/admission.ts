@@ -6,7 +6,10 @@
  * (at most `admissionMaxWaiting` requests, each for at most `admissionMaxWaitMs`), and past
  * that is refused at once (the caller answers `503` with `Retry-After`, or skips an optional
  * inline stand-in), so a miss flood cannot pile up transforms or run the 128 MB isolate out
- * of memory, while the few misses of one page load are served one after the other. Cache
+ * of memory, while the few misses of one page load are served one after the other. Under a
+ * miss flood (a refusal in the last ADMISSION_FLOOD_WINDOW_MS), transforms take at most
+ * `admissionFloodSharePercent` of the isolate's one thread: after each, the slot rests in
+ * proportion to its time, so the refusals, cache hits and `/healthz` keep the rest. Cache
  * hits, stored variants and `/healthz` never come here.
  *
  * The counters are per isolate (module state), which is exactly the scope of the memory they
@@ -14,7 +17,12 @@
  * the sum is on the safe side.
  */
 
-import { ADMISSION_HOLD_EXPIRY_MS, ADMISSION_POLL_MS, type Config } from '../config';
+import {
+  ADMISSION_FLOOD_WINDOW_MS,
+  ADMISSION_HOLD_EXPIRY_MS,
+  ADMISSION_POLL_MS,
+  type Config,
+} from '../config';
 import { busy, type HttpError } from '../errors';
 
 /** What the semaphore holds and has held (per isolate). */
@@ -31,6 +39,9 @@ export interface AdmissionStats {
   waiting: number;
   /** Places in line taken by misses before their storage reads ({@link takeMissPlace}). */
   reserved: number;
+  /** Whether a miss flood is on now, and ms until the resting slot may start a transform. */
+  flood: boolean;
+  restMs: number;
 }
 
 const stats: AdmissionStats = {
@@ -41,6 +52,8 @@ const stats: AdmissionStats = {
   refused: 0,
   waiting: 0,
   reserved: 0,
+  flood: false,
+  restMs: 0,
 };
 
 /** Shares held now. */
@@ -57,6 +70,23 @@ const line: { until: number }[] = [];
  * never release it).
  */
 const places = new Set<{ until: number }>();
+
+/**
+ * Until when (ms since the epoch) this isolate counts as under a miss flood: a refusal
+ * happened less than ADMISSION_FLOOD_WINDOW_MS ago.
+ */
+let floodUntil = 0;
+/**
+ * Under a flood, when the next transform may start (ms since the epoch): after each one, the
+ * slot rests so that transforms take at most `floodSharePercent` of the thread's time.
+ */
+let nextStartAt = 0;
+
+/** Counts a refusal, which starts (or prolongs) a flood. */
+function refused(now: number): void {
+  stats.refused++;
+  floodUntil = now + ADMISSION_FLOOD_WINDOW_MS;
+}
 
 /** Drops expired holds and waiters. */
 function prune(now: number): void {
@@ -78,6 +108,7 @@ export const admissionLimits = (config: Config): AdmissionLimits => ({
   maxRunning: config.admissionMaxTransforms,
   maxWaiting: config.admissionMaxWaiting,
   maxWaitMs: config.admissionMaxWaitMs,
+  floodSharePercent: config.admissionFloodSharePercent,
 });
 
 /** A held share of the budget: call `release()` once the transform is done (idempotent). */
@@ -86,21 +117,28 @@ export interface Admission {
 }
 
 /**
- * What one isolate may run at once: MB of the inline budget, and transforms; and how many
- * requests may wait for them, for how long (ms; no waiting when absent).
+ * What one isolate may run at once: MB of the inline budget, and transforms; how many
+ * requests may wait for them, for how long (ms; no waiting when absent); and, under a miss
+ * flood, the largest share of the thread's time transforms may take (percent; 100 or absent:
+ * no cap).
  */
 export interface AdmissionLimits {
   capacityMb: number;
   maxRunning: number;
   maxWaiting?: number;
   maxWaitMs?: number;
+  floodSharePercent?: number;
 }
 
+/** Whether every transform slot is taken, or resting after a transform under a flood. */
+const slotsBusy = (maxRunning: number, now: number) =>
+  stats.running >= maxRunning || now < nextStartAt;
+
 const fits = (mb: number, limits: AdmissionLimits) =>
-  stats.heldMb + mb <= limits.capacityMb && stats.running < limits.maxRunning;
+  stats.heldMb + mb <= limits.capacityMb && !slotsBusy(limits.maxRunning, Date.now());
 
 /** Takes `mb` and a slot (the caller checked that they fit). */
-function hold(mb: number): Admission {
+function hold(mb: number, limits: AdmissionLimits): Admission {
   const h = { mb, since: Date.now() };
   holds.add(h);
   stats.heldMb += mb;
@@ -112,6 +150,12 @@ function hold(mb: number): Admission {
       if (!holds.delete(h)) return;
       stats.heldMb -= mb;
       stats.running--;
+      const now = Date.now();
+      const share = (limits.floodSharePercent ?? 100) / 100;
+      // Under a flood the slot rests (1 - share) / share of the time the transform took, so
+      // refusals, cache hits and /healthz keep the rest of the isolate's one thread.
+      if (share < 1 && now < floodUntil)
+        nextStartAt = Math.max(nextStartAt, now + ((now - h.since) * (1 - share)) / share);
     },
   };
 }
@@ -123,12 +167,13 @@ function hold(mb: number): Admission {
  */
 export function tryAdmit(estimateMb: number, limits: AdmissionLimits): Admission | null {
   const mb = Math.max(1, Math.ceil(estimateMb));
-  prune(Date.now());
+  const now = Date.now();
+  prune(now);
   if (line.length || !fits(mb, limits)) {
-    stats.refused++;
+    refused(now);
     return null;
   }
-  return hold(mb);
+  return hold(mb, limits);
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -145,9 +190,9 @@ export async function admitOrWait(
 ): Promise<Admission | null> {
   const mb = Math.max(1, Math.ceil(estimateMb));
   prune(Date.now());
-  if (!line.length && fits(mb, limits)) return hold(mb);
+  if (!line.length && fits(mb, limits)) return hold(mb, limits);
   if (line.length + places.size >= (limits.maxWaiting ?? 0) || mb > limits.capacityMb) {
-    stats.refused++;
+    refused(Date.now());
     return null;
   }
   const me = { until: Date.now() + (limits.maxWaitMs ?? 0) };
@@ -158,10 +203,10 @@ export async function admitOrWait(
       await sleep(ADMISSION_POLL_MS);
       prune(Date.now());
       if (!line.includes(me)) {
-        stats.refused++;
+        refused(Date.now());
         return null;
       }
-      if (line[0] === me && fits(mb, limits)) return hold(mb);
+      if (line[0] === me && fits(mb, limits)) return hold(mb, limits);
     }
   } finally {
     const i = line.indexOf(me);
@@ -226,10 +271,11 @@ const busyNow = (config: Config, extra: Record<string, unknown> = {}) =>
  * @returns HttpError 503 `busy` with `Retry-After`, or undefined.
  */
 export function missRefusal(config: Config): HttpError | undefined {
-  prune(Date.now());
-  if (stats.running < config.admissionMaxTransforms) return undefined;
+  const now = Date.now();
+  prune(now);
+  if (!slotsBusy(config.admissionMaxTransforms, now)) return undefined;
   if (line.length + places.size < config.admissionMaxWaiting) return undefined;
-  stats.refused++;
+  refused(now);
   return busyNow(config);
 }
 
@@ -253,7 +299,7 @@ const NO_PLACE: MissPlace = { release() {} };
 export function takeMissPlace(config: Config): MissPlace {
   const refusal = missRefusal(config);
   if (refusal) throw refusal;
-  if (stats.running < config.admissionMaxTransforms) return NO_PLACE;
+  if (!slotsBusy(config.admissionMaxTransforms, Date.now())) return NO_PLACE;
   const place = { until: Date.now() + config.admissionMaxWaitMs };
   places.add(place);
   stats.reserved = places.size;
@@ -267,12 +313,15 @@ export function takeMissPlace(config: Config): MissPlace {
 
 /** A copy of this isolate's counters (for tests and diagnostics). */
 export function admissionStats(): AdmissionStats {
-  return { ...stats };
+  const now = Date.now();
+  return { ...stats, flood: now < floodUntil, restMs: Math.max(0, nextStartAt - now) };
 }
 
-/** Resets the peaks and the refusal count to the current state. */
+/** Resets the peaks and the refusal count to the current state, and ends any flood. */
 export function resetAdmissionPeaks(): void {
   stats.peakMb = stats.heldMb;
   stats.peakRunning = stats.running;
   stats.refused = 0;
+  floodUntil = 0;
+  nextStartAt = 0;
 }

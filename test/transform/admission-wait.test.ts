@@ -6,7 +6,7 @@
  * still reading D1 and R2 before they join the line.
  */
 import { env } from 'cloudflare:test';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { admissionStats, resetAdmissionPeaks, tryAdmit } from '../../src/transform/admission';
 import { call, fixture, upload } from '../helpers';
 
@@ -28,6 +28,9 @@ beforeAll(async () => {
 });
 
 describe('admission line', () => {
+  // Each test starts outside a miss flood (a refusal in an earlier test would start one).
+  beforeEach(() => resetAdmissionPeaks());
+
   it('serves three concurrent misses one after the other with one slot and two places in line', async () => {
     resetAdmissionPeaks();
     const one = {
@@ -121,5 +124,66 @@ describe('admission line', () => {
     expect(served.status).toBe(200);
     expect(served.headers.get('X-Variant-Source')).toBe('computed');
     expect(admissionStats()).toMatchObject({ reserved: 0, waiting: 0, running: 0 });
+  });
+
+  it('under a miss flood rests the slot after each transform, so transforms take at most their share', async () => {
+    const flood = {
+      ...env,
+      ADMISSION_MAX_TRANSFORMS: '1',
+      ADMISSION_MAX_WAITING: '0',
+      ADMISSION_FLOOD_SHARE_PERCENT: '25',
+    } as Env;
+    // Outside a flood, misses run back to back.
+    for (const w of [240, 241]) {
+      const res = await call(`/img/${id}/w=${w},f=webp`, { env: flood });
+      expect(res.status).toBe(200);
+      expect(admissionStats().restMs).toBe(0);
+    }
+    // A refusal starts the flood.
+    const held = tryAdmit(1, { capacityMb: 96, maxRunning: 1 })!;
+    try {
+      expect((await call(`/img/${id}/w=242,f=webp`, { env: flood })).status).toBe(503);
+    } finally {
+      held.release();
+    }
+    expect(admissionStats().flood).toBe(true);
+    const t0 = Date.now();
+    const served = await call(`/img/${id}/w=243,f=webp`, { env: flood });
+    expect(served.status).toBe(200);
+    expect(served.headers.get('X-Variant-Source')).toBe('computed');
+    const took = Date.now() - t0;
+    // The slot now rests three times the transform's time (25 %): a miss meanwhile is refused
+    // (no line here) without touching storage, while hits and /healthz are served.
+    const { restMs } = admissionStats();
+    expect(restMs).toBeGreaterThan(0);
+    expect(restMs).toBeLessThanOrEqual(3 * took + 5);
+    const refused = await call(`/img/${id}/w=244,f=webp`, { env: flood });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('Retry-After')).toBe('2');
+    expect((await call(`/img/${id}/w=243,f=webp`, { env: flood })).headers.get('X-Cache')).toBe(
+      'HIT',
+    );
+    expect((await call('/healthz', { env: flood })).status).toBe(200);
+    // Once it has rested, the next miss runs.
+    await new Promise((r) => setTimeout(r, admissionStats().restMs + 20));
+    expect((await call(`/img/${id}/w=244,f=webp`, { env: flood })).status).toBe(200);
+  });
+
+  it('never rests the slot with ADMISSION_FLOOD_SHARE_PERCENT 100', async () => {
+    const full = {
+      ...env,
+      ADMISSION_MAX_TRANSFORMS: '1',
+      ADMISSION_MAX_WAITING: '0',
+      ADMISSION_FLOOD_SHARE_PERCENT: '100',
+    } as Env;
+    const held = tryAdmit(1, { capacityMb: 96, maxRunning: 1 })!;
+    try {
+      expect((await call(`/img/${id}/w=245,f=webp`, { env: full })).status).toBe(503);
+    } finally {
+      held.release();
+    }
+    expect((await call(`/img/${id}/w=246,f=webp`, { env: full })).status).toBe(200);
+    expect(admissionStats().restMs).toBe(0);
+    expect((await call(`/img/${id}/w=247,f=webp`, { env: full })).status).toBe(200);
   });
 });

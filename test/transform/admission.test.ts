@@ -4,7 +4,7 @@
  * and /healthz are served as usual.
  */
 import { env } from 'cloudflare:test';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { getImageById } from '../../src/storage/images-db';
 import { admissionStats, resetAdmissionPeaks, tryAdmit } from '../../src/transform/admission';
 import { estimateVariant } from '../../src/transform/cost';
@@ -39,6 +39,9 @@ async function expectBusy(res: Response) {
 }
 
 describe('admission control', () => {
+  // Each test starts outside a miss flood (a refusal in an earlier test would start one).
+  beforeEach(() => resetAdmissionPeaks());
+
   it('admits at most the budget of concurrent misses; the rest get 503 with Retry-After', async () => {
     resetAdmissionPeaks();
     const widths = Array.from({ length: 8 }, (_, i) => 300 + i * 3);
