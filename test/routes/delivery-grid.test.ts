@@ -42,17 +42,11 @@ const cells = (source: string, variants: readonly string[], reason: string) =>
   variants.map((v) => [`${source} × ${v}`, reason] as const);
 
 /**
- * Measured peaks (workerd VmHWM above idle, `node bench/grid-memory.mjs`,
- * bench/results/2026-12-05-memory.json and 2026-12-05-planner-memory.json) and the planner's
- * estimates (src/transform/cost.ts), which must never be below them
- * (test/transform/cost-measured.test.ts).
- */
-const ALPHA_ENCODE =
-  'a 4 MP WebP with alpha (libwebp compresses the alpha plane losslessly: 123.2 MB measured for a 2000x2000 RGBA encode alone): 111.8 MB measured (139.9 before the streamed encode, 114.7 before the banded one), estimated 150 (the `webpAlpha` encode figures), over the 112 MB budget';
-
-/**
  * Cells that fail for other parts of the engine (issue 13) that no branch builds yet, each
- * with its cause (the 422's estimate, src/transform/cost.ts).
+ * with its cause (the 422's estimate, src/transform/cost.ts). Measured peaks: workerd VmHWM
+ * above idle (`node bench/grid-memory.mjs`, bench/results/2026-12-05-memory.json and
+ * 2026-12-05-planner-memory.json); the planner's estimates must never be below them
+ * (test/transform/cost-measured.test.ts).
  */
 const AWAITING_OTHER = new Map<string, string>([
   ...cells(
@@ -60,7 +54,6 @@ const AWAITING_OTHER = new Map<string, string>([
     ['w=2000,h=2000,fit=cover,f=webp'],
     'dav1d holds the whole frame (4:4:4: 38 MB for 12 MP) while libwebp encodes 4 MP: 108.3 MB measured (130.4 before the streamed encode, 116.6 before the banded one), estimated 120 (the AVIF decode figure, 82 MB), over the 112 MB budget',
   ),
-  ...cells('3 MP alpha PNG', ['w=2000,h=2000,fit=cover,f=webp'], ALPHA_ENCODE),
 ]);
 
 /** One grid source as the fixtures service lists it. */
