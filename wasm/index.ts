@@ -12,13 +12,11 @@
  *   Rust/C++ destructors, leaking the shadow stack and every buffer the call had allocated
  *   (measured: a truncated 2048x1536 PNG leaks 12.5 MiB of wasm memory per attempt).
  *
- * Emscripten codecs (mozjpeg) are created through the packages' own glue
+ * The emscripten codec (mozjpeg's encoder) is created through the packages' own glue
  * factories (`*.js` next to each `.wasm`). The wasm-bindgen codec (png) is bound here instead
  * of through its glue, because that glue keeps one instance per JS module, forever, and so
  * cannot replace a broken instance.
  */
-import mozjpegDecWasm from '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm';
-import mozjpegDecFactory from '@jsquash/jpeg/codec/dec/mozjpeg_dec.js';
 import mozjpegEncWasm from '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm';
 import mozjpegEncFactory from '@jsquash/jpeg/codec/enc/mozjpeg_enc.js';
 import pngWasm from '@jsquash/png/codec/pkg/squoosh_png_bg.wasm';
@@ -31,10 +29,6 @@ import type { RawImage } from './pixels';
 
 export type { RawImage };
 
-/** mozjpeg decoder (embind). `preserveOrientation: true` ROTATES by EXIF; we always pass false. */
-export interface MozJpegDecApi {
-  decode(data: BufferSource, preserveOrientation: boolean): RawImage | null;
-}
 /** mozjpeg encoder (embind): RGBA in, alpha ignored; returns a fresh JPEG byte array. */
 export interface MozJpegEncApi {
   encode(
@@ -55,7 +49,6 @@ export interface PngApi {
   encode(rgba: Uint8Array, width: number, height: number): Uint8Array;
 }
 interface Apis {
-  jpegDec: MozJpegDecApi;
   jpegEnc: MozJpegEncApi;
   pngCodec: PngApi;
 }
@@ -292,9 +285,6 @@ function instantiatePng(): Codec<PngApi> {
 
 /** The slot of each codec: made on first use, replaced after any throw from a call. */
 const slots: { [K in CodecName]: WasmSlot<Codec<Apis[K]>> } = {
-  jpegDec: slot('jpegDec', () =>
-    instantiateEmscripten('jpegDec', mozjpegDecFactory, mozjpegDecWasm),
-  ),
   jpegEnc: slot('jpegEnc', () =>
     instantiateEmscripten('jpegEnc', mozjpegEncFactory, mozjpegEncWasm),
   ),

@@ -13,7 +13,7 @@
  */
 import { AVIF_ENC_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/avif_enc.wasm';
-import { OwnDecoder, type OwnModuleExports } from './own-wasm';
+import { OwnDecoder, WASI_ENOSYS, wasiStdioStubs, type OwnModuleExports } from './own-wasm';
 
 /** The module's exports (wasm/avif-enc/glue.c). Pointers are i32; `>>> 0` for addresses. */
 interface AvifEncExports extends OwnModuleExports {
@@ -38,8 +38,8 @@ export class AvifEncodeError extends Error {
   }
 }
 
-/** WASI errno ENOSYS: the file calls aom links but never makes with our options. */
-const enosys = (): number => 52;
+/** The file and timer calls aom links but never makes with our options. */
+const enosys = (): number => WASI_ENOSYS;
 
 /**
  * The module's imports: the WASI calls libc keeps linked (stdio, and aom's file and timer
@@ -49,8 +49,8 @@ const enosys = (): number => 52;
 function imports(): WebAssembly.Imports {
   return {
     wasi_snapshot_preview1: {
+      ...wasiStdioStubs(),
       clock_time_get: enosys,
-      fd_close: enosys,
       fd_fdstat_get: enosys,
       fd_fdstat_set_flags: enosys,
       fd_prestat_dir_name: enosys,
@@ -58,8 +58,6 @@ function imports(): WebAssembly.Imports {
       // loop on EBADF; anything else is an error it exits on).
       fd_prestat_get: () => 8,
       fd_read: enosys,
-      fd_seek: enosys,
-      fd_write: enosys,
       path_open: enosys,
       proc_exit: (code: number) => {
         throw new WebAssembly.RuntimeError(`exit(${code})`);

@@ -11,7 +11,7 @@
  */
 import { AVIF_DEC_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/avif.wasm';
-import { OwnDecoder, type OwnModuleExports } from './own-wasm';
+import { OwnDecoder, wasiStdioStubs, type OwnModuleExports } from './own-wasm';
 import { DecodeError, type RawImage } from './types';
 
 /** The module's exports (wasm/avif/glue.c). */
@@ -33,9 +33,6 @@ interface AvifExports extends OwnModuleExports {
   ): number;
 }
 
-/** WASI calls that stdio keeps linked but nothing calls here: fail with ENOSYS. */
-const enosys = (): number => 52;
-
 const decoder = new OwnDecoder<AvifExports>({
   module: wasmModule,
   what: 'AVIF',
@@ -45,7 +42,7 @@ const decoder = new OwnDecoder<AvifExports>({
   error: (code, message, options) => new DecodeError(`avif (${code}): ${message}`, options),
   dropAboveBytes: AVIF_DEC_DROP_ABOVE_BYTES,
   imports: () => ({
-    wasi_snapshot_preview1: { fd_close: enosys, fd_seek: enosys, fd_write: enosys },
+    wasi_snapshot_preview1: wasiStdioStubs(),
   }),
   start: (e) => e._initialize(),
 });

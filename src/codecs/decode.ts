@@ -7,6 +7,7 @@ import { CodecCallError, withCodec } from '../../wasm';
 import { decodeAvif } from './avif';
 import type { ImageFormat } from './probe';
 import { decodeGifFrames } from './gif';
+import { decodeJpegTurbo } from './jpeg-turbo';
 import { DecodeError, type AnimationFrame, type RawImage } from './types';
 import { decodeWebp, decodeWebpFrames } from './webp';
 
@@ -15,9 +16,10 @@ import { decodeWebp, decodeWebpFrames } from './webp';
  * is NOT applied (the pipeline applies it), and colour values are passed through untouched
  * (no ICC conversion).
  *
- * - jpeg: mozjpeg via @jsquash/jpeg, `preserveOrientation: false` (in jsquash `true` means
- *   "rotate by EXIF"). Truncated files decode leniently (libjpeg fills the rest grey);
- *   CMYK/YCCK files are rejected by this build.
+ * - jpeg: libjpeg-turbo at 8/8 (our wasm/jpeg_turbo.wasm, `decodeJpegTurbo`), as the pipeline
+ *   decodes every JPEG that is not reduced: baseline and progressive, grey, YCbCr, CMYK and YCCK
+ *   (inks multiplied out to RGB, wasm/jpeg-turbo/glue.c). A truncated file is refused (`malformed`)
+ *   rather than filled with grey.
  * - png: Rust `png` crate via @jsquash/png: palette/grey expanded, 16-bit stripped to 8-bit;
  *   APNG gives its default (IDAT) image, which is the first frame when it is part of the
  *   animation. Checksums are not verified.
@@ -47,7 +49,7 @@ export async function decodeImage(
   try {
     switch (format) {
       case 'jpeg':
-        return checked(format, await withCodec('jpegDec', (c) => c.decode(bytes, false)));
+        return decodeJpegTurbo(bytes, 8);
       case 'png':
         return checked(format, await withCodec('pngCodec', (c) => c.decode(bytes)));
       case 'webp':

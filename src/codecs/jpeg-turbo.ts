@@ -15,7 +15,13 @@
  */
 import { JPEG_TURBO_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/jpeg_turbo.wasm';
-import { copyImage, OwnDecoder, type Lend, type OwnModuleExports } from './own-wasm';
+import {
+  copyImage,
+  OwnDecoder,
+  wasiStdioStubs,
+  type Lend,
+  type OwnModuleExports,
+} from './own-wasm';
 import { DecodeError, type RawImage } from './types';
 
 /** A DCT scale in eighths: the output is ceil(coded size × M / 8) per axis. */
@@ -30,9 +36,6 @@ interface JpegTurboExports extends OwnModuleExports {
   jt_message(): number;
 }
 
-/** WASI calls that stdio keeps linked but nothing calls here: fail with ENOSYS. */
-const enosys = (): number => 52;
-
 const decoder = new OwnDecoder<JpegTurboExports>({
   module: wasmModule,
   what: 'JPEG',
@@ -42,7 +45,7 @@ const decoder = new OwnDecoder<JpegTurboExports>({
   error: (code, message, options) => new DecodeError(`jpeg (${code}): ${message}`, options),
   dropAboveBytes: JPEG_TURBO_DROP_ABOVE_BYTES,
   imports: () => ({
-    wasi_snapshot_preview1: { fd_close: enosys, fd_seek: enosys, fd_write: enosys },
+    wasi_snapshot_preview1: wasiStdioStubs(),
   }),
   start: (e) => e._initialize(),
 });

@@ -8,7 +8,7 @@
 import { LCMS_CHUNK_PIXELS, LCMS_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/lcms.wasm';
 import type { IccProfile } from './icc';
-import { OwnDecoder } from './own-wasm';
+import { OwnDecoder, wasiStdioStubs } from './own-wasm';
 import { DecodeError, type RawImage } from './types';
 
 /** The module's exports (wasm/lcms/glue.c). */
@@ -34,15 +34,12 @@ class LcmsError extends Error {
 const FLAG_IDENTITY = 0x10;
 const KIND_NAMES: Record<number, IccProfile['model']> = { 1: 'rgb', 2: 'grey', 3: 'cmyk' };
 
-/** WASI calls that stdio keeps linked but Little CMS never makes here: fail with ENOSYS. */
-const enosys = (): number => 52;
-
 const lcms = new OwnDecoder<LcmsExports>({
   module: wasmModule,
   what: 'colour transform',
   name: 'lcms',
   imports: () => ({
-    wasi_snapshot_preview1: { fd_close: enosys, fd_seek: enosys, fd_write: enosys },
+    wasi_snapshot_preview1: wasiStdioStubs(),
   }),
   start: (e) => e._initialize(),
   alloc: (e, len) => e.lcms_alloc(len),

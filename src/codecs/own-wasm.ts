@@ -81,6 +81,20 @@ export interface OwnDecoderOptions<E extends OwnModuleExports> {
   start?: (exports: E) => void;
 }
 
+/** WASI errno ENOSYS ("function not implemented"), wasi-libc's `__WASI_ERRNO_NOSYS`. */
+export const WASI_ENOSYS = 52;
+
+/**
+ * The WASI imports of a clang/wasi-libc module whose stdio stays linked but is never called
+ * (an error path's `fprintf`): `fd_close`, `fd_seek` and `fd_write`, each failing with
+ * {@link WASI_ENOSYS}. Spread it into a module's `wasi_snapshot_preview1` and add what else
+ * that module links.
+ */
+export function wasiStdioStubs(): Record<'fd_close' | 'fd_seek' | 'fd_write', () => number> {
+  const enosys = (): number => WASI_ENOSYS;
+  return { fd_close: enosys, fd_seek: enosys, fd_write: enosys };
+}
+
 /** Header words 0..10 of a successful call (see the module's ABI). */
 export type OwnHeader = Uint32Array;
 

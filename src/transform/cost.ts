@@ -20,8 +20,9 @@
  * docs/performance.md, "The cost model's derivations".
  *
  * AVIF (wasm/avif.wasm, src/codecs/avif.ts): dav1d decodes the whole image to YUV (charged
- * `memoryMBPerMP.decode.avif` per source MP); the module hands out only the crop, box-shrunk
- * or scaled to the target (`box` in `decodePlan`), so resize sees that and no full-size RGBA.
+ * by what the module holds, src/transform/avif-cost.ts); the module hands out only the crop,
+ * box-shrunk or scaled to the target (`box` in `decodePlan`), so resize sees that and no
+ * full-size RGBA.
  *
  * PNG sources stream through their own
  * module (decode, crop and resample in one call): their decode is charged per output MP and
@@ -33,6 +34,7 @@ import { preShrinkFactor } from '../codecs/resize';
 import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import type { ImageRecord } from '../storage/images-db';
+import { avifModuleMb } from './avif-cost';
 import table from './cost-table.json';
 import { pngDecodeCost } from './png-cost';
 import {
@@ -457,9 +459,14 @@ export function estimateShape(
     };
     decodeFixed = num(fixed.decode.webp, maxOf(fixed.decode));
   } else if (avif) {
-    // wasm/avif.wasm: dav1d's planes and the module's buffers, per source MP, and its output
-    // (the crop box-shrunk or scaled to the target: `avifMP`) twice, in wasm and copied out.
-    decode = { ms: fullMs * srcMP, mb: fullMb * srcMP + 2 * RGBA_MB_PER_MP * avifMP };
+    // wasm/avif.wasm: what the module holds (avif-cost.ts: dav1d's frame, the scaled planes,
+    // its output where it does not reuse the frame's memory), and its output (the crop
+    // box-shrunk or scaled to the target: `avifMP`) copied out.
+    const scaled = avifMP * MP < geometry.crop.width * geometry.crop.height;
+    decode = {
+      ms: fullMs * srcMP,
+      mb: avifModuleMb(src, avifMP * MP, box, scaled) + RGBA_MB_PER_MP * avifMP,
+    };
     decodeFixed = num(fixed.decode.avif, maxOf(fixed.decode));
   } else if (eighths) {
     const inputMb = src.bytes !== undefined ? src.bytes / 1_048_576 : 0.25 * srcMP;
@@ -475,14 +482,14 @@ export function estimateShape(
     };
     decodeFixed = TURBO_FIXED_MB;
   } else if (!inModule) {
-    // mozjpeg keeps all of a progressive JPEG's coefficients for every scan (as 1/1 below).
+    // A progressive JPEG's decoder keeps all its coefficients for every scan (as 1/1 below).
     const coefficients =
       src.format === 'jpeg' && src.progressive ? progressiveCoefficientMbPerMP('1') * srcMP : 0;
     decode = { ms: fullMs * srcMP, mb: fullMb * srcMP + coefficients };
     decodeFixed = num(fixed.decode[src.format], maxOf(fixed.decode));
   } else {
     const d = String(scale) as '1' | '2' | '4' | '8';
-    // Without a measured figure: 1/1 costs at least mozjpeg's full decode.
+    // Without a measured figure: 1/1 costs at least the full decode (decodeImage).
     const scaledMs = num(
       t.jpegScaledDecodeMsPerMPByDenom?.[d],
       scale === 1 ? fullMs : num(t.jpegScaledDecodeMsPerMP, fullMs),

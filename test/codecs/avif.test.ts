@@ -10,8 +10,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeAvif } from '../../src/codecs/avif';
 import { decodeImage } from '../../src/codecs/decode';
 import { probe } from '../../src/codecs/probe';
+import { resizeImage } from '../../src/codecs/resize';
 import { DecodeError, type RawImage } from '../../src/codecs/types';
+import { avifModuleMb } from '../../src/transform/avif-cost';
 import { cropInPlace } from '../../src/transform/effects';
+import { wasmMemory } from '../../wasm/instances';
 import { fixture } from '../helpers';
 
 /**
@@ -123,6 +126,50 @@ describe('decodeAvif', () => {
     const small = decodeAvif(bytes, { box: 4 });
     expect(maxDiff(small.data, boxShrink(full, 4, true).data)).toBeLessThanOrEqual(1);
     expect(probe(bytes).hasAlpha).toBe(true);
+  });
+
+  it('scales a crop as YUV, freeing the decoder before the output, with the same facts', async () => {
+    // The grid's 2000 cover: the 3024x3024 middle of the 12 MP 4:4:4 photo scaled to 2000x2000.
+    const rect = { left: 504, top: 0, width: 3024, height: 3024 };
+    const size = { width: 2000, height: 2000 };
+    let wasm = 0;
+    const scaled = decodeAvif(photo, { rect, size }, (img) => {
+      wasm = wasmMemory().avifDec ?? 0; // read while the instance is live (it is dropped after)
+      return { ...img, data: img.data.slice() };
+    });
+    expect([scaled.width, scaled.height, scaled.depth, scaled.alpha]).toEqual([
+      2000,
+      2000,
+      8,
+      false,
+    ]);
+    expect(scaled.cicp).toEqual(decodeAvif(photo, { rect, box: 64 }).cicp);
+    // Pixels: the full decode's crop resampled (lanczos3 against libyuv's bilinear).
+    const full = cropInPlace(decodeAvif(photo), rect);
+    expect(psnr(scaled, await resizeImage(full, 2000, 2000))).toBeGreaterThan(35);
+    // The RGBA output (15.3 MiB) takes the memory of dav1d's freed frame: the module holds no
+    // more than the planner charges (src/transform/avif-cost.ts; 71.1 MiB before, 55.3 after).
+    const src = { ...probe(photo), bytes: photo.byteLength };
+    const charged = 1 + avifModuleMb(src, size.width * size.height, 0, true);
+    expect(wasm / 2 ** 20).toBeGreaterThan(40);
+    expect(wasm / 2 ** 20).toBeLessThanOrEqual(charged);
+    expect(charged).toBeLessThan(1 + avifModuleMb(src, size.width * size.height, 1, false));
+
+    // Alpha and 10-bit files scaled: the header facts of the freed decoder are kept.
+    const alpha = await avif('alpha.avif');
+    const a = decodeAvif(alpha, { size: { width: 1000, height: 750 } });
+    expect([a.width, a.height, a.alpha]).toEqual([1000, 750, true]);
+    expect(a.data[375 * 1000 * 4 + 3]).toBeLessThan(8); // the gradient's transparent edge
+    expect(a.data[(375 * 1000 + 999) * 4 + 3]).toBeGreaterThan(247);
+    const deep = decodeAvif(await avif('10bit.avif'), { size: { width: 500, height: 300 } });
+    expect([deep.width, deep.height, deep.depth]).toEqual([500, 300, 10]);
+
+    // A size equal to the rectangle is not scaled: the decoder's own planes are converted (4:4:4,
+    // so the rectangle's start is not moved to a chroma grid).
+    const odd = { left: 1001, top: 333, width: 301, height: 197 };
+    const same = decodeAvif(photo, { rect: odd, size: { width: 301, height: 197 } });
+    const boxed = decodeAvif(photo, { rect: odd, box: 1 });
+    expect(maxDiff(same.data, boxed.data)).toBe(0);
   });
 
   it('decodes 10-bit AVIFs to 8-bit RGBA', async () => {

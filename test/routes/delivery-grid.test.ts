@@ -37,24 +37,16 @@ const VARIANTS: { path: string; options: string; full?: boolean }[] = [
   { path: 'w=800,f=auto', options: 'w=800,f=auto' },
 ];
 
-/** `[cell, reason]` pairs: `<source> × <variant>` for each variant. */
-const cells = (source: string, variants: readonly string[], reason: string) =>
-  variants.map((v) => [`${source} × ${v}`, reason] as const);
-
 /**
- * Cells that fail for other parts of the engine (issue 13) that no branch builds yet, each
- * with its cause (the 422's estimate, src/transform/cost.ts). Measured peaks: workerd VmHWM
- * above idle (`node bench/grid-memory.mjs`, bench/results/2026-12-05-memory.json and
+ * Cells that fail for other parts of the engine (issue 13) that no branch builds yet, keyed
+ * `<source> × <variant>`, each with its cause (the 422's estimate, src/transform/cost.ts); they
+ * run as `it.fails`. None left: the last two (12 MP AVIF and 3 MP alpha PNG × 2000 cover) are
+ * served since session 8. Measured peaks: workerd VmHWM above idle (`node
+ * bench/grid-memory.mjs`, bench/results/2026-12-05-memory.json and
  * 2026-12-05-planner-memory.json); the planner's estimates must never be below them
  * (test/transform/cost-measured.test.ts).
  */
-const AWAITING_OTHER = new Map<string, string>([
-  ...cells(
-    '12 MP AVIF',
-    ['w=2000,h=2000,fit=cover,f=webp'],
-    'dav1d holds the whole frame (4:4:4: 38 MB for 12 MP) while libwebp encodes 4 MP: 108.3 MB measured (130.4 before the streamed encode, 116.6 before the banded one), estimated 120 (the AVIF decode figure, 82 MB), over the 112 MB budget',
-  ),
-]);
+const AWAITING_OTHER = new Map<string, string>();
 
 /** One grid source as the fixtures service lists it. */
 interface Source {

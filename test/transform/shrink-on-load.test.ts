@@ -26,14 +26,14 @@ function psnr(a: RawImage, b: RawImage): number {
   return 10 * Math.log10((255 * 255) / (se / ((a.data.length / 4) * 3)));
 }
 
-/** The full-decode reference: mozjpeg at full size, then the same resize. */
+/** The full-decode reference: libjpeg-turbo at full size (decodeImage), then the same resize. */
 async function fullPath(bytes: Uint8Array, width: number, height: number): Promise<RawImage> {
   return resizeImage(await decodeImage(bytes, 'jpeg'), width, height);
 }
 
 /**
- * PSNR floor of the module at 1/1 against mozjpeg + resizeImage: the same lanczos3 on
- * slightly different decodes (jpeg-decoder's IDCT and chroma upsampling vs mozjpeg's).
+ * PSNR floor of the module at 1/1 against libjpeg-turbo + resizeImage: the same lanczos3 on
+ * slightly different decodes (jpeg-decoder's IDCT and chroma upsampling vs libjpeg-turbo's).
  * The shrink-on-load floor is 34 dB: measured 36.5-44 dB across these files (the scaled
  * path low-passes in the DCT; the full path box-shrinks then lanczos3); below 34 dB
  * differences become visible.
@@ -54,10 +54,9 @@ describe('shrink-on-load', () => {
     const { webpDec: _mine, ...used } = wasmMemory();
     const total = Object.values(used).reduce((a, b) => a + b, 0);
     expect(total / MiB).toBeLessThanOrEqual(48);
-    expect(used.jpegDec ?? 0).toBe(0); // mozjpeg was never instantiated
   });
 
-  it('serves a 3 MP JPEG at 1200 px inline through the module at 1/1, without mozjpeg', async () => {
+  it('serves a 3 MP JPEG at 1200 px inline through the module at 1/1', async () => {
     // A 1500x2000 photo (Carrie at 1/2, re-encoded): 1200 px is a 1.25x reduction, too
     // small to shrink on load, so the module decodes at full size and resamples in place.
     const half = decodeJpegScaled(await fixture('images/large/Carrie.jpg'), 2);
@@ -71,15 +70,15 @@ describe('shrink-on-load', () => {
     expect(res.headers.get('X-Cache')).toBe('MISS'); // computed in this request
     const img = await decodeImage(new Uint8Array(await res.arrayBuffer()), 'webp');
     expect([img.width, img.height]).toEqual([1200, 1600]);
-    expect(wasmMemory().jpegDec ?? 0).toBe(0); // mozjpeg was never instantiated
+    expect(wasmMemory().jpegTurbo ?? 0).toBe(0); // the module decoded it, not libjpeg-turbo
     expect(wasmMemory().resize ?? 0).toBeLessThanOrEqual(2 * MiB); // nor a full-size resize
-    // Matches the full-decode path (mozjpeg, then wasm/resize.wasm) closely.
+    // Matches the full-decode path (libjpeg-turbo, then wasm/resize.wasm) closely.
     const ref = await fullPath(jpeg, 1200, 1600);
     const mine = await runPipeline(jpeg, probe(jpeg), parseTransform('w=1200,f=png'), 'png');
     expect(psnr(await decodeImage(mine.bytes, 'png'), ref)).toBeGreaterThan(40);
   });
 
-  it('serves a progressive JPEG that is not reduced through libjpeg-turbo at 8/8, without mozjpeg', async () => {
+  it('serves a progressive JPEG that is not reduced through libjpeg-turbo at 8/8', async () => {
     // Carrie at 1/4 (750x1000) re-encoded by our encoder (progressive), enlarged to 900 px.
     const quarter = decodeJpegScaled(await fixture('images/large/Carrie.jpg'), 4);
     const jpeg = await encodeImage(quarter, 'jpeg', { quality: 90 });
@@ -95,7 +94,8 @@ describe('shrink-on-load', () => {
     const res = await call(`/img/${json.id as string}/w=900,h=1200,fit=cover,f=png`);
     expect(res.status).toBe(200);
     expect(res.headers.get('X-Cache')).toBe('MISS'); // computed in this request
-    expect(wasmMemory().jpegDec ?? 0).toBe(0); // mozjpeg was never instantiated
+    expect(wasmMemory().jpegTurbo).toBeGreaterThan(0);
+    expect(wasmMemory().jpegScaled ?? 0).toBe(0); // not the module
     const served = new Uint8Array(await res.arrayBuffer());
     expect(served).toEqual((await runPipeline(jpeg, src, spec, 'png')).bytes);
     const img = await decodeImage(served, 'png');

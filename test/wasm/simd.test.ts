@@ -33,7 +33,6 @@ const MODULES: Record<string, { expected: Expected; why: string }> = {
     expected: 'none',
     why: "ours: -O3 without -msimd128, no faster with it (aom's generic C; wasm/avif-enc/build.sh)",
   },
-  '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm': { expected: 'none', why: 'upstream build' },
   '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm': { expected: 'none', why: 'upstream build' },
   '@jsquash/png/codec/pkg/squoosh_png_bg.wasm': { expected: 'none', why: 'upstream build' },
 };

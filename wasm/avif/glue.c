@@ -34,7 +34,9 @@
  *
  * Memory at the peak: the input, dav1d's decoded planes (about 1.5 B/px at 8-bit 4:2:0, 3 at 8-bit 4:4:4 or
  * 10-bit 4:2:0; plus the alpha plane), one RGBA band (view width × ~70 rows × 4) and its
- * accumulator, and the output.
+ * accumulator, and the output. In scale mode the decoder (its frame and state) and the input
+ * are freed once the scaled planes exist, before the output is allocated, so the output takes
+ * their memory instead of growing the module (src/transform/avif-cost.ts models this).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -184,8 +186,9 @@ static avifResult convert_shrink(const avifImage *img, uint32_t left, uint32_t t
  * when reducing 2x or more, bilinear below) to out_w × out_h (at most the rectangle), then
  * converted to RGBA8 at that size.
  */
-static uint32_t *scaled(const avifImage *img, uint32_t left, uint32_t top, uint32_t w, uint32_t h,
-                        uint32_t out_w, uint32_t out_h) {
+static uint32_t *scaled(avifDecoder **decp, uint8_t **inputp, uint32_t left, uint32_t top, uint32_t w,
+                        uint32_t h, uint32_t out_w, uint32_t out_h) {
+  const avifImage *img = (*decp)->image;
   if (!out_w || !out_h || out_w > w || out_h > h) return fail(S_BAD_ARG, "scaled size must be 1..rectangle", NULL);
   uint32_t sx, sy;
   chroma_shift(img, &sx, &sy);
@@ -196,6 +199,20 @@ static uint32_t *scaled(const avifImage *img, uint32_t left, uint32_t top, uint3
   avifDiagnosticsClearError(&diag);
   avifResult r = avifImageSetViewRect(view, img, &rect);
   if (r == AVIF_RESULT_OK) r = avifImageScale(view, out_w, out_h, &diag);
+  /* What the header reports, read before the decoder (which owns `img`) may be destroyed. */
+  const uint32_t depth = img->depth, primaries = img->colorPrimaries;
+  const uint32_t transfer = img->transferCharacteristics;
+  const uint32_t flags = (img->alphaPlane ? 1u : 0u) | (img->icc.size ? 2u : 0u);
+  if (r == AVIF_RESULT_OK && view->imageOwnsYUVPlanes && (!img->alphaPlane || view->imageOwnsAlphaPlane)) {
+    /* The view holds its own scaled planes: free dav1d's frame, the decoder and the input
+     * before the RGBA output is allocated, so the output reuses their memory instead of
+     * growing the module beyond the decode's peak (wasm memory never shrinks). */
+    avifDecoderDestroy(*decp);
+    *decp = NULL;
+    free(*inputp);
+    *inputp = NULL;
+    img = NULL;
+  }
   uint32_t *ret;
   if (r != AVIF_RESULT_OK) {
     ret = fail(status_of(r), "scale", diag.error[0] ? diag.error : avifResultToString(r));
@@ -210,10 +227,10 @@ static uint32_t *scaled(const avifImage *img, uint32_t left, uint32_t top, uint3
     header[2] = out_h;
     header[3] = (uint32_t)(uintptr_t)output;
     header[4] = out_w * out_h * 4;
-    header[5] = img->depth;
-    header[6] = (img->alphaPlane ? 1u : 0u) | (img->icc.size ? 2u : 0u);
-    header[7] = img->colorPrimaries;
-    header[8] = img->transferCharacteristics;
+    header[5] = depth;
+    header[6] = flags;
+    header[7] = primaries;
+    header[8] = transfer;
     ret = header;
   }
   avifImageDestroy(view);
@@ -271,7 +288,7 @@ __attribute__((export_name("avif_decode"))) uint32_t *avif_decode(uint8_t *ptr, 
     } else if (!img->yuvPlanes[0]) {
       ret = fail(S_MALFORMED, "no image data", NULL);
     } else if (out_w || out_h) {
-      ret = scaled(img, left, top, width, height, out_w, out_h);
+      ret = scaled(&dec, &ptr, left, top, width, height, out_w, out_h);
     } else {
       const uint32_t ow = (width + k - 1) / k, oh = (height + k - 1) / k;
       output = malloc((size_t)ow * oh * 4);
@@ -297,7 +314,7 @@ __attribute__((export_name("avif_decode"))) uint32_t *avif_decode(uint8_t *ptr, 
       }
     }
   }
-  avifDecoderDestroy(dec);
+  if (dec) avifDecoderDestroy(dec);
   free(ptr);
   return ret;
 }

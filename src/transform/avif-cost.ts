@@ -1,0 +1,74 @@
+/**
+ * The planner's memory figure for wasm/avif.wasm (dav1d 1.5.1 + libavif 1.4.2, src/codecs/avif.ts;
+ * glue in wasm/avif/glue.c): what the module holds at its peak for one decode, above its
+ * instance (`memoryFixedMB.decode.avif`), from header facts only:
+ *
+ *   input copy + dav1d's frame + dav1d's per-frame state + one RGBA band
+ *     + box-shrunk or unscaled: the RGBA output (allocated while the frame is alive)
+ *     + scaled by the module (`box` 0 below the crop's size): the scaled planes, and the RGBA
+ *       output only when it does not fit in the memory the frame leaves when it is freed
+ *       (the glue destroys the decoder, its frame and the input before allocating the output)
+ *
+ * dav1d's frame is 3 bytes per pixel of the coded size rounded up to 128 in both axes (8-bit
+ * 4:4:4, or 10-bit 4:2:0; 4:2:0 8-bit needs half) plus 1 for an alpha auxiliary image; its
+ * state (loop-filter levels, CDEF and restoration lines, motion vectors) is about 0.3 MiB +
+ * 0.55 MiB per MP, once more for the alpha image's decoder. Fitted to the module's memory
+ * after a call (wasm MiB, Node; `node bench/avif-module-node.mjs`), 4:4:4 files made by sharp:
+ * 12 MP box 64: 44.9 (this: 45.7), 6 MP 23.4 (23.9), 2 MP 9.2 (9.4), 1025x769 4.8 (4.9), 6 MP
+ * with alpha 32.3 (33.1); 12 MP 3024x3024 crop → 2000x2000: 71.1 before the decoder was freed
+ * first, 55.3 after (56.6); 12 MP → 800x600 45.2 (47.4). A 10- or 12-bit 4:4:4 file holds
+ * twice the frame, which the planner does not see (the probe does not read `av1C`).
+ */
+
+/** Bytes per pixel of dav1d's frame the figure assumes (8-bit 4:4:4, 10-bit 4:2:0). */
+const FRAME_BYTES_PER_PIXEL = 3;
+/** The smallest frame a colour image can have (8-bit 4:2:0), bytes per coded pixel. */
+const MIN_FRAME_BYTES_PER_PIXEL = 1.5;
+/** dav1d's frame rows and columns are allocated in multiples of this. */
+const FRAME_ALIGN = 128;
+/** dav1d's per-frame state, MiB per decoder and MiB per coded MP. */
+const STATE_FIXED_MB = 0.3;
+const STATE_MB_PER_MP = 0.55;
+
+const MIB = 1_048_576;
+const MP = 1_000_000;
+
+const alignUp = (n: number) => Math.ceil(n / FRAME_ALIGN) * FRAME_ALIGN;
+
+/** What {@link avifModuleMb} reads of the source (header facts; stored, coded size). */
+export interface AvifCostSource {
+  width: number;
+  height: number;
+  hasAlpha: boolean;
+  /** Size of the file, bytes; unknown: 0.25 MB per MP is assumed. */
+  bytes?: number;
+}
+
+/**
+ * MiB held by wasm/avif.wasm at its peak for one decode, beyond its instance's fixed memory
+ * (see the module comment). The JS copy of the output, when not lent, is the caller's.
+ * @param outPixels the module's output pixels (the crop box-shrunk, or scaled to the target).
+ * @param box the decode plan's box factor (pipeline.ts `decodePlan`): 0 = scaled by the module.
+ * @param scaled with `box` 0: the output is smaller than the crop (else the module converts
+ *   the crop as it is, like box 1).
+ */
+export function avifModuleMb(
+  src: AvifCostSource,
+  outPixels: number,
+  box: number,
+  scaled: boolean,
+): number {
+  const pixels = src.width * src.height;
+  const input = src.bytes !== undefined ? src.bytes / MIB : (0.25 * pixels) / MP;
+  const planes = FRAME_BYTES_PER_PIXEL + (src.hasAlpha ? 1 : 0);
+  const frame = (planes * alignUp(src.width) * alignUp(src.height)) / MIB;
+  const state = (src.hasAlpha ? 2 : 1) * (STATE_FIXED_MB + (STATE_MB_PER_MP * pixels) / MP);
+  // glue.c convert_shrink: bands of k·⌈64/k⌉ rows (64 when scaled) + 6, at most the width.
+  const rows = (box > 0 ? box * Math.ceil(64 / box) : 64) + 6;
+  const band = (4 * src.width * rows) / MIB;
+  const rgba = (4 * outPixels) / MIB;
+  if (!(box === 0 && scaled)) return input + frame + state + band + rgba;
+  const scaledPlanes = (planes * outPixels) / MIB;
+  const fits = 4 * outPixels <= MIN_FRAME_BYTES_PER_PIXEL * pixels;
+  return input + frame + state + band + scaledPlanes + (fits ? 0 : rgba);
+}
