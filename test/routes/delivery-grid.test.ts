@@ -37,26 +37,16 @@ const VARIANTS: { path: string; options: string; full?: boolean }[] = [
   { path: 'w=800,f=auto', options: 'w=800,f=auto' },
 ];
 
-/** `[cell, reason]` pairs: `<source> × <variant>` for each variant. */
-const cells = (source: string, variants: readonly string[], reason: string) =>
-  variants.map((v) => [`${source} × ${v}`, reason] as const);
-
 /**
- * Measured peaks (workerd VmHWM above idle, `node bench/grid-memory.mjs`,
- * bench/results/2026-12-05-memory.json and 2026-12-05-planner-memory.json) and the planner's
- * estimates (src/transform/cost.ts), which must never be below them
+ * Cells that fail for other parts of the engine (issue 13) that no branch builds yet, keyed
+ * `<source> × <variant>`, each with its cause (the 422's estimate, src/transform/cost.ts); they
+ * run as `it.fails`. None left: the last two (12 MP AVIF and 3 MP alpha PNG × 2000 cover) are
+ * served since session 8. Measured peaks: workerd VmHWM above idle (`node
+ * bench/grid-memory.mjs`, bench/results/2026-12-05-memory.json and
+ * 2026-12-05-planner-memory.json); the planner's estimates must never be below them
  * (test/transform/cost-measured.test.ts).
  */
-const ALPHA_ENCODE =
-  'a 4 MP WebP with alpha (libwebp compresses the alpha plane losslessly: 123.2 MB measured for a 2000x2000 RGBA encode alone): 111.8 MB measured (139.9 before the streamed encode, 114.7 before the banded one), estimated 150 (the `webpAlpha` encode figures), over the 112 MB budget';
-
-/**
- * Cells that fail for other parts of the engine (issue 13) that no branch builds yet, each
- * with its cause (the 422's estimate, src/transform/cost.ts).
- */
-const AWAITING_OTHER = new Map<string, string>([
-  ...cells('3 MP alpha PNG', ['w=2000,h=2000,fit=cover,f=webp'], ALPHA_ENCODE),
-]);
+const AWAITING_OTHER = new Map<string, string>();
 
 /** One grid source as the fixtures service lists it. */
 interface Source {

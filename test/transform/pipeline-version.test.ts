@@ -40,6 +40,8 @@ const CASES: [file: string, transform: string, format: EncodeFormat][] = [
   ['images/progressive/Cerkiew.jpg', 'w=400', 'jpeg'],
   // A progressive JPEG not reduced (an enlargement): libjpeg-turbo at 8/8.
   ['images/progressive/Cerkiew.jpg', 'w=2000,h=1000,fit=cover', 'jpeg'],
+  // A WebP that keeps transparency: its alpha plane compressed losslessly (streamed, banded).
+  ['images/alpha/blackbug.png', 'w=600', 'webp'],
 ];
 
 /**
@@ -349,6 +351,70 @@ const LEDGER: readonly { codecs: string; hashes: readonly string[] }[] = [
       'images/animated/animated-loop-3.webp w=100 gif: 8c8e14a3ad491d68',
       'images/progressive/Cerkiew.jpg w=400 jpeg: f70065d7b952abde',
       'images/progressive/Cerkiew.jpg w=2000,h=1000,fit=cover jpeg: 3edaf0e9b8871309',
+    ],
+  },
+  // libwebp with wasm/libwebp/alpha-in-place.patch (the alpha plane encoded without its
+  // copies): the same bytes, and a WebP that keeps transparency added to the cases (its hash
+  // is the same with the previous libwebp, a490e3aa080e).
+  {
+    codecs:
+      'jpeg1.6.0-png3.1.1-avifenc53c7295efaa6-resizeb776fe6d1de4-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaled70060dd91648-libwebp144a5a8269ad-lcmsd377cc3b5081-avifdec1811d172ebd3-jpegturbo9409cdd1ec76-pipeline10',
+    hashes: [
+      'images/large/2569067123_aca715a2ee_o.jpg w=600,fit=cover,h=400 webp: 933c0cfcc7771002',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg w=600 jpeg: 380b510372328e2d',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg f=png png: 35d2b33d9aa2c8b6',
+      'images/kodak/kodim03.png w=300,blur=2 avif: 1571eeb912e0dbf3',
+      'images/alpha/blackbug.png w=200,fit=pad,h=200,background=336699 webp: b366ec7f315fb56d',
+      'images/animated/rotating-squares.gif w=40 png: bb02843c180ddfdd',
+      'images/color/Shoes-AdobeRGB.jpg w=200 png: de1c65e0de638a8c',
+      'images/small/4.webp w=200 webp: 23b78ed0ac7827c8',
+      'images/animated/rotating-squares.gif w=40 webp: defbee3225d9da16',
+      'images/animated/animated-loop-3.webp w=100 gif: 8c8e14a3ad491d68',
+      'images/progressive/Cerkiew.jpg w=400 jpeg: f70065d7b952abde',
+      'images/progressive/Cerkiew.jpg w=2000,h=1000,fit=cover jpeg: 3edaf0e9b8871309',
+      'images/alpha/blackbug.png w=600 webp: ef3bc93d87a9ec4a',
+    ],
+  },
+  // libwebp with wasm/libwebp/vp8l-cost-window.patch too (VP8L's path search keeps its costs
+  // for a window of positions): the same bytes.
+  {
+    codecs:
+      'jpeg1.6.0-png3.1.1-avifenc53c7295efaa6-resizeb776fe6d1de4-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaled70060dd91648-libwebp398cfc52e2a3-lcmsd377cc3b5081-avifdec1811d172ebd3-jpegturbo9409cdd1ec76-pipeline10',
+    hashes: [
+      'images/large/2569067123_aca715a2ee_o.jpg w=600,fit=cover,h=400 webp: 933c0cfcc7771002',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg w=600 jpeg: 380b510372328e2d',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg f=png png: 35d2b33d9aa2c8b6',
+      'images/kodak/kodim03.png w=300,blur=2 avif: 1571eeb912e0dbf3',
+      'images/alpha/blackbug.png w=200,fit=pad,h=200,background=336699 webp: b366ec7f315fb56d',
+      'images/animated/rotating-squares.gif w=40 png: bb02843c180ddfdd',
+      'images/color/Shoes-AdobeRGB.jpg w=200 png: de1c65e0de638a8c',
+      'images/small/4.webp w=200 webp: 23b78ed0ac7827c8',
+      'images/animated/rotating-squares.gif w=40 webp: defbee3225d9da16',
+      'images/animated/animated-loop-3.webp w=100 gif: 8c8e14a3ad491d68',
+      'images/progressive/Cerkiew.jpg w=400 jpeg: f70065d7b952abde',
+      'images/progressive/Cerkiew.jpg w=2000,h=1000,fit=cover jpeg: 3edaf0e9b8871309',
+      'images/alpha/blackbug.png w=600 webp: ef3bc93d87a9ec4a',
+    ],
+  },
+  // Merge of alphamem and main: libwebp 398cfc52e2a3 (the alpha plane without its copies, the
+  // VP8L cost window) with avif.wasm 5a32bc5dc08f; the same bytes as both.
+  {
+    codecs:
+      'jpeg1.6.0-png3.1.1-avifenc53c7295efaa6-resizeb776fe6d1de4-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaled70060dd91648-libwebp398cfc52e2a3-lcmsd377cc3b5081-avifdec5a32bc5dc08f-jpegturbo9409cdd1ec76-pipeline10',
+    hashes: [
+      'images/large/2569067123_aca715a2ee_o.jpg w=600,fit=cover,h=400 webp: 933c0cfcc7771002',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg w=600 jpeg: 380b510372328e2d',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg f=png png: 35d2b33d9aa2c8b6',
+      'images/kodak/kodim03.png w=300,blur=2 avif: 1571eeb912e0dbf3',
+      'images/alpha/blackbug.png w=200,fit=pad,h=200,background=336699 webp: b366ec7f315fb56d',
+      'images/animated/rotating-squares.gif w=40 png: bb02843c180ddfdd',
+      'images/color/Shoes-AdobeRGB.jpg w=200 png: de1c65e0de638a8c',
+      'images/small/4.webp w=200 webp: 23b78ed0ac7827c8',
+      'images/animated/rotating-squares.gif w=40 webp: defbee3225d9da16',
+      'images/animated/animated-loop-3.webp w=100 gif: 8c8e14a3ad491d68',
+      'images/progressive/Cerkiew.jpg w=400 jpeg: f70065d7b952abde',
+      'images/progressive/Cerkiew.jpg w=2000,h=1000,fit=cover jpeg: 3edaf0e9b8871309',
+      'images/alpha/blackbug.png w=600 webp: ef3bc93d87a9ec4a',
     ],
   },
 ];

@@ -9,7 +9,9 @@
 #   deb-src list under wasm/libwebp/target/ (nothing system-wide changes); the .dsc's sha256
 #   is pinned below and dpkg-source checks the tarballs against the .dsc.
 # - Patched: wasm/libwebp/vp8l-sliding-window.patch (lossless decode in a window of rows),
-#   wasm/libwebp/yuva-rows.patch (RGBA → YUVA conversion of a band of rows, for the encoder).
+#   wasm/libwebp/yuva-rows.patch (RGBA → YUVA conversion of a band of rows, for the encoder),
+#   wasm/libwebp/alpha-in-place.patch (the alpha plane's lossless encode without its copies),
+#   wasm/libwebp/vp8l-cost-window.patch (VP8L's TraceBackwards costs in a window of positions).
 # - Toolchain: Debian's emscripten 3.1.6 (+ wabt, binaryen), installed when missing.
 # - Reproducible: fixed build directory, SOURCE_DATE_EPOCH, -ffile-prefix-map, no debug info.
 set -euo pipefail
@@ -41,6 +43,19 @@ echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
 # exposed for a band of rows (the banded encode of glue.c, webp_band_*). Pinned likewise.
 PATCH="$HERE/yuva-rows.patch"
 PATCH_SHA256=53424d1b6e2b4facb188e6c5a3f110d848f7348bf7824be6e7c955453c7c095e
+echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
+(cd "$SRC" && patch -p1 --quiet --no-backup-if-mismatch <"$PATCH")
+# Our patch (wasm/README.md, "The alpha plane's memory"): the alpha plane's lossless encode
+# without its copies (no extracted plane at alpha_quality 100; the VP8L encoder transforms the
+# ARGB picture in place instead of copying it). Pinned likewise.
+PATCH="$HERE/alpha-in-place.patch"
+PATCH_SHA256=a86513c2a8ecc5216e3d268775c29da0aaf0eafbe311ab670d10009edea18557
+echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
+(cd "$SRC" && patch -p1 --quiet --no-backup-if-mismatch <"$PATCH")
+# Our patch (wasm/README.md, "The alpha plane's memory"): VP8L's shortest-path search
+# (TraceBackwards) keeps its costs for a window of 2^14 positions instead of every pixel.
+PATCH="$HERE/vp8l-cost-window.patch"
+PATCH_SHA256=26ed6113240aaa6f096aa5d59349eaa16e29fb0cd86875ad283bd2266d274a36
 echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
 (cd "$SRC" && patch -p1 --quiet --no-backup-if-mismatch <"$PATCH")
 

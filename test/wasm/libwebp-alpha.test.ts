@@ -1,0 +1,148 @@
+/**
+ * The alpha plane's lossless encode in wasm/libwebp.wasm without its copies (our patches
+ * wasm/libwebp/alpha-in-place.patch and vp8l-cost-window.patch; wasm/README.md, "The alpha
+ * plane's memory"): the plane is encoded where it lies (no extracted copy at alpha_quality
+ * 100), filtered into a plane freed before the VP8L encode starts, the VP8L encoder transforms
+ * its ARGB picture in place instead of copying it, and its shortest-path search
+ * (TraceBackwards) keeps its costs for a window of positions instead of every pixel. Driven
+ * through the module's banded ABI in plain Node (no workerd):
+ * - the bytes are those of the unpatched module (hashes recorded with libwebp.wasm
+ *   `a490e3aa…`, before the patch) for each path of the patch: 256 levels (no palette packing,
+ *   filters tried), 12 and 2 levels (packed palette, mapped in place), an alpha that compresses
+ *   worse than raw (stored filtered and uncompressed: filtered again), method 6 (several
+ *   configurations: the copy kept) and method 0;
+ * - the alpha decodes exactly;
+ * - a 2000x2000 encode peaks in less wasm memory than before (105.4 MiB unpatched, 86.3 with
+ *   the first patch, 56.9 with both).
+ * A rebuild that changes libwebp's output on purpose records new hashes here (and a new entry
+ * in test/transform/pipeline-version.test.ts).
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+interface Libwebp {
+  memory: WebAssembly.Memory;
+  _initialize(): void;
+  webp_alloc(len: number): number;
+  webp_release(): void;
+  webp_band_begin(w: number, h: number, q: number, m: number, f: number, rows: number): number;
+  webp_band_put(y0: number, rows: number): number;
+  webp_band_finish(): number;
+  webp_decode(...args: number[]): number;
+}
+
+const wasm = fs.readFileSync(new URL('../../wasm/libwebp.wasm', import.meta.url));
+const module = new WebAssembly.Module(wasm);
+
+/** A fresh instance (its memory is this encode's high-water mark). */
+function instance(): Libwebp {
+  const ok = () => 0;
+  const e = new WebAssembly.Instance(module, {
+    env: { emscripten_notify_memory_growth: () => undefined },
+    wasi_snapshot_preview1: { fd_close: ok, fd_write: ok, fd_seek: ok },
+  }).exports as unknown as Libwebp;
+  e._initialize();
+  return e;
+}
+
+const header = (e: Libwebp, ptr: number) => new Uint32Array(e.memory.buffer, ptr >>> 0, 11);
+
+/** Banded lossy encode at q80 (the ABI of src/codecs/webp.ts encodeWebpRows). */
+function encode(e: Libwebp, px: Uint8Array, w: number, h: number, method: number): Uint8Array {
+  let hd = header(e, e.webp_band_begin(w, h, 80, method, 0, 32));
+  expect(hd[0]).toBe(0);
+  const buf = hd[3]!;
+  for (let y = 0; y < h; y += 32) {
+    const rows = Math.min(32, h - y);
+    new Uint8Array(e.memory.buffer, buf, rows * w * 4).set(
+      px.subarray(y * w * 4, (y + rows) * w * 4),
+    );
+    expect(header(e, e.webp_band_put(y, rows))[0]).toBe(0);
+  }
+  hd = header(e, e.webp_band_finish());
+  expect(hd[0]).toBe(0);
+  const out = new Uint8Array(e.memory.buffer, hd[3], hd[4]).slice();
+  e.webp_release();
+  return out;
+}
+
+/** The alpha channel of a decoded file. */
+function decodedAlpha(e: Libwebp, webp: Uint8Array): Uint8Array {
+  const ptr = e.webp_alloc(webp.length) >>> 0;
+  new Uint8Array(e.memory.buffer, ptr, webp.length).set(webp);
+  const hd = header(e, e.webp_decode(ptr, webp.length, 0, 0, 0, 0, 0, 0, 0));
+  expect(hd[0]).toBe(0);
+  const rgba = new Uint8Array(e.memory.buffer, hd[3], hd[4]);
+  const alpha = new Uint8Array(rgba.length / 4);
+  for (let i = 0; i < alpha.length; i++) alpha[i] = rgba[i * 4 + 3]!;
+  e.webp_release();
+  return alpha;
+}
+
+/** Alpha shapes, one per path of the patch. */
+const SHAPES: Record<string, (x: number, y: number, w: number, h: number) => number> = {
+  /** A soft-edged disc: 256 levels, a palette too large to pack, filters tried. */
+  soft: (x, y, w, h) => {
+    const d = Math.hypot(x - w / 2, y - h / 2) / (Math.min(w, h) / 3);
+    return d < 1 ? 255 : d < 1.25 ? Math.round(255 * (1.25 - d) * 4) : 0;
+  },
+  /** 12 levels in tiles: two palette indices per pixel. */
+  levels: (x, y) => (((x >> 5) * 3 + (y >> 5)) % 12) * 23,
+  /** 2 levels: eight indices per pixel. */
+  mask: (x, y) => (((x >> 3) ^ (y >> 3)) & 1 ? 255 : 0),
+  /** Hashed noise: compresses worse than raw, so stored filtered and uncompressed. */
+  noise: (x, y) => {
+    let s = Math.imul(x, 73856093) ^ Math.imul(y, 19349663);
+    s = Math.imul(s ^ (s >>> 16), 0x45d9f3b);
+    return (s ^ (s >>> 16)) & 255;
+  },
+};
+
+/** RGBA `w` x `h`: colour gradients (or flat grey) under the alpha `shape`. */
+function image(shape: string, w: number, h: number, flat = false): Uint8Array {
+  const px = new Uint8Array(w * h * 4);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * 4;
+      px[i] = flat ? 128 : (x * 255) / w;
+      px[i + 1] = flat ? 128 : (y * 255) / h;
+      px[i + 2] = flat ? 128 : ((x + y) * 3) & 255;
+      px[i + 3] = SHAPES[shape]!(x, y, w, h);
+    }
+  return px;
+}
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex').slice(0, 16);
+
+describe('libwebp alpha encode without copies (wasm/libwebp/alpha-in-place.patch)', () => {
+  it.each([
+    ['soft', 4, '332d88d26a7e56f6'],
+    ['levels', 4, '26dfec8e72c71490'],
+    ['mask', 4, '667a07d0606d7cfb'],
+    ['noise', 4, 'c5c6222ec8c83c93'],
+    ['soft', 6, 'c75dc2f17f86c10b'],
+    ['soft', 0, '7ec92d5190a835b6'],
+  ])('%s alpha at method %i: the unpatched bytes, alpha exact', (shape, method, hash) => {
+    const [w, h] = [301, 203];
+    const px = image(shape, w, h);
+    const e = instance();
+    const out = encode(e, px, w, h, method);
+    expect(sha(out)).toBe(hash);
+    const alpha = decodedAlpha(e, out);
+    const diff = alpha.findIndex((a, i) => a !== px[i * 4 + 3]);
+    expect(diff).toBe(-1);
+  });
+
+  it('encodes a 2000x2000 alpha image in less memory than the unpatched module', () => {
+    // A soft-edged disc: VP8L's TraceBackwards runs (it does not for the grid's alpha PNG).
+    const px = image('soft', 2000, 2000, true);
+    const e = instance();
+    const out = encode(e, px, 2000, 2000, 4);
+    expect(sha(out)).toBe('ded10a27fabf5c37'); // the unpatched bytes
+    const mib = e.memory.buffer.byteLength / 2 ** 20;
+    // Unpatched: 105.4 MiB (the picture's ARGB copied, the plane extracted and filtered
+    // beside it, TraceBackwards' costs for every pixel: 32 MB); patched: 56.9.
+    expect(mib).toBeLessThan(64);
+  });
+});
