@@ -15,6 +15,7 @@
  *   grid:<source label>|<t>|<f> the production pipeline (probe + parseTransform + the
  *                               planner's shape, src/transform/fallback.ts + runShape) on a
  *                               grid source (scripts/lib/grid-sources.mjs)
+ *   alpha-scaled:<W>x<H>|<t>|webp  the pipeline on the 3 MP alpha PNG stretched to WxH
  *   grid:<…>|<t>|<f>|m8         the same on the shape's decode fallback, forced (JPEG
  *                               sources: libjpeg-turbo at M/8; the lossy WebP: libwebp's
  *                               scaled decode; skipped where the variant has none)
@@ -47,7 +48,15 @@ const ENCODES = {
   png: ['800x1067', '1600x2133'],
 };
 /** With transparency: a horizontal alpha ramp, as bench/png-memory.mjs's `alpha` kind. */
-ENCODES['webp-alpha'] = ['800x1067', '1600x1200', '2000x2000', '2048x1536'];
+ENCODES['webp-alpha'] = [
+  '800x1067',
+  '1600x1200',
+  '2000x2000',
+  '2048x1536',
+  '2400x2400',
+  '3000x2000',
+  '3000x3000',
+];
 for (const [kind, sizes] of Object.entries(ENCODES))
   for (const size of sizes) {
     const [width, height] = size.split('x').map(Number);
@@ -111,6 +120,26 @@ for (const s of GRID_SOURCES)
       input: () => gridBytes(s.label),
       params: { op: 'pipeline', t, f },
     });
+
+/**
+ * Alpha PNGs larger than the grid's (blackbug.png stretched by sharp), through the pipeline as
+ * WebP: outputs above 4 MP that are not enlarged, where libwebp's lossless alpha encode grows
+ * fastest (the `webpAlpha` slope in cost-table.json).
+ */
+const BUG = path.join(root, '..', 'shared', 'images', 'alpha', 'blackbug.png');
+for (const [w, h, t] of [
+  [2400, 2400, ''],
+  [2400, 2400, 'w=2000'],
+  [3000, 4000, 'w=2000'],
+  [2800, 2100, ''],
+])
+  CASES.push({
+    id: `alpha-scaled:${w}x${h}|${t}|webp`,
+    input: async () => ({
+      bytes: new Uint8Array(await sharp(BUG).resize(w, h, { fit: 'fill' }).png().toBuffer()),
+    }),
+    params: { op: 'pipeline', t, f: 'webp' },
+  });
 
 /** The decode fallback (src/transform/fallback.ts) of the wide variants, forced. */
 const FALLBACK = [

@@ -401,10 +401,16 @@ export function estimateShape(
   const fixed = t.memoryFixedMB;
   /** AVIF: the module's output, the crop reduced as `decoded` is (see decodePlan). */
   const avifMP = (geometry.crop.width * geometry.crop.height * decodedPixels) / sourcePixels / MP;
+  // The streamed path (transform/streamed.ts) writes the output once, into libwebp's input
+  // (see the encode stage below).
+  const streamed =
+    !isAnimatedOutput(src, spec, format) && streams(src, spec, format, shape.inner, enlarged);
   // PNG: decode + crop + resample stream through one module (png-cost.ts); `trim=border`
   // decodes the whole PNG first, charged per source MP below.
   const png =
-    src.format === 'png' && spec.trim?.kind !== 'border' ? pngDecodeCost(src, geometry, t) : null;
+    src.format === 'png' && spec.trim?.kind !== 'border'
+      ? pngDecodeCost(src, geometry, t, streamed)
+      : null;
 
   /** The JPEG and PNG modules' output: the crop reduced to the target (they only reduce). */
   const moduleOutMP =
@@ -579,8 +585,6 @@ export function estimateShape(
   // copy: the JPEG module at 1/1, the PNG module and the AVIF module (their output),
   // libjpeg-turbo and lossless WebP (the decoded image; on the VP8L module path, libwebp's
   // scaled output).
-  const streamed =
-    !isAnimatedOutput(src, spec, format) && streams(src, spec, format, shape.inner, enlarged);
   const alpha = src.hasAlpha && !spec.background;
   const encode =
     streamed && !alpha

@@ -7,7 +7,9 @@
  *          + 2 × RGBA × module output (its output in wasm memory and the JS copy)
  *          + interlaced: the crop's even rows at the worst expanded depth (16-bit: 6 bytes per
  *            pixel, 8 with alpha), i.e. 3-4 bytes per crop pixel (Adam7, see wasm/png-scaled)
- *          + an enlargement (the module only reduces): wasm/resize.wasm, per enlarged MP
+ *          + an enlargement (the module only reduces): wasm/resize.wasm, per enlarged MP, or
+ *            only its fixed memory when the rows go straight to the encoder (the streamed
+ *            path: codecs/resize.ts `resizeRows` keeps a window of rows, never the image)
  *
  * The constants are fitted to peaks measured in workerd (VmHWM of the bench Worker, `node
  * bench/png-memory.mjs`; docs/performance.md, "PNG sources"). CPU stays on the full-decode
@@ -53,11 +55,14 @@ export interface PngFacts {
  * decodes), and the pixels the module holds at once (the inline ceiling's measure).
  * @param geometry the variant's geometry (crop and resize in the output frame: only their
  *   areas and per-axis ratios are used, which orientation does not change).
+ * @param streamed the variant takes the streamed path (transform/streamed.ts): an enlargement's
+ *   rows go straight to the encoder.
  */
 export function pngDecodeCost(
   src: PngFacts,
   geometry: Geometry,
   t: PngCostFigures,
+  streamed = false,
 ): { decode: { ms: number; mb: number }; resizeMs: number; heldPixels: number } {
   const srcMP = (src.width * src.height) / MP;
   const { crop, resize } = geometry;
@@ -68,9 +73,8 @@ export function pngDecodeCost(
   const evenRowsMB = src.progressive ? (cropMP * MP * (src.hasAlpha ? 4 : 3)) / MIB : 0;
   const enlarged = resize.width > crop.width || resize.height > crop.height;
   const resizeMB = (src.hasAlpha ? t.memoryMBPerMP.resizeAlpha : null) ?? t.memoryMBPerMP.resize;
-  const enlargeMB = enlarged
-    ? (resizeMB ?? 0) * ((resize.width * resize.height) / MP) + (t.memoryFixedMB.resize ?? 0)
-    : 0;
+  const enlargedImageMB = streamed ? 0 : (resizeMB ?? 0) * ((resize.width * resize.height) / MP);
+  const enlargeMB = enlarged ? enlargedImageMB + (t.memoryFixedMB.resize ?? 0) : 0;
   const fullMs = t.decodeMsPerMP.png ?? Math.max(0, ...Object.values(t.decodeMsPerMP).map(Number));
   const reduced = outPixels < crop.width * crop.height;
   return {
