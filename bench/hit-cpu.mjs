@@ -13,13 +13,11 @@
  *
  * Ports N and N+1 (default 8841); results to bench/results/hit-cpu-<date>.json (appended runs).
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { groupMembers, startLocalService } from '../scripts/lib/local-service.mjs';
-import { appendRun, cpuSlice, warmHotVariants } from './lib/hit-load.mjs';
+import { appendRun, checkout, cpuSlice, warmHotVariants } from './lib/hit-load.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const kodak = path.join(root, '..', 'shared', 'images', 'kodak');
@@ -33,17 +31,6 @@ const { values: opt } = parseArgs({
   },
 });
 const SLICE = Number(opt.slice);
-
-/** `rev` of this repository extracted to a temporary directory that can be served. */
-function checkout(rev) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-rev-'));
-  execFileSync('sh', ['-c', `git archive "${rev}" | tar -x -C "${dir}"`], { cwd: root });
-  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
-  fs.cpSync(path.join(root, 'console', 'dist'), path.join(dir, 'console', 'dist'), {
-    recursive: true,
-  });
-  return dir;
-}
 
 /** Starts an arm's service and warms its eight hot paths; records its new workerd pids. */
 async function start(arm, port) {
@@ -67,7 +54,7 @@ const slice = (arm) =>
   });
 
 const arms = [
-  { name: `rev ${opt.rev}`, root: checkout(opt.rev) },
+  { name: `rev ${opt.rev}`, root: checkout(root, opt.rev) },
   { name: 'working tree', root },
 ];
 process.on('SIGINT', () => void stopAll().then(() => process.exit(1)));

@@ -17,9 +17,7 @@
  * Ports N, N+1, … one per arm; results appended to bench/results/refusal-cpu-<date>.json.
  */
 import autocannon from 'autocannon';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -28,7 +26,7 @@ import {
   startLocalService,
   stopActive,
 } from '../scripts/lib/local-service.mjs';
-import { appendRun } from './lib/hit-load.mjs';
+import { appendRun, checkout } from './lib/hit-load.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values: opt } = parseArgs({
@@ -83,24 +81,13 @@ const EDITS = {
     ),
 };
 
-/** `rev` of this repository extracted to a temporary directory that can be served. */
-function checkout(rev) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-rev-'));
-  execFileSync('sh', ['-c', `git archive "${rev}" | tar -x -C "${dir}"`], { cwd: root });
-  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
-  fs.cpSync(path.join(root, 'console', 'dist'), path.join(dir, 'console', 'dist'), {
-    recursive: true,
-  });
-  return dir;
-}
-
 /** Starts an arm. */
 async function start(name, port) {
   const [editName, rev] = name.split('@');
   const editBundle = EDITS[editName];
   if (!editBundle) throw new Error(`unknown arm ${name} (edits: ${Object.keys(EDITS)})`);
   const svc = await startLocalService({
-    root: rev ? checkout(rev) : root,
+    root: rev ? checkout(root, rev) : root,
     keyCount: 1,
     port,
     editBundle,

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { discardBodies } from '../../scripts/lib/load-client.mjs';
@@ -144,4 +145,21 @@ export function appendRun(root, stem, run) {
   });
   fs.writeFileSync(out, `${JSON.stringify(runs, null, 1)}\n`);
   return path.relative(root, out);
+}
+
+/**
+ * `rev` of the repository at `root` extracted to a temporary directory that can be served
+ * (its node_modules linked, the console's built files copied): an arm at another revision.
+ * @param {string} root the repository's root directory
+ * @param {string} rev a git revision
+ * @returns {string} the directory
+ */
+export function checkout(root, rev) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-rev-'));
+  execFileSync('sh', ['-c', `git archive "${rev}" | tar -x -C "${dir}"`], { cwd: root });
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  fs.cpSync(path.join(root, 'console', 'dist'), path.join(dir, 'console', 'dist'), {
+    recursive: true,
+  });
+  return dir;
 }
