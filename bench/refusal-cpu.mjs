@@ -21,6 +21,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  cpuMs,
   groupMembers,
   killActiveNow,
   startLocalService,
@@ -39,17 +40,6 @@ const { values: opt } = parseArgs({
     kinds: { type: 'string', default: 'miss,healthz' },
   },
 });
-
-/** utime + stime of `pid` in ms (0 once it is gone). */
-function cpuMs(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
 
 /** Start time of `pid` (clock ticks since boot). */
 function startedAt(pid) {
@@ -110,7 +100,7 @@ function pidsOf(arm) {
       .filter((m) => m.comm === comm)
       .map((m) => m.pid)
       .sort((a, b) => startedAt(a) - startedAt(b));
-  const workerds = of('workerd').sort((a, b) => cpuMs(b) - cpuMs(a));
+  const workerds = of('workerd').sort((a, b) => (cpuMs(b) ?? 0) - (cpuMs(a) ?? 0));
   if (workerds.length !== 2) throw new Error(`${arm.name}: ${JSON.stringify(members)}`);
   return { workerd: workerds[0], proxy: workerds[1], wrangler: of('node')[1] };
 }
@@ -119,7 +109,7 @@ let n = 0;
 /** One slice of `kind` on an arm: answers/s, latency, statuses, CPU ms per answer per process. */
 async function slice(arm, kind) {
   const pids = pidsOf(arm);
-  const before = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuMs(p)]));
+  const before = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuMs(p) ?? 0]));
   const own = process.cpuUsage();
   const seconds = Number(opt.slice);
   const r = await new Promise((resolve, reject) =>
@@ -150,7 +140,10 @@ async function slice(arm, kind) {
   const used = process.cpuUsage(own);
   const answers = Math.max(1, r['2xx'] + r.non2xx);
   const cpu = Object.fromEntries(
-    Object.entries(pids).map(([k, p]) => [k, +((cpuMs(p) - before[k]) / answers).toFixed(3)]),
+    Object.entries(pids).map(([k, p]) => [
+      k,
+      +(((cpuMs(p) ?? 0) - before[k]) / answers).toFixed(3),
+    ]),
   );
   cpu.loadgen = +((used.user + used.system) / 1000 / answers).toFixed(3);
   return {

@@ -48,6 +48,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { machine, round } from '../bench/lib/report.mjs';
 import {
+  cpuMs,
   groupMembers,
   killActiveNow,
   startFloorWorker,
@@ -752,17 +753,6 @@ async function probe(base, nextPath, stopAt) {
   return out;
 }
 
-/** utime + stime of `pid` in ms (`/proc/<pid>/stat`, clock ticks of 10 ms), or null when gone. */
-function cpuMsOf(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * CPU time so far (ms) of each process of the service's group (`pgid`: wrangler's Node process
  * and its workerds, by pid) and of this process (`loadgen`: autocannon and the probes).
@@ -772,7 +762,7 @@ function cpuNow(pgid) {
   const out = { loadgen: (usage.user + usage.system) / 1000 };
   if (pgid)
     for (const m of groupMembers(pgid)) {
-      const ms = cpuMsOf(m.pid);
+      const ms = cpuMs(m.pid);
       if (ms !== null) out[`${m.comm} ${m.pid}`] = ms;
     }
   return out;

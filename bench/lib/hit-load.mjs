@@ -10,15 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { discardBodies } from '../../scripts/lib/load-client.mjs';
+import { cpuMs } from '../../scripts/lib/local-service.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** utime + stime of `pid`, clock ticks (1/100 s), from `/proc/<pid>/stat`. */
-export function ticks(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
 
 /**
  * Uploads `kodim01…08.png` of `kodakDir` (16 random bytes appended, so each is a new original)
@@ -84,8 +78,8 @@ export async function cpuSlice({
   keepBodies = false,
 }) {
   let n = 0;
-  const t0 = pids.map(ticks);
-  const n0 = nodePid ? ticks(nodePid) : 0;
+  const t0 = pids.map((pid) => cpuMs(pid) ?? 0);
+  const n0 = nodePid ? (cpuMs(nodePid) ?? 0) : 0;
   const g0 = process.cpuUsage();
   const result = await new Promise((resolve, reject) =>
     autocannon(
@@ -113,14 +107,14 @@ export async function cpuSlice({
   );
   const ok = result['2xx'];
   const g = process.cpuUsage(g0);
-  const cpuMs = pids.map((pid, i) => ((ticks(pid) - t0[i]) * 10) / ok);
-  const nodeMs = nodePid ? ((ticks(nodePid) - n0) * 10) / ok : 0;
+  const workerdMs = pids.map((pid, i) => ((cpuMs(pid) ?? 0) - t0[i]) / ok);
+  const nodeMs = nodePid ? ((cpuMs(nodePid) ?? 0) - n0) / ok : 0;
   const generatorMs = (g.user + g.system) / 1000 / ok;
   return {
     rps: ok / seconds,
     p99: result.latency.p99,
     non2xx: result.non2xx,
-    cpuMs,
+    cpuMs: workerdMs,
     nodeMs,
     generatorMs,
   };

@@ -96,6 +96,21 @@ function groupAlive(pgid) {
   }
 }
 
+/**
+ * utime + stime of `pid` in ms, from `/proc/<pid>/stat` (clock ticks of 10 ms).
+ * @param {number} pid
+ * @returns {number | null} null once the process is gone
+ */
+export function cpuMs(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
 /** Pids of the processes in group `pgid` (from /proc), with their command names. */
 export function groupMembers(pgid) {
   const found = [];
