@@ -27,7 +27,7 @@ export const PNG_SCALED_SHA256 = '70060dd91648b87512f69513ae4c3780b52682c68f5b7c
  * decode, still and animated encode; see wasm/README.md), checked against the committed file
  * by the same test.
  */
-export const LIBWEBP_SHA256 = '398cfc52e2a3631744be983f659e06b99811727d050516a7b147bba0b37e0526';
+export const LIBWEBP_SHA256 = '1b16dc39d0e024528cb3ae951bb7d4081a5aab4927fb43413f3094333f3e0f6d';
 
 /**
  * SHA-256 of wasm/lcms.wasm (Little CMS 2.16 from Debian's lcms2 2.16-2+deb13u2 and our
