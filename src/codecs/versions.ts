@@ -27,7 +27,7 @@ export const PNG_SCALED_SHA256 = '70060dd91648b87512f69513ae4c3780b52682c68f5b7c
  * decode, still and animated encode; see wasm/README.md), checked against the committed file
  * by the same test.
  */
-export const LIBWEBP_SHA256 = '1b16dc39d0e024528cb3ae951bb7d4081a5aab4927fb43413f3094333f3e0f6d';
+export const LIBWEBP_SHA256 = 'b6b461a40efac49f77f8245bced8d2b5b725df03c178d5f1dba5213d96f32190';
 
 /**
  * SHA-256 of wasm/lcms.wasm (Little CMS 2.16 from Debian's lcms2 2.16-2+deb13u2 and our

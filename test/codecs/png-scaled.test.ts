@@ -7,6 +7,7 @@
 import { env } from 'cloudflare:test';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
+import { mayConvertColour } from '../../src/codecs/icc';
 import { decodePngResized } from '../../src/codecs/png-scaled';
 import { wasmMemory } from '../../wasm/instances';
 import { probe, sniffFormat } from '../../src/codecs/probe';
@@ -124,7 +125,9 @@ describe('PNG sources through the Worker', () => {
        */
       const serve = async (variant: string, format: EncodeFormat) => {
         const spec = parseTransform(OPTIONS[variant] ?? variant);
-        const est = estimateVariant({ ...facts, bytes: png.length }, spec, format);
+        // The facts the Worker records (images/ingest.ts): colour conversion only with a profile.
+        const src = { ...facts, bytes: png.length, colourManaged: mayConvertColour(facts) };
+        const est = estimateVariant(src, spec, format);
         const where = placement(est, config);
         let out = await get(variant);
         if (where === 'refuse') {

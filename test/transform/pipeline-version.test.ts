@@ -422,7 +422,7 @@ const LEDGER: readonly { codecs: string; hashes: readonly string[] }[] = [
   // most 2^16): the same bytes.
   {
     codecs:
-      'jpeg1.6.0-png3.1.1-avifenc53c7295efaa6-resizeb776fe6d1de4-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaled70060dd91648-libwebp1b16dc39d0e0-lcmsd377cc3b5081-avifdec5a32bc5dc08f-jpegturbo9409cdd1ec76-pipeline10',
+      'jpeg1.6.0-png3.1.1-avifenc53c7295efaa6-resizeb776fe6d1de4-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaled70060dd91648-libwebpb6b461a40efa-lcmsd377cc3b5081-avifdec5a32bc5dc08f-jpegturbo9409cdd1ec76-pipeline10',
     hashes: [
       'images/large/2569067123_aca715a2ee_o.jpg w=600,fit=cover,h=400 webp: 933c0cfcc7771002',
       'images/small/Giunchedi_Filippo_January_2015_01.jpg w=600 jpeg: 380b510372328e2d',

@@ -25,7 +25,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import table from '../../src/transform/cost-table.json';
 
 interface Libwebp {
   memory: WebAssembly.Memory;
@@ -39,6 +38,13 @@ interface Libwebp {
 }
 
 const wasm = fs.readFileSync(new URL('../../wasm/libwebp.wasm', import.meta.url));
+/** The planner's figures (src/transform/cost-table.json), WebP with alpha. */
+const table = JSON.parse(
+  fs.readFileSync(new URL('../../src/transform/cost-table.json', import.meta.url), 'utf8'),
+) as {
+  memoryMBPerMP: { encode: { webpAlpha: number }; encodeAbove800w: { webpAlpha: number } };
+  memoryFixedMB: { encode: { webpAlpha: number } };
+};
 const module = new WebAssembly.Module(wasm);
 
 /** A fresh instance (its memory is this encode's high-water mark). */
