@@ -29,7 +29,7 @@
  * per byte of the file, not per source MP (src/transform/png-cost.ts).
  */
 import type { JpegScale } from '../codecs/jpeg-scaled';
-import type { ImageFormat } from '../codecs/probe';
+import type { AvifCoding, ImageFormat } from '../codecs/probe';
 import { preShrinkFactor } from '../codecs/resize';
 import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
@@ -244,6 +244,8 @@ export interface PlanSource extends SourceFacts {
    * colour transform.
    */
   colourManaged?: boolean;
+  /** AVIF: the AV1 coding (ImageRecord avifCoding); absent is charged the largest frame (avif-cost.ts). */
+  avifCoding?: AvifCoding;
   /**
    * Size of the original file, bytes (ImageRecord.bytes): shrink-on-load input copies, and
    * PNG memory counts the compressed input (png-cost.ts).
@@ -759,6 +761,7 @@ export function sourceFacts(rec: ImageRecord): PlanSource {
     webpLossless: rec.webpLossless,
     webpVp8l: rec.webpVp8l === true,
     ...(rec.colourManaged === false && { colourManaged: false }),
+    ...(rec.avifCoding && { avifCoding: rec.avifCoding }),
     bytes: rec.bytes,
     frames: rec.frames,
     focal: rec.focal ?? null,
