@@ -65,7 +65,7 @@ echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
 # it is open); over it, the plane is stored uncompressed. VP8L's reference blocks at most
 # 2^16 references. Pinned likewise.
 PATCH="$HERE/alpha-budget.patch"
-PATCH_SHA256=a2a3783d56f58d53e7ab9bbd28375e92f6c2d1fb1b731aa850c0245597f725cd
+PATCH_SHA256=e9b74f76514f205235217ceee9e266391c695353f161293ebd902854e7016e7a
 echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
 (cd "$SRC" && patch -p1 --quiet --no-backup-if-mismatch <"$PATCH")
 
