@@ -13,9 +13,14 @@
  * - the colour transform runs on the crop before resizing or on libwebp's buffer after (each
  *   band, or the whole buffer), as transform/pipeline.ts `finishFrame` does, so the bytes are
  *   the same as that path's.
+ * It yields to the event loop (./yield.ts) after decoding, between slices of output rows and
+ * before libwebp's encode, holding the decoder's output and libwebp's picture across each
+ * yield (the caller runs it in yield.ts `inLane`).
  * Measured in workerd: docs/performance.md, "Memory per variant".
  */
+import { YIELD_SLICE_PIXELS } from '../config';
 import { encodeWebpInto, encodeWebpRowsInto } from '../codecs/encode';
+import { WEBP_BAND_ROWS } from '../codecs/webp';
 import type { IccProfile } from '../codecs/icc';
 import { convertToSrgb } from '../codecs/lcms';
 import { resizeRows } from '../codecs/resize';
@@ -26,6 +31,7 @@ import { cropInPlace } from './effects';
 import type { Geometry, Rect, Size } from './geometry';
 import { orientInto, orientSize, rowPlacer, type Orientation } from './orient';
 import type { TransformSpec } from './spec';
+import { yieldToLoop } from './yield';
 
 /**
  * True when a still variant takes the streamed path: a WebP whose finishing is geometry and
@@ -61,32 +67,41 @@ export function streams(
  * alters), resizes it to `target` (stored frame; lanczos3, premultiplied when `hasAlpha`),
  * converts it from `icc` to sRGB, turns it by `orientation` and encodes it as WebP at
  * `quality` (1..100; default codecs/encode.ts DEFAULT_QUALITY), writing the output image
- * only into libwebp's memory (a band at a time unless `orientation` transposes). Synchronous,
- * so a lent view stays valid throughout. `lap` is called after the pixels are made
- * (`resize`; with bands, their conversion to YUV counts too), before encoding.
+ * only into libwebp's memory (a band at a time unless `orientation` transposes). Yields to
+ * the event loop first, after every {@link sliceRows} rows written without resizing, and
+ * before libwebp encodes; a lent view of `decoded.img` stays valid throughout (the caller
+ * keeps other transforms off the decoder: yield.ts `inLane`). `lap` is called after the
+ * pixels are made (`resize`; with bands, their conversion to YUV counts too), before encoding.
+ * `pause` is the yield (default {@link yieldToLoop}).
  * @returns the .webp file and its size.
  * @throws as resizeRows, convertToSrgb (DecodeError) and encodeWebpInto.
  */
-export function encodeStreamed(
+export async function encodeStreamed(
   decoded: { img: RawImage; crop: Rect },
   hasAlpha: boolean,
   plan: { orientation: Orientation; target: Size },
   icc: IccProfile | null,
   quality: number | undefined,
   lap: () => void = () => undefined,
-): { bytes: Uint8Array; width: number; height: number } {
+  pause: () => Promise<void> = yieldToLoop,
+): Promise<{ bytes: Uint8Array; width: number; height: number }> {
+  await pause();
   const { orientation, target } = plan;
   const img = cropInPlace(decoded.img, decoded.crop);
   const convertFirst = img.width * img.height < target.width * target.height;
   if (icc && convertFirst) convertToSrgb(img, icc);
   const { width, height } = orientSize(orientation, target);
+  const made = async () => {
+    lap();
+    await pause();
+  };
   if (!orientation.transpose) {
     // Output rows are stored rows, in order or reversed: libwebp takes them band by band.
     const mirror = { transpose: false, flipX: orientation.flipX, flipY: false };
-    const bytes = encodeWebpRowsInto(
+    const bytes = await encodeWebpRowsInto(
       width,
       height,
-      (rowAt) => {
+      async (rowAt) => {
         const place = (row: Uint8ClampedArray, y: number) =>
           rowPlacer(
             mirror,
@@ -95,26 +110,37 @@ export function encodeStreamed(
           )(row, 0);
         if (img.width === target.width && img.height === target.height) {
           const n = width * 4;
-          for (let y = 0; y < height; y++) place(img.data.subarray(y * n, (y + 1) * n), y);
+          const slice = sliceRows(width);
+          for (let y = 0; y < height; y++) {
+            if (y > 0 && y % slice === 0) await pause();
+            place(img.data.subarray(y * n, (y + 1) * n), y);
+          }
         } else resizeRows(img, width, height, place, hasAlpha);
-        lap();
+        await made();
       },
       { quality, onBand: icc && !convertFirst ? (band) => convertToSrgb(band, icc) : undefined },
     );
     return { bytes, width, height };
   }
-  const bytes = encodeWebpInto(
+  const bytes = await encodeWebpInto(
     width,
     height,
-    (px) => {
+    async (px) => {
       if (img.width === target.width && img.height === target.height)
         orientInto(img, orientation, px);
       else
         resizeRows(img, target.width, target.height, rowPlacer(orientation, target, px), hasAlpha);
       if (icc && !convertFirst) convertToSrgb({ data: px, width, height }, icc);
-      lap();
+      await made();
     },
     { quality },
   );
   return { bytes, width, height };
 }
+
+/**
+ * Rows of `width` pixels written between two yields: YIELD_SLICE_PIXELS of them, in whole
+ * libwebp bands (at least one).
+ */
+export const sliceRows = (width: number): number =>
+  Math.max(1, Math.round(YIELD_SLICE_PIXELS / width / WEBP_BAND_ROWS)) * WEBP_BAND_ROWS;
