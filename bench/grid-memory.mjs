@@ -122,6 +122,36 @@ for (const s of GRID_SOURCES)
     });
 
 /**
+ * Variants beyond the grid (issue 13: nothing below a full-size output may be refused): wider
+ * outputs and the encoders other than WebP, on the grid's photos, to fit the planner's
+ * figures where it refuses them today.
+ */
+const BEYOND = [
+  ['12 MP phone JPEG', 'w=1600', 'avif'],
+  ['12 MP phone JPEG', 'w=2000', 'avif'],
+  ['12 MP phone JPEG', 'w=2000', 'jpeg'],
+  ['12 MP phone JPEG', 'w=1600,h=1600,fit=cover', 'jpeg'],
+  ['12 MP phone JPEG', 'w=2400', 'png'],
+  ['12 MP phone JPEG', 'w=2400,h=2400,fit=cover', 'webp'],
+  ['12 MP phone JPEG', 'w=3000', 'webp'],
+  ['12 MP JPEG (Carrie)', 'w=1200', 'avif'],
+  ['12 MP JPEG (Carrie)', 'w=1600', 'jpeg'],
+  ['12 MP JPEG (Carrie)', 'w=1600', 'png'],
+  ['12 MP JPEG (Carrie)', 'w=2400', 'webp'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=1200', 'avif'],
+  ['24 MP progressive JPEG', 'w=1200', 'avif'],
+  ['24 MP progressive JPEG', 'w=2400', 'webp'],
+  ['12 MP PNG', 'w=1600', 'jpeg'],
+  ['12 MP WebP (lossy)', 'w=1600', 'jpeg'],
+];
+for (const [label, t, f] of BEYOND)
+  CASES.push({
+    id: `beyond:${label}|${t}|${f}`,
+    input: () => gridBytes(label),
+    params: { op: 'pipeline', t, f },
+  });
+
+/**
  * Alpha PNGs larger than the grid's (blackbug.png stretched by sharp), through the pipeline as
  * WebP: outputs above 4 MP that are not enlarged, where libwebp's lossless alpha encode grows
  * fastest (the `webpAlpha` slope in cost-table.json).
