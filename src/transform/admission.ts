@@ -24,7 +24,7 @@ import {
   type Config,
 } from '../config';
 import { busy, type HttpError } from '../errors';
-import { yieldToLoop } from './yield';
+import { yieldedMs, yieldToLoop } from './yield';
 
 /** What the semaphore holds and has held (per isolate). */
 export interface AdmissionStats {
@@ -57,8 +57,8 @@ const stats: AdmissionStats = {
   restMs: 0,
 };
 
-/** Shares held now. */
-const holds = new Set<{ mb: number; since: number }>();
+/** Shares held now: MB, since when (ms since the epoch), {@link yieldedMs} then. */
+const holds = new Set<{ mb: number; since: number; yielded: number }>();
 /**
  * Requests waiting for a share, first come first served; each until its deadline (ms since
  * the epoch). A waiter polls from its own request (no promise is settled across requests),
@@ -140,7 +140,7 @@ const fits = (mb: number, limits: AdmissionLimits) =>
 
 /** Takes `mb` and a slot (the caller checked that they fit). */
 function hold(mb: number, limits: AdmissionLimits): Admission {
-  const h = { mb, since: Date.now() };
+  const h = { mb, since: Date.now(), yielded: yieldedMs() };
   holds.add(h);
   stats.heldMb += mb;
   stats.running++;
@@ -153,10 +153,12 @@ function hold(mb: number, limits: AdmissionLimits): Admission {
       stats.running--;
       const now = Date.now();
       const share = (limits.floodSharePercent ?? 100) / 100;
-      // Under a flood the slot rests (1 - share) / share of the time the transform took, so
+      // Under a flood the slot rests (1 - share) / share of the time the transform took the
+      // thread (its time held, less its yields, when other requests ran: ./yield.ts), so
       // refusals, cache hits and /healthz keep the rest of the isolate's one thread.
+      const took = Math.max(0, now - h.since - (yieldedMs() - h.yielded));
       if (share < 1 && now < floodUntil)
-        nextStartAt = Math.max(nextStartAt, now + ((now - h.since) * (1 - share)) / share);
+        nextStartAt = Math.max(nextStartAt, now + (took * (1 - share)) / share);
     },
   };
 }

@@ -14,13 +14,26 @@
 import { ADMISSION_HOLD_EXPIRY_MS, ADMISSION_POLL_MS } from '../config';
 import { dropCodecs } from '../../wasm/instances';
 
+/** Ms this isolate has spent away in {@link yieldToLoop} calls (other requests' turns). */
+let yielded = 0;
+
 /**
  * Gives the thread back to the event loop: resolves in a later macrotask (a 0 ms timer), so
- * requests and I/O that arrived meanwhile run first.
+ * requests and I/O that arrived meanwhile run first. The time until it resumes is counted
+ * in {@link yieldedMs}.
  */
-export function yieldToLoop(): Promise<void> {
-  return new Promise<void>((resolve) => setTimeout(resolve, 0));
+export async function yieldToLoop(): Promise<void> {
+  const from = Date.now();
+  await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  yielded += Date.now() - from;
 }
+
+/**
+ * Ms spent in {@link yieldToLoop} by this isolate so far: a transform's time in its yields
+ * is the difference at its end and start (admission.ts leaves it out of the time the
+ * transform took the thread).
+ */
+export const yieldedMs = (): number => yielded;
 
 /** The lane's holder: since when (ms since the epoch); null when free. */
 let holder: { since: number } | null = null;
