@@ -364,18 +364,17 @@ export function encodeWebpRows(
       const at = ptr + (y - k * bandRows) * rowBytes;
       return new Uint8ClampedArray(e.memory.buffer, at, rowBytes);
     };
-    // A trapped instance is discarded (by `use`, or here after a yield); any other failure
-    // frees the encode's buffers.
-    const fail = (late: boolean) => (err: unknown) => {
+    // A trapped instance is discarded by `use` (after a yield too); any other failure frees
+    // the encode's buffers.
+    const fail = (err: unknown): never => {
       if (!(err instanceof WebAssembly.RuntimeError)) e.webp_band_abort();
-      else if (late) stillEncoder.drop();
       throw err;
     };
     const finish = () => {
       try {
         flush();
       } catch (err) {
-        fail(false)(err);
+        fail(err);
       }
       const h = stillEncoder.header(e, e.webp_band_finish());
       try {
@@ -388,17 +387,9 @@ export function encodeWebpRows(
     try {
       made = produce(rowAt);
     } catch (err) {
-      return fail(false)(err);
+      return fail(err);
     }
-    if (!(made instanceof Promise)) return finish();
-    return made.then(() => {
-      try {
-        return finish();
-      } catch (err) {
-        if (err instanceof WebAssembly.RuntimeError) stillEncoder.drop();
-        throw err;
-      }
-    }, fail(true));
+    return made instanceof Promise ? made.then(finish, fail) : finish();
   });
 }
 
@@ -461,12 +452,7 @@ export function encodeWebpFilled(
     } catch (err) {
       return freed(err);
     }
-    if (!(filled instanceof Promise)) return encode();
-    // After a yield a trap is no longer seen by `use`: discard the instance here.
-    return filled.then(encode, freed).catch((err: unknown) => {
-      if (err instanceof WebAssembly.RuntimeError) stillEncoder.drop();
-      throw err;
-    });
+    return filled instanceof Promise ? filled.then(encode, freed) : encode();
   });
 }
 
