@@ -14,7 +14,9 @@
  * - Wasm memory grows and never shrinks: an instance left above
  *   {@link SlotOptions.dropAboveBytes} after a call is dropped, so the isolate can reclaim it.
  * - Stateful calls that span awaits (animations) take a {@link WasmSlot.fresh} instance of
- *   their own, never the shared one.
+ *   their own, never the shared one; except a call that returns a promise on the shared one
+ *   while nothing else may call it (a transform that yields, in src/transform/yield.ts's
+ *   lane), which stays under these rules until its promise settles.
  * - {@link wasmMemory}, {@link instantiatedCodecs} and {@link dropCodecs} see every shared
  *   instance (bench, tests: a cache hit never instantiates a codec).
  *
