@@ -12,7 +12,9 @@
  * 2026-12-05-planner-memory.json on the shape the planner picks (transform/fallback.ts: the
  * libjpeg-turbo M/8 fallback where only that fits), and `|m8` cases on that fallback forced;
  * 2026-12-05-decode-memory.json likewise, the JPEG cases measured again for the JPEG module's
- * refit (jpeg-cost.ts `scaledModuleMb`). A case whose shape changed since is measured again
+ * refit (jpeg-cost.ts `scaledModuleMb`); 2026-12-05-png-encode-memory.json the `beyond:…|png`
+ * variants (PNG output, encoded a band at a time) on the planner's shape, for the PNG encode
+ * refit (session 9). A case whose shape changed since is measured again
  * on the new shape (its `replaces` field gives the old peak).
  */
 import { env } from 'cloudflare:test';
@@ -20,6 +22,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import measured from '../../bench/results/2026-12-05-memory.json';
 import planned from '../../bench/results/2026-12-05-planner-memory.json';
 import refit from '../../bench/results/2026-12-05-decode-memory.json';
+import pngEncode from '../../bench/results/2026-12-05-png-encode-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
@@ -38,9 +41,9 @@ interface Measured {
 type Made = 'default' | 'planned';
 const gridCases = (file: { cases: Record<string, Measured> }, made: Made) =>
   Object.entries(file.cases)
-    .filter(([id]) => id.startsWith('grid:'))
+    .filter(([id]) => id.startsWith('grid:') || id.startsWith('beyond:'))
     .map(([id, m]) => {
-      const [label = '', t = '', f = '', m8 = ''] = id.slice('grid:'.length).split('|');
+      const [label = '', t = '', f = '', m8 = ''] = id.slice(id.indexOf(':') + 1).split('|');
       const how = m8 === 'm8' ? ('m8' as const) : made;
       return { id: `${id} (${made})`, label, t, f: f as EncodeFormat, how, m };
     });
@@ -51,6 +54,7 @@ const CASES = [
     ...c,
     id: c.id.replace('(planned)', '(refit)'),
   })),
+  ...gridCases(pngEncode as { cases: Record<string, Measured> }, 'planned'),
 ];
 
 const facts = new Map<string, PlanSource>();
