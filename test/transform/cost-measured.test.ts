@@ -12,9 +12,8 @@
  * 2026-12-05-planner-memory.json on the shape the planner picks (transform/fallback.ts: the
  * libjpeg-turbo M/8 fallback where only that fits), and `|m8` cases on that fallback forced;
  * 2026-12-05-decode-memory.json likewise, the JPEG cases measured again for the JPEG module's
- * refit (jpeg-cost.ts `scaledModuleMb`); 2026-12-05-png-encode-memory.json the `beyond:…|png`
- * variants (PNG output, encoded a band at a time) on the planner's shape, for the PNG encode
- * refit (session 9). A case whose shape changed since is measured again
+ * refit (jpeg-cost.ts `scaledModuleMb`); 2026-12-05-beyond-memory.json (`beyond:` cases, wider
+ * outputs and other encoders than the grid's) on the planner's shape. A case whose shape changed since is measured again
  * on the new shape (its `replaces` field gives the old peak).
  */
 import { env } from 'cloudflare:test';
@@ -22,7 +21,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import measured from '../../bench/results/2026-12-05-memory.json';
 import planned from '../../bench/results/2026-12-05-planner-memory.json';
 import refit from '../../bench/results/2026-12-05-decode-memory.json';
-import pngEncode from '../../bench/results/2026-12-05-png-encode-memory.json';
+import beyond from '../../bench/results/2026-12-05-beyond-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
@@ -43,7 +42,7 @@ const gridCases = (file: { cases: Record<string, Measured> }, made: Made) =>
   Object.entries(file.cases)
     .filter(([id]) => id.startsWith('grid:') || id.startsWith('beyond:'))
     .map(([id, m]) => {
-      const [label = '', t = '', f = '', m8 = ''] = id.slice(id.indexOf(':') + 1).split('|');
+      const [label = '', t = '', f = '', m8 = ''] = id.replace(/^\w+:/, '').split('|');
       const how = m8 === 'm8' ? ('m8' as const) : made;
       return { id: `${id} (${made})`, label, t, f: f as EncodeFormat, how, m };
     });
@@ -54,7 +53,7 @@ const CASES = [
     ...c,
     id: c.id.replace('(planned)', '(refit)'),
   })),
-  ...gridCases(pngEncode as { cases: Record<string, Measured> }, 'planned'),
+  ...gridCases(beyond as { cases: Record<string, Measured> }, 'planned'),
 ];
 
 const facts = new Map<string, PlanSource>();
