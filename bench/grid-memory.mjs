@@ -144,6 +144,18 @@ const BEYOND = [
   ['24 MP progressive JPEG', 'w=2400', 'webp'],
   ['12 MP PNG', 'w=1600', 'jpeg'],
   ['12 MP WebP (lossy)', 'w=1600', 'jpeg'],
+  // JPEG outputs the rows encoder takes into the queue (session 9).
+  ['12 MP JPEG (Carrie)', 'w=2000', 'jpeg'],
+  ['12 MP JPEG (Carrie)', 'w=2400', 'jpeg'],
+  ['12 MP phone JPEG', 'w=2400', 'jpeg'],
+  ['12 MP phone JPEG', 'w=3000', 'jpeg'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=2000', 'jpeg'],
+  ['4.9 MP progressive JPEG', '', 'jpeg'],
+  ['24 MP progressive JPEG', 'w=2000', 'jpeg'],
+  ['12 MP PNG', 'w=3000', 'jpeg'],
+  ['12 MP WebP (lossless)', 'w=3000', 'jpeg'],
+  ['12 MP AVIF', 'w=2400', 'jpeg'],
+  ['48 MP JPEG', 'w=2000', 'jpeg'],
 ];
 for (const [label, t, f] of BEYOND)
   CASES.push({

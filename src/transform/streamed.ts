@@ -1,12 +1,14 @@
 /**
  * The streamed still path: a variant that is only geometry and colour (crop, resize, embedded
- * profile → sRGB, orientation) into a still WebP (or a JPEG on the rows encoder, flattened
- * onto its background: codecs/row-sink.ts) writes its pixels once, straight into the
- * encoder's memory (for WebP, libwebp's), instead of making the output image in JS and copying it into the encoder:
- * a band of rows at a time, each converted to libwebp's YUV picture when it is full
- * (codecs/encode.ts `encodeWebpRowsInto`), so the output's RGBA never exists whole; for an
- * orientation that transposes (EXIF 5..8, a quarter turn), whose output rows need every
- * stored row, into libwebp's whole RGBA input buffer (`encodeWebpInto`):
+ * profile → sRGB, orientation) into a still WebP, or a JPEG the planner put on libjpeg-turbo's
+ * rows encoder (flattened onto its background), writes its pixels once, straight into the
+ * encoder's memory (codecs/row-sink.ts), instead of making the output image in JS and copying
+ * it into the encoder: a band of rows at a time (for WebP each converted to libwebp's YUV
+ * picture when it is full, codecs/encode.ts `encodeWebpRowsInto`; for JPEG compressed,
+ * codecs/jpeg-rows.ts), so the output's RGBA never exists whole; for an orientation that
+ * transposes (EXIF 5..8, a quarter turn), whose output rows need every stored row (and for
+ * JPEG, whose rows go top to bottom, one that flips rows), into the encoder's whole RGBA
+ * input buffer (`encodeWebpInto`, `encodeJpegFilled`):
  * - the decoder's output is read where it lies, in the decoder's wasm memory (codecs/own-wasm.ts
  *   `Lend`: the JPEG and PNG modules and libjpeg-turbo), not copied out first;
  * - resampled rows (wasm/resize.wasm, codecs/resize.ts `resizeRows`), or the decoder's rows
