@@ -178,6 +178,9 @@ const JROWS = [
   ['8 MP phone JPEG (portrait, EXIF 6)', 'w=1600'],
   ['24 MP progressive JPEG', 'w=2400'],
   ['12 MP PNG', 'w=1600'],
+  ['12 MP PNG', 'w=3000'],
+  ['12 MP WebP (lossless)', 'w=3000'],
+  ['24 MP progressive JPEG', 'w=2000'],
   ['3 MP alpha PNG', ''],
 ];
 for (const [label, t] of JROWS)
