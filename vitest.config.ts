@@ -76,7 +76,8 @@ async function walk(dir: string, prefix = ''): Promise<string[]> {
  *     `12mp.avif` (phone/IMG_1063.JPG, 4032x3024, 8-bit 4:4:4: sharp's default), `alpha.avif` (the same at
  *     2016x1512 with a gradient alpha), `p3-nclx.avif` (1600x1200, Display P3 pixels tagged by `nclx`
  *     primaries 12, no ICC profile), `10bit.avif` (1024 px wide, 10-bit, libavif via
- *     @jsquash/avif's encoder: sharp's prebuilt libheif writes 8-bit only), `tiny.avif`
+ *     @jsquash/avif's encoder, 4:2:0: sharp's prebuilt libheif writes 8-bit only), `10bit-444.avif`
+ *     (the same, 4:4:4), `tiny.avif`
  *     (64x48 with alpha, the AVIF decoder's fuzz seed)
  * GET http://fixtures/sharp-png/<file path>?kind=rgb8|rgb16|palette|interlaced|alpha
  *   → the ../shared file (upright) re-saved by sharp as a PNG of that kind, at its own size:
@@ -259,19 +260,32 @@ const AVIF_FIXTURES: Record<string, () => Promise<Uint8Array>> = {
     const d16 = Uint16Array.from(data, (v) => v * 4 + (v >> 6)); // 8 → 10 bits
     return jsquashAvif(d16, info.width, info.height, 10);
   },
+  '10bit-444.avif': async () => {
+    const { data, info } = await sharp(PHONE())
+      .resize(1024)
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const d16 = Uint16Array.from(data, (v) => v * 4 + (v >> 6)); // 8 → 10 bits
+    return jsquashAvif(d16, info.width, info.height, 10, 3);
+  },
 };
 
-/** Encodes RGBA with libavif + aom (@jsquash/avif's encoder, run in Node), speed 8. */
+/**
+ * Encodes RGBA with libavif + aom (@jsquash/avif's encoder, run in Node), speed 8; `subsample`
+ * is libavif's pixel format as @jsquash takes it (1 = 4:2:0, 3 = 4:4:4).
+ */
 async function jsquashAvif(
   data: Uint8ClampedArray | Uint16Array,
   width: number,
   height: number,
   bitDepth: 8 | 10,
+  subsample: 1 | 3 = 1,
 ): Promise<Uint8Array> {
   const { default: encode, init } = await import('@jsquash/avif/encode.js');
   const wasm = 'node_modules/@jsquash/avif/codec/enc/avif_enc.wasm';
   await init(new WebAssembly.Module(await readFile(path.join(import.meta.dirname, wasm))));
-  const options = { quality: 70, speed: 8 };
+  const options = { quality: 70, speed: 8, subsample };
   // 8-bit takes ImageData (Uint8ClampedArray), 10-bit ImageData16bit (Uint16Array).
   const out =
     bitDepth === 10

@@ -42,6 +42,32 @@ async function made(name, width, height, chromaSubsampling, alpha = false) {
   return file;
 }
 
+/**
+ * A 10-bit AVIF made by @jsquash/avif's encoder in Node (sharp's prebuilt libheif writes 8-bit
+ * only), cached; `subsample` is libavif's pixel format as @jsquash takes it (1 = 4:2:0,
+ * 3 = 4:4:4).
+ */
+async function deep(name, width, height, subsample) {
+  const file = path.join(cache, `${name}.avif`);
+  if (fs.existsSync(file)) return file;
+  fs.mkdirSync(cache, { recursive: true });
+  const data = await sharp(phone)
+    .resize(width, height, { fit: 'fill' })
+    .ensureAlpha()
+    .raw()
+    .toBuffer();
+  const d16 = Uint16Array.from(data, (v) => v * 4 + (v >> 6)); // 8 → 10 bits
+  const { default: encode, init } = await import('@jsquash/avif/encode.js');
+  const wasm = path.join(root, 'node_modules/@jsquash/avif/codec/enc/avif_enc.wasm');
+  await init(new WebAssembly.Module(fs.readFileSync(wasm)));
+  const out = await encode(
+    { data: d16, width, height },
+    { quality: 60, speed: 10, bitDepth: 10, subsample },
+  );
+  fs.writeFileSync(file, new Uint8Array(out));
+  return file;
+}
+
 const grid = await sourcePath(GRID_SOURCES.find((s) => s.label === '12 MP AVIF'));
 const files = {
   grid,
@@ -50,6 +76,8 @@ const files = {
   '2mp': await made('2mp-444', 1700, 1200, '4:4:4'),
   odd: await made('odd-444', 1025, 769, '4:4:4'),
   '6mp-alpha': await made('6mp-alpha', 3000, 2000, '4:4:4', true),
+  '6mp-10bit-444': await deep('6mp-10bit-444', 3000, 2000, 3),
+  '6mp-10bit-420': await deep('6mp-10bit-420', 3000, 2000, 1),
 };
 
 /** [label, file key, rect [l,t,w,h] or null, box k, or scaled size [w,h]] */
@@ -70,11 +98,17 @@ const CASES = [
   ['1025x769 4:4:4 → 1000x750', 'odd', null, [1000, 750]],
   ['6 MP 4:4:4 + alpha, box 64', '6mp-alpha', null, 64],
   ['6 MP 4:4:4 + alpha → 2000x1333', '6mp-alpha', null, [2000, 1333]],
+  ['6 MP 10-bit 4:4:4, box 64', '6mp-10bit-444', null, 64],
+  ['6 MP 10-bit 4:4:4 → 2000x1333', '6mp-10bit-444', null, [2000, 1333]],
+  ['6 MP 10-bit 4:4:4 → 2800x1867', '6mp-10bit-444', null, [2800, 1867]],
+  ['6 MP 10-bit 4:2:0, box 64', '6mp-10bit-420', null, 64],
+  ['6 MP 10-bit 4:2:0 → 2000x1333', '6mp-10bit-420', null, [2000, 1333]],
 ];
 
-const { avifModuleMb } = await importBundle(
+const { avifModuleMb, probe } = await importBundle(
   root,
-  `export { avifModuleMb } from './src/transform/avif-cost.ts';`,
+  `export { avifModuleMb } from './src/transform/avif-cost.ts';
+   export { probe } from './src/codecs/probe/index.ts';`,
   'avif-module-node.mjs',
 );
 const module = new WebAssembly.Module(fs.readFileSync(wasmFile));
@@ -98,16 +132,13 @@ for (const [label, key, rect, how] of CASES) {
   const at = e.avif_decode(ptr, bytes.length, l, t, w, h, k, ow, oh, 0);
   const [status, outW, outH] = new Uint32Array(e.memory.buffer, at, 3);
   if (status !== 0) throw new Error(`${label}: status ${status}`);
-  const src = {
-    width: meta.width,
-    height: meta.height,
-    hasAlpha: meta.hasAlpha,
-    bytes: bytes.length,
-  };
+  // The facts the planner has: the probe's (the AV1 coding from av1C).
+  const facts = probe(new Uint8Array(bytes));
+  const src = { ...facts, bytes: bytes.length };
   const scaled = ow > 0 && ow * oh < w * h;
   const model = FIXED_MB + avifModuleMb(src, outW * outH, ow > 0 ? 0 : k, scaled);
   const wasm = e.memory.buffer.byteLength / MiB;
   console.log(
-    `${label}: ${outW}x${outH} ${wasm.toFixed(1)} · ${model.toFixed(1)}${model < wasm ? ' UNDER' : ''}`,
+    `${label} (${facts.avifCoding ? `${facts.avifCoding.bitDepth}-bit ${facts.avifCoding.chroma}` : '?'}): ${outW}x${outH} ${wasm.toFixed(1)} · ${model.toFixed(1)}${model < wasm ? ' UNDER' : ''}`,
   );
 }

@@ -163,6 +163,22 @@ for (const [label, t, f] of BEYOND)
     input: () => gridBytes(label),
     params: { op: 'pipeline', t, f },
   });
+/** Wide WebPs on the decode fallback (libjpeg-turbo at M/8), forced: the M/8 figures' fit. */
+const BEYOND_M8 = [
+  ['12 MP phone JPEG', 'w=2400,h=2400,fit=cover'],
+  ['12 MP phone JPEG', 'w=3000'],
+  ['12 MP phone JPEG', 'w=3500'],
+  ['12 MP JPEG (Carrie)', 'w=2400'],
+  ['12 MP JPEG (Carrie)', 'w=2800'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=2000'],
+  ['6.1 MP JPEG', 'w=2400'],
+];
+for (const [label, t] of BEYOND_M8)
+  CASES.push({
+    id: `beyond:${label}|${t}|webp|m8`,
+    input: () => gridBytes(label),
+    params: { op: 'pipeline', t, f: 'webp', m8: 1 },
+  });
 
 /**
  * JPEG outputs on libjpeg-turbo's rows encoder (src/codecs/jpeg-rows.ts), forced (`jr=1`: the

@@ -210,6 +210,7 @@ async function record(
     webpLossless: facts.webpLossless === true,
     webpVp8l: facts.webpVp8l === true,
     colourManaged: mayConvertColour(facts),
+    ...(facts.avifCoding && { avifCoding: facts.avifCoding }),
     metadata,
     createdAt: Date.now(),
   };

@@ -1,7 +1,7 @@
 /**
  * D1 queries for the `images` table: the only module with SQL for images.
  */
-import type { ImageFormat } from '../codecs/probe';
+import type { AvifCoding, ImageFormat } from '../codecs/probe';
 
 /** A row of `images`, as the API uses it. Width and height are as displayed. */
 export interface ImageRecord {
@@ -33,6 +33,11 @@ export interface ImageRecord {
    * `colour_managed` 1/0). Absent for rows stored before it was recorded (charged as true).
    */
   colourManaged?: boolean;
+  /**
+   * AVIF: the primary item's AV1 coding (ProbeResult.avifCoding; `avif_bit_depth`,
+   * `avif_chroma`). Absent for other formats and for rows stored before it was recorded.
+   */
+  avifCoding?: AvifCoding;
   /** User metadata (a JSON object) or null. */
   metadata: Record<string, unknown> | null;
   /** Unix ms. */
@@ -60,6 +65,8 @@ interface ImageRow {
   cmyk: number;
   webp_lossless: number;
   colour_managed: number | null;
+  avif_bit_depth: number | null;
+  avif_chroma: string | null;
   metadata: string | null;
   created_at: number;
   thumbhash?: string | null;
@@ -69,7 +76,7 @@ interface ImageRow {
 }
 
 const COLUMNS =
-  'id, owner, sha256, format, width, height, bytes, orientation, has_alpha, frames, progressive, cmyk, webp_lossless, colour_managed, metadata, created_at';
+  'id, owner, sha256, format, width, height, bytes, orientation, has_alpha, frames, progressive, cmyk, webp_lossless, colour_managed, avif_bit_depth, avif_chroma, metadata, created_at';
 
 const toRecord = (r: ImageRow): ImageRecord => ({
   id: r.id,
@@ -87,6 +94,10 @@ const toRecord = (r: ImageRow): ImageRecord => ({
   webpLossless: r.webp_lossless >= 1,
   webpVp8l: r.webp_lossless === 2,
   ...(r.colour_managed !== null && { colourManaged: r.colour_managed === 1 }),
+  ...(r.avif_bit_depth !== null &&
+    r.avif_chroma !== null && {
+      avifCoding: { bitDepth: r.avif_bit_depth, chroma: r.avif_chroma } as AvifCoding,
+    }),
   metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as Record<string, unknown>),
   createdAt: r.created_at,
   thumbhash: r.thumbhash ?? null,
@@ -113,7 +124,7 @@ export async function insertImage(
   const [insert, select] = await db.batch<ImageRow>([
     db
       .prepare(
-        `INSERT INTO images (${COLUMNS}) SELECT ?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16
+        `INSERT INTO images (${COLUMNS}) SELECT ?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18
          WHERE NOT EXISTS (SELECT 1 FROM retiring_originals WHERE sha256 = ?3)
          ON CONFLICT (owner, sha256) DO NOTHING`,
       )
@@ -132,6 +143,8 @@ export async function insertImage(
         rec.cmyk ? 1 : 0,
         rec.webpVp8l ? 2 : rec.webpLossless ? 1 : 0,
         rec.colourManaged === undefined ? null : rec.colourManaged ? 1 : 0,
+        rec.avifCoding?.bitDepth ?? null,
+        rec.avifCoding?.chroma ?? null,
         rec.metadata === null ? null : JSON.stringify(rec.metadata),
         rec.createdAt,
       ),

@@ -29,7 +29,7 @@
  * per byte of the file, not per source MP (src/transform/png-cost.ts).
  */
 import type { JpegScale } from '../codecs/jpeg-scaled';
-import type { ImageFormat } from '../codecs/probe';
+import type { AvifCoding, ImageFormat } from '../codecs/probe';
 import { preShrinkFactor } from '../codecs/resize';
 import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
@@ -195,9 +195,19 @@ export const STREAMED_WEBP_MB_PER_MP = 5.6;
  * As {@link STREAMED_WEBP_MB_PER_MP} for the other orientations, whose rows libwebp takes a
  * band at a time (codecs/webp.ts `encodeWebpRows`): the YUV picture and the encoder's own
  * buffers, no RGBA image. Measured (`webpEnc`, bench/results/2026-12-05-planner-memory.json):
- * 3.6, 7.3, 11.4, 14.3 MiB at 0.85, 1.92, 3.84, 4 MP, at most 4.5 MB per MP from 0.85 MP.
+ * 3.6, 7.3, 11.4, 14.3 MiB at 0.85, 1.92, 3.84, 4 MP, at most 4.5 MB per MP from 0.85 MP;
+ * beyond 4 MP (bench/results/2026-12-05-beyond-memory.json) 18.7, 21.9, 22.5, 28.3 MiB at
+ * 5.76, 6.75, 7.68, 9.19 MP: at most 2.8 MiB more per MP than at 4 MP, charged 3 MB.
  */
 export const BANDED_WEBP_MB_PER_MP = 4.5;
+/** Output MP up to which {@link BANDED_WEBP_MB_PER_MP} applies, and the figure beyond it. */
+const BANDED_WEBP_KNEE_MP = 4;
+const BANDED_WEBP_MB_PER_MP_BEYOND = 3;
+
+/** libwebp's memory for a banded opaque encode of `outMP` output MP (see above), MB. */
+export const bandedWebpMb = (outMP: number) =>
+  BANDED_WEBP_MB_PER_MP * Math.min(outMP, BANDED_WEBP_KNEE_MP) +
+  BANDED_WEBP_MB_PER_MP_BEYOND * Math.max(0, outMP - BANDED_WEBP_KNEE_MP);
 
 /** Output MP of the bench's smaller encode case (800x1067), the knee of the encode curve. */
 const ENCODE_KNEE_MP = (800 * 1067) / 1_000_000;
@@ -246,6 +256,8 @@ export interface PlanSource extends SourceFacts {
    * colour transform.
    */
   colourManaged?: boolean;
+  /** AVIF: the AV1 coding (ImageRecord avifCoding); absent is charged the largest frame (avif-cost.ts). */
+  avifCoding?: AvifCoding;
   /**
    * Size of the original file, bytes (ImageRecord.bytes): shrink-on-load input copies, and
    * PNG memory counts the compressed input (png-cost.ts).
@@ -600,8 +612,7 @@ export function estimateShape(
     : streamed && !alpha
       ? {
           ...encodeCost(format, outMP, avifSpeed, t),
-          mb:
-            (shape.orientation.transpose ? STREAMED_WEBP_MB_PER_MP : BANDED_WEBP_MB_PER_MP) * outMP,
+          mb: shape.orientation.transpose ? STREAMED_WEBP_MB_PER_MP * outMP : bandedWebpMb(outMP),
         }
       : encodeCost(format, outMP, avifSpeed, t, alpha);
   const lentCopyMB = !streamed
@@ -768,6 +779,7 @@ export function sourceFacts(rec: ImageRecord): PlanSource {
     webpLossless: rec.webpLossless,
     webpVp8l: rec.webpVp8l === true,
     ...(rec.colourManaged === false && { colourManaged: false }),
+    ...(rec.avifCoding && { avifCoding: rec.avifCoding }),
     bytes: rec.bytes,
     frames: rec.frames,
     focal: rec.focal ?? null,

@@ -102,10 +102,10 @@ export const contentType = (f: EncodeFormat) => `image/${f}`;
 
 /**
  * The format of a request, placed with its estimate (transform/fallback.ts `placeShape`: the
- * shape, or its libjpeg-turbo M/8 fallback when only that fits). An explicit format is made
- * or refused as asked; `f=auto` answers with the first of {@link autoCandidates} that the
- * planner does not refuse (so a source too heavy for the AVIF encoder still gets WebP), or
- * the first when all are refused (the 422 then names its estimate). One estimate per
+ * shape, or its libjpeg-turbo M/8 fallback when only that fits). An explicit format is the
+ * first of {@link bestEffort} that the planner does not refuse; `f=auto` the first of
+ * {@link autoCandidates} (so a source too heavy for the AVIF encoder still gets WebP); when
+ * every candidate is refused, the first (the 422 then names its estimate). One estimate per
  * candidate, on one shape. `json` must be handled before calling this.
  */
 export function chooseFormat(
@@ -118,9 +118,23 @@ export function chooseFormat(
   if (requested === 'json') throw new RangeError('chooseFormat: f=json is not an image');
   if (requested !== 'auto') {
     const format = resolveFormat(requested, accept, source, shape.spec);
-    return { format, ...placeShape(shape, format, config) };
+    return feasibleFormat(shape, bestEffort(format, shape.spec), config);
   }
   return feasibleFormat(shape, autoCandidates(accept, source, shape.spec), config);
+}
+
+/**
+ * The formats an explicit format is made in, best first. `f=avif` is best effort, as
+ * Cloudflare's is ("Images that cannot be compressed as AVIF will be served as WebP instead",
+ * Cloudflare Images, Transform images → Format limitations): the AVIF, or WebP when the
+ * planner refuses the AVIF (an AVIF-capable client takes WebP; the answer does not vary on
+ * Accept). Every other format is made or refused as asked.
+ */
+export function bestEffort(
+  format: EncodeFormat,
+  spec: Pick<TransformSpec, 'format'>,
+): EncodeFormat[] {
+  return format === 'avif' && spec.format === 'avif' ? ['avif', 'webp'] : [format];
 }
 
 /**

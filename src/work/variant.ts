@@ -18,7 +18,7 @@ import { finishItem, getItem, getJobById, noteItemRetry, startItem } from '../st
 import { getOriginal } from '../storage/originals';
 import { markVariantFailed, markVariantReady, type VariantIdentity } from '../storage/variants-db';
 import { hasVariant, putVariant, specHash } from '../storage/variants';
-import { formatsFor } from '../transform/negotiate';
+import { bestEffort, feasibleFormat, formatsFor } from '../transform/negotiate';
 import { runShape, shapeVariant } from '../transform/pipeline';
 import { combine, overBudget, queueBudget, sourceFacts } from '../transform/cost';
 import { placeShape } from '../transform/fallback';
@@ -57,6 +57,9 @@ export async function makeVariants(
   // when only that fits), so the consumer makes the same bytes.
   const budget = queueBudget(config);
   const shape = shapeVariant(sourceFacts(rec), spec);
+  // An explicit format in the format delivery answers it with (`f=avif` may be WebP).
+  if (spec.format !== 'auto')
+    formats = formats.map((f) => feasibleFormat(shape, bestEffort(f, spec), config).format);
   const placed = formats.map((f) => placeShape(shape, f, config));
   const shapes = new Map(formats.map((f, i) => [f, placed[i]!.shape]));
   const feasible = formats.filter((_, i) => overBudget(placed[i]!.estimate, budget).length === 0);

@@ -172,6 +172,33 @@ describe('decodeAvif', () => {
     expect(maxDiff(same.data, boxed.data)).toBe(0);
   });
 
+  it('reads the AV1 coding from av1C, and the planner prices the decoder frame by it', async () => {
+    expect(probe(photo).avifCoding).toEqual({ bitDepth: 8, chroma: '4:4:4' });
+    expect(probe(await avif('10bit.avif')).avifCoding).toEqual({ bitDepth: 10, chroma: '4:2:0' });
+    const deep = await avif('10bit-444.avif');
+    const facts = { ...probe(deep), bytes: deep.byteLength };
+    expect(facts.avifCoding).toEqual({ bitDepth: 10, chroma: '4:4:4' });
+    // A 10-bit 4:4:4 frame takes 6 bytes a pixel: more than an 8-bit 4:4:4 one is charged.
+    for (const [opts, out, box, scaled] of [
+      [{ box: 8 }, 128 * 96, 8, false],
+      [{ size: { width: 800, height: 600 } }, 800 * 600, 0, true],
+    ] as const) {
+      let wasm = 0;
+      decodeAvif(deep, opts, (img) => {
+        wasm = (wasmMemory().avifDec ?? 0) / 2 ** 20;
+        return img;
+      });
+      const shallow = { ...facts, avifCoding: { bitDepth: 8, chroma: '4:4:4' } } as const;
+      expect(wasm).toBeGreaterThan(1 + avifModuleMb(shallow, out, box, scaled));
+      expect(wasm).toBeLessThanOrEqual(1 + avifModuleMb(facts, out, box, scaled));
+      // Unknown (rows stored before it was recorded): the largest frame.
+      const unknown = { ...facts, avifCoding: undefined };
+      expect(avifModuleMb(unknown, out, box, scaled)).toBeGreaterThanOrEqual(
+        avifModuleMb(facts, out, box, scaled),
+      );
+    }
+  });
+
   it('decodes 10-bit AVIFs to 8-bit RGBA', async () => {
     const bytes = await avif('10bit.avif');
     const img = decodeAvif(bytes);

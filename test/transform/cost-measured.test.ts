@@ -12,16 +12,19 @@
  * 2026-12-05-planner-memory.json on the shape the planner picks (transform/fallback.ts: the
  * libjpeg-turbo M/8 fallback where only that fits), and `|m8` cases on that fallback forced;
  * 2026-12-05-decode-memory.json likewise, the JPEG cases measured again for the JPEG module's
- * refit (jpeg-cost.ts `scaledModuleMb`). A case whose shape changed since is measured again
- * on the new shape (its `replaces` field gives the old peak). 2026-12-05-jpeg-rows-memory.json:
- * JPEG outputs on the planner's shape (`beyond:` cases, where the rows encoder replaces
- * mozjpeg) and on libjpeg-turbo's rows encoder forced (`jrows:` cases, `jpegRows`).
+ * refit (jpeg-cost.ts `scaledModuleMb`); 2026-12-05-beyond-memory.json (`beyond:` cases, wider
+ * outputs and other encoders than the grid's) on the planner's shape. A case whose shape
+ * changed since is measured again on the new shape (its `replaces` field gives the old peak).
+ * 2026-12-05-jpeg-rows-memory.json: JPEG outputs on the planner's shape (`beyond:` cases, where
+ * the rows encoder replaces mozjpeg: they supersede the beyond file's cases of the same id, made
+ * with mozjpeg) and on libjpeg-turbo's rows encoder forced (`jrows:` cases, `jpegRows`).
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import measured from '../../bench/results/2026-12-05-memory.json';
 import planned from '../../bench/results/2026-12-05-planner-memory.json';
 import refit from '../../bench/results/2026-12-05-decode-memory.json';
+import beyond from '../../bench/results/2026-12-05-beyond-memory.json';
 import jpegRows from '../../bench/results/2026-12-05-jpeg-rows-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
@@ -41,9 +44,9 @@ interface Measured {
 type Made = 'default' | 'planned';
 const gridCases = (file: { cases: Record<string, Measured> }, made: Made) =>
   Object.entries(file.cases)
-    .filter(([id]) => id.startsWith('grid:'))
+    .filter(([id]) => id.startsWith('grid:') || id.startsWith('beyond:'))
     .map(([id, m]) => {
-      const [label = '', t = '', f = '', m8 = ''] = id.slice('grid:'.length).split('|');
+      const [label = '', t = '', f = '', m8 = ''] = id.replace(/^\w+:/, '').split('|');
       const how = m8 === 'm8' ? ('m8' as const) : made;
       return { id: `${id} (${made})`, label, t, f: f as EncodeFormat, how, m };
     });
@@ -64,6 +67,10 @@ const CASES = [
     ...c,
     id: c.id.replace('(planned)', '(refit)'),
   })),
+  // Superseded by the rows file's measurement of the same variant on its new shape.
+  ...gridCases(beyond as { cases: Record<string, Measured> }, 'planned').filter(
+    (c) => !(c.id.replace(/ \(planned\)$/, '') in jpegRows.cases),
+  ),
 ];
 
 const facts = new Map<string, PlanSource>();

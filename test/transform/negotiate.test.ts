@@ -1,6 +1,11 @@
 /** format=auto candidates and Accept classes (src/transform/negotiate.ts). */
 import { describe, expect, it } from 'vitest';
-import { acceptClass, autoCandidates, resolveFormat } from '../../src/transform/negotiate';
+import {
+  acceptClass,
+  autoCandidates,
+  bestEffort,
+  resolveFormat,
+} from '../../src/transform/negotiate';
 
 const photo = { format: 'jpeg', hasAlpha: false } as const;
 const alpha = { format: 'png', hasAlpha: true } as const;
@@ -25,5 +30,16 @@ describe('autoCandidates', () => {
     expect(autoCandidates('avif', anim)).toEqual(['webp', 'gif']);
     expect(autoCandidates('basic', anim)).toEqual(['gif']);
     expect(autoCandidates('webp', anim, { anim: false })).toEqual(['webp', 'png']);
+  });
+});
+
+describe('bestEffort', () => {
+  it('lets an explicit AVIF fall back to WebP, and nothing else', () => {
+    expect(bestEffort('avif', { format: 'avif' })).toEqual(['avif', 'webp']);
+    expect(bestEffort('avif', { format: 'auto' })).toEqual(['avif']);
+    for (const f of ['webp', 'jpeg', 'png', 'gif'] as const)
+      expect(bestEffort(f, { format: f })).toEqual([f]);
+    // `compression=fast` made the explicit AVIF a JPEG: made or refused as asked.
+    expect(bestEffort('jpeg', { format: 'avif' })).toEqual(['jpeg']);
   });
 });

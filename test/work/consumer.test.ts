@@ -7,6 +7,7 @@ import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { encodeImage } from '../../src/codecs/encode';
 import { RETRY_MAX_SECONDS } from '../../src/config';
+import { estimateVariant } from '../../src/transform/cost';
 import { backoffSeconds } from '../../src/work/consumer';
 import type { VariantMessage } from '../../src/work/messages';
 import { specHash } from '../../src/storage/variants';
@@ -244,6 +245,43 @@ describe('per-message outcomes', () => {
       last_error: expect.stringMatching(/gave up after 4 attempts: .*injected/),
     });
     expect((await getJob(job.id)).status).toBe('failed');
+  });
+});
+
+describe('best-effort AVIF', () => {
+  it('stores WebP for an explicit f=avif job that the AVIF encoder cannot make, as delivery answers it', async () => {
+    const spec = parseTransform('w=600,f=avif');
+    const src = {
+      format: 'png',
+      width: 768,
+      height: 512,
+      orientation: 1,
+      hasAlpha: false,
+    } as const;
+    const webpMB = Math.ceil(estimateVariant(src, spec, 'webp').memoryMB);
+    expect(estimateVariant(src, spec, 'avif').memoryMB).toBeGreaterThan(webpMB);
+    const budgets = { INLINE_BUDGET_MB: String(webpMB), QUEUE_BUDGET_MB: String(webpMB) };
+    const q = new FakeQueue();
+    const res = await call('/v1/jobs', {
+      method: 'POST',
+      key: KEYS.alice,
+      env: envWith(q, budgets),
+      body: JSON.stringify({ images: [kodim.id], variants: ['w=600,f=avif'] }),
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(res.status).toBe(201);
+    const job = (await res.json()) as JobJson;
+    await pump(q, envWith(q, budgets));
+    expect((await getJob(job.id)).progress).toMatchObject({ total: 1, succeeded: 1, failed: 0 });
+    const hash = (f: 'avif' | 'webp') => specHash(canon('w=600,f=avif'), f);
+    expect(await countObjects(`variants/${kodim.sha256}/${await hash('webp')}`)).toBe(1);
+    expect(await countObjects(`variants/${kodim.sha256}/${await hash('avif')}`)).toBe(0);
+    // Delivery answers the URL with the stored WebP, not made again.
+    const got = await call(`/img/${kodim.id}/w=600,f=avif`, { env: envWith(q, budgets) });
+    expect(got.status).toBe(200);
+    expect(got.headers.get('Content-Type')).toBe('image/webp');
+    expect(got.headers.get('X-Variant-Source')).toBe('r2');
+    await got.arrayBuffer();
   });
 });
 

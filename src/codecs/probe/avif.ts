@@ -5,7 +5,7 @@
  */
 
 import { u8, be16, be24, be32, fourcc, bytesEqual, malformed, checkSides } from './bytes';
-import { type ProbeResult, type IccLocation } from './facts';
+import { type AvifCoding, type ProbeResult, type IccLocation } from './facts';
 
 // Walk caps (each step also advances by at least one byte, so walks end at the data end).
 const MAX_BOXES = 4096;
@@ -148,6 +148,7 @@ const MINF = fourcc('minf');
 const STBL = fourcc('stbl');
 const STSZ = fourcc('stsz');
 const COLR = fourcc('colr');
+const AV1C = fourcc('av1C');
 const PROF = fourcc('prof');
 const RICC = fourcc('rICC');
 
@@ -174,6 +175,19 @@ function irotImirToOrientation(angle: number | null, axis: number | null): numbe
   if (axis === null) return [1, 8, 3, 6][a] ?? 1;
   if (axis === 1) return [2, 7, 4, 5][a] ?? 1;
   return [4, 5, 2, 7][a] ?? 1;
+}
+
+/**
+ * The AV1 coding of an item from its `av1C` (AV1-ISOBMFF §2.3.3: high_bitdepth, twelve_bit,
+ * mono_chrome, chroma_subsampling_x/y). Null when the box is too short.
+ */
+function av1cCoding(b: Uint8Array, box: Box): AvifCoding | null {
+  if (box.truncated || box.end - box.content < 4) return null;
+  const flags = b[box.content + 2]!;
+  const bitDepth = flags & 0x40 ? (flags & 0x20 ? 12 : 10) : 8;
+  const chroma =
+    flags & 0x10 ? '4:0:0' : flags & 0x08 ? (flags & 0x04 ? '4:2:0' : '4:2:2') : '4:4:4';
+  return { bitDepth, chroma };
 }
 
 /** Header facts of an AVIF file (sniffed as such). @throws ProbeError `malformed`. */
@@ -223,6 +237,7 @@ export function probeAvif(b: Uint8Array): ProbeResult {
   let axis: number | null = null;
   let icc: IccLocation | undefined;
   const alphaItems = new Set<number>();
+  let coding: AvifCoding | null = null;
   for (const ipma of ipmas) {
     const r = new BoxReader(b, ipma.content, ipma.end);
     const { version, flags } = r.fullBox();
@@ -247,6 +262,8 @@ export function probeAvif(b: Uint8Array): ProbeResult {
           size = { width: pr.u32(), height: pr.u32() };
         } else if (prop.type === IROT && angle === null) {
           angle = new BoxReader(b, prop.content, prop.end).u8() & 3;
+        } else if (prop.type === AV1C && !coding) {
+          coding = av1cCoding(b, prop);
         } else if (prop.type === IMIR && axis === null) {
           axis = new BoxReader(b, prop.content, prop.end).u8() & 1;
         } else if (prop.type === COLR && !icc && !prop.truncated) {
@@ -262,18 +279,20 @@ export function probeAvif(b: Uint8Array): ProbeResult {
   }
   if (!size) throw malformed('AVIF: primary item has no ispe property');
   checkSides('AVIF', size.width, size.height);
+  const hasAlpha =
+    alphaItems.size > 0 && iref !== null && hasAuxlToPrimary(b, iref, alphaItems, primary);
 
   return {
     format: 'avif',
     width: size.width,
     height: size.height,
     orientation: irotImirToOrientation(angle, axis),
-    hasAlpha:
-      alphaItems.size > 0 && iref !== null && hasAuxlToPrimary(b, iref, alphaItems, primary),
+    hasAlpha,
     frames: moov ? sequenceFrames(b, moov) : 1,
     progressive: false,
     cmyk: false,
     ...(icc && { icc }),
+    ...(coding && { avifCoding: coding }),
   };
 }
 

@@ -43,6 +43,17 @@ export interface ProbeResult {
    * and scales while decoding. Absent for other formats.
    */
   webpVp8l?: boolean;
+  /**
+   * AVIF only: the primary item's AV1 coding (its `av1C`), which decides the size of the
+   * decoder's frame. Absent when the primary has no `av1C`.
+   */
+  avifCoding?: AvifCoding;
+}
+
+/** An AV1 image's coding (AV1-ISOBMFF `av1C`): bits per sample and chroma subsampling. */
+export interface AvifCoding {
+  bitDepth: 8 | 10 | 12;
+  chroma: '4:0:0' | '4:2:0' | '4:2:2' | '4:4:4';
 }
 
 /** Colour model of the stored samples, as the header says: what an ICC profile must match. */
