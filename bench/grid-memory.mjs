@@ -46,7 +46,7 @@ const ENCODES = {
   webp: ['800x1067', '1600x2133', '2000x2000', '3000x4000'],
   jpeg: ['800x1067', '1600x2133', '2000x2000'],
   avif: ['800x1067', '1600x1200', '1600x2133'],
-  png: ['800x1067', '1600x2133'],
+  png: ['800x1067', '1600x2133', '2400x3200', '3000x4000'],
 };
 /** With transparency: a horizontal alpha ramp, as bench/png-memory.mjs's `alpha` kind. */
 ENCODES['webp-alpha'] = [
@@ -144,6 +144,10 @@ const BEYOND = [
   ['24 MP progressive JPEG', 'w=2400', 'webp'],
   ['12 MP PNG', 'w=1600', 'jpeg'],
   ['12 MP WebP (lossy)', 'w=1600', 'jpeg'],
+  ['12 MP phone JPEG', 'w=1600', 'png'],
+  ['12 MP JPEG (Carrie)', 'w=2400', 'png'],
+  ['12 MP PNG', 'w=1600', 'png'],
+  ['3 MP alpha PNG', 'w=1600', 'png'],
   // JPEG outputs the rows encoder takes into the queue (session 9).
   ['12 MP JPEG (Carrie)', 'w=2000', 'jpeg'],
   ['12 MP JPEG (Carrie)', 'w=2400', 'jpeg'],

@@ -9,6 +9,7 @@ import { withCodec } from '../../wasm';
 import { encodeAvif } from './avif-enc';
 import type { EncodeFormat, RawImage } from './types';
 import { GifAnimationEncoder } from './gif';
+import { encodePng } from './png-enc';
 import { encodeWebp, encodeWebpFilled, encodeWebpRows, type WebpRowsOptions } from './webp';
 
 /**
@@ -111,7 +112,9 @@ function checkWebpSize(width: number, height: number): void {
  *   rows are handed to libwebp band by band (no copy of the image in its memory).
  * - avif: libavif 1.4.2 + aom 3.12.1 (wasm/avif_enc.wasm, src/codecs/avif-enc.ts), 8-bit 4:2:0,
  *   alpha kept; speed from `avifSpeed`.
- * - png: 8-bit RGBA, lossless, default zlib compression (not size-optimised).
+ * - png: 8-bit RGBA, lossless: the `png` crate 0.17.7 in wasm/png_scaled.wasm (Sub filter,
+ *   deflate level 1, not size-optimised), fed a band of rows at a time (`encodePng`,
+ *   src/codecs/png-enc.ts), so the module never holds the RGBA image.
  * - gif: one frame, ≤ 256 colours quantised by gifenc, 1-bit transparency (alpha < 128).
  *
  * @returns the encoded file, a fresh Uint8Array.
@@ -166,9 +169,7 @@ export async function encodeImage(
       break;
     }
     case 'png':
-      out = await withCodec('pngCodec', (c) =>
-        c.encode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height),
-      );
+      out = encodePng(img);
       break;
     default:
       throw new RangeError(`encode: unsupported format ${String(format)}`);

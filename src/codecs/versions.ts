@@ -17,10 +17,10 @@ export const JPEG_SCALED_SHA256 =
   '47b01ef9dfe5280ed28dc520297a7976aa952cb9dff7893c62636532dcfd1722';
 
 /**
- * SHA-256 of wasm/png_scaled.wasm (our streaming PNG decoder and resampler, png 0.17.7; see
- * wasm/README.md), checked against the committed file by the same test.
+ * SHA-256 of wasm/png_scaled.wasm (our streaming PNG decoder and resampler, and the banded PNG
+ * encoder, png 0.17.7; see wasm/README.md), checked against the committed file by the same test.
  */
-export const PNG_SCALED_SHA256 = '70060dd91648b87512f69513ae4c3780b52682c68f5b7c0cb3e97f95132fa05c';
+export const PNG_SCALED_SHA256 = '3925f7af67834e8fb90565e4519367b2036cc12f8b998752e9cbe145f64a7aa6';
 
 /**
  * SHA-256 of wasm/libwebp.wasm (our build of libwebp 1.5.0: WebP decode, scaled and animated

@@ -109,8 +109,8 @@ describe('offload', () => {
     const small = await call(`/img/${bug.id}/w=400,f=webp`, { env: roomy });
     expect(small.headers.get('X-Variant-Source')).toBe('computed');
     await small.arrayBuffer();
-    // Under the same-geometry stand-ins (PNG 45.5 MB, WebP 52 estimated), over the nearest's.
-    const tight = envWith(q, { INLINE_BUDGET_MB: '42', QUEUE_BUDGET_MB: '200' });
+    // Under the same-geometry stand-ins' estimates (PNG, WebP), over the nearest's.
+    const tight = envWith(q, { INLINE_BUDGET_MB: '40', QUEUE_BUDGET_MB: '200' });
     const res = await call(`/img/${bug.id}/w=500,f=avif`, { headers: ACCEPT_ALL, env: tight });
     expect(res.status).toBe(200);
     expect(res.headers.get('X-Stand-In')).toBe(
