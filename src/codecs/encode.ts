@@ -50,8 +50,11 @@ export interface EncodeOptions {
   progressive?: boolean;
 }
 
-/** The encoder's quality for `opts` (see {@link EncodeOptions}), rounded. */
-function encodeQuality(format: EncodeFormat, opts: EncodeOptions): number {
+/**
+ * The encoder's quality for `format` and `opts` (see {@link EncodeOptions}), rounded.
+ * @throws RangeError for a quality outside 1..100.
+ */
+export function encodeQuality(format: EncodeFormat, opts: EncodeOptions): number {
   const quality = opts.quality ?? DEFAULT_QUALITY[format] ?? 100;
   if (!Number.isFinite(quality) || quality < 1 || quality > 100)
     throw new RangeError(`encode: quality ${quality} outside 1..100`);
