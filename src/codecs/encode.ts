@@ -50,8 +50,11 @@ export interface EncodeOptions {
   progressive?: boolean;
 }
 
-/** The encoder's quality for `opts` (see {@link EncodeOptions}), rounded. */
-function encodeQuality(format: EncodeFormat, opts: EncodeOptions): number {
+/**
+ * The encoder's quality for `format` and `opts` (see {@link EncodeOptions}), rounded.
+ * @throws RangeError for a quality outside 1..100.
+ */
+export function encodeQuality(format: EncodeFormat, opts: EncodeOptions): number {
   const quality = opts.quality ?? DEFAULT_QUALITY[format] ?? 100;
   if (!Number.isFinite(quality) || quality < 1 || quality > 100)
     throw new RangeError(`encode: quality ${quality} outside 1..100`);
@@ -68,9 +71,9 @@ function encodeQuality(format: EncodeFormat, opts: EncodeOptions): number {
 export function encodeWebpInto(
   width: number,
   height: number,
-  fill: (px: Uint8ClampedArray) => Promise<void>,
+  fill: (px: Uint8ClampedArray) => void | Promise<void>,
   opts: EncodeOptions = {},
-): Promise<Uint8Array> {
+): Uint8Array | Promise<Uint8Array> {
   checkWebpSize(width, height);
   return encodeWebpFilled(width, height, fill, { quality: encodeQuality('webp', opts) });
 }
@@ -86,9 +89,9 @@ export function encodeWebpInto(
 export function encodeWebpRowsInto(
   width: number,
   height: number,
-  produce: (rowAt: (y: number) => Uint8ClampedArray) => Promise<void>,
+  produce: (rowAt: (y: number) => Uint8ClampedArray) => void | Promise<void>,
   opts: EncodeOptions & Pick<WebpRowsOptions, 'onBand'> = {},
-): Promise<Uint8Array> {
+): Uint8Array | Promise<Uint8Array> {
   checkWebpSize(width, height);
   const { onBand } = opts;
   return encodeWebpRows(width, height, produce, { quality: encodeQuality('webp', opts), onBand });

@@ -321,6 +321,12 @@ export function encodeWebpRows(
   width: number,
   height: number,
   produce: (rowAt: (y: number) => Uint8ClampedArray) => void | Promise<void>,
+  opts?: WebpRowsOptions,
+): Uint8Array | Promise<Uint8Array>;
+export function encodeWebpRows(
+  width: number,
+  height: number,
+  produce: (rowAt: (y: number) => Uint8ClampedArray) => void | Promise<void>,
   opts: WebpRowsOptions = {},
 ): Uint8Array | Promise<Uint8Array> {
   checkSize(width, height);
@@ -417,6 +423,12 @@ export function encodeWebpFilled(
   fill: (px: Uint8ClampedArray) => void,
   opts?: WebpEncodeOptions,
 ): Uint8Array;
+export function encodeWebpFilled(
+  width: number,
+  height: number,
+  fill: (px: Uint8ClampedArray) => void | Promise<void>,
+  opts?: WebpEncodeOptions,
+): Uint8Array | Promise<Uint8Array>;
 export function encodeWebpFilled(
   width: number,
   height: number,

@@ -60,7 +60,7 @@ import {
 import costTable from './cost-table.json';
 import { turboPaysOff } from './jpeg-cost';
 import type { Rgba, TransformSpec } from './spec';
-import { encodeStreamed, streams } from './streamed';
+import { encodeStreamed, jpegProgressive, streamedOutput, streams } from './streamed';
 import { findTrim, fullRect, trimWindow, uprightCorner, uprightWindow } from './trim';
 import { inLane, yieldToLoop } from './yield';
 import type { StageTimings } from '../observability/log';
@@ -197,6 +197,12 @@ export interface VariantShape extends ReturnType<typeof planVariant> {
   /** What is decoded (stored frame: the crop, or the whole source for `trim=border`). */
   decodes: { crop: Rect; target: Size };
   decode: DecodePlan;
+  /**
+   * A JPEG output encoded by libjpeg-turbo from rows (transform/streamed.ts) instead of by
+   * mozjpeg from the whole image: set only by the planner (transform/fallback.ts), where
+   * mozjpeg's memory does not fit the place the variant would be made in.
+   */
+  jpegRows?: boolean;
 }
 
 /**
@@ -650,17 +656,20 @@ async function runStages(
     return kept?.icc ? null : (fileIcc ?? (cicp ? cicpProfile(cicp) : null));
   };
   const quality = encoderQuality(spec.quality, format);
-  if (streams(src, spec, format, planned.inner, enlargeTo !== undefined)) {
-    // The output image is written once, into libwebp's input (transform/streamed.ts).
+  if (streams(src, spec, format, planned.inner, enlargeTo !== undefined, planned.jpegRows)) {
+    // The output image is written once, into the encoder's input (transform/streamed.ts).
+    const output = streamedOutput(spec, format, src.hasAlpha);
     const made = await decodeFor(bytes, src, planned.crop, planned.target, planned.decode, (d) => {
       lap('decode');
+      const icc = iccOf(d.img);
       return encodeStreamed(
         d,
         src.hasAlpha,
         planned,
-        iccOf(d.img),
+        icc,
         quality,
         () => lap('resize'),
+        output,
         pause,
       );
     });
@@ -687,7 +696,7 @@ async function runStages(
   await pause();
   let out = await encodeImage(img, format, {
     quality,
-    progressive: spec.format !== 'baseline-jpeg' && spec.compression !== 'fast',
+    progressive: jpegProgressive(spec),
   });
   if (kept) out = await embedMetadata(out, format, img, kept);
   lap('encode');

@@ -13,8 +13,11 @@
  * libjpeg-turbo M/8 fallback where only that fits), and `|m8` cases on that fallback forced;
  * 2026-12-05-decode-memory.json likewise, the JPEG cases measured again for the JPEG module's
  * refit (jpeg-cost.ts `scaledModuleMb`); 2026-12-05-beyond-memory.json (`beyond:` cases, wider
- * outputs and other encoders than the grid's) on the planner's shape. A case whose shape changed since is measured again
- * on the new shape (its `replaces` field gives the old peak).
+ * outputs and other encoders than the grid's) on the planner's shape. A case whose shape
+ * changed since is measured again on the new shape (its `replaces` field gives the old peak).
+ * 2026-12-05-jpeg-rows-memory.json: JPEG outputs on the planner's shape (`beyond:` cases, where
+ * the rows encoder replaces mozjpeg: they supersede the beyond file's cases of the same id, made
+ * with mozjpeg) and on libjpeg-turbo's rows encoder forced (`jrows:` cases, `jpegRows`).
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +25,7 @@ import measured from '../../bench/results/2026-12-05-memory.json';
 import planned from '../../bench/results/2026-12-05-planner-memory.json';
 import refit from '../../bench/results/2026-12-05-decode-memory.json';
 import beyond from '../../bench/results/2026-12-05-beyond-memory.json';
+import jpegRows from '../../bench/results/2026-12-05-jpeg-rows-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
@@ -46,14 +50,27 @@ const gridCases = (file: { cases: Record<string, Measured> }, made: Made) =>
       const how = m8 === 'm8' ? ('m8' as const) : made;
       return { id: `${id} (${made})`, label, t, f: f as EncodeFormat, how, m };
     });
+/** The rows-encoder file's cases: `beyond:` on the planner's shape, `jrows:` forced. */
+const rowsCases = Object.entries((jpegRows as { cases: Record<string, Measured> }).cases).map(
+  ([id, m]) => {
+    const [kind = '', rest = ''] = id.split(/:(.*)/s);
+    const [label = '', t = '', f = ''] = rest.split('|');
+    const how = kind === 'jrows' ? ('rows' as const) : ('planned' as const);
+    return { id: `${id} (rows file)`, label, t, f: f as EncodeFormat, how, m };
+  },
+);
 const CASES = [
+  ...rowsCases,
   ...gridCases(measured as { cases: Record<string, Measured> }, 'default'),
   ...gridCases(planned as { cases: Record<string, Measured> }, 'planned'),
   ...gridCases(refit as { cases: Record<string, Measured> }, 'planned').map((c) => ({
     ...c,
     id: c.id.replace('(planned)', '(refit)'),
   })),
-  ...gridCases(beyond as { cases: Record<string, Measured> }, 'planned'),
+  // Superseded by the rows file's measurement of the same variant on its new shape.
+  ...gridCases(beyond as { cases: Record<string, Measured> }, 'planned').filter(
+    (c) => !(c.id.replace(/ \(planned\)$/, '') in jpegRows.cases),
+  ),
 ];
 
 const facts = new Map<string, PlanSource>();
@@ -61,9 +78,15 @@ const config = loadConfig({});
 const { queueBudgetMb } = config;
 
 /** The shape a case was made on (see the module comment). */
-function shapeOf(src: PlanSource, t: string, f: EncodeFormat, how: Made | 'm8'): PlanShape {
+function shapeOf(
+  src: PlanSource,
+  t: string,
+  f: EncodeFormat,
+  how: Made | 'm8' | 'rows',
+): PlanShape {
   const shape = shapeVariant(src, parseTransform(t));
   if (how === 'default') return shape;
+  if (how === 'rows') return { ...shape, jpegRows: true };
   if (how === 'planned') return placeShape(shape, f, config).shape;
   const alt = decodeFallback(shape);
   if (!alt) throw new Error(`${t}: no decode fallback`);
