@@ -64,15 +64,16 @@ export function encodeQuality(format: EncodeFormat, opts: EncodeOptions): number
 /**
  * Encodes a WebP as {@link encodeImage} does (the same bytes for the same pixels), from pixels
  * that `fill` writes straight into the encoder's input buffer (RGBA8, `width` × `height`;
- * see `encodeWebpFilled`, src/codecs/webp.ts): the image exists once, inside libwebp.
+ * see `encodeWebpFilled`, src/codecs/webp.ts, for a `fill` that yields): the image exists
+ * once, inside libwebp.
  * @throws as encodeImage, and whatever `fill` throws.
  */
 export function encodeWebpInto(
   width: number,
   height: number,
-  fill: (px: Uint8ClampedArray) => void,
+  fill: (px: Uint8ClampedArray) => void | Promise<void>,
   opts: EncodeOptions = {},
-): Uint8Array {
+): Uint8Array | Promise<Uint8Array> {
   checkWebpSize(width, height);
   return encodeWebpFilled(width, height, fill, { quality: encodeQuality('webp', opts) });
 }
@@ -80,16 +81,17 @@ export function encodeWebpInto(
 /**
  * Encodes a WebP as {@link encodeImage} does (the same bytes for the same pixels), from rows
  * that `produce` writes into libwebp's memory a band at a time (`rowAt(y)`: output row `y`,
- * RGBA8; see `encodeWebpRows`, src/codecs/webp.ts, for the band order and `onBand`): libwebp
- * holds its YUV picture and one band, never the RGBA image.
+ * RGBA8; see `encodeWebpRows`, src/codecs/webp.ts, for the band order, `onBand` and a
+ * `produce` that yields between bands): libwebp holds its YUV picture and one band, never
+ * the RGBA image.
  * @throws as encodeImage, as encodeWebpRows, and whatever `produce` or `onBand` throws.
  */
 export function encodeWebpRowsInto(
   width: number,
   height: number,
-  produce: (rowAt: (y: number) => Uint8ClampedArray) => void,
+  produce: (rowAt: (y: number) => Uint8ClampedArray) => void | Promise<void>,
   opts: EncodeOptions & Pick<WebpRowsOptions, 'onBand'> = {},
-): Uint8Array {
+): Uint8Array | Promise<Uint8Array> {
   checkWebpSize(width, height);
   const { onBand } = opts;
   return encodeWebpRows(width, height, produce, { quality: encodeQuality('webp', opts), onBand });

@@ -81,8 +81,10 @@ function check(width: number, height: number, quality: number): void {
  * bottom, into the encoder's memory: `rowAt(y)` is the buffer for output row `y` (`width` × 4
  * bytes), valid until the next `rowAt` call; rows must be asked for in order 0, 1, … and all of
  * them. Each band of {@link JPEG_BAND_ROWS} rows goes through `onBand` and into libjpeg as soon
- * as the next band's first row is asked for. `produce` runs synchronously and must not call
- * this module.
+ * as the next band's first row is asked for. `produce` must not call this module; it may
+ * return a promise (a transform that yields between rows, transform/yield.ts), and the
+ * result is then a promise too (nothing else may use this module meanwhile: yield.ts
+ * `inLane`).
  * @returns the .jpg file (a fresh array).
  * @throws RangeError for a bad size or quality, a row out of order or rows left out;
  *   JpegEncodeError when libjpeg fails (the instance is discarded); whatever `produce` or
@@ -93,7 +95,19 @@ export function encodeJpegRows(
   height: number,
   produce: (rowAt: (y: number) => Uint8ClampedArray) => void,
   opts: JpegRowsOptions,
-): Uint8Array {
+): Uint8Array;
+export function encodeJpegRows(
+  width: number,
+  height: number,
+  produce: (rowAt: (y: number) => Uint8ClampedArray) => void | Promise<void>,
+  opts: JpegRowsOptions,
+): Uint8Array | Promise<Uint8Array>;
+export function encodeJpegRows(
+  width: number,
+  height: number,
+  produce: (rowAt: (y: number) => Uint8ClampedArray) => void | Promise<void>,
+  opts: JpegRowsOptions,
+): Uint8Array | Promise<Uint8Array> {
   const bandRows = Math.min(JPEG_BAND_ROWS, height);
   return run(width, height, bandRows, opts, (e, ptr) => {
     const rowBytes = width * 4;
@@ -109,21 +123,26 @@ export function encodeJpegRows(
       encoder.header(e, e.je_put(0, rows));
       top = next;
     };
-    produce((y) => {
+    const made = produce((y) => {
       if (y !== next) throw new RangeError(`jpeg encode: row ${y} asked for, expected ${next}`);
       if (y - top === bandRows) flush();
       next++;
       return new Uint8ClampedArray(e.memory.buffer, ptr + (y - top) * rowBytes, rowBytes);
     });
-    flush();
-    if (next !== height) throw new RangeError(`jpeg encode: ${next} of ${height} rows written`);
+    const last = () => {
+      flush();
+      if (next !== height) throw new RangeError(`jpeg encode: ${next} of ${height} rows written`);
+    };
+    return made instanceof Promise ? made.then(last) : last();
   });
 }
 
 /**
  * As {@link encodeJpegRows} for pixels that `fill` writes, in any order, straight into the
  * encoder's input buffer (RGBA8, `width` × `height`, rows top to bottom): the image exists
- * once, inside the encoder, while libjpeg takes it; `fill`'s view is valid only while it runs.
+ * once, inside the encoder, while libjpeg takes it; `fill`'s view is valid until it returns,
+ * or until the promise it returns settles (as for encodeJpegRows; the result is then a
+ * promise).
  * @throws as encodeJpegRows, and whatever `fill` throws.
  */
 export function encodeJpegFilled(
@@ -131,37 +150,69 @@ export function encodeJpegFilled(
   height: number,
   fill: (px: Uint8ClampedArray) => void,
   opts: Omit<JpegRowsOptions, 'onBand'>,
-): Uint8Array {
+): Uint8Array;
+export function encodeJpegFilled(
+  width: number,
+  height: number,
+  fill: (px: Uint8ClampedArray) => void | Promise<void>,
+  opts: Omit<JpegRowsOptions, 'onBand'>,
+): Uint8Array | Promise<Uint8Array>;
+export function encodeJpegFilled(
+  width: number,
+  height: number,
+  fill: (px: Uint8ClampedArray) => void | Promise<void>,
+  opts: Omit<JpegRowsOptions, 'onBand'>,
+): Uint8Array | Promise<Uint8Array> {
   return run(width, height, height, opts, (e, ptr) => {
-    fill(new Uint8ClampedArray(e.memory.buffer, ptr, width * height * 4));
-    encoder.header(e, e.je_put(0, height));
+    const put = () => void encoder.header(e, e.je_put(0, height));
+    const filled = fill(new Uint8ClampedArray(e.memory.buffer, ptr, width * height * 4));
+    return filled instanceof Promise ? filled.then(put) : put();
   });
 }
 
-/** One encode on the shared instance: begin, `write` the rows (into `ptr`), finish, copy out. */
+/**
+ * One encode on the shared instance: begin, `write` the rows (into `ptr`; a promise when it
+ * yields, and then so is the result), finish, copy out.
+ */
 function run(
   width: number,
   height: number,
   bandRows: number,
   opts: Omit<JpegRowsOptions, 'onBand'>,
-  write: (e: JpegRowsExports, ptr: number) => void,
-): Uint8Array {
+  write: (e: JpegRowsExports, ptr: number) => void | Promise<void>,
+): Uint8Array | Promise<Uint8Array> {
   check(width, height, opts.quality);
   return encoder.use((e) => {
-    try {
-      const begun = encoder.header(
-        e,
-        e.je_begin(width, height, opts.quality, opts.progressive === false ? 0 : 1, bandRows),
-      );
-      write(e, OwnDecoder.view(e, begun).byteOffset);
-      return new Uint8Array(OwnDecoder.data(e, encoder.header(e, e.je_finish())).buffer);
-    } finally {
-      // After a trap the instance is discarded by `use`; otherwise free the encode's buffers.
+    // After a trap the instance is discarded by `use`; otherwise free the encode's buffers.
+    const release = () => {
       try {
         e.je_release();
       } catch {
         // a trapped instance: nothing to free
       }
+    };
+    const finish = () => {
+      try {
+        return new Uint8Array(OwnDecoder.data(e, encoder.header(e, e.je_finish())).buffer);
+      } finally {
+        release();
+      }
+    };
+    let written: void | Promise<void>;
+    try {
+      const begun = encoder.header(
+        e,
+        e.je_begin(width, height, opts.quality, opts.progressive === false ? 0 : 1, bandRows),
+      );
+      written = write(e, OwnDecoder.view(e, begun).byteOffset);
+    } catch (err) {
+      release();
+      throw err;
     }
+    if (!(written instanceof Promise)) return finish();
+    return written.then(finish, (err: unknown) => {
+      release();
+      throw err;
+    });
   });
 }

@@ -19,17 +19,22 @@ export interface RowSink {
   /**
    * Encodes `width` × `height` from rows that `produce` writes into the encoder's memory
    * (`rowAt(y)`: output row `y`, RGBA8, valid until the next call); `onBand` runs on each
-   * finished band of rows before the encoder takes it.
+   * finished band of rows before the encoder takes it. A `produce` that yields returns a
+   * promise, and so does this (transform/yield.ts).
    * @throws RangeError for rows out of the encoder's order; the encoder's errors.
    */
   rows(
     width: number,
     height: number,
-    produce: (rowAt: (y: number) => Uint8ClampedArray) => void,
+    produce: (rowAt: (y: number) => Uint8ClampedArray) => void | Promise<void>,
     onBand?: (band: RawImage, top: number) => void,
-  ): Uint8Array;
-  /** Encodes the image that `fill` writes whole into the encoder's input (RGBA8). */
-  whole(width: number, height: number, fill: (px: Uint8ClampedArray) => void): Uint8Array;
+  ): Uint8Array | Promise<Uint8Array>;
+  /** Encodes the image that `fill` writes whole into the encoder's input (RGBA8); as rows. */
+  whole(
+    width: number,
+    height: number,
+    fill: (px: Uint8ClampedArray) => void | Promise<void>,
+  ): Uint8Array | Promise<Uint8Array>;
 }
 
 /** What a streamed variant is encoded as: a WebP, or a JPEG (progressive or baseline). */

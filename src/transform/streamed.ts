@@ -16,8 +16,13 @@
  * - the colour transform runs on the crop before resizing or on libwebp's buffer after (each
  *   band, or the whole buffer), as transform/pipeline.ts `finishFrame` does, so the bytes are
  *   the same as that path's.
+ * It yields to the event loop (./yield.ts) after decoding, between slices of output rows and
+ * before the encoder's last step, holding the decoder's output and the encoder's state across
+ * each yield (the caller runs it in yield.ts `inLane`).
  * Measured in workerd: docs/performance.md, "Memory per variant".
  */
+import { YIELD_SLICE_PIXELS } from '../config';
+import { WEBP_BAND_ROWS } from '../codecs/webp';
 import type { IccProfile } from '../codecs/icc';
 import { convertToSrgb } from '../codecs/lcms';
 import { resizeRows } from '../codecs/resize';
@@ -29,6 +34,7 @@ import { composite, cropInPlace } from './effects';
 import type { Geometry, Rect, Size } from './geometry';
 import { orientInto, orientSize, rowPlacer, type Orientation } from './orient';
 import type { Rgba, TransformSpec } from './spec';
+import { yieldToLoop } from './yield';
 
 /**
  * True when a still variant takes the streamed path: a WebP, or a JPEG the planner put on the
@@ -104,13 +110,16 @@ function flattenInPlace(img: RawImage, fill: Rgba): void {
  * when given and encodes it as `out.sink` at `quality` (1..100; default codecs/encode.ts
  * DEFAULT_QUALITY), writing the output image only into the encoder's memory (a band at a time
  * unless `orientation` transposes, or flips rows for an encoder that takes them top to bottom
- * only: codecs/row-sink.ts). Synchronous, so a lent view stays valid throughout. `lap` is
- * called after the pixels are made (`resize`; with bands, their conversion counts too),
- * before encoding.
+ * only: codecs/row-sink.ts). Yields to the event loop first, after every {@link sliceRows}
+ * rows written without resizing, and before the encoder's last step; a lent view of
+ * `decoded.img` stays valid throughout (the caller keeps other transforms off the decoder
+ * and the encoder: yield.ts `inLane`). `lap` is called after the pixels are made (`resize`;
+ * with bands, their conversion counts too), before encoding. `pause` is the yield (default
+ * {@link yieldToLoop}).
  * @returns the encoded file and its size.
  * @throws as resizeRows, convertToSrgb (DecodeError) and the encoder.
  */
-export function encodeStreamed(
+export async function encodeStreamed(
   decoded: { img: RawImage; crop: Rect },
   hasAlpha: boolean,
   plan: { orientation: Orientation; target: Size },
@@ -118,7 +127,9 @@ export function encodeStreamed(
   quality: number | undefined,
   lap: () => void = () => undefined,
   out: { sink: RowSinkFormat; flatten?: Rgba } = { sink: { format: 'webp' } },
-): { bytes: Uint8Array; width: number; height: number } {
+  pause: () => Promise<void> = yieldToLoop,
+): Promise<{ bytes: Uint8Array; width: number; height: number }> {
+  await pause();
   const { orientation, target } = plan;
   const sink = rowSink(out.sink, quality);
   const { flatten } = out;
@@ -126,6 +137,10 @@ export function encodeStreamed(
   const convertFirst = img.width * img.height < target.width * target.height;
   if (icc && convertFirst) convertToSrgb(img, icc);
   const { width, height } = orientSize(orientation, target);
+  const made = async () => {
+    lap();
+    await pause();
+  };
   if (!orientation.transpose && (sink.anyOrder || !orientation.flipY)) {
     // Output rows are stored rows, in order or reversed: the encoder takes them band by band.
     const mirror = { transpose: false, flipX: orientation.flipX, flipY: false };
@@ -136,10 +151,10 @@ export function encodeStreamed(
             if (flatten) flattenInPlace(band, flatten);
           }
         : undefined;
-    const bytes = sink.rows(
+    const bytes = await sink.rows(
       width,
       height,
-      (rowAt) => {
+      async (rowAt) => {
         const place = (row: Uint8ClampedArray, y: number) =>
           rowPlacer(
             mirror,
@@ -148,21 +163,32 @@ export function encodeStreamed(
           )(row, 0);
         if (img.width === target.width && img.height === target.height) {
           const n = width * 4;
-          for (let y = 0; y < height; y++) place(img.data.subarray(y * n, (y + 1) * n), y);
+          const slice = sliceRows(width);
+          for (let y = 0; y < height; y++) {
+            if (y > 0 && y % slice === 0) await pause();
+            place(img.data.subarray(y * n, (y + 1) * n), y);
+          }
         } else resizeRows(img, width, height, place, hasAlpha);
-        lap();
+        await made();
       },
       onBand,
     );
     return { bytes, width, height };
   }
-  const bytes = sink.whole(width, height, (px) => {
+  const bytes = await sink.whole(width, height, async (px) => {
     if (img.width === target.width && img.height === target.height)
       orientInto(img, orientation, px);
     else resizeRows(img, target.width, target.height, rowPlacer(orientation, target, px), hasAlpha);
     if (icc && !convertFirst) convertToSrgb({ data: px, width, height }, icc);
     if (flatten) flattenInPlace({ data: px, width, height }, flatten);
-    lap();
+    await made();
   });
   return { bytes, width, height };
 }
+
+/**
+ * Rows of `width` pixels written between two yields: YIELD_SLICE_PIXELS of them, in whole
+ * libwebp bands of 32 rows (at least one).
+ */
+export const sliceRows = (width: number): number =>
+  Math.max(1, Math.round(YIELD_SLICE_PIXELS / width / WEBP_BAND_ROWS)) * WEBP_BAND_ROWS;
