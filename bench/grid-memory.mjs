@@ -21,6 +21,7 @@
  *   grid:<…>|<t>|<f>|m8         the same on the shape's decode fallback, forced (JPEG
  *                               sources: libjpeg-turbo at M/8; the lossy WebP: libwebp's
  *                               scaled decode; skipped where the variant has none)
+ *   jrows:<source label>|<t>|jpeg  the pipeline with the JPEG encoded from rows, forced
  *
  *   node bench/grid-memory.mjs [--out FILE] [filter ...]   (case ids containing a filter)
  *
@@ -47,7 +48,7 @@ const ENCODES = {
   webp: ['800x1067', '1600x2133', '2000x2000', '3000x4000'],
   jpeg: ['800x1067', '1600x2133', '2000x2000'],
   avif: ['800x1067', '1600x1200', '1600x2133'],
-  png: ['800x1067', '1600x2133'],
+  png: ['800x1067', '1600x2133', '2400x3200', '3000x4000'],
 };
 /** With transparency: a horizontal alpha ramp, as bench/png-memory.mjs's `alpha` kind. */
 ENCODES['webp-alpha'] = [
@@ -145,6 +146,22 @@ const BEYOND = [
   ['24 MP progressive JPEG', 'w=2400', 'webp'],
   ['12 MP PNG', 'w=1600', 'jpeg'],
   ['12 MP WebP (lossy)', 'w=1600', 'jpeg'],
+  ['12 MP phone JPEG', 'w=1600', 'png'],
+  ['12 MP JPEG (Carrie)', 'w=2400', 'png'],
+  ['12 MP PNG', 'w=1600', 'png'],
+  ['3 MP alpha PNG', 'w=1600', 'png'],
+  // JPEG outputs the rows encoder takes into the queue (session 9).
+  ['12 MP JPEG (Carrie)', 'w=2000', 'jpeg'],
+  ['12 MP JPEG (Carrie)', 'w=2400', 'jpeg'],
+  ['12 MP phone JPEG', 'w=2400', 'jpeg'],
+  ['12 MP phone JPEG', 'w=3000', 'jpeg'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=2000', 'jpeg'],
+  ['4.9 MP progressive JPEG', '', 'jpeg'],
+  ['24 MP progressive JPEG', 'w=2000', 'jpeg'],
+  ['12 MP PNG', 'w=3000', 'jpeg'],
+  ['12 MP WebP (lossless)', 'w=3000', 'jpeg'],
+  ['12 MP AVIF', 'w=2400', 'jpeg'],
+  ['48 MP JPEG', 'w=2000', 'jpeg'],
 ];
 for (const [label, t, f] of BEYOND)
   CASES.push({
@@ -167,6 +184,32 @@ for (const [label, t] of BEYOND_M8)
     id: `beyond:${label}|${t}|webp|m8`,
     input: () => gridBytes(label),
     params: { op: 'pipeline', t, f: 'webp', m8: 1 },
+  });
+
+/**
+ * JPEG outputs on libjpeg-turbo's rows encoder (src/codecs/jpeg-rows.ts), forced (`jr=1`: the
+ * planner's shape with `jpegRows`), to fit its figures (src/transform/jpeg-rows-cost.ts): bands
+ * (orientation 1), the whole image written at once (EXIF 6), alpha flattened, full size.
+ */
+const JROWS = [
+  ['12 MP JPEG (Carrie)', 'w=1600'],
+  ['12 MP JPEG (Carrie)', 'w=2400'],
+  ['12 MP phone JPEG', 'w=2000'],
+  ['12 MP phone JPEG', 'w=1600,h=1600,fit=cover'],
+  ['12 MP phone JPEG', ''],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=1600'],
+  ['24 MP progressive JPEG', 'w=2400'],
+  ['12 MP PNG', 'w=1600'],
+  ['12 MP PNG', 'w=3000'],
+  ['12 MP WebP (lossless)', 'w=3000'],
+  ['24 MP progressive JPEG', 'w=2000'],
+  ['3 MP alpha PNG', ''],
+];
+for (const [label, t] of JROWS)
+  CASES.push({
+    id: `jrows:${label}|${t}|jpeg`,
+    input: () => gridBytes(label),
+    params: { op: 'pipeline', t, f: 'jpeg', jr: 1 },
   });
 
 /**

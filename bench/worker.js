@@ -103,10 +103,13 @@ function operation(q) {
       // The shape production makes it from (its decode fallback when only that fits a
       // budget: libjpeg-turbo at M/8, or libwebp's scaled decode); m8=1: that fallback, forced.
       const planned = shapeVariant(facts, spec);
+      // jr=1: the JPEG encoded from rows by libjpeg-turbo (src/codecs/jpeg-rows.ts), forced.
       const shape =
         q.get('m8') === '1'
           ? decodeFallback(planned)
-          : placeShape(planned, format, loadConfig({})).shape;
+          : q.get('jr') === '1'
+            ? { ...planned, jpegRows: true }
+            : placeShape(planned, format, loadConfig({})).shape;
       if (!shape) throw new Error('no decode fallback for this variant');
       return async () => {
         const r = await runShape(input.bytes, shape, format);

@@ -378,6 +378,14 @@ export const ADMISSION_POLL_MS = 10;
 /** How long after its last refusal an isolate counts as under a miss flood, ms. */
 export const ADMISSION_FLOOD_WINDOW_MS = 2_000;
 
+// transform/yield.ts, transform/streamed.ts
+/**
+ * Output pixels a streamed transform writes into libwebp's bands between two yields to the
+ * event loop (rounded to whole bands): the copy and YUV conversion of 256 Ki pixels take a
+ * few ms, so a hit waits for at most that much of this stage.
+ */
+export const YIELD_SLICE_PIXELS = 256 * 1024;
+
 // storage/ (jobs-db.ts, variants-db.ts, pending-sends-db.ts)
 /** Longest error text stored in a D1 row, characters. */
 export const STORED_ERROR_MAX_CHARS = 500;

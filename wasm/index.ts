@@ -45,8 +45,6 @@ export interface PngApi {
    * RGBA8. @throws Error (`unwrap_throw` failed) on malformed input.
    */
   decode(data: Uint8Array): RawImage;
-  /** RGBA8 to an 8-bit RGBA PNG (no ancillary chunks). */
-  encode(rgba: Uint8Array, width: number, height: number): Uint8Array;
 }
 interface Apis {
   jpegEnc: MozJpegEncApi;
@@ -169,7 +167,6 @@ interface BindgenExports {
   memory: WebAssembly.Memory;
   __wbindgen_malloc(size: number, align: number): number;
   __wbindgen_free(ptr: number, size: number, align: number): void;
-  __wbindgen_add_to_stack_pointer(delta: number): number;
 }
 
 /** Copies `data` into fresh wasm memory; returns its pointer. */
@@ -177,26 +174,6 @@ function passBytes(x: BindgenExports, data: Uint8Array | Uint8ClampedArray): num
   const ptr = x.__wbindgen_malloc(data.length, 1) >>> 0;
   new Uint8Array(x.memory.buffer, ptr, data.length).set(data);
   return ptr;
-}
-
-/** Calls an export returning `Vec<u8>` through a 16-byte return slot; copies the bytes out. */
-function returningVec<T extends Uint8Array | Uint8ClampedArray>(
-  x: BindgenExports,
-  view: new (buffer: ArrayBuffer, offset: number, length: number) => T,
-  call: (retptr: number) => void,
-): T {
-  const retptr = x.__wbindgen_add_to_stack_pointer(-16);
-  try {
-    call(retptr);
-    const slot = new Int32Array(x.memory.buffer, retptr, 2);
-    const ptr = slot[0]! >>> 0;
-    const len = slot[1]! >>> 0;
-    const out = new view(x.memory.buffer, ptr, len).slice() as T;
-    x.__wbindgen_free(ptr, len, 1);
-    return out;
-  } finally {
-    x.__wbindgen_add_to_stack_pointer(16);
-  }
 }
 
 /**
@@ -222,7 +199,6 @@ function bindgenImports(
 
 interface PngExports extends BindgenExports {
   decode(ptr: number, len: number): number;
-  encode(retptr: number, ptr: number, len: number, w: number, h: number, depth: number): void;
 }
 
 /** A fresh instance of squoosh_png_bg.wasm with its own JS object table. */
@@ -270,11 +246,6 @@ function instantiatePng(): Codec<PngApi> {
     decode(data) {
       const ptr = passBytes(e, data);
       return take(e.decode(ptr, data.length)) as RawImage;
-    },
-    encode(rgba, width, height) {
-      return returningVec(e, Uint8Array, (retptr) =>
-        e.encode(retptr, passBytes(e, rgba), rgba.length, width, height, 8),
-      );
     },
   };
   return { name: 'pngCodec', api, memory: e.memory, log: [] };

@@ -14,7 +14,9 @@
  * - Wasm memory grows and never shrinks: an instance left above
  *   {@link SlotOptions.dropAboveBytes} after a call is dropped, so the isolate can reclaim it.
  * - Stateful calls that span awaits (animations) take a {@link WasmSlot.fresh} instance of
- *   their own, never the shared one.
+ *   their own, never the shared one; except a call that returns a promise on the shared one
+ *   while nothing else may call it (a transform that yields, in src/transform/yield.ts's
+ *   lane), which stays under these rules until its promise settles.
  * - {@link wasmMemory}, {@link instantiatedCodecs} and {@link dropCodecs} see every shared
  *   instance (bench, tests: a cache hit never instantiates a codec).
  *
@@ -96,7 +98,8 @@ export class WasmSlot<T> {
   }
 
   /**
-   * Runs the synchronous `call` on the instance, made synchronously first when there is none.
+   * Runs `call` on the instance, made synchronously first when there is none (a promise
+   * `call` returns stays under the slot's rules until it settles: {@link apply}).
    * @throws Error when `create` is asynchronous and no instance is live (use {@link run}).
    * @throws whatever `call` throws, after applying the slot's rules.
    */
@@ -121,17 +124,44 @@ export class WasmSlot<T> {
     return this.apply(instance, call);
   }
 
+  /**
+   * Runs `call` on `instance` under the slot's rules. A `call` that returns a promise (a
+   * stateful sequence that yields in between, src/transform/yield.ts) is under them until
+   * that promise settles: a poisoning rejection discards the instance, and its size is
+   * checked then.
+   */
   private apply<R>(instance: T, call: (instance: T) => R): R {
-    try {
-      return call(instance);
-    } catch (thrown) {
+    const poisoned = (thrown: unknown) => {
       if (this.opts.poisonedBy?.(thrown) ?? true) this.discard(instance);
-      throw thrown;
-    } finally {
+    };
+    const trim = () => {
       const limit = this.opts.dropAboveBytes ?? Infinity;
       if (this.live === instance && this.opts.memory(instance).buffer.byteLength > limit)
         this.discard(instance);
+    };
+    let out: R;
+    try {
+      out = call(instance);
+    } catch (thrown) {
+      poisoned(thrown);
+      trim();
+      throw thrown;
     }
+    if (!(out instanceof Promise)) {
+      trim();
+      return out;
+    }
+    return out.then(
+      (value: unknown) => {
+        trim();
+        return value;
+      },
+      (thrown: unknown) => {
+        poisoned(thrown);
+        trim();
+        throw thrown;
+      },
+    ) as R;
   }
 
   /** Forgets `instance` if it is still this slot's; the next call makes a new one. */

@@ -9,6 +9,7 @@ import { withCodec } from '../../wasm';
 import { encodeAvif } from './avif-enc';
 import type { EncodeFormat, RawImage } from './types';
 import { GifAnimationEncoder } from './gif';
+import { encodePng } from './png-enc';
 import { encodeWebp, encodeWebpFilled, encodeWebpRows, type WebpRowsOptions } from './webp';
 
 /**
@@ -49,8 +50,11 @@ export interface EncodeOptions {
   progressive?: boolean;
 }
 
-/** The encoder's quality for `opts` (see {@link EncodeOptions}), rounded. */
-function encodeQuality(format: EncodeFormat, opts: EncodeOptions): number {
+/**
+ * The encoder's quality for `format` and `opts` (see {@link EncodeOptions}), rounded.
+ * @throws RangeError for a quality outside 1..100.
+ */
+export function encodeQuality(format: EncodeFormat, opts: EncodeOptions): number {
   const quality = opts.quality ?? DEFAULT_QUALITY[format] ?? 100;
   if (!Number.isFinite(quality) || quality < 1 || quality > 100)
     throw new RangeError(`encode: quality ${quality} outside 1..100`);
@@ -60,15 +64,16 @@ function encodeQuality(format: EncodeFormat, opts: EncodeOptions): number {
 /**
  * Encodes a WebP as {@link encodeImage} does (the same bytes for the same pixels), from pixels
  * that `fill` writes straight into the encoder's input buffer (RGBA8, `width` × `height`;
- * see `encodeWebpFilled`, src/codecs/webp.ts): the image exists once, inside libwebp.
+ * see `encodeWebpFilled`, src/codecs/webp.ts, for a `fill` that yields): the image exists
+ * once, inside libwebp.
  * @throws as encodeImage, and whatever `fill` throws.
  */
 export function encodeWebpInto(
   width: number,
   height: number,
-  fill: (px: Uint8ClampedArray) => void,
+  fill: (px: Uint8ClampedArray) => void | Promise<void>,
   opts: EncodeOptions = {},
-): Uint8Array {
+): Uint8Array | Promise<Uint8Array> {
   checkWebpSize(width, height);
   return encodeWebpFilled(width, height, fill, { quality: encodeQuality('webp', opts) });
 }
@@ -76,16 +81,17 @@ export function encodeWebpInto(
 /**
  * Encodes a WebP as {@link encodeImage} does (the same bytes for the same pixels), from rows
  * that `produce` writes into libwebp's memory a band at a time (`rowAt(y)`: output row `y`,
- * RGBA8; see `encodeWebpRows`, src/codecs/webp.ts, for the band order and `onBand`): libwebp
- * holds its YUV picture and one band, never the RGBA image.
+ * RGBA8; see `encodeWebpRows`, src/codecs/webp.ts, for the band order, `onBand` and a
+ * `produce` that yields between bands): libwebp holds its YUV picture and one band, never
+ * the RGBA image.
  * @throws as encodeImage, as encodeWebpRows, and whatever `produce` or `onBand` throws.
  */
 export function encodeWebpRowsInto(
   width: number,
   height: number,
-  produce: (rowAt: (y: number) => Uint8ClampedArray) => void,
+  produce: (rowAt: (y: number) => Uint8ClampedArray) => void | Promise<void>,
   opts: EncodeOptions & Pick<WebpRowsOptions, 'onBand'> = {},
-): Uint8Array {
+): Uint8Array | Promise<Uint8Array> {
   checkWebpSize(width, height);
   const { onBand } = opts;
   return encodeWebpRows(width, height, produce, { quality: encodeQuality('webp', opts), onBand });
@@ -108,7 +114,9 @@ function checkWebpSize(width: number, height: number): void {
  *   rows are handed to libwebp band by band (no copy of the image in its memory).
  * - avif: libavif 1.4.2 + aom 3.12.1 (wasm/avif_enc.wasm, src/codecs/avif-enc.ts), 8-bit 4:2:0,
  *   alpha kept; speed from `avifSpeed`.
- * - png: 8-bit RGBA, lossless, default zlib compression (not size-optimised).
+ * - png: 8-bit RGBA, lossless: the `png` crate 0.17.7 in wasm/png_scaled.wasm (Sub filter,
+ *   deflate level 1, not size-optimised), fed a band of rows at a time (`encodePng`,
+ *   src/codecs/png-enc.ts), so the module never holds the RGBA image.
  * - gif: one frame, ≤ 256 colours quantised by gifenc, 1-bit transparency (alpha < 128).
  *
  * @returns the encoded file, a fresh Uint8Array.
@@ -163,9 +171,7 @@ export async function encodeImage(
       break;
     }
     case 'png':
-      out = await withCodec('pngCodec', (c) =>
-        c.encode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height),
-      );
+      out = encodePng(img);
       break;
     default:
       throw new RangeError(`encode: unsupported format ${String(format)}`);

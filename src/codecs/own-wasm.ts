@@ -20,10 +20,22 @@ export type OwnDecodeErrorCode =
   'malformed' | 'unsupported' | 'too-large' | 'out-of-memory' | 'trap' | 'internal';
 
 /**
- * Takes a decoder's output as a view into its wasm memory, valid only while it runs (it must
- * be synchronous and not call that module): a decode that hands its pixels on without a copy.
+ * Takes a decoder's output as a view into its wasm memory: a decode that hands its pixels on
+ * without a copy. The view is valid until it returns, or, when it returns a promise (a
+ * transform that yields, transform/yield.ts), until that settles; meanwhile nothing may call
+ * that module (the caller keeps other transforms off it: yield.ts `inLane`).
  */
 export type Lend<R> = (img: RawImage) => R;
+
+/**
+ * Runs `done` once `out` is finished with: at once, or, when `out` is a promise (see
+ * {@link Lend}), once it settles. Returns `out` (that promise chained to `done`).
+ */
+export function afterLend<R>(out: R, done: () => void): R {
+  if (out instanceof Promise) return out.finally(done) as R;
+  done();
+  return out;
+}
 
 /** The {@link Lend} that copies the pixels out of wasm memory (what a plain decode returns). */
 export const copyImage: Lend<RawImage> = (img) => ({ ...img, data: img.data.slice() });
@@ -229,9 +241,10 @@ export class OwnDecoder<E extends OwnModuleExports> {
 
   /**
    * As {@link run}, but hands the output to `consume` as a view into wasm memory (no copy),
-   * then releases it: the view is valid only during `consume`, which must be synchronous and
-   * must not call into this module. Returns what `consume` returns; what it throws propagates
-   * (a trap of this module inside it discards this instance too).
+   * then releases it: the view is valid until `consume` returns, or until the promise it
+   * returns settles ({@link Lend}); `consume` must not call into this module. Returns what
+   * `consume` returns; what it throws propagates (a trap of this module inside its
+   * synchronous part discards this instance too).
    */
   lend<R>(
     bytes: Uint8Array,
@@ -244,13 +257,16 @@ export class OwnDecoder<E extends OwnModuleExports> {
     return this.use((wasm) => {
       // The decode always frees the input buffer.
       const headerPtr = call(wasm, this.copyIn(wasm, bytes), cap);
+      let out: R;
       try {
         const header = this.header(wasm, headerPtr);
         const data = OwnDecoder.view(wasm, header);
-        return consume({ data, width: header[H_WIDTH] ?? 0, height: header[H_HEIGHT] ?? 0 });
-      } finally {
+        out = consume({ data, width: header[H_WIDTH] ?? 0, height: header[H_HEIGHT] ?? 0 });
+      } catch (err) {
         this.opts.release(wasm);
+        throw err;
       }
+      return afterLend(out, () => this.opts.release(wasm));
     });
   }
 }

@@ -16,7 +16,7 @@
  */
 import { PNG_SCALED_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/png_scaled.wasm';
-import { copyImage, OwnDecoder, type Lend } from './own-wasm';
+import { afterLend, copyImage, OwnDecoder, type Lend } from './own-wasm';
 import { DecodeError, type PixelRect, type RawImage } from './types';
 
 /** The module's exports (see wasm/README.md, "png_scaled.wasm"). */
@@ -98,6 +98,7 @@ export function decodePngResized<R = RawImage>(
   const limit = maxSourcePixels > 0 ? Math.min(Math.floor(maxSourcePixels), 0xffffffff) : 0;
   return decoder.use((wasm) => {
     reading = { bytes, offset: 0, memory: wasm.memory };
+    let out: R;
     try {
       const at = wasm.png_decode_resize(
         bytes.length,
@@ -109,11 +110,14 @@ export function decodePngResized<R = RawImage>(
         outHeight,
         limit,
       );
+      reading = null;
       const header = decoder.header(wasm, at);
-      return lend({ data: OwnDecoder.view(wasm, header), width: outWidth, height: outHeight });
-    } finally {
+      out = lend({ data: OwnDecoder.view(wasm, header), width: outWidth, height: outHeight });
+    } catch (err) {
       reading = null;
       wasm.png_release();
+      throw err;
     }
+    return afterLend(out, () => wasm.png_release());
   });
 }

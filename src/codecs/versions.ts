@@ -17,10 +17,10 @@ export const JPEG_SCALED_SHA256 =
   '47b01ef9dfe5280ed28dc520297a7976aa952cb9dff7893c62636532dcfd1722';
 
 /**
- * SHA-256 of wasm/png_scaled.wasm (our streaming PNG decoder and resampler, png 0.17.7; see
- * wasm/README.md), checked against the committed file by the same test.
+ * SHA-256 of wasm/png_scaled.wasm (our streaming PNG decoder and resampler, and the banded PNG
+ * encoder, png 0.17.7; see wasm/README.md), checked against the committed file by the same test.
  */
-export const PNG_SCALED_SHA256 = '70060dd91648b87512f69513ae4c3780b52682c68f5b7c0cb3e97f95132fa05c';
+export const PNG_SCALED_SHA256 = '3925f7af67834e8fb90565e4519367b2036cc12f8b998752e9cbe145f64a7aa6';
 
 /**
  * SHA-256 of wasm/libwebp.wasm (our build of libwebp 1.5.0: WebP decode, scaled and animated
@@ -41,6 +41,15 @@ export const LCMS_SHA256 = 'd377cc3b5081c950c5344d86e8a35e57c5820424c67e6d9b538a
  * same test.
  */
 export const JPEG_TURBO_SHA256 = '9409cdd1ec76590e3c244ca41b93ac2648c1c836bc562597d3c4dba21acb2bf0';
+
+/**
+ * SHA-256 of wasm/jpeg_turbo_enc.wasm (libjpeg-turbo 2.1.5's compressor, the same Debian source,
+ * and our glue: JPEG encoded from rows, codecs/jpeg-rows.ts; see wasm/README.md), checked by
+ * the same test. In the version string since the planner encodes JPEGs with it where mozjpeg
+ * does not fit (transform/fallback.ts): such variants get new keys.
+ */
+export const JPEG_TURBO_ENC_SHA256 =
+  '0bc8431a840f3691886dd0b9a6b410e96dbc07f8744e3fd70935ded007a1afbf';
 
 /**
  * SHA-256 of wasm/resize.wasm (our RGBA8 resampler: lanczos3 from wasm/common, premultiplied
@@ -95,8 +104,8 @@ export const AVIF_ENC_SHA256 = '53c7295efaa6bbead600cb4745f368a73a3ef19ed61f58dc
 
 /**
  * Compact codec version string, e.g.
- * `jpeg1.6.0-png3.1.1-avifenc53c7295efaa6-resize0123456789ab-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaled70060dd91648-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-jpegturbo9409cdd1ec76-pipeline8`
+ * `jpeg1.6.0-png3.1.1-avifenc53c7295efaa6-resize0123456789ab-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaled70060dd91648-libwebp995af131eafa-lcmsd377cc3b5081-avifdec1811d172ebd3-jpegturbo9409cdd1ec76-jpegturboenc0bc8431a840f-pipeline8`
  * (versions of @jsquash/jpeg and /png, omggif and gifenc, our modules' hash prefixes,
  * PIPELINE_VERSION).
  */
-export const CODEC_VERSIONS: string = `jpeg${jpeg}-png${png}-avifenc${AVIF_ENC_SHA256.slice(0, 12)}-resize${RESIZE_SHA256.slice(0, 12)}-gif${gif}-gifenc${gifenc}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-pngscaled${PNG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-avifdec${AVIF_SHA256.slice(0, 12)}-jpegturbo${JPEG_TURBO_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`;
+export const CODEC_VERSIONS: string = `jpeg${jpeg}-png${png}-avifenc${AVIF_ENC_SHA256.slice(0, 12)}-resize${RESIZE_SHA256.slice(0, 12)}-gif${gif}-gifenc${gifenc}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-pngscaled${PNG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-avifdec${AVIF_SHA256.slice(0, 12)}-jpegturbo${JPEG_TURBO_SHA256.slice(0, 12)}-jpegturboenc${JPEG_TURBO_ENC_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`;

@@ -297,7 +297,10 @@ export interface WebpRowsOptions extends WebpEncodeOptions {
  * transparency, so the bytes are those of the whole-buffer import (`webp_encode`) of the
  * image, while libwebp holds the planes and one band instead of the RGBA image too. Bands
  * are rows [k × bandRows, (k + 1) × bandRows); they may come in any order, each band's rows
- * together (e.g. bottom to top). `produce` runs synchronously and must not call this module.
+ * together (e.g. bottom to top). `produce` must not call this module. It may return a
+ * promise (a transform that yields between bands, transform/yield.ts): the encode then
+ * finishes when it settles, and the result is a promise; until then nothing else may use
+ * this module's shared instance (yield.ts `inLane`).
  * @throws RangeError for a bad size or band height, for `lossless`, and when a band is left
  *   before all its rows were asked for or a row is asked for twice; WebpEncodeError when
  *   libwebp fails; whatever `produce` or `onBand` throws (the encode is abandoned).
@@ -305,9 +308,27 @@ export interface WebpRowsOptions extends WebpEncodeOptions {
 export function encodeWebpRows(
   width: number,
   height: number,
+  produce: (rowAt: (y: number) => Uint8ClampedArray) => Promise<void>,
+  opts?: WebpRowsOptions,
+): Promise<Uint8Array>;
+export function encodeWebpRows(
+  width: number,
+  height: number,
   produce: (rowAt: (y: number) => Uint8ClampedArray) => void,
+  opts?: WebpRowsOptions,
+): Uint8Array;
+export function encodeWebpRows(
+  width: number,
+  height: number,
+  produce: (rowAt: (y: number) => Uint8ClampedArray) => void | Promise<void>,
+  opts?: WebpRowsOptions,
+): Uint8Array | Promise<Uint8Array>;
+export function encodeWebpRows(
+  width: number,
+  height: number,
+  produce: (rowAt: (y: number) => Uint8ClampedArray) => void | Promise<void>,
   opts: WebpRowsOptions = {},
-): Uint8Array {
+): Uint8Array | Promise<Uint8Array> {
   checkSize(width, height);
   const { quality = 75, method = 4, bandRows = WEBP_BAND_ROWS, onBand } = opts;
   if (opts.lossless) throw new RangeError('webp encode: banded encode is lossy only');
@@ -333,43 +354,59 @@ export function encodeWebpRows(
       band = -1;
     };
     const done = new Set<number>();
-    try {
-      produce((y) => {
-        if (!Number.isInteger(y) || y < 0 || y >= height)
-          throw new RangeError(`webp encode: row ${y} outside 0..${height - 1}`);
-        const k = Math.floor(y / bandRows);
-        if (k !== band) {
-          flush();
-          if (done.has(k)) throw new RangeError(`webp encode: band ${k} filled twice`);
-          done.add(k);
-          band = k;
-          filled = new Set();
-        }
-        if (filled.has(y)) throw new RangeError(`webp encode: row ${y} asked for twice`);
-        filled.add(y);
-        const at = ptr + (y - k * bandRows) * rowBytes;
-        return new Uint8ClampedArray(e.memory.buffer, at, rowBytes);
-      });
-      flush();
-    } catch (err) {
-      // A trapped instance is discarded by `use`; any other failure frees the encode's buffers.
+    const rowAt = (y: number) => {
+      if (!Number.isInteger(y) || y < 0 || y >= height)
+        throw new RangeError(`webp encode: row ${y} outside 0..${height - 1}`);
+      const k = Math.floor(y / bandRows);
+      if (k !== band) {
+        flush();
+        if (done.has(k)) throw new RangeError(`webp encode: band ${k} filled twice`);
+        done.add(k);
+        band = k;
+        filled = new Set();
+      }
+      if (filled.has(y)) throw new RangeError(`webp encode: row ${y} asked for twice`);
+      filled.add(y);
+      const at = ptr + (y - k * bandRows) * rowBytes;
+      return new Uint8ClampedArray(e.memory.buffer, at, rowBytes);
+    };
+    // A trapped instance is discarded by `use` (after a yield too); any other failure frees
+    // the encode's buffers.
+    const fail = (err: unknown): never => {
       if (!(err instanceof WebAssembly.RuntimeError)) e.webp_band_abort();
       throw err;
-    }
-    const h = stillEncoder.header(e, e.webp_band_finish());
+    };
+    const finish = () => {
+      try {
+        flush();
+      } catch (err) {
+        fail(err);
+      }
+      const h = stillEncoder.header(e, e.webp_band_finish());
+      try {
+        return new Uint8Array(OwnDecoder.data(e, h).buffer);
+      } finally {
+        e.webp_release();
+      }
+    };
+    let made: void | Promise<void>;
     try {
-      return new Uint8Array(OwnDecoder.data(e, h).buffer);
-    } finally {
-      e.webp_release();
+      made = produce(rowAt);
+    } catch (err) {
+      return fail(err);
     }
+    return made instanceof Promise ? made.then(finish, fail) : finish();
   });
 }
 
 /**
  * As {@link encodeWebp}, for pixels that `fill` writes straight into libwebp's input buffer
  * (RGBA8, `width` × `height`, rows top to bottom), so the image to encode exists once, inside
- * the encoder's memory, instead of being made elsewhere and copied in. `fill` runs
- * synchronously and must not call this module; its view is valid only while it runs.
+ * the encoder's memory, instead of being made elsewhere and copied in. `fill` must not call
+ * this module; its view is valid until it returns, or, when it returns a promise (a
+ * transform that yields, transform/yield.ts), until that settles: the result is then a
+ * promise, and nothing else may use this module's shared instance meanwhile (yield.ts
+ * `inLane`).
  * @returns the .webp file (a fresh array): the same bytes as encodeWebp of those pixels.
  * @throws RangeError for a bad size; WebpEncodeError when libwebp fails (`out-of-memory`
  *   when the buffer cannot be allocated); whatever `fill` throws (the buffer is freed).
@@ -377,9 +414,27 @@ export function encodeWebpRows(
 export function encodeWebpFilled(
   width: number,
   height: number,
+  fill: (px: Uint8ClampedArray) => Promise<void>,
+  opts?: WebpEncodeOptions,
+): Promise<Uint8Array>;
+export function encodeWebpFilled(
+  width: number,
+  height: number,
   fill: (px: Uint8ClampedArray) => void,
+  opts?: WebpEncodeOptions,
+): Uint8Array;
+export function encodeWebpFilled(
+  width: number,
+  height: number,
+  fill: (px: Uint8ClampedArray) => void | Promise<void>,
+  opts?: WebpEncodeOptions,
+): Uint8Array | Promise<Uint8Array>;
+export function encodeWebpFilled(
+  width: number,
+  height: number,
+  fill: (px: Uint8ClampedArray) => void | Promise<void>,
   opts: WebpEncodeOptions = {},
-): Uint8Array {
+): Uint8Array | Promise<Uint8Array> {
   checkSize(width, height);
   const { quality = 75, method = 4 } = opts;
   return stillEncoder.use((e) => {
@@ -387,22 +442,29 @@ export function encodeWebpFilled(
     const ptr = e.webp_alloc(len) >>> 0;
     if (ptr === 0)
       throw new WebpEncodeError('webp encode (out-of-memory): cannot allocate the input');
-    try {
-      fill(new Uint8ClampedArray(e.memory.buffer, ptr, len));
-    } catch (err) {
+    const freed = (err: unknown) => {
       e.webp_free(ptr);
       throw err;
-    }
-    // webp_encode takes (and frees) the input.
-    const h = stillEncoder.header(
-      e,
-      e.webp_encode(ptr, width, height, quality, method, flags(opts)),
-    );
+    };
+    const encode = () => {
+      // webp_encode takes (and frees) the input.
+      const h = stillEncoder.header(
+        e,
+        e.webp_encode(ptr, width, height, quality, method, flags(opts)),
+      );
+      try {
+        return new Uint8Array(OwnDecoder.data(e, h).buffer);
+      } finally {
+        e.webp_release();
+      }
+    };
+    let filled: void | Promise<void>;
     try {
-      return new Uint8Array(OwnDecoder.data(e, h).buffer);
-    } finally {
-      e.webp_release();
+      filled = fill(new Uint8ClampedArray(e.memory.buffer, ptr, len));
+    } catch (err) {
+      return freed(err);
     }
+    return filled instanceof Promise ? filled.then(encode, freed) : encode();
   });
 }
 

@@ -234,16 +234,22 @@ async function serveMissInPlace(
   }
   // From here the miss waits in line by its estimate (or makes no inline transform).
   place.release();
+  const keepAlive = (run: Promise<unknown>) => req.ctx.waitUntil(run);
   if (plan.placement === 'queue')
-    return offloadVariant({ env: req.env, config: req.config, rec, plan, hash });
+    return offloadVariant({ env: req.env, config: req.config, rec, plan, hash, keepAlive });
   // Inline: only while this isolate's concurrent transforms leave room for its estimated
   // memory (transform/admission.ts); otherwise 503 at once, never a pile-up.
-  const out = await admitTransform(estimate.memoryMB, req.config, async () => {
-    const original = await getOriginal(req.env.BUCKET, rec.sha256);
-    if (!original) throw notFound(`No image ${req.id}.`);
-    const input = new Uint8Array(await original.arrayBuffer());
-    return runShape(input, plan, format, req.config.maxAnimationPixels);
-  });
+  const out = await admitTransform(
+    estimate.memoryMB,
+    req.config,
+    async () => {
+      const original = await getOriginal(req.env.BUCKET, rec.sha256);
+      if (!original) throw notFound(`No image ${req.id}.`);
+      const input = new Uint8Array(await original.arrayBuffer());
+      return runShape(input, plan, format, req.config.maxAnimationPixels);
+    },
+    keepAlive,
+  );
   const headers = variantHeaders(format, etag, out.bytes.byteLength, negotiated);
   headers.set('X-Cache', 'MISS');
   headers.set('X-Variant-Source', 'computed');

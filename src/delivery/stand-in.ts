@@ -61,6 +61,8 @@ export interface OffloadRequest {
   plan: VariantPlan;
   /** specHash(plan.canonical, plan.format). */
   hash: string;
+  /** Keeps an inline stand-in's transform running if the client goes away (`ctx.waitUntil`). */
+  keepAlive?: (run: Promise<unknown>) => void;
 }
 
 /**
@@ -278,7 +280,7 @@ async function standIn(r: OffloadRequest, queued: string): Promise<Response> {
       },
     );
   }
-  const out = await admitTransform(plan.estimate.memoryMB, r.config, () => plan.run());
+  const out = await admitTransform(plan.estimate.memoryMB, r.config, () => plan.run(), r.keepAlive);
   const what = `${plan.what}; size=${out.width}x${out.height}`;
   return new Response(out.bytes, {
     headers: standInHeaders(out.format, out.bytes.byteLength, r.plan.negotiated, what, queued),

@@ -24,6 +24,7 @@ import {
   type Config,
 } from '../config';
 import { busy, type HttpError } from '../errors';
+import { yieldedMs, yieldToLoop } from './yield';
 
 /** What the semaphore holds and has held (per isolate). */
 export interface AdmissionStats {
@@ -56,8 +57,8 @@ const stats: AdmissionStats = {
   restMs: 0,
 };
 
-/** Shares held now. */
-const holds = new Set<{ mb: number; since: number }>();
+/** Shares held now: MB, since when (ms since the epoch), {@link yieldedMs} then. */
+const holds = new Set<{ mb: number; since: number; yielded: number }>();
 /**
  * Requests waiting for a share, first come first served; each until its deadline (ms since
  * the epoch). A waiter polls from its own request (no promise is settled across requests),
@@ -139,7 +140,7 @@ const fits = (mb: number, limits: AdmissionLimits) =>
 
 /** Takes `mb` and a slot (the caller checked that they fit). */
 function hold(mb: number, limits: AdmissionLimits): Admission {
-  const h = { mb, since: Date.now() };
+  const h = { mb, since: Date.now(), yielded: yieldedMs() };
   holds.add(h);
   stats.heldMb += mb;
   stats.running++;
@@ -152,10 +153,12 @@ function hold(mb: number, limits: AdmissionLimits): Admission {
       stats.running--;
       const now = Date.now();
       const share = (limits.floodSharePercent ?? 100) / 100;
-      // Under a flood the slot rests (1 - share) / share of the time the transform took, so
+      // Under a flood the slot rests (1 - share) / share of the time the transform took the
+      // thread (its time held, less its yields, when other requests ran: ./yield.ts), so
       // refusals, cache hits and /healthz keep the rest of the isolate's one thread.
+      const took = Math.max(0, now - h.since - (yieldedMs() - h.yielded));
       if (share < 1 && now < floodUntil)
-        nextStartAt = Math.max(nextStartAt, now + ((now - h.since) * (1 - share)) / share);
+        nextStartAt = Math.max(nextStartAt, now + (took * (1 - share)) / share);
     },
   };
 }
@@ -216,7 +219,11 @@ export async function admitOrWait(
 }
 
 /**
- * Runs `work` holding `estimateMb` of the capacity and a running slot.
+ * Runs `work` holding `estimateMb` of the capacity and a running slot. Once admitted it
+ * first yields to the event loop (./yield.ts): a waiter admitted as a transform ends would
+ * otherwise start its own in the same turn, before the cache hits and `/healthz` that
+ * arrived during the last one. `keepAlive` gets the run (e.g. `ctx.waitUntil`), so a client
+ * that goes away does not leave it stopped at a yield, holding its share and the lane.
  * @returns `{ admitted: false }` without running it when it does not fit now.
  * @throws whatever `work` throws (the share is released either way).
  */
@@ -224,19 +231,25 @@ export async function withAdmission<T>(
   estimateMb: number,
   limits: AdmissionLimits,
   work: () => Promise<T>,
+  keepAlive?: (run: Promise<unknown>) => void,
 ): Promise<{ admitted: true; value: T } | { admitted: false }> {
   const admission = await admitOrWait(estimateMb, limits);
   if (!admission) return { admitted: false };
-  try {
-    return { admitted: true, value: await work() };
-  } finally {
-    admission.release();
-  }
+  const run = (async () => {
+    try {
+      await yieldToLoop();
+      return await work();
+    } finally {
+      admission.release();
+    }
+  })();
+  keepAlive?.(run.catch(() => undefined));
+  return { admitted: true, value: await run };
 }
 
 /**
  * Runs an inline transform (`work`) under admission control with `config`'s limits, holding
- * `estimateMb` while it runs.
+ * `estimateMb` while it runs; `keepAlive` as for {@link withAdmission}.
  * @returns what `work` returns.
  * @throws HttpError 503 `busy` with `Retry-After` when it does not fit now; whatever `work`
  *   throws (a DecodeError is a 422 by its kind, errors.ts).
@@ -245,8 +258,9 @@ export async function admitTransform<T>(
   estimateMb: number,
   config: Config,
   work: () => Promise<T>,
+  keepAlive?: (run: Promise<unknown>) => void,
 ): Promise<T> {
-  const run = await withAdmission(estimateMb, admissionLimits(config), work);
+  const run = await withAdmission(estimateMb, admissionLimits(config), work, keepAlive);
   if (!run.admitted) throw busyNow(config, { estimate: { memory_mb: Math.round(estimateMb) } });
   return run.value;
 }

@@ -35,6 +35,7 @@ import type { EncodeFormat } from '../codecs/types';
 import type { Config } from '../config';
 import type { ImageRecord } from '../storage/images-db';
 import { avifModuleMb } from './avif-cost';
+import { JPEG_ROWS_FIXED_MB, jpegRowsEncodeMb } from './jpeg-rows-cost';
 import table from './cost-table.json';
 import { pngDecodeCost } from './png-cost';
 import {
@@ -45,6 +46,7 @@ import {
   TURBO_MS_PER_SOURCE_MP,
 } from './jpeg-cost';
 import { isAnimatedOutput, shapeVariant, type SourceFacts, type VariantShape } from './pipeline';
+import { encoderQuality } from './quality';
 import { streams } from './streamed';
 import type { Size } from './geometry';
 import type { TransformSpec } from './spec';
@@ -416,7 +418,10 @@ export function estimateShape(
   // The streamed path (transform/streamed.ts) writes the output once, into libwebp's input
   // (see the encode stage below).
   const streamed =
-    !isAnimatedOutput(src, spec, format) && streams(src, spec, format, shape.inner, enlarged);
+    !isAnimatedOutput(src, spec, format) &&
+    streams(src, spec, format, shape.inner, enlarged, shape.jpegRows);
+  // A JPEG on the streamed path is libjpeg-turbo's rows encoder (jpeg-rows-cost.ts).
+  const jpegRows = streamed && format === 'jpeg';
   // PNG: decode + crop + resample stream through one module (png-cost.ts); `trim=border`
   // decodes the whole PNG first, charged per source MP below.
   const png =
@@ -598,8 +603,13 @@ export function estimateShape(
   // libjpeg-turbo and lossless WebP (the decoded image; on the VP8L module path, libwebp's
   // scaled output).
   const alpha = src.hasAlpha && !spec.background;
-  const encode =
-    streamed && !alpha
+  const { transpose, flipX, flipY } = shape.orientation;
+  const encode = jpegRows
+    ? {
+        ...encodeCost(format, outMP, avifSpeed, t),
+        mb: jpegRowsEncodeMb(outMP, encoderQuality(spec.quality, format), transpose || flipY),
+      }
+    : streamed && !alpha
       ? {
           ...encodeCost(format, outMP, avifSpeed, t),
           mb: shape.orientation.transpose ? STREAMED_WEBP_MB_PER_MP * outMP : bandedWebpMb(outMP),
@@ -623,7 +633,7 @@ export function estimateShape(
     decodeFixed +
     (src.colourManaged === false ? 0 : COLOUR_FIXED_MB) +
     (inModule || !resized ? 0 : num(fixed.resize, 0)) +
-    num(encodeFixed(format, alpha, t), maxOf(fixed.encode));
+    (jpegRows ? JPEG_ROWS_FIXED_MB : num(encodeFixed(format, alpha, t), maxOf(fixed.encode)));
   // Buffers handed between stages are counted by both; the module path, and a decode that is
   // not resized, hand over only the output-sized image. A buffer handed on is garbage, but V8
   // has often not collected it yet when the next stage peaks: half of it is subtracted
@@ -642,7 +652,6 @@ export function estimateShape(
   // whole (half of it, as a handoff, fell 1 MB short of the 8 MP portrait photo's measured
   // peaks, bench/results/2026-12-05-planner-memory.json). Not when streamed: the rows are put
   // in place turned.
-  const { transpose, flipX, flipY } = shape.orientation;
   const orientMB = !streamed && (transpose || flipX || flipY) ? RGBA_MB_PER_MP * resizedMP : 0;
   const resizeMB = streamed ? 0 : resize.mb;
   const memoryMB = Math.max(

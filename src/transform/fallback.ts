@@ -15,6 +15,13 @@
  * WebP scaling; ΔE76 and PSNR against sharp in docs/performance.md, "The decode side
  * refitted"), holding the output-sized RGBA rather than the whole image.
  *
+ * A JPEG output is encoded by mozjpeg from the whole image (trellis quantisation: the smallest
+ * files) wherever that is placed inline; otherwise, when it is placed better so, by
+ * libjpeg-turbo fed rows on the streamed path (transform/streamed.ts, codecs/jpeg-rows.ts),
+ * which holds the output's coefficients instead of mozjpeg's whole RGBA and buffers: its files
+ * are larger at the same quality (docs/performance.md, "JPEG encoded from rows"), accepted only
+ * for a variant that could otherwise not be made in that place.
+ *
  * The choice depends only on the shape, the format and the budgets, so the request and the
  * queue consumer make the same choice for the same variant (the same bytes either way).
  */
@@ -70,19 +77,31 @@ export const decodeFallback = (shape: PlanShape): PlanShape | null =>
   eighthsFallback(shape) ?? webpScaledFallback(shape);
 
 /**
- * Estimates `format` of a shape and places it (cost.ts `placement`); when that is not inline
- * and the shape's decode fallback ({@link decodeFallback}) is placed better, the fallback with
- * its estimate and place.
+ * Estimates `format` of a shape and places it (cost.ts `placement`); when that is not inline,
+ * the first of these placed better than it (and then better than that, until one is inline):
+ * the shape's decode fallback ({@link decodeFallback}); for a JPEG, the shape and then its
+ * decode fallback encoded by libjpeg-turbo from rows (`jpegRows`).
  */
 export function placeShape(shape: PlanShape, format: EncodeFormat, config: Config): PlacedShape {
-  const estimate = estimateShape(shape, format);
-  const placed: PlacedShape = { shape, estimate, placement: placement(estimate, config) };
+  let placed = placed1(shape, format, config);
   if (placed.placement === 'inline') return placed;
   const alt = decodeFallback(shape);
-  if (!alt) return placed;
-  const altEstimate = estimateShape(alt, format);
-  const altPlacement = placement(altEstimate, config);
-  return RANK[altPlacement] < RANK[placed.placement]
-    ? { shape: alt, estimate: altEstimate, placement: altPlacement }
-    : placed;
+  // A JPEG: libjpeg-turbo from rows (see the module comment), on either decode.
+  const candidates =
+    format === 'jpeg'
+      ? [alt, { ...shape, jpegRows: true }, alt && { ...alt, jpegRows: true }]
+      : [alt];
+  for (const c of candidates) {
+    if (!c) continue;
+    const next = placed1(c, format, config);
+    if (RANK[next.placement] < RANK[placed.placement]) placed = next;
+    if (placed.placement === 'inline') break;
+  }
+  return placed;
+}
+
+/** `shape` estimated for `format` and placed (cost.ts `placement`). */
+function placed1(shape: PlanShape, format: EncodeFormat, config: Config): PlacedShape {
+  const estimate = estimateShape(shape, format);
+  return { shape, estimate, placement: placement(estimate, config) };
 }

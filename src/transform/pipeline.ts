@@ -60,8 +60,9 @@ import {
 import costTable from './cost-table.json';
 import { turboPaysOff } from './jpeg-cost';
 import type { Rgba, TransformSpec } from './spec';
-import { encodeStreamed, streams } from './streamed';
+import { encodeStreamed, jpegProgressive, streamedOutput, streams } from './streamed';
 import { findTrim, fullRect, trimWindow, uprightCorner, uprightWindow } from './trim';
+import { inLane, yieldToLoop } from './yield';
 import type { StageTimings } from '../observability/log';
 
 /** Header facts the pipeline needs. `width`/`height` are as stored (coded), pixels. */
@@ -196,6 +197,12 @@ export interface VariantShape extends ReturnType<typeof planVariant> {
   /** What is decoded (stored frame: the crop, or the whole source for `trim=border`). */
   decodes: { crop: Rect; target: Size };
   decode: DecodePlan;
+  /**
+   * A JPEG output encoded by libjpeg-turbo from rows (transform/streamed.ts) instead of by
+   * mozjpeg from the whole image: set only by the planner (transform/fallback.ts), where
+   * mozjpeg's memory does not fit the place the variant would be made in.
+   */
+  jpegRows?: boolean;
 }
 
 /**
@@ -492,7 +499,7 @@ async function rgbProfile(bytes: Uint8Array): Promise<IccProfile | null> {
 /**
  * Everything after decoding, for one image or frame: crop, resize, colour (`icc` → sRGB, on
  * the smaller of the crop and the resized image), colour adjustments, orient, effects, pad
- * or flatten (on `plan.inner`), border.
+ * or flatten (on `plan.inner`), border; `pause` (a yield to the event loop) after the colour.
  */
 async function finishFrame(
   decoded: { img: RawImage; crop: Rect },
@@ -501,6 +508,7 @@ async function finishFrame(
   format: EncodeFormat,
   plan: { orientation: Orientation; inner: Geometry; target: Size },
   icc: IccProfile | null,
+  pause: () => Promise<void>,
 ): Promise<RawImage> {
   const { orientation, target } = plan;
   let img = cropInPlace(decoded.img, decoded.crop);
@@ -508,6 +516,7 @@ async function finishFrame(
   if (icc && convertFirst) convertToSrgb(img, icc);
   img = await resizeImage(img, target.width, target.height, { premultiply: src.hasAlpha });
   if (icc && !convertFirst) convertToSrgb(img, icc);
+  await pause();
   if (hasAdjustments(spec)) adjustColours(img, spec);
   img = applyOrientation(img, orientation);
   if (spec.blur) img = blur(img, spec.blur);
@@ -548,6 +557,10 @@ export async function runPipeline(
  * `maxAnimationPixels` (canvas × frames), checked before any frame is decoded.
  * `enlargeTo` (still images only; a stand-in, delivery/stand-in.ts): the finished image is resized
  * (lanczos3) to this size before encoding.
+ * Cooperative (./yield.ts): it gives the thread back to the event loop after decoding, after
+ * resizing and colour, between slices of rows on the streamed path, and before encoding, so
+ * requests arriving meanwhile are served between stages; it runs in the isolate's transform
+ * lane (`inLane`), one transform at a time. Time spent in those yields is not in `timings`.
  * @throws DecodeError when the bytes do not decode (→ 422); encoder errors propagate.
  */
 export async function runShape(
@@ -557,6 +570,17 @@ export async function runShape(
   maxAnimationPixels = 0,
   enlargeTo?: Size,
 ): Promise<PipelineResult> {
+  return inLane(() => runStages(bytes, shape, format, maxAnimationPixels, enlargeTo));
+}
+
+/** {@link runShape}'s body, in the lane. */
+async function runStages(
+  bytes: Uint8Array,
+  shape: VariantShape,
+  format: EncodeFormat,
+  maxAnimationPixels: number,
+  enlargeTo: Size | undefined,
+): Promise<PipelineResult> {
   const { src, spec } = shape;
   let planned = shape;
   let t = performance.now();
@@ -565,6 +589,12 @@ export async function runShape(
     const now = performance.now();
     timings[stage] += now - t;
     t = now;
+  };
+  // A yield whose wait (other requests' turns) is left out of the stage timings.
+  const pause = async () => {
+    const before = performance.now();
+    await yieldToLoop();
+    t += performance.now() - before;
   };
 
   if (isAnimatedOutput(src, spec, format) && !enlargeTo) {
@@ -596,8 +626,9 @@ export async function runShape(
         planned = shapeVariant(src, spec, box);
         [crop, plan, enc] = [planned.crop, planned, encoder()];
       }
-      const img = await finishFrame({ img: frame, crop }, src, spec, format, plan, icc);
+      const img = await finishFrame({ img: frame, crop }, src, spec, format, plan, icc, pause);
       lap('resize');
+      await pause();
       enc!.add(img, frame.duration);
       lap('encode');
     };
@@ -625,11 +656,22 @@ export async function runShape(
     return kept?.icc ? null : (fileIcc ?? (cicp ? cicpProfile(cicp) : null));
   };
   const quality = encoderQuality(spec.quality, format);
-  if (streams(src, spec, format, planned.inner, enlargeTo !== undefined)) {
-    // The output image is written once, into libwebp's input (transform/streamed.ts).
+  if (streams(src, spec, format, planned.inner, enlargeTo !== undefined, planned.jpegRows)) {
+    // The output image is written once, into the encoder's input (transform/streamed.ts).
+    const output = streamedOutput(spec, format, src.hasAlpha);
     const made = await decodeFor(bytes, src, planned.crop, planned.target, planned.decode, (d) => {
       lap('decode');
-      return encodeStreamed(d, src.hasAlpha, planned, iccOf(d.img), quality, () => lap('resize'));
+      const icc = iccOf(d.img);
+      return encodeStreamed(
+        d,
+        src.hasAlpha,
+        planned,
+        icc,
+        quality,
+        () => lap('resize'),
+        output,
+        pause,
+      );
     });
     const out = kept ? await embedMetadata(made.bytes, format, made, kept) : made.bytes;
     lap('encode');
@@ -644,15 +686,17 @@ export async function runShape(
     decoded = { img: whole.img, crop: planned.crop };
   } else decoded = await decodeFor(bytes, src, planned.crop, planned.target, planned.decode);
   lap('decode');
-  let img = await finishFrame(decoded, src, spec, format, planned, iccOf(decoded.img));
+  await pause();
+  let img = await finishFrame(decoded, src, spec, format, planned, iccOf(decoded.img), pause);
   if (enlargeTo && (enlargeTo.width !== img.width || enlargeTo.height !== img.height))
     img = await resizeImage(img, enlargeTo.width, enlargeTo.height, {
       premultiply: src.hasAlpha,
     });
   lap('resize');
+  await pause();
   let out = await encodeImage(img, format, {
     quality,
-    progressive: spec.format !== 'baseline-jpeg' && spec.compression !== 'fast',
+    progressive: jpegProgressive(spec),
   });
   if (kept) out = await embedMetadata(out, format, img, kept);
   lap('encode');

@@ -1,11 +1,14 @@
 /**
  * The streamed still path: a variant that is only geometry and colour (crop, resize, embedded
- * profile → sRGB, orientation) into a still WebP writes its pixels once, straight into
- * libwebp's memory, instead of making the output image in JS and copying it into the encoder:
- * a band of rows at a time, each converted to libwebp's YUV picture when it is full
- * (codecs/encode.ts `encodeWebpRowsInto`), so the output's RGBA never exists whole; for an
- * orientation that transposes (EXIF 5..8, a quarter turn), whose output rows need every
- * stored row, into libwebp's whole RGBA input buffer (`encodeWebpInto`):
+ * profile → sRGB, orientation) into a still WebP, or a JPEG the planner put on libjpeg-turbo's
+ * rows encoder (flattened onto its background), writes its pixels once, straight into the
+ * encoder's memory (codecs/row-sink.ts), instead of making the output image in JS and copying
+ * it into the encoder: a band of rows at a time (for WebP each converted to libwebp's YUV
+ * picture when it is full, codecs/encode.ts `encodeWebpRowsInto`; for JPEG compressed,
+ * codecs/jpeg-rows.ts), so the output's RGBA never exists whole; for an orientation that
+ * transposes (EXIF 5..8, a quarter turn), whose output rows need every stored row (and for
+ * JPEG, whose rows go top to bottom, one that flips rows), into the encoder's whole RGBA
+ * input buffer (`encodeWebpInto`, `encodeJpegFilled`):
  * - the decoder's output is read where it lies, in the decoder's wasm memory (codecs/own-wasm.ts
  *   `Lend`: the JPEG and PNG modules and libjpeg-turbo), not copied out first;
  * - resampled rows (wasm/resize.wasm, codecs/resize.ts `resizeRows`), or the decoder's rows
@@ -13,24 +16,32 @@
  * - the colour transform runs on the crop before resizing or on libwebp's buffer after (each
  *   band, or the whole buffer), as transform/pipeline.ts `finishFrame` does, so the bytes are
  *   the same as that path's.
+ * It yields to the event loop (./yield.ts) after decoding, between slices of output rows and
+ * before the encoder's last step, holding the decoder's output and the encoder's state across
+ * each yield (the caller runs it in yield.ts `inLane`).
  * Measured in workerd: docs/performance.md, "Memory per variant".
  */
-import { encodeWebpInto, encodeWebpRowsInto } from '../codecs/encode';
+import { YIELD_SLICE_PIXELS } from '../config';
+import { WEBP_BAND_ROWS } from '../codecs/webp';
 import type { IccProfile } from '../codecs/icc';
 import { convertToSrgb } from '../codecs/lcms';
 import { resizeRows } from '../codecs/resize';
+import { rowSink, type RowSinkFormat } from '../codecs/row-sink';
 import type { EncodeFormat, RawImage } from '../codecs/types';
 import { hasAdjustments } from './adjust';
 import { borderSides } from './border';
-import { cropInPlace } from './effects';
+import { composite, cropInPlace } from './effects';
 import type { Geometry, Rect, Size } from './geometry';
 import { orientInto, orientSize, rowPlacer, type Orientation } from './orient';
-import type { TransformSpec } from './spec';
+import type { Rgba, TransformSpec } from './spec';
+import { yieldToLoop } from './yield';
 
 /**
- * True when a still variant takes the streamed path: a WebP whose finishing is geometry and
- * colour only: no `trim=border`, colour adjustment, blur, sharpen, padding, border, or
- * background to flatten transparency onto; no stand-in enlargement.
+ * True when a still variant takes the streamed path: a WebP, or a JPEG the planner put on the
+ * rows encoder (`jpegRows`: transform/fallback.ts), whose finishing is geometry and colour
+ * only: no `trim=border`, colour adjustment, blur, sharpen, padding, border, or (WebP)
+ * background to flatten transparency onto; no stand-in enlargement. (A JPEG is flattened onto
+ * its background band by band, as pipeline.ts `finishFrame` flattens it.)
  */
 export function streams(
   src: { hasAlpha: boolean },
@@ -38,17 +49,18 @@ export function streams(
   format: EncodeFormat,
   inner: Geometry,
   enlarged: boolean,
+  jpegRows = false,
 ): boolean {
   const { canvas, resize, offset } = inner;
   return (
-    format === 'webp' &&
+    (format === 'webp' || (format === 'jpeg' && jpegRows)) &&
     !enlarged &&
     spec.trim?.kind !== 'border' &&
     !hasAdjustments(spec) &&
     !spec.blur &&
     !spec.sharpen &&
     !borderSides(spec) &&
-    !(src.hasAlpha && spec.background) &&
+    !(format === 'webp' && src.hasAlpha && spec.background) &&
     canvas.width === resize.width &&
     canvas.height === resize.height &&
     offset.left === 0 &&
@@ -56,37 +68,93 @@ export function streams(
   );
 }
 
+/** Progressive JPEG output unless the spec asks for baseline or fast compression. */
+export const jpegProgressive = (spec: TransformSpec): boolean =>
+  spec.format !== 'baseline-jpeg' && spec.compression !== 'fast';
+
+/**
+ * What a streamed variant of `spec` is encoded as, and for a JPEG of a source with
+ * transparency, the opaque colour it is flattened onto (`background`, default white).
+ */
+export function streamedOutput(
+  spec: TransformSpec,
+  format: EncodeFormat,
+  hasAlpha: boolean,
+): { sink: RowSinkFormat; flatten?: Rgba } {
+  if (format !== 'jpeg') return { sink: { format: 'webp' } };
+  const bg = spec.background ?? { r: 255, g: 255, b: 255, a: 255 };
+  return {
+    sink: { format: 'jpeg', progressive: jpegProgressive(spec) },
+    flatten: hasAlpha ? { ...bg, a: 255 } : undefined,
+  };
+}
+
+/** Rows of `img` flattened onto the opaque `fill`, in place, 32 rows at a time (effects.ts `composite`). */
+function flattenInPlace(img: RawImage, fill: Rgba): void {
+  const n = img.width * 4;
+  for (let top = 0; top < img.height; top += 32) {
+    const rows = Math.min(32, img.height - top);
+    const band = {
+      data: img.data.subarray(top * n, (top + rows) * n),
+      width: img.width,
+      height: rows,
+    };
+    band.data.set(composite(band, band, { left: 0, top: 0 }, fill).data);
+  }
+}
+
 /**
  * Crops `decoded.img` (in place: it may be a view into a decoder's memory, which it then
  * alters), resizes it to `target` (stored frame; lanczos3, premultiplied when `hasAlpha`),
- * converts it from `icc` to sRGB, turns it by `orientation` and encodes it as WebP at
- * `quality` (1..100; default codecs/encode.ts DEFAULT_QUALITY), writing the output image
- * only into libwebp's memory (a band at a time unless `orientation` transposes). Synchronous,
- * so a lent view stays valid throughout. `lap` is called after the pixels are made
- * (`resize`; with bands, their conversion to YUV counts too), before encoding.
- * @returns the .webp file and its size.
- * @throws as resizeRows, convertToSrgb (DecodeError) and encodeWebpInto.
+ * converts it from `icc` to sRGB, turns it by `orientation`, flattens it onto `out.flatten`
+ * when given and encodes it as `out.sink` at `quality` (1..100; default codecs/encode.ts
+ * DEFAULT_QUALITY), writing the output image only into the encoder's memory (a band at a time
+ * unless `orientation` transposes, or flips rows for an encoder that takes them top to bottom
+ * only: codecs/row-sink.ts). Yields to the event loop first, after every {@link sliceRows}
+ * rows written without resizing, and before the encoder's last step; a lent view of
+ * `decoded.img` stays valid throughout (the caller keeps other transforms off the decoder
+ * and the encoder: yield.ts `inLane`). `lap` is called after the pixels are made (`resize`;
+ * with bands, their conversion counts too), before encoding. `pause` is the yield (default
+ * {@link yieldToLoop}).
+ * @returns the encoded file and its size.
+ * @throws as resizeRows, convertToSrgb (DecodeError) and the encoder.
  */
-export function encodeStreamed(
+export async function encodeStreamed(
   decoded: { img: RawImage; crop: Rect },
   hasAlpha: boolean,
   plan: { orientation: Orientation; target: Size },
   icc: IccProfile | null,
   quality: number | undefined,
   lap: () => void = () => undefined,
-): { bytes: Uint8Array; width: number; height: number } {
+  out: { sink: RowSinkFormat; flatten?: Rgba } = { sink: { format: 'webp' } },
+  pause: () => Promise<void> = yieldToLoop,
+): Promise<{ bytes: Uint8Array; width: number; height: number }> {
+  await pause();
   const { orientation, target } = plan;
+  const sink = rowSink(out.sink, quality);
+  const { flatten } = out;
   const img = cropInPlace(decoded.img, decoded.crop);
   const convertFirst = img.width * img.height < target.width * target.height;
   if (icc && convertFirst) convertToSrgb(img, icc);
   const { width, height } = orientSize(orientation, target);
-  if (!orientation.transpose) {
-    // Output rows are stored rows, in order or reversed: libwebp takes them band by band.
+  const made = async () => {
+    lap();
+    await pause();
+  };
+  if (!orientation.transpose && (sink.anyOrder || !orientation.flipY)) {
+    // Output rows are stored rows, in order or reversed: the encoder takes them band by band.
     const mirror = { transpose: false, flipX: orientation.flipX, flipY: false };
-    const bytes = encodeWebpRowsInto(
+    const onBand =
+      (icc && !convertFirst) || flatten
+        ? (band: RawImage) => {
+            if (icc && !convertFirst) convertToSrgb(band, icc);
+            if (flatten) flattenInPlace(band, flatten);
+          }
+        : undefined;
+    const bytes = await sink.rows(
       width,
       height,
-      (rowAt) => {
+      async (rowAt) => {
         const place = (row: Uint8ClampedArray, y: number) =>
           rowPlacer(
             mirror,
@@ -95,26 +163,32 @@ export function encodeStreamed(
           )(row, 0);
         if (img.width === target.width && img.height === target.height) {
           const n = width * 4;
-          for (let y = 0; y < height; y++) place(img.data.subarray(y * n, (y + 1) * n), y);
+          const slice = sliceRows(width);
+          for (let y = 0; y < height; y++) {
+            if (y > 0 && y % slice === 0) await pause();
+            place(img.data.subarray(y * n, (y + 1) * n), y);
+          }
         } else resizeRows(img, width, height, place, hasAlpha);
-        lap();
+        await made();
       },
-      { quality, onBand: icc && !convertFirst ? (band) => convertToSrgb(band, icc) : undefined },
+      onBand,
     );
     return { bytes, width, height };
   }
-  const bytes = encodeWebpInto(
-    width,
-    height,
-    (px) => {
-      if (img.width === target.width && img.height === target.height)
-        orientInto(img, orientation, px);
-      else
-        resizeRows(img, target.width, target.height, rowPlacer(orientation, target, px), hasAlpha);
-      if (icc && !convertFirst) convertToSrgb({ data: px, width, height }, icc);
-      lap();
-    },
-    { quality },
-  );
+  const bytes = await sink.whole(width, height, async (px) => {
+    if (img.width === target.width && img.height === target.height)
+      orientInto(img, orientation, px);
+    else resizeRows(img, target.width, target.height, rowPlacer(orientation, target, px), hasAlpha);
+    if (icc && !convertFirst) convertToSrgb({ data: px, width, height }, icc);
+    if (flatten) flattenInPlace({ data: px, width, height }, flatten);
+    await made();
+  });
   return { bytes, width, height };
 }
+
+/**
+ * Rows of `width` pixels written between two yields: YIELD_SLICE_PIXELS of them, in whole
+ * libwebp bands of 32 rows (at least one).
+ */
+export const sliceRows = (width: number): number =>
+  Math.max(1, Math.round(YIELD_SLICE_PIXELS / width / WEBP_BAND_ROWS)) * WEBP_BAND_ROWS;

@@ -14,6 +14,7 @@ import type { EncodeFormat, RawImage } from '../../src/codecs/types';
 import {
   CODEC_VERSIONS,
   JPEG_SCALED_SHA256,
+  JPEG_TURBO_ENC_SHA256,
   JPEG_TURBO_SHA256,
   PNG_SCALED_SHA256,
   PIPELINE_VERSION,
@@ -221,10 +222,10 @@ describe('encodeImage: validation', () => {
 describe('CODEC_VERSIONS', () => {
   it('names every installed codec package version', () => {
     expect(CODEC_VERSIONS).toBe(
-      `jpeg${jpegVersion}-png${pngVersion}-avifenc${AVIF_ENC_SHA256.slice(0, 12)}-resize${RESIZE_SHA256.slice(0, 12)}-gif${gifVersion}-gifenc${gifencVersion}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-pngscaled${PNG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-avifdec${AVIF_SHA256.slice(0, 12)}-jpegturbo${JPEG_TURBO_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`,
+      `jpeg${jpegVersion}-png${pngVersion}-avifenc${AVIF_ENC_SHA256.slice(0, 12)}-resize${RESIZE_SHA256.slice(0, 12)}-gif${gifVersion}-gifenc${gifencVersion}-jpegscaled${JPEG_SCALED_SHA256.slice(0, 12)}-pngscaled${PNG_SCALED_SHA256.slice(0, 12)}-libwebp${LIBWEBP_SHA256.slice(0, 12)}-lcms${LCMS_SHA256.slice(0, 12)}-avifdec${AVIF_SHA256.slice(0, 12)}-jpegturbo${JPEG_TURBO_SHA256.slice(0, 12)}-jpegturboenc${JPEG_TURBO_ENC_SHA256.slice(0, 12)}-pipeline${PIPELINE_VERSION}`,
     );
     expect(CODEC_VERSIONS).toMatch(
-      /^jpeg\d+\.\d+\.\d+-png\d+\.\d+\.\d+-avifenc[0-9a-f]{12}-resize[0-9a-f]{12}-gif\d+\.\d+\.\d+-gifenc\d+\.\d+\.\d+-jpegscaled[0-9a-f]{12}-pngscaled[0-9a-f]{12}-libwebp[0-9a-f]{12}-lcms[0-9a-f]{12}-avifdec[0-9a-f]{12}-jpegturbo[0-9a-f]{12}-pipeline\d+$/,
+      /^jpeg\d+\.\d+\.\d+-png\d+\.\d+\.\d+-avifenc[0-9a-f]{12}-resize[0-9a-f]{12}-gif\d+\.\d+\.\d+-gifenc\d+\.\d+\.\d+-jpegscaled[0-9a-f]{12}-pngscaled[0-9a-f]{12}-libwebp[0-9a-f]{12}-lcms[0-9a-f]{12}-avifdec[0-9a-f]{12}-jpegturbo[0-9a-f]{12}-jpegturboenc[0-9a-f]{12}-pipeline\d+$/,
     );
   });
 });

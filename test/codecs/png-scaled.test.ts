@@ -7,15 +7,15 @@
 import { env } from 'cloudflare:test';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
-import { mayConvertColour } from '../../src/codecs/icc';
 import { decodePngResized } from '../../src/codecs/png-scaled';
 import { wasmMemory } from '../../wasm/instances';
 import { probe, sniffFormat } from '../../src/codecs/probe';
 import { DecodeError, type EncodeFormat, type RawImage } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
 import { orientSize } from '../../src/transform/orient';
-import { planVariant } from '../../src/transform/pipeline';
-import { estimateVariant, placement } from '../../src/transform/cost';
+import { planVariant, shapeVariant } from '../../src/transform/pipeline';
+import type { PlanSource } from '../../src/transform/cost';
+import { placeShape } from '../../src/transform/fallback';
 import { parseTransform } from '../../src/transform/spec';
 import { call, fixture, KEYS, upload } from '../helpers';
 import { envWith, FakeQueue, pump } from '../work/helpers';
@@ -125,10 +125,10 @@ describe('PNG sources through the Worker', () => {
        */
       const serve = async (variant: string, format: EncodeFormat) => {
         const spec = parseTransform(OPTIONS[variant] ?? variant);
-        // The facts the Worker records (images/ingest.ts): colour conversion only with a profile.
-        const src = { ...facts, bytes: png.length, colourManaged: mayConvertColour(facts) };
-        const est = estimateVariant(src, spec, format);
-        const where = placement(est, config);
+        // As the Worker places it (with its fallbacks: a JPEG may go to the rows encoder).
+        const src: PlanSource = { ...facts, bytes: png.length };
+        const placed = placeShape(shapeVariant(src, spec), format, config);
+        const { estimate: est, placement: where } = placed;
         let out = await get(variant);
         if (where === 'refuse') {
           // Refused by the planner's encode and fixed figures, not by the PNG decode (with

@@ -8,6 +8,7 @@ import {
   AVIF_SHA256,
   CODEC_VERSIONS,
   JPEG_SCALED_SHA256,
+  JPEG_TURBO_ENC_SHA256,
   JPEG_TURBO_SHA256,
   LCMS_SHA256,
   LIBWEBP_SHA256,
@@ -41,6 +42,11 @@ describe('codec versions', () => {
   it('records the sha-256 of the committed wasm/jpeg_turbo.wasm', async () => {
     expect(await sha256Hex(await fixture('wasm/jpeg_turbo.wasm'))).toBe(JPEG_TURBO_SHA256);
     expect(CODEC_VERSIONS).toContain(`jpegturbo${JPEG_TURBO_SHA256.slice(0, 12)}`);
+  });
+
+  it('records the sha-256 of the committed wasm/jpeg_turbo_enc.wasm', async () => {
+    expect(await sha256Hex(await fixture('wasm/jpeg_turbo_enc.wasm'))).toBe(JPEG_TURBO_ENC_SHA256);
+    expect(CODEC_VERSIONS).toContain(`jpegturboenc${JPEG_TURBO_ENC_SHA256.slice(0, 12)}`);
   });
 
   it('records the sha-256 of the committed wasm/avif.wasm', async () => {

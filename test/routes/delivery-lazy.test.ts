@@ -77,7 +77,7 @@ describe('a cache hit stays lazy', () => {
       'jpegEnc',
       'jpegScaled',
       'lcms',
-      'pngCodec',
+      'pngEnc',
       'pngScaled',
       'resize',
       'webpDec',

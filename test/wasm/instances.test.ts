@@ -71,6 +71,36 @@ describe('WasmSlot', () => {
     expect(slot.use((f) => f.id)).toBe(2);
   });
 
+  it('keeps a call that returns a promise under its rules until it settles', async () => {
+    const { slot } = counting('test.yielding', { dropAboveBytes: 4 * PAGE, trapsOnly: true });
+    const turn = () => new Promise<void>((r) => setTimeout(r, 0));
+    // Grows past the threshold after a yield: dropped once the promise settles, not before.
+    const grown = slot.use(async (f) => {
+      await turn();
+      f.memory.grow(4);
+      return f.id;
+    });
+    expect(wasmMemory()['test.yielding']).toBe(PAGE);
+    expect(await grown).toBe(1);
+    expect(wasmMemory()['test.yielding']).toBeUndefined();
+    // A trap after a yield discards the instance; a status error does not.
+    expect(slot.use((f) => f.id)).toBe(2);
+    await expect(
+      slot.use(async () => {
+        await turn();
+        throw new Error('bad file');
+      }),
+    ).rejects.toThrow('bad file');
+    expect(slot.use((f) => f.id)).toBe(2);
+    await expect(
+      slot.use(async () => {
+        await turn();
+        throw new WebAssembly.RuntimeError('unreachable');
+      }),
+    ).rejects.toThrow(WebAssembly.RuntimeError);
+    expect(slot.use((f) => f.id)).toBe(3);
+  });
+
   it('makes an asynchronous instance once for concurrent calls, and retries a failed one', async () => {
     let made = 0;
     let fail = true;

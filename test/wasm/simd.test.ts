@@ -29,6 +29,10 @@ const MODULES: Record<string, { expected: Expected; why: string }> = {
   'wasm/lcms.wasm': { expected: 'simd', why: 'ours: -msimd128 (wasm/lcms/build.sh)' },
   'wasm/avif.wasm': { expected: 'simd', why: 'ours: -msimd128 (wasm/avif/build.sh)' },
   'wasm/jpeg_turbo.wasm': { expected: 'simd', why: 'ours: -msimd128 (wasm/jpeg-turbo/build.sh)' },
+  'wasm/jpeg_turbo_enc.wasm': {
+    expected: 'simd',
+    why: 'ours: -msimd128 (wasm/jpeg-turbo/build.sh)',
+  },
   'wasm/avif_enc.wasm': {
     expected: 'none',
     why: "ours: -O3 without -msimd128, no faster with it (aom's generic C; wasm/avif-enc/build.sh)",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds wasm/jpeg_turbo.wasm: JPEG decoding with DCT scaling by eighths (libjpeg-turbo 2.1.5,
 # Debian trixie's libjpeg-turbo 1:2.1.5-4, decompressor only) plus our glue
-# (wasm/jpeg-turbo/glue.c: decode at M/8 to RGBA8), for wasm32 with SIMD, single-threaded.
+# (wasm/jpeg-turbo/glue.c: decode at M/8 to RGBA8), and wasm/jpeg_turbo_enc.wasm: its
+# compressor fed RGBA rows (wasm/jpeg-turbo/glue-enc.c), for wasm32 with SIMD, single-threaded.
 #
 #   bash wasm/jpeg-turbo/build.sh    (also run by wasm/build.sh and `npm run build:wasm`)
 #
@@ -89,3 +90,20 @@ mkdir -p "$T/out"
   -o "$T/out/jpeg_turbo.wasm" "${SOURCES[@]}" "$HERE/glue.c")
 
 install_wasi_module jpeg-turbo "$T/out/jpeg_turbo.wasm" "$OUT"
+
+# The compressor (CMakeLists.txt JPEG_SOURCES: the jc*.c files, jdatadst.c, the forward DCTs and
+# the shared ones; no arithmetic coding) with its glue (wasm/jpeg-turbo/glue-enc.c: RGBA rows in,
+# a JPEG in memory out), linked into a module of its own: wasm/jpeg_turbo_enc.wasm.
+ENC_SOURCES=(jcapimin.c jcapistd.c jccoefct.c jccolor.c jcdctmgr.c jchuff.c jcicc.c jcinit.c
+  jcmainct.c jcmarker.c jcmaster.c jcomapi.c jcparam.c jcphuff.c jcprepct.c jcsample.c
+  jdatadst.c jerror.c jfdctflt.c jfdctfst.c jfdctint.c jutils.c jmemmgr.c jmemnobs.c jsimd_none.c)
+ENC_EXPORTS=()
+for f in je_begin je_put je_finish je_release je_message; do ENC_EXPORTS+=("-Wl,--export=$f"); done
+(cd "$LJT" && PATH=/usr/lib/llvm-14/bin clang --target=wasm32-wasi \
+  -O3 -msimd128 -flto -fuse-ld=/usr/bin/wasm-ld-14 -DNDEBUG -DNO_GETENV -DNO_PUTENV -I. \
+  -ffile-prefix-map="$LJT"=/build/libjpeg-turbo -ffile-prefix-map="$HERE"=/build/glue -g0 -w \
+  -mexec-model=reactor -Wl,--gc-sections -Wl,--strip-all -Wl,-z,stack-size=262144 \
+  -Wl,--initial-memory=1048576 -Wl,--max-memory=2147483648 "${ENC_EXPORTS[@]}" \
+  -o "$T/out/jpeg_turbo_enc.wasm" "${ENC_SOURCES[@]}" "$HERE/glue-enc.c")
+
+install_wasi_module jpeg-turbo "$T/out/jpeg_turbo_enc.wasm" "$WASM_DIR/jpeg_turbo_enc.wasm"

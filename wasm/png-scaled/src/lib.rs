@@ -28,6 +28,8 @@
 //! height, PNG colour type (word 7), bit depth | interlaced << 8 | has-alpha << 9 (word 8),
 //! message pointer, message length. A panic aborts (a trap): the host discards the instance.
 
+mod encode;
+
 use core::arch::wasm32::*;
 use edge_wasm_common::abi::{
     self, check_crop, fail, run, try_filled, try_vec, Failure, S_INTERNAL, S_MALFORMED,

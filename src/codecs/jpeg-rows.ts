@@ -1,0 +1,218 @@
+/**
+ * JPEG encoding fed by rows: libjpeg-turbo 2.1.5's compressor (Debian's libjpeg-turbo
+ * 1:2.1.5-4, built for wasm32 with SIMD into wasm/jpeg_turbo_enc.wasm; glue, ABI and provenance
+ * in wasm/jpeg-turbo/glue-enc.c and wasm/README.md) takes RGBA8 rows a band at a time, written
+ * straight into its memory, so the image to encode never exists whole anywhere; or, for a
+ * caller whose rows come out of order (a turned image), the whole image written into its
+ * input buffer once. YCbCr 4:2:0, the standard quantisation tables scaled by libjpeg's quality,
+ * optimised Huffman tables, progressive by default. libjpeg keeps the quantised coefficients
+ * of the whole image while it encodes (3 bytes per pixel at 4:2:0), not the pixels.
+ *
+ * Against mozjpeg (codecs/encode.ts, trellis quantisation and its own tables) its files are
+ * larger at the same quality: docs/performance.md, "JPEG encoded from rows". One instance per
+ * isolate (`jpegRowsEnc` in wasm/instances.ts), dropped after a call that left it above
+ * JPEG_TURBO_DROP_ABOVE_BYTES (config.ts); a libjpeg error traps the module, which discards the
+ * instance.
+ */
+import { JPEG_TURBO_DROP_ABOVE_BYTES } from '../config';
+import wasmModule from '../../wasm/jpeg_turbo_enc.wasm';
+import { OwnDecoder, wasiStdioStubs, type OwnModuleExports } from './own-wasm';
+import type { RawImage } from './types';
+
+/** The module's exports (wasm/jpeg-turbo/glue-enc.c). */
+interface JpegRowsExports extends OwnModuleExports {
+  _initialize(): void;
+  je_begin(
+    width: number,
+    height: number,
+    quality: number,
+    progressive: number,
+    band: number,
+  ): number;
+  je_put(first: number, rows: number): number;
+  je_finish(): number;
+  je_release(): void;
+}
+
+/** Thrown when the rows encoder fails (a server fault: its input is always well-formed). */
+export class JpegEncodeError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'JpegEncodeError';
+  }
+}
+
+const encoder = new OwnDecoder<JpegRowsExports>({
+  module: wasmModule,
+  what: 'JPEG encode',
+  name: 'jpegRowsEnc',
+  alloc: () => 0, // the module allocates its own input buffer (je_begin)
+  release: (e) => e.je_release(),
+  error: (code, message, options) =>
+    new JpegEncodeError(`jpeg encode (${code}): ${message}`, options),
+  dropAboveBytes: JPEG_TURBO_DROP_ABOVE_BYTES,
+  imports: () => ({ wasi_snapshot_preview1: wasiStdioStubs() }),
+  start: (e) => e._initialize(),
+});
+
+/** Rows per band of {@link encodeJpegRows}: 32 (two 4:2:0 MCU rows). */
+export const JPEG_BAND_ROWS = 32;
+
+/** Options of the rows encoder. */
+export interface JpegRowsOptions {
+  /** libjpeg quality 1..100 (jpeg_set_quality, baseline tables). */
+  quality: number;
+  /** Progressive scans (libjpeg's simple progression); false: baseline. Default true. */
+  progressive?: boolean;
+  /** Runs on each finished band (its rows as RGBA8, in the encoder's memory) before encoding. */
+  onBand?: (band: RawImage, top: number) => void;
+}
+
+/** @throws RangeError for a size libjpeg cannot hold or a quality outside 1..100. */
+function check(width: number, height: number, quality: number): void {
+  if (![width, height].every((n) => Number.isInteger(n) && n >= 1 && n <= 65500))
+    throw new RangeError(`jpeg encode: bad size ${width}x${height}`);
+  if (!Number.isInteger(quality) || quality < 1 || quality > 100)
+    throw new RangeError(`jpeg encode: quality ${quality} outside 1..100`);
+}
+
+/**
+ * Encodes a JPEG whose RGBA8 rows (alpha ignored: flatten first) `produce` writes, top to
+ * bottom, into the encoder's memory: `rowAt(y)` is the buffer for output row `y` (`width` × 4
+ * bytes), valid until the next `rowAt` call; rows must be asked for in order 0, 1, … and all of
+ * them. Each band of {@link JPEG_BAND_ROWS} rows goes through `onBand` and into libjpeg as soon
+ * as the next band's first row is asked for. `produce` must not call this module; it may
+ * return a promise (a transform that yields between rows, transform/yield.ts), and the
+ * result is then a promise too (nothing else may use this module meanwhile: yield.ts
+ * `inLane`).
+ * @returns the .jpg file (a fresh array).
+ * @throws RangeError for a bad size or quality, a row out of order or rows left out;
+ *   JpegEncodeError when libjpeg fails (the instance is discarded); whatever `produce` or
+ *   `onBand` throws (the encode is abandoned).
+ */
+export function encodeJpegRows(
+  width: number,
+  height: number,
+  produce: (rowAt: (y: number) => Uint8ClampedArray) => void,
+  opts: JpegRowsOptions,
+): Uint8Array;
+export function encodeJpegRows(
+  width: number,
+  height: number,
+  produce: (rowAt: (y: number) => Uint8ClampedArray) => void | Promise<void>,
+  opts: JpegRowsOptions,
+): Uint8Array | Promise<Uint8Array>;
+export function encodeJpegRows(
+  width: number,
+  height: number,
+  produce: (rowAt: (y: number) => Uint8ClampedArray) => void | Promise<void>,
+  opts: JpegRowsOptions,
+): Uint8Array | Promise<Uint8Array> {
+  const bandRows = Math.min(JPEG_BAND_ROWS, height);
+  return run(width, height, bandRows, opts, (e, ptr) => {
+    const rowBytes = width * 4;
+    let next = 0; // the next row to ask for
+    let top = 0; // the first row of the band being filled
+    const flush = () => {
+      const rows = next - top;
+      if (rows === 0) return;
+      opts.onBand?.(
+        { data: new Uint8ClampedArray(e.memory.buffer, ptr, rows * rowBytes), width, height: rows },
+        top,
+      );
+      encoder.header(e, e.je_put(0, rows));
+      top = next;
+    };
+    const made = produce((y) => {
+      if (y !== next) throw new RangeError(`jpeg encode: row ${y} asked for, expected ${next}`);
+      if (y - top === bandRows) flush();
+      next++;
+      return new Uint8ClampedArray(e.memory.buffer, ptr + (y - top) * rowBytes, rowBytes);
+    });
+    const last = () => {
+      flush();
+      if (next !== height) throw new RangeError(`jpeg encode: ${next} of ${height} rows written`);
+    };
+    return made instanceof Promise ? made.then(last) : last();
+  });
+}
+
+/**
+ * As {@link encodeJpegRows} for pixels that `fill` writes, in any order, straight into the
+ * encoder's input buffer (RGBA8, `width` × `height`, rows top to bottom): the image exists
+ * once, inside the encoder, while libjpeg takes it; `fill`'s view is valid until it returns,
+ * or until the promise it returns settles (as for encodeJpegRows; the result is then a
+ * promise).
+ * @throws as encodeJpegRows, and whatever `fill` throws.
+ */
+export function encodeJpegFilled(
+  width: number,
+  height: number,
+  fill: (px: Uint8ClampedArray) => void,
+  opts: Omit<JpegRowsOptions, 'onBand'>,
+): Uint8Array;
+export function encodeJpegFilled(
+  width: number,
+  height: number,
+  fill: (px: Uint8ClampedArray) => void | Promise<void>,
+  opts: Omit<JpegRowsOptions, 'onBand'>,
+): Uint8Array | Promise<Uint8Array>;
+export function encodeJpegFilled(
+  width: number,
+  height: number,
+  fill: (px: Uint8ClampedArray) => void | Promise<void>,
+  opts: Omit<JpegRowsOptions, 'onBand'>,
+): Uint8Array | Promise<Uint8Array> {
+  return run(width, height, height, opts, (e, ptr) => {
+    const put = () => void encoder.header(e, e.je_put(0, height));
+    const filled = fill(new Uint8ClampedArray(e.memory.buffer, ptr, width * height * 4));
+    return filled instanceof Promise ? filled.then(put) : put();
+  });
+}
+
+/**
+ * One encode on the shared instance: begin, `write` the rows (into `ptr`; a promise when it
+ * yields, and then so is the result), finish, copy out.
+ */
+function run(
+  width: number,
+  height: number,
+  bandRows: number,
+  opts: Omit<JpegRowsOptions, 'onBand'>,
+  write: (e: JpegRowsExports, ptr: number) => void | Promise<void>,
+): Uint8Array | Promise<Uint8Array> {
+  check(width, height, opts.quality);
+  return encoder.use((e) => {
+    // After a trap the instance is discarded by `use`; otherwise free the encode's buffers.
+    const release = () => {
+      try {
+        e.je_release();
+      } catch {
+        // a trapped instance: nothing to free
+      }
+    };
+    const finish = () => {
+      try {
+        return new Uint8Array(OwnDecoder.data(e, encoder.header(e, e.je_finish())).buffer);
+      } finally {
+        release();
+      }
+    };
+    let written: void | Promise<void>;
+    try {
+      const begun = encoder.header(
+        e,
+        e.je_begin(width, height, opts.quality, opts.progressive === false ? 0 : 1, bandRows),
+      );
+      written = write(e, OwnDecoder.view(e, begun).byteOffset);
+    } catch (err) {
+      release();
+      throw err;
+    }
+    if (!(written instanceof Promise)) return finish();
+    return written.then(finish, (err: unknown) => {
+      release();
+      throw err;
+    });
+  });
+}

@@ -1,0 +1,145 @@
+/**
+ * PNG encoding a band of rows at a time, in wasm/png_scaled.wasm (the Rust `png` crate 0.17.7's
+ * `StreamWriter`: Sub filter, deflate level 1, as its `Encoder` defaults; source and ABI in
+ * wasm/png-scaled/src/encode.rs and wasm/README.md). Rows are filtered and deflated as they
+ * arrive, so the module holds the compressed file, one band and the deflate state (about
+ * 0.3 MiB), never the RGBA image. Its own instance (`pngEnc`), apart from the decoder's.
+ */
+import { PNG_SCALED_DROP_ABOVE_BYTES } from '../config';
+import wasmModule from '../../wasm/png_scaled.wasm';
+import { OwnDecoder, type OwnHeader } from './own-wasm';
+import type { RawImage } from './types';
+
+/** The encoder's exports (see wasm/README.md, "png_scaled.wasm"). */
+interface PngEncExports {
+  memory: WebAssembly.Memory;
+  png_encode_begin(width: number, height: number, channels: number, bandRows: number): number;
+  png_encode_rows(rows: number): number;
+  png_encode_finish(): number;
+  png_encode_release(): void;
+}
+
+/** Why a PNG encode failed (`out-of-memory`: wasm memory could not grow; `trap`, `internal`). */
+export class PngEncodeError extends Error {
+  /** @param code the module's status, as {@link OwnDecoder}'s error codes. */
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`png encode (${code}): ${message}`, options);
+    this.name = 'PngEncodeError';
+  }
+}
+
+const encoder = new OwnDecoder<PngEncExports>({
+  module: wasmModule,
+  what: 'PNG encoder',
+  name: 'pngEnc',
+  alloc: () => 0, // rows go into the module's band buffer
+  release: (e) => e.png_encode_release(),
+  error: (code, message, options) => new PngEncodeError(code, message, options),
+  dropAboveBytes: PNG_SCALED_DROP_ABOVE_BYTES,
+  // The decoder's one import; the encoder never calls it.
+  imports: () => ({ env: { png_read: () => 0 } }),
+});
+
+/** Rows per band of {@link encodePngRows}: 32. */
+export const PNG_BAND_ROWS = 32;
+
+/** Options of {@link encodePngRows} and {@link encodePng}. */
+export interface PngEncodeOptions {
+  /** 4: RGBA (the default); 3: RGB, the rows' alpha dropped (for opaque images). */
+  channels?: 3 | 4;
+  /** Rows per band, ≥ 1. Default {@link PNG_BAND_ROWS}. */
+  bandRows?: number;
+}
+
+/**
+ * Encodes an 8-bit PNG (no ancillary chunks) whose RGBA8 rows `produce` writes, top to bottom,
+ * into the module's band buffer: `rowAt(y)` is the buffer for row `y` (`width` × 4 bytes),
+ * valid until the next `rowAt` call; rows must be asked for in order 0, 1, … `height` − 1.
+ * Each full band is filtered and deflated before the next is asked for. `produce` runs
+ * synchronously and must not call this module.
+ * @returns the .png file, a fresh array.
+ * @throws RangeError for a size outside 1..2^28 pixels, a bad band height or channel count, a
+ *   row asked for out of order, or rows missing at the end; PngEncodeError when the module
+ *   fails (a trap discards the instance); whatever `produce` throws (the encode is dropped).
+ */
+export function encodePngRows(
+  width: number,
+  height: number,
+  produce: (rowAt: (y: number) => Uint8ClampedArray) => void,
+  opts: PngEncodeOptions = {},
+): Uint8Array {
+  const { channels = 4, bandRows = PNG_BAND_ROWS } = opts;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
+    throw new RangeError(`png encode: bad size ${width}x${height}`);
+  if (!Number.isInteger(bandRows) || bandRows < 1)
+    throw new RangeError(`png encode: bad band height ${bandRows}`);
+  return encoder.use((e) => {
+    const rows = Math.min(bandRows, height);
+    const begun = encoder.header(e, e.png_encode_begin(width, height, channels, rows));
+    const ptr = OwnDecoder.view(e, begun).byteOffset;
+    const rowBytes = width * 4;
+    let next = 0; // the next row to hand out
+    let inBand = 0; // rows of the band handed out
+    const flush = () => {
+      if (inBand > 0) encoder.header(e, e.png_encode_rows(inBand));
+      inBand = 0;
+    };
+    try {
+      produce((y) => {
+        if (y !== next) throw new RangeError(`png encode: row ${y} asked for, row ${next} next`);
+        if (y >= height) throw new RangeError(`png encode: row ${y} outside 0..${height - 1}`);
+        if (inBand === rows) flush();
+        next++;
+        return new Uint8ClampedArray(e.memory.buffer, ptr + inBand++ * rowBytes, rowBytes);
+      });
+      flush();
+      if (next !== height) throw new RangeError(`png encode: ${next} of ${height} rows written`);
+      const file = fileOf(e, encoder.header(e, e.png_encode_finish()));
+      e.png_encode_release();
+      return file;
+    } catch (err) {
+      // A trapped instance is discarded by `use`; any other failure frees the encode.
+      if (!(err instanceof WebAssembly.RuntimeError)) e.png_encode_release();
+      throw err;
+    }
+  });
+}
+
+/** The file a finished encode's header names: its segments, joined (the one copy out). */
+function fileOf(e: PngEncExports, header: OwnHeader): Uint8Array {
+  const table = OwnDecoder.view(e, header);
+  const words = new Uint32Array(table.buffer, table.byteOffset, table.length / 4);
+  const out = new Uint8Array(header[7]!);
+  let at = 0;
+  for (let i = 0; i + 1 < words.length; i += 2) {
+    const len = words[i + 1]!;
+    out.set(new Uint8Array(e.memory.buffer, words[i], len), at);
+    at += len;
+  }
+  if (at !== out.length) throw new PngEncodeError('internal', `${at} of ${out.length} bytes`);
+  return out;
+}
+
+/**
+ * Encodes `img` (RGBA8) as an 8-bit PNG, copying it into the module a band at a time
+ * ({@link encodePngRows}): lossless, RGBA unless `channels` is 3.
+ * @throws as {@link encodePngRows}; RangeError when `data` is not `width` × `height` × 4 bytes.
+ */
+export function encodePng(img: RawImage, opts: PngEncodeOptions = {}): Uint8Array {
+  const { data, width, height } = img;
+  if (data.length !== width * height * 4)
+    throw new RangeError(`png encode: ${data.length} bytes for ${width}x${height} RGBA`);
+  const n = width * 4;
+  return encodePngRows(
+    width,
+    height,
+    (rowAt) => {
+      for (let y = 0; y < height; y++) rowAt(y).set(data.subarray(y * n, (y + 1) * n));
+    },
+    opts,
+  );
+}

@@ -1,0 +1,62 @@
+/**
+ * Encoders that take the output image's rows where they are made (transform/streamed.ts), so
+ * the whole RGBA image never exists in JS: a {@link RowSink} per format that has one.
+ * - WebP: libwebp (codecs/encode.ts `encodeWebpRowsInto`, bands in any order, and
+ *   `encodeWebpInto`): the same bytes as encodeImage for the same pixels.
+ * - JPEG: libjpeg-turbo's compressor (codecs/jpeg-rows.ts), rows top to bottom; NOT
+ *   mozjpeg's bytes (larger files at the same quality: docs/performance.md, "JPEG encoded
+ *   from rows"), so the planner chooses it only where mozjpeg does not fit
+ *   (transform/fallback.ts `placeShape`).
+ */
+import { encodeQuality, encodeWebpInto, encodeWebpRowsInto } from './encode';
+import { encodeJpegFilled, encodeJpegRows } from './jpeg-rows';
+import type { RawImage } from './types';
+
+/** An encoder fed by rows (see the module comment). */
+export interface RowSink {
+  /** True when {@link rows} takes bands bottom to top too (else strictly top to bottom). */
+  readonly anyOrder: boolean;
+  /**
+   * Encodes `width` × `height` from rows that `produce` writes into the encoder's memory
+   * (`rowAt(y)`: output row `y`, RGBA8, valid until the next call); `onBand` runs on each
+   * finished band of rows before the encoder takes it. A `produce` that yields returns a
+   * promise, and so does this (transform/yield.ts).
+   * @throws RangeError for rows out of the encoder's order; the encoder's errors.
+   */
+  rows(
+    width: number,
+    height: number,
+    produce: (rowAt: (y: number) => Uint8ClampedArray) => void | Promise<void>,
+    onBand?: (band: RawImage, top: number) => void,
+  ): Uint8Array | Promise<Uint8Array>;
+  /** Encodes the image that `fill` writes whole into the encoder's input (RGBA8); as rows. */
+  whole(
+    width: number,
+    height: number,
+    fill: (px: Uint8ClampedArray) => void | Promise<void>,
+  ): Uint8Array | Promise<Uint8Array>;
+}
+
+/** What a streamed variant is encoded as: a WebP, or a JPEG (progressive or baseline). */
+export type RowSinkFormat = { format: 'webp' } | { format: 'jpeg'; progressive: boolean };
+
+/**
+ * The row sink of `out` at `quality` (1..100; default codecs/encode.ts DEFAULT_QUALITY).
+ * @throws RangeError for a quality outside 1..100.
+ */
+export function rowSink(out: RowSinkFormat, quality: number | undefined): RowSink {
+  if (out.format === 'webp')
+    return {
+      anyOrder: true,
+      rows: (width, height, produce, onBand) =>
+        encodeWebpRowsInto(width, height, produce, { quality, onBand }),
+      whole: (width, height, fill) => encodeWebpInto(width, height, fill, { quality }),
+    };
+  const opts = { quality: encodeQuality('jpeg', { quality }), progressive: out.progressive };
+  return {
+    anyOrder: false,
+    rows: (width, height, produce, onBand) =>
+      encodeJpegRows(width, height, produce, { ...opts, onBand }),
+    whole: (width, height, fill) => encodeJpegFilled(width, height, fill, opts),
+  };
+}
