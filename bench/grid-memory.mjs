@@ -16,6 +16,8 @@
  *                               planner's shape, src/transform/fallback.ts + runShape) on a
  *                               grid source (scripts/lib/grid-sources.mjs)
  *   alpha-scaled:<W>x<H>|<t>|webp  the pipeline on the 3 MP alpha PNG stretched to WxH
+ *   alpha-<kind>:<W>x<H>|<t>|webp  the pipeline on a WxH PNG whose alpha is noise (`noise`,
+ *                               `noise4`: 4 levels) or a gradient (`gradient`)
  *   grid:<…>|<t>|<f>|m8         the same on the shape's decode fallback, forced (JPEG
  *                               sources: libjpeg-turbo at M/8; the lossy WebP: libwebp's
  *                               scaled decode; skipped where the variant has none)
@@ -229,6 +231,55 @@ for (const [w, h, t] of [
     }),
     params: { op: 'pipeline', t, f: 'webp' },
   });
+
+/**
+ * Alpha planes unlike a photo's, as PNGs through the pipeline as WebP: hashed noise (every
+ * pixel its own level: VP8L's references take a token per pixel), 4 levels of noise, and a
+ * diagonal gradient, over a colour gradient. libwebp's lossless alpha encode runs within a
+ * budget set by the plane's size (wasm/libwebp/alpha-budget.patch); these check that it holds
+ * whatever the content.
+ */
+const ALPHA_KINDS = {
+  noise: (/** @type {number} */ x, /** @type {number} */ y) => hash(x, y) & 255,
+  noise4: (/** @type {number} */ x, /** @type {number} */ y) => (hash(x, y) & 3) * 85,
+  gradient: (
+    /** @type {number} */ x,
+    /** @type {number} */ y,
+    /** @type {number} */ w,
+    /** @type {number} */ h,
+  ) => Math.round((255 * (x + y)) / (w + h - 2)),
+};
+/** @param {number} x @param {number} y */
+function hash(x, y) {
+  let s = Math.imul(x, 73856093) ^ Math.imul(y, 19349663);
+  s = Math.imul(s ^ (s >>> 16), 0x45d9f3b);
+  return (s ^ (s >>> 16)) >>> 0;
+}
+for (const [kind, alpha] of Object.entries(ALPHA_KINDS))
+  for (const [w, h, t] of [
+    [2000, 2000, ''],
+    [3000, 4000, 'w=2000'],
+    [2048, 1536, 'w=1600'],
+  ])
+    CASES.push({
+      id: `alpha-${kind}:${w}x${h}|${t}|webp`,
+      input: async () => {
+        const px = Buffer.alloc(w * h * 4);
+        for (let y = 0; y < h; y++)
+          for (let x = 0; x < w; x++) {
+            const i = (y * w + x) * 4;
+            px[i] = (x * 255) / w;
+            px[i + 1] = (y * 255) / h;
+            px[i + 2] = 128;
+            px[i + 3] = alpha(x, y, w, h);
+          }
+        const png = await sharp(px, { raw: { width: w, height: h, channels: 4 } })
+          .png()
+          .toBuffer();
+        return { bytes: new Uint8Array(png) };
+      },
+      params: { op: 'pipeline', t, f: 'webp' },
+    });
 
 /** The decode fallback (src/transform/fallback.ts) of the wide variants, forced. */
 const FALLBACK = [

@@ -110,7 +110,7 @@ describe('offload', () => {
     expect(small.headers.get('X-Variant-Source')).toBe('computed');
     await small.arrayBuffer();
     // Under the same-geometry stand-ins' estimates (PNG, WebP), over the nearest's.
-    const tight = envWith(q, { INLINE_BUDGET_MB: '40', QUEUE_BUDGET_MB: '200' });
+    const tight = envWith(q, { INLINE_BUDGET_MB: '41', QUEUE_BUDGET_MB: '200' });
     const res = await call(`/img/${bug.id}/w=500,f=avif`, { headers: ACCEPT_ALL, env: tight });
     expect(res.status).toBe(200);
     expect(res.headers.get('X-Stand-In')).toBe(

@@ -13,7 +13,12 @@
  *   configurations: the copy kept) and method 0;
  * - the alpha decodes exactly;
  * - a 2000x2000 encode peaks in less wasm memory than before (105.4 MiB unpatched, 86.3 with
- *   the first patch, 56.9 with both).
+ *   the first patch, 56.9 with both);
+ * - whatever the plane holds (noise, 4 levels of noise, a gradient, hard-edged shapes, a soft
+ *   edge), a 2000x2000 encode stays within the planner's WebP-with-alpha figure
+ *   (src/transform/cost-table.json `webpAlpha`): the lossless encode runs within a budget set by
+ *   the plane's size (wasm/libwebp/alpha-budget.patch), and a plane that needs more (noise took
+ *   111 MiB) is stored uncompressed, its alpha exact.
  * A rebuild that changes libwebp's output on purpose records new hashes here (and a new entry
  * in test/transform/pipeline-version.test.ts).
  */
@@ -33,6 +38,13 @@ interface Libwebp {
 }
 
 const wasm = fs.readFileSync(new URL('../../wasm/libwebp.wasm', import.meta.url));
+/** The planner's figures (src/transform/cost-table.json), WebP with alpha. */
+const table = JSON.parse(
+  fs.readFileSync(new URL('../../src/transform/cost-table.json', import.meta.url), 'utf8'),
+) as {
+  memoryMBPerMP: { encode: { webpAlpha: number }; encodeAbove800w: { webpAlpha: number } };
+  memoryFixedMB: { encode: { webpAlpha: number } };
+};
 const module = new WebAssembly.Module(wasm);
 
 /** A fresh instance (its memory is this encode's high-water mark). */
@@ -92,12 +104,44 @@ const SHAPES: Record<string, (x: number, y: number, w: number, h: number) => num
   /** 2 levels: eight indices per pixel. */
   mask: (x, y) => (((x >> 3) ^ (y >> 3)) & 1 ? 255 : 0),
   /** Hashed noise: compresses worse than raw, so stored filtered and uncompressed. */
-  noise: (x, y) => {
-    let s = Math.imul(x, 73856093) ^ Math.imul(y, 19349663);
-    s = Math.imul(s ^ (s >>> 16), 0x45d9f3b);
-    return (s ^ (s >>> 16)) & 255;
-  },
+  noise: (x, y) => hash(x, y) & 255,
+  /** 4 levels of hashed noise: compresses to about a quarter, with a reference per few pixels. */
+  noise4: (x, y) => (hash(x, y) & 3) * 85,
+  /** A diagonal ramp. */
+  gradient: (x, y, w, h) => Math.round((255 * (x + y)) / (w + h - 2)),
+  /** Hard-edged tiles and discs. */
+  shapes: (x, y) =>
+    (((x >> 6) ^ (y >> 6)) & 1 ? 255 : 0) ^
+    (Math.hypot((x % 300) - 150, (y % 300) - 150) < 90 ? 255 : 0),
 };
+
+function hash(x: number, y: number): number {
+  let s = Math.imul(x, 73856093) ^ Math.imul(y, 19349663);
+  s = Math.imul(s ^ (s >>> 16), 0x45d9f3b);
+  return (s ^ (s >>> 16)) >>> 0;
+}
+
+/** The ALPH chunk's header byte (bits 0-1: 0 raw, 1 lossless), or -1 without one. */
+function alphHeader(webp: Uint8Array): number {
+  for (let i = 12; i + 8 <= webp.length;) {
+    const tag = String.fromCharCode(...webp.subarray(i, i + 4));
+    const size = webp[i + 4]! | (webp[i + 5]! << 8) | (webp[i + 6]! << 16) | (webp[i + 7]! << 24);
+    if (tag === 'ALPH') return webp[i + 8]!;
+    i += 8 + size + (size & 1);
+  }
+  return -1;
+}
+
+/** The planner's memory for a WebP-with-alpha encode of `mp` output MP (src/transform/cost.ts). */
+function plannedMiB(mp: number): number {
+  const knee = (800 * 1067) / 1e6;
+  const m = table.memoryMBPerMP;
+  return (
+    table.memoryFixedMB.encode.webpAlpha +
+    m.encode.webpAlpha * Math.min(mp, knee) +
+    m.encodeAbove800w.webpAlpha * Math.max(0, mp - knee)
+  );
+}
 
 /** RGBA `w` x `h`: colour gradients (or flat grey) under the alpha `shape`. */
 function image(shape: string, w: number, h: number, flat = false): Uint8Array {
@@ -133,6 +177,29 @@ describe('libwebp alpha encode without copies (wasm/libwebp/alpha-in-place.patch
     const diff = alpha.findIndex((a, i) => a !== px[i * 4 + 3]);
     expect(diff).toBe(-1);
   });
+
+  it.each([
+    ['noise', 0, '76fd4f33a0e90f94'],
+    ['noise4', 0, ''],
+    ['gradient', 1, ''],
+    ['shapes', 1, ''],
+    ['soft', 1, ''],
+  ])(
+    '%s alpha, 2000x2000: within the planner figure, alpha exact (ALPH method %i)',
+    (shape, method, hash) => {
+      const px = image(shape, 2000, 2000);
+      const e = instance();
+      const out = encode(e, px, 2000, 2000, 4);
+      const mib = e.memory.buffer.byteLength / 2 ** 20;
+      // The figure is MB above an idle isolate for the whole encode; libwebp's own memory
+      // (the instance's, from 1 MiB) must fit in it. Noise took 111.2 MiB before the budget.
+      expect(mib).toBeLessThan(plannedMiB(4));
+      expect(alphHeader(out) & 3).toBe(method);
+      if (hash) expect(sha(out)).toBe(hash); // noise: the bytes of the unbudgeted module
+      const alpha = decodedAlpha(e, out);
+      expect(alpha.findIndex((a, i) => a !== px[i * 4 + 3])).toBe(-1);
+    },
+  );
 
   it('encodes a 2000x2000 alpha image in less memory than the unpatched module', () => {
     // A soft-edged disc: VP8L's TraceBackwards runs (it does not for the grid's alpha PNG).

@@ -11,7 +11,9 @@
 # - Patched: wasm/libwebp/vp8l-sliding-window.patch (lossless decode in a window of rows),
 #   wasm/libwebp/yuva-rows.patch (RGBA → YUVA conversion of a band of rows, for the encoder),
 #   wasm/libwebp/alpha-in-place.patch (the alpha plane's lossless encode without its copies),
-#   wasm/libwebp/vp8l-cost-window.patch (VP8L's TraceBackwards costs in a window of positions).
+#   wasm/libwebp/vp8l-cost-window.patch (VP8L's TraceBackwards costs in a window of positions),
+#   wasm/libwebp/alpha-budget.patch (the alpha plane's lossless encode within a memory budget
+#   set by the plane's size, stored uncompressed beyond it).
 # - Toolchain: Debian's emscripten 3.1.6 (+ wabt, binaryen), installed when missing.
 # - Reproducible: fixed build directory, SOURCE_DATE_EPOCH, -ffile-prefix-map, no debug info.
 set -euo pipefail
@@ -56,6 +58,14 @@ echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
 # (TraceBackwards) keeps its costs for a window of 2^14 positions instead of every pixel.
 PATCH="$HERE/vp8l-cost-window.patch"
 PATCH_SHA256=26ed6113240aaa6f096aa5d59349eaa16e29fb0cd86875ad283bd2266d274a36
+echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
+(cd "$SRC" && patch -p1 --quiet --no-backup-if-mismatch <"$PATCH")
+# Our patch (wasm/README.md, "The alpha plane's memory"): the alpha plane's lossless encode
+# within a budget of memory that depends on the plane's size only (WebPSafeMalloc counts while
+# it is open); over it, the plane is stored uncompressed. VP8L's reference blocks at most
+# 2^16 references. Pinned likewise.
+PATCH="$HERE/alpha-budget.patch"
+PATCH_SHA256=e9b74f76514f205235217ceee9e266391c695353f161293ebd902854e7016e7a
 echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
 (cd "$SRC" && patch -p1 --quiet --no-backup-if-mismatch <"$PATCH")
 
