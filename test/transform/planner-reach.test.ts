@@ -1,0 +1,63 @@
+/**
+ * How far the planner reaches beyond the issue-13 grid (issue 13: only a full-size output too
+ * big for the isolate may be refused): every grid source (scripts/lib/grid-sources.mjs),
+ * uploaded through the Worker, at `w=N` and `w=N,h=N,fit=cover` for N from 400 to 8192 below
+ * its long side, in each output format, placed as a request is (negotiate.ts chooseFormat,
+ * an AVIF- and WebP-capable client). A ratchet: the refusals per format may only fall. Counts
+ * at the start of session 9 (7e1a4e6), of 220 each: WebP 61, AVIF 142, JPEG 122, PNG 105,
+ * auto 61; the limits below are after it (docs/performance.md, "Beyond the grid").
+ */
+import { env } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config';
+import { getImageById, type ImageRecord } from '../../src/storage/images-db';
+import { sourceFacts } from '../../src/transform/cost';
+import { chooseFormat } from '../../src/transform/negotiate';
+import { shapeVariant } from '../../src/transform/pipeline';
+import { parseTransform } from '../../src/transform/spec';
+import { call, fixture, KEYS } from '../helpers';
+
+const WIDTHS = [400, 800, 1200, 1600, 2000, 2400, 3000, 4000, 5000, 6000, 8192];
+/** The most refusals allowed per requested format (of 220 variants each). */
+const MAX_REFUSED = { webp: 57, avif: 57, jpeg: 53, png: 79, auto: 53 } as const;
+
+const records: { label: string; rec: ImageRecord }[] = [];
+
+beforeAll(async () => {
+  const sources = (await (await env.FIXTURES.fetch('http://fixtures/grid/')).json()) as {
+    label: string;
+    path: string;
+  }[];
+  for (const s of sources) {
+    const bytes = await fixture(s.path);
+    const res = await call('/v1/images', {
+      method: 'POST',
+      body: bytes,
+      key: KEYS.alice,
+      headers: { 'Content-Length': String(bytes.byteLength) },
+    });
+    const json = (await res.json()) as { id: string };
+    expect([200, 201]).toContain(res.status);
+    records.push({ label: s.label, rec: (await getImageById(env.DB, json.id))! });
+  }
+}, 300_000);
+
+describe('the planner beyond the grid', () => {
+  it.each(Object.entries(MAX_REFUSED))('refuses at most the recorded count of f=%s', (f, max) => {
+    const config = loadConfig(env);
+    const refused: string[] = [];
+    let total = 0;
+    for (const { label, rec } of records) {
+      const src = sourceFacts(rec);
+      const side = Math.max(rec.width, rec.height);
+      for (const w of WIDTHS.filter((n) => n < side))
+        for (const t of [`w=${w},f=${f}`, `w=${w},h=${w},fit=cover,f=${f}`]) {
+          total++;
+          const placed = chooseFormat(shapeVariant(src, parseTransform(t)), 'avif', rec, config);
+          if (placed.placement === 'refuse') refused.push(`${label} ${t}`);
+        }
+    }
+    expect(total).toBe(220);
+    expect(refused.length, refused.join('\n')).toBeLessThanOrEqual(max);
+  });
+});
