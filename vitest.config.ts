@@ -251,25 +251,20 @@ const AVIF_FIXTURES: Record<string, () => Promise<Uint8Array>> = {
     out.set([0, 12, 0, 13], at + 8);
     return out;
   },
-  '10bit.avif': async () => {
-    const { data, info } = await sharp(PHONE())
-      .resize(1024)
-      .ensureAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const d16 = Uint16Array.from(data, (v) => v * 4 + (v >> 6)); // 8 → 10 bits
-    return jsquashAvif(d16, info.width, info.height, 10);
-  },
-  '10bit-444.avif': async () => {
-    const { data, info } = await sharp(PHONE())
-      .resize(1024)
-      .ensureAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const d16 = Uint16Array.from(data, (v) => v * 4 + (v >> 6)); // 8 → 10 bits
-    return jsquashAvif(d16, info.width, info.height, 10, 3);
-  },
+  '10bit.avif': () => tenBitAvif(1),
+  '10bit-444.avif': () => tenBitAvif(3),
 };
+
+/** The phone photo 1024 px wide as a 10-bit AVIF, 4:2:0 (`subsample` 1) or 4:4:4 (3). */
+async function tenBitAvif(subsample: 1 | 3): Promise<Uint8Array> {
+  const { data, info } = await sharp(PHONE())
+    .resize(1024)
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const d16 = Uint16Array.from(data, (v) => v * 4 + (v >> 6)); // 8 → 10 bits
+  return jsquashAvif(d16, info.width, info.height, 10, subsample);
+}
 
 /**
  * Encodes RGBA with libavif + aom (@jsquash/avif's encoder, run in Node), speed 8; `subsample`

@@ -5,6 +5,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import type { RawImage } from '../src/codecs/types';
 import { encodeWebp as encodeWebpFile } from '../src/codecs/webp';
+import { getImageById, type ImageRecord } from '../src/storage/images-db';
 import worker from '../src/index';
 
 /** Base URL the tests use; the Worker builds absolute URLs from it. */
@@ -66,6 +67,35 @@ export async function upload(bytes: Uint8Array, key: string = KEYS.alice, query 
   const res = await call(`/v1/images${query}`, { method: 'POST', body: bytes, key });
   const json = (await res.json()) as Record<string, unknown>;
   return { res, json };
+}
+
+/** The issue-13 grid's sources, as the fixtures service lists them (scripts/lib/grid-sources.mjs). */
+export async function gridSources(): Promise<{ label: string; path: string }[]> {
+  return (await (await env.FIXTURES.fetch('http://fixtures/grid/')).json()) as {
+    label: string;
+    path: string;
+  }[];
+}
+
+/**
+ * Uploads a file as a raw body with its length (over 16 MiB it streams) and returns its
+ * stored record.
+ * @throws when the upload is not answered 200 or 201.
+ */
+export async function uploadRecord(
+  bytes: Uint8Array,
+  key: string = KEYS.alice,
+): Promise<ImageRecord> {
+  const res = await call('/v1/images', {
+    method: 'POST',
+    body: bytes,
+    key,
+    headers: { 'Content-Length': String(bytes.byteLength) },
+  });
+  const json = (await res.json()) as { id?: string };
+  if ((res.status !== 200 && res.status !== 201) || !json.id)
+    throw new Error(`upload answered ${res.status}: ${JSON.stringify(json)}`);
+  return (await getImageById(env.DB, json.id))!;
 }
 
 /**

@@ -8,7 +8,6 @@
  * the real variant after the queue consumer has run. A JPEG that mozjpeg makes inline keeps
  * mozjpeg (its bytes unchanged).
  */
-import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { probe } from '../../src/codecs/probe';
 import { loadConfig } from '../../src/config';
@@ -18,7 +17,7 @@ import { planVariant, shapeVariant } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
 import type { ImageRecord } from '../../src/storage/images-db';
 import { dropCodecs, wasmMemory } from '../../wasm/instances';
-import { call, fixture, KEYS } from '../helpers';
+import { call, fixture, gridSources, uploadRecord } from '../helpers';
 import { envWith, FakeQueue, pump } from '../work/helpers';
 
 const LABELS = ['12 MP JPEG (Carrie)', '12 MP phone JPEG'];
@@ -26,25 +25,12 @@ const LABELS = ['12 MP JPEG (Carrie)', '12 MP phone JPEG'];
 const records = new Map<string, ImageRecord>();
 
 beforeAll(async () => {
-  const sources = (await (await env.FIXTURES.fetch('http://fixtures/grid/')).json()) as {
-    label: string;
-    path: string;
-  }[];
-  for (const label of LABELS) {
-    const bytes = await fixture(sources.find((s) => s.label === label)!.path);
-    const res = await call('/v1/images', {
-      method: 'POST',
-      body: bytes,
-      key: KEYS.alice,
-      headers: { 'Content-Length': String(bytes.byteLength) },
-    });
-    const json = (await res.json()) as { id: string };
-    expect([200, 201]).toContain(res.status);
-    const rec = await env.DB.prepare('SELECT * FROM images WHERE id = ?')
-      .bind(json.id)
-      .first<ImageRecord>();
-    records.set(label, rec!);
-  }
+  const sources = await gridSources();
+  for (const label of LABELS)
+    records.set(
+      label,
+      await uploadRecord(await fixture(sources.find((s) => s.label === label)!.path)),
+    );
 }, 120_000);
 
 /** The JPEG's size from its header, after checking the answer is a JPEG. */

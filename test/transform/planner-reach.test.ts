@@ -10,12 +10,12 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
-import { getImageById, type ImageRecord } from '../../src/storage/images-db';
+import type { ImageRecord } from '../../src/storage/images-db';
 import { sourceFacts } from '../../src/transform/cost';
 import { chooseFormat } from '../../src/transform/negotiate';
 import { shapeVariant } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
-import { call, fixture, KEYS } from '../helpers';
+import { fixture, gridSources, uploadRecord } from '../helpers';
 
 const WIDTHS = [400, 800, 1200, 1600, 2000, 2400, 3000, 4000, 5000, 6000, 8192];
 /** The most refusals allowed per requested format (of 220 variants each). */
@@ -24,22 +24,8 @@ const MAX_REFUSED = { webp: 57, avif: 57, jpeg: 53, png: 79, auto: 53 } as const
 const records: { label: string; rec: ImageRecord }[] = [];
 
 beforeAll(async () => {
-  const sources = (await (await env.FIXTURES.fetch('http://fixtures/grid/')).json()) as {
-    label: string;
-    path: string;
-  }[];
-  for (const s of sources) {
-    const bytes = await fixture(s.path);
-    const res = await call('/v1/images', {
-      method: 'POST',
-      body: bytes,
-      key: KEYS.alice,
-      headers: { 'Content-Length': String(bytes.byteLength) },
-    });
-    const json = (await res.json()) as { id: string };
-    expect([200, 201]).toContain(res.status);
-    records.push({ label: s.label, rec: (await getImageById(env.DB, json.id))! });
-  }
+  for (const s of await gridSources())
+    records.push({ label: s.label, rec: await uploadRecord(await fixture(s.path)) });
 }, 300_000);
 
 describe('the planner beyond the grid', () => {
