@@ -10,6 +10,7 @@ import { encodeAvif } from './avif-enc';
 import type { EncodeFormat, RawImage } from './types';
 import { GifAnimationEncoder } from './gif';
 import { encodePng } from './png-enc';
+import { hasTransparency } from './resize';
 import { encodeWebp, encodeWebpFilled, encodeWebpRows, type WebpRowsOptions } from './webp';
 
 /**
@@ -114,7 +115,7 @@ function checkWebpSize(width: number, height: number): void {
  *   rows are handed to libwebp band by band (no copy of the image in its memory).
  * - avif: libavif 1.4.2 + aom 3.12.1 (wasm/avif_enc.wasm, src/codecs/avif-enc.ts), 8-bit 4:2:0,
  *   alpha kept; speed from `avifSpeed`.
- * - png: 8-bit RGBA, lossless: the `png` crate 0.17.7 in wasm/png_scaled.wasm (Sub filter,
+ * - png: 8-bit RGBA, or RGB when every pixel is opaque, lossless: the `png` crate 0.17.7 in wasm/png_scaled.wasm (Sub filter,
  *   deflate level 1, not size-optimised), fed a band of rows at a time (`encodePng`,
  *   src/codecs/png-enc.ts), so the module never holds the RGBA image.
  * - gif: one frame, ≤ 256 colours quantised by gifenc, 1-bit transparency (alpha < 128).
@@ -171,7 +172,8 @@ export async function encodeImage(
       break;
     }
     case 'png':
-      out = encodePng(img);
+      // An opaque image as RGB (3 bytes a pixel before deflate), as libvips writes it.
+      out = encodePng(img, { channels: hasTransparency(img.data) ? 4 : 3 });
       break;
     default:
       throw new RangeError(`encode: unsupported format ${String(format)}`);

@@ -108,6 +108,17 @@ describe('encodeImage: containers', () => {
     expect([ascii(avif, 4, 8), ascii(avif, 8, 12)]).toEqual(['ftyp', 'avif']);
   });
 
+  it('writes an opaque PNG as RGB and one with transparency as RGBA, the same pixels', async () => {
+    const opaque = await resizeImage(photo, 96, 64);
+    const rgb = await encodeImage(opaque, 'png');
+    expect(rgb[25]).toBe(2); // IHDR colour type: truecolour
+    const back = await decodeImage(rgb, 'png');
+    expect(back.data).toEqual(opaque.data);
+    const rgba = await encodeImage(bug, 'png');
+    expect(rgba[25]).toBe(6); // truecolour with alpha
+    expect((await decodeImage(rgba, 'png')).data).toEqual(bug.data);
+  });
+
   it('writes no EXIF into JPEG, even from an EXIF source', async () => {
     const src = await fixture('images/exif/Landscape_6.jpg');
     expect(jpegMarkers(src)).toContain(0xe1); // the source has APP1
