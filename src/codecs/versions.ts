@@ -87,8 +87,8 @@ export const RESIZE_SHA256 = 'b776fe6d1de4627ec33382a6b6f25cf08b1b99c82f162819ee
  * with libjpeg-turbo at 8/8 instead of mozjpeg (sharp's pixels; mozjpeg 3.3.1's differed by up
  * to 2), and a lossy WebP reduced under 2x whose 1/1 plan is over its place's budget is
  * cropped and scaled by libwebp while decoding (src/transform/fallback.ts, 2026-12-05).
- * 11: an opaque PNG output is written as RGB, not RGBA (the same pixels, 11-15 % smaller
- * files; src/codecs/encode.ts, session 9).
+ * 11: an opaque PNG output is written as RGB, not RGBA (the same pixels, smaller files;
+ * src/codecs/encode.ts, session 9).
  */
 export const PIPELINE_VERSION = 11;
 
