@@ -10,7 +10,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
-import { encodeImage } from '../../src/codecs/encode';
+import { encodePng } from '../../src/codecs/png-enc';
 import { probe } from '../../src/codecs/probe';
 import { sha256Hex } from '../../src/hash';
 import { planVariant, runPipeline } from '../../src/transform/pipeline';
@@ -77,7 +77,7 @@ describe('streamed WebP encode', () => {
 
   it('an RGBA PNG that is fully opaque: the same bytes, and no alpha plane (as libwebp decides)', async () => {
     const photo = await decodeImage(await fixture('images/kodak/kodim03.png'), 'png');
-    const bytes = await encodeImage(photo, 'png'); // RGBA, every alpha 255
+    const bytes = encodePng(photo, { channels: 4 }); // RGBA, every alpha 255
     const src = probe(bytes);
     expect(src.hasAlpha).toBe(true);
     for (const t of ['w=301', 'w=301,flip=v', 'w=300,rotate=90']) {
