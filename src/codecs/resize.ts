@@ -10,7 +10,7 @@
 import wasmModule from '../../wasm/resize.wasm';
 import { RESIZE_DROP_ABOVE_BYTES } from '../config';
 import { OwnDecoder } from './own-wasm';
-import type { RawImage } from './types';
+import type { RawImage, RowSource } from './types';
 
 /** The module's exports (see wasm/README.md, "resize.wasm"). */
 interface ResizeExports {
@@ -61,7 +61,7 @@ export const preShrinkFactor = (srcW: number, srcH: number, dstW: number, dstH: 
 
 /** The call in progress: its source, where its rows go, and the module's memory. */
 let current: {
-  src: Uint8ClampedArray;
+  src: RowSource;
   srcRowBytes: number;
   write: RowWriter;
   outRowBytes: number;
@@ -78,8 +78,19 @@ export type RowWriter = (row: Uint8ClampedArray, y: number) => void;
 function readRow(dst: number, y: number): void {
   if (!current) return;
   const { src, srcRowBytes: n, memory } = current;
-  const at = (y >>> 0) * n;
-  new Uint8ClampedArray(memory.buffer, dst >>> 0, n).set(src.subarray(at, at + n));
+  const row = src.row(y >>> 0);
+  if (row.length !== n) throw new RangeError(`resize: source row of ${row.length} bytes, not ${n}`);
+  new Uint8ClampedArray(memory.buffer, dst >>> 0, n).set(row);
+}
+
+/** `img` read as rows (views of its data, in any order). */
+export function rowsOf(img: RawImage): RowSource {
+  const n = img.width * 4;
+  return {
+    width: img.width,
+    height: img.height,
+    row: (y) => img.data.subarray(y * n, (y + 1) * n),
+  };
 }
 
 /** `env.resize_write_row(src, y)`: hands output row `y` at `src` in wasm memory on. */
@@ -125,44 +136,60 @@ export async function resizeImage(
 }
 
 /** @throws RangeError for a bad target size or a malformed `img` (see {@link resizeImage}). */
-function checkArgs(img: RawImage, width: number, height: number): void {
+function checkArgs(img: RawImage | RowSource, width: number, height: number): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
     throw new RangeError(`resize: bad target size ${width}x${height}`);
-  if (img.data.length !== img.width * img.height * 4 || img.width < 1 || img.height < 1)
-    throw new RangeError(`resize: ${img.data.length} bytes for ${img.width}x${img.height} RGBA`);
+  const bytes = 'data' in img ? img.data.length : img.width * img.height * 4;
+  if (bytes !== img.width * img.height * 4 || !(img.width >= 1 && img.height >= 1))
+    throw new RangeError(`resize: ${bytes} bytes for ${img.width}x${img.height} RGBA`);
   if (width * height > MAX_PIXELS)
     throw new RangeError(`resize: ${width}x${height} is above ${MAX_PIXELS} pixels`);
 }
 
 /**
- * Resamples `img` to `width x height` as {@link resizeImage} does (the same pixels), handing
+ * Resamples `src` to `width x height` as {@link resizeImage} does (the same pixels), handing
  * each finished row to `write` instead of collecting them: the caller decides where the
  * output lives (an encoder's input buffer, turned on the way), so it is written once.
+ * @param src an image, or rows pulled from it in order, each once ({@link RowSource}: a
+ *   decoder's stream), so the source need not exist whole either.
  * @param premultiply as {@link ResizeOptions.premultiply} (no default scan here).
- * @throws as {@link resizeImage}, and whatever `write` throws.
+ * @throws as {@link resizeImage}, and whatever `write` or `src.row` throws (then the module's
+ *   instance is discarded: the throw skipped its frames).
  */
 export function resizeRows(
-  img: RawImage,
+  src: RawImage | RowSource,
   width: number,
   height: number,
   write: RowWriter,
   premultiply: boolean,
 ): void {
-  checkArgs(img, width, height);
+  checkArgs(src, width, height);
+  const rows = 'data' in src ? rowsOf(src) : src;
   resizer.use((wasm) => {
     current = {
-      src: img.data,
-      srcRowBytes: img.width * 4,
+      src: rows,
+      srcRowBytes: rows.width * 4,
       write,
       outRowBytes: width * 4,
       memory: wasm.memory,
     };
+    let unwound = false;
     try {
       const flags = premultiply ? F_PREMULTIPLY : 0;
-      resizer.header(wasm, wasm.resize_rgba(img.width, img.height, width, height, flags));
+      let headerPtr: number;
+      try {
+        headerPtr = wasm.resize_rgba(rows.width, rows.height, width, height, flags);
+      } catch (err) {
+        // A callback's throw (a decoder's bad row, an encoder's error) unwound the module's
+        // frames, skipping its destructors: that instance is not used again.
+        unwound = !(err instanceof WebAssembly.RuntimeError);
+        if (unwound) resizer.drop();
+        throw err;
+      }
+      resizer.header(wasm, headerPtr);
     } finally {
       current = null;
-      wasm.resize_release();
+      if (!unwound) wasm.resize_release();
     }
   });
 }

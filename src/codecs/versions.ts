@@ -37,10 +37,10 @@ export const LCMS_SHA256 = 'd377cc3b5081c950c5344d86e8a35e57c5820424c67e6d9b538a
 
 /**
  * SHA-256 of wasm/jpeg_turbo.wasm (libjpeg-turbo 2.1.5 from Debian's libjpeg-turbo
- * 1:2.1.5-4 and our glue: baseline JPEG decode at M/8; see wasm/README.md), checked by the
+ * 1:2.1.5-4 and our glue: JPEG decode at M/8, whole or as rows; see wasm/README.md), checked by the
  * same test.
  */
-export const JPEG_TURBO_SHA256 = '9409cdd1ec76590e3c244ca41b93ac2648c1c836bc562597d3c4dba21acb2bf0';
+export const JPEG_TURBO_SHA256 = '83607a2bfdaf34a20b7d6c2dfa2f80f63a95d913f3b05799517078cfb83dda3f';
 
 /**
  * SHA-256 of wasm/jpeg_turbo_enc.wasm (libjpeg-turbo 2.1.5's compressor, the same Debian source,

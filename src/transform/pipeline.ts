@@ -26,6 +26,8 @@ import {
   chooseJpegEighths,
   decodeJpegTurbo,
   eighthsSize,
+  openJpegTurboRows,
+  type JpegRows,
   type JpegEighths,
 } from '../codecs/jpeg-turbo';
 import { DEFAULT_QUALITY, encodeImage } from '../codecs/encode';
@@ -490,6 +492,33 @@ async function decodeFor<R = Decoded>(
   }
 }
 
+/**
+ * {@link decodeFor} for the streamed path (transform/streamed.ts): a JPEG that libjpeg-turbo
+ * decodes at M/8 (`plan.eighths`) is handed on as a stream of its rows (codecs/jpeg-turbo.ts
+ * `openJpegTurboRows`: the same pixels, never the whole image), with the crop still to take
+ * from them; anything else as decodeFor lends it. `use` must finish with the rows before
+ * its promise settles.
+ * @throws DecodeError when the bytes do not decode, at the start or while rows are read.
+ */
+function streamFor<R>(
+  bytes: Uint8Array,
+  src: SourceFacts,
+  crop: Rect,
+  target: Size,
+  plan: DecodePlan,
+  use: (d: { img: RawImage | JpegRows; crop: Rect }) => R,
+): Promise<R> {
+  const { eighths, decoded } = plan;
+  if (!eighths) return decodeFor(bytes, src, crop, target, plan, use);
+  return Promise.resolve(
+    openJpegTurboRows(bytes, eighths, src.width * src.height, (rows) => {
+      if (rows.width !== decoded.width || rows.height !== decoded.height)
+        throw new DecodeError(`jpeg: frame ${rows.width}x${rows.height} is not the probed size`);
+      return use({ img: rows, crop: scaleRect(crop, src, decoded) });
+    }),
+  );
+}
+
 /** The embedded profile to convert from, unless it is CMYK (see runPipeline). */
 async function rgbProfile(bytes: Uint8Array): Promise<IccProfile | null> {
   const profile = await embeddedProfile(bytes);
@@ -651,7 +680,7 @@ async function runStages(
   // CMYK JPEGs are converted to RGB naively by the JPEG module, so a CMYK profile no longer
   // describes the pixels: such images stay as they are (not yet colour managed).
   // An AVIF without an ICC profile: its nclx primaries (P3, BT.2020) are converted too.
-  const iccOf = (img: RawImage): IccProfile | null => {
+  const iccOf = (img: RawImage | JpegRows): IccProfile | null => {
     const cicp = 'cicp' in img ? (img as AvifDecoded).cicp : undefined;
     return kept?.icc ? null : (fileIcc ?? (cicp ? cicpProfile(cicp) : null));
   };
@@ -659,7 +688,7 @@ async function runStages(
   if (streams(src, spec, format, planned.inner, enlargeTo !== undefined, planned.jpegRows)) {
     // The output image is written once, into the encoder's input (transform/streamed.ts).
     const output = streamedOutput(spec, format, src.hasAlpha);
-    const made = await decodeFor(bytes, src, planned.crop, planned.target, planned.decode, (d) => {
+    const made = await streamFor(bytes, src, planned.crop, planned.target, planned.decode, (d) => {
       lap('decode');
       const icc = iccOf(d.img);
       return encodeStreamed(
