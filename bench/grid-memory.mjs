@@ -162,6 +162,14 @@ const BEYOND = [
   ['12 MP WebP (lossless)', 'w=3000', 'jpeg'],
   ['12 MP AVIF', 'w=2400', 'jpeg'],
   ['48 MP JPEG', 'w=2000', 'jpeg'],
+  // Variants libjpeg-turbo's row stream brings within a budget (session 10, branch jpegstream).
+  ['12 MP JPEG (Carrie)', 'w=3000', 'webp'],
+  ['12 MP JPEG (Carrie)', 'w=3000,h=3000,fit=cover', 'jpeg'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=3000', 'webp'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=3000', 'jpeg'],
+  ['99.6 MP JPEG', 'w=2400', 'webp'],
+  ['99.6 MP JPEG', 'w=3000,h=3000,fit=cover', 'webp'],
+  ['99.6 MP JPEG', 'w=2400,h=2400,fit=cover', 'jpeg'],
 ];
 for (const [label, t, f] of BEYOND)
   CASES.push({
