@@ -89,8 +89,12 @@ export const RESIZE_SHA256 = 'b776fe6d1de4627ec33382a6b6f25cf08b1b99c82f162819ee
  * cropped and scaled by libwebp while decoding (src/transform/fallback.ts, 2026-12-05).
  * 11: an opaque PNG output is written as RGB, not RGBA (the same pixels, smaller files;
  * src/codecs/encode.ts, session 9).
+ * 12: JPEGs that libjpeg-turbo decodes on the streamed path are read as rows, never held whole
+ * (codecs/jpeg-turbo.ts `openJpegTurboRows`, session 10): the same bytes for the same plan, but
+ * the planner prices that path lower, so variants that were made in the queue at 1/1 (or
+ * refused) may be made at M/8 inline (or in the queue). The ledger's outputs are the same.
  */
-export const PIPELINE_VERSION = 11;
+export const PIPELINE_VERSION = 12;
 
 /**
  * SHA-256 of wasm/avif.wasm (our AVIF decoder: dav1d 1.5.1 + libavif 1.4.2; see
