@@ -16,7 +16,7 @@ import { env } from 'cloudflare:test';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeAvif } from '../../src/codecs/avif';
-import { decodeJpegTurbo, type JpegEighths } from '../../src/codecs/jpeg-turbo';
+import { decodeJpegTurbo, openJpegTurboRows, type JpegEighths } from '../../src/codecs/jpeg-turbo';
 import { decodePngResized } from '../../src/codecs/png-scaled';
 import { MAX_DIMENSION, probe, ProbeError } from '../../src/codecs/probe';
 import { DecodeError } from '../../src/codecs/types';
@@ -482,6 +482,55 @@ describe('fuzz: JPEG decoder (wasm/jpeg_turbo.wasm: libjpeg-turbo)', () => {
           },
         ),
         runs(200),
+      );
+    },
+  );
+
+  it(
+    'the same JPEGs read as rows give the whole decode, or a DecodeError where it gives one',
+    { timeout: TIMEOUT },
+    async () => {
+      const good = seeds[0]!;
+      await fuzz(
+        'jpeg/rows',
+        fc.property(
+          fc.nat(),
+          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 16 }),
+          fc.option(fc.nat(), { nil: undefined }),
+          fc.integer({ min: 1, max: 8 }),
+          (which, edits, cut, m) => {
+            const seed = seeds[which % seeds.length]!;
+            const b = seed.slice(0, cut === undefined ? seed.length : cut % (seed.length + 1));
+            for (const [at, v] of edits)
+              if (b.length > 2) b[2 + (at % Math.min(b.length - 2, 4096))] = v;
+            let facts;
+            try {
+              facts = probe(b);
+            } catch {
+              return;
+            }
+            if (facts.format !== 'jpeg' || facts.width * facts.height > 1 << 22) return;
+            const outcome = (read: () => Uint8ClampedArray) => {
+              try {
+                return read();
+              } catch (err) {
+                if (!(err instanceof DecodeError)) throw err;
+                return 'DecodeError';
+              }
+            };
+            const whole = outcome(() => decodeJpegTurbo(b, m as JpegEighths, 1 << 22).data);
+            const rows = outcome(() =>
+              openJpegTurboRows(b, m as JpegEighths, 1 << 22, (r) => {
+                const out = new Uint8ClampedArray(r.width * r.height * 4);
+                for (let y = 0; y < r.height; y++) out.set(r.row(y), y * r.width * 4);
+                return out;
+              }),
+            );
+            expect(rows).toEqual(whole);
+            expect(decodeJpegTurbo(good, 1).width).toBe(75);
+          },
+        ),
+        runs(40),
       );
     },
   );
