@@ -170,6 +170,12 @@ const BEYOND = [
   ['99.6 MP JPEG', 'w=2400', 'webp'],
   ['99.6 MP JPEG', 'w=3000,h=3000,fit=cover', 'webp'],
   ['99.6 MP JPEG', 'w=2400,h=2400,fit=cover', 'jpeg'],
+  // The 8/8 fallback (a reduction under 8/7: libjpeg-turbo's full decode, as rows, + lanczos3).
+  ['12 MP phone JPEG', 'w=3000,h=3000,fit=cover', 'webp'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=2400', 'webp'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=2400', 'jpeg'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=2400,h=2400,fit=cover', 'webp'],
+  ['6.1 MP JPEG', 'w=2400', 'png'],
 ];
 for (const [label, t, f] of BEYOND)
   CASES.push({

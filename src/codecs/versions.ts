@@ -92,7 +92,9 @@ export const RESIZE_SHA256 = 'b776fe6d1de4627ec33382a6b6f25cf08b1b99c82f162819ee
  * 12: JPEGs that libjpeg-turbo decodes on the streamed path are read as rows, never held whole
  * (codecs/jpeg-turbo.ts `openJpegTurboRows`, session 10): the same bytes for the same plan, but
  * the planner prices that path lower, so variants that were made in the queue at 1/1 (or
- * refused) may be made at M/8 inline (or in the queue). The ledger's outputs are the same.
+ * refused) may be made at M/8 inline (or in the queue); and the planner's M/8 fallback takes
+ * 8/8 (libjpeg-turbo's full decode, then lanczos3) where no smaller M covers the target. The
+ * ledger's outputs are the same.
  */
 export const PIPELINE_VERSION = 12;
 

@@ -276,7 +276,10 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *
  * `eighthsFallback` (the planner's fallback, transform/fallback.ts): a JPEG, baseline or
  * progressive, whose crop is reduced by less than 2x decodes with libjpeg-turbo at the
- * smallest M/8 that covers the target ({@link chooseJpegEighths}, M < 8) instead of at 1/1.
+ * smallest M/8 that covers the target ({@link chooseJpegEighths}; 8/8 when no smaller M
+ * does, a reduction under 8/7: sharp's own decode, then lanczos3) instead of at 1/1 in the JPEG
+ * module. On the streamed path its rows are decoded as they are pulled, so nothing
+ * image-sized is held (codecs/jpeg-turbo.ts `openJpegTurboRows`).
  * It accepts DCT scaling's departure from sharp's output (1.6x reductions: ΔE76 p95 5.5,
  * PSNR 36.9 dB against the full decode; see {@link turboEighths}) for a variant the 1/1 plan
  * cannot make within a budget. A progressive file then keeps all its coefficients at full
@@ -303,9 +306,7 @@ export function decodePlan(
   const underTwo = jpeg && reduced && scale === 1 && eighthsFallback;
   const m = underTwo ? chooseJpegEighths(crop.width, crop.height, target.width, target.height) : 8;
   const eighths = underTwo
-    ? m < 8
-      ? m
-      : 0
+    ? m
     : jpeg && (src.progressive !== true || (!reduced && src.cmyk !== true))
       ? turboEighths(src, crop, target, reduced ? scale : 0)
       : 0;
