@@ -166,30 +166,35 @@ static uint32_t *begin(j_decompress_ptr cinfo, uint8_t *input, uint32_t len, uin
   return NULL;
 }
 
-// Resets the per-call state; NULL, or the bad-argument header when scale_num is not 1..8.
-static uint32_t *reset(uint32_t scale_num) {
+// Resets the per-call state; NULL, or (having freed `input`) the bad-argument header when
+// scale_num is not 1..8.
+static uint32_t *reset(uint32_t scale_num, uint8_t *input) {
   memset(header, 0, sizeof(header));
   jt_message_buf[0] = 0;
   eof_seen = 0;
-  if (scale_num < 1 || scale_num > 8) return set_status(S_BAD_ARG, "scale_num must be 1..8");
-  return NULL;
+  if (scale_num >= 1 && scale_num <= 8) return NULL;
+  free(input);
+  return set_status(S_BAD_ARG, "scale_num must be 1..8");
+}
+
+// Creates a decompressor whose fatal errors trap (trap_exit) and whose warnings of missing data
+// are handled by on_message.
+static void create(j_decompress_ptr cinfo, struct jpeg_error_mgr *jerr) {
+  cinfo->err = jpeg_std_error(jerr);
+  jerr->error_exit = trap_exit;
+  jerr->emit_message = on_message;
+  jpeg_create_decompress(cinfo);
 }
 
 EXPORT uint32_t *jt_decode(uint8_t *input, uint32_t len, uint32_t scale_num,
                            uint32_t max_src_pixels) {
   free_output();
-  uint32_t *failed = reset(scale_num);
-  if (failed) {
-    free(input);
-    return failed;
-  }
+  uint32_t *failed = reset(scale_num, input);
+  if (failed) return failed;
 
   struct jpeg_decompress_struct cinfo;
   struct jpeg_error_mgr jerr;
-  cinfo.err = jpeg_std_error(&jerr);
-  jerr.error_exit = trap_exit;
-  jerr.emit_message = on_message;
-  jpeg_create_decompress(&cinfo);
+  create(&cinfo, &jerr);
   int cmyk = 0;
   failed = begin(&cinfo, input, len, scale_num, max_src_pixels, &cmyk);
   if (failed) {
@@ -246,16 +251,10 @@ EXPORT void jt_close(void) {
 EXPORT uint32_t *jt_open(uint8_t *input, uint32_t len, uint32_t scale_num,
                          uint32_t max_src_pixels) {
   jt_close();
-  uint32_t *failed = reset(scale_num);
-  if (failed) {
-    free(input);
-    return failed;
-  }
+  uint32_t *failed = reset(scale_num, input);
+  if (failed) return failed;
   rows_input = input;
-  rows_cinfo.err = jpeg_std_error(&rows_jerr);
-  rows_jerr.error_exit = trap_exit;
-  rows_jerr.emit_message = on_message;
-  jpeg_create_decompress(&rows_cinfo);
+  create(&rows_cinfo, &rows_jerr);
   rows_open = 1;
   failed = begin(&rows_cinfo, input, len, scale_num, max_src_pixels, &rows_cmyk);
   if (failed) {
