@@ -59,7 +59,7 @@ export const TURBO_FIXED_MB = 9;
  * baseline file's one MCU row of coefficients, the component strips its upsampler keeps: a few
  * rows of the decoded width) and the 16-row RGBA buffer; no decoded image. Measured in workerd
  * (`jpegTurbo` wasm memory after the variant, `node bench/grid-memory.mjs --out
- * bench/results/2026-12-05-jpeg-stream-memory.json …`, 39 cases): the module's memory is its
+ * bench/results/2026-12-05-jpeg-stream-memory.json …`, 40 cases): the module's memory is its
  * input plus 0.53-0.70 MiB for every baseline source (6.1 to 99.6 MP, outputs up to 3000x4000);
  * for the 4.9 MP progressive one (4:2:0) plus 19.3 MiB, where cost.ts charges 14.0 for its
  * coefficients (+2 here): 3.3 MiB short, covered by the rest of that variant's estimate (its
