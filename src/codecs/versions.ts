@@ -27,7 +27,7 @@ export const PNG_SCALED_SHA256 = '3925f7af67834e8fb90565e4519367b2036cc12f8b9987
  * decode, still and animated encode; see wasm/README.md), checked against the committed file
  * by the same test.
  */
-export const LIBWEBP_SHA256 = 'b6b461a40efac49f77f8245bced8d2b5b725df03c178d5f1dba5213d96f32190';
+export const LIBWEBP_SHA256 = '422e139aa8546b8e3cfe4fcd1dd9788aa7b0afaa4bf5d8512d24e8e3b67694d0';
 
 /**
  * SHA-256 of wasm/lcms.wasm (Little CMS 2.16 from Debian's lcms2 2.16-2+deb13u2 and our

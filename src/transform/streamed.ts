@@ -131,7 +131,7 @@ export async function encodeStreamed(
 ): Promise<{ bytes: Uint8Array; width: number; height: number }> {
   await pause();
   const { orientation, target } = plan;
-  const sink = rowSink(out.sink, quality);
+  const sink = rowSink(out.sink, quality, pause);
   const { flatten } = out;
   const img = cropInPlace(decoded.img, decoded.crop);
   const convertFirst = img.width * img.height < target.width * target.height;
