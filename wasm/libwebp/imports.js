@@ -3,5 +3,5 @@
 // by src/codecs/webp.ts.
 mergeInto(LibraryManager.library, {
   // Called from libwebp's progress hook during an encode (glue.c, webp_yield_every).
-  webp_yield: function (percent) {},
+  webp_yield: function () {},
 });
