@@ -49,6 +49,11 @@ export interface EncodeOptions {
   avifSpeed?: number;
   /** JPEG only: progressive scans (default true); false writes baseline sequential JPEG. */
   progressive?: boolean;
+  /**
+   * WebP only: what libwebp's encode awaits between its steps, where the runtime has JSPI
+   * (codecs/webp.ts `yieldingEncode`), e.g. transform/yield.ts `yieldToLoop`.
+   */
+  pause?: () => Promise<void>;
 }
 
 /**
@@ -158,7 +163,9 @@ export async function encodeImage(
       break;
     case 'webp':
       checkWebpSize(width, height);
-      out = encodeWebp(img, { quality: q });
+      out = opts.pause
+        ? await encodeWebp(img, { quality: q, pause: opts.pause })
+        : encodeWebp(img, { quality: q });
       break;
     case 'avif': {
       const speed = opts.avifSpeed ?? DEFAULT_AVIF_SPEED;

@@ -319,21 +319,39 @@ const asBytes = (d: Uint8ClampedArray) => new Uint8Array(d.buffer, d.byteOffset,
  * Encodes RGBA8 as a still WebP with libwebp's defaults (`WebPConfigInit`: method 4, alpha
  * kept and compressed losslessly at alpha_quality 100) and the given options. Lossy: the
  * rows go to libwebp band by band ({@link encodeWebpRows}), so no copy of the image is made.
- * @returns the .webp file (a fresh array).
+ * With `pause` the encode may suspend between its steps (JSPI; see `yieldingEncode`).
+ * @returns the .webp file (a fresh array; a promise of it with `pause`).
  * @throws RangeError for a malformed image or one over 16383 px a side; WebpEncodeError
  *   when libwebp fails.
  */
-export function encodeWebp(img: RawImage, opts: WebpEncodeOptions = {}): Uint8Array {
+export function encodeWebp(
+  img: RawImage,
+  opts: WebpEncodeOptions & { pause: () => Promise<void> },
+): Promise<Uint8Array>;
+export function encodeWebp(img: RawImage, opts?: Omit<WebpEncodeOptions, 'pause'>): Uint8Array;
+export function encodeWebp(
+  img: RawImage,
+  opts: WebpEncodeOptions = {},
+): Uint8Array | Promise<Uint8Array> {
   checkImage(img);
   const { data, width, height } = img;
-  if (opts.lossless) return encodeWebpFilled(width, height, (px) => px.set(data), opts);
+  // With `pause`, the pixels' writer returns a promise, so libwebp's encode may suspend.
+  const settled = <T>(write: (into: T) => void) =>
+    opts.pause ? async (into: T) => write(into) : write;
+  if (opts.lossless)
+    return encodeWebpFilled(
+      width,
+      height,
+      settled((px: Uint8ClampedArray) => px.set(data)),
+      opts,
+    );
   const n = width * 4;
   return encodeWebpRows(
     width,
     height,
-    (rowAt) => {
+    settled((rowAt: (y: number) => Uint8ClampedArray) => {
       for (let y = 0; y < height; y++) rowAt(y).set(data.subarray(y * n, (y + 1) * n));
-    },
+    }),
     opts,
   );
 }

@@ -342,6 +342,11 @@ describe('libwebp.wasm', () => {
       });
       expect(pauses - before).toBeGreaterThanOrEqual(20);
       expect(firstDiff(new Uint8ClampedArray(filled), new Uint8ClampedArray(plain))).toBe(-1);
+      // The whole-image encode (pipeline.ts's non-streamed variants) too.
+      const again = pauses;
+      const whole = await encodeWebp({ data: opaque, width, height }, { quality: 80, pause });
+      expect(pauses - again).toBeGreaterThanOrEqual(20);
+      expect(firstDiff(new Uint8ClampedArray(whole), new Uint8ClampedArray(plain))).toBe(-1);
     } finally {
       clearInterval(tick);
     }
