@@ -56,7 +56,7 @@ export const JPEG_TURBO_ENC_SHA256 =
  * alpha, box pre-shrink; see wasm/README.md), checked against the committed file by the same
  * test.
  */
-export const RESIZE_SHA256 = 'b776fe6d1de4627ec33382a6b6f25cf08b1b99c82f162819ee71e48110c4059c';
+export const RESIZE_SHA256 = 'd741c4c34e9f53f2008132107349b7492c7911afd8762abcaecd689aa431f5ef';
 
 /**
  * Version of our own pipeline code (src/transform, src/codecs adapters): bump it with any
