@@ -23,6 +23,7 @@ interface ResizeExports {
     flags: number,
   ): number;
   resize_release(): void;
+  resize_pause_every(rows: number): void;
 }
 
 /** `resize_rgba` flags bit 0: premultiply colour by alpha while resampling. */
@@ -100,6 +101,26 @@ function writeRow(src: number, y: number): void {
   write(new Uint8ClampedArray(memory.buffer, src >>> 0, n), y >>> 0);
 }
 
+/** JSPI, where the runtime has it (workerd does; Node 20 does not). */
+const jspi = WebAssembly as unknown as {
+  Suspending?: new (f: () => Promise<void>) => WebAssembly.ImportValue;
+  promising?: <A extends number[]>(f: (...args: A) => number) => (...args: A) => Promise<number>;
+};
+
+/** The pause of the resample in progress ({@link resizeRows} with `pause`). */
+let pausing: (() => Promise<void>) | null = null;
+
+/**
+ * `env.resize_pause()`: a JSPI suspending import that awaits the resample's pause. The module
+ * calls it only after `resize_pause_every`, which {@link resizeRows} sets only for a call made
+ * through `WebAssembly.promising`; without JSPI it is never asked for.
+ */
+const resizePause: WebAssembly.ImportValue = jspi.Suspending
+  ? new jspi.Suspending(async () => {
+      await pausing?.();
+    })
+  : () => undefined;
+
 const resizer = new OwnDecoder<ResizeExports>({
   module: wasmModule,
   what: 'resize',
@@ -108,7 +129,9 @@ const resizer = new OwnDecoder<ResizeExports>({
   release: (e) => e.resize_release(),
   error: (code, message, options) => new Error(`resize (${code}): ${message}`, options),
   dropAboveBytes: RESIZE_DROP_ABOVE_BYTES,
-  imports: () => ({ env: { resize_read_row: readRow, resize_write_row: writeRow } }),
+  imports: () => ({
+    env: { resize_read_row: readRow, resize_write_row: writeRow, resize_pause: resizePause },
+  }),
 });
 
 /**
@@ -152,9 +175,14 @@ function checkArgs(img: RawImage | RowSource, width: number, height: number): vo
  * output lives (an encoder's input buffer, turned on the way), so it is written once.
  * @param src an image, or rows pulled from it in order, each once ({@link RowSource}: a
  *   decoder's stream), so the source need not exist whole either.
+ * With `pause` and JSPI (workerd), the resample suspends after every `pause.rows` source rows
+ * read and awaits `pause.pause()`, so a long one gives the thread back; the result is then a
+ * promise, and nothing else may use the module's instance until it settles (yield.ts
+ * `inLane`). Without JSPI, or without `pause`, one synchronous call.
  * @param premultiply as {@link ResizeOptions.premultiply} (no default scan here).
- * @throws as {@link resizeImage}, and whatever `write` or `src.row` throws (then the module's
- *   instance is discarded: the throw skipped its frames).
+ * @throws as {@link resizeImage}, and whatever `write` or `src.row` throws (a promise that
+ *   rejects so, with `pause`); after such a throw, which skipped the module's frames, its
+ *   instance is discarded.
  */
 export function resizeRows(
   src: RawImage | RowSource,
@@ -162,10 +190,26 @@ export function resizeRows(
   height: number,
   write: RowWriter,
   premultiply: boolean,
-): void {
+): void;
+export function resizeRows(
+  src: RawImage | RowSource,
+  width: number,
+  height: number,
+  write: RowWriter,
+  premultiply: boolean,
+  pause: { rows: number; pause: () => Promise<void> } | undefined,
+): void | Promise<void>;
+export function resizeRows(
+  src: RawImage | RowSource,
+  width: number,
+  height: number,
+  write: RowWriter,
+  premultiply: boolean,
+  pause?: { rows: number; pause: () => Promise<void> },
+): void | Promise<void> {
   checkArgs(src, width, height);
   const rows = 'data' in src ? rowsOf(src) : src;
-  resizer.use((wasm) => {
+  return resizer.use((wasm) => {
     current = {
       src: rows,
       srcRowBytes: rows.width * 4,
@@ -173,23 +217,44 @@ export function resizeRows(
       outRowBytes: width * 4,
       memory: wasm.memory,
     };
+    const flags = premultiply ? F_PREMULTIPLY : 0;
     let unwound = false;
-    try {
-      const flags = premultiply ? F_PREMULTIPLY : 0;
-      let headerPtr: number;
-      try {
-        headerPtr = wasm.resize_rgba(rows.width, rows.height, width, height, flags);
-      } catch (err) {
-        // A callback's throw (a decoder's bad row, an encoder's error) unwound the module's
-        // frames, skipping its destructors: that instance is not used again.
-        unwound = !(err instanceof WebAssembly.RuntimeError);
-        if (unwound) resizer.drop();
-        throw err;
-      }
-      resizer.header(wasm, headerPtr);
-    } finally {
+    const end = () => {
       current = null;
+      pausing = null;
       if (!unwound) wasm.resize_release();
+    };
+    // A callback's throw (a decoder's bad row, an encoder's error) unwinds the module's
+    // frames, skipping its destructors: that instance is not used again.
+    const failed = (err: unknown): never => {
+      unwound = !(err instanceof WebAssembly.RuntimeError);
+      if (unwound) resizer.drop();
+      end();
+      throw err;
+    };
+    if (pause && jspi.promising && jspi.Suspending) {
+      wasm.resize_pause_every(Math.max(1, Math.floor(pause.rows)));
+      pausing = pause.pause;
+      return jspi
+        .promising(wasm.resize_rgba)(rows.width, rows.height, width, height, flags)
+        .then((at) => {
+          try {
+            resizer.header(wasm, at);
+          } finally {
+            end();
+          }
+        }, failed);
+    }
+    let at = 0;
+    try {
+      at = wasm.resize_rgba(rows.width, rows.height, width, height, flags);
+    } catch (err) {
+      failed(err);
+    }
+    try {
+      resizer.header(wasm, at);
+    } finally {
+      end();
     }
   });
 }

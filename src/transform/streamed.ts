@@ -19,9 +19,10 @@
  * - the colour transform runs on the crop before resizing or on libwebp's buffer after (each
  *   band, or the whole buffer), as transform/pipeline.ts `finishFrame` does, so the bytes are
  *   the same as that path's.
- * It yields to the event loop (./yield.ts) after decoding, between slices of output rows and
- * before the encoder's last step, holding the decoder's output and the encoder's state across
- * each yield (the caller runs it in yield.ts `inLane`).
+ * It yields to the event loop (./yield.ts) after decoding, between slices of output rows (or,
+ * when resizing, of source rows: JSPI, codecs/resize.ts) and before the encoder's last step,
+ * holding the decoder's output and the encoder's state across each yield (the caller runs it
+ * in yield.ts `inLane`).
  * Measured in workerd: docs/performance.md, "Memory per variant".
  */
 import { YIELD_SLICE_PIXELS } from '../config';
@@ -152,7 +153,7 @@ export async function encodeStreamed(
 ): Promise<{ bytes: Uint8Array; width: number; height: number }> {
   await pause();
   const { orientation, target } = plan;
-  const sink = rowSink(out.sink, quality);
+  const sink = rowSink(out.sink, quality, pause);
   const { flatten } = out;
   const { crop } = decoded;
   const convertFirst = crop.width * crop.height < target.width * target.height;
@@ -198,7 +199,7 @@ export async function encodeStreamed(
             if (y > 0 && y % slice === 0) await pause();
             place(src.row(y), y);
           }
-        } else resizeRows(src, width, height, place, hasAlpha);
+        } else await resizeRows(src, width, height, place, hasAlpha, slices(src.width, pause));
         await made();
       },
       onBand,
@@ -208,13 +209,23 @@ export async function encodeStreamed(
   const bytes = await sink.whole(width, height, async (px) => {
     const put = rowPlacer(orientation, target, px);
     if (sameSize) for (let y = 0; y < target.height; y++) put(src.row(y), y);
-    else resizeRows(src, target.width, target.height, put, hasAlpha);
+    else
+      await resizeRows(src, target.width, target.height, put, hasAlpha, slices(src.width, pause));
     if (icc && !convertFirst) convertToSrgb({ data: px, width, height }, icc);
     if (flatten) flattenInPlace({ data: px, width, height }, flatten);
     await made();
   });
   return { bytes, width, height };
 }
+
+/**
+ * The pauses of a resample whose source rows are `width` pixels wide: one after every
+ * YIELD_SLICE_PIXELS source pixels read (codecs/resize.ts `resizeRows`, JSPI).
+ */
+const slices = (width: number, pause: () => Promise<void>) => ({
+  rows: Math.max(1, Math.floor(YIELD_SLICE_PIXELS / width)),
+  pause,
+});
 
 /**
  * Rows of `width` pixels written between two yields: YIELD_SLICE_PIXELS of them, in whole
