@@ -36,7 +36,7 @@ describe('inOrderBands', () => {
       expect(band.data[0]).toBe(top); // the band's first row, as painted
       seen.push([top, band.height]);
     };
-    inOrderBands(
+    const done = inOrderBands(
       'test',
       3,
       10,
@@ -51,6 +51,7 @@ describe('inOrderBands', () => {
       },
       onBand,
     );
+    expect(done).toBeUndefined(); // a producer that does not yield: no promise
     expect(seen).toEqual([
       [0, 4],
       [4, 4],
