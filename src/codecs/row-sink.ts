@@ -53,10 +53,16 @@ export type RowSinkFormat =
 
 /**
  * The row sink of `out` at `quality` (1..100; default codecs/encode.ts DEFAULT_QUALITY;
- * ignored for PNG, which is lossless).
+ * ignored for PNG, which is lossless). `pause`: what a WebP's own encode awaits between its
+ * steps when the rows' writer returns a promise (codecs/webp.ts `yieldingEncode`, JSPI);
+ * libjpeg-turbo's is one call, and the PNG module's one call per band.
  * @throws RangeError for a quality outside 1..100.
  */
-export function rowSink(out: RowSinkFormat, quality: number | undefined): RowSink {
+export function rowSink(
+  out: RowSinkFormat,
+  quality: number | undefined,
+  pause?: () => Promise<void>,
+): RowSink {
   if (out.format === 'png') {
     const { channels } = out;
     return {
@@ -70,8 +76,8 @@ export function rowSink(out: RowSinkFormat, quality: number | undefined): RowSin
     return {
       anyOrder: true,
       rows: (width, height, produce, onBand) =>
-        encodeWebpRowsInto(width, height, produce, { quality, onBand }),
-      whole: (width, height, fill) => encodeWebpInto(width, height, fill, { quality }),
+        encodeWebpRowsInto(width, height, produce, { quality, onBand, pause }),
+      whole: (width, height, fill) => encodeWebpInto(width, height, fill, { quality, pause }),
     };
   const opts = { quality: encodeQuality('jpeg', { quality }), progressive: out.progressive };
   return {
