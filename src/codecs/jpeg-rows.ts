@@ -81,11 +81,11 @@ function check(width: number, height: number, quality: number): void {
  * Encodes a JPEG whose RGBA8 rows (alpha ignored: flatten first) `produce` writes, top to
  * bottom, into the encoder's memory: `rowAt(y)` is the buffer for output row `y` (`width` × 4
  * bytes), valid until the next `rowAt` call; rows must be asked for in order 0, 1, … and all of
- * them (codecs/row-bands.ts). Each band of {@link JPEG_BAND_ROWS} rows goes through `onBand` and into libjpeg as soon
- * as the next band's first row is asked for. `produce` must not call this module; it may
- * return a promise (a transform that yields between rows, transform/yield.ts), and the
- * result is then a promise too (nothing else may use this module meanwhile: yield.ts
- * `inLane`).
+ * them (codecs/row-bands.ts). Each band of {@link JPEG_BAND_ROWS} rows goes through `onBand`
+ * and into libjpeg as soon as the next band's first row is asked for. `produce` must not call
+ * this module; it may return a promise (a transform that yields between rows,
+ * transform/yield.ts), and the result is then a promise too (nothing else may use this module
+ * meanwhile: yield.ts `inLane`).
  * @returns the .jpg file (a fresh array).
  * @throws RangeError for a bad size or quality, a row out of order or rows left out;
  *   JpegEncodeError when libjpeg fails (the instance is discarded); whatever `produce` or
