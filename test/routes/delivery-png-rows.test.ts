@@ -23,20 +23,15 @@ import { decodeFallback, placeShape } from '../../src/transform/fallback';
 import { planVariant, shapeVariant } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
 import { dropCodecs, wasmMemory } from '../../wasm/instances';
-import { call, fixture, gridSources, uploadRecord } from '../helpers';
-import { envWith, FakeQueue, pump } from '../work/helpers';
+import { uploadGrid } from '../helpers';
+import { variantAfterQueue } from '../work/helpers';
 
 const LABELS = ['4.9 MP progressive JPEG', '12 MP phone JPEG', '12 MP JPEG (Carrie)'];
 
-const records = new Map<string, ImageRecord>();
+let records: Map<string, ImageRecord>;
 
 beforeAll(async () => {
-  const sources = await gridSources();
-  for (const label of LABELS)
-    records.set(
-      label,
-      await uploadRecord(await fixture(sources.find((s) => s.label === label)!.path)),
-    );
+  records = await uploadGrid(LABELS);
 }, 120_000);
 
 /** The PNG's size and IHDR colour type, after checking the answer is a PNG. */
@@ -74,21 +69,11 @@ describe('PNG from rows through the Worker', () => {
       const { canvas } = planVariant(src, spec).geometry;
 
       dropCodecs();
-      const q = new FakeQueue();
-      const url = `/img/${rec.id}/${t}`;
-      const first = await call(url, { env: envWith(q) });
-      expect(first.status, await first.clone().text()).toBe(200);
-      const standIn = first.headers.get('X-Variant-Source') === 'stand-in';
-      expect(standIn).toBe(now === 'queue');
-      let info = await pngInfo(first);
-      expect(info.slice(0, 2)).toEqual([canvas.width, canvas.height]);
-      if (standIn) {
-        await pump(q, envWith(q));
-        const real = await call(url, { env: envWith(q) });
-        expect(real.status).toBe(200);
-        expect(real.headers.get('X-Variant-Source')).not.toBe('stand-in');
-        info = await pngInfo(real);
-      }
+      const { first, real } = await variantAfterQueue(`/img/${rec.id}/${t}`);
+      expect(real !== undefined).toBe(now === 'queue'); // a stand-in first
+      const shown = await pngInfo(first);
+      expect(shown.slice(0, 2)).toEqual([canvas.width, canvas.height]);
+      const info = real ? await pngInfo(real) : shown;
       expect(info).toEqual([canvas.width, canvas.height, 2]); // RGB
       expect(wasmMemory().pngEnc).toBeGreaterThan(0);
     },
