@@ -18,10 +18,14 @@
  * 2026-12-05-jpeg-rows-memory.json: JPEG outputs on the planner's shape (`beyond:` cases, where
  * the rows encoder replaces mozjpeg: they supersede the beyond file's cases of the same id, made
  * with mozjpeg) and on libjpeg-turbo's rows encoder forced (`jrows:` cases, `jpegRows`).
+ * 2026-12-05-png-rows-memory.json (session 10): PNG outputs on the planner's shape, where the
+ * streamed path feeds rows to the PNG encoder (`beyond:…|png`, superseding the beyond file's
+ * cases of the same id, made from the whole RGBA; `|m8` on the decode fallback forced).
  *
  * 2026-12-05-jpeg-stream-memory.json (session 10): the JPEG variants whose libjpeg-turbo decode
  * is now read as rows on the streamed path (codecs/jpeg-turbo.ts `openJpegTurboRows`), measured
- * again on the planner's shape (`|m8` and `jrows:` as above), and `beyond:` variants the row
+ * again on the planner's shape (WebP, JPEG and PNG outputs; `|m8` and `jrows:` as above; the
+ * png-rows file's JPEG sources too), and `beyond:` variants the row
  * stream brings within a budget; each supersedes every older figure of the same id (those were
  * made with the decoded image held whole).
  *
@@ -38,6 +42,7 @@ import planned from '../../bench/results/2026-12-05-planner-memory.json';
 import refit from '../../bench/results/2026-12-05-decode-memory.json';
 import beyond from '../../bench/results/2026-12-05-beyond-memory.json';
 import jpegRows from '../../bench/results/2026-12-05-jpeg-rows-memory.json';
+import pngRows from '../../bench/results/2026-12-05-png-rows-memory.json';
 import alphaContent from '../../bench/results/2026-12-05-alpha-content-memory.json';
 import jpegStream from '../../bench/results/2026-12-05-jpeg-stream-memory.json';
 import { probe } from '../../src/codecs/probe';
@@ -75,7 +80,7 @@ const rowsCases = Object.entries((jpegRows as { cases: Record<string, Measured> 
 );
 /** Ids measured again in the row-stream file (see the module comment): older figures dropped. */
 const restreamed = (c: { id: string }) =>
-  !(c.id.replace(/ \((default|planned|refit|rows file)\)$/, '') in jpegStream.cases);
+  !(c.id.replace(/ \((default|planned|refit|rows file|png rows file)\)$/, '') in jpegStream.cases);
 const CASES = [
   ...rowsCases,
   ...gridCases(measured as { cases: Record<string, Measured> }, 'default'),
@@ -84,10 +89,15 @@ const CASES = [
     ...c,
     id: c.id.replace('(planned)', '(refit)'),
   })),
-  // Superseded by the rows file's measurement of the same variant on its new shape.
-  ...gridCases(beyond as { cases: Record<string, Measured> }, 'planned').filter(
-    (c) => !(c.id.replace(/ \(planned\)$/, '') in jpegRows.cases),
-  ),
+  ...gridCases(pngRows as { cases: Record<string, Measured> }, 'planned').map((c) => ({
+    ...c,
+    id: c.id.replace(/\((planned)\)$/, '(png rows file)'),
+  })),
+  // Superseded by the rows files' measurements of the same variant on its new shape.
+  ...gridCases(beyond as { cases: Record<string, Measured> }, 'planned').filter((c) => {
+    const id = c.id.replace(/ \(planned\)$/, '');
+    return !(id in jpegRows.cases) && !(id in pngRows.cases);
+  }),
 ].filter(restreamed);
 const streamFile = jpegStream as { cases: Record<string, Measured> };
 CASES.push(
