@@ -19,20 +19,15 @@ import { planVariant, shapeVariant } from '../../src/transform/pipeline';
 import { sourceFacts } from '../../src/transform/cost';
 import { parseTransform } from '../../src/transform/spec';
 import { dropCodecs, wasmMemory } from '../../wasm/instances';
-import { call, fixture, gridSources, uploadRecord } from '../helpers';
+import { call, fixture, uploadGrid, uploadRecord } from '../helpers';
 import { envWith, FakeQueue, pump } from '../work/helpers';
 
 const LABELS = ['12 MP JPEG (Carrie)', '8 MP phone JPEG (portrait, EXIF 6)'];
-const records = new Map<string, ImageRecord>();
+let records = new Map<string, ImageRecord>();
 const MiB = 1_048_576;
 
 beforeAll(async () => {
-  const sources = await gridSources();
-  for (const label of LABELS)
-    records.set(
-      label,
-      await uploadRecord(await fixture(sources.find((s) => s.label === label)!.path)),
-    );
+  records = await uploadGrid(LABELS);
 }, 120_000);
 
 /** The answer's format and size, from its header. */
