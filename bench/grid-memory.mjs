@@ -190,6 +190,11 @@ const BEYOND = [
   ['12 MP AVIF', 'w=2400', 'png'],
   ['48 MP JPEG', 'w=2000', 'png'],
   ['3 MP alpha PNG', 'w=1600,background=ffffff', 'png'],
+  // PNG sources on the streamed path (session 10): the module feeds its output rows on.
+  ['12 MP PNG', 'w=3000', 'webp'],
+  ['12 MP PNG', 'w=3000,h=3000,fit=cover', 'webp'],
+  ['12 MP PNG', 'w=4000', 'webp'],
+  ['12 MP PNG', 'w=3000', 'png'],
 ];
 for (const [label, t, f] of BEYOND)
   CASES.push({

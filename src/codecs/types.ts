@@ -19,6 +19,24 @@ export interface RowSource {
   row(y: number): Uint8ClampedArray;
 }
 
+/**
+ * An image whose rows a decoder hands out as it makes them, at their final size, top to
+ * bottom, each once (`feed`: `write(row, y)`, RGBA8, the row valid during the call): the
+ * decoder crops and resamples itself (codecs/png-scaled.ts `decodePngRows`). With `pause`,
+ * the feed may suspend after every `pause.rows` rows and await `pause.pause()` (JSPI); it then
+ * returns a promise.
+ */
+export interface RowFeed {
+  readonly width: number;
+  readonly height: number;
+  /** Source pixels the decoder reads to make the rows (its crop), for slicing its work. */
+  readonly sourcePixels: number;
+  feed(
+    write: (row: Uint8ClampedArray, y: number) => void,
+    pause?: { rows: number; pause: () => Promise<void> },
+  ): void | Promise<void>;
+}
+
 /** What an `Accept` header allows beyond JPEG/PNG; part of the edge cache key for `f=auto`. */
 export type AcceptClass = 'avif' | 'webp' | 'basic';
 

@@ -432,6 +432,14 @@ export function estimateShape(
       ? pngDecodeCost(src, geometry, t, streamed)
       : null;
 
+  // A PNG reduced by its module (or kept) on the streamed path feeds its output rows straight
+  // on (transform/pipeline.ts `streamFor`, codecs/png-scaled.ts `decodePngRows`): the module
+  // holds one output row, and nothing is copied out.
+  const pngFeed =
+    streamed &&
+    png !== null &&
+    geometry.resize.width <= geometry.crop.width &&
+    geometry.resize.height <= geometry.crop.height;
   /** The JPEG and PNG modules' output: the crop reduced to the target (they only reduce). */
   const moduleOutMP =
     (Math.min(geometry.crop.width, geometry.resize.width) *
@@ -640,9 +648,11 @@ export function estimateShape(
           ? 0 // a row stream (above)
           : src.format === 'webp' && src.webpLossless
             ? RGBA_MB_PER_MP * decMP
-            : png || (inModule && (scale === 1 || src.bytes !== undefined))
-              ? RGBA_MB_PER_MP * moduleOutMP
-              : 0;
+            : pngFeed
+              ? 2 * RGBA_MB_PER_MP * moduleOutMP // rows fed on: neither copy is made
+              : png || (inModule && (scale === 1 || src.bytes !== undefined))
+                ? RGBA_MB_PER_MP * moduleOutMP
+                : 0;
 
   const fixedMB =
     num(fixed.request, 0) +

@@ -32,7 +32,7 @@ import {
 } from '../codecs/jpeg-turbo';
 import { DEFAULT_QUALITY, encodeImage } from '../codecs/encode';
 import { copyImage } from '../codecs/own-wasm';
-import { decodePngResized } from '../codecs/png-scaled';
+import { decodePngResized, decodePngRows } from '../codecs/png-scaled';
 import { embeddedProfile, type IccProfile } from '../codecs/icc';
 import { convertToSrgb } from '../codecs/lcms';
 import type { ImageFormat } from '../codecs/probe';
@@ -43,6 +43,7 @@ import {
   type AnimationInfo,
   type EncodeFormat,
   type RawImage,
+  type RowFeed,
 } from '../codecs/types';
 import { decodeWebp, decodeWebpFrames, WebpAnimationEncoder } from '../codecs/webp';
 import { adjustColours, hasAdjustments } from './adjust';
@@ -497,8 +498,10 @@ async function decodeFor<R = Decoded>(
  * {@link decodeFor} for the streamed path (transform/streamed.ts): a JPEG that libjpeg-turbo
  * decodes at M/8 (`plan.eighths`) is handed on as a stream of its rows (codecs/jpeg-turbo.ts
  * `openJpegTurboRows`: the same pixels, never the whole image), with the crop still to take
- * from them; anything else as decodeFor lends it. `use` must finish with the rows before
- * its promise settles.
+ * from them; a PNG reduced by its module (in both axes, or kept) as a feed of its output rows
+ * (codecs/png-scaled.ts `decodePngRows`: the same pixels, never the output image, the crop
+ * taken); anything else as decodeFor lends it. `use` must finish with the rows before its
+ * promise settles.
  * @throws DecodeError when the bytes do not decode, at the start or while rows are read.
  */
 function streamFor<R>(
@@ -507,9 +510,25 @@ function streamFor<R>(
   crop: Rect,
   target: Size,
   plan: DecodePlan,
-  use: (d: { img: RawImage | JpegRows; crop: Rect }) => R,
+  use: (d: { img: RawImage | JpegRows | RowFeed; crop: Rect }) => R,
 ): Promise<R> {
   const { eighths, decoded } = plan;
+  if (
+    src.format === 'png' &&
+    plan.inModule &&
+    target.width <= crop.width &&
+    target.height <= crop.height
+  ) {
+    const { width, height } = target;
+    const feed: RowFeed = {
+      width,
+      height,
+      sourcePixels: crop.width * crop.height,
+      feed: (write, pause) =>
+        decodePngRows(bytes, crop, width, height, write, src.width * src.height, pause),
+    };
+    return Promise.resolve(use({ img: feed, crop: { left: 0, top: 0, width, height } }));
+  }
   if (!eighths) return decodeFor(bytes, src, crop, target, plan, use);
   return Promise.resolve(
     openJpegTurboRows(bytes, eighths, src.width * src.height, (rows) => {
@@ -681,7 +700,7 @@ async function runStages(
   // CMYK JPEGs are converted to RGB naively by the JPEG module, so a CMYK profile no longer
   // describes the pixels: such images stay as they are (not yet colour managed).
   // An AVIF without an ICC profile: its nclx primaries (P3, BT.2020) are converted too.
-  const iccOf = (img: RawImage | JpegRows): IccProfile | null => {
+  const iccOf = (img: RawImage | JpegRows | RowFeed): IccProfile | null => {
     const cicp = 'cicp' in img ? (img as AvifDecoded).cicp : undefined;
     return kept?.icc ? null : (fileIcc ?? (cicp ? cicpProfile(cicp) : null));
   };

@@ -33,7 +33,7 @@ import { convertToSrgb } from '../codecs/lcms';
 import type { JpegRows } from '../codecs/jpeg-turbo';
 import { resizeRows, rowsOf } from '../codecs/resize';
 import { rowSink, type RowSinkFormat } from '../codecs/row-sink';
-import type { EncodeFormat, RawImage, RowSource } from '../codecs/types';
+import type { EncodeFormat, RawImage, RowFeed, RowSource } from '../codecs/types';
 import { hasAdjustments } from './adjust';
 import { borderSides } from './border';
 import { composite, cropInPlace } from './effects';
@@ -135,7 +135,8 @@ function cropRows(src: RowSource, r: Rect): RowSource {
 /**
  * Crops the decoded image (`decoded.img`: a whole image, cropped in place (it may be a view
  * into a decoder's memory, which it then alters), or a JPEG's rows as they are decoded, cropped
- * as they are read), resizes it to `target` (stored frame; lanczos3, premultiplied when
+ * as they are read, or a PNG module's feed of rows already cropped and reduced to `target`),
+ * resizes it to `target` (stored frame; lanczos3, premultiplied when
  * `hasAlpha`), converts it from `icc` to sRGB, turns it by `orientation`, flattens it onto
  * `out.flatten` when given and encodes it as `out.sink` at `quality` (1..100; default
  * codecs/encode.ts DEFAULT_QUALITY), writing the output image only into the encoder's memory
@@ -153,7 +154,7 @@ function cropRows(src: RowSource, r: Rect): RowSource {
  *   encoder.
  */
 export async function encodeStreamed(
-  decoded: { img: RawImage | JpegRows; crop: Rect },
+  decoded: { img: RawImage | JpegRows | RowFeed; crop: Rect },
   hasAlpha: boolean,
   plan: { orientation: Orientation; target: Size },
   icc: IccProfile | null,
@@ -168,8 +169,12 @@ export async function encodeStreamed(
   const { flatten } = out;
   const { crop } = decoded;
   const convertFirst = crop.width * crop.height < target.width * target.height;
-  let src: RowSource;
-  if ('data' in decoded.img) {
+  let src: RowSource | RowFeed;
+  if ('feed' in decoded.img) {
+    if (decoded.img.width !== target.width || decoded.img.height !== target.height)
+      throw new RangeError('encodeStreamed: a row feed comes at the target size');
+    src = decoded.img;
+  } else if ('data' in decoded.img) {
     const img = cropInPlace(decoded.img, crop);
     if (icc && convertFirst) convertToSrgb(img, icc);
     src = rowsOf(img);
@@ -204,7 +209,8 @@ export async function encodeStreamed(
             { width, height: 1 },
             rowAt(orientation.flipY ? height - 1 - y : y),
           )(row, 0);
-        if (sameSize) {
+        if ('feed' in src) await src.feed(place, feedSlices(src, pause));
+        else if (sameSize) {
           const slice = sliceRows(width);
           for (let y = 0; y < height; y++) {
             if (y > 0 && y % slice === 0) await pause();
@@ -219,7 +225,8 @@ export async function encodeStreamed(
   }
   const bytes = await sink.whole(width, height, async (px) => {
     const put = rowPlacer(orientation, target, px);
-    if (sameSize) for (let y = 0; y < target.height; y++) put(src.row(y), y);
+    if ('feed' in src) await src.feed(put, feedSlices(src, pause));
+    else if (sameSize) for (let y = 0; y < target.height; y++) put(src.row(y), y);
     else
       await resizeRows(src, target.width, target.height, put, hasAlpha, slices(src.width, pause));
     if (icc && !convertFirst) convertToSrgb({ data: px, width, height }, icc);
@@ -235,6 +242,15 @@ export async function encodeStreamed(
  */
 const slices = (width: number, pause: () => Promise<void>) => ({
   rows: Math.max(1, Math.floor(YIELD_SLICE_PIXELS / width)),
+  pause,
+});
+
+/**
+ * The pauses of a row feed: one after the output rows made from every YIELD_SLICE_PIXELS
+ * source pixels it reads.
+ */
+const feedSlices = (src: RowFeed, pause: () => Promise<void>) => ({
+  rows: Math.max(1, Math.floor((YIELD_SLICE_PIXELS * src.height) / src.sourcePixels)),
   pause,
 });
 

@@ -5,7 +5,9 @@
  * `w=2000,f=png` of Carrie (refused with 422 when the output was made whole: estimated over the
  * queue's budget) and `w=2400,f=png` of the 12 MP phone photo (queued then) answer 200
  * image/png of the planned size, RGB, from the PNG encoder: inline, or (Carrie) a stand-in
- * first and the real variant after the queue consumer has run.
+ * first and the real variant after the queue consumer has run. And PNG sources whose module
+ * feeds its output rows on (transform/pipeline.ts `streamFor`): the 12 MP PNG at `w=3000` as
+ * WebP, refused while the module's output was held whole.
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -23,10 +25,10 @@ import { decodeFallback, placeShape } from '../../src/transform/fallback';
 import { planVariant, shapeVariant } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
 import { dropCodecs, wasmMemory } from '../../wasm/instances';
-import { uploadGrid } from '../helpers';
-import { variantAfterQueue } from '../work/helpers';
+import { call, uploadGrid } from '../helpers';
+import { envWith, FakeQueue, pump, variantAfterQueue } from '../work/helpers';
 
-const LABELS = ['4.9 MP progressive JPEG', '12 MP phone JPEG', '12 MP JPEG (Carrie)'];
+const LABELS = ['4.9 MP progressive JPEG', '12 MP phone JPEG', '12 MP JPEG (Carrie)', '12 MP PNG'];
 
 let records: Map<string, ImageRecord>;
 
@@ -76,6 +78,39 @@ describe('PNG from rows through the Worker', () => {
       const info = real ? await pngInfo(real) : shown;
       expect(info).toEqual([canvas.width, canvas.height, 2]); // RGB
       expect(wasmMemory().pngEnc).toBeGreaterThan(0);
+    },
+  );
+});
+
+describe('PNG sources feeding their rows through the Worker', () => {
+  it.each([['w=3000,f=webp'], ['w=3000,h=3000,fit=cover,f=webp']])(
+    '12 MP PNG %s (refused while the module output was held): queued, then 200 image/webp, the module holding rows',
+    async (t) => {
+      const rec = records.get('12 MP PNG')!;
+      const config = loadConfig(env);
+      const spec = parseTransform(t);
+      const shape = shapeVariant(sourceFacts(rec), spec);
+      // Held whole (the estimate off the streamed path) it was over the queue's budget.
+      expect(placement(estimateShape(shape, 'webp', undefined, undefined, true), config)).toBe(
+        'refuse',
+      );
+      expect(placeShape(shape, 'webp', config).placement).toBe('queue');
+      const { canvas } = planVariant(sourceFacts(rec), spec).geometry;
+      dropCodecs();
+      const q = new FakeQueue();
+      const url = `/img/${rec.id}/${t}`;
+      // No stand-in of 3000 px fits inline: a 503 that names the wait, then the variant.
+      const first = await call(url, { env: envWith(q) });
+      expect(first.status).toBe(503);
+      expect(first.headers.get('Retry-After')).toMatch(/^\d+$/);
+      await pump(q, envWith(q));
+      const made = await call(url, { env: envWith(q) });
+      expect(made.status, made.status === 200 ? '' : await made.clone().text()).toBe(200);
+      expect(made.headers.get('Content-Type')).toBe('image/webp');
+      const info = probe(new Uint8Array(await made.arrayBuffer()));
+      expect([info.width, info.height]).toEqual([canvas.width, canvas.height]);
+      // The PNG module held a row of the output, not the output (3000 px wide: 26+ MiB).
+      expect(wasmMemory().pngScaled ?? 0).toBeLessThan(8 * 2 ** 20);
     },
   );
 });
