@@ -142,11 +142,15 @@ class Ctx {
 const CARRIE_MP = 12;
 const OUT_MP = (800 * 1067) / 1e6;
 
-/** @param {Uint8Array} bytes @param {string} format @returns {Unit} */
-const decodeUnit = (bytes, format) => ({
+/**
+ * @param {Uint8Array} bytes @param {string} format
+ * @param {boolean} [scaled] PNG: png_scaled.wasm (every PNG source's decoder), not @jsquash/png
+ * @returns {Unit}
+ */
+const decodeUnit = (bytes, format, scaled = false) => ({
   name: format,
   input: { bytes },
-  params: { op: 'decode', format },
+  params: { op: 'decode', format, ...(scaled ? { scaled: 1 } : {}) },
   sharp: (v) => v.decodeRaw(bytes),
 });
 
@@ -205,12 +209,13 @@ const decodeOwnOutputCase = (format) => ({
 
 /**
  * Decode of a 12 MP file in `format` made by sharp from Carrie's pixels (photo content at
- * original size; the coefficients in the cost table come from these).
- * @param {'png'|'webp'|'avif'} format @returns {Case}
+ * original size; the coefficients in the cost table come from these). `scaled` (PNG): by
+ * png_scaled.wasm, the decoder the pipeline uses for PNG sources, at full size.
+ * @param {'png'|'webp'|'avif'} format @param {boolean} [scaled] @returns {Case}
  */
-const decodeLargeCase = (format) => ({
-  id: `decode-${format}-12mp`,
-  title: `decode ${format.toUpperCase()} 12 MP (made by sharp)`,
+const decodeLargeCase = (format, scaled = false) => ({
+  id: `decode-${format}-12mp${scaled ? '-scaled' : ''}`,
+  title: `decode ${format.toUpperCase()} 12 MP (made by sharp${scaled ? '; png_scaled.wasm' : ''})`,
   kind: 'stage',
   costMP: CARRIE_MP,
   runs: format === 'avif' ? 5 : undefined,
@@ -227,7 +232,7 @@ const decodeLargeCase = (format) => ({
       `carrie.${format}`,
       async () => new Uint8Array(await make[format]().toBuffer()),
     );
-    return [decodeUnit(bytes, format)];
+    return [decodeUnit(bytes, format, scaled)];
   },
 });
 
@@ -387,6 +392,7 @@ const CASES = [
     units: async () => [decodeUnit(read('kodak/kodim01.png'), 'png')],
   },
   decodeLargeCase('png'),
+  decodeLargeCase('png', true),
   decodeLargeCase('webp'),
   decodeLargeCase('avif'),
   {

@@ -10,6 +10,8 @@
  *   PUT  /input?key=K[&w=W&h=H]              store bytes (with w/h: raw RGBA8 pixels)
  *   POST /run?key=K&op=OP&reps=N[&out=1]...  run OP N times back to back; time them
  *        op=decode   &format=jpeg|png|webp|avif|gif[&tw=W&th=H]  (tw/th: WebP scaled decode)
+ *                    [&scaled=1]  (PNG: png_scaled.wasm at full size, the decoder of every PNG
+ *                    source, src/codecs/png-scaled.ts, instead of decodeImage's @jsquash/png)
  *        op=decode-scaled &denom=1|2|4|8   (src/codecs/jpeg-scaled.ts)
  *        op=decode-turbo &m=1..8           (src/codecs/jpeg-turbo.ts, at m/8)
  *        op=resize   &w=W&h=H
@@ -38,6 +40,7 @@ import { decodeImage } from '../src/codecs/decode';
 import { DEFAULT_AVIF_SPEED, DEFAULT_QUALITY, encodeImage } from '../src/codecs/encode';
 import { decodeJpegScaled } from '../src/codecs/jpeg-scaled';
 import { decodeJpegTurbo } from '../src/codecs/jpeg-turbo';
+import { decodePngResized } from '../src/codecs/png-scaled';
 import { probe } from '../src/codecs/probe';
 import { resizeImage } from '../src/codecs/resize';
 import { rowSink } from '../src/codecs/row-sink';
@@ -75,6 +78,11 @@ function operation(q) {
       const tw = num(q, 'tw');
       const th = num(q, 'th');
       const target = tw && th ? { width: tw, height: th } : undefined;
+      if (format === 'png' && q.get('scaled') === '1') {
+        const { width, height } = probe(input.bytes);
+        const whole = { left: 0, top: 0, width, height };
+        return async () => ({ raw: decodePngResized(input.bytes, whole, width, height) });
+      }
       return async () => ({ raw: await decodeImage(input.bytes, format, target) });
     }
     case 'decode-scaled': {
