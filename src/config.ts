@@ -385,6 +385,15 @@ export const ADMISSION_FLOOD_WINDOW_MS = 2_000;
  * few ms, so a hit waits for at most that much of this stage.
  */
 export const YIELD_SLICE_PIXELS = 256 * 1024;
+/**
+ * Sets how often libwebp's own encode yields when it may suspend (JSPI: codecs/webp.ts
+ * `yieldingEncode`): every ⌊100 × this / output pixels⌋ % of its progress, at least 1 %.
+ * Its progress is not linear in time: in workerd (one run, 768x512, load ~3) the analysis
+ * takes 0-20 % in ~10 ms, the macroblock loop (VP8EncTokenLoop) 20-38 % in 70-80 % of the
+ * time, then 38-100 % in ~10 ms. So 8 Ki pixels (2 % at 0.39 MP, 1 % from 0.82 MP) cuts a
+ * 0.4-1 MP encode into slices of about 2-15 ms; a 0.1 MP one yields a few times.
+ */
+export const ENCODE_YIELD_PIXELS = 8 * 1024;
 
 // storage/ (jobs-db.ts, variants-db.ts, pending-sends-db.ts)
 /** Longest error text stored in a D1 row, characters. */

@@ -102,12 +102,13 @@ for crate in "${CRATES[@]+"${CRATES[@]}"}"; do
 
   WASM="$HERE/target/cargo/wasm32-unknown-unknown/release/$NAME.wasm"
   wasm-validate "$WASM"
-  # jpeg-scaled has no imports (workerd instantiates it with {}); png-scaled exactly one,
-  # env.png_read (the host hands out the file in chunks: src/codecs/png-scaled.ts); resize
-  # env.resize_read_row and env.resize_write_row (source rows in, output rows out:
-  # src/codecs/resize.ts).
-  ALLOWED=""; [ "$crate" = png-scaled ] && ALLOWED="env.png_read"
-  [ "$crate" = resize ] && ALLOWED="env.resize_read_row env.resize_write_row"
+  # jpeg-scaled has no imports (workerd instantiates it with {}); png-scaled three,
+  # env.png_read (the host hands out the file in chunks: src/codecs/png-scaled.ts) and
+  # env.png_write_row and env.png_pause (output rows out, png_decode_rows); resize
+  # env.resize_read_row, env.resize_write_row (source rows in, output rows out:
+  # src/codecs/resize.ts) and env.resize_pause (resize_pause_every).
+  ALLOWED=""; [ "$crate" = png-scaled ] && ALLOWED="env.png_read env.png_write_row env.png_pause"
+  [ "$crate" = resize ] && ALLOWED="env.resize_read_row env.resize_write_row env.resize_pause"
   IMPORTS="$( (wasm-objdump -x -j Import "$WASM" 2>/dev/null || true) | sed -n 's/.* <- \(.*\)$/\1/p' | tr '\n' ' ' | sed 's/ $//')"
   if [ "$IMPORTS" != "$ALLOWED" ]; then
     echo "build.sh: $WASM imports '$IMPORTS', expected '$ALLOWED'" >&2

@@ -15,8 +15,10 @@
  *   {@link SlotOptions.dropAboveBytes} after a call is dropped, so the isolate can reclaim it.
  * - Stateful calls that span awaits (animations) take a {@link WasmSlot.fresh} instance of
  *   their own, never the shared one; except a call that returns a promise on the shared one
- *   while nothing else may call it (a transform that yields, in src/transform/yield.ts's
- *   lane), which stays under these rules until its promise settles.
+ *   (a transform that yields, in src/transform/yield.ts's lane), which stays under these
+ *   rules until its promise settles. Meanwhile the shared instance is busy: its state is that
+ *   call's (a half-fed encoder, a suspended JSPI stack), so a call that comes from outside the
+ *   lane (a placeholder's PNG, a card) gets a spare instance, made for it and dropped after.
  * - {@link wasmMemory}, {@link instantiatedCodecs} and {@link dropCodecs} see every shared
  *   instance (bench, tests: a cache hit never instantiates a codec).
  *
@@ -54,6 +56,8 @@ const shared = new Map<string, WasmSlot<unknown>>();
 export class WasmSlot<T> {
   private live: T | null = null;
   private pending: Promise<T> | null = null;
+  /** The shared instance while a call on it that returned a promise has not settled. */
+  private busy: T | null = null;
 
   /**
    * @param register false for a private instance ({@link fresh}), which the isolate-wide
@@ -104,6 +108,7 @@ export class WasmSlot<T> {
    * @throws whatever `call` throws, after applying the slot's rules.
    */
   use<R>(call: (instance: T) => R): R {
+    if (this.live !== null && this.busy === this.live) return this.spare(call);
     let instance = this.live;
     if (instance === null) {
       const made = this.opts.create();
@@ -121,7 +126,24 @@ export class WasmSlot<T> {
     let instance = await this.ready();
     // Another request may have discarded this instance while we waited: take the new one.
     if (this.live !== instance) instance = await this.ready();
+    if (this.busy === instance) return this.spare(call);
     return this.apply(instance, call);
+  }
+
+  /**
+   * Runs `call` on a spare instance (the shared one is busy: see the module comment), made
+   * for it and dropped after: not listed in the reports.
+   * @throws Error when `create` is asynchronous and fails; whatever `call` throws.
+   */
+  private async spareAsync<R>(call: (instance: T) => R): Promise<R> {
+    return call(await this.opts.create());
+  }
+
+  /** As {@link spareAsync}, for a synchronous `create` (see {@link use}). */
+  private spare<R>(call: (instance: T) => R): R {
+    const made = this.opts.create();
+    if (made instanceof Promise) return this.spareAsync(call) as R;
+    return call(made);
   }
 
   /**
@@ -151,12 +173,18 @@ export class WasmSlot<T> {
       trim();
       return out;
     }
+    if (this.live === instance) this.busy = instance;
+    const settled = () => {
+      if (this.busy === instance) this.busy = null;
+    };
     return out.then(
       (value: unknown) => {
+        settled();
         trim();
         return value;
       },
       (thrown: unknown) => {
+        settled();
         poisoned(thrown);
         trim();
         throw thrown;
@@ -175,6 +203,7 @@ export class WasmSlot<T> {
   drop(): void {
     this.live = null;
     this.pending = null;
+    this.busy = null;
   }
 
   /** True while an instance exists or is being made. */

@@ -49,6 +49,11 @@ export interface EncodeOptions {
   avifSpeed?: number;
   /** JPEG only: progressive scans (default true); false writes baseline sequential JPEG. */
   progressive?: boolean;
+  /**
+   * WebP only: what libwebp's encode awaits between its steps, where the runtime has JSPI
+   * (codecs/webp.ts `yieldingEncode`), e.g. transform/yield.ts `yieldToLoop`.
+   */
+  pause?: () => Promise<void>;
 }
 
 /**
@@ -65,7 +70,7 @@ export function encodeQuality(format: EncodeFormat, opts: EncodeOptions): number
 /**
  * Encodes a WebP as {@link encodeImage} does (the same bytes for the same pixels), from pixels
  * that `fill` writes straight into the encoder's input buffer (RGBA8, `width` × `height`;
- * see `encodeWebpFilled`, src/codecs/webp.ts, for a `fill` that yields): the image exists
+ * see `encodeWebpFilled`, src/codecs/webp.ts, for a `fill` that yields, and `pause`): the image exists
  * once, inside libwebp.
  * @throws as encodeImage, and whatever `fill` throws.
  */
@@ -73,17 +78,18 @@ export function encodeWebpInto(
   width: number,
   height: number,
   fill: (px: Uint8ClampedArray) => void | Promise<void>,
-  opts: EncodeOptions = {},
+  opts: EncodeOptions & Pick<WebpRowsOptions, 'pause'> = {},
 ): Uint8Array | Promise<Uint8Array> {
   checkWebpSize(width, height);
-  return encodeWebpFilled(width, height, fill, { quality: encodeQuality('webp', opts) });
+  const { pause } = opts;
+  return encodeWebpFilled(width, height, fill, { quality: encodeQuality('webp', opts), pause });
 }
 
 /**
  * Encodes a WebP as {@link encodeImage} does (the same bytes for the same pixels), from rows
  * that `produce` writes into libwebp's memory a band at a time (`rowAt(y)`: output row `y`,
  * RGBA8; see `encodeWebpRows`, src/codecs/webp.ts, for the band order, `onBand` and a
- * `produce` that yields between bands): libwebp holds its YUV picture and one band, never
+ * `produce` that yields between bands, whose encode then awaits `pause` between its steps): libwebp holds its YUV picture and one band, never
  * the RGBA image.
  * @throws as encodeImage, as encodeWebpRows, and whatever `produce` or `onBand` throws.
  */
@@ -91,11 +97,12 @@ export function encodeWebpRowsInto(
   width: number,
   height: number,
   produce: (rowAt: (y: number) => Uint8ClampedArray) => void | Promise<void>,
-  opts: EncodeOptions & Pick<WebpRowsOptions, 'onBand'> = {},
+  opts: EncodeOptions & Pick<WebpRowsOptions, 'onBand' | 'pause'> = {},
 ): Uint8Array | Promise<Uint8Array> {
   checkWebpSize(width, height);
-  const { onBand } = opts;
-  return encodeWebpRows(width, height, produce, { quality: encodeQuality('webp', opts), onBand });
+  const { onBand, pause } = opts;
+  const quality = encodeQuality('webp', opts);
+  return encodeWebpRows(width, height, produce, { quality, onBand, pause });
 }
 
 /** @throws RangeError for a size over libwebp's 16383 px a side. */
@@ -156,7 +163,9 @@ export async function encodeImage(
       break;
     case 'webp':
       checkWebpSize(width, height);
-      out = encodeWebp(img, { quality: q });
+      out = opts.pause
+        ? await encodeWebp(img, { quality: q, pause: opts.pause })
+        : encodeWebp(img, { quality: q });
       break;
     case 'avif': {
       const speed = opts.avifSpeed ?? DEFAULT_AVIF_SPEED;

@@ -40,8 +40,8 @@ const encoder = new OwnDecoder<PngEncExports>({
   release: (e) => e.png_encode_release(),
   error: (code, message, options) => new PngEncodeError(code, message, options),
   dropAboveBytes: PNG_SCALED_DROP_ABOVE_BYTES,
-  // The decoder's one import; the encoder never calls it.
-  imports: () => ({ env: { png_read: () => 0 } }),
+  // The decoder's imports; the encoder never calls them.
+  imports: () => ({ env: { png_read: () => 0, png_write_row: () => 0, png_pause: () => 0 } }),
 });
 
 /** Rows per band of {@link encodePngRows}: 32. */

@@ -32,6 +32,17 @@ interface PngScaledExports {
     outHeight: number,
     maxSrcPixels: number,
   ): number;
+  png_decode_rows(
+    len: number,
+    cropLeft: number,
+    cropTop: number,
+    cropWidth: number,
+    cropHeight: number,
+    outWidth: number,
+    outHeight: number,
+    maxSrcPixels: number,
+    pauseEvery: number,
+  ): number;
   png_release(): void;
 }
 
@@ -48,6 +59,38 @@ function pngRead(dst: number, len: number): number {
   return n;
 }
 
+/** Where {@link decodePngRows}' output rows go (`env.png_write_row`), and its pause. */
+let writing: {
+  write: (row: Uint8ClampedArray, y: number) => void;
+  rowBytes: number;
+  memory: WebAssembly.Memory;
+  pause?: () => Promise<void>;
+} | null = null;
+
+/** `env.png_write_row(src, y)`: hands output row `y` on. */
+function pngWriteRow(src: number, y: number): void {
+  if (!writing) return;
+  const { write, rowBytes, memory } = writing;
+  write(new Uint8ClampedArray(memory.buffer, src >>> 0, rowBytes), y >>> 0);
+}
+
+/** JSPI, where the runtime has it (workerd does; Node 20 does not). */
+const jspi = WebAssembly as unknown as {
+  Suspending?: new (f: () => Promise<void>) => WebAssembly.ImportValue;
+  promising?: <A extends number[]>(f: (...args: A) => number) => (...args: A) => Promise<number>;
+};
+
+/**
+ * `env.png_pause()`: a JSPI suspending import that awaits the decode's pause. The module calls
+ * it only when {@link decodePngRows} asked for pauses, which it does only through
+ * `WebAssembly.promising`; without JSPI it is never asked for.
+ */
+const pngPause: WebAssembly.ImportValue = jspi.Suspending
+  ? new jspi.Suspending(async () => {
+      await writing?.pause?.();
+    })
+  : () => undefined;
+
 const decoder = new OwnDecoder<PngScaledExports>({
   module: wasmModule,
   what: 'PNG',
@@ -56,7 +99,13 @@ const decoder = new OwnDecoder<PngScaledExports>({
   release: (e) => e.png_release(),
   error: (code, message, options) => new DecodeError(`png (${code}): ${message}`, options),
   dropAboveBytes: PNG_SCALED_DROP_ABOVE_BYTES,
-  imports: () => ({ env: { png_read: pngRead } }),
+  imports: () => ({
+    env: {
+      png_read: pngRead,
+      png_write_row: pngWriteRow,
+      png_pause: pngPause,
+    },
+  }),
 });
 
 /**
@@ -86,16 +135,7 @@ export function decodePngResized<R = RawImage>(
   lend: Lend<R> = copyImage as Lend<R>,
 ): R {
   const { left, top, width, height } = crop;
-  const ok = (v: number, min: number, max = 0xffffffff) =>
-    Number.isInteger(v) && v >= min && v <= max;
-  if (!ok(left, 0) || !ok(top, 0) || !ok(width, 1) || !ok(height, 1))
-    throw new RangeError(`PNG crop: bad rectangle ${JSON.stringify(crop)}`);
-  if (!ok(outWidth, 1, width) || !ok(outHeight, 1, height))
-    throw new RangeError(
-      `PNG resize: output ${outWidth}x${outHeight} must be 1..${width}x${height} (downscale only)`,
-    );
-  if (bytes.length === 0) throw new DecodeError('png (malformed): empty input');
-  const limit = maxSourcePixels > 0 ? Math.min(Math.floor(maxSourcePixels), 0xffffffff) : 0;
+  const limit = checkArgs(bytes, crop, outWidth, outHeight, maxSourcePixels);
   return decoder.use((wasm) => {
     reading = { bytes, offset: 0, memory: wasm.memory };
     let out: R;
@@ -119,5 +159,94 @@ export function decodePngResized<R = RawImage>(
       throw err;
     }
     return afterLend(out, () => wasm.png_release());
+  });
+}
+
+/**
+ * The module's source-pixel limit for `maxSourcePixels` (0: its own cap).
+ * @throws RangeError, DecodeError as {@link decodePngResized} for its arguments.
+ */
+function checkArgs(
+  bytes: Uint8Array,
+  crop: PixelRect,
+  outWidth: number,
+  outHeight: number,
+  maxSourcePixels: number,
+): number {
+  const { left, top, width, height } = crop;
+  const ok = (v: number, min: number, max = 0xffffffff) =>
+    Number.isInteger(v) && v >= min && v <= max;
+  if (!ok(left, 0) || !ok(top, 0) || !ok(width, 1) || !ok(height, 1))
+    throw new RangeError(`PNG crop: bad rectangle ${JSON.stringify(crop)}`);
+  if (!ok(outWidth, 1, width) || !ok(outHeight, 1, height))
+    throw new RangeError(
+      `PNG resize: output ${outWidth}x${outHeight} must be 1..${width}x${height} (downscale only)`,
+    );
+  if (bytes.length === 0) throw new DecodeError('png (malformed): empty input');
+  return maxSourcePixels > 0 ? Math.min(Math.floor(maxSourcePixels), 0xffffffff) : 0;
+}
+
+/**
+ * As {@link decodePngResized} (the same pixels), but each finished output row is handed to
+ * `write` (RGBA8, `outWidth` × 4 bytes in the module's memory, valid during the call; rows top
+ * to bottom, each once) instead of being kept: the module holds one output row, so the
+ * caller writes the rows where they belong (an encoder's input: transform/streamed.ts).
+ * With `pause` and JSPI (workerd), the decode suspends after every `pause.rows` rows and
+ * awaits `pause.pause()`, so a long decode gives the thread back; the result is then a
+ * promise, and nothing else may use the module's instance until it settles (yield.ts
+ * `inLane`). Without JSPI, or without `pause`, one synchronous call.
+ * @throws as {@link decodePngResized} (a promise that rejects so, with `pause`), and
+ *   whatever `write` throws.
+ */
+export function decodePngRows(
+  bytes: Uint8Array,
+  crop: PixelRect,
+  outWidth: number,
+  outHeight: number,
+  write: (row: Uint8ClampedArray, y: number) => void,
+  maxSourcePixels = 0,
+  pause?: { rows: number; pause: () => Promise<void> },
+): void | Promise<void> {
+  const { left, top, width, height } = crop;
+  const limit = checkArgs(bytes, crop, outWidth, outHeight, maxSourcePixels);
+  const suspends = pause !== undefined && jspi.promising !== undefined;
+  const every = suspends ? Math.max(1, Math.floor(pause.rows)) : 0;
+  const args: [number, number, number, number, number, number, number, number, number] = [
+    bytes.length,
+    left,
+    top,
+    width,
+    height,
+    outWidth,
+    outHeight,
+    limit,
+    every,
+  ];
+  return decoder.use((wasm) => {
+    reading = { bytes, offset: 0, memory: wasm.memory };
+    writing = { write, rowBytes: outWidth * 4, memory: wasm.memory, pause: pause?.pause };
+    const end = () => {
+      reading = null;
+      writing = null;
+    };
+    const done = (at: number) => {
+      end();
+      try {
+        decoder.header(wasm, at);
+      } finally {
+        wasm.png_release();
+      }
+    };
+    const failed = (err: unknown): never => {
+      end();
+      wasm.png_release();
+      throw err;
+    };
+    if (suspends) return jspi.promising!(wasm.png_decode_rows)(...args).then(done, failed);
+    try {
+      done(wasm.png_decode_rows(...args));
+    } catch (err) {
+      failed(err);
+    }
   });
 }

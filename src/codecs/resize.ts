@@ -23,6 +23,7 @@ interface ResizeExports {
     flags: number,
   ): number;
   resize_release(): void;
+  resize_pause_every(rows: number): void;
 }
 
 /** `resize_rgba` flags bit 0: premultiply colour by alpha while resampling. */
@@ -89,6 +90,26 @@ function writeRow(src: number, y: number): void {
   write(new Uint8ClampedArray(memory.buffer, src >>> 0, n), y >>> 0);
 }
 
+/** JSPI, where the runtime has it (workerd does; Node 20 does not). */
+const jspi = WebAssembly as unknown as {
+  Suspending?: new (f: () => Promise<void>) => WebAssembly.ImportValue;
+  promising?: <A extends number[]>(f: (...args: A) => number) => (...args: A) => Promise<number>;
+};
+
+/** The pause of the resample in progress ({@link resizeRows} with `pause`). */
+let pausing: (() => Promise<void>) | null = null;
+
+/**
+ * `env.resize_pause()`: a JSPI suspending import that awaits the resample's pause. The module
+ * calls it only after `resize_pause_every`, which {@link resizeRows} sets only for a call made
+ * through `WebAssembly.promising`; without JSPI it is never asked for.
+ */
+const resizePause: WebAssembly.ImportValue = jspi.Suspending
+  ? new jspi.Suspending(async () => {
+      await pausing?.();
+    })
+  : () => undefined;
+
 const resizer = new OwnDecoder<ResizeExports>({
   module: wasmModule,
   what: 'resize',
@@ -97,7 +118,9 @@ const resizer = new OwnDecoder<ResizeExports>({
   release: (e) => e.resize_release(),
   error: (code, message, options) => new Error(`resize (${code}): ${message}`, options),
   dropAboveBytes: RESIZE_DROP_ABOVE_BYTES,
-  imports: () => ({ env: { resize_read_row: readRow, resize_write_row: writeRow } }),
+  imports: () => ({
+    env: { resize_read_row: readRow, resize_write_row: writeRow, resize_pause: resizePause },
+  }),
 });
 
 /**
@@ -138,8 +161,13 @@ function checkArgs(img: RawImage, width: number, height: number): void {
  * Resamples `img` to `width x height` as {@link resizeImage} does (the same pixels), handing
  * each finished row to `write` instead of collecting them: the caller decides where the
  * output lives (an encoder's input buffer, turned on the way), so it is written once.
+ * With `pause` and JSPI (workerd), the resample suspends after every `pause.rows` source rows
+ * read and awaits `pause.pause()`, so a long one gives the thread back; the result is then a
+ * promise, and nothing else may use the module's instance until it settles (yield.ts
+ * `inLane`). Without JSPI, or without `pause`, one synchronous call.
  * @param premultiply as {@link ResizeOptions.premultiply} (no default scan here).
- * @throws as {@link resizeImage}, and whatever `write` throws.
+ * @throws as {@link resizeImage}, and whatever `write` throws (a promise that rejects so,
+ *   with `pause`).
  */
 export function resizeRows(
   img: RawImage,
@@ -147,9 +175,25 @@ export function resizeRows(
   height: number,
   write: RowWriter,
   premultiply: boolean,
-): void {
+): void;
+export function resizeRows(
+  img: RawImage,
+  width: number,
+  height: number,
+  write: RowWriter,
+  premultiply: boolean,
+  pause: { rows: number; pause: () => Promise<void> } | undefined,
+): void | Promise<void>;
+export function resizeRows(
+  img: RawImage,
+  width: number,
+  height: number,
+  write: RowWriter,
+  premultiply: boolean,
+  pause?: { rows: number; pause: () => Promise<void> },
+): void | Promise<void> {
   checkArgs(img, width, height);
-  resizer.use((wasm) => {
+  return resizer.use((wasm) => {
     current = {
       src: img.data,
       srcRowBytes: img.width * 4,
@@ -157,12 +201,35 @@ export function resizeRows(
       outRowBytes: width * 4,
       memory: wasm.memory,
     };
+    const flags = premultiply ? F_PREMULTIPLY : 0;
+    const end = () => {
+      current = null;
+      pausing = null;
+      wasm.resize_release();
+    };
+    if (pause && jspi.promising && jspi.Suspending) {
+      wasm.resize_pause_every(Math.max(1, Math.floor(pause.rows)));
+      pausing = pause.pause;
+      return jspi
+        .promising(wasm.resize_rgba)(img.width, img.height, width, height, flags)
+        .then(
+          (at) => {
+            try {
+              resizer.header(wasm, at);
+            } finally {
+              end();
+            }
+          },
+          (err: unknown) => {
+            end();
+            throw err;
+          },
+        );
+    }
     try {
-      const flags = premultiply ? F_PREMULTIPLY : 0;
       resizer.header(wasm, wasm.resize_rgba(img.width, img.height, width, height, flags));
     } finally {
-      current = null;
-      wasm.resize_release();
+      end();
     }
   });
 }

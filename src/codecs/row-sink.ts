@@ -42,15 +42,21 @@ export type RowSinkFormat = { format: 'webp' } | { format: 'jpeg'; progressive: 
 
 /**
  * The row sink of `out` at `quality` (1..100; default codecs/encode.ts DEFAULT_QUALITY).
+ * `pause`: what a WebP's own encode awaits between its steps when the rows' writer returns a
+ * promise (codecs/webp.ts `yieldingEncode`, JSPI); libjpeg-turbo's is one call.
  * @throws RangeError for a quality outside 1..100.
  */
-export function rowSink(out: RowSinkFormat, quality: number | undefined): RowSink {
+export function rowSink(
+  out: RowSinkFormat,
+  quality: number | undefined,
+  pause?: () => Promise<void>,
+): RowSink {
   if (out.format === 'webp')
     return {
       anyOrder: true,
       rows: (width, height, produce, onBand) =>
-        encodeWebpRowsInto(width, height, produce, { quality, onBand }),
-      whole: (width, height, fill) => encodeWebpInto(width, height, fill, { quality }),
+        encodeWebpRowsInto(width, height, produce, { quality, onBand, pause }),
+      whole: (width, height, fill) => encodeWebpInto(width, height, fill, { quality, pause }),
     };
   const opts = { quality: encodeQuality('jpeg', { quality }), progressive: out.progressive };
   return {

@@ -20,14 +20,14 @@ export const JPEG_SCALED_SHA256 =
  * SHA-256 of wasm/png_scaled.wasm (our streaming PNG decoder and resampler, and the banded PNG
  * encoder, png 0.17.7; see wasm/README.md), checked against the committed file by the same test.
  */
-export const PNG_SCALED_SHA256 = '3925f7af67834e8fb90565e4519367b2036cc12f8b998752e9cbe145f64a7aa6';
+export const PNG_SCALED_SHA256 = 'cfe41d1fd5d607d0c51ac2287df11346ff860c1625c3037e92e4b9601d79c754';
 
 /**
  * SHA-256 of wasm/libwebp.wasm (our build of libwebp 1.5.0: WebP decode, scaled and animated
  * decode, still and animated encode; see wasm/README.md), checked against the committed file
  * by the same test.
  */
-export const LIBWEBP_SHA256 = 'b6b461a40efac49f77f8245bced8d2b5b725df03c178d5f1dba5213d96f32190';
+export const LIBWEBP_SHA256 = '422e139aa8546b8e3cfe4fcd1dd9788aa7b0afaa4bf5d8512d24e8e3b67694d0';
 
 /**
  * SHA-256 of wasm/lcms.wasm (Little CMS 2.16 from Debian's lcms2 2.16-2+deb13u2 and our
@@ -56,7 +56,7 @@ export const JPEG_TURBO_ENC_SHA256 =
  * alpha, box pre-shrink; see wasm/README.md), checked against the committed file by the same
  * test.
  */
-export const RESIZE_SHA256 = 'b776fe6d1de4627ec33382a6b6f25cf08b1b99c82f162819ee71e48110c4059c';
+export const RESIZE_SHA256 = 'd741c4c34e9f53f2008132107349b7492c7911afd8762abcaecd689aa431f5ef';
 
 /**
  * Version of our own pipeline code (src/transform, src/codecs adapters): bump it with any

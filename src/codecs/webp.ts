@@ -9,7 +9,7 @@
  * state in its module between frames while the caller awaits other work, so every animated
  * decode or encode gets an instance of its own, dropped at the end.
  */
-import { WEBP_DROP_ABOVE_BYTES } from '../config';
+import { ENCODE_YIELD_PIXELS, WEBP_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/libwebp.wasm';
 import {
   copyImage,
@@ -57,6 +57,7 @@ interface LibwebpExports extends OwnModuleExports {
   ): number;
   webp_band_put(y0: number, rows: number): number;
   webp_band_finish(): number;
+  webp_yield_every(percent: number): void;
   webp_band_abort(): void;
   webp_anim_enc_new(
     w: number,
@@ -91,9 +92,63 @@ export class WebpEncodeError extends Error {
 function imports(): WebAssembly.Imports {
   const ok = () => 0;
   return {
-    env: { emscripten_notify_memory_growth: () => undefined },
+    env: { emscripten_notify_memory_growth: () => undefined, webp_yield: yieldImport },
     wasi_snapshot_preview1: { fd_close: ok, fd_write: ok, fd_seek: ok },
   };
+}
+
+/** JSPI, where the runtime has it (workerd does; Node 20 does not). */
+const jspi = WebAssembly as unknown as {
+  Suspending?: new (f: () => Promise<void>) => WebAssembly.ImportValue;
+  promising?: <A extends number[]>(f: (...args: A) => number) => (...args: A) => Promise<number>;
+};
+
+/** The pause of the encode in progress ({@link yieldingEncode}), awaited by `env.webp_yield`. */
+let encodePause: (() => Promise<void>) | null = null;
+
+/**
+ * `env.webp_yield`: a JSPI suspending import that awaits the encode's pause. libwebp calls it
+ * only during an encode that {@link yieldingEncode} started (glue.c `webp_yield_every`), which
+ * runs through `WebAssembly.promising`; without JSPI it is never asked for.
+ */
+const yieldImport: WebAssembly.ImportValue = jspi.Suspending
+  ? new jspi.Suspending(async () => {
+      await encodePause?.();
+    })
+  : () => undefined;
+
+/**
+ * Runs `encode` (an export of `e` that ends in libwebp's `WebPEncode`) so that, where the
+ * runtime has JSPI and a `pause` is given, the encode suspends and awaits `pause` each time
+ * libwebp's progress advances by ENCODE_YIELD_PIXELS of the `pixels` (config.ts): the thread
+ * serves other requests meanwhile. The caller keeps other users off the instance until it
+ * settles (transform/yield.ts `inLane`). Without JSPI or `pause`, one plain call.
+ * @returns the export's result (a header pointer).
+ */
+async function yieldingEncode<A extends number[]>(
+  e: LibwebpExports,
+  encode: (...args: A) => number,
+  args: A,
+  pixels: number,
+  pause: (() => Promise<void>) | undefined,
+): Promise<number> {
+  if (!pause || !jspi.promising || !jspi.Suspending) return encode(...args);
+  e.webp_yield_every(Math.max(1, Math.floor((100 * ENCODE_YIELD_PIXELS) / pixels)));
+  encodePause = pause;
+  try {
+    return await jspi.promising(encode)(...args);
+  } finally {
+    encodePause = null;
+  }
+}
+
+/** The encoded file of header `h` (a fresh copy), and the module's output released. */
+function encoded(e: LibwebpExports, h: OwnHeader): Uint8Array {
+  try {
+    return new Uint8Array(OwnDecoder.data(e, h).buffer);
+  } finally {
+    e.webp_release();
+  }
 }
 
 /**
@@ -229,6 +284,12 @@ export interface WebpEncodeOptions {
   exact?: boolean;
   /** Store the alpha plane uncompressed (default: compressed losslessly). */
   alphaUncompressed?: boolean;
+  /**
+   * When the pixels' writer returns a promise (encodeWebpRows' `produce`, encodeWebpFilled's
+   * `fill`): what libwebp's own encode then awaits between its steps where the runtime has
+   * JSPI (see `yieldingEncode`), e.g. transform/yield.ts `yieldToLoop`. Ignored otherwise.
+   */
+  pause?: () => Promise<void>;
 }
 
 function flags(o: WebpEncodeOptions): number {
@@ -258,21 +319,39 @@ const asBytes = (d: Uint8ClampedArray) => new Uint8Array(d.buffer, d.byteOffset,
  * Encodes RGBA8 as a still WebP with libwebp's defaults (`WebPConfigInit`: method 4, alpha
  * kept and compressed losslessly at alpha_quality 100) and the given options. Lossy: the
  * rows go to libwebp band by band ({@link encodeWebpRows}), so no copy of the image is made.
- * @returns the .webp file (a fresh array).
+ * With `pause` the encode may suspend between its steps (JSPI; see `yieldingEncode`).
+ * @returns the .webp file (a fresh array; a promise of it with `pause`).
  * @throws RangeError for a malformed image or one over 16383 px a side; WebpEncodeError
  *   when libwebp fails.
  */
-export function encodeWebp(img: RawImage, opts: WebpEncodeOptions = {}): Uint8Array {
+export function encodeWebp(
+  img: RawImage,
+  opts: WebpEncodeOptions & { pause: () => Promise<void> },
+): Promise<Uint8Array>;
+export function encodeWebp(img: RawImage, opts?: Omit<WebpEncodeOptions, 'pause'>): Uint8Array;
+export function encodeWebp(
+  img: RawImage,
+  opts: WebpEncodeOptions = {},
+): Uint8Array | Promise<Uint8Array> {
   checkImage(img);
   const { data, width, height } = img;
-  if (opts.lossless) return encodeWebpFilled(width, height, (px) => px.set(data), opts);
+  // With `pause`, the pixels' writer returns a promise, so libwebp's encode may suspend.
+  const settled = <T>(write: (into: T) => void) =>
+    opts.pause ? async (into: T) => write(into) : write;
+  if (opts.lossless)
+    return encodeWebpFilled(
+      width,
+      height,
+      settled((px: Uint8ClampedArray) => px.set(data)),
+      opts,
+    );
   const n = width * 4;
   return encodeWebpRows(
     width,
     height,
-    (rowAt) => {
+    settled((rowAt: (y: number) => Uint8ClampedArray) => {
       for (let y = 0; y < height; y++) rowAt(y).set(data.subarray(y * n, (y + 1) * n));
-    },
+    }),
     opts,
   );
 }
@@ -376,26 +455,28 @@ export function encodeWebpRows(
       if (!(err instanceof WebAssembly.RuntimeError)) e.webp_band_abort();
       throw err;
     };
-    const finish = () => {
+    const flushed = () => {
       try {
         flush();
       } catch (err) {
         fail(err);
       }
-      const h = stillEncoder.header(e, e.webp_band_finish());
-      try {
-        return new Uint8Array(OwnDecoder.data(e, h).buffer);
-      } finally {
-        e.webp_release();
-      }
     };
+    const collect = (h: number) => encoded(e, stillEncoder.header(e, h));
     let made: void | Promise<void>;
     try {
       made = produce(rowAt);
     } catch (err) {
       return fail(err);
     }
-    return made instanceof Promise ? made.then(finish, fail) : finish();
+    if (!(made instanceof Promise)) {
+      flushed();
+      return collect(e.webp_band_finish());
+    }
+    return made.then(async () => {
+      flushed();
+      return collect(await yieldingEncode(e, e.webp_band_finish, [], width * height, opts.pause));
+    }, fail);
   });
 }
 
@@ -446,25 +527,34 @@ export function encodeWebpFilled(
       e.webp_free(ptr);
       throw err;
     };
-    const encode = () => {
-      // webp_encode takes (and frees) the input.
-      const h = stillEncoder.header(
-        e,
-        e.webp_encode(ptr, width, height, quality, method, flags(opts)),
-      );
-      try {
-        return new Uint8Array(OwnDecoder.data(e, h).buffer);
-      } finally {
-        e.webp_release();
-      }
-    };
+    // webp_encode takes (and frees) the input.
+    const args: [number, number, number, number, number, number] = [
+      ptr,
+      width,
+      height,
+      quality,
+      method,
+      flags(opts),
+    ];
     let filled: void | Promise<void>;
     try {
       filled = fill(new Uint8ClampedArray(e.memory.buffer, ptr, len));
     } catch (err) {
       return freed(err);
     }
-    return filled instanceof Promise ? filled.then(encode, freed) : encode();
+    if (!(filled instanceof Promise))
+      return encoded(e, stillEncoder.header(e, e.webp_encode(...args)));
+    return filled.then(
+      async () =>
+        encoded(
+          e,
+          stillEncoder.header(
+            e,
+            await yieldingEncode(e, e.webp_encode, args, width * height, opts.pause),
+          ),
+        ),
+      freed,
+    );
   });
 }
 

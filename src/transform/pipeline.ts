@@ -697,6 +697,7 @@ async function runStages(
   let out = await encodeImage(img, format, {
     quality,
     progressive: jpegProgressive(spec),
+    pause,
   });
   if (kept) out = await embedMetadata(out, format, img, kept);
   lap('encode');

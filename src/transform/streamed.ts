@@ -16,9 +16,10 @@
  * - the colour transform runs on the crop before resizing or on libwebp's buffer after (each
  *   band, or the whole buffer), as transform/pipeline.ts `finishFrame` does, so the bytes are
  *   the same as that path's.
- * It yields to the event loop (./yield.ts) after decoding, between slices of output rows and
- * before the encoder's last step, holding the decoder's output and the encoder's state across
- * each yield (the caller runs it in yield.ts `inLane`).
+ * It yields to the event loop (./yield.ts) after decoding, between slices of output rows (or,
+ * when resizing, of source rows: JSPI, codecs/resize.ts) and before the encoder's last step,
+ * holding the decoder's output and the encoder's state across each yield (the caller runs it
+ * in yield.ts `inLane`).
  * Measured in workerd: docs/performance.md, "Memory per variant".
  */
 import { YIELD_SLICE_PIXELS } from '../config';
@@ -131,7 +132,7 @@ export async function encodeStreamed(
 ): Promise<{ bytes: Uint8Array; width: number; height: number }> {
   await pause();
   const { orientation, target } = plan;
-  const sink = rowSink(out.sink, quality);
+  const sink = rowSink(out.sink, quality, pause);
   const { flatten } = out;
   const img = cropInPlace(decoded.img, decoded.crop);
   const convertFirst = img.width * img.height < target.width * target.height;
@@ -168,7 +169,7 @@ export async function encodeStreamed(
             if (y > 0 && y % slice === 0) await pause();
             place(img.data.subarray(y * n, (y + 1) * n), y);
           }
-        } else resizeRows(img, width, height, place, hasAlpha);
+        } else await resizeRows(img, width, height, place, hasAlpha, slices(img.width, pause));
         await made();
       },
       onBand,
@@ -178,13 +179,25 @@ export async function encodeStreamed(
   const bytes = await sink.whole(width, height, async (px) => {
     if (img.width === target.width && img.height === target.height)
       orientInto(img, orientation, px);
-    else resizeRows(img, target.width, target.height, rowPlacer(orientation, target, px), hasAlpha);
+    else {
+      const put = rowPlacer(orientation, target, px);
+      await resizeRows(img, target.width, target.height, put, hasAlpha, slices(img.width, pause));
+    }
     if (icc && !convertFirst) convertToSrgb({ data: px, width, height }, icc);
     if (flatten) flattenInPlace({ data: px, width, height }, flatten);
     await made();
   });
   return { bytes, width, height };
 }
+
+/**
+ * The pauses of a resample whose source rows are `width` pixels wide: one after every
+ * YIELD_SLICE_PIXELS source pixels read (codecs/resize.ts `resizeRows`, JSPI).
+ */
+const slices = (width: number, pause: () => Promise<void>) => ({
+  rows: Math.max(1, Math.floor(YIELD_SLICE_PIXELS / width)),
+  pause,
+});
 
 /**
  * Rows of `width` pixels written between two yields: YIELD_SLICE_PIXELS of them, in whole

@@ -58,9 +58,12 @@ export async function makeVariants(
   const budget = queueBudget(config);
   const shape = shapeVariant(sourceFacts(rec), spec);
   // An explicit format in the format delivery answers it with (`f=avif` may be WebP).
-  if (spec.format !== 'auto')
-    formats = formats.map((f) => feasibleFormat(shape, bestEffort(f, spec), config).format);
-  const placed = formats.map((f) => placeShape(shape, f, config));
+  const placed = formats.map((f) =>
+    spec.format !== 'auto'
+      ? feasibleFormat(shape, bestEffort(f, spec), config)
+      : { format: f, ...placeShape(shape, f, config) },
+  );
+  formats = placed.map((p) => p.format);
   const shapes = new Map(formats.map((f, i) => [f, placed[i]!.shape]));
   const feasible = formats.filter((_, i) => overBudget(placed[i]!.estimate, budget).length === 0);
   if (!feasible.length) {

@@ -7,7 +7,7 @@
 import { env } from 'cloudflare:test';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
-import { decodePngResized } from '../../src/codecs/png-scaled';
+import { decodePngResized, decodePngRows } from '../../src/codecs/png-scaled';
 import { wasmMemory } from '../../wasm/instances';
 import { probe, sniffFormat } from '../../src/codecs/probe';
 import { DecodeError, type EncodeFormat, type RawImage } from '../../src/codecs/types';
@@ -33,6 +33,10 @@ async function sharpResize(source: string, width: number, height: number): Promi
   expect(res.status).toBe(200);
   return { data: new Uint8ClampedArray(await res.arrayBuffer()), width, height };
 }
+
+/** Index of the first differing byte, -1 when equal (toEqual is slow on megabytes). */
+const firstDiff = (a: Uint8ClampedArray, b: Uint8ClampedArray) =>
+  a.length !== b.length ? 0 : a.findIndex((v, i) => v !== b[i]);
 
 /**
  * Mean and 99th percentile of the absolute difference per channel (0-255), colour weighted
@@ -226,6 +230,59 @@ describe('png_scaled.wasm', () => {
     expect(() =>
       decodePngResized(bytes, { left: 0, top: 0, width: 100, height: 10 }, 200, 10),
     ).toThrow(RangeError);
+  });
+
+  it('hands out the same rows one at a time, synchronously or pausing (JSPI)', async () => {
+    const cases: [
+      string,
+      { left: number; top: number; width: number; height: number },
+      number,
+      number,
+    ][] = [
+      ['images/kodak/kodim01.png', { left: 0, top: 0, width: 768, height: 512 }, 300, 200],
+      ['images/kodak/kodim01.png', { left: 100, top: 50, width: 200, height: 100 }, 200, 100],
+      ['images/alpha/blackbug.png', { left: 0, top: 0, width: 2048, height: 1536 }, 400, 300],
+    ];
+    for (const [file, crop, w, h] of cases) {
+      const bytes = await fixture(file);
+      const whole = decodePngResized(bytes, crop, w, h);
+      const collect =
+        (out: Uint8ClampedArray, ys: number[]) => (row: Uint8ClampedArray, y: number) => {
+          ys.push(y);
+          out.set(row, y * w * 4);
+        };
+      const syncRows = new Uint8ClampedArray(w * h * 4);
+      const syncYs: number[] = [];
+      expect(decodePngRows(bytes, crop, w, h, collect(syncRows, syncYs))).toBeUndefined();
+      expect(syncYs).toEqual(Array.from({ length: h }, (_, y) => y));
+      expect(firstDiff(syncRows, whole.data), file).toBe(-1);
+
+      let pauses = 0;
+      const pausedRows = new Uint8ClampedArray(w * h * 4);
+      const pausedYs: number[] = [];
+      const pausing = decodePngRows(bytes, crop, w, h, collect(pausedRows, pausedYs), 0, {
+        rows: 16,
+        pause: async () => {
+          pauses++;
+          await new Promise<void>((r) => setTimeout(r, 0));
+        },
+      });
+      expect(pausing).toBeInstanceOf(Promise);
+      await pausing;
+      expect(pauses).toBe(Math.floor(h / 16));
+      expect(pausedYs).toEqual(syncYs);
+      expect(firstDiff(pausedRows, whole.data), file).toBe(-1);
+    }
+    // A truncated file: a DecodeError, synchronous or pausing.
+    const truncated = (await fixture('images/alpha/blackbug.png')).slice(0, 80_000);
+    const crop = { left: 0, top: 0, width: 2048, height: 1536 };
+    expect(() => decodePngRows(truncated, crop, 100, 75, () => undefined)).toThrow(DecodeError);
+    await expect(
+      decodePngRows(truncated, crop, 100, 75, () => undefined, 0, {
+        rows: 8,
+        pause: async () => undefined,
+      }),
+    ).rejects.toThrow(DecodeError);
   });
 
   it('gives a DecodeError, never a trap that poisons the instance, for hostile files', async () => {

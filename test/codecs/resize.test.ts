@@ -8,7 +8,7 @@ import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
 import { encodeImage } from '../../src/codecs/encode';
-import { hasTransparency, resizeImage } from '../../src/codecs/resize';
+import { hasTransparency, resizeImage, resizeRows } from '../../src/codecs/resize';
 import type { RawImage } from '../../src/codecs/types';
 import { wasmMemory } from '../../wasm/instances';
 import { call, fixture, upload } from '../helpers';
@@ -94,6 +94,41 @@ describe('resizeImage', () => {
     const mean = (img: RawImage) => img.data.reduce((s, v) => s + v, 0) / img.data.length;
     expect(Math.abs(mean(out) - mean(photo))).toBeLessThan(width * height > 2 ? 3 : 40);
   });
+
+  it.each([
+    [300, 200],
+    [1000, 700],
+  ])(
+    'resizeRows to %ix%i pausing (JSPI): the same rows, a pause per slice of source rows',
+    async (width, height) => {
+      const whole = await resizeImage(photo, width, height, { premultiply: false });
+      const rows = new Uint8ClampedArray(width * height * 4);
+      let pauses = 0;
+      let written = 0;
+      const resized = resizeRows(
+        photo,
+        width,
+        height,
+        (row, y) => {
+          written++;
+          rows.set(row, y * width * 4);
+        },
+        false,
+        {
+          rows: 64,
+          pause: async () => {
+            pauses++;
+            await new Promise<void>((r) => setTimeout(r, 0));
+          },
+        },
+      );
+      expect(resized).toBeInstanceOf(Promise);
+      await resized;
+      expect(written).toBe(height);
+      expect(pauses).toBe(Math.floor(photo.height / 64)); // 512 source rows
+      expect(rows.findIndex((v, i) => v !== whole.data[i])).toBe(-1);
+    },
+  );
 
   it('returns the input itself when the size is unchanged', async () => {
     expect(await resizeImage(photo, 768, 512)).toBe(photo);

@@ -309,6 +309,53 @@ describe('libwebp.wasm', () => {
     });
   });
 
+  it('gives the thread back during its own encode when asked to pause (JSPI), same bytes', async () => {
+    const opaque = photo.data.map((v, i) => (i % 4 === 3 ? 255 : v));
+    const n = photo.width * 4;
+    const rows = (rowAt: (y: number) => Uint8ClampedArray) => {
+      for (let y = 0; y < photo.height; y++) rowAt(y).set(opaque.subarray(y * n, (y + 1) * n));
+    };
+    const { width, height } = photo;
+    const plain = encodeWebpRows(width, height, rows, { quality: 80 });
+    // The rows are written before the first pause: every pause counted is inside WebPEncode,
+    // and every timer turn counted ran while the encode was suspended.
+    let pauses = 0;
+    let turns = 0;
+    const pause = async () => {
+      pauses++;
+      await new Promise<void>((r) => setTimeout(r, 0));
+    };
+    const tick = setInterval(() => turns++, 0);
+    try {
+      const byRows = await encodeWebpRows(width, height, async (rowAt) => rows(rowAt), {
+        quality: 80,
+        pause,
+      });
+      expect(firstDiff(new Uint8ClampedArray(byRows), new Uint8ClampedArray(plain))).toBe(-1);
+      // 768x512 = 393 Ki pixels: a pause every 2 % of libwebp's progress (config.ts).
+      expect(pauses).toBeGreaterThanOrEqual(20);
+      expect(turns).toBeGreaterThan(0);
+      const before = pauses;
+      const filled = await encodeWebpFilled(width, height, async (px) => px.set(opaque), {
+        quality: 80,
+        pause,
+      });
+      expect(pauses - before).toBeGreaterThanOrEqual(20);
+      expect(firstDiff(new Uint8ClampedArray(filled), new Uint8ClampedArray(plain))).toBe(-1);
+      // The whole-image encode (pipeline.ts's non-streamed variants) too.
+      const again = pauses;
+      const whole = await encodeWebp({ data: opaque, width, height }, { quality: 80, pause });
+      expect(pauses - again).toBeGreaterThanOrEqual(20);
+      expect(firstDiff(new Uint8ClampedArray(whole), new Uint8ClampedArray(plain))).toBe(-1);
+    } finally {
+      clearInterval(tick);
+    }
+    // A synchronous encode never pauses (JSPI cannot suspend it).
+    const count = pauses;
+    encodeWebpRows(width, height, rows, { quality: 80, pause });
+    expect(pauses).toBe(count);
+  });
+
   it('encodes animations that decode back with their durations and loop count', async () => {
     const small = await resizeImage(photo, 96, 64);
     const enc = new WebpAnimationEncoder(96, 64, 2, { quality: 80 });

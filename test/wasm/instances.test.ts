@@ -101,6 +101,25 @@ describe('WasmSlot', () => {
     expect(slot.use((f) => f.id)).toBe(3);
   });
 
+  it('gives a call that comes while a yielding call holds the shared instance a spare one', async () => {
+    const { slot, made } = counting('test.busy');
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const first = slot.use(async (f) => {
+      await held;
+      return f.id;
+    });
+    // Busy: each call meanwhile gets a spare instance of its own, not listed in the reports.
+    expect(slot.use((f) => f.id)).toBe(2);
+    expect(slot.use((f) => f.id)).toBe(3);
+    expect(wasmMemory()['test.busy']).toBe(PAGE);
+    release();
+    expect(await first).toBe(1);
+    // Settled: the shared instance again.
+    expect(slot.use((f) => f.id)).toBe(1);
+    expect(made()).toBe(3);
+  });
+
   it('makes an asynchronous instance once for concurrent calls, and retries a failed one', async () => {
     let made = 0;
     let fail = true;

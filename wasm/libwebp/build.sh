@@ -75,11 +75,11 @@ CFLAGS=(-O3 -msimd128 -msse4.1 -DWEBP_HAVE_SSE2 -DWEBP_HAVE_SSE41 -DEMSCRIPTEN
   -fno-ident -g0)
 mapfile -t FILES < <(cd "$SRC" && ls src/dec/*.c src/demux/*.c src/dsp/*.c src/enc/*.c \
   src/mux/*.c src/utils/*.c sharpyuv/*.c | grep -Ev '_(neon|msa|mips32|mips_dsp_r2)\.c$' | sort)
-EXPORTS=_webp_alloc,_webp_free,_webp_release,_webp_decode,_webp_anim_open,_webp_anim_next,_webp_anim_close,_webp_encode,_webp_band_begin,_webp_band_put,_webp_band_finish,_webp_band_abort,_webp_anim_enc_new,_webp_anim_enc_add,_webp_anim_enc_finish,_webp_version,_malloc,_free
+EXPORTS=_webp_alloc,_webp_free,_webp_release,_webp_decode,_webp_anim_open,_webp_anim_next,_webp_anim_close,_webp_encode,_webp_band_begin,_webp_band_put,_webp_band_finish,_webp_band_abort,_webp_yield_every,_webp_anim_enc_new,_webp_anim_enc_add,_webp_anim_enc_finish,_webp_version,_malloc,_free
 (cd "$SRC" && emcc "${CFLAGS[@]}" "${FILES[@]}" "$HERE/glue.c" -o "$T/build/libwebp.wasm" \
   -sSTANDALONE_WASM --no-entry -sALLOW_MEMORY_GROWTH -sINITIAL_MEMORY=1048576 \
   -sMAXIMUM_MEMORY=2147483648 -sTOTAL_STACK=262144 -sEXPORTED_FUNCTIONS=$EXPORTS \
-  -sFILESYSTEM=0 -sASSERTIONS=0)
+  -sFILESYSTEM=0 -sASSERTIONS=0 --js-library "$HERE/imports.js")
 wasm-validate "$T/build/libwebp.wasm"
 cp "$T/build/libwebp.wasm" "$OUT"
 echo "imports: $(wasm-objdump -x -j Import "$OUT" | grep -o '<- [^ ]*' | tr '\n' ' ')"

@@ -43,6 +43,12 @@
 //   the same bytes as webp_encode of the whole RGBA. Every row must have been put. Frees the
 //   picture and the band buffer (also on failure).
 // - webp_band_abort(): frees a banded encode's picture and band buffer.
+// - webp_yield_every(percent): the next webp_encode or webp_band_finish (only that one) calls
+//   the import `env.webp_yield()` each time libwebp's progress (WebPPicture.progress_hook,
+//   0..100 %: the analysis pass, then the macroblock rows) has advanced by `percent` or more
+//   since the last call; 0 (the default) never calls it. The host makes that import a JSPI
+//   suspending function and calls the encode through WebAssembly.promising, so a long encode
+//   gives the thread back between steps (src/codecs/webp.ts); the bytes do not change.
 // - webp_anim_enc_new(w, h, loop_count, quality, method, flags) -> header (status only).
 // - webp_anim_enc_add(ptr, timestamp_ms): takes (and frees) one w x h RGBA frame shown from
 //   timestamp_ms. Status only.
@@ -275,12 +281,34 @@ static int make_config(WebPConfig* c, float quality, int method, int flags) {
   return WebPValidateConfig(c);
 }
 
+// The host's yield (see webp_yield_every), called from the progress hook.
+__attribute__((import_module("env"), import_name("webp_yield"))) extern void webp_yield(int percent);
+static int yield_step = 0;  // set by webp_yield_every for the next encode only
+static int yield_every = 0; // the encode in progress: its step (%)
+static int yield_next = 0;  // the progress (%) at which the hook next yields
+
+EXPORT void webp_yield_every(int percent) { yield_step = percent > 0 ? percent : 0; }
+
+static int yield_hook(int percent, const WebPPicture* pic) {
+  (void)pic;
+  if (percent >= yield_next) {
+    yield_next = percent + yield_every;
+    webp_yield(percent);
+  }
+  return 1;
+}
+
 // WebPEncode of `pic` into memory, which becomes `output`; frees the picture.
 static uint32_t* encode_picture(const WebPConfig* config, WebPPicture* pic) {
   WebPMemoryWriter wr;
   WebPMemoryWriterInit(&wr);
   pic->writer = WebPMemoryWrite;
   pic->custom_ptr = &wr;
+  if (yield_step > 0) {
+    pic->progress_hook = yield_hook;
+    yield_every = yield_next = yield_step;
+    yield_step = 0;
+  }
   const int ok = WebPEncode(config, pic);
   const WebPEncodingError err = pic->error_code;
   const int w = pic->width, h = pic->height;

@@ -23,6 +23,14 @@
 //!   image, crops it and resamples the crop to `out_w` x `out_h` RGBA8 (1 <= out <=
 //!   crop per axis; equal sizes are copied). `max_src_pixels` bounds width x height (0: the
 //!   built-in cap of 2^28).
+//! - `png_decode_rows(..., max_src_pixels, pause_every)`: the same arguments and decode, but
+//!   each finished output row goes to the import `env.png_write_row(src, y)` (RGBA8,
+//!   `out_w * 4` bytes at `src`, valid during the call; y top to bottom, each once) instead of
+//!   into an output image, so the module holds one output row: the host writes the rows where
+//!   they belong (an encoder's input: src/transform/streamed.ts). After every `pause_every`
+//!   rows (0: never) it calls the import `env.png_pause()`, which the host may make a JSPI
+//!   suspending function (the call then runs through `WebAssembly.promising`). Header words
+//!   as below, with no data.
 //!
 //! Header words: status, width, height, data pointer, data length, source width, source
 //! height, PNG colour type (word 7), bit depth | interlaced << 8 | has-alpha << 9 (word 8),
@@ -82,6 +90,12 @@ extern "C" {
     /// Host import: copies the next bytes of the PNG file (at most `len`) to `dst` and
     /// returns how many it copied (0 at the end of the file).
     fn png_read(dst: *mut u8, len: usize) -> usize;
+    /// Host import (`png_decode_rows` only): takes finished output row `y`, `out_w * 4`
+    /// bytes of RGBA8 at `src`, valid until it returns.
+    fn png_write_row(src: *const u8, y: u32);
+    /// Host import (`png_decode_rows` with `pause_every`): a point where the host may suspend
+    /// the call (JSPI) and let other work run.
+    fn png_pause();
 }
 
 /// The PNG file, read from the host in the decoder's chunks (`png_read`): the file itself
@@ -128,8 +142,40 @@ pub extern "C" fn png_decode_resize(
                 return fail(abi::S_BAD_ARGUMENT, "empty input");
             }
             let input = HostInput { remaining: len };
-            let out = decode_resize(input, crop, out_w as usize, out_h as usize, max_src_pixels)?;
+            let out =
+                decode_resize(input, crop, out_w as usize, out_h as usize, max_src_pixels, None)?;
             Ok((out, out_w, out_h))
+        })
+    }
+}
+
+/// As [`png_decode_resize`], handing each output row to the host (`png_write_row`) instead of
+/// keeping the output image (see the module docs). Returns a pointer to the header (no data).
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn png_decode_rows(
+    len: usize,
+    crop_left: u32,
+    crop_top: u32,
+    crop_width: u32,
+    crop_height: u32,
+    out_w: u32,
+    out_h: u32,
+    max_src_pixels: u32,
+    pause_every: u32,
+) -> *const u32 {
+    // SAFETY: no input buffer (null): the file comes through `png_read`.
+    unsafe {
+        run(core::ptr::null_mut(), 0, |_| {
+            let crop = (crop_left, crop_top, crop_width, crop_height);
+            check_crop(crop_width, crop_height, (0, 0, crop_width, crop_height), (out_w, out_h))?;
+            if len == 0 {
+                return fail(abi::S_BAD_ARGUMENT, "empty input");
+            }
+            let input = HostInput { remaining: len };
+            let to_host = Some(pause_every as usize);
+            decode_resize(input, crop, out_w as usize, out_h as usize, max_src_pixels, to_host)?;
+            Ok((Vec::new(), out_w, out_h))
         })
     }
 }
@@ -191,13 +237,17 @@ unsafe fn emit_row(acc: &[v128], alpha: bool, dst: *mut u32) {
     }
 }
 
-/// The decode: header, limits, then the crop's rows through box shrink and lanczos3.
+/// The decode: header, limits, then the crop's rows through box shrink and lanczos3, into
+/// the output image, or (`to_host`: `Some(pause_every)`) one row at a time to
+/// `png_write_row`, with `png_pause` after every `pause_every` rows (0: never); the result is
+/// then empty.
 fn decode_resize(
     input: HostInput,
     crop: (u32, u32, u32, u32),
     out_w: usize,
     out_h: usize,
     max_src_pixels: u32,
+    to_host: Option<usize>,
 ) -> Result<Vec<u8>, Failure> {
     let mut decoder = Decoder::new_with_limits(input, Limits { bytes: 1 << 30 });
     decoder.set_transformations(Transformations::EXPAND);
@@ -231,8 +281,9 @@ fn decode_resize(
     let (left, top, cw, ch) = (crop.0 as usize, crop.1 as usize, crop.2 as usize, crop.3 as usize);
     let px_bytes = layout.channels * if layout.sixteen { 2 } else { 1 };
 
-    // The output first, then the small working rows.
-    let mut out: Vec<u8> = try_vec(out_w * out_h * 4, "the output")?;
+    // The output (or its one row) first, then the small working rows.
+    let rows_held = if to_host.is_some() { 1 } else { out_h };
+    let mut out: Vec<u8> = try_vec(out_w * rows_held * 4, "the output")?;
     let dst = out.as_mut_ptr() as *mut u32;
     let k = pre_shrink_factor(cw, ch, out_w, out_h);
     let mut boxed = if k > 1 { Some(BoxShrink::new(cw, ch, k)?) } else { None };
@@ -240,7 +291,17 @@ fn decode_resize(
     let mut resampler = Resampler::new(rw, rh, out_w, out_h)?;
     let mut line: Vec<v128> = if k > 1 { try_filled(cw, f32x4_splat(0.0), "a row")? } else { Vec::new() };
     let mut feed_cropped = |row: &[u8]| {
-        let emit = |y: usize, acc: &[v128]| unsafe { emit_row(acc, alpha, dst.add(y * out_w)) };
+        let emit = |y: usize, acc: &[v128]| unsafe {
+            if let Some(every) = to_host {
+                emit_row(acc, alpha, dst);
+                png_write_row(dst as *const u8, y as u32);
+                if every > 0 && (y + 1) % every == 0 {
+                    png_pause();
+                }
+            } else {
+                emit_row(acc, alpha, dst.add(y * out_w));
+            }
+        };
         match boxed.as_mut() {
             None => resampler.push(|l| load_row(row, layout, l), emit),
             Some(b) => {
@@ -338,6 +399,9 @@ fn decode_resize(
     }
     if !resampler.finished() {
         return fail(S_INTERNAL, "resize left rows unwritten");
+    }
+    if to_host.is_some() {
+        return Ok(Vec::new());
     }
     // SAFETY: every output row was written by `emit_row`.
     unsafe { out.set_len(out_w * out_h * 4) };

@@ -18,6 +18,11 @@
 //!   `out_h` RGBA8 (flags bit 0: premultiply by alpha). An unchanged axis is copied. The
 //!   header's data pointer and length are 0 (the rows went to the host).
 //! - `resize_release()`: frees the last output and message.
+//! - `resize_pause_every(rows)`: the next `resize_rgba` only calls the import
+//!   `env.resize_pause()` after every `rows` source rows read (0, the default: never). The
+//!   host makes that import a JSPI suspending function and calls `resize_rgba` through
+//!   `WebAssembly.promising`, so a long resample (whose source rows may be decoded as they are
+//!   read: src/codecs/jpeg-turbo.ts) gives the thread back between slices of rows.
 //!
 //! Header words (jpeg_scaled's layout): status, width, height, data pointer, data length,
 //! source width, source height, box factor (word 7), flags (word 8), message pointer,
@@ -40,6 +45,18 @@ extern "C" {
     fn resize_read_row(dst: *mut u8, y: u32);
     /// Host import: takes output row `y` (`out_w * 4` bytes of RGBA8) from `src`.
     fn resize_write_row(src: *const u8, y: u32);
+    /// Host import (after `resize_pause_every`): a point where the host may suspend the call.
+    fn resize_pause();
+}
+
+/// Source rows between two `resize_pause` calls in the next `resize_rgba` (0: none).
+static mut PAUSE_EVERY: usize = 0;
+
+/// Sets the pause step of the next `resize_rgba` (see the module docs).
+#[no_mangle]
+pub extern "C" fn resize_pause_every(rows: u32) {
+    // SAFETY: single-threaded module; read and cleared by the next `resize_rgba`.
+    unsafe { PAUSE_EVERY = rows as usize };
 }
 
 /// Frees the output pixels and message of the last `resize_rgba`.
@@ -52,8 +69,11 @@ pub extern "C" fn resize_release() {
 /// docs). Returns a pointer to the header.
 #[no_mangle]
 pub extern "C" fn resize_rgba(in_w: u32, in_h: u32, out_w: u32, out_h: u32, flags: u32) -> *const u32 {
-    // SAFETY: no input buffer (null): the rows come through `resize_read_row`.
+    // SAFETY: no input buffer (null): the rows come through `resize_read_row`; PAUSE_EVERY is
+    // this single-threaded module's, taken for this call only.
     unsafe {
+        let every = PAUSE_EVERY;
+        PAUSE_EVERY = 0;
         run(core::ptr::null_mut(), 0, |_| {
             let ok = |w: u32, h: u32| w > 0 && h > 0 && w as u64 * h as u64 <= MAX_PIXELS;
             if !ok(in_w, in_h) || !ok(out_w, out_h) {
@@ -62,7 +82,7 @@ pub extern "C" fn resize_rgba(in_w: u32, in_h: u32, out_w: u32, out_h: u32, flag
             let (w, h, ow, oh) = (in_w as usize, in_h as usize, out_w as usize, out_h as usize);
             let k = pre_shrink_factor(w, h, ow, oh);
             abi::set_source(in_w, in_h, k as u32, flags);
-            resize(w, h, ow, oh, k, flags & F_PREMULTIPLY != 0)?;
+            resize(w, h, ow, oh, k, flags & F_PREMULTIPLY != 0, every)?;
             Ok((Vec::new(), out_w, out_h))
         })
     }
@@ -83,8 +103,17 @@ fn load_row(raw: &[u8], premultiply: bool, line: &mut [v128]) {
 }
 
 /// The resample: rows from the host, through the box shrink when `k` > 1, into lanczos3,
-/// and each finished output row rounded to RGBA8 and handed to the host.
-fn resize(w: usize, h: usize, ow: usize, oh: usize, k: usize, premultiply: bool) -> Result<(), Failure> {
+/// and each finished output row rounded to RGBA8 and handed to the host; `resize_pause`
+/// after every `every` source rows (0: never).
+fn resize(
+    w: usize,
+    h: usize,
+    ow: usize,
+    oh: usize,
+    k: usize,
+    premultiply: bool,
+    every: usize,
+) -> Result<(), Failure> {
     let mut out_row: Vec<u8> = try_filled(ow * 4, 0u8, "the output row")?;
     let dst = out_row.as_mut_ptr();
     let mut boxed = if k > 1 { Some(BoxShrinkRgba8::new(w, h, k, premultiply)?) } else { None };
@@ -106,6 +135,10 @@ fn resize(w: usize, h: usize, ow: usize, oh: usize, k: usize, premultiply: bool)
         match boxed.as_mut() {
             None => resampler.push(|l| load_row(read(), premultiply, l), emit),
             Some(b) => b.push(read(), |shrunk| resampler.push(|l| l.copy_from_slice(shrunk), emit)),
+        }
+        if every > 0 && (y + 1) % every == 0 {
+            // SAFETY: a host import with no arguments.
+            unsafe { resize_pause() };
         }
     }
     if !resampler.finished() {
