@@ -162,6 +162,20 @@ const BEYOND = [
   ['12 MP WebP (lossless)', 'w=3000', 'jpeg'],
   ['12 MP AVIF', 'w=2400', 'jpeg'],
   ['48 MP JPEG', 'w=2000', 'jpeg'],
+  // PNG outputs on the streamed path (session 10): rows into the PNG encoder, no RGBA image;
+  // banded, written whole (EXIF 6), an alpha source flattened onto an opaque background.
+  ['12 MP phone JPEG', 'w=2400,h=2400,fit=cover', 'png'],
+  ['12 MP phone JPEG', 'w=3000', 'png'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=1600', 'png'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=2000', 'png'],
+  ['4.9 MP progressive JPEG', 'w=1600', 'png'],
+  ['24 MP progressive JPEG', 'w=2000,h=2000,fit=cover', 'png'],
+  ['12 MP PNG', 'w=2400', 'png'],
+  ['12 MP PNG', 'w=2400,h=2400,fit=cover', 'png'],
+  ['12 MP WebP (lossless)', 'w=2400,h=2400,fit=cover', 'png'],
+  ['12 MP AVIF', 'w=2400', 'png'],
+  ['48 MP JPEG', 'w=2000', 'png'],
+  ['3 MP alpha PNG', 'w=1600,background=ffffff', 'png'],
 ];
 for (const [label, t, f] of BEYOND)
   CASES.push({
@@ -169,7 +183,10 @@ for (const [label, t, f] of BEYOND)
     input: () => gridBytes(label),
     params: { op: 'pipeline', t, f },
   });
-/** Wide WebPs on the decode fallback (libjpeg-turbo at M/8), forced: the M/8 figures' fit. */
+/**
+ * Wide WebPs (and PNGs where named) on the decode fallback (libjpeg-turbo at M/8), forced: the
+ * M/8 figures' fit.
+ */
 const BEYOND_M8 = [
   ['12 MP phone JPEG', 'w=2400,h=2400,fit=cover'],
   ['12 MP phone JPEG', 'w=3000'],
@@ -178,12 +195,16 @@ const BEYOND_M8 = [
   ['12 MP JPEG (Carrie)', 'w=2800'],
   ['8 MP phone JPEG (portrait, EXIF 6)', 'w=2000'],
   ['6.1 MP JPEG', 'w=2400'],
+  // PNG outputs on the streamed path (session 10).
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=2000', 'png'],
+  ['12 MP JPEG (Carrie)', 'w=2400,h=2400,fit=cover', 'png'],
+  ['12 MP JPEG (Carrie)', 'w=2000', 'png'],
 ];
-for (const [label, t] of BEYOND_M8)
+for (const [label, t, f = 'webp'] of BEYOND_M8)
   CASES.push({
-    id: `beyond:${label}|${t}|webp|m8`,
+    id: `beyond:${label}|${t}|${f}|m8`,
     input: () => gridBytes(label),
-    params: { op: 'pipeline', t, f: 'webp', m8: 1 },
+    params: { op: 'pipeline', t, f, m8: 1 },
   });
 
 /**

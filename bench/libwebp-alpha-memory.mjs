@@ -30,7 +30,7 @@ function instance() {
   const ok = () => 0;
   const e = /** @type {any} */ (
     new WebAssembly.Instance(module, {
-      env: { emscripten_notify_memory_growth: () => undefined },
+      env: { emscripten_notify_memory_growth: () => undefined, webp_yield: () => undefined },
       wasi_snapshot_preview1: { fd_close: ok, fd_write: ok, fd_seek: ok },
     }).exports
   );

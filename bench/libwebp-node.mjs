@@ -16,7 +16,7 @@ function ours() {
   const mod = new WebAssembly.Module(fs.readFileSync(`${root}wasm/libwebp.wasm`));
   const ok = () => 0;
   const e = new WebAssembly.Instance(mod, {
-    env: { emscripten_notify_memory_growth: () => undefined },
+    env: { emscripten_notify_memory_growth: () => undefined, webp_yield: () => undefined },
     wasi_snapshot_preview1: { fd_close: ok, fd_write: ok, fd_seek: ok },
   }).exports;
   e._initialize();

@@ -78,6 +78,21 @@ export async function gridSources(): Promise<{ label: string; path: string }[]> 
 }
 
 /**
+ * Uploads the grid sources named by `labels` (uploadRecord) and returns their records by label.
+ * @throws when a label is not a grid source, or as uploadRecord.
+ */
+export async function uploadGrid(labels: readonly string[]): Promise<Map<string, ImageRecord>> {
+  const sources = await gridSources();
+  const records = new Map<string, ImageRecord>();
+  for (const label of labels) {
+    const source = sources.find((s) => s.label === label);
+    if (!source) throw new Error(`no grid source ${label}`);
+    records.set(label, await uploadRecord(await fixture(source.path)));
+  }
+  return records;
+}
+
+/**
  * Uploads a file as a raw body with its length (over 16 MiB it streams) and returns its
  * stored record.
  * @throws when the upload is not answered 200 or 201.

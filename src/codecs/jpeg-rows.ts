@@ -17,6 +17,7 @@
 import { JPEG_TURBO_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/jpeg_turbo_enc.wasm';
 import { OwnDecoder, wasiStdioStubs, type OwnModuleExports } from './own-wasm';
+import { filledWhole, inOrderBands, type BandTarget } from './row-bands';
 import type { RawImage } from './types';
 
 /** The module's exports (wasm/jpeg-turbo/glue-enc.c). */
@@ -80,11 +81,11 @@ function check(width: number, height: number, quality: number): void {
  * Encodes a JPEG whose RGBA8 rows (alpha ignored: flatten first) `produce` writes, top to
  * bottom, into the encoder's memory: `rowAt(y)` is the buffer for output row `y` (`width` × 4
  * bytes), valid until the next `rowAt` call; rows must be asked for in order 0, 1, … and all of
- * them. Each band of {@link JPEG_BAND_ROWS} rows goes through `onBand` and into libjpeg as soon
- * as the next band's first row is asked for. `produce` must not call this module; it may
- * return a promise (a transform that yields between rows, transform/yield.ts), and the
- * result is then a promise too (nothing else may use this module meanwhile: yield.ts
- * `inLane`).
+ * them (codecs/row-bands.ts). Each band of {@link JPEG_BAND_ROWS} rows goes through `onBand`
+ * and into libjpeg as soon as the next band's first row is asked for. `produce` must not call
+ * this module; it may return a promise (a transform that yields between rows,
+ * transform/yield.ts), and the result is then a promise too (nothing else may use this module
+ * meanwhile: yield.ts `inLane`).
  * @returns the .jpg file (a fresh array).
  * @throws RangeError for a bad size or quality, a row out of order or rows left out;
  *   JpegEncodeError when libjpeg fails (the instance is discarded); whatever `produce` or
@@ -108,33 +109,10 @@ export function encodeJpegRows(
   produce: (rowAt: (y: number) => Uint8ClampedArray) => void | Promise<void>,
   opts: JpegRowsOptions,
 ): Uint8Array | Promise<Uint8Array> {
-  const bandRows = Math.min(JPEG_BAND_ROWS, height);
-  return run(width, height, bandRows, opts, (e, ptr) => {
-    const rowBytes = width * 4;
-    let next = 0; // the next row to ask for
-    let top = 0; // the first row of the band being filled
-    const flush = () => {
-      const rows = next - top;
-      if (rows === 0) return;
-      opts.onBand?.(
-        { data: new Uint8ClampedArray(e.memory.buffer, ptr, rows * rowBytes), width, height: rows },
-        top,
-      );
-      encoder.header(e, e.je_put(0, rows));
-      top = next;
-    };
-    const made = produce((y) => {
-      if (y !== next) throw new RangeError(`jpeg encode: row ${y} asked for, expected ${next}`);
-      if (y - top === bandRows) flush();
-      next++;
-      return new Uint8ClampedArray(e.memory.buffer, ptr + (y - top) * rowBytes, rowBytes);
-    });
-    const last = () => {
-      flush();
-      if (next !== height) throw new RangeError(`jpeg encode: ${next} of ${height} rows written`);
-    };
-    return made instanceof Promise ? made.then(last) : last();
-  });
+  const rows = Math.min(JPEG_BAND_ROWS, height);
+  return run(width, height, rows, opts, (target) =>
+    inOrderBands('jpeg encode', width, height, rows, target, produce, opts.onBand),
+  );
 }
 
 /**
@@ -163,23 +141,19 @@ export function encodeJpegFilled(
   fill: (px: Uint8ClampedArray) => void | Promise<void>,
   opts: Omit<JpegRowsOptions, 'onBand'>,
 ): Uint8Array | Promise<Uint8Array> {
-  return run(width, height, height, opts, (e, ptr) => {
-    const put = () => void encoder.header(e, e.je_put(0, height));
-    const filled = fill(new Uint8ClampedArray(e.memory.buffer, ptr, width * height * 4));
-    return filled instanceof Promise ? filled.then(put) : put();
-  });
+  return run(width, height, height, opts, (target) => filledWhole(width, height, target, fill));
 }
 
 /**
- * One encode on the shared instance: begin, `write` the rows (into `ptr`; a promise when it
- * yields, and then so is the result), finish, copy out.
+ * One encode on the shared instance: begin (an input buffer of `bandRows` rows), `write` the
+ * rows into it (a promise when it yields, and then so is the result), finish, copy out.
  */
 function run(
   width: number,
   height: number,
   bandRows: number,
   opts: Omit<JpegRowsOptions, 'onBand'>,
-  write: (e: JpegRowsExports, ptr: number) => void | Promise<void>,
+  write: (target: BandTarget) => void | Promise<void>,
 ): Uint8Array | Promise<Uint8Array> {
   check(width, height, opts.quality);
   return encoder.use((e) => {
@@ -204,7 +178,11 @@ function run(
         e,
         e.je_begin(width, height, opts.quality, opts.progressive === false ? 0 : 1, bandRows),
       );
-      written = write(e, OwnDecoder.view(e, begun).byteOffset);
+      written = write({
+        memory: () => e.memory.buffer,
+        ptr: OwnDecoder.view(e, begun).byteOffset,
+        put: (rows) => void encoder.header(e, e.je_put(0, rows)),
+      });
     } catch (err) {
       release();
       throw err;

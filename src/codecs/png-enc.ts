@@ -3,11 +3,14 @@
  * `StreamWriter`: Sub filter, deflate level 1, as its `Encoder` defaults; source and ABI in
  * wasm/png-scaled/src/encode.rs and wasm/README.md). Rows are filtered and deflated as they
  * arrive, so the module holds the compressed file, one band and the deflate state (about
- * 0.3 MiB), never the RGBA image. Its own instance (`pngEnc`), apart from the decoder's.
+ * 0.3 MiB), never the RGBA image; except `encodePngFilled`, for a caller whose rows come out of
+ * order (a turned image), which has the whole image written into one band. The band loops are
+ * codecs/row-bands.ts. Its own instance (`pngEnc`), apart from the decoder's.
  */
 import { PNG_SCALED_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/png_scaled.wasm';
 import { OwnDecoder, type OwnHeader } from './own-wasm';
+import { filledWhole, inOrderBands, type BandTarget } from './row-bands';
 import type { RawImage } from './types';
 
 /** The encoder's exports (see wasm/README.md, "png_scaled.wasm"). */
@@ -47,65 +50,119 @@ const encoder = new OwnDecoder<PngEncExports>({
 /** Rows per band of {@link encodePngRows}: 32. */
 export const PNG_BAND_ROWS = 32;
 
-/** Options of {@link encodePngRows} and {@link encodePng}. */
+/** Options of {@link encodePngRows}, {@link encodePngFilled} and {@link encodePng}. */
 export interface PngEncodeOptions {
   /** 4: RGBA (the default); 3: RGB, the rows' alpha dropped (for opaque images). */
   channels?: 3 | 4;
-  /** Rows per band, ≥ 1. Default {@link PNG_BAND_ROWS}. */
+  /** Rows per band, ≥ 1 ({@link encodePngRows} only). Default {@link PNG_BAND_ROWS}. */
   bandRows?: number;
+  /**
+   * Runs on each finished band (its rows as RGBA8, in the module's memory) before it is
+   * encoded ({@link encodePngRows} only).
+   */
+  onBand?: (band: RawImage, top: number) => void;
 }
 
 /**
  * Encodes an 8-bit PNG (no ancillary chunks) whose RGBA8 rows `produce` writes, top to bottom,
  * into the module's band buffer: `rowAt(y)` is the buffer for row `y` (`width` × 4 bytes),
- * valid until the next `rowAt` call; rows must be asked for in order 0, 1, … `height` − 1.
- * Each full band is filtered and deflated before the next is asked for. `produce` runs
- * synchronously and must not call this module.
+ * valid until the next `rowAt` call; rows must be asked for in order 0, 1, … `height` − 1
+ * (codecs/row-bands.ts). Each full band goes through `onBand` and is filtered and deflated
+ * before the next is asked for. `produce` must not call this module; it may return a promise
+ * (a transform that yields between rows, transform/yield.ts), and the result is then a
+ * promise too (nothing else may use this module meanwhile: yield.ts `inLane`).
  * @returns the .png file, a fresh array.
  * @throws RangeError for a size outside 1..2^28 pixels, a bad band height or channel count, a
  *   row asked for out of order, or rows missing at the end; PngEncodeError when the module
- *   fails (a trap discards the instance); whatever `produce` throws (the encode is dropped).
+ *   fails (a trap discards the instance); whatever `produce` or `onBand` throws (the encode is
+ *   dropped).
  */
 export function encodePngRows(
   width: number,
   height: number,
   produce: (rowAt: (y: number) => Uint8ClampedArray) => void,
+  opts?: PngEncodeOptions,
+): Uint8Array;
+export function encodePngRows(
+  width: number,
+  height: number,
+  produce: (rowAt: (y: number) => Uint8ClampedArray) => void | Promise<void>,
+  opts?: PngEncodeOptions,
+): Uint8Array | Promise<Uint8Array>;
+export function encodePngRows(
+  width: number,
+  height: number,
+  produce: (rowAt: (y: number) => Uint8ClampedArray) => void | Promise<void>,
   opts: PngEncodeOptions = {},
-): Uint8Array {
-  const { channels = 4, bandRows = PNG_BAND_ROWS } = opts;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
-    throw new RangeError(`png encode: bad size ${width}x${height}`);
+): Uint8Array | Promise<Uint8Array> {
+  const { bandRows = PNG_BAND_ROWS, onBand } = opts;
   if (!Number.isInteger(bandRows) || bandRows < 1)
     throw new RangeError(`png encode: bad band height ${bandRows}`);
+  const rows = Math.min(bandRows, height);
+  return run(width, height, rows, opts.channels, (target) =>
+    inOrderBands('png encode', width, height, rows, target, produce, onBand),
+  );
+}
+
+/**
+ * As {@link encodePngRows} for pixels that `fill` writes, in any order, straight into the
+ * module's input (RGBA8, `width` × `height`, rows top to bottom; one band of the whole
+ * image): the image exists once, inside the module, while it is encoded; `fill`'s view is
+ * valid until it returns, or until the promise it returns settles (the result is then a
+ * promise).
+ * @throws as encodePngRows, and whatever `fill` throws.
+ */
+export function encodePngFilled(
+  width: number,
+  height: number,
+  fill: (px: Uint8ClampedArray) => void | Promise<void>,
+  opts: Pick<PngEncodeOptions, 'channels'> = {},
+): Uint8Array | Promise<Uint8Array> {
+  return run(width, height, height, opts.channels, (target) =>
+    filledWhole(width, height, target, fill),
+  );
+}
+
+/**
+ * One encode on the shared instance: begin (a band buffer of `bandRows` rows), `write` the
+ * rows into it (a promise when it yields, and then so is the result), finish, copy out.
+ * A failure frees the encode (after a trap `use` discards the instance instead).
+ */
+function run(
+  width: number,
+  height: number,
+  bandRows: number,
+  channels: 3 | 4 | undefined,
+  write: (target: BandTarget) => void | Promise<void>,
+): Uint8Array | Promise<Uint8Array> {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
+    throw new RangeError(`png encode: bad size ${width}x${height}`);
   return encoder.use((e) => {
-    const rows = Math.min(bandRows, height);
-    const begun = encoder.header(e, e.png_encode_begin(width, height, channels, rows));
-    const ptr = OwnDecoder.view(e, begun).byteOffset;
-    const rowBytes = width * 4;
-    let next = 0; // the next row to hand out
-    let inBand = 0; // rows of the band handed out
-    const flush = () => {
-      if (inBand > 0) encoder.header(e, e.png_encode_rows(inBand));
-      inBand = 0;
-    };
-    try {
-      produce((y) => {
-        if (y !== next) throw new RangeError(`png encode: row ${y} asked for, row ${next} next`);
-        if (y >= height) throw new RangeError(`png encode: row ${y} outside 0..${height - 1}`);
-        if (inBand === rows) flush();
-        next++;
-        return new Uint8ClampedArray(e.memory.buffer, ptr + inBand++ * rowBytes, rowBytes);
-      });
-      flush();
-      if (next !== height) throw new RangeError(`png encode: ${next} of ${height} rows written`);
-      const file = fileOf(e, encoder.header(e, e.png_encode_finish()));
-      e.png_encode_release();
-      return file;
-    } catch (err) {
-      // A trapped instance is discarded by `use`; any other failure frees the encode.
+    const release = (err: unknown) => {
       if (!(err instanceof WebAssembly.RuntimeError)) e.png_encode_release();
       throw err;
+    };
+    const finish = () => {
+      try {
+        const file = fileOf(e, encoder.header(e, e.png_encode_finish()));
+        e.png_encode_release();
+        return file;
+      } catch (err) {
+        return release(err);
+      }
+    };
+    let written: void | Promise<void>;
+    try {
+      const begun = encoder.header(e, e.png_encode_begin(width, height, channels ?? 4, bandRows));
+      written = write({
+        memory: () => e.memory.buffer,
+        ptr: OwnDecoder.view(e, begun).byteOffset,
+        put: (rows) => void encoder.header(e, e.png_encode_rows(rows)),
+      });
+    } catch (err) {
+      return release(err);
     }
+    return written instanceof Promise ? written.then(finish, release) : finish();
   });
 }
 

@@ -7,9 +7,14 @@
  *   mozjpeg's bytes (larger files at the same quality: docs/performance.md, "JPEG encoded
  *   from rows"), so the planner chooses it only where mozjpeg does not fit
  *   (transform/fallback.ts `placeShape`).
+ * - PNG: the png crate in wasm/png_scaled.wasm (codecs/png-enc.ts), rows top to bottom, RGB or
+ *   RGBA as the caller says (it must know before the first row: an RGB sink drops alpha); the
+ *   same bytes as encodeImage for the same pixels and colour type.
+ * The in-order band loop of JPEG and PNG is codecs/row-bands.ts.
  */
 import { encodeQuality, encodeWebpInto, encodeWebpRowsInto } from './encode';
 import { encodeJpegFilled, encodeJpegRows } from './jpeg-rows';
+import { encodePngFilled, encodePngRows } from './png-enc';
 import type { RawImage } from './types';
 
 /** An encoder fed by rows (see the module comment). */
@@ -37,13 +42,20 @@ export interface RowSink {
   ): Uint8Array | Promise<Uint8Array>;
 }
 
-/** What a streamed variant is encoded as: a WebP, or a JPEG (progressive or baseline). */
-export type RowSinkFormat = { format: 'webp' } | { format: 'jpeg'; progressive: boolean };
+/**
+ * What a streamed variant is encoded as: a WebP, a JPEG (progressive or baseline), or a PNG
+ * (`channels` 3: RGB, for an output known to be opaque; 4: RGBA).
+ */
+export type RowSinkFormat =
+  | { format: 'webp' }
+  | { format: 'jpeg'; progressive: boolean }
+  | { format: 'png'; channels: 3 | 4 };
 
 /**
- * The row sink of `out` at `quality` (1..100; default codecs/encode.ts DEFAULT_QUALITY).
- * `pause`: what a WebP's own encode awaits between its steps when the rows' writer returns a
- * promise (codecs/webp.ts `yieldingEncode`, JSPI); libjpeg-turbo's is one call.
+ * The row sink of `out` at `quality` (1..100; default codecs/encode.ts DEFAULT_QUALITY;
+ * ignored for PNG, which is lossless). `pause`: what a WebP's own encode awaits between its
+ * steps when the rows' writer returns a promise (codecs/webp.ts `yieldingEncode`, JSPI);
+ * libjpeg-turbo's is one call, and the PNG module's one call per band.
  * @throws RangeError for a quality outside 1..100.
  */
 export function rowSink(
@@ -51,6 +63,15 @@ export function rowSink(
   quality: number | undefined,
   pause?: () => Promise<void>,
 ): RowSink {
+  if (out.format === 'png') {
+    const { channels } = out;
+    return {
+      anyOrder: false,
+      rows: (width, height, produce, onBand) =>
+        encodePngRows(width, height, produce, { channels, onBand }),
+      whole: (width, height, fill) => encodePngFilled(width, height, fill, { channels }),
+    };
+  }
   if (out.format === 'webp')
     return {
       anyOrder: true,

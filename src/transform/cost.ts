@@ -37,7 +37,7 @@ import type { ImageRecord } from '../storage/images-db';
 import { avifModuleMb } from './avif-cost';
 import { JPEG_ROWS_FIXED_MB, jpegRowsEncodeMb } from './jpeg-rows-cost';
 import table from './cost-table.json';
-import { pngDecodeCost } from './png-cost';
+import { PNG_ROWS_FIXED_MB, pngDecodeCost, streamedPngEncodeMb } from './png-cost';
 import {
   SCALED_DECODE_MB_PER_DECODED_MP,
   scaledModuleMb,
@@ -420,8 +420,10 @@ export function estimateShape(
   const streamed =
     !isAnimatedOutput(src, spec, format) &&
     streams(src, spec, format, shape.inner, enlarged, shape.jpegRows);
-  // A JPEG on the streamed path is libjpeg-turbo's rows encoder (jpeg-rows-cost.ts).
+  // A JPEG on the streamed path is libjpeg-turbo's rows encoder (jpeg-rows-cost.ts); a PNG,
+  // the PNG module fed rows (png-cost.ts `streamedPngEncodeMb`).
   const jpegRows = streamed && format === 'jpeg';
+  const pngRows = streamed && format === 'png';
   // PNG: decode + crop + resample stream through one module (png-cost.ts); `trim=border`
   // decodes the whole PNG first, charged per source MP below.
   const png =
@@ -596,7 +598,7 @@ export function estimateShape(
       ? { ms: 0, mb: 0 }
       : { ms: COLOUR_PREPARE_MS + COLOUR_MS_PER_MP * Math.min(cropMP, outMP), mb: 0 };
 
-  // The streamed path (transform/streamed.ts) writes the output once, into libwebp's input:
+  // The streamed path (transform/streamed.ts) writes the output once, into the encoder's input:
   // no resized or turned copy in JS, nothing handed on as garbage, and a decoder that lends its
   // output (codecs/own-wasm.ts `Lend`) is not copied out, where the decode figure counts that
   // copy: the JPEG module at 1/1, the PNG module and the AVIF module (their output),
@@ -609,12 +611,21 @@ export function estimateShape(
         ...encodeCost(format, outMP, avifSpeed, t),
         mb: jpegRowsEncodeMb(outMP, encoderQuality(spec.quality, format), transpose || flipY),
       }
-    : streamed && !alpha
+    : pngRows
       ? {
           ...encodeCost(format, outMP, avifSpeed, t),
-          mb: shape.orientation.transpose ? STREAMED_WEBP_MB_PER_MP * outMP : bandedWebpMb(outMP),
+          mb: streamedPngEncodeMb(
+            geometry.canvas.width,
+            geometry.canvas.height,
+            transpose || flipY,
+          ),
         }
-      : encodeCost(format, outMP, avifSpeed, t, alpha);
+      : streamed && !alpha
+        ? {
+            ...encodeCost(format, outMP, avifSpeed, t),
+            mb: shape.orientation.transpose ? STREAMED_WEBP_MB_PER_MP * outMP : bandedWebpMb(outMP),
+          }
+        : encodeCost(format, outMP, avifSpeed, t, alpha);
   const lentCopyMB = !streamed
     ? 0
     : avif
@@ -633,7 +644,11 @@ export function estimateShape(
     decodeFixed +
     (src.colourManaged === false ? 0 : COLOUR_FIXED_MB) +
     (inModule || !resized ? 0 : num(fixed.resize, 0)) +
-    (jpegRows ? JPEG_ROWS_FIXED_MB : num(encodeFixed(format, alpha, t), maxOf(fixed.encode)));
+    (jpegRows
+      ? JPEG_ROWS_FIXED_MB
+      : pngRows
+        ? PNG_ROWS_FIXED_MB
+        : num(encodeFixed(format, alpha, t), maxOf(fixed.encode)));
   // Buffers handed between stages are counted by both; the module path, and a decode that is
   // not resized, hand over only the output-sized image. A buffer handed on is garbage, but V8
   // has often not collected it yet when the next stage peaks: half of it is subtracted

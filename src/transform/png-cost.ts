@@ -15,6 +15,9 @@
  * bench/png-memory.mjs`; docs/performance.md, "PNG sources"). CPU stays on the full-decode
  * figure per source MP (`decodeMsPerMP.png`, measured for @jsquash/png, which the issue found
  * slower than this crate: the safe side) plus the resize figure per crop MP.
+ *
+ * A PNG OUTPUT on the streamed path (transform/streamed.ts: opaque, written as RGB by
+ * codecs/png-enc.ts `encodePngRows` a band at a time) is charged {@link streamedPngEncodeMb}.
  */
 import type { Geometry } from './geometry';
 
@@ -87,4 +90,34 @@ export function pngDecodeCost(
       (enlarged ? (t.resizeMsPerMP ?? 0) * ((resize.width * resize.height) / MP) : 0),
     heldPixels: outPixels + (src.progressive ? Math.ceil((crop.width * crop.height) / 2) : 0),
   };
+}
+
+/**
+ * Fixed memory of a streamed PNG encode, MiB, in place of `memoryFixedMB.encode.png`: the
+ * instance (about 2.2: stack, data, deflate state) and what the JS side holds besides (the band
+ * views, a flattened band's garbage, slack in the file's copy out). Fitted to the highest peak
+ * against this model, the 12 MP PNG → 1600x1200 (74.3 MB above idle measured, 1.8 over the model
+ * with 3; bench/results/2026-12-05-png-rows-memory.json), as JPEG_ROWS_FIXED_MB is.
+ */
+export const PNG_ROWS_FIXED_MB = 5.5;
+
+/**
+ * Bytes per pixel of a streamed PNG's file, a bound for any content: 8-bit RGB stored raw (3,
+ * plus a filter byte per row; deflate falls back to stored blocks, 5 bytes per 64 KiB, where
+ * it cannot compress), with 1 % to spare. Photos take 1.7-1.9 (docs/performance.md, "PNG
+ * output encoded a band at a time").
+ */
+const STREAMED_PNG_FILE_BYTES_PER_PIXEL = 3.03;
+
+/**
+ * The PNG encoder's memory for a `width` × `height` output on the streamed path, MiB
+ * (besides {@link PNG_ROWS_FIXED_MB}): the file it writes (at most
+ * {@link STREAMED_PNG_FILE_BYTES_PER_PIXEL}, in segments, no doubling) and its copy out to JS,
+ * and the band buffer (32 RGBA rows); `whole`: the image is written whole into the band buffer
+ * first (an output turned or flipped top to bottom, codecs/png-enc.ts `encodePngFilled`).
+ */
+export function streamedPngEncodeMb(width: number, height: number, whole: boolean): number {
+  const pixels = width * height;
+  const band = 4 * (whole ? pixels : 32 * width);
+  return (2 * STREAMED_PNG_FILE_BYTES_PER_PIXEL * pixels + band) / MIB;
 }

@@ -1,14 +1,15 @@
 /**
  * The streamed still path: a variant that is only geometry and colour (crop, resize, embedded
- * profile → sRGB, orientation) into a still WebP, or a JPEG the planner put on libjpeg-turbo's
- * rows encoder (flattened onto its background), writes its pixels once, straight into the
- * encoder's memory (codecs/row-sink.ts), instead of making the output image in JS and copying
- * it into the encoder: a band of rows at a time (for WebP each converted to libwebp's YUV
- * picture when it is full, codecs/encode.ts `encodeWebpRowsInto`; for JPEG compressed,
- * codecs/jpeg-rows.ts), so the output's RGBA never exists whole; for an orientation that
- * transposes (EXIF 5..8, a quarter turn), whose output rows need every stored row (and for
- * JPEG, whose rows go top to bottom, one that flips rows), into the encoder's whole RGBA
- * input buffer (`encodeWebpInto`, `encodeJpegFilled`):
+ * profile → sRGB, orientation) into a still WebP, a JPEG the planner put on libjpeg-turbo's
+ * rows encoder (flattened onto its background), or an opaque PNG, writes its pixels once,
+ * straight into the encoder's memory (codecs/row-sink.ts), instead of making the output image
+ * in JS and copying it into the encoder: a band of rows at a time (for WebP each converted to
+ * libwebp's YUV picture when it is full, codecs/encode.ts `encodeWebpRowsInto`; for JPEG
+ * compressed, codecs/jpeg-rows.ts; for PNG filtered and deflated, codecs/png-enc.ts), so the
+ * output's RGBA never exists whole; for an orientation that transposes (EXIF 5..8, a quarter
+ * turn), whose output rows need every stored row (and for JPEG and PNG, whose rows go top to
+ * bottom, one that flips rows), into the encoder's whole RGBA input buffer (`encodeWebpInto`,
+ * `encodeJpegFilled`, `encodePngFilled`):
  * - the decoder's output is read where it lies, in the decoder's wasm memory (codecs/own-wasm.ts
  *   `Lend`: the JPEG and PNG modules and libjpeg-turbo), not copied out first;
  * - resampled rows (wasm/resize.wasm, codecs/resize.ts `resizeRows`), or the decoder's rows
@@ -38,11 +39,15 @@ import type { Rgba, TransformSpec } from './spec';
 import { yieldToLoop } from './yield';
 
 /**
- * True when a still variant takes the streamed path: a WebP, or a JPEG the planner put on the
- * rows encoder (`jpegRows`: transform/fallback.ts), whose finishing is geometry and colour
- * only: no `trim=border`, colour adjustment, blur, sharpen, padding, border, or (WebP)
- * background to flatten transparency onto; no stand-in enlargement. (A JPEG is flattened onto
- * its background band by band, as pipeline.ts `finishFrame` flattens it.)
+ * True when a still variant takes the streamed path: a WebP, a JPEG the planner put on the
+ * rows encoder (`jpegRows`: transform/fallback.ts), or a PNG known to be opaque before its
+ * first row (a source without alpha, or one flattened onto an opaque `background`: written as
+ * RGB, the colour type encodeImage picks for an opaque image, so the same bytes), whose
+ * finishing is geometry and colour only: no `trim=border`, colour adjustment, blur, sharpen,
+ * padding, border, or (WebP) background to flatten transparency onto; no stand-in
+ * enlargement. (A JPEG or PNG is flattened onto its background band by band, as pipeline.ts
+ * `finishFrame` flattens it.) A PNG with transparency stays on the inline path, which picks
+ * RGB or RGBA from the finished image.
  */
 export function streams(
   src: { hasAlpha: boolean },
@@ -54,7 +59,9 @@ export function streams(
 ): boolean {
   const { canvas, resize, offset } = inner;
   return (
-    (format === 'webp' || (format === 'jpeg' && jpegRows)) &&
+    (format === 'webp' ||
+      (format === 'jpeg' && jpegRows) ||
+      (format === 'png' && (!src.hasAlpha || spec.background?.a === 255))) &&
     !enlarged &&
     spec.trim?.kind !== 'border' &&
     !hasAdjustments(spec) &&
@@ -74,18 +81,22 @@ export const jpegProgressive = (spec: TransformSpec): boolean =>
   spec.format !== 'baseline-jpeg' && spec.compression !== 'fast';
 
 /**
- * What a streamed variant of `spec` is encoded as, and for a JPEG of a source with
- * transparency, the opaque colour it is flattened onto (`background`, default white).
+ * What a streamed variant of `spec` ({@link streams}) is encoded as, and for a JPEG or PNG of
+ * a source with transparency, the opaque colour it is flattened onto (`background`; for JPEG
+ * default white).
  */
 export function streamedOutput(
   spec: TransformSpec,
   format: EncodeFormat,
   hasAlpha: boolean,
 ): { sink: RowSinkFormat; flatten?: Rgba } {
-  if (format !== 'jpeg') return { sink: { format: 'webp' } };
+  if (format !== 'jpeg' && format !== 'png') return { sink: { format: 'webp' } };
   const bg = spec.background ?? { r: 255, g: 255, b: 255, a: 255 };
   return {
-    sink: { format: 'jpeg', progressive: jpegProgressive(spec) },
+    sink:
+      format === 'png'
+        ? { format: 'png', channels: 3 }
+        : { format: 'jpeg', progressive: jpegProgressive(spec) },
     flatten: hasAlpha ? { ...bg, a: 255 } : undefined,
   };
 }

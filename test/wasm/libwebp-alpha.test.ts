@@ -51,7 +51,7 @@ const module = new WebAssembly.Module(wasm);
 function instance(): Libwebp {
   const ok = () => 0;
   const e = new WebAssembly.Instance(module, {
-    env: { emscripten_notify_memory_growth: () => undefined },
+    env: { emscripten_notify_memory_growth: () => undefined, webp_yield: () => undefined },
     wasi_snapshot_preview1: { fd_close: ok, fd_write: ok, fd_seek: ok },
   }).exports as unknown as Libwebp;
   e._initialize();

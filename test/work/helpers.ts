@@ -166,6 +166,28 @@ export async function pump(
   return { batches, deadLetters };
 }
 
+/**
+ * Requests the variant at `url` as a client would, with a fresh FakeQueue: the answer must be
+ * 200; when it is a stand-in (`X-Variant-Source`), runs the queue consumer (pump) and requests
+ * it again, which must answer 200 with the variant itself.
+ * @returns the first answer, and `real`, the variant's own answer after the queue (absent when
+ *   the first answer was the variant).
+ */
+export async function variantAfterQueue(
+  url: string,
+  headers?: Record<string, string>,
+): Promise<{ first: Response; real?: Response }> {
+  const q = new FakeQueue();
+  const first = await call(url, { headers, env: envWith(q) });
+  expect(first.status, await first.clone().text()).toBe(200);
+  if (first.headers.get('X-Variant-Source') !== 'stand-in') return { first };
+  await pump(q, envWith(q));
+  const real = await call(url, { headers, env: envWith(q) });
+  expect(real.status, await real.clone().text()).toBe(200);
+  expect(real.headers.get('X-Variant-Source')).not.toBe('stand-in');
+  return { first, real };
+}
+
 /** Polls `check` every `everyMs` until it returns a truthy value or `timeoutMs` passes. */
 export async function waitFor<T>(
   check: () => Promise<T | null | undefined | false>,

@@ -1,0 +1,81 @@
+/**
+ * PNG outputs on the streamed path, through the Worker (issue 13): rows go straight into the
+ * PNG encoder (src/transform/streamed.ts, codecs/row-sink.ts), so no RGBA image of the output
+ * is made. `w=2000,h=2000,fit=cover,f=png` of the grid's 4.9 MP progressive JPEG and
+ * `w=2000,f=png` of Carrie (refused with 422 when the output was made whole: estimated over the
+ * queue's budget) and `w=2400,f=png` of the 12 MP phone photo (queued then) answer 200
+ * image/png of the planned size, RGB, from the PNG encoder: inline, or (Carrie) a stand-in
+ * first and the real variant after the queue consumer has run.
+ */
+import { env } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { probe } from '../../src/codecs/probe';
+import { loadConfig } from '../../src/config';
+import type { ImageRecord } from '../../src/storage/images-db';
+import {
+  estimateShape,
+  placement,
+  sourceFacts,
+  type Placement,
+  type PlanShape,
+} from '../../src/transform/cost';
+import { decodeFallback, placeShape } from '../../src/transform/fallback';
+import { planVariant, shapeVariant } from '../../src/transform/pipeline';
+import { parseTransform } from '../../src/transform/spec';
+import { dropCodecs, wasmMemory } from '../../wasm/instances';
+import { uploadGrid } from '../helpers';
+import { variantAfterQueue } from '../work/helpers';
+
+const LABELS = ['4.9 MP progressive JPEG', '12 MP phone JPEG', '12 MP JPEG (Carrie)'];
+
+let records: Map<string, ImageRecord>;
+
+beforeAll(async () => {
+  records = await uploadGrid(LABELS);
+}, 120_000);
+
+/** The PNG's size and IHDR colour type, after checking the answer is a PNG. */
+async function pngInfo(res: Response): Promise<[number, number, number]> {
+  expect(res.headers.get('Content-Type')).toBe('image/png');
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const info = probe(bytes);
+  expect(info.format).toBe('png');
+  return [info.width, info.height, bytes[25]!];
+}
+
+const RANK: Record<Placement, number> = { inline: 0, queue: 1, refuse: 2 };
+
+describe('PNG from rows through the Worker', () => {
+  it.each([
+    ['4.9 MP progressive JPEG', 'w=2000,h=2000,fit=cover,f=png', 'refuse', 'inline'],
+    ['12 MP phone JPEG', 'w=2400,f=png', 'queue', 'inline'],
+    ['12 MP JPEG (Carrie)', 'w=2000,f=png', 'refuse', 'queue'],
+  ])(
+    '%s %s (made whole: %s, now %s): 200 image/png of the planned size',
+    async (label, t, before, now) => {
+      const rec = records.get(label)!;
+      const spec = parseTransform(t);
+      const src = sourceFacts(rec);
+      const config = loadConfig(env);
+      // Made whole (never streamed: the estimate of a stand-in's shape), on the shape or its
+      // decode fallback, as the planner placed PNGs before: refused or queued.
+      const whole = (s: PlanShape | null) =>
+        s ? placement(estimateShape(s, 'png', undefined, undefined, true), config) : 'refuse';
+      const shape = shapeVariant(src, spec);
+      const old = [whole(shape), whole(decodeFallback(shape))].sort((a, b) => RANK[a] - RANK[b])[0];
+      expect(old).toBe(before);
+      const placed = placeShape(shape, 'png', config);
+      expect(placed.placement).toBe(now);
+      const { canvas } = planVariant(src, spec).geometry;
+
+      dropCodecs();
+      const { first, real } = await variantAfterQueue(`/img/${rec.id}/${t}`);
+      expect(real !== undefined).toBe(now === 'queue'); // a stand-in first
+      const shown = await pngInfo(first);
+      expect(shown.slice(0, 2)).toEqual([canvas.width, canvas.height]);
+      const info = real ? await pngInfo(real) : shown;
+      expect(info).toEqual([canvas.width, canvas.height, 2]); // RGB
+      expect(wasmMemory().pngEnc).toBeGreaterThan(0);
+    },
+  );
+});
