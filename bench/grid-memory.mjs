@@ -162,6 +162,20 @@ const BEYOND = [
   ['12 MP WebP (lossless)', 'w=3000', 'jpeg'],
   ['12 MP AVIF', 'w=2400', 'jpeg'],
   ['48 MP JPEG', 'w=2000', 'jpeg'],
+  // Variants libjpeg-turbo's row stream brings within a budget (session 10, branch jpegstream).
+  ['12 MP JPEG (Carrie)', 'w=3000', 'webp'],
+  ['12 MP JPEG (Carrie)', 'w=3000,h=3000,fit=cover', 'jpeg'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=3000', 'webp'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=3000', 'jpeg'],
+  ['99.6 MP JPEG', 'w=2400', 'webp'],
+  ['99.6 MP JPEG', 'w=3000,h=3000,fit=cover', 'webp'],
+  ['99.6 MP JPEG', 'w=2400,h=2400,fit=cover', 'jpeg'],
+  // The 8/8 fallback (a reduction under 8/7: libjpeg-turbo's full decode, as rows, + lanczos3).
+  ['12 MP phone JPEG', 'w=3000,h=3000,fit=cover', 'webp'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=2400', 'webp'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=2400', 'jpeg'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=2400,h=2400,fit=cover', 'webp'],
+  ['6.1 MP JPEG', 'w=2400', 'png'],
   // PNG outputs on the streamed path (session 10): rows into the PNG encoder, no RGBA image;
   // banded, written whole (EXIF 6), an alpha source flattened onto an opaque background.
   ['12 MP phone JPEG', 'w=2400,h=2400,fit=cover', 'png'],

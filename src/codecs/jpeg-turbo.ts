@@ -8,7 +8,9 @@
  *
  * Colour rules are jpeg_scaled.wasm's (src/codecs/jpeg-scaled.ts): grey and YCbCr/RGB as
  * stored, CMYK/YCCK converted naively (no ICC). Sizes are coded pixels, before EXIF
- * orientation. Truncated scans are errors, never grey-filled images. One instance per
+ * orientation. The decode is had whole ({@link decodeJpegTurbo}) or as a stream of rows
+ * ({@link openJpegTurboRows}: 16 rows held at a time instead of the image). Truncated scans
+ * are errors, never grey-filled images. One instance per
  * isolate (`jpegTurbo` in wasm/instances.ts), dropped after a call that left it above
  * JPEG_TURBO_DROP_ABOVE_BYTES (config.ts); a libjpeg error traps the module, which discards
  * the instance.
@@ -16,13 +18,14 @@
 import { JPEG_TURBO_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/jpeg_turbo.wasm';
 import {
+  afterLend,
   copyImage,
   OwnDecoder,
   wasiStdioStubs,
   type Lend,
   type OwnModuleExports,
 } from './own-wasm';
-import { DecodeError, type RawImage } from './types';
+import { DecodeError, type RawImage, type RowSource } from './types';
 
 /** A DCT scale in eighths: the output is ceil(coded size × M / 8) per axis. */
 export type JpegEighths = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
@@ -33,6 +36,9 @@ interface JpegTurboExports extends OwnModuleExports {
   jt_alloc(len: number): number;
   jt_release(): void;
   jt_decode(ptr: number, len: number, eighths: number, maxSrcPixels: number): number;
+  jt_open(ptr: number, len: number, eighths: number, maxSrcPixels: number): number;
+  jt_read(): number;
+  jt_close(): void;
   jt_message(): number;
 }
 
@@ -99,23 +105,140 @@ export function decodeJpegTurbo<R = RawImage>(
   maxSourcePixels = 0,
   lend: Lend<R> = copyImage as Lend<R>,
 ): R {
-  if (!Number.isInteger(eighths) || eighths < 1 || eighths > 8)
-    throw new RangeError(`JPEG scale must be 1..8 eighths, not ${String(eighths)}`);
+  checkEighths(eighths);
   return decoder.lend(
     bytes,
     maxSourcePixels,
     (wasm, ptr, limit) => {
-      try {
-        return wasm.jt_decode(ptr, bytes.length, eighths, limit);
-      } catch (err) {
-        // libjpeg's fatal errors trap after keeping their message: put it in the RuntimeError
-        // (OwnDecoder then discards the instance and throws a `trap` DecodeError).
-        if (err instanceof WebAssembly.RuntimeError) throw trapWithMessage(wasm, err);
-        throw err;
-      }
+      return withMessage(wasm, () => wasm.jt_decode(ptr, bytes.length, eighths, limit));
     },
     lend,
   );
+}
+
+/** @throws RangeError when `eighths` is not an integer in 1..8. */
+function checkEighths(eighths: number): void {
+  if (!Number.isInteger(eighths) || eighths < 1 || eighths > 8)
+    throw new RangeError(`JPEG scale must be 1..8 eighths, not ${String(eighths)}`);
+}
+
+/**
+ * Runs a call into libjpeg. Its fatal errors trap after keeping their message: that message
+ * is put in the RuntimeError (OwnDecoder then discards the instance and throws a `trap`
+ * DecodeError).
+ */
+function withMessage(wasm: JpegTurboExports, call: () => number): number {
+  try {
+    return call();
+  } catch (err) {
+    if (err instanceof WebAssembly.RuntimeError) throw trapWithMessage(wasm, err);
+    throw err;
+  }
+}
+
+/**
+ * A JPEG being decoded as rows ({@link openJpegTurboRows}): a {@link RowSource} whose rows are
+ * decoded as they are asked for, 16 at a time (a band), each a view into the module's memory
+ * valid until the next band is decoded (the next `row` call past the band).
+ */
+export interface JpegRows extends RowSource {
+  /**
+   * Runs on each band as it is decoded (the full decoded width, up to 16 rows, in place),
+   * before any of its rows is handed out: e.g. the embedded profile → sRGB conversion. Set it
+   * before the first `row` call.
+   */
+  onBand?: (band: RawImage) => void;
+}
+
+/**
+ * Decodes a JPEG at `eighths`/8 as {@link decodeJpegTurbo} does (the same pixels), as a stream
+ * of rows handed to `use`: only the input, libjpeg's state (for a progressive file, all its
+ * coefficients: 2 bytes per coded sample, read at the start) and 16 rows are held, never the
+ * image. Rows are pulled top to bottom ({@link RowSource}); rows not asked for (above or below
+ * a crop) are decoded and dropped. The stream holds the module's instance until `use` returns,
+ * or until the promise it returns settles (see {@link Lend}); meanwhile nothing else may call
+ * the module (the caller runs in transform/yield.ts `inLane`).
+ * @param maxSourcePixels as for {@link decodeJpegTurbo}.
+ * @returns what `use` returns.
+ * @throws DecodeError (a 422) as {@link decodeJpegTurbo}, at the start (header, a truncated
+ *   progressive file) or from `row` (libjpeg's error in a later row: a trap, after which that
+ *   instance is discarded; the file ending before its last row); RangeError for a bad
+ *   `eighths` or a row asked for out of order; whatever `use` throws.
+ */
+export function openJpegTurboRows<R>(
+  bytes: Uint8Array,
+  eighths: JpegEighths,
+  maxSourcePixels: number,
+  use: (rows: JpegRows) => R,
+): R {
+  checkEighths(eighths);
+  if (bytes.length === 0) throw new DecodeError('jpeg (malformed): empty input');
+  const cap =
+    Number.isFinite(maxSourcePixels) && maxSourcePixels > 0
+      ? Math.min(Math.floor(maxSourcePixels), 0xffffffff)
+      : 0;
+  return decoder.use((wasm) => {
+    const opened = decoder.header(
+      wasm,
+      withMessage(wasm, () =>
+        wasm.jt_open(decoder.copyIn(wasm, bytes), bytes.length, eighths, cap),
+      ),
+    );
+    const [, width = 0, height = 0] = opened;
+    const stride = width * 4;
+    // The band held: rows top .. top + count - 1 at `at` in wasm memory.
+    let top = 0;
+    let count = 0;
+    let at = 0;
+    let dead = false;
+    const next = () => {
+      let band: Uint32Array;
+      try {
+        band = decoder.header(
+          wasm,
+          withMessage(wasm, () => wasm.jt_read()),
+        );
+      } catch (err) {
+        if (!(err instanceof WebAssembly.RuntimeError)) throw err;
+        // A trap (libjpeg's error) after `use` may have yielded: the slot no longer sees it,
+        // so the instance is dropped here and the trap becomes the DecodeError it would be.
+        dead = true;
+        decoder.drop();
+        throw new DecodeError(`jpeg (trap): JPEG codec aborted: ${err.message}`, { cause: err });
+      }
+      top += count;
+      count = band[2] ?? 0;
+      at = band[3] ?? 0;
+      if (count === 0)
+        throw new DecodeError('jpeg (malformed): the image ends before its last row');
+      rows.onBand?.({
+        data: new Uint8ClampedArray(wasm.memory.buffer, at, count * stride),
+        width,
+        height: count,
+      });
+    };
+    const rows: JpegRows = {
+      width,
+      height,
+      row(y) {
+        if (!Number.isInteger(y) || y < top || y >= height)
+          throw new RangeError(`jpeg rows: row ${y} asked for after row ${top}`);
+        while (y >= top + count) next();
+        return new Uint8ClampedArray(wasm.memory.buffer, at + (y - top) * stride, stride);
+      },
+    };
+    const close = () => {
+      if (!dead) wasm.jt_close();
+    };
+    let out: R;
+    try {
+      out = use(rows);
+    } catch (err) {
+      close();
+      throw err;
+    }
+    return afterLend(out, close);
+  });
 }
 
 /** The trap `err` with libjpeg's message (jt_message, kept across the trap) when there is one. */

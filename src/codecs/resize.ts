@@ -10,7 +10,7 @@
 import wasmModule from '../../wasm/resize.wasm';
 import { RESIZE_DROP_ABOVE_BYTES } from '../config';
 import { OwnDecoder } from './own-wasm';
-import type { RawImage } from './types';
+import type { RawImage, RowSource } from './types';
 
 /** The module's exports (see wasm/README.md, "resize.wasm"). */
 interface ResizeExports {
@@ -62,7 +62,7 @@ export const preShrinkFactor = (srcW: number, srcH: number, dstW: number, dstH: 
 
 /** The call in progress: its source, where its rows go, and the module's memory. */
 let current: {
-  src: Uint8ClampedArray;
+  src: RowSource;
   srcRowBytes: number;
   write: RowWriter;
   outRowBytes: number;
@@ -79,8 +79,19 @@ export type RowWriter = (row: Uint8ClampedArray, y: number) => void;
 function readRow(dst: number, y: number): void {
   if (!current) return;
   const { src, srcRowBytes: n, memory } = current;
-  const at = (y >>> 0) * n;
-  new Uint8ClampedArray(memory.buffer, dst >>> 0, n).set(src.subarray(at, at + n));
+  const row = src.row(y >>> 0);
+  if (row.length !== n) throw new RangeError(`resize: source row of ${row.length} bytes, not ${n}`);
+  new Uint8ClampedArray(memory.buffer, dst >>> 0, n).set(row);
+}
+
+/** `img` read as rows (views of its data, in any order). */
+export function rowsOf(img: RawImage): RowSource {
+  const n = img.width * 4;
+  return {
+    width: img.width,
+    height: img.height,
+    row: (y) => img.data.subarray(y * n, (y + 1) * n),
+  };
 }
 
 /** `env.resize_write_row(src, y)`: hands output row `y` at `src` in wasm memory on. */
@@ -148,36 +159,40 @@ export async function resizeImage(
 }
 
 /** @throws RangeError for a bad target size or a malformed `img` (see {@link resizeImage}). */
-function checkArgs(img: RawImage, width: number, height: number): void {
+function checkArgs(img: RawImage | RowSource, width: number, height: number): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
     throw new RangeError(`resize: bad target size ${width}x${height}`);
-  if (img.data.length !== img.width * img.height * 4 || img.width < 1 || img.height < 1)
-    throw new RangeError(`resize: ${img.data.length} bytes for ${img.width}x${img.height} RGBA`);
+  const bytes = 'data' in img ? img.data.length : img.width * img.height * 4;
+  if (bytes !== img.width * img.height * 4 || !(img.width >= 1 && img.height >= 1))
+    throw new RangeError(`resize: ${bytes} bytes for ${img.width}x${img.height} RGBA`);
   if (width * height > MAX_PIXELS)
     throw new RangeError(`resize: ${width}x${height} is above ${MAX_PIXELS} pixels`);
 }
 
 /**
- * Resamples `img` to `width x height` as {@link resizeImage} does (the same pixels), handing
+ * Resamples `src` to `width x height` as {@link resizeImage} does (the same pixels), handing
  * each finished row to `write` instead of collecting them: the caller decides where the
  * output lives (an encoder's input buffer, turned on the way), so it is written once.
+ * @param src an image, or rows pulled from it in order, each once ({@link RowSource}: a
+ *   decoder's stream), so the source need not exist whole either.
  * With `pause` and JSPI (workerd), the resample suspends after every `pause.rows` source rows
  * read and awaits `pause.pause()`, so a long one gives the thread back; the result is then a
  * promise, and nothing else may use the module's instance until it settles (yield.ts
  * `inLane`). Without JSPI, or without `pause`, one synchronous call.
  * @param premultiply as {@link ResizeOptions.premultiply} (no default scan here).
- * @throws as {@link resizeImage}, and whatever `write` throws (a promise that rejects so,
- *   with `pause`).
+ * @throws as {@link resizeImage}, and whatever `write` or `src.row` throws (a promise that
+ *   rejects so, with `pause`); after such a throw, which skipped the module's frames, its
+ *   instance is discarded.
  */
 export function resizeRows(
-  img: RawImage,
+  src: RawImage | RowSource,
   width: number,
   height: number,
   write: RowWriter,
   premultiply: boolean,
 ): void;
 export function resizeRows(
-  img: RawImage,
+  src: RawImage | RowSource,
   width: number,
   height: number,
   write: RowWriter,
@@ -185,49 +200,59 @@ export function resizeRows(
   pause: { rows: number; pause: () => Promise<void> } | undefined,
 ): void | Promise<void>;
 export function resizeRows(
-  img: RawImage,
+  src: RawImage | RowSource,
   width: number,
   height: number,
   write: RowWriter,
   premultiply: boolean,
   pause?: { rows: number; pause: () => Promise<void> },
 ): void | Promise<void> {
-  checkArgs(img, width, height);
+  checkArgs(src, width, height);
+  const rows = 'data' in src ? rowsOf(src) : src;
   return resizer.use((wasm) => {
     current = {
-      src: img.data,
-      srcRowBytes: img.width * 4,
+      src: rows,
+      srcRowBytes: rows.width * 4,
       write,
       outRowBytes: width * 4,
       memory: wasm.memory,
     };
     const flags = premultiply ? F_PREMULTIPLY : 0;
+    let unwound = false;
     const end = () => {
       current = null;
       pausing = null;
-      wasm.resize_release();
+      if (!unwound) wasm.resize_release();
+    };
+    // A callback's throw (a decoder's bad row, an encoder's error) unwinds the module's
+    // frames, skipping its destructors: that instance is not used again.
+    const failed = (err: unknown): never => {
+      unwound = !(err instanceof WebAssembly.RuntimeError);
+      if (unwound) resizer.drop();
+      end();
+      throw err;
     };
     if (pause && jspi.promising && jspi.Suspending) {
       wasm.resize_pause_every(Math.max(1, Math.floor(pause.rows)));
       pausing = pause.pause;
       return jspi
-        .promising(wasm.resize_rgba)(img.width, img.height, width, height, flags)
-        .then(
-          (at) => {
-            try {
-              resizer.header(wasm, at);
-            } finally {
-              end();
-            }
-          },
-          (err: unknown) => {
+        .promising(wasm.resize_rgba)(rows.width, rows.height, width, height, flags)
+        .then((at) => {
+          try {
+            resizer.header(wasm, at);
+          } finally {
             end();
-            throw err;
-          },
-        );
+          }
+        }, failed);
+    }
+    let at = 0;
+    try {
+      at = wasm.resize_rgba(rows.width, rows.height, width, height, flags);
+    } catch (err) {
+      failed(err);
     }
     try {
-      resizer.header(wasm, wasm.resize_rgba(img.width, img.height, width, height, flags));
+      resizer.header(wasm, at);
     } finally {
       end();
     }

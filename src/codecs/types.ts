@@ -7,6 +7,18 @@ import { DomainError } from '../errors';
 /** Decoded pixels: RGBA, 8 bits per channel, row-major, no padding (wasm/index.ts). */
 export type { RawImage };
 
+/**
+ * An RGBA8 image read as rows, top to bottom: `row(y)` is row `y` (`width * 4` bytes), valid
+ * until the next call; rows are asked for in order (the same row again is allowed, an earlier
+ * one is not: a decoder's stream, codecs/jpeg-turbo.ts `openJpegTurboRows`, has moved past it).
+ * A {@link RawImage} is read so through codecs/resize.ts `rowsOf`.
+ */
+export interface RowSource {
+  readonly width: number;
+  readonly height: number;
+  row(y: number): Uint8ClampedArray;
+}
+
 /** What an `Accept` header allows beyond JPEG/PNG; part of the edge cache key for `f=auto`. */
 export type AcceptClass = 'avif' | 'webp' | 'basic';
 

@@ -37,10 +37,10 @@ export const LCMS_SHA256 = 'd377cc3b5081c950c5344d86e8a35e57c5820424c67e6d9b538a
 
 /**
  * SHA-256 of wasm/jpeg_turbo.wasm (libjpeg-turbo 2.1.5 from Debian's libjpeg-turbo
- * 1:2.1.5-4 and our glue: baseline JPEG decode at M/8; see wasm/README.md), checked by the
+ * 1:2.1.5-4 and our glue: JPEG decode at M/8, whole or as rows; see wasm/README.md), checked by the
  * same test.
  */
-export const JPEG_TURBO_SHA256 = '9409cdd1ec76590e3c244ca41b93ac2648c1c836bc562597d3c4dba21acb2bf0';
+export const JPEG_TURBO_SHA256 = '647606285321af8e9260852f1fd31c1d03c79c1aa1d929e7113314875eb4c283';
 
 /**
  * SHA-256 of wasm/jpeg_turbo_enc.wasm (libjpeg-turbo 2.1.5's compressor, the same Debian source,
@@ -89,8 +89,14 @@ export const RESIZE_SHA256 = 'd741c4c34e9f53f2008132107349b7492c7911afd8762abcae
  * cropped and scaled by libwebp while decoding (src/transform/fallback.ts, 2026-12-05).
  * 11: an opaque PNG output is written as RGB, not RGBA (the same pixels, smaller files;
  * src/codecs/encode.ts, session 9).
+ * 12: JPEGs that libjpeg-turbo decodes on the streamed path are read as rows, never held whole
+ * (codecs/jpeg-turbo.ts `openJpegTurboRows`, session 10): the same bytes for the same plan, but
+ * the planner prices that path lower, so variants that were made in the queue at 1/1 (or
+ * refused) may be made at M/8 inline (or in the queue); and the planner's M/8 fallback takes
+ * 8/8 (libjpeg-turbo's full decode, then lanczos3) where no smaller M covers the target. The
+ * ledger's outputs are the same.
  */
-export const PIPELINE_VERSION = 11;
+export const PIPELINE_VERSION = 12;
 
 /**
  * SHA-256 of wasm/avif.wasm (our AVIF decoder: dav1d 1.5.1 + libavif 1.4.2; see

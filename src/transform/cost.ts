@@ -44,6 +44,7 @@ import {
   TURBO_FIXED_MB,
   TURBO_MS_PER_DECODED_MP,
   TURBO_MS_PER_SOURCE_MP,
+  TURBO_ROWS_MB,
 } from './jpeg-cost';
 import { isAnimatedOutput, shapeVariant, type SourceFacts, type VariantShape } from './pipeline';
 import { encoderQuality } from './quality';
@@ -499,11 +500,14 @@ export function estimateShape(
     // decodePlan): libjpeg keeps every coefficient at full resolution between scans, whatever
     // the scale, and decodes all of them.
     const coefficients = src.progressive ? progressiveCoefficientMbPerMP('1') * srcMP : 0;
+    // On the streamed path its rows are decoded as they are pulled (codecs/jpeg-turbo.ts
+    // `openJpegTurboRows`, always taken there): no decoded image, only libjpeg's strips and
+    // 16 rows (jpeg-cost.ts TURBO_ROWS_MB); else the M/8 image, in the module and copied out.
     decode = {
       ms:
         (src.progressive ? fullMs : TURBO_MS_PER_SOURCE_MP) * srcMP +
         TURBO_MS_PER_DECODED_MP * decMP,
-      mb: 2 * inputMb + 2 * RGBA_MB_PER_MP * decMP + coefficients,
+      mb: 2 * inputMb + coefficients + (streamed ? TURBO_ROWS_MB : 2 * RGBA_MB_PER_MP * decMP),
     };
     decodeFixed = TURBO_FIXED_MB;
   } else if (!inModule) {
@@ -602,8 +606,8 @@ export function estimateShape(
   // no resized or turned copy in JS, nothing handed on as garbage, and a decoder that lends its
   // output (codecs/own-wasm.ts `Lend`) is not copied out, where the decode figure counts that
   // copy: the JPEG module at 1/1, the PNG module and the AVIF module (their output),
-  // libjpeg-turbo and lossless WebP (the decoded image; on the VP8L module path, libwebp's
-  // scaled output).
+  // lossless WebP (the decoded image; on the VP8L module path, libwebp's scaled output);
+  // libjpeg-turbo's output is never whole there (a row stream, priced in its decode above).
   const alpha = src.hasAlpha && !spec.background;
   const { transpose, flipX, flipY } = shape.orientation;
   const encode = jpegRows
@@ -632,11 +636,13 @@ export function estimateShape(
       ? RGBA_MB_PER_MP * avifMP
       : losslessInModule
         ? RGBA_MB_PER_MP * resizedMP
-        : eighths || (src.format === 'webp' && src.webpLossless)
-          ? RGBA_MB_PER_MP * decMP
-          : png || (inModule && (scale === 1 || src.bytes !== undefined))
-            ? RGBA_MB_PER_MP * moduleOutMP
-            : 0;
+        : eighths
+          ? 0 // a row stream (above)
+          : src.format === 'webp' && src.webpLossless
+            ? RGBA_MB_PER_MP * decMP
+            : png || (inModule && (scale === 1 || src.bytes !== undefined))
+              ? RGBA_MB_PER_MP * moduleOutMP
+              : 0;
 
   const fixedMB =
     num(fixed.request, 0) +

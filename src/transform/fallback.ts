@@ -3,8 +3,9 @@
  * decoded at 1/1 and resampled (lanczos3, as sharp does: src/transform/pipeline.ts
  * `turboEighths`). When that plan is over the budget of the place it would be made in (the
  * request's, so it would be stood in for, or the queue consumer's, so it would be refused)
- * and libjpeg-turbo at the smallest M/8 that covers the target fits a better place, the
- * variant is planned at M/8 instead (`decodePlan`'s `eighthsFallback`). DCT scaling under 2x
+ * and libjpeg-turbo at the smallest M/8 that covers the target (8/8 when no smaller M does)
+ * fits a better place, the variant is planned at M/8 instead (`decodePlan`'s
+ * `eighthsFallback`; on the streamed path read as rows, never held whole). DCT scaling under 2x
  * strays from sharp's output (1.6x reductions: ΔE76 p95 5.5, PSNR 36.9 dB against the full
  * decode); that is accepted only here, for a variant that could otherwise not be made in
  * that place. Within the request's budget nothing changes: the 1/1 path and its bytes stay.
@@ -49,7 +50,7 @@ const RANK: Record<Placement, number> = { inline: 0, queue: 1, refuse: 2 };
 /**
  * The M/8 fallback of a shape (see the module comment), or null when it has none: not a JPEG,
  * not reduced, reduced 2x or more (shrink-on-load or M/8 already), `trim=border` (decoded
- * whole at full size), or no M < 8 covers the target.
+ * whole at full size).
  */
 export function eighthsFallback(shape: PlanShape): PlanShape | null {
   const { src, spec, decode } = shape;

@@ -6,7 +6,10 @@
  *
  *   turbo:  cpu = 3.5 ms × source MP + 10.5 ms × decoded MP + resize × decoded MP
  *           mem = 2 × RGBA × decoded MP (the module's output and the JS copy); then
- *                 wasm/resize.wasm streams rows into the output-sized RGBA
+ *                 wasm/resize.wasm streams rows into the output-sized RGBA. On the streamed
+ *                 path the rows are pulled as decoded instead ({@link TURBO_ROWS_MB}): the
+ *                 comparison below keeps the whole-image figure, so the route (and the
+ *                 bytes) do not depend on the path.
  *   scaled: cpu = its table figure at 1/d × source MP + resize × decoded MP (in the module)
  *           mem = SCALED_DECODE_MB_PER_DECODED_MP × decoded MP, then the output-sized RGBA
  *
@@ -50,6 +53,22 @@ export const TURBO_MS_PER_DECODED_MP = 10.5;
  * measured 111 MB in the same run.
  */
 export const TURBO_FIXED_MB = 9;
+/**
+ * libjpeg-turbo read as rows (the streamed path, codecs/jpeg-turbo.ts `openJpegTurboRows`),
+ * MiB beside its two input copies and a progressive file's coefficients: libjpeg's state (a
+ * baseline file's one MCU row of coefficients, the component strips its upsampler keeps: a few
+ * rows of the decoded width) and the 16-row RGBA buffer; no decoded image. Measured in workerd
+ * (`jpegTurbo` wasm memory after the variant, `node bench/grid-memory.mjs --out
+ * bench/results/2026-12-05-jpeg-stream-memory.json …`, 40 cases): the module's memory is its
+ * input plus 0.53-0.70 MiB for every baseline source (6.1 to 99.6 MP, outputs up to 3000x4000);
+ * for the 4.9 MP progressive one (4:2:0) plus 19.3 MiB, where cost.ts charges 14.0 for its
+ * coefficients (+2 here): 3.3 MiB short, covered by the rest of that variant's estimate (its
+ * peaks are in test/transform/cost-measured.test.ts). 2 MiB leaves room for rows 12,000 px
+ * wide (0.7 MiB for 16).
+ * The whole-image decode held 2 RGBA per decoded MP instead: the 12 MP phone photo → full-size
+ * WebP measured 143.4 MB above idle that way, 69.4 as rows.
+ */
+export const TURBO_ROWS_MB = 2;
 
 /**
  * jpeg_scaled.wasm (shrink-on-load) at 1/2, 1/4 or 1/8, by what the module holds: its scaled

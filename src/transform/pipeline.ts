@@ -26,6 +26,8 @@ import {
   chooseJpegEighths,
   decodeJpegTurbo,
   eighthsSize,
+  openJpegTurboRows,
+  type JpegRows,
   type JpegEighths,
 } from '../codecs/jpeg-turbo';
 import { DEFAULT_QUALITY, encodeImage } from '../codecs/encode';
@@ -274,7 +276,10 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *
  * `eighthsFallback` (the planner's fallback, transform/fallback.ts): a JPEG, baseline or
  * progressive, whose crop is reduced by less than 2x decodes with libjpeg-turbo at the
- * smallest M/8 that covers the target ({@link chooseJpegEighths}, M < 8) instead of at 1/1.
+ * smallest M/8 that covers the target ({@link chooseJpegEighths}; 8/8 when no smaller M
+ * does, a reduction under 8/7: sharp's own decode, then lanczos3) instead of at 1/1 in the JPEG
+ * module. On the streamed path its rows are decoded as they are pulled, so nothing
+ * image-sized is held (codecs/jpeg-turbo.ts `openJpegTurboRows`).
  * It accepts DCT scaling's departure from sharp's output (1.6x reductions: ΔE76 p95 5.5,
  * PSNR 36.9 dB against the full decode; see {@link turboEighths}) for a variant the 1/1 plan
  * cannot make within a budget. A progressive file then keeps all its coefficients at full
@@ -301,9 +306,7 @@ export function decodePlan(
   const underTwo = jpeg && reduced && scale === 1 && eighthsFallback;
   const m = underTwo ? chooseJpegEighths(crop.width, crop.height, target.width, target.height) : 8;
   const eighths = underTwo
-    ? m < 8
-      ? m
-      : 0
+    ? m
     : jpeg && (src.progressive !== true || (!reduced && src.cmyk !== true))
       ? turboEighths(src, crop, target, reduced ? scale : 0)
       : 0;
@@ -490,6 +493,33 @@ async function decodeFor<R = Decoded>(
   }
 }
 
+/**
+ * {@link decodeFor} for the streamed path (transform/streamed.ts): a JPEG that libjpeg-turbo
+ * decodes at M/8 (`plan.eighths`) is handed on as a stream of its rows (codecs/jpeg-turbo.ts
+ * `openJpegTurboRows`: the same pixels, never the whole image), with the crop still to take
+ * from them; anything else as decodeFor lends it. `use` must finish with the rows before
+ * its promise settles.
+ * @throws DecodeError when the bytes do not decode, at the start or while rows are read.
+ */
+function streamFor<R>(
+  bytes: Uint8Array,
+  src: SourceFacts,
+  crop: Rect,
+  target: Size,
+  plan: DecodePlan,
+  use: (d: { img: RawImage | JpegRows; crop: Rect }) => R,
+): Promise<R> {
+  const { eighths, decoded } = plan;
+  if (!eighths) return decodeFor(bytes, src, crop, target, plan, use);
+  return Promise.resolve(
+    openJpegTurboRows(bytes, eighths, src.width * src.height, (rows) => {
+      if (rows.width !== decoded.width || rows.height !== decoded.height)
+        throw new DecodeError(`jpeg: frame ${rows.width}x${rows.height} is not the probed size`);
+      return use({ img: rows, crop: scaleRect(crop, src, decoded) });
+    }),
+  );
+}
+
 /** The embedded profile to convert from, unless it is CMYK (see runPipeline). */
 async function rgbProfile(bytes: Uint8Array): Promise<IccProfile | null> {
   const profile = await embeddedProfile(bytes);
@@ -651,7 +681,7 @@ async function runStages(
   // CMYK JPEGs are converted to RGB naively by the JPEG module, so a CMYK profile no longer
   // describes the pixels: such images stay as they are (not yet colour managed).
   // An AVIF without an ICC profile: its nclx primaries (P3, BT.2020) are converted too.
-  const iccOf = (img: RawImage): IccProfile | null => {
+  const iccOf = (img: RawImage | JpegRows): IccProfile | null => {
     const cicp = 'cicp' in img ? (img as AvifDecoded).cicp : undefined;
     return kept?.icc ? null : (fileIcc ?? (cicp ? cicpProfile(cicp) : null));
   };
@@ -659,7 +689,7 @@ async function runStages(
   if (streams(src, spec, format, planned.inner, enlargeTo !== undefined, planned.jpegRows)) {
     // The output image is written once, into the encoder's input (transform/streamed.ts).
     const output = streamedOutput(spec, format, src.hasAlpha);
-    const made = await decodeFor(bytes, src, planned.crop, planned.target, planned.decode, (d) => {
+    const made = await streamFor(bytes, src, planned.crop, planned.target, planned.decode, (d) => {
       lap('decode');
       const icc = iccOf(d.img);
       return encodeStreamed(

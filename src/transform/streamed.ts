@@ -11,7 +11,10 @@
  * bottom, one that flips rows), into the encoder's whole RGBA input buffer (`encodeWebpInto`,
  * `encodeJpegFilled`, `encodePngFilled`):
  * - the decoder's output is read where it lies, in the decoder's wasm memory (codecs/own-wasm.ts
- *   `Lend`: the JPEG and PNG modules and libjpeg-turbo), not copied out first;
+ *   `Lend`: the JPEG and PNG modules and libjpeg-turbo), not copied out first; a JPEG that
+ *   libjpeg-turbo decodes at M/8 is not held whole at all: its rows are decoded as they are
+ *   pulled (codecs/jpeg-turbo.ts `openJpegTurboRows`), rows above the crop dropped, the crop's
+ *   left offset a subarray, so only 16 decoded rows exist at a time;
  * - resampled rows (wasm/resize.wasm, codecs/resize.ts `resizeRows`), or the decoder's rows
  *   when the size is already right, are put in place turned (orient.ts `rowPlacer`);
  * - the colour transform runs on the crop before resizing or on libwebp's buffer after (each
@@ -27,14 +30,15 @@ import { YIELD_SLICE_PIXELS } from '../config';
 import { WEBP_BAND_ROWS } from '../codecs/webp';
 import type { IccProfile } from '../codecs/icc';
 import { convertToSrgb } from '../codecs/lcms';
-import { resizeRows } from '../codecs/resize';
+import type { JpegRows } from '../codecs/jpeg-turbo';
+import { resizeRows, rowsOf } from '../codecs/resize';
 import { rowSink, type RowSinkFormat } from '../codecs/row-sink';
-import type { EncodeFormat, RawImage } from '../codecs/types';
+import type { EncodeFormat, RawImage, RowSource } from '../codecs/types';
 import { hasAdjustments } from './adjust';
 import { borderSides } from './border';
 import { composite, cropInPlace } from './effects';
 import type { Geometry, Rect, Size } from './geometry';
-import { orientInto, orientSize, rowPlacer, type Orientation } from './orient';
+import { orientSize, rowPlacer, type Orientation } from './orient';
 import type { Rgba, TransformSpec } from './spec';
 import { yieldToLoop } from './yield';
 
@@ -116,23 +120,40 @@ function flattenInPlace(img: RawImage, fill: Rgba): void {
 }
 
 /**
- * Crops `decoded.img` (in place: it may be a view into a decoder's memory, which it then
- * alters), resizes it to `target` (stored frame; lanczos3, premultiplied when `hasAlpha`),
- * converts it from `icc` to sRGB, turns it by `orientation`, flattens it onto `out.flatten`
- * when given and encodes it as `out.sink` at `quality` (1..100; default codecs/encode.ts
- * DEFAULT_QUALITY), writing the output image only into the encoder's memory (a band at a time
- * unless `orientation` transposes, or flips rows for an encoder that takes them top to bottom
- * only: codecs/row-sink.ts). Yields to the event loop first, after every {@link sliceRows}
- * rows written without resizing, and before the encoder's last step; a lent view of
- * `decoded.img` stays valid throughout (the caller keeps other transforms off the decoder
- * and the encoder: yield.ts `inLane`). `lap` is called after the pixels are made (`resize`;
- * with bands, their conversion counts too), before encoding. `pause` is the yield (default
- * {@link yieldToLoop}).
+ * The crop `r` of `src`'s rows (rows above it are read and dropped, the left offset is a
+ * subarray): pulled in order as `src` is.
+ */
+function cropRows(src: RowSource, r: Rect): RowSource {
+  if (r.left === 0 && r.top === 0 && r.width === src.width && r.height === src.height) return src;
+  return {
+    width: r.width,
+    height: r.height,
+    row: (y) => src.row(r.top + y).subarray(r.left * 4, (r.left + r.width) * 4),
+  };
+}
+
+/**
+ * Crops the decoded image (`decoded.img`: a whole image, cropped in place (it may be a view
+ * into a decoder's memory, which it then alters), or a JPEG's rows as they are decoded, cropped
+ * as they are read), resizes it to `target` (stored frame; lanczos3, premultiplied when
+ * `hasAlpha`), converts it from `icc` to sRGB, turns it by `orientation`, flattens it onto
+ * `out.flatten` when given and encodes it as `out.sink` at `quality` (1..100; default
+ * codecs/encode.ts DEFAULT_QUALITY), writing the output image only into the encoder's memory
+ * (a band at a time unless `orientation` transposes, or flips rows for an encoder that takes
+ * them top to bottom only: codecs/row-sink.ts). Source rows are read once, top to bottom, in
+ * every case. Yields to the event loop first, after every {@link sliceRows} rows written
+ * without resizing, and before the encoder's last step; a lent view of `decoded.img` (or the
+ * row stream) stays valid throughout (the caller keeps other transforms off the decoder and
+ * the encoder: yield.ts `inLane`). `lap` is called after the pixels are made (`resize`; with
+ * bands, their conversion counts too; with a row stream, the decode too), before encoding.
+ * `pause` is the yield (default {@link yieldToLoop}).
+ * The output bytes are the same whether the source is whole or a row stream of the same pixels.
  * @returns the encoded file and its size.
- * @throws as resizeRows, convertToSrgb (DecodeError) and the encoder.
+ * @throws as resizeRows, convertToSrgb (DecodeError), the row stream (DecodeError) and the
+ *   encoder.
  */
 export async function encodeStreamed(
-  decoded: { img: RawImage; crop: Rect },
+  decoded: { img: RawImage | JpegRows; crop: Rect },
   hasAlpha: boolean,
   plan: { orientation: Orientation; target: Size },
   icc: IccProfile | null,
@@ -145,9 +166,19 @@ export async function encodeStreamed(
   const { orientation, target } = plan;
   const sink = rowSink(out.sink, quality, pause);
   const { flatten } = out;
-  const img = cropInPlace(decoded.img, decoded.crop);
-  const convertFirst = img.width * img.height < target.width * target.height;
-  if (icc && convertFirst) convertToSrgb(img, icc);
+  const { crop } = decoded;
+  const convertFirst = crop.width * crop.height < target.width * target.height;
+  let src: RowSource;
+  if ('data' in decoded.img) {
+    const img = cropInPlace(decoded.img, crop);
+    if (icc && convertFirst) convertToSrgb(img, icc);
+    src = rowsOf(img);
+  } else {
+    // Converted band by band as decoded (whole rows: the pixels outside the crop are dropped).
+    if (icc && convertFirst) decoded.img.onBand = (band) => convertToSrgb(band, icc);
+    src = cropRows(decoded.img, crop);
+  }
+  const sameSize = src.width === target.width && src.height === target.height;
   const { width, height } = orientSize(orientation, target);
   const made = async () => {
     lap();
@@ -173,14 +204,13 @@ export async function encodeStreamed(
             { width, height: 1 },
             rowAt(orientation.flipY ? height - 1 - y : y),
           )(row, 0);
-        if (img.width === target.width && img.height === target.height) {
-          const n = width * 4;
+        if (sameSize) {
           const slice = sliceRows(width);
           for (let y = 0; y < height; y++) {
             if (y > 0 && y % slice === 0) await pause();
-            place(img.data.subarray(y * n, (y + 1) * n), y);
+            place(src.row(y), y);
           }
-        } else await resizeRows(img, width, height, place, hasAlpha, slices(img.width, pause));
+        } else await resizeRows(src, width, height, place, hasAlpha, slices(src.width, pause));
         await made();
       },
       onBand,
@@ -188,12 +218,10 @@ export async function encodeStreamed(
     return { bytes, width, height };
   }
   const bytes = await sink.whole(width, height, async (px) => {
-    if (img.width === target.width && img.height === target.height)
-      orientInto(img, orientation, px);
-    else {
-      const put = rowPlacer(orientation, target, px);
-      await resizeRows(img, target.width, target.height, put, hasAlpha, slices(img.width, pause));
-    }
+    const put = rowPlacer(orientation, target, px);
+    if (sameSize) for (let y = 0; y < target.height; y++) put(src.row(y), y);
+    else
+      await resizeRows(src, target.width, target.height, put, hasAlpha, slices(src.width, pause));
     if (icc && !convertFirst) convertToSrgb({ data: px, width, height }, icc);
     if (flatten) flattenInPlace({ data: px, width, height }, flatten);
     await made();

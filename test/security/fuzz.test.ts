@@ -16,7 +16,7 @@ import { env } from 'cloudflare:test';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeAvif } from '../../src/codecs/avif';
-import { decodeJpegTurbo, type JpegEighths } from '../../src/codecs/jpeg-turbo';
+import { decodeJpegTurbo, openJpegTurboRows, type JpegEighths } from '../../src/codecs/jpeg-turbo';
 import { decodePngResized } from '../../src/codecs/png-scaled';
 import { MAX_DIMENSION, probe, ProbeError } from '../../src/codecs/probe';
 import { DecodeError } from '../../src/codecs/types';
@@ -446,6 +446,28 @@ describe('fuzz: JPEG decoder (wasm/jpeg_turbo.wasm: libjpeg-turbo)', () => {
     );
   });
 
+  /** A seed cut and edited as fast-check drew it; null when the probe in front refuses it. */
+  const mutated = (which: number, edits: [number, number][], cut: number | undefined) => {
+    const seed = seeds[which % seeds.length]!;
+    const b = seed.slice(0, cut === undefined ? seed.length : cut % (seed.length + 1));
+    // Edits after SOI, mostly in the headers and the start of the scan.
+    for (const [at, v] of edits) if (b.length > 2) b[2 + (at % Math.min(b.length - 2, 4096))] = v;
+    let facts;
+    try {
+      facts = probe(b);
+    } catch {
+      return null; // the decoder never sees it
+    }
+    return facts.format === 'jpeg' && facts.width * facts.height <= 1 << 22 ? b : null;
+  };
+  /** The arbitraries of {@link mutated}, and a scale. */
+  const draws = [
+    fc.nat(),
+    fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 16 }),
+    fc.option(fc.nat(), { nil: undefined }),
+    fc.integer({ min: 1, max: 8 }),
+  ] as const;
+
   it(
     'mutated and truncated JPEGs give an image or a DecodeError, never a trap that sticks',
     { timeout: TIMEOUT },
@@ -453,35 +475,53 @@ describe('fuzz: JPEG decoder (wasm/jpeg_turbo.wasm: libjpeg-turbo)', () => {
       const good = seeds[0]!;
       await fuzz(
         'jpeg/mutated',
-        fc.property(
-          fc.nat(),
-          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 16 }),
-          fc.option(fc.nat(), { nil: undefined }),
-          fc.integer({ min: 1, max: 8 }),
-          (which, edits, cut, m) => {
-            const seed = seeds[which % seeds.length]!;
-            const b = seed.slice(0, cut === undefined ? seed.length : cut % (seed.length + 1));
-            // Edits after SOI, mostly in the headers and the start of the scan.
-            for (const [at, v] of edits)
-              if (b.length > 2) b[2 + (at % Math.min(b.length - 2, 4096))] = v;
-            let facts;
+        fc.property(...draws, (which, edits, cut, m) => {
+          const b = mutated(which, edits, cut);
+          if (!b) return;
+          try {
+            const img = decodeJpegTurbo(b, m as JpegEighths, 1 << 22);
+            expect(img.data.length).toBe(img.width * img.height * 4);
+          } catch (err) {
+            if (!(err instanceof DecodeError)) throw err;
+          }
+          // The module still works (a trapped instance is replaced).
+          expect(decodeJpegTurbo(good, 1).width).toBe(75);
+        }),
+        runs(200),
+      );
+    },
+  );
+
+  it(
+    'the same JPEGs read as rows give the whole decode, or a DecodeError where it gives one',
+    { timeout: TIMEOUT },
+    async () => {
+      const good = seeds[0]!;
+      await fuzz(
+        'jpeg/rows',
+        fc.property(...draws, (which, edits, cut, m) => {
+          const b = mutated(which, edits, cut);
+          if (!b) return;
+          const outcome = (read: () => Uint8ClampedArray) => {
             try {
-              facts = probe(b);
-            } catch {
-              return; // the probe in front refuses it: the decoder never sees it
-            }
-            if (facts.format !== 'jpeg' || facts.width * facts.height > 1 << 22) return;
-            try {
-              const img = decodeJpegTurbo(b, m as JpegEighths, 1 << 22);
-              expect(img.data.length).toBe(img.width * img.height * 4);
+              return read();
             } catch (err) {
               if (!(err instanceof DecodeError)) throw err;
+              return 'DecodeError';
             }
-            // The module still works (a trapped instance is replaced).
-            expect(decodeJpegTurbo(good, 1).width).toBe(75);
-          },
-        ),
-        runs(200),
+          };
+          const whole = outcome(() => decodeJpegTurbo(b, m as JpegEighths, 1 << 22).data);
+          const rows = outcome(() =>
+            openJpegTurboRows(b, m as JpegEighths, 1 << 22, (r) => {
+              const out = new Uint8ClampedArray(r.width * r.height * 4);
+              for (let y = 0; y < r.height; y++) out.set(r.row(y), y * r.width * 4);
+              return out;
+            }),
+          );
+          expect(rows).toEqual(whole);
+          expect(decodeJpegTurbo(good, 1).width).toBe(75);
+        }),
+        runs(40),
       );
     },
   );

@@ -128,12 +128,15 @@ describe('estimateVariant', () => {
     // The module's RGB image and its output; no resize buffers (the module resamples).
     expect(module.stages.decode.mb).toBeCloseTo(5 * srcMP + 7 * outMP, 6);
     expect(module.stages.resize.mb).toBe(0);
-    // A format change of a baseline JPEG decodes through libjpeg-turbo at 8/8: two copies of
-    // the input (0.25 MB per MP when its size is unknown) and two RGBA images (the module's
-    // and the JS copy), 3.5 + 10.5 ms per MP (src/transform/jpeg-cost.ts).
+    // A format change of a baseline JPEG decodes through libjpeg-turbo at 8/8, 3.5 + 10.5 ms
+    // per MP (src/transform/jpeg-cost.ts): into a WebP (streamed) as rows, holding two copies
+    // of the input (0.25 MB per MP when its size is unknown) and 2 MiB of state and rows; into
+    // an AVIF (not streamed) whole, two RGBA images (the module's and the JS copy) instead.
     const same = estimateVariant(carrie, spec('f=webp'), 'webp');
     expect(same.stages.decode.ms).toBeCloseTo(14 * srcMP, 6);
-    expect(same.stages.decode.mb).toBeCloseTo(2 * 0.25 * srcMP + 2 * (4 / 1.048576) * srcMP, 6);
+    expect(same.stages.decode.mb).toBeCloseTo(2 * 0.25 * srcMP + 2, 6);
+    const whole = estimateVariant(carrie, spec('f=avif'), 'avif');
+    expect(whole.stages.decode.mb).toBeCloseTo(2 * 0.25 * srcMP + 2 * (4 / 1.048576) * srcMP, 6);
     // Nothing changes size, so the pipeline skips the resize: nothing charged for it.
     expect(same.stages.resize).toEqual({ ms: 0, mb: 0 });
     expect(same.stages.fixedMB).toBeCloseTo(

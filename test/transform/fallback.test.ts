@@ -105,6 +105,13 @@ describe('the M/8 fallback', () => {
     expect(placed.estimate.memoryMB).toBeLessThanOrEqual(config.queueBudgetMb);
   });
 
+  it("decodes at 8/8 (sharp's decode, then lanczos3) where no smaller M covers the target", async () => {
+    const { src } = await source(CARRIE);
+    const shape = shapeVariant(src, parseTransform('w=2900,f=webp')); // 1.03x: 7/8 is 2625 wide
+    expect(shape.decode).toMatchObject({ scale: 1, inModule: true });
+    expect(eighthsFallback(shape)?.decode).toMatchObject({ eighths: 8, inModule: false });
+  });
+
   it('does not apply to 2x reductions and more, other formats or trim=border', async () => {
     const { src } = await source(CARRIE);
     expect(eighthsFallback(shapeVariant(src, parseTransform('w=1400')))).toBeNull(); // 2.1x

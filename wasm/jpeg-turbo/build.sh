@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds wasm/jpeg_turbo.wasm: JPEG decoding with DCT scaling by eighths (libjpeg-turbo 2.1.5,
 # Debian trixie's libjpeg-turbo 1:2.1.5-4, decompressor only) plus our glue
-# (wasm/jpeg-turbo/glue.c: decode at M/8 to RGBA8), and wasm/jpeg_turbo_enc.wasm: its
+# (wasm/jpeg-turbo/glue.c: decode at M/8 to RGBA8, whole or as a stream of rows), and wasm/jpeg_turbo_enc.wasm: its
 # compressor fed RGBA rows (wasm/jpeg-turbo/glue-enc.c), for wasm32 with SIMD, single-threaded.
 #
 #   bash wasm/jpeg-turbo/build.sh    (also run by wasm/build.sh and `npm run build:wasm`)
@@ -80,7 +80,7 @@ SOURCES=(jdapimin.c jdapistd.c jdatasrc.c jdcoefct.c jdcolor.c jddctmgr.c jdhuff
   jerror.c jidctflt.c jidctfst.c jidctint.c jidctred.c jquant1.c jquant2.c jutils.c jmemmgr.c
   jmemnobs.c jcomapi.c jsimd_none.c)
 EXPORTS=()
-for f in jt_alloc jt_free jt_release jt_decode jt_version jt_message; do EXPORTS+=("-Wl,--export=$f"); done
+for f in jt_alloc jt_free jt_release jt_decode jt_open jt_read jt_close jt_version jt_message; do EXPORTS+=("-Wl,--export=$f"); done
 mkdir -p "$T/out"
 (cd "$LJT" && PATH=/usr/lib/llvm-14/bin clang --target=wasm32-wasi \
   -O3 -msimd128 -flto -fuse-ld=/usr/bin/wasm-ld-14 -DNDEBUG -DNO_GETENV -DNO_PUTENV -I. \

@@ -14,6 +14,15 @@
 //   at scale_num/8 (1..8) to RGBA8, alpha 255. Refuses coded width*height > max_src_pixels
 //   (0: 2^28) after the header, before allocating anything image-sized.
 // - jt_release(): frees the output of the last decode.
+// - jt_open(ptr, len, scale_num, max_src_pixels): the same decode as a stream of rows. Takes
+//   the input (kept until jt_close), reads the header and starts the decompressor (a multi-scan
+//   file is read whole here: libjpeg keeps all its coefficients, 2 bytes per coded sample);
+//   words 1, 2 are the scaled size, 5..8 as for jt_decode, words 3, 4 zero. On failure
+//   everything is freed already. One stream at a time: opening another closes the last.
+// - jt_read() -> the next rows (at most 16, fewer only at the end, 0 after the last):
+//   word 1 width, 2 the row count, 3 their RGBA pointer (rows one after another), 4 length;
+//   valid until the next jt_read or jt_close. Status 5 when nothing is open.
+// - jt_close(): ends the stream and frees its input and rows (safe when nothing is open).
 // - jt_version() -> LIBJPEG_TURBO_VERSION_NUMBER (2001005).
 // - jt_message() -> the last fatal error's message (NUL-terminated), kept across a trap.
 //
@@ -117,64 +126,82 @@ static void cmyk_to_rgba(uint8_t *p, uint32_t n) {
   }
 }
 
-EXPORT uint32_t *jt_decode(uint8_t *input, uint32_t len, uint32_t scale_num,
-                           uint32_t max_src_pixels) {
-  memset(header, 0, sizeof(header));
-  free_output();
-  jt_message_buf[0] = 0;
-  eof_seen = 0;
-  if (scale_num < 1 || scale_num > 8) {
-    free(input);
-    return set_status(S_BAD_ARG, "scale_num must be 1..8");
-  }
+// Reads the header of `input` into `cinfo` (created, its error manager set) and sets the colour
+// conversion and the scale scale_num/8. Returns NULL when the decode may start, else the failed
+// header (the caller destroys `cinfo` and frees the input). Fills header words 5..8; sets *cmyk.
+static uint32_t *begin(j_decompress_ptr cinfo, uint8_t *input, uint32_t len, uint32_t scale_num,
+                       uint32_t max_src_pixels, int *cmyk) {
   if (!max_src_pixels) max_src_pixels = DEFAULT_MAX_PIXELS;
-
-  struct jpeg_decompress_struct cinfo;
-  struct jpeg_error_mgr jerr;
-  cinfo.err = jpeg_std_error(&jerr);
-  jerr.error_exit = trap_exit;
-  jerr.emit_message = on_message;
-  jpeg_create_decompress(&cinfo);
-  jpeg_mem_src(&cinfo, input, len);
-  if (jpeg_read_header(&cinfo, TRUE) != JPEG_HEADER_OK) {
-    jpeg_destroy_decompress(&cinfo);
-    free(input);
+  jpeg_mem_src(cinfo, input, len);
+  if (jpeg_read_header(cinfo, TRUE) != JPEG_HEADER_OK)
     return set_status(S_MALFORMED, "no image in the JPEG data");
-  }
-  header[5] = cinfo.image_width;
-  header[6] = cinfo.image_height;
-  header[7] = (uint32_t)cinfo.num_components;
-  header[8] = jpeg_has_multiple_scans(&cinfo) ? 1 : 0;
-  if ((uint64_t)cinfo.image_width * cinfo.image_height > max_src_pixels) {
-    jpeg_destroy_decompress(&cinfo);
-    free(input);
+  header[5] = cinfo->image_width;
+  header[6] = cinfo->image_height;
+  header[7] = (uint32_t)cinfo->num_components;
+  header[8] = jpeg_has_multiple_scans(cinfo) ? 1 : 0;
+  if ((uint64_t)cinfo->image_width * cinfo->image_height > max_src_pixels)
     return set_status(S_TOO_LARGE, "image is larger than the pixel limit");
-  }
-
-  int cmyk = 0;
-  switch (cinfo.num_components) {
+  *cmyk = 0;
+  switch (cinfo->num_components) {
     case 1:
-      cinfo.jpeg_color_space = JCS_GRAYSCALE;
-      cinfo.out_color_space = JCS_EXT_RGBA;
+      cinfo->jpeg_color_space = JCS_GRAYSCALE;
+      cinfo->out_color_space = JCS_EXT_RGBA;
       break;
     case 3:
-      cinfo.jpeg_color_space =
-          cinfo.saw_Adobe_marker && cinfo.Adobe_transform == 0 ? JCS_RGB : JCS_YCbCr;
-      cinfo.out_color_space = JCS_EXT_RGBA;
+      cinfo->jpeg_color_space =
+          cinfo->saw_Adobe_marker && cinfo->Adobe_transform == 0 ? JCS_RGB : JCS_YCbCr;
+      cinfo->out_color_space = JCS_EXT_RGBA;
       break;
     case 4:
       // libjpeg already chose CMYK (Adobe transform 0 or no APP14) or YCCK.
-      cinfo.out_color_space = JCS_CMYK;
-      cmyk = 1;
+      cinfo->out_color_space = JCS_CMYK;
+      *cmyk = 1;
       break;
     default:
-      jpeg_destroy_decompress(&cinfo);
-      free(input);
       return set_status(S_UNSUPPORTED, "unsupported number of colour components");
   }
-  cinfo.scale_num = scale_num;
-  cinfo.scale_denom = 8;
-  jpeg_calc_output_dimensions(&cinfo);
+  cinfo->scale_num = scale_num;
+  cinfo->scale_denom = 8;
+  jpeg_calc_output_dimensions(cinfo);
+  return NULL;
+}
+
+// Resets the per-call state; NULL, or (having freed `input`) the bad-argument header when
+// scale_num is not 1..8.
+static uint32_t *reset(uint32_t scale_num, uint8_t *input) {
+  memset(header, 0, sizeof(header));
+  jt_message_buf[0] = 0;
+  eof_seen = 0;
+  if (scale_num >= 1 && scale_num <= 8) return NULL;
+  free(input);
+  return set_status(S_BAD_ARG, "scale_num must be 1..8");
+}
+
+// Creates a decompressor whose fatal errors trap (trap_exit) and whose warnings of missing data
+// are handled by on_message.
+static void create(j_decompress_ptr cinfo, struct jpeg_error_mgr *jerr) {
+  cinfo->err = jpeg_std_error(jerr);
+  jerr->error_exit = trap_exit;
+  jerr->emit_message = on_message;
+  jpeg_create_decompress(cinfo);
+}
+
+EXPORT uint32_t *jt_decode(uint8_t *input, uint32_t len, uint32_t scale_num,
+                           uint32_t max_src_pixels) {
+  free_output();
+  uint32_t *failed = reset(scale_num, input);
+  if (failed) return failed;
+
+  struct jpeg_decompress_struct cinfo;
+  struct jpeg_error_mgr jerr;
+  create(&cinfo, &jerr);
+  int cmyk = 0;
+  failed = begin(&cinfo, input, len, scale_num, max_src_pixels, &cmyk);
+  if (failed) {
+    jpeg_destroy_decompress(&cinfo);
+    free(input);
+    return failed;
+  }
   uint32_t w = cinfo.output_width, h = cinfo.output_height;
   size_t stride = (size_t)w * 4;
   output = (uint8_t *)malloc(stride * h);
@@ -204,5 +231,70 @@ EXPORT uint32_t *jt_decode(uint8_t *input, uint32_t len, uint32_t scale_num,
   header[2] = h;
   header[3] = (uint32_t)(uintptr_t)output;
   header[4] = (uint32_t)(stride * h);
+  return set_status(S_OK, NULL);
+}
+
+// --- The row stream: one open decode at a time, its state in static storage -------------------
+static struct jpeg_decompress_struct rows_cinfo;
+static struct jpeg_error_mgr rows_jerr;
+static int rows_open = 0, rows_cmyk = 0;
+static uint8_t *rows_input = NULL, *rows_buf = NULL;
+
+EXPORT void jt_close(void) {
+  if (rows_open) jpeg_destroy_decompress(&rows_cinfo);
+  rows_open = 0;
+  free(rows_input);
+  free(rows_buf);
+  rows_input = rows_buf = NULL;
+}
+
+EXPORT uint32_t *jt_open(uint8_t *input, uint32_t len, uint32_t scale_num,
+                         uint32_t max_src_pixels) {
+  jt_close();
+  uint32_t *failed = reset(scale_num, input);
+  if (failed) return failed;
+  rows_input = input;
+  create(&rows_cinfo, &rows_jerr);
+  rows_open = 1;
+  failed = begin(&rows_cinfo, input, len, scale_num, max_src_pixels, &rows_cmyk);
+  if (failed) {
+    jt_close();
+    return failed;
+  }
+  size_t stride = (size_t)rows_cinfo.output_width * 4;
+  rows_buf = (uint8_t *)malloc(stride * ROWS_PER_CALL);
+  if (!rows_buf) {
+    jt_close();
+    return set_status(S_OOM, "cannot allocate the row buffer");
+  }
+  // A multi-scan file is read whole here (its coefficients kept); a baseline one row by row.
+  jpeg_start_decompress(&rows_cinfo);
+  if (eof_seen && header[8]) {
+    jt_close();
+    return set_status(S_MALFORMED, "truncated JPEG: the file ends before its last scan");
+  }
+  header[1] = rows_cinfo.output_width;
+  header[2] = rows_cinfo.output_height;
+  return set_status(S_OK, NULL);
+}
+
+EXPORT uint32_t *jt_read(void) {
+  memset(header, 0, 5 * sizeof(uint32_t));
+  if (!rows_open) return set_status(S_BAD_ARG, "no JPEG is open");
+  uint32_t w = rows_cinfo.output_width, h = rows_cinfo.output_height;
+  size_t stride = (size_t)w * 4;
+  uint32_t got = 0;
+  JSAMPROW rows[ROWS_PER_CALL];
+  while (got < ROWS_PER_CALL && rows_cinfo.output_scanline < h) {
+    uint32_t n = ROWS_PER_CALL - got;
+    if (h - rows_cinfo.output_scanline < n) n = h - rows_cinfo.output_scanline;
+    for (uint32_t i = 0; i < n; i++) rows[i] = rows_buf + (got + i) * stride;
+    got += jpeg_read_scanlines(&rows_cinfo, rows, n);
+  }
+  if (rows_cmyk) cmyk_to_rgba(rows_buf, got * w);
+  header[1] = w;
+  header[2] = got;
+  header[3] = (uint32_t)(uintptr_t)rows_buf;
+  header[4] = (uint32_t)(stride * got);
   return set_status(S_OK, NULL);
 }
