@@ -10,10 +10,16 @@
  *
  *   node bench/encoders-node.mjs [jpeg|avif] [--time]   bytes/PSNR on every image; with
  *                                                        --time, times on Carrie 800x1067
- *   node bench/encoders-node.mjs --workerd               the same encoder wasm, same input
+ *   node bench/encoders-node.mjs --workerd [fmt...]      the same encoder wasm, same input
  *                                                        and options, timed inside workerd
  *                                                        (bench/worker.js, encodeImage) and in
- *                                                        Node, beside sharp-wasm32, interleaved
+ *                                                        Node, beside sharp-wasm32, interleaved;
+ *                                                        fmt: jpeg avif (@jsquash, as then),
+ *                                                        rows (libjpeg-turbo fed rows,
+ *                                                        src/codecs/jpeg-rows.ts) png
+ *                                                        (src/codecs/png-enc.ts; @jsquash/png,
+ *                                                        the encoder before it, beside), with
+ *                                                        sharp at the bench's settings
  *
  * Env: RUNS (default 5); SIDES, a regular expression: only the settings whose label matches. Results feed docs/performance.md "Encoders against sharp-wasm32".
  */
@@ -23,16 +29,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultOptions as avifDefaults } from '@jsquash/avif/meta.js';
 import { defaultOptions as jpegDefaults } from '@jsquash/jpeg/meta.js';
+import { importBundle } from './lib/node-bundle.mjs';
 import { BenchWorker, buildWorker } from './lib/ours.mjs';
 import { loadSharpWasm32 } from './lib/sharp-wasm32.mjs';
-import { decodeRaw, resizeRaw, sharp } from './lib/sharp-side.mjs';
+import { decodeRaw, libvips, resizeRaw, sharp, sharpEncoder } from './lib/sharp-side.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const images = process.env.IMAGES_DIR ?? path.resolve(root, '..', 'shared', 'images');
 const RUNS = Number(process.env.RUNS ?? 5);
 const argv = process.argv.slice(2);
-const formats = argv.filter((a) => a === 'jpeg' || a === 'avif');
+const formats = argv.filter((a) => ['jpeg', 'avif', 'rows', 'png'].includes(a));
 const timing = argv.includes('--time');
 const inWorkerd = argv.includes('--workerd');
 
@@ -201,6 +208,25 @@ if (inWorkerd) {
     const vm0 = vmSize(worker.pid);
     const moz = await jsquash('jpeg', 'mozjpeg_enc');
     const aom = await jsquash('avif', 'avif_enc');
+    // Our own encoders, as src/ calls them, bundled for Node.
+    const own = await importBundle(
+      root,
+      `export { rowSink } from './src/codecs/row-sink';
+export { encodeImage } from './src/codecs/encode';`,
+      'encoders-node-own.mjs',
+    );
+    const defaults = await worker.json('/defaults');
+    const rgbaImg = { data: new Uint8ClampedArray(img.rgba.buffer), width, height };
+    const n = width * 4;
+    const rows = () =>
+      own.rowSink({ format: 'jpeg', progressive: true }, undefined).rows(width, height, (rowAt) => {
+        for (let y = 0; y < height; y++) rowAt(y).set(img.rgba.subarray(y * n, (y + 1) * n));
+      });
+    const pngjs = await import('@jsquash/png/codec/pkg/squoosh_png.js');
+    pngjs.initSync(fs.readFileSync(require.resolve('@jsquash/png/codec/pkg/squoosh_png_bg.wasm')));
+    /** The bench's sharp side on sharp-wasm32 (bench/lib/sharp-side.mjs `sharpEncoder`). */
+    const bench32 = (fmt, rowsSettings = false) =>
+      sharpEncoder(libvips('wasm32', wasm32).fromRaw(img.raw), fmt, defaults, rowsSettings);
     const jpegOpts = {
       ...jpegDefaults,
       quality: 82,
@@ -222,37 +248,75 @@ if (inWorkerd) {
             chromaSubsampling: '4:2:0',
             bitdepth: 8,
           });
+    /**
+     * Per format: the bench Worker's params, then the sides timed in Node (ours first).
+     * @type {Record<string, { params: Record<string, string | number>, sides: [string, () => unknown][] }>}
+     */
+    const plans = {
+      jpeg: {
+        params: { format: 'jpeg' },
+        sides: [
+          ['Node', () => moz.encode(img.rgba, width, height, jpegOpts)],
+          ['sharp-wasm32', () => w32('jpeg').toBuffer()],
+        ],
+      },
+      avif: {
+        params: { format: 'avif' },
+        sides: [
+          ['Node', () => aom.encode(img.rgba, width, height, avifOpts)],
+          ['sharp-wasm32', () => w32('avif').toBuffer()],
+        ],
+      },
+      rows: {
+        params: { format: 'jpeg', rows: 1 },
+        sides: [
+          ['Node', rows],
+          ['sharp-wasm32', () => bench32('jpeg', true).toBuffer()],
+        ],
+      },
+      png: {
+        params: { format: 'png' },
+        sides: [
+          ['Node', () => own.encodeImage(rgbaImg, 'png')],
+          ['sharp-wasm32', () => bench32('png').toBuffer()],
+          ['@jsquash/png in Node', () => pngjs.encode(img.rgba, width, height, 8)],
+          [
+            'sharp-wasm32 level 1',
+            () => bench32('png').png({ compressionLevel: 1, adaptiveFiltering: false }).toBuffer(),
+          ],
+        ],
+      },
+    };
     for (const fmt of todo) {
-      const node = () =>
-        fmt === 'jpeg'
-          ? moz.encode(img.rgba, width, height, jpegOpts)
-          : aom.encode(img.rgba, width, height, avifOpts);
-      const t = { workerd: [], node: [], wasm32: [] };
+      const { params, sides } = plans[fmt];
+      /** @type {Record<string, number[]>} */
+      const t = { workerd: [] };
+      /** @type {Record<string, number>} */
       let bytes = {};
       for (let r = 0; r <= RUNS; r++) {
-        const wd = await worker.run({ key: 'img', op: 'encode', format: fmt, reps: 1 });
-        let t0 = performance.now();
-        const n = node();
-        const nodeMs = performance.now() - t0;
-        t0 = performance.now();
-        const s = await w32(fmt).toBuffer();
-        const w32Ms = performance.now() - t0;
-        bytes = { workerd: wd.body.length, node: n.length, wasm32: s.length };
-        if (r === 0) continue; // warm-up
-        t.workerd.push(wd.ms);
-        t.node.push(nodeMs);
-        t.wasm32.push(w32Ms);
+        const wd = await worker.run({ key: 'img', op: 'encode', ...params, reps: 1 });
+        bytes = { workerd: wd.body.length };
+        if (r > 0) t.workerd.push(wd.ms);
+        for (const [name, run] of sides) {
+          const t0 = performance.now();
+          const out = /** @type {Uint8Array} */ (await run());
+          const ms = performance.now() - t0;
+          bytes[name] = out.length;
+          if (r > 0) (t[name] ??= []).push(ms); // r = 0: warm-up
+        }
       }
       const m = (k) => median(t[k]);
       const lo = (k) => Math.min(...t[k]);
+      const ratio = (a, b, f) => `${a}/${b} ${(f(a) / f(b)).toFixed(2)}x`;
+      const names = Object.keys(t);
       console.log(
-        `${fmt} minima: workerd ${lo('workerd').toFixed(1)}, Node ${lo('node').toFixed(1)}, sharp-wasm32 ${lo('wasm32').toFixed(1)} ms; ` +
-          `workerd/Node ${(lo('workerd') / lo('node')).toFixed(2)}x, Node/wasm32 ${(lo('node') / lo('wasm32')).toFixed(2)}x`,
+        `${fmt} minima: ${names.map((k) => `${k} ${lo(k).toFixed(1)}`).join(', ')} ms; ` +
+          `${ratio('workerd', 'Node', lo)}, ${ratio('Node', 'sharp-wasm32', lo)}`,
       );
       console.log(
-        `${fmt} ${img.name}: workerd ${m('workerd').toFixed(1)} ms (${bytes.workerd} B), Node ${m('node').toFixed(1)} ms (${bytes.node} B), ` +
-          `sharp-wasm32 ${m('wasm32').toFixed(1)} ms (${bytes.wasm32} B); workerd/Node ${(m('workerd') / m('node')).toFixed(2)}x, ` +
-          `workerd/wasm32 ${(m('workerd') / m('wasm32')).toFixed(2)}x, Node/wasm32 ${(m('node') / m('wasm32')).toFixed(2)}x (medians of ${RUNS})`,
+        `${fmt} ${img.name}: ${names.map((k) => `${k} ${m(k).toFixed(1)} ms (${bytes[k]} B)`).join(', ')}; ` +
+          `${ratio('workerd', 'Node', m)}, ${ratio('workerd', 'sharp-wasm32', m)}, ` +
+          `${ratio('Node', 'sharp-wasm32', m)} (medians of ${RUNS})`,
       );
     }
     console.log(

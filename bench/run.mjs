@@ -77,7 +77,11 @@ const wasm32 = wasm32Sharp ? libvips('wasm32', wasm32Sharp) : null;
  *   quality?: 'encoded' | 'raw',
  *   file?: Uint8Array,
  *   ref?: () => Promise<Raw>,
+ *   jpegRows?: boolean,
  * }} Unit
+ * `jpegRows`: sharp is given our rows encoder's JPEG settings (sharp-side.mjs `sharpEncoder`);
+ * a pipeline unit's JPEG must then be planned on that encoder, and without it on mozjpeg
+ * (checked on every sample against the plan the bench Worker reports).
  */
 /**
  * @typedef {{
@@ -138,29 +142,36 @@ class Ctx {
 const CARRIE_MP = 12;
 const OUT_MP = (800 * 1067) / 1e6;
 
-/** @param {Uint8Array} bytes @param {string} format @returns {Unit} */
-const decodeUnit = (bytes, format) => ({
+/**
+ * @param {Uint8Array} bytes @param {string} format
+ * @param {boolean} [scaled] PNG: png_scaled.wasm (every PNG source's decoder), not @jsquash/png
+ * @returns {Unit}
+ */
+const decodeUnit = (bytes, format, scaled = false) => ({
   name: format,
   input: { bytes },
-  params: { op: 'decode', format },
+  params: { op: 'decode', format, ...(scaled ? { scaled: 1 } : {}) },
   sharp: (v) => v.decodeRaw(bytes),
 });
 
 /**
  * Encode of Carrie's lanczos3 downscale to `width` (800x1067 or 1600x2133). The two sizes
  * give the planner the encoders' memory per output MP as a slope (bench/lib/report.mjs).
- * @param {'jpeg'|'png'|'webp'|'avif'} format @param {800|1600} [width] @returns {Case}
+ * `rows` (JPEG): libjpeg-turbo fed the rows band by band (src/codecs/jpeg-rows.ts, the
+ * streamed path's encoder where mozjpeg does not fit) instead of mozjpeg.
+ * @param {'jpeg'|'png'|'webp'|'avif'} format @param {800|1600} [width] @param {boolean} [rows]
+ * @returns {Case}
  */
-const encodeCase = (format, width = 800) => {
+const encodeCase = (format, width = 800, rows = false) => {
   const height = width === 800 ? 1067 : 2133;
   return {
-    id: `encode-${format}-${width}w`,
-    title: `encode ${format.toUpperCase()} ${width}x${height}`,
+    id: `encode-${format}${rows ? '-rows' : ''}-${width}w`,
+    title: `encode ${format.toUpperCase()} ${width}x${height}${rows ? ' (libjpeg-turbo rows)' : ''}`,
     kind: 'stage',
-    quick: format === 'jpeg' && width === 800,
+    quick: format === 'jpeg' && width === 800 && !rows,
     costMP: (width * height) / 1e6,
     runs: format === 'avif' ? 5 : width === 800 ? undefined : 5,
-    keepOutput: width === 800 ? format : undefined,
+    keepOutput: width === 800 && !rows ? format : undefined,
     async units(ctx) {
       const ref = await (width === 800 ? ctx.ref800() : ctx.ref1600());
       const rgba = await ctx.rgba(ref);
@@ -168,8 +179,8 @@ const encodeCase = (format, width = 800) => {
         {
           name: format,
           input: { bytes: rgba, raw: { width, height } },
-          params: { op: 'encode', format },
-          sharp: (v) => sharpEncoder(v.fromRaw(ref), format, ctx.defaults).toBuffer(),
+          params: { op: 'encode', format, ...(rows ? { rows: 1 } : {}) },
+          sharp: (v) => sharpEncoder(v.fromRaw(ref), format, ctx.defaults, rows).toBuffer(),
           quality: 'encoded',
           ref: async () => ref,
         },
@@ -198,12 +209,13 @@ const decodeOwnOutputCase = (format) => ({
 
 /**
  * Decode of a 12 MP file in `format` made by sharp from Carrie's pixels (photo content at
- * original size; the coefficients in the cost table come from these).
- * @param {'png'|'webp'|'avif'} format @returns {Case}
+ * original size; the coefficients in the cost table come from these). `scaled` (PNG): by
+ * png_scaled.wasm, the decoder the pipeline uses for PNG sources, at full size.
+ * @param {'png'|'webp'|'avif'} format @param {boolean} [scaled] @returns {Case}
  */
-const decodeLargeCase = (format) => ({
-  id: `decode-${format}-12mp`,
-  title: `decode ${format.toUpperCase()} 12 MP (made by sharp)`,
+const decodeLargeCase = (format, scaled = false) => ({
+  id: `decode-${format}-12mp${scaled ? '-scaled' : ''}`,
+  title: `decode ${format.toUpperCase()} 12 MP (made by sharp${scaled ? '; png_scaled.wasm' : ''})`,
   kind: 'stage',
   costMP: CARRIE_MP,
   runs: format === 'avif' ? 5 : undefined,
@@ -220,7 +232,7 @@ const decodeLargeCase = (format) => ({
       `carrie.${format}`,
       async () => new Uint8Array(await make[format]().toBuffer()),
     );
-    return [decodeUnit(bytes, format)];
+    return [decodeUnit(bytes, format, scaled)];
   },
 });
 
@@ -278,11 +290,13 @@ const turboCase = (m) => ({
 
 /**
  * A whole pipeline: probe, parseTransform(`t`), runPipeline(…, format) in workerd; sharp's
- * equivalent `sharp(file).rotate().resize({ width }).<format>()`.
+ * equivalent `sharp(file).rotate().resize({ width }).<format>()`. `rows`: a JPEG the planner
+ * sends to the rows encoder (transform/fallback.ts), sharp with its settings.
  * @param {string} id @param {string} title @param {string[]} files @param {number} width
- * @param {'jpeg'|'webp'|'avif'} format @param {Partial<Case>} [extra] @returns {Case}
+ * @param {'jpeg'|'webp'|'avif'} format @param {Partial<Case> & { rows?: boolean }} [extra]
+ * @returns {Case}
  */
-const pipelineCase = (id, title, files, width, format, extra = {}) => ({
+const pipelineCase = (id, title, files, width, format, { rows = false, ...extra } = {}) => ({
   id,
   title,
   kind: 'pipeline',
@@ -296,9 +310,15 @@ const pipelineCase = (id, title, files, width, format, extra = {}) => ({
         input: { bytes: file },
         params: { op: 'pipeline', t: `w=${width}`, f: format },
         sharp: (v) =>
-          sharpEncoder(v.sharp(file).rotate().resize({ width }), format, ctx.defaults).toBuffer(),
+          sharpEncoder(
+            v.sharp(file).rotate().resize({ width }),
+            format,
+            ctx.defaults,
+            rows,
+          ).toBuffer(),
         quality: 'encoded',
         file,
+        jpegRows: rows,
       };
     });
   },
@@ -372,6 +392,7 @@ const CASES = [
     units: async () => [decodeUnit(read('kodak/kodim01.png'), 'png')],
   },
   decodeLargeCase('png'),
+  decodeLargeCase('png', true),
   decodeLargeCase('webp'),
   decodeLargeCase('avif'),
   {
@@ -426,10 +447,12 @@ const CASES = [
   encodeCase('webp'),
   encodeCase('avif'),
   encodeCase('jpeg'),
+  encodeCase('jpeg', 800, true),
   encodeCase('png'),
   encodeCase('webp', 1600),
   encodeCase('avif', 1600),
   encodeCase('jpeg', 1600),
+  encodeCase('jpeg', 1600, true),
   encodeCase('png', 1600),
   decodeOwnOutputCase('webp'),
   decodeOwnOutputCase('avif'),
@@ -474,6 +497,14 @@ const CASES = [
     ['large/2569067123_aca715a2ee_o.jpg'],
     1200,
     'jpeg',
+  ),
+  pipelineCase(
+    'pipe-carrie-jpeg-1600',
+    'pipeline 12 MP JPEG → 1600w JPEG (libjpeg-turbo rows)',
+    ['large/Carrie.jpg'],
+    1600,
+    'jpeg',
+    { rows: true },
   ),
   pipelineCase(
     'pipe-kodak-avif-400',
@@ -592,6 +623,10 @@ async function runCase(c, ctx, outdir) {
       lastOurs = [];
       for (const [i, u] of units.entries()) {
         const res = await worker.run({ key: `u${i}`, reps: n, ...u.params });
+        if (res.plan && u.params.f === 'jpeg' && res.plan.jpegRows !== Boolean(u.jpegRows))
+          throw new Error(
+            `${u.name}: planned ${res.plan.jpegRows ? 'on the rows encoder' : 'on mozjpeg'}, sharp has the other's settings`,
+          );
         ms += res.ms / n;
         wall += res.wallMs / n;
         for (const [k, v] of Object.entries(res.timings ?? {})) stages[k] = (stages[k] ?? 0) + v;
@@ -693,6 +728,7 @@ async function runCase(c, ctx, outdir) {
         wallMs: roundStats(summarize(samples.wallMs)),
         samples: samples.ms.map((x) => round(x, 2)),
         stageMs: Object.keys(stageMedians).length ? stageMedians : undefined,
+        plans: plansOf(lastOurs),
         bytes: oursBytes || undefined,
         ssim: round(mean(oursSsim) ?? NaN, 4) ?? undefined,
         idleRssMB: round(idle.rssMB, 1),
@@ -720,6 +756,15 @@ async function runCase(c, ctx, outdir) {
   } finally {
     await worker.stop();
   }
+}
+
+/**
+ * The distinct shapes a pipeline case ran (the bench Worker's `x-plan`), or undefined.
+ * @param {{ plan?: unknown }[]} runs
+ */
+function plansOf(runs) {
+  const plans = [...new Set(runs.flatMap((r) => (r.plan ? [JSON.stringify(r.plan)] : [])))];
+  return plans.length ? plans.map((p) => JSON.parse(p)) : undefined;
 }
 
 /** @param {ReturnType<typeof summarize>} s */

@@ -10,10 +10,14 @@
  *   PUT  /input?key=K[&w=W&h=H]              store bytes (with w/h: raw RGBA8 pixels)
  *   POST /run?key=K&op=OP&reps=N[&out=1]...  run OP N times back to back; time them
  *        op=decode   &format=jpeg|png|webp|avif|gif[&tw=W&th=H]  (tw/th: WebP scaled decode)
+ *                    [&scaled=1]  (PNG: png_scaled.wasm at full size, the decoder of every PNG
+ *                    source, src/codecs/png-scaled.ts, instead of decodeImage's @jsquash/png)
  *        op=decode-scaled &denom=1|2|4|8   (src/codecs/jpeg-scaled.ts)
  *        op=decode-turbo &m=1..8           (src/codecs/jpeg-turbo.ts, at m/8)
  *        op=resize   &w=W&h=H
- *        op=encode   &format=jpeg|png|webp|avif[&quality=Q][&speed=S]
+ *        op=encode   &format=jpeg|png|webp|avif[&quality=Q][&speed=S][&rows=1]
+ *                    (rows=1, JPEG only: libjpeg-turbo fed the rows band by band through the
+ *                    streamed path's row sink, codecs/row-sink.ts, instead of mozjpeg)
  *        op=pipeline &t=<transform>&f=<format>[&m8=1]   (probe + parseTransform + the
  *                    planner's shape, transform/fallback.ts, or with m8=1 its decode fallback
  *                    forced + runShape)
@@ -26,7 +30,8 @@
  * /run answers with the last result's bytes (encode, pipeline; raw RGBA for decode and resize
  * when out=1) and headers: x-ms (ms for all reps, from performance.now(), which advances
  * during CPU work in local workerd, at 1 ms resolution), x-width, x-height, x-wasm (JSON of
- * wasm memory bytes per codec), x-timings (pipeline stage ms, JSON, last rep).
+ * wasm memory bytes per codec), x-timings (pipeline stage ms, JSON, last rep), x-plan (pipeline:
+ * the shape run, JSON: its placement, decode plan and whether the rows encoder is used).
  *
  * Plain JavaScript on purpose: tsconfig.node.json type-checks bench/ with Node's types, and the
  * Worker code it imports is checked by the root tsconfig.
@@ -35,8 +40,10 @@ import { decodeImage } from '../src/codecs/decode';
 import { DEFAULT_AVIF_SPEED, DEFAULT_QUALITY, encodeImage } from '../src/codecs/encode';
 import { decodeJpegScaled } from '../src/codecs/jpeg-scaled';
 import { decodeJpegTurbo } from '../src/codecs/jpeg-turbo';
+import { decodePngResized } from '../src/codecs/png-scaled';
 import { probe } from '../src/codecs/probe';
 import { resizeImage } from '../src/codecs/resize';
+import { rowSink } from '../src/codecs/row-sink';
 import { loadConfig } from '../src/config';
 import { decodeFallback, placeShape } from '../src/transform/fallback';
 import { runShape, shapeVariant } from '../src/transform/pipeline';
@@ -58,7 +65,7 @@ function num(q, name) {
 /**
  * One operation on a stored input, as a function to repeat.
  * @param {URLSearchParams} q
- * @returns {() => Promise<{ bytes?: Uint8Array, raw?: { data: Uint8ClampedArray, width: number, height: number }, timings?: unknown }>}
+ * @returns {() => Promise<{ bytes?: Uint8Array, raw?: { data: Uint8ClampedArray, width: number, height: number }, timings?: unknown, plan?: unknown }>}
  */
 function operation(q) {
   const key = q.get('key') ?? '';
@@ -71,6 +78,11 @@ function operation(q) {
       const tw = num(q, 'tw');
       const th = num(q, 'th');
       const target = tw && th ? { width: tw, height: th } : undefined;
+      if (format === 'png' && q.get('scaled') === '1') {
+        const { width, height } = probe(input.bytes);
+        const whole = { left: 0, top: 0, width, height };
+        return async () => ({ raw: decodePngResized(input.bytes, whole, width, height) });
+      }
       return async () => ({ raw: await decodeImage(input.bytes, format, target) });
     }
     case 'decode-scaled': {
@@ -94,6 +106,17 @@ function operation(q) {
       const format = /** @type {any} */ (q.get('format'));
       const opts = { quality: num(q, 'quality'), avifSpeed: num(q, 'speed') };
       const size = { data: new Uint8ClampedArray(0), width: raw.width, height: raw.height };
+      if (q.get('rows') === '1') {
+        if (format !== 'jpeg') throw new Error('rows=1 is for format=jpeg');
+        // As the streamed path feeds it (progressive, the default quality), rows copied in.
+        const sink = rowSink({ format: 'jpeg', progressive: true }, opts.quality);
+        const n = raw.width * 4;
+        /** @param {(y: number) => Uint8ClampedArray} rowAt */
+        const copy = (rowAt) => {
+          for (let y = 0; y < raw.height; y++) rowAt(y).set(raw.data.subarray(y * n, (y + 1) * n));
+        };
+        return async () => ({ bytes: await sink.rows(raw.width, raw.height, copy), raw: size });
+      }
       return async () => ({ bytes: await encodeImage(raw, format, opts), raw: size });
     }
     case 'pipeline': {
@@ -104,19 +127,26 @@ function operation(q) {
       // budget: libjpeg-turbo at M/8, or libwebp's scaled decode); m8=1: that fallback, forced.
       const planned = shapeVariant(facts, spec);
       // jr=1: the JPEG encoded from rows by libjpeg-turbo (src/codecs/jpeg-rows.ts), forced.
+      const placed = placeShape(planned, format, loadConfig({}));
       const shape =
         q.get('m8') === '1'
           ? decodeFallback(planned)
           : q.get('jr') === '1'
             ? { ...planned, jpegRows: true }
-            : placeShape(planned, format, loadConfig({})).shape;
+            : placed.shape;
       if (!shape) throw new Error('no decode fallback for this variant');
+      const plan = {
+        placement: shape === placed.shape ? placed.placement : 'forced',
+        decode: shape.decode,
+        jpegRows: shape.jpegRows === true,
+      };
       return async () => {
         const r = await runShape(input.bytes, shape, format);
         return {
           bytes: r.bytes,
           raw: { data: new Uint8ClampedArray(0), width: r.width, height: r.height },
           timings: r.timings,
+          plan,
         };
       };
     }
@@ -179,6 +209,7 @@ export default {
           headers.set('x-height', String(last.raw.height));
         }
         if (last?.timings) headers.set('x-timings', JSON.stringify(last.timings));
+        if (last?.plan) headers.set('x-plan', JSON.stringify(last.plan));
         const body = last?.bytes ?? (q.get('out') === '1' ? last?.raw?.data : undefined);
         return new Response(body ?? null, { headers });
       }

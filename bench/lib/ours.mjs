@@ -171,6 +171,7 @@ export class BenchWorker {
     const { headers, body } = await this.fetch(`/run?${qs}`, { method: 'POST' });
     const wallMs = performance.now() - t0;
     const timings = headers.get('x-timings');
+    const plan = headers.get('x-plan');
     return {
       ms: Number(headers.get('x-ms')),
       wallMs,
@@ -180,6 +181,8 @@ export class BenchWorker {
       wasm: JSON.parse(headers.get('x-wasm') ?? '{}'),
       /** @type {Record<string, number> | undefined} */
       timings: timings ? JSON.parse(timings) : undefined,
+      /** @type {{ placement: string, decode: Record<string, unknown>, jpegRows: boolean } | undefined} the pipeline's shape */
+      plan: plan ? JSON.parse(plan) : undefined,
       body,
     };
   }

@@ -23,6 +23,10 @@ export const sharpVersion = () => ({
  * sharp encoder options matching our encoder (src/codecs/encode.ts):
  * - jpeg: `mozjpeg: true` (sharp's prebuilt libvips links mozjpeg; this turns on the same
  *   trellis quantisation, progressive scans and quant table 3 that @jsquash/jpeg uses), 4:2:0.
+ * - jpeg with `rows` (our libjpeg-turbo rows encoder, src/codecs/jpeg-rows.ts): without
+ *   `mozjpeg`, libvips resets mozjpeg to libjpeg-turbo's behaviour (JCP_FASTEST: the standard
+ *   tables, no trellis, no scan search); progressive (libjpeg's simple progression),
+ *   optimised Huffman tables, 4:2:0, as ours.
  * - webp: lossy, `effort` 4 = libwebp method 4 (ours), alpha quality 100 (both defaults).
  * - avif: 8-bit 4:2:0 like ours (sharp's default is 4:4:4); `effort` = 9 - our libavif speed,
  *   clamped to 0..9 (libvips passes aom cpu-used = 9 - effort; libavif passes speed).
@@ -30,12 +34,20 @@ export const sharpVersion = () => ({
  * @param {sharp.Sharp} s
  * @param {'jpeg'|'png'|'webp'|'avif'|'gif'} format
  * @param {{ quality: Record<string, number | null>, avifSpeed: number }} defaults our encoder defaults
+ * @param {boolean} [rows] JPEG: the rows encoder's settings instead of mozjpeg's
  */
-export function sharpEncoder(s, format, defaults) {
+export function sharpEncoder(s, format, defaults, rows = false) {
   const q = defaults.quality[format] ?? undefined;
   switch (format) {
     case 'jpeg':
-      return s.jpeg({ quality: q, mozjpeg: true, chromaSubsampling: '4:2:0' });
+      return rows
+        ? s.jpeg({
+            quality: q,
+            progressive: true,
+            optimiseCoding: true,
+            chromaSubsampling: '4:2:0',
+          })
+        : s.jpeg({ quality: q, mozjpeg: true, chromaSubsampling: '4:2:0' });
     case 'webp':
       return s.webp({ quality: q, effort: 4, alphaQuality: 100 });
     case 'avif':
