@@ -25,7 +25,11 @@ vi.mock('../src/codecs/jpeg-scaled', async (importOriginal) => {
 });
 vi.mock('../src/codecs/png-scaled', async (importOriginal) => {
   const mod = await importOriginal<typeof import('../src/codecs/png-scaled')>();
-  return { ...mod, decodePngResized: vi.fn(mod.decodePngResized) };
+  return {
+    ...mod,
+    decodePngResized: vi.fn(mod.decodePngResized),
+    decodePngRows: vi.fn(mod.decodePngRows),
+  };
 });
 
 // The pool loads the Worker before this file's mocks exist: load a fresh copy that sees them
@@ -34,7 +38,7 @@ vi.resetModules();
 const worker = (await import('../src/index')).default;
 const { decodeImage } = await import('../src/codecs/decode');
 const { decodeJpegResized, decodeJpegScaled } = await import('../src/codecs/jpeg-scaled');
-const { decodePngResized } = await import('../src/codecs/png-scaled');
+const { decodePngResized, decodePngRows } = await import('../src/codecs/png-scaled');
 
 /** Sends one request through the freshly loaded Worker (as helpers' `call`). */
 async function call(
@@ -57,7 +61,8 @@ const decoderCalls = () =>
   vi.mocked(decodeImage).mock.calls.length +
   vi.mocked(decodeJpegScaled).mock.calls.length +
   vi.mocked(decodeJpegResized).mock.calls.length +
-  vi.mocked(decodePngResized).mock.calls.length;
+  vi.mocked(decodePngResized).mock.calls.length +
+  vi.mocked(decodePngRows).mock.calls.length;
 
 /** True when any decoder was ever called with exactly these bytes. */
 function decoderSaw(bytes: Uint8Array): boolean {
@@ -70,6 +75,7 @@ function decoderSaw(bytes: Uint8Array): boolean {
     ...vi.mocked(decodeJpegScaled).mock.calls,
     ...vi.mocked(decodeJpegResized).mock.calls,
     ...vi.mocked(decodePngResized).mock.calls,
+    ...vi.mocked(decodePngRows).mock.calls,
   ].some((args) => same(args[0]));
 }
 

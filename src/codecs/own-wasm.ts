@@ -107,6 +107,55 @@ export function wasiStdioStubs(): Record<'fd_close' | 'fd_seek' | 'fd_write', ()
   return { fd_close: enosys, fd_seek: enosys, fd_write: enosys };
 }
 
+/** JSPI, where the runtime has it (workerd does; Node 20 does not). */
+const jspi = WebAssembly as unknown as {
+  Suspending?: new (f: () => Promise<void>) => WebAssembly.ImportValue;
+  promising?: <A extends number[]>(f: (...args: A) => number) => (...args: A) => Promise<number>;
+};
+
+/**
+ * A module's pause point (JSPI): `import` is the function a module imports to give the thread
+ * back in the middle of a long call (libwebp's encode, the PNG module's rows, the resampler's
+ * source rows), a `WebAssembly.Suspending` function that awaits the pause of the call in
+ * progress; {@link call} runs an export through `WebAssembly.promising` with that pause. V8
+ * traps a suspending import called outside `promising`, so a module calls its pause import
+ * only when the host asked it to for that call (its own argument or setter). Without JSPI
+ * (Node 20) `available` is false and the import is a no-op the module is never asked to call.
+ */
+export class WasmPause {
+  private current: (() => Promise<void>) | null = null;
+  /** The import to give the module. */
+  readonly import: WebAssembly.ImportValue;
+  /** True where the runtime has JSPI. */
+  static readonly available = jspi.Suspending !== undefined && jspi.promising !== undefined;
+
+  constructor() {
+    this.import = jspi.Suspending
+      ? new jspi.Suspending(async () => {
+          await this.current?.();
+        })
+      : () => undefined;
+  }
+
+  /**
+   * Calls the export `fn` with `args` through `WebAssembly.promising`, the module's pause
+   * import awaiting `pause` meanwhile. Only when {@link available}.
+   * @returns what `fn` returns; rejects with what it throws (a trap: a RuntimeError).
+   */
+  async call<A extends number[]>(
+    fn: (...args: A) => number,
+    args: A,
+    pause: () => Promise<void>,
+  ): Promise<number> {
+    this.current = pause;
+    try {
+      return await jspi.promising!(fn)(...args);
+    } finally {
+      this.current = null;
+    }
+  }
+}
+
 /** Header words 0..10 of a successful call (see the module's ABI). */
 export type OwnHeader = Uint32Array;
 

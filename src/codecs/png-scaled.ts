@@ -16,7 +16,7 @@
  */
 import { PNG_SCALED_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/png_scaled.wasm';
-import { afterLend, copyImage, OwnDecoder, type Lend } from './own-wasm';
+import { afterLend, copyImage, OwnDecoder, WasmPause, type Lend } from './own-wasm';
 import { DecodeError, type PixelRect, type RawImage } from './types';
 
 /** The module's exports (see wasm/README.md, "png_scaled.wasm"). */
@@ -64,7 +64,6 @@ let writing: {
   write: (row: Uint8ClampedArray, y: number) => void;
   rowBytes: number;
   memory: WebAssembly.Memory;
-  pause?: () => Promise<void>;
 } | null = null;
 
 /** `env.png_write_row(src, y)`: hands output row `y` on. */
@@ -74,22 +73,8 @@ function pngWriteRow(src: number, y: number): void {
   write(new Uint8ClampedArray(memory.buffer, src >>> 0, rowBytes), y >>> 0);
 }
 
-/** JSPI, where the runtime has it (workerd does; Node 20 does not). */
-const jspi = WebAssembly as unknown as {
-  Suspending?: new (f: () => Promise<void>) => WebAssembly.ImportValue;
-  promising?: <A extends number[]>(f: (...args: A) => number) => (...args: A) => Promise<number>;
-};
-
-/**
- * `env.png_pause()`: a JSPI suspending import that awaits the decode's pause. The module calls
- * it only when {@link decodePngRows} asked for pauses, which it does only through
- * `WebAssembly.promising`; without JSPI it is never asked for.
- */
-const pngPause: WebAssembly.ImportValue = jspi.Suspending
-  ? new jspi.Suspending(async () => {
-      await writing?.pause?.();
-    })
-  : () => undefined;
+/** `env.png_pause`: the module's pause point ({@link decodePngRows} with `pause`). */
+const pngPause = new WasmPause();
 
 const decoder = new OwnDecoder<PngScaledExports>({
   module: wasmModule,
@@ -103,7 +88,7 @@ const decoder = new OwnDecoder<PngScaledExports>({
     env: {
       png_read: pngRead,
       png_write_row: pngWriteRow,
-      png_pause: pngPause,
+      png_pause: pngPause.import,
     },
   }),
 });
@@ -209,7 +194,7 @@ export function decodePngRows(
 ): void | Promise<void> {
   const { left, top, width, height } = crop;
   const limit = checkArgs(bytes, crop, outWidth, outHeight, maxSourcePixels);
-  const suspends = pause !== undefined && jspi.promising !== undefined;
+  const suspends = pause !== undefined && WasmPause.available;
   const every = suspends ? Math.max(1, Math.floor(pause.rows)) : 0;
   const args: [number, number, number, number, number, number, number, number, number] = [
     bytes.length,
@@ -224,7 +209,7 @@ export function decodePngRows(
   ];
   return decoder.use((wasm) => {
     reading = { bytes, offset: 0, memory: wasm.memory };
-    writing = { write, rowBytes: outWidth * 4, memory: wasm.memory, pause: pause?.pause };
+    writing = { write, rowBytes: outWidth * 4, memory: wasm.memory };
     const end = () => {
       reading = null;
       writing = null;
@@ -242,7 +227,7 @@ export function decodePngRows(
       wasm.png_release();
       throw err;
     };
-    if (suspends) return jspi.promising!(wasm.png_decode_rows)(...args).then(done, failed);
+    if (suspends) return pngPause.call(wasm.png_decode_rows, args, pause.pause).then(done, failed);
     try {
       done(wasm.png_decode_rows(...args));
     } catch (err) {

@@ -9,7 +9,7 @@
  */
 import wasmModule from '../../wasm/resize.wasm';
 import { RESIZE_DROP_ABOVE_BYTES } from '../config';
-import { OwnDecoder } from './own-wasm';
+import { OwnDecoder, WasmPause } from './own-wasm';
 import type { RawImage, RowSource } from './types';
 
 /** The module's exports (see wasm/README.md, "resize.wasm"). */
@@ -101,25 +101,8 @@ function writeRow(src: number, y: number): void {
   write(new Uint8ClampedArray(memory.buffer, src >>> 0, n), y >>> 0);
 }
 
-/** JSPI, where the runtime has it (workerd does; Node 20 does not). */
-const jspi = WebAssembly as unknown as {
-  Suspending?: new (f: () => Promise<void>) => WebAssembly.ImportValue;
-  promising?: <A extends number[]>(f: (...args: A) => number) => (...args: A) => Promise<number>;
-};
-
-/** The pause of the resample in progress ({@link resizeRows} with `pause`). */
-let pausing: (() => Promise<void>) | null = null;
-
-/**
- * `env.resize_pause()`: a JSPI suspending import that awaits the resample's pause. The module
- * calls it only after `resize_pause_every`, which {@link resizeRows} sets only for a call made
- * through `WebAssembly.promising`; without JSPI it is never asked for.
- */
-const resizePause: WebAssembly.ImportValue = jspi.Suspending
-  ? new jspi.Suspending(async () => {
-      await pausing?.();
-    })
-  : () => undefined;
+/** `env.resize_pause`: the resampler's pause point ({@link resizeRows} with `pause`). */
+const resizePause = new WasmPause();
 
 const resizer = new OwnDecoder<ResizeExports>({
   module: wasmModule,
@@ -130,7 +113,7 @@ const resizer = new OwnDecoder<ResizeExports>({
   error: (code, message, options) => new Error(`resize (${code}): ${message}`, options),
   dropAboveBytes: RESIZE_DROP_ABOVE_BYTES,
   imports: () => ({
-    env: { resize_read_row: readRow, resize_write_row: writeRow, resize_pause: resizePause },
+    env: { resize_read_row: readRow, resize_write_row: writeRow, resize_pause: resizePause.import },
   }),
 });
 
@@ -221,7 +204,6 @@ export function resizeRows(
     let unwound = false;
     const end = () => {
       current = null;
-      pausing = null;
       if (!unwound) wasm.resize_release();
     };
     // A callback's throw (a decoder's bad row, an encoder's error) unwinds the module's
@@ -232,18 +214,22 @@ export function resizeRows(
       end();
       throw err;
     };
-    if (pause && jspi.promising && jspi.Suspending) {
+    if (pause && WasmPause.available) {
       wasm.resize_pause_every(Math.max(1, Math.floor(pause.rows)));
-      pausing = pause.pause;
-      return jspi
-        .promising(wasm.resize_rgba)(rows.width, rows.height, width, height, flags)
-        .then((at) => {
-          try {
-            resizer.header(wasm, at);
-          } finally {
-            end();
-          }
-        }, failed);
+      const args: [number, number, number, number, number] = [
+        rows.width,
+        rows.height,
+        width,
+        height,
+        flags,
+      ];
+      return resizePause.call(wasm.resize_rgba, args, pause.pause).then((at) => {
+        try {
+          resizer.header(wasm, at);
+        } finally {
+          end();
+        }
+      }, failed);
     }
     let at = 0;
     try {

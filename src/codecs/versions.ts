@@ -20,7 +20,7 @@ export const JPEG_SCALED_SHA256 =
  * SHA-256 of wasm/png_scaled.wasm (our streaming PNG decoder and resampler, and the banded PNG
  * encoder, png 0.17.7; see wasm/README.md), checked against the committed file by the same test.
  */
-export const PNG_SCALED_SHA256 = 'cfe41d1fd5d607d0c51ac2287df11346ff860c1625c3037e92e4b9601d79c754';
+export const PNG_SCALED_SHA256 = 'ed28e29054117b26b0e8e4541e027a3d225a3e9f62186c32ba0f4edbaf71c6a8';
 
 /**
  * SHA-256 of wasm/libwebp.wasm (our build of libwebp 1.5.0: WebP decode, scaled and animated

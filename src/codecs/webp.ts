@@ -14,6 +14,7 @@ import wasmModule from '../../wasm/libwebp.wasm';
 import {
   copyImage,
   OwnDecoder,
+  WasmPause,
   type Lend,
   type OwnHeader,
   type OwnModuleExports,
@@ -92,30 +93,13 @@ export class WebpEncodeError extends Error {
 function imports(): WebAssembly.Imports {
   const ok = () => 0;
   return {
-    env: { emscripten_notify_memory_growth: () => undefined, webp_yield: yieldImport },
+    env: { emscripten_notify_memory_growth: () => undefined, webp_yield: encodePause.import },
     wasi_snapshot_preview1: { fd_close: ok, fd_write: ok, fd_seek: ok },
   };
 }
 
-/** JSPI, where the runtime has it (workerd does; Node 20 does not). */
-const jspi = WebAssembly as unknown as {
-  Suspending?: new (f: () => Promise<void>) => WebAssembly.ImportValue;
-  promising?: <A extends number[]>(f: (...args: A) => number) => (...args: A) => Promise<number>;
-};
-
-/** The pause of the encode in progress ({@link yieldingEncode}), awaited by `env.webp_yield`. */
-let encodePause: (() => Promise<void>) | null = null;
-
-/**
- * `env.webp_yield`: a JSPI suspending import that awaits the encode's pause. libwebp calls it
- * only during an encode that {@link yieldingEncode} started (glue.c `webp_yield_every`), which
- * runs through `WebAssembly.promising`; without JSPI it is never asked for.
- */
-const yieldImport: WebAssembly.ImportValue = jspi.Suspending
-  ? new jspi.Suspending(async () => {
-      await encodePause?.();
-    })
-  : () => undefined;
+/** `env.webp_yield`: libwebp's pause point during an encode ({@link yieldingEncode}). */
+const encodePause = new WasmPause();
 
 /**
  * Runs `encode` (an export of `e` that ends in libwebp's `WebPEncode`) so that, where the
@@ -132,14 +116,9 @@ async function yieldingEncode<A extends number[]>(
   pixels: number,
   pause: (() => Promise<void>) | undefined,
 ): Promise<number> {
-  if (!pause || !jspi.promising || !jspi.Suspending) return encode(...args);
+  if (!pause || !WasmPause.available) return encode(...args);
   e.webp_yield_every(Math.max(1, Math.floor((100 * ENCODE_YIELD_PIXELS) / pixels)));
-  encodePause = pause;
-  try {
-    return await jspi.promising(encode)(...args);
-  } finally {
-    encodePause = null;
-  }
+  return encodePause.call(encode, args, pause);
 }
 
 /** The encoded file of header `h` (a fresh copy), and the module's output released. */

@@ -133,20 +133,8 @@ pub extern "C" fn png_decode_resize(
     out_h: u32,
     max_src_pixels: u32,
 ) -> *const u32 {
-    // SAFETY: no input buffer (null): the file comes through `png_read`.
-    unsafe {
-        run(core::ptr::null_mut(), 0, |_| {
-            let crop = (crop_left, crop_top, crop_width, crop_height);
-            check_crop(crop_width, crop_height, (0, 0, crop_width, crop_height), (out_w, out_h))?;
-            if len == 0 {
-                return fail(abi::S_BAD_ARGUMENT, "empty input");
-            }
-            let input = HostInput { remaining: len };
-            let out =
-                decode_resize(input, crop, out_w as usize, out_h as usize, max_src_pixels, None)?;
-            Ok((out, out_w, out_h))
-        })
-    }
+    let crop = (crop_left, crop_top, crop_width, crop_height);
+    decode_call(len, crop, (out_w, out_h), max_src_pixels, None)
 }
 
 /// As [`png_decode_resize`], handing each output row to the host (`png_write_row`) instead of
@@ -164,18 +152,29 @@ pub extern "C" fn png_decode_rows(
     max_src_pixels: u32,
     pause_every: u32,
 ) -> *const u32 {
+    let crop = (crop_left, crop_top, crop_width, crop_height);
+    decode_call(len, crop, (out_w, out_h), max_src_pixels, Some(pause_every as usize))
+}
+
+/// The body of both exports: checks, then [`decode_resize`] under the ABI's `run`.
+fn decode_call(
+    len: usize,
+    crop: (u32, u32, u32, u32),
+    (out_w, out_h): (u32, u32),
+    max_src_pixels: u32,
+    to_host: Option<usize>,
+) -> *const u32 {
     // SAFETY: no input buffer (null): the file comes through `png_read`.
     unsafe {
         run(core::ptr::null_mut(), 0, |_| {
-            let crop = (crop_left, crop_top, crop_width, crop_height);
-            check_crop(crop_width, crop_height, (0, 0, crop_width, crop_height), (out_w, out_h))?;
+            check_crop(crop.2, crop.3, (0, 0, crop.2, crop.3), (out_w, out_h))?;
             if len == 0 {
                 return fail(abi::S_BAD_ARGUMENT, "empty input");
             }
             let input = HostInput { remaining: len };
-            let to_host = Some(pause_every as usize);
-            decode_resize(input, crop, out_w as usize, out_h as usize, max_src_pixels, to_host)?;
-            Ok((Vec::new(), out_w, out_h))
+            let out =
+                decode_resize(input, crop, out_w as usize, out_h as usize, max_src_pixels, to_host)?;
+            Ok((out, out_w, out_h))
         })
     }
 }
