@@ -7,8 +7,10 @@
  * reduction and one whose chroma planes keep their size; and box-shrunk (`box` 1 and 3). Fed
  * into the streamed path (transform/streamed.ts `encodeStreamed`) it gives the bytes of the
  * output held whole (WebP, PNG, JPEG rows encoder), pausing (JSPI) between slices of rows. A
- * file whose data stops part way is a DecodeError at the start, before any row.
+ * file whose data stops part way is a DecodeError at the start, before any row; mutated files
+ * give a DecodeError or every row.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeAvif, openAvifRows, type AvifDecodeOptions } from '../../src/codecs/avif';
 import { probe } from '../../src/codecs/probe';
@@ -98,6 +100,40 @@ describe('AVIF rows', () => {
     expect(fed).toBe(false);
     // The module decodes again afterwards.
     expect(decodeAvif(await fixture('avif/tiny.avif')).width).toBeGreaterThan(0);
+  });
+});
+
+describe('hostile AVIFs as rows', () => {
+  it('give only DecodeErrors or whole feeds for mutated files, and the module keeps working', async () => {
+    const small = await fixture('avif/10bit.avif');
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        fc.boolean(),
+        (edits, scaled) => {
+          const bytes = small.slice();
+          for (const [at, v] of edits) bytes[at % bytes.length] = v;
+          try {
+            return openAvifRows(
+              bytes,
+              scaled ? { size: { width: 500, height: 300 } } : { box: 1 },
+              (rows) => {
+                let n = 0;
+                void rows.feed(() => void n++);
+                return n === rows.height;
+              },
+            );
+          } catch (err) {
+            return err instanceof DecodeError;
+          }
+        },
+      ),
+      { numRuns: 60, seed: 11 },
+    );
+    expect(decodeAvif(small).width).toBe(1024);
   });
 });
 
