@@ -624,7 +624,8 @@ export function estimateShape(
   // The streamed path (transform/streamed.ts) writes the output once, into the encoder's input:
   // no resized or turned copy in JS, nothing handed on as garbage, and a decoder that lends its
   // output (codecs/own-wasm.ts `Lend`) is not copied out, where the decode figure counts that
-  // copy: the JPEG module at 1/1, the PNG module and the AVIF module (their output),
+  // copy: the JPEG module at 1/1, the PNG module and the AVIF module (their output; fed as
+  // rows, `pngFeed` and `avifFeed`, the module holds none either),
   // lossless WebP (the decoded image; on the VP8L module path, libwebp's scaled output);
   // libjpeg-turbo's output is never whole there (a row stream, priced in its decode above).
   const alpha = src.hasAlpha && !spec.background;
