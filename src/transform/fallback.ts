@@ -1,14 +1,17 @@
 /**
  * The planner's decode fallbacks (issue 13). A JPEG whose crop is reduced by less than 2x is
  * decoded at 1/1 and resampled (lanczos3, as sharp does: src/transform/pipeline.ts
- * `turboEighths`). When that plan is over the budget of the place it would be made in (the
- * request's, so it would be stood in for, or the queue consumer's, so it would be refused)
- * and libjpeg-turbo at the smallest M/8 that covers the target (8/8 when no smaller M does)
- * fits a better place, the variant is planned at M/8 instead (`decodePlan`'s
- * `eighthsFallback`; on the streamed path read as rows, never held whole). DCT scaling under 2x
- * strays from sharp's output (1.6x reductions: ΔE76 p95 5.5, PSNR 36.9 dB against the full
- * decode); that is accepted only here, for a variant that could otherwise not be made in
- * that place. Within the request's budget nothing changes: the 1/1 path and its bytes stay.
+ * `turboEighths`); one reduced 2x or more is decoded whole by the JPEG module at 1/2-1/8 and
+ * resampled in it, unless libjpeg-turbo's M/8 is priced cheaper. When that plan is over the
+ * budget of the place it would be made in (the request's, so it would be stood in for, or the
+ * queue consumer's, so it would be refused) and libjpeg-turbo at the smallest M/8 that covers
+ * the target (8/8 when no smaller M does) fits a better place, the variant is planned at M/8
+ * instead (`decodePlan`'s `eighthsFallback`; on the streamed path read as rows, never held
+ * whole: a 48 MP JPEG → 2400 px WebP in 57 MB above idle, where the module's 1/2 decode was
+ * refused at 163 estimated). DCT scaling under 2x strays from sharp's output (1.6x reductions:
+ * ΔE76 p95 5.5, PSNR 36.9 dB against the full decode); that is accepted only here, for a
+ * variant that could otherwise not be made in that place (from 2x the module scales in the
+ * DCT too). Within the request's budget nothing changes: the planned path and its bytes stay.
  *
  * A still lossy WebP reduced by less than 2x is decoded whole (libwebp's rescaler is used from
  * 2x, as shrink-on-load) and resampled (lanczos3); over budget, libwebp crops and scales it to
@@ -49,12 +52,12 @@ const RANK: Record<Placement, number> = { inline: 0, queue: 1, refuse: 2 };
 
 /**
  * The M/8 fallback of a shape (see the module comment), or null when it has none: not a JPEG,
- * not reduced, reduced 2x or more (shrink-on-load or M/8 already), `trim=border` (decoded
- * whole at full size).
+ * not reduced, on libjpeg-turbo already, a progressive CMYK file reduced 2x or more (the JPEG
+ * module's), `trim=border` (decoded whole at full size).
  */
 export function eighthsFallback(shape: PlanShape): PlanShape | null {
   const { src, spec, decode } = shape;
-  if (src.format !== 'jpeg' || decode.eighths || decode.scale !== 1) return null;
+  if (src.format !== 'jpeg' || decode.eighths) return null;
   if (spec.trim?.kind === 'border') return null;
   const alt = shapeVariant(src, spec, undefined, true);
   return alt.decode.eighths ? { ...alt, src } : null;

@@ -39,6 +39,11 @@
  * and the 3 MP alpha PNG stretched (`alpha-scaled`), each as WebP on the planner's shape: the
  * WebP-with-alpha figure must hold whatever the plane holds (libwebp's alpha encode runs within
  * a budget set by the plane's size, wasm/libwebp/alpha-budget.patch).
+ *
+ * 2026-12-05-eighths-2x-memory.json (session 11): `beyond:` variants reduced 2x or more that the
+ * planner's M/8 fallback (transform/fallback.ts `eighthsFallback`) now decodes with libjpeg-turbo
+ * as rows, where the JPEG module's whole 1/2 or 1/4 decode did not fit; each supersedes every
+ * older figure of the same id.
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +56,7 @@ import pngRows from '../../bench/results/2026-12-05-png-rows-memory.json';
 import alphaContent from '../../bench/results/2026-12-05-alpha-content-memory.json';
 import jpegStream from '../../bench/results/2026-12-05-jpeg-stream-memory.json';
 import pngFeed from '../../bench/results/2026-12-05-png-feed-memory.json';
+import eighths2x from '../../bench/results/2026-12-05-eighths-2x-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
@@ -80,8 +86,9 @@ function jrowsCases(file: { cases: Record<string, Measured> }, tag: string) {
   return Object.entries(file.cases)
     .filter(([id]) => id.startsWith('jrows:'))
     .map(([id, m]) => {
-      const [label = '', t = '', f = ''] = id.replace(/^jrows:/, '').split('|');
-      return { id: `${id} ${tag}`, label, t, f: f as EncodeFormat, how: 'rows' as const, m };
+      const [label = '', t = '', f = '', m8 = ''] = id.replace(/^jrows:/, '').split('|');
+      const how = m8 === 'm8' ? ('rows-m8' as const) : ('rows' as const);
+      return { id: `${id} ${tag}`, label, t, f: f as EncodeFormat, how, m };
     });
 }
 /** The rows-encoder file's cases: `beyond:` on the planner's shape, `jrows:` forced. */
@@ -101,7 +108,16 @@ const restreamed = (c: { id: string }) => {
   const id = c.id.replace(/ \((default|planned|refit|rows file|png rows file|row stream)\)$/, '');
   return !(id in jpegStream.cases) && !(id in pngFeed.cases);
 };
-const CASES = [
+/** A measured case: its source label, transform, format, the shape it was made on. */
+interface Case {
+  id: string;
+  label: string;
+  t: string;
+  f: EncodeFormat;
+  how: Made | 'm8' | 'rows' | 'rows-m8';
+  m: Measured;
+}
+const CASES: Case[] = [
   ...rowsCases,
   ...gridCases(measured as { cases: Record<string, Measured> }, 'default'),
   ...gridCases(planned as { cases: Record<string, Measured> }, 'planned'),
@@ -137,6 +153,19 @@ CASES.push(
   })),
   ...jrowsCases(pngFeed as { cases: Record<string, Measured> }, '(png feed)'),
 );
+// Reductions of 2x and more that the M/8 fallback now takes as rows (session 11).
+const untagged = (c: { id: string }) => c.id.replace(/ \([a-z0-9 ]+\)$/, '');
+const beforeEighths2x = CASES.splice(0, CASES.length).filter(
+  (c) => !(untagged(c) in eighths2x.cases),
+);
+CASES.push(
+  ...beforeEighths2x,
+  ...gridCases(eighths2x as { cases: Record<string, Measured> }, 'planned').map((c) => ({
+    ...c,
+    id: c.id.replace('(planned)', '(m8 2x)'),
+  })),
+  ...jrowsCases(eighths2x as { cases: Record<string, Measured> }, '(m8 2x)'),
+);
 
 const facts = new Map<string, PlanSource>();
 const config = loadConfig({});
@@ -147,7 +176,7 @@ function shapeOf(
   src: PlanSource,
   t: string,
   f: EncodeFormat,
-  how: Made | 'm8' | 'rows',
+  how: Made | 'm8' | 'rows' | 'rows-m8',
 ): PlanShape {
   const shape = shapeVariant(src, parseTransform(t));
   if (how === 'default') return shape;
@@ -155,7 +184,7 @@ function shapeOf(
   if (how === 'planned') return placeShape(shape, f, config).shape;
   const alt = decodeFallback(shape);
   if (!alt) throw new Error(`${t}: no decode fallback`);
-  return alt;
+  return how === 'rows-m8' ? { ...alt, jpegRows: true } : alt;
 }
 
 beforeAll(async () => {

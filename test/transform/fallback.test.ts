@@ -112,9 +112,23 @@ describe('the M/8 fallback', () => {
     expect(eighthsFallback(shape)?.decode).toMatchObject({ eighths: 8, inModule: false });
   });
 
-  it('does not apply to 2x reductions and more, other formats or trim=border', async () => {
+  it('takes a 2x reduction from the JPEG module to libjpeg-turbo at the same scale', async () => {
     const { src } = await source(CARRIE);
-    expect(eighthsFallback(shapeVariant(src, parseTransform('w=1400')))).toBeNull(); // 2.1x
+    const shape = shapeVariant(src, parseTransform('w=1400,f=webp')); // 2.1x
+    expect(shape.decode).toMatchObject({ scale: 2, inModule: true });
+    // libjpeg-turbo at 4/8 (1500x2000, as the module's 1/2), read as rows on the streamed path.
+    expect(eighthsFallback(shape)?.decode).toMatchObject({
+      scale: 1,
+      eighths: 4,
+      decoded: { width: 1500, height: 2000 },
+      inModule: false,
+    });
+    // Within the inline budget the module's plan stays (its bytes unchanged).
+    expect(placeShape(shape, 'webp', config).shape).toBe(shape);
+  });
+
+  it('does not apply to full size, other formats or trim=border', async () => {
+    const { src } = await source(CARRIE);
     expect(eighthsFallback(shapeVariant(src, parseTransform('w=3000')))).toBeNull(); // kept
     expect(eighthsFallback(shapeVariant(src, parseTransform('w=1600,trim=border')))).toBeNull();
     const png = { ...src, format: 'png' as const };
