@@ -40,10 +40,12 @@
  * WebP-with-alpha figure must hold whatever the plane holds (libwebp's alpha encode runs within
  * a budget set by the plane's size, wasm/libwebp/alpha-budget.patch).
  *
- * 2026-12-05-eighths-2x-memory.json (session 11): `beyond:` variants reduced 2x or more that the
+ * 2026-12-05-jpeg-plans-memory.json (session 11): `beyond:` variants reduced 2x or more that the
  * planner's M/8 fallback (transform/fallback.ts `eighthsFallback`) now decodes with libjpeg-turbo
- * as rows, where the JPEG module's whole 1/2 or 1/4 decode did not fit; each supersedes every
- * older figure of the same id.
+ * as rows, where the JPEG module's whole 1/2 or 1/4 decode did not fit, and the grid's JPEG
+ * sources on the planner's shape once it prefers libjpeg-turbo at 8/8 to the module's 1/1
+ * where no worse (`fullTurbo`); each supersedes every older figure of the same id made on the
+ * planner's shape (default-shape figures stay).
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -56,7 +58,7 @@ import pngRows from '../../bench/results/2026-12-05-png-rows-memory.json';
 import alphaContent from '../../bench/results/2026-12-05-alpha-content-memory.json';
 import jpegStream from '../../bench/results/2026-12-05-jpeg-stream-memory.json';
 import pngFeed from '../../bench/results/2026-12-05-png-feed-memory.json';
-import eighths2x from '../../bench/results/2026-12-05-eighths-2x-memory.json';
+import jpegPlans from '../../bench/results/2026-12-05-jpeg-plans-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
@@ -153,18 +155,20 @@ CASES.push(
   })),
   ...jrowsCases(pngFeed as { cases: Record<string, Measured> }, '(png feed)'),
 );
-// Reductions of 2x and more that the M/8 fallback now takes as rows (session 11).
+// Session 11: reductions of 2x and more that the M/8 fallback now takes as rows, and the
+// planner's libjpeg-turbo 8/8 where it is no worse than the JPEG module's 1/1 (the grid's JPEGs
+// measured again on the planner's shape; default-shape figures kept).
 const untagged = (c: { id: string }) => c.id.replace(/ \([a-z0-9 ]+\)$/, '');
-const beforeEighths2x = CASES.splice(0, CASES.length).filter(
-  (c) => !(untagged(c) in eighths2x.cases),
+const beforeJpegPlans = CASES.splice(0, CASES.length).filter(
+  (c) => c.how === 'default' || !(untagged(c) in jpegPlans.cases),
 );
 CASES.push(
-  ...beforeEighths2x,
-  ...gridCases(eighths2x as { cases: Record<string, Measured> }, 'planned').map((c) => ({
+  ...beforeJpegPlans,
+  ...gridCases(jpegPlans as { cases: Record<string, Measured> }, 'planned').map((c) => ({
     ...c,
     id: c.id.replace('(planned)', '(m8 2x)'),
   })),
-  ...jrowsCases(eighths2x as { cases: Record<string, Measured> }, '(m8 2x)'),
+  ...jrowsCases(jpegPlans as { cases: Record<string, Measured> }, '(m8 2x)'),
 );
 
 const facts = new Map<string, PlanSource>();
