@@ -21,7 +21,7 @@ export const JPEG_SCALED_SHA256 =
  * encoder, png 0.17.7 inflating with fdeflate 0.3.7; see wasm/README.md), checked against the
  * committed file by the same test.
  */
-export const PNG_SCALED_SHA256 = 'abda3727ec3625eab52c7893954259e80fe3dd56af412a2ed48f48c00f4985a9';
+export const PNG_SCALED_SHA256 = 'c6b300112e5874bc76a524a52f8adff33991fa3812b482aa07e9c2a43d7dda46';
 
 /**
  * SHA-256 of wasm/libwebp.wasm (our build of libwebp 1.5.0: WebP decode, scaled and animated
