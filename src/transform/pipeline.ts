@@ -275,11 +275,11 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   full-size RGBA nor a second resize buffer exists (its VP8L decoder keeps a window of rows,
  *   wasm/libwebp/vp8l-sliding-window.patch); `scale` is 1 and `decoded` the source size.
  *
- * `eighthsFallback` (the planner's fallback, transform/fallback.ts): a JPEG, baseline or
- * progressive, whose crop is reduced by less than 2x decodes with libjpeg-turbo at the
+ * `eighthsFallback` (the planner's fallback, transform/fallback.ts): a reduced JPEG, baseline
+ * or progressive (not progressive CMYK from 2x), decodes with libjpeg-turbo at the
  * smallest M/8 that covers the target ({@link chooseJpegEighths}; 8/8 when no smaller M
- * does, a reduction under 8/7: sharp's own decode, then lanczos3) instead of at 1/1 in the JPEG
- * module. On the streamed path its rows are decoded as they are pulled, so nothing
+ * does, a reduction under 8/7: sharp's own decode, then lanczos3) instead of in the JPEG
+ * module (at 1/1 under 2x, else whole at 1/2-1/8). On the streamed path its rows are decoded as they are pulled, so nothing
  * image-sized is held (codecs/jpeg-turbo.ts `openJpegTurboRows`).
  * It accepts DCT scaling's departure from sharp's output (1.6x reductions: ΔE76 p95 5.5,
  * PSNR 36.9 dB against the full decode; see {@link turboEighths}) for a variant the 1/1 plan
@@ -304,9 +304,10 @@ export function decodePlan(
     target.width <= crop.width &&
     target.height <= crop.height &&
     target.width * target.height < crop.width * crop.height;
-  const underTwo = jpeg && reduced && scale === 1 && eighthsFallback;
-  const m = underTwo ? chooseJpegEighths(crop.width, crop.height, target.width, target.height) : 8;
-  const eighths = underTwo
+  const fallback =
+    jpeg && reduced && eighthsFallback && (scale === 1 || !(src.progressive && src.cmyk));
+  const m = fallback ? chooseJpegEighths(crop.width, crop.height, target.width, target.height) : 8;
+  const eighths = fallback
     ? m
     : jpeg && (src.progressive !== true || (!reduced && src.cmyk !== true))
       ? turboEighths(src, crop, target, reduced ? scale : 0)

@@ -44,6 +44,13 @@
  * and the 3 MP alpha PNG stretched (`alpha-scaled`), each as WebP on the planner's shape: the
  * WebP-with-alpha figure must hold whatever the plane holds (libwebp's alpha encode runs within
  * a budget set by the plane's size, wasm/libwebp/alpha-budget.patch).
+ *
+ * 2026-12-05-jpeg-plans-memory.json (session 11): `beyond:` variants reduced 2x or more that the
+ * planner's M/8 fallback (transform/fallback.ts `eighthsFallback`) now decodes with libjpeg-turbo
+ * as rows, where the JPEG module's whole 1/2 or 1/4 decode did not fit, and the grid's JPEG
+ * sources on the planner's shape once it prefers libjpeg-turbo at 8/8 to the module's 1/1
+ * where no worse (`fullTurbo`); each supersedes every older figure of the same id made on the
+ * planner's shape (default-shape figures stay).
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +64,7 @@ import alphaContent from '../../bench/results/2026-12-05-alpha-content-memory.js
 import jpegStream from '../../bench/results/2026-12-05-jpeg-stream-memory.json';
 import pngFeed from '../../bench/results/2026-12-05-png-feed-memory.json';
 import pngInflate from '../../bench/results/2026-12-05-pnginflate-memory.json';
+import jpegPlans from '../../bench/results/2026-12-05-jpeg-plans-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
@@ -86,8 +94,9 @@ function jrowsCases(file: { cases: Record<string, Measured> }, tag: string) {
   return Object.entries(file.cases)
     .filter(([id]) => id.startsWith('jrows:'))
     .map(([id, m]) => {
-      const [label = '', t = '', f = ''] = id.replace(/^jrows:/, '').split('|');
-      return { id: `${id} ${tag}`, label, t, f: f as EncodeFormat, how: 'rows' as const, m };
+      const [label = '', t = '', f = '', m8 = ''] = id.replace(/^jrows:/, '').split('|');
+      const how = m8 === 'm8' ? ('rows-m8' as const) : ('rows' as const);
+      return { id: `${id} ${tag}`, label, t, f: f as EncodeFormat, how, m };
     });
 }
 /** The rows-encoder file's cases: `beyond:` on the planner's shape, `jrows:` forced. */
@@ -107,7 +116,16 @@ const restreamed = (c: { id: string }) => {
   const id = c.id.replace(/ \((default|planned|refit|rows file|png rows file|row stream)\)$/, '');
   return !(id in jpegStream.cases) && !(id in pngFeed.cases);
 };
-const CASES = [
+/** A measured case: its source label, transform, format, the shape it was made on. */
+interface Case {
+  id: string;
+  label: string;
+  t: string;
+  f: EncodeFormat;
+  how: Made | 'm8' | 'rows' | 'rows-m8';
+  m: Measured;
+}
+const CASES: Case[] = [
   ...rowsCases,
   ...gridCases(measured as { cases: Record<string, Measured> }, 'default'),
   ...gridCases(planned as { cases: Record<string, Measured> }, 'planned'),
@@ -143,6 +161,21 @@ CASES.push(
   })),
   ...jrowsCases(pngFeed as { cases: Record<string, Measured> }, '(png feed)'),
 );
+// Session 11: reductions of 2x and more that the M/8 fallback now takes as rows, and the
+// planner's libjpeg-turbo 8/8 where it is no worse than the JPEG module's 1/1 (the grid's JPEGs
+// measured again on the planner's shape; default-shape figures kept).
+const untagged = (c: { id: string }) => c.id.replace(/ \([a-z0-9 ]+\)$/, '');
+const beforeJpegPlans = CASES.splice(0, CASES.length).filter(
+  (c) => c.how === 'default' || !(untagged(c) in jpegPlans.cases),
+);
+CASES.push(
+  ...beforeJpegPlans,
+  ...gridCases(jpegPlans as { cases: Record<string, Measured> }, 'planned').map((c) => ({
+    ...c,
+    id: c.id.replace('(planned)', '(m8 2x)'),
+  })),
+  ...jrowsCases(jpegPlans as { cases: Record<string, Measured> }, '(m8 2x)'),
+);
 // The PNG sources again once png_scaled.wasm inflated with fdeflate (session 11, issue 14):
 // added beside the png-feed figures, not replacing them; the estimates must cover both.
 CASES.push(
@@ -162,7 +195,7 @@ function shapeOf(
   src: PlanSource,
   t: string,
   f: EncodeFormat,
-  how: Made | 'm8' | 'rows',
+  how: Made | 'm8' | 'rows' | 'rows-m8',
 ): PlanShape {
   const shape = shapeVariant(src, parseTransform(t));
   if (how === 'default') return shape;
@@ -170,7 +203,7 @@ function shapeOf(
   if (how === 'planned') return placeShape(shape, f, config).shape;
   const alt = decodeFallback(shape);
   if (!alt) throw new Error(`${t}: no decode fallback`);
-  return alt;
+  return how === 'rows-m8' ? { ...alt, jpegRows: true } : alt;
 }
 
 beforeAll(async () => {
