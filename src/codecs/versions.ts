@@ -18,9 +18,10 @@ export const JPEG_SCALED_SHA256 =
 
 /**
  * SHA-256 of wasm/png_scaled.wasm (our streaming PNG decoder and resampler, and the banded PNG
- * encoder, png 0.17.7; see wasm/README.md), checked against the committed file by the same test.
+ * encoder, png 0.17.7 inflating with fdeflate 0.3.7; see wasm/README.md), checked against the
+ * committed file by the same test.
  */
-export const PNG_SCALED_SHA256 = 'ed28e29054117b26b0e8e4541e027a3d225a3e9f62186c32ba0f4edbaf71c6a8';
+export const PNG_SCALED_SHA256 = 'c6b300112e5874bc76a524a52f8adff33991fa3812b482aa07e9c2a43d7dda46';
 
 /**
  * SHA-256 of wasm/libwebp.wasm (our build of libwebp 1.5.0: WebP decode, scaled and animated
