@@ -61,6 +61,21 @@ export function eighthsFallback(shape: PlanShape): PlanShape | null {
 }
 
 /**
+ * The M/8 fallback of a progressive JPEG reduced 2x or more (pipeline.ts `progressiveEighths`:
+ * libjpeg-turbo keeps only the M x M coefficients per block that M/8 reads, and on the
+ * streamed path no decoded image), or null: not such a JPEG (CMYK ones stay on jpeg_scaled),
+ * or `trim=border`. Within the request's budget jpeg_scaled at 1/d and its bytes stay.
+ */
+export function progressiveEighthsFallback(shape: PlanShape): PlanShape | null {
+  const { src, spec, decode } = shape;
+  if (src.format !== 'jpeg' || !src.progressive || decode.eighths || decode.scale === 1)
+    return null;
+  if (spec.trim?.kind === 'border') return null;
+  const alt = shapeVariant(src, spec, undefined, true);
+  return alt.decode.eighths ? { ...alt, src } : null;
+}
+
+/**
  * The scaled-decode fallback of a still lossy WebP (see the module comment), or null: not such
  * a WebP (a VP8L image is always cropped and scaled by libwebp), not reduced, reduced 2x or
  * more (libwebp's rescaler already takes it), or `trim=border`.
@@ -73,9 +88,12 @@ export function webpScaledFallback(shape: PlanShape): PlanShape | null {
   return alt.decode.inModule ? { ...alt, src } : null;
 }
 
-/** The shape's decode fallback: {@link eighthsFallback} or {@link webpScaledFallback}. */
+/**
+ * The shape's decode fallback: {@link eighthsFallback}, {@link progressiveEighthsFallback} or
+ * {@link webpScaledFallback}.
+ */
 export const decodeFallback = (shape: PlanShape): PlanShape | null =>
-  eighthsFallback(shape) ?? webpScaledFallback(shape);
+  eighthsFallback(shape) ?? progressiveEighthsFallback(shape) ?? webpScaledFallback(shape);
 
 /**
  * Estimates `format` of a shape and places it (cost.ts `placement`); when that is not inline,

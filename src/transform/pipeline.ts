@@ -305,8 +305,9 @@ export function decodePlan(
     target.height <= crop.height &&
     target.width * target.height < crop.width * crop.height;
   const underTwo = jpeg && reduced && scale === 1 && eighthsFallback;
-  const m = underTwo ? chooseJpegEighths(crop.width, crop.height, target.width, target.height) : 8;
-  const eighths = underTwo
+  const rows = underTwo || (eighthsFallback && progressiveEighths(src, reduced, scale));
+  const m = rows ? chooseJpegEighths(crop.width, crop.height, target.width, target.height) : 8;
+  const eighths = rows
     ? m
     : jpeg && (src.progressive !== true || (!reduced && src.cmyk !== true))
       ? turboEighths(src, crop, target, reduced ? scale : 0)
@@ -336,6 +337,27 @@ export function decodePlan(
     inModule: (jpeg && (scale > 1 || reduced || src.cmyk === true)) || src.format === 'png',
     box,
   };
+}
+
+/**
+ * True for a progressive JPEG (not CMYK) whose crop is reduced 2x or more (`scale` > 1), which
+ * the planner's fallback (`decodePlan`'s `eighthsFallback`, transform/fallback.ts
+ * `progressiveEighthsFallback`) decodes with libjpeg-turbo at the smallest M/8 that covers the
+ * target, read as rows on the streamed path, instead of whole with jpeg_scaled at 1/`scale`:
+ * at M/8 libjpeg keeps per block only the M x M coefficients its IDCT reads
+ * (wasm/jpeg-turbo/progressive-kxk.patch), as jpeg_scaled does at 1/d, and no decoded image
+ * (the 24 MP progressive grid source → 2000x3000 at 4/8: 25.4 MiB of wasm, where jpeg_scaled
+ * at 1/2 would hold its 2000x3000 image too). Its pixels differ from jpeg_scaled's (another
+ * IDCT and resampler), so it is taken only where the 1/`scale` plan places worse.
+ */
+function progressiveEighths(
+  src: SourceFacts & { progressive?: boolean },
+  reduced: boolean,
+  scale: number,
+) {
+  return (
+    src.format === 'jpeg' && src.progressive === true && src.cmyk !== true && reduced && scale > 1
+  );
 }
 
 /**
@@ -448,7 +470,7 @@ async function decodeFor<R = Decoded>(
   const { scale, decoded, inModule, box, eighths } = plan;
   const whole = (img: RawImage) => ({ left: 0, top: 0, width: img.width, height: img.height });
   if (eighths) {
-    // A baseline JPEG at eighths/8 (libjpeg-turbo); the caller crops and resizes.
+    // A JPEG at eighths/8 (libjpeg-turbo); the caller crops and resizes.
     return decodeJpegTurbo(bytes, eighths, src.width * src.height, (img) => {
       if (img.width !== decoded.width || img.height !== decoded.height)
         throw new DecodeError(`jpeg: frame ${img.width}x${img.height} is not the probed size`);
