@@ -22,6 +22,7 @@
  *                               sources: libjpeg-turbo at M/8; the lossy WebP: libwebp's
  *                               scaled decode; skipped where the variant has none)
  *   jrows:<source label>|<t>|jpeg  the pipeline with the JPEG encoded from rows, forced
+ *   jrows:<…>|jpeg|m8           the same on the shape's decode fallback, forced
  *   prog:<label>|<t>|webp[|m8]  progressive JPEGs reduced: the planner's shape, or (m8) its
  *                               decode fallback forced (libjpeg-turbo at M/8)
  *
@@ -197,6 +198,15 @@ const BEYOND = [
   ['12 MP PNG', 'w=3000,h=3000,fit=cover', 'webp'],
   ['12 MP PNG', 'w=4000', 'webp'],
   ['12 MP PNG', 'w=3000', 'png'],
+  // Reductions of 2x and more on the M/8 fallback, as rows (session 11): the JPEG module's
+  // whole 1/2 or 1/4 decode did not fit.
+  ['48 MP JPEG', 'w=2400', 'webp'],
+  ['48 MP JPEG', 'w=2400,h=2400,fit=cover', 'webp'],
+  ['48 MP JPEG', 'w=2400', 'png'],
+  ['48 MP JPEG', 'w=3000,h=3000,fit=cover', 'png'],
+  ['99.6 MP JPEG', 'w=2000', 'webp'],
+  ['99.6 MP JPEG', 'w=2000', 'jpeg'],
+  ['99.6 MP JPEG', 'w=2000', 'png'],
 ];
 for (const [label, t, f] of BEYOND)
   CASES.push({
@@ -216,6 +226,8 @@ const BEYOND_M8 = [
   ['12 MP JPEG (Carrie)', 'w=2800'],
   ['8 MP phone JPEG (portrait, EXIF 6)', 'w=2000'],
   ['6.1 MP JPEG', 'w=2400'],
+  // A 2x reduction that the JPEG module's whole 1/2 decode cannot make (session 11).
+  ['48 MP JPEG', 'w=3000'],
   // PNG outputs on the streamed path (session 10).
   ['8 MP phone JPEG (portrait, EXIF 6)', 'w=2000', 'png'],
   ['12 MP JPEG (Carrie)', 'w=2400,h=2400,fit=cover', 'png'],
@@ -246,12 +258,14 @@ const JROWS = [
   ['12 MP WebP (lossless)', 'w=3000'],
   ['24 MP progressive JPEG', 'w=2000'],
   ['3 MP alpha PNG', ''],
+  // On the decode fallback too (`|m8`): a 2x reduction libjpeg-turbo reads as rows (session 11).
+  ['48 MP JPEG', 'w=2400', 'm8'],
 ];
-for (const [label, t] of JROWS)
+for (const [label, t, m8] of JROWS)
   CASES.push({
-    id: `jrows:${label}|${t}|jpeg`,
+    id: `jrows:${label}|${t}|jpeg${m8 ? '|m8' : ''}`,
     input: () => gridBytes(label),
-    params: { op: 'pipeline', t, f: 'jpeg', jr: 1 },
+    params: { op: 'pipeline', t, f: 'jpeg', jr: 1, ...(m8 && { m8: 1 }) },
   });
 
 /**

@@ -18,9 +18,9 @@
  *        op=encode   &format=jpeg|png|webp|avif[&quality=Q][&speed=S][&rows=1]
  *                    (rows=1, JPEG only: libjpeg-turbo fed the rows band by band through the
  *                    streamed path's row sink, codecs/row-sink.ts, instead of mozjpeg)
- *        op=pipeline &t=<transform>&f=<format>[&m8=1]   (probe + parseTransform + the
- *                    planner's shape, transform/fallback.ts, or with m8=1 its decode fallback
- *                    forced + runShape)
+ *        op=pipeline &t=<transform>&f=<format>[&m8=1][&jr=1]   (probe + parseTransform +
+ *                    the planner's shape, transform/fallback.ts, or with m8=1 its decode
+ *                    fallback forced, with jr=1 its JPEG encoded from rows, + runShape)
  *   GET  /mem                                wasm memory per codec instance, bytes
  *   GET  /defaults                           encoder defaults (quality per format, AVIF speed)
  *   GET  /clock?ms=N                         busy-wait N ms by Date.now(); report what
@@ -128,11 +128,13 @@ function operation(q) {
       const planned = shapeVariant(facts, spec);
       // jr=1: the JPEG encoded from rows by libjpeg-turbo (src/codecs/jpeg-rows.ts), forced.
       const placed = placeShape(planned, format, loadConfig({}));
+      // m8=1&jr=1: both (the fallback's decode, encoded from rows).
+      const forced = q.get('m8') === '1' ? decodeFallback(planned) : planned;
       const shape =
-        q.get('m8') === '1'
-          ? decodeFallback(planned)
-          : q.get('jr') === '1'
-            ? { ...planned, jpegRows: true }
+        q.get('jr') === '1'
+          ? forced && { ...forced, jpegRows: true }
+          : q.get('m8') === '1'
+            ? forced
             : placed.shape;
       if (!shape) throw new Error('no decode fallback for this variant');
       const plan = {

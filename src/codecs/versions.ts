@@ -95,8 +95,16 @@ export const RESIZE_SHA256 = 'd741c4c34e9f53f2008132107349b7492c7911afd8762abcae
  * refused) may be made at M/8 inline (or in the queue); and the planner's M/8 fallback takes
  * 8/8 (libjpeg-turbo's full decode, then lanczos3) where no smaller M covers the target. The
  * ledger's outputs are the same.
+ * 13: the planner's M/8 fallback also takes JPEG reductions of 2x and more that the JPEG
+ * module's whole 1/2-1/8 decode cannot make within its place's budget: libjpeg-turbo at the
+ * smallest M/8 that covers the target, read as rows (src/transform/fallback.ts, session 11).
+ * Variants that were refused or queued may be made in the queue or inline, from libjpeg-turbo's
+ * scaled IDCT instead of the module's. And a JPEG reduced under 2x is decoded by libjpeg-turbo
+ * at 8/8 (sharp's decode) then resampled, instead of at 1/1 by the JPEG module, wherever the
+ * planner finds that no worse (fallback.ts `fullTurbo`: streamed variants, chiefly). The
+ * ledger's outputs (made on the default shape, runPipeline) are the same.
  */
-export const PIPELINE_VERSION = 12;
+export const PIPELINE_VERSION = 13;
 
 /**
  * SHA-256 of wasm/avif.wasm (our AVIF decoder: dav1d 1.5.1 + libavif 1.4.2; see

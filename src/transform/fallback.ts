@@ -1,14 +1,26 @@
 /**
  * The planner's decode fallbacks (issue 13). A JPEG whose crop is reduced by less than 2x is
  * decoded at 1/1 and resampled (lanczos3, as sharp does: src/transform/pipeline.ts
- * `turboEighths`). When that plan is over the budget of the place it would be made in (the
- * request's, so it would be stood in for, or the queue consumer's, so it would be refused)
- * and libjpeg-turbo at the smallest M/8 that covers the target (8/8 when no smaller M does)
- * fits a better place, the variant is planned at M/8 instead (`decodePlan`'s
- * `eighthsFallback`; on the streamed path read as rows, never held whole). DCT scaling under 2x
- * strays from sharp's output (1.6x reductions: ΔE76 p95 5.5, PSNR 36.9 dB against the full
- * decode); that is accepted only here, for a variant that could otherwise not be made in
- * that place. Within the request's budget nothing changes: the 1/1 path and its bytes stay.
+ * `turboEighths`); one reduced 2x or more is decoded whole by the JPEG module at 1/2-1/8 and
+ * resampled in it, unless libjpeg-turbo's M/8 is priced cheaper. When that plan is over the
+ * budget of the place it would be made in (the request's, so it would be stood in for, or the
+ * queue consumer's, so it would be refused) and libjpeg-turbo at the smallest M/8 that covers
+ * the target (8/8 when no smaller M does) fits a better place, the variant is planned at M/8
+ * instead (`decodePlan`'s `eighthsFallback`; on the streamed path read as rows, never held
+ * whole: a 48 MP JPEG → 2400 px WebP in 57 MB above idle, where the module's 1/2 decode was
+ * refused at 163 estimated). DCT scaling under 2x strays from sharp's output (1.6x reductions:
+ * ΔE76 p95 5.5, PSNR 36.9 dB against the full decode); that is accepted only here, for a
+ * variant that could otherwise not be made in that place (from 2x the module scales in the
+ * DCT too). Within the request's budget nothing changes: the planned path and its bytes stay.
+ *
+ * One change is made within any budget: a JPEG reduced under 2x that the JPEG module would
+ * decode at 1/1 is decoded by libjpeg-turbo at 8/8 instead (`fullTurbo`) wherever that is no
+ * worse on any count by the planner's figures (its place, CPU and memory): the same lanczos3
+ * after sharp's own decode (libjpeg-turbo 8/8 gives sharp's pixels exactly, where jpeg-decoder's
+ * IDCT and upsampling differ by a level or two), 1.75x faster at decoding (12 MP: 149 against
+ * 261 ms, docs/performance.md), and read as rows where the variant streams. Where it does not
+ * stream (AVIF, mozjpeg's JPEG, effects) the whole RGBA would be held, and the module's plan
+ * stays.
  *
  * A still lossy WebP reduced by less than 2x is decoded whole (libwebp's rescaler is used from
  * 2x, as shrink-on-load) and resampled (lanczos3); over budget, libwebp crops and scales it to
@@ -49,27 +61,12 @@ const RANK: Record<Placement, number> = { inline: 0, queue: 1, refuse: 2 };
 
 /**
  * The M/8 fallback of a shape (see the module comment), or null when it has none: not a JPEG,
- * not reduced, reduced 2x or more (shrink-on-load or M/8 already), `trim=border` (decoded
- * whole at full size).
+ * not reduced, on libjpeg-turbo already, a progressive CMYK file reduced 2x or more (the JPEG
+ * module's), `trim=border` (decoded whole at full size).
  */
 export function eighthsFallback(shape: PlanShape): PlanShape | null {
   const { src, spec, decode } = shape;
-  if (src.format !== 'jpeg' || decode.eighths || decode.scale !== 1) return null;
-  if (spec.trim?.kind === 'border') return null;
-  const alt = shapeVariant(src, spec, undefined, true);
-  return alt.decode.eighths ? { ...alt, src } : null;
-}
-
-/**
- * The M/8 fallback of a progressive JPEG reduced 2x or more (pipeline.ts `progressiveEighths`:
- * libjpeg-turbo keeps only the M x M coefficients per block that M/8 reads, and on the
- * streamed path no decoded image), or null: not such a JPEG (CMYK ones stay on jpeg_scaled),
- * or `trim=border`. Within the request's budget jpeg_scaled at 1/d and its bytes stay.
- */
-export function progressiveEighthsFallback(shape: PlanShape): PlanShape | null {
-  const { src, spec, decode } = shape;
-  if (src.format !== 'jpeg' || !src.progressive || decode.eighths || decode.scale === 1)
-    return null;
+  if (src.format !== 'jpeg' || decode.eighths) return null;
   if (spec.trim?.kind === 'border') return null;
   const alt = shapeVariant(src, spec, undefined, true);
   return alt.decode.eighths ? { ...alt, src } : null;
@@ -89,26 +86,55 @@ export function webpScaledFallback(shape: PlanShape): PlanShape | null {
 }
 
 /**
- * The shape's decode fallback: {@link eighthsFallback}, {@link progressiveEighthsFallback} or
- * {@link webpScaledFallback}.
+ * The full-size libjpeg-turbo plan of a JPEG whose crop is reduced by less than 2x, or null:
+ * 8/8 (sharp's own decode, the same pixels), then lanczos3 as on the JPEG module's 1/1 plan,
+ * which the shape must have (not a progressive CMYK file, not `trim=border`). On the streamed
+ * path its rows are read as pulled; elsewhere it is decoded whole.
  */
+export function fullTurbo(shape: PlanShape): PlanShape | null {
+  const { src, spec, decode } = shape;
+  if (src.format !== 'jpeg' || decode.eighths || decode.scale !== 1 || !decode.inModule)
+    return null;
+  if (spec.trim?.kind === 'border' || (src.progressive && src.cmyk)) return null;
+  const decoded = { width: src.width, height: src.height };
+  return { ...shape, decode: { scale: 1, eighths: 8, decoded, inModule: false, box: 1 } };
+}
+
+/** The shape's decode fallback: {@link eighthsFallback} or {@link webpScaledFallback}. */
 export const decodeFallback = (shape: PlanShape): PlanShape | null =>
-  eighthsFallback(shape) ?? progressiveEighthsFallback(shape) ?? webpScaledFallback(shape);
+  eighthsFallback(shape) ?? webpScaledFallback(shape);
 
 /**
- * Estimates `format` of a shape and places it (cost.ts `placement`); when that is not inline,
- * the first of these placed better than it (and then better than that, until one is inline):
- * the shape's decode fallback ({@link decodeFallback}); for a JPEG, the shape and then its
+ * Estimates `format` of a shape and places it (cost.ts `placement`), on {@link fullTurbo}'s
+ * decode where that is no worse on any count; when that is not inline, the first of these
+ * placed better than it (and then better than that, until one is inline): the shape's decode
+ * fallback ({@link decodeFallback}); for a JPEG, libjpeg-turbo's 8/8, the shape and then its
  * decode fallback encoded by libjpeg-turbo from rows (`jpegRows`).
  */
 export function placeShape(shape: PlanShape, format: EncodeFormat, config: Config): PlacedShape {
   let placed = placed1(shape, format, config);
+  const full = fullTurbo(shape);
+  if (full) {
+    // libjpeg-turbo at 8/8 where it is no worse on any count (see the module comment).
+    const next = placed1(full, format, config);
+    if (
+      RANK[next.placement] <= RANK[placed.placement] &&
+      next.estimate.cpuMs < placed.estimate.cpuMs &&
+      next.estimate.memoryMB <= placed.estimate.memoryMB
+    )
+      placed = next;
+  }
   if (placed.placement === 'inline') return placed;
   const alt = decodeFallback(shape);
-  // A JPEG: libjpeg-turbo from rows (see the module comment), on either decode.
+  // A JPEG: libjpeg-turbo from rows (see the module comment), on any of these decodes.
   const candidates =
     format === 'jpeg'
-      ? [alt, { ...shape, jpegRows: true }, alt && { ...alt, jpegRows: true }]
+      ? [
+          alt,
+          full && { ...full, jpegRows: true },
+          { ...shape, jpegRows: true },
+          alt && { ...alt, jpegRows: true },
+        ]
       : [alt];
   for (const c of candidates) {
     if (!c) continue;

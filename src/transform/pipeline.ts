@@ -275,18 +275,17 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   full-size RGBA nor a second resize buffer exists (its VP8L decoder keeps a window of rows,
  *   wasm/libwebp/vp8l-sliding-window.patch); `scale` is 1 and `decoded` the source size.
  *
- * `eighthsFallback` (the planner's fallback, transform/fallback.ts): a JPEG, baseline or
- * progressive, whose crop is reduced by less than 2x decodes with libjpeg-turbo at the
+ * `eighthsFallback` (the planner's fallback, transform/fallback.ts): a reduced JPEG, baseline
+ * or progressive (not progressive CMYK from 2x), decodes with libjpeg-turbo at the
  * smallest M/8 that covers the target ({@link chooseJpegEighths}; 8/8 when no smaller M
- * does, a reduction under 8/7: sharp's own decode, then lanczos3) instead of at 1/1 in the JPEG
- * module. On the streamed path its rows are decoded as they are pulled, so nothing
+ * does, a reduction under 8/7: sharp's own decode, then lanczos3) instead of in the JPEG
+ * module (at 1/1 under 2x, else whole at 1/2-1/8). On the streamed path its rows are decoded as they are pulled, so nothing
  * image-sized is held (codecs/jpeg-turbo.ts `openJpegTurboRows`).
  * It accepts DCT scaling's departure from sharp's output (1.6x reductions: ΔE76 p95 5.5,
  * PSNR 36.9 dB against the full decode; see {@link turboEighths}) for a variant the 1/1 plan
  * cannot make within a budget. A progressive file then keeps, in libjpeg, the M x M
  * coefficients per block its scale reads (wasm/jpeg-turbo/progressive-kxk.patch), which the
- * planner charges; the same fallback takes a progressive JPEG reduced 2x or more to M/8
- * ({@link progressiveEighths}). For a still
+ * planner charges. For a still
  * lossy WebP reduced by less than 2x, the same fallback has libwebp crop and scale it to the
  * target while decoding (`inModule`, as a VP8L image always is), so the full-size RGBA never
  * exists; libwebp's rescaler (an area average, as sharp scales WebPs) differs from lanczos3
@@ -306,10 +305,10 @@ export function decodePlan(
     target.width <= crop.width &&
     target.height <= crop.height &&
     target.width * target.height < crop.width * crop.height;
-  const underTwo = jpeg && reduced && scale === 1 && eighthsFallback;
-  const rows = underTwo || (eighthsFallback && progressiveEighths(src, reduced, scale));
-  const m = rows ? chooseJpegEighths(crop.width, crop.height, target.width, target.height) : 8;
-  const eighths = rows
+  const fallback =
+    jpeg && reduced && eighthsFallback && (scale === 1 || !(src.progressive && src.cmyk));
+  const m = fallback ? chooseJpegEighths(crop.width, crop.height, target.width, target.height) : 8;
+  const eighths = fallback
     ? m
     : jpeg && (src.progressive !== true || (!reduced && src.cmyk !== true))
       ? turboEighths(src, crop, target, reduced ? scale : 0)
@@ -339,27 +338,6 @@ export function decodePlan(
     inModule: (jpeg && (scale > 1 || reduced || src.cmyk === true)) || src.format === 'png',
     box,
   };
-}
-
-/**
- * True for a progressive JPEG (not CMYK) whose crop is reduced 2x or more (`scale` > 1), which
- * the planner's fallback (`decodePlan`'s `eighthsFallback`, transform/fallback.ts
- * `progressiveEighthsFallback`) decodes with libjpeg-turbo at the smallest M/8 that covers the
- * target, read as rows on the streamed path, instead of whole with jpeg_scaled at 1/`scale`:
- * at M/8 libjpeg keeps per block only the M x M coefficients its IDCT reads
- * (wasm/jpeg-turbo/progressive-kxk.patch), as jpeg_scaled does at 1/d, and no decoded image
- * (the 24 MP progressive grid source → 2000x3000 at 4/8: 25.4 MiB of wasm, where jpeg_scaled
- * at 1/2 would hold its 2000x3000 image too). Its pixels differ from jpeg_scaled's (another
- * IDCT and resampler), so it is taken only where the 1/`scale` plan places worse.
- */
-function progressiveEighths(
-  src: SourceFacts & { progressive?: boolean },
-  reduced: boolean,
-  scale: number,
-) {
-  return (
-    src.format === 'jpeg' && src.progressive === true && src.cmyk !== true && reduced && scale > 1
-  );
 }
 
 /**

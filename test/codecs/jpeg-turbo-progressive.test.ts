@@ -6,7 +6,7 @@
  * and whole, within a bound of sharp's full decode reduced to that size (lanczos3) and of
  * jpeg_scaled's decode at 1/2, 1/4, 1/8; the module holds a fraction of the full-resolution
  * coefficients; and through the Worker, the 24 MP progressive grid source at w=2000 (refused
- * before: transform/fallback.ts `progressiveEighthsFallback`) is made in the requested format
+ * before: it was charged all its coefficients) is made in the requested format
  * and size.
  */
 import { env } from 'cloudflare:test';

@@ -22,13 +22,18 @@ import { dropCodecs, wasmMemory } from '../../wasm/instances';
 import { call, fixture, uploadGrid, uploadRecord } from '../helpers';
 import { envWith, FakeQueue, pump } from '../work/helpers';
 
-const LABELS = ['12 MP JPEG (Carrie)', '8 MP phone JPEG (portrait, EXIF 6)'];
+const LABELS = [
+  '12 MP JPEG (Carrie)',
+  '8 MP phone JPEG (portrait, EXIF 6)',
+  '48 MP JPEG',
+  '99.6 MP JPEG',
+];
 let records = new Map<string, ImageRecord>();
 const MiB = 1_048_576;
 
 beforeAll(async () => {
   records = await uploadGrid(LABELS);
-}, 120_000);
+}, 240_000);
 
 /** The answer's format and size, from its header. */
 async function described(res: Response): Promise<[string, number, number]> {
@@ -42,6 +47,11 @@ describe('JPEG rows through the Worker', () => {
     ['12 MP JPEG (Carrie)', 'w=3000,h=3000,fit=cover,f=jpeg', 'jpeg'],
     // Full size (2448x3264, turned): the output whole in libwebp's buffer, the source in rows.
     ['8 MP phone JPEG (portrait, EXIF 6)', 'w=3000,f=webp', 'webp'],
+    // Reduced 2x and more, where the JPEG module's whole 1/2 or 1/4 decode did not fit (session
+    // 11): libjpeg-turbo at 4/8 and 2/8, as rows.
+    ['48 MP JPEG', 'w=2400,f=webp', 'webp'],
+    ['48 MP JPEG', 'w=2400,f=jpeg', 'jpeg'],
+    ['99.6 MP JPEG', 'w=2000,f=png', 'png'],
   ])('%s %s: 200 %s of the planned size', async (label, t, format) => {
     const rec = records.get(label)!;
     const spec = parseTransform(t);

@@ -15,6 +15,7 @@ import { estimateShape, placement, type PlanSource } from '../../src/transform/c
 import {
   decodeFallback,
   eighthsFallback,
+  fullTurbo,
   placeShape,
   webpScaledFallback,
 } from '../../src/transform/fallback';
@@ -43,26 +44,41 @@ const CERKIEW = 'images/progressive/Cerkiew.jpg'; // 1914x2565 progressive
 const CARRIE = 'images/large/Carrie.jpg'; // 3000x4000 baseline
 
 describe('the M/8 fallback', () => {
-  it('keeps the 1/1 path for an under-2x reduction within the inline budget: the same bytes', async () => {
+  it('takes libjpeg-turbo at 8/8 (not M/8) for an under-2x reduction within the inline budget', async () => {
     const { bytes, src } = await source(FLOWERS);
     const spec = parseTransform('w=1200,f=webp'); // 1.6x
     const shape = shapeVariant(src, spec);
-    const placed = placeShape(shape, 'webp', config);
-    expect(placed.placement).toBe('inline');
-    expect(placed.shape).toBe(shape);
     expect(shape.decode).toMatchObject({ scale: 1, inModule: true });
     expect(shape.decode.eighths).toBeUndefined();
+    const placed = placeShape(shape, 'webp', config);
+    expect(placed.placement).toBe('inline');
+    // sharp's own decode, then lanczos3: rows on the streamed path, cheaper on every count.
+    expect(placed.shape).toEqual(fullTurbo(shape));
+    expect(placed.shape.decode).toMatchObject({ scale: 1, eighths: 8, inModule: false });
+    const module = estimateShape(shape, 'webp');
+    expect(placed.estimate.cpuMs).toBeLessThan(module.cpuMs);
+    expect(placed.estimate.memoryMB).toBeLessThanOrEqual(module.memoryMB);
 
-    const fullDecode = await runPipeline(bytes, src, spec, 'webp');
+    const full = await runShape(bytes, placed.shape, 'webp');
     const alt = eighthsFallback(shape);
     expect(alt?.decode.eighths).toBe(5);
     const atEighths = await runShape(bytes, alt!, 'webp');
-    expect(atEighths.bytes).not.toEqual(fullDecode.bytes);
+    expect(atEighths.bytes).not.toEqual(full.bytes);
 
     const res = await served(FLOWERS, 'w=1200,f=webp');
     expect(res.status).toBe(200);
     expect(res.headers.get('X-Variant-Source')).toBe('computed');
-    expect(new Uint8Array(await res.arrayBuffer())).toEqual(fullDecode.bytes);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(full.bytes);
+  });
+
+  it("keeps the module's 1/1 where libjpeg-turbo's whole 8/8 decode would hold more", async () => {
+    const { src } = await source(FLOWERS);
+    // AVIF is not streamed: libjpeg-turbo would hold the whole RGBA image.
+    const shape = shapeVariant(src, parseTransform('w=1200,f=avif'));
+    expect(estimateShape(fullTurbo(shape)!, 'avif').memoryMB).toBeGreaterThan(
+      estimateShape(shape, 'avif').memoryMB,
+    );
+    expect(placeShape(shape, 'avif', config).shape).toBe(shape);
   });
 
   it('decodes at M/8 inline when the 1/1 plan would be stood in for (a progressive JPEG)', async () => {
@@ -114,9 +130,23 @@ describe('the M/8 fallback', () => {
     expect(eighthsFallback(shape)?.decode).toMatchObject({ eighths: 8, inModule: false });
   });
 
-  it('does not apply to 2x reductions and more, other formats or trim=border', async () => {
+  it('takes a 2x reduction from the JPEG module to libjpeg-turbo at the same scale', async () => {
     const { src } = await source(CARRIE);
-    expect(eighthsFallback(shapeVariant(src, parseTransform('w=1400')))).toBeNull(); // 2.1x
+    const shape = shapeVariant(src, parseTransform('w=1400,f=webp')); // 2.1x
+    expect(shape.decode).toMatchObject({ scale: 2, inModule: true });
+    // libjpeg-turbo at 4/8 (1500x2000, as the module's 1/2), read as rows on the streamed path.
+    expect(eighthsFallback(shape)?.decode).toMatchObject({
+      scale: 1,
+      eighths: 4,
+      decoded: { width: 1500, height: 2000 },
+      inModule: false,
+    });
+    // Within the inline budget the module's plan stays (its bytes unchanged).
+    expect(placeShape(shape, 'webp', config).shape).toBe(shape);
+  });
+
+  it('does not apply to full size, other formats or trim=border', async () => {
+    const { src } = await source(CARRIE);
     expect(eighthsFallback(shapeVariant(src, parseTransform('w=3000')))).toBeNull(); // kept
     expect(eighthsFallback(shapeVariant(src, parseTransform('w=1600,trim=border')))).toBeNull();
     const png = { ...src, format: 'png' as const };

@@ -6,6 +6,8 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
 import { estimateVariant, placement, type PlanSource } from '../../src/transform/cost';
+import { placeShape } from '../../src/transform/fallback';
+import { shapeVariant } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
 import { largestFeasibleWidth, withOutputWidth } from '../../src/transform/suggest';
 
@@ -32,8 +34,9 @@ describe('largestFeasibleWidth', () => {
       const w = largestFeasibleWidth(src, spec, format, config);
       expect(w, t).not.toBeNull();
       const canvas = spec.width ?? src.width;
+      // Placed as a request is (the decode fallbacks included), as largestFeasibleWidth does.
       const at = (x: number) =>
-        placement(estimateVariant(src, withOutputWidth(spec, canvas, x), format), config);
+        placeShape(shapeVariant(src, withOutputWidth(spec, canvas, x)), format, config).placement;
       expect(at(w!), t).not.toBe('refuse');
       expect(at(w! + 1), t).toBe('refuse');
     }
