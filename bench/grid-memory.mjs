@@ -207,6 +207,14 @@ const BEYOND = [
   ['99.6 MP JPEG', 'w=2000', 'webp'],
   ['99.6 MP JPEG', 'w=2000', 'jpeg'],
   ['99.6 MP JPEG', 'w=2000', 'png'],
+  // Near full size, placed in the queue once its CPU budget is 5 s (session 11).
+  ['12 MP phone JPEG', 'w=4000', 'webp'],
+  ['12 MP phone JPEG', 'w=4000,h=4000,fit=cover', 'webp'],
+  ['12 MP phone JPEG', 'w=4000', 'jpeg'],
+  ['12 MP JPEG (Carrie)', 'w=3000', 'jpeg'],
+  ['12 MP PNG', 'w=4000', 'jpeg'],
+  ['48 MP JPEG', 'w=3000', 'jpeg'],
+  ['99.6 MP JPEG', 'w=3000', 'webp'],
 ];
 for (const [label, t, f] of BEYOND)
   CASES.push({
@@ -260,6 +268,7 @@ const JROWS = [
   ['3 MP alpha PNG', ''],
   // On the decode fallback too (`|m8`): a 2x reduction libjpeg-turbo reads as rows (session 11).
   ['48 MP JPEG', 'w=2400', 'm8'],
+  ['99.6 MP JPEG', 'w=3000'],
 ];
 for (const [label, t, m8] of JROWS)
   CASES.push({
