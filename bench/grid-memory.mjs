@@ -23,6 +23,8 @@
  *                               scaled decode; skipped where the variant has none)
  *   jrows:<source label>|<t>|jpeg  the pipeline with the JPEG encoded from rows, forced
  *   jrows:<…>|jpeg|m8           the same on the shape's decode fallback, forced
+ *   prog:<label>|<t>|webp[|m8]  progressive JPEGs reduced: the planner's shape, or (m8) its
+ *                               decode fallback forced (libjpeg-turbo at M/8)
  *
  *   node bench/grid-memory.mjs [--out FILE] [filter ...]   (case ids containing a filter)
  *
@@ -359,6 +361,24 @@ for (const s of GRID_SOURCES.filter(
       input: () => gridBytes(s.label),
       params: { op: 'pipeline', t, f, m8: 1 },
     });
+
+/**
+ * Progressive JPEGs reduced (session 11, branch progk): the planner's shape (`prog:`) and,
+ * with `|m8`, its decode fallback forced (libjpeg-turbo at M/8 keeping only the M x M
+ * coefficients per block it reads, wasm/jpeg-turbo/progressive-kxk.patch).
+ */
+const PROGRESSIVE = [
+  ['24 MP progressive JPEG', ['w=400', 'w=800', 'w=1600', 'w=2000', 'w=2400', 'w=3000']],
+  ['4.9 MP progressive JPEG', ['w=400', 'w=800', 'w=1600']],
+];
+for (const [label, ts] of PROGRESSIVE)
+  for (const t of ts)
+    for (const m8 of [0, 1])
+      CASES.push({
+        id: `prog:${label}|${t}|webp${m8 ? '|m8' : ''}`,
+        input: () => gridBytes(label),
+        params: { op: 'pipeline', t, f: 'webp', ...(m8 ? { m8: 1 } : {}) },
+      });
 
 const args = process.argv.slice(2);
 const outIdx = args.indexOf('--out');

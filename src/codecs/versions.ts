@@ -41,7 +41,7 @@ export const LCMS_SHA256 = 'd377cc3b5081c950c5344d86e8a35e57c5820424c67e6d9b538a
  * 1:2.1.5-4 and our glue: JPEG decode at M/8, whole or as rows; see wasm/README.md), checked by the
  * same test.
  */
-export const JPEG_TURBO_SHA256 = '647606285321af8e9260852f1fd31c1d03c79c1aa1d929e7113314875eb4c283';
+export const JPEG_TURBO_SHA256 = '42ad5a0352758385ce65f8004c443140b18492998abea6a5a83990f22b7a09db';
 
 /**
  * SHA-256 of wasm/jpeg_turbo_enc.wasm (libjpeg-turbo 2.1.5's compressor, the same Debian source,
