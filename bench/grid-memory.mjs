@@ -23,6 +23,8 @@
  *                               scaled decode; skipped where the variant has none)
  *   jrows:<source label>|<t>|jpeg  the pipeline with the JPEG encoded from rows, forced
  *   jrows:<…>|jpeg|m8           the same on the shape's decode fallback, forced
+ *   prog:<label>|<t>|webp[|m8]  progressive JPEGs reduced: the planner's shape, or (m8) its
+ *                               decode fallback forced (libjpeg-turbo at M/8)
  *
  *   node bench/grid-memory.mjs [--out FILE] [filter ...]   (case ids containing a filter)
  *
@@ -205,6 +207,8 @@ const BEYOND = [
   ['12 MP AVIF', 'w=2400,h=2400,fit=cover', 'png'],
   ['12 MP AVIF', 'w=3000', 'webp'],
   ['12 MP AVIF', 'w=3000', 'jpeg'],
+  ['12 MP AVIF', 'w=2400,h=2400,fit=cover', 'jpeg'],
+  ['12 MP AVIF', 'w=3000,h=3000,fit=cover', 'jpeg'],
   ['12 MP AVIF', 'w=3000', 'png'],
   ['12 MP AVIF', 'w=3000,h=3000,fit=cover', 'webp'],
   ['12 MP AVIF', 'w=4000', 'webp'],
@@ -217,6 +221,14 @@ const BEYOND = [
   ['99.6 MP JPEG', 'w=2000', 'webp'],
   ['99.6 MP JPEG', 'w=2000', 'jpeg'],
   ['99.6 MP JPEG', 'w=2000', 'png'],
+  // Near full size, placed in the queue once its CPU budget is 5 s (session 11).
+  ['12 MP phone JPEG', 'w=4000', 'webp'],
+  ['12 MP phone JPEG', 'w=4000,h=4000,fit=cover', 'webp'],
+  ['12 MP phone JPEG', 'w=4000', 'jpeg'],
+  ['12 MP JPEG (Carrie)', 'w=3000', 'jpeg'],
+  ['12 MP PNG', 'w=4000', 'jpeg'],
+  ['48 MP JPEG', 'w=3000', 'jpeg'],
+  ['99.6 MP JPEG', 'w=3000', 'webp'],
 ];
 for (const [label, t, f] of BEYOND)
   CASES.push({
@@ -270,6 +282,7 @@ const JROWS = [
   ['3 MP alpha PNG', ''],
   // On the decode fallback too (`|m8`): a 2x reduction libjpeg-turbo reads as rows (session 11).
   ['48 MP JPEG', 'w=2400', 'm8'],
+  ['99.6 MP JPEG', 'w=3000'],
 ];
 for (const [label, t, m8] of JROWS)
   CASES.push({
@@ -362,6 +375,24 @@ for (const s of GRID_SOURCES.filter(
       input: () => gridBytes(s.label),
       params: { op: 'pipeline', t, f, m8: 1 },
     });
+
+/**
+ * Progressive JPEGs reduced (session 11, branch progk): the planner's shape (`prog:`) and,
+ * with `|m8`, its decode fallback forced (libjpeg-turbo at M/8 keeping only the M x M
+ * coefficients per block it reads, wasm/jpeg-turbo/progressive-kxk.patch).
+ */
+const PROGRESSIVE = [
+  ['24 MP progressive JPEG', ['w=400', 'w=800', 'w=1600', 'w=2000', 'w=2400', 'w=3000']],
+  ['4.9 MP progressive JPEG', ['w=400', 'w=800', 'w=1600']],
+];
+for (const [label, ts] of PROGRESSIVE)
+  for (const t of ts)
+    for (const m8 of [0, 1])
+      CASES.push({
+        id: `prog:${label}|${t}|webp${m8 ? '|m8' : ''}`,
+        input: () => gridBytes(label),
+        params: { op: 'pipeline', t, f: 'webp', ...(m8 ? { m8: 1 } : {}) },
+      });
 
 const args = process.argv.slice(2);
 const outIdx = args.indexOf('--out');

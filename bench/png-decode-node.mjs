@@ -2,7 +2,7 @@
 /**
  * The 12 MP PNG decode taken apart in Node (issue 14's PNG rows; docs/performance.md, "The
  * issue-14 table with the session-9 encoders"): png_scaled.wasm at full size
- * (src/codecs/png-scaled.ts: Debian's png 0.17.7, inflating with miniz_oxide 0.6.2; the
+ * (src/codecs/png-scaled.ts: Debian's png 0.17.7, inflating with fdeflate 0.3.7 since issue 14; the
  * decoder of every PNG source), @jsquash/png (png 0.17.10, `decodeImage`'s), sharp-wasm32 and
  * native sharp (libspng + zlib), the sides interleaved, on two files of Carrie's pixels:
  * sharp's (zlib level 6, no filter: the bench's `decode-png-12mp`) and our encoder's (RGB,

@@ -18,9 +18,10 @@ export const JPEG_SCALED_SHA256 =
 
 /**
  * SHA-256 of wasm/png_scaled.wasm (our streaming PNG decoder and resampler, and the banded PNG
- * encoder, png 0.17.7; see wasm/README.md), checked against the committed file by the same test.
+ * encoder, png 0.17.7 inflating with fdeflate 0.3.7; see wasm/README.md), checked against the
+ * committed file by the same test.
  */
-export const PNG_SCALED_SHA256 = 'ed28e29054117b26b0e8e4541e027a3d225a3e9f62186c32ba0f4edbaf71c6a8';
+export const PNG_SCALED_SHA256 = 'c6b300112e5874bc76a524a52f8adff33991fa3812b482aa07e9c2a43d7dda46';
 
 /**
  * SHA-256 of wasm/libwebp.wasm (our build of libwebp 1.5.0: WebP decode, scaled and animated
@@ -40,7 +41,7 @@ export const LCMS_SHA256 = 'd377cc3b5081c950c5344d86e8a35e57c5820424c67e6d9b538a
  * 1:2.1.5-4 and our glue: JPEG decode at M/8, whole or as rows; see wasm/README.md), checked by the
  * same test.
  */
-export const JPEG_TURBO_SHA256 = '647606285321af8e9260852f1fd31c1d03c79c1aa1d929e7113314875eb4c283';
+export const JPEG_TURBO_SHA256 = '42ad5a0352758385ce65f8004c443140b18492998abea6a5a83990f22b7a09db';
 
 /**
  * SHA-256 of wasm/jpeg_turbo_enc.wasm (libjpeg-turbo 2.1.5's compressor, the same Debian source,

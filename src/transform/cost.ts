@@ -46,6 +46,7 @@ import {
   TURBO_MS_PER_DECODED_MP,
   TURBO_MS_PER_SOURCE_MP,
   TURBO_ROWS_MB,
+  turboProgressiveCoefficientMbPerMP,
 } from './jpeg-cost';
 import {
   avifFeedSize,
@@ -516,9 +517,9 @@ export function estimateShape(
   } else if (eighths) {
     const inputMb = src.bytes !== undefined ? src.bytes / 1_048_576 : 0.25 * srcMP;
     // A progressive JPEG (at 8/8 when not reduced, else the planner's fallback: pipeline.ts
-    // decodePlan): libjpeg keeps every coefficient at full resolution between scans, whatever
-    // the scale, and decodes all of them.
-    const coefficients = src.progressive ? progressiveCoefficientMbPerMP('1') * srcMP : 0;
+    // decodePlan): libjpeg decodes all its coefficients and keeps, between scans, those its
+    // scale M/8 reads (jpeg-cost.ts turboProgressiveCoefficientMbPerMP).
+    const coefficients = src.progressive ? turboProgressiveCoefficientMbPerMP(eighths) * srcMP : 0;
     // On the streamed path its rows are decoded as they are pulled (codecs/jpeg-turbo.ts
     // `openJpegTurboRows`, always taken there): no decoded image, only libjpeg's strips and
     // 16 rows (jpeg-cost.ts TURBO_ROWS_MB); else the M/8 image, in the module and copied out.

@@ -71,6 +71,27 @@ export const TURBO_FIXED_MB = 9;
 export const TURBO_ROWS_MB = 2;
 
 /**
+ * A progressive (multi-scan) JPEG's coefficients kept between scans by libjpeg-turbo decoding
+ * at `m`/8, MiB per source MP. Below 8/8 our patch (wasm/jpeg-turbo/progressive-kxk.patch)
+ * keeps per 8x8 block only the K x K coefficients the scaled IDCT reads (int16) and an
+ * 8-byte mask of the nonzero ones: 2K² + 8 bytes instead of 128. K is `m` for luma and, at
+ * 4:2:0, 2`m` for chroma while that is under 8 (libjpeg scales chroma up in its IDCT rather
+ * than upsampling it; the patch stops that at 8, which would read all 64), else `m`:
+ * 0.27, 0.54, 0.98, 0.89, 1.30, 1.79, 2.37 MiB per MP at 1/8..7/8, 2.86 at 8/8. Assumes
+ * 4:2:0 (1.5 blocks per 64 pixels) like cost.ts `progressiveCoefficientMbPerMP`: 4:2:2
+ * holds up to 1.4 times that, 4:4:4 up to twice. The module's memory for the grid's 24 MP
+ * progressive source (4:2:0) read as rows (wasm MiB, Node, its input 3.5 MiB): 10.3, 16.8,
+ * 27.6, 25.4, 35.2, 47.0, 61.0, 72.9 at 1/8..8/8, within 1.6 MiB under input +
+ * {@link TURBO_ROWS_MB} + this; 72.5-72.9 at every scale before the patch.
+ */
+export function turboProgressiveCoefficientMbPerMP(m: number): number {
+  const block = (k: number) => (k >= 8 ? 128 : 2 * k * k + 8);
+  const chroma = 2 * m < 8 ? 2 * m : m;
+  const bytesPerPixel = block(m) / 64 + (2 * block(chroma)) / 256;
+  return bytesPerPixel / 1.048576;
+}
+
+/**
  * jpeg_scaled.wasm (shrink-on-load) at 1/2, 1/4 or 1/8, by what the module holds: its scaled
  * image (RGB planes and the converted output), MB per DECODED MP, plus two copies of the
  * compressed input (the JS buffer and the module's). Fitted to the module's peaks for the

@@ -283,8 +283,9 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  * image-sized is held (codecs/jpeg-turbo.ts `openJpegTurboRows`).
  * It accepts DCT scaling's departure from sharp's output (1.6x reductions: ΔE76 p95 5.5,
  * PSNR 36.9 dB against the full decode; see {@link turboEighths}) for a variant the 1/1 plan
- * cannot make within a budget. A progressive file then keeps all its coefficients at full
- * resolution in libjpeg (2 bytes per coded sample), which the planner charges. For a still
+ * cannot make within a budget. A progressive file then keeps, in libjpeg, the M x M
+ * coefficients per block its scale reads (wasm/jpeg-turbo/progressive-kxk.patch), which the
+ * planner charges. For a still
  * lossy WebP reduced by less than 2x, the same fallback has libwebp crop and scale it to the
  * target while decoding (`inModule`, as a VP8L image always is), so the full-size RGBA never
  * exists; libwebp's rescaler (an area average, as sharp scales WebPs) differs from lanczos3
@@ -449,7 +450,7 @@ async function decodeFor<R = Decoded>(
   const { scale, decoded, inModule, box, eighths } = plan;
   const whole = (img: RawImage) => ({ left: 0, top: 0, width: img.width, height: img.height });
   if (eighths) {
-    // A baseline JPEG at eighths/8 (libjpeg-turbo); the caller crops and resizes.
+    // A JPEG at eighths/8 (libjpeg-turbo); the caller crops and resizes.
     return decodeJpegTurbo(bytes, eighths, src.width * src.height, (img) => {
       if (img.width !== decoded.width || img.height !== decoded.height)
         throw new DecodeError(`jpeg: frame ${img.width}x${img.height} is not the probed size`);

@@ -308,11 +308,12 @@ describe('negotiation, caching and headers', () => {
 
   it('is 404 for unknown ids and 422 naming the limits for variants nobody can make', async () => {
     expect((await call('/img/AAAAAAAAAAAAAAAA/w=100')).status).toBe(404);
-    // A full-size 12 MP JPEG: over the queue consumer's budget too, in CPU on either encoder
-    // (heavy-but-possible variants are offloaded: test/delivery/stand-in.test.ts; the
-    // full-size WebP is one since libjpeg-turbo's rows, and `f=avif` falls back to it).
+    // A full-size 12 MP JPEG, sharpened: not streamed (transform/streamed.ts), so the whole
+    // image is held for mozjpeg, over the queue consumer's memory budget too (heavy-but-possible
+    // variants are offloaded: test/delivery/stand-in.test.ts; without `sharpen` this one is,
+    // encoded from rows, since the queue's CPU budget is 5 s).
     const big = ids.get('large/Carrie.jpg')!;
-    const res = await call(`/img/${big.id}/w=3000,f=jpeg`);
+    const res = await call(`/img/${big.id}/w=3000,sharpen=1,f=jpeg`);
     expect(res.status).toBe(422);
     const problem = (await res.json()) as { detail: string; suggestion: { width: number } };
     expect(problem).toMatchObject({

@@ -341,8 +341,9 @@ function exifWith(tags: Record<number, string>): Uint8Array {
 describe('onerror=redirect', () => {
   it('redirects to the original when the variant cannot be made', async () => {
     const big = id('large/Carrie.jpg');
-    expect((await call(`/img/${big}/w=3000,f=jpeg`)).status).toBe(422);
-    const res = await call(`/img/${big}/w=3000,f=jpeg,onerror=redirect`);
+    // Sharpened at full size: over every budget (test/routes/delivery.test.ts).
+    expect((await call(`/img/${big}/w=3000,sharpen=1,f=jpeg`)).status).toBe(422);
+    const res = await call(`/img/${big}/w=3000,sharpen=1,f=jpeg,onerror=redirect`);
     expect(res.status).toBe(302);
     expect(res.headers.get('Location')).toBe(`http://img.test/img/${big}/original`);
     expect(res.headers.get('Cache-Control')).toBe('no-store');

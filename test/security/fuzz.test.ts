@@ -433,7 +433,10 @@ describe('fuzz: PNG decoder (wasm/png_scaled.wasm)', () => {
 });
 
 describe('fuzz: JPEG decoder (wasm/jpeg_turbo.wasm: libjpeg-turbo)', () => {
-  /** Small JPEGs: baseline 4:4:4 and 4:2:0, progressive, YCCK (CMYK). */
+  /**
+   * Small JPEGs: baseline 4:4:4 and grey, YCCK (CMYK), and progressive 4:2:0 and 4:4:4 with
+   * successive-approximation refinement (libjpeg-turbo's compact coefficient store below 8/8).
+   */
   let seeds: Uint8Array[] = [];
   beforeAll(async () => {
     seeds = await Promise.all(
@@ -442,6 +445,8 @@ describe('fuzz: JPEG decoder (wasm/jpeg_turbo.wasm: libjpeg-turbo)', () => {
         'images/crop/concert.jpg',
         'bad-images/polyglot-metadata/pillow_invalid-exif.jpg',
         'local/cmyk.jpg',
+        'local/progressive-420.jpg',
+        'local/progressive-444.jpg',
       ].map((p) => fixture(p)),
     );
   });

@@ -34,6 +34,17 @@
  * `decodePngRows`), and `beyond:` variants of the 12 MP PNG that this brings within a budget;
  * each supersedes every older figure of the same id (made with the module's output held).
  *
+ * 2026-12-05-pnginflate-memory.json (session 11, issue 14): the same PNG sources' grid, beyond
+ * and jrows cases once png_scaled.wasm inflates with fdeflate (`node bench/grid-memory.mjs
+ * --out … 'grid:12 MP PNG' 'beyond:12 MP PNG' 'jrows:12 MP PNG' 'grid:3 MP alpha PNG'
+ * 'grid:4 MP 16-bit PNG'`), checked beside the png-feed figures.
+ *
+ * 2026-12-05-progressive-kxk-memory.json (session 11): the progressive grid sources once
+ * libjpeg-turbo keeps only the M x M coefficients per block its scale M/8 reads
+ * (wasm/jpeg-turbo/progressive-kxk.patch), on the planner's shape and (`|m8`) its M/8
+ * fallback forced; `prog:` cases are progressive variants beyond the grid. Each supersedes
+ * every older figure of the same id made on the planner's shape.
+ *
  * 2026-12-05-avif-feed-memory.json (session 11): the grid's 12 MP AVIF on the planner's shape
  * once the AVIF module feeds its output rows to the streamed path (codecs/avif.ts
  * `openAvifRows`: neither the output nor the scaled planes held), grid cells and `beyond:`
@@ -64,7 +75,9 @@ import pngRows from '../../bench/results/2026-12-05-png-rows-memory.json';
 import alphaContent from '../../bench/results/2026-12-05-alpha-content-memory.json';
 import jpegStream from '../../bench/results/2026-12-05-jpeg-stream-memory.json';
 import pngFeed from '../../bench/results/2026-12-05-png-feed-memory.json';
+import pngInflate from '../../bench/results/2026-12-05-pnginflate-memory.json';
 import jpegPlans from '../../bench/results/2026-12-05-jpeg-plans-memory.json';
+import progk from '../../bench/results/2026-12-05-progressive-kxk-memory.json';
 import avifFeed from '../../bench/results/2026-12-05-avif-feed-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
@@ -84,7 +97,7 @@ interface Measured {
 type Made = 'default' | 'planned';
 const gridCases = (file: { cases: Record<string, Measured> }, made: Made) =>
   Object.entries(file.cases)
-    .filter(([id]) => id.startsWith('grid:') || id.startsWith('beyond:'))
+    .filter(([id]) => /^(grid|beyond|prog):/.test(id))
     .map(([id, m]) => {
       const [label = '', t = '', f = '', m8 = ''] = id.replace(/^\w+:/, '').split('|');
       const how = m8 === 'm8' ? ('m8' as const) : made;
@@ -176,6 +189,27 @@ CASES.push(
     id: c.id.replace('(planned)', '(m8 2x)'),
   })),
   ...jrowsCases(jpegPlans as { cases: Record<string, Measured> }, '(m8 2x)'),
+);
+// The PNG sources again once png_scaled.wasm inflated with fdeflate (session 11, issue 14):
+// added beside the png-feed figures, not replacing them; the estimates must cover both.
+CASES.push(
+  ...gridCases(pngInflate as { cases: Record<string, Measured> }, 'planned').map((c) => ({
+    ...c,
+    id: c.id.replace('(planned)', '(png inflate)'),
+  })),
+  ...jrowsCases(pngInflate as { cases: Record<string, Measured> }, '(png inflate)'),
+);
+// The progressive sources measured again with the compact coefficient store (session 11).
+const progkFile = progk as { cases: Record<string, Measured> };
+const kept = CASES.splice(0, CASES.length).filter(
+  (c) => c.how === 'default' || !(untagged(c) in progkFile.cases),
+);
+CASES.push(
+  ...kept,
+  ...gridCases(progkFile, 'planned').map((c) => ({
+    ...c,
+    id: c.id.replace('(planned)', '(compact store)'),
+  })),
 );
 // The AVIF source measured again once its module fed its rows on (session 11).
 const avifFed = CASES.splice(0, CASES.length).filter((c) => !(untagged(c) in avifFeed.cases));
@@ -271,7 +305,9 @@ describe('the planner covers every measured grid peak', () => {
       const { eighths, inModule, scale } = shape.decode;
       const { crop, resize } = shape.geometry;
       const resized = crop.width !== resize.width || crop.height !== resize.height;
-      const underTwo = how !== 'default' && shape !== shapeVariant(src, parseTransform(t));
+      const underTwo =
+        how !== 'default' &&
+        shape.decode.eighths !== shapeVariant(src, parseTransform(t)).decode.eighths;
       if (eighths && underTwo)
         paths.add(`libjpeg-turbo M/8 fallback${src.progressive ? ' (progressive)' : ''}`);
       else if (eighths)

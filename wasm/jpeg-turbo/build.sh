@@ -55,6 +55,8 @@ tar -xJf "$DEBIAN" -C "$LJT"
 while read -r p; do
   [ -n "$p" ] && [ "${p#\#}" = "$p" ] && patch -s -p1 -d "$LJT" <"$LJT/debian/patches/$p"
 done <"$LJT/debian/patches/series"
+# Our own patch (wasm/README.md): the compact K x K coefficient store for multi-scan files.
+patch -s -p1 -d "$LJT" <"$HERE/progressive-kxk.patch"
 
 # --- Configuration headers (what libjpeg-turbo's CMake would write for this target) -------
 cfg() { sed -e "$1" "$LJT/$2.in" >"$LJT/$2"; }

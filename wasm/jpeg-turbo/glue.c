@@ -162,6 +162,10 @@ static uint32_t *begin(j_decompress_ptr cinfo, uint8_t *input, uint32_t len, uin
   }
   cinfo->scale_num = scale_num;
   cinfo->scale_denom = 8;
+  // No block smoothing (it only estimates coefficients a file never completed): so a
+  // multi-scan file decoded below 8/8 keeps only the coefficients its scale uses
+  // (wasm/jpeg-turbo/progressive-kxk.patch).
+  cinfo->do_block_smoothing = FALSE;
   jpeg_calc_output_dimensions(cinfo);
   return NULL;
 }

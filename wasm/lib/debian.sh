@@ -16,6 +16,13 @@
 #                                   SPEC` into WORK/src through that private list (for a
 #                                   package whose .dsc the mirror no longer serves: the caller
 #                                   checks the tarballs itself).
+#   debian_deb WORK SPEC DEB DEB_SHA256 [SUITE]
+#                                   fetches the binary package SPEC (`name=version`) with
+#                                   `apt-get download` into WORK/debs through a private `deb` list
+#                                   for SUITE (default sid; same URI and keyring; apt checks it
+#                                   against the signed index), checks the file DEB against its
+#                                   pinned sha256 and unpacks it into WORK/debs/root (for Rust
+#                                   crates Debian ships only as librust-*-dev in newer suites).
 #   install_wasi_module NAME BUILT OUT [IMPORTS]
 #                                   validates the built module BUILT, checks that its only
 #                                   imports are the three WASI stdio calls libc keeps linked
@@ -51,7 +58,34 @@ debian_source() {
 debian_fetch() {
   local work=$1 spec=$2 suite=${3:-trixie}
   local apt="$work/apt"
-  mkdir -p "$apt/lists/partial" "$work/src"
+  mkdir -p "$work/src"
+  debian_list "$apt" deb-src "$suite" || return 1
+  local o=(-o "Dir::Etc::SourceList=$apt/src.sources" -o Dir::Etc::SourceParts=/dev/null
+    -o "Dir::State::Lists=$apt/lists")
+  apt-get "${o[@]}" update
+  (cd "$work/src" && apt-get "${o[@]}" source --download-only "$spec")
+}
+
+debian_deb() {
+  local work=$1 spec=$2 deb=$3 deb_sha256=$4 suite=${5:-sid}
+  local apt="$work/apt-deb" dir="$work/debs"
+  mkdir -p "$dir"
+  if [ ! -f "$dir/$deb" ]; then
+    debian_list "$apt" deb "$suite" || return 1
+    local o=(-o "Dir::Etc::SourceList=$apt/src.sources" -o Dir::Etc::SourceParts=/dev/null
+      -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache")
+    mkdir -p "$apt/cache"
+    apt-get "${o[@]}" update
+    (cd "$dir" && apt-get "${o[@]}" download "$spec")
+  fi
+  echo "$deb_sha256  $dir/$deb" | sha256sum -c -
+  dpkg-deb -x "$dir/$deb" "$dir/root"
+}
+
+# debian_list DIR TYPE SUITE: a private sources list DIR/src.sources of TYPE (deb, deb-src).
+debian_list() {
+  local apt=$1 type=$2 suite=$3
+  mkdir -p "$apt/lists/partial"
   local uri keyring
   read -r uri keyring < <(
     awk 'BEGIN { RS = ""; FS = "\n" }
@@ -68,12 +102,8 @@ debian_fetch() {
     echo "no Debian entry (URIs + Signed-By) in /etc/apt/sources.list.d/*.sources" >&2
     return 1
   fi
-  printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n' \
-    "$uri" "$suite" "$keyring" >"$apt/src.sources"
-  local o=(-o "Dir::Etc::SourceList=$apt/src.sources" -o Dir::Etc::SourceParts=/dev/null
-    -o "Dir::State::Lists=$apt/lists")
-  apt-get "${o[@]}" update
-  (cd "$work/src" && apt-get "${o[@]}" source --download-only "$spec")
+  printf 'Types: %s\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n' \
+    "$type" "$uri" "$suite" "$keyring" >"$apt/src.sources"
 }
 
 install_wasi_module() {

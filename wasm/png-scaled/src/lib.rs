@@ -9,9 +9,12 @@
 //! odd ones, so the crop's even rows are kept at their expanded depth (half the crop at 3
 //! bytes per pixel for 8-bit RGB, 8 for 16-bit RGBA) and streamed as pass 7 arrives.
 //!
-//! Built with `--cfg fuzzing`, the only switch png 0.17.7 and miniz_oxide 0.6 have for not
-//! verifying chunk CRCs and the zlib Adler-32: @jsquash/png (the previous decoder) did not
-//! verify them either, so files with a bad checksum keep decoding.
+//! png 0.17.7 carries our patch (wasm/png-scaled/png-0.17.7-fdeflate.patch): the image data
+//! are inflated by fdeflate 0.3.7, not miniz_oxide 0.6. Built with `--cfg fuzzing`, png
+//! 0.17.7's only switch for not verifying chunk CRCs, under which the patch skips the zlib
+//! Adler-32 too: @jsquash/png (the previous decoder) verified neither, so files with a bad
+//! checksum keep decoding. 8-bit crops at their own size are copied without the floats (the
+//! same pixels as the resample path gives).
 //!
 //! # ABI (wasm32: pointers and sizes are u32; see wasm/README.md, "png_scaled.wasm")
 //! - import `env.png_read(dst, len) -> n`: the host copies the next at most `len` bytes of
@@ -190,6 +193,13 @@ struct Layout {
 /// Converts `n` pixels of an expanded PNG row (grey, grey+alpha, RGB or RGBA; 8 or 16 bits
 /// big-endian) to f32x4 R, G, B, A in 0..=255, premultiplied by alpha / 255.
 fn load_row(row: &[u8], l: Layout, line: &mut [v128]) {
+    // 8-bit RGB and RGBA, the common cases, widened with SIMD (the same values as below:
+    // small integers are exact in f32, and `v * m` is the same product lane by lane).
+    match (l.sixteen, l.channels) {
+        (false, 3) => return load_rgb8(row, line),
+        (false, 4) => return load_rgba8(row, line),
+        _ => {}
+    }
     let bps = if l.sixteen { 2 } else { 1 };
     let px = l.channels * bps;
     let s = |p: &[u8], c: usize| -> f32 {
@@ -212,6 +222,83 @@ fn load_row(row: &[u8], l: Layout, line: &mut [v128]) {
         } else {
             f32x4(r, g, b, 255.0)
         };
+    }
+}
+
+/// Four bytes (R, G, B, A as the low to high bytes of `x`) as f32x4.
+#[inline(always)]
+fn widen(x: u32) -> v128 {
+    f32x4_convert_u32x4(u32x4_extend_low_u16x8(u16x8_extend_low_u8x16(u32x4_splat(x))))
+}
+
+/// Swizzle masks taking pixel k (of 3 or 4 bytes, `step`) of a 16-byte load into the low
+/// byte of each u32 lane, the other bytes 0 (index 0xff) and lane 3 too for RGB.
+const fn spread(k: u8, step: u8) -> v128 {
+    let z = 0xff;
+    let a = if step == 4 { 4 * k + 3 } else { z };
+    u8x16(step * k, z, z, z, step * k + 1, z, z, z, step * k + 2, z, z, z, a, z, z, z)
+}
+
+/// [`load_row`] for 8-bit RGB: alpha 255. Four pixels per 16-byte load while 16 bytes are
+/// left, then one at a time.
+fn load_rgb8(row: &[u8], line: &mut [v128]) {
+    let n = line.len().min(row.len() / 3);
+    let opaque = u32x4(0, 0, 0, 255);
+    let mut i = 0;
+    while i + 4 <= n && 3 * i + 16 <= row.len() {
+        // SAFETY: 16 bytes from 3 * i are inside `row` (wasm loads need no alignment).
+        let v = unsafe { v128_load(row.as_ptr().add(3 * i) as *const v128) };
+        let px = |m: v128| f32x4_convert_u32x4(v128_or(i8x16_swizzle(v, m), opaque));
+        line[i] = px(spread(0, 3));
+        line[i + 1] = px(spread(1, 3));
+        line[i + 2] = px(spread(2, 3));
+        line[i + 3] = px(spread(3, 3));
+        i += 4;
+    }
+    for (d, p) in line[i..n].iter_mut().zip(row[3 * i..].chunks_exact(3)) {
+        *d = widen(u32::from_le_bytes([p[0], p[1], p[2], 255]));
+    }
+}
+
+/// [`load_row`] for 8-bit RGBA: colour premultiplied by alpha / 255.
+fn load_rgba8(row: &[u8], line: &mut [v128]) {
+    let premultiply = |v: v128| {
+        let m = f32x4_extract_lane::<3>(v) / 255.0;
+        f32x4_mul(v, f32x4(m, m, m, 1.0))
+    };
+    let n = line.len().min(row.len() / 4);
+    let mut i = 0;
+    while i + 4 <= n {
+        // SAFETY: 16 bytes from 4 * i are inside `row`.
+        let v = unsafe { v128_load(row.as_ptr().add(4 * i) as *const v128) };
+        let px = |m: v128| premultiply(f32x4_convert_u32x4(i8x16_swizzle(v, m)));
+        line[i] = px(spread(0, 4));
+        line[i + 1] = px(spread(1, 4));
+        line[i + 2] = px(spread(2, 4));
+        line[i + 3] = px(spread(3, 4));
+        i += 4;
+    }
+    for (d, p) in line[i..n].iter_mut().zip(row[4 * i..].chunks_exact(4)) {
+        *d = premultiply(widen(u32::from_le_bytes([p[0], p[1], p[2], p[3]])));
+    }
+}
+
+/// One 8-bit row of grey, grey+alpha, RGB or RGBA as RGBA8 at `dst`: what [`load_row`],
+/// an identity resample and [`emit_row`] give (the value itself; colour 0 where alpha is 0,
+/// as premultiplying by 0 leaves nothing to divide back), without the floats.
+///
+/// # Safety
+/// `dst` must be valid for `row.len() / channels` u32 writes.
+unsafe fn copy_row8(row: &[u8], channels: usize, alpha: bool, dst: *mut u32) {
+    for (i, p) in row.chunks_exact(channels).enumerate() {
+        let [r, g, b, a] = match channels {
+            1 => [p[0], p[0], p[0], 255],
+            2 => [p[0], p[0], p[0], p[1]],
+            3 => [p[0], p[1], p[2], 255],
+            _ => [p[0], p[1], p[2], p[3]],
+        };
+        let px = if alpha && a == 0 { [0, 0, 0, 0] } else { [r, g, b, a] };
+        dst.add(i).write_unaligned(u32::from_le_bytes(px));
     }
 }
 
@@ -289,18 +376,30 @@ fn decode_resize(
     let (rw, rh) = boxed.as_ref().map_or((cw, ch), |b| b.out_size());
     let mut resampler = Resampler::new(rw, rh, out_w, out_h)?;
     let mut line: Vec<v128> = if k > 1 { try_filled(cw, f32x4_splat(0.0), "a row")? } else { Vec::new() };
-    let mut feed_cropped = |row: &[u8]| {
-        let emit = |y: usize, acc: &[v128]| unsafe {
-            if let Some(every) = to_host {
-                emit_row(acc, alpha, dst);
-                png_write_row(dst as *const u8, y as u32);
-                if every > 0 && (y + 1) % every == 0 {
-                    png_pause();
-                }
-            } else {
-                emit_row(acc, alpha, dst.add(y * out_w));
+    // Output row `y`, written by `fill` at its place (or in the one row, then handed out).
+    let put = |y: usize, fill: &mut dyn FnMut(*mut u32)| unsafe {
+        if let Some(every) = to_host {
+            fill(dst);
+            png_write_row(dst as *const u8, y as u32);
+            if every > 0 && (y + 1) % every == 0 {
+                png_pause();
             }
-        };
+        } else {
+            fill(dst.add(y * out_w));
+        }
+    };
+    // An 8-bit crop at its own size is copied row by row, without the floats (same pixels).
+    let copy = !layout.sixteen && (cw, ch) == (out_w, out_h);
+    let mut copied = 0usize;
+    let mut feed_cropped = |row: &[u8]| {
+        if copy {
+            // SAFETY: each output row holds out_w = cw pixels.
+            put(copied, &mut |d| unsafe { copy_row8(row, layout.channels, alpha, d) });
+            copied += 1;
+            return;
+        }
+        // SAFETY: each output row holds out_w pixels, as many as `acc`.
+        let emit = |y: usize, acc: &[v128]| put(y, &mut |d| unsafe { emit_row(acc, alpha, d) });
         match boxed.as_mut() {
             None => resampler.push(|l| load_row(row, layout, l), emit),
             Some(b) => {
@@ -396,7 +495,7 @@ fn decode_resize(
             y += 1;
         }
     }
-    if !resampler.finished() {
+    if !(if copy { copied == out_h } else { resampler.finished() }) {
         return fail(S_INTERNAL, "resize left rows unwritten");
     }
     if to_host.is_some() {
