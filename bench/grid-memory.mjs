@@ -198,6 +198,20 @@ const BEYOND = [
   ['12 MP PNG', 'w=3000,h=3000,fit=cover', 'webp'],
   ['12 MP PNG', 'w=4000', 'webp'],
   ['12 MP PNG', 'w=3000', 'png'],
+  // AVIF sources on the streamed path (session 11): the module feeds its output rows on.
+  ['12 MP AVIF', 'w=800', 'png'],
+  ['12 MP AVIF', 'w=1600', 'jpeg'],
+  ['12 MP AVIF', 'w=1600', 'png'],
+  ['12 MP AVIF', 'w=2400', 'webp'],
+  ['12 MP AVIF', 'w=2400,h=2400,fit=cover', 'webp'],
+  ['12 MP AVIF', 'w=2400,h=2400,fit=cover', 'png'],
+  ['12 MP AVIF', 'w=3000', 'webp'],
+  ['12 MP AVIF', 'w=3000', 'jpeg'],
+  ['12 MP AVIF', 'w=2400,h=2400,fit=cover', 'jpeg'],
+  ['12 MP AVIF', 'w=3000,h=3000,fit=cover', 'jpeg'],
+  ['12 MP AVIF', 'w=3000', 'png'],
+  ['12 MP AVIF', 'w=3000,h=3000,fit=cover', 'webp'],
+  ['12 MP AVIF', 'w=4000', 'webp'],
   // Reductions of 2x and more on the M/8 fallback, as rows (session 11): the JPEG module's
   // whole 1/2 or 1/4 decode did not fit.
   ['48 MP JPEG', 'w=2400', 'webp'],

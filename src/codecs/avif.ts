@@ -6,13 +6,17 @@
  * so the module never holds the full-size RGBA image: only dav1d's YUV planes (about 1.5
  * bytes per pixel at 8-bit 4:2:0, 3 at 4:4:4, twice that above 8 bits) and the output.
  *
- * One instance per isolate (calls are synchronous), dropped after a call that left it above
+ * {@link openAvifRows} makes the same pixels as rows handed on one at a time (a
+ * {@link RowFeed}), so the module never holds the output either, nor, when it scales, the
+ * scaled planes: a band of them at a time.
+ *
+ * One instance per isolate, dropped after a call that left it above
  * {@link AVIF_DEC_DROP_ABOVE_BYTES} (config.ts); a trap discards it (wasm/instances.ts).
  */
 import { AVIF_DEC_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/avif.wasm';
-import { OwnDecoder, wasiStdioStubs, type OwnModuleExports } from './own-wasm';
-import { DecodeError, type RawImage } from './types';
+import { OwnDecoder, WasmPause, wasiStdioStubs, type OwnModuleExports } from './own-wasm';
+import { DecodeError, type RawImage, type RowFeed } from './types';
 
 /** The module's exports (wasm/avif/glue.c). */
 interface AvifExports extends OwnModuleExports {
@@ -31,7 +35,37 @@ interface AvifExports extends OwnModuleExports {
     outH: number,
     maxPixels: number,
   ): number;
+  avif_rows_open(
+    ptr: number,
+    len: number,
+    left: number,
+    top: number,
+    width: number,
+    height: number,
+    k: number,
+    outW: number,
+    outH: number,
+    maxPixels: number,
+  ): number;
+  avif_rows_run(pauseEvery: number): number;
 }
+
+/** Where {@link openAvifRows}' output rows go (`env.avif_write_row`). */
+let writing: {
+  write: (row: Uint8ClampedArray, y: number) => void;
+  rowBytes: number;
+  memory: WebAssembly.Memory;
+} | null = null;
+
+/** `env.avif_write_row(src, y)`: hands output row `y` on. */
+function avifWriteRow(src: number, y: number): void {
+  if (!writing) return;
+  const { write, rowBytes, memory } = writing;
+  write(new Uint8ClampedArray(memory.buffer, src >>> 0, rowBytes), y >>> 0);
+}
+
+/** `env.avif_pause`: the module's pause point (a row feed with `pause`). */
+const avifPause = new WasmPause();
 
 const decoder = new OwnDecoder<AvifExports>({
   module: wasmModule,
@@ -43,6 +77,7 @@ const decoder = new OwnDecoder<AvifExports>({
   dropAboveBytes: AVIF_DEC_DROP_ABOVE_BYTES,
   imports: () => ({
     wasi_snapshot_preview1: wasiStdioStubs(),
+    env: { avif_write_row: avifWriteRow, avif_pause: avifPause.import },
   }),
   start: (e) => e._initialize(),
 });
@@ -113,7 +148,15 @@ export function decodeAvif<R = AvifDecoded>(
   opts: AvifDecodeOptions = {},
   lend: (img: AvifDecoded) => R = copyAvif as (img: AvifDecoded) => R,
 ): R {
-  const { rect, box = 1, size, maxPixels = 0 } = opts;
+  const args = decodeArgs(opts);
+  return call(bytes, opts, (e, ptr, cap) => e.avif_decode(ptr, bytes.length, ...args, cap), lend);
+}
+
+/** The module's (left, top, width, height, k, out_w, out_h) for `opts`. @throws RangeError */
+function decodeArgs(
+  opts: AvifDecodeOptions,
+): [number, number, number, number, number, number, number] {
+  const { rect, box = 1, size } = opts;
   if (!(Number.isInteger(box) && box >= 1 && box <= 64))
     throw new RangeError(`avif: bad box factor ${box}`);
   const { left = 0, top = 0, width = 0, height = 0 } = rect ?? {};
@@ -123,13 +166,28 @@ export function decodeAvif<R = AvifDecoded>(
     throw new RangeError('avif: bad rectangle or size');
   if ((rect && (width === 0 || height === 0)) || (size && (outW === 0 || outH === 0)))
     throw new RangeError('avif: empty rectangle or size');
+  return [left, top, width, height, box, outW, outH];
+}
+
+/**
+ * Runs the decode export `run` (avif_decode or avif_rows_open) through the shared instance and
+ * hands its header's image (with the file's facts) to `lend` (see {@link decodeAvif}).
+ */
+function call<R>(
+  bytes: Uint8Array,
+  opts: AvifDecodeOptions,
+  run: (e: AvifExports, ptr: number, cap: number) => number,
+  lend: (img: AvifDecoded, e: AvifExports) => R,
+): R {
   let info = { depth: 0, flags: 0, primaries: 2, transfer: 2 };
+  let exports: AvifExports | undefined;
   try {
     return decoder.lend(
       bytes,
-      maxPixels,
+      opts.maxPixels ?? 0,
       (e, ptr, cap) => {
-        const at = e.avif_decode(ptr, bytes.length, left, top, width, height, box, outW, outH, cap);
+        exports = e;
+        const at = run(e, ptr, cap);
         const h = new Uint32Array(e.memory.buffer, at >>> 0, 11);
         info = {
           depth: h[H_DEPTH] ?? 0,
@@ -140,12 +198,15 @@ export function decodeAvif<R = AvifDecoded>(
         return at;
       },
       (img) =>
-        lend({
-          ...img,
-          depth: info.depth,
-          alpha: (info.flags & FLAG_ALPHA) !== 0,
-          cicp: { primaries: info.primaries, transfer: info.transfer },
-        }),
+        lend(
+          {
+            ...img,
+            depth: info.depth,
+            alpha: (info.flags & FLAG_ALPHA) !== 0,
+            cicp: { primaries: info.primaries, transfer: info.transfer },
+          },
+          exports!,
+        ),
     );
   } catch (err) {
     // The module reports a rectangle outside the decoded image (the file's ispe disagreeing
@@ -153,4 +214,83 @@ export function decodeAvif<R = AvifDecoded>(
     if (err instanceof RangeError) throw new DecodeError(`avif (malformed): ${err.message}`);
     throw err;
   }
+}
+
+/** An AVIF opened as rows ({@link openAvifRows}): its facts and a feed of its output rows. */
+export interface AvifRows extends RowFeed {
+  /** As {@link AvifDecoded}. */
+  depth: number;
+  alpha: boolean;
+  cicp: AvifDecoded['cicp'];
+}
+
+/**
+ * Decodes an AVIF as {@link decodeAvif} with the same `opts` and hands `use` a feed of the
+ * output's rows ({@link RowFeed}: the same pixels, top to bottom, each a view into the
+ * module's memory valid during `write`) with the file's facts (depth, alpha, CICP), known
+ * before the first row. The module decodes when this is called and makes the rows when the
+ * feed is run (once), holding one band of RGBA (and, scaled, one band of scaled planes) but
+ * never the output. With `pause` and JSPI (workerd) the feed suspends after every
+ * `pause.rows` rows and awaits `pause.pause()`. The decoded image holds the module's instance
+ * until `use` returns, or until the promise it returns settles; meanwhile nothing else may
+ * call the module (the caller runs in transform/yield.ts `inLane`).
+ * @returns what `use` returns.
+ * @throws as {@link decodeAvif} (at the start; while the feed runs: a DecodeError, also for
+ *   a trap, after which that instance is discarded); whatever `use` or `write` throws.
+ */
+export function openAvifRows<R>(
+  bytes: Uint8Array,
+  opts: AvifDecodeOptions,
+  use: (rows: AvifRows) => R,
+): R {
+  const args = decodeArgs(opts);
+  const out = call(
+    bytes,
+    opts,
+    (e, ptr, cap) => e.avif_rows_open(ptr, bytes.length, ...args, cap),
+    ({ width, height, depth, alpha, cicp }, e) => {
+      let fed = false;
+      const crop = opts.rect ?? { width, height };
+      const rows: AvifRows = {
+        width,
+        height,
+        depth,
+        alpha,
+        cicp,
+        sourcePixels: crop.width * crop.height,
+        feed: (write, pause) => {
+          if (fed) throw new RangeError('avif: rows fed once');
+          fed = true;
+          writing = { write, rowBytes: width * 4, memory: e.memory };
+          const done = (at: number) => {
+            writing = null;
+            decoder.header(e, at);
+          };
+          const failed = (err: unknown): never => {
+            writing = null;
+            throw err;
+          };
+          if (pause === undefined || !WasmPause.available) {
+            try {
+              return done(e.avif_rows_run(0));
+            } catch (err) {
+              failed(err);
+            }
+          }
+          const every = Math.max(1, Math.floor(pause!.rows));
+          return avifPause.call(e.avif_rows_run, [every], pause!.pause).then(done, failed);
+        },
+      };
+      return use(rows);
+    },
+  );
+  // A trap while the rows are made (after the instance was handed on): the slot has seen the
+  // RuntimeError (and discarded the instance); the caller gets a DecodeError (a 422).
+  return out instanceof Promise
+    ? (out.catch((err: unknown) => {
+        throw err instanceof WebAssembly.RuntimeError
+          ? new DecodeError(`avif (trap): AVIF codec aborted: ${err.message}`, { cause: err })
+          : err;
+      }) as R)
+    : out;
 }

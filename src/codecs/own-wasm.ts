@@ -115,11 +115,11 @@ const jspi = WebAssembly as unknown as {
 
 /**
  * A module's pause point (JSPI): `import` is the function a module imports to give the thread
- * back in the middle of a long call (libwebp's encode, the PNG module's rows, the resampler's
- * source rows), a `WebAssembly.Suspending` function that awaits the pause of the call in
- * progress; {@link call} runs an export through `WebAssembly.promising` with that pause. V8
- * traps a suspending import called outside `promising`, so a module calls its pause import
- * only when the host asked it to for that call (its own argument or setter). Without JSPI
+ * back in the middle of a long call (libwebp's encode, the PNG and AVIF modules' rows, the
+ * resampler's source rows), a `WebAssembly.Suspending` function that awaits the pause of the
+ * call in progress; {@link call} runs an export through `WebAssembly.promising` with that
+ * pause. V8 traps a suspending import called outside `promising`, so a module calls its pause
+ * import only when the host asked it to for that call (its own argument or setter). Without JSPI
  * (Node 20) `available` is false and the import is a no-op the module is never asked to call.
  */
 export class WasmPause {

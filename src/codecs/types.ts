@@ -22,7 +22,8 @@ export interface RowSource {
 /**
  * An image whose rows a decoder hands out as it makes them, at their final size, top to
  * bottom, each once (`feed`: `write(row, y)`, RGBA8, the row valid during the call): the
- * decoder crops and resamples itself (codecs/png-scaled.ts `decodePngRows`). With `pause`,
+ * decoder crops and resamples itself (codecs/png-scaled.ts `decodePngRows`, codecs/avif.ts
+ * `openAvifRows`). With `pause`,
  * the feed may suspend after every `pause.rows` rows and await `pause.pause()` (JSPI); it then
  * returns a promise.
  */

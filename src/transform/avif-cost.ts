@@ -8,6 +8,9 @@
  *     + scaled by the module (`box` 0 below the crop's size): the scaled planes, and the RGBA
  *       output only when it does not fit in the memory the frame leaves when it is freed
  *       (the glue destroys the decoder, its frame and the input before allocating the output)
+ *   rows handed on (`avif_rows_run`, codecs/avif.ts `openAvifRows`: the streamed path): no
+ *     output and no scaled planes; scaled, one band of them (70 rows, at most the source's
+ *     width) beside the RGBA band
  *
  * dav1d's frame is the coded size rounded up to 128 in both axes times the bytes per pixel of
  * the primary item's coding (its `av1C`, probe/avif.ts `avifCoding`: 1 byte per sample at 8
@@ -56,12 +59,14 @@ export interface AvifCostSource {
  * @param box the decode plan's box factor (pipeline.ts `decodePlan`): 0 = scaled by the module.
  * @param scaled with `box` 0: the output is smaller than the crop (else the module converts
  *   the crop as it is, like box 1).
+ * @param rows the output's rows are handed on as they are made (see the module comment).
  */
 export function avifModuleMb(
   src: AvifCostSource,
   outPixels: number,
   box: number,
   scaled: boolean,
+  rows = false,
 ): number {
   const pixels = src.width * src.height;
   const input = src.bytes !== undefined ? src.bytes / MIB : (0.25 * pixels) / MP;
@@ -75,8 +80,16 @@ export function avifModuleMb(
   const state =
     (src.hasAlpha ? 2 : 1) * sample * (STATE_FIXED_MB + (STATE_MB_PER_MP * pixels) / MP);
   // glue.c convert_shrink: bands of k·⌈64/k⌉ rows (64 when scaled) + 6, at most the width.
-  const rows = (box > 0 ? box * Math.ceil(64 / box) : 64) + 6;
-  const band = (4 * src.width * rows) / MIB;
+  const bandRows = (box > 0 ? box * Math.ceil(64 / box) : 64) + 6;
+  const band = (4 * src.width * bandRows) / MIB;
+  if (rows)
+    return (
+      input +
+      frame +
+      state +
+      band +
+      (box === 0 && scaled ? (planes * src.width * bandRows) / MIB : 0)
+    );
   const rgba = (4 * outPixels) / MIB;
   if (!(box === 0 && scaled)) return input + frame + state + band + rgba;
   const scaledPlanes = (planes * outPixels) / MIB;

@@ -22,7 +22,8 @@
  * AVIF (wasm/avif.wasm, src/codecs/avif.ts): dav1d decodes the whole image to YUV (charged
  * by what the module holds, src/transform/avif-cost.ts); the module hands out only the crop,
  * box-shrunk or scaled to the target (`box` in `decodePlan`), so resize sees that and no
- * full-size RGBA.
+ * full-size RGBA; on the streamed path, where that is the target itself, as rows (`avifFeed`:
+ * neither the output nor the scaled planes held).
  *
  * PNG sources stream through their own
  * module (decode, crop and resample in one call): their decode is charged per output MP and
@@ -47,7 +48,13 @@ import {
   TURBO_ROWS_MB,
   turboProgressiveCoefficientMbPerMP,
 } from './jpeg-cost';
-import { isAnimatedOutput, shapeVariant, type SourceFacts, type VariantShape } from './pipeline';
+import {
+  avifFeedSize,
+  isAnimatedOutput,
+  shapeVariant,
+  type SourceFacts,
+  type VariantShape,
+} from './pipeline';
 import { encoderQuality } from './quality';
 import { streams } from './streamed';
 import type { Size } from './geometry';
@@ -441,6 +448,10 @@ export function estimateShape(
     png !== null &&
     geometry.resize.width <= geometry.crop.width &&
     geometry.resize.height <= geometry.crop.height;
+  // An AVIF whose module output is the target, on the streamed path, feeds its rows on
+  // (pipeline.ts `streamFor`, codecs/avif.ts `openAvifRows`): the module holds no output and
+  // no scaled planes (avif-cost.ts), and nothing is copied out.
+  const avifFeed = streamed && avif && avifFeedSize(shape.crop, shape.target, box);
   /** The JPEG and PNG modules' output: the crop reduced to the target (they only reduce). */
   const moduleOutMP =
     (Math.min(geometry.crop.width, geometry.resize.width) *
@@ -500,7 +511,7 @@ export function estimateShape(
     const scaled = avifMP * MP < geometry.crop.width * geometry.crop.height;
     decode = {
       ms: fullMs * srcMP,
-      mb: avifModuleMb(src, avifMP * MP, box, scaled) + RGBA_MB_PER_MP * avifMP,
+      mb: avifModuleMb(src, avifMP * MP, box, scaled, avifFeed) + RGBA_MB_PER_MP * avifMP,
     };
     decodeFixed = num(fixed.decode.avif, maxOf(fixed.decode));
   } else if (eighths) {
@@ -614,7 +625,8 @@ export function estimateShape(
   // The streamed path (transform/streamed.ts) writes the output once, into the encoder's input:
   // no resized or turned copy in JS, nothing handed on as garbage, and a decoder that lends its
   // output (codecs/own-wasm.ts `Lend`) is not copied out, where the decode figure counts that
-  // copy: the JPEG module at 1/1, the PNG module and the AVIF module (their output),
+  // copy: the JPEG module at 1/1, the PNG module and the AVIF module (their output; fed as
+  // rows, `pngFeed` and `avifFeed`, the module holds none either),
   // lossless WebP (the decoded image; on the VP8L module path, libwebp's scaled output);
   // libjpeg-turbo's output is never whole there (a row stream, priced in its decode above).
   const alpha = src.hasAlpha && !spec.background;

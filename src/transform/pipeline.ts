@@ -11,7 +11,7 @@
  * into the encoded bytes); otherwise encoders get pixels only, and no profile (sRGB).
  */
 import { AVIF_LANCZOS_MAX_PIXELS } from '../config';
-import { decodeAvif, type AvifDecoded } from '../codecs/avif';
+import { decodeAvif, openAvifRows, type AvifDecoded } from '../codecs/avif';
 import { cicpProfile } from '../codecs/cicp';
 import { decodeImage, isAnimatedWebp } from '../codecs/decode';
 import { DomainError } from '../errors';
@@ -502,8 +502,10 @@ async function decodeFor<R = Decoded>(
  * `openJpegTurboRows`: the same pixels, never the whole image), with the crop still to take
  * from them; a PNG reduced by its module (in both axes, or kept) as a feed of its output rows
  * (codecs/png-scaled.ts `decodePngRows`: the same pixels, never the output image, the crop
- * taken); anything else as decodeFor lends it. `use` must finish with the rows before its
- * promise settles.
+ * taken); an AVIF whose module output is the target (scaled to it, `box` 0, or box-shrunk to
+ * exactly its size: {@link avifFeedSize}) as a feed of the module's rows (codecs/avif.ts
+ * `openAvifRows`: the same pixels, neither the output nor the scaled planes held); anything
+ * else as decodeFor lends it. `use` must finish with the rows before its promise settles.
  * @throws DecodeError when the bytes do not decode, at the start or while rows are read.
  */
 function streamFor<R>(
@@ -514,7 +516,16 @@ function streamFor<R>(
   plan: DecodePlan,
   use: (d: { img: RawImage | JpegRows | RowFeed; crop: Rect }) => R,
 ): Promise<R> {
-  const { eighths, decoded } = plan;
+  const { eighths, decoded, box } = plan;
+  if (src.format === 'avif' && avifFeedSize(crop, target, box)) {
+    const { width, height } = target;
+    const opts = box === 0 ? { rect: crop, size: target } : { rect: crop, box };
+    return Promise.resolve(
+      openAvifRows(bytes, opts, (rows) =>
+        use({ img: rows, crop: { left: 0, top: 0, width, height } }),
+      ),
+    );
+  }
   if (
     src.format === 'png' &&
     plan.inModule &&
@@ -538,6 +549,18 @@ function streamFor<R>(
         throw new DecodeError(`jpeg: frame ${rows.width}x${rows.height} is not the probed size`);
       return use({ img: rows, crop: scaleRect(crop, src, decoded) });
     }),
+  );
+}
+
+/**
+ * True when wasm/avif.wasm's output for `crop` with the decode plan's `box` is `target` itself
+ * (scaled to it: `box` 0; or box-shrunk to exactly its size, e.g. `box` 1 at the crop's size),
+ * so the streamed path can take its rows as they are made (codecs/avif.ts `openAvifRows`).
+ */
+export function avifFeedSize(crop: Size, target: Size, box: number): boolean {
+  return (
+    box === 0 ||
+    (Math.ceil(crop.width / box) === target.width && Math.ceil(crop.height / box) === target.height)
   );
 }
 

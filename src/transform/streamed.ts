@@ -11,7 +11,8 @@
  * bottom, one that flips rows), into the encoder's whole RGBA input buffer (`encodeWebpInto`,
  * `encodeJpegFilled`, `encodePngFilled`):
  * - the decoder's output is read where it lies, in the decoder's wasm memory (codecs/own-wasm.ts
- *   `Lend`: the JPEG and PNG modules and libjpeg-turbo), not copied out first; a JPEG that
+ *   `Lend`: the JPEG and PNG modules and libjpeg-turbo), not copied out first; the PNG and AVIF
+ *   modules hand their output rows on as they make them (a `RowFeed`); a JPEG that
  *   libjpeg-turbo decodes at M/8 is not held whole at all: its rows are decoded as they are
  *   pulled (codecs/jpeg-turbo.ts `openJpegTurboRows`), rows above the crop dropped, the crop's
  *   left offset a subarray, so only 16 decoded rows exist at a time;
@@ -135,7 +136,8 @@ function cropRows(src: RowSource, r: Rect): RowSource {
 /**
  * Crops the decoded image (`decoded.img`: a whole image, cropped in place (it may be a view
  * into a decoder's memory, which it then alters), or a JPEG's rows as they are decoded, cropped
- * as they are read, or a PNG module's feed of rows already cropped and reduced to `target`),
+ * as they are read, or a PNG or AVIF module's feed of rows already cropped and reduced to
+ * `target`),
  * resizes it to `target` (stored frame; lanczos3, premultiplied when
  * `hasAlpha`), converts it from `icc` to sRGB, turns it by `orientation`, flattens it onto
  * `out.flatten` when given and encodes it as `out.sink` at `quality` (1..100; default

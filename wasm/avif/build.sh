@@ -10,6 +10,8 @@
 #   dav1d 1.5.1-1 from trixie; libavif 1.4.2-1 from forky (trixie's 1.2.1-1.2 is listed in
 #   trixie's Sources but its files are gone from the mirror). Each .dsc is checked against
 #   its sha256 below and dpkg-source checks the tarballs against the .dsc.
+# - Patched: wasm/avif/scale-rows.patch (libyuv's plane scaler, in libavif's third_party/,
+#   computes a window of destination rows, for avif_rows_run's banded scaling).
 # - Toolchain: Debian 12 clang-14 + lld-14 + wasi-libc (+ meson, ninja for dav1d), installed
 #   when missing. dav1d: meson cross build, no asm, 8- and 16-bit, our single-thread
 #   <pthread.h> stand-in (wasm/avif/include/); -pthread (added by meson's threads dependency)
@@ -33,7 +35,7 @@ export SOURCE_DATE_EPOCH=0 LC_ALL=C TZ=UTC
 # shellcheck source=../lib/debian.sh
 . "$WASM_DIR/lib/debian.sh"
 ensure_packages avif/build.sh clang-14 lld-14 llvm-14 wasi-libc libclang-rt-14-dev-wasm32 \
-  meson ninja-build wabt dpkg-dev
+  meson ninja-build wabt dpkg-dev patch
 
 # --- Sources ----------------------------------------------------------------------------
 DAV1D="$T/dav1d/build/dav1d"
@@ -41,6 +43,7 @@ LIBAVIF="$T/libavif/build/libavif"
 debian_source "$T/dav1d" "dav1d=$DAV1D_VERSION" "dav1d_${DAV1D_VERSION}.dsc" "$DAV1D_DSC_SHA256" "$DAV1D"
 debian_source "$T/libavif" "libavif=$LIBAVIF_VERSION" "libavif_${LIBAVIF_VERSION}.dsc" \
   "$LIBAVIF_DSC_SHA256" "$LIBAVIF" "$LIBAVIF_SUITE"
+(cd "$LIBAVIF" && patch -p1 --quiet --no-backup-if-mismatch <"$HERE/scale-rows.patch")
 
 # --- dav1d: meson cross build to a static library ----------------------------------------
 TC="$T/toolchain"
@@ -73,7 +76,7 @@ EOF
 
 # --- libavif + glue, linked with dav1d -----------------------------------------------------
 EXPORTS=()
-for f in avif_alloc avif_free avif_release avif_decode avif_version; do EXPORTS+=("-Wl,--export=$f"); done
+for f in avif_alloc avif_free avif_release avif_decode avif_rows_open avif_rows_run avif_version; do EXPORTS+=("-Wl,--export=$f"); done
 mkdir -p "$T/out"
 (cd "$LIBAVIF" && PATH=/usr/lib/llvm-14/bin clang --target=wasm32-wasi \
   -O3 -msimd128 -flto -fuse-ld=/usr/bin/wasm-ld-14 -DNDEBUG -DAVIF_CODEC_DAV1D=1 \
@@ -88,4 +91,5 @@ mkdir -p "$T/out"
   src/stream.c src/utils.c src/codec_dav1d.c third_party/libyuv/source/*.c \
   "$HERE/glue.c" "$DAV1D/build/src/libdav1d.a")
 
-install_wasi_module avif "$T/out/avif.wasm" "$OUT"
+install_wasi_module avif "$T/out/avif.wasm" "$OUT" \
+  "env.avif_pause env.avif_write_row fd_close fd_seek fd_write"

@@ -27,7 +27,8 @@
 #                                   validates the built module BUILT, checks that its only
 #                                   imports are the three WASI stdio calls libc keeps linked
 #                                   (never called; the host stubs them), or exactly the WASI
-#                                   calls named in IMPORTS (space-separated, sorted), copies it
+#                                   calls named in IMPORTS (space-separated, sorted; a name
+#                                   with a dot is `module.name`, e.g. env.x), copies it
 #                                   to OUT and prints its size and sha256. NAME labels the error.
 
 ensure_packages() {
@@ -109,7 +110,12 @@ install_wasi_module() {
   local name=$1 built=$2 out=$3 allowed=${4:-fd_close fd_seek fd_write} imports expected="" f
   wasm-validate "$built"
   imports="$(wasm-objdump -x -j Import "$built" | grep -o '<- [a-z_0-9.]*' | sort | tr '\n' ' ')"
-  for f in $allowed; do expected+="<- wasi_snapshot_preview1.$f "; done
+  for f in $allowed; do
+    case $f in
+      *.*) expected+="<- $f " ;;
+      *) expected+="<- wasi_snapshot_preview1.$f " ;;
+    esac
+  done
   if [ "$imports" != "$expected" ]; then
     echo "$name/build.sh: unexpected imports: $imports" >&2
     return 1
