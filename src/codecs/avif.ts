@@ -15,54 +15,41 @@
  */
 import { AVIF_DEC_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/avif.wasm';
-import { OwnDecoder, WasmPause, wasiStdioStubs, type OwnModuleExports } from './own-wasm';
+import {
+  OwnDecoder,
+  WasmPause,
+  WasmRowWriter,
+  wasiStdioStubs,
+  type OwnModuleExports,
+} from './own-wasm';
 import { DecodeError, type RawImage, type RowFeed } from './types';
+
+/** The arguments of `avif_decode` and `avif_rows_open` (wasm/avif/glue.c). */
+type AvifDecodeArgs = [
+  ptr: number,
+  len: number,
+  left: number,
+  top: number,
+  width: number,
+  height: number,
+  k: number,
+  outW: number,
+  outH: number,
+  maxPixels: number,
+];
 
 /** The module's exports (wasm/avif/glue.c). */
 interface AvifExports extends OwnModuleExports {
   _initialize(): void;
   avif_alloc(len: number): number;
   avif_release(): void;
-  avif_decode(
-    ptr: number,
-    len: number,
-    left: number,
-    top: number,
-    width: number,
-    height: number,
-    k: number,
-    outW: number,
-    outH: number,
-    maxPixels: number,
-  ): number;
-  avif_rows_open(
-    ptr: number,
-    len: number,
-    left: number,
-    top: number,
-    width: number,
-    height: number,
-    k: number,
-    outW: number,
-    outH: number,
-    maxPixels: number,
-  ): number;
+  avif_decode(...args: AvifDecodeArgs): number;
+  avif_rows_open(...args: AvifDecodeArgs): number;
   avif_rows_run(pauseEvery: number): number;
 }
 
-/** Where {@link openAvifRows}' output rows go (`env.avif_write_row`). */
-let writing: {
-  write: (row: Uint8ClampedArray, y: number) => void;
-  rowBytes: number;
-  memory: WebAssembly.Memory;
-} | null = null;
-
-/** `env.avif_write_row(src, y)`: hands output row `y` on. */
-function avifWriteRow(src: number, y: number): void {
-  if (!writing) return;
-  const { write, rowBytes, memory } = writing;
-  write(new Uint8ClampedArray(memory.buffer, src >>> 0, rowBytes), y >>> 0);
-}
+/** `env.avif_write_row(src, y)`: where {@link openAvifRows}' output rows go. */
+const avifRows = new WasmRowWriter();
 
 /** `env.avif_pause`: the module's pause point (a row feed with `pause`). */
 const avifPause = new WasmPause();
@@ -77,7 +64,7 @@ const decoder = new OwnDecoder<AvifExports>({
   dropAboveBytes: AVIF_DEC_DROP_ABOVE_BYTES,
   imports: () => ({
     wasi_snapshot_preview1: wasiStdioStubs(),
-    env: { avif_write_row: avifWriteRow, avif_pause: avifPause.import },
+    env: { avif_write_row: avifRows.import, avif_pause: avifPause.import },
   }),
   start: (e) => e._initialize(),
 });
@@ -261,13 +248,13 @@ export function openAvifRows<R>(
         feed: (write, pause) => {
           if (fed) throw new RangeError('avif: rows fed once');
           fed = true;
-          writing = { write, rowBytes: width * 4, memory: e.memory };
+          avifRows.open(write, width * 4, e.memory);
           const done = (at: number) => {
-            writing = null;
+            avifRows.close();
             decoder.header(e, at);
           };
           const failed = (err: unknown): never => {
-            writing = null;
+            avifRows.close();
             throw err;
           };
           if (pause === undefined || !WasmPause.available) {

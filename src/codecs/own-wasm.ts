@@ -156,6 +156,39 @@ export class WasmPause {
   }
 }
 
+/**
+ * A module's row import (`env.<codec>_write_row(src, y)`): while a call is {@link open}, each
+ * row the module writes (RGBA8, `rowBytes` bytes at `src` in its memory) is handed to `write`
+ * as a view valid during that call only; outside one, rows are dropped.
+ */
+export class WasmRowWriter {
+  private current: {
+    write: (row: Uint8ClampedArray, y: number) => void;
+    rowBytes: number;
+    memory: WebAssembly.Memory;
+  } | null = null;
+  /** The import to give the module. */
+  readonly import = (src: number, y: number): void => {
+    if (!this.current) return;
+    const { write, rowBytes, memory } = this.current;
+    write(new Uint8ClampedArray(memory.buffer, src >>> 0, rowBytes), y >>> 0);
+  };
+
+  /** Hands rows of `rowBytes` bytes from `memory` to `write` until {@link close}. */
+  open(
+    write: (row: Uint8ClampedArray, y: number) => void,
+    rowBytes: number,
+    memory: WebAssembly.Memory,
+  ): void {
+    this.current = { write, rowBytes, memory };
+  }
+
+  /** Drops rows again. */
+  close(): void {
+    this.current = null;
+  }
+}
+
 /** Header words 0..10 of a successful call (see the module's ABI). */
 export type OwnHeader = Uint32Array;
 

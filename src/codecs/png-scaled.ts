@@ -16,7 +16,7 @@
  */
 import { PNG_SCALED_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/png_scaled.wasm';
-import { afterLend, copyImage, OwnDecoder, WasmPause, type Lend } from './own-wasm';
+import { afterLend, copyImage, OwnDecoder, WasmPause, WasmRowWriter, type Lend } from './own-wasm';
 import { DecodeError, type PixelRect, type RawImage } from './types';
 
 /** The module's exports (see wasm/README.md, "png_scaled.wasm"). */
@@ -59,19 +59,8 @@ function pngRead(dst: number, len: number): number {
   return n;
 }
 
-/** Where {@link decodePngRows}' output rows go (`env.png_write_row`), and its pause. */
-let writing: {
-  write: (row: Uint8ClampedArray, y: number) => void;
-  rowBytes: number;
-  memory: WebAssembly.Memory;
-} | null = null;
-
-/** `env.png_write_row(src, y)`: hands output row `y` on. */
-function pngWriteRow(src: number, y: number): void {
-  if (!writing) return;
-  const { write, rowBytes, memory } = writing;
-  write(new Uint8ClampedArray(memory.buffer, src >>> 0, rowBytes), y >>> 0);
-}
+/** `env.png_write_row(src, y)`: where {@link decodePngRows}' output rows go. */
+const pngRows = new WasmRowWriter();
 
 /** `env.png_pause`: the module's pause point ({@link decodePngRows} with `pause`). */
 const pngPause = new WasmPause();
@@ -87,7 +76,7 @@ const decoder = new OwnDecoder<PngScaledExports>({
   imports: () => ({
     env: {
       png_read: pngRead,
-      png_write_row: pngWriteRow,
+      png_write_row: pngRows.import,
       png_pause: pngPause.import,
     },
   }),
@@ -209,10 +198,10 @@ export function decodePngRows(
   ];
   return decoder.use((wasm) => {
     reading = { bytes, offset: 0, memory: wasm.memory };
-    writing = { write, rowBytes: outWidth * 4, memory: wasm.memory };
+    pngRows.open(write, outWidth * 4, wasm.memory);
     const end = () => {
       reading = null;
-      writing = null;
+      pngRows.close();
     };
     const done = (at: number) => {
       end();
