@@ -17,9 +17,9 @@ import { probe } from '../../src/codecs/probe';
 import { DecodeError, type EncodeFormat } from '../../src/codecs/types';
 import { avifFeedSize, shapeVariant } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
-import { encodeStreamed, streamedOutput } from '../../src/transform/streamed';
 import { wasmMemory } from '../../wasm/instances';
 import { fixture } from '../helpers';
+import { streamedEncoder } from './streamed-harness';
 
 /** The rows a feed hands on, gathered into one image (checking their order). */
 async function gather(file: Uint8Array, opts: AvifDecodeOptions, pause = false) {
@@ -154,42 +154,13 @@ describe('AVIF rows fed into the streamed path', () => {
     const { crop, target, decode } = shape;
     expect(avifFeedSize(crop, target, decode.box)).toBe(true);
     const opts = decode.box === 0 ? { rect: crop, size: target } : { rect: crop, box: decode.box };
-    const whole = { left: 0, top: 0, width: target.width, height: target.height };
-    const plan = { orientation: shape.orientation, target };
-    const out = streamedOutput(spec, format, src.hasAlpha);
-    let pauses = 0;
-    const pause = async () => {
-      pauses++;
-      await new Promise<void>((r) => setTimeout(r, 0));
-    };
-    const held = await decodeAvif(bytes, opts, (img) =>
-      encodeStreamed(
-        { img, crop: whole },
-        src.hasAlpha,
-        plan,
-        null,
-        undefined,
-        undefined,
-        out,
-        pause,
-      ),
-    );
-    const before = pauses;
-    const fed = await openAvifRows(bytes, opts, (rows) =>
-      encodeStreamed(
-        { img: rows, crop: whole },
-        src.hasAlpha,
-        plan,
-        null,
-        undefined,
-        undefined,
-        out,
-        pause,
-      ),
-    );
+    const { run, pauses } = streamedEncoder(shape, spec, format, src.hasAlpha);
+    const held = await decodeAvif(bytes, opts, run);
+    const before = pauses();
+    const fed = await openAvifRows(bytes, opts, run);
     expect([fed.width, fed.height]).toEqual([held.width, held.height]);
     expect(fed.bytes.length).toBe(held.bytes.length);
     expect(fed.bytes.findIndex((v, i) => v !== held.bytes[i])).toBe(-1);
-    expect(pauses).toBeGreaterThan(before + 1); // the feed's own pauses, besides the stages'
+    expect(pauses()).toBeGreaterThan(before + 1); // the feed's own pauses, besides the stages'
   });
 });

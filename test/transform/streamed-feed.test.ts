@@ -14,8 +14,8 @@ import { probe } from '../../src/codecs/probe';
 import { DecodeError, type EncodeFormat, type RowFeed } from '../../src/codecs/types';
 import { shapeVariant } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
-import { encodeStreamed, streamedOutput } from '../../src/transform/streamed';
 import { fixture } from '../helpers';
+import { streamedEncoder } from './streamed-harness';
 
 const CASES: [file: string, transform: string, format: EncodeFormat][] = [
   ['images/kodak/kodim01.png', 'w=300', 'webp'],
@@ -51,50 +51,26 @@ describe('PNG rows fed into the streamed path', () => {
     const icc = profile && profile.model !== 'cmyk' ? profile : null;
     if (file.includes('prophoto')) expect(icc).not.toBeNull();
     const { crop, target } = shape;
-    const whole = { left: 0, top: 0, width: target.width, height: target.height };
-    const plan = { orientation: shape.orientation, target };
-    const out = streamedOutput(spec, format, src.hasAlpha);
-    let pauses = 0;
-    const pause = async () => {
-      pauses++;
-      await new Promise<void>((r) => setTimeout(r, 0));
-    };
-    const run = (img: Parameters<typeof encodeStreamed>[0]['img']) =>
-      encodeStreamed(
-        { img, crop: whole },
-        src.hasAlpha,
-        plan,
-        icc,
-        undefined,
-        undefined,
-        out,
-        pause,
-      );
+    const { run, pauses } = streamedEncoder(shape, spec, format, src.hasAlpha, icc);
     const held = await run(decodePngResized(bytes, crop, target.width, target.height));
-    const before = pauses;
+    const before = pauses();
     const fed = await run(feedOf(bytes, crop, target.width, target.height));
     expect([fed.width, fed.height]).toEqual([held.width, held.height]);
     expect(fed.bytes.length).toBe(held.bytes.length);
     expect(fed.bytes.findIndex((v, i) => v !== held.bytes[i])).toBe(-1);
-    expect(pauses).toBeGreaterThan(before); // the feed's own pauses, besides the stages'
+    expect(pauses()).toBeGreaterThan(before); // the feed's own pauses, besides the stages'
   });
 
   it('gives a DecodeError for a file whose data stops part way', async () => {
     const bytes = (await fixture('images/alpha/blackbug.png')).slice(0, 80_000);
     const src = probe(bytes);
-    const shape = shapeVariant(src, parseTransform('w=400'));
+    const spec = parseTransform('w=400');
+    const shape = shapeVariant(src, spec);
     const { crop, target } = shape;
-    const plan = { orientation: shape.orientation, target };
-    const whole = { left: 0, top: 0, width: target.width, height: target.height };
-    await expect(
-      encodeStreamed(
-        { img: feedOf(bytes, crop, target.width, target.height), crop: whole },
-        true,
-        plan,
-        null,
-        undefined,
-      ),
-    ).rejects.toThrow(DecodeError);
+    const { run } = streamedEncoder(shape, spec, 'webp', true);
+    await expect(run(feedOf(bytes, crop, target.width, target.height))).rejects.toThrow(
+      DecodeError,
+    );
     // The module decodes again afterwards.
     const good = await fixture('images/kodak/kodim01.png');
     expect(decodePngResized(good, { left: 0, top: 0, width: 768, height: 512 }, 96, 64).width).toBe(
