@@ -19,30 +19,23 @@ import wasmModule from '../../wasm/png_scaled.wasm';
 import { afterLend, copyImage, OwnDecoder, WasmPause, WasmRowWriter, type Lend } from './own-wasm';
 import { DecodeError, type PixelRect, type RawImage } from './types';
 
+/** The arguments `png_decode_resize` and `png_decode_rows` share (wasm/png-scaled/src/lib.rs). */
+type PngDecodeArgs = [
+  len: number,
+  cropLeft: number,
+  cropTop: number,
+  cropWidth: number,
+  cropHeight: number,
+  outWidth: number,
+  outHeight: number,
+  maxSrcPixels: number,
+];
+
 /** The module's exports (see wasm/README.md, "png_scaled.wasm"). */
 interface PngScaledExports {
   memory: WebAssembly.Memory;
-  png_decode_resize(
-    len: number,
-    cropLeft: number,
-    cropTop: number,
-    cropWidth: number,
-    cropHeight: number,
-    outWidth: number,
-    outHeight: number,
-    maxSrcPixels: number,
-  ): number;
-  png_decode_rows(
-    len: number,
-    cropLeft: number,
-    cropTop: number,
-    cropWidth: number,
-    cropHeight: number,
-    outWidth: number,
-    outHeight: number,
-    maxSrcPixels: number,
-    pauseEvery: number,
-  ): number;
+  png_decode_resize(...args: PngDecodeArgs): number;
+  png_decode_rows(...args: [...PngDecodeArgs, pauseEvery: number]): number;
   png_release(): void;
 }
 
