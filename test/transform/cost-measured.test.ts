@@ -63,6 +63,10 @@
  * sources on the planner's shape once it prefers libjpeg-turbo at 8/8 to the module's 1/1
  * where no worse (`fullTurbo`); each supersedes every older figure of the same id made on the
  * planner's shape (default-shape figures stay).
+ *
+ * 2026-12-05-standin-memory.json (session 12, issue 13): low-resolution stand-ins (`standin:`
+ * cases: the variant at 1/N enlarged on the streamed path into WebP at method 0 or
+ * libjpeg-turbo's rows), checked against transform/cost.ts `estimateEnlarged`.
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -79,10 +83,17 @@ import pngInflate from '../../bench/results/2026-12-05-pnginflate-memory.json';
 import jpegPlans from '../../bench/results/2026-12-05-jpeg-plans-memory.json';
 import progk from '../../bench/results/2026-12-05-progressive-kxk-memory.json';
 import avifFeed from '../../bench/results/2026-12-05-avif-feed-memory.json';
+import standIns from '../../bench/results/2026-12-05-standin-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
-import { estimateShape, type PlanShape, type PlanSource } from '../../src/transform/cost';
+import { reducedSpec } from '../../src/delivery/stand-in';
+import {
+  estimateEnlarged,
+  estimateShape,
+  type PlanShape,
+  type PlanSource,
+} from '../../src/transform/cost';
 import { decodeFallback, placeShape } from '../../src/transform/fallback';
 import { shapeVariant } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
@@ -362,4 +373,34 @@ describe('the planner covers every measured grid peak', () => {
     if (est.memoryMB > queueBudgetMb && m.peakAboveIdleMB > queueBudgetMb) return; // refused
     expect(est.memoryMB).toBeGreaterThanOrEqual(m.peakAboveIdleMB);
   });
+
+  /**
+   * Low-resolution stand-ins (delivery/stand-in.ts, `estimateEnlarged`): `standin:<label>|<t>|
+   * <f>|<N>`, the variant made at 1/N and enlarged into the cheapest encoder; `near <format>
+   * <W>x<H>` is a stored variant of that size (facts as stand-in.ts gives a neighbour).
+   */
+  it.each(Object.entries((standIns as { cases: Record<string, Measured> }).cases))(
+    '%s (stand-in)',
+    (id, m) => {
+      const [label = '', t = '', f = '', n = ''] = id.replace(/^standin:/, '').split('|');
+      const near = /^near (\w+) (\d+)x(\d+)$/.exec(label);
+      const src: PlanSource | undefined = near
+        ? {
+            format: near[1] as EncodeFormat,
+            width: Number(near[2]),
+            height: Number(near[3]),
+            orientation: 1,
+            hasAlpha: false,
+            colourManaged: false,
+          }
+        : facts.get(label);
+      expect(src, label).toBeDefined();
+      const spec = parseTransform(t);
+      const { canvas } = shapeVariant(src!, spec).geometry;
+      const small = shapeVariant(src!, reducedSpec(spec, canvas, Number(n)));
+      const est = estimateEnlarged(small, canvas, f as EncodeFormat);
+      expect(`${canvas.width}x${canvas.height}`).toBe(m.output);
+      expect(est.memoryMB).toBeGreaterThanOrEqual(m.peakAboveIdleMB);
+    },
+  );
 });
