@@ -634,7 +634,9 @@ export async function runPipeline(
  * `enlargeTo` (still images only; a stand-in, delivery/stand-in.ts): the finished image is
  * enlarged (lanczos3) to this size; into WebP, JPEG or PNG on the streamed path (its rows
  * written into the encoder, never held whole) with the cheapest settings ({@link standInSink},
- * STAND_IN_QUALITY), else (AVIF) whole and encoded as a variant is.
+ * STAND_IN_QUALITY), else (AVIF, GIF) whole and encoded as a variant is. An `enlargeTo` of the
+ * finished size changes nothing but keeps the variant off the streamed path (tests compare the
+ * two paths so).
  * Cooperative (./yield.ts): it gives the thread back to the event loop after decoding, after
  * resizing and colour, between slices of rows on the streamed path, and before encoding, so
  * requests arriving meanwhile are served between stages; it runs in the isolate's transform
@@ -766,13 +768,17 @@ async function runStages(
   lap('decode');
   await pause();
   let img = await finishFrame(decoded, src, spec, format, planned, iccOf(decoded.img), pause);
-  if (enlargeTo && format !== 'avif' && format !== 'gif') {
+  const enlarged =
+    enlargeTo && (enlargeTo.width !== img.width || enlargeTo.height !== img.height)
+      ? enlargeTo
+      : undefined;
+  if (enlarged && format !== 'avif' && format !== 'gif') {
     // A stand-in: enlarged on the streamed path, into the cheapest encoder (STAND_IN_QUALITY).
     const whole = { left: 0, top: 0, width: img.width, height: img.height };
     const made = await encodeStreamed(
       { img, crop: whole },
       src.hasAlpha,
-      { orientation: UPRIGHT, target: enlargeTo },
+      { orientation: UPRIGHT, target: enlarged },
       null,
       format === 'png' ? undefined : STAND_IN_QUALITY[format],
       () => lap('resize'),
@@ -782,8 +788,8 @@ async function runStages(
     lap('encode');
     return { bytes: made.bytes, format, width: made.width, height: made.height, timings };
   }
-  if (enlargeTo && (enlargeTo.width !== img.width || enlargeTo.height !== img.height))
-    img = await resizeImage(img, enlargeTo.width, enlargeTo.height, {
+  if (enlarged)
+    img = await resizeImage(img, enlarged.width, enlarged.height, {
       premultiply: src.hasAlpha,
     });
   lap('resize');
