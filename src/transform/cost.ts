@@ -768,7 +768,9 @@ export function estimateEnlarged(
     };
     encodeFixedMB = JPEG_ROWS_FIXED_MB;
   } else if (format === 'png') {
-    encode = { ms: table.ms, mb: streamedPngEncodeMb(canvas.width, canvas.height, false) };
+    // Bounded for RGB; an RGBA file (pipeline.ts `standInSink` with alpha) is 4/3 of that.
+    const rgb = streamedPngEncodeMb(canvas.width, canvas.height, false);
+    encode = { ms: table.ms, mb: reduced.src.hasAlpha ? (rgb * 4) / 3 : rgb };
     encodeFixedMB = PNG_ROWS_FIXED_MB;
   } else {
     // Whole: the enlarged RGBA image (the resize figure) and the table's encode.
