@@ -28,7 +28,7 @@ export const PNG_SCALED_SHA256 = 'c6b300112e5874bc76a524a52f8adff33991fa3812b482
  * decode, still and animated encode; see wasm/README.md), checked against the committed file
  * by the same test.
  */
-export const LIBWEBP_SHA256 = '422e139aa8546b8e3cfe4fcd1dd9788aa7b0afaa4bf5d8512d24e8e3b67694d0';
+export const LIBWEBP_SHA256 = '1603d16d77f46619df4278a771eb2a82b58192f6d6e799aa2de3508b5b55dea2';
 
 /**
  * SHA-256 of wasm/lcms.wasm (Little CMS 2.16 from Debian's lcms2 2.16-2+deb13u2 and our
@@ -104,8 +104,13 @@ export const RESIZE_SHA256 = 'd741c4c34e9f53f2008132107349b7492c7911afd8762abcae
  * at 8/8 (sharp's decode) then resampled, instead of at 1/1 by the JPEG module, wherever the
  * planner finds that no worse (fallback.ts `fullTurbo`: streamed variants, chiefly). The
  * ledger's outputs (made on the default shape, runPipeline) are the same.
+ * 14: libwebp's lossy encoder keeps its quantized levels compactly instead of as tokens
+ * (wasm/libwebp/level-store.patch, session 12; the same bytes), and the planner prices a banded
+ * WebP encode at its new, lower memory (transform/cost.ts `bandedWebpMb`): large WebP variants
+ * that were refused, or made on a decode fallback, may be made in the queue or on the default
+ * shape. The ledger's outputs are the same.
  */
-export const PIPELINE_VERSION = 13;
+export const PIPELINE_VERSION = 14;
 
 /**
  * SHA-256 of wasm/avif.wasm (our AVIF decoder: dav1d 1.5.1 + libavif 1.4.2; see
