@@ -381,19 +381,31 @@ export const ADMISSION_FLOOD_WINDOW_MS = 2_000;
 // transform/yield.ts, transform/streamed.ts
 /**
  * Output pixels a streamed transform writes into libwebp's bands between two yields to the
- * event loop (rounded to whole bands): the copy and YUV conversion of 256 Ki pixels take a
- * few ms, so a hit waits for at most that much of this stage.
+ * event loop (rounded to whole bands): the copy and YUV conversion of 64 Ki pixels take about
+ * a millisecond, so a hit waits for at most that much of this stage (256 Ki until session 12:
+ * with hits served first, transform/yield.ts, the slice in progress is what a hit waits for).
  */
-export const YIELD_SLICE_PIXELS = 256 * 1024;
+export const YIELD_SLICE_PIXELS = 64 * 1024;
 /**
  * Sets how often libwebp's own encode yields when it may suspend (JSPI: codecs/webp.ts
  * `yieldingEncode`): every ⌊100 × this / output pixels⌋ % of its progress, at least 1 %.
  * Its progress is not linear in time: in workerd (one run, 768x512, load ~3) the analysis
  * takes 0-20 % in ~10 ms, the macroblock loop (VP8EncTokenLoop) 20-38 % in 70-80 % of the
- * time, then 38-100 % in ~10 ms. So 8 Ki pixels (2 % at 0.39 MP, 1 % from 0.82 MP) cuts a
- * 0.4-1 MP encode into slices of about 2-15 ms; a 0.1 MP one yields a few times.
+ * time, then 38-100 % in ~10 ms. So 4 Ki pixels (1 % from 0.41 MP) cuts a 0.4-1 MP encode
+ * into slices of about 1-10 ms; a 0.1 MP one yields every 4 %.
  */
-export const ENCODE_YIELD_PIXELS = 8 * 1024;
+export const ENCODE_YIELD_PIXELS = 4 * 1024;
+/**
+ * Longest a transform's yield waits for the requests served in the foreground
+ * (transform/yield.ts `inForeground`: cache hits, `/healthz`, refusals), ms: under a flood of
+ * such requests a transform still gets a slice at least this often.
+ */
+export const FOREGROUND_MAX_WAIT_MS = 25;
+/**
+ * Age after which a request in the foreground no longer holds transforms back, ms: a slow
+ * upload or a long API call must not stall them (a cache hit takes a few ms).
+ */
+export const FOREGROUND_MAX_AGE_MS = 250;
 
 // storage/ (jobs-db.ts, variants-db.ts, pending-sends-db.ts)
 /** Longest error text stored in a D1 row, characters. */

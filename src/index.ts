@@ -14,17 +14,23 @@ import { mayReadReplica } from './http/consistency';
 import { handleQueue } from './work/consumer';
 import { handleScheduled } from './scheduled';
 import { withD1Session } from './storage/d1-session';
+import { inForeground } from './transform/yield';
 
 export default {
-  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    const hit = await serveHit(request, env);
-    if (hit) return hit;
-    const res = await app.fetch(request, env, ctx);
-    if (res.status !== 404 || !mayReadReplica(request)) return res;
-    // A replica may not have seen the write yet: a 404 is only answered once the primary agrees.
-    await res.body?.cancel();
-    return app.fetch(request, withD1Session(env, 'first-primary'), ctx);
-  },
+  // Served in the foreground: this isolate's transforms give way to it (transform/yield.ts).
+  fetch: (request: Request, env: Env, ctx: ExecutionContext): Promise<Response> =>
+    inForeground(() => serve(request, env, ctx)),
   queue: (batch, env) => handleQueue(batch, env),
   scheduled: (controller, env) => handleScheduled(controller, env),
 } satisfies ExportedHandler<Env>;
+
+/** One HTTP request: the cache-hit fast path, then the app. */
+async function serve(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const hit = await serveHit(request, env);
+  if (hit) return hit;
+  const res = await app.fetch(request, env, ctx);
+  if (res.status !== 404 || !mayReadReplica(request)) return res;
+  // A replica may not have seen the write yet: a 404 is only answered once the primary agrees.
+  await res.body?.cancel();
+  return app.fetch(request, withD1Session(env, 'first-primary'), ctx);
+}

@@ -2,6 +2,7 @@
  * Test helpers: drive the real Worker (src/index.ts) with HTTP requests and the local
  * bindings, and read shared fixture files through the FIXTURES service binding.
  */
+import { expect } from 'vitest';
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import type { RawImage } from '../src/codecs/types';
 import { encodeWebp as encodeWebpFile } from '../src/codecs/webp';
@@ -209,4 +210,30 @@ export function failingD1(db: D1Database, method: 'prepare' | 'batch'): D1Databa
       },
     });
   return failing(db);
+}
+
+/** RGBA8 pixels: an image, or its bytes. */
+export type Pixels = RawImage | Uint8ClampedArray | Uint8Array;
+
+/**
+ * Peak signal-to-noise ratio, dB, between two RGBA8 images of the same size (asserted), over
+ * channels `from`..`to` (default 0..2: R, G, B), leaving out pixels whose alpha in `b` is under
+ * `minAlpha` (default 0: none); Infinity when they are equal.
+ */
+export function psnr(
+  a: Pixels,
+  b: Pixels,
+  { from = 0, to = 2, minAlpha = 0 }: { from?: number; to?: number; minAlpha?: number } = {},
+): number {
+  if ('width' in a && 'width' in b) expect([b.width, b.height]).toEqual([a.width, a.height]);
+  const x = 'data' in a ? a.data : a;
+  const y = 'data' in b ? b.data : b;
+  expect(y.length).toBe(x.length);
+  let se = 0;
+  let n = 0;
+  for (let i = 0; i < x.length; i += 4) {
+    if (y[i + 3]! < minAlpha) continue;
+    for (let c = from; c <= to; c++, n++) se += (x[i + c]! - y[i + c]!) ** 2;
+  }
+  return se === 0 ? Infinity : 10 * Math.log10((255 * 255 * n) / se);
 }

@@ -2,6 +2,9 @@
  * D1 queries for the `images` table: the only module with SQL for images.
  */
 import type { AvifCoding, ImageFormat } from '../codecs/probe';
+import { listNewestFirst, type ListPosition } from './newest-first';
+
+export type { ListPosition };
 
 /** A row of `images`, as the API uses it. Width and height are as displayed. */
 export interface ImageRecord {
@@ -192,36 +195,17 @@ export async function getImageById(db: D1Database, id: string): Promise<ImageRec
   return row ? toRecord(row) : null;
 }
 
-/** Position in the newest-first listing: (created_at, id) of the last row returned. */
-export interface ListPosition {
-  createdAt: number;
-  id: string;
-}
-
 /**
- * Lists an owner's images newest first (ties by id descending), starting after `after`.
- * Reads `limit + 1` rows to tell whether there is a next page.
+ * Lists an owner's images newest first (ties by id descending), starting after `after`
+ * (./newest-first.ts).
  */
-export async function listImages(
+export function listImages(
   db: D1Database,
   owner: string,
   limit: number,
   after?: ListPosition,
 ): Promise<{ records: ImageRecord[]; more: boolean }> {
-  const stmt = after
-    ? db
-        .prepare(
-          `SELECT ${SELECTED} FROM images WHERE owner = ? AND (created_at < ? OR (created_at = ? AND id < ?))
-           ORDER BY created_at DESC, id DESC LIMIT ?`,
-        )
-        .bind(owner, after.createdAt, after.createdAt, after.id, limit + 1)
-    : db
-        .prepare(
-          `SELECT ${SELECTED} FROM images WHERE owner = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
-        )
-        .bind(owner, limit + 1);
-  const { results } = await stmt.all<ImageRow>();
-  return { records: results.slice(0, limit).map(toRecord), more: results.length > limit };
+  return listNewestFirst(db, 'images', SELECTED, owner, limit, after, toRecord);
 }
 
 /**

@@ -6,6 +6,7 @@
  * its current status. Counts are always derived from item rows, never incremented.
  */
 import { STORED_ERROR_MAX_CHARS } from '../config';
+import { listNewestFirst, type ListPosition } from './newest-first';
 
 /** Status of a job and of each item. */
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -186,31 +187,14 @@ export async function getJobById(db: D1Database, id: string): Promise<JobRecord 
   return row ? toJob(row) : null;
 }
 
-/** Position in the newest-first job listing. */
-export interface JobListPosition {
-  createdAt: number;
-  id: string;
-}
-
-/** Lists an owner's jobs newest first, after `after`; reads one extra row to tell if more. */
-export async function listJobs(
+/** Lists an owner's jobs newest first, after `after` (./newest-first.ts). */
+export function listJobs(
   db: D1Database,
   owner: string,
   limit: number,
-  after?: JobListPosition,
+  after?: ListPosition,
 ): Promise<{ records: JobRecord[]; more: boolean }> {
-  const stmt = after
-    ? db
-        .prepare(
-          `SELECT * FROM jobs WHERE owner = ? AND (created_at < ? OR (created_at = ? AND id < ?))
-           ORDER BY created_at DESC, id DESC LIMIT ?`,
-        )
-        .bind(owner, after.createdAt, after.createdAt, after.id, limit + 1)
-    : db
-        .prepare(`SELECT * FROM jobs WHERE owner = ? ORDER BY created_at DESC, id DESC LIMIT ?`)
-        .bind(owner, limit + 1);
-  const { results } = await stmt.all<JobRow>();
-  return { records: results.slice(0, limit).map(toJob), more: results.length > limit };
+  return listNewestFirst(db, 'jobs', '*', owner, limit, after, toJob);
 }
 
 /**

@@ -24,7 +24,7 @@ import {
   type Config,
 } from '../config';
 import { busy, type HttpError } from '../errors';
-import { yieldedMs, yieldToLoop } from './yield';
+import { toBackground, yieldedMs, yieldToLoop } from './yield';
 
 /** What the semaphore holds and has held (per isolate). */
 export interface AdmissionStats {
@@ -198,6 +198,8 @@ export async function admitOrWait(
     refused(Date.now());
     return null;
   }
+  // Waiting is not serving: the running transform need not give way to this request.
+  toBackground();
   const me = { until: Date.now() + (limits.maxWaitMs ?? 0) };
   line.push(me);
   stats.waiting = line.length;
@@ -235,6 +237,8 @@ export async function withAdmission<T>(
 ): Promise<{ admitted: true; value: T } | { admitted: false }> {
   const admission = await admitOrWait(estimateMb, limits);
   if (!admission) return { admitted: false };
+  // A transform now: the yields below give way to the requests served in the foreground.
+  toBackground();
   const run = (async () => {
     try {
       await yieldToLoop();

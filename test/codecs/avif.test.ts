@@ -15,7 +15,7 @@ import { DecodeError, type RawImage } from '../../src/codecs/types';
 import { avifModuleMb } from '../../src/transform/avif-cost';
 import { cropInPlace } from '../../src/transform/effects';
 import { wasmMemory } from '../../wasm/instances';
-import { fixture } from '../helpers';
+import { fixture, psnr } from '../helpers';
 
 /**
  * Reference box shrink by an integer factor `k` (what src/codecs/resize.ts did in JS before
@@ -59,15 +59,6 @@ function boxShrink(img: RawImage, k: number, premultiply: boolean): RawImage {
     }
   }
   return { data: out, width: ow, height: oh };
-}
-
-/** PSNR over the RGB channels, dB. */
-function psnr(a: RawImage, b: RawImage | Uint8Array): number {
-  const bd = b instanceof Uint8Array ? b : b.data;
-  let se = 0;
-  for (let i = 0; i < a.data.length; i += 4)
-    for (let c = 0; c < 3; c++) se += (a.data[i + c]! - bd[i + c]!) ** 2;
-  return 10 * Math.log10((255 * 255) / (se / ((a.data.length / 4) * 3)));
 }
 
 /** Largest difference of any channel (alpha included). */

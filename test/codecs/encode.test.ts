@@ -25,21 +25,7 @@ import {
   RESIZE_SHA256,
 } from '../../src/codecs/versions';
 import { wasmMemory } from '../../wasm/instances';
-import { fixture } from '../helpers';
-
-/** PSNR in dB over the RGB channels of two same-size RGBA8 images. */
-function psnr(a: RawImage, b: RawImage): number {
-  expect([b.width, b.height]).toEqual([a.width, a.height]);
-  let sum = 0;
-  let n = 0;
-  for (let i = 0; i < a.data.length; i++) {
-    if (i % 4 === 3) continue;
-    const d = a.data[i]! - b.data[i]!;
-    sum += d * d;
-    n++;
-  }
-  return sum === 0 ? Infinity : 10 * Math.log10((255 * 255) / (sum / n));
-}
+import { fixture, psnr } from '../helpers';
 
 const ascii = (b: Uint8Array, from: number, to: number) =>
   String.fromCharCode(...b.subarray(from, to));

@@ -14,7 +14,7 @@ import { decodeJpegTurbo } from '../../src/codecs/jpeg-turbo';
 import { rowSink } from '../../src/codecs/row-sink';
 import type { RawImage } from '../../src/codecs/types';
 import { JPEG_ROWS_FIXED_MB, jpegRowsEncodeMb } from '../../src/transform/jpeg-rows-cost';
-import { fixture } from '../helpers';
+import { fixture, psnr } from '../helpers';
 
 const MiB = 1024 * 1024;
 let img: RawImage; // Carrie.jpg at 3/8: 1125x1500
@@ -22,19 +22,6 @@ let img: RawImage; // Carrie.jpg at 3/8: 1125x1500
 beforeAll(async () => {
   img = decodeJpegTurbo(await fixture('images/large/Carrie.jpg'), 3);
 });
-
-/** PSNR over R, G, B of two RGBA images of one size, dB. */
-function psnr(a: Uint8ClampedArray, b: Uint8ClampedArray): number {
-  expect(a.length).toBe(b.length);
-  let se = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++)
-    if (i % 4 !== 3) {
-      se += (a[i]! - b[i]!) ** 2;
-      n++;
-    }
-  return 10 * Math.log10((255 * 255) / (se / n));
-}
 
 /** Encodes `src` row by row, in order. */
 const fromRows = (src: RawImage, quality: number, progressive = true) =>

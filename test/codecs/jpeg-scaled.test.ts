@@ -9,7 +9,7 @@ import type { PixelRect } from '../../src/codecs/types';
 import { dropCodecs, wasmMemory } from '../../wasm/instances';
 import { resizeImage } from '../../src/codecs/resize';
 import type { RawImage } from '../../src/codecs/types';
-import { fixture } from '../helpers';
+import { fixture, psnr } from '../helpers';
 
 const MiB = 1024 * 1024;
 
@@ -20,19 +20,6 @@ beforeAll(async () => {
   carrie = await fixture('images/large/Carrie.jpg');
   cmyk = await fixture('local/cmyk.jpg');
 });
-
-/** PSNR in dB over R, G, B of two RGBA images of the same size. */
-function psnr(a: Uint8ClampedArray, b: Uint8ClampedArray): number {
-  expect(a.length).toBe(b.length);
-  let se = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (i % 4 === 3) continue;
-    const e = a[i]! - b[i]!;
-    se += e * e;
-  }
-  const mse = se / ((a.length / 4) * 3);
-  return mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
-}
 
 /** A copy of `r` from `img`. */
 function cropRgba(img: RawImage, r: PixelRect): RawImage {

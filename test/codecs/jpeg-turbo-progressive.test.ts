@@ -16,7 +16,7 @@ import { probe } from '../../src/codecs/probe';
 import { decodeImage } from '../../src/codecs/decode';
 import { decodeJpegScaled } from '../../src/codecs/jpeg-scaled';
 import { decodeJpegTurbo, openJpegTurboRows, type JpegEighths } from '../../src/codecs/jpeg-turbo';
-import { call, fixture, fixtureList, gridSources, KEYS } from '../helpers';
+import { call, fixture, fixtureList, gridSources, KEYS, psnr } from '../helpers';
 import { envWith, FakeQueue, pump } from '../work/helpers';
 
 const MiB = 1024 * 1024;
@@ -33,20 +33,6 @@ beforeAll(async () => {
   for (const f of ['progressive-420.jpg', 'progressive-444.jpg'])
     files.set(`local/${f}`, await fixture(`local/${f}`));
 }, 120_000);
-
-/** PSNR of the R, G, B samples of two RGBA images of the same size, dB. */
-function psnr(a: Uint8ClampedArray | Uint8Array, b: Uint8ClampedArray | Uint8Array): number {
-  expect(a.length).toBe(b.length);
-  let se = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (i % 4 === 3) continue;
-    const d = a[i]! - b[i]!;
-    se += d * d;
-    n++;
-  }
-  return se === 0 ? Infinity : 10 * Math.log10((255 * 255 * n) / se);
-}
 
 /** The number of rows of `bytes` at M/8 that differ from `whole` (read as rows). */
 const rowsDiffering = (bytes: Uint8Array, m: JpegEighths, whole: Uint8ClampedArray) =>

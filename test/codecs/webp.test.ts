@@ -29,19 +29,11 @@ import {
   encodeWebpRows,
   WebpAnimationEncoder,
 } from '../../src/codecs/webp';
-import { fixture } from '../helpers';
+import { fixture, psnr } from '../helpers';
 
 /** Index of the first differing byte, -1 when equal (toEqual is slow on megabytes). */
 const firstDiff = (a: Uint8ClampedArray, b: Uint8ClampedArray) =>
   a.length !== b.length ? 0 : a.findIndex((v, i) => v !== b[i]);
-
-/** PSNR over the RGB channels, dB. */
-function psnr(a: RawImage, b: RawImage): number {
-  let se = 0;
-  for (let i = 0; i < a.data.length; i += 4)
-    for (let c = 0; c < 3; c++) se += (a.data[i + c]! - b.data[i + c]!) ** 2;
-  return 10 * Math.log10((255 * 255) / (se / ((a.data.length / 4) * 3)));
-}
 
 type Factory = (opts: object) => Promise<Record<string, (...a: unknown[]) => unknown>>;
 

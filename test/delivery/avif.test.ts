@@ -12,11 +12,11 @@ import { decodeAvif } from '../../src/codecs/avif';
 import { decodeImage } from '../../src/codecs/decode';
 import { resizeImage } from '../../src/codecs/resize';
 import { probe } from '../../src/codecs/probe';
-import type { EncodeFormat, RawImage } from '../../src/codecs/types';
+import type { EncodeFormat } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
 import { estimateVariant, placement, type PlanSource } from '../../src/transform/cost';
 import { parseTransform } from '../../src/transform/spec';
-import { call, fixture, upload } from '../helpers';
+import { call, fixture, psnr, upload } from '../helpers';
 import { envWith, FakeQueue, pump } from '../work/helpers';
 
 const ACCEPT_ALL = { Accept: 'image/avif,image/webp,image/*;q=0.8' };
@@ -44,14 +44,6 @@ function planned(facts: PlanSource, spec: string, format: EncodeFormat) {
   const s = parseTransform(spec);
   const est = estimateVariant(facts, s, format);
   return { est, where: placement(est, config) };
-}
-
-/** PSNR over the RGB channels, dB. */
-function psnr(a: RawImage, b: Uint8Array): number {
-  let se = 0;
-  for (let i = 0; i < a.data.length; i += 4)
-    for (let c = 0; c < 3; c++) se += (a.data[i + c]! - b[i + c]!) ** 2;
-  return 10 * Math.log10((255 * 255) / (se / ((a.data.length / 4) * 3)));
 }
 
 /** sharp's rendering (decode, lanczos3 to WxH) of `bytes`, raw RGBA8. */

@@ -6,8 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage } from '../../src/codecs/decode';
-import type { RawImage } from '../../src/codecs/types';
-import { call, fixture, upload } from '../helpers';
+import { call, fixture, psnr, upload } from '../helpers';
 
 const ids = new Map<string, string>();
 
@@ -30,18 +29,6 @@ async function get(file: string, transform: string, type: string) {
   return { res, bytes, img: await decodeImage(bytes, type === 'image/avif' ? 'avif' : 'png') };
 }
 
-/** PSNR over channels `from..to` (0 R .. 3 A) of pixels whose alpha in `b` is ≥ `minAlpha`. */
-function psnr(a: RawImage, b: RawImage, from: number, to: number, minAlpha = 0): number {
-  expect([a.width, a.height]).toEqual([b.width, b.height]);
-  let se = 0;
-  let n = 0;
-  for (let i = 0; i < a.data.length; i += 4) {
-    if (b.data[i + 3]! < minAlpha) continue;
-    for (let c = from; c <= to; c++, n++) se += (a.data[i + c]! - b.data[i + c]!) ** 2;
-  }
-  return se === 0 ? Infinity : 10 * Math.log10((255 * 255) / (se / n));
-}
-
 const ALPHA_URN = 'urn:mpeg:mpegB:cicp:systems:auxiliary:alpha';
 const has = (bytes: Uint8Array, text: string) =>
   new TextDecoder('latin1').decode(bytes).includes(text);
@@ -53,7 +40,7 @@ describe('AVIF output', () => {
     const png = await get('kodak/kodim01.png', 'w=301,f=png', 'image/png');
     expect([avif.img.width, avif.img.height]).toEqual([301, 201]);
     expect(has(avif.bytes, ALPHA_URN)).toBe(false);
-    expect(psnr(avif.img, png.img, 0, 2)).toBeGreaterThan(26);
+    expect(psnr(avif.img, png.img, { from: 0, to: 2 })).toBeGreaterThan(26);
     // The second request is the stored variant: the same bytes.
     const again = await get('kodak/kodim01.png', 'w=301,f=avif', 'image/avif');
     expect(again.res.headers.get('X-Cache')).toBe('HIT');
@@ -66,8 +53,8 @@ describe('AVIF output', () => {
     expect(avif.img.width).toBe(151);
     expect(avif.img.height % 2).toBe(1);
     expect(has(avif.bytes, ALPHA_URN)).toBe(true);
-    expect(psnr(avif.img, png.img, 3, 3)).toBeGreaterThan(30);
-    expect(psnr(avif.img, png.img, 0, 2, 255)).toBeGreaterThan(26);
+    expect(psnr(avif.img, png.img, { from: 3, to: 3 })).toBeGreaterThan(30);
+    expect(psnr(avif.img, png.img, { from: 0, to: 2, minAlpha: 255 })).toBeGreaterThan(26);
   });
 
   it('honours the quality option', async () => {
@@ -75,6 +62,8 @@ describe('AVIF output', () => {
     const high = await get('kodak/kodim01.png', 'w=400,f=avif,q=90', 'image/avif');
     const ref = await get('kodak/kodim01.png', 'w=400,f=png', 'image/png');
     expect(high.bytes.length).toBeGreaterThan(low.bytes.length * 2);
-    expect(psnr(high.img, ref.img, 0, 2)).toBeGreaterThan(psnr(low.img, ref.img, 0, 2) + 4);
+    expect(psnr(high.img, ref.img, { from: 0, to: 2 })).toBeGreaterThan(
+      psnr(low.img, ref.img, { from: 0, to: 2 }) + 4,
+    );
   });
 });

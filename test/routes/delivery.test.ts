@@ -10,21 +10,7 @@ import { resizeImage } from '../../src/codecs/resize';
 import type { RawImage } from '../../src/codecs/types';
 import { estimateVariant } from '../../src/transform/cost';
 import { parseTransform } from '../../src/transform/spec';
-import { call, fixture, fixtureList, KEYS, upload } from '../helpers';
-
-/** Peak signal-to-noise ratio over RGB, dB (identical → Infinity). */
-function psnr(a: RawImage, b: RawImage): number {
-  expect([a.width, a.height]).toEqual([b.width, b.height]);
-  let se = 0;
-  let n = 0;
-  for (let i = 0; i < a.data.length; i += 4)
-    for (let c = 0; c < 3; c++) {
-      const d = a.data[i + c]! - b.data[i + c]!;
-      se += d * d;
-      n++;
-    }
-  return se === 0 ? Infinity : 10 * Math.log10((255 * 255) / (se / n));
-}
+import { call, fixture, fixtureList, KEYS, psnr, upload } from '../helpers';
 
 /** GETs a variant and decodes it; asserts a 200 of the expected format. */
 async function variant(id: string, transform: string, headers: Record<string, string> = {}) {

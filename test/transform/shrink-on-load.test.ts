@@ -13,18 +13,9 @@ import { resizeImage } from '../../src/codecs/resize';
 import type { RawImage } from '../../src/codecs/types';
 import { decodePlan, runPipeline } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
-import { call, fixture, upload } from '../helpers';
+import { call, fixture, psnr, upload } from '../helpers';
 
 const MiB = 1024 * 1024;
-
-/** PSNR over RGB, dB. */
-function psnr(a: RawImage, b: RawImage): number {
-  expect([a.width, a.height]).toEqual([b.width, b.height]);
-  let se = 0;
-  for (let i = 0; i < a.data.length; i += 4)
-    for (let c = 0; c < 3; c++) se += (a.data[i + c]! - b.data[i + c]!) ** 2;
-  return 10 * Math.log10((255 * 255) / (se / ((a.data.length / 4) * 3)));
-}
 
 /** The full-decode reference: libjpeg-turbo at full size (decodeImage), then the same resize. */
 async function fullPath(bytes: Uint8Array, width: number, height: number): Promise<RawImage> {

@@ -1,13 +1,16 @@
 /**
  * Cooperative transforms (src/transform/yield.ts), through the Worker: an inline transform
  * gives the isolate's one thread back between its stages, so a cache hit and `/healthz`
- * issued while it runs are answered before it ends; transforms still run one at a time.
+ * issued while it runs are answered before it ends; transforms still run one at a time; and
+ * a transform's yields give way to the requests served in the foreground until they are
+ * answered, not for one turn each.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import worker from '../../src/index';
 import { admissionStats, resetAdmissionPeaks } from '../../src/transform/admission';
-import { inLane, yieldToLoop } from '../../src/transform/yield';
+import { FOREGROUND_MAX_WAIT_MS } from '../../src/config';
+import { inForeground, inLane, toBackground, yieldToLoop } from '../../src/transform/yield';
 import { BASE, call, fixture, upload } from '../helpers';
 
 let large: string;
@@ -100,5 +103,52 @@ describe('cooperative transforms', () => {
       });
     expect(await Promise.all([job('a'), job('b')])).toEqual(['a', 'b']);
     expect(events).toEqual(['a start', 'a end', 'b start', 'b end']);
+  });
+
+  it('gives way at its yields to a request in the foreground until that request is answered', async () => {
+    const events: string[] = [];
+    const turn = () => new Promise<void>((r) => setTimeout(r, 0));
+    const job = inLane(async () => {
+      for (let i = 1; i <= 3; i++) {
+        await yieldToLoop();
+        events.push(`yield ${i}`);
+      }
+    });
+    await turn();
+    // A request that needs three turns of the event loop (a hit: request, lookup, answer).
+    const served = inForeground(async () => {
+      for (let i = 1; i <= 3; i++) {
+        await turn();
+        events.push(`turn ${i}`);
+      }
+    });
+    await Promise.all([job, served]);
+    // Without the foreground, the transform would take a slice between each of its turns.
+    expect(events.indexOf('turn 3')).toBeLessThan(events.indexOf('yield 2'));
+    expect(events).toContain('yield 3');
+  });
+
+  it('waits at most FOREGROUND_MAX_WAIT_MS per yield, and never for its own request', async () => {
+    let answer!: () => void;
+    const open = inForeground(() => new Promise<void>((r) => (answer = r)));
+    const from = Date.now();
+    await inLane(() => yieldToLoop());
+    const waited = Date.now() - from;
+    answer();
+    await open;
+    expect(waited).toBeGreaterThanOrEqual(FOREGROUND_MAX_WAIT_MS);
+    expect(waited).toBeLessThan(FOREGROUND_MAX_WAIT_MS + 200);
+
+    // A request that becomes a transform leaves the foreground first (inLane, toBackground).
+    const own = await inForeground(() =>
+      inLane(async () => {
+        const t = Date.now();
+        await yieldToLoop();
+        return Date.now() - t;
+      }),
+    );
+    expect(own).toBeLessThan(FOREGROUND_MAX_WAIT_MS);
+    // And outside a request, toBackground changes nothing.
+    expect(() => toBackground()).not.toThrow();
   });
 });
