@@ -1,11 +1,11 @@
 /**
  * Large WebPs through the Worker once libwebp keeps its quantized levels instead of its tokens
  * (wasm/libwebp/level-store.patch, session 12): the grid's 48 MP JPEG at
- * `w=4000,h=4000,fit=cover,f=webp` (16 MP out; estimated just over the
- * queue's 112 MB with the tokens, so refused; 67.2 measured now, bench/results/2026-12-05-webp-encode-memory.json)
- * is queued on the streamed path, priced at the module's figures (transform/cost.ts
- * `bandedWebpMb`, `STREAMED_WEBP_FIXED_MB`), and answers 200 image/webp of the planned size
- * (a stand-in or a 503 first).
+ * `w=4000,h=4000,fit=cover,f=webp` (16 MP out), estimated just over the queue's 112 MB with
+ * the tokens and so refused (77.9 MB measured then, 67.7 now;
+ * bench/results/2026-12-05-webp-encode-memory.json), is queued on the streamed path, priced at
+ * the module's figures (transform/cost.ts `bandedWebpMb`, `STREAMED_WEBP_FIXED_MB`), and
+ * answers 200 image/webp of the planned size (a stand-in or a 503 first).
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';

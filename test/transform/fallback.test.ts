@@ -196,9 +196,10 @@ describe('the lossy WebP scaled-decode fallback', () => {
     const placed = placeShape(shape, 'webp', config);
     expect(placed.shape.decode).toMatchObject({ scale: 1, inModule: true });
     expect(placed.placement).toBe('inline');
-    // Measured 62.8-64.0 MB above idle (bench/results/2026-12-05-planner-memory.json,
-    // 2026-12-05-decode-memory.json); 97.4 at 1/1.
-    expect(placed.estimate.memoryMB).toBeGreaterThanOrEqual(64);
+    // Measured 50.1-50.8 MB above idle with libwebp's level store
+    // (bench/results/2026-12-05-webp-encode-memory.json; 62.8-64.0 with its tokens,
+    // 2026-12-05-planner-memory.json, 2026-12-05-decode-memory.json); 97.4 at 1/1.
+    expect(placed.estimate.memoryMB).toBeGreaterThanOrEqual(51);
 
     const expected = await runShape(bytes, placed.shape, 'webp');
     expect([expected.width, expected.height]).toEqual([2000, 2000]);
