@@ -28,7 +28,7 @@ export const PNG_SCALED_SHA256 = 'c6b300112e5874bc76a524a52f8adff33991fa3812b482
  * decode, still and animated encode; see wasm/README.md), checked against the committed file
  * by the same test.
  */
-export const LIBWEBP_SHA256 = '1603d16d77f46619df4278a771eb2a82b58192f6d6e799aa2de3508b5b55dea2';
+export const LIBWEBP_SHA256 = '0cb03c19b4175fec622fdff81e798358816e394ad958c7108c85beb1dc9e9cf6';
 
 /**
  * SHA-256 of wasm/lcms.wasm (Little CMS 2.16 from Debian's lcms2 2.16-2+deb13u2 and our

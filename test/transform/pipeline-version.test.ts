@@ -797,12 +797,12 @@ const LEDGER: readonly { codecs: string; hashes: readonly string[] }[] = [
       'images/alpha/blackbug.png w=600 webp: ef3bc93d87a9ec4a',
     ],
   },
-  // libwebp 1603d16d77f4: the lossy encoder's levels kept compactly instead of as tokens
+  // libwebp 0cb03c19b417: the lossy encoder's levels kept compactly instead of as tokens
   // (level-store.patch), the file written at its exact size; same bytes. Pipeline 14: the
   // planner's banded WebP figures refitted (session 12).
   {
     codecs:
-      'jpeg1.6.0-png3.1.1-avifenc53c7295efaa6-resized741c4c34e9f-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaledc6b300112e58-libwebp1603d16d77f4-lcmsd377cc3b5081-avifdec6a89e201986e-jpegturbo42ad5a035275-jpegturboenc0bc8431a840f-pipeline14',
+      'jpeg1.6.0-png3.1.1-avifenc53c7295efaa6-resized741c4c34e9f-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaledc6b300112e58-libwebp0cb03c19b417-lcmsd377cc3b5081-avifdec6a89e201986e-jpegturbo42ad5a035275-jpegturboenc0bc8431a840f-pipeline14',
     hashes: [
       'images/large/2569067123_aca715a2ee_o.jpg w=600,fit=cover,h=400 webp: 933c0cfcc7771002',
       'images/small/Giunchedi_Filippo_January_2015_01.jpg w=600 jpeg: 380b510372328e2d',

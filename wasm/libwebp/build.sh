@@ -73,7 +73,7 @@ echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
 # levels compactly (about a quarter of the tokens' memory) and turns them into the same tokens
 # a page at a time once the probabilities are known. Pinned likewise.
 PATCH="$HERE/level-store.patch"
-PATCH_SHA256=3a7e55f0889c09175881eef4d19f82af70c74dfbeae7df738f32b0828108f9db
+PATCH_SHA256=b2a7d5c4b2245856b44dad1afcc42183a62407b4fea3c01f4e079df84d10bb47
 echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
 (cd "$SRC" && patch -p1 --quiet --no-backup-if-mismatch <"$PATCH")
 
