@@ -12,6 +12,9 @@
  *   encode-<fmt>-<W>x<H>        RGBA of the 12 MP phone photo resized (fill) by sharp → encode
  *   decode-<kind>-<W>x<H>|full  a 12 MP grid source (webp-lossless, webp-lossy, avif) decoded
  *                               (WebP: scaled by libwebp's rescaler to WxH)
+ *   trows:<source label>|<M>    a grid JPEG decoded by libjpeg-turbo at M/8 as rows, every row
+ *                               pulled and dropped (the streamed path's decode alone)
+ *   twhole:<source label>|<M>   the same decoded whole and copied out
  *   grid:<source label>|<t>|<f> the production pipeline (probe + parseTransform + the
  *                               planner's shape, src/transform/fallback.ts + runShape) on a
  *                               grid source (scripts/lib/grid-sources.mjs)
@@ -97,6 +100,26 @@ const DECODES = [
   ['webp-lossy', '12 MP WebP (lossy)', 'webp', ['800x600', '1600x1200', 'full']],
   ['avif', '12 MP AVIF', 'avif', ['full']],
 ];
+/**
+ * libjpeg-turbo's decode alone (session 12, branch rowsfit): `trows:` read as rows (every row
+ * pulled and dropped, the streamed path's decode), `twhole:` the whole M/8 image copied out,
+ * on the grid's JPEG sources at the scales the planner's M/8 fallback takes.
+ */
+const TURBO_DECODES = [
+  ['24 MP progressive JPEG', [2, 4, 5, 6, 8]],
+  ['4.9 MP progressive JPEG', [4, 8]],
+  ['12 MP phone JPEG', [4, 8]],
+  ['48 MP JPEG', [4, 6, 8]],
+  ['99.6 MP JPEG', [3, 4, 8]],
+];
+for (const [label, ms] of TURBO_DECODES)
+  for (const m of /** @type {number[]} */ (ms))
+    for (const rows of [1, 0])
+      CASES.push({
+        id: `${rows ? 'trows' : 'twhole'}:${label}|${m}`,
+        input: () => gridBytes(/** @type {string} */ (label)),
+        params: { op: 'decode-turbo', m, ...(rows ? { rows: 1 } : {}) },
+      });
 for (const [kind, label, format, sizes] of DECODES)
   for (const size of /** @type {string[]} */ (sizes)) {
     const [tw, th] = size === 'full' ? [] : size.split('x').map(Number);
@@ -229,10 +252,20 @@ const BEYOND = [
   ['12 MP PNG', 'w=4000', 'jpeg'],
   ['48 MP JPEG', 'w=3000', 'jpeg'],
   ['99.6 MP JPEG', 'w=3000', 'webp'],
+  // Placed (or placed inline) once libjpeg-turbo's rows path was refitted (session 12).
+  ['12 MP phone JPEG', 'w=4000', 'png'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=2400', 'png'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=3000', 'png'],
+  ['4.9 MP progressive JPEG', 'w=4000,h=4000,fit=cover', 'webp'],
+  ['4.9 MP progressive JPEG', 'w=3000,h=3000,fit=cover', 'png'],
+  ['24 MP progressive JPEG', 'w=2000', 'png'],
+  ['24 MP progressive JPEG', 'w=2400', 'jpeg'],
+  ['48 MP JPEG', 'w=3000', 'png'],
+  ['48 MP JPEG', 'w=4000,h=4000,fit=cover', 'webp'],
+  ['48 MP JPEG', 'w=4000,h=4000,fit=cover', 'jpeg'],
   // Large WebPs once libwebp keeps its levels instead of its tokens (session 12,
   // wasm/libwebp/level-store.patch): the banded encode's figure beyond 4 MP.
   ['48 MP JPEG', 'w=4000', 'webp'],
-  ['48 MP JPEG', 'w=4000,h=4000,fit=cover', 'webp'],
   ['48 MP JPEG', 'w=5000', 'webp'],
   ['48 MP JPEG', 'w=5000,h=5000,fit=cover', 'webp'],
   ['99.6 MP JPEG', 'w=5000', 'webp'],
@@ -274,6 +307,16 @@ const BEYOND_M8 = [
   ['8 MP phone JPEG (portrait, EXIF 6)', 'w=2000', 'png'],
   ['12 MP JPEG (Carrie)', 'w=2400,h=2400,fit=cover', 'png'],
   ['12 MP JPEG (Carrie)', 'w=2000', 'png'],
+  // Large outputs the refitted rows path brings within the queue's budget (session 12).
+  ['48 MP JPEG', 'w=4000'],
+  ['48 MP JPEG', 'w=4000,h=4000,fit=cover'],
+  ['48 MP JPEG', 'w=4000,h=4000,fit=cover', 'png'],
+  ['99.6 MP JPEG', 'w=4000'],
+  ['99.6 MP JPEG', 'w=4000,h=4000,fit=cover'],
+  ['99.6 MP JPEG', 'w=4000,h=4000,fit=cover', 'png'],
+  ['24 MP progressive JPEG', 'w=2400', 'png'],
+  ['24 MP progressive JPEG', 'w=3000,h=3000,fit=cover'],
+  ['24 MP progressive JPEG', 'w=3000,h=3000,fit=cover', 'png'],
 ];
 for (const [label, t, f = 'webp'] of BEYOND_M8)
   CASES.push({
@@ -303,6 +346,13 @@ const JROWS = [
   // On the decode fallback too (`|m8`): a 2x reduction libjpeg-turbo reads as rows (session 11).
   ['48 MP JPEG', 'w=2400', 'm8'],
   ['99.6 MP JPEG', 'w=3000'],
+  // Large outputs the refitted rows path brings within the queue's budget (session 12).
+  ['24 MP progressive JPEG', 'w=2400', 'm8'],
+  ['24 MP progressive JPEG', 'w=3000,h=3000,fit=cover', 'm8'],
+  ['48 MP JPEG', 'w=4000,h=4000,fit=cover', 'm8'],
+  ['99.6 MP JPEG', 'w=4000,h=4000,fit=cover', 'm8'],
+  ['12 MP phone JPEG', 'w=4000,h=4000,fit=cover'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=3000,h=3000,fit=cover'],
 ];
 for (const [label, t, m8] of JROWS)
   CASES.push({

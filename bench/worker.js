@@ -14,6 +14,8 @@
  *                    source, src/codecs/png-scaled.ts, instead of decodeImage's @jsquash/png)
  *        op=decode-scaled &denom=1|2|4|8   (src/codecs/jpeg-scaled.ts)
  *        op=decode-turbo &m=1..8           (src/codecs/jpeg-turbo.ts, at m/8)
+ *                    [&rows=1]  (read as rows, `openJpegTurboRows`, every row pulled and
+ *                    dropped: the streamed path's decode alone)
  *        op=resize   &w=W&h=H
  *        op=encode   &format=jpeg|png|webp|avif[&quality=Q][&speed=S][&rows=1]
  *                    (rows=1, JPEG only: libjpeg-turbo fed the rows band by band through the
@@ -39,7 +41,7 @@
 import { decodeImage } from '../src/codecs/decode';
 import { DEFAULT_AVIF_SPEED, DEFAULT_QUALITY, encodeImage } from '../src/codecs/encode';
 import { decodeJpegScaled } from '../src/codecs/jpeg-scaled';
-import { decodeJpegTurbo } from '../src/codecs/jpeg-turbo';
+import { decodeJpegTurbo, openJpegTurboRows } from '../src/codecs/jpeg-turbo';
 import { decodePngResized } from '../src/codecs/png-scaled';
 import { probe } from '../src/codecs/probe';
 import { resizeImage } from '../src/codecs/resize';
@@ -91,6 +93,14 @@ function operation(q) {
     }
     case 'decode-turbo': {
       const m = /** @type {any} */ (num(q, 'm') ?? 8);
+      if (q.get('rows') === '1')
+        return async () => ({
+          raw: openJpegTurboRows(input.bytes, m, Infinity, (rows) => {
+            let sum = 0;
+            for (let y = 0; y < rows.height; y++) sum += rows.row(y)[0] ?? 0;
+            return { data: new Uint8ClampedArray(sum & 0), width: rows.width, height: rows.height };
+          }),
+        });
       return async () => ({ raw: decodeJpegTurbo(input.bytes, m) });
     }
     case 'resize': {

@@ -104,13 +104,19 @@ export const RESIZE_SHA256 = 'd741c4c34e9f53f2008132107349b7492c7911afd8762abcae
  * at 8/8 (sharp's decode) then resampled, instead of at 1/1 by the JPEG module, wherever the
  * planner finds that no worse (fallback.ts `fullTurbo`: streamed variants, chiefly). The
  * ledger's outputs (made on the default shape, runPipeline) are the same.
- * 14: libwebp's lossy encoder keeps its quantized levels compactly instead of as tokens
+ * 14: the planner no longer charges libjpeg-turbo's whole-image fixed memory (jpeg-cost.ts
+ * TURBO_FIXED_MB, 9 MiB) on its rows path, which measured nothing of it (session 12): JPEG
+ * variants read as rows are estimated 9 MB lower, so variants that were refused are made in the
+ * queue at M/8 (the 24 MP progressive at w=2400, the 48 and 99.6 MP at w=4000,h=4000,fit=cover),
+ * and a variant may now take libjpeg-turbo's plan (fallback.ts `fullTurbo` or the M/8
+ * fallback) where it was queued on the JPEG module's. The ledger's outputs are the same.
+ * 15: libwebp's lossy encoder keeps its quantized levels compactly instead of as tokens
  * (wasm/libwebp/level-store.patch, session 12; the same bytes), and the planner prices a banded
  * WebP encode at its new, lower memory (transform/cost.ts `bandedWebpMb`): large WebP variants
  * that were refused, or made on a decode fallback, may be made in the queue or on the default
  * shape. The ledger's outputs are the same.
  */
-export const PIPELINE_VERSION = 14;
+export const PIPELINE_VERSION = 15;
 
 /**
  * SHA-256 of wasm/avif.wasm (our AVIF decoder: dav1d 1.5.1 + libavif 1.4.2; see

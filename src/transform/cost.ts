@@ -539,14 +539,15 @@ export function estimateShape(
     const coefficients = src.progressive ? turboProgressiveCoefficientMbPerMP(eighths) * srcMP : 0;
     // On the streamed path its rows are decoded as they are pulled (codecs/jpeg-turbo.ts
     // `openJpegTurboRows`, always taken there): no decoded image, only libjpeg's strips and
-    // 16 rows (jpeg-cost.ts TURBO_ROWS_MB); else the M/8 image, in the module and copied out.
+    // 16 rows (jpeg-cost.ts TURBO_ROWS_MB), and nothing fixed beyond them (measured: see
+    // TURBO_FIXED_MB); else the M/8 image, in the module and copied out.
     decode = {
       ms:
         (src.progressive ? fullMs : TURBO_MS_PER_SOURCE_MP) * srcMP +
         TURBO_MS_PER_DECODED_MP * decMP,
       mb: 2 * inputMb + coefficients + (streamed ? TURBO_ROWS_MB : 2 * RGBA_MB_PER_MP * decMP),
     };
-    decodeFixed = TURBO_FIXED_MB;
+    decodeFixed = streamed ? 0 : TURBO_FIXED_MB;
   } else if (!inModule) {
     // A progressive JPEG's decoder keeps all its coefficients for every scan (as 1/1 below).
     const coefficients =

@@ -109,7 +109,8 @@ export const decodeFallback = (shape: PlanShape): PlanShape | null =>
  * decode where that is no worse on any count; when that is not inline, the first of these
  * placed better than it (and then better than that, until one is inline): the shape's decode
  * fallback ({@link decodeFallback}); for a JPEG, libjpeg-turbo's 8/8, the shape and then its
- * decode fallback encoded by libjpeg-turbo from rows (`jpegRows`).
+ * decode fallback encoded by libjpeg-turbo from rows (`jpegRows`). When every one is refused,
+ * the one least over the queue's budget ({@link overQueue}).
  */
 export function placeShape(shape: PlanShape, format: EncodeFormat, config: Config): PlacedShape {
   let placed = placed1(shape, format, config);
@@ -139,10 +140,30 @@ export function placeShape(shape: PlanShape, format: EncodeFormat, config: Confi
   for (const c of candidates) {
     if (!c) continue;
     const next = placed1(c, format, config);
-    if (RANK[next.placement] < RANK[placed.placement]) placed = next;
+    if (
+      RANK[next.placement] < RANK[placed.placement] ||
+      (next.placement === 'refuse' &&
+        placed.placement === 'refuse' &&
+        overQueue(next.estimate, config) < overQueue(placed.estimate, config))
+    )
+      placed = next;
     if (placed.placement === 'inline') break;
   }
   return placed;
+}
+
+/**
+ * How far an estimate is over the queue consumer's budget: the sum of its CPU and memory
+ * overshoots, each as a fraction of the budget (0 within it). Of the refused candidates,
+ * {@link placeShape} keeps the least over, so a 422 names the nearest plan's figures (the
+ * 99.6 MP JPEG → 4000x5783 WebP: libjpeg-turbo's 4/8 rows at about 129 MB, not the JPEG
+ * module's whole 1/2 decode at 330).
+ */
+function overQueue(est: CostEstimate, config: Config): number {
+  return (
+    Math.max(0, est.cpuMs / config.queueBudgetMs - 1) +
+    Math.max(0, est.memoryMB / config.queueBudgetMb - 1)
+  );
 }
 
 /** `shape` estimated for `format` and placed (cost.ts `placement`). */

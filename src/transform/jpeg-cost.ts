@@ -44,13 +44,25 @@ export interface JpegCostFigures {
 export const TURBO_MS_PER_SOURCE_MP = 3.5;
 export const TURBO_MS_PER_DECODED_MP = 10.5;
 /**
- * libjpeg-turbo memory: the module holds its input copy and the RGBA at M/8, and the adapter
- * copies the RGBA out, so 2 RGBA per decoded MP and two input copies; on top, what any decode
- * adds to the isolate. Fitted to workerd's peak RSS above the ready isolate for Carrie.jpg
- * (`node bench/run.mjs --cases decode-jpeg-12mp-turbo-8,…-6,…-4,…-3`, one run): 106, 66, 37,
- * 27 MB at 8/8, 6/8, 4/8, 3/8 = 14.1 + 7.66 per decoded MP within 0.4 MB, i.e. the input
- * copies (5.4) plus this (wasm memory 48.9, 28.9, 14.5, 9.5 MiB). mozjpeg's full decode
- * measured 111 MB in the same run.
+ * libjpeg-turbo memory decoding the whole image: the module holds its input copy and the RGBA
+ * at M/8, and the adapter copies the RGBA out, so 2 RGBA per decoded MP and two input copies;
+ * on top, what such a decode adds to the isolate. Fitted to workerd's peak RSS above the ready
+ * isolate for Carrie.jpg (`node bench/run.mjs --cases decode-jpeg-12mp-turbo-8,…-6,…-4,…-3`,
+ * one run): 106, 66, 37, 27 MB at 8/8, 6/8, 4/8, 3/8 = 14.1 + 7.66 per decoded MP within 0.4
+ * MB, i.e. the input copies (5.4) plus this (wasm memory 48.9, 28.9, 14.5, 9.5 MiB). mozjpeg's
+ * full decode measured 111 MB in the same run.
+ *
+ * Not charged on the rows path ({@link TURBO_ROWS_MB}; session 12): there the decode holds
+ * only what its own figure counts. Read as rows alone, every row pulled and dropped (`trows:`
+ * cases of `node bench/grid-memory.mjs`, bench/results/2026-12-05-rows-refit-memory.json),
+ * the peak above the stored input is the module (its input copy, libjpeg's state and a
+ * progressive file's coefficients) plus 4.7-8.9 MB of JS and workerd, which the request's
+ * fixed figure (15) covers: the 24 MP progressive at 2/8, 4/8, 5/8, 6/8, 8/8 21.7, 32.8,
+ * 42.3, 54.7, 80.4 MB above stored, its coefficients
+ * ({@link turboProgressiveCoefficientMbPerMP}) 13.0, 21.5, 31.2, 43.0, 68.6; the 48 MP at
+ * 4/8-8/8 13.9-14.7 (module 6.4-6.8 MiB), the 99.6 MP 15.9-17.5 (8.1-8.6). Charged there, the
+ * 9 put every streamed variant's estimate 21-33 MB above its measured peak (the 24 MP
+ * progressive → 2400x3600 WebP at 5/8: 86.4 measured, 118.4 estimated; 109.4 without it).
  */
 export const TURBO_FIXED_MB = 9;
 /**

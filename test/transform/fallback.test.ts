@@ -145,6 +145,27 @@ describe('the M/8 fallback', () => {
     expect(placeShape(shape, 'webp', config).shape).toBe(shape);
   });
 
+  it('names the plan least over the budget when every plan is refused', () => {
+    // The grid's 99.6 MP JPEG (8300x12000, 7.5 MiB) → 4000x5783 WebP: the JPEG module decodes it
+    // whole at 1/2 (about 330 MB); libjpeg-turbo's 4/8 rows, about 129, are still over 112.
+    const src: PlanSource = {
+      format: 'jpeg',
+      width: 8300,
+      height: 12000,
+      orientation: 1,
+      hasAlpha: false,
+      colourManaged: false,
+      bytes: 7_906_264,
+    };
+    const shape = shapeVariant(src, parseTransform('w=4000,f=webp'));
+    expect(shape.decode).toMatchObject({ scale: 2, inModule: true });
+    const placed = placeShape(shape, 'webp', config);
+    expect(placed.placement).toBe('refuse');
+    expect(placed.shape.decode).toMatchObject({ eighths: 4, inModule: false });
+    expect(placed.estimate.memoryMB).toBeLessThan(estimateShape(shape, 'webp').memoryMB / 2);
+    expect(placed.estimate.memoryMB).toBeGreaterThan(config.queueBudgetMb);
+  });
+
   it('does not apply to full size, other formats or trim=border', async () => {
     const { src } = await source(CARRIE);
     expect(eighthsFallback(shapeVariant(src, parseTransform('w=3000')))).toBeNull(); // kept

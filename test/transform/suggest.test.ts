@@ -26,7 +26,7 @@ describe('largestFeasibleWidth', () => {
   it('is the widest output that is not refused, for full-size and boxed requests', () => {
     for (const [src, t] of [
       [jpeg48, 'f=webp'],
-      // (4000 cover fits the queue since libwebp keeps its levels instead of its tokens.)
+      // (4000 and 5000 cover fit the queue since the rows path's refit and libwebp's level store.)
       [jpeg48, 'w=6000,h=6000,fit=cover,f=webp'],
     ] as const) {
       const spec = parseTransform(t);
