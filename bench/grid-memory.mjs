@@ -265,6 +265,20 @@ const BEYOND = [
   ['48 MP JPEG', 'w=3000', 'png'],
   ['48 MP JPEG', 'w=4000,h=4000,fit=cover', 'webp'],
   ['48 MP JPEG', 'w=4000,h=4000,fit=cover', 'jpeg'],
+  // Large WebPs once libwebp keeps its levels instead of its tokens (session 12,
+  // wasm/libwebp/level-store.patch): the banded encode's figure beyond 4 MP.
+  ['48 MP JPEG', 'w=4000', 'webp'],
+  ['48 MP JPEG', 'w=5000', 'webp'],
+  ['48 MP JPEG', 'w=5000,h=5000,fit=cover', 'webp'],
+  ['99.6 MP JPEG', 'w=5000', 'webp'],
+  ['99.6 MP JPEG', 'w=5000,h=5000,fit=cover', 'webp'],
+  ['24 MP progressive JPEG', 'w=4000,h=4000,fit=cover', 'webp'],
+  ['12 MP PNG', 'w=4000,h=4000,fit=cover', 'webp'],
+  ['12 MP AVIF', 'w=4000,h=4000,fit=cover', 'webp'],
+  ['12 MP WebP (lossy)', 'w=4000', 'webp'],
+  ['12 MP WebP (lossless)', 'w=3000', 'webp'],
+  ['24 MP progressive JPEG', 'w=3000,h=3000,fit=cover', 'webp'],
+  ['99.6 MP JPEG', 'w=4000', 'webp'],
   ['99.6 MP JPEG', 'w=4000,h=4000,fit=cover', 'webp'],
 ];
 for (const [label, t, f] of BEYOND)
@@ -287,6 +301,10 @@ const BEYOND_M8 = [
   ['6.1 MP JPEG', 'w=2400'],
   // A 2x reduction that the JPEG module's whole 1/2 decode cannot make (session 11).
   ['48 MP JPEG', 'w=3000'],
+  // Queued once the WebP encode keeps its levels (session 12): the production shape, whose
+  // source has no profile (the bench's probe facts charge a colour stage, and pick the
+  // default shape).
+  ['24 MP progressive JPEG', 'w=3000,h=3000,fit=cover'],
   // PNG outputs on the streamed path (session 10).
   ['8 MP phone JPEG (portrait, EXIF 6)', 'w=2000', 'png'],
   ['12 MP JPEG (Carrie)', 'w=2400,h=2400,fit=cover', 'png'],

@@ -28,7 +28,7 @@ export const PNG_SCALED_SHA256 = 'c6b300112e5874bc76a524a52f8adff33991fa3812b482
  * decode, still and animated encode; see wasm/README.md), checked against the committed file
  * by the same test.
  */
-export const LIBWEBP_SHA256 = '422e139aa8546b8e3cfe4fcd1dd9788aa7b0afaa4bf5d8512d24e8e3b67694d0';
+export const LIBWEBP_SHA256 = '0cb03c19b4175fec622fdff81e798358816e394ad958c7108c85beb1dc9e9cf6';
 
 /**
  * SHA-256 of wasm/lcms.wasm (Little CMS 2.16 from Debian's lcms2 2.16-2+deb13u2 and our
@@ -110,8 +110,13 @@ export const RESIZE_SHA256 = 'd741c4c34e9f53f2008132107349b7492c7911afd8762abcae
  * queue at M/8 (the 24 MP progressive at w=2400, the 48 and 99.6 MP at w=4000,h=4000,fit=cover),
  * and a variant may now take libjpeg-turbo's plan (fallback.ts `fullTurbo` or the M/8
  * fallback) where it was queued on the JPEG module's. The ledger's outputs are the same.
+ * 15: libwebp's lossy encoder keeps its quantized levels compactly instead of as tokens
+ * (wasm/libwebp/level-store.patch, session 12; the same bytes), and the planner prices a banded
+ * WebP encode at its new, lower memory (transform/cost.ts `bandedWebpMb`): large WebP variants
+ * that were refused, or made on a decode fallback, may be made in the queue or on the default
+ * shape. The ledger's outputs are the same.
  */
-export const PIPELINE_VERSION = 14;
+export const PIPELINE_VERSION = 15;
 
 /**
  * SHA-256 of wasm/avif.wasm (our AVIF decoder: dav1d 1.5.1 + libavif 1.4.2; see

@@ -202,21 +202,38 @@ export const STREAMED_WEBP_MB_PER_MP = 5.6;
 
 /**
  * As {@link STREAMED_WEBP_MB_PER_MP} for the other orientations, whose rows libwebp takes a
- * band at a time (codecs/webp.ts `encodeWebpRows`): the YUV picture and the encoder's own
- * buffers, no RGBA image. Measured (`webpEnc`, bench/results/2026-12-05-planner-memory.json):
- * 3.6, 7.3, 11.4, 14.3 MiB at 0.85, 1.92, 3.84, 4 MP, at most 4.5 MB per MP from 0.85 MP;
- * beyond 4 MP (bench/results/2026-12-05-beyond-memory.json) 18.7, 21.9, 22.5, 28.3 MiB at
- * 5.76, 6.75, 7.68, 9.19 MP: at most 2.8 MiB more per MP than at 4 MP, charged 3 MB.
+ * band at a time (codecs/webp.ts `encodeWebpRows`): the YUV 4:2:0 picture (1.43 MiB per MP),
+ * the quantized levels its token loop keeps until the probabilities are known (our patch,
+ * wasm/libwebp/level-store.patch: 0.2-0.3 MiB per MP for photos at q80, where the tokens took
+ * 0.9-1.5), the encoder's per-macroblock state, the band, no RGBA image. Measured (wasm memory
+ * of one encode of the grid's photos resized, `node bench/libwebp-encode-memory.mjs`, session
+ * 12): 2.2, 4.3, 6.9, 8.0 MiB at 0.85, 1.92, 3.41, 4 MP, at most 2.6 per MP; beyond 4 MP
+ * 11.1, 16.8, 21.4, 28.2, 37.0, 43.3, 57.0, 61.5 MiB at 5.76, 9, 12, 16, 21.3, 25, 33.3, 36 MP:
+ * at most 1.7 MiB more per MP than at 4 MP, charged 1.8. (With the tokens: 4.5 per MP to 4 MP,
+ * 3 beyond.)
  */
-export const BANDED_WEBP_MB_PER_MP = 4.5;
+export const BANDED_WEBP_MB_PER_MP = 2.6;
 /** Output MP up to which {@link BANDED_WEBP_MB_PER_MP} applies, and the figure beyond it. */
 const BANDED_WEBP_KNEE_MP = 4;
-const BANDED_WEBP_MB_PER_MP_BEYOND = 3;
+const BANDED_WEBP_MB_PER_MP_BEYOND = 1.8;
 
 /** libwebp's memory for a banded opaque encode of `outMP` output MP (see above), MB. */
 export const bandedWebpMb = (outMP: number) =>
   BANDED_WEBP_MB_PER_MP * Math.min(outMP, BANDED_WEBP_KNEE_MP) +
   BANDED_WEBP_MB_PER_MP_BEYOND * Math.max(0, outMP - BANDED_WEBP_KNEE_MP);
+
+/**
+ * Fixed memory of an opaque WebP encode on the streamed path, MiB, in place of
+ * `memoryFixedMB.encode.webp` (16, fitted to the whole-image encoders): the libwebp instance
+ * (1-2 MiB before an encode), the band views and the file's copy out, since libwebp keeps its
+ * levels instead of its tokens and writes the file at its exact size (session 12). Fitted to
+ * every grid, beyond and prog WebP case measured again with that module
+ * (bench/results/2026-12-05-webp-encode-memory.json): with 16 the closest was the 12 MP PNG →
+ * 400x300, 8.7 MB over its peak (60.1 MB above idle; 55.8-60.4 in earlier files) with the
+ * colour stage's 3 MB charged, which a source without a profile (this one) does not get in
+ * production (`colourManaged: false`); 13 leaves 2.4 over the highest of them without it.
+ */
+export const STREAMED_WEBP_FIXED_MB = 13;
 
 /** Output MP of the bench's smaller encode case (800x1067), the knee of the encode curve. */
 const ENCODE_KNEE_MP = (800 * 1067) / 1_000_000;
@@ -678,7 +695,9 @@ export function estimateShape(
       ? JPEG_ROWS_FIXED_MB
       : pngRows
         ? PNG_ROWS_FIXED_MB
-        : num(encodeFixed(format, alpha, t), maxOf(fixed.encode)));
+        : streamed && !alpha && format === 'webp'
+          ? STREAMED_WEBP_FIXED_MB
+          : num(encodeFixed(format, alpha, t), maxOf(fixed.encode)));
   // Buffers handed between stages are counted by both; the module path, and a decode that is
   // not resized, hand over only the output-sized image. A buffer handed on is garbage, but V8
   // has often not collected it yet when the next stage peaks: half of it is subtracted

@@ -70,6 +70,14 @@
  * where no worse (`fullTurbo`); each supersedes every older figure of the same id made on the
  * planner's shape (default-shape figures stay).
  *
+ * 2026-12-05-webp-encode-memory.json (session 12): every grid, beyond and prog case with a WebP
+ * output, on the planner's shape (`|m8`: its fallback forced), once libwebp keeps its levels
+ * instead of its tokens (wasm/libwebp/level-store.patch) and the planner prices the streamed
+ * WebP encode at that module's figures (transform/cost.ts `bandedWebpMb`,
+ * `STREAMED_WEBP_FIXED_MB`), and large WebPs beyond the grid that this brings within a budget;
+ * each supersedes every older figure of the same id (made with the tokens), default-shape
+ * figures too.
+ *
  * 2026-12-05-standin-memory.json (session 12, issue 13): low-resolution stand-ins (`standin:`
  * cases: the variant at 1/N enlarged on the streamed path into WebP at method 0 or
  * libjpeg-turbo's rows), checked against transform/cost.ts `estimateEnlarged`.
@@ -91,6 +99,7 @@ import progk from '../../bench/results/2026-12-05-progressive-kxk-memory.json';
 import avifFeed from '../../bench/results/2026-12-05-avif-feed-memory.json';
 import rowsRefit from '../../bench/results/2026-12-05-rows-refit-memory.json';
 import standIns from '../../bench/results/2026-12-05-standin-memory.json';
+import webpEncode from '../../bench/results/2026-12-05-webp-encode-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
@@ -251,6 +260,18 @@ CASES.push(
     id: c.id.replace('(planned)', '(rows refit)'),
   })),
   ...jrowsCases(rowsFile, '(rows refit)'),
+);
+// Every WebP output measured again with libwebp's level store (session 12).
+const webpEncodeFile = webpEncode as { cases: Record<string, Measured> };
+const beforeLevels = CASES.splice(0, CASES.length).filter(
+  (c) => !(untagged(c) in webpEncodeFile.cases),
+);
+CASES.push(
+  ...beforeLevels,
+  ...gridCases(webpEncodeFile, 'planned').map((c) => ({
+    ...c,
+    id: c.id.replace('(planned)', '(level store)'),
+  })),
 );
 
 const facts = new Map<string, PlanSource>();

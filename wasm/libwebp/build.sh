@@ -13,7 +13,8 @@
 #   wasm/libwebp/alpha-in-place.patch (the alpha plane's lossless encode without its copies),
 #   wasm/libwebp/vp8l-cost-window.patch (VP8L's TraceBackwards costs in a window of positions),
 #   wasm/libwebp/alpha-budget.patch (the alpha plane's lossless encode within a memory budget
-#   set by the plane's size, stored uncompressed beyond it).
+#   set by the plane's size, stored uncompressed beyond it), wasm/libwebp/level-store.patch (the
+#   lossy token loop's levels stored compactly instead of as tokens).
 # - Toolchain: Debian's emscripten 3.1.6 (+ wabt, binaryen), installed when missing.
 # - Reproducible: fixed build directory, SOURCE_DATE_EPOCH, -ffile-prefix-map, no debug info.
 set -euo pipefail
@@ -66,6 +67,13 @@ echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
 # 2^16 references. Pinned likewise.
 PATCH="$HERE/alpha-budget.patch"
 PATCH_SHA256=e9b74f76514f205235217ceee9e266391c695353f161293ebd902854e7016e7a
+echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
+(cd "$SRC" && patch -p1 --quiet --no-backup-if-mismatch <"$PATCH")
+# Our patch (wasm/README.md, "The lossy encoder's tokens"): the token loop keeps the quantized
+# levels compactly (about a quarter of the tokens' memory) and turns them into the same tokens
+# a page at a time once the probabilities are known. Pinned likewise.
+PATCH="$HERE/level-store.patch"
+PATCH_SHA256=b2a7d5c4b2245856b44dad1afcc42183a62407b4fea3c01f4e079df84d10bb47
 echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
 (cd "$SRC" && patch -p1 --quiet --no-backup-if-mismatch <"$PATCH")
 

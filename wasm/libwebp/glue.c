@@ -298,11 +298,26 @@ static int yield_hook(int percent, const WebPPicture* pic) {
   return 1;
 }
 
+// A WebPMemoryWriter that allocates the file once, at its exact size: libwebp's first write
+// is the RIFF header, which holds the file's size (less 8 bytes), so the buffer never
+// doubles (WebPMemoryWrite's growth held up to 3 times the file while it copied, e.g. for
+// the lossy encoder's padding byte). Anything else grows as WebPMemoryWrite does.
+static int exact_write(const uint8_t* data, size_t data_size, const WebPPicture* pic) {
+  WebPMemoryWriter* const w = (WebPMemoryWriter*)pic->custom_ptr;
+  if (w->mem == NULL && data_size >= 8 && !memcmp(data, "RIFF", 4)) {
+    const size_t total = 8 + ((size_t)data[4] | (size_t)data[5] << 8 |
+                              (size_t)data[6] << 16 | (size_t)data[7] << 24);
+    if (total >= data_size) w->mem = (uint8_t*)WebPSafeMalloc(1ULL, total);
+    if (w->mem != NULL) w->max_size = total;
+  }
+  return WebPMemoryWrite(data, data_size, pic);
+}
+
 // WebPEncode of `pic` into memory, which becomes `output`; frees the picture.
 static uint32_t* encode_picture(const WebPConfig* config, WebPPicture* pic) {
   WebPMemoryWriter wr;
   WebPMemoryWriterInit(&wr);
-  pic->writer = WebPMemoryWrite;
+  pic->writer = exact_write;
   pic->custom_ptr = &wr;
   if (yield_step > 0) {
     pic->progress_hook = yield_hook;
