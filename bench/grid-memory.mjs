@@ -28,6 +28,8 @@
  *   jrows:<…>|jpeg|m8           the same on the shape's decode fallback, forced
  *   prog:<label>|<t>|webp[|m8]  progressive JPEGs reduced: the planner's shape, or (m8) its
  *                               decode fallback forced (libjpeg-turbo at M/8)
+ *   standin:<label>|<t>|<f>|<N> a low-resolution stand-in (delivery/stand-in.ts): the variant
+ *                               made at 1/N, enlarged into the cheapest encoder
  *
  *   node bench/grid-memory.mjs [--out FILE] [filter ...]   (case ids containing a filter)
  *
@@ -323,6 +325,50 @@ for (const [label, t, f = 'webp'] of BEYOND_M8)
     id: `beyond:${label}|${t}|${f}|m8`,
     input: () => gridBytes(label),
     params: { op: 'pipeline', t, f, m8: 1 },
+  });
+
+/**
+ * Low-resolution stand-ins (delivery/stand-in.ts, priced by src/transform/cost.ts
+ * `estimateEnlarged`): full-size outputs of the 12 MP sources, made at 1/8, 1/4 and 1/2 and
+ * enlarged on the streamed path into WebP at method 0 or libjpeg-turbo's rows; a 2000 px cover.
+ */
+const STANDINS = [];
+for (const label of [
+  '12 MP phone JPEG',
+  '12 MP JPEG (Carrie)',
+  '12 MP PNG',
+  '12 MP WebP (lossy)',
+  '12 MP WebP (lossless)',
+  '12 MP AVIF',
+])
+  for (const f of ['webp', 'jpeg'])
+    for (const factor of [8, 4, 2]) STANDINS.push([label, '', f, factor]);
+STANDINS.push(['12 MP phone JPEG', 'w=2000,h=2000,fit=cover', 'webp', 2]);
+STANDINS.push(['3 MP alpha PNG', 'w=2000,h=2000,fit=cover', 'webp', 8]);
+STANDINS.push(['8 MP phone JPEG (portrait, EXIF 6)', '', 'webp', 2]);
+for (const [label, t, f, factor] of STANDINS)
+  CASES.push({
+    id: `standin:${label}|${t}|${f}|${factor}`,
+    input: () => gridBytes(String(label)),
+    params: { op: 'standin', t: String(t), f: String(f), factor: Number(factor) },
+  });
+/**
+ * The nearest stored variant enlarged (stand-in choice 2 below the requested size): a 1600x1200
+ * WebP of the 12 MP PNG (as the grid stores `w=1600,f=webp`) to its full 4032x3024, id
+ * `standin:near <format> <W>x<H>|<t>|<f>|<factor>`.
+ */
+for (const f of ['webp', 'jpeg'])
+  CASES.push({
+    id: `standin:near webp 1600x1200|w=4032,h=3024,fit=cover|${f}|2.52`,
+    input: async () => ({
+      bytes: new Uint8Array(
+        await sharp(await sourcePath(GRID_SOURCES.find((s) => s.label === '12 MP PNG')))
+          .resize(1600, 1200)
+          .webp()
+          .toBuffer(),
+      ),
+    }),
+    params: { op: 'standin', t: 'w=4032,h=3024,fit=cover', f, factor: 2.52 },
   });
 
 /**

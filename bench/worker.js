@@ -23,6 +23,9 @@
  *        op=pipeline &t=<transform>&f=<format>[&m8=1][&jr=1]   (probe + parseTransform +
  *                    the planner's shape, transform/fallback.ts, or with m8=1 its decode
  *                    fallback forced, with jr=1 its JPEG encoded from rows, + runShape)
+ *        op=standin  &t=<transform>&f=webp|jpeg|png&factor=2|4|8   a low-resolution stand-in
+ *                    (delivery/stand-in.ts choice 3: the spec at 1/factor of the size,
+ *                    enlarged to its canvas into the cheapest encoder, runShape `enlargeTo`)
  *   GET  /mem                                wasm memory per codec instance, bytes
  *   GET  /defaults                           encoder defaults (quality per format, AVIF speed)
  *   GET  /clock?ms=N                         busy-wait N ms by Date.now(); report what
@@ -47,6 +50,7 @@ import { probe } from '../src/codecs/probe';
 import { resizeImage } from '../src/codecs/resize';
 import { rowSink } from '../src/codecs/row-sink';
 import { loadConfig } from '../src/config';
+import { reducedSpec } from '../src/delivery/stand-in';
 import { decodeFallback, placeShape } from '../src/transform/fallback';
 import { runShape, shapeVariant } from '../src/transform/pipeline';
 import { parseTransform } from '../src/transform/spec';
@@ -159,6 +163,21 @@ function operation(q) {
           raw: { data: new Uint8ClampedArray(0), width: r.width, height: r.height },
           timings: r.timings,
           plan,
+        };
+      };
+    }
+    case 'standin': {
+      const facts = { ...probe(input.bytes), bytes: input.bytes.byteLength, focal: null };
+      const spec = parseTransform(q.get('t') ?? '');
+      const format = /** @type {any} */ (q.get('f'));
+      const { canvas } = shapeVariant(facts, spec).geometry;
+      const small = shapeVariant(facts, reducedSpec(spec, canvas, num(q, 'factor') ?? 8));
+      return async () => {
+        const r = await runShape(input.bytes, small, format, 0, canvas);
+        return {
+          bytes: r.bytes,
+          raw: { data: new Uint8ClampedArray(0), width: r.width, height: r.height },
+          timings: r.timings,
         };
       };
     }

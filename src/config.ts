@@ -283,6 +283,15 @@ export const STAND_IN_ASPECT_TOLERANCE = 0.02;
 export const STAND_IN_LOW_RES_FACTORS = [2, 4, 8] as const;
 /** Stored neighbours considered for a stand-in (nearest first). */
 export const STAND_IN_MAX_NEIGHBOURS = 4;
+/**
+ * A low-resolution stand-in's encoder settings (transform/pipeline.ts `runShape` with
+ * `enlargeTo`): the cheapest the codecs offer, for an image shown a few seconds. WebP: libwebp
+ * at method 0 (fastest) and quality 50; JPEG: libjpeg-turbo's rows encoder, baseline, quality
+ * 60 (not mozjpeg). Priced by transform/cost.ts `estimateEnlarged`.
+ */
+export const STAND_IN_QUALITY = { webp: 50, jpeg: 60 } as const;
+/** libwebp's `method` for a stand-in (0 fast .. 6 slow; 4 for variants). */
+export const STAND_IN_WEBP_METHOD = 0;
 
 // routes/uploads.ts
 /** Room for multipart framing on top of a policy's `max_bytes` in the body limit, bytes. */

@@ -78,11 +78,12 @@ export function encodeWebpInto(
   width: number,
   height: number,
   fill: (px: Uint8ClampedArray) => void | Promise<void>,
-  opts: EncodeOptions & Pick<WebpRowsOptions, 'pause'> = {},
+  opts: EncodeOptions & Pick<WebpRowsOptions, 'pause' | 'method'> = {},
 ): Uint8Array | Promise<Uint8Array> {
   checkWebpSize(width, height);
-  const { pause } = opts;
-  return encodeWebpFilled(width, height, fill, { quality: encodeQuality('webp', opts), pause });
+  const { pause, method } = opts;
+  const quality = encodeQuality('webp', opts);
+  return encodeWebpFilled(width, height, fill, { quality, pause, method });
 }
 
 /**
@@ -97,12 +98,12 @@ export function encodeWebpRowsInto(
   width: number,
   height: number,
   produce: (rowAt: (y: number) => Uint8ClampedArray) => void | Promise<void>,
-  opts: EncodeOptions & Pick<WebpRowsOptions, 'onBand' | 'pause'> = {},
+  opts: EncodeOptions & Pick<WebpRowsOptions, 'onBand' | 'pause' | 'method'> = {},
 ): Uint8Array | Promise<Uint8Array> {
   checkWebpSize(width, height);
-  const { onBand, pause } = opts;
+  const { onBand, pause, method } = opts;
   const quality = encodeQuality('webp', opts);
-  return encodeWebpRows(width, height, produce, { quality, onBand, pause });
+  return encodeWebpRows(width, height, produce, { quality, onBand, pause, method });
 }
 
 /** @throws RangeError for a size over libwebp's 16383 px a side. */

@@ -43,11 +43,12 @@ export interface RowSink {
 }
 
 /**
- * What a streamed variant is encoded as: a WebP, a JPEG (progressive or baseline), or a PNG
- * (`channels` 3: RGB, for an output known to be opaque; 4: RGBA).
+ * What a streamed variant is encoded as: a WebP (libwebp's `method`, 0 fast .. 6 slow, default
+ * 4), a JPEG (progressive or baseline), or a PNG (`channels` 3: RGB, for an output known to be
+ * opaque; 4: RGBA).
  */
 export type RowSinkFormat =
-  | { format: 'webp' }
+  | { format: 'webp'; method?: number }
   | { format: 'jpeg'; progressive: boolean }
   | { format: 'png'; channels: 3 | 4 };
 
@@ -72,13 +73,16 @@ export function rowSink(
       whole: (width, height, fill) => encodePngFilled(width, height, fill, { channels }),
     };
   }
-  if (out.format === 'webp')
+  if (out.format === 'webp') {
+    const { method } = out;
     return {
       anyOrder: true,
       rows: (width, height, produce, onBand) =>
-        encodeWebpRowsInto(width, height, produce, { quality, onBand, pause }),
-      whole: (width, height, fill) => encodeWebpInto(width, height, fill, { quality, pause }),
+        encodeWebpRowsInto(width, height, produce, { quality, onBand, pause, method }),
+      whole: (width, height, fill) =>
+        encodeWebpInto(width, height, fill, { quality, pause, method }),
     };
+  }
   const opts = { quality: encodeQuality('jpeg', { quality }), progressive: out.progressive };
   return {
     anyOrder: false,

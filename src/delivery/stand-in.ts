@@ -10,11 +10,15 @@
  *    variant);
  * 2. a variant already stored for this original with the same aspect ratio (within 2 %;
  *    nearest first: the smallest at least as large as the target, else the largest), resized
- *    to the requested size and encoded in the stand-in format;
+ *    to the requested size and encoded in the stand-in format (a smaller one enlarged as in 3);
  * 3. "low resolution first": the same spec made at 1/2, 1/4 or 1/8 of the size (so a JPEG or
- *    WebP decodes at that scale), enlarged to the requested size and encoded;
+ *    WebP decodes at that scale), enlarged to the requested size on the streamed path, its rows
+ *    written into the cheapest encoder (WebP at method 0 and quality 50, JPEG from rows by
+ *    libjpeg-turbo at quality 60: transform/pipeline.ts `standInSink`, priced by
+ *    transform/cost.ts `estimateEnlarged`);
  * 4. else nothing can be shown within the budget: `503` with `Retry-After` and a problem body
- *    (never a `202` problem, which a browser shows as a broken image).
+ *    (never a `202` problem, which a browser shows as a broken image). No grid cell ends here
+ *    (test/routes/delivery-grid.test.ts); a tight `INLINE_BUDGET_MB` can.
  *
  * A stand-in has a short `max-age`, no `ETag`, `X-Variant-Source: stand-in`, and is never
  * stored: not in R2, not in the edge cache under the variant's key. Once the consumer has
@@ -221,21 +225,21 @@ async function standInPlans(r: OffloadRequest, budget: Budget): Promise<StandInP
       hasAlpha: near.format !== 'jpeg' && r.rec.hasAlpha,
       colourManaged: false,
     };
-    const fill = shapeVariant(
-      nearSrc,
-      parseTransform(`w=${canvas.width},h=${canvas.height},fit=cover`),
-    );
+    // A smaller neighbour is cropped to the canvas's shape at its own scale and enlarged on
+    // the streamed path into the cheapest encoder, as in 3; a larger one is resized as a
+    // variant is.
+    const k = Math.min(near.width / canvas.width, near.height / canvas.height);
+    const small = k < 1 && formats.every((f) => f !== 'avif' && f !== 'gif');
+    const w = small ? Math.max(1, Math.round(canvas.width * k)) : canvas.width;
+    const h = small ? Math.max(1, Math.round(canvas.height * k)) : canvas.height;
+    const fill = shapeVariant(nearSrc, parseTransform(`w=${w},h=${h},fit=cover`));
+    const stored = async () => bytesOf(await getStoredVariant(r.env.BUCKET, near.key), r.rec.id);
     for (const format of formats)
       plans.push({
         what: `nearest; from=${near.format} ${near.width}x${near.height}; format=${format}`,
         detail: Math.min(canvas.width, near.width),
-        estimate: estimateShape(fill, format),
-        run: async () =>
-          runShape(
-            await bytesOf(await getStoredVariant(r.env.BUCKET, near.key), r.rec.id),
-            fill,
-            format,
-          ),
+        estimate: small ? estimateEnlarged(fill, canvas, format) : estimateShape(fill, format),
+        run: async () => runShape(await stored(), fill, format, 0, small ? canvas : undefined),
       });
   }
 

@@ -33,7 +33,7 @@ import type { JpegScale } from '../codecs/jpeg-scaled';
 import type { AvifCoding, ImageFormat } from '../codecs/probe';
 import { preShrinkFactor } from '../codecs/resize';
 import type { EncodeFormat } from '../codecs/types';
-import type { Config } from '../config';
+import { STAND_IN_QUALITY, type Config } from '../config';
 import type { ImageRecord } from '../storage/images-db';
 import { avifModuleMb } from './avif-cost';
 import { JPEG_ROWS_FIXED_MB, jpegRowsEncodeMb } from './jpeg-rows-cost';
@@ -744,12 +744,24 @@ export function estimateShape(
 }
 
 /**
- * The cost of a low-resolution stand-in (delivery/stand-in.ts): the variant made small (`reduced`,
- * the shape of the same spec at a fraction of the size, so a JPEG or WebP decodes at 1/2 to 1/8), then
- * enlarged to `canvas` (lanczos3) and encoded at that size. Charged as the small variant's
- * estimate with its encode replaced by the full-size one, plus the enlargement: the resize
- * figures applied to the OUTPUT megapixels (its buffers scale with the larger side), less
- * the enlarged image handed to the encoder (counted by the encode figure too).
+ * A low-resolution stand-in's encode (config.ts STAND_IN_QUALITY, pipeline.ts `standInSink`),
+ * ms per output MP: WebP at method 0 and quality 50, JPEG from rows by libjpeg-turbo (baseline,
+ * quality 60), PNG as a variant's. Measured in workerd (docs/performance.md, "Stand-ins").
+ */
+export const STAND_IN_ENCODE_MS_PER_MP: Readonly<Record<'webp' | 'jpeg', number>> = {
+  webp: 38,
+  jpeg: 32,
+};
+
+/**
+ * The cost of a low-resolution stand-in (delivery/stand-in.ts): the variant made small
+ * (`reduced`, the shape of the same spec at a fraction of the size, so a JPEG or WebP decodes at
+ * 1/2 to 1/8), then enlarged to `canvas` (lanczos3) on the streamed path, its rows written
+ * into the cheapest encoder (pipeline.ts `standInSink`; AVIF and GIF: whole, as a variant).
+ * Charged as the small variant's estimate (not streamed) with its encode replaced by the
+ * stand-in's at `canvas` ({@link STAND_IN_ENCODE_MS_PER_MP}; memory as the streamed path's
+ * encoders, the resize module's instance on top), plus the enlargement's CPU per OUTPUT MP;
+ * memory is at least the small variant's whole estimate (its encoder included).
  */
 export function estimateEnlarged(
   reduced: PlanShape,
@@ -759,22 +771,50 @@ export function estimateEnlarged(
 ): CostEstimate {
   const small = estimateShape(reduced, format, t.avifSpeed, t, true);
   const outMP = (canvas.width * canvas.height) / MP;
-  const encode = encodeCost(format, outMP, t.avifSpeed, t, reduced.src.hasAlpha);
-  const enlarge: StageCost = {
-    ms: num(t.resizeMsPerMP, 0) * outMP,
-    mb: Math.max(0, num(t.memoryMBPerMP.resize, 0) - RGBA_MB_PER_MP) * outMP,
-  };
+  const alpha = reduced.src.hasAlpha && !reduced.spec.background;
+  const smallEncodeFixed = num(encodeFixed(format, alpha, t), maxOf(t.memoryFixedMB.encode));
+  const table = encodeCost(format, outMP, t.avifSpeed, t, alpha);
+  let encode: StageCost;
+  let encodeFixedMB = smallEncodeFixed;
+  if (format === 'webp')
+    encode = {
+      ms: STAND_IN_ENCODE_MS_PER_MP.webp * outMP,
+      mb: alpha ? table.mb : bandedWebpMb(outMP),
+    };
+  else if (format === 'jpeg') {
+    encode = {
+      ms: STAND_IN_ENCODE_MS_PER_MP.jpeg * outMP,
+      mb: jpegRowsEncodeMb(outMP, STAND_IN_QUALITY.jpeg, false),
+    };
+    encodeFixedMB = JPEG_ROWS_FIXED_MB;
+  } else if (format === 'png') {
+    // Bounded for RGB; an RGBA file (pipeline.ts `standInSink` with alpha) is 4/3 of that.
+    const rgb = streamedPngEncodeMb(canvas.width, canvas.height, false);
+    encode = { ms: table.ms, mb: reduced.src.hasAlpha ? (rgb * 4) / 3 : rgb };
+    encodeFixedMB = PNG_ROWS_FIXED_MB;
+  } else {
+    // Whole: the enlarged RGBA image (the resize figure) and the table's encode.
+    encode = { ms: table.ms, mb: table.mb + num(t.memoryMBPerMP.resize, 0) * outMP };
+  }
+  const enlargeMs = num(t.resizeMsPerMP, 0) * outMP;
   const { stages } = small;
+  const standIn =
+    small.memoryMB -
+    stages.encode.mb -
+    smallEncodeFixed +
+    encodeFixedMB +
+    encode.mb +
+    num(t.memoryFixedMB.resize, 0);
   return {
     ...small,
-    cpuMs: small.cpuMs - stages.encode.ms + encode.ms + enlarge.ms,
-    memoryMB:
-      small.memoryMB - stages.encode.mb + encode.mb + enlarge.mb + num(t.memoryFixedMB.resize, 0),
+    cpuMs: small.cpuMs - stages.encode.ms + encode.ms + enlargeMs,
+    memoryMB: Math.max(small.memoryMB, standIn),
     outputPixels: canvas.width * canvas.height,
     stages: {
       ...stages,
       encode,
-      resize: { ms: stages.resize.ms + enlarge.ms, mb: stages.resize.mb + enlarge.mb },
+      resize: { ms: stages.resize.ms + enlargeMs, mb: stages.resize.mb },
+      fixedMB: stages.fixedMB - smallEncodeFixed + encodeFixedMB,
     },
   };
 }

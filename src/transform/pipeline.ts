@@ -10,7 +10,7 @@
  * Metadata reaches the output only with `metadata=keep|copyright` (codecs/metadata.ts, spliced
  * into the encoded bytes); otherwise encoders get pixels only, and no profile (sRGB).
  */
-import { AVIF_LANCZOS_MAX_PIXELS } from '../config';
+import { AVIF_LANCZOS_MAX_PIXELS, STAND_IN_QUALITY, STAND_IN_WEBP_METHOD } from '../config';
 import { decodeAvif, openAvifRows, type AvifDecoded } from '../codecs/avif';
 import { cicpProfile } from '../codecs/cicp';
 import { decodeImage, isAnimatedWebp } from '../codecs/decode';
@@ -37,6 +37,7 @@ import { embeddedProfile, type IccProfile } from '../codecs/icc';
 import { convertToSrgb } from '../codecs/lcms';
 import type { ImageFormat } from '../codecs/probe';
 import { preShrinkFactor, resizeImage } from '../codecs/resize';
+import type { RowSinkFormat } from '../codecs/row-sink';
 import {
   DecodeError,
   type AnimationFrame,
@@ -58,6 +59,7 @@ import {
   orientSize,
   outputOrientation,
   rectToSource,
+  UPRIGHT,
   type Orientation,
 } from './orient';
 import costTable from './cost-table.json';
@@ -629,8 +631,12 @@ export async function runPipeline(
  * ({@link isAnimatedOutput}) is decoded, transformed and encoded frame by frame, each frame
  * through the same steps as a still image, delays and loop count kept; it must be within
  * `maxAnimationPixels` (canvas × frames), checked before any frame is decoded.
- * `enlargeTo` (still images only; a stand-in, delivery/stand-in.ts): the finished image is resized
- * (lanczos3) to this size before encoding.
+ * `enlargeTo` (still images only; a stand-in, delivery/stand-in.ts): the finished image is
+ * enlarged (lanczos3) to this size; into WebP, JPEG or PNG on the streamed path (its rows
+ * written into the encoder, never held whole) with the cheapest settings ({@link standInSink},
+ * STAND_IN_QUALITY), else (AVIF, GIF) whole and encoded as a variant is. An `enlargeTo` of the
+ * finished size changes nothing but keeps the variant off the streamed path (tests compare the
+ * two paths so).
  * Cooperative (./yield.ts): it gives the thread back to the event loop after decoding, after
  * resizing and colour, between slices of rows on the streamed path, and before encoding, so
  * requests arriving meanwhile are served between stages; it runs in the isolate's transform
@@ -762,8 +768,28 @@ async function runStages(
   lap('decode');
   await pause();
   let img = await finishFrame(decoded, src, spec, format, planned, iccOf(decoded.img), pause);
-  if (enlargeTo && (enlargeTo.width !== img.width || enlargeTo.height !== img.height))
-    img = await resizeImage(img, enlargeTo.width, enlargeTo.height, {
+  const enlarged =
+    enlargeTo && (enlargeTo.width !== img.width || enlargeTo.height !== img.height)
+      ? enlargeTo
+      : undefined;
+  if (enlarged && format !== 'avif' && format !== 'gif') {
+    // A stand-in: enlarged on the streamed path, into the cheapest encoder (STAND_IN_QUALITY).
+    const whole = { left: 0, top: 0, width: img.width, height: img.height };
+    const made = await encodeStreamed(
+      { img, crop: whole },
+      src.hasAlpha,
+      { orientation: UPRIGHT, target: enlarged },
+      null,
+      format === 'png' ? undefined : STAND_IN_QUALITY[format],
+      () => lap('resize'),
+      { sink: standInSink(format, src.hasAlpha) },
+      pause,
+    );
+    lap('encode');
+    return { bytes: made.bytes, format, width: made.width, height: made.height, timings };
+  }
+  if (enlarged)
+    img = await resizeImage(img, enlarged.width, enlarged.height, {
       premultiply: src.hasAlpha,
     });
   lap('resize');
@@ -776,6 +802,17 @@ async function runStages(
   if (kept) out = await embedMetadata(out, format, img, kept);
   lap('encode');
   return { bytes: out, format, width: img.width, height: img.height, timings };
+}
+
+/**
+ * The row sink of a low-resolution stand-in in `format` (see STAND_IN_QUALITY): WebP at
+ * STAND_IN_WEBP_METHOD, JPEG from rows (libjpeg-turbo, baseline; the image is already
+ * flattened), PNG with alpha when the source has it.
+ */
+export function standInSink(format: 'webp' | 'jpeg' | 'png', hasAlpha: boolean): RowSinkFormat {
+  if (format === 'webp') return { format, method: STAND_IN_WEBP_METHOD };
+  if (format === 'jpeg') return { format, progressive: false };
+  return { format, channels: hasAlpha ? 4 : 3 };
 }
 
 /** An animation over the total-frame-pixel limit (a 422 naming the limit). */

@@ -1,7 +1,8 @@
 /**
  * Heavy variant misses: enqueued once, answered at once with a stand-in of the requested
  * format (WebP or JPEG for AVIF) and size (same geometry in a stand-in format, else the
- * nearest stored variant resized, else the original made small and enlarged, else a 503),
+ * nearest stored variant resized, else the original made small and enlarged into the cheapest
+ * encoder, else a 503),
  * never stored as the variant; the consumer then makes the real variant and the next request
  * serves it.
  */
@@ -14,7 +15,7 @@ import { variantCacheKey } from '../../src/storage/edge-cache';
 import { specHash } from '../../src/storage/variants';
 import { canonicalTransform, parseTransform } from '../../src/transform/spec';
 import { estimateVariant } from '../../src/transform/cost';
-import { BASE, call, encodeWebp, fixture, upload } from '../helpers';
+import { BASE, call, encodeWebp, fixture, upload, uploadGrid } from '../helpers';
 import { countObjects, envWith, FakeQueue, pump } from '../work/helpers';
 
 const ACCEPT_ALL = { Accept: 'image/avif,image/webp,image/*;q=0.8' };
@@ -258,6 +259,33 @@ describe('a stand-in has the requested format and size', () => {
     expect(await standIn('w=2000,h=2000,fit=cover,f=webp', '155', 'webp', [2000, 2000])).toBe(
       'low-res; 1/2; format=webp; size=2000x2000',
     );
+  });
+});
+
+describe('a full-size output', () => {
+  it('f=webp of the 12 MP phone photo: a 4032x3024 WebP stand-in made at 1/4, then the variant', async () => {
+    const rec = (await uploadGrid(['12 MP phone JPEG'])).get('12 MP phone JPEG')!;
+    const q = new FakeQueue();
+    const path = `/img/${rec.id}/f=webp`;
+    const first = await call(path, { headers: ACCEPT_ALL, env: envWith(q) });
+    expect(first.status, await first.clone().text()).toBe(200);
+    expect(first.headers.get('Content-Type')).toBe('image/webp');
+    expect(first.headers.get('X-Variant-Source')).toBe('stand-in');
+    // No stored variant to enlarge: the original shrunk on load at 1/4, enlarged on the
+    // streamed path into WebP at method 0 (the 1/2 plan is over the inline budget's 96 MB).
+    expect(first.headers.get('X-Stand-In')).toBe('low-res; 1/4; format=webp; size=4032x3024');
+    const bytes = new Uint8Array(await first.arrayBuffer());
+    expect(sniffFormat(bytes)).toBe('webp');
+    const img = await decodeImage(bytes, 'webp');
+    expect([img.width, img.height]).toEqual([4032, 3024]);
+    expect(q.sentOf('variant')).toEqual([expect.objectContaining({ spec: canon('f=webp') })]);
+
+    await pump(q, envWith(q));
+    const real = await call(path, { headers: ACCEPT_ALL, env: envWith(q) });
+    expect(real.status).toBe(200);
+    expect(real.headers.get('X-Variant-Source')).toBe('r2');
+    const made = await decodeImage(new Uint8Array(await real.arrayBuffer()), 'webp');
+    expect([made.width, made.height]).toEqual([4032, 3024]);
   });
 });
 

@@ -77,6 +77,10 @@
  * `STREAMED_WEBP_FIXED_MB`), and large WebPs beyond the grid that this brings within a budget;
  * each supersedes every older figure of the same id (made with the tokens), default-shape
  * figures too.
+ *
+ * 2026-12-05-standin-memory.json (session 12, issue 13): low-resolution stand-ins (`standin:`
+ * cases: the variant at 1/N enlarged on the streamed path into WebP at method 0 or
+ * libjpeg-turbo's rows), checked against transform/cost.ts `estimateEnlarged`.
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -94,11 +98,18 @@ import jpegPlans from '../../bench/results/2026-12-05-jpeg-plans-memory.json';
 import progk from '../../bench/results/2026-12-05-progressive-kxk-memory.json';
 import avifFeed from '../../bench/results/2026-12-05-avif-feed-memory.json';
 import rowsRefit from '../../bench/results/2026-12-05-rows-refit-memory.json';
+import standIns from '../../bench/results/2026-12-05-standin-memory.json';
 import webpEncode from '../../bench/results/2026-12-05-webp-encode-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
-import { estimateShape, type PlanShape, type PlanSource } from '../../src/transform/cost';
+import { reducedSpec } from '../../src/delivery/stand-in';
+import {
+  estimateEnlarged,
+  estimateShape,
+  type PlanShape,
+  type PlanSource,
+} from '../../src/transform/cost';
 import { decodeFallback, placeShape } from '../../src/transform/fallback';
 import { shapeVariant } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
@@ -404,4 +415,34 @@ describe('the planner covers every measured grid peak', () => {
     if (est.memoryMB > queueBudgetMb && m.peakAboveIdleMB > queueBudgetMb) return; // refused
     expect(est.memoryMB).toBeGreaterThanOrEqual(m.peakAboveIdleMB);
   });
+
+  /**
+   * Low-resolution stand-ins (delivery/stand-in.ts, `estimateEnlarged`): `standin:<label>|<t>|
+   * <f>|<N>`, the variant made at 1/N and enlarged into the cheapest encoder; `near <format>
+   * <W>x<H>` is a stored variant of that size (facts as stand-in.ts gives a neighbour).
+   */
+  it.each(Object.entries((standIns as { cases: Record<string, Measured> }).cases))(
+    '%s (stand-in)',
+    (id, m) => {
+      const [label = '', t = '', f = '', n = ''] = id.replace(/^standin:/, '').split('|');
+      const near = /^near (\w+) (\d+)x(\d+)$/.exec(label);
+      const src: PlanSource | undefined = near
+        ? {
+            format: near[1] as EncodeFormat,
+            width: Number(near[2]),
+            height: Number(near[3]),
+            orientation: 1,
+            hasAlpha: false,
+            colourManaged: false,
+          }
+        : facts.get(label);
+      expect(src, label).toBeDefined();
+      const spec = parseTransform(t);
+      const { canvas } = shapeVariant(src!, spec).geometry;
+      const small = shapeVariant(src!, reducedSpec(spec, canvas, Number(n)));
+      const est = estimateEnlarged(small, canvas, f as EncodeFormat);
+      expect(`${canvas.width}x${canvas.height}`).toBe(m.output);
+      expect(est.memoryMB).toBeGreaterThanOrEqual(m.peakAboveIdleMB);
+    },
+  );
 });
