@@ -1319,9 +1319,7 @@ async function main() {
       md,
       '',
       vsFloor
-        ? `Hits against the floor (a hello-world Worker doing one \`caches.default.match\`, bodies of the same sizes, same wrangler and the same `[
-            assets
-          ]` router in front, run in slices alternating with the hits): throughput ${vsFloor.rpsRatio}x (goal ≥ ${FLOOR_MIN_RPS_RATIO}), p99 ${vsFloor.p99Ratio}x (goal ≤ ${FLOOR_MAX_P99_RATIO}); ${vsFloor.checks.every((c) => c.ok) ? 'pass' : 'FAIL'}.`
+        ? `Hits against the floor (a hello-world Worker doing one \`caches.default.match\`, bodies of the same sizes, same wrangler and the same \`[assets]\` router in front, run in slices alternating with the hits): throughput ${vsFloor.rpsRatio}x (goal ≥ ${FLOOR_MIN_RPS_RATIO}), p99 ${vsFloor.p99Ratio}x (goal ≤ ${FLOOR_MAX_P99_RATIO}); ${vsFloor.checks.every((c) => c.ok) ? 'pass' : 'FAIL'}.`
         : 'Hits against the floor: not measured (a scenario was skipped).',
       '',
       `Spike (misses at ${SPIKE_PHASES.join(' → ')} connections, ${SPIKE_PHASE_S} s each, after an unloaded ${SPIKE_BASELINE_S} s probe; hits and /healthz probed one request at a time by two and one probers; after each phase, the control: the floor Worker flooded by as many connections and probed by two probers, what this machine does to any Worker's probes under that flood. Hit check: p99 within 2x of the unloaded p99 or of the floor's probe p99 under the same flood, whichever is larger):`,
