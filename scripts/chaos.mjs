@@ -11,8 +11,10 @@
  *    wrangler/workerd process group is killed with SIGKILL (in-flight requests, queue
  *    batches and the local queue's messages die with it), then restarted on the same state.
  * 3. The job's request is replayed with its Idempotency-Key (it must answer the same job),
- *    then the reconciler runs through wrangler dev's `/cdn-cgi/handler/scheduled` (with a
- *    `time` past the reconciler's windows, instead of waiting 10 minutes) until the job ends.
+ *    then the reconciler runs through wrangler dev's `/cdn-cgi/handler/scheduled` (the
+ *    service without its console assets: with `[assets]` that route answers "exception")
+ *    with a `time` past the reconciler's windows, instead of waiting 10 minutes, until the
+ *    job ends.
  * 4. Checks: the job ends with exact counts (items = images × specs, each item ended once);
  *    every upload answered 201 has its row; every image row has its original (GET
  *    /img/:id/original, bytes hashing to its sha256) and its card; no duplicate rows (D1
@@ -196,7 +198,7 @@ const ACCEPT = {
 const load0 = os.loadavg()[0];
 const t0 = Date.now();
 console.log(`chaos: starting the local service (both Workers)…`);
-const svc = await startLocalService({ root, keyCount: 4 });
+const svc = await startLocalService({ root, keyCount: 4, assets: false });
 const base = svc.url;
 const key = svc.keys[0];
 const state = path.join(svc.tmp, 'state');

@@ -136,8 +136,11 @@ export function groupMembers(pgid) {
  * `{ kid, key }` or its JSON (default none: signing off). `editBundle` rewrites the delivery
  * Worker's bundle (its main module's source) before it is served: a throwaway variant for an
  * A/B run (bench/floor-ab.mjs), never the load test's; so is `consumer: false` (the delivery
- * Worker alone, without the consumer Worker and `--test-scheduled`).
- * @param {{ root: string, keyCount: number, signingKeys?: string | { kid: string, key: string }[], logLevel?: string, port?: number, vars?: Record<string, string>, editBundle?: (source: string) => string, consumer?: boolean }} options
+ * Worker alone, without the consumer Worker and `--test-scheduled`). `assets: false` serves the
+ * delivery Worker without its `[assets]` table (no console): with it, workerd's assets router
+ * is the entry, and wrangler dev's `/cdn-cgi/handler/scheduled` answers "exception" instead
+ * of running the Worker's cron handler (scripts/chaos.mjs needs that handler).
+ * @param {{ root: string, keyCount: number, signingKeys?: string | { kid: string, key: string }[], logLevel?: string, port?: number, vars?: Record<string, string>, editBundle?: (source: string) => string, consumer?: boolean, assets?: boolean }} options
  *   (`logLevel`: wrangler's, default `warn`; `port`: on 127.0.0.1, default a free one; `vars`:
  *   more variables for the env file, overriding wrangler.toml's `[vars]`)
  */
@@ -150,6 +153,7 @@ export async function startLocalService({
   vars = {},
   editBundle,
   consumer = true,
+  assets = true,
 }) {
   const wrangler = path.join(root, 'node_modules', '.bin', 'wrangler');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'image-edge-loadtest-'));
@@ -314,7 +318,8 @@ export async function startLocalService({
       }
       const bundle = fs.readFileSync(path.join(dir, main));
       if (!bundleSha256) bundleSha256 = createHash('sha256').update(bundle).digest('hex');
-      const toml = fs.readFileSync(path.join(root, name), 'utf8');
+      const source = fs.readFileSync(path.join(root, name), 'utf8');
+      const toml = assets ? source : source.replace(/^\[assets\]\n(?:(?!\[).*\n?)*/m, '');
       if (!/^main\s*=.*$/m.test(toml)) throw new Error(`${name} has no main = line`);
       const config = path.join(dir, `${name}.copy.toml`);
       // The copy lives in the temporary directory: the console's assets directory (relative to
