@@ -25,19 +25,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { encodeBanded as encode, header, instance, type Libwebp } from './libwebp-node.js';
 
-interface Libwebp {
-  memory: WebAssembly.Memory;
-  _initialize(): void;
-  webp_alloc(len: number): number;
-  webp_release(): void;
-  webp_band_begin(w: number, h: number, q: number, m: number, f: number, rows: number): number;
-  webp_band_put(y0: number, rows: number): number;
-  webp_band_finish(): number;
-  webp_decode(...args: number[]): number;
-}
-
-const wasm = fs.readFileSync(new URL('../../wasm/libwebp.wasm', import.meta.url));
 /** The planner's figures (src/transform/cost-table.json), WebP with alpha. */
 const table = JSON.parse(
   fs.readFileSync(new URL('../../src/transform/cost-table.json', import.meta.url), 'utf8'),
@@ -45,39 +34,6 @@ const table = JSON.parse(
   memoryMBPerMP: { encode: { webpAlpha: number }; encodeAbove800w: { webpAlpha: number } };
   memoryFixedMB: { encode: { webpAlpha: number } };
 };
-const module = new WebAssembly.Module(wasm);
-
-/** A fresh instance (its memory is this encode's high-water mark). */
-function instance(): Libwebp {
-  const ok = () => 0;
-  const e = new WebAssembly.Instance(module, {
-    env: { emscripten_notify_memory_growth: () => undefined, webp_yield: () => undefined },
-    wasi_snapshot_preview1: { fd_close: ok, fd_write: ok, fd_seek: ok },
-  }).exports as unknown as Libwebp;
-  e._initialize();
-  return e;
-}
-
-const header = (e: Libwebp, ptr: number) => new Uint32Array(e.memory.buffer, ptr >>> 0, 11);
-
-/** Banded lossy encode at q80 (the ABI of src/codecs/webp.ts encodeWebpRows). */
-function encode(e: Libwebp, px: Uint8Array, w: number, h: number, method: number): Uint8Array {
-  let hd = header(e, e.webp_band_begin(w, h, 80, method, 0, 32));
-  expect(hd[0]).toBe(0);
-  const buf = hd[3]!;
-  for (let y = 0; y < h; y += 32) {
-    const rows = Math.min(32, h - y);
-    new Uint8Array(e.memory.buffer, buf, rows * w * 4).set(
-      px.subarray(y * w * 4, (y + rows) * w * 4),
-    );
-    expect(header(e, e.webp_band_put(y, rows))[0]).toBe(0);
-  }
-  hd = header(e, e.webp_band_finish());
-  expect(hd[0]).toBe(0);
-  const out = new Uint8Array(e.memory.buffer, hd[3], hd[4]).slice();
-  e.webp_release();
-  return out;
-}
 
 /** The alpha channel of a decoded file. */
 function decodedAlpha(e: Libwebp, webp: Uint8Array): Uint8Array {
@@ -171,7 +127,7 @@ describe('libwebp alpha encode without copies (wasm/libwebp/alpha-in-place.patch
     const [w, h] = [301, 203];
     const px = image(shape, w, h);
     const e = instance();
-    const out = encode(e, px, w, h, method);
+    const out = encode(e, px, w, h, 80, method);
     expect(sha(out)).toBe(hash);
     const alpha = decodedAlpha(e, out);
     const diff = alpha.findIndex((a, i) => a !== px[i * 4 + 3]);
@@ -189,7 +145,7 @@ describe('libwebp alpha encode without copies (wasm/libwebp/alpha-in-place.patch
     (shape, method, hash) => {
       const px = image(shape, 2000, 2000);
       const e = instance();
-      const out = encode(e, px, 2000, 2000, 4);
+      const out = encode(e, px, 2000, 2000, 80, 4);
       const mib = e.memory.buffer.byteLength / 2 ** 20;
       // The figure is MB above an idle isolate for the whole encode; libwebp's own memory
       // (the instance's, from 1 MiB) must fit in it. Noise took 111.2 MiB before the budget.
@@ -205,7 +161,7 @@ describe('libwebp alpha encode without copies (wasm/libwebp/alpha-in-place.patch
     // A soft-edged disc: VP8L's TraceBackwards runs (it does not for the grid's alpha PNG).
     const px = image('soft', 2000, 2000, true);
     const e = instance();
-    const out = encode(e, px, 2000, 2000, 4);
+    const out = encode(e, px, 2000, 2000, 80, 4);
     expect(sha(out)).toBe('ded10a27fabf5c37'); // the unpatched bytes
     const mib = e.memory.buffer.byteLength / 2 ** 20;
     // Unpatched: 105.4 MiB (the picture's ARGB copied, the plane extracted and filtered

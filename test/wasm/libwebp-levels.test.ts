@@ -16,68 +16,17 @@
  * in test/transform/pipeline-version.test.ts).
  */
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { encodeBanded as encode, instance } from './libwebp-node.js';
 
-interface Libwebp {
-  memory: WebAssembly.Memory;
-  _initialize(): void;
-  webp_release(): void;
-  webp_band_begin(w: number, h: number, q: number, m: number, f: number, rows: number): number;
-  webp_band_put(y0: number, rows: number): number;
-  webp_band_finish(): number;
-}
-
-const module = new WebAssembly.Module(
-  fs.readFileSync(new URL('../../wasm/libwebp.wasm', import.meta.url)),
-);
 const PHONE = fileURLToPath(new URL('../../../shared/images/phone/IMG_1063.JPG', import.meta.url));
 /**
  * transform/cost.ts `bandedWebpMb(5.76)`, MiB (2.6 per MP to 4 MP, 1.8 beyond; that module
  * imports the Worker's wasm, which plain Node cannot).
  */
 const PLANNER_MIB_2400 = 2.6 * 4 + 1.8 * (5.76 - 4);
-
-/** A fresh instance (its memory is this encode's high-water mark). */
-function instance(): Libwebp {
-  const ok = () => 0;
-  const e = new WebAssembly.Instance(module, {
-    env: { emscripten_notify_memory_growth: () => undefined, webp_yield: () => undefined },
-    wasi_snapshot_preview1: { fd_close: ok, fd_write: ok, fd_seek: ok },
-  }).exports as unknown as Libwebp;
-  e._initialize();
-  return e;
-}
-
-const header = (e: Libwebp, ptr: number) => new Uint32Array(e.memory.buffer, ptr >>> 0, 11);
-
-/** Banded lossy encode (the ABI of src/codecs/webp.ts encodeWebpRows). */
-function encode(
-  e: Libwebp,
-  px: Uint8Array,
-  w: number,
-  h: number,
-  quality: number,
-  method: number,
-): Uint8Array {
-  let hd = header(e, e.webp_band_begin(w, h, quality, method, 0, 32));
-  expect(hd[0]).toBe(0);
-  const buf = hd[3]!;
-  for (let y = 0; y < h; y += 32) {
-    const rows = Math.min(32, h - y);
-    new Uint8Array(e.memory.buffer, buf, rows * w * 4).set(
-      px.subarray(y * w * 4, (y + rows) * w * 4),
-    );
-    expect(header(e, e.webp_band_put(y, rows))[0]).toBe(0);
-  }
-  hd = header(e, e.webp_band_finish());
-  expect(hd[0]).toBe(0);
-  const out = new Uint8Array(e.memory.buffer, hd[3], hd[4]).slice();
-  e.webp_release();
-  return out;
-}
 
 /** A hash of (x, y) (as bench/libwebp-alpha-massif.sh's noise). */
 function hash(x: number, y: number): number {
