@@ -168,19 +168,23 @@ export async function pump(
 
 /**
  * Requests the variant at `url` as a client would, with a fresh FakeQueue: the answer must be
- * 200; when it is a stand-in (`X-Variant-Source`), runs the queue consumer (pump) and requests
- * it again, which must answer 200 with the variant itself.
+ * 200 (or, with `pending`, a 503 with `Retry-After`: queued, no stand-in fits); when it is a
+ * stand-in (`X-Variant-Source`) or that 503, runs the queue consumer (pump) and requests it
+ * again, which must answer 200 with the variant itself.
  * @returns the first answer, and `real`, the variant's own answer after the queue (absent when
  *   the first answer was the variant).
  */
 export async function variantAfterQueue(
   url: string,
   headers?: Record<string, string>,
+  { pending = false }: { pending?: boolean } = {},
 ): Promise<{ first: Response; real?: Response }> {
   const q = new FakeQueue();
   const first = await call(url, { headers, env: envWith(q) });
-  expect(first.status, await first.clone().text()).toBe(200);
-  if (first.headers.get('X-Variant-Source') !== 'stand-in') return { first };
+  const waits = pending && first.status === 503;
+  if (waits) expect(first.headers.get('Retry-After')).toMatch(/^\d+$/);
+  else expect(first.status, await first.clone().text()).toBe(200);
+  if (!waits && first.headers.get('X-Variant-Source') !== 'stand-in') return { first };
   await pump(q, envWith(q));
   const real = await call(url, { headers, env: envWith(q) });
   expect(real.status, await real.clone().text()).toBe(200);
