@@ -36,8 +36,8 @@ let yielded = 0;
 /**
  * Gives the thread back to the event loop: resolves in a later macrotask (a 0 ms timer), so
  * requests and I/O that arrived meanwhile run first, and then not while a request is served
- * in the foreground ({@link inForeground}; at most FOREGROUND_MAX_WAIT_MS in all). The time until it resumes is counted
- * in {@link yieldedMs}.
+ * in the foreground ({@link inForeground}; at most FOREGROUND_MAX_WAIT_MS in all). The time
+ * until it resumes is counted in {@link yieldedMs}.
  */
 export async function yieldToLoop(): Promise<void> {
   const from = Date.now();
@@ -90,9 +90,6 @@ export function toBackground(): void {
   if (mark) foreground.delete(mark);
 }
 
-/** Requests in the foreground now (for tests and the admission stats). */
-export const foregroundRequests = (): number => foreground.size;
-
 /**
  * Ms spent in {@link yieldToLoop} by this isolate so far: a transform's time in its yields
  * is the difference at its end and start (admission.ts leaves it out of the time the
@@ -105,9 +102,8 @@ let holder: { since: number } | null = null;
 
 /**
  * Runs `work` (a transform that yields) alone in this isolate, its request out of the
- * foreground ({@link toBackground}): no other `inLane` work starts
- * before it ends, so codec state held across its yields is never touched by another
- * transform. A request waiting for the lane polls from its own request every
+ * foreground ({@link toBackground}): no other `inLane` work starts before it ends, so codec
+ * state held across its yields is never touched by another transform. A request waiting for the lane polls from its own request every
  * ADMISSION_POLL_MS (no promise is settled across requests). A holder older than
  * ADMISSION_HOLD_EXPIRY_MS (a request the runtime cancelled at a yield, whose `finally` never
  * ran) is dropped with every shared codec instance it may have left half-used.
