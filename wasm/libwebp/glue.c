@@ -24,6 +24,18 @@
 //   by the decoder, valid until the next call). Words 5..6: timestamp (end of this frame,
 //   ms since the start), frame index (0-based).
 // - webp_anim_close(): frees the decoder and its input.
+// - webp_rows_open(ptr, len, max_pixels): takes the input (kept until webp_rows_close) and
+//   opens a still lossless (VP8L) WebP for decoding by bands of rows (our patch,
+//   wasm/libwebp/vp8l-rows.patch): reads the header (transforms, Huffman tables) and
+//   allocates a band buffer of ROWS_BAND rows. Words 1..2: width, height; 7: has_alpha.
+//   Lossy or animated files: status 2.
+// - webp_rows_read(): decodes the next band (ROWS_BAND rows, fewer at the bottom) into the
+//   band buffer, RGBA8 (non-premultiplied, the pixels webp_decode gives), rows top to bottom.
+//   Data: the band (width * 4 bytes a row, valid until the next call); word 2: its rows
+//   (0 past the last row); word 5: its first row. Only the VP8L decoder's window of rows
+//   (vp8l-sliding-window.patch) and the band are held, never the image. A decode error
+//   closes the decoder.
+// - webp_rows_close(): frees the decoder, the band and the input.
 // - webp_encode(ptr, w, h, quality, method, flags): takes (and frees) the RGBA input;
 //   WebPEncode with WebPConfigInit defaults plus quality (0..100), method (0..6) and flags
 //   (bit 0 lossless, bit 1 exact: keep the RGB of transparent pixels, bit 2 no alpha
@@ -63,6 +75,8 @@
 #include "webp/encode.h"
 #include "webp/mux.h"
 #include "src/enc/vp8i_enc.h"  // WebPPictureAllocYUVA, WebPPictureImportRGBARows (patched)
+#include "src/dec/vp8li_dec.h"  // VP8LDecoder (webp_rows_*)
+#include "src/dec/webpi_dec.h"  // WebPParseHeaders, WebPDecParams
 
 #define EXPORT __attribute__((visibility("default"), used))
 
@@ -254,6 +268,139 @@ EXPORT uint32_t* webp_anim_next(void) {
   h[3] = (uint32_t)(uintptr_t)buf;
   h[4] = w * hh * 4;
   h[5] = (uint32_t)ts;
+  return h;
+}
+
+// Banded lossless decode state (webp_rows_*).
+#define ROWS_BAND 16  // VP8L's ProcessRows emits at most NUM_ARGB_CACHE_ROWS (16) rows a call
+static uint8_t* rows_input = NULL;
+static uint8_t* rows_band = NULL;
+static VP8LDecoder* rows_dec = NULL;
+static VP8Io rows_io;
+static WebPDecParams rows_params;
+static WebPDecBuffer rows_out;
+static WebPDecoderOptions rows_opts;
+static int rows_next = 0;  // the next band's first row
+
+EXPORT void webp_rows_close(void) {
+  if (rows_dec) VP8LDelete(rows_dec);
+  rows_dec = NULL;
+  free(rows_band);
+  rows_band = NULL;
+  free(rows_input);
+  rows_input = NULL;
+}
+
+EXPORT uint32_t* webp_rows_open(uint8_t* data, uint32_t len, uint32_t max_pixels) {
+  webp_rows_close();
+  rows_input = data;
+  WebPBitstreamFeatures f;
+  VP8StatusCode st = WebPGetFeatures(data, len, &f);
+  uint32_t* h;
+  if (st != VP8_STATUS_OK) {
+    webp_rows_close();
+    return set_status(vp8_status(st), vp8_message(st));
+  }
+  if (f.has_animation || f.format != 2) {
+    webp_rows_close();
+    return set_status(S_UNSUPPORTED, "banded decode: still lossless WebP only");
+  }
+  if (max_pixels && (uint64_t)f.width * (uint64_t)f.height > max_pixels) {
+    webp_rows_close();
+    return set_status(S_TOO_LARGE, "image larger than the pixel limit");
+  }
+  WebPHeaderStructure headers;
+  memset(&headers, 0, sizeof(headers));
+  headers.data = data;
+  headers.data_size = len;
+  headers.have_all_data = 1;
+  st = WebPParseHeaders(&headers);
+  if (st == VP8_STATUS_OK && !headers.is_lossless) st = VP8_STATUS_UNSUPPORTED_FEATURE;
+  if (st != VP8_STATUS_OK) {
+    webp_rows_close();
+    return set_status(vp8_status(st), vp8_message(st));
+  }
+  VP8InitIo(&rows_io);
+  rows_io.data = data + headers.offset;
+  rows_io.data_size = len - headers.offset;
+  WebPResetDecParams(&rows_params);
+  memset(&rows_opts, 0, sizeof(rows_opts));
+  WebPInitDecBuffer(&rows_out);
+  rows_params.output = &rows_out;
+  rows_params.options = &rows_opts;
+  WebPInitCustomIo(&rows_params, &rows_io);
+  rows_dec = VP8LNew();
+  if (!rows_dec) {
+    webp_rows_close();
+    return set_status(S_OOM, "out of memory");
+  }
+  if (!VP8LDecodeHeader(rows_dec, &rows_io)) {
+    st = rows_dec->status_;
+    webp_rows_close();
+    return set_status(vp8_status(st), vp8_message(st));
+  }
+  const int w = rows_io.width, hh = rows_io.height;
+  if (w != f.width || hh != f.height) {
+    webp_rows_close();
+    return set_status(S_MALFORMED, "VP8L size differs from the container's");
+  }
+  const size_t stride = (size_t)w * 4;
+  rows_band = (uint8_t*)malloc(stride * ROWS_BAND);
+  if (!rows_band) {
+    webp_rows_close();
+    return set_status(S_OOM, "cannot allocate the band");
+  }
+  // The output "buffer" is the band: each read resets its row (last_out_row_) to 0. The first
+  // read's crop sets crop_bottom (VP8LDecodeImage's last row) to the first band's end; later
+  // reads move crop_bottom on by a band.
+  rows_out.colorspace = MODE_RGBA;
+  rows_out.width = w;
+  rows_out.height = hh;
+  rows_out.is_external_memory = 1;
+  rows_out.u.RGBA.rgba = rows_band;
+  rows_out.u.RGBA.stride = (int)stride;
+  rows_out.u.RGBA.size = stride * ROWS_BAND;
+  rows_opts.use_cropping = 1;
+  rows_opts.crop_width = w;
+  rows_opts.crop_height = hh < ROWS_BAND ? hh : ROWS_BAND;
+  rows_next = 0;
+  h = set_status(S_OK, NULL);
+  h[1] = (uint32_t)w;
+  h[2] = (uint32_t)hh;
+  h[7] = (uint32_t)f.has_alpha;
+  h[8] = 2;
+  return h;
+}
+
+EXPORT uint32_t* webp_rows_read(void) {
+  if (!rows_dec) return set_status(S_BAD_ARG, "no banded decode open");
+  const int w = rows_io.width, hh = rows_io.height;
+  uint32_t* h;
+  if (rows_next >= hh) {
+    h = set_status(S_OK, NULL);
+    h[1] = (uint32_t)w;
+    h[5] = (uint32_t)hh;
+    return h;
+  }
+  const int stop = (rows_next + ROWS_BAND < hh) ? rows_next + ROWS_BAND : hh;
+  if (rows_next > 0) rows_io.crop_bottom = stop;
+  rows_dec->last_out_row_ = 0;
+  if (!VP8LDecodeImage(rows_dec)) {
+    const VP8StatusCode st = rows_dec->status_;
+    webp_rows_close();
+    return set_status(vp8_status(st), vp8_message(st));
+  }
+  if (rows_dec->last_out_row_ != stop - rows_next) {
+    webp_rows_close();
+    return set_status(S_MALFORMED, "banded decode: rows missing");
+  }
+  h = set_status(S_OK, NULL);
+  h[1] = (uint32_t)w;
+  h[2] = (uint32_t)(stop - rows_next);
+  h[3] = (uint32_t)(uintptr_t)rows_band;
+  h[4] = (uint32_t)((size_t)w * 4 * (size_t)(stop - rows_next));
+  h[5] = (uint32_t)rows_next;
+  rows_next = stop;
   return h;
 }
 
