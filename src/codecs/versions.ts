@@ -28,7 +28,7 @@ export const PNG_SCALED_SHA256 = 'c6b300112e5874bc76a524a52f8adff33991fa3812b482
  * decode, still and animated encode; see wasm/README.md), checked against the committed file
  * by the same test.
  */
-export const LIBWEBP_SHA256 = '0cb03c19b4175fec622fdff81e798358816e394ad958c7108c85beb1dc9e9cf6';
+export const LIBWEBP_SHA256 = 'd3a9fea9b82755fda313d27b25a7d4e3cefdbde39391b82985d782c5b23425a3';
 
 /**
  * SHA-256 of wasm/lcms.wasm (Little CMS 2.16 from Debian's lcms2 2.16-2+deb13u2 and our
@@ -115,8 +115,14 @@ export const RESIZE_SHA256 = 'd741c4c34e9f53f2008132107349b7492c7911afd8762abcae
  * WebP encode at its new, lower memory (transform/cost.ts `bandedWebpMb`): large WebP variants
  * that were refused, or made on a decode fallback, may be made in the queue or on the default
  * shape. The ledger's outputs are the same.
+ * 16: a still lossless (VP8L) WebP on the streamed path is pulled as rows (codecs/webp.ts
+ * `openWebpRows`, wasm/libwebp/vp8l-rows.patch, session 13) and resampled by lanczos3
+ * (wasm/resize.wasm) instead of cropped and scaled by libwebp's rescaler (an area average):
+ * those variants' bytes change, and the planner, which no longer charges libwebp's scaled
+ * output, makes variants it refused (the 12 MP lossless WebP at w=3000,h=3000,fit=cover and
+ * w=4000,h=4000,fit=cover, queued). The ledger's outputs (no lossless WebP source) are the same.
  */
-export const PIPELINE_VERSION = 15;
+export const PIPELINE_VERSION = 16;
 
 /**
  * SHA-256 of wasm/avif.wasm (our AVIF decoder: dav1d 1.5.1 + libavif 1.4.2; see
