@@ -280,6 +280,20 @@ const BEYOND = [
   ['24 MP progressive JPEG', 'w=3000,h=3000,fit=cover', 'webp'],
   ['99.6 MP JPEG', 'w=4000', 'webp'],
   ['99.6 MP JPEG', 'w=4000,h=4000,fit=cover', 'webp'],
+  // PNG outputs once the file is drained out of the encoder band by band (session 13,
+  // png_encode_drain): held once, in JS.
+  ['24 MP progressive JPEG', 'w=2400', 'png'],
+  ['24 MP progressive JPEG', 'w=3000,h=3000,fit=cover', 'png'],
+  ['12 MP phone JPEG', 'w=4000,h=4000,fit=cover', 'png'],
+  ['12 MP PNG', 'w=4000', 'png'],
+  ['12 MP WebP (lossy)', 'w=3000,h=3000,fit=cover', 'png'],
+  ['12 MP WebP (lossless)', 'w=3000', 'png'],
+  ['12 MP AVIF', 'w=3000,h=3000,fit=cover', 'png'],
+  ['12 MP AVIF', 'w=4000', 'png'],
+  ['48 MP JPEG', 'w=4000', 'png'],
+  ['48 MP JPEG', 'w=4000,h=4000,fit=cover', 'png'],
+  ['99.6 MP JPEG', 'w=3000', 'png'],
+  ['99.6 MP JPEG', 'w=4000,h=4000,fit=cover', 'png'],
   // A lossless WebP's rows pulled into the streamed path (session 13,
   // wasm/libwebp/vp8l-rows.patch): no held output, lanczos3 in resize.wasm.
   ['12 MP WebP (lossless)', 'w=3000,h=3000,fit=cover', 'webp'],
@@ -288,6 +302,8 @@ const BEYOND = [
   ['12 MP WebP (lossless)', 'w=4000', 'webp'],
   ['12 MP WebP (lossless)', 'w=4000', 'jpeg'],
   ['12 MP WebP (lossless)', 'w=4000,h=4000,fit=cover', 'webp'],
+  ['12 MP WebP (lossless)', 'w=4000', 'png'],
+  ['12 MP WebP (lossless)', 'w=4000,h=4000,fit=cover', 'png'],
 ];
 for (const [label, t, f] of BEYOND)
   CASES.push({

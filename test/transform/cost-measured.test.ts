@@ -87,6 +87,12 @@
  * 2026-12-05-standin-memory.json (session 12, issue 13): low-resolution stand-ins (`standin:`
  * cases: the variant at 1/N enlarged on the streamed path into WebP at method 0 or
  * libjpeg-turbo's rows), checked against transform/cost.ts `estimateEnlarged`.
+ *
+ * 2026-12-06-png-drain-memory.json (session 13): every grid and beyond case with a PNG output,
+ * on the planner's shape (`|m8`: its fallback forced), once the PNG encoder's file is drained
+ * band by band into one resizable JS buffer (codecs/png-enc.ts; png-cost.ts
+ * `streamedPngEncodeMb`: the file held once), and the PNG outputs this brings within a budget;
+ * each supersedes every older figure of the same id (made with the file held twice).
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +112,7 @@ import avifFeed from '../../bench/results/2026-12-05-avif-feed-memory.json';
 import rowsRefit from '../../bench/results/2026-12-05-rows-refit-memory.json';
 import standIns from '../../bench/results/2026-12-05-standin-memory.json';
 import webpEncode from '../../bench/results/2026-12-05-webp-encode-memory.json';
+import pngDrain from '../../bench/results/2026-12-06-png-drain-memory.json';
 import vp8lRows from '../../bench/results/2026-12-06-vp8l-rows-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
@@ -278,6 +285,18 @@ CASES.push(
   ...gridCases(webpEncodeFile, 'planned').map((c) => ({
     ...c,
     id: c.id.replace('(planned)', '(level store)'),
+  })),
+);
+// Every PNG output measured again with the file drained out of the encoder (session 13).
+const pngDrainFile = pngDrain as { cases: Record<string, Measured> };
+const beforeDrain = CASES.splice(0, CASES.length).filter(
+  (c) => !(untagged(c) in pngDrainFile.cases),
+);
+CASES.push(
+  ...beforeDrain,
+  ...gridCases(pngDrainFile, 'planned').map((c) => ({
+    ...c,
+    id: c.id.replace('(planned)', '(png drain)'),
   })),
 );
 // The lossless WebP measured again once its rows are pulled into the streamed path (session 13).
