@@ -144,7 +144,7 @@ export function placeShape(shape: PlanShape, format: EncodeFormat, config: Confi
       RANK[next.placement] < RANK[placed.placement] ||
       (next.placement === 'refuse' &&
         placed.placement === 'refuse' &&
-        overQueue(next.estimate, config) < overQueue(placed.estimate, config))
+        nearer(next.estimate, placed.estimate, config))
     )
       placed = next;
     if (placed.placement === 'inline') break;
@@ -164,6 +164,12 @@ function overQueue(est: CostEstimate, config: Config): number {
     Math.max(0, est.cpuMs / config.queueBudgetMs - 1) +
     Math.max(0, est.memoryMB / config.queueBudgetMb - 1)
   );
+}
+
+/** `a` is less over the queue's budget than `b` ({@link overQueue}; a tie: less CPU). */
+function nearer(a: CostEstimate, b: CostEstimate, config: Config): boolean {
+  const [oa, ob] = [overQueue(a, config), overQueue(b, config)];
+  return oa < ob || (oa === ob && a.cpuMs < b.cpuMs);
 }
 
 /** `shape` estimated for `format` and placed (cost.ts `placement`). */
