@@ -28,7 +28,7 @@ export const PNG_SCALED_SHA256 = 'bf7720f40b87e64c0af3faf52191a8b98512f1822b3f14
  * decode, still and animated encode; see wasm/README.md), checked against the committed file
  * by the same test.
  */
-export const LIBWEBP_SHA256 = 'd3a9fea9b82755fda313d27b25a7d4e3cefdbde39391b82985d782c5b23425a3';
+export const LIBWEBP_SHA256 = 'e1a7d01064855617675b46e0ac5b4c32e6360116a4daae128e29cb1f06eefd3e';
 
 /**
  * SHA-256 of wasm/lcms.wasm (Little CMS 2.16 from Debian's lcms2 2.16-2+deb13u2 and our
@@ -119,12 +119,12 @@ export const RESIZE_SHA256 = 'd741c4c34e9f53f2008132107349b7492c7911afd8762abcae
  * the same bytes) and the planner charges it once (png-cost.ts `streamedPngEncodeMb`), and the
  * queue's CPU budget is 10 s instead of 5 (QUEUE_BUDGET_MS): PNG variants and large outputs
  * that were refused may be made in the queue. The ledger's outputs are the same.
- * 17: a still lossless (VP8L) WebP on the streamed path is pulled as rows (codecs/webp.ts
- * `openWebpRows`, wasm/libwebp/vp8l-rows.patch, session 13) and resampled by lanczos3
- * (wasm/resize.wasm) instead of cropped and scaled by libwebp's rescaler (an area average):
- * those variants' bytes change, and the planner, which no longer charges libwebp's scaled
- * output, makes variants it refused (the 12 MP lossless WebP at w=3000,h=3000,fit=cover and
- * w=4000,h=4000,fit=cover, queued). The ledger's outputs (no lossless WebP source) are the same.
+ * 17: a still lossless (VP8L) WebP on the streamed path is pulled as rows, cropped and scaled
+ * by libwebp's rescaler as it is decoded (codecs/webp.ts `openWebpRows`,
+ * wasm/libwebp/vp8l-rows.patch, session 13; the same pixels as before), and the planner, which
+ * no longer charges libwebp's scaled output (or the whole image), makes variants it refused
+ * (the 12 MP lossless WebP at w=3000,h=3000,fit=cover, w=4000 and w=4000,h=4000,fit=cover,
+ * queued). The ledger's outputs are the same.
  */
 export const PIPELINE_VERSION = 17;
 

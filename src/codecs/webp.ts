@@ -49,7 +49,17 @@ interface LibwebpExports extends OwnModuleExports {
   webp_anim_open(ptr: number, len: number, maxPixels: number): number;
   webp_anim_next(): number;
   webp_anim_close(): void;
-  webp_rows_open(ptr: number, len: number, maxPixels: number): number;
+  webp_rows_open(
+    ptr: number,
+    len: number,
+    maxPixels: number,
+    cropLeft: number,
+    cropTop: number,
+    cropWidth: number,
+    cropHeight: number,
+    tw: number,
+    th: number,
+  ): number;
   webp_rows_read(): number;
   webp_rows_close(): void;
   webp_encode(ptr: number, w: number, h: number, q: number, method: number, flags: number): number;
@@ -201,32 +211,55 @@ export function decodeWebp<R = RawImage>(
 }
 
 /**
- * Decodes a still lossless (VP8L) WebP as a stream of its rows handed to `use`: the same
- * pixels as {@link decodeWebp} without `target` or `crop`, decoded 16 rows at a time as they
- * are pulled (wasm/libwebp/glue.c `webp_rows_read`; our patch wasm/libwebp/vp8l-rows.patch),
- * so only the input, the VP8L decoder's tables and window of rows
- * (wasm/libwebp/vp8l-sliding-window.patch) and one band are held, never the image. Rows are
- * pulled top to bottom ({@link RowStream}); rows not asked for are never decoded. The stream
- * holds the module's instance until `use` returns, or until the promise it returns settles;
- * meanwhile nothing else may decode with the module (the caller runs in transform/yield.ts
- * `inLane`).
+ * Decodes a still lossless (VP8L) WebP as a stream of its rows handed to `use`: the pixels of
+ * {@link decodeWebp} with the same `target` and `crop` (cropped by libwebp; scaled by its
+ * rescaler to `target`, at most the crop), decoded 16 source rows at a time as they are pulled
+ * (wasm/libwebp/glue.c `webp_rows_read`; our patch wasm/libwebp/vp8l-rows.patch), so only
+ * the input, the VP8L decoder's tables and window of rows
+ * (wasm/libwebp/vp8l-sliding-window.patch), the rescaler and one band are held, never the
+ * image or the output. Rows are pulled top to bottom ({@link RowStream}); source rows below
+ * the last asked for are never decoded. The stream holds the module's instance until `use`
+ * returns, or until the promise it returns settles; meanwhile nothing else may decode with
+ * the module (the caller runs in transform/yield.ts `inLane`).
  * @param maxPixels refuse (before decoding) a coded width × height above this; 0 = none.
  * @returns what `use` returns.
  * @throws DecodeError for a corrupt, truncated (at the start or from `row`), lossy, animated
- *   or too large file, and when the module traps (that instance is discarded); RangeError
- *   for a row asked for out of order; whatever `use` throws.
+ *   or too large file, a crop outside the image or a `target` larger than it, and when the
+ *   module traps (that instance is discarded); RangeError for a `target` or `crop` that is not
+ *   a positive integer size, or a row asked for out of order; whatever `use` throws.
  */
 export function openWebpRows<R>(
   bytes: Uint8Array,
   maxPixels: number,
   use: (rows: RowStream) => R,
+  crop?: PixelRect,
+  target?: { width: number; height: number },
 ): R {
+  const { width: tw = 0, height: th = 0 } = target ?? {};
+  if (target && !(Number.isInteger(tw) && Number.isInteger(th) && tw > 0 && th > 0))
+    throw new RangeError(`webp rows: bad target ${tw}x${th}`);
+  const c = crop ?? { left: 0, top: 0, width: 0, height: 0 };
+  if (
+    crop &&
+    ![c.left, c.top, c.width - 1, c.height - 1].every((n) => Number.isInteger(n) && n >= 0)
+  )
+    throw new RangeError(`webp rows: bad crop ${c.width}x${c.height} at ${c.left},${c.top}`);
   if (bytes.length === 0) throw new DecodeError('webp (malformed): empty input');
   return stillDecoder.use((e) => {
     const opened = asDecodeError(() =>
       stillDecoder.header(
         e,
-        e.webp_rows_open(stillDecoder.copyIn(e, bytes), bytes.length, maxPixels),
+        e.webp_rows_open(
+          stillDecoder.copyIn(e, bytes),
+          bytes.length,
+          maxPixels,
+          c.left,
+          c.top,
+          c.width,
+          c.height,
+          tw,
+          th,
+        ),
       ),
     );
     const [, width = 0, height = 0] = opened;

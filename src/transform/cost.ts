@@ -266,8 +266,8 @@ export function vp8lWindowPixels(width: number, height: number): number {
  */
 const VP8L_TABLES_MB_PER_MP = 0.1;
 
-/** Rows of a lossless WebP's band pulled on the streamed path (wasm/libwebp/glue.c ROWS_BAND). */
-const VP8L_ROWS_BAND = 16;
+/** Rows of a lossless WebP's band pulled on the streamed path (wasm/libwebp/glue.c ROWS_OUT). */
+const VP8L_ROWS_BAND = 32;
 
 /** {@link vp8lWindowPixels} in MiB (4 bytes per pixel). */
 export const vp8lWindowMB = (width: number, height: number): number =>
@@ -436,13 +436,13 @@ export function estimateShape(
     !isAnimatedOutput(src, spec, format) &&
     streams(src, spec, format, shape.inner, enlarged, shape.jpegRows);
   // A still lossless (VP8L) WebP is pulled as rows on the streamed path (pipeline.ts
-  // `streamFor`, codecs/webp.ts `openWebpRows`), also where the module path would crop and
-  // scale it (decodePlan `inModule`): libwebp holds its window of rows, tables, input and one
-  // band of 16 rows, no image and no output; the crop is resampled by lanczos3
-  // (wasm/resize.wasm), as a decoded image is.
+  // `streamFor`, codecs/webp.ts `openWebpRows`), cropped by libwebp and, where the module path
+  // would scale it (decodePlan `inModule`), scaled by libwebp's rescaler as it is decoded:
+  // libwebp holds its window of rows, tables, input and one band of rows, no image and no
+  // output.
   const vp8lRows =
     streamed && src.format === 'webp' && src.webpVp8l === true && (src.frames ?? 1) <= 1;
-  const inModule = shape.decode.inModule && !vp8lRows;
+  const { inModule } = shape.decode;
   const avif = src.format === 'avif';
   const decodedPixels =
     avif || eighths
@@ -692,10 +692,10 @@ export function estimateShape(
     ? 0
     : avif
       ? RGBA_MB_PER_MP * avifMP
-      : losslessInModule
-        ? RGBA_MB_PER_MP * resizedMP
-        : eighths || vp8lRows
-          ? 0 // a row stream (above)
+      : eighths || vp8lRows
+        ? 0 // a row stream (above)
+        : losslessInModule
+          ? RGBA_MB_PER_MP * resizedMP
           : src.format === 'webp' && src.webpLossless
             ? RGBA_MB_PER_MP * decMP
             : pngFeed

@@ -508,10 +508,10 @@ async function decodeFor<R = Decoded>(
  * taken); an AVIF whose module output is the target (scaled to it, `box` 0, or box-shrunk to
  * exactly its size: {@link avifFeedSize}) as a feed of the module's rows (codecs/avif.ts
  * `openAvifRows`: the same pixels, neither the output nor the scaled planes held); a still
- * lossless (VP8L) WebP as a stream of its rows at full size (codecs/webp.ts `openWebpRows`:
- * the pixels of a whole decode, 16 decoded rows held, neither the image nor, where decodeFor
- * would have libwebp crop and scale it (`inModule`), its scaled output), cropped and
- * resampled (lanczos3) by the caller; anything else as decodeFor lends it. `use` must finish with the rows before its promise settles.
+ * lossless (VP8L) WebP as a stream of the rows decodeFor would decode (codecs/webp.ts
+ * `openWebpRows`: the crop, scaled by libwebp's rescaler where it is `inModule`; the same
+ * pixels, neither the image nor the output held), resized by the caller where it is not
+ * `inModule`; anything else as decodeFor lends it. `use` must finish with the rows before its promise settles.
  * @throws DecodeError when the bytes do not decode, at the start or while rows are read.
  */
 function streamFor<R>(
@@ -548,14 +548,26 @@ function streamFor<R>(
     };
     return Promise.resolve(use({ img: feed, crop: { left: 0, top: 0, width, height } }));
   }
-  if (src.format === 'webp' && src.webpVp8l === true && (src.frames ?? 1) <= 1)
+  if (src.format === 'webp' && src.webpVp8l === true && (src.frames ?? 1) <= 1) {
+    // Cropped by libwebp, and scaled to the target where decodeFor would scale it (inModule).
+    const out = plan.inModule ? target : crop;
     return Promise.resolve(
-      openWebpRows(bytes, src.width * src.height, (rows) => {
-        if (rows.width !== src.width || rows.height !== src.height)
-          throw new DecodeError(`webp: image ${rows.width}x${rows.height} is not the probed size`);
-        return use({ img: rows, crop });
-      }),
+      openWebpRows(
+        bytes,
+        src.width * src.height,
+        (rows) => {
+          if (rows.width !== out.width || rows.height !== out.height)
+            throw new DecodeError(`webp: rows ${rows.width}x${rows.height}, not the planned size`);
+          return use({
+            img: rows,
+            crop: { left: 0, top: 0, width: out.width, height: out.height },
+          });
+        },
+        crop,
+        plan.inModule ? target : undefined,
+      ),
     );
+  }
   if (!eighths) return decodeFor(bytes, src, crop, target, plan, use);
   return Promise.resolve(
     openJpegTurboRows(bytes, eighths, src.width * src.height, (rows) => {

@@ -127,7 +127,7 @@ describe('libwebp.wasm', () => {
     expect(() => decodeWebp(encoded, { width: 124, height: 10 }, 0, crop)).toThrow(/only reduces/);
   }, 60_000);
 
-  it('pulls a lossless file as rows, a band at a time: the pixels of a whole decode (vp8l-rows.patch)', async () => {
+  it('pulls a lossless file as rows, a band at a time: the pixels of a whole, cropped or scaled decode (vp8l-rows.patch)', async () => {
     /** Every row of `bytes` pulled through openWebpRows (those of `rows` only, when given). */
     const pulled = (bytes: Uint8Array, rows = Infinity) =>
       openWebpRows(bytes, 0, (r) => {
@@ -162,6 +162,35 @@ describe('libwebp.wasm', () => {
     // Rows above a crop's bottom only: the rest is never decoded; the next stream works.
     const top = pulled(photo12, 1000);
     expect(firstDiff(top.out, decodeWebp(photo12).data.subarray(0, 4032 * 1000 * 4))).toBe(-1);
+    // Cropped by libwebp, and scaled by its rescaler: decodeWebp's pixels with the same crop
+    // and target (odd crops, reductions by any factor, a band of 1-17 output rows per step).
+    for (const [bytes, crop, target] of [
+      [photo12, { left: 709, top: 254, width: 3200, height: 2661 }, { width: 2733, height: 96 }],
+      [photo12, { left: 3918, top: 934, width: 44, height: 1326 }, undefined],
+      [photo12, { left: 0, top: 0, width: 4032, height: 3024 }, { width: 1008, height: 756 }],
+      [seeds[1]!, { left: 7, top: 1001, width: 123, height: 4999 }, { width: 82, height: 3333 }],
+      [seeds[1]!, { left: 0, top: 5999, width: 301, height: 2 }, { width: 1, height: 1 }],
+    ] as const) {
+      const want = decodeWebp(bytes, target, 0, crop);
+      const got = openWebpRows(
+        bytes,
+        0,
+        (r) => {
+          const out = new Uint8ClampedArray(r.width * r.height * 4);
+          for (let y = 0; y < r.height; y++) out.set(r.row(y), y * r.width * 4);
+          return { out, width: r.width, height: r.height };
+        },
+        crop,
+        target,
+      );
+      expect([got.width, got.height]).toEqual([want.width, want.height]);
+      expect(firstDiff(got.out, want.data)).toBe(-1);
+    }
+    const crop = { left: 7, top: 1001, width: 123, height: 4999 };
+    expect(() => openWebpRows(seeds[1]!, 0, () => 0, { ...crop, left: 200 })).toThrow(DecodeError);
+    expect(() => openWebpRows(seeds[1]!, 0, () => 0, crop, { width: 124, height: 9 })).toThrow(
+      DecodeError,
+    );
     expect(() =>
       openWebpRows(seeds[1]!, 0, (r) => {
         r.row(40);

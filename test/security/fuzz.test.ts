@@ -552,7 +552,7 @@ describe('fuzz: lossless WebP decoder read as rows (wasm/libwebp.wasm: VP8L)', (
   });
 
   it(
-    'mutated and truncated files read as rows give the whole decode, or a DecodeError where it gives one',
+    'mutated and truncated files read as rows, cropped and scaled, give the whole decode, or a DecodeError where it gives one',
     { timeout: TIMEOUT },
     async () => {
       const good = seeds[0]!;
@@ -562,7 +562,8 @@ describe('fuzz: lossless WebP decoder read as rows (wasm/libwebp.wasm: VP8L)', (
           fc.nat(),
           fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 16 }),
           fc.option(fc.nat(), { nil: undefined }),
-          (which, edits, cut) => {
+          fc.tuple(fc.nat(), fc.nat(), fc.nat(), fc.nat(), fc.boolean()),
+          (which, edits, cut, [a, b2, c, d, scaled]) => {
             const seed = seeds[which % seeds.length]!;
             const b = seed.slice(
               0,
@@ -586,13 +587,31 @@ describe('fuzz: lossless WebP decoder read as rows (wasm/libwebp.wasm: VP8L)', (
                 return 'DecodeError';
               }
             };
-            const whole = outcome(() => decodeWebp(b, undefined, 1 << 22).data);
+            // A crop inside the probed size, scaled down or not.
+            const width = 1 + (a % facts.width);
+            const height = 1 + (b2 % facts.height);
+            const crop = {
+              left: c % (facts.width - width + 1),
+              top: d % (facts.height - height + 1),
+              width,
+              height,
+            };
+            const target = scaled
+              ? { width: 1 + (a % width), height: 1 + (b2 % height) }
+              : undefined;
+            const whole = outcome(() => decodeWebp(b, target, 1 << 22, crop).data);
             const rows = outcome(() =>
-              openWebpRows(b, 1 << 22, (r) => {
-                const out = new Uint8ClampedArray(r.width * r.height * 4);
-                for (let y = 0; y < r.height; y++) out.set(r.row(y), y * r.width * 4);
-                return out;
-              }),
+              openWebpRows(
+                b,
+                1 << 22,
+                (r) => {
+                  const out = new Uint8ClampedArray(r.width * r.height * 4);
+                  for (let y = 0; y < r.height; y++) out.set(r.row(y), y * r.width * 4);
+                  return out;
+                },
+                crop,
+                target,
+              ),
             );
             expect(rows).toEqual(whole);
             // The module still works (a trapped instance is replaced).

@@ -41,7 +41,7 @@
  * (codecs/webp.ts `openWebpRows`, wasm/libwebp/vp8l-rows.patch: libwebp's scaled output, or the
  * whole image, no longer held): the 12 MP lossless WebP at w=3000,h=3000,fit=cover (WebP, AVIF,
  * auto, JPEG, PNG), w=4000 and w=4000,h=4000,fit=cover (WebP, AVIF, auto; and w=4000 as PNG),
- * queued: WebP 14, AVIF 14, JPEG 25, PNG 20, auto 14.
+ * made in the queue or inline: WebP 14, AVIF 14, JPEG 25, PNG 20, auto 14.
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';

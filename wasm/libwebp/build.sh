@@ -77,11 +77,12 @@ PATCH="$HERE/level-store.patch"
 PATCH_SHA256=b2a7d5c4b2245856b44dad1afcc42183a62407b4fea3c01f4e079df84d10bb47
 echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
 (cd "$SRC" && patch -p1 --quiet --no-backup-if-mismatch <"$PATCH")
-# Our patch (wasm/README.md, "libwebp.wasm"): the VP8L decoder's window of rows may resume
-# where its last call stopped, so glue.c's webp_rows_read decodes a band of rows per call (the
-# streamed path pulls a lossless WebP's rows). Pinned likewise.
+# Our patch (wasm/README.md, "The banded lossless decode"): VP8LDecodeImage decodes up to a
+# stop row, and the VP8L decoder's window of rows may resume where its last call stopped, so
+# glue.c's webp_rows_read decodes a band of rows per call (the streamed path pulls a lossless
+# WebP's rows). Pinned likewise.
 PATCH="$HERE/vp8l-rows.patch"
-PATCH_SHA256=739e0922bb0f26dbb163f2ff7af4715ce4d1fd477d80b9d4a45e16a6cfd719cd
+PATCH_SHA256=a2cd5c248a67093a2e52a1beaf8e539c6087c22b4a6c9fa3f6d826a425c5219a
 echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
 (cd "$SRC" && patch -p1 --quiet --no-backup-if-mismatch <"$PATCH")
 
