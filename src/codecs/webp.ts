@@ -1,7 +1,8 @@
 /**
  * WebP through our own build of libwebp 1.5.0 (wasm/libwebp.wasm; source, ABI and provenance
  * in wasm/libwebp/ and wasm/README.md): still decode (lossy, lossless, alpha), decode scaled
- * by libwebp's rescaler (shrink-on-load), animated decode frame by frame (WebPAnimDecoder:
+ * by libwebp's rescaler (shrink-on-load), a lossless image's rows a band at a time
+ * ({@link openWebpRows}), animated decode frame by frame (WebPAnimDecoder:
  * canvas-composited RGBA frames), still encode and animated encode (WebPAnimEncoder).
  * libwebp ≥ 1.3.2 carries the CVE-2023-4863 fix, so lossless files need no other decoder.
  *
