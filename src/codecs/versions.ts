@@ -50,7 +50,7 @@ export const JPEG_TURBO_SHA256 = '42ad5a0352758385ce65f8004c443140b18492998abea6
  * does not fit (transform/fallback.ts): such variants get new keys.
  */
 export const JPEG_TURBO_ENC_SHA256 =
-  '0bc8431a840f3691886dd0b9a6b410e96dbc07f8744e3fd70935ded007a1afbf';
+  'f6dd97f09b00d2e6d94085beca21332484c2036a5dc598ab8e09bceb12aa7ebe';
 
 /**
  * SHA-256 of wasm/resize.wasm (our RGBA8 resampler: lanczos3 from wasm/common, premultiplied
@@ -115,8 +115,14 @@ export const RESIZE_SHA256 = 'd741c4c34e9f53f2008132107349b7492c7911afd8762abcae
  * WebP encode at its new, lower memory (transform/cost.ts `bandedWebpMb`): large WebP variants
  * that were refused, or made on a decode fallback, may be made in the queue or on the default
  * shape. The ledger's outputs are the same.
+ * 16: libjpeg-turbo's rows encoder hands its file out as it is written (the same bytes), and
+ * the planner charges it the file once instead of four times; where its two passes do not fit
+ * the queue's budget it encodes in one (baseline, standard Huffman tables, no coefficients
+ * kept: transform/fallback.ts `jpegOnePass`, session 13). JPEG variants that were refused are
+ * made in the queue, and some that were made with mozjpeg in the queue may be made from rows
+ * inline. The ledger's outputs are the same.
  */
-export const PIPELINE_VERSION = 15;
+export const PIPELINE_VERSION = 16;
 
 /**
  * SHA-256 of wasm/avif.wasm (our AVIF decoder: dav1d 1.5.1 + libavif 1.4.2; see
