@@ -3,7 +3,9 @@
  * compressor): its files decode to the size written and close to the pixels (PSNR), progressive
  * and baseline; rows out of order or left out are refused; the instance's memory stays within
  * the planner's figure (transform/jpeg-rows-cost.ts); the whole-buffer form makes the same file
- * as rows; and the row sink (codecs/row-sink.ts) keeps WebP's bytes.
+ * as rows; the file drained out of wasm as it is written is the one jpeg_mem_dest made; the
+ * single pass is baseline, decodes to the two passes' pixels and holds no coefficients; and the
+ * row sink (codecs/row-sink.ts) keeps WebP's bytes.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dropCodecs, wasmMemory } from '../../wasm/instances';
