@@ -66,7 +66,7 @@ let drain: ((ptr: number, len: number) => void) | null = null;
 /**
  * The .jpg's size the output buffer is first allocated at, bytes per pixel by libjpeg quality
  * (4:2:0 photos, bench/jpeg-rows-node.mjs: at 1600–2000 px the two-pass files take 0.10–0.22 at
- * q82, 0.29 at q90, 0.77 at q100 on the noisiest; single pass up to 15 % more): 0.35 up to q85,
+ * q82, 0.29 at q90, 0.77 at q100 on the noisiest; one pass 4-8 % more): 0.35 up to q85,
  * 1.2 above. A larger file grows the buffer by copying. The planner charges this (jpeg-rows-cost.ts).
  */
 export const jpegBytesPerPixel = (quality: number): number => (quality <= 85 ? 0.35 : 1.2);

@@ -142,23 +142,26 @@ export function placeShape(shape: PlanShape, format: EncodeFormat, config: Confi
           alt && { ...alt, jpegRows: true },
         ]
       : [alt];
+  placed = bestOf(placed, candidates, format, config);
+  if (format !== 'jpeg' || placed.placement !== 'refuse') return placed;
+  // Refused with libjpeg-turbo's two passes: its single pass (see the module comment).
+  const onePass = [full, shape, alt].map((c) => c && { ...c, jpegRows: true, jpegOnePass: true });
+  return bestOf(placed, onePass, format, config);
+}
+
+/**
+ * `placed`, or the first of `candidates` placed better than it (and then better than that,
+ * until one is inline); among refused ones, the least over the queue's budget.
+ */
+function bestOf(
+  placed: PlacedShape,
+  candidates: (PlanShape | null | undefined)[],
+  format: EncodeFormat,
+  config: Config,
+): PlacedShape {
   for (const c of candidates) {
     if (!c) continue;
     const next = placed1(c, format, config);
-    if (
-      RANK[next.placement] < RANK[placed.placement] ||
-      (next.placement === 'refuse' &&
-        placed.placement === 'refuse' &&
-        overQueue(next.estimate, config) < overQueue(placed.estimate, config))
-    )
-      placed = next;
-    if (placed.placement === 'inline') break;
-  }
-  if (format !== 'jpeg' || placed.placement !== 'refuse') return placed;
-  // Refused with libjpeg-turbo's two passes: its single pass (see the module comment).
-  for (const c of [full, shape, alt]) {
-    if (!c) continue;
-    const next = placed1({ ...c, jpegRows: true, jpegOnePass: true }, format, config);
     if (
       RANK[next.placement] < RANK[placed.placement] ||
       (next.placement === 'refuse' &&

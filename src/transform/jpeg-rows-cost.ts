@@ -39,8 +39,8 @@ export const JPEG_ROWS_FIXED_MB = 9.5;
 
 /**
  * What else grows with the output on this path besides the file and the coefficients, MiB per
- * output MP (the rows' views and garbage on the JS side): fitted to the largest outputs in one
- * pass, where nothing else hides it: the 99.6 MP → 8192x8192 measured 73.6 and 73.7 above idle,
+ * output MP (not attributed: wider rows through the decode, resize and colour stages, JS
+ * garbage): fitted to the largest outputs in one pass, where nothing else hides it: the 99.6 MP → 8192x8192 measured 73.6 and 73.7 above idle,
  * 2.3 over the model without it (67.1 MP); → 5666x8192 65.6, 1.1 over (46.4 MP).
  */
 const ROWS_MB_PER_MP = 0.05;
