@@ -281,6 +281,20 @@ const BEYOND = [
   ['24 MP progressive JPEG', 'w=3000,h=3000,fit=cover', 'webp'],
   ['99.6 MP JPEG', 'w=4000', 'webp'],
   ['99.6 MP JPEG', 'w=4000,h=4000,fit=cover', 'webp'],
+  // PNG outputs once the file is drained out of the encoder band by band (session 13,
+  // png_encode_drain): held once, in JS.
+  ['24 MP progressive JPEG', 'w=2400', 'png'],
+  ['24 MP progressive JPEG', 'w=3000,h=3000,fit=cover', 'png'],
+  ['12 MP phone JPEG', 'w=4000,h=4000,fit=cover', 'png'],
+  ['12 MP PNG', 'w=4000', 'png'],
+  ['12 MP WebP (lossy)', 'w=3000,h=3000,fit=cover', 'png'],
+  ['12 MP WebP (lossless)', 'w=3000', 'png'],
+  ['12 MP AVIF', 'w=3000,h=3000,fit=cover', 'png'],
+  ['12 MP AVIF', 'w=4000', 'png'],
+  ['48 MP JPEG', 'w=4000', 'png'],
+  ['48 MP JPEG', 'w=4000,h=4000,fit=cover', 'png'],
+  ['99.6 MP JPEG', 'w=3000', 'png'],
+  ['99.6 MP JPEG', 'w=4000,h=4000,fit=cover', 'png'],
   // JPEG outputs placed once libjpeg-turbo's output is drained as written and, where its two
   // passes do not fit the queue, encoded in one (session 13, transform/fallback.ts).
   ['48 MP JPEG', 'w=4000', 'jpeg'],
@@ -297,6 +311,16 @@ const BEYOND = [
   ['24 MP progressive JPEG', 'w=4000', 'jpeg'],
   ['24 MP progressive JPEG', 'w=4000,h=4000,fit=cover', 'jpeg'],
   ['24 MP progressive JPEG', 'w=5000', 'jpeg'],
+  // Over 5 s of CPU, placed once the queue's budget is 10 s (one pass).
+  ['48 MP JPEG', 'w=5000', 'jpeg'],
+  ['48 MP JPEG', 'w=5000,h=5000,fit=cover', 'jpeg'],
+  ['48 MP JPEG', 'w=6000', 'jpeg'],
+  ['48 MP JPEG', 'w=6000,h=6000,fit=cover', 'jpeg'],
+  ['99.6 MP JPEG', 'w=5000', 'jpeg'],
+  ['99.6 MP JPEG', 'w=5000,h=5000,fit=cover', 'jpeg'],
+  ['99.6 MP JPEG', 'w=6000', 'jpeg'],
+  ['99.6 MP JPEG', 'w=6000,h=6000,fit=cover', 'jpeg'],
+  ['99.6 MP JPEG', 'w=8192', 'jpeg'],
 ];
 for (const [label, t, f] of BEYOND)
   CASES.push({

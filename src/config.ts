@@ -43,10 +43,10 @@ export interface Config {
   inlineBudgetMb: number;
   /**
    * What the queue consumer may spend on one message (it works on one message at a time, with
-   * no concurrent requests to leave room for): defaults 5000 ms (5x) and 112 MB (the 128 MB
+   * no concurrent requests to leave room for): defaults 10000 ms (10x) and 112 MB (the 128 MB
    * isolate less ~16 MB for the Worker's own heap). A variant over this is refused with a 422
    * (nobody can make it). Keep `queueBudgetMs × max_batch_size` under the consumer's CPU
-   * limit (`[limits] cpu_ms` in wrangler.consumer.toml: 60 s; 30 s by default).
+   * limit (`[limits] cpu_ms` in wrangler.consumer.toml: 120 s; 30 s by default, 300 s at most).
    */
   queueBudgetMs: number;
   queueBudgetMb: number;
@@ -77,7 +77,7 @@ export interface Config {
    * Reconciler (src/work/reconcile.ts): an open job item or fan-out page with no progress for
    * this long is re-sent, s (default 600). It must exceed a message's whole retry budget: the
    * backoffs of `max_retries` retries (2 + 4 + 8 s, ±20 %), as many batch timeouts, and
-   * `queueBudgetMs` per delivery of a full batch (10 × 5 s) — about 220 s with the defaults.
+   * `queueBudgetMs` per delivery of a full batch (10 × 10 s) — about 420 s with the defaults.
    */
   reconcileStaleSeconds: number;
   /** Re-sends of one item or fan-out page before it is failed for good (default 2). */
@@ -200,7 +200,7 @@ export function loadConfig(vars: ConfigVars): Config {
     maxInlinePixels: positiveInt(vars, 'MAX_INLINE_PIXELS', 6_000_000),
     inlineBudgetMs: positiveInt(vars, 'INLINE_BUDGET_MS', 1000),
     inlineBudgetMb: positiveInt(vars, 'INLINE_BUDGET_MB', 96),
-    queueBudgetMs: positiveInt(vars, 'QUEUE_BUDGET_MS', 5000),
+    queueBudgetMs: positiveInt(vars, 'QUEUE_BUDGET_MS', 10000),
     queueBudgetMb: positiveInt(vars, 'QUEUE_BUDGET_MB', 112),
     queueMaxRetries: positiveInt(vars, 'QUEUE_MAX_RETRIES', 3),
     orphanGraceSeconds: positiveInt(vars, 'ORPHAN_GRACE_SECONDS', 86_400),

@@ -2,9 +2,12 @@
  * PNG encoding a band of rows at a time, in wasm/png_scaled.wasm (the Rust `png` crate 0.17.7's
  * `StreamWriter`: Sub filter, deflate level 1, as its `Encoder` defaults; source and ABI in
  * wasm/png-scaled/src/encode.rs and wasm/README.md). Rows are filtered and deflated as they
- * arrive, so the module holds the compressed file, one band and the deflate state (about
- * 0.3 MiB), never the RGBA image; except `encodePngFilled`, for a caller whose rows come out of
- * order (a turned image), which has the whole image written into one band. The band loops are
+ * arrive, and the file's full segments are drained into one JS buffer after every band
+ * (resizable, reserving {@link pngFileBound} and growing in place), so
+ * the file exists once, in JS, and the module holds one band, the deflate state and at most a
+ * segment or two (about 2.5 MiB), never the RGBA image; except `encodePngFilled`, for a caller
+ * whose rows come out of order (a turned image), which has the whole image written into one
+ * band (encoded and drained {@link PNG_BAND_ROWS} rows at a time). The band loops are
  * codecs/row-bands.ts. Its own instance (`pngEnc`), apart from the decoder's.
  */
 import { PNG_SCALED_DROP_ABOVE_BYTES } from '../config';
@@ -17,7 +20,8 @@ import type { RawImage } from './types';
 interface PngEncExports {
   memory: WebAssembly.Memory;
   png_encode_begin(width: number, height: number, channels: number, bandRows: number): number;
-  png_encode_rows(rows: number): number;
+  png_encode_rows_from(first: number, rows: number): number;
+  png_encode_drain(): number;
   png_encode_finish(): number;
   png_encode_release(): void;
 }
@@ -71,7 +75,8 @@ export interface PngEncodeOptions {
  * before the next is asked for. `produce` must not call this module; it may return a promise
  * (a transform that yields between rows, transform/yield.ts), and the result is then a
  * promise too (nothing else may use this module meanwhile: yield.ts `inLane`).
- * @returns the .png file, a fresh array.
+ * @returns the .png file: a fixed-length view of a fresh resizable buffer (reserving
+ *   {@link pngFileBound}).
  * @throws RangeError for a size outside 1..2^28 pixels, a bad band height or channel count, a
  *   row asked for out of order, or rows missing at the end; PngEncodeError when the module
  *   fails (a trap discards the instance); whatever `produce` or `onBand` throws (the encode is
@@ -124,9 +129,64 @@ export function encodePngFilled(
 }
 
 /**
+ * The largest 8-bit PNG file of `width` × `height` pixels of `channels` (3, 4) bytes as this
+ * encoder writes it, bytes: the filtered rows (a filter byte each) stored raw, which is what
+ * deflate falls back to where it cannot compress (5 bytes per 65,535-byte stored block, zlib's
+ * 6), 12 bytes of chunk framing per 256 KiB IDAT and the fixed chunks, with 0.5 % and 4 KiB
+ * spare. Photos take about 60 % of it (src/transform/png-cost.ts).
+ */
+export function pngFileBound(width: number, height: number, channels: 3 | 4): number {
+  const raw = height * (1 + width * channels);
+  const deflated = raw + 5 * Math.ceil(raw / 65535) + 6;
+  return Math.ceil(1.005 * (deflated + 12 * Math.ceil(deflated / (256 << 10)))) + 4096;
+}
+
+/**
+ * The file as it is drained: one resizable buffer that reserves {@link pngFileBound} and grows
+ * in place as segments arrive (V8 commits a resizable ArrayBuffer's pages as it grows, fresh
+ * and zero: a fixed buffer of the bound would be zeroed, so resident, whole), regrown by
+ * doubling, a copy, should the bound ever be passed.
+ */
+class FileBuffer {
+  private buffer: ArrayBuffer;
+  private length = 0;
+
+  constructor(bound: number) {
+    this.buffer = new ArrayBuffer(0, { maxByteLength: bound });
+  }
+
+  /** Appends the segments a drain or finish header names (its table and word-7 total). */
+  append(e: PngEncExports, header: OwnHeader): void {
+    const table = OwnDecoder.view(e, header);
+    const words = new Uint32Array(table.buffer, table.byteOffset, table.length / 4);
+    const start = this.length;
+    for (let i = 0; i + 1 < words.length; i += 2) {
+      const seg = new Uint8Array(e.memory.buffer, words[i], words[i + 1]);
+      const end = this.length + seg.length;
+      if (end > this.buffer.maxByteLength) {
+        const grown = new ArrayBuffer(end, { maxByteLength: 2 * end });
+        new Uint8Array(grown).set(new Uint8Array(this.buffer, 0, this.length));
+        this.buffer = grown;
+      }
+      this.buffer.resize(end);
+      new Uint8Array(this.buffer, this.length).set(seg);
+      this.length = end;
+    }
+    if (this.length - start !== header[7])
+      throw new PngEncodeError('internal', `${this.length - start} of ${header[7]} bytes`);
+  }
+
+  /** The file: a fixed-length view of the buffer. */
+  file(): Uint8Array {
+    return new Uint8Array(this.buffer, 0, this.length);
+  }
+}
+
+/**
  * One encode on the shared instance: begin (a band buffer of `bandRows` rows), `write` the
- * rows into it (a promise when it yields, and then so is the result), finish, copy out.
- * A failure frees the encode (after a trap `use` discards the instance instead).
+ * rows into it (a promise when it yields, and then so is the result), draining the file's
+ * full segments after each band, finish, drain the rest. A failure frees the encode (after a
+ * trap `use` discards the instance instead).
  */
 function run(
   width: number,
@@ -137,6 +197,7 @@ function run(
 ): Uint8Array | Promise<Uint8Array> {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
     throw new RangeError(`png encode: bad size ${width}x${height}`);
+  const file = new FileBuffer(pngFileBound(width, height, channels ?? 4));
   return encoder.use((e) => {
     const release = (err: unknown) => {
       if (!(err instanceof WebAssembly.RuntimeError)) e.png_encode_release();
@@ -144,9 +205,9 @@ function run(
     };
     const finish = () => {
       try {
-        const file = fileOf(e, encoder.header(e, e.png_encode_finish()));
+        file.append(e, encoder.header(e, e.png_encode_finish()));
         e.png_encode_release();
-        return file;
+        return file.file();
       } catch (err) {
         return release(err);
       }
@@ -157,28 +218,20 @@ function run(
       written = write({
         memory: () => e.memory.buffer,
         ptr: OwnDecoder.view(e, begun).byteOffset,
-        put: (rows) => void encoder.header(e, e.png_encode_rows(rows)),
+        // A band of the whole image (encodePngFilled) goes in pieces, drained between.
+        put: (rows) => {
+          for (let first = 0; first < rows; first += PNG_BAND_ROWS) {
+            const n = Math.min(PNG_BAND_ROWS, rows - first);
+            encoder.header(e, e.png_encode_rows_from(first, n));
+            file.append(e, encoder.header(e, e.png_encode_drain()));
+          }
+        },
       });
     } catch (err) {
       return release(err);
     }
     return written instanceof Promise ? written.then(finish, release) : finish();
   });
-}
-
-/** The file a finished encode's header names: its segments, joined (the one copy out). */
-function fileOf(e: PngEncExports, header: OwnHeader): Uint8Array {
-  const table = OwnDecoder.view(e, header);
-  const words = new Uint32Array(table.buffer, table.byteOffset, table.length / 4);
-  const out = new Uint8Array(header[7]!);
-  let at = 0;
-  for (let i = 0; i + 1 < words.length; i += 2) {
-    const len = words[i + 1]!;
-    out.set(new Uint8Array(e.memory.buffer, words[i], len), at);
-    at += len;
-  }
-  if (at !== out.length) throw new PngEncodeError('internal', `${at} of ${out.length} bytes`);
-  return out;
 }
 
 /**

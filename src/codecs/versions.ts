@@ -21,7 +21,7 @@ export const JPEG_SCALED_SHA256 =
  * encoder, png 0.17.7 inflating with fdeflate 0.3.7; see wasm/README.md), checked against the
  * committed file by the same test.
  */
-export const PNG_SCALED_SHA256 = 'c6b300112e5874bc76a524a52f8adff33991fa3812b482aa07e9c2a43d7dda46';
+export const PNG_SCALED_SHA256 = 'bf7720f40b87e64c0af3faf52191a8b98512f1822b3f148b59f3072e1a957f5c';
 
 /**
  * SHA-256 of wasm/libwebp.wasm (our build of libwebp 1.5.0: WebP decode, scaled and animated
@@ -115,14 +115,18 @@ export const RESIZE_SHA256 = 'd741c4c34e9f53f2008132107349b7492c7911afd8762abcae
  * WebP encode at its new, lower memory (transform/cost.ts `bandedWebpMb`): large WebP variants
  * that were refused, or made on a decode fallback, may be made in the queue or on the default
  * shape. The ledger's outputs are the same.
- * 16: libjpeg-turbo's rows encoder hands its file out as it is written (the same bytes), and
+ * 16: the PNG encoder's file is drained into JS band by band (codecs/png-enc.ts, session 13;
+ * the same bytes) and the planner charges it once (png-cost.ts `streamedPngEncodeMb`), and the
+ * queue's CPU budget is 10 s instead of 5 (QUEUE_BUDGET_MS): PNG variants and large outputs
+ * that were refused may be made in the queue. The ledger's outputs are the same.
+ * 17: libjpeg-turbo's rows encoder hands its file out as it is written (the same bytes), and
  * the planner charges it the file once instead of four times; where its two passes do not fit
  * the queue's budget it encodes in one (baseline, standard Huffman tables, no coefficients
  * kept: transform/fallback.ts `jpegOnePass`, session 13). JPEG variants that were refused are
- * made in the queue, and some that were made with mozjpeg in the queue may be made from rows
- * inline. The ledger's outputs are the same.
+ * made in the queue, and one made inline from libjpeg-turbo's M/8 rows is made from the JPEG
+ * module's decode. The ledger's outputs are the same.
  */
-export const PIPELINE_VERSION = 16;
+export const PIPELINE_VERSION = 17;
 
 /**
  * SHA-256 of wasm/avif.wasm (our AVIF decoder: dav1d 1.5.1 + libavif 1.4.2; see

@@ -151,7 +151,7 @@ export function placeShape(shape: PlanShape, format: EncodeFormat, config: Confi
 
 /**
  * `placed`, or the first of `candidates` placed better than it (and then better than that,
- * until one is inline); among refused ones, the least over the queue's budget.
+ * until one is inline); among refused ones, the least over the queue's budget ({@link nearer}).
  */
 function bestOf(
   placed: PlacedShape,
@@ -166,7 +166,7 @@ function bestOf(
       RANK[next.placement] < RANK[placed.placement] ||
       (next.placement === 'refuse' &&
         placed.placement === 'refuse' &&
-        overQueue(next.estimate, config) < overQueue(placed.estimate, config))
+        nearer(next.estimate, placed.estimate, config))
     )
       placed = next;
     if (placed.placement === 'inline') break;
@@ -186,6 +186,12 @@ function overQueue(est: CostEstimate, config: Config): number {
     Math.max(0, est.cpuMs / config.queueBudgetMs - 1) +
     Math.max(0, est.memoryMB / config.queueBudgetMb - 1)
   );
+}
+
+/** `a` is less over the queue's budget than `b` ({@link overQueue}; a tie: less CPU). */
+function nearer(a: CostEstimate, b: CostEstimate, config: Config): boolean {
+  const [oa, ob] = [overQueue(a, config), overQueue(b, config)];
+  return oa < ob || (oa === ob && a.cpuMs < b.cpuMs);
 }
 
 /** `shape` estimated for `format` and placed (cost.ts `placement`). */

@@ -40,10 +40,13 @@ export const JPEG_ROWS_FIXED_MB = 9.5;
 /**
  * What else grows with the output on this path besides the file and the coefficients, MiB per
  * output MP (not attributed: wider rows through the decode, resize and colour stages, JS
- * garbage): fitted to the largest outputs in one pass, where nothing else hides it: the 99.6 MP → 8192x8192 measured 73.6 and 73.7 above idle,
- * 2.3 over the model without it (67.1 MP); → 5666x8192 65.6, 1.1 over (46.4 MP).
+ * garbage): fitted to the largest outputs in one pass, where nothing else hides it, on the
+ * uploaded record's facts (no colour stage charged for a source without a profile; the bench's
+ * probe facts charge 3 MB more): the 99.6 MP → 5666x8192 measured 65.6-67.0 above idle over
+ * three runs, 4.5 over the model without it (46.4 MP: 0.097 per MP); → 8192x8192 73.6-73.7,
+ * 4.4 over (67.1 MP: 0.066).
  */
-const ROWS_MB_PER_MP = 0.05;
+const ROWS_MB_PER_MP = 0.1;
 
 /**
  * The rows encoder's memory for `outMP` output megapixels at `quality` (1..100; default our

@@ -95,11 +95,14 @@ export function pngDecodeCost(
 /**
  * Fixed memory of a streamed PNG encode, MiB, in place of `memoryFixedMB.encode.png`: the
  * instance (about 2.2: stack, data, deflate state) and what the JS side holds besides (the band
- * views, a flattened band's garbage, slack in the file's copy out). Fitted to the highest peak
- * against this model, the 12 MP PNG → 1600x1200 (74.3 MB above idle measured, 1.8 over the model
- * with 3; bench/results/2026-12-05-png-rows-memory.json), as JPEG_ROWS_FIXED_MB is.
+ * views, a flattened band's garbage, the drained segments' garbage). Fitted to the highest
+ * peak against this model, the 12 MP PNG → 1600x1200 (74.3 MB above idle measured, 1.8 over the
+ * model with 3; bench/results/2026-12-05-png-rows-memory.json), as JPEG_ROWS_FIXED_MB is; raised
+ * from 5.5 when the file began to be drained (session 13,
+ * bench/results/2026-12-06-png-drain-memory.json: the 12 MP phone JPEG → 1600x1200 measured
+ * 1.7 over the model with 5.5).
  */
-export const PNG_ROWS_FIXED_MB = 5.5;
+export const PNG_ROWS_FIXED_MB = 7.5;
 
 /**
  * Bytes per pixel of a streamed PNG's file, a bound for any content: 8-bit RGB stored raw (3,
@@ -110,14 +113,21 @@ export const PNG_ROWS_FIXED_MB = 5.5;
 const STREAMED_PNG_FILE_BYTES_PER_PIXEL = 3.03;
 
 /**
+ * Segments of the file in the PNG module between drains, MiB: up to two of 1 MiB (the one being
+ * written and a full one not yet drained; codecs/png-enc.ts drains after every band).
+ */
+const PNG_UNDRAINED_MB = 2;
+
+/**
  * The PNG encoder's memory for a `width` × `height` output on the streamed path, MiB
- * (besides {@link PNG_ROWS_FIXED_MB}): the file it writes (at most
- * {@link STREAMED_PNG_FILE_BYTES_PER_PIXEL}, in segments, no doubling) and its copy out to JS,
- * and the band buffer (32 RGBA rows); `whole`: the image is written whole into the band buffer
- * first (an output turned or flipped top to bottom, codecs/png-enc.ts `encodePngFilled`).
+ * (besides {@link PNG_ROWS_FIXED_MB}): the file (at most
+ * {@link STREAMED_PNG_FILE_BYTES_PER_PIXEL}), drained band by band into one JS buffer, so held
+ * once, with {@link PNG_UNDRAINED_MB} in the module, and the band buffer (32 RGBA rows);
+ * `whole`: the image is written whole into the band buffer first (an output turned or flipped
+ * top to bottom, codecs/png-enc.ts `encodePngFilled`).
  */
 export function streamedPngEncodeMb(width: number, height: number, whole: boolean): number {
   const pixels = width * height;
   const band = 4 * (whole ? pixels : 32 * width);
-  return (2 * STREAMED_PNG_FILE_BYTES_PER_PIXEL * pixels + band) / MIB;
+  return (STREAMED_PNG_FILE_BYTES_PER_PIXEL * pixels + band) / MIB + PNG_UNDRAINED_MB;
 }

@@ -82,6 +82,11 @@
  * cases: the variant at 1/N enlarged on the streamed path into WebP at method 0 or
  * libjpeg-turbo's rows), checked against transform/cost.ts `estimateEnlarged`.
  *
+ * 2026-12-06-png-drain-memory.json (session 13): every grid and beyond case with a PNG output,
+ * on the planner's shape (`|m8`: its fallback forced), once the PNG encoder's file is drained
+ * band by band into one resizable JS buffer (codecs/png-enc.ts; png-cost.ts
+ * `streamedPngEncodeMb`: the file held once), and the PNG outputs this brings within a budget;
+ * each supersedes every older figure of the same id (made with the file held twice).
  * 2026-12-06-jpeg-out-memory.json (session 13): every case with a JPEG output (`node
  * bench/grid-memory.mjs --out … '|jpeg'`) once libjpeg-turbo's file leaves wasm memory as it is
  * written (codecs/jpeg-rows.ts), on the planner's shape (which may now encode in one pass,
@@ -107,6 +112,7 @@ import avifFeed from '../../bench/results/2026-12-05-avif-feed-memory.json';
 import rowsRefit from '../../bench/results/2026-12-05-rows-refit-memory.json';
 import standIns from '../../bench/results/2026-12-05-standin-memory.json';
 import webpEncode from '../../bench/results/2026-12-05-webp-encode-memory.json';
+import pngDrain from '../../bench/results/2026-12-06-png-drain-memory.json';
 import jpegOut from '../../bench/results/2026-12-06-jpeg-out-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
@@ -295,13 +301,25 @@ CASES.push(
     id: c.id.replace('(planned)', '(level store)'),
   })),
 );
-// Every JPEG output measured again once libjpeg-turbo's file is drained as written (session 13).
-const jpegOutFile = jpegOut as { cases: Record<string, Measured> };
+// Every PNG output measured again with the file drained out of the encoder (session 13).
+const pngDrainFile = pngDrain as { cases: Record<string, Measured> };
 const beforeDrain = CASES.splice(0, CASES.length).filter(
-  (c) => c.how === 'default' || !(untagged(c) in jpegOutFile.cases),
+  (c) => !(untagged(c) in pngDrainFile.cases),
 );
 CASES.push(
   ...beforeDrain,
+  ...gridCases(pngDrainFile, 'planned').map((c) => ({
+    ...c,
+    id: c.id.replace('(planned)', '(png drain)'),
+  })),
+);
+// Every JPEG output measured again once libjpeg-turbo's file is drained as written (session 13).
+const jpegOutFile = jpegOut as { cases: Record<string, Measured> };
+const beforeJpegDrain = CASES.splice(0, CASES.length).filter(
+  (c) => c.how === 'default' || !(untagged(c) in jpegOutFile.cases),
+);
+CASES.push(
+  ...beforeJpegDrain,
   ...gridCases(jpegOutFile, 'planned').map((c) => ({
     ...c,
     id: c.id.replace('(planned)', '(drained)'),

@@ -1,9 +1,10 @@
 //! PNG encoding fed by bands of rows: the host writes RGBA8 rows into a band buffer, the `png`
 //! crate's `StreamWriter` filters each row (Sub, as `Encoder`'s default) and deflates it
 //! (flate2 over miniz_oxide, `Compression::Fast`: level 1) as it comes, and the compressed
-//! chunks are appended to a list of segments. So the module holds the compressed output, one
-//! band, two filter rows and the deflate state, never the image. Chunk CRCs and the zlib
-//! Adler-32 are written as usual: `--cfg fuzzing` only stops the *decoder* checking them.
+//! chunks are appended to a list of segments (up to 1 MiB each), which the host drains as they
+//! fill. So the module holds one band, two filter rows, the deflate state and the segments not
+//! yet drained, never the image nor (when drained) the file. Chunk CRCs and the zlib Adler-32
+//! are written as usual: `--cfg fuzzing` only stops the *decoder* checking them.
 //!
 //! # ABI (header words as in `edge_wasm_common::abi`)
 //! - `png_encode_begin(width, height, channels, band_rows) -> header`: starts an 8-bit
@@ -11,9 +12,15 @@
 //!   band buffer (`band_rows` rows of `width` x 4 bytes, RGBA8), word 4 is its length.
 //! - `png_encode_rows(rows) -> header`: encodes the first `rows` rows of the band buffer (the
 //!   next rows of the image, top to bottom).
-//! - `png_encode_finish() -> header`: after the last row. Word 3 points at `n` pairs of u32
-//!   (segment pointer, segment length), word 4 is `8 n`, word 7 the file's length: the file
-//!   is those segments in order.
+//! - `png_encode_rows_from(first, rows) -> header`: the same for the band's rows `first` ..
+//!   `first + rows` (a band of the whole image encoded a piece at a time, drained between).
+//! - `png_encode_drain() -> header`: hands over the file's bytes written so far in full
+//!   segments: word 3 points at `n` pairs of u32 (segment pointer, segment length), word 4 is
+//!   `8 n`, word 7 their total length (0 and an empty table when none is full). They stay
+//!   valid until the next `png_encode_*` call, which frees them. Optional: what is not
+//!   drained is handed over by `png_encode_finish`.
+//! - `png_encode_finish() -> header`: after the last row. As `png_encode_drain`, for the rest
+//!   of the file: the file is the drained segments, in order, then these.
 //! - `png_encode_release()`: frees the encode (its band and output); a failed call frees it
 //!   too.
 
@@ -91,13 +98,14 @@ struct Encode {
     rows_left: usize,
 }
 
-/// What the last `png_encode_finish` made: the segments and their (pointer, length) table.
+/// Segments handed to the host: the segments and their (pointer, length) table.
 struct Finished {
     _segs: Vec<Vec<u8>>,
     _table: Vec<u32>,
 }
 
 static mut ENCODE: Option<Encode> = None;
+/// The segments and table handed over by the last `png_encode_drain` or `png_encode_finish`.
 static mut FINISHED: Option<Finished> = None;
 static mut MESSAGE: String = String::new();
 
@@ -204,23 +212,31 @@ fn begin(width: u32, height: u32, channels: u32, band_rows: u32) -> Result<(u32,
 /// Encodes the first `rows` rows of the band buffer.
 #[no_mangle]
 pub extern "C" fn png_encode_rows(rows: u32) -> *const u32 {
+    png_encode_rows_from(0, rows)
+}
+
+/// Encodes the band buffer's rows `first` .. `first + rows`.
+#[no_mangle]
+pub extern "C" fn png_encode_rows_from(first: u32, rows: u32) -> *const u32 {
     let result = unsafe {
+        FINISHED = None;
         match ENCODE.as_mut() {
             None => fail(S_BAD_ARGUMENT, "no PNG encode in progress"),
-            Some(enc) => write_rows(enc, rows as usize),
+            Some(enc) => write_rows(enc, first as usize, rows as usize),
         }
     };
     unsafe { report(result, 0, 0) }
 }
 
-fn write_rows(enc: &mut Encode, rows: usize) -> Result<(u32, u32, u32), Failure> {
-    if rows == 0 || rows > enc.band_rows || rows > enc.rows_left {
+fn write_rows(enc: &mut Encode, first: usize, rows: usize) -> Result<(u32, u32, u32), Failure> {
+    if rows == 0 || first >= enc.band_rows || rows > enc.band_rows - first || rows > enc.rows_left
+    {
         return fail(S_BAD_ARGUMENT, "row count outside the band or past the image");
     }
     let (n, rgb) = (enc.width * 4, enc.rgb);
     enc.rows_left -= rows;
     let Encode { stream, out, band, row, .. } = enc;
-    for src in band[..rows * n].chunks_exact(n) {
+    for src in band[first * n..(first + rows) * n].chunks_exact(n) {
         let line: &[u8] = if rgb {
             for (d, s) in row.chunks_exact_mut(3).zip(src.chunks_exact(4)) {
                 d.copy_from_slice(&s[..3]);
@@ -234,10 +250,49 @@ fn write_rows(enc: &mut Encode, rows: usize) -> Result<(u32, u32, u32), Failure>
     Ok((band.as_ptr() as u32, band.len() as u32, 0))
 }
 
+/// Hands over the full segments written so far (see the module docs for the result).
+#[no_mangle]
+pub extern "C" fn png_encode_drain() -> *const u32 {
+    let result = unsafe {
+        FINISHED = None;
+        match ENCODE.as_mut() {
+            None => fail(S_BAD_ARGUMENT, "no PNG encode in progress"),
+            Some(enc) => {
+                let full = {
+                    let mut s = enc.out.borrow_mut();
+                    // Every segment but the last is full; the last may still be written to.
+                    let keep = usize::from(s.segs.last().map_or(false, |v| v.len() < v.capacity()));
+                    let n = s.segs.len() - keep;
+                    s.segs.drain(..n).collect::<Vec<_>>()
+                };
+                hand_over(full)
+            }
+        }
+    };
+    unsafe { report(result, 0, 0) }
+}
+
+/// Keeps `segs` in [`FINISHED`] and returns (table pointer, table length, total bytes).
+fn hand_over(segs: Vec<Vec<u8>>) -> Result<(u32, u32, u32), Failure> {
+    let total: usize = segs.iter().map(|s| s.len()).sum();
+    if total > u32::MAX as usize {
+        return fail(S_INTERNAL, "PNG output of 4 GiB or more");
+    }
+    let mut table: Vec<u32> = try_vec(segs.len() * 2, "the segment table")?;
+    for s in &segs {
+        table.push(s.as_ptr() as u32);
+        table.push(s.len() as u32);
+    }
+    let (ptr, len) = (table.as_ptr() as u32, (table.len() * 4) as u32);
+    unsafe { FINISHED = Some(Finished { _segs: segs, _table: table }) };
+    Ok((ptr, len, total as u32))
+}
+
 /// Ends the encode after its last row (see the module docs for the result).
 #[no_mangle]
 pub extern "C" fn png_encode_finish() -> *const u32 {
     let result = unsafe {
+        FINISHED = None;
         match ENCODE.take() {
             None => fail(S_BAD_ARGUMENT, "no PNG encode in progress"),
             Some(enc) => finish(enc),
@@ -262,16 +317,5 @@ fn finish(enc: Encode) -> Result<(u32, u32, u32), Failure> {
         }
         core::mem::take(&mut s.segs)
     };
-    let total: usize = segs.iter().map(|s| s.len()).sum();
-    if total > u32::MAX as usize {
-        return fail(S_INTERNAL, "PNG output of 4 GiB or more");
-    }
-    let mut table: Vec<u32> = try_vec(segs.len() * 2, "the segment table")?;
-    for s in &segs {
-        table.push(s.as_ptr() as u32);
-        table.push(s.len() as u32);
-    }
-    let (ptr, len) = (table.as_ptr() as u32, (table.len() * 4) as u32);
-    unsafe { FINISHED = Some(Finished { _segs: segs, _table: table }) };
-    Ok((ptr, len, total as u32))
+    hand_over(segs)
 }
