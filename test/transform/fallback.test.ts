@@ -149,7 +149,9 @@ describe('the M/8 fallback', () => {
   it('names the plan least over the budget when every plan is refused', () => {
     // The grid's 99.6 MP JPEG (8300x12000, 7.5 MiB) → 5000x7229 WebP: the JPEG module decodes it
     // whole at 1/1 (about 720 MB); libjpeg-turbo's 5/8 rows, about 119, are still over 112.
-    // (At w=4000 its 4/8 rows fit the queue since libwebp keeps its levels: about 95.)
+    // (At w=4000 its 4/8 rows fit the queue since libwebp keeps its levels: about 95.) Its 8/8
+    // rows hold as much memory and take more CPU, both within the 10 s budget: the tie goes to
+    // the plan with less CPU.
     const src: PlanSource = {
       format: 'jpeg',
       width: 8300,
