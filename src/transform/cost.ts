@@ -652,7 +652,12 @@ export function estimateShape(
   const encode = jpegRows
     ? {
         ...encodeCost(format, outMP, avifSpeed, t),
-        mb: jpegRowsEncodeMb(outMP, encoderQuality(spec.quality, format), transpose || flipY),
+        mb: jpegRowsEncodeMb(
+          outMP,
+          encoderQuality(spec.quality, format),
+          transpose || flipY,
+          shape.jpegOnePass === true,
+        ),
       }
     : pngRows
       ? {
