@@ -789,7 +789,7 @@ export function estimateEnlarged(
   else if (format === 'jpeg') {
     encode = {
       ms: STAND_IN_ENCODE_MS_PER_MP.jpeg * outMP,
-      mb: jpegRowsEncodeMb(outMP, STAND_IN_QUALITY.jpeg, false),
+      mb: jpegRowsEncodeMb(outMP, STAND_IN_QUALITY.jpeg, false, true),
     };
     encodeFixedMB = JPEG_ROWS_FIXED_MB;
   } else if (format === 'png') {

@@ -812,12 +812,13 @@ async function runStages(
 
 /**
  * The row sink of a low-resolution stand-in in `format` (see STAND_IN_QUALITY): WebP at
- * STAND_IN_WEBP_METHOD, JPEG from rows (libjpeg-turbo, baseline; the image is already
- * flattened), PNG with alpha when the source has it.
+ * STAND_IN_WEBP_METHOD, JPEG from rows (libjpeg-turbo in one pass: baseline, standard Huffman
+ * tables, no coefficients held; the image is already flattened), PNG with alpha when the
+ * source has it.
  */
 export function standInSink(format: 'webp' | 'jpeg' | 'png', hasAlpha: boolean): RowSinkFormat {
   if (format === 'webp') return { format, method: STAND_IN_WEBP_METHOD };
-  if (format === 'jpeg') return { format, progressive: false };
+  if (format === 'jpeg') return { format, progressive: false, singlePass: true };
   return { format, channels: hasAlpha ? 4 : 3 };
 }
 

@@ -93,6 +93,10 @@
  * transform/fallback.ts `jpegOnePass`), `jrows:` forced, stand-ins; and `jone:` cases, forced
  * into libjpeg-turbo's single pass (`|m8`: on the decode fallback). Each supersedes every older
  * figure of the same id (default-shape figures stay: mozjpeg's).
+ *
+ * 2026-12-06-standin-jpeg-memory.json (session 13): the JPEG stand-ins (`standin:…|jpeg|N`)
+ * once they are written in libjpeg-turbo's one pass (transform/pipeline.ts `standInSink`, priced
+ * by `estimateEnlarged` with `jpegRowsEncodeMb(…, onePass)`); they supersede the older figures.
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +117,7 @@ import rowsRefit from '../../bench/results/2026-12-05-rows-refit-memory.json';
 import standIns from '../../bench/results/2026-12-05-standin-memory.json';
 import webpEncode from '../../bench/results/2026-12-05-webp-encode-memory.json';
 import pngDrain from '../../bench/results/2026-12-06-png-drain-memory.json';
+import standInJpeg from '../../bench/results/2026-12-06-standin-jpeg-memory.json';
 import jpegOut from '../../bench/results/2026-12-06-jpeg-out-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
@@ -478,6 +483,8 @@ describe('the planner covers every measured grid peak', () => {
       ...Object.fromEntries(
         Object.entries(jpegOutFile.cases).filter(([id]) => id.startsWith('standin:')),
       ),
+      // JPEG stand-ins once they take libjpeg-turbo's one pass (session 13): they supersede.
+      ...(standInJpeg as { cases: Record<string, Measured> }).cases,
     }),
   )('%s (stand-in)', (id, m) => {
     const [label = '', t = '', f = '', n = ''] = id.replace(/^standin:/, '').split('|');
