@@ -26,6 +26,7 @@
  *                               scaled decode; skipped where the variant has none)
  *   jrows:<source label>|<t>|jpeg  the pipeline with the JPEG encoded from rows, forced
  *   jrows:<…>|jpeg|m8           the same on the shape's decode fallback, forced
+ *   jone:<source label>|<t>|jpeg[|m8]  the same in libjpeg-turbo's single pass, forced
  *   prog:<label>|<t>|webp[|m8]  progressive JPEGs reduced: the planner's shape, or (m8) its
  *                               decode fallback forced (libjpeg-turbo at M/8)
  *   standin:<label>|<t>|<f>|<N> a low-resolution stand-in (delivery/stand-in.ts): the variant
@@ -294,6 +295,32 @@ const BEYOND = [
   ['48 MP JPEG', 'w=4000,h=4000,fit=cover', 'png'],
   ['99.6 MP JPEG', 'w=3000', 'png'],
   ['99.6 MP JPEG', 'w=4000,h=4000,fit=cover', 'png'],
+  // JPEG outputs placed once libjpeg-turbo's output is drained as written and, where its two
+  // passes do not fit the queue, encoded in one (session 13, transform/fallback.ts).
+  ['48 MP JPEG', 'w=4000', 'jpeg'],
+  ['99.6 MP JPEG', 'w=4000', 'jpeg'],
+  ['99.6 MP JPEG', 'w=4000,h=4000,fit=cover', 'jpeg'],
+  ['12 MP phone JPEG', 'w=4000,h=4000,fit=cover', 'jpeg'],
+  ['12 MP PNG', 'w=4000,h=4000,fit=cover', 'jpeg'],
+  ['12 MP AVIF', 'w=4000', 'jpeg'],
+  ['12 MP WebP (lossy)', 'w=4000', 'jpeg'],
+  ['12 MP WebP (lossless)', 'w=3000,h=3000,fit=cover', 'jpeg'],
+  ['12 MP WebP (lossless)', 'w=4000', 'jpeg'],
+  ['12 MP WebP (lossless)', 'w=4000,h=4000,fit=cover', 'jpeg'],
+  ['24 MP progressive JPEG', 'w=3000', 'jpeg'],
+  ['24 MP progressive JPEG', 'w=4000', 'jpeg'],
+  ['24 MP progressive JPEG', 'w=4000,h=4000,fit=cover', 'jpeg'],
+  ['24 MP progressive JPEG', 'w=5000', 'jpeg'],
+  // Over 5 s of CPU, placed once the queue's budget is 10 s (one pass).
+  ['48 MP JPEG', 'w=5000', 'jpeg'],
+  ['48 MP JPEG', 'w=5000,h=5000,fit=cover', 'jpeg'],
+  ['48 MP JPEG', 'w=6000', 'jpeg'],
+  ['48 MP JPEG', 'w=6000,h=6000,fit=cover', 'jpeg'],
+  ['99.6 MP JPEG', 'w=5000', 'jpeg'],
+  ['99.6 MP JPEG', 'w=5000,h=5000,fit=cover', 'jpeg'],
+  ['99.6 MP JPEG', 'w=6000', 'jpeg'],
+  ['99.6 MP JPEG', 'w=6000,h=6000,fit=cover', 'jpeg'],
+  ['99.6 MP JPEG', 'w=8192', 'jpeg'],
   // A lossless WebP's rows pulled into the streamed path (session 13,
   // wasm/libwebp/vp8l-rows.patch): no held output, lanczos3 in resize.wasm.
   ['12 MP WebP (lossless)', 'w=3000,h=3000,fit=cover', 'webp'],
@@ -423,12 +450,38 @@ const JROWS = [
   ['99.6 MP JPEG', 'w=4000,h=4000,fit=cover', 'm8'],
   ['12 MP phone JPEG', 'w=4000,h=4000,fit=cover'],
   ['8 MP phone JPEG (portrait, EXIF 6)', 'w=3000,h=3000,fit=cover'],
+  // Two passes, placed in the queue once the file is drained as written (session 13).
+  ['48 MP JPEG', 'w=4000', 'm8'],
 ];
 for (const [label, t, m8] of JROWS)
   CASES.push({
     id: `jrows:${label}|${t}|jpeg${m8 ? '|m8' : ''}`,
     input: () => gridBytes(label),
     params: { op: 'pipeline', t, f: 'jpeg', jr: 1, ...(m8 && { m8: 1 }) },
+  });
+
+/**
+ * JPEG outputs in libjpeg-turbo's single pass (`jo=1`: the planner's shape, or `|m8` its decode
+ * fallback, with `jpegRows` and `jpegOnePass`), to fit jpeg-rows-cost.ts's one-pass figure:
+ * bands, the whole image written at once (EXIF 6), alpha flattened, full size, and the largest
+ * outputs (over the queue's CPU budget today, so priced by memory only).
+ */
+const JONE = [
+  ['12 MP phone JPEG', ''],
+  ['12 MP phone JPEG', 'w=4000,h=4000,fit=cover'],
+  ['8 MP phone JPEG (portrait, EXIF 6)', 'w=3000,h=3000,fit=cover'],
+  ['12 MP PNG', 'w=3000'],
+  ['3 MP alpha PNG', ''],
+  ['48 MP JPEG', 'w=4000', 'm8'],
+  ['48 MP JPEG', 'w=6000', 'm8'],
+  ['99.6 MP JPEG', 'w=8192', 'm8'],
+  ['99.6 MP JPEG', 'w=8192,h=8192,fit=cover', 'm8'],
+];
+for (const [label, t, m8] of JONE)
+  CASES.push({
+    id: `jone:${label}|${t}|jpeg${m8 ? '|m8' : ''}`,
+    input: () => gridBytes(label),
+    params: { op: 'pipeline', t, f: 'jpeg', jo: 1, ...(m8 && { m8: 1 }) },
   });
 
 /**

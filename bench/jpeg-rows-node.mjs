@@ -3,7 +3,8 @@
  * Bytes, PSNR and wasm memory of the rows JPEG encoder (src/codecs/jpeg-rows.ts,
  * wasm/jpeg_turbo_enc.wasm: libjpeg-turbo 2.1.5) against mozjpeg (@jsquash/jpeg, today's
  * encoder, as src/codecs/encode.ts calls it) at the same quality, on photos resized by sharp
- * (lanczos3) to the sizes the service makes. No timings.
+ * (lanczos3) to the sizes the service makes: two-pass progressive (`rows`) and baseline
+ * (`rowsBaseline`), and single pass (`onePass`: baseline, standard Huffman tables). No timings.
  *
  *   node bench/jpeg-rows-node.mjs [quality...]    (default 82; our default JPEG quality)
  *
@@ -107,7 +108,11 @@ for (const [file, width] of CASES) {
       mozjpeg: m.length,
       mozPsnr: +(await psnr(m, rgba)).toFixed(2),
     };
-    for (const progressive of [true, false]) {
+    for (const [key, progressive, singlePass] of [
+      ['rows', true, false],
+      ['rowsBaseline', false, false],
+      ['onePass', false, true],
+    ]) {
       const n = info.width * 4;
       const out = ours.encodeJpegRows(
         info.width,
@@ -115,14 +120,14 @@ for (const [file, width] of CASES) {
         (rowAt) => {
           for (let y = 0; y < info.height; y++) rowAt(y).set(rgba.subarray(y * n, (y + 1) * n));
         },
-        { quality: q, progressive },
+        { quality: q, progressive, singlePass },
       );
-      const key = progressive ? 'rows' : 'rowsBaseline';
       row[key] = out.length;
       row[`${key}Psnr`] = +(await psnr(out, rgba)).toFixed(2);
       row[`${key}VsMoz`] = `${(((out.length - m.length) / m.length) * 100).toFixed(1)}%`;
       row[`${key}WasmMiB`] = +(memories.at(-1).buffer.byteLength / 2 ** 20).toFixed(1);
     }
+    row.onePassVsRows = `${(((row.onePass - row.rows) / row.rows) * 100).toFixed(1)}%`;
     rows.push(row);
   }
 }

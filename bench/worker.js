@@ -20,9 +20,10 @@
  *        op=encode   &format=jpeg|png|webp|avif[&quality=Q][&speed=S][&rows=1]
  *                    (rows=1, JPEG only: libjpeg-turbo fed the rows band by band through the
  *                    streamed path's row sink, codecs/row-sink.ts, instead of mozjpeg)
- *        op=pipeline &t=<transform>&f=<format>[&m8=1][&jr=1]   (probe + parseTransform +
- *                    the planner's shape, transform/fallback.ts, or with m8=1 its decode
- *                    fallback forced, with jr=1 its JPEG encoded from rows, + runShape)
+ *        op=pipeline &t=<transform>&f=<format>[&m8=1][&jr=1|&jo=1]   (probe + parseTransform
+ *                    + the planner's shape, transform/fallback.ts, or with m8=1 its decode
+ *                    fallback forced, with jr=1 its JPEG encoded from rows, with jo=1 from
+ *                    rows in libjpeg-turbo's single pass, + runShape)
  *        op=standin  &t=<transform>&f=webp|jpeg|png&factor=2|4|8   a low-resolution stand-in
  *                    (delivery/stand-in.ts choice 3: the spec at 1/factor of the size,
  *                    enlarged to its canvas into the cheapest encoder, runShape `enlargeTo`)
@@ -144,17 +145,21 @@ function operation(q) {
       const placed = placeShape(planned, format, loadConfig({}));
       // m8=1&jr=1: both (the fallback's decode, encoded from rows).
       const forced = q.get('m8') === '1' ? decodeFallback(planned) : planned;
+      // jo=1: the same in libjpeg-turbo's single pass (`jpegOnePass`), forced.
       const shape =
-        q.get('jr') === '1'
-          ? forced && { ...forced, jpegRows: true }
-          : q.get('m8') === '1'
-            ? forced
-            : placed.shape;
+        q.get('jo') === '1'
+          ? forced && { ...forced, jpegRows: true, jpegOnePass: true }
+          : q.get('jr') === '1'
+            ? forced && { ...forced, jpegRows: true }
+            : q.get('m8') === '1'
+              ? forced
+              : placed.shape;
       if (!shape) throw new Error('no decode fallback for this variant');
       const plan = {
         placement: shape === placed.shape ? placed.placement : 'forced',
         decode: shape.decode,
         jpegRows: shape.jpegRows === true,
+        jpegOnePass: shape.jpegOnePass === true,
       };
       return async () => {
         const r = await runShape(input.bytes, shape, format);

@@ -50,6 +50,14 @@ export interface Config {
    */
   queueBudgetMs: number;
   queueBudgetMb: number;
+  /**
+   * The last resort of a miss sent to the queue (delivery/stand-in.ts): when no stand-in fits
+   * the inline budget, the one that takes the least CPU is still made in the request if it
+   * fits this much CPU, ms (default 4000), the inline memory and no decoded-pixel ceiling,
+   * rather than answer a `503` problem that a browser shows as a broken image. A Worker's
+   * request may use 30 s of CPU; the cost is the first request's latency.
+   */
+  standInBudgetMs: number;
   /** The orphan sweep deletes originals without a row once they are this old, s (24 h). */
   orphanGraceSeconds: number;
   /**
@@ -142,6 +150,7 @@ export type ConfigVars = Partial<
     | 'INLINE_BUDGET_MB'
     | 'QUEUE_BUDGET_MS'
     | 'QUEUE_BUDGET_MB'
+    | 'STAND_IN_BUDGET_MS'
     | 'QUEUE_MAX_RETRIES'
     | 'ORPHAN_GRACE_SECONDS'
     | 'QUEUE_UPLOAD_WORK'
@@ -202,6 +211,7 @@ export function loadConfig(vars: ConfigVars): Config {
     inlineBudgetMb: positiveInt(vars, 'INLINE_BUDGET_MB', 96),
     queueBudgetMs: positiveInt(vars, 'QUEUE_BUDGET_MS', 10000),
     queueBudgetMb: positiveInt(vars, 'QUEUE_BUDGET_MB', 112),
+    standInBudgetMs: positiveInt(vars, 'STAND_IN_BUDGET_MS', 4000),
     queueMaxRetries: positiveInt(vars, 'QUEUE_MAX_RETRIES', 3),
     orphanGraceSeconds: positiveInt(vars, 'ORPHAN_GRACE_SECONDS', 86_400),
     queueUploadWork: vars.QUEUE_UPLOAD_WORK !== 'false',

@@ -5,8 +5,15 @@
  * straight into its memory, so the image to encode never exists whole anywhere; or, for a
  * caller whose rows come out of order (a turned image), the whole image written into its
  * input buffer once. YCbCr 4:2:0, the standard quantisation tables scaled by libjpeg's quality,
- * optimised Huffman tables, progressive by default. libjpeg keeps the quantised coefficients
- * of the whole image while it encodes (3 bytes per pixel at 4:2:0), not the pixels.
+ * optimised Huffman tables, progressive by default: libjpeg then keeps the quantised
+ * coefficients of the whole image while it encodes (3 bytes per pixel at 4:2:0), not the
+ * pixels. `singlePass`: baseline with the standard Huffman tables, each row compressed and
+ * written as it comes, no coefficients kept (larger files: docs/performance.md, "JPEG output
+ * drained").
+ *
+ * The file leaves wasm memory as it is written: the module hands each full 256 KiB segment to
+ * `env.je_write`, which copies it into one JS buffer sized up front at
+ * {@link jpegFileBound} (grown by copying only past it); the result is a view of that buffer.
  *
  * Against mozjpeg (codecs/encode.ts, trellis quantisation and its own tables) its files are
  * larger at the same quality: docs/performance.md, "JPEG encoded from rows". One instance per
@@ -23,13 +30,7 @@ import type { RawImage } from './types';
 /** The module's exports (wasm/jpeg-turbo/glue-enc.c). */
 interface JpegRowsExports extends OwnModuleExports {
   _initialize(): void;
-  je_begin(
-    width: number,
-    height: number,
-    quality: number,
-    progressive: number,
-    band: number,
-  ): number;
+  je_begin(width: number, height: number, quality: number, mode: number, band: number): number;
   je_put(first: number, rows: number): number;
   je_finish(): number;
   je_release(): void;
@@ -52,9 +53,27 @@ const encoder = new OwnDecoder<JpegRowsExports>({
   error: (code, message, options) =>
     new JpegEncodeError(`jpeg encode (${code}): ${message}`, options),
   dropAboveBytes: JPEG_TURBO_DROP_ABOVE_BYTES,
-  imports: () => ({ wasi_snapshot_preview1: wasiStdioStubs() }),
+  imports: () => ({
+    wasi_snapshot_preview1: wasiStdioStubs(),
+    env: { je_write: (ptr: number, len: number) => void drain?.(ptr >>> 0, len >>> 0) },
+  }),
   start: (e) => e._initialize(),
 });
+
+/** Where the running encode's `je_write` copies the file's next bytes (set by `run`). */
+let drain: ((ptr: number, len: number) => void) | null = null;
+
+/**
+ * The .jpg's size the output buffer is first allocated at, bytes per pixel by libjpeg quality
+ * (4:2:0 photos, bench/jpeg-rows-node.mjs: at 1600–2000 px the two-pass files take 0.10–0.22 at
+ * q82, 0.29 at q90, 0.77 at q100 on the noisiest; one pass 4-8 % more): 0.35 up to q85,
+ * 1.2 above. A larger file grows the buffer by copying. The planner charges this (jpeg-rows-cost.ts).
+ */
+export const jpegBytesPerPixel = (quality: number): number => (quality <= 85 ? 0.35 : 1.2);
+
+/** The output buffer's first size for a `width` × `height` JPEG at `quality`, bytes. */
+export const jpegFileBound = (width: number, height: number, quality: number): number =>
+  Math.ceil(jpegBytesPerPixel(quality) * width * height) + 4096;
 
 /** Rows per band of {@link encodeJpegRows}: 32 (two 4:2:0 MCU rows). */
 export const JPEG_BAND_ROWS = 32;
@@ -65,6 +84,11 @@ export interface JpegRowsOptions {
   quality: number;
   /** Progressive scans (libjpeg's simple progression); false: baseline. Default true. */
   progressive?: boolean;
+  /**
+   * One pass: baseline with the standard Huffman tables, no coefficients kept (overrides
+   * `progressive`). Default false: two passes, optimised tables.
+   */
+  singlePass?: boolean;
   /** Runs on each finished band (its rows as RGBA8, in the encoder's memory) before encoding. */
   onBand?: (band: RawImage, top: number) => void;
 }
@@ -86,7 +110,7 @@ function check(width: number, height: number, quality: number): void {
  * this module; it may return a promise (a transform that yields between rows,
  * transform/yield.ts), and the result is then a promise too (nothing else may use this module
  * meanwhile: yield.ts `inLane`).
- * @returns the .jpg file (a fresh array).
+ * @returns the .jpg file (a view of a fresh buffer, which may be longer).
  * @throws RangeError for a bad size or quality, a row out of order or rows left out;
  *   JpegEncodeError when libjpeg fails (the instance is discarded); whatever `produce` or
  *   `onBand` throws (the encode is abandoned).
@@ -146,7 +170,9 @@ export function encodeJpegFilled(
 
 /**
  * One encode on the shared instance: begin (an input buffer of `bandRows` rows), `write` the
- * rows into it (a promise when it yields, and then so is the result), finish, copy out.
+ * rows into it (a promise when it yields, and then so is the result), finish; the file's bytes
+ * are copied out as the module writes them (`je_write`), into a buffer of
+ * {@link jpegFileBound} bytes, and the result is a view of its first bytes.
  */
 function run(
   width: number,
@@ -156,9 +182,22 @@ function run(
   write: (target: BandTarget) => void | Promise<void>,
 ): Uint8Array | Promise<Uint8Array> {
   check(width, height, opts.quality);
+  const mode = opts.singlePass ? 2 : opts.progressive === false ? 0 : 1;
+  let out = new Uint8Array(jpegFileBound(width, height, opts.quality));
+  let size = 0;
   return encoder.use((e) => {
+    drain = (ptr, len) => {
+      if (size + len > out.length) {
+        const grown = new Uint8Array(Math.max(size + len, Math.ceil(out.length * 1.5)));
+        grown.set(out.subarray(0, size));
+        out = grown;
+      }
+      out.set(new Uint8Array(e.memory.buffer, ptr, len), size);
+      size += len;
+    };
     // After a trap the instance is discarded by `use`; otherwise free the encode's buffers.
     const release = () => {
+      drain = null;
       try {
         e.je_release();
       } catch {
@@ -167,17 +206,17 @@ function run(
     };
     const finish = () => {
       try {
-        return new Uint8Array(OwnDecoder.data(e, encoder.header(e, e.je_finish())).buffer);
+        const header = encoder.header(e, e.je_finish());
+        if (header[4] !== size)
+          throw new JpegEncodeError(`jpeg encode: ${size} of ${header[4]} bytes`);
+        return out.subarray(0, size);
       } finally {
         release();
       }
     };
     let written: void | Promise<void>;
     try {
-      const begun = encoder.header(
-        e,
-        e.je_begin(width, height, opts.quality, opts.progressive === false ? 0 : 1, bandRows),
-      );
+      const begun = encoder.header(e, e.je_begin(width, height, opts.quality, mode, bandRows));
       written = write({
         memory: () => e.memory.buffer,
         ptr: OwnDecoder.view(e, begun).byteOffset,

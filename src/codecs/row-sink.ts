@@ -44,12 +44,13 @@ export interface RowSink {
 
 /**
  * What a streamed variant is encoded as: a WebP (libwebp's `method`, 0 fast .. 6 slow, default
- * 4), a JPEG (progressive or baseline), or a PNG (`channels` 3: RGB, for an output known to be
- * opaque; 4: RGBA).
+ * 4), a JPEG (progressive or baseline; `singlePass`: baseline with the standard Huffman tables,
+ * no coefficients kept, codecs/jpeg-rows.ts), or a PNG (`channels` 3: RGB, for an output known
+ * to be opaque; 4: RGBA).
  */
 export type RowSinkFormat =
   | { format: 'webp'; method?: number }
-  | { format: 'jpeg'; progressive: boolean }
+  | { format: 'jpeg'; progressive: boolean; singlePass?: boolean }
   | { format: 'png'; channels: 3 | 4 };
 
 /**
@@ -83,7 +84,11 @@ export function rowSink(
         encodeWebpInto(width, height, fill, { quality, pause, method }),
     };
   }
-  const opts = { quality: encodeQuality('jpeg', { quality }), progressive: out.progressive };
+  const opts = {
+    quality: encodeQuality('jpeg', { quality }),
+    progressive: out.progressive,
+    singlePass: out.singlePass === true,
+  };
   return {
     anyOrder: false,
     rows: (width, height, produce, onBand) =>

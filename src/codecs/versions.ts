@@ -50,7 +50,7 @@ export const JPEG_TURBO_SHA256 = '42ad5a0352758385ce65f8004c443140b18492998abea6
  * does not fit (transform/fallback.ts): such variants get new keys.
  */
 export const JPEG_TURBO_ENC_SHA256 =
-  '0bc8431a840f3691886dd0b9a6b410e96dbc07f8744e3fd70935ded007a1afbf';
+  'f6dd97f09b00d2e6d94085beca21332484c2036a5dc598ab8e09bceb12aa7ebe';
 
 /**
  * SHA-256 of wasm/resize.wasm (our RGBA8 resampler: lanczos3 from wasm/common, premultiplied
@@ -119,14 +119,20 @@ export const RESIZE_SHA256 = 'd741c4c34e9f53f2008132107349b7492c7911afd8762abcae
  * the same bytes) and the planner charges it once (png-cost.ts `streamedPngEncodeMb`), and the
  * queue's CPU budget is 10 s instead of 5 (QUEUE_BUDGET_MS): PNG variants and large outputs
  * that were refused may be made in the queue. The ledger's outputs are the same.
- * 17: a still lossless (VP8L) WebP on the streamed path is pulled as rows, cropped and scaled
+ * 17: libjpeg-turbo's rows encoder hands its file out as it is written (the same bytes), and
+ * the planner charges it the file once instead of four times; where its two passes do not fit
+ * the queue's budget it encodes in one (baseline, standard Huffman tables, no coefficients
+ * kept: transform/fallback.ts `jpegOnePass`, session 13). JPEG variants that were refused are
+ * made in the queue, and one made inline from libjpeg-turbo's M/8 rows is made from the JPEG
+ * module's decode. The ledger's outputs are the same.
+ * 18: a still lossless (VP8L) WebP on the streamed path is pulled as rows, cropped and scaled
  * by libwebp's rescaler as it is decoded (codecs/webp.ts `openWebpRows`,
  * wasm/libwebp/vp8l-rows.patch, session 13; the same pixels as before), and the planner, which
  * no longer charges libwebp's scaled output (or the whole image), makes variants it refused
  * (the 12 MP lossless WebP at w=3000,h=3000,fit=cover, w=4000 and w=4000,h=4000,fit=cover,
  * queued). The ledger's outputs are the same.
  */
-export const PIPELINE_VERSION = 17;
+export const PIPELINE_VERSION = 18;
 
 /**
  * SHA-256 of wasm/avif.wasm (our AVIF decoder: dav1d 1.5.1 + libavif 1.4.2; see

@@ -16,9 +16,14 @@
  *    written into the cheapest encoder (WebP at method 0 and quality 50, JPEG from rows by
  *    libjpeg-turbo at quality 60: transform/pipeline.ts `standInSink`, priced by
  *    transform/cost.ts `estimateEnlarged`);
- * 4. else nothing can be shown within the budget: `503` with `Retry-After` and a problem body
- *    (never a `202` problem, which a browser shows as a broken image). No grid cell ends here
- *    (test/routes/delivery-grid.test.ts); a tight `INLINE_BUDGET_MB` can.
+ * 4. else, the last resort: of those plans and the variant itself, the one that takes the
+ *    least CPU, when it fits {@link lastResortBudget} (more CPU than inline, the same memory,
+ *    no decoded-pixel ceiling; `X-Stand-In` ends `; last-resort`; the queued message still
+ *    makes and stores the variant). Without it a fresh 12 MP PNG or AVIF original, whose
+ *    every stand-in needs its whole decode, answered nothing near full size;
+ * 5. else nothing can be shown: `503` with `Retry-After` and a problem body (never a `202`
+ *    problem, which a browser shows as a broken image). A tight `INLINE_BUDGET_MB` can end
+ *    here.
  *
  * A stand-in has a short `max-age`, no `ETag`, `X-Variant-Source: stand-in`, and is never
  * stored: not in R2, not in the edge cache under the variant's key. Once the consumer has
@@ -258,10 +263,41 @@ async function standInPlans(r: OffloadRequest, budget: Budget): Promise<StandInP
   return plans.sort((a, b) => b.detail - a.detail);
 }
 
-/** Serves the first stand-in that fits the inline budget (see the module comment). */
+/**
+ * What a last-resort stand-in may spend (see the module comment): `STAND_IN_BUDGET_MS` of CPU,
+ * the inline memory budget, no decoded-pixel ceiling.
+ */
+export const lastResortBudget = (config: Config): Budget => ({
+  cpuMs: config.standInBudgetMs,
+  memoryMB: config.inlineBudgetMb,
+});
+
+/**
+ * Serves the first stand-in that fits the inline budget, else the least CPU one within
+ * {@link lastResortBudget} (see the module comment).
+ */
 async function standIn(r: OffloadRequest, queued: string): Promise<Response> {
   const budget = inlineBudget(r.config);
-  const plan = (await standInPlans(r, budget)).find((p) => fits(p.estimate, budget));
+  const plans = await standInPlans(r, budget);
+  const lastResort = lastResortBudget(r.config);
+  const itself: StandInPlan = {
+    what: `same-geometry; format=${r.plan.format}`,
+    detail: r.plan.geometry.canvas.width,
+    estimate: r.plan.estimate,
+    run: async () =>
+      runShape(
+        await bytesOf(await getOriginal(r.env.BUCKET, r.rec.sha256), r.rec.id),
+        r.plan,
+        r.plan.format,
+        r.config.maxAnimationPixels,
+      ),
+  };
+  const plan =
+    plans.find((p) => fits(p.estimate, budget)) ??
+    [...plans, itself]
+      .filter((p) => fits(p.estimate, lastResort))
+      .sort((a, b) => a.estimate.cpuMs - b.estimate.cpuMs)
+      .map((p) => ({ ...p, what: `${p.what}; last-resort` }))[0];
   if (!plan) {
     const { estimate, negotiated } = r.plan;
     const retryAfter = Math.max(1, Math.ceil(estimate.cpuMs / 1000) + 2);

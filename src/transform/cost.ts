@@ -671,7 +671,12 @@ export function estimateShape(
   const encode = jpegRows
     ? {
         ...encodeCost(format, outMP, avifSpeed, t),
-        mb: jpegRowsEncodeMb(outMP, encoderQuality(spec.quality, format), transpose || flipY),
+        mb: jpegRowsEncodeMb(
+          outMP,
+          encoderQuality(spec.quality, format),
+          transpose || flipY,
+          shape.jpegOnePass === true,
+        ),
       }
     : pngRows
       ? {
@@ -805,7 +810,7 @@ export function estimateEnlarged(
   else if (format === 'jpeg') {
     encode = {
       ms: STAND_IN_ENCODE_MS_PER_MP.jpeg * outMP,
-      mb: jpegRowsEncodeMb(outMP, STAND_IN_QUALITY.jpeg, false),
+      mb: jpegRowsEncodeMb(outMP, STAND_IN_QUALITY.jpeg, false, true),
     };
     encodeFixedMB = JPEG_ROWS_FIXED_MB;
   } else if (format === 'png') {

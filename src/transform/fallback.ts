@@ -33,7 +33,11 @@
  * libjpeg-turbo fed rows on the streamed path (transform/streamed.ts, codecs/jpeg-rows.ts),
  * which holds the output's coefficients instead of mozjpeg's whole RGBA and buffers: its files
  * are larger at the same quality (docs/performance.md, "JPEG encoded from rows"), accepted only
- * for a variant that could otherwise not be made in that place.
+ * for a variant that could otherwise not be made in that place. When even that is refused (its
+ * two passes keep the whole output's coefficients: 2.86 MiB per output MP), libjpeg-turbo in a
+ * single pass (`jpegOnePass`: baseline, the standard Huffman tables, rows compressed and
+ * written as they come, no coefficients kept; files 4-8 % larger than its two passes,
+ * docs/performance.md, "JPEG output drained"), on those decodes, placed as above.
  *
  * The choice depends only on the shape, the format and the budgets, so the request and the
  * queue consumer make the same choice for the same variant (the same bytes either way).
@@ -109,8 +113,9 @@ export const decodeFallback = (shape: PlanShape): PlanShape | null =>
  * decode where that is no worse on any count; when that is not inline, the first of these
  * placed better than it (and then better than that, until one is inline): the shape's decode
  * fallback ({@link decodeFallback}); for a JPEG, libjpeg-turbo's 8/8, the shape and then its
- * decode fallback encoded by libjpeg-turbo from rows (`jpegRows`). When every one is refused,
- * the one least over the queue's budget ({@link overQueue}).
+ * decode fallback encoded by libjpeg-turbo from rows (`jpegRows`); when all of these are
+ * refused, libjpeg-turbo's single pass (`jpegOnePass`) on the 8/8, the shape's and the fallback's
+ * decode. When every one is refused, the one least over the queue's budget ({@link overQueue}).
  */
 export function placeShape(shape: PlanShape, format: EncodeFormat, config: Config): PlacedShape {
   let placed = placed1(shape, format, config);
@@ -137,6 +142,23 @@ export function placeShape(shape: PlanShape, format: EncodeFormat, config: Confi
           alt && { ...alt, jpegRows: true },
         ]
       : [alt];
+  placed = bestOf(placed, candidates, format, config);
+  if (format !== 'jpeg' || placed.placement !== 'refuse') return placed;
+  // Refused with libjpeg-turbo's two passes: its single pass (see the module comment).
+  const onePass = [full, shape, alt].map((c) => c && { ...c, jpegRows: true, jpegOnePass: true });
+  return bestOf(placed, onePass, format, config);
+}
+
+/**
+ * `placed`, or the first of `candidates` placed better than it (and then better than that,
+ * until one is inline); among refused ones, the least over the queue's budget ({@link nearer}).
+ */
+function bestOf(
+  placed: PlacedShape,
+  candidates: (PlanShape | null | undefined)[],
+  format: EncodeFormat,
+  config: Config,
+): PlacedShape {
   for (const c of candidates) {
     if (!c) continue;
     const next = placed1(c, format, config);

@@ -208,6 +208,12 @@ export interface VariantShape extends ReturnType<typeof planVariant> {
    * mozjpeg's memory does not fit the place the variant would be made in.
    */
   jpegRows?: boolean;
+  /**
+   * With `jpegRows`: libjpeg-turbo in one pass (baseline, standard Huffman tables, no
+   * coefficients kept: codecs/jpeg-rows.ts `singlePass`): set only by the planner, where the
+   * two-pass encode does not fit the queue's budget (transform/fallback.ts).
+   */
+  jpegOnePass?: boolean;
 }
 
 /**
@@ -762,7 +768,7 @@ async function runStages(
   const quality = encoderQuality(spec.quality, format);
   if (streams(src, spec, format, planned.inner, enlargeTo !== undefined, planned.jpegRows)) {
     // The output image is written once, into the encoder's input (transform/streamed.ts).
-    const output = streamedOutput(spec, format, src.hasAlpha);
+    const output = streamedOutput(spec, format, src.hasAlpha, planned.jpegOnePass === true);
     const made = await streamFor(bytes, src, planned.crop, planned.target, planned.decode, (d) => {
       lap('decode');
       const icc = iccOf(d.img);
@@ -830,12 +836,13 @@ async function runStages(
 
 /**
  * The row sink of a low-resolution stand-in in `format` (see STAND_IN_QUALITY): WebP at
- * STAND_IN_WEBP_METHOD, JPEG from rows (libjpeg-turbo, baseline; the image is already
- * flattened), PNG with alpha when the source has it.
+ * STAND_IN_WEBP_METHOD, JPEG from rows (libjpeg-turbo in one pass: baseline, standard Huffman
+ * tables, no coefficients held; the image is already flattened), PNG with alpha when the
+ * source has it.
  */
 export function standInSink(format: 'webp' | 'jpeg' | 'png', hasAlpha: boolean): RowSinkFormat {
   if (format === 'webp') return { format, method: STAND_IN_WEBP_METHOD };
-  if (format === 'jpeg') return { format, progressive: false };
+  if (format === 'jpeg') return { format, progressive: false, singlePass: true };
   return { format, channels: hasAlpha ? 4 : 3 };
 }
 

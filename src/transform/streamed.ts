@@ -90,12 +90,14 @@ export const jpegProgressive = (spec: TransformSpec): boolean =>
 /**
  * What a streamed variant of `spec` ({@link streams}) is encoded as, and for a JPEG or PNG of
  * a source with transparency, the opaque colour it is flattened onto (`background`; for JPEG
- * default white).
+ * default white). `jpegOnePass`: a JPEG in libjpeg-turbo's single pass (the planner's
+ * `jpegOnePass`), else progressive or baseline as {@link jpegProgressive} says.
  */
 export function streamedOutput(
   spec: TransformSpec,
   format: EncodeFormat,
   hasAlpha: boolean,
+  jpegOnePass = false,
 ): { sink: RowSinkFormat; flatten?: Rgba } {
   if (format !== 'jpeg' && format !== 'png') return { sink: { format: 'webp' } };
   const bg = spec.background ?? { r: 255, g: 255, b: 255, a: 255 };
@@ -103,7 +105,9 @@ export function streamedOutput(
     sink:
       format === 'png'
         ? { format: 'png', channels: 3 }
-        : { format: 'jpeg', progressive: jpegProgressive(spec) },
+        : jpegOnePass
+          ? { format: 'jpeg', progressive: false, singlePass: true }
+          : { format: 'jpeg', progressive: jpegProgressive(spec) },
     flatten: hasAlpha ? { ...bg, a: 255 } : undefined,
   };
 }

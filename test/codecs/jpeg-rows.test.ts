@@ -3,7 +3,9 @@
  * compressor): its files decode to the size written and close to the pixels (PSNR), progressive
  * and baseline; rows out of order or left out are refused; the instance's memory stays within
  * the planner's figure (transform/jpeg-rows-cost.ts); the whole-buffer form makes the same file
- * as rows; and the row sink (codecs/row-sink.ts) keeps WebP's bytes.
+ * as rows; the file drained out of wasm as it is written is the one jpeg_mem_dest made; the
+ * single pass is baseline, decodes to the two passes' pixels and holds no coefficients; and the
+ * row sink (codecs/row-sink.ts) keeps WebP's bytes.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dropCodecs, wasmMemory } from '../../wasm/instances';
@@ -70,6 +72,47 @@ describe('encodeJpegRows', () => {
       quality: 82,
     });
     expect(whole).toEqual(fromRows(img, 82));
+  });
+
+  it('drains the same bytes jpeg_mem_dest gave (two-pass, progressive and baseline)', async () => {
+    // sha256 of the files the module made with jpeg_mem_dest (wasm sha 0bc8431a…, session 12).
+    const sha = async (b: Uint8Array) =>
+      [...new Uint8Array(await crypto.subtle.digest('SHA-256', b))]
+        .map((x) => x.toString(16).padStart(2, '0'))
+        .join('');
+    expect([await sha(fromRows(img, 82, true)), await sha(fromRows(img, 95, false))]).toEqual([
+      '4e0f621e0c31aa34677ed09eae8f9437a03eddb29c8ac06e3257e02e23f5bdab',
+      '36d045453e16831df3a91eee8ecdf734289d9a9aaeb4ea8e6dd894d2b60b634c',
+    ]);
+  });
+
+  it('in one pass: baseline, the same pixels as two passes, a few % larger, no coefficients held', async () => {
+    dropCodecs();
+    const one = encodeJpegRows(
+      img.width,
+      img.height,
+      (rowAt) => {
+        const n = img.width * 4;
+        for (let y = 0; y < img.height; y++) rowAt(y).set(img.data.subarray(y * n, (y + 1) * n));
+      },
+      { quality: 82, singlePass: true },
+    );
+    // The instance: 1 MiB initial memory, the band of 32 rows, libjpeg's state and one 256 KiB
+    // segment; no coefficients (4.8 MiB for this image in two passes).
+    const held = (wasmMemory().jpegRowsEnc ?? 0) / MiB;
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThanOrEqual(2);
+    expect(one.findIndex((b, i) => b === 0xff && one[i + 1] === 0xc0)).toBeGreaterThan(0);
+    // Only the Huffman coding differs: the same quantised coefficients, so the same pixels.
+    const two = fromRows(img, 82, true);
+    const [a, b] = [await decodeImage(one, 'jpeg'), await decodeImage(two, 'jpeg')];
+    expect(psnr(a.data, img.data)).toBeCloseTo(psnr(b.data, img.data), 2);
+    expect(one.length).toBeGreaterThan(two.length);
+    expect(one.length).toBeLessThan(two.length * 1.12);
+    // Within the planner's one-pass figure (fixed + output).
+    expect(held).toBeLessThanOrEqual(
+      JPEG_ROWS_FIXED_MB + jpegRowsEncodeMb((1125 * 1500) / 1e6, 82, false, true),
+    );
   });
 
   it('refuses rows out of order or left out, and keeps working afterwards', () => {

@@ -287,6 +287,31 @@ describe('a full-size output', () => {
     const made = await decodeImage(new Uint8Array(await real.arrayBuffer()), 'webp');
     expect([made.width, made.height]).toEqual([4032, 3024]);
   });
+
+  it('a fresh 12 MP PNG at full size: the last resort, not a 503 (f=png: the variant itself; f=webp: 1/8 enlarged)', async () => {
+    const rec = (await uploadGrid(['12 MP PNG'])).get('12 MP PNG')!;
+    const cases = [
+      ['f=png', 'png', 'same-geometry; format=png; last-resort; size=4032x3024'],
+      ['f=webp', 'webp', 'low-res; 1/8; format=webp; last-resort; size=4032x3024'],
+    ] as const;
+    for (const [t, format, what] of cases) {
+      // Without the last resort (its CPU budget at 1 ms): nothing fits, 503.
+      const none = await call(`/img/${rec.id}/${t}`, {
+        headers: ACCEPT_ALL,
+        env: envWith(new FakeQueue(), { STAND_IN_BUDGET_MS: '1' }),
+      });
+      expect(none.status).toBe(503);
+      await none.arrayBuffer();
+      const q = new FakeQueue();
+      const first = await call(`/img/${rec.id}/${t}`, { headers: ACCEPT_ALL, env: envWith(q) });
+      expect(first.status, await first.clone().text()).toBe(200);
+      expect(first.headers.get('Content-Type')).toBe(`image/${format}`);
+      expect(first.headers.get('X-Variant-Source')).toBe('stand-in');
+      expect(first.headers.get('X-Stand-In')).toBe(what);
+      const img = await decodeImage(new Uint8Array(await first.arrayBuffer()), format);
+      expect([img.width, img.height]).toEqual([4032, 3024]);
+    }
+  }, 120_000);
 });
 
 describe('f=auto of an alpha source', () => {

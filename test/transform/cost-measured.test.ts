@@ -93,6 +93,16 @@
  * band by band into one resizable JS buffer (codecs/png-enc.ts; png-cost.ts
  * `streamedPngEncodeMb`: the file held once), and the PNG outputs this brings within a budget;
  * each supersedes every older figure of the same id (made with the file held twice).
+ * 2026-12-06-jpeg-out-memory.json (session 13): every case with a JPEG output (`node
+ * bench/grid-memory.mjs --out … '|jpeg'`) once libjpeg-turbo's file leaves wasm memory as it is
+ * written (codecs/jpeg-rows.ts), on the planner's shape (which may now encode in one pass,
+ * transform/fallback.ts `jpegOnePass`), `jrows:` forced, stand-ins; and `jone:` cases, forced
+ * into libjpeg-turbo's single pass (`|m8`: on the decode fallback). Each supersedes every older
+ * figure of the same id (default-shape figures stay: mozjpeg's).
+ *
+ * 2026-12-06-standin-jpeg-memory.json (session 13): the JPEG stand-ins (`standin:…|jpeg|N`)
+ * once they are written in libjpeg-turbo's one pass (transform/pipeline.ts `standInSink`, priced
+ * by `estimateEnlarged` with `jpegRowsEncodeMb(…, onePass)`); they supersede the older figures.
  */
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +123,8 @@ import rowsRefit from '../../bench/results/2026-12-05-rows-refit-memory.json';
 import standIns from '../../bench/results/2026-12-05-standin-memory.json';
 import webpEncode from '../../bench/results/2026-12-05-webp-encode-memory.json';
 import pngDrain from '../../bench/results/2026-12-06-png-drain-memory.json';
+import standInJpeg from '../../bench/results/2026-12-06-standin-jpeg-memory.json';
+import jpegOut from '../../bench/results/2026-12-06-jpeg-out-memory.json';
 import vp8lRows from '../../bench/results/2026-12-06-vp8l-rows-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
@@ -144,13 +156,27 @@ const gridCases = (file: { cases: Record<string, Measured> }, made: Made) =>
       const how = m8 === 'm8' ? ('m8' as const) : made;
       return { id: `${id} (${made})`, label, t, f: f as EncodeFormat, how, m };
     });
-/** A results file's `jrows:` cases (libjpeg-turbo's rows encoder forced), ids tagged `tag`. */
-function jrowsCases(file: { cases: Record<string, Measured> }, tag: string) {
+/**
+ * A results file's `jrows:` cases (libjpeg-turbo's rows encoder forced), or with `kind` 'jone'
+ * its `jone:` cases (the same in one pass), ids tagged `tag`.
+ */
+function jrowsCases(
+  file: { cases: Record<string, Measured> },
+  tag: string,
+  kind: 'jrows' | 'jone' = 'jrows',
+) {
   return Object.entries(file.cases)
-    .filter(([id]) => id.startsWith('jrows:'))
+    .filter(([id]) => id.startsWith(`${kind}:`))
     .map(([id, m]) => {
-      const [label = '', t = '', f = '', m8 = ''] = id.replace(/^jrows:/, '').split('|');
-      const how = m8 === 'm8' ? ('rows-m8' as const) : ('rows' as const);
+      const [label = '', t = '', f = '', m8 = ''] = id.replace(/^\w+:/, '').split('|');
+      const how =
+        kind === 'jone'
+          ? m8 === 'm8'
+            ? ('one-m8' as const)
+            : ('one' as const)
+          : m8 === 'm8'
+            ? ('rows-m8' as const)
+            : ('rows' as const);
       return { id: `${id} ${tag}`, label, t, f: f as EncodeFormat, how, m };
     });
 }
@@ -177,7 +203,7 @@ interface Case {
   label: string;
   t: string;
   f: EncodeFormat;
-  how: Made | 'm8' | 'rows' | 'rows-m8';
+  how: Made | 'm8' | 'rows' | 'rows-m8' | 'one' | 'one-m8';
   m: Measured;
 }
 const CASES: Case[] = [
@@ -299,6 +325,20 @@ CASES.push(
     id: c.id.replace('(planned)', '(png drain)'),
   })),
 );
+// Every JPEG output measured again once libjpeg-turbo's file is drained as written (session 13).
+const jpegOutFile = jpegOut as { cases: Record<string, Measured> };
+const beforeJpegDrain = CASES.splice(0, CASES.length).filter(
+  (c) => c.how === 'default' || !(untagged(c) in jpegOutFile.cases),
+);
+CASES.push(
+  ...beforeJpegDrain,
+  ...gridCases(jpegOutFile, 'planned').map((c) => ({
+    ...c,
+    id: c.id.replace('(planned)', '(drained)'),
+  })),
+  ...jrowsCases(jpegOutFile, '(drained)'),
+  ...jrowsCases(jpegOutFile, '(drained)', 'jone'),
+);
 // The lossless WebP measured again once its rows are pulled into the streamed path (session 13).
 const vp8lRowsFile = vp8lRows as { cases: Record<string, Measured> };
 const beforeVp8lRows = CASES.splice(0, CASES.length).filter(
@@ -318,18 +358,15 @@ const config = loadConfig({});
 const { queueBudgetMb } = config;
 
 /** The shape a case was made on (see the module comment). */
-function shapeOf(
-  src: PlanSource,
-  t: string,
-  f: EncodeFormat,
-  how: Made | 'm8' | 'rows' | 'rows-m8',
-): PlanShape {
+function shapeOf(src: PlanSource, t: string, f: EncodeFormat, how: Case['how']): PlanShape {
   const shape = shapeVariant(src, parseTransform(t));
   if (how === 'default') return shape;
   if (how === 'rows') return { ...shape, jpegRows: true };
+  if (how === 'one') return { ...shape, jpegRows: true, jpegOnePass: true };
   if (how === 'planned') return placeShape(shape, f, config).shape;
   const alt = decodeFallback(shape);
   if (!alt) throw new Error(`${t}: no decode fallback`);
+  if (how === 'one-m8') return { ...alt, jpegRows: true, jpegOnePass: true };
   return how === 'rows-m8' ? { ...alt, jpegRows: true } : alt;
 }
 
@@ -460,28 +497,34 @@ describe('the planner covers every measured grid peak', () => {
    * <f>|<N>`, the variant made at 1/N and enlarged into the cheapest encoder; `near <format>
    * <W>x<H>` is a stored variant of that size (facts as stand-in.ts gives a neighbour).
    */
-  it.each(Object.entries((standIns as { cases: Record<string, Measured> }).cases))(
-    '%s (stand-in)',
-    (id, m) => {
-      const [label = '', t = '', f = '', n = ''] = id.replace(/^standin:/, '').split('|');
-      const near = /^near (\w+) (\d+)x(\d+)$/.exec(label);
-      const src: PlanSource | undefined = near
-        ? {
-            format: near[1] as EncodeFormat,
-            width: Number(near[2]),
-            height: Number(near[3]),
-            orientation: 1,
-            hasAlpha: false,
-            colourManaged: false,
-          }
-        : facts.get(label);
-      expect(src, label).toBeDefined();
-      const spec = parseTransform(t);
-      const { canvas } = shapeVariant(src!, spec).geometry;
-      const small = shapeVariant(src!, reducedSpec(spec, canvas, Number(n)));
-      const est = estimateEnlarged(small, canvas, f as EncodeFormat);
-      expect(`${canvas.width}x${canvas.height}`).toBe(m.output);
-      expect(est.memoryMB).toBeGreaterThanOrEqual(m.peakAboveIdleMB);
-    },
-  );
+  it.each(
+    Object.entries({
+      ...(standIns as { cases: Record<string, Measured> }).cases,
+      ...Object.fromEntries(
+        Object.entries(jpegOutFile.cases).filter(([id]) => id.startsWith('standin:')),
+      ),
+      // JPEG stand-ins once they take libjpeg-turbo's one pass (session 13): they supersede.
+      ...(standInJpeg as { cases: Record<string, Measured> }).cases,
+    }),
+  )('%s (stand-in)', (id, m) => {
+    const [label = '', t = '', f = '', n = ''] = id.replace(/^standin:/, '').split('|');
+    const near = /^near (\w+) (\d+)x(\d+)$/.exec(label);
+    const src: PlanSource | undefined = near
+      ? {
+          format: near[1] as EncodeFormat,
+          width: Number(near[2]),
+          height: Number(near[3]),
+          orientation: 1,
+          hasAlpha: false,
+          colourManaged: false,
+        }
+      : facts.get(label);
+    expect(src, label).toBeDefined();
+    const spec = parseTransform(t);
+    const { canvas } = shapeVariant(src!, spec).geometry;
+    const small = shapeVariant(src!, reducedSpec(spec, canvas, Number(n)));
+    const est = estimateEnlarged(small, canvas, f as EncodeFormat);
+    expect(`${canvas.width}x${canvas.height}`).toBe(m.output);
+    expect(est.memoryMB).toBeGreaterThanOrEqual(m.peakAboveIdleMB);
+  });
 });

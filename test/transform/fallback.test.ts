@@ -4,10 +4,11 @@
  * budget, and is decoded with libjpeg-turbo at M/8 only when the 1/1 plan would be stood in
  * for or refused and M/8 fits a better place; a still lossy WebP likewise, cropped and scaled
  * by libwebp while decoding. Through the Worker: the bytes served are those of the path the
- * planner chose.
+ * planner chose. A JPEG output goes to libjpeg-turbo's rows encoder where mozjpeg does not fit,
+ * and to its single pass only where its two passes are refused.
  */
 import { env } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mayConvertColour } from '../../src/codecs/icc';
 import { probe } from '../../src/codecs/probe';
 import { loadConfig } from '../../src/config';
@@ -21,7 +22,7 @@ import {
 } from '../../src/transform/fallback';
 import { runPipeline, runShape, shapeVariant } from '../../src/transform/pipeline';
 import { parseTransform } from '../../src/transform/spec';
-import { call, fixture, upload } from '../helpers';
+import { call, fixture, gridSources, upload } from '../helpers';
 
 const config = loadConfig({});
 
@@ -245,5 +246,50 @@ describe('the lossy WebP scaled-decode fallback', () => {
     expect(none({ ...src, format: 'jpeg' }, 'w=700')).toBeNull();
     // decodeFallback takes either fallback.
     expect(decodeFallback(shapeVariant(src, parseTransform('w=700')))?.decode.inModule).toBe(true);
+  });
+});
+
+describe("libjpeg-turbo's single pass", () => {
+  /** The grid's 12 MP WebPs (scripts/lib/grid-sources.mjs), as their records give them. */
+  let lossless: PlanSource;
+  let lossy: PlanSource;
+  beforeAll(async () => {
+    const grid = await gridSources();
+    const facts = async (label: string) => ({
+      ...(await source(grid.find((g) => g.label === label)!.path)).src,
+      colourManaged: false,
+    });
+    lossless = await facts('12 MP WebP (lossless)');
+    lossy = await facts('12 MP WebP (lossy)');
+  }, 120_000);
+
+  it('is taken only where two passes are refused, and costs no coefficients', () => {
+    // w=4000: two passes hold 2.86 MiB per output MP of coefficients (12 MP: 34), over 112.
+    // (The grid's lossless WebP fits them since its rows are pulled, codecs/webp.ts
+    // `openWebpRows`: the lossy one, whose decode holds its image, is the case here.)
+    const big = shapeVariant(lossy, parseTransform('w=4000,f=jpeg'));
+    const twoPass = estimateShape({ ...big, jpegRows: true }, 'jpeg');
+    expect(placement(twoPass, config)).toBe('refuse');
+    const placed = placeShape(big, 'jpeg', config);
+    expect(placed.placement).toBe('queue');
+    expect(placed.shape).toMatchObject({ jpegRows: true, jpegOnePass: true });
+    expect(twoPass.memoryMB - placed.estimate.memoryMB).toBeGreaterThan(30);
+    // w=2400: two passes fit the queue, so they are kept (smaller files).
+    const small = placeShape(
+      shapeVariant(lossless, parseTransform('w=2400,f=jpeg')),
+      'jpeg',
+      config,
+    );
+    expect(small.placement).not.toBe('refuse');
+    expect(small.shape.jpegOnePass).toBeUndefined();
+  });
+
+  it('is never taken for other formats', () => {
+    const placed = placeShape(
+      shapeVariant(lossless, parseTransform('w=4000,f=png')),
+      'png',
+      config,
+    );
+    expect(placed.shape.jpegOnePass).toBeUndefined();
   });
 });

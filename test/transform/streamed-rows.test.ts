@@ -4,8 +4,9 @@
  * same bytes as the same decode held whole (`decodeJpegTurbo`): WebP and JPEG (rows encoder),
  * with and without EXIF orientation 6 (a transposing one: the output is whole in the encoder's
  * buffer, the source still streams) and an embedded ICC profile converted before resizing
- * (per band as decoded) and after; crops with an offset; at 8/8 and at M/8. And a JPEG whose
- * data stops part way is a DecodeError from the stream, after which the module decodes again.
+ * (per band as decoded) and after; crops with an offset; at 8/8 and at M/8. In libjpeg-turbo's
+ * single pass the file is baseline with the two passes' pixels. And a JPEG whose data stops
+ * part way is a DecodeError from the stream, after which the module decodes again.
  */
 import { describe, expect, it } from 'vitest';
 import { embeddedProfile } from '../../src/codecs/icc';
@@ -91,6 +92,39 @@ describe('JPEG rows into the streamed path', () => {
     const first = crop.width * crop.height < shape.target.width * shape.target.height;
     expect(bands > 0).toBe(icc !== null && first);
   });
+
+  it.each(['w=300', 'w=300,h=300,fit=cover'])(
+    "%s in one pass (the planner's jpegOnePass): baseline, the two passes' pixels",
+    async (t) => {
+      // EXIF 6: the output is written whole into the encoder; the profile is converted.
+      const bytes = await fixture('images/exif/Landscape_6.jpg');
+      const spec = parseTransform(`${t},f=jpeg`);
+      const shape = shapeVariant(probe(bytes), spec);
+      const icc = await embeddedProfile(bytes);
+      const plan = { orientation: shape.orientation, target: shape.target };
+      const one = streamedOutput(spec, 'jpeg', false, true);
+      expect(one.sink).toEqual({ format: 'jpeg', progressive: false, singlePass: true });
+      // One after the other: the encoder's instance is shared (yield.ts `inLane` in production).
+      const made = [];
+      for (const out of [one, streamedOutput(spec, 'jpeg', false)])
+        made.push(
+          await encodeStreamed(
+            { img: decodeJpegTurbo(bytes, 8), crop: shape.crop },
+            false,
+            plan,
+            icc,
+            undefined,
+            undefined,
+            out,
+          ),
+        );
+      const [a, b] = made.map((m) => m.bytes);
+      expect(a!.findIndex((x, i) => x === 0xff && a![i + 1] === 0xc0)).toBeGreaterThan(0);
+      expect(b!.findIndex((x, i) => x === 0xff && b![i + 1] === 0xc2)).toBeGreaterThan(0);
+      expect(decodeJpegTurbo(a!, 8).data).toEqual(decodeJpegTurbo(b!, 8).data);
+      expect(a!.length).toBeGreaterThan(b!.length);
+    },
+  );
 
   it('a baseline JPEG cut short: a DecodeError from the rows, then the module decodes again', async () => {
     const bytes = await fixture('images/large/2569067123_aca715a2ee_o.jpg');

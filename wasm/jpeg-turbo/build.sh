@@ -95,7 +95,8 @@ install_wasi_module jpeg-turbo "$T/out/jpeg_turbo.wasm" "$OUT"
 
 # The compressor (CMakeLists.txt JPEG_SOURCES: the jc*.c files, jdatadst.c, the forward DCTs and
 # the shared ones; no arithmetic coding) with its glue (wasm/jpeg-turbo/glue-enc.c: RGBA rows in,
-# a JPEG in memory out), linked into a module of its own: wasm/jpeg_turbo_enc.wasm.
+# the JPEG handed out a segment at a time through its one host import, env.je_write), linked into
+# a module of its own: wasm/jpeg_turbo_enc.wasm.
 ENC_SOURCES=(jcapimin.c jcapistd.c jccoefct.c jccolor.c jcdctmgr.c jchuff.c jcicc.c jcinit.c
   jcmainct.c jcmarker.c jcmaster.c jcomapi.c jcparam.c jcphuff.c jcprepct.c jcsample.c
   jdatadst.c jerror.c jfdctflt.c jfdctfst.c jfdctint.c jutils.c jmemmgr.c jmemnobs.c jsimd_none.c)
@@ -108,4 +109,5 @@ for f in je_begin je_put je_finish je_release je_message; do ENC_EXPORTS+=("-Wl,
   -Wl,--initial-memory=1048576 -Wl,--max-memory=2147483648 "${ENC_EXPORTS[@]}" \
   -o "$T/out/jpeg_turbo_enc.wasm" "${ENC_SOURCES[@]}" "$HERE/glue-enc.c")
 
-install_wasi_module jpeg-turbo "$T/out/jpeg_turbo_enc.wasm" "$WASM_DIR/jpeg_turbo_enc.wasm"
+install_wasi_module jpeg-turbo "$T/out/jpeg_turbo_enc.wasm" "$WASM_DIR/jpeg_turbo_enc.wasm" \
+  "env.je_write fd_close fd_seek fd_write"
