@@ -321,6 +321,16 @@ const BEYOND = [
   ['99.6 MP JPEG', 'w=6000', 'jpeg'],
   ['99.6 MP JPEG', 'w=6000,h=6000,fit=cover', 'jpeg'],
   ['99.6 MP JPEG', 'w=8192', 'jpeg'],
+  // A lossless WebP's rows pulled into the streamed path (session 13,
+  // wasm/libwebp/vp8l-rows.patch): no held output, lanczos3 in resize.wasm.
+  ['12 MP WebP (lossless)', 'w=3000,h=3000,fit=cover', 'webp'],
+  ['12 MP WebP (lossless)', 'w=3000,h=3000,fit=cover', 'png'],
+  ['12 MP WebP (lossless)', 'w=3000,h=3000,fit=cover', 'jpeg'],
+  ['12 MP WebP (lossless)', 'w=4000', 'webp'],
+  ['12 MP WebP (lossless)', 'w=4000', 'jpeg'],
+  ['12 MP WebP (lossless)', 'w=4000,h=4000,fit=cover', 'webp'],
+  ['12 MP WebP (lossless)', 'w=4000', 'png'],
+  ['12 MP WebP (lossless)', 'w=4000,h=4000,fit=cover', 'png'],
 ];
 for (const [label, t, f] of BEYOND)
   CASES.push({

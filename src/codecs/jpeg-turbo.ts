@@ -25,7 +25,7 @@ import {
   type Lend,
   type OwnModuleExports,
 } from './own-wasm';
-import { DecodeError, type RawImage, type RowSource } from './types';
+import { DecodeError, type RawImage, type RowStream } from './types';
 
 /** A DCT scale in eighths: the output is ceil(coded size × M / 8) per axis. */
 export type JpegEighths = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
@@ -137,24 +137,16 @@ function withMessage(wasm: JpegTurboExports, call: () => number): number {
 }
 
 /**
- * A JPEG being decoded as rows ({@link openJpegTurboRows}): a {@link RowSource} whose rows are
- * decoded as they are asked for, 16 at a time (a band), each a view into the module's memory
- * valid until the next band is decoded (the next `row` call past the band).
+ * A JPEG being decoded as rows ({@link openJpegTurboRows}): a {@link RowStream} whose rows are
+ * decoded 16 at a time.
  */
-export interface JpegRows extends RowSource {
-  /**
-   * Runs on each band as it is decoded (the full decoded width, up to 16 rows, in place),
-   * before any of its rows is handed out: e.g. the embedded profile → sRGB conversion. Set it
-   * before the first `row` call.
-   */
-  onBand?: (band: RawImage) => void;
-}
+export type JpegRows = RowStream;
 
 /**
  * Decodes a JPEG at `eighths`/8 as {@link decodeJpegTurbo} does (the same pixels), as a stream
  * of rows handed to `use`: only the input, libjpeg's state (for a progressive file, all its
  * coefficients: 2 bytes per coded sample, read at the start) and 16 rows are held, never the
- * image. Rows are pulled top to bottom ({@link RowSource}); rows not asked for (above or below
+ * image. Rows are pulled top to bottom ({@link RowStream}); rows not asked for (above or below
  * a crop) are decoded and dropped. The stream holds the module's instance until `use` returns,
  * or until the promise it returns settles (see {@link Lend}); meanwhile nothing else may call
  * the module (the caller runs in transform/yield.ts `inLane`).

@@ -20,6 +20,21 @@ export interface RowSource {
 }
 
 /**
+ * A decoder's rows pulled as they are decoded, a band at a time, each row a view into the
+ * decoder's memory valid until the next band is decoded (the next `row` call past the band):
+ * codecs/jpeg-turbo.ts `openJpegTurboRows`, codecs/webp.ts `openWebpRows`. Rows are asked for
+ * top to bottom.
+ */
+export interface RowStream extends RowSource {
+  /**
+   * Runs on each band as it is decoded (the full decoded width, in place), before any of its
+   * rows is handed out: e.g. the embedded profile → sRGB conversion. Set it before the first
+   * `row` call.
+   */
+  onBand?: (band: RawImage) => void;
+}
+
+/**
  * An image whose rows a decoder hands out as it makes them, at their final size, top to
  * bottom, each once (`feed`: `write(row, y)`, RGBA8, the row valid during the call): the
  * decoder crops and resamples itself (codecs/png-scaled.ts `decodePngRows`, codecs/avif.ts

@@ -28,7 +28,7 @@ export const PNG_SCALED_SHA256 = 'bf7720f40b87e64c0af3faf52191a8b98512f1822b3f14
  * decode, still and animated encode; see wasm/README.md), checked against the committed file
  * by the same test.
  */
-export const LIBWEBP_SHA256 = '0cb03c19b4175fec622fdff81e798358816e394ad958c7108c85beb1dc9e9cf6';
+export const LIBWEBP_SHA256 = 'e1a7d01064855617675b46e0ac5b4c32e6360116a4daae128e29cb1f06eefd3e';
 
 /**
  * SHA-256 of wasm/lcms.wasm (Little CMS 2.16 from Debian's lcms2 2.16-2+deb13u2 and our
@@ -125,8 +125,14 @@ export const RESIZE_SHA256 = 'd741c4c34e9f53f2008132107349b7492c7911afd8762abcae
  * kept: transform/fallback.ts `jpegOnePass`, session 13). JPEG variants that were refused are
  * made in the queue, and one made inline from libjpeg-turbo's M/8 rows is made from the JPEG
  * module's decode. The ledger's outputs are the same.
+ * 18: a still lossless (VP8L) WebP on the streamed path is pulled as rows, cropped and scaled
+ * by libwebp's rescaler as it is decoded (codecs/webp.ts `openWebpRows`,
+ * wasm/libwebp/vp8l-rows.patch, session 13; the same pixels as before), and the planner, which
+ * no longer charges libwebp's scaled output (or the whole image), makes variants it refused
+ * (the 12 MP lossless WebP at w=3000,h=3000,fit=cover, w=4000 and w=4000,h=4000,fit=cover,
+ * queued). The ledger's outputs are the same.
  */
-export const PIPELINE_VERSION = 17;
+export const PIPELINE_VERSION = 18;
 
 /**
  * SHA-256 of wasm/avif.wasm (our AVIF decoder: dav1d 1.5.1 + libavif 1.4.2; see

@@ -1,7 +1,8 @@
 /**
  * WebP through our own build of libwebp 1.5.0 (wasm/libwebp.wasm; source, ABI and provenance
  * in wasm/libwebp/ and wasm/README.md): still decode (lossy, lossless, alpha), decode scaled
- * by libwebp's rescaler (shrink-on-load), animated decode frame by frame (WebPAnimDecoder:
+ * by libwebp's rescaler (shrink-on-load), a lossless image's rows a band at a time
+ * ({@link openWebpRows}), animated decode frame by frame (WebPAnimDecoder:
  * canvas-composited RGBA frames), still encode and animated encode (WebPAnimEncoder).
  * libwebp ≥ 1.3.2 carries the CVE-2023-4863 fix, so lossless files need no other decoder.
  *
@@ -12,6 +13,7 @@
 import { ENCODE_YIELD_PIXELS, WEBP_DROP_ABOVE_BYTES } from '../config';
 import wasmModule from '../../wasm/libwebp.wasm';
 import {
+  afterLend,
   copyImage,
   OwnDecoder,
   WasmPause,
@@ -25,6 +27,7 @@ import {
   type AnimationInfo,
   type PixelRect,
   type RawImage,
+  type RowStream,
 } from './types';
 
 /** The module's exports (wasm/libwebp/glue.c). Pointers are i32; `>>> 0` for addresses. */
@@ -47,6 +50,19 @@ interface LibwebpExports extends OwnModuleExports {
   webp_anim_open(ptr: number, len: number, maxPixels: number): number;
   webp_anim_next(): number;
   webp_anim_close(): void;
+  webp_rows_open(
+    ptr: number,
+    len: number,
+    maxPixels: number,
+    cropLeft: number,
+    cropTop: number,
+    cropWidth: number,
+    cropHeight: number,
+    tw: number,
+    th: number,
+  ): number;
+  webp_rows_read(): number;
+  webp_rows_close(): void;
   webp_encode(ptr: number, w: number, h: number, q: number, method: number, flags: number): number;
   webp_band_begin(
     w: number,
@@ -193,6 +209,112 @@ export function decodeWebp<R = RawImage>(
       lend,
     ),
   );
+}
+
+/**
+ * Decodes a still lossless (VP8L) WebP as a stream of its rows handed to `use`: the pixels of
+ * {@link decodeWebp} with the same `target` and `crop` (cropped by libwebp; scaled by its
+ * rescaler to `target`, at most the crop), decoded 16 source rows at a time as they are pulled
+ * (wasm/libwebp/glue.c `webp_rows_read`; our patch wasm/libwebp/vp8l-rows.patch), so only
+ * the input, the VP8L decoder's tables and window of rows
+ * (wasm/libwebp/vp8l-sliding-window.patch), the rescaler and one band are held, never the
+ * image or the output. Rows are pulled top to bottom ({@link RowStream}); source rows below
+ * the last asked for are never decoded. The stream holds the module's instance until `use`
+ * returns, or until the promise it returns settles; meanwhile nothing else may decode with
+ * the module (the caller runs in transform/yield.ts `inLane`).
+ * @param maxPixels refuse (before decoding) a coded width × height above this; 0 = none.
+ * @returns what `use` returns.
+ * @throws DecodeError for a corrupt, truncated (at the start or from `row`), lossy, animated
+ *   or too large file, a crop outside the image or a `target` larger than it, and when the
+ *   module traps (that instance is discarded); RangeError for a `target` or `crop` that is not
+ *   a positive integer size, or a row asked for out of order; whatever `use` throws.
+ */
+export function openWebpRows<R>(
+  bytes: Uint8Array,
+  maxPixels: number,
+  use: (rows: RowStream) => R,
+  crop?: PixelRect,
+  target?: { width: number; height: number },
+): R {
+  const { width: tw = 0, height: th = 0 } = target ?? {};
+  if (target && !(Number.isInteger(tw) && Number.isInteger(th) && tw > 0 && th > 0))
+    throw new RangeError(`webp rows: bad target ${tw}x${th}`);
+  const c = crop ?? { left: 0, top: 0, width: 0, height: 0 };
+  if (
+    crop &&
+    ![c.left, c.top, c.width - 1, c.height - 1].every((n) => Number.isInteger(n) && n >= 0)
+  )
+    throw new RangeError(`webp rows: bad crop ${c.width}x${c.height} at ${c.left},${c.top}`);
+  if (bytes.length === 0) throw new DecodeError('webp (malformed): empty input');
+  return stillDecoder.use((e) => {
+    const opened = asDecodeError(() =>
+      stillDecoder.header(
+        e,
+        e.webp_rows_open(
+          stillDecoder.copyIn(e, bytes),
+          bytes.length,
+          maxPixels,
+          c.left,
+          c.top,
+          c.width,
+          c.height,
+          tw,
+          th,
+        ),
+      ),
+    );
+    const [, width = 0, height = 0] = opened;
+    const stride = width * 4;
+    // The band held: rows top .. top + count - 1 at `at` in wasm memory.
+    let top = 0;
+    let count = 0;
+    let at = 0;
+    let open = true;
+    const next = () => {
+      let band: Uint32Array;
+      try {
+        band = asDecodeError(() => stillDecoder.header(e, e.webp_rows_read()));
+      } catch (err) {
+        open = false; // the module closed the decode on its error
+        if (!(err instanceof WebAssembly.RuntimeError)) throw err;
+        // A trap after `use` may have yielded: the slot no longer sees it, so the instance
+        // is dropped here and the trap becomes the DecodeError it would be.
+        stillDecoder.drop();
+        throw new DecodeError(`webp (trap): WebP codec aborted: ${err.message}`, { cause: err });
+      }
+      top += count;
+      count = band[2] ?? 0;
+      at = band[3] ?? 0;
+      if (count === 0)
+        throw new DecodeError('webp (malformed): the image ends before its last row');
+      rows.onBand?.({
+        data: new Uint8ClampedArray(e.memory.buffer, at, count * stride),
+        width,
+        height: count,
+      });
+    };
+    const rows: RowStream = {
+      width,
+      height,
+      row(y) {
+        if (!Number.isInteger(y) || y < top || y >= height)
+          throw new RangeError(`webp rows: row ${y} asked for after row ${top}`);
+        while (y >= top + count) next();
+        return new Uint8ClampedArray(e.memory.buffer, at + (y - top) * stride, stride);
+      },
+    };
+    const close = () => {
+      if (open) e.webp_rows_close();
+    };
+    let out: R;
+    try {
+      out = use(rows);
+    } catch (err) {
+      close();
+      throw err;
+    }
+    return afterLend(out, close);
+  });
 }
 
 /**

@@ -266,6 +266,9 @@ export function vp8lWindowPixels(width: number, height: number): number {
  */
 const VP8L_TABLES_MB_PER_MP = 0.1;
 
+/** Rows of a lossless WebP's band pulled on the streamed path (wasm/libwebp/glue.c ROWS_OUT). */
+const VP8L_ROWS_BAND = 32;
+
 /** {@link vp8lWindowPixels} in MiB (4 bytes per pixel). */
 export const vp8lWindowMB = (width: number, height: number): number =>
   (4 * vp8lWindowPixels(width, height)) / 1_048_576;
@@ -426,7 +429,20 @@ export function estimateShape(
   const { src, spec, geometry } = shape;
   const sourcePixels = src.width * src.height;
   const outputPixels = geometry.canvas.width * geometry.canvas.height;
-  const { scale, inModule, box, decoded, eighths } = shape.decode;
+  const { scale, box, decoded, eighths } = shape.decode;
+  // The streamed path (transform/streamed.ts) writes the output once, into libwebp's input
+  // (see the encode stage below).
+  const streamed =
+    !isAnimatedOutput(src, spec, format) &&
+    streams(src, spec, format, shape.inner, enlarged, shape.jpegRows);
+  // A still lossless (VP8L) WebP is pulled as rows on the streamed path (pipeline.ts
+  // `streamFor`, codecs/webp.ts `openWebpRows`), cropped by libwebp and, where the module path
+  // would scale it (decodePlan `inModule`), scaled by libwebp's rescaler as it is decoded:
+  // libwebp holds its window of rows, tables, input and one band of rows, no image and no
+  // output.
+  const vp8lRows =
+    streamed && src.format === 'webp' && src.webpVp8l === true && (src.frames ?? 1) <= 1;
+  const { inModule } = shape.decode;
   const avif = src.format === 'avif';
   const decodedPixels =
     avif || eighths
@@ -441,11 +457,6 @@ export function estimateShape(
   const fixed = t.memoryFixedMB;
   /** AVIF: the module's output, the crop reduced as `decoded` is (see decodePlan). */
   const avifMP = (geometry.crop.width * geometry.crop.height * decodedPixels) / sourcePixels / MP;
-  // The streamed path (transform/streamed.ts) writes the output once, into libwebp's input
-  // (see the encode stage below).
-  const streamed =
-    !isAnimatedOutput(src, spec, format) &&
-    streams(src, spec, format, shape.inner, enlarged, shape.jpegRows);
   // A JPEG on the streamed path is libjpeg-turbo's rows encoder (jpeg-rows-cost.ts); a PNG,
   // the PNG module fed rows (png-cost.ts `streamedPngEncodeMb`).
   const jpegRows = streamed && format === 'jpeg';
@@ -485,9 +496,14 @@ export function estimateShape(
     // VP8L image, the whole ARGB image for a lossless alpha plane or an untold record
     // (`webpLosslessDecode` per source MP); the module also holds its input and its output
     // (cropped and scaled to the target by libwebp on the module path, else the whole
-    // image or 1/`scale` of it), which is copied out to JS.
+    // image or 1/`scale` of it), which is copied out to JS; pulled as rows (`vp8lRows`), a
+    // band of VP8L_ROWS_BAND rows in the module, no output.
     const bytesMB = (src.bytes ?? sourcePixels * 4) / 1_048_576;
-    const heldMP = inModule ? (geometry.resize.width * geometry.resize.height) / MP : decMP;
+    const heldMP = vp8lRows
+      ? (VP8L_ROWS_BAND * src.width) / MP / 2
+      : inModule
+        ? (geometry.resize.width * geometry.resize.height) / MP
+        : decMP;
     const argbMB = src.webpVp8l
       ? VP8L_TABLES_MB_PER_MP * srcMP + vp8lWindowMB(src.width, src.height)
       : num(mem.webpLosslessDecode, maxOf(mem.decode)) * srcMP;
@@ -495,7 +511,10 @@ export function estimateShape(
       ms: num(t.webpLosslessDecodeMsPerMP, maxOf(t.decodeMsPerMP)) * srcMP,
       mb: argbMB + 2 * bytesMB + 2 * RGBA_MB_PER_MP * heldMP,
     };
-    decodeFixed = num(fixed.decode.webp, maxOf(fixed.decode));
+    // Pulled as rows, nothing fixed beyond them (as libjpeg-turbo's rows, TURBO_FIXED_MB): the
+    // decode's fixed figure was fitted to decodes that hold an image (measured:
+    // bench/results/2026-12-06-vp8l-rows-memory.json, 12-21 MB under the estimates without it).
+    decodeFixed = vp8lRows ? 0 : num(fixed.decode.webp, maxOf(fixed.decode));
   } else if (src.format === 'webp' && inModule) {
     // A lossy still WebP cropped and scaled to the target by libwebp while decoding (the
     // planner's fallback under 2x, fallback.ts): its input twice and its output, in libwebp's
@@ -678,10 +697,10 @@ export function estimateShape(
     ? 0
     : avif
       ? RGBA_MB_PER_MP * avifMP
-      : losslessInModule
-        ? RGBA_MB_PER_MP * resizedMP
-        : eighths
-          ? 0 // a row stream (above)
+      : eighths || vp8lRows
+        ? 0 // a row stream (above)
+        : losslessInModule
+          ? RGBA_MB_PER_MP * resizedMP
           : src.format === 'webp' && src.webpLossless
             ? RGBA_MB_PER_MP * decMP
             : pngFeed
@@ -738,10 +757,12 @@ export function estimateShape(
     // output, else the decoded image.
     decodedPixels: png
       ? png.heldPixels
-      : losslessInModule
-        ? (src.webpLossless || src.webpVp8l ? vp8lWindowPixels(src.width, src.height) : 0) +
-          geometry.resize.width * geometry.resize.height
-        : decodedPixels,
+      : vp8lRows
+        ? vp8lWindowPixels(src.width, src.height) + VP8L_ROWS_BAND * src.width
+        : losslessInModule
+          ? (src.webpLossless || src.webpVp8l ? vp8lWindowPixels(src.width, src.height) : 0) +
+            geometry.resize.width * geometry.resize.height
+          : decodedPixels,
     outputPixels,
     decodeScale: scale,
     stages: { decode, resize: { ms: resize.ms, mb: resizeMB }, colour, encode, fixedMB },

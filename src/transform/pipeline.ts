@@ -46,7 +46,7 @@ import {
   type RawImage,
   type RowFeed,
 } from '../codecs/types';
-import { decodeWebp, decodeWebpFrames, WebpAnimationEncoder } from '../codecs/webp';
+import { decodeWebp, decodeWebpFrames, openWebpRows, WebpAnimationEncoder } from '../codecs/webp';
 import { adjustColours, hasAdjustments } from './adjust';
 import { addBorder, borderSides, withBorder } from './border';
 import { embedMetadata, holdsMetadata, keptMetadata } from '../codecs/metadata';
@@ -281,7 +281,8 @@ export function isAnimatedOutput(src: SourceFacts, spec: TransformSpec, format: 
  *   So is a still VP8L (lossless) WebP whose crop is reduced (by any factor): libwebp crops and
  *   scales it to the target while decoding (its rescaler, an area average), so neither the
  *   full-size RGBA nor a second resize buffer exists (its VP8L decoder keeps a window of rows,
- *   wasm/libwebp/vp8l-sliding-window.patch); `scale` is 1 and `decoded` the source size.
+ *   wasm/libwebp/vp8l-sliding-window.patch); `scale` is 1 and `decoded` the source size. On
+ *   the streamed path a still VP8L WebP is pulled as rows instead ({@link streamFor}).
  *
  * `eighthsFallback` (the planner's fallback, transform/fallback.ts): a reduced JPEG, baseline
  * or progressive (not progressive CMYK from 2x), decodes with libjpeg-turbo at the
@@ -512,8 +513,11 @@ async function decodeFor<R = Decoded>(
  * (codecs/png-scaled.ts `decodePngRows`: the same pixels, never the output image, the crop
  * taken); an AVIF whose module output is the target (scaled to it, `box` 0, or box-shrunk to
  * exactly its size: {@link avifFeedSize}) as a feed of the module's rows (codecs/avif.ts
- * `openAvifRows`: the same pixels, neither the output nor the scaled planes held); anything
- * else as decodeFor lends it. `use` must finish with the rows before its promise settles.
+ * `openAvifRows`: the same pixels, neither the output nor the scaled planes held); a still
+ * lossless (VP8L) WebP as a stream of the rows decodeFor would decode (codecs/webp.ts
+ * `openWebpRows`: the crop, scaled by libwebp's rescaler where it is `inModule`; the same
+ * pixels, neither the image nor the output held), resized by the caller where it is not
+ * `inModule`; anything else as decodeFor lends it. `use` must finish with the rows before its promise settles.
  * @throws DecodeError when the bytes do not decode, at the start or while rows are read.
  */
 function streamFor<R>(
@@ -549,6 +553,26 @@ function streamFor<R>(
         decodePngRows(bytes, crop, width, height, write, src.width * src.height, pause),
     };
     return Promise.resolve(use({ img: feed, crop: { left: 0, top: 0, width, height } }));
+  }
+  if (src.format === 'webp' && src.webpVp8l === true && (src.frames ?? 1) <= 1) {
+    // Cropped by libwebp, and scaled to the target where decodeFor would scale it (inModule).
+    const out = plan.inModule ? target : crop;
+    return Promise.resolve(
+      openWebpRows(
+        bytes,
+        src.width * src.height,
+        (rows) => {
+          if (rows.width !== out.width || rows.height !== out.height)
+            throw new DecodeError(`webp: rows ${rows.width}x${rows.height}, not the planned size`);
+          return use({
+            img: rows,
+            crop: { left: 0, top: 0, width: out.width, height: out.height },
+          });
+        },
+        crop,
+        plan.inModule ? target : undefined,
+      ),
+    );
   }
   if (!eighths) return decodeFor(bytes, src, crop, target, plan, use);
   return Promise.resolve(

@@ -15,7 +15,9 @@
  *   modules hand their output rows on as they make them (a `RowFeed`); a JPEG that
  *   libjpeg-turbo decodes at M/8 is not held whole at all: its rows are decoded as they are
  *   pulled (codecs/jpeg-turbo.ts `openJpegTurboRows`), rows above the crop dropped, the crop's
- *   left offset a subarray, so only 16 decoded rows exist at a time;
+ *   left offset a subarray, so only 16 decoded rows exist at a time; a still lossless WebP's
+ *   rows are pulled alike, cropped (and scaled to the target) by libwebp as they are decoded
+ *   (codecs/webp.ts `openWebpRows`);
  * - resampled rows (wasm/resize.wasm, codecs/resize.ts `resizeRows`), or the decoder's rows
  *   when the size is already right, are put in place turned (orient.ts `rowPlacer`);
  * - the colour transform runs on the crop before resizing or on libwebp's buffer after (each
@@ -139,8 +141,8 @@ function cropRows(src: RowSource, r: Rect): RowSource {
 
 /**
  * Crops the decoded image (`decoded.img`: a whole image, cropped in place (it may be a view
- * into a decoder's memory, which it then alters), or a JPEG's rows as they are decoded, cropped
- * as they are read, or a PNG or AVIF module's feed of rows already cropped and reduced to
+ * into a decoder's memory, which it then alters), or a JPEG's or lossless WebP's rows as they
+ * are decoded (a `RowStream`), cropped as they are read, or a PNG or AVIF module's feed of rows already cropped and reduced to
  * `target`),
  * resizes it to `target` (stored frame; lanczos3, premultiplied when
  * `hasAlpha`), converts it from `icc` to sRGB, turns it by `orientation`, flattens it onto

@@ -27,6 +27,7 @@ import {
   encodeWebp,
   encodeWebpFilled,
   encodeWebpRows,
+  openWebpRows,
   WebpAnimationEncoder,
 } from '../../src/codecs/webp';
 import { fixture, psnr } from '../helpers';
@@ -125,6 +126,86 @@ describe('libwebp.wasm', () => {
     expect(() => decodeWebp(encoded, undefined, 0, { ...crop, left: 200 })).toThrow(/crop outside/);
     expect(() => decodeWebp(encoded, { width: 124, height: 10 }, 0, crop)).toThrow(/only reduces/);
   }, 60_000);
+
+  it('pulls a lossless file as rows, a band at a time: the pixels of a whole, cropped or scaled decode (vp8l-rows.patch)', async () => {
+    /** Every row of `bytes` pulled through openWebpRows (those of `rows` only, when given). */
+    const pulled = (bytes: Uint8Array, rows = Infinity) =>
+      openWebpRows(bytes, 0, (r) => {
+        const n = Math.min(rows, r.height);
+        const out = new Uint8ClampedArray(r.width * n * 4);
+        let bands = 0;
+        r.onBand = () => void bands++;
+        for (let y = 0; y < n; y++) out.set(r.row(y), y * r.width * 4);
+        return { out, width: r.width, height: r.height, bands };
+      });
+    // The grid's 12 MP photo (its window slides every 133 rows) and a tall narrow image
+    // (300 px wide keeps 5269 rows: 6000 slide once), with alpha, of odd sizes.
+    const grid = (await (await env.FIXTURES.fetch('http://fixtures/grid/')).json()) as {
+      label: string;
+      path: string;
+    }[];
+    const photo12 = await fixture(grid.find((s) => s.label === '12 MP WebP (lossless)')!.path);
+    const tall = await resizeImage(photo, 301, 6001);
+    const seeds = [
+      photo12,
+      encodeWebp(tall, { lossless: true, exact: true }),
+      encodeWebp(await resizeImage(photo, 1, 1), { lossless: true }),
+      encodeWebp(await resizeImage(photo, 77, 17), { lossless: true, quality: 100, method: 6 }),
+    ];
+    for (const bytes of seeds) {
+      const whole = decodeWebp(bytes);
+      const rows = pulled(bytes);
+      expect([rows.width, rows.height]).toEqual([whole.width, whole.height]);
+      expect(rows.bands).toBe(Math.ceil(whole.height / 16));
+      expect(firstDiff(rows.out, whole.data)).toBe(-1);
+    }
+    // Rows above a crop's bottom only: the rest is never decoded; the next stream works.
+    const top = pulled(photo12, 1000);
+    expect(firstDiff(top.out, decodeWebp(photo12).data.subarray(0, 4032 * 1000 * 4))).toBe(-1);
+    // Cropped by libwebp, and scaled by its rescaler: decodeWebp's pixels with the same crop
+    // and target (odd crops, reductions by any factor, a band of 1-17 output rows per step).
+    for (const [bytes, crop, target] of [
+      [photo12, { left: 709, top: 254, width: 3200, height: 2661 }, { width: 2733, height: 96 }],
+      [photo12, { left: 3918, top: 934, width: 44, height: 1326 }, undefined],
+      [photo12, { left: 0, top: 0, width: 4032, height: 3024 }, { width: 1008, height: 756 }],
+      [seeds[1]!, { left: 7, top: 1001, width: 123, height: 4999 }, { width: 82, height: 3333 }],
+      [seeds[1]!, { left: 0, top: 5999, width: 301, height: 2 }, { width: 1, height: 1 }],
+    ] as const) {
+      const want = decodeWebp(bytes, target, 0, crop);
+      const got = openWebpRows(
+        bytes,
+        0,
+        (r) => {
+          const out = new Uint8ClampedArray(r.width * r.height * 4);
+          for (let y = 0; y < r.height; y++) out.set(r.row(y), y * r.width * 4);
+          return { out, width: r.width, height: r.height };
+        },
+        crop,
+        target,
+      );
+      expect([got.width, got.height]).toEqual([want.width, want.height]);
+      expect(firstDiff(got.out, want.data)).toBe(-1);
+    }
+    const crop = { left: 7, top: 1001, width: 123, height: 4999 };
+    expect(() => openWebpRows(seeds[1]!, 0, () => 0, { ...crop, left: 200 })).toThrow(DecodeError);
+    expect(() => openWebpRows(seeds[1]!, 0, () => 0, crop, { width: 124, height: 9 })).toThrow(
+      DecodeError,
+    );
+    expect(() =>
+      openWebpRows(seeds[1]!, 0, (r) => {
+        r.row(40);
+        r.row(3);
+      }),
+    ).toThrow(RangeError);
+    // Lossy, animated, truncated or too large: a DecodeError.
+    const lossy = encodeWebp(photo, { quality: 70 });
+    expect(() => pulled(lossy)).toThrow(DecodeError);
+    expect(() => pulled(seeds[1]!.slice(0, 20_000))).toThrow(DecodeError);
+    expect(() => openWebpRows(seeds[1]!, 300 * 6000, () => 0)).toThrow(DecodeError);
+    const animated = await fixture('images/animated/rotating-squares.webp');
+    expect(() => pulled(animated)).toThrow(DecodeError);
+    expect(firstDiff(pulled(seeds[3]!).out, decodeWebp(seeds[3]!).data)).toBe(-1);
+  }, 120_000);
 
   it('decodes lossy files (with lossless alpha) as @jsquash/webp libwebp 1.1.0 did', async () => {
     const old = await jsquash(webpDecFactory, webpDecWasm);
@@ -417,6 +498,15 @@ describe('libwebp.wasm', () => {
             } else {
               const img = decodeWebp(b, undefined, 1 << 22);
               expect(img.data.length).toBe(img.width * img.height * 4);
+              // Pulled as rows too (lossless only): the same pixels, or a DecodeError.
+              if (facts.webpVp8l) {
+                const rows = openWebpRows(b, 1 << 22, (r) => {
+                  const out = new Uint8ClampedArray(r.width * r.height * 4);
+                  for (let y = 0; y < r.height; y++) out.set(r.row(y), y * r.width * 4);
+                  return out;
+                });
+                expect(firstDiff(rows, img.data)).toBe(-1);
+              }
             }
             decoded++;
           } catch (err) {
@@ -429,5 +519,6 @@ describe('libwebp.wasm', () => {
     expect(decoded).toBeGreaterThan(0);
     // Whatever happened, the next decode still works.
     expect(decodeWebp(good).width).toBe(96);
+    expect(openWebpRows(good, 0, (r) => r.row(63).length)).toBe(96 * 4);
   });
 });

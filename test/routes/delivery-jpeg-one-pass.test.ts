@@ -2,9 +2,11 @@
  * Large JPEG outputs made through the queue once libjpeg-turbo's output leaves wasm memory as it
  * is written (codecs/jpeg-rows.ts) and, where its two passes do not fit the queue's budget, it
  * encodes in one (transform/fallback.ts `jpegOnePass`): `w=4000,f=jpeg` of the 48 MP JPEG
- * (refused before, 131 MB estimated) and of the 12 MP lossless WebP (153) answer a stand-in
+ * (refused before, 131 MB estimated) and of the 12 MP lossy WebP answer a stand-in
  * first, then, after the queue consumer has run, 200 image/jpeg of the requested size that
- * decodes; the one-pass file is baseline (SOF0), the two-pass one progressive (SOF2).
+ * decodes; the one-pass file is baseline (SOF0), the two-pass one progressive (SOF2). (The
+ * 12 MP lossless WebP at w=4000, whose rows are pulled as they are decoded, fits two passes:
+ * codecs/webp.ts `openWebpRows`.)
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeJpegTurbo } from '../../src/codecs/jpeg-turbo';
@@ -18,7 +20,7 @@ import type { ImageRecord } from '../../src/storage/images-db';
 import { uploadGrid } from '../helpers';
 import { variantAfterQueue } from '../work/helpers';
 
-const LABELS = ['48 MP JPEG', '12 MP WebP (lossless)'];
+const LABELS = ['48 MP JPEG', '12 MP WebP (lossy)'];
 
 let records: Map<string, ImageRecord>;
 
@@ -29,7 +31,7 @@ beforeAll(async () => {
 describe('large JPEG outputs through the queue', () => {
   it.each([
     ['48 MP JPEG', 'w=4000,f=jpeg'],
-    ['12 MP WebP (lossless)', 'w=4000,f=jpeg'],
+    ['12 MP WebP (lossy)', 'w=4000,f=jpeg'],
   ])(
     '%s %s: queued, then 200 image/jpeg of the requested size',
     async (label, t) => {
@@ -40,7 +42,7 @@ describe('large JPEG outputs through the queue', () => {
       expect(placed.placement).toBe('queue');
       expect(placed.shape.jpegRows).toBe(true);
       const onePass = placed.shape.jpegOnePass === true;
-      if (label.includes('lossless')) expect(onePass).toBe(true);
+      if (label.includes('WebP')) expect(onePass).toBe(true);
       const { canvas } = planVariant(src, spec).geometry;
       expect(canvas.width).toBe(4000);
 

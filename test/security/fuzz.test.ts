@@ -1,5 +1,6 @@
 /**
- * Fuzz targets (fast-check) for the three parsers that see attacker bytes first:
+ * Fuzz targets (fast-check) for the three parsers that see attacker bytes first, and for the
+ * decoders behind them (AVIF, PNG, JPEG, and lossless WebP read as rows):
  * - the header probe and upload check (src/codecs/probe/, images/ingest.ts checkHeader,
  *   codecs/probe/webp.ts): random bytes, random bytes behind each magic number, and
  *   mutated real files. Only ProbeError / 413-415-422 problems may escape; facts are bounded.
@@ -17,9 +18,12 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeAvif } from '../../src/codecs/avif';
 import { decodeJpegTurbo, openJpegTurboRows, type JpegEighths } from '../../src/codecs/jpeg-turbo';
+import { decodeImage } from '../../src/codecs/decode';
 import { decodePngResized } from '../../src/codecs/png-scaled';
+import { resizeImage } from '../../src/codecs/resize';
 import { MAX_DIMENSION, probe, ProbeError } from '../../src/codecs/probe';
 import { DecodeError } from '../../src/codecs/types';
+import { decodeWebp, encodeWebp, openWebpRows } from '../../src/codecs/webp';
 import { loadConfig } from '../../src/config';
 import { HttpError } from '../../src/errors';
 import { checkHeader } from '../../src/images/ingest';
@@ -527,6 +531,94 @@ describe('fuzz: JPEG decoder (wasm/jpeg_turbo.wasm: libjpeg-turbo)', () => {
           expect(decodeJpegTurbo(good, 1).width).toBe(75);
         }),
         runs(40),
+      );
+    },
+  );
+});
+
+describe('fuzz: lossless WebP decoder read as rows (wasm/libwebp.wasm: VP8L)', () => {
+  /** Small lossless WebPs: opaque, with alpha (kept exactly), and at method 6. */
+  let seeds: Uint8Array[] = [];
+  beforeAll(async () => {
+    const photo = await decodeImage(await fixture('images/kodak/kodim03.png'), 'png');
+    const small = await resizeImage(photo, 96, 64);
+    const tall = await resizeImage(photo, 33, 300);
+    for (let i = 3; i < tall.data.length; i += 4) tall.data[i] = i % 251;
+    seeds = [
+      encodeWebp(small, { lossless: true }),
+      encodeWebp(tall, { lossless: true, exact: true }),
+      encodeWebp(small, { lossless: true, quality: 100, method: 6 }),
+    ];
+  });
+
+  it(
+    'mutated and truncated files read as rows, cropped and scaled, give the whole decode, or a DecodeError where it gives one',
+    { timeout: TIMEOUT },
+    async () => {
+      const good = seeds[0]!;
+      await fuzz(
+        'webp/rows',
+        fc.property(
+          fc.nat(),
+          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 16 }),
+          fc.option(fc.nat(), { nil: undefined }),
+          fc.tuple(fc.nat(), fc.nat(), fc.nat(), fc.nat(), fc.boolean()),
+          (which, edits, cut, [a, b2, c, d, scaled]) => {
+            const seed = seeds[which % seeds.length]!;
+            const b = seed.slice(
+              0,
+              cut === undefined ? seed.length : 12 + (cut % (seed.length - 11)),
+            );
+            // Edits past the RIFF header, mostly in the VP8L header, transforms and codes.
+            for (const [at, v] of edits) b[12 + (at % Math.min(b.length - 12, 2048))] = v;
+            let facts;
+            try {
+              facts = probe(b);
+            } catch {
+              return; // the decoder never sees it
+            }
+            if (facts.format !== 'webp' || !facts.webpVp8l || facts.width * facts.height > 1 << 22)
+              return;
+            const outcome = (read: () => Uint8ClampedArray) => {
+              try {
+                return read();
+              } catch (err) {
+                if (!(err instanceof DecodeError)) throw err;
+                return 'DecodeError';
+              }
+            };
+            // A crop inside the probed size, scaled down or not.
+            const width = 1 + (a % facts.width);
+            const height = 1 + (b2 % facts.height);
+            const crop = {
+              left: c % (facts.width - width + 1),
+              top: d % (facts.height - height + 1),
+              width,
+              height,
+            };
+            const target = scaled
+              ? { width: 1 + (a % width), height: 1 + (b2 % height) }
+              : undefined;
+            const whole = outcome(() => decodeWebp(b, target, 1 << 22, crop).data);
+            const rows = outcome(() =>
+              openWebpRows(
+                b,
+                1 << 22,
+                (r) => {
+                  const out = new Uint8ClampedArray(r.width * r.height * 4);
+                  for (let y = 0; y < r.height; y++) out.set(r.row(y), y * r.width * 4);
+                  return out;
+                },
+                crop,
+                target,
+              ),
+            );
+            expect(rows).toEqual(whole);
+            // The module still works (a trapped instance is replaced).
+            expect(openWebpRows(good, 0, (r) => r.row(63).length)).toBe(96 * 4);
+          },
+        ),
+        runs(200),
       );
     },
   );

@@ -78,6 +78,12 @@
  * each supersedes every older figure of the same id (made with the tokens), default-shape
  * figures too.
  *
+ * 2026-12-06-vp8l-rows-memory.json (session 13): every grid and beyond case of the 12 MP
+ * lossless WebP on the planner's shape (and its `jrows:` case) once a still VP8L WebP's rows are pulled into the
+ * streamed path (codecs/webp.ts `openWebpRows`, wasm/libwebp/vp8l-rows.patch), and the
+ * variants this brings within the queue's budget; each supersedes every older figure of the
+ * same id (made with libwebp's scaled output or the whole image held), default-shape too.
+ *
  * 2026-12-05-standin-memory.json (session 12, issue 13): low-resolution stand-ins (`standin:`
  * cases: the variant at 1/N enlarged on the streamed path into WebP at method 0 or
  * libjpeg-turbo's rows), checked against transform/cost.ts `estimateEnlarged`.
@@ -119,6 +125,7 @@ import webpEncode from '../../bench/results/2026-12-05-webp-encode-memory.json';
 import pngDrain from '../../bench/results/2026-12-06-png-drain-memory.json';
 import standInJpeg from '../../bench/results/2026-12-06-standin-jpeg-memory.json';
 import jpegOut from '../../bench/results/2026-12-06-jpeg-out-memory.json';
+import vp8lRows from '../../bench/results/2026-12-06-vp8l-rows-memory.json';
 import { probe } from '../../src/codecs/probe';
 import type { EncodeFormat } from '../../src/codecs/types';
 import { loadConfig } from '../../src/config';
@@ -331,6 +338,19 @@ CASES.push(
   })),
   ...jrowsCases(jpegOutFile, '(drained)'),
   ...jrowsCases(jpegOutFile, '(drained)', 'jone'),
+);
+// The lossless WebP measured again once its rows are pulled into the streamed path (session 13).
+const vp8lRowsFile = vp8lRows as { cases: Record<string, Measured> };
+const beforeVp8lRows = CASES.splice(0, CASES.length).filter(
+  (c) => !(untagged(c) in vp8lRowsFile.cases),
+);
+CASES.push(
+  ...beforeVp8lRows,
+  ...gridCases(vp8lRowsFile, 'planned').map((c) => ({
+    ...c,
+    id: c.id.replace('(planned)', '(vp8l rows)'),
+  })),
+  ...jrowsCases(vp8lRowsFile, '(vp8l rows)'),
 );
 
 const facts = new Map<string, PlanSource>();

@@ -214,10 +214,11 @@ describe('estimateVariant', () => {
   it("charges libwebp's VP8L decoder its window of rows for lossless WebP sources, scaled to the target", () => {
     const webpSrc = { ...kodak, format: 'webp' as const };
     const lossy = estimateVariant(webpSrc, spec('w=384'), 'webp');
+    // Off the streamed path (AVIF output): libwebp crops and scales to the target.
     const lossless = estimateVariant(
       { ...webpSrc, webpLossless: true, webpVp8l: true },
       spec('w=384'),
-      'webp',
+      'avif',
     );
     const srcMP = (768 * 512) / 1e6;
     expect(lossy.stages.decode.ms).toBeCloseTo(COST_TABLE.decodeMsPerMP.webp! * srcMP, 6);
@@ -232,6 +233,20 @@ describe('estimateVariant', () => {
       6,
     );
     expect(lossless.stages.resize).toEqual({ ms: 0, mb: 0 });
+    // On the streamed path (WebP output) its rows are pulled, cropped and scaled by libwebp,
+    // a band of up to 32 at a time: no output held, no copy out, no decode fixed figure
+    // (codecs/webp.ts `openWebpRows`).
+    const rows = estimateVariant(
+      { ...webpSrc, webpLossless: true, webpVp8l: true },
+      spec('w=384'),
+      'webp',
+    );
+    expect(rows.stages.decode.mb).toBeCloseTo(
+      0.1 * srcMP + vp8lWindowMB(768, 512) + (2 * 768 * 512 * 4) / MiB + (32 * 768 * 4) / MiB,
+      6,
+    );
+    expect(rows.stages.resize).toEqual({ ms: 0, mb: 0 });
+    expect(rows.decodedPixels).toBe(768 * (512 + 17) + 32 * 768);
     // A 12 MP photo keeps 399 of its 3024 rows: 2^20 pixels back, a copy ahead, half again.
     expect(vp8lWindowMB(4032, 3024)).toBeCloseTo((4 * 4032 * (399 + 17)) / MiB, 6);
     // A lossless alpha plane (or a record that does not tell): the whole ARGB image, decoded

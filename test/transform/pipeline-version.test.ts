@@ -885,6 +885,71 @@ const LEDGER: readonly { codecs: string; hashes: readonly string[] }[] = [
       'images/alpha/blackbug.png w=600 webp: ef3bc93d87a9ec4a',
     ],
   },
+  // libwebp d3a9fea9b827: a lossless WebP decoded 16 rows per call (webp_rows_*, vp8l-rows.patch).
+  // Pipeline 17: a still VP8L WebP on the streamed path is pulled as rows and resampled by
+  // lanczos3 (no lossless WebP among these cases: the same bytes).
+  {
+    codecs:
+      'jpeg1.6.0-png3.1.1-avifenc53c7295efaa6-resized741c4c34e9f-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaledbf7720f40b87-libwebpd3a9fea9b827-lcmsd377cc3b5081-avifdec6a89e201986e-jpegturbo42ad5a035275-jpegturboenc0bc8431a840f-pipeline17',
+    hashes: [
+      'images/large/2569067123_aca715a2ee_o.jpg w=600,fit=cover,h=400 webp: 933c0cfcc7771002',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg w=600 jpeg: 380b510372328e2d',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg f=png png: 11ad34ae72b5ec6f',
+      'images/kodak/kodim03.png w=300,blur=2 avif: 1571eeb912e0dbf3',
+      'images/alpha/blackbug.png w=200,fit=pad,h=200,background=336699 webp: b366ec7f315fb56d',
+      'images/animated/rotating-squares.gif w=40 png: 39cc0a7a2f518ad8',
+      'images/color/Shoes-AdobeRGB.jpg w=200 png: 14b2b1ce415c60d5',
+      'images/small/4.webp w=200 webp: 23b78ed0ac7827c8',
+      'images/animated/rotating-squares.gif w=40 webp: defbee3225d9da16',
+      'images/animated/animated-loop-3.webp w=100 gif: 8c8e14a3ad491d68',
+      'images/progressive/Cerkiew.jpg w=400 jpeg: f70065d7b952abde',
+      'images/progressive/Cerkiew.jpg w=2000,h=1000,fit=cover jpeg: 3edaf0e9b8871309',
+      'images/alpha/blackbug.png w=600 webp: ef3bc93d87a9ec4a',
+    ],
+  },
+  // libwebp e1a7d0106485: the banded lossless decode crops and scales as it decodes (libwebp's
+  // rescaler, webp_rows_open's crop and target), so the rows path's pixels are the module
+  // path's; the same bytes.
+  {
+    codecs:
+      'jpeg1.6.0-png3.1.1-avifenc53c7295efaa6-resized741c4c34e9f-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaledbf7720f40b87-libwebpe1a7d0106485-lcmsd377cc3b5081-avifdec6a89e201986e-jpegturbo42ad5a035275-jpegturboenc0bc8431a840f-pipeline17',
+    hashes: [
+      'images/large/2569067123_aca715a2ee_o.jpg w=600,fit=cover,h=400 webp: 933c0cfcc7771002',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg w=600 jpeg: 380b510372328e2d',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg f=png png: 11ad34ae72b5ec6f',
+      'images/kodak/kodim03.png w=300,blur=2 avif: 1571eeb912e0dbf3',
+      'images/alpha/blackbug.png w=200,fit=pad,h=200,background=336699 webp: b366ec7f315fb56d',
+      'images/animated/rotating-squares.gif w=40 png: 39cc0a7a2f518ad8',
+      'images/color/Shoes-AdobeRGB.jpg w=200 png: 14b2b1ce415c60d5',
+      'images/small/4.webp w=200 webp: 23b78ed0ac7827c8',
+      'images/animated/rotating-squares.gif w=40 webp: defbee3225d9da16',
+      'images/animated/animated-loop-3.webp w=100 gif: 8c8e14a3ad491d68',
+      'images/progressive/Cerkiew.jpg w=400 jpeg: f70065d7b952abde',
+      'images/progressive/Cerkiew.jpg w=2000,h=1000,fit=cover jpeg: 3edaf0e9b8871309',
+      'images/alpha/blackbug.png w=600 webp: ef3bc93d87a9ec4a',
+    ],
+  },
+  // Pipeline 18 (session 13, merged): main's libjpeg-turbo rows encoder (pipeline 17) and the
+  // lossless WebP row stream (libwebp e1a7d0106485, above) together; the same bytes.
+  {
+    codecs:
+      'jpeg1.6.0-png3.1.1-avifenc53c7295efaa6-resized741c4c34e9f-gif1.0.10-gifenc1.0.3-jpegscaled47b01ef9dfe5-pngscaledbf7720f40b87-libwebpe1a7d0106485-lcmsd377cc3b5081-avifdec6a89e201986e-jpegturbo42ad5a035275-jpegturboencf6dd97f09b00-pipeline18',
+    hashes: [
+      'images/large/2569067123_aca715a2ee_o.jpg w=600,fit=cover,h=400 webp: 933c0cfcc7771002',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg w=600 jpeg: 380b510372328e2d',
+      'images/small/Giunchedi_Filippo_January_2015_01.jpg f=png png: 11ad34ae72b5ec6f',
+      'images/kodak/kodim03.png w=300,blur=2 avif: 1571eeb912e0dbf3',
+      'images/alpha/blackbug.png w=200,fit=pad,h=200,background=336699 webp: b366ec7f315fb56d',
+      'images/animated/rotating-squares.gif w=40 png: 39cc0a7a2f518ad8',
+      'images/color/Shoes-AdobeRGB.jpg w=200 png: 14b2b1ce415c60d5',
+      'images/small/4.webp w=200 webp: 23b78ed0ac7827c8',
+      'images/animated/rotating-squares.gif w=40 webp: defbee3225d9da16',
+      'images/animated/animated-loop-3.webp w=100 gif: 8c8e14a3ad491d68',
+      'images/progressive/Cerkiew.jpg w=400 jpeg: f70065d7b952abde',
+      'images/progressive/Cerkiew.jpg w=2000,h=1000,fit=cover jpeg: 3edaf0e9b8871309',
+      'images/alpha/blackbug.png w=600 webp: ef3bc93d87a9ec4a',
+    ],
+  },
 ];
 
 /** `-pipeline<N>` of a version string. */

@@ -14,7 +14,8 @@
 #   wasm/libwebp/vp8l-cost-window.patch (VP8L's TraceBackwards costs in a window of positions),
 #   wasm/libwebp/alpha-budget.patch (the alpha plane's lossless encode within a memory budget
 #   set by the plane's size, stored uncompressed beyond it), wasm/libwebp/level-store.patch (the
-#   lossy token loop's levels stored compactly instead of as tokens).
+#   lossy token loop's levels stored compactly instead of as tokens), wasm/libwebp/vp8l-rows.patch
+#   (the lossless decode resumed band by band: glue.c webp_rows_*).
 # - Toolchain: Debian's emscripten 3.1.6 (+ wabt, binaryen), installed when missing.
 # - Reproducible: fixed build directory, SOURCE_DATE_EPOCH, -ffile-prefix-map, no debug info.
 set -euo pipefail
@@ -76,6 +77,14 @@ PATCH="$HERE/level-store.patch"
 PATCH_SHA256=b2a7d5c4b2245856b44dad1afcc42183a62407b4fea3c01f4e079df84d10bb47
 echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
 (cd "$SRC" && patch -p1 --quiet --no-backup-if-mismatch <"$PATCH")
+# Our patch (wasm/README.md, "The banded lossless decode"): VP8LDecodeImage decodes up to a
+# stop row, and the VP8L decoder's window of rows may resume where its last call stopped, so
+# glue.c's webp_rows_read decodes a band of rows per call (the streamed path pulls a lossless
+# WebP's rows). Pinned likewise.
+PATCH="$HERE/vp8l-rows.patch"
+PATCH_SHA256=a2cd5c248a67093a2e52a1beaf8e539c6087c22b4a6c9fa3f6d826a425c5219a
+echo "$PATCH_SHA256  $PATCH" | sha256sum -c --quiet
+(cd "$SRC" && patch -p1 --quiet --no-backup-if-mismatch <"$PATCH")
 
 # --- compile
 CFLAGS=(-O3 -msimd128 -msse4.1 -DWEBP_HAVE_SSE2 -DWEBP_HAVE_SSE41 -DEMSCRIPTEN
@@ -83,7 +92,7 @@ CFLAGS=(-O3 -msimd128 -msse4.1 -DWEBP_HAVE_SSE2 -DWEBP_HAVE_SSE41 -DEMSCRIPTEN
   -fno-ident -g0)
 mapfile -t FILES < <(cd "$SRC" && ls src/dec/*.c src/demux/*.c src/dsp/*.c src/enc/*.c \
   src/mux/*.c src/utils/*.c sharpyuv/*.c | grep -Ev '_(neon|msa|mips32|mips_dsp_r2)\.c$' | sort)
-EXPORTS=_webp_alloc,_webp_free,_webp_release,_webp_decode,_webp_anim_open,_webp_anim_next,_webp_anim_close,_webp_encode,_webp_band_begin,_webp_band_put,_webp_band_finish,_webp_band_abort,_webp_yield_every,_webp_anim_enc_new,_webp_anim_enc_add,_webp_anim_enc_finish,_webp_version,_malloc,_free
+EXPORTS=_webp_alloc,_webp_free,_webp_release,_webp_decode,_webp_anim_open,_webp_anim_next,_webp_anim_close,_webp_rows_open,_webp_rows_read,_webp_rows_close,_webp_encode,_webp_band_begin,_webp_band_put,_webp_band_finish,_webp_band_abort,_webp_yield_every,_webp_anim_enc_new,_webp_anim_enc_add,_webp_anim_enc_finish,_webp_version,_malloc,_free
 (cd "$SRC" && emcc "${CFLAGS[@]}" "${FILES[@]}" "$HERE/glue.c" -o "$T/build/libwebp.wasm" \
   -sSTANDALONE_WASM --no-entry -sALLOW_MEMORY_GROWTH -sINITIAL_MEMORY=1048576 \
   -sMAXIMUM_MEMORY=2147483648 -sTOTAL_STACK=262144 -sEXPORTED_FUNCTIONS=$EXPORTS \

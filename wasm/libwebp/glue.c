@@ -24,6 +24,20 @@
 //   by the decoder, valid until the next call). Words 5..6: timestamp (end of this frame,
 //   ms since the start), frame index (0-based).
 // - webp_anim_close(): frees the decoder and its input.
+// - webp_rows_open(ptr, len, max_pixels, crop_left, crop_top, crop_w, crop_h, target_w,
+//   target_h): takes the input (kept until webp_rows_close) and opens a still lossless (VP8L)
+//   WebP for decoding a band of rows per call (our patch, wasm/libwebp/vp8l-rows.patch):
+//   reads the header (transforms, Huffman tables); crop and target as for webp_decode, whose
+//   pixels the rows are. Words 1..2: the output's width and height; 5..6: source width,
+//   height; 7: has_alpha; 8: 2. Lossy or animated files: status 2.
+// - webp_rows_read(): decodes source rows ROWS_IN at a time until at least one output row is
+//   made (rows above the crop make none) into the band buffer, RGBA8 (non-premultiplied),
+//   top to bottom. Data: the band (width * 4 bytes a row, valid until the next call); word 2:
+//   its rows (0 past the last row); word 5: its first row. Only the VP8L decoder's window of
+//   rows (vp8l-sliding-window.patch), libwebp's rescaler and the band are held, never the
+//   image or the output; rows below the crop are never decoded. A decode error closes the
+//   decoder.
+// - webp_rows_close(): frees the decoder, the band and the input.
 // - webp_encode(ptr, w, h, quality, method, flags): takes (and frees) the RGBA input;
 //   WebPEncode with WebPConfigInit defaults plus quality (0..100), method (0..6) and flags
 //   (bit 0 lossless, bit 1 exact: keep the RGB of transparent pixels, bit 2 no alpha
@@ -63,6 +77,8 @@
 #include "webp/encode.h"
 #include "webp/mux.h"
 #include "src/enc/vp8i_enc.h"  // WebPPictureAllocYUVA, WebPPictureImportRGBARows (patched)
+#include "src/dec/vp8li_dec.h"  // VP8LDecoder (webp_rows_*)
+#include "src/dec/webpi_dec.h"  // WebPParseHeaders, WebPDecParams
 
 #define EXPORT __attribute__((visibility("default"), used))
 
@@ -254,6 +270,167 @@ EXPORT uint32_t* webp_anim_next(void) {
   h[3] = (uint32_t)(uintptr_t)buf;
   h[4] = w * hh * 4;
   h[5] = (uint32_t)ts;
+  return h;
+}
+
+// Banded lossless decode state (webp_rows_*).
+#define ROWS_IN 16    // source rows per step: VP8L's ProcessRows emits at most 16 a call
+#define ROWS_OUT 32   // band rows: a step of a reduction makes at most ROWS_IN + 1
+static uint8_t* rows_input = NULL;
+static uint8_t* rows_band = NULL;
+static VP8LDecoder* rows_dec = NULL;
+static VP8Io rows_io;
+static WebPDecParams rows_params;
+static WebPDecBuffer rows_out;
+static WebPDecoderOptions rows_opts;
+static int rows_next = 0;      // the next step's first source row
+static int rows_out_next = 0;  // the next band's first output row
+static int rows_end = 0;       // the crop's bottom (source rows)
+
+EXPORT void webp_rows_close(void) {
+  if (rows_dec) VP8LDelete(rows_dec);
+  rows_dec = NULL;
+  free(rows_band);
+  rows_band = NULL;
+  free(rows_input);
+  rows_input = NULL;
+}
+
+EXPORT uint32_t* webp_rows_open(uint8_t* data, uint32_t len, uint32_t max_pixels,
+                                int crop_left, int crop_top, int crop_w, int crop_h,
+                                int target_w, int target_h) {
+  webp_rows_close();
+  rows_input = data;
+  WebPBitstreamFeatures f;
+  VP8StatusCode st = WebPGetFeatures(data, len, &f);
+  uint32_t* h;
+  if (st != VP8_STATUS_OK) {
+    webp_rows_close();
+    return set_status(vp8_status(st), vp8_message(st));
+  }
+  if (f.has_animation || f.format != 2) {
+    webp_rows_close();
+    return set_status(S_UNSUPPORTED, "banded decode: still lossless WebP only");
+  }
+  if (max_pixels && (uint64_t)f.width * (uint64_t)f.height > max_pixels) {
+    webp_rows_close();
+    return set_status(S_TOO_LARGE, "image larger than the pixel limit");
+  }
+  const int sw = f.width, sh = f.height;
+  int ow = sw, oh = sh;
+  memset(&rows_opts, 0, sizeof(rows_opts));
+  rows_opts.use_cropping = 1;  // the whole image unless a crop is given
+  rows_opts.crop_width = sw;
+  rows_opts.crop_height = sh;
+  if (crop_w > 0 && crop_h > 0 && (crop_w != sw || crop_h != sh)) {
+    if (crop_left < 0 || crop_top < 0 || crop_w > sw - crop_left || crop_h > sh - crop_top) {
+      webp_rows_close();
+      return set_status(S_BAD_ARG, "crop outside the image");
+    }
+    rows_opts.crop_left = crop_left;
+    rows_opts.crop_top = crop_top;
+    rows_opts.crop_width = ow = crop_w;
+    rows_opts.crop_height = oh = crop_h;
+  }
+  rows_end = rows_opts.crop_top + rows_opts.crop_height;
+  if (target_w > 0 && target_h > 0 && (target_w != ow || target_h != oh)) {
+    if (target_w > ow || target_h > oh) {
+      webp_rows_close();
+      return set_status(S_BAD_ARG, "scaled decode only reduces");
+    }
+    rows_opts.use_scaling = 1;
+    rows_opts.scaled_width = ow = target_w;
+    rows_opts.scaled_height = oh = target_h;
+  }
+  WebPHeaderStructure headers;
+  memset(&headers, 0, sizeof(headers));
+  headers.data = data;
+  headers.data_size = len;
+  headers.have_all_data = 1;
+  st = WebPParseHeaders(&headers);
+  if (st == VP8_STATUS_OK && !headers.is_lossless) st = VP8_STATUS_UNSUPPORTED_FEATURE;
+  if (st != VP8_STATUS_OK) {
+    webp_rows_close();
+    return set_status(vp8_status(st), vp8_message(st));
+  }
+  VP8InitIo(&rows_io);
+  rows_io.data = data + headers.offset;
+  rows_io.data_size = len - headers.offset;
+  WebPResetDecParams(&rows_params);
+  WebPInitDecBuffer(&rows_out);
+  rows_params.output = &rows_out;
+  rows_params.options = &rows_opts;
+  WebPInitCustomIo(&rows_params, &rows_io);
+  rows_dec = VP8LNew();
+  if (!rows_dec) {
+    webp_rows_close();
+    return set_status(S_OOM, "out of memory");
+  }
+  if (!VP8LDecodeHeader(rows_dec, &rows_io)) {
+    st = rows_dec->status_;
+    webp_rows_close();
+    return set_status(vp8_status(st), vp8_message(st));
+  }
+  if (rows_io.width != sw || rows_io.height != sh) {
+    webp_rows_close();
+    return set_status(S_MALFORMED, "VP8L size differs from the container's");
+  }
+  const size_t stride = (size_t)ow * 4;
+  rows_band = (uint8_t*)malloc(stride * ROWS_OUT);
+  if (!rows_band) {
+    webp_rows_close();
+    return set_status(S_OOM, "cannot allocate the band");
+  }
+  // The output "buffer" is the band: each step resets its row (last_out_row_) to 0, and
+  // decodes up to its last source row (stop_row_, our patch).
+  rows_out.colorspace = MODE_RGBA;
+  rows_out.width = ow;
+  rows_out.height = oh;
+  rows_out.is_external_memory = 1;
+  rows_out.u.RGBA.rgba = rows_band;
+  rows_out.u.RGBA.stride = (int)stride;
+  rows_out.u.RGBA.size = stride * ROWS_OUT;
+  rows_next = 0;
+  rows_out_next = 0;
+  h = set_status(S_OK, NULL);
+  h[1] = (uint32_t)ow;
+  h[2] = (uint32_t)oh;
+  h[5] = (uint32_t)sw;
+  h[6] = (uint32_t)sh;
+  h[7] = (uint32_t)f.has_alpha;
+  h[8] = 2;
+  return h;
+}
+
+EXPORT uint32_t* webp_rows_read(void) {
+  if (!rows_dec) return set_status(S_BAD_ARG, "no banded decode open");
+  const int ow = rows_out.width;
+  uint32_t* h;
+  int made = 0;
+  while (made == 0 && rows_next < rows_end) {
+    const int stop = (rows_next + ROWS_IN < rows_end) ? rows_next + ROWS_IN : rows_end;
+    rows_dec->stop_row_ = stop;
+    rows_dec->last_out_row_ = 0;
+    if (!VP8LDecodeImage(rows_dec)) {
+      const VP8StatusCode st = rows_dec->status_;
+      webp_rows_close();
+      return set_status(vp8_status(st), vp8_message(st));
+    }
+    made = rows_dec->last_out_row_;
+    rows_next = stop;
+  }
+  if (made > ROWS_OUT || rows_out_next + made > rows_out.height ||
+      (rows_next >= rows_end && rows_out_next + made != rows_out.height)) {
+    webp_rows_close();
+    return set_status(S_MALFORMED, "banded decode: output rows do not add up");
+  }
+  h = set_status(S_OK, NULL);
+  h[1] = (uint32_t)ow;
+  h[2] = (uint32_t)made;
+  h[3] = (uint32_t)(uintptr_t)rows_band;
+  h[4] = (uint32_t)((size_t)ow * 4 * (size_t)made);
+  h[5] = (uint32_t)rows_out_next;
+  rows_out_next += made;
   return h;
 }
 
