@@ -200,7 +200,10 @@ async function standInPlans(r: OffloadRequest, budget: Budget): Promise<StandInP
   const { plan } = r;
   const { src, spec } = plan;
   const canvas = plan.geometry.canvas;
-  const formats = standInFormats(plan.format, plan.accept, r.rec.hasAlpha);
+  // An AVIF request the planner placed as WebP (AVIF itself over the budget) may still be
+  // stood in for by JPEG, as any AVIF request may.
+  const requested = spec.format === 'avif' ? 'avif' : plan.format;
+  const formats = standInFormats(requested, plan.accept, r.rec.hasAlpha);
   const max = r.config.maxAnimationPixels;
   const original = async () => bytesOf(await getOriginal(r.env.BUCKET, r.rec.sha256), r.rec.id);
   const plans: StandInPlan[] = [];

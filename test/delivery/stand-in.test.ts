@@ -314,6 +314,23 @@ describe('a full-size output', () => {
   }, 120_000);
 });
 
+describe('an AVIF request the planner places as WebP', () => {
+  it('a fresh 12 MP AVIF at f=avif: JPEG stands in (the last resort) where no WebP fits', async () => {
+    const rec = (await uploadGrid(['12 MP AVIF'])).get('12 MP AVIF')!;
+    const q = new FakeQueue();
+    const first = await call(`/img/${rec.id}/f=avif`, { headers: ACCEPT_ALL, env: envWith(q) });
+    expect(first.status, await first.clone().text()).toBe(200);
+    expect(first.headers.get('Content-Type')).toBe('image/jpeg');
+    expect(first.headers.get('X-Stand-In')).toBe(
+      'low-res; 1/8; format=jpeg; last-resort; size=4032x3024',
+    );
+    const img = await decodeImage(new Uint8Array(await first.arrayBuffer()), 'jpeg');
+    expect([img.width, img.height]).toEqual([4032, 3024]);
+    // The variant queued is the WebP the planner placed (AVIF itself is over the budget).
+    expect(q.sentOf('variant')).toEqual([expect.objectContaining({ format: 'webp' })]);
+  }, 120_000);
+});
+
 describe('f=auto of an alpha source', () => {
   it('answers WebP with alpha when it can be made (a stand-in while it is queued), PNG only when not', async () => {
     const q = new FakeQueue();
