@@ -26,6 +26,7 @@ import {
   type OwnModuleExports,
 } from './own-wasm';
 import { DecodeError, type RawImage, type RowStream } from './types';
+import { pulledRows } from './row-stream';
 
 /** A DCT scale in eighths: the output is ceil(coded size × M / 8) per axis. */
 export type JpegEighths = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
@@ -177,48 +178,28 @@ export function openJpegTurboRows<R>(
       ),
     );
     const [, width = 0, height = 0] = opened;
-    const stride = width * 4;
-    // The band held: rows top .. top + count - 1 at `at` in wasm memory.
-    let top = 0;
-    let count = 0;
-    let at = 0;
     let dead = false;
-    const next = () => {
-      let band: Uint32Array;
-      try {
-        band = decoder.header(
-          wasm,
-          withMessage(wasm, () => wasm.jt_read()),
-        );
-      } catch (err) {
-        if (!(err instanceof WebAssembly.RuntimeError)) throw err;
-        // A trap (libjpeg's error) after `use` may have yielded: the slot no longer sees it,
-        // so the instance is dropped here and the trap becomes the DecodeError it would be.
-        dead = true;
-        decoder.drop();
-        throw new DecodeError(`jpeg (trap): JPEG codec aborted: ${err.message}`, { cause: err });
-      }
-      top += count;
-      count = band[2] ?? 0;
-      at = band[3] ?? 0;
-      if (count === 0)
-        throw new DecodeError('jpeg (malformed): the image ends before its last row');
-      rows.onBand?.({
-        data: new Uint8ClampedArray(wasm.memory.buffer, at, count * stride),
-        width,
-        height: count,
-      });
-    };
-    const rows: JpegRows = {
+    const rows = pulledRows(
+      'jpeg',
       width,
       height,
-      row(y) {
-        if (!Number.isInteger(y) || y < top || y >= height)
-          throw new RangeError(`jpeg rows: row ${y} asked for after row ${top}`);
-        while (y >= top + count) next();
-        return new Uint8ClampedArray(wasm.memory.buffer, at + (y - top) * stride, stride);
+      () => wasm.memory.buffer,
+      () => {
+        try {
+          return decoder.header(
+            wasm,
+            withMessage(wasm, () => wasm.jt_read()),
+          );
+        } catch (err) {
+          if (!(err instanceof WebAssembly.RuntimeError)) throw err;
+          // A trap (libjpeg's error) after `use` may have yielded: the slot no longer sees it,
+          // so the instance is dropped here and the trap becomes the DecodeError it would be.
+          dead = true;
+          decoder.drop();
+          throw new DecodeError(`jpeg (trap): JPEG codec aborted: ${err.message}`, { cause: err });
+        }
       },
-    };
+    );
     const close = () => {
       if (!dead) wasm.jt_close();
     };

@@ -29,6 +29,7 @@ import {
   type RawImage,
   type RowStream,
 } from './types';
+import { pulledRows } from './row-stream';
 
 /** The module's exports (wasm/libwebp/glue.c). Pointers are i32; `>>> 0` for addresses. */
 interface LibwebpExports extends OwnModuleExports {
@@ -264,45 +265,25 @@ export function openWebpRows<R>(
       ),
     );
     const [, width = 0, height = 0] = opened;
-    const stride = width * 4;
-    // The band held: rows top .. top + count - 1 at `at` in wasm memory.
-    let top = 0;
-    let count = 0;
-    let at = 0;
     let open = true;
-    const next = () => {
-      let band: Uint32Array;
-      try {
-        band = asDecodeError(() => stillDecoder.header(e, e.webp_rows_read()));
-      } catch (err) {
-        open = false; // the module closed the decode on its error
-        if (!(err instanceof WebAssembly.RuntimeError)) throw err;
-        // A trap after `use` may have yielded: the slot no longer sees it, so the instance
-        // is dropped here and the trap becomes the DecodeError it would be.
-        stillDecoder.drop();
-        throw new DecodeError(`webp (trap): WebP codec aborted: ${err.message}`, { cause: err });
-      }
-      top += count;
-      count = band[2] ?? 0;
-      at = band[3] ?? 0;
-      if (count === 0)
-        throw new DecodeError('webp (malformed): the image ends before its last row');
-      rows.onBand?.({
-        data: new Uint8ClampedArray(e.memory.buffer, at, count * stride),
-        width,
-        height: count,
-      });
-    };
-    const rows: RowStream = {
+    const rows = pulledRows(
+      'webp',
       width,
       height,
-      row(y) {
-        if (!Number.isInteger(y) || y < top || y >= height)
-          throw new RangeError(`webp rows: row ${y} asked for after row ${top}`);
-        while (y >= top + count) next();
-        return new Uint8ClampedArray(e.memory.buffer, at + (y - top) * stride, stride);
+      () => e.memory.buffer,
+      () => {
+        try {
+          return asDecodeError(() => stillDecoder.header(e, e.webp_rows_read()));
+        } catch (err) {
+          open = false; // the module closed the decode on its error
+          if (!(err instanceof WebAssembly.RuntimeError)) throw err;
+          // A trap after `use` may have yielded: the slot no longer sees it, so the instance
+          // is dropped here and the trap becomes the DecodeError it would be.
+          stillDecoder.drop();
+          throw new DecodeError(`webp (trap): WebP codec aborted: ${err.message}`, { cause: err });
+        }
       },
-    };
+    );
     const close = () => {
       if (open) e.webp_rows_close();
     };
