@@ -8,6 +8,7 @@ import { expect } from 'vitest';
 import worker from '../../src';
 import { call, fixture, KEYS } from '../helpers';
 import type { WorkMessage } from '../../src/work/messages';
+import { probe, type ProbeResult } from '../../src/codecs/probe';
 
 /** A queued message as the fake holds it. */
 export interface Captured {
@@ -190,6 +191,21 @@ export async function variantAfterQueue(
   expect(real.status, await real.clone().text()).toBe(200);
   expect(real.headers.get('X-Variant-Source')).not.toBe('stand-in');
   return { first, real };
+}
+
+/**
+ * A variant the planner queues, requested as a client would ({@link variantAfterQueue} with
+ * `pending`): the first answer must be a stand-in or a queued 503, the answer after the queue
+ * the variant itself, `image/<format>`.
+ * @returns the variant's header facts (codecs/probe.ts `probe`).
+ */
+export async function madeThroughQueue(url: string, format: string): Promise<ProbeResult> {
+  const { first, real } = await variantAfterQueue(url, undefined, { pending: true });
+  if (first.status === 200) expect(first.headers.get('X-Variant-Source')).toBe('stand-in');
+  else expect(first.status).toBe(503);
+  expect(real).toBeDefined();
+  expect(real!.headers.get('Content-Type')).toBe(`image/${format}`);
+  return probe(new Uint8Array(await real!.arrayBuffer()));
 }
 
 /** Polls `check` every `everyMs` until it returns a truthy value or `timeoutMs` passes. */
